@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing first.
+# Other targets: build, asan, unit, api, e2e, bench, fuzz, format, check-format, clean.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+BIN        := $(BUILD)/bookchat
+ASAN_BIN   := $(ASAN_BUILD)/bookchat
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0
+
+.PHONY: all deps build asan test unit api run bench fuzz format check-format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBC_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Every suite, under AddressSanitizer + UndefinedBehaviorSanitizer; the release build is built too so that
+# its warnings (-O2 sees more) fail the run as well.
+test: build asan check-format
+	@$(MAKE) --no-print-directory unit api
+
+unit:
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+api:
+	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) node --test --test-reporter=spec tests/api/*.test.mjs
+
+run: build
+	$(BIN) serve
+
+bench: build
+	@scripts/bench.sh $(BIN)
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'fuzz/*.c' 'bench/*.c' 'scripts/*.c')
+
+check-format:
+	@scripts/check-format.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,0 +1,25 @@
+/* Role names and the context's lifetime. */
+#include "auth/context.h"
+
+#include <string.h>
+
+static const char *const role_names[] = {"none", "viewer", "admin", "owner"};
+
+enum bc_role bc_role_parse(const char *s)
+{
+    if (!s) return BC_ROLE_NONE;
+    for (int i = BC_ROLE_VIEWER; i <= BC_ROLE_OWNER; i++)
+        if (strcmp(s, role_names[i]) == 0) return (enum bc_role)i;
+    return BC_ROLE_NONE;
+}
+
+const char *bc_role_name(enum bc_role r)
+{
+    return r >= BC_ROLE_NONE && r <= BC_ROLE_OWNER ? role_names[r] : "none";
+}
+
+void bc_ctx_release(struct bc_ctx *ctx)
+{
+    json_decref(ctx->tenant);
+    memset(ctx, 0, sizeof *ctx);
+}

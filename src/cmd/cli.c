@@ -1,0 +1,82 @@
+/* Helpers shared by the subcommands: configuration, store opening, error and JSON output. */
+#include "cmd/cmd.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/config.h"
+#include "util/id.h"
+#include "util/log.h"
+#include "util/opt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void bc_cli_error(bool json, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (json) {
+        json_t *m = json_string(msg);
+        json_t *o =
+            json_pack("{s:{s:s, s:o}}", "error", "code", "error", "message", m ? m : json_string("?"));
+        char *s = json_dumps(o, JSON_COMPACT);
+        fprintf(stderr, "%s\n", s ? s : "{}");
+        free(s);
+        json_decref(o);
+    } else {
+        fprintf(stderr, "bookchat: %s\n", msg);
+    }
+}
+
+void bc_cli_print_json(json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (s) printf("%s\n", s);
+    free(s);
+    json_decref(obj);
+    fflush(stdout);
+}
+
+int bc_cli_init(bool json)
+{
+    char err[512] = "";
+    bc_clock_init();
+    if (bc_id_global_init() < 0) {
+        bc_cli_error(json, "cannot initialise the random number generator");
+        return 1;
+    }
+    if (bc_config_load(bc_opt_config_file, err, sizeof err) < 0) {
+        bc_cli_error(json, "%s", err);
+        return 1;
+    }
+    if (bc_log_set_level_name(bc_config_get(BC_CFG_LOG_LEVEL)) < 0) {
+        bc_cli_error(json, "log_level must be debug, info, warn, error or off");
+        return 1;
+    }
+    return 0;
+}
+
+const char *bc_cli_store_url(char *buf, size_t size)
+{
+    const char *url = bc_config_get(BC_CFG_STORE);
+    if (url && *url) {
+        snprintf(buf, size, "%s", url);
+    } else {
+        snprintf(buf, size, "lmdb:%s", bc_config_get(BC_CFG_DATA));
+    }
+    return buf;
+}
+
+int bc_cli_open_store(bool json, struct bc_store **out)
+{
+    char url[4096], err[512] = "";
+    bc_cli_store_url(url, sizeof url);
+    if (bc_store_open(url, out, err, sizeof err) < 0) {
+        bc_cli_error(json, "cannot open store: %s", err[0] ? err : url);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* Subcommands (one file each, git's builtin/) and the helpers they share. Every command takes --json,
+ * exits 0 on success, 1 on failure, 2 on bad usage, and writes errors to stderr in one line. */
+#ifndef BC_CMD_H
+#define BC_CMD_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct bc_store;
+
+#define BC_VERSION "0.1.0"
+
+int cmd_serve(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/* The table of subcommands, for help. */
+struct bc_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+extern const struct bc_cmd bc_cmds[];
+
+/* Loads configuration (config file from --config or BOOKCHAT_CONFIG, environment) and initialises the
+ * clock and randomness. Returns 0, or 1 after printing the error. */
+int bc_cli_init(bool json);
+/* The effective store URL (--store, BOOKCHAT_STORE, or lmdb:<data dir>) into buf. */
+const char *bc_cli_store_url(char *buf, size_t size);
+/* Opens the configured store. Returns 0, or 1 after printing the error. */
+int bc_cli_open_store(bool json, struct bc_store **out);
+/* One line on stderr: "bookchat: <message>", or {"error":{"code","message"}} with --json. */
+void bc_cli_error(bool json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints obj as indented JSON on stdout and takes ownership of it. */
+void bc_cli_print_json(json_t *obj);
+
+#endif

@@ -1,0 +1,70 @@
+/* Operational endpoints: liveness, readiness (the store answers and we are not draining), the OpenAPI
+ * document, embedded static assets, and test-only hooks (enabled by test_hooks=on). */
+#include "http/api.h"
+#include "http/assets.h"
+#include "http/server.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int bc_api_healthz(struct bc_req *req)
+{
+    return bc_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+int bc_api_readyz(struct bc_req *req)
+{
+    if (atomic_load(&req->srv->draining))
+        return bc_fail(req, BC_EUNAVAILABLE, "The server is shutting down.");
+    json_t *item = NULL;
+    int rc = bc_store_get(req->srv->store, "SYSTEM", "READY", &item);
+    json_decref(item);
+    if (rc < 0 && rc != BC_ENOT_FOUND) return bc_fail(req, BC_EUNAVAILABLE, "The store is not answering.");
+    return bc_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+/* Serves an embedded file with its ETag; answers 304 when the client already has it. */
+static int serve_asset(struct bc_req *req, const struct bc_asset *a, const char *cache_control)
+{
+    const char *inm = bc_req_header(req, "If-None-Match");
+    bc_reply_header(req, "ETag", a->etag);
+    bc_reply_header(req, "Cache-Control", cache_control);
+    if (inm && strcmp(inm, a->etag) == 0) return bc_reply_empty(req, 304);
+    return bc_reply_bytes(req, 200, bc_asset_content_type(a->path), a->data, a->len, false);
+}
+
+int bc_api_openapi(struct bc_req *req)
+{
+    const struct bc_asset *a = bc_asset_find("/v1/openapi.json");
+    if (!a) return bc_fail(req, BC_ENOT_FOUND, "No OpenAPI document in this build.");
+    return serve_asset(req, a, "no-cache");
+}
+
+int bc_api_asset(struct bc_req *req)
+{
+    const struct bc_asset *a = bc_asset_find(req->path);
+    if (!a) return bc_fail(req, BC_ENOT_FOUND, "No such file.");
+    return serve_asset(req, a, "no-cache");
+}
+
+int bc_api_test_sleep(struct bc_req *req)
+{
+    const char *ms = bc_req_query(req, "ms");
+    long v = ms ? strtol(ms, NULL, 10) : 0;
+    if (v < 0 || v > 60000) return bc_fail(req, BC_EINVALID, "ms must be 0..60000");
+    struct timespec ts = {v / 1000, (v % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    return bc_reply_json(req, 200, json_pack("{s:i}", "slept_ms", (int)v));
+}
+
+int bc_api_test_echo(struct bc_req *req)
+{
+    json_t *body;
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    return bc_reply_json(req, 200, json_pack("{s:O}", "echo", body));
+}

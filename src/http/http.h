@@ -1,0 +1,111 @@
+/* The request and response of bookchat's HTTP layer, as handlers see them: path parameters, query, headers,
+ * the JSON body, the tenant context, and the reply helpers. Handlers return 0 after replying, or a negative
+ * bc_err (optionally with a message set by bc_fail) that the server renders in the error format. */
+#ifndef BC_HTTP_H
+#define BC_HTTP_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/context.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/id.h"
+
+struct MHD_Connection;
+struct MHD_Response;
+struct bc_server;
+struct bc_route;
+
+enum bc_method {
+    BC_GET = 1,
+    BC_POST = 2,
+    BC_PUT = 4,
+    BC_PATCH = 8,
+    BC_DELETE = 16,
+    BC_OPTIONS = 32,
+    BC_HEAD = 64,
+};
+
+#define BC_MAX_PARAMS       6
+#define BC_MAX_RESP_HEADERS 16
+
+/* A handler's return value when it suspended the request to finish it later (see bc_req_suspend). */
+#define BC_ASYNC 1
+
+enum bc_req_state { BC_REQ_READING, BC_REQ_RUNNING, BC_REQ_SUSPENDED, BC_REQ_READY, BC_REQ_DONE };
+
+struct bc_req {
+    struct bc_server *srv;
+    struct MHD_Connection *conn;
+    enum bc_method method;
+    const char *method_str;
+    const char *path;       /* decoded path, without the query string */
+    char id[BC_ID_LEN + 1]; /* request id, echoed as X-Request-Id */
+    struct bc_arena arena;  /* request-lifetime memory */
+    int64_t t_start_ns;     /* monotonic */
+    enum bc_req_state state;
+
+    /* request body */
+    struct bc_buf body;
+    bool body_too_large;
+    json_t *json; /* parsed by bc_req_json, owned by the request */
+
+    /* routing */
+    const struct bc_route *route;
+    int nparams;
+    const char *param_names[BC_MAX_PARAMS];
+    const char *params[BC_MAX_PARAMS];
+
+    /* the tenant context, filled by the router from the credential only (auth/context.h) */
+    struct bc_ctx ctx;
+
+    /* response */
+    int status;
+    struct MHD_Response *resp;
+    int nheaders;
+    const char *hnames[BC_MAX_RESP_HEADERS];
+    const char *hvalues[BC_MAX_RESP_HEADERS];
+    const char *err_code; /* for the access log */
+    const char *err_msg;  /* set by bc_fail; borrowed from the arena */
+    size_t resp_len;
+};
+
+/* The value of path parameter {name}; NULL if the route has none. Borrowed for the request's lifetime. */
+const char *bc_req_param(struct bc_req *req, const char *name);
+/* A query-string argument (decoded) or NULL. */
+const char *bc_req_query(struct bc_req *req, const char *name);
+/* A request header (case-insensitive name) or NULL. */
+const char *bc_req_header(struct bc_req *req, const char *name);
+/* The client's IP address as text (borrowed for the request's lifetime). */
+const char *bc_req_remote(struct bc_req *req);
+/* Parses the body as a JSON object into *out (borrowed, owned by the request). Returns 0, or BC_EINVALID
+ * with a message set (empty body, malformed JSON, invalid UTF-8, not an object). */
+int bc_req_json(struct bc_req *req, json_t **out);
+/* Parses ?limit= (default 50, 1..1000) and ?cursor= (NULL if absent). 0 or BC_EINVALID (message set). */
+int bc_req_paging(struct bc_req *req, int *limit, const char **cursor);
+
+/* Sets the error message of the failing request and returns err, so a handler can `return bc_fail(...)`. */
+int bc_fail(struct bc_req *req, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Replies with a JSON body (takes ownership of body). Returns 0 or BC_ENOMEM. */
+int bc_reply_json(struct bc_req *req, int status, json_t *body);
+/* Replies {"error":{"code","message"}} for err, with msg (NULL: the error's default message). */
+int bc_reply_error(struct bc_req *req, int err, const char *msg);
+/* Replies with bytes of the given content type. With copy false the data must outlive the response
+ * (static data, e.g. embedded assets). */
+int bc_reply_bytes(struct bc_req *req, int status, const char *content_type, const void *data, size_t len,
+                   bool copy);
+/* Replies with an empty body (204, 304, …). */
+int bc_reply_empty(struct bc_req *req, int status);
+/* Adds a response header (name and value are copied). Up to BC_MAX_RESP_HEADERS. */
+void bc_reply_header(struct bc_req *req, const char *name, const char *value);
+
+/* Asynchronous completion: a handler that must wait (e.g. for an LLM) calls bc_req_suspend and returns
+ * BC_ASYNC; later, from any thread, it sets the reply with the bc_reply_* functions and calls
+ * bc_req_resume. The server counts suspended requests and resumes them all before shutting down. */
+void bc_req_suspend(struct bc_req *req);
+void bc_req_resume(struct bc_req *req);
+
+#endif

@@ -1,0 +1,131 @@
+/* Path matching and dispatch. Patterns are matched segment by segment; the table is small (under a few
+ * hundred rows) so a linear scan with early segment rejection costs well under a microsecond. */
+#include "http/router.h"
+#include "auth/auth.h"
+#include "http/server.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <string.h>
+
+const char *bc_method_name(enum bc_method m)
+{
+    switch (m) {
+    case BC_GET:
+        return "GET";
+    case BC_POST:
+        return "POST";
+    case BC_PUT:
+        return "PUT";
+    case BC_PATCH:
+        return "PATCH";
+    case BC_DELETE:
+        return "DELETE";
+    case BC_OPTIONS:
+        return "OPTIONS";
+    case BC_HEAD:
+        return "HEAD";
+    }
+    return "?";
+}
+
+/* Matches path against pattern; on success records params (into req when not NULL). */
+static bool match(const char *pattern, const char *path, struct bc_req *req)
+{
+    const char *p = pattern, *u = path;
+    int n = 0;
+    const char *names[BC_MAX_PARAMS], *vals[BC_MAX_PARAMS];
+    size_t nlens[BC_MAX_PARAMS], vlens[BC_MAX_PARAMS];
+    while (*p && *u) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            if (!close || n >= BC_MAX_PARAMS) return false;
+            bool rest = p[1] == '*';
+            const char *end = rest ? u + strlen(u) : strchrnul(u, '/');
+            if (end == u) return false; /* empty parameter */
+            names[n] = p + 1 + rest;
+            nlens[n] = (size_t)(close - p - 1 - rest);
+            vals[n] = u;
+            vlens[n] = (size_t)(end - u);
+            n++;
+            p = close + 1;
+            u = end;
+            continue;
+        }
+        if (*p != *u) return false;
+        p++;
+        u++;
+    }
+    if (*p || *u) return false;
+    if (req) {
+        req->nparams = n;
+        for (int i = 0; i < n; i++) {
+            req->param_names[i] = bc_arena_strndup(&req->arena, names[i], nlens[i]);
+            req->params[i] = bc_arena_strndup(&req->arena, vals[i], vlens[i]);
+        }
+    }
+    return true;
+}
+
+const struct bc_route *bc_router_match(struct bc_req *req, unsigned *allowed)
+{
+    enum bc_method m = req->method == BC_HEAD ? BC_GET : req->method;
+    *allowed = 0;
+    const struct bc_route *found = NULL;
+    for (size_t i = 0; i < bc_nroutes; i++) {
+        const struct bc_route *r = &bc_routes[i];
+        if ((r->flags & BC_ROUTE_TEST_ONLY) && !req->srv->test_hooks) continue;
+        if (!match(r->pattern, req->path, NULL)) continue;
+        *allowed |= r->method;
+        if (!found && r->method == m) found = r;
+    }
+    if (found) match(found->pattern, req->path, req);
+    return found;
+}
+
+static void allow_header(struct bc_req *req, unsigned allowed)
+{
+    char buf[80] = "";
+    size_t n = 0;
+    for (unsigned bit = BC_GET; bit <= BC_HEAD; bit <<= 1) {
+        if (!(allowed & bit)) continue;
+        const char *name = bc_method_name((enum bc_method)bit);
+        size_t l = strlen(name);
+        if (n + l + 3 >= sizeof buf) break;
+        if (n) {
+            memcpy(buf + n, ", ", 2);
+            n += 2;
+        }
+        memcpy(buf + n, name, l + 1);
+        n += l;
+    }
+    bc_reply_header(req, "Allow", buf);
+}
+
+void bc_router_dispatch(struct bc_req *req)
+{
+    unsigned allowed = 0;
+    int rc;
+    const struct bc_route *r = NULL;
+    if (req->body_too_large) {
+        rc = bc_fail(req, BC_ETOO_LARGE, "The request body is larger than %zu bytes.", req->srv->body_limit);
+        goto out;
+    }
+    r = bc_router_match(req, &allowed);
+    req->route = r;
+    if (!r) {
+        if (allowed) allow_header(req, allowed);
+        rc = allowed ? bc_fail(req, BC_EMETHOD, "%s is not allowed on %s.", req->method_str, req->path)
+                     : bc_fail(req, BC_ENOT_FOUND, "No such resource.");
+        goto out;
+    }
+    rc = bc_auth_resolve(req, r);
+    if (rc == 0) rc = r->handler(req);
+out:
+    if (rc == BC_ASYNC) return;
+    if (rc < 0 && !req->resp) bc_reply_error(req, rc, req->err_msg);
+    if (!req->resp) {
+        bc_log(BC_LOG_ERROR, "handler %s returned without a reply", r ? r->name : "?");
+        bc_reply_error(req, BC_EINTERNAL, NULL);
+    }
+}

@@ -1,0 +1,248 @@
+/* libmicrohttpd glue: connection lifecycle, body reading, response queueing, access log, drain. */
+#include "http/server.h"
+#include "http/http.h"
+#include "http/router.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Serialises suspend/resume decisions between the handler thread and the completing thread. */
+static pthread_mutex_t async_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static enum bc_method parse_method(const char *m)
+{
+    static const struct {
+        const char *name;
+        enum bc_method m;
+    } t[] = {{"GET", BC_GET},       {"POST", BC_POST},       {"PUT", BC_PUT},  {"PATCH", BC_PATCH},
+             {"DELETE", BC_DELETE}, {"OPTIONS", BC_OPTIONS}, {"HEAD", BC_HEAD}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(m, t[i].name) == 0) return t[i].m;
+    return 0;
+}
+
+static struct bc_req *req_new(struct bc_server *srv, struct MHD_Connection *conn, const char *url,
+                              const char *method)
+{
+    struct bc_req *req = calloc(1, sizeof *req);
+    if (!req) return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    req->t_start_ns = bc_mono_ns();
+    bc_arena_init(&req->arena);
+    bc_buf_init(&req->body);
+    bc_id_new(req->id);
+    req->method = parse_method(method);
+    req->method_str = bc_arena_strndup(&req->arena, method, strnlen(method, 16));
+    req->path = bc_arena_strdup(&req->arena, url);
+    req->state = BC_REQ_READING;
+    return req;
+}
+
+static void req_free(struct bc_req *req)
+{
+    json_decref(req->json);
+    bc_ctx_release(&req->ctx);
+    if (req->resp) MHD_destroy_response(req->resp);
+    bc_buf_release(&req->body);
+    bc_arena_release(&req->arena);
+    free(req);
+}
+
+static void access_log(struct bc_req *req, enum MHD_RequestTerminationCode toe)
+{
+    double ms = (double)(bc_mono_ns() - req->t_start_ns) / 1e6;
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("access"));
+    json_object_set_new(o, "req_id", json_string(req->id));
+    json_object_set_new(o, "method", json_string(req->method_str ? req->method_str : "?"));
+    json_t *path = json_string(req->path ? req->path : "");
+    json_object_set_new(o, "path", path ? path : json_string("(invalid utf-8)"));
+    if (req->route) json_object_set_new(o, "route", json_string(req->route->name));
+    json_object_set_new(o, "status", json_integer(req->status));
+    json_object_set_new(o, "ms", json_real((double)(int64_t)(ms * 1000) / 1000));
+    json_object_set_new(o, "bytes_in", json_integer((json_int_t)req->body.len));
+    json_object_set_new(o, "bytes_out", json_integer((json_int_t)req->resp_len));
+    if (req->ctx.tenant_id[0]) json_object_set_new(o, "tenant", json_string(req->ctx.tenant_id));
+    if (req->err_code) json_object_set_new(o, "error", json_string(req->err_code));
+    json_object_set_new(o, "remote", json_string(bc_req_remote(req)));
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) json_object_set_new(o, "aborted", json_true());
+    bc_log_obj(BC_LOG_INFO, o);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct bc_server *srv = cls;
+    struct bc_req *req = *con_cls;
+    (void)conn;
+    if (!req) return;
+    if (srv->access_log) access_log(req, toe);
+    req_free(req);
+    *con_cls = NULL;
+    atomic_fetch_add(&srv->requests, 1);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static enum MHD_Result queue(struct bc_req *req)
+{
+    struct MHD_Response *r = req->resp;
+    MHD_add_response_header(r, "X-Request-Id", req->id);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < req->nheaders; i++) MHD_add_response_header(r, req->hnames[i], req->hvalues[i]);
+    if (atomic_load(&req->srv->draining)) MHD_add_response_header(r, "Connection", "close");
+    req->state = BC_REQ_DONE;
+    enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)req->status, r);
+    MHD_destroy_response(r);
+    req->resp = NULL;
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct bc_server *srv = cls;
+    struct bc_req *req = *con_cls;
+    (void)version;
+    if (!req) {
+        req = req_new(srv, conn, url, method);
+        if (!req) return MHD_NO;
+        *con_cls = req;
+        atomic_fetch_add(&srv->inflight, 1);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > srv->body_limit) {
+            /* refuse before reading the body; answering now closes the connection, which is what we want */
+            req->body_too_large = true;
+            req->state = BC_REQ_RUNNING;
+            bc_router_dispatch(req);
+            return queue(req);
+        }
+        if (!req->method) {
+            req->state = BC_REQ_RUNNING;
+            bc_reply_error(req, BC_EMETHOD, "Unsupported HTTP method.");
+            return queue(req);
+        }
+        return MHD_YES;
+    }
+    if (req->state == BC_REQ_READING) {
+        if (*upload_data_size) {
+            if (!req->body_too_large) {
+                if (req->body.len + *upload_data_size > srv->body_limit)
+                    req->body_too_large = true;
+                else if (bc_buf_append(&req->body, upload_data, *upload_data_size) < 0)
+                    return MHD_NO;
+            }
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        req->state = BC_REQ_RUNNING;
+        bc_router_dispatch(req);
+        pthread_mutex_lock(&async_mu);
+        if (req->state == BC_REQ_SUSPENDED) {
+            MHD_suspend_connection(conn);
+            pthread_mutex_unlock(&async_mu);
+            return MHD_YES;
+        }
+        pthread_mutex_unlock(&async_mu);
+    }
+    if (req->state == BC_REQ_RUNNING || req->state == BC_REQ_READY) {
+        if (!req->resp) bc_reply_error(req, BC_EINTERNAL, NULL);
+        return queue(req);
+    }
+    return MHD_YES;
+}
+
+void bc_req_suspend(struct bc_req *req)
+{
+    pthread_mutex_lock(&async_mu);
+    req->state = BC_REQ_SUSPENDED;
+    pthread_mutex_unlock(&async_mu);
+}
+
+void bc_req_resume(struct bc_req *req)
+{
+    pthread_mutex_lock(&async_mu);
+    bool was_suspended = req->state == BC_REQ_SUSPENDED;
+    req->state = BC_REQ_READY;
+    /* If the handler thread has not returned yet, it will see READY and queue the reply itself; otherwise the
+     * connection is suspended in MHD and must be resumed so the access handler runs again. */
+    if (was_suspended) MHD_resume_connection(req->conn);
+    pthread_mutex_unlock(&async_mu);
+}
+
+static int split_listen(const char *listen, char *host, size_t hostsize, uint16_t *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= hostsize) return BC_EINVALID;
+    char *end;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (*end || p > 65535 || colon[1] == '\0') return BC_EINVALID;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t errsize)
+{
+    uint16_t port;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    if (split_listen(listen, srv->host, sizeof srv->host, &port) < 0 ||
+        inet_pton(AF_INET, srv->host, &addr.sin_addr) != 1) {
+        snprintf(err, errsize, "bad listen address '%s' (expected IPv4:PORT, e.g. 127.0.0.1:8080)", listen);
+        return BC_EINVALID;
+    }
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    if (srv->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        srv->threads = n > 0 ? (unsigned)n : 1;
+    }
+    atomic_init(&srv->inflight, 0);
+    atomic_init(&srv->draining, false);
+    atomic_init(&srv->requests, 0);
+    srv->started_ms = bc_now_ms();
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+    srv->daemon = MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, srv->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000, MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errsize, "cannot listen on %s (address in use or not permitted)", listen);
+        return BC_EIO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : port;
+    return 0;
+}
+
+int bc_server_drain(struct bc_server *srv, int timeout_ms)
+{
+    atomic_store(&srv->draining, true);
+    MHD_socket ls = MHD_quiesce_daemon(srv->daemon);
+    if (ls != MHD_INVALID_SOCKET) close(ls); /* quiesce hands the listening socket back to us */
+    int64_t deadline = bc_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (atomic_load(&srv->inflight) > 0 && bc_mono_ns() < deadline) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return atomic_load(&srv->inflight);
+}
+
+void bc_server_stop(struct bc_server *srv)
+{
+    if (!srv->daemon) return;
+    MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+}

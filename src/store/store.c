@@ -1,0 +1,197 @@
+/* Backend-independent half of the store: URL dispatch, argument checks, and the item logic (conditions,
+ * updates, ttl) that every backend shares so that they cannot drift apart. */
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int bc_store_open(const char *url, struct bc_store **out, char *err, size_t errsize)
+{
+    char dummy[8];
+    if (!err) {
+        err = dummy;
+        errsize = sizeof dummy;
+    }
+    err[0] = '\0';
+    *out = NULL;
+    if (!url || !*url) {
+        snprintf(err, errsize, "empty store URL");
+        return BC_EINVALID;
+    }
+    int rc;
+    if (strncmp(url, "lmdb:", 5) == 0) {
+        rc = bc__store_lmdb_open(url + 5, out, err, errsize);
+    } else {
+        snprintf(err, errsize, "unknown store URL '%s' (expected lmdb:DIR)", url);
+        return BC_EINVALID;
+    }
+    if (rc == 0) {
+        (*out)->url = strdup(url);
+        if (!(*out)->url) {
+            bc_store_close(*out);
+            *out = NULL;
+            return BC_ENOMEM;
+        }
+    }
+    return rc;
+}
+
+void bc_store_close(struct bc_store *s)
+{
+    if (!s) return;
+    char *url = s->url;
+    s->ops->close(s);
+    free(url);
+}
+
+int bc__store_key_valid(const char *k)
+{
+    if (!k) return BC_EINVALID;
+    size_t n = strlen(k);
+    if (n == 0 || n > BC_STORE_KEY_MAX) return BC_EINVALID;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)k[i] < 0x20 || k[i] == 0x7f) return BC_EINVALID;
+    return 0;
+}
+
+static int item_keys(json_t *item, const char **pk, const char **sk)
+{
+    if (!json_is_object(item)) return BC_EINVALID;
+    *pk = json_string_value(json_object_get(item, "PK"));
+    *sk = json_string_value(json_object_get(item, "SK"));
+    if (bc__store_key_valid(*pk) < 0 || bc__store_key_valid(*sk) < 0) return BC_EINVALID;
+    return 0;
+}
+
+bool bc__store_expired(json_t *item, int64_t now_s)
+{
+    json_t *ttl = json_object_get(item, "ttl");
+    return json_is_number(ttl) && json_number_value(ttl) > 0 && (int64_t)json_number_value(ttl) <= now_s;
+}
+
+int64_t bc__store_version(json_t *item)
+{
+    json_t *v = item ? json_object_get(item, "version") : NULL;
+    return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+int bc__store_check_cond(json_t *current, const struct bc_cond *cond)
+{
+    if (!cond) return 0;
+    switch (cond->kind) {
+    case BC_COND_NONE:
+        return 0;
+    case BC_COND_NOT_EXISTS:
+        return current ? BC_ECOND : 0;
+    case BC_COND_EXISTS:
+        return current ? 0 : BC_ECOND;
+    case BC_COND_VERSION:
+        return bc__store_version(current) == cond->version ? 0 : BC_ECOND;
+    }
+    return BC_EINVALID;
+}
+
+static bool is_key_attr(const char *name)
+{
+    return strcmp(name, "PK") == 0 || strcmp(name, "SK") == 0;
+}
+
+int bc__store_apply_update(json_t *item, const struct bc_update *u)
+{
+    const char *k;
+    json_t *v;
+    if (!u) return 0;
+    if ((u->set && !json_is_object(u->set)) || (u->add && !json_is_object(u->add)) ||
+        (u->remove && !json_is_array(u->remove)))
+        return BC_EINVALID;
+    /* validate everything first so that a bad update changes nothing */
+    json_object_foreach(u->set, k, v) if (is_key_attr(k)) return BC_EINVALID;
+    json_object_foreach(u->add, k, v)
+    {
+        json_t *cur = json_object_get(item, k);
+        if (is_key_attr(k) || !json_is_integer(v) || (cur && !json_is_integer(cur))) return BC_EINVALID;
+    }
+    size_t i;
+    json_array_foreach(u->remove, i,
+                       v) if (!json_is_string(v) || is_key_attr(json_string_value(v))) return BC_EINVALID;
+
+    json_object_foreach(u->set, k, v) json_object_set(item, k, v);
+    json_object_foreach(u->add, k, v)
+    {
+        json_t *cur = json_object_get(item, k);
+        json_int_t base = cur ? json_integer_value(cur) : 0;
+        json_object_set_new(item, k, json_integer(base + json_integer_value(v)));
+    }
+    json_array_foreach(u->remove, i, v) json_object_del(item, json_string_value(v));
+    return 0;
+}
+
+int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)
+{
+    *out = NULL;
+    if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
+    return s->ops->get(s, pk, sk, out);
+}
+
+int bc_store_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)
+{
+    const char *pk, *sk;
+    if (item_keys(item, &pk, &sk) < 0) return BC_EINVALID;
+    return s->ops->put(s, item, cond);
+}
+
+int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
+                    const struct bc_cond *cond, json_t **out)
+{
+    if (out) *out = NULL;
+    if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
+    return s->ops->update(s, pk, sk, u, cond, out);
+}
+
+int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond)
+{
+    if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
+    return s->ops->del(s, pk, sk, cond);
+}
+
+int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)
+{
+    res->items = NULL;
+    res->next_cursor = NULL;
+    if (bc__store_key_valid(q->pk) < 0 || q->limit < 0 || q->limit > 1000) return BC_EINVALID;
+    if (q->sk_prefix && (q->sk_from || q->sk_to)) return BC_EINVALID;
+    if ((q->sk_from && strlen(q->sk_from) > BC_STORE_KEY_MAX) ||
+        (q->sk_to && strlen(q->sk_to) > BC_STORE_KEY_MAX) ||
+        (q->sk_prefix && strlen(q->sk_prefix) > BC_STORE_KEY_MAX))
+        return BC_EINVALID;
+    return s->ops->query(s, q, res);
+}
+
+int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res)
+{
+    res->items = NULL;
+    res->next_cursor = NULL;
+    if (limit < 0 || limit > 1000) return BC_EINVALID;
+    return s->ops->scan(s, cursor, limit ? limit : 100, res);
+}
+
+int bc_store_reap(struct bc_store *s, int max_items)
+{
+    return s->ops->reap ? s->ops->reap(s, max_items) : 0;
+}
+
+int bc_store_check(struct bc_store *s, json_t **report)
+{
+    return s->ops->check(s, report);
+}
+
+void bc_query_result_release(struct bc_query_result *res)
+{
+    json_decref(res->items);
+    free(res->next_cursor);
+    res->items = NULL;
+    res->next_cursor = NULL;
+}

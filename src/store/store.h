@@ -1,0 +1,134 @@
+/* The store: one logical table of JSON items keyed by the strings PK and SK, with exactly the single-item
+ * operations DynamoDB offers (get, conditional put/update/delete, query within one PK), so that every
+ * backend (LMDB embedded, DynamoDB scale-out) implements the same contract. It knows nothing of tenants:
+ * keys are built by store/keys.c from a tenant context.
+ *
+ * DESIGN NOTES
+ * - Items are jansson objects with string "PK" and "SK" (each 1..200 bytes, no NUL, no control chars).
+ * - An item with a numeric "ttl" (epoch seconds) <= now is expired: invisible to get/query/scan, and treated
+ *   as absent by conditions and by update (which then starts from an empty item). Backends remove expired
+ *   items in the background.
+ * - Every write is atomic for its single item; conditions are checked in the same atomic step. There are
+ *   no multi-item transactions; the domain protects each invariant with one conditional write.
+ * - Numbers: integers are 64-bit signed; "add" only applies to integers.
+ * - The store is safe for concurrent use by any number of threads (and, for LMDB, processes). */
+#ifndef BC_STORE_H
+#define BC_STORE_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bc_store;
+
+#define BC_STORE_KEY_MAX 200
+
+enum bc_cond_kind {
+    BC_COND_NONE = 0,   /* unconditional */
+    BC_COND_NOT_EXISTS, /* the item must not exist (or be expired) */
+    BC_COND_EXISTS,     /* the item must exist */
+    BC_COND_VERSION,    /* the integer attribute "version" must equal cond.version; a missing item or
+                           attribute counts as version 0 */
+};
+
+struct bc_cond {
+    enum bc_cond_kind kind;
+    int64_t version;
+};
+
+/* An update: set attributes (object of name -> value), add to integer attributes (object of name ->
+ * integer; a missing attribute counts as 0), remove attributes (array of names). Any part may be NULL.
+ * PK and SK cannot be set, added or removed. The update creates the item when it does not exist (like
+ * DynamoDB's UpdateItem) unless the condition forbids it. */
+struct bc_update {
+    json_t *set;
+    json_t *add;
+    json_t *remove;
+};
+
+struct bc_query {
+    const char *pk;
+    /* Either a prefix, or an inclusive range [sk_from, sk_to] (either bound may be NULL = open). */
+    const char *sk_prefix;
+    const char *sk_from;
+    const char *sk_to;
+    bool descending;    /* false: ascending SK order */
+    int limit;          /* 1..1000; 0 means 100 */
+    const char *cursor; /* NULL, or a next_cursor from a previous page of the same query */
+};
+
+struct bc_query_result {
+    json_t *items;     /* array, owned by the result */
+    char *next_cursor; /* NULL when there are no more items (a backend may also hand out a cursor whose
+                          page turns out empty); opaque, URL-safe, owned by the result */
+};
+
+/* The vtable every backend implements; see the functions below for the contract. */
+struct bc_store_ops {
+    const char *name;
+    int (*get)(struct bc_store *s, const char *pk, const char *sk, json_t **out);
+    int (*put)(struct bc_store *s, json_t *item, const struct bc_cond *cond);
+    int (*update)(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
+                  const struct bc_cond *cond, json_t **out);
+    int (*del)(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);
+    int (*query)(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res);
+    int (*scan)(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
+    int (*reap)(struct bc_store *s, int max_items);
+    int (*check)(struct bc_store *s, json_t **report);
+    void (*close)(struct bc_store *s);
+};
+
+struct bc_store {
+    const struct bc_store_ops *ops;
+    char *url;
+};
+
+/* Opens a store from a URL: "lmdb:DIR" (DIR is created if missing) or "dynamodb://TABLE?region=R&endpoint=U".
+ * Returns 0 and *out (caller closes with bc_store_close), or a negative bc_err with a message in err
+ * (errsize bytes) when err is not NULL. */
+int bc_store_open(const char *url, struct bc_store **out, char *err, size_t errsize);
+/* Closes the store cleanly; NULL is a no-op. */
+void bc_store_close(struct bc_store *s);
+
+/* Gets one item. Returns 0 and *out (caller decrefs), or BC_ENOT_FOUND, or another negative bc_err. */
+int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out);
+/* Writes a whole item (replacing any old one) if cond holds. Returns 0, BC_ECOND when the condition failed,
+ * BC_EINVALID for a bad item, or another negative bc_err. cond may be NULL (unconditional). The item is
+ * borrowed. */
+int bc_store_put(struct bc_store *s, json_t *item, const struct bc_cond *cond);
+/* Applies u to one item if cond holds. On success, when out is not NULL, *out is the item as written
+ * (caller decrefs). Returns 0, BC_ECOND, BC_EINVALID (e.g. add to a non-integer) or another negative bc_err.
+ */
+int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
+                    const struct bc_cond *cond, json_t **out);
+/* Deletes one item if cond holds. Deleting a missing item with no condition succeeds. Returns 0 or BC_ECOND
+ * or another negative bc_err. */
+int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);
+/* Items of one PK in SK order. Returns 0 and fills res (release with bc_query_result_release), or
+ * BC_EINVALID (bad bounds or cursor) or another negative bc_err. */
+int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res);
+/* Every item of the store, in backend order, a page at a time (operator tools only: export checks, purge
+ * verification, `store check`). Same result and cursor rules as query. */
+int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
+/* Removes up to max_items expired items; returns how many were removed or a negative bc_err. Backends
+ * whose engine expires items by itself (DynamoDB TTL) return 0. */
+int bc_store_reap(struct bc_store *s, int max_items);
+/* Verifies the store's integrity/configuration; *report (caller decrefs) describes it. 0 or negative. */
+int bc_store_check(struct bc_store *s, json_t **report);
+void bc_query_result_release(struct bc_query_result *res);
+
+/* Helpers shared by backends. */
+/* 0 when k is a valid PK/SK string, else BC_EINVALID. */
+int bc__store_key_valid(const char *k);
+/* True when item carries a ttl <= now. */
+bool bc__store_expired(json_t *item, int64_t now_s);
+/* Applies u to item (in place), refusing PK/SK changes and non-integer adds. 0 or BC_EINVALID. */
+int bc__store_apply_update(json_t *item, const struct bc_update *u);
+/* Checks cond against the current item (NULL when absent/expired). 0 or BC_ECOND. */
+int bc__store_check_cond(json_t *current, const struct bc_cond *cond);
+/* The integer "version" of item, 0 when absent. */
+int64_t bc__store_version(json_t *item);
+
+/* Backend constructors (used by bc_store_open); spec is the URL without its scheme. */
+int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size_t errsize);
+
+#endif

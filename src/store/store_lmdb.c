@@ -1,0 +1,603 @@
+/* The embedded store backend on LMDB: one memory-mapped file, nothing to run, safe across threads and
+ * processes on one machine.
+ *
+ * DESIGN NOTES
+ * - Database "items": key = PK "\0" SK (so one PK's items are contiguous and ordered by SK bytes, like
+ *   DynamoDB's string sort keys), value = the item as compact JSON.
+ * - Database "ttl": key = big-endian 64-bit ttl + PK "\0" SK, empty value; an index of items that expire,
+ *   kept in the same write transaction as the item, so reaping never scans the whole store.
+ * - Every write is one LMDB write transaction: read the current item, check the condition, write, commit.
+ *   LMDB serialises write transactions across threads and processes, so conditional writes are atomic.
+ * - Durability: a committed transaction is on disk (fsync) unless the URL says sync=none|meta.
+ * - Readers never block writers (MVCC). MDB_NOTLS: a read transaction is not bound to its thread. */
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/id.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct lmdb_store {
+    struct bc_store base;
+    MDB_env *env;
+    MDB_dbi items;
+    MDB_dbi ttl;
+};
+
+#define KEYBUF (2 * BC_STORE_KEY_MAX + 2)
+
+static int map_err(int rc)
+{
+    switch (rc) {
+    case 0:
+        return 0;
+    case MDB_NOTFOUND:
+        return BC_ENOT_FOUND;
+    case MDB_MAP_FULL:
+        return BC_EFULL;
+    case ENOMEM:
+        return BC_ENOMEM;
+    default:
+        bc_log(BC_LOG_ERROR, "lmdb: %s", mdb_strerror(rc));
+        return BC_EIO;
+    }
+}
+
+static size_t make_key(char *buf, const char *pk, const char *sk)
+{
+    size_t pl = strlen(pk), sl = strlen(sk);
+    memcpy(buf, pk, pl);
+    buf[pl] = '\0';
+    memcpy(buf + pl + 1, sk, sl);
+    return pl + 1 + sl;
+}
+
+static int64_t item_ttl(json_t *item)
+{
+    json_t *t = item ? json_object_get(item, "ttl") : NULL;
+    return json_is_number(t) && json_number_value(t) > 0 ? (int64_t)json_number_value(t) : 0;
+}
+
+static size_t make_ttl_key(char *buf, int64_t ttl, const char *key, size_t klen)
+{
+    uint64_t t = (uint64_t)ttl;
+    for (int i = 7; i >= 0; i--) {
+        buf[i] = (char)(t & 0xff);
+        t >>= 8;
+    }
+    memcpy(buf + 8, key, klen);
+    return 8 + klen;
+}
+
+static int txn_begin(struct lmdb_store *st, unsigned flags, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(st->env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* another process grew the map: adopt its size and retry */
+        mdb_env_set_mapsize(st->env, 0);
+        rc = mdb_txn_begin(st->env, NULL, flags, txn);
+    }
+    return map_err(rc);
+}
+
+/* Parses a stored value; NULL when corrupt (logged). */
+static json_t *decode(const MDB_val *v)
+{
+    json_t *j = json_loadb(v->mv_data, v->mv_size, JSON_DISABLE_EOF_CHECK, NULL);
+    if (!j) bc_log(BC_LOG_ERROR, "lmdb: undecodable item (%zu bytes)", v->mv_size);
+    return j;
+}
+
+/* Reads the live (unexpired) item at key inside txn; *out NULL when absent. */
+static int read_live(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, json_t **out)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    *out = NULL;
+    int rc = mdb_get(txn, st->items, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return map_err(rc);
+    json_t *j = decode(&v);
+    if (!j) return BC_EIO;
+    if (bc__store_expired(j, bc_now_s())) {
+        json_decref(j);
+        return 0;
+    }
+    *out = j;
+    return 0;
+}
+
+/* Replaces (or, with item NULL, deletes) the item at key, keeping the ttl index in step. old_ttl is the ttl
+ * of whatever is stored now (expired or not), 0 for none. */
+static int write_item(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, int64_t old_ttl,
+                      json_t *item)
+{
+    char tk[KEYBUF + 8];
+    MDB_val k = {klen, (void *)key};
+    int rc;
+    int64_t new_ttl = item_ttl(item);
+    if (old_ttl && old_ttl != new_ttl) {
+        MDB_val t = {make_ttl_key(tk, old_ttl, key, klen), tk};
+        rc = mdb_del(txn, st->ttl, &t, NULL);
+        if (rc && rc != MDB_NOTFOUND) return map_err(rc);
+    }
+    if (!item) {
+        rc = mdb_del(txn, st->items, &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+    }
+    char *s = json_dumps(item, JSON_COMPACT);
+    if (!s) return BC_ENOMEM;
+    MDB_val v = {strlen(s), s};
+    rc = mdb_put(txn, st->items, &k, &v, 0);
+    free(s);
+    if (rc) return map_err(rc);
+    if (new_ttl && new_ttl != old_ttl) {
+        MDB_val t = {make_ttl_key(tk, new_ttl, key, klen), tk}, e = {0, ""};
+        rc = mdb_put(txn, st->ttl, &t, &e, 0);
+        if (rc) return map_err(rc);
+    }
+    return 0;
+}
+
+/* The ttl of whatever is stored at key now, expired or not (0 when none). */
+static int64_t stored_ttl(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    if (mdb_get(txn, st->items, &k, &v) != 0) return 0;
+    json_t *j = decode(&v);
+    int64_t t = item_ttl(j);
+    json_decref(j);
+    return t;
+}
+
+static int lm_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)
+{
+    struct lmdb_store *st = (struct lmdb_store *)s;
+    char key[KEYBUF];
+    size_t klen = make_key(key, pk, sk);
+    MDB_txn *txn;
+    int rc = txn_begin(st, MDB_RDONLY, &txn);
+    if (rc < 0) return rc;
+    rc = read_live(st, txn, key, klen, out);
+    mdb_txn_abort(txn);
+    if (rc == 0 && !*out) return BC_ENOT_FOUND;
+    return rc;
+}
+
+/* The common write path: current item -> condition -> new item (from put or update) -> write -> commit. */
+static int write_op(struct lmdb_store *st, const char *pk, const char *sk, json_t *put_item,
+                    const struct bc_update *u, bool del, const struct bc_cond *cond, json_t **out)
+{
+    char key[KEYBUF];
+    size_t klen = make_key(key, pk, sk);
+    json_t *cur = NULL, *next = NULL;
+    MDB_txn *txn;
+    int rc = txn_begin(st, 0, &txn);
+    if (rc < 0) return rc;
+    rc = read_live(st, txn, key, klen, &cur);
+    if (rc < 0) goto out;
+    rc = bc__store_check_cond(cur, cond);
+    if (rc < 0) goto out;
+    if (put_item) {
+        next = json_deep_copy(put_item);
+    } else if (!del) {
+        next = cur ? json_deep_copy(cur) : json_object();
+        if (next && !cur) {
+            json_object_set_new(next, "PK", json_string(pk));
+            json_object_set_new(next, "SK", json_string(sk));
+        }
+        if (next && (rc = bc__store_apply_update(next, u)) < 0) goto out;
+    }
+    if (!del && !next) {
+        rc = BC_ENOMEM;
+        goto out;
+    }
+    rc = write_item(st, txn, key, klen, stored_ttl(st, txn, key, klen), next);
+    if (rc < 0) goto out;
+    rc = map_err(mdb_txn_commit(txn));
+    txn = NULL;
+    if (rc == 0 && out) {
+        *out = next;
+        next = NULL;
+    }
+out:
+    if (txn) mdb_txn_abort(txn);
+    json_decref(cur);
+    json_decref(next);
+    return rc;
+}
+
+static int lm_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)
+{
+    const char *pk = json_string_value(json_object_get(item, "PK"));
+    const char *sk = json_string_value(json_object_get(item, "SK"));
+    return write_op((struct lmdb_store *)s, pk, sk, item, NULL, false, cond, NULL);
+}
+
+static int lm_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
+                     const struct bc_cond *cond, json_t **out)
+{
+    return write_op((struct lmdb_store *)s, pk, sk, NULL, u, false, cond, out);
+}
+
+static int lm_del(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond)
+{
+    return write_op((struct lmdb_store *)s, pk, sk, NULL, NULL, true, cond, NULL);
+}
+
+/* Cursor = base64url of the last key's SK (query) or of the whole PK\0SK key (scan). */
+static char *encode_cursor(const void *data, size_t n)
+{
+    char *c = malloc(bc_b64url_len(n));
+    if (c) bc_b64url_encode(data, n, c);
+    return c;
+}
+
+static int decode_cursor(const char *c, char *out, size_t cap, size_t *len)
+{
+    if (strlen(c) > 4 * cap / 3 + 4) return BC_EINVALID;
+    int n = bc_b64url_decode(c, strlen(c), out, cap);
+    if (n <= 0) return BC_EINVALID;
+    *len = (size_t)n;
+    return 0;
+}
+
+/* Does sk (length sl) satisfy the query's SK condition? */
+static bool sk_in_range(const struct bc_query *q, const char *sk, size_t sl)
+{
+    if (q->sk_prefix) {
+        size_t pl = strlen(q->sk_prefix);
+        return sl >= pl && memcmp(sk, q->sk_prefix, pl) == 0;
+    }
+    /* byte-wise string comparison, like DynamoDB's BETWEEN on strings */
+    if (q->sk_from) {
+        size_t fl = strlen(q->sk_from);
+        int c = memcmp(sk, q->sk_from, sl < fl ? sl : fl);
+        if (c < 0 || (c == 0 && sl < fl)) return false;
+    }
+    if (q->sk_to) {
+        size_t tl = strlen(q->sk_to);
+        int c = memcmp(sk, q->sk_to, sl < tl ? sl : tl);
+        if (c > 0 || (c == 0 && sl > tl)) return false;
+    }
+    return true;
+}
+
+/* Positions cur at the first candidate key in the query's direction. Returns 0, or MDB_NOTFOUND. */
+static int seek_first(MDB_cursor *cur, const struct bc_query *q, const char *pfx, size_t pfxlen,
+                      const char *after, size_t afterlen, MDB_val *k, MDB_val *v)
+{
+    char buf[KEYBUF + 1];
+    int rc;
+    if (!q->descending) {
+        const char *start = after ? after : q->sk_prefix ? q->sk_prefix : q->sk_from ? q->sk_from : "";
+        size_t sl = after ? afterlen : strlen(start);
+        memcpy(buf, pfx, pfxlen);
+        memcpy(buf + pfxlen, start, sl);
+        k->mv_data = buf;
+        k->mv_size = pfxlen + sl;
+        rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+        if (rc == 0 && after && k->mv_size == pfxlen + sl && memcmp(k->mv_data, buf, pfxlen + sl) == 0)
+            rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
+        return rc;
+    }
+    /* descending: find the first key strictly greater than the upper bound, then step back */
+    size_t bl;
+    bool inclusive = false;
+    memcpy(buf, pfx, pfxlen);
+    if (after) {
+        memcpy(buf + pfxlen, after, afterlen);
+        bl = pfxlen + afterlen;
+    } else if (q->sk_prefix || !q->sk_to) {
+        /* successor of pfx+prefix: drop trailing 0xff bytes, increment the last one */
+        const char *p = q->sk_prefix ? q->sk_prefix : "";
+        size_t pl = strlen(p);
+        memcpy(buf + pfxlen, p, pl);
+        bl = pfxlen + pl;
+        while (bl > 0 && (unsigned char)buf[bl - 1] == 0xff) bl--;
+        buf[bl - 1] = (char)((unsigned char)buf[bl - 1] + 1); /* pfx ends in '\0', so bl >= 1 */
+    } else {
+        size_t tl = strlen(q->sk_to);
+        memcpy(buf + pfxlen, q->sk_to, tl);
+        bl = pfxlen + tl;
+        inclusive = true;
+    }
+    k->mv_data = buf;
+    k->mv_size = bl;
+    rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) return mdb_cursor_get(cur, k, v, MDB_LAST);
+    if (rc) return rc;
+    if (inclusive && k->mv_size == bl && memcmp(k->mv_data, buf, bl) == 0) return 0;
+    return mdb_cursor_get(cur, k, v, MDB_PREV);
+}
+
+static int lm_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)
+{
+    struct lmdb_store *st = (struct lmdb_store *)s;
+    char pfx[BC_STORE_KEY_MAX + 1], after[BC_STORE_KEY_MAX + 1];
+    size_t pfxlen = strlen(q->pk) + 1, afterlen = 0;
+    int limit = q->limit ? q->limit : 100;
+    memcpy(pfx, q->pk, pfxlen); /* includes the NUL separator */
+    if (q->cursor && decode_cursor(q->cursor, after, sizeof after, &afterlen) < 0) return BC_EINVALID;
+
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    int rc = txn_begin(st, MDB_RDONLY, &txn);
+    if (rc < 0) return rc;
+    res->items = json_array();
+    rc = map_err(mdb_cursor_open(txn, st->items, &cur));
+    if (rc < 0) goto out;
+    MDB_val k, v;
+    int mrc = seek_first(cur, q, pfx, pfxlen, q->cursor ? after : NULL, afterlen, &k, &v);
+    int64_t now = bc_now_s();
+    const char *last_sk = NULL;
+    size_t last_len = 0;
+    while (mrc == 0) {
+        if (k.mv_size < pfxlen || memcmp(k.mv_data, pfx, pfxlen) != 0) break;
+        const char *sk = (const char *)k.mv_data + pfxlen;
+        size_t sl = k.mv_size - pfxlen;
+        if (!sk_in_range(q, sk, sl)) {
+            /* ascending: past the range (keys only grow); descending: we started at/under the upper bound,
+             * so a miss means we are below the lower bound */
+            break;
+        }
+        json_t *item = decode(&v);
+        if (!item) {
+            rc = BC_EIO;
+            goto out;
+        }
+        if (bc__store_expired(item, now)) {
+            json_decref(item);
+        } else if ((int)json_array_size(res->items) == limit) {
+            /* one more live item exists: hand out a cursor at the last returned one */
+            json_decref(item);
+            res->next_cursor = encode_cursor(last_sk, last_len);
+            if (!res->next_cursor) rc = BC_ENOMEM;
+            break;
+        } else {
+            json_array_append_new(res->items, item);
+            last_sk = sk;
+            last_len = sl;
+        }
+        mrc = mdb_cursor_get(cur, &k, &v, q->descending ? MDB_PREV : MDB_NEXT);
+    }
+    if (mrc && mrc != MDB_NOTFOUND) rc = map_err(mrc);
+out:
+    if (cur) mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (rc < 0) bc_query_result_release(res);
+    return rc;
+}
+
+static int lm_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res)
+{
+    struct lmdb_store *st = (struct lmdb_store *)s;
+    char after[KEYBUF];
+    size_t afterlen = 0;
+    if (cursor && decode_cursor(cursor, after, sizeof after, &afterlen) < 0) return BC_EINVALID;
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    int rc = txn_begin(st, MDB_RDONLY, &txn);
+    if (rc < 0) return rc;
+    res->items = json_array();
+    rc = map_err(mdb_cursor_open(txn, st->items, &cur));
+    if (rc < 0) goto out;
+    MDB_val k = {afterlen, after}, v;
+    int mrc = cursor ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (mrc == 0 && cursor && k.mv_size == afterlen && memcmp(k.mv_data, after, afterlen) == 0)
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    int64_t now = bc_now_s();
+    MDB_val last = {0, NULL};
+    while (mrc == 0) {
+        json_t *item = decode(&v);
+        if (!item) {
+            rc = BC_EIO;
+            goto out;
+        }
+        if (bc__store_expired(item, now)) {
+            json_decref(item);
+        } else if ((int)json_array_size(res->items) == limit) {
+            json_decref(item);
+            res->next_cursor = encode_cursor(last.mv_data, last.mv_size);
+            if (!res->next_cursor) rc = BC_ENOMEM;
+            break;
+        } else {
+            json_array_append_new(res->items, item);
+            last = k;
+        }
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (mrc && mrc != MDB_NOTFOUND) rc = map_err(mrc);
+out:
+    if (cur) mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (rc < 0) bc_query_result_release(res);
+    return rc;
+}
+
+static int lm_reap(struct bc_store *s, int max_items)
+{
+    struct lmdb_store *st = (struct lmdb_store *)s;
+    int dead = 0;
+    mdb_reader_check(st->env, &dead); /* free reader slots of crashed processes */
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    int rc = txn_begin(st, 0, &txn), n = 0;
+    if (rc < 0) return rc;
+    rc = map_err(mdb_cursor_open(txn, st->ttl, &cur));
+    if (rc < 0) goto out;
+    int64_t now = bc_now_s();
+    MDB_val k, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (mrc == 0 && n < max_items && k.mv_size > 8) {
+        const unsigned char *p = k.mv_data;
+        uint64_t t = 0;
+        for (int i = 0; i < 8; i++) t = (t << 8) | p[i];
+        if ((int64_t)t > now) break;
+        MDB_val ik = {k.mv_size - 8, (char *)k.mv_data + 8}, iv;
+        /* delete the item only if its ttl is still this one (it may have been rewritten) */
+        if (mdb_get(txn, st->items, &ik, &iv) == 0) {
+            json_t *j = decode(&iv);
+            if (j && item_ttl(j) == (int64_t)t) {
+                rc = map_err(mdb_del(txn, st->items, &ik, NULL));
+                if (rc < 0) {
+                    json_decref(j);
+                    goto out;
+                }
+                n++;
+            }
+            json_decref(j);
+        }
+        rc = map_err(mdb_cursor_del(cur, 0));
+        if (rc < 0) goto out;
+        /* the index is ordered by ttl and we always remove its head: start again from the first entry */
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    }
+    mdb_cursor_close(cur);
+    cur = NULL;
+    rc = map_err(mdb_txn_commit(txn));
+    txn = NULL;
+out:
+    if (cur) mdb_cursor_close(cur);
+    if (txn) mdb_txn_abort(txn);
+    return rc < 0 ? rc : n;
+}
+
+static int lm_check(struct bc_store *s, json_t **report)
+{
+    struct lmdb_store *st = (struct lmdb_store *)s;
+    MDB_txn *txn;
+    MDB_stat is, ts;
+    MDB_envinfo info;
+    *report = NULL;
+    int rc = txn_begin(st, MDB_RDONLY, &txn);
+    if (rc < 0) return rc;
+    rc = map_err(mdb_stat(txn, st->items, &is));
+    if (rc == 0) rc = map_err(mdb_stat(txn, st->ttl, &ts));
+    /* every stored value must decode as an object with PK/SK matching its key */
+    size_t bad = 0;
+    MDB_cursor *cur = NULL;
+    if (rc == 0 && (rc = map_err(mdb_cursor_open(txn, st->items, &cur))) == 0) {
+        MDB_val k, v;
+        int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        while (mrc == 0) {
+            json_t *j = decode(&v);
+            const char *pk = json_string_value(json_object_get(j, "PK"));
+            const char *sk = json_string_value(json_object_get(j, "SK"));
+            char key[KEYBUF];
+            if (!pk || !sk || strlen(pk) + strlen(sk) + 1 > sizeof key ||
+                make_key(key, pk, sk) != k.mv_size || memcmp(key, k.mv_data, k.mv_size) != 0)
+                bad++;
+            json_decref(j);
+            mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_env_info(st->env, &info);
+    mdb_txn_abort(txn);
+    if (rc < 0) return rc;
+    *report = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "backend", "lmdb", "items",
+                        (json_int_t)is.ms_entries, "ttl_entries", (json_int_t)ts.ms_entries, "map_size",
+                        (json_int_t)info.me_mapsize, "bad_items", (json_int_t)bad, "ok", bad == 0);
+    return bad ? BC_EIO : 0;
+}
+
+static void lm_close(struct bc_store *s)
+{
+    struct lmdb_store *st = (struct lmdb_store *)s;
+    if (st->env) {
+        mdb_env_sync(st->env, 1);
+        mdb_env_close(st->env);
+    }
+    free(st);
+}
+
+static const struct bc_store_ops lmdb_ops = {
+    .name = "lmdb",
+    .get = lm_get,
+    .put = lm_put,
+    .update = lm_update,
+    .del = lm_del,
+    .query = lm_query,
+    .scan = lm_scan,
+    .reap = lm_reap,
+    .check = lm_check,
+    .close = lm_close,
+};
+
+/* spec: DIR[?mapsize=BYTES&sync=full|meta|none] */
+int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size_t errsize)
+{
+    char dir[4096];
+    size_t mapsize = (size_t)16 << 30; /* virtual; the file grows only as data is written */
+    unsigned flags = MDB_NOTLS;
+    const char *q = strchr(spec, '?');
+    size_t dl = q ? (size_t)(q - spec) : strlen(spec);
+    if (dl == 0 || dl >= sizeof dir) {
+        snprintf(err, errsize, "lmdb: bad directory in store URL");
+        return BC_EINVALID;
+    }
+    memcpy(dir, spec, dl);
+    dir[dl] = '\0';
+    for (const char *p = q; p && *p;) {
+        p++;
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n > 8 && strncmp(p, "mapsize=", 8) == 0) {
+            char *end;
+            unsigned long long v = strtoull(p + 8, &end, 10);
+            if (end != p + n || v < (1u << 20)) {
+                snprintf(err, errsize, "lmdb: bad mapsize");
+                return BC_EINVALID;
+            }
+            mapsize = (size_t)v;
+        } else if (n == 9 && strncmp(p, "sync=full", 9) == 0) {
+        } else if (n == 9 && strncmp(p, "sync=meta", 9) == 0) {
+            flags |= MDB_NOMETASYNC;
+        } else if (n == 9 && strncmp(p, "sync=none", 9) == 0) {
+            flags |= MDB_NOSYNC;
+        } else {
+            snprintf(err, errsize, "lmdb: unknown option '%.*s'", (int)n, p);
+            return BC_EINVALID;
+        }
+        p = amp;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errsize, "lmdb: cannot create %s: %s", dir, strerror(errno));
+        return BC_EIO;
+    }
+    struct lmdb_store *st = calloc(1, sizeof *st);
+    if (!st) return BC_ENOMEM;
+    st->base.ops = &lmdb_ops;
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&st->env);
+    if (!rc) rc = mdb_env_set_maxdbs(st->env, 4);
+    if (!rc) rc = mdb_env_set_maxreaders(st->env, 1024);
+    if (!rc) rc = mdb_env_set_mapsize(st->env, mapsize);
+    if (!rc) rc = mdb_env_open(st->env, dir, flags, 0600);
+    if (!rc) {
+        int dead = 0;
+        mdb_reader_check(st->env, &dead);
+        rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    }
+    if (!rc) rc = mdb_dbi_open(txn, "items", MDB_CREATE, &st->items);
+    if (!rc) rc = mdb_dbi_open(txn, "ttl", MDB_CREATE, &st->ttl);
+    if (!rc) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (rc) {
+        snprintf(err, errsize, "lmdb: cannot open %s: %s", dir, mdb_strerror(rc));
+        if (txn) mdb_txn_abort(txn);
+        lm_close(&st->base);
+        return rc == ENOMEM ? BC_ENOMEM : BC_EIO;
+    }
+    *out = &st->base;
+    return 0;
+}

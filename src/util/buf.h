@@ -1,0 +1,32 @@
+/* A growable byte buffer (always NUL-terminated), for building strings and bodies. */
+#ifndef BC_BUF_H
+#define BC_BUF_H
+#include <stdarg.h>
+#include <stddef.h>
+
+struct bc_buf {
+    char *data; /* NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+};
+
+#define BC_BUF_INIT                                                                                          \
+    {                                                                                                        \
+        NULL, 0, 0                                                                                           \
+    }
+
+void bc_buf_init(struct bc_buf *b);
+/* Frees the contents; the struct can be reused after bc_buf_init. */
+void bc_buf_release(struct bc_buf *b);
+/* Each returns 0 or BC_ENOMEM. */
+int bc_buf_reserve(struct bc_buf *b, size_t extra);
+int bc_buf_append(struct bc_buf *b, const void *data, size_t n);
+int bc_buf_puts(struct bc_buf *b, const char *s);
+int bc_buf_putc(struct bc_buf *b, char c);
+int bc_buf_printf(struct bc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int bc_buf_vprintf(struct bc_buf *b, const char *fmt, va_list ap);
+void bc_buf_reset(struct bc_buf *b);
+/* Returns the contents (caller frees with free()) and leaves the buffer empty; never NULL unless OOM. */
+char *bc_buf_detach(struct bc_buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,19 @@
+/* The one clock of bookchat. Tests may shift it with BOOKCHAT_TEST_NOW=<epoch seconds> (the clock then
+ * starts at that instant and runs on), so that date-dependent behaviour is reproducible. */
+#ifndef BC_CLOCK_H
+#define BC_CLOCK_H
+#include <stdint.h>
+
+/* Reads BOOKCHAT_TEST_NOW once; call early in main (safe to call again). */
+void bc_clock_init(void);
+/* Wall-clock time, possibly shifted for tests. */
+int64_t bc_now_ms(void);
+int64_t bc_now_s(void);
+/* Monotonic time for measuring durations, in nanoseconds. */
+int64_t bc_mono_ns(void);
+/* Formats epoch seconds as RFC 3339 UTC ("2026-12-01T08:00:00Z") into out (at least 21 bytes). */
+void bc_time_format_utc(int64_t epoch_s, char *out, unsigned long size);
+/* Parses RFC 3339 / ISO 8601 "YYYY-MM-DDTHH:MM[:SS][.fff](Z|±HH:MM)"; 0 or BC_EINVALID. */
+int bc_time_parse_iso(const char *s, int64_t *epoch_s);
+
+#endif

@@ -1,0 +1,49 @@
+/* Configuration: every setting has a name, read from (highest first) a command-line flag, the environment
+ * variable BOOKCHAT_<NAME>, the config file ("name = value" lines), then the default. One table lists them
+ * all (BC_CONFIG_MAP), so the README and `bookchat help serve` can print it. */
+#ifndef BC_CONFIG_H
+#define BC_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+
+/* XX(ENUM, "name", "default or NULL", "help") */
+#define BC_CONFIG_MAP(XX)                                                                                    \
+    XX(LISTEN, "listen", "127.0.0.1:8080", "address:port of the HTTP server")                                \
+    XX(DATA, "data", "./data", "data directory (LMDB store, server secret)")                                 \
+    XX(STORE, "store", NULL,                                                                                 \
+       "store URL: lmdb:DIR or dynamodb://TABLE?region=R&endpoint=URL (default lmdb:DATA)")                  \
+    XX(THREADS, "threads", "0", "HTTP worker threads (0: one per core)")                                     \
+    XX(BODY_LIMIT, "body_limit", "65536", "maximum request body in bytes")                                   \
+    XX(LOG_LEVEL, "log_level", "info", "debug | info | warn | error | off")                                  \
+    XX(ACCESS_LOG, "access_log", "on", "one JSON line per request: on | off")                                \
+    XX(DRAIN_TIMEOUT, "drain_timeout", "30", "seconds to finish in-flight requests on SIGTERM")              \
+    XX(PLATFORM_TOKEN, "platform_token", NULL, "bearer token of the platform API (unset: platform API off)") \
+    XX(SECRET, "secret", NULL, "server secret for key hashing and JWT signing (default: DATA/secret)")       \
+    XX(PUBLIC_URL, "public_url", NULL, "URL where browsers reach this server (default http://LISTEN)")       \
+    XX(TEST_HOOKS, "test_hooks", "off", "enable test-only routes (never in production): on | off")
+
+enum bc_config_key {
+#define XX(e, name, def, help) BC_CFG_##e,
+    BC_CONFIG_MAP(XX)
+#undef XX
+        BC_CFG__COUNT
+};
+
+/* Loads the file (NULL: BOOKCHAT_CONFIG, or none) and the environment. Returns 0, or BC_EINVALID / BC_EIO
+ * with a one-line message in err. Flags set earlier with bc_config_set keep precedence. */
+int bc_config_load(const char *file, char *err, size_t errsize);
+/* Sets a value from a command-line flag (copied). */
+void bc_config_set(enum bc_config_key key, const char *value);
+/* The effective value (borrowed until the next set/load), or NULL when unset without default. */
+const char *bc_config_get(enum bc_config_key key);
+/* Integer value; def when unset or malformed. */
+long bc_config_int(enum bc_config_key key, long def);
+/* "on"/"true"/"yes"/"1" -> true. */
+bool bc_config_bool(enum bc_config_key key);
+const char *bc_config_name(enum bc_config_key key);
+const char *bc_config_help(enum bc_config_key key);
+const char *bc_config_default(enum bc_config_key key);
+/* Forgets every value (for tests). */
+void bc_config_reset(void);
+
+#endif

@@ -1,0 +1,128 @@
+// API test harness: starts a real `bookchat serve` on a free port with a temporary data directory, gives
+// tests a small fetch wrapper, and stops the server (SIGTERM) after, failing if it did not exit cleanly
+// (exit status 0: no leak or sanitizer report under the ASan build).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = process.env.BOOKCHAT_BIN || join(root, 'build', 'bookchat');
+export const PLATFORM_TOKEN = 'test-platform-token-0123456789abcdef';
+
+export function tempDir(tag = 'bc') {
+  return mkdtempSync(join(process.env.BC_TEST_TMP || tmpdir(), `${tag}-`));
+}
+
+// Runs a bookchat CLI command; resolves {code, stdout, stderr, json} (json parsed from stdout if it is JSON).
+export function cli(args, { env = {}, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      let json;
+      try { json = JSON.parse(stdout); } catch { json = undefined; }
+      resolve({ code, stdout, stderr, json });
+    });
+    if (input !== undefined) p.stdin.end(input); else p.stdin.end();
+  });
+}
+
+export class Server {
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.logs = [];
+    this.dataDir = opts.dataDir || tempDir('bc-data');
+    this.ownsData = !opts.dataDir;
+  }
+
+  async start() {
+    const args = ['serve', '--listen', '127.0.0.1:0', '--json', ...(this.opts.args || [])];
+    if (!this.opts.store) args.push('--data', this.dataDir);
+    else args.push('--store', this.opts.store);
+    const env = {
+      ...process.env,
+      BOOKCHAT_TEST_HOOKS: 'on',
+      BOOKCHAT_PLATFORM_TOKEN: PLATFORM_TOKEN,
+      BOOKCHAT_LOG_LEVEL: 'info',
+      ...(this.opts.env || {}),
+    };
+    this.proc = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
+    createInterface({ input: this.proc.stderr }).on('line', (l) => this.logs.push(l));
+    const lines = createInterface({ input: this.proc.stdout });
+    this.url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('server did not start:\n' + this.logs.join('\n'))), 15000);
+      this.exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`server exited (${code}) at start:\n${this.logs.join('\n')}`)); });
+      lines.on('line', (l) => {
+        try {
+          const ev = JSON.parse(l);
+          if (ev.event === 'listening') { clearTimeout(timer); this.port = ev.port; resolve(ev.url); }
+        } catch { /* other output */ }
+      });
+    });
+    return this;
+  }
+
+  // Sends SIGTERM and waits; returns {code, signal}. Throws if the exit was not clean, unless allowed.
+  async stop({ allowDirty = false } = {}) {
+    if (!this.proc) return;
+    this.proc.kill('SIGTERM');
+    const res = await this.exited;
+    this.proc = null;
+    if (!allowDirty && (res.code !== 0 || res.signal)) {
+      throw new Error(`server exited with ${res.code ?? res.signal}:\n${this.logs.slice(-40).join('\n')}`);
+    }
+    if (this.ownsData && !this.opts.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+    return res;
+  }
+
+  kill() {
+    if (this.proc) this.proc.kill('SIGKILL');
+    this.proc = null;
+    return this.exited;
+  }
+
+  // fetch wrapper: body objects are sent as JSON; returns {status, headers, json, text}.
+  async req(method, path, { body, headers = {}, raw } = {}) {
+    const h = { ...headers };
+    let payload = raw;
+    if (body !== undefined && raw === undefined) {
+      payload = JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(this.url + path, { method, headers: h, body: payload });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, headers: res.headers, json, text };
+  }
+
+  get(path, o) { return this.req('GET', path, o); }
+  post(path, body, o = {}) { return this.req('POST', path, { ...o, body }); }
+  put(path, body, o = {}) { return this.req('PUT', path, { ...o, body }); }
+  patch(path, body, o = {}) { return this.req('PATCH', path, { ...o, body }); }
+  del(path, o) { return this.req('DELETE', path, o); }
+
+  platform(method, path, body) {
+    return this.req(method, path, { body, headers: { authorization: `Bearer ${PLATFORM_TOKEN}` } });
+  }
+}
+
+export async function startServer(opts) {
+  return new Server(opts).start();
+}
+
+// Asserts the documented error shape and returns the code.
+export function errorCode(res) {
+  const e = res.json && res.json.error;
+  if (!e || typeof e.code !== 'string' || typeof e.message !== 'string') {
+    throw new Error(`not an error body (status ${res.status}): ${res.text}`);
+  }
+  return e.code;
+}

@@ -1,0 +1,528 @@
+/* The store contract: what every backend (LMDB now, DynamoDB later) must do. Runs against the backend
+ * named by BC_TEST_STORE_URL, or a fresh LMDB directory. Each test uses its own PK namespace so the suite
+ * can share one DynamoDB table. */
+#include "../testlib.h"
+
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/id.h"
+
+#include <pthread.h>
+#include <sys/wait.h>
+
+static char url[1024];
+static char ns[40]; /* unique per run: keeps runs on a shared table apart */
+
+static struct bc_store *open_store(void)
+{
+    struct bc_store *s = NULL;
+    char err[256] = "";
+    int rc = bc_store_open(url, &s, err, sizeof err);
+    if (rc < 0) fprintf(stderr, "open %s: %s\n", url, err);
+    assert_int_equal(rc, 0);
+    return s;
+}
+
+static const char *pk(char *buf, const char *name)
+{
+    snprintf(buf, 128, "T#%s#%s", ns, name);
+    return buf;
+}
+
+static json_t *item(const char *p, const char *s)
+{
+    return json_pack("{s:s, s:s}", "PK", p, "SK", s);
+}
+
+static int setup(void **state)
+{
+    struct bc_store *s = open_store();
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    bc_store_close(*state);
+    return 0;
+}
+
+static void test_store__put_get_delete(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "basic");
+    json_t *it = item(p, "A#1"), *got = NULL;
+    json_object_set_new(it, "name", json_string("Ana"));
+    json_object_set_new(it, "n", json_integer(7));
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    assert_int_equal(bc_store_get(s, p, "A#1", &got), 0);
+    assert_true(json_equal(it, got));
+    json_decref(got);
+    assert_int_equal(bc_store_get(s, p, "A#2", &got), BC_ENOT_FOUND);
+    assert_null(got);
+    /* unconditional put replaces */
+    json_object_set_new(it, "name", json_string("Eva"));
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    assert_int_equal(bc_store_get(s, p, "A#1", &got), 0);
+    assert_string_equal(json_string_value(json_object_get(got, "name")), "Eva");
+    json_decref(got);
+    assert_int_equal(bc_store_delete(s, p, "A#1", NULL), 0);
+    assert_int_equal(bc_store_get(s, p, "A#1", &got), BC_ENOT_FOUND);
+    /* deleting a missing item without a condition succeeds */
+    assert_int_equal(bc_store_delete(s, p, "A#1", NULL), 0);
+    json_decref(it);
+}
+
+static void test_store__conditions(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "cond");
+    struct bc_cond not_exists = {BC_COND_NOT_EXISTS, 0}, exists = {BC_COND_EXISTS, 0};
+    json_t *it = item(p, "X"), *got = NULL;
+    json_object_set_new(it, "v", json_string("first"));
+    assert_int_equal(bc_store_put(s, it, &not_exists), 0);
+    json_object_set_new(it, "v", json_string("second"));
+    assert_int_equal(bc_store_put(s, it, &not_exists), BC_ECOND);
+    assert_int_equal(bc_store_get(s, p, "X", &got), 0);
+    assert_string_equal(json_string_value(json_object_get(got, "v")), "first"); /* unchanged */
+    json_decref(got);
+    assert_int_equal(bc_store_put(s, it, &exists), 0);
+
+    /* update with EXISTS on a missing item fails and creates nothing */
+    json_t *set = json_pack("{s:s}", "v", "x");
+    struct bc_update u = {set, NULL, NULL};
+    assert_int_equal(bc_store_update(s, p, "MISSING", &u, &exists, NULL), BC_ECOND);
+    assert_int_equal(bc_store_get(s, p, "MISSING", &got), BC_ENOT_FOUND);
+    /* delete with EXISTS on a missing item fails */
+    assert_int_equal(bc_store_delete(s, p, "MISSING", &exists), BC_ECOND);
+    /* delete with NOT_EXISTS on an existing item fails and keeps it */
+    assert_int_equal(bc_store_delete(s, p, "X", &not_exists), BC_ECOND);
+    assert_int_equal(bc_store_get(s, p, "X", &got), 0);
+    json_decref(got);
+    assert_int_equal(bc_store_delete(s, p, "X", &exists), 0);
+
+    /* version: a missing item is version 0 */
+    struct bc_cond v0 = {BC_COND_VERSION, 0}, v1 = {BC_COND_VERSION, 1}, v5 = {BC_COND_VERSION, 5};
+    json_t *add = json_pack("{s:i}", "version", 1);
+    struct bc_update bump = {set, add, NULL};
+    json_t *out = NULL;
+    assert_int_equal(bc_store_update(s, p, "V", &bump, &v0, &out), 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "version")), 1);
+    assert_string_equal(json_string_value(json_object_get(out, "PK")), p);
+    json_decref(out);
+    assert_int_equal(bc_store_update(s, p, "V", &bump, &v0, NULL), BC_ECOND);
+    assert_int_equal(bc_store_update(s, p, "V", &bump, &v5, NULL), BC_ECOND);
+    assert_int_equal(bc_store_update(s, p, "V", &bump, &v1, NULL), 0);
+    assert_int_equal(bc_store_get(s, p, "V", &got), 0);
+    assert_int_equal(json_integer_value(json_object_get(got, "version")), 2);
+    json_decref(got);
+    json_t *putv = item(p, "V");
+    json_object_set_new(putv, "version", json_integer(9));
+    assert_int_equal(bc_store_put(s, putv, &v1), BC_ECOND);
+    struct bc_cond v2 = {BC_COND_VERSION, 2};
+    assert_int_equal(bc_store_put(s, putv, &v2), 0);
+    json_decref(putv);
+    json_decref(add);
+    json_decref(set);
+    json_decref(it);
+}
+
+static void test_store__update_parts(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "update");
+    json_t *it = item(p, "U"), *out = NULL;
+    json_object_set_new(it, "a", json_string("x"));
+    json_object_set_new(it, "b", json_string("y"));
+    json_object_set_new(it, "n", json_integer(10));
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    json_t *set = json_pack("{s:s, s:{s:i}}", "a", "changed", "obj", "k", 1);
+    json_t *add = json_pack("{s:i, s:i}", "n", -3, "m", 5);
+    json_t *rem = json_pack("[s]", "b");
+    struct bc_update u = {set, add, rem};
+    assert_int_equal(bc_store_update(s, p, "U", &u, NULL, &out), 0);
+    assert_string_equal(json_string_value(json_object_get(out, "a")), "changed");
+    assert_null(json_object_get(out, "b"));
+    assert_int_equal(json_integer_value(json_object_get(out, "n")), 7);
+    assert_int_equal(json_integer_value(json_object_get(out, "m")), 5);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "obj"), "k")), 1);
+    json_decref(out);
+
+    /* invalid updates change nothing: add to a string, set PK, remove SK */
+    json_t *bad_add = json_pack("{s:i}", "a", 1);
+    struct bc_update u1 = {NULL, bad_add, NULL};
+    assert_int_equal(bc_store_update(s, p, "U", &u1, NULL, NULL), BC_EINVALID);
+    json_t *bad_set = json_pack("{s:s}", "PK", "other");
+    struct bc_update u2 = {bad_set, NULL, NULL};
+    assert_int_equal(bc_store_update(s, p, "U", &u2, NULL, NULL), BC_EINVALID);
+    json_t *bad_rem = json_pack("[s]", "SK");
+    struct bc_update u3 = {NULL, NULL, bad_rem};
+    assert_int_equal(bc_store_update(s, p, "U", &u3, NULL, NULL), BC_EINVALID);
+    json_t *got;
+    assert_int_equal(bc_store_get(s, p, "U", &got), 0);
+    assert_string_equal(json_string_value(json_object_get(got, "a")), "changed");
+    assert_int_equal(json_integer_value(json_object_get(got, "n")), 7);
+    json_decref(got);
+    json_decref(bad_add);
+    json_decref(bad_set);
+    json_decref(bad_rem);
+    json_decref(set);
+    json_decref(add);
+    json_decref(rem);
+    json_decref(it);
+}
+
+static void test_store__bad_keys(void **state)
+{
+    struct bc_store *s = *state;
+    json_t *got = NULL;
+    char longk[BC_STORE_KEY_MAX + 2];
+    memset(longk, 'k', sizeof longk - 1);
+    longk[sizeof longk - 1] = '\0';
+    assert_int_equal(bc_store_get(s, "", "x", &got), BC_EINVALID);
+    assert_int_equal(bc_store_get(s, longk, "x", &got), BC_EINVALID);
+    assert_int_equal(bc_store_get(s, "P", "a\nb", &got), BC_EINVALID);
+    json_t *noks = json_pack("{s:s}", "PK", "P");
+    assert_int_equal(bc_store_put(s, noks, NULL), BC_EINVALID);
+    json_t *numpk = json_pack("{s:i, s:s}", "PK", 1, "SK", "x");
+    assert_int_equal(bc_store_put(s, numpk, NULL), BC_EINVALID);
+    json_t *arr = json_array();
+    assert_int_equal(bc_store_put(s, arr, NULL), BC_EINVALID);
+    struct bc_query q = {.pk = "P", .limit = 1001};
+    struct bc_query_result r;
+    assert_int_equal(bc_store_query(s, &q, &r), BC_EINVALID);
+    struct bc_query q2 = {.pk = "P", .cursor = "!!not-a-cursor!!"};
+    assert_int_equal(bc_store_query(s, &q2, &r), BC_EINVALID);
+    json_decref(noks);
+    json_decref(numpk);
+    json_decref(arr);
+}
+
+/* Collects SKs of every page of q into out (comma separated), checking page sizes. */
+static void collect(struct bc_store *s, struct bc_query q, char *out, size_t size, int *pages)
+{
+    char *cursor = NULL;
+    out[0] = '\0';
+    *pages = 0;
+    for (;;) {
+        struct bc_query_result r;
+        q.cursor = cursor;
+        assert_int_equal(bc_store_query(s, &q, &r), 0);
+        assert_true((int)json_array_size(r.items) <= q.limit);
+        size_t i;
+        json_t *it;
+        json_array_foreach(r.items, i, it)
+        {
+            size_t n = strlen(out);
+            snprintf(out + n, size - n, "%s%s", n ? "," : "", json_string_value(json_object_get(it, "SK")));
+        }
+        if (json_array_size(r.items)) (*pages)++;
+        free(cursor);
+        cursor = r.next_cursor ? strdup(r.next_cursor) : NULL;
+        bc_query_result_release(&r);
+        if (!cursor) break;
+    }
+}
+
+static void test_store__query_pagination(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128], other[128], sk[32], got[4096], want[4096] = "";
+    int pages;
+    pk(p, "query");
+    pk(other, "query2");
+    for (int i = 0; i < 25; i++) {
+        snprintf(sk, sizeof sk, "ITEM#%02d", i);
+        json_t *it = item(p, sk);
+        assert_int_equal(bc_store_put(s, it, NULL), 0);
+        json_decref(it);
+    }
+    /* neighbours that must never show up: another PK, and other prefixes around ITEM# */
+    const char *noise[] = {"ITEM", "ITEL#99", "ITEN#00", "A", "Z"};
+    for (size_t i = 0; i < sizeof noise / sizeof noise[0]; i++) {
+        json_t *it = item(p, noise[i]);
+        assert_int_equal(bc_store_put(s, it, NULL), 0);
+        json_decref(it);
+    }
+    json_t *it = item(other, "ITEM#05");
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    json_decref(it);
+
+    for (int i = 0; i < 25; i++) {
+        size_t n = strlen(want);
+        snprintf(want + n, sizeof want - n, "%sITEM#%02d", i ? "," : "", i);
+    }
+    struct bc_query q = {.pk = p, .sk_prefix = "ITEM#", .limit = 10};
+    collect(s, q, got, sizeof got, &pages);
+    assert_string_equal(got, want);
+    assert_int_equal(pages, 3);
+
+    q.descending = true;
+    collect(s, q, got, sizeof got, &pages);
+    char rev[4096] = "";
+    for (int i = 24; i >= 0; i--) {
+        size_t n = strlen(rev);
+        snprintf(rev + n, sizeof rev - n, "%sITEM#%02d", i != 24 ? "," : "", i);
+    }
+    assert_string_equal(got, rev);
+    assert_int_equal(pages, 3);
+
+    /* inclusive range, both orders */
+    struct bc_query r = {.pk = p, .sk_from = "ITEM#03", .sk_to = "ITEM#07", .limit = 2};
+    collect(s, r, got, sizeof got, &pages);
+    assert_string_equal(got, "ITEM#03,ITEM#04,ITEM#05,ITEM#06,ITEM#07");
+    r.descending = true;
+    collect(s, r, got, sizeof got, &pages);
+    assert_string_equal(got, "ITEM#07,ITEM#06,ITEM#05,ITEM#04,ITEM#03");
+    /* open-ended ranges and bounds that are not keys */
+    struct bc_query r2 = {.pk = p, .sk_from = "ITEM#235", .limit = 100};
+    collect(s, r2, got, sizeof got, &pages);
+    assert_string_equal(got, "ITEM#24,ITEN#00,Z");
+    struct bc_query r3 = {.pk = p, .sk_to = "ITEM#00", .limit = 100, .descending = true};
+    collect(s, r3, got, sizeof got, &pages);
+    assert_string_equal(got, "ITEM#00,ITEM,ITEL#99,A");
+    /* whole partition, exact page boundary: 30 items with limit 30 give one page and no cursor */
+    struct bc_query all = {.pk = p, .limit = 30};
+    collect(s, all, got, sizeof got, &pages);
+    assert_int_equal(pages, 1);
+    assert_int_equal(strlen(got), strlen("A,ITEL#99,ITEM,") + 25 * 8 - 1 + strlen(",ITEN#00,Z"));
+    /* a prefix that matches nothing */
+    struct bc_query none = {.pk = p, .sk_prefix = "NOPE#", .limit = 5};
+    collect(s, none, got, sizeof got, &pages);
+    assert_string_equal(got, "");
+}
+
+static void test_store__ttl(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "ttl");
+    int64_t now = bc_now_s();
+    json_t *gone = item(p, "E#1"), *live = item(p, "E#2"), *got = NULL;
+    json_object_set_new(gone, "ttl", json_integer(now - 5));
+    json_object_set_new(live, "ttl", json_integer(now + 3600));
+    assert_int_equal(bc_store_put(s, gone, NULL), 0);
+    assert_int_equal(bc_store_put(s, live, NULL), 0);
+    assert_int_equal(bc_store_get(s, p, "E#1", &got), BC_ENOT_FOUND);
+    assert_int_equal(bc_store_get(s, p, "E#2", &got), 0);
+    json_decref(got);
+    struct bc_query q = {.pk = p, .sk_prefix = "E#", .limit = 10};
+    struct bc_query_result r;
+    assert_int_equal(bc_store_query(s, &q, &r), 0);
+    assert_int_equal(json_array_size(r.items), 1);
+    bc_query_result_release(&r);
+    /* an expired item counts as absent for conditions and updates */
+    struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
+    json_t *add = json_pack("{s:i}", "n", 1);
+    struct bc_update u = {NULL, add, NULL};
+    json_t *out = NULL;
+    json_t *gone2 = item(p, "E#3");
+    json_object_set_new(gone2, "ttl", json_integer(now - 1));
+    json_object_set_new(gone2, "n", json_integer(100));
+    assert_int_equal(bc_store_put(s, gone2, NULL), 0);
+    assert_int_equal(bc_store_update(s, p, "E#3", &u, &ne, &out), 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "n")), 1); /* started from an empty item */
+    assert_null(json_object_get(out, "ttl"));
+    json_decref(out);
+    assert_int_equal(bc_store_put(s, gone, &ne), 0); /* E#1 is expired: NOT_EXISTS holds */
+    /* the reaper removes what expired (backends with engine-side TTL report 0) */
+    int n = bc_store_reap(s, 100);
+    assert_true(n >= 0);
+    assert_int_equal(bc_store_get(s, p, "E#1", &got), BC_ENOT_FOUND);
+    /* setting a ttl in the past through update hides the item at once */
+    json_t *set = json_pack("{s:I}", "ttl", (json_int_t)(now - 1));
+    struct bc_update u2 = {set, NULL, NULL};
+    assert_int_equal(bc_store_update(s, p, "E#2", &u2, NULL, NULL), 0);
+    assert_int_equal(bc_store_get(s, p, "E#2", &got), BC_ENOT_FOUND);
+    json_decref(set);
+    json_decref(add);
+    json_decref(gone);
+    json_decref(gone2);
+    json_decref(live);
+}
+
+struct incr_arg {
+    struct bc_store *s;
+    const char *pk;
+    int n;
+    int conflicts;
+};
+
+/* read-modify-conditional-write: the pattern the booking calendar uses */
+static void *incr_versioned(void *p)
+{
+    struct incr_arg *a = p;
+    for (int i = 0; i < a->n; i++) {
+        for (;;) {
+            json_t *cur = NULL;
+            int rc = bc_store_get(a->s, a->pk, "COUNTER", &cur);
+            assert_true(rc == 0 || rc == BC_ENOT_FOUND);
+            int64_t v = bc__store_version(cur);
+            json_int_t count = cur ? json_integer_value(json_object_get(cur, "count")) : 0;
+            json_decref(cur);
+            json_t *set = json_pack("{s:I, s:I}", "count", count + 1, "version", (json_int_t)v + 1);
+            struct bc_update u = {set, NULL, NULL};
+            struct bc_cond c = {BC_COND_VERSION, v};
+            rc = bc_store_update(a->s, a->pk, "COUNTER", &u, &c, NULL);
+            json_decref(set);
+            if (rc == 0) break;
+            assert_int_equal(rc, BC_ECOND);
+            a->conflicts++;
+        }
+    }
+    return NULL;
+}
+
+static void *incr_add(void *p)
+{
+    struct incr_arg *a = p;
+    json_t *add = json_pack("{s:i}", "hits", 1);
+    struct bc_update u = {NULL, add, NULL};
+    for (int i = 0; i < a->n; i++) assert_int_equal(bc_store_update(a->s, a->pk, "ADD", &u, NULL, NULL), 0);
+    json_decref(add);
+    return NULL;
+}
+
+static void test_store__versioned_increments_threads(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "vthreads");
+    enum { T = 8, N = 50 };
+    pthread_t th[T];
+    struct incr_arg args[T];
+    int conflicts = 0;
+    for (int i = 0; i < T; i++) {
+        args[i] = (struct incr_arg){s, p, N, 0};
+        pthread_create(&th[i], NULL, incr_versioned, &args[i]);
+    }
+    for (int i = 0; i < T; i++) {
+        pthread_join(th[i], NULL);
+        conflicts += args[i].conflicts;
+    }
+    json_t *got;
+    assert_int_equal(bc_store_get(s, p, "COUNTER", &got), 0);
+    assert_int_equal(json_integer_value(json_object_get(got, "count")), T * N);
+    assert_int_equal(json_integer_value(json_object_get(got, "version")), T * N);
+    json_decref(got);
+    print_message("versioned increments: %d writes, %d conflicts retried\n", T * N, conflicts);
+}
+
+static void test_store__add_threads(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "athreads");
+    enum { T = 8, N = 100 };
+    pthread_t th[T];
+    struct incr_arg args[T];
+    for (int i = 0; i < T; i++) {
+        args[i] = (struct incr_arg){s, p, N, 0};
+        pthread_create(&th[i], NULL, incr_add, &args[i]);
+    }
+    for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
+    json_t *got;
+    assert_int_equal(bc_store_get(s, p, "ADD", &got), 0);
+    assert_int_equal(json_integer_value(json_object_get(got, "hits")), T * N);
+    json_decref(got);
+}
+
+/* Two processes, each with its own store handle, add to one counter. */
+static void test_store__add_processes(void **state)
+{
+    (void)state;
+    char p[128];
+    pk(p, "aprocs");
+    enum { P = 2, N = 200 };
+    pid_t kids[P];
+    for (int i = 0; i < P; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            struct bc_store *s = NULL;
+            if (bc_store_open(url, &s, NULL, 0) < 0) _exit(3);
+            json_t *add = json_pack("{s:i}", "hits", 1);
+            struct bc_update u = {NULL, add, NULL};
+            int bad = 0;
+            for (int j = 0; j < N; j++) bad |= bc_store_update(s, p, "ADD", &u, NULL, NULL) != 0;
+            json_decref(add);
+            bc_store_close(s);
+            _exit(bad ? 4 : 0);
+        }
+    }
+    for (int i = 0; i < P; i++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+    struct bc_store *s = open_store();
+    json_t *got;
+    assert_int_equal(bc_store_get(s, p, "ADD", &got), 0);
+    assert_int_equal(json_integer_value(json_object_get(got, "hits")), P * N);
+    json_decref(got);
+    bc_store_close(s);
+}
+
+static void test_store__scan(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "scan");
+    for (int i = 0; i < 7; i++) {
+        char sk[16];
+        snprintf(sk, sizeof sk, "S#%d", i);
+        json_t *it = item(p, sk);
+        assert_int_equal(bc_store_put(s, it, NULL), 0);
+        json_decref(it);
+    }
+    int seen = 0, total = 0;
+    char *cursor = NULL;
+    do {
+        struct bc_query_result r;
+        assert_int_equal(bc_store_scan(s, cursor, 3, &r), 0);
+        size_t i;
+        json_t *it;
+        json_array_foreach(r.items, i, it)
+        {
+            total++;
+            if (strcmp(json_string_value(json_object_get(it, "PK")), p) == 0) seen++;
+        }
+        free(cursor);
+        cursor = r.next_cursor ? strdup(r.next_cursor) : NULL;
+        bc_query_result_release(&r);
+    } while (cursor);
+    assert_int_equal(seen, 7);
+    assert_true(total >= 7);
+    json_t *report = NULL;
+    assert_int_equal(bc_store_check(s, &report), 0);
+    assert_true(json_is_true(json_object_get(report, "ok")));
+    json_decref(report);
+}
+
+int main(void)
+{
+    bc_clock_init();
+    bc_id_global_init();
+    bc_test_store_url(url, sizeof url, "store");
+    char id[BC_ID_LEN + 1];
+    bc_id_new(id);
+    snprintf(ns, sizeof ns, "%s", id);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_store__put_get_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__conditions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__update_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__bad_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__query_pagination, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__ttl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__versioned_increments_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__add_threads, setup, teardown),
+        cmocka_unit_test(test_store__add_processes),
+        cmocka_unit_test_setup_teardown(test_store__scan, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
+}

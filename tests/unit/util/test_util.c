@@ -1,0 +1,193 @@
+/* Unit tests of src/util: errors, buffers, arena, ids, base64url, time parsing, config precedence, options.
+ */
+#include "../testlib.h"
+
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/config.h"
+#include "util/err.h"
+#include "util/id.h"
+#include "util/opt.h"
+
+static void test_err__table(void **state)
+{
+    (void)state;
+    assert_string_equal(bc_err_code(BC_ESLOT), "slot_unavailable");
+    assert_int_equal(bc_err_status(BC_ESLOT), 409);
+    assert_int_equal(bc_err_status(BC_EPLAN), 429);
+    assert_int_equal(bc_err_status(BC_EPLAN_CONFLICT), 409);
+    assert_string_equal(bc_err_code(BC_EPLAN_CONFLICT), "plan_limit_exceeded");
+    assert_int_equal(bc_err_status(BC_ETOO_LARGE), 413);
+    assert_string_equal(bc_err_code(-5), "internal");
+    assert_int_equal(bc_err_status(12345), 500);
+    assert_string_equal(bc_err_code(BC_EORIGIN), "origin_not_allowed");
+}
+
+static void test_buf__grow_and_detach(void **state)
+{
+    (void)state;
+    struct bc_buf b = BC_BUF_INIT;
+    for (int i = 0; i < 1000; i++) assert_int_equal(bc_buf_printf(&b, "%d,", i % 10), 0);
+    assert_int_equal(b.len, 2000);
+    size_t n;
+    char *s = bc_buf_detach(&b, &n);
+    assert_int_equal(n, 2000);
+    assert_int_equal(strncmp(s, "0,1,2,", 6), 0);
+    assert_null(b.data);
+    free(s);
+}
+
+static void test_arena__many_and_large(void **state)
+{
+    (void)state;
+    struct bc_arena a;
+    bc_arena_init(&a);
+    for (int i = 0; i < 2000; i++) {
+        char *p = bc_arena_printf(&a, "item-%d", i);
+        assert_non_null(p);
+        assert_int_equal(((uintptr_t)p) % sizeof(void *), 0);
+    }
+    char *big = bc_arena_alloc(&a, 100000);
+    memset(big, 1, 100000);
+    assert_string_equal(bc_arena_strdup(&a, "x"), "x");
+    bc_arena_release(&a);
+}
+
+static void test_id__ulid_sortable_and_valid(void **state)
+{
+    (void)state;
+    char prev[BC_ID_LEN + 1] = "", id[BC_ID_LEN + 1];
+    for (int i = 0; i < 1000; i++) {
+        bc_id_new(id);
+        assert_true(bc_id_valid(id));
+        assert_true(strcmp(prev, id) < 0);
+        memcpy(prev, id, sizeof id);
+    }
+    assert_false(bc_id_valid("01ARZ3NDEKTSV4RRFFQ69G5FA"));  /* 25 chars */
+    assert_false(bc_id_valid("01ARZ3NDEKTSV4RRFFQ69G5FAU")); /* U is not Crockford */
+    assert_false(bc_id_valid("81ARZ3NDEKTSV4RRFFQ69G5FAV")); /* time overflow */
+    assert_false(bc_id_valid(NULL));
+}
+
+static void test_id__b64url_roundtrip(void **state)
+{
+    (void)state;
+    unsigned char raw[33], back[40];
+    char enc[64];
+    bc_random(raw, sizeof raw);
+    bc_b64url_encode(raw, sizeof raw, enc);
+    assert_null(strchr(enc, '='));
+    assert_null(strchr(enc, '+'));
+    assert_int_equal(bc_b64url_decode(enc, strlen(enc), back, sizeof back), 33);
+    assert_memory_equal(raw, back, 33);
+    assert_int_equal(bc_b64url_decode("a$b", 3, back, sizeof back), BC_EINVALID);
+    char *t = bc_token_new("pk_live_", 24);
+    assert_int_equal(strncmp(t, "pk_live_", 8), 0);
+    assert_int_equal(strlen(t), 8 + 32);
+    free(t);
+}
+
+static void test_clock__iso_parse(void **state)
+{
+    (void)state;
+    int64_t t;
+    assert_int_equal(bc_time_parse_iso("2026-12-01T09:00:00+01:00", &t), 0);
+    assert_int_equal(t, 1796112000); /* 2026-12-01T08:00:00Z */
+    assert_int_equal(bc_time_parse_iso("2026-12-01T08:00:00Z", &t), 0);
+    assert_int_equal(t, 1796112000);
+    assert_int_equal(bc_time_parse_iso("2026-12-01T03:00:00.250-05:00", &t), 0);
+    assert_int_equal(t, 1796112000);
+    assert_int_equal(bc_time_parse_iso("2024-02-29T00:00Z", &t), 0);
+    char out[32];
+    bc_time_format_utc(1796112000, out, sizeof out);
+    assert_string_equal(out, "2026-12-01T08:00:00Z");
+    const char *bad[] = {"2026-12-01",           "2026-13-01T00:00Z",          "2026-02-30T00:00Z",
+                         "2025-02-29T00:00Z",    "2026-12-01T24:00Z",          "2026-12-01T09:00:00",
+                         "2026-12-01T09:00+1",   "2026-12-01T09:00:00+01:00x", "x026-12-01T09:00Z",
+                         "2026-12-01T09:00:00.Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(bc_time_parse_iso(bad[i], &t), BC_EINVALID);
+}
+
+static void test_config__precedence(void **state)
+{
+    (void)state;
+    char file[600], dir[512], err[256];
+    bc_test_tmpdir(dir, sizeof dir, "cfg");
+    snprintf(file, sizeof file, "%s/bookchat.conf", dir);
+    FILE *f = fopen(file, "w");
+    fprintf(f, "# comment\nlisten = 127.0.0.1:9000\nthreads = 3\nplatform_token = \"from-file\"\n");
+    fclose(f);
+    bc_config_reset();
+    setenv("BOOKCHAT_THREADS", "5", 1);
+    assert_int_equal(bc_config_load(file, err, sizeof err), 0);
+    assert_string_equal(bc_config_get(BC_CFG_LISTEN), "127.0.0.1:9000"); /* file */
+    assert_int_equal(bc_config_int(BC_CFG_THREADS, 0), 5);               /* env beats file */
+    assert_string_equal(bc_config_get(BC_CFG_PLATFORM_TOKEN), "from-file");
+    bc_config_set(BC_CFG_THREADS, "7"); /* flag beats env */
+    assert_int_equal(bc_config_int(BC_CFG_THREADS, 0), 7);
+    assert_string_equal(bc_config_get(BC_CFG_BODY_LIMIT), "65536"); /* default */
+    unsetenv("BOOKCHAT_THREADS");
+
+    f = fopen(file, "w");
+    fprintf(f, "no_such_setting = 1\n");
+    fclose(f);
+    assert_int_equal(bc_config_load(file, err, sizeof err), BC_EINVALID);
+    assert_non_null(strstr(err, "no_such_setting"));
+    assert_int_equal(bc_config_load("/nonexistent/file", err, sizeof err), BC_EIO);
+    bc_config_reset();
+}
+
+static void test_opt__parse(void **state)
+{
+    (void)state;
+    bool json = false, help = false;
+    const char *name = NULL;
+    long n = 0;
+    struct bc_strlist origins = {0};
+    const struct bc_opt opts[] = {
+        {"name", BC_OPT_STR, &name, 0, "NAME", "name"},
+        {"count", BC_OPT_INT, &n, 0, "N", "count"},
+        {"origin", BC_OPT_LIST, &origins, 0, "URL", "origin"},
+        {"json", BC_OPT_FLAG, &json, 0, NULL, "json"},
+        {0},
+    };
+    char *argv[] = {"pos1",   "--name", "Clinic", "--count=4", "--origin", "https://a", "--origin=https://b",
+                    "--json", "--",     "--pos2"};
+    char *pos[4];
+    int npos;
+    assert_int_equal(bc_opt_parse(opts, 10, argv, pos, 4, &npos, &help), 0);
+    assert_string_equal(name, "Clinic");
+    assert_int_equal(n, 4);
+    assert_true(json);
+    assert_int_equal(origins.n, 2);
+    assert_string_equal(origins.v[1], "https://b");
+    assert_int_equal(npos, 2);
+    assert_string_equal(pos[1], "--pos2");
+    bc_strlist_release(&origins);
+    char *bad1[] = {"--nope"};
+    assert_int_equal(bc_opt_parse(opts, 1, bad1, pos, 4, &npos, &help), -1);
+    char *bad2[] = {"--count", "x"};
+    assert_int_equal(bc_opt_parse(opts, 2, bad2, pos, 4, &npos, &help), -1);
+    char *bad3[] = {"--name"};
+    assert_int_equal(bc_opt_parse(opts, 1, bad3, pos, 4, &npos, &help), -1);
+    char *bad4[] = {"a", "b"};
+    assert_int_equal(bc_opt_parse(opts, 2, bad4, pos, 1, &npos, &help), -1);
+}
+
+int main(void)
+{
+    bc_id_global_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_err__table),
+        cmocka_unit_test(test_buf__grow_and_detach),
+        cmocka_unit_test(test_arena__many_and_large),
+        cmocka_unit_test(test_id__ulid_sortable_and_valid),
+        cmocka_unit_test(test_id__b64url_roundtrip),
+        cmocka_unit_test(test_clock__iso_parse),
+        cmocka_unit_test(test_config__precedence),
+        cmocka_unit_test(test_opt__parse),
+    };
+    return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
