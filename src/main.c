@@ -7,6 +7,9 @@
 
 const struct bc_cmd bc_cmds[] = {
     {"serve", cmd_serve, "run the HTTP server (widget, admin and platform APIs)"},
+    {"tenant", cmd_tenant, "create, list and manage tenants (operator)"},
+    {"apikey", cmd_apikey, "create, list, rotate and revoke a tenant's widget keys"},
+    {"user", cmd_user, "add, remove and change a tenant's staff users"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show help for a command"},
     {NULL, NULL, NULL},

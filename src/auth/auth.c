@@ -1,11 +1,21 @@
-/* Dispatch from a route's auth kind to the credential check that fills the tenant context. */
+/* Dispatch from a route's auth kind to the credential check that fills the tenant context. This is the
+ * only place a tenant id enters a request: from the API key's look-up item, the verified JWT, or (for the
+ * operator) the platform token's authority. A suspended or deleted tenant stops here. */
 #include "auth/auth.h"
+#include "auth/jwt.h"
+#include "auth/ratelimit.h"
+#include "domain/apikey.h"
+#include "domain/plan.h"
+#include "domain/tenant.h"
+#include "domain/user.h"
 #include "http/server.h"
 #include "util/config.h"
 #include "util/err.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Authorization: Bearer <token> -> token, or NULL. */
 static const char *bearer(struct bc_req *req)
@@ -28,20 +38,131 @@ static int platform(struct bc_req *req)
     if (!got || strlen(got) != wl || sodium_memcmp(got, want, wl) != 0)
         return bc_fail(req, BC_EUNAUTHORIZED, "A valid platform token is required.");
     req->ctx.kind = BC_AUTH_PLATFORM;
+    req->ctx.role = BC_ROLE_OWNER;
+    return 0;
+}
+
+/* Loads the tenant of ctx and refuses inactive ones. */
+static int load_tenant(struct bc_req *req)
+{
+    int rc = bc_tenant_get(req->srv->store, &req->ctx, &req->ctx.tenant);
+    if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "Unknown tenant.");
+    if (rc < 0) return rc;
+    return bc_tenant_check_active(req->ctx.tenant);
+}
+
+void bc_auth_cors_headers(struct bc_req *req, const char *origin)
+{
+    bc_reply_header(req, "Access-Control-Allow-Origin", origin);
+    bc_reply_header(req, "Vary", "Origin");
+    bc_reply_header(req, "Access-Control-Expose-Headers",
+                    "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id");
+}
+
+static void rate_headers(struct bc_req *req, const struct bc_rl_info *info, int limited)
+{
+    char v[32];
+    snprintf(v, sizeof v, "%.0f", info->limit);
+    bc_reply_header(req, "RateLimit-Limit", v);
+    snprintf(v, sizeof v, "%.0f", info->remaining);
+    bc_reply_header(req, "RateLimit-Remaining", v);
+    snprintf(v, sizeof v, "%d", info->reset_s);
+    bc_reply_header(req, "RateLimit-Reset", v);
+    if (limited) {
+        snprintf(v, sizeof v, "%d", info->retry_after_s);
+        bc_reply_header(req, "Retry-After", v);
+    }
+}
+
+static int widget(struct bc_req *req)
+{
+    const char *key = bc_req_header(req, "X-Api-Key"), *origin = bc_req_header(req, "Origin");
+    json_t *look = NULL;
+    if (!key) return bc_fail(req, BC_EUNAUTHORIZED, "Send the widget key in the X-Api-Key header.");
+    int rc = bc_apikey_resolve(req->srv->store, key, &look);
+    if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
+    if (rc < 0) return rc;
+    if (origin) {
+        if (!bc_apikey_origin_allowed(look, origin)) rc = BC_EORIGIN;
+    } else if (!json_is_true(json_object_get(look, "allow_no_origin"))) {
+        rc = bc_fail(req, BC_EORIGIN, "This key only accepts browser requests from its allowed origins.");
+    }
+    if (rc == 0) {
+        snprintf(req->ctx.tenant_id, sizeof req->ctx.tenant_id, "%s",
+                 json_string_value(json_object_get(look, "tenant_id")));
+        snprintf(req->ctx.key_id, sizeof req->ctx.key_id, "%s",
+                 json_string_value(json_object_get(look, "key_id")));
+    }
+    json_decref(look);
+    if (rc < 0) return rc;
+    req->ctx.kind = BC_AUTH_APIKEY;
+    req->ctx.origin = origin;
+    if (origin) bc_auth_cors_headers(req, origin);
+    if ((rc = load_tenant(req)) < 0) return rc;
+
+    struct bc_limits lim;
+    struct bc_rl_info info;
+    char bucket[96];
+    if ((rc = bc_plan_limits(req->srv->store, req->ctx.tenant, &lim)) < 0) return rc;
+    snprintf(bucket, sizeof bucket, "key:%s", req->ctx.key_id);
+    rc = bc_ratelimit_take(bucket, lim.rate_per_s, lim.burst, &info);
+    rate_headers(req, &info, rc < 0);
+    if (rc < 0)
+        return bc_fail(req, BC_ERATE, "Too many requests for this key; retry in %d s.", info.retry_after_s);
+    bc_apikey_touch(req->ctx.tenant_id, req->ctx.key_id);
+    return 0;
+}
+
+static int admin(struct bc_req *req)
+{
+    struct bc_jwt_claims c;
+    const char *why = NULL;
+    if (bc_jwt_verify(bearer(req), &c, &why) < 0)
+        return bc_fail(req, BC_EUNAUTHORIZED, "A valid admin token is required (%s).",
+                       why ? why : "no token");
+    req->ctx.kind = BC_AUTH_JWT;
+    memcpy(req->ctx.tenant_id, c.tenant_id, sizeof c.tenant_id);
+    memcpy(req->ctx.user_id, c.sub, sizeof c.sub);
+    int rc = load_tenant(req);
+    if (rc < 0) return rc;
+    if (c.external) {
+        req->ctx.role = c.role;
+        return 0;
+    }
+    /* our own users: the stored user decides (removal, role change and password change apply at once) */
+    json_t *u = NULL;
+    rc = bc_user_get(req->srv->store, &req->ctx, c.sub, &u);
+    if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "This user no longer exists.");
+    if (rc < 0) return rc;
+    json_t *after = json_object_get(u, "tokens_after");
+    if (json_is_integer(after) && c.iat < json_integer_value(after)) rc = BC_EUNAUTHORIZED;
+    req->ctx.role = bc_role_parse(json_string_value(json_object_get(u, "role")));
+    json_decref(u);
+    if (rc < 0) return bc_fail(req, rc, "This token was issued before a password change; sign in again.");
     return 0;
 }
 
 int bc_auth_resolve(struct bc_req *req, const struct bc_route *route)
 {
+    int rc;
     switch (route->auth) {
     case BC_AUTH_NONE:
         return 0;
     case BC_AUTH_PLATFORM:
-        return platform(req);
-    case BC_AUTH_APIKEY:
-    case BC_AUTH_CONV:
-    case BC_AUTH_JWT:
+        rc = platform(req);
         break;
+    case BC_AUTH_APIKEY:
+        rc = widget(req);
+        break;
+    case BC_AUTH_JWT:
+        rc = admin(req);
+        break;
+    case BC_AUTH_CONV:
+    default:
+        return bc_fail(req, BC_EUNAUTHORIZED, "Missing or invalid credentials.");
     }
-    return bc_fail(req, BC_EUNAUTHORIZED, "Missing or invalid credentials.");
+    if (rc < 0) return rc;
+    if (req->ctx.role < route->min_role)
+        return bc_fail(req, BC_EFORBIDDEN, "This needs the %s role.", bc_role_name(route->min_role));
+    return 0;
 }

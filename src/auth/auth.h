@@ -8,5 +8,7 @@
 /* Returns 0 with req->ctx filled, or BC_EUNAUTHORIZED / BC_EFORBIDDEN / BC_EORIGIN / BC_ENOT_FOUND /
  * BC_ERATE (with a message and headers set on req). */
 int bc_auth_resolve(struct bc_req *req, const struct bc_route *route);
+/* Adds the CORS response headers for an allowed origin. */
+void bc_auth_cors_headers(struct bc_req *req, const char *origin);
 
 #endif

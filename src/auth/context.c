@@ -1,5 +1,9 @@
 /* Role names and the context's lifetime. */
 #include "auth/context.h"
+#include "store/keys.h"
+#include "util/err.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -22,4 +26,14 @@ void bc_ctx_release(struct bc_ctx *ctx)
 {
     json_decref(ctx->tenant);
     memset(ctx, 0, sizeof *ctx);
+}
+
+int bc_ctx_operator(struct bc_ctx *ctx, const char *tenant_id)
+{
+    memset(ctx, 0, sizeof *ctx);
+    if (!bc_key_id_ok(tenant_id) || strlen(tenant_id) > BC_TENANT_ID_MAX) return BC_EINVALID;
+    ctx->kind = BC_AUTH_PLATFORM;
+    ctx->role = BC_ROLE_OWNER;
+    snprintf(ctx->tenant_id, sizeof ctx->tenant_id, "%s", tenant_id);
+    return 0;
 }

@@ -30,6 +30,9 @@ struct bc_ctx {
 /* "owner" | "admin" | "viewer" -> role; BC_ROLE_NONE when unknown. */
 enum bc_role bc_role_parse(const char *s);
 const char *bc_role_name(enum bc_role r);
+/* A context for the operator acting on one tenant (platform API, CLI): their credential covers every
+ * tenant, so the tenant id they name is the context's. Returns 0 or BC_EINVALID for a malformed id. */
+int bc_ctx_operator(struct bc_ctx *ctx, const char *tenant_id);
 /* Releases what the context owns; the struct can be reused. */
 void bc_ctx_release(struct bc_ctx *ctx);
 

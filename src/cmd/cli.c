@@ -1,5 +1,7 @@
 /* Helpers shared by the subcommands: configuration, store opening, error and JSON output. */
+#include "auth/secret.h"
 #include "cmd/cmd.h"
+#include "domain/plan.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/config.h"
@@ -10,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void bc_cli_error(bool json, const char *fmt, ...)
 {
@@ -79,4 +82,64 @@ int bc_cli_open_store(bool json, struct bc_store **out)
         return 1;
     }
     return 0;
+}
+
+int bc_cli_setup(bool json, struct bc_store **out)
+{
+    char err[512] = "";
+    if (bc_cli_open_store(json, out)) return 1;
+    int rc = bc_secret_init(bc_config_get(BC_CFG_SECRET), bc_config_get(BC_CFG_DATA), err, sizeof err);
+    if (rc == 0) rc = bc_plan_ensure_defaults(*out);
+    if (rc < 0) {
+        bc_cli_error(json, "%s", err[0] ? err : "cannot initialise the store");
+        bc_store_close(*out);
+        *out = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+const char *bc_cli_public_url(void)
+{
+    static char buf[300];
+    const char *pub = bc_config_get(BC_CFG_PUBLIC_URL);
+    if (pub && *pub) return pub;
+    snprintf(buf, sizeof buf, "http://%s", bc_config_get(BC_CFG_LISTEN));
+    return buf;
+}
+
+int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json)
+{
+    static const struct {
+        const char *name;
+        int key; /* -1: the config file */
+    } globals[] = {{"data", BC_CFG_DATA}, {"store", BC_CFG_STORE}, {"config", -1}};
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        int key = -2;
+        if (strcmp(a, "--json") == 0) {
+            *json = true;
+            continue;
+        }
+        for (size_t g = 0; g < sizeof globals / sizeof globals[0] && key == -2; g++) {
+            size_t l = strlen(globals[g].name);
+            if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, globals[g].name, l) != 0) continue;
+            if (a[2 + l] == '=') {
+                val = a + 3 + l;
+                key = globals[g].key;
+            } else if (a[2 + l] == '\0' && i + 1 < argc) {
+                val = argv[++i];
+                key = globals[g].key;
+            }
+        }
+        if (key == -2) {
+            rest[n++] = argv[i];
+        } else if (key == -1) {
+            bc_opt_config_file = val;
+        } else {
+            bc_config_set((enum bc_config_key)key, val);
+        }
+    }
+    return n;
 }

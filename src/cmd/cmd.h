@@ -13,6 +13,9 @@ struct bc_store;
 int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_tenant(int argc, char **argv);
+int cmd_apikey(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 /* The table of subcommands, for help. */
 struct bc_cmd {
@@ -29,6 +32,14 @@ int bc_cli_init(bool json);
 const char *bc_cli_store_url(char *buf, size_t size);
 /* Opens the configured store. Returns 0, or 1 after printing the error. */
 int bc_cli_open_store(bool json, struct bc_store **out);
+/* Opens the configured store, loads the server secret and makes sure the default plans exist: what every
+ * command that touches tenant data needs. Returns 0, or 1 after printing the error. */
+int bc_cli_setup(bool json, struct bc_store **out);
+/* The public URL for snippets: the public_url setting, else http://<listen>. */
+const char *bc_cli_public_url(void);
+/* Takes the global options (--json, --data, --store, --config, in "--x v" or "--x=v" form) out of argv,
+ * applying them, and copies the other arguments to rest (room for argc). Returns how many are in rest. */
+int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json);
 /* One line on stderr: "bookchat: <message>", or {"error":{"code","message"}} with --json. */
 void bc_cli_error(bool json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints obj as indented JSON on stdout and takes ownership of it. */

@@ -1,6 +1,11 @@
 /* bookchat serve: opens the store, starts the HTTP server and the housekeeping thread, and on SIGTERM or
  * SIGINT drains in-flight requests, stops, and closes the store cleanly. */
+#include "auth/jwt.h"
+#include "auth/ratelimit.h"
 #include "cmd/cmd.h"
+#include "domain/apikey.h"
+#include "domain/plan.h"
+#include "http/api.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -25,7 +30,27 @@ struct housekeeping {
     pthread_cond_t cv;
     bool stop;
     struct bc_store *store;
+    unsigned long rounds;
 };
+
+/* One round of background work; runs every 10 seconds. */
+static void housekeeping_pass(struct housekeeping *hk)
+{
+    /* bounded batches so one pass never holds the store's write lock for long */
+    int n;
+    while ((n = bc_store_reap(hk->store, 500)) == 500) {
+    }
+    if (n < 0) bc_log(BC_LOG_WARN, "reaping expired items failed: %d", n);
+    if ((n = bc_apikey_flush_last_used(hk->store)) < 0)
+        bc_log(BC_LOG_WARN, "flushing key last-use failed: %d", n);
+    bc_ratelimit_sweep(10 * 60 * 1000);
+    hk->rounds++;
+    const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
+    if (jwks && strncmp(jwks, "http", 4) == 0 && hk->rounds % 60 == 0) { /* every 10 minutes */
+        char err[256];
+        if (bc_jwt_fetch_jwks(jwks, err, sizeof err) < 0) bc_log(BC_LOG_WARN, "JWKS refresh: %s", err);
+    }
+}
 
 static void *housekeeping_main(void *arg)
 {
@@ -38,11 +63,7 @@ static void *housekeeping_main(void *arg)
         pthread_cond_timedwait(&hk->cv, &hk->mu, &ts);
         if (hk->stop) break;
         pthread_mutex_unlock(&hk->mu);
-        /* bounded batches so one pass never holds the store's write lock for long */
-        int n;
-        while ((n = bc_store_reap(hk->store, 500)) == 500) {
-        }
-        if (n < 0) bc_log(BC_LOG_WARN, "reaping expired items failed: %d", n);
+        housekeeping_pass(hk);
         pthread_mutex_lock(&hk->mu);
     }
     pthread_mutex_unlock(&hk->mu);
@@ -106,7 +127,22 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct bc_store *store = NULL;
-    if (bc_cli_open_store(json, &store)) return 1;
+    if (bc_cli_setup(json, &store)) return 1;
+    const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
+    bc_jwt_configure_external(bc_config_get(BC_CFG_OIDC_ISSUER), bc_config_get(BC_CFG_OIDC_AUDIENCE),
+                              bc_config_get(BC_CFG_OIDC_TENANT_CLAIM), bc_config_get(BC_CFG_OIDC_ROLE_CLAIM));
+    if (jwks && *jwks) {
+        char err[256];
+        if (bc_jwt_fetch_jwks(jwks, err, sizeof err) < 0) {
+            /* a provider that is down at start-up is retried by housekeeping; a bad file is an error */
+            if (strncmp(jwks, "http", 4) != 0) {
+                bc_cli_error(json, "%s", err);
+                bc_store_close(store);
+                return 1;
+            }
+            bc_log(BC_LOG_WARN, "JWKS: %s (will retry)", err);
+        }
+    }
 
     struct bc_server srv = {0};
     srv.store = store;
@@ -120,6 +156,11 @@ int cmd_serve(int argc, char **argv)
         bc_store_close(store);
         return 1;
     }
+    const char *pub = bc_config_get(BC_CFG_PUBLIC_URL);
+    char url[128];
+    snprintf(url, sizeof url, "http://%s:%u", srv.host, (unsigned)srv.port);
+    bc_api_set_public_url(pub && *pub ? pub : url);
+
     struct housekeeping hk = {.store = store};
     pthread_mutex_init(&hk.mu, NULL);
     pthread_cond_init(&hk.cv, NULL);
@@ -145,6 +186,10 @@ int cmd_serve(int argc, char **argv)
     pthread_cond_destroy(&hk.cv);
     pthread_mutex_destroy(&hk.mu);
 
+    bc_apikey_flush_last_used(store);
+    bc_jwt_cleanup();
+    bc_ratelimit_reset();
+    bc_plan_cache_clear();
     bc_store_close(store);
     bc_log(BC_LOG_INFO, "stopped");
     bc_config_reset();

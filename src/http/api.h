@@ -12,4 +12,50 @@ int bc_api_asset(struct bc_req *req);
 int bc_api_test_sleep(struct bc_req *req);
 int bc_api_test_echo(struct bc_req *req);
 
+/* api_ops.c: the URL browsers reach this server at (public_url, or http://<bound address>) */
+const char *bc_api_public_url(void);
+void bc_api_set_public_url(const char *url);
+
+/* api_auth.c: sign-in, me */
+int bc_api_login(struct bc_req *req);
+int bc_api_me(struct bc_req *req);
+int bc_api_me_password(struct bc_req *req);
+/* The effective limits of a tenant META item as JSON (null for unlimited). */
+struct bc_store;
+json_t *bc_api_limits_json(struct bc_store *s, json_t *tenant);
+
+/* api_settings.c: settings, widget config, CORS preflight */
+int bc_api_settings_get(struct bc_req *req);
+int bc_api_settings_patch(struct bc_req *req);
+int bc_api_settings_ai_get(struct bc_req *req);
+int bc_api_settings_ai_put(struct bc_req *req);
+int bc_api_widget_config(struct bc_req *req);
+int bc_api_widget_preflight(struct bc_req *req);
+
+/* api_apikeys.c */
+int bc_api_apikeys_list(struct bc_req *req);
+int bc_api_apikeys_create(struct bc_req *req);
+int bc_api_apikeys_get(struct bc_req *req);
+int bc_api_apikeys_patch(struct bc_req *req);
+int bc_api_apikeys_rotate(struct bc_req *req);
+int bc_api_apikeys_revoke(struct bc_req *req);
+
+/* api_users.c: users and audit */
+int bc_api_users_list(struct bc_req *req);
+int bc_api_users_create(struct bc_req *req);
+int bc_api_users_get(struct bc_req *req);
+int bc_api_users_patch(struct bc_req *req);
+int bc_api_users_delete(struct bc_req *req);
+int bc_api_audit_list(struct bc_req *req);
+
+/* api_platform.c */
+int bc_api_platform_tenants_create(struct bc_req *req);
+int bc_api_platform_tenants_list(struct bc_req *req);
+int bc_api_platform_tenants_get(struct bc_req *req);
+int bc_api_platform_tenants_patch(struct bc_req *req);
+int bc_api_platform_tenants_delete(struct bc_req *req);
+int bc_api_platform_tenants_restore(struct bc_req *req);
+int bc_api_platform_plans_list(struct bc_req *req);
+int bc_api_platform_plans_put(struct bc_req *req);
+
 #endif

@@ -7,9 +7,24 @@
 #include "util/clock.h"
 #include "util/err.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+static char public_url[256] = "http://127.0.0.1:8080";
+
+const char *bc_api_public_url(void)
+{
+    return public_url;
+}
+
+void bc_api_set_public_url(const char *url)
+{
+    size_t n = strlen(url);
+    while (n > 0 && url[n - 1] == '/') n--; /* "https://x/" and "https://x" are one origin */
+    snprintf(public_url, sizeof public_url, "%.*s", (int)n, url);
+}
 
 int bc_api_healthz(struct bc_req *req)
 {

@@ -61,6 +61,11 @@ struct bc_req {
     /* the tenant context, filled by the router from the credential only (auth/context.h) */
     struct bc_ctx ctx;
 
+    /* audit: set by platform handlers to the tenant a write concerns (admin writes use ctx.tenant_id), and
+     * optionally a detail object (owned by the request) recorded with the entry */
+    const char *audit_tenant;
+    json_t *audit_detail;
+
     /* response */
     int status;
     struct MHD_Response *resp;
@@ -85,6 +90,20 @@ const char *bc_req_remote(struct bc_req *req);
 int bc_req_json(struct bc_req *req, json_t **out);
 /* Parses ?limit= (default 50, 1..1000) and ?cursor= (NULL if absent). 0 or BC_EINVALID (message set). */
 int bc_req_paging(struct bc_req *req, int *limit, const char **cursor);
+
+/* Validates obj against a field table (util/jsonv.h); on failure sets the message and returns BC_EINVALID. */
+struct bc_jfield;
+int bc_req_check(struct bc_req *req, json_t *obj, const struct bc_jfield *fields);
+/* Parses the body (bc_req_json) and validates it (bc_req_check). */
+int bc_req_body(struct bc_req *req, const struct bc_jfield *fields, json_t **out);
+/* Replies 200 {"items":[…],"next_cursor":…}; takes ownership of items and next_cursor (malloc'd). */
+int bc_reply_list(struct bc_req *req, json_t *items, char *next_cursor);
+/* Replies {"<name>": obj} with status; takes ownership of obj. */
+int bc_reply_wrapped(struct bc_req *req, int status, const char *name, json_t *obj);
+
+/* For domain calls that fill a message buffer: returns rc, with msg as the request's error message when
+ * rc < 0 and msg is not empty. */
+int bc_fail_msg(struct bc_req *req, int rc, const char *msg);
 
 /* Sets the error message of the failing request and returns err, so a handler can `return bc_fail(...)`. */
 int bc_fail(struct bc_req *req, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -3,6 +3,7 @@
 #include "http/http.h"
 #include "http/server.h"
 #include "util/err.h"
+#include "util/jsonv.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -148,4 +149,38 @@ int bc_reply_error(struct bc_req *req, int err, const char *msg)
     if (!m) m = json_string(bc_strerror(err)); /* msg was not valid UTF-8 */
     json_t *body = json_pack("{s:{s:s, s:o}}", "error", "code", bc_err_code(err), "message", m);
     return bc_reply_json(req, bc_err_status(err), body);
+}
+
+int bc_req_check(struct bc_req *req, json_t *obj, const struct bc_jfield *fields)
+{
+    char msg[256];
+    if (bc_json_check(obj, fields, msg, sizeof msg) < 0) return bc_fail(req, BC_EINVALID, "%s", msg);
+    return 0;
+}
+
+int bc_req_body(struct bc_req *req, const struct bc_jfield *fields, json_t **out)
+{
+    int rc = bc_req_json(req, out);
+    if (rc == 0) rc = bc_req_check(req, *out, fields);
+    return rc;
+}
+
+int bc_reply_list(struct bc_req *req, json_t *items, char *next_cursor)
+{
+    json_t *body =
+        json_pack("{s:o, s:s?}", "items", items ? items : json_array(), "next_cursor", next_cursor);
+    if (body && !next_cursor) json_object_set_new(body, "next_cursor", json_null());
+    free(next_cursor);
+    return bc_reply_json(req, 200, body);
+}
+
+int bc_reply_wrapped(struct bc_req *req, int status, const char *name, json_t *obj)
+{
+    return bc_reply_json(req, status, json_pack("{s:o}", name, obj ? obj : json_null()));
+}
+
+int bc_fail_msg(struct bc_req *req, int rc, const char *msg)
+{
+    if (rc < 0 && msg && *msg) return bc_fail(req, rc, "%s", msg);
+    return rc;
 }

@@ -2,10 +2,12 @@
  * hundred rows) so a linear scan with early segment rejection costs well under a microsecond. */
 #include "http/router.h"
 #include "auth/auth.h"
+#include "domain/audit.h"
 #include "http/server.h"
 #include "util/err.h"
 #include "util/log.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *bc_method_name(enum bc_method m)
@@ -102,6 +104,28 @@ static void allow_header(struct bc_req *req, unsigned allowed)
     bc_reply_header(req, "Allow", buf);
 }
 
+/* Every successful admin or platform write leaves an audit entry, here in one place, so no handler can
+ * forget it. */
+static void audit(struct bc_req *req, const struct bc_route *r)
+{
+    if (r->method == BC_GET || (r->auth != BC_AUTH_JWT && r->auth != BC_AUTH_PLATFORM)) return;
+    if (!req->resp || req->status >= 400) return;
+    struct bc_ctx target;
+    const char *tenant = r->auth == BC_AUTH_JWT ? req->ctx.tenant_id : req->audit_tenant;
+    if (!tenant || bc_ctx_operator(&target, tenant) < 0) return;
+    struct bc_actor actor = {
+        .kind = r->auth == BC_AUTH_PLATFORM ? "platform" : "user",
+        .id = req->ctx.user_id[0] ? req->ctx.user_id : NULL,
+        .remote = bc_req_remote(req),
+        .req_id = req->id,
+    };
+    char target_path[300];
+    snprintf(target_path, sizeof target_path, "%s %s", req->method_str, req->path);
+    if (bc_audit_record(req->srv->store, &target, &actor, r->name, target_path, req->status,
+                        req->audit_detail) < 0)
+        bc_log(BC_LOG_ERROR, "audit write failed for %s", r->name);
+}
+
 void bc_router_dispatch(struct bc_req *req)
 {
     unsigned allowed = 0;
@@ -120,7 +144,10 @@ void bc_router_dispatch(struct bc_req *req)
         goto out;
     }
     rc = bc_auth_resolve(req, r);
-    if (rc == 0) rc = r->handler(req);
+    if (rc == 0) {
+        rc = r->handler(req);
+        if (rc == 0) audit(req, r);
+    }
 out:
     if (rc == BC_ASYNC) return;
     if (rc < 0 && !req->resp) bc_reply_error(req, rc, req->err_msg);

@@ -23,6 +23,47 @@ const struct bc_route bc_routes[] = {
     {BC_GET,  "/readyz",               NONE, ANY, bc_api_readyz,     "ops.readyz",    0},
     {BC_GET,  "/v1/openapi.json",      NONE, ANY, bc_api_openapi,    "ops.openapi",   0},
 
+    /* staff sign-in */
+    {BC_POST,   "/v1/auth/login",                  NONE,     ANY,    bc_api_login,                   "auth.login",            0},
+    {BC_GET,    "/v1/admin/me",                    JWT,      VIEWER, bc_api_me,                      "admin.me",              0},
+    {BC_POST,   "/v1/admin/me/password",           JWT,      VIEWER, bc_api_me_password,             "admin.me.password",     0},
+
+    /* public widget API (X-Api-Key + allowed Origin) */
+    {BC_OPTIONS,"/v1/widget/{*rest}",              NONE,     ANY,    bc_api_widget_preflight,        "widget.preflight",      UNDOC},
+    {BC_GET,    "/v1/widget/config",               APIKEY,   ANY,    bc_api_widget_config,           "widget.config",         0},
+
+    /* admin API (JWT): settings */
+    {BC_GET,    "/v1/admin/settings",              JWT,      VIEWER, bc_api_settings_get,            "admin.settings.get",    0},
+    {BC_PATCH,  "/v1/admin/settings",              JWT,      ADMIN,  bc_api_settings_patch,          "admin.settings.patch",  0},
+    {BC_GET,    "/v1/admin/settings/ai",           JWT,      VIEWER, bc_api_settings_ai_get,         "admin.settings.ai.get", 0},
+    {BC_PUT,    "/v1/admin/settings/ai",           JWT,      ADMIN,  bc_api_settings_ai_put,         "admin.settings.ai.put", 0},
+
+    /* admin API: widget keys */
+    {BC_GET,    "/v1/admin/api-keys",              JWT,      VIEWER, bc_api_apikeys_list,            "admin.apikeys.list",    0},
+    {BC_POST,   "/v1/admin/api-keys",              JWT,      ADMIN,  bc_api_apikeys_create,          "admin.apikeys.create",  0},
+    {BC_GET,    "/v1/admin/api-keys/{id}",         JWT,      VIEWER, bc_api_apikeys_get,             "admin.apikeys.get",     0},
+    {BC_PATCH,  "/v1/admin/api-keys/{id}",         JWT,      ADMIN,  bc_api_apikeys_patch,           "admin.apikeys.patch",   0},
+    {BC_POST,   "/v1/admin/api-keys/{id}/rotate",  JWT,      ADMIN,  bc_api_apikeys_rotate,          "admin.apikeys.rotate",  0},
+    {BC_DELETE, "/v1/admin/api-keys/{id}",         JWT,      ADMIN,  bc_api_apikeys_revoke,          "admin.apikeys.revoke",  0},
+
+    /* admin API: users and audit */
+    {BC_GET,    "/v1/admin/users",                 JWT,      VIEWER, bc_api_users_list,              "admin.users.list",      0},
+    {BC_POST,   "/v1/admin/users",                 JWT,      OWNER,  bc_api_users_create,            "admin.users.create",    0},
+    {BC_GET,    "/v1/admin/users/{id}",            JWT,      VIEWER, bc_api_users_get,               "admin.users.get",       0},
+    {BC_PATCH,  "/v1/admin/users/{id}",            JWT,      OWNER,  bc_api_users_patch,             "admin.users.patch",     0},
+    {BC_DELETE, "/v1/admin/users/{id}",            JWT,      OWNER,  bc_api_users_delete,            "admin.users.delete",    0},
+    {BC_GET,    "/v1/admin/audit",                 JWT,      OWNER,  bc_api_audit_list,              "admin.audit.list",      0},
+
+    /* platform API (operator token) */
+    {BC_POST,   "/v1/platform/tenants",            PLATFORM, ANY,    bc_api_platform_tenants_create, "platform.tenants.create", 0},
+    {BC_GET,    "/v1/platform/tenants",            PLATFORM, ANY,    bc_api_platform_tenants_list,   "platform.tenants.list",   0},
+    {BC_GET,    "/v1/platform/tenants/{id}",       PLATFORM, ANY,    bc_api_platform_tenants_get,    "platform.tenants.get",    0},
+    {BC_PATCH,  "/v1/platform/tenants/{id}",       PLATFORM, ANY,    bc_api_platform_tenants_patch,  "platform.tenants.patch",  0},
+    {BC_DELETE, "/v1/platform/tenants/{id}",       PLATFORM, ANY,    bc_api_platform_tenants_delete, "platform.tenants.delete", 0},
+    {BC_POST,   "/v1/platform/tenants/{id}/restore", PLATFORM, ANY,  bc_api_platform_tenants_restore,"platform.tenants.restore",0},
+    {BC_GET,    "/v1/platform/plans",              PLATFORM, ANY,    bc_api_platform_plans_list,     "platform.plans.list",     0},
+    {BC_PUT,    "/v1/platform/plans/{name}",       PLATFORM, ANY,    bc_api_platform_plans_put,      "platform.plans.put",      0},
+
     /* test hooks (test_hooks=on only) */
     {BC_GET,  "/v1/test/sleep",        NONE, ANY, bc_api_test_sleep, "test.sleep",    TEST},
     {BC_POST, "/v1/test/echo",         NONE, ANY, bc_api_test_echo,  "test.echo",     TEST},

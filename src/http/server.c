@@ -50,6 +50,7 @@ static struct bc_req *req_new(struct bc_server *srv, struct MHD_Connection *conn
 static void req_free(struct bc_req *req)
 {
     json_decref(req->json);
+    json_decref(req->audit_detail);
     bc_ctx_release(&req->ctx);
     if (req->resp) MHD_destroy_response(req->resp);
     bc_buf_release(&req->body);

@@ -108,3 +108,11 @@ int bc_time_parse_iso(const char *s, int64_t *epoch_s)
     *epoch_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
     return 0;
 }
+
+void bc_now_iso(char out[32])
+{
+    int64_t ms = bc_now_ms();
+    char base[32];
+    bc_time_format_utc(ms / 1000, base, sizeof base);
+    snprintf(out, 32, "%.19s.%03dZ", base, (int)(ms % 1000));
+}

@@ -20,7 +20,15 @@
     XX(PLATFORM_TOKEN, "platform_token", NULL, "bearer token of the platform API (unset: platform API off)") \
     XX(SECRET, "secret", NULL, "server secret for key hashing and JWT signing (default: DATA/secret)")       \
     XX(PUBLIC_URL, "public_url", NULL, "URL where browsers reach this server (default http://LISTEN)")       \
-    XX(TEST_HOOKS, "test_hooks", "off", "enable test-only routes (never in production): on | off")
+    XX(TEST_HOOKS, "test_hooks", "off", "enable test-only routes (never in production): on | off")           \
+    XX(JWT_TTL, "jwt_ttl", "3600", "lifetime in seconds of the admin JWTs this server issues")               \
+    XX(APIKEY_GRACE, "apikey_grace", "86400", "seconds a rotated API key keeps working")                     \
+    XX(OIDC_ISSUER, "oidc_issuer", NULL, "issuer (iss) of an external OpenID provider's JWTs")               \
+    XX(OIDC_AUDIENCE, "oidc_audience", NULL, "audience (aud) the external JWTs must carry")                  \
+    XX(OIDC_JWKS, "oidc_jwks", NULL, "JWKS of the external provider: a file path or an http(s) URL")         \
+    XX(OIDC_TENANT_CLAIM, "oidc_tenant_claim", "tenantId",                                                   \
+       "claim holding the tenant id (Cognito: custom:tenantId)")                                             \
+    XX(OIDC_ROLE_CLAIM, "oidc_role_claim", "role", "claim holding the role (Cognito: cognito:groups)")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,

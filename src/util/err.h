@@ -9,12 +9,14 @@
     XX(UNAUTHORIZED, "unauthorized", 401, "Missing or invalid credentials.")                                 \
     XX(FORBIDDEN, "forbidden", 403, "Your role does not allow this.")                                        \
     XX(ORIGIN, "origin_not_allowed", 403, "This origin is not allowed for this key.")                        \
+    XX(SUSPENDED, "tenant_suspended", 403, "This business's account is suspended.")                          \
     XX(NOT_FOUND, "not_found", 404, "Not found.")                                                            \
     XX(METHOD, "method_not_allowed", 405, "Method not allowed on this resource.")                            \
     XX(CONFLICT, "conflict", 409, "The request conflicts with the current state.")                           \
     XX(SLOT, "slot_unavailable", 409, "That time is no longer available.")                                   \
     XX(PLAN_CONFLICT, "plan_limit_exceeded", 409, "Your plan does not allow this.")                          \
     XX(GONE, "gone", 410, "This resource is gone.")                                                          \
+    XX(DELETED, "tenant_deleted", 410, "This business's account has been deleted.")                          \
     XX(TOO_LARGE, "payload_too_large", 413, "The request body is too large.")                                \
     XX(MEDIA, "unsupported_media_type", 415, "Send JSON with Content-Type: application/json.")               \
     XX(RATE, "rate_limited", 429, "Too many requests; retry later.")                                         \

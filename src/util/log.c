@@ -42,11 +42,8 @@ void bc_log_obj(enum bc_log_level level, json_t *obj)
         json_decref(obj);
         return;
     }
-    int64_t ms = bc_now_ms();
-    char ts[40], base[32];
-    bc_time_format_utc(ms / 1000, base, sizeof base);
-    /* 2026-12-01T08:00:00Z -> 2026-12-01T08:00:00.123Z */
-    snprintf(ts, sizeof ts, "%.19s.%03dZ", base, (int)(ms % 1000));
+    char ts[32];
+    bc_now_iso(ts);
     json_t *line = json_object();
     json_object_set_new(line, "ts", json_string(ts));
     json_object_set_new(line, "level", json_string(names[level]));

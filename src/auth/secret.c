@@ -1,0 +1,94 @@
+/* Server secret loading/creation and key derivation (HMAC-SHA256 with a purpose label). */
+#include "auth/secret.h"
+#include "util/err.h"
+#include "util/id.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static unsigned char secret[64];
+static size_t secret_len;
+
+void bc_secret_set_for_tests(const unsigned char *s, size_t len)
+{
+    if (len > sizeof secret) len = sizeof secret;
+    memcpy(secret, s, len);
+    secret_len = len;
+}
+
+int bc_secret_init(const char *configured, const char *data_dir, char *err, size_t errsize)
+{
+    if (configured && *configured) {
+        size_t n = strlen(configured);
+        if (n < 32) {
+            snprintf(err, errsize, "the secret setting must be at least 32 characters");
+            return BC_EINVALID;
+        }
+        /* hash it down so any length works */
+        unsigned int outl = 0;
+        EVP_Digest(configured, n, secret, &outl, EVP_sha256(), NULL);
+        secret_len = outl;
+        return 0;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/secret", data_dir);
+    mkdir(data_dir, 0700);
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        char hex[129] = "";
+        ssize_t r = read(fd, hex, sizeof hex - 1);
+        close(fd);
+        size_t bin_len = 0;
+        if (r < 64 || sodium_hex2bin(secret, sizeof secret, hex, (size_t)r, "\n", &bin_len, NULL) != 0 ||
+            bin_len < 32) {
+            snprintf(err, errsize, "%s is not a valid secret file", path);
+            return BC_EINVALID;
+        }
+        secret_len = bin_len;
+        return 0;
+    }
+    /* first start: create it atomically and privately */
+    unsigned char fresh[32];
+    char hex[65];
+    bc_random(fresh, sizeof fresh);
+    bc_hex(fresh, sizeof fresh, hex);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 && errno == EEXIST) return bc_secret_init(NULL, data_dir, err, errsize); /* lost a race */
+    if (fd < 0) {
+        snprintf(err, errsize, "cannot create %s: %s", path, strerror(errno));
+        return BC_EIO;
+    }
+    int ok = write(fd, hex, 64) == 64 && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    close(fd);
+    if (!ok) {
+        snprintf(err, errsize, "cannot write %s", path);
+        return BC_EIO;
+    }
+    memcpy(secret, fresh, sizeof fresh);
+    secret_len = sizeof fresh;
+    sodium_memzero(fresh, sizeof fresh);
+    return 0;
+}
+
+void bc_secret_derive(const char *label, unsigned char out[32])
+{
+    unsigned int outl = 32;
+    HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)label, strlen(label), out, &outl);
+}
+
+void bc_secret_hmac_hex(const char *label, const void *data, size_t len, char out[65])
+{
+    unsigned char k[32], mac[32];
+    unsigned int outl = 32;
+    bc_secret_derive(label, k);
+    HMAC(EVP_sha256(), k, 32, data, len, mac, &outl);
+    bc_hex(mac, 32, out);
+    sodium_memzero(k, sizeof k);
+}

@@ -1,0 +1,269 @@
+/* bookchat tenant create|list|show|set-plan|set-limits|suspend|delete|restore: the operator's tenant
+ * commands (PRODUCT.md section 10). They act on the configured store directly, like the platform API. */
+#include "cmd/cmd.h"
+#include "domain/onboarding.h"
+#include "domain/plan.h"
+#include "domain/tenant.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/opt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "bookchat tenant <create|list|show|set-plan|set-limits|suspend|delete|restore> [options]\n"
+    "  create --name NAME [--plan PLAN] [--locale es|en] [--timezone TZ] [--origin URL]... [--allow-no-origin]\n"
+    "         [--owner-email EMAIL] [--owner-name NAME] [--parent ID] [--id ID] [--empty]\n"
+    "  list [--status ACTIVE|SUSPENDED|DELETED] [--limit N]\n"
+    "  show ID | set-plan ID PLAN | suspend ID | delete ID | restore ID\n"
+    "  set-limits ID [--messages N] [--bookings N] [--providers N] [--ai-tokens N] [--rate R] [--burst B]\n"
+    "             (N = -1 means unlimited; a limit not given keeps the plan's)";
+
+static int fail(bool json, int rc, const char *msg)
+{
+    bc_cli_error(json, "%s", msg && *msg ? msg : bc_strerror(rc));
+    return 1;
+}
+
+static void print_tenant_line(json_t *t)
+{
+    printf("%-28s %-10s %-10s %s\n", json_string_value(json_object_get(t, "id")),
+           json_string_value(json_object_get(t, "status")), json_string_value(json_object_get(t, "plan")),
+           json_string_value(json_object_get(t, "name")));
+}
+
+static int do_create(struct bc_store *s, bool json, int argc, char **argv)
+{
+    const char *name = NULL, *plan = NULL, *locale = NULL, *tz = NULL, *email = NULL, *oname = NULL,
+               *parent = NULL, *id = NULL;
+    bool empty = false, no_origin = false, help = false;
+    struct bc_strlist origins = {0};
+    const struct bc_opt opts[] = {
+        {"name", BC_OPT_STR, &name, 0, "NAME", "business name"},
+        {"plan", BC_OPT_STR, &plan, 0, "PLAN", "FREE | PRO | BUSINESS | ENTERPRISE"},
+        {"locale", BC_OPT_STR, &locale, 0, "es|en", "language of the chat and the panel"},
+        {"timezone", BC_OPT_STR, &tz, 0, "TZ", "IANA time zone, e.g. Europe/Madrid"},
+        {"origin", BC_OPT_LIST, &origins, 0, "URL", "allowed origin of the widget (repeatable)"},
+        {"allow-no-origin", BC_OPT_FLAG, &no_origin, 0, NULL, "the key also accepts requests without Origin"},
+        {"owner-email", BC_OPT_STR, &email, 0, "EMAIL", "owner's sign-in e-mail"},
+        {"owner-name", BC_OPT_STR, &oname, 0, "NAME", "owner's name"},
+        {"parent", BC_OPT_STR, &parent, 0, "ID", "parent tenant (branches)"},
+        {"id", BC_OPT_STR, &id, 0, "ID", "tenant id (default: a new ULID)"},
+        {"empty", BC_OPT_FLAG, &empty, 0, NULL, "no sample service, professional or hours"},
+        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
+        {0},
+    };
+    int npos;
+    if (bc_opt_parse(opts, argc, argv, NULL, 0, &npos, &help) < 0 || !name) {
+        if (!help) fprintf(stderr, "bookchat: tenant create needs --name\n");
+        bc_opt_usage(help ? stdout : stderr, "bookchat tenant create --name NAME [options]", opts);
+        bc_strlist_release(&origins);
+        return help ? 0 : 2;
+    }
+    json_t *olist = json_array(), *out = NULL;
+    for (int i = 0; i < origins.n; i++) json_array_append_new(olist, json_string(origins.v[i]));
+    bc_strlist_release(&origins);
+    struct bc_onboard in = {
+        .tenant = {id, name, plan, locale, tz, parent},
+        .origins = olist,
+        .allow_no_origin = no_origin,
+        .owner_email = email,
+        .owner_name = oname,
+        .empty = empty,
+        .public_url = bc_cli_public_url(),
+    };
+    char msg[256] = "";
+    int rc = bc_onboard_tenant(s, &in, msg, sizeof msg, &out);
+    json_decref(olist);
+    if (rc < 0) return fail(json, rc, msg);
+    if (json) {
+        bc_cli_print_json(out);
+        return 0;
+    }
+    json_t *t = json_object_get(out, "tenant"), *k = json_object_get(out, "api_key"), *o = json_object_get(out, "owner");
+    printf("tenant   %s (%s, plan %s)\n", json_string_value(json_object_get(t, "id")),
+           json_string_value(json_object_get(t, "name")), json_string_value(json_object_get(t, "plan")));
+    printf("api key  %s  (shown once)\n", json_string_value(json_object_get(k, "secret")));
+    printf("owner    %s / %s  (shown once)\n", json_string_value(json_object_get(o, "email")),
+           json_string_value(json_object_get(o, "password")) ? json_string_value(json_object_get(o, "password"))
+                                                              : "(password as given)");
+    printf("snippet  %s\n", json_string_value(json_object_get(out, "snippet")));
+    json_decref(out);
+    return 0;
+}
+
+static int do_list(struct bc_store *s, bool json, int argc, char **argv)
+{
+    const char *status = NULL;
+    long limit = 1000;
+    bool help = false;
+    const struct bc_opt opts[] = {
+        {"status", BC_OPT_STR, &status, 0, "STATUS", "ACTIVE | SUSPENDED | DELETED"},
+        {"limit", BC_OPT_INT, &limit, 0, "N", "at most N tenants per page (1..1000)"},
+        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
+        {0},
+    };
+    int npos;
+    if (bc_opt_parse(opts, argc, argv, NULL, 0, &npos, &help) < 0 || limit < 1 || limit > 1000) {
+        bc_opt_usage(stderr, "bookchat tenant list [options]", opts);
+        return 2;
+    }
+    json_t *all = json_array();
+    char *cursor = NULL;
+    int rc;
+    do {
+        json_t *items;
+        char *next = NULL;
+        rc = bc_tenant_list(s, (int)limit, cursor, status, &items, &next);
+        free(cursor);
+        cursor = next;
+        if (rc < 0) break;
+        json_array_extend(all, items);
+        json_decref(items);
+    } while (cursor);
+    free(cursor);
+    if (rc < 0) {
+        json_decref(all);
+        return fail(json, rc, NULL);
+    }
+    if (json) {
+        bc_cli_print_json(json_pack("{s:o}", "items", all));
+        return 0;
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach(all, i, t) print_tenant_line(t);
+    json_decref(all);
+    return 0;
+}
+
+static int print_meta(struct bc_store *s, bool json, json_t *meta)
+{
+    json_t *out = json_pack("{s:o}", "tenant", bc_tenant_view(meta));
+    struct bc_limits l;
+    if (bc_plan_limits(s, meta, &l) == 0) {
+#define LIM(v) ((v) == BC_UNLIMITED ? json_null() : json_integer((json_int_t)(v)))
+        json_object_set_new(out, "limits",
+                            json_pack("{s:o, s:o, s:o, s:o, s:f, s:f}", "messages_month", LIM(l.messages_month),
+                                      "bookings_month", LIM(l.bookings_month), "providers", LIM(l.providers),
+                                      "ai_tokens_month", LIM(l.ai_tokens_month), "rate_per_s", l.rate_per_s,
+                                      "burst", l.burst));
+#undef LIM
+    }
+    if (json) {
+        bc_cli_print_json(out);
+    } else {
+        print_tenant_line(json_object_get(out, "tenant"));
+        json_decref(out);
+    }
+    return 0;
+}
+
+/* The subcommands that take a tenant id (and maybe one more argument). */
+static int do_one(struct bc_store *s, bool json, const char *verb, int argc, char **argv)
+{
+    bool help = false;
+    long messages = -2, bookings = -2, providers = -2, tokens = -2;
+    const char *rate = NULL, *burst = NULL;
+    const struct bc_opt opts[] = {
+        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
+        {"messages", BC_OPT_INT, &messages, 0, "N", "messages per month (-1 unlimited)"},
+        {"bookings", BC_OPT_INT, &bookings, 0, "N", "bookings per month (-1 unlimited)"},
+        {"providers", BC_OPT_INT, &providers, 0, "N", "professionals (-1 unlimited)"},
+        {"ai-tokens", BC_OPT_INT, &tokens, 0, "N", "AI tokens per month (-1 unlimited)"},
+        {"rate", BC_OPT_STR, &rate, 0, "R", "widget requests per second per key"},
+        {"burst", BC_OPT_STR, &burst, 0, "B", "widget burst size"},
+        {0},
+    };
+    char *pos[2];
+    int npos, want = strcmp(verb, "set-plan") == 0 ? 2 : 1;
+    if (bc_opt_parse(opts, argc, argv, pos, 2, &npos, &help) < 0 || npos != want) {
+        fprintf(stderr, "usage: %s\n", usage_text);
+        return 2;
+    }
+    struct bc_ctx ctx;
+    json_t *meta = NULL;
+    char msg[256] = "";
+    if (bc_ctx_operator(&ctx, pos[0]) < 0 || bc_tenant_get(s, &ctx, &meta) < 0)
+        return fail(json, BC_ENOT_FOUND, "no such tenant");
+    json_decref(meta);
+    meta = NULL;
+    int rc = 0;
+    if (strcmp(verb, "set-plan") == 0) {
+        rc = bc_tenant_set_plan(s, &ctx, pos[1], NULL);
+        if (rc == BC_EINVALID) snprintf(msg, sizeof msg, "unknown plan '%s'", pos[1]);
+    } else if (strcmp(verb, "suspend") == 0) {
+        rc = bc_tenant_set_status(s, &ctx, "SUSPENDED", NULL);
+    } else if (strcmp(verb, "delete") == 0) {
+        rc = bc_tenant_set_status(s, &ctx, "DELETED", NULL);
+    } else if (strcmp(verb, "restore") == 0) {
+        rc = bc_tenant_set_status(s, &ctx, "ACTIVE", NULL);
+    } else if (strcmp(verb, "set-limits") == 0) {
+        json_t *limits = json_object();
+        struct {
+            const char *name;
+            long v;
+        } ints[] = {{"messages_month", messages}, {"bookings_month", bookings}, {"providers", providers},
+                    {"ai_tokens_month", tokens}};
+        for (size_t i = 0; i < 4; i++) {
+            if (ints[i].v == -2) continue;
+            json_object_set_new(limits, ints[i].name, ints[i].v == -1 ? json_null() : json_integer(ints[i].v));
+        }
+        if (rate) json_object_set_new(limits, "rate_per_s", json_real(strtod(rate, NULL)));
+        if (burst) json_object_set_new(limits, "burst", json_real(strtod(burst, NULL)));
+        /* keep the overrides already set for limits not named now */
+        json_t *cur = NULL;
+        if (bc_tenant_get(s, &ctx, &cur) == 0) {
+            json_t *old = json_object_get(cur, "limits");
+            if (json_is_object(old)) json_object_update_missing(limits, old);
+        }
+        json_decref(cur);
+        rc = bc_tenant_set_limits(s, &ctx, limits, msg, sizeof msg, NULL);
+        json_decref(limits);
+    }
+    if (rc == 0) rc = bc_tenant_get(s, &ctx, &meta);
+    if (rc < 0) return fail(json, rc, msg);
+    rc = print_meta(s, json, meta);
+    json_decref(meta);
+    return rc;
+}
+
+int cmd_tenant(int argc, char **argv)
+{
+    bool json = false;
+    if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+        printf("usage: %s\n", usage_text);
+        return argc < 1 ? 2 : 0;
+    }
+    const char *verb = argv[0];
+    static const char *const verbs[] = {"create", "list", "show", "set-plan", "set-limits", "suspend", "delete",
+                                        "restore"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) known |= strcmp(verb, verbs[i]) == 0;
+    if (!known) {
+        fprintf(stderr, "bookchat: unknown tenant command '%s'\nusage: %s\n", verb, usage_text);
+        return 2;
+    }
+    char **rest = calloc((size_t)argc, sizeof *rest);
+    if (!rest) return 1;
+    int n = bc_cli_take_globals(argc - 1, argv + 1, rest, &json);
+    struct bc_store *s = NULL;
+    int rc;
+    if (bc_cli_init(json) || bc_cli_setup(json, &s)) {
+        free(rest);
+        return 1;
+    }
+    if (strcmp(verb, "create") == 0)
+        rc = do_create(s, json, n, rest);
+    else if (strcmp(verb, "list") == 0)
+        rc = do_list(s, json, n, rest);
+    else if (strcmp(verb, "show") == 0)
+        rc = do_one(s, json, "show", n, rest);
+    else
+        rc = do_one(s, json, verb, n, rest);
+    free(rest);
+    bc_store_close(s);
+    return rc;
+}

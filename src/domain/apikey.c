@@ -1,0 +1,494 @@
+/* API keys: creation, rotation, revocation, resolution and origin rules.
+ *
+ * DESIGN NOTES
+ * - The look-up item is what authenticates: revoking deletes it (effective at once on every process,
+ *   since no process caches it); rotation gives it a ttl = the end of the grace period, after which the
+ *   store treats it as absent.
+ * - Creation order: key record, origin index, look-up last; so a key never works before it is listed.
+ *   Revocation order: look-up first, so a half-done revocation still refuses the key.
+ * - last_used_at is kept in memory and flushed by housekeeping (every few seconds and at shutdown), so a
+ *   widget request never writes. */
+#include "domain/apikey.h"
+#include "auth/secret.h"
+#include "store/keys.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/id.h"
+#include "util/jsonv.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int bc_origin_normalize(const char *in, char *out, size_t size)
+{
+    if (!in) return BC_EINVALID;
+    size_t n = strlen(in);
+    while (n > 0 && in[n - 1] == '/') n--; /* "https://a.com/" is the same origin */
+    if (n == 0 || n >= size || n > 190) return BC_EINVALID;
+    for (size_t i = 0; i < n; i++) out[i] = (char)tolower((unsigned char)in[i]);
+    out[n] = '\0';
+    const char *host;
+    if (strncmp(out, "https://", 8) == 0)
+        host = out + 8;
+    else if (strncmp(out, "http://", 7) == 0)
+        host = out + 7;
+    else
+        return BC_EINVALID;
+    const char *p = host;
+    if (strncmp(p, "*.", 2) == 0) {
+        if (host != out + 8) return BC_EINVALID; /* wildcards only for https */
+        p += 2;
+    }
+    const char *label = p;
+    int labels = 0;
+    for (; *p && *p != ':'; p++) {
+        if (*p == '.') {
+            if (p == label) return BC_EINVALID;
+            labels++;
+            label = p + 1;
+            continue;
+        }
+        if (!(isalnum((unsigned char)*p) || *p == '-')) return BC_EINVALID;
+    }
+    if (p == label) return BC_EINVALID; /* empty host or trailing dot */
+    labels++;
+    if (strncmp(host, "*.", 2) == 0 && labels < 2) return BC_EINVALID; /* a wildcard needs a registrable suffix: not STAR.com */
+    if (*p == ':') {
+        char *end;
+        long port = strtol(p + 1, &end, 10);
+        if (p[1] == '\0' || *end || port < 1 || port > 65535) return BC_EINVALID;
+    }
+    return 0;
+}
+
+/* Does a normalised entry allow a normalised browser origin? */
+static bool entry_allows(const char *entry, const char *origin)
+{
+    if (strcmp(entry, origin) == 0) return true;
+    if (strncmp(entry, "https://*.", 10) != 0 || strncmp(origin, "https://", 8) != 0) return false;
+    const char *suffix = entry + 9; /* ".example.com[:port]" */
+    size_t sl = strlen(suffix), ol = strlen(origin);
+    /* at least one label before the suffix: https://x.example.com */
+    return ol > 8 + sl && strcmp(origin + ol - sl, suffix) == 0 && origin[ol - sl - 1] != '/';
+}
+
+bool bc_apikey_origin_allowed(json_t *lookup, const char *origin)
+{
+    char norm[256];
+    if (!origin || bc_origin_normalize(origin, norm, sizeof norm) < 0 || strstr(norm, "*")) return false;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(lookup, "origins"), i, e)
+    {
+        const char *entry = json_string_value(e);
+        if (entry && entry_allows(entry, norm)) return true;
+    }
+    return false;
+}
+
+static bool index_has(struct bc_store *s, const char *origin_entry)
+{
+    char pk[BC_KEY_SIZE];
+    if (!bc_key_origin_lookup(pk, origin_entry)) return false;
+    struct bc_query q = {.pk = pk, .sk_prefix = "KEY#", .limit = 1};
+    struct bc_query_result r;
+    if (bc_store_query(s, &q, &r) < 0) return false;
+    bool found = json_array_size(r.items) > 0;
+    bc_query_result_release(&r);
+    return found;
+}
+
+bool bc_apikey_origin_known(struct bc_store *s, const char *origin)
+{
+    char norm[256], wild[300];
+    if (!origin || bc_origin_normalize(origin, norm, sizeof norm) < 0 || strstr(norm, "*")) return false;
+    if (index_has(s, norm)) return true;
+    if (strncmp(norm, "https://", 8) != 0) return false;
+    /* https://a.b.example.com -> the wildcard entries for .b.example.com and .example.com */
+    for (const char *dot = strchr(norm + 8, '.'); dot && strchr(dot + 1, '.'); dot = strchr(dot + 1, '.')) {
+        snprintf(wild, sizeof wild, "https://*%s", dot);
+        if (index_has(s, wild)) return true;
+    }
+    return false;
+}
+
+static int normalize_list(json_t *origins, json_t **out, char *msg, size_t msgsize)
+{
+    *out = json_array();
+    if (origins && (!json_is_array(origins) || json_array_size(origins) > 50)) {
+        snprintf(msg, msgsize, "origins must be an array of at most 50 origins");
+        return BC_EINVALID;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(origins, i, o)
+    {
+        char norm[256];
+        if (!json_is_string(o) || bc_origin_normalize(json_string_value(o), norm, sizeof norm) < 0) {
+            snprintf(msg, msgsize,
+                     "origin '%.80s' is not of the form scheme://host[:port] (or https://*.example.com)",
+                     json_is_string(o) ? json_string_value(o) : "?");
+            return BC_EINVALID;
+        }
+        bool dup = false;
+        size_t j;
+        json_t *e;
+        json_array_foreach(*out, j, e) dup |= strcmp(json_string_value(e), norm) == 0;
+        if (!dup) json_array_append_new(*out, json_string(norm));
+    }
+    return 0;
+}
+
+static json_t *view(json_t *item)
+{
+    json_t *o = json_object();
+    const char *fields[] = {"id",         "name",         "prefix",       "origins",    "allow_no_origin", "status",
+                            "created_at", "last_used_at", "expires_at", "replaced_by", "revoked_at"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        json_t *v = json_object_get(item, fields[i]);
+        if (v) json_object_set(o, fields[i], v);
+    }
+    return o;
+}
+
+/* Writes or removes (ttl_at < 0) the origin index entries of a key; ttl_at > 0 makes them expire. */
+static int write_origin_index(struct bc_store *s, const char *tenant_id, const char *key_id, json_t *origins,
+                              int64_t ttl_at)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    size_t i;
+    json_t *o;
+    if (!bc_key_sk(sk, "KEY", key_id)) return BC_EINVALID;
+    json_array_foreach(origins, i, o)
+    {
+        if (!bc_key_origin_lookup(pk, json_string_value(o))) continue;
+        int rc;
+        if (ttl_at < 0) {
+            rc = bc_store_delete(s, pk, sk, NULL);
+        } else {
+            json_t *it = json_pack("{s:s, s:s, s:s}", "PK", pk, "SK", sk, "tenant_id", tenant_id);
+            if (ttl_at > 0) json_object_set_new(it, "ttl", json_integer(ttl_at));
+            rc = bc_store_put(s, it, NULL);
+            json_decref(it);
+        }
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+static int create_key(struct bc_store *s, const struct bc_ctx *ctx, const char *name, json_t *origins,
+                      bool allow_no_origin, char secret[BC_APIKEY_SECRET_SIZE], json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE], id[BC_ID_LEN + 1], hash[65], now[32], prefix[16];
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    char *tok = bc_token_new(BC_APIKEY_PREFIX, 24);
+    if (!tok) return BC_ENOMEM;
+    snprintf(secret, BC_APIKEY_SECRET_SIZE, "%s", tok);
+    sodium_memzero(tok, strlen(tok));
+    free(tok);
+    bc_secret_hmac_hex("apikey", secret, strlen(secret), hash);
+    bc_id_new(id);
+    bc_key_sk(sk, "APIKEY", id);
+    bc_key_apikey_lookup(lk, hash);
+    bc_now_iso(now);
+    snprintf(prefix, sizeof prefix, "%.12s", secret);
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:n}", "PK", pk, "SK", sk, "id", id,
+                            "name", name, "prefix", prefix, "hash", hash, "origins", origins, "allow_no_origin",
+                            allow_no_origin, "status", "active", "created_at", now, "last_used_at");
+    json_t *look = json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "PK", lk, "SK", "META", "tenant_id", ctx->tenant_id,
+                             "key_id", id, "origins", origins, "allow_no_origin", allow_no_origin);
+    struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
+    int rc = bc_store_put(s, rec, &ne);
+    if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, id, origins, 0);
+    if (rc == 0) rc = bc_store_put(s, look, &ne);
+    if (rc == 0 && out) *out = view(rec);
+    json_decref(rec);
+    json_decref(look);
+    return rc;
+}
+
+int bc_apikey_create(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_apikey_new *in,
+                     char secret[BC_APIKEY_SECRET_SIZE], char *msg, size_t msgsize, json_t **out)
+{
+    json_t *origins = NULL;
+    *out = NULL;
+    const char *name = in->name ? in->name : "Widget key";
+    if (bc_json_check_string(name, 1, 80, 0) < 0) {
+        snprintf(msg, msgsize, "the name must be 1 to 80 characters");
+        return BC_EINVALID;
+    }
+    int rc = normalize_list(in->origins, &origins, msg, msgsize);
+    if (rc == 0 && json_array_size(origins) == 0 && !in->allow_no_origin) {
+        snprintf(msg, msgsize, "give at least one allowed origin (or allow requests without an origin)");
+        rc = BC_EINVALID;
+    }
+    if (rc == 0) rc = create_key(s, ctx, name, origins, in->allow_no_origin, secret, out);
+    json_decref(origins);
+    return rc;
+}
+
+int bc_apikey_get(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    json_t *rec = NULL;
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "APIKEY", key_id)) return BC_ENOT_FOUND;
+    int rc = bc_store_get(s, pk, sk, &rec);
+    if (rc == 0) *out = view(rec);
+    json_decref(rec);
+    return rc;
+}
+
+int bc_apikey_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const char *cursor,
+                   json_t **items, char **next_cursor)
+{
+    char pk[BC_KEY_SIZE];
+    *items = NULL;
+    *next_cursor = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    struct bc_query q = {.pk = pk, .sk_prefix = "APIKEY#", .limit = limit, .cursor = cursor, .descending = true};
+    struct bc_query_result r;
+    int rc = bc_store_query(s, &q, &r);
+    if (rc < 0) return rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(r.items, i, it) json_array_append_new(list, view(it));
+    *items = list;
+    *next_cursor = r.next_cursor;
+    r.next_cursor = NULL;
+    bc_query_result_release(&r);
+    return 0;
+}
+
+/* Loads a key record of the tenant that is not revoked. */
+static int load_active(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, char *pk, char *sk,
+                       json_t **rec)
+{
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "APIKEY", key_id)) return BC_ENOT_FOUND;
+    int rc = bc_store_get(s, pk, sk, rec);
+    if (rc < 0) return rc;
+    if (strcmp(json_string_value(json_object_get(*rec, "status")), "revoked") == 0) {
+        json_decref(*rec);
+        *rec = NULL;
+        return BC_ECONFLICT;
+    }
+    return 0;
+}
+
+int bc_apikey_rotate(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, int64_t grace_s,
+                     char secret[BC_APIKEY_SECRET_SIZE], json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE];
+    json_t *rec = NULL;
+    *out = NULL;
+    int rc = load_active(s, ctx, key_id, pk, sk, &rec);
+    if (rc < 0) return rc;
+    if (json_object_get(rec, "replaced_by") && !json_is_null(json_object_get(rec, "replaced_by"))) {
+        json_decref(rec);
+        return BC_ECONFLICT; /* already rotated: rotate the new key instead */
+    }
+    json_t *origins = json_object_get(rec, "origins");
+    rc = create_key(s, ctx, json_string_value(json_object_get(rec, "name")), origins,
+                    json_is_true(json_object_get(rec, "allow_no_origin")), secret, out);
+    if (rc < 0) goto out;
+    int64_t until = bc_now_s() + (grace_s > 0 ? grace_s : 0);
+    const char *new_id = json_string_value(json_object_get(*out, "id"));
+    /* the old key keeps working until `until`, then the store hides its look-up */
+    bc_key_apikey_lookup(lk, json_string_value(json_object_get(rec, "hash")));
+    if (grace_s > 0) {
+        json_t *set = json_pack("{s:I, s:I}", "expires_at", (json_int_t)until, "ttl", (json_int_t)until);
+        struct bc_update u = {set, NULL, NULL};
+        struct bc_cond c = {BC_COND_EXISTS, 0};
+        rc = bc_store_update(s, lk, "META", &u, &c, NULL);
+        json_decref(set);
+        if (rc == BC_ECOND) rc = 0;
+        if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, origins, until);
+    } else {
+        rc = bc_store_delete(s, lk, "META", NULL);
+        if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, origins, -1);
+    }
+    if (rc < 0) goto out;
+    json_t *set = json_pack("{s:s, s:I, s:s}", "status", "rotated", "expires_at", (json_int_t)until, "replaced_by",
+                            new_id);
+    struct bc_update u = {set, NULL, NULL};
+    rc = bc_store_update(s, pk, sk, &u, NULL, NULL);
+    json_decref(set);
+out:
+    json_decref(rec);
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int bc_apikey_revoke(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE], now[32];
+    json_t *rec = NULL;
+    int rc = load_active(s, ctx, key_id, pk, sk, &rec);
+    if (rc < 0) return rc;
+    bc_key_apikey_lookup(lk, json_string_value(json_object_get(rec, "hash")));
+    rc = bc_store_delete(s, lk, "META", NULL);
+    if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, json_object_get(rec, "origins"), -1);
+    if (rc == 0) {
+        bc_now_iso(now);
+        json_t *set = json_pack("{s:s, s:s}", "status", "revoked", "revoked_at", now);
+        struct bc_update u = {set, NULL, NULL};
+        rc = bc_store_update(s, pk, sk, &u, NULL, NULL);
+        json_decref(set);
+    }
+    json_decref(rec);
+    return rc;
+}
+
+static const struct bc_jfield update_fields[] = {
+    {"name", BC_J_STRING, 0, 1, 80},
+    {"origins", BC_J_ARRAY, 0, 0, 50},
+    {"allow_no_origin", BC_J_BOOL, 0, 0, 0},
+    {NULL},
+};
+
+int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t *body, char *msg,
+                     size_t msgsize, json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE];
+    json_t *rec = NULL, *origins = NULL;
+    *out = NULL;
+    int rc = bc_json_check(body, update_fields, msg, msgsize);
+    if (rc < 0) return rc;
+    rc = load_active(s, ctx, key_id, pk, sk, &rec);
+    if (rc < 0) return rc;
+    json_t *new_origins = json_object_get(body, "origins");
+    if (new_origins && (rc = normalize_list(new_origins, &origins, msg, msgsize)) < 0) goto out;
+    json_t *set = json_object();
+    if (json_object_get(body, "name")) json_object_set(set, "name", json_object_get(body, "name"));
+    if (origins) json_object_set(set, "origins", origins);
+    if (json_object_get(body, "allow_no_origin"))
+        json_object_set(set, "allow_no_origin", json_object_get(body, "allow_no_origin"));
+    bool allow_none = json_object_get(set, "allow_no_origin") ? json_is_true(json_object_get(set, "allow_no_origin"))
+                                                              : json_is_true(json_object_get(rec, "allow_no_origin"));
+    if (origins && json_array_size(origins) == 0 && !allow_none) {
+        snprintf(msg, msgsize, "give at least one allowed origin (or allow requests without an origin)");
+        json_decref(set);
+        rc = BC_EINVALID;
+        goto out;
+    }
+    /* look-up first (what authenticates), then the index, then the record */
+    bc_key_apikey_lookup(lk, json_string_value(json_object_get(rec, "hash")));
+    json_t *lset = json_pack("{s:O, s:b}", "origins", origins ? origins : json_object_get(rec, "origins"),
+                             "allow_no_origin", allow_none);
+    struct bc_update lu = {lset, NULL, NULL};
+    struct bc_cond c = {BC_COND_EXISTS, 0};
+    rc = bc_store_update(s, lk, "META", &lu, &c, NULL);
+    json_decref(lset);
+    if (rc == BC_ECOND) rc = 0; /* an expired rotated key: nothing to update there */
+    if (rc == 0 && origins) {
+        rc = write_origin_index(s, ctx->tenant_id, key_id, json_object_get(rec, "origins"), -1);
+        if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, origins, 0);
+    }
+    json_t *updated = NULL;
+    struct bc_update u = {set, NULL, NULL};
+    if (rc == 0) rc = bc_store_update(s, pk, sk, &u, NULL, &updated);
+    if (rc == 0) *out = view(updated);
+    json_decref(updated);
+    json_decref(set);
+out:
+    json_decref(origins);
+    json_decref(rec);
+    return rc;
+}
+
+int bc_apikey_resolve(struct bc_store *s, const char *presented, json_t **lookup)
+{
+    char hash[65], lk[BC_KEY_SIZE];
+    *lookup = NULL;
+    size_t pl = strlen(BC_APIKEY_PREFIX);
+    if (!presented || strlen(presented) != BC_APIKEY_SECRET_SIZE - 1 ||
+        strncmp(presented, BC_APIKEY_PREFIX, pl) != 0)
+        return BC_EUNAUTHORIZED;
+    for (const char *p = presented + pl; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) return BC_EUNAUTHORIZED;
+    bc_secret_hmac_hex("apikey", presented, strlen(presented), hash);
+    bc_key_apikey_lookup(lk, hash);
+    int rc = bc_store_get(s, lk, "META", lookup);
+    if (rc == BC_ENOT_FOUND) return BC_EUNAUTHORIZED;
+    if (rc < 0) return rc;
+    json_t *exp = json_object_get(*lookup, "expires_at");
+    if (json_is_integer(exp) && json_integer_value(exp) <= bc_now_s()) {
+        json_decref(*lookup);
+        *lookup = NULL;
+        return BC_EUNAUTHORIZED;
+    }
+    return 0;
+}
+
+/* last-used times, in memory until flushed */
+struct touch {
+    struct touch *next;
+    int64_t at;
+    char tenant[BC_TENANT_ID_MAX + 1];
+    char key[BC_TENANT_ID_MAX + 1];
+};
+static pthread_mutex_t touch_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct touch *touches[512];
+
+void bc_apikey_touch(const char *tenant_id, const char *key_id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = key_id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    struct touch **slot = &touches[h % 512];
+    int64_t now = bc_now_s();
+    pthread_mutex_lock(&touch_mu);
+    struct touch *t = *slot;
+    while (t && strcmp(t->key, key_id) != 0) t = t->next;
+    if (!t && (t = calloc(1, sizeof *t))) {
+        snprintf(t->tenant, sizeof t->tenant, "%s", tenant_id);
+        snprintf(t->key, sizeof t->key, "%s", key_id);
+        t->next = *slot;
+        *slot = t;
+    }
+    if (t) t->at = now;
+    pthread_mutex_unlock(&touch_mu);
+}
+
+int bc_apikey_flush_last_used(struct bc_store *s)
+{
+    struct touch *all = NULL;
+    pthread_mutex_lock(&touch_mu);
+    for (int i = 0; i < 512; i++) {
+        while (touches[i]) {
+            struct touch *t = touches[i];
+            touches[i] = t->next;
+            t->next = all;
+            all = t;
+        }
+    }
+    pthread_mutex_unlock(&touch_mu);
+    int n = 0, rc = 0;
+    while (all) {
+        struct touch *t = all;
+        all = t->next;
+        struct bc_ctx ctx;
+        char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], when[32];
+        if (rc == 0 && bc_ctx_operator(&ctx, t->tenant) == 0 && bc_key_tenant_pk(&ctx, pk) &&
+            bc_key_sk(sk, "APIKEY", t->key)) {
+            bc_time_format_utc(t->at, when, sizeof when);
+            json_t *set = json_pack("{s:s}", "last_used_at", when);
+            struct bc_update u = {set, NULL, NULL};
+            struct bc_cond c = {BC_COND_EXISTS, 0};
+            int r = bc_store_update(s, pk, sk, &u, &c, NULL);
+            json_decref(set);
+            if (r == 0) n++;
+            else if (r != BC_ECOND) rc = r;
+        }
+        free(t);
+    }
+    return rc < 0 ? rc : n;
+}

@@ -1,0 +1,73 @@
+/* Tenant onboarding. If a step after the tenant's creation fails, the tenant is left SUSPENDED so the
+ * operator sees it and can retry or delete it: half-made tenants never serve traffic. */
+#include "domain/onboarding.h"
+#include "domain/apikey.h"
+#include "domain/user.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *bc_onboard_snippet(const char *public_url, const char *secret)
+{
+    struct bc_buf b = BC_BUF_INIT;
+    bc_buf_printf(&b, "<script src=\"%s/widget.js\" data-key=\"%s\" async></script>", public_url, secret);
+    return bc_buf_detach(&b, NULL);
+}
+
+int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg, size_t msgsize, json_t **out)
+{
+    json_t *tenant = NULL, *key = NULL, *owner = NULL;
+    char secret[BC_APIKEY_SECRET_SIZE] = "", password[21] = "", email[160];
+    struct bc_ctx ctx;
+    *out = NULL;
+    if (in->origins && !json_is_array(in->origins)) {
+        snprintf(msg, msgsize, "origins must be an array");
+        return BC_EINVALID;
+    }
+    if (in->owner_email && !bc_email_valid(in->owner_email)) {
+        snprintf(msg, msgsize, "the owner e-mail is not valid");
+        return BC_EINVALID;
+    }
+    int rc = bc_tenant_create(s, &in->tenant, msg, msgsize, &tenant);
+    if (rc < 0) return rc;
+    const char *id = json_string_value(json_object_get(tenant, "id"));
+    bc_ctx_operator(&ctx, id);
+    json_t *origins = in->origins ? json_deep_copy(in->origins) : json_array();
+    /* no origin named: the key works on this server's own pages (the demo page), nowhere else */
+    if (json_array_size(origins) == 0 && !in->allow_no_origin && in->public_url)
+        json_array_append_new(origins, json_string(in->public_url));
+    struct bc_apikey_new kn = {"Widget key", origins, in->allow_no_origin};
+    rc = bc_apikey_create(s, &ctx, &kn, secret, msg, msgsize, &key);
+    json_decref(origins);
+    if (rc < 0) goto out;
+    if (in->owner_email)
+        snprintf(email, sizeof email, "%s", in->owner_email);
+    else
+        snprintf(email, sizeof email, "owner@%s.bookchat.invalid", id);
+    for (char *p = email; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    rc = bc_user_create(s, &ctx, email, in->owner_name ? in->owner_name : "Owner", "owner", in->owner_password,
+                        password, msg, msgsize, &owner);
+    if (rc < 0) goto out;
+    char *snippet = bc_onboard_snippet(in->public_url ? in->public_url : "", secret);
+    json_object_set_new(key, "secret", json_string(secret));
+    json_t *o = json_pack("{s:s}", "email", email);
+    if (!in->owner_password) json_object_set_new(o, "password", json_string(password));
+    json_object_set(o, "id", json_object_get(owner, "id"));
+    *out = json_pack("{s:O, s:O, s:o, s:s}", "tenant", tenant, "api_key", key, "owner", o, "snippet",
+                     snippet ? snippet : "");
+    free(snippet);
+out:
+    if (rc < 0 && tenant) {
+        json_t *ignored = NULL;
+        bc_tenant_set_status(s, &ctx, "SUSPENDED", &ignored);
+        json_decref(ignored);
+    }
+    json_decref(tenant);
+    json_decref(key);
+    json_decref(owner);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* Plans (PRODUCT.md section 6) as data the operator edits (PK "PLATFORM", SK "PLAN#<NAME>"), and the
+ * effective limits of a tenant: its plan's, overridden field by field by the tenant's own "limits". */
+#ifndef BC_PLAN_H
+#define BC_PLAN_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bc_store;
+
+#define BC_UNLIMITED INT64_MAX
+
+enum bc_ai_mode { BC_AI_FSM = 1, BC_AI_NLP = 2, BC_AI_AGENT = 4 };
+
+struct bc_limits {
+    int64_t messages_month; /* BC_UNLIMITED when null */
+    int64_t bookings_month;
+    int64_t providers;
+    int64_t ai_tokens_month;
+    unsigned ai_modes;      /* bc_ai_mode bits */
+    double rate_per_s;      /* widget requests per second per API key */
+    double burst;
+};
+
+/* Writes the four default plans that are missing (never overwrites the operator's edits). */
+int bc_plan_ensure_defaults(struct bc_store *s);
+/* The plan item (caller decrefs) or BC_ENOT_FOUND. Served from a 5-second cache. */
+int bc_plan_get(struct bc_store *s, const char *name, json_t **out);
+/* All plans, as API objects (caller decrefs). */
+int bc_plan_list(struct bc_store *s, json_t **out);
+/* Validates and replaces a plan's limits (name: upper-case letters/digits, created if new). On a bad
+ * body returns BC_EINVALID with msg. *out: the stored plan as an API object (caller decrefs). */
+int bc_plan_put(struct bc_store *s, const char *name, json_t *body, char *msg, size_t msgsize, json_t **out);
+/* Validates a tenant's "limits" override object ({"messages_month": N|null, …}); 0 or BC_EINVALID. */
+int bc_plan_check_overrides(json_t *limits, char *msg, size_t msgsize);
+/* Effective limits of a tenant META item. */
+int bc_plan_limits(struct bc_store *s, json_t *tenant, struct bc_limits *out);
+/* "fsm" | "nlp" | "agent" -> bit, 0 when unknown. */
+unsigned bc_ai_mode_parse(const char *s);
+/* True when name is an existing plan. */
+bool bc_plan_exists(struct bc_store *s, const char *name);
+/* Forget cached plans (tests, after edits in another process the cache expires by itself). */
+void bc_plan_cache_clear(void);
+
+#endif

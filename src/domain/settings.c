@@ -1,0 +1,278 @@
+/* Settings items, their defaults and their validation.
+ *
+ * DESIGN NOTES
+ * - The stored item holds only what was written; reads merge it over the defaults, so new settings added
+ *   in later versions appear with their defaults for old tenants.
+ * - Updates are read-merge-conditional-write on the item's "version" (retried once), so two staff members
+ *   saving different fields at once both win, and neither silently loses the other's change. */
+#include "domain/settings.h"
+#include "domain/plan.h"
+#include "store/keys.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/jsonv.h"
+#include "util/tzname.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct bc_jfield top_fields[] = {
+    {"locale", BC_J_STRING, 0, 2, 2},
+    {"timezone", BC_J_STRING, 0, 1, 64},
+    {"business", BC_J_OBJECT, 0, 0, 0},
+    {"widget", BC_J_OBJECT, 0, 0, 0},
+    {"booking", BC_J_OBJECT, 0, 0, 0},
+    {"conversation_retention_days", BC_J_INT, 0, 1, 3650},
+    {NULL},
+};
+
+static const struct bc_jfield business_fields[] = {
+    {"name", BC_J_STRING, 0, 1, 120},
+    {"address", BC_J_STRING, BC_JF_NULLABLE | BC_JF_MULTILINE, 0, 300},
+    {"phone", BC_J_STRING, BC_JF_NULLABLE, 0, 40},
+    {"email", BC_J_STRING, BC_JF_NULLABLE, 0, 120},
+    {"website", BC_J_STRING, BC_JF_NULLABLE, 0, 200},
+    {"about", BC_J_STRING, BC_JF_NULLABLE | BC_JF_MULTILINE, 0, 1000},
+    {NULL},
+};
+
+static const struct bc_jfield widget_fields[] = {
+    {"title", BC_J_STRING, 0, 1, 60},
+    {"greeting", BC_J_STRING, BC_JF_MULTILINE, 1, 500},
+    {"color", BC_J_STRING, 0, 7, 7},
+    {"logo_url", BC_J_STRING, BC_JF_NULLABLE, 0, 500},
+    {"position", BC_J_STRING, 0, 4, 5},
+    {NULL},
+};
+
+static const struct bc_jfield booking_fields[] = {
+    {"slot_step_min", BC_J_INT, 0, 5, 240},
+    {"min_notice_min", BC_J_INT, 0, 0, 60 * 24 * 30},
+    {"max_days_ahead", BC_J_INT, 0, 1, 365},
+    {"cancel_window_min", BC_J_INT, 0, 0, 60 * 24 * 30},
+    {"hold_minutes", BC_J_INT, 0, 1, 30},
+    {NULL},
+};
+
+static const struct bc_jfield ai_fields[] = {
+    {"mode", BC_J_STRING, BC_JF_REQUIRED, 1, 10},
+    {"provider", BC_J_STRING, BC_JF_NULLABLE, 1, 20},
+    {"model", BC_J_STRING, BC_JF_NULLABLE, 1, 120},
+    {NULL},
+};
+
+static json_t *defaults(const char *name, const char *locale, const char *tz)
+{
+    bool es = strcmp(locale, "es") == 0;
+    char greeting[400];
+    snprintf(greeting, sizeof greeting,
+             es ? "¡Hola! Soy el asistente de reservas de %s. ¿Qué te gustaría reservar?"
+                : "Hi! I'm the booking assistant of %s. What would you like to book?",
+             name);
+    return json_pack("{s:s, s:s, s:{s:s, s:n, s:n, s:n, s:n, s:n}, s:{s:s, s:s, s:s, s:n, s:s},"
+                     " s:{s:i, s:i, s:i, s:i, s:i}, s:i}",
+                     "locale", locale, "timezone", tz, "business", "name", name, "address", "phone", "email",
+                     "website", "about", "widget", "title", name, "greeting", greeting, "color", "#2563eb",
+                     "logo_url", "position", "right", "booking", "slot_step_min", 15, "min_notice_min", 60,
+                     "max_days_ahead", 60, "cancel_window_min", 120, "hold_minutes", 5,
+                     "conversation_retention_days", 90);
+}
+
+int bc_settings_init(struct bc_store *s, const struct bc_ctx *ctx, const char *name, const char *locale,
+                     const char *tz)
+{
+    char pk[BC_KEY_SIZE];
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
+    json_t *g = defaults(name, locale, tz);
+    json_object_set_new(g, "PK", json_string(pk));
+    json_object_set_new(g, "SK", json_string("SETTINGS#GLOBAL"));
+    json_object_set_new(g, "version", json_integer(1));
+    int rc = bc_store_put(s, g, NULL);
+    json_decref(g);
+    if (rc < 0) return rc;
+    json_t *ai = json_pack("{s:s, s:s, s:s, s:n, s:n, s:i}", "PK", pk, "SK", "SETTINGS#AI", "mode", "fsm",
+                           "provider", "model", "version", 1);
+    rc = bc_store_put(s, ai, NULL);
+    json_decref(ai);
+    return rc;
+}
+
+/* Stored item merged over defaults, without PK/SK/version. */
+static json_t *view(json_t *item)
+{
+    const char *locale = json_string_value(json_object_get(item, "locale"));
+    const char *tz = json_string_value(json_object_get(item, "timezone"));
+    const char *name = json_string_value(json_object_get(json_object_get(item, "business"), "name"));
+    json_t *v = defaults(name ? name : "", locale ? locale : "es", tz ? tz : "Europe/Madrid");
+    const char *k;
+    json_t *val;
+    json_object_foreach(item, k, val)
+    {
+        if (!strcmp(k, "PK") || !strcmp(k, "SK") || !strcmp(k, "version")) continue;
+        if (json_is_object(val) && json_is_object(json_object_get(v, k)))
+            json_object_update(json_object_get(v, k), val);
+        else
+            json_object_set(v, k, val);
+    }
+    return v;
+}
+
+int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+{
+    char pk[BC_KEY_SIZE];
+    json_t *item = NULL;
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    int rc = bc_store_get(s, pk, "SETTINGS#GLOBAL", &item);
+    if (rc == BC_ENOT_FOUND) {
+        item = json_object();
+        rc = 0;
+    }
+    if (rc < 0) return rc;
+    *out = view(item);
+    json_decref(item);
+    return 0;
+}
+
+static bool color_ok(const char *c)
+{
+    if (strlen(c) != 7 || c[0] != '#') return false;
+    for (int i = 1; i < 7; i++)
+        if (!isxdigit((unsigned char)c[i])) return false;
+    return true;
+}
+
+static bool url_ok(const char *u)
+{
+    return strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0;
+}
+
+static int validate(json_t *patch, char *msg, size_t msgsize)
+{
+    int rc = bc_json_check(patch, top_fields, msg, msgsize);
+    json_t *b = json_object_get(patch, "business"), *w = json_object_get(patch, "widget");
+    json_t *bk = json_object_get(patch, "booking");
+    if (rc == 0 && b) rc = bc_json_check(b, business_fields, msg, msgsize);
+    if (rc == 0 && w) rc = bc_json_check(w, widget_fields, msg, msgsize);
+    if (rc == 0 && bk) rc = bc_json_check(bk, booking_fields, msg, msgsize);
+    if (rc < 0) return rc;
+    const char *locale = json_string_value(json_object_get(patch, "locale"));
+    if (locale && strcmp(locale, "es") && strcmp(locale, "en")) {
+        snprintf(msg, msgsize, "locale must be \"es\" or \"en\"");
+        return BC_EINVALID;
+    }
+    const char *tz = json_string_value(json_object_get(patch, "timezone"));
+    if (tz && !bc_tzname_valid(tz)) {
+        snprintf(msg, msgsize, "unknown time zone '%.64s'", tz);
+        return BC_EINVALID;
+    }
+    const char *color = json_string_value(json_object_get(w, "color"));
+    if (color && !color_ok(color)) {
+        snprintf(msg, msgsize, "widget.color must be a #rrggbb colour");
+        return BC_EINVALID;
+    }
+    const char *pos = json_string_value(json_object_get(w, "position"));
+    if (pos && strcmp(pos, "left") && strcmp(pos, "right")) {
+        snprintf(msg, msgsize, "widget.position must be \"left\" or \"right\"");
+        return BC_EINVALID;
+    }
+    const char *logo = json_string_value(json_object_get(w, "logo_url"));
+    const char *web = json_string_value(json_object_get(b, "website"));
+    if ((logo && *logo && !url_ok(logo)) || (web && *web && !url_ok(web))) {
+        snprintf(msg, msgsize, "URLs must start with https:// or http://");
+        return BC_EINVALID;
+    }
+    return 0;
+}
+
+int bc_settings_patch(struct bc_store *s, const struct bc_ctx *ctx, json_t *patch, char *msg, size_t msgsize,
+                      json_t **out)
+{
+    char pk[BC_KEY_SIZE];
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    int rc = validate(patch, msg, msgsize);
+    if (rc < 0) return rc;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        json_t *item = NULL;
+        rc = bc_store_get(s, pk, "SETTINGS#GLOBAL", &item);
+        if (rc == BC_ENOT_FOUND) item = json_pack("{s:s, s:s}", "PK", pk, "SK", "SETTINGS#GLOBAL");
+        else if (rc < 0) return rc;
+        int64_t version = bc__store_version(item);
+        const char *k;
+        json_t *val;
+        json_object_foreach(patch, k, val)
+        {
+            json_t *cur = json_object_get(item, k);
+            if (json_is_object(val) && json_is_object(cur))
+                json_object_update(cur, val);
+            else
+                json_object_set(item, k, val);
+        }
+        json_object_set_new(item, "version", json_integer(version + 1));
+        struct bc_cond c = {BC_COND_VERSION, version};
+        rc = bc_store_put(s, item, &c);
+        if (rc == 0) *out = view(item);
+        json_decref(item);
+        if (rc != BC_ECOND) return rc;
+    }
+    snprintf(msg, msgsize, "the settings were being changed by someone else; try again");
+    return BC_ECONFLICT;
+}
+
+int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+{
+    char pk[BC_KEY_SIZE];
+    json_t *item = NULL;
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    int rc = bc_store_get(s, pk, "SETTINGS#AI", &item);
+    if (rc == BC_ENOT_FOUND) {
+        *out = json_pack("{s:s, s:n, s:n}", "mode", "fsm", "provider", "model");
+        return 0;
+    }
+    if (rc < 0) return rc;
+    json_object_del(item, "PK");
+    json_object_del(item, "SK");
+    json_object_del(item, "version");
+    *out = item;
+    return 0;
+}
+
+int bc_settings_ai_put(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, unsigned allowed_modes,
+                       char *msg, size_t msgsize, json_t **out)
+{
+    char pk[BC_KEY_SIZE];
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    int rc = bc_json_check(body, ai_fields, msg, msgsize);
+    if (rc < 0) return rc;
+    const char *mode = json_string_value(json_object_get(body, "mode"));
+    const char *provider = json_string_value(json_object_get(body, "provider"));
+    unsigned bit = bc_ai_mode_parse(mode);
+    if (!bit) {
+        snprintf(msg, msgsize, "mode must be \"fsm\", \"nlp\" or \"agent\"");
+        return BC_EINVALID;
+    }
+    if (provider && strcmp(provider, "bedrock") && strcmp(provider, "anthropic") && strcmp(provider, "openai")) {
+        snprintf(msg, msgsize, "provider must be \"bedrock\", \"anthropic\" or \"openai\"");
+        return BC_EINVALID;
+    }
+    if (!(allowed_modes & bit)) {
+        snprintf(msg, msgsize, "the %s mode is not included in this plan", mode);
+        return BC_EPLAN_CONFLICT;
+    }
+    json_t *item = json_pack("{s:s, s:s, s:s}", "PK", pk, "SK", "SETTINGS#AI", "mode", mode);
+    json_object_set(item, "provider", provider ? json_object_get(body, "provider") : json_null());
+    json_t *model = json_object_get(body, "model");
+    json_object_set(item, "model", model ? model : json_null());
+    rc = bc_store_put(s, item, NULL);
+    if (rc == 0) {
+        json_object_del(item, "PK");
+        json_object_del(item, "SK");
+        *out = json_incref(item);
+    }
+    json_decref(item);
+    return rc;
+}

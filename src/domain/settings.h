@@ -1,0 +1,29 @@
+/* Tenant settings: SETTINGS#GLOBAL (locale, time zone, business info, widget branding, booking rules,
+ * retention) and SETTINGS#AI (chat mode, provider, model). Read with defaults filled in; changed by
+ * validated partial updates (PATCH semantics, one level of nesting). */
+#ifndef BC_SETTINGS_H
+#define BC_SETTINGS_H
+#include <jansson.h>
+#include <stddef.h>
+
+#include "auth/context.h"
+
+struct bc_store;
+
+/* Writes the default settings of a new tenant. */
+int bc_settings_init(struct bc_store *s, const struct bc_ctx *ctx, const char *name, const char *locale,
+                     const char *tz);
+/* The tenant's settings as an API object, defaults filled in (caller decrefs). */
+int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
+/* Validates and merges patch into the settings. BC_EINVALID with msg on bad input (nothing written),
+ * BC_ECONFLICT if a concurrent change won twice in a row. *out: the new settings (caller decrefs). */
+int bc_settings_patch(struct bc_store *s, const struct bc_ctx *ctx, json_t *patch, char *msg, size_t msgsize,
+                      json_t **out);
+/* The AI settings {"mode","provider","model"} (caller decrefs). */
+int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
+/* Replaces the AI settings. allowed_modes: bc_ai_mode bits of the tenant's plan; a mode outside it is
+ * BC_EPLAN_CONFLICT. BC_EINVALID with msg on bad input. */
+int bc_settings_ai_put(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, unsigned allowed_modes,
+                       char *msg, size_t msgsize, json_t **out);
+
+#endif

@@ -1,0 +1,217 @@
+/* Tenant META and platform index items.
+ *
+ * DESIGN NOTES
+ * - META (PK TENANT#id, SK META) is the truth; the index item (PK PLATFORM, SK TENANT#id) is a copy of the
+ *   fields the operator lists by (name, status, plan, created_at), written after META. A crash between the
+ *   two writes leaves the index stale, never META; every status/plan change rewrites both, and listing
+ *   shows the index (the operator's `tenant show` reads META).
+ * - Status changes are single conditional updates (the tenant must exist), so concurrent operators cannot
+ *   resurrect a purged tenant. */
+#include "domain/tenant.h"
+#include "domain/plan.h"
+#include "domain/settings.h"
+#include "store/keys.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/id.h"
+#include "util/jsonv.h"
+#include "util/tzname.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *index_fields[] = {"id", "name", "status", "plan", "created_at", "parent_id"};
+
+json_t *bc_tenant_view(json_t *meta)
+{
+    json_t *o = json_object();
+    const char *fields[] = {"id", "name", "status", "plan", "locale", "timezone", "parent_id", "limits",
+                            "created_at", "updated_at", "deleted_at"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        json_t *v = json_object_get(meta, fields[i]);
+        if (v) json_object_set(o, fields[i], v);
+    }
+    if (!json_object_get(o, "limits")) json_object_set_new(o, "limits", json_object());
+    return o;
+}
+
+static int write_index(struct bc_store *s, json_t *meta)
+{
+    char sk[BC_KEY_SIZE];
+    if (!bc_key_sk(sk, "TENANT", json_string_value(json_object_get(meta, "id")))) return BC_EINVALID;
+    json_t *idx = json_pack("{s:s, s:s}", "PK", BC_KEY_PLATFORM, "SK", sk);
+    for (size_t i = 0; i < sizeof index_fields / sizeof index_fields[0]; i++) {
+        json_t *v = json_object_get(meta, index_fields[i]);
+        if (v) json_object_set(idx, index_fields[i], v);
+    }
+    int rc = bc_store_put(s, idx, NULL);
+    json_decref(idx);
+    return rc;
+}
+
+int bc_tenant_check_active(json_t *meta)
+{
+    const char *st = json_string_value(json_object_get(meta, "status"));
+    if (st && strcmp(st, "ACTIVE") == 0) return 0;
+    if (st && strcmp(st, "SUSPENDED") == 0) return BC_ESUSPENDED;
+    return BC_EDELETED;
+}
+
+int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *msg, size_t msgsize,
+                     json_t **out)
+{
+    char id[BC_TENANT_ID_MAX + 1], now[32];
+    const char *plan = in->plan ? in->plan : "FREE", *locale = in->locale ? in->locale : "es";
+    const char *tz = in->timezone ? in->timezone : (strcmp(locale, "en") == 0 ? "UTC" : "Europe/Madrid");
+    *out = NULL;
+    if (!in->name || bc_json_check_string(in->name, 1, 120, 0) < 0) {
+        snprintf(msg, msgsize, "the name must be 1 to 120 characters");
+        return BC_EINVALID;
+    }
+    if (strcmp(locale, "es") != 0 && strcmp(locale, "en") != 0) {
+        snprintf(msg, msgsize, "locale must be \"es\" or \"en\"");
+        return BC_EINVALID;
+    }
+    if (!bc_tzname_valid(tz)) {
+        snprintf(msg, msgsize, "unknown time zone '%.64s' (use an IANA name such as Europe/Madrid)", tz);
+        return BC_EINVALID;
+    }
+    int rc = bc_plan_ensure_defaults(s);
+    if (rc < 0) return rc;
+    if (!bc_plan_exists(s, plan)) {
+        snprintf(msg, msgsize, "unknown plan '%.32s'", plan);
+        return BC_EINVALID;
+    }
+    if (in->id) {
+        if (!bc_key_id_ok(in->id) || strlen(in->id) > BC_TENANT_ID_MAX) {
+            snprintf(msg, msgsize, "tenant ids are 1-64 characters of letters, digits and _-.:@+");
+            return BC_EINVALID;
+        }
+        snprintf(id, sizeof id, "%s", in->id);
+    } else {
+        bc_id_new(id);
+    }
+    struct bc_ctx ctx;
+    bc_ctx_operator(&ctx, id);
+    if (in->parent_id) {
+        struct bc_ctx pctx;
+        json_t *parent = NULL;
+        if (bc_ctx_operator(&pctx, in->parent_id) < 0 || bc_tenant_get(s, &pctx, &parent) < 0) {
+            snprintf(msg, msgsize, "parent tenant not found");
+            return BC_EINVALID;
+        }
+        json_decref(parent);
+    }
+    char pk[BC_KEY_SIZE];
+    bc_key_tenant_pk(&ctx, pk);
+    bc_now_iso(now);
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i}", "PK", pk, "SK", "META",
+                             "id", id, "name", in->name, "status", "ACTIVE", "plan", plan, "locale", locale,
+                             "timezone", tz, "created_at", now, "limits", json_object(), "version", 1);
+    json_object_set_new(meta, "updated_at", json_string(now));
+    json_object_set_new(meta, "parent_id", in->parent_id ? json_string(in->parent_id) : json_null());
+    struct bc_cond c = {BC_COND_NOT_EXISTS, 0};
+    rc = bc_store_put(s, meta, &c);
+    if (rc == BC_ECOND) {
+        snprintf(msg, msgsize, "a tenant with id %s exists", id);
+        rc = BC_ECONFLICT;
+    }
+    if (rc == 0) rc = bc_settings_init(s, &ctx, in->name, locale, tz);
+    if (rc == 0) rc = write_index(s, meta);
+    if (rc == 0) *out = bc_tenant_view(meta);
+    json_decref(meta);
+    return rc;
+}
+
+int bc_tenant_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+{
+    char pk[BC_KEY_SIZE];
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    return bc_store_get(s, pk, "META", out);
+}
+
+int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char *status, json_t **items,
+                   char **next_cursor)
+{
+    struct bc_query q = {.pk = BC_KEY_PLATFORM, .sk_prefix = "TENANT#", .limit = limit, .cursor = cursor,
+                         .descending = true};
+    struct bc_query_result r;
+    *items = NULL;
+    *next_cursor = NULL;
+    int rc = bc_store_query(s, &q, &r);
+    if (rc < 0) return rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(r.items, i, it)
+    {
+        const char *st = json_string_value(json_object_get(it, "status"));
+        if (status && (!st || strcmp(st, status) != 0)) continue;
+        json_t *v = json_deep_copy(it);
+        json_object_del(v, "PK");
+        json_object_del(v, "SK");
+        json_array_append_new(list, v);
+    }
+    *items = list;
+    *next_cursor = r.next_cursor;
+    r.next_cursor = NULL;
+    bc_query_result_release(&r);
+    return 0;
+}
+
+/* Applies set to META (which must exist) and refreshes the index item. */
+static int update_meta(struct bc_store *s, const struct bc_ctx *ctx, json_t *set, json_t **out)
+{
+    char pk[BC_KEY_SIZE], now[32];
+    if (out) *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) {
+        json_decref(set);
+        return BC_ENOT_FOUND;
+    }
+    bc_now_iso(now);
+    json_object_set_new(set, "updated_at", json_string(now));
+    json_t *add = json_pack("{s:i}", "version", 1), *meta = NULL;
+    struct bc_update u = {set, add, NULL};
+    struct bc_cond c = {BC_COND_EXISTS, 0};
+    int rc = bc_store_update(s, pk, "META", &u, &c, &meta);
+    json_decref(set);
+    json_decref(add);
+    if (rc == BC_ECOND) return BC_ENOT_FOUND;
+    if (rc == 0) rc = write_index(s, meta);
+    if (rc == 0 && out) *out = bc_tenant_view(meta);
+    json_decref(meta);
+    return rc;
+}
+
+int bc_tenant_set_plan(struct bc_store *s, const struct bc_ctx *ctx, const char *plan, json_t **out)
+{
+    if (!plan || !bc_plan_exists(s, plan)) return BC_EINVALID;
+    return update_meta(s, ctx, json_pack("{s:s}", "plan", plan), out);
+}
+
+int bc_tenant_set_limits(struct bc_store *s, const struct bc_ctx *ctx, json_t *limits, char *msg,
+                         size_t msgsize, json_t **out)
+{
+    int rc = bc_plan_check_overrides(limits, msg, msgsize);
+    if (rc < 0) return rc;
+    return update_meta(s, ctx, json_pack("{s:O}", "limits", limits), out);
+}
+
+int bc_tenant_rename(struct bc_store *s, const struct bc_ctx *ctx, const char *name, json_t **out)
+{
+    if (!name || bc_json_check_string(name, 1, 120, 0) < 0) return BC_EINVALID;
+    return update_meta(s, ctx, json_pack("{s:s}", "name", name), out);
+}
+
+int bc_tenant_set_status(struct bc_store *s, const struct bc_ctx *ctx, const char *status, json_t **out)
+{
+    char now[32];
+    if (!status || (strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED") && strcmp(status, "DELETED")))
+        return BC_EINVALID;
+    bc_now_iso(now);
+    json_t *set = json_pack("{s:s, s:s}", "status", status, "status_at", now);
+    json_object_set_new(set, "deleted_at", strcmp(status, "DELETED") == 0 ? json_string(now) : json_null());
+    return update_meta(s, ctx, set, out);
+}

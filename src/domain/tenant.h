@@ -1,0 +1,46 @@
+/* Tenants: the META item (status ACTIVE/SUSPENDED/DELETED, plan, limits overrides, parent tenant) and the
+ * platform index item (PK "PLATFORM", SK "TENANT#<id>") used for listing. Every function takes a tenant
+ * context; the operator's comes from bc_ctx_operator. */
+#ifndef BC_TENANT_H
+#define BC_TENANT_H
+#include <jansson.h>
+
+#include "auth/context.h"
+
+struct bc_store;
+
+struct bc_tenant_new {
+    const char *id;        /* NULL: a new ULID (import may name one) */
+    const char *name;      /* 1..120 characters */
+    const char *plan;      /* NULL: FREE */
+    const char *locale;    /* "es" | "en"; NULL: es */
+    const char *timezone;  /* IANA zone; NULL: Europe/Madrid */
+    const char *parent_id; /* multi-branch: the parent tenant, or NULL */
+};
+
+/* Creates the tenant (META, index, default settings and AI settings). *out: the tenant as an API object
+ * (caller decrefs). Returns 0, BC_EINVALID (msg says why), BC_ECONFLICT (id exists) or a store error. */
+int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *msg, size_t msgsize,
+                     json_t **out);
+/* The META item of ctx's tenant (caller decrefs), or BC_ENOT_FOUND. */
+int bc_tenant_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
+/* The API view of a META item (new reference). */
+json_t *bc_tenant_view(json_t *meta);
+/* Tenants from the platform index, newest first; status filter optional. *items and *next_cursor are
+ * owned by the caller (json_decref / free). */
+int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char *status, json_t **items,
+                   char **next_cursor);
+/* Changes the plan (must exist). */
+int bc_tenant_set_plan(struct bc_store *s, const struct bc_ctx *ctx, const char *plan, json_t **out);
+/* Replaces the limits overrides (validated; {} clears them). */
+int bc_tenant_set_limits(struct bc_store *s, const struct bc_ctx *ctx, json_t *limits, char *msg,
+                         size_t msgsize, json_t **out);
+/* Sets status "ACTIVE" | "SUSPENDED" | "DELETED" (soft delete records deleted_at; ACTIVE after DELETED is a
+ * restore). Returns BC_ECONFLICT for a purged tenant. */
+int bc_tenant_set_status(struct bc_store *s, const struct bc_ctx *ctx, const char *status, json_t **out);
+/* Renames. */
+int bc_tenant_rename(struct bc_store *s, const struct bc_ctx *ctx, const char *name, json_t **out);
+/* 0 when the META item says ACTIVE; BC_ESUSPENDED, BC_EDELETED otherwise. */
+int bc_tenant_check_active(json_t *meta);
+
+#endif

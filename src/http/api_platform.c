@@ -1,0 +1,174 @@
+/* The operator's platform API: tenants (create with onboarding, list, get, change plan/limits/status, soft
+ * delete, restore) and plans. The platform token covers every tenant, so here, and only here and in the
+ * CLI, a tenant id comes from the path (through bc_ctx_operator). */
+#include "domain/onboarding.h"
+#include "domain/plan.h"
+#include "domain/tenant.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "util/err.h"
+#include "util/jsonv.h"
+
+#include <string.h>
+
+static const struct bc_jfield create_fields[] = {
+    {"name", BC_J_STRING, BC_JF_REQUIRED, 1, 120},
+    {"id", BC_J_STRING, 0, 1, 64},
+    {"plan", BC_J_STRING, 0, 1, 32},
+    {"locale", BC_J_STRING, 0, 2, 2},
+    {"timezone", BC_J_STRING, 0, 1, 64},
+    {"parent_id", BC_J_STRING, BC_JF_NULLABLE, 1, 64},
+    {"origins", BC_J_ARRAY, 0, 0, 50},
+    {"allow_no_origin", BC_J_BOOL, 0, 0, 0},
+    {"owner_email", BC_J_STRING, 0, 3, 120},
+    {"owner_name", BC_J_STRING, 0, 0, 120},
+    {"empty", BC_J_BOOL, 0, 0, 0},
+    {NULL},
+};
+
+static const struct bc_jfield patch_fields[] = {
+    {"name", BC_J_STRING, 0, 1, 120},
+    {"plan", BC_J_STRING, 0, 1, 32},
+    {"limits", BC_J_OBJECT, 0, 0, 0},
+    {"status", BC_J_STRING, 0, 1, 16},
+    {NULL},
+};
+
+#define S(o, k) json_string_value(json_object_get((o), (k)))
+
+int bc_api_platform_tenants_create(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    int rc = bc_req_body(req, create_fields, &body);
+    if (rc < 0) return rc;
+    struct bc_onboard in = {
+        .tenant = {S(body, "id"), S(body, "name"), S(body, "plan"), S(body, "locale"), S(body, "timezone"),
+                   S(body, "parent_id")},
+        .origins = json_object_get(body, "origins"),
+        .allow_no_origin = json_is_true(json_object_get(body, "allow_no_origin")),
+        .owner_email = S(body, "owner_email"),
+        .owner_name = S(body, "owner_name"),
+        .empty = json_is_true(json_object_get(body, "empty")),
+        .public_url = bc_api_public_url(),
+    };
+    rc = bc_onboard_tenant(req->srv->store, &in, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    req->audit_tenant = bc_arena_strdup(&req->arena, S(json_object_get(out, "tenant"), "id"));
+    return bc_reply_json(req, 201, out);
+}
+
+int bc_api_platform_tenants_list(struct bc_req *req)
+{
+    int limit;
+    const char *cursor, *status = bc_req_query(req, "status");
+    json_t *items;
+    char *next;
+    int rc = bc_req_paging(req, &limit, &cursor);
+    if (rc < 0) return rc;
+    rc = bc_tenant_list(req->srv->store, limit, cursor, status, &items, &next);
+    if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
+    if (rc < 0) return rc;
+    return bc_reply_list(req, items, next);
+}
+
+/* The operator's context for the tenant named in the path; BC_ENOT_FOUND when it does not exist. */
+static int target(struct bc_req *req, struct bc_ctx *ctx, json_t **meta)
+{
+    const char *id = bc_req_param(req, "id");
+    if (bc_ctx_operator(ctx, id) < 0) return BC_ENOT_FOUND;
+    int rc = bc_tenant_get(req->srv->store, ctx, meta);
+    if (rc == 0) req->audit_tenant = bc_arena_strdup(&req->arena, id);
+    return rc;
+}
+
+static int reply_tenant(struct bc_req *req, json_t *meta)
+{
+    json_t *out = json_pack("{s:o, s:o}", "tenant", bc_tenant_view(meta), "limits",
+                            bc_api_limits_json(req->srv->store, meta));
+    return bc_reply_json(req, 200, out);
+}
+
+int bc_api_platform_tenants_get(struct bc_req *req)
+{
+    struct bc_ctx ctx;
+    json_t *meta;
+    int rc = target(req, &ctx, &meta);
+    if (rc < 0) return rc;
+    rc = reply_tenant(req, meta);
+    json_decref(meta);
+    return rc;
+}
+
+int bc_api_platform_tenants_patch(struct bc_req *req)
+{
+    struct bc_ctx ctx;
+    json_t *body, *meta = NULL, *out = NULL;
+    char msg[256] = "";
+    int rc = bc_req_body(req, patch_fields, &body);
+    if (rc == 0) rc = target(req, &ctx, &meta);
+    if (rc < 0) return rc;
+    json_decref(meta);
+    const char *status = S(body, "status"), *plan = S(body, "plan");
+    /* validate everything before the first write */
+    if (status && strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED"))
+        return bc_fail(req, BC_EINVALID, "status must be ACTIVE or SUSPENDED (use DELETE to delete)");
+    if (plan && !bc_plan_exists(req->srv->store, plan)) return bc_fail(req, BC_EINVALID, "unknown plan '%s'", plan);
+    json_t *limits = json_object_get(body, "limits");
+    if (limits && (rc = bc_plan_check_overrides(limits, msg, sizeof msg)) < 0) return bc_fail_msg(req, rc, msg);
+    struct bc_store *s = req->srv->store;
+    if (S(body, "name")) rc = bc_tenant_rename(s, &ctx, S(body, "name"), NULL);
+    if (rc == 0 && plan) rc = bc_tenant_set_plan(s, &ctx, plan, NULL);
+    if (rc == 0 && limits) rc = bc_tenant_set_limits(s, &ctx, limits, msg, sizeof msg, NULL);
+    if (rc == 0 && status) rc = bc_tenant_set_status(s, &ctx, status, NULL);
+    if (rc == 0) rc = bc_tenant_get(s, &ctx, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    req->audit_detail = json_deep_copy(body);
+    rc = reply_tenant(req, out);
+    json_decref(out);
+    return rc;
+}
+
+static int set_status(struct bc_req *req, const char *status)
+{
+    struct bc_ctx ctx;
+    json_t *meta = NULL, *out = NULL;
+    int rc = target(req, &ctx, &meta);
+    if (rc < 0) return rc;
+    json_decref(meta);
+    rc = bc_tenant_set_status(req->srv->store, &ctx, status, NULL);
+    if (rc == 0) rc = bc_tenant_get(req->srv->store, &ctx, &out);
+    if (rc < 0) return rc;
+    rc = reply_tenant(req, out);
+    json_decref(out);
+    return rc;
+}
+
+int bc_api_platform_tenants_delete(struct bc_req *req)
+{
+    return set_status(req, "DELETED");
+}
+
+int bc_api_platform_tenants_restore(struct bc_req *req)
+{
+    return set_status(req, "ACTIVE");
+}
+
+int bc_api_platform_plans_list(struct bc_req *req)
+{
+    json_t *items;
+    int rc = bc_plan_list(req->srv->store, &items);
+    if (rc < 0) return rc;
+    return bc_reply_list(req, items, NULL);
+}
+
+int bc_api_platform_plans_put(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    rc = bc_plan_put(req->srv->store, bc_req_param(req, "name"), body, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    return bc_reply_wrapped(req, 200, "plan", out);
+}

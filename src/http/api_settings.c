@@ -1,0 +1,85 @@
+/* Tenant settings for staff (GET/PATCH /v1/admin/settings, GET/PUT /v1/admin/settings/ai) and the public
+ * widget configuration (GET /v1/widget/config), plus the widget's CORS preflight. */
+#include "auth/auth.h"
+#include "domain/apikey.h"
+#include "domain/plan.h"
+#include "domain/settings.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "util/err.h"
+
+int bc_api_settings_get(struct bc_req *req)
+{
+    json_t *out;
+    int rc = bc_settings_get(req->srv->store, &req->ctx, &out);
+    if (rc < 0) return rc;
+    return bc_reply_wrapped(req, 200, "settings", out);
+}
+
+int bc_api_settings_patch(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    rc = bc_settings_patch(req->srv->store, &req->ctx, body, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    return bc_reply_wrapped(req, 200, "settings", out);
+}
+
+int bc_api_settings_ai_get(struct bc_req *req)
+{
+    json_t *out;
+    int rc = bc_settings_ai_get(req->srv->store, &req->ctx, &out);
+    if (rc < 0) return rc;
+    return bc_reply_wrapped(req, 200, "ai", out);
+}
+
+int bc_api_settings_ai_put(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    struct bc_limits lim;
+    int rc = bc_req_json(req, &body);
+    if (rc == 0) rc = bc_plan_limits(req->srv->store, req->ctx.tenant, &lim);
+    if (rc < 0) return rc;
+    rc = bc_settings_ai_put(req->srv->store, &req->ctx, body, lim.ai_modes, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    return bc_reply_wrapped(req, 200, "ai", out);
+}
+
+int bc_api_widget_config(struct bc_req *req)
+{
+    json_t *settings = NULL, *ai = NULL;
+    int rc = bc_settings_get(req->srv->store, &req->ctx, &settings);
+    if (rc == 0) rc = bc_settings_ai_get(req->srv->store, &req->ctx, &ai);
+    if (rc == 0) {
+        json_t *w = json_object_get(settings, "widget"), *b = json_object_get(settings, "business");
+        json_t *cfg = json_pack("{s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O, s:O}, s:{s:O}, s:O}", "locale",
+                                json_object_get(settings, "locale"), "timezone", json_object_get(settings, "timezone"),
+                                "greeting", json_object_get(w, "greeting"), "branding", "title",
+                                json_object_get(w, "title"), "color", json_object_get(w, "color"), "logo_url",
+                                json_object_get(w, "logo_url"), "position", json_object_get(w, "position"), "greeting",
+                                json_object_get(w, "greeting"), "business", "name", json_object_get(b, "name"),
+                                "ai_mode", json_object_get(ai, "mode"));
+        rc = cfg ? bc_reply_json(req, 200, cfg) : BC_ENOMEM;
+    }
+    json_decref(settings);
+    json_decref(ai);
+    return rc;
+}
+
+/* A CORS preflight carries no API key, so it is answered for origins that some active key allows; the
+ * real request is then checked against its own key's origins. */
+int bc_api_widget_preflight(struct bc_req *req)
+{
+    const char *origin = bc_req_header(req, "Origin");
+    if (!origin || !bc_apikey_origin_known(req->srv->store, origin))
+        return bc_fail(req, BC_EORIGIN, "This origin is not allowed.");
+    bc_auth_cors_headers(req, origin);
+    bc_reply_header(req, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    bc_reply_header(req, "Access-Control-Allow-Headers",
+                    "X-Api-Key, Content-Type, Idempotency-Key, X-Conversation-Token, Accept");
+    bc_reply_header(req, "Access-Control-Max-Age", "600");
+    return bc_reply_empty(req, 204);
+}

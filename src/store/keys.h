@@ -1,0 +1,41 @@
+/* The one place where store keys are built. Tenant data lives under PK "TENANT#<id>", and that PK is only
+ * ever built from a tenant context (struct bc_ctx) whose tenant id came from a verified credential; sort
+ * keys are "<ENTITY>#<id>" with ids checked to be syntactically valid first. Global look-up items (API key
+ * hashes, e-mails, the platform index, origins) have their own PKs, listed here too.
+ *
+ * DESIGN NOTES
+ * - Every function writes into a caller buffer of BC_KEY_SIZE bytes and returns it, or NULL when an input
+ *   is not valid (empty tenant, id with '#' or control characters, too long): callers treat NULL as
+ *   BC_EINVALID / not found, so a hostile id can never address another entity kind or another tenant. */
+#ifndef BC_KEYS_H
+#define BC_KEYS_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth/context.h"
+
+#define BC_KEY_SIZE 208 /* > BC_STORE_KEY_MAX */
+
+/* "TENANT#<ctx->tenant_id>"; NULL when the context carries no tenant. */
+const char *bc_key_tenant_pk(const struct bc_ctx *ctx, char *buf);
+/* "<KIND>#<id>" (e.g. "SERVICE#01J…"); NULL when id is not a valid id (see bc_key_id_ok). */
+const char *bc_key_sk(char *buf, const char *kind, const char *id);
+/* "<KIND>#<a>#<b>" for compound sort keys (e.g. "CAL#<provider>#<date>"); NULL on bad parts. */
+const char *bc_key_sk2(char *buf, const char *kind, const char *a, const char *b);
+/* An id usable inside a key: 1..64 chars of [A-Za-z0-9_.:@+-] (no '#', no control chars). */
+bool bc_key_id_ok(const char *id);
+
+/* Global look-up keys (not tenant data): */
+/* PK "PLATFORM" holds the tenant index (SK "TENANT#<id>") and the plans (SK "PLAN#<name>"). */
+#define BC_KEY_PLATFORM "PLATFORM"
+/* "APIKEY#<hex hash>" (SK "META"): API key hash -> tenant and key id. */
+const char *bc_key_apikey_lookup(char *buf, const char *hash_hex);
+/* "EMAIL#<lower-case e-mail>" (SK "TENANT#<id>"): which tenants a login e-mail belongs to. */
+const char *bc_key_email_lookup(char *buf, const char *email);
+/* "ORIGIN#<origin>" (SK "KEY#<key id>"): which keys allow an origin, for CORS preflight. */
+const char *bc_key_origin_lookup(char *buf, const char *origin);
+/* "TENANT#<id>" for the operator (platform API and CLI), whose credential covers every tenant. The id
+ * comes from the operator's command or path; it is validated like any id. */
+const char *bc_key_tenant_pk_operator(char *buf, const char *tenant_id);
+
+#endif

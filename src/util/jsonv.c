@@ -1,0 +1,128 @@
+/* Table-driven JSON validation. */
+#include "util/jsonv.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+size_t bc_utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80) n++;
+    return n;
+}
+
+int bc_json_check_string(const char *s, long long min, long long max, int multiline)
+{
+    if (!s) return BC_EINVALID;
+    long long n = (long long)bc_utf8_len(s);
+    if (n < min || n > max) return BC_EINVALID;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20 && *p != 0x7f) continue;
+        if (multiline && (*p == '\n' || *p == '\t')) continue;
+        return BC_EINVALID;
+    }
+    return 0;
+}
+
+static const char *type_name(enum bc_jtype t)
+{
+    switch (t) {
+    case BC_J_STRING:
+        return "a string";
+    case BC_J_INT:
+        return "an integer";
+    case BC_J_NUMBER:
+        return "a number";
+    case BC_J_BOOL:
+        return "true or false";
+    case BC_J_OBJECT:
+        return "an object";
+    case BC_J_ARRAY:
+        return "an array";
+    }
+    return "?";
+}
+
+static int check_one(const struct bc_jfield *f, json_t *v, char *msg, size_t msgsize)
+{
+    long long min = f->min, max = f->max;
+    switch (f->type) {
+    case BC_J_STRING:
+        if (!min && !max) max = 200;
+        if (!json_is_string(v) ||
+            bc_json_check_string(json_string_value(v), min, max, (f->flags & BC_JF_MULTILINE) != 0) < 0) {
+            snprintf(msg, msgsize, "field '%s' must be a string of %lld to %lld characters%s", f->name, min, max,
+                     f->flags & BC_JF_MULTILINE ? "" : " without control characters");
+            return BC_EINVALID;
+        }
+        return 0;
+    case BC_J_INT:
+        if (!json_is_integer(v) || ((min || max) && (json_integer_value(v) < min || json_integer_value(v) > max))) {
+            if (min || max)
+                snprintf(msg, msgsize, "field '%s' must be an integer from %lld to %lld", f->name, min, max);
+            else
+                snprintf(msg, msgsize, "field '%s' must be an integer", f->name);
+            return BC_EINVALID;
+        }
+        return 0;
+    case BC_J_NUMBER:
+        if (!json_is_number(v) ||
+            ((min || max) && (json_number_value(v) < (double)min || json_number_value(v) > (double)max))) {
+            if (min || max)
+                snprintf(msg, msgsize, "field '%s' must be a number from %lld to %lld", f->name, min, max);
+            else
+                snprintf(msg, msgsize, "field '%s' must be a number", f->name);
+            return BC_EINVALID;
+        }
+        return 0;
+    case BC_J_ARRAY:
+        if (!min && !max) max = 100;
+        if (!json_is_array(v) || (long long)json_array_size(v) < min || (long long)json_array_size(v) > max) {
+            snprintf(msg, msgsize, "field '%s' must be an array of %lld to %lld items", f->name, min, max);
+            return BC_EINVALID;
+        }
+        return 0;
+    case BC_J_BOOL:
+    case BC_J_OBJECT:
+        if ((f->type == BC_J_BOOL && !json_is_boolean(v)) || (f->type == BC_J_OBJECT && !json_is_object(v))) {
+            snprintf(msg, msgsize, "field '%s' must be %s", f->name, type_name(f->type));
+            return BC_EINVALID;
+        }
+        return 0;
+    }
+    return BC_EINVALID;
+}
+
+int bc_json_check(json_t *obj, const struct bc_jfield *fields, char *msg, size_t msgsize)
+{
+    if (!json_is_object(obj)) {
+        snprintf(msg, msgsize, "expected a JSON object");
+        return BC_EINVALID;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        const struct bc_jfield *f = fields;
+        while (f->name && strcmp(f->name, k) != 0) f++;
+        if (!f->name) {
+            snprintf(msg, msgsize, "unknown field '%.60s'", k);
+            return BC_EINVALID;
+        }
+        if (json_is_null(v)) {
+            if (f->flags & BC_JF_NULLABLE) continue;
+            snprintf(msg, msgsize, "field '%s' cannot be null", f->name);
+            return BC_EINVALID;
+        }
+        if (check_one(f, v, msg, msgsize) < 0) return BC_EINVALID;
+    }
+    for (const struct bc_jfield *f = fields; f->name; f++) {
+        if ((f->flags & BC_JF_REQUIRED) && (!json_object_get(obj, f->name) || json_is_null(json_object_get(obj, f->name)))) {
+            snprintf(msg, msgsize, "field '%s' is required", f->name);
+            return BC_EINVALID;
+        }
+    }
+    return 0;
+}

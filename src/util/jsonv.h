@@ -1,0 +1,34 @@
+/* Validation of JSON input against a small field table: types, required fields, integer ranges, string
+ * lengths (in characters) and control characters, and no unknown fields. Every handler validates its body
+ * with one table, so bad input gets one clear 400 message and changes nothing. */
+#ifndef BC_JSONV_H
+#define BC_JSONV_H
+#include <jansson.h>
+#include <stddef.h>
+
+enum bc_jtype { BC_J_STRING = 1, BC_J_INT, BC_J_NUMBER, BC_J_BOOL, BC_J_OBJECT, BC_J_ARRAY };
+
+enum bc_jflags {
+    BC_JF_REQUIRED = 1,  /* must be present (and not null) */
+    BC_JF_NULLABLE = 2,  /* null is accepted */
+    BC_JF_MULTILINE = 4, /* strings may contain \n and \t */
+};
+
+struct bc_jfield {
+    const char *name; /* NULL ends the table */
+    enum bc_jtype type;
+    unsigned flags;
+    long long min, max; /* string: length in characters (default 0..200); int/number: value range (both 0: any);
+                           array: item count (default 0..100) */
+};
+
+/* Checks every field of obj against the table; unknown fields are refused. Returns 0, or BC_EINVALID with
+ * a one-line message in msg ("field 'name' must be a string of 1 to 80 characters"). */
+int bc_json_check(json_t *obj, const struct bc_jfield *fields, char *msg, size_t msgsize);
+/* Checks one string value: length in characters within [min,max] and no control characters (except \n, \t
+ * when multiline). 0 or BC_EINVALID. */
+int bc_json_check_string(const char *s, long long min, long long max, int multiline);
+/* Number of UTF-8 characters in s (s is valid UTF-8: jansson guarantees it). */
+size_t bc_utf8_len(const char *s);
+
+#endif
