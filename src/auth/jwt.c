@@ -21,8 +21,8 @@
 #include <strings.h>
 
 #define MAX_TOKEN 8192
-#define MAX_KEYS 16
-#define LEEWAY_S 30
+#define MAX_KEYS  16
+#define LEEWAY_S  30
 
 struct jwk {
     char kid[128];
@@ -91,9 +91,9 @@ int bc_jwt_issue(const char *sub, const char *tenant_id, enum bc_role role, int6
     *token = NULL;
     int64_t now = bc_now_s();
     *exp = now + ttl_s;
-    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", BC_JWT_ISSUER, "aud", BC_JWT_AUDIENCE,
-                                "sub", sub, "tenantId", tenant_id, "role", bc_role_name(role), "iat",
-                                (json_int_t)now, "exp", (json_int_t)*exp);
+    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", BC_JWT_ISSUER, "aud",
+                                BC_JWT_AUDIENCE, "sub", sub, "tenantId", tenant_id, "role",
+                                bc_role_name(role), "iat", (json_int_t)now, "exp", (json_int_t)*exp);
     char *p = payload ? json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(payload);
     if (!p) return BC_ENOMEM;
@@ -170,7 +170,8 @@ static bool aud_matches(json_t *aud, const char *want)
     if (json_is_string(aud)) return strcmp(json_string_value(aud), want) == 0;
     size_t i;
     json_t *a;
-    json_array_foreach(aud, i, a) if (json_is_string(a) && strcmp(json_string_value(a), want) == 0) return true;
+    json_array_foreach(aud, i,
+                       a) if (json_is_string(a) && strcmp(json_string_value(a), want) == 0) return true;
     return false;
 }
 
@@ -185,7 +186,8 @@ static enum bc_role role_from(json_t *claim)
         char low[16];
         const char *s = json_string_value(v);
         if (!s || strlen(s) >= sizeof low) continue;
-        for (size_t k = 0; k <= strlen(s); k++) low[k] = (char)((s[k] >= 'A' && s[k] <= 'Z') ? s[k] + 32 : s[k]);
+        for (size_t k = 0; k <= strlen(s); k++)
+            low[k] = (char)((s[k] >= 'A' && s[k] <= 'Z') ? s[k] + 32 : s[k]);
         enum bc_role r = bc_role_parse(low);
         if (r > best) best = r;
     }
@@ -229,7 +231,8 @@ int bc_jwt_verify(const char *token, struct bc_jwt_claims *claims, const char **
         goto out;
     }
     int64_t now = bc_now_s();
-    json_t *exp = json_object_get(pl, "exp"), *iat = json_object_get(pl, "iat"), *nbf = json_object_get(pl, "nbf");
+    json_t *exp = json_object_get(pl, "exp"), *iat = json_object_get(pl, "iat"),
+           *nbf = json_object_get(pl, "nbf");
     if (!json_is_number(exp)) {
         reason = "token without exp";
         goto out;
@@ -245,7 +248,8 @@ int bc_jwt_verify(const char *token, struct bc_jwt_claims *claims, const char **
             reason = "bad signature";
             goto out;
         }
-        if (!json_is_integer(iat) || (int64_t)json_number_value(exp) <= now || !aud_matches(json_object_get(pl, "aud"), BC_JWT_AUDIENCE)) {
+        if (!json_is_integer(iat) || (int64_t)json_number_value(exp) <= now ||
+            !aud_matches(json_object_get(pl, "aud"), BC_JWT_AUDIENCE)) {
             reason = (int64_t)json_number_value(exp) <= now ? "token expired" : "bad claims";
             goto out;
         }
@@ -335,10 +339,12 @@ static EVP_PKEY *rsa_key(json_t *k)
 static EVP_PKEY *ec_key(json_t *k)
 {
     unsigned char pub[65], x[64], y[64];
-    const char *xs = json_string_value(json_object_get(k, "x")), *ys = json_string_value(json_object_get(k, "y"));
+    const char *xs = json_string_value(json_object_get(k, "x")),
+               *ys = json_string_value(json_object_get(k, "y"));
     const char *crv = json_string_value(json_object_get(k, "crv"));
     if (!xs || !ys || !crv || strcmp(crv, "P-256") != 0) return NULL;
-    if (bc_b64url_decode(xs, strlen(xs), x, sizeof x) != 32 || bc_b64url_decode(ys, strlen(ys), y, sizeof y) != 32)
+    if (bc_b64url_decode(xs, strlen(xs), x, sizeof x) != 32 ||
+        bc_b64url_decode(ys, strlen(ys), y, sizeof y) != 32)
         return NULL;
     pub[0] = 0x04; /* uncompressed point */
     memcpy(pub + 1, x, 32);
@@ -382,7 +388,8 @@ int bc_jwt_load_jwks(const char *text, char *err, size_t errsize)
         fresh[n].pkey = pkey;
         fresh[n].kty = kty[0] == 'R' ? 1 : 2;
         snprintf(fresh[n].kid, sizeof fresh[n].kid, "%s",
-                 json_string_value(json_object_get(k, "kid")) ? json_string_value(json_object_get(k, "kid")) : "");
+                 json_string_value(json_object_get(k, "kid")) ? json_string_value(json_object_get(k, "kid"))
+                                                              : "");
         n++;
     }
     json_decref(doc);
@@ -422,7 +429,8 @@ int bc_jwt_fetch_jwks(const char *source, char *err, size_t errsize)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_cleanup(c);
         if (cc != CURLE_OK || status != 200) {
-            snprintf(err, errsize, "cannot fetch JWKS from %s (%s, HTTP %ld)", source, curl_easy_strerror(cc), status);
+            snprintf(err, errsize, "cannot fetch JWKS from %s (%s, HTTP %ld)", source, curl_easy_strerror(cc),
+                     status);
             rc = BC_EUNAVAILABLE;
         }
     } else {

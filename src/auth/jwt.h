@@ -15,7 +15,7 @@
 
 #include "auth/context.h"
 
-#define BC_JWT_ISSUER "bookchat"
+#define BC_JWT_ISSUER   "bookchat"
 #define BC_JWT_AUDIENCE "bookchat-admin"
 
 struct bc_jwt_claims {

@@ -13,7 +13,8 @@ int bc_password_hash(const char *password, char out[BC_PASSWORD_HASH_SIZE])
 {
     size_t n = strlen(password);
     if (n < BC_PASSWORD_MIN || n > BC_PASSWORD_MAX) return BC_EINVALID;
-    return crypto_pwhash_str_alg(out, password, n, OPS, MEM, crypto_pwhash_ALG_ARGON2ID13) == 0 ? 0 : BC_ENOMEM;
+    return crypto_pwhash_str_alg(out, password, n, OPS, MEM, crypto_pwhash_ALG_ARGON2ID13) == 0 ? 0
+                                                                                                : BC_ENOMEM;
 }
 
 bool bc_password_verify(const char *hash, const char *password)

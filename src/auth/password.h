@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 #define BC_PASSWORD_HASH_SIZE 128
-#define BC_PASSWORD_MIN 8
-#define BC_PASSWORD_MAX 128
+#define BC_PASSWORD_MIN       8
+#define BC_PASSWORD_MAX       128
 
 /* Hashes password into out (an encoded "$argon2id$…" string). 0, BC_EINVALID (length) or BC_ENOMEM. */
 int bc_password_hash(const char *password, char out[BC_PASSWORD_HASH_SIZE]);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define SHARDS 256
-#define SLOTS 64
+#define SLOTS  64
 
 struct bucket {
     struct bucket *next;

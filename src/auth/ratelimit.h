@@ -11,10 +11,10 @@
 #include <stdint.h>
 
 struct bc_rl_info {
-    double limit;       /* burst size */
-    double remaining;   /* tokens left after this request */
-    int retry_after_s;  /* when refused: seconds until one token is available (>= 1) */
-    int reset_s;        /* seconds until the bucket is full again */
+    double limit;      /* burst size */
+    double remaining;  /* tokens left after this request */
+    int retry_after_s; /* when refused: seconds until one token is available (>= 1) */
+    int reset_s;       /* seconds until the bucket is full again */
 };
 
 /* Takes one token from key's bucket. Returns 0, or BC_ERATE when empty (info says when to retry). */

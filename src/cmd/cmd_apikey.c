@@ -87,15 +87,16 @@ static int run(struct bc_store *s, bool json, const char *verb, int argc, char *
     if (!strcmp(verb, "list")) {
         size_t i;
         json_t *k;
-        json_array_foreach(json_object_get(out, "items"), i, k)
-        printf("%-28s %-8s %-14s %s\n", json_string_value(json_object_get(k, "id")),
-               json_string_value(json_object_get(k, "status")), json_string_value(json_object_get(k, "prefix")),
-               json_string_value(json_object_get(k, "name")));
+        json_array_foreach(json_object_get(out, "items"), i, k) printf(
+            "%-28s %-8s %-14s %s\n", json_string_value(json_object_get(k, "id")),
+            json_string_value(json_object_get(k, "status")), json_string_value(json_object_get(k, "prefix")),
+            json_string_value(json_object_get(k, "name")));
     } else {
         printf("key %s %s\n", json_string_value(json_object_get(out, "id")),
                json_string_value(json_object_get(out, "status")));
-        if (secret[0]) printf("secret  %s  (shown once)\nsnippet %s\n", secret,
-                              json_string_value(json_object_get(out, "snippet")));
+        if (secret[0])
+            printf("secret  %s  (shown once)\nsnippet %s\n", secret,
+                   json_string_value(json_object_get(out, "snippet")));
     }
     json_decref(out);
     return 0;

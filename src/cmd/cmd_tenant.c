@@ -14,7 +14,8 @@
 
 static const char usage_text[] =
     "bookchat tenant <create|list|show|set-plan|set-limits|suspend|delete|restore> [options]\n"
-    "  create --name NAME [--plan PLAN] [--locale es|en] [--timezone TZ] [--origin URL]... [--allow-no-origin]\n"
+    "  create --name NAME [--plan PLAN] [--locale es|en] [--timezone TZ] [--origin URL]... "
+    "[--allow-no-origin]\n"
     "         [--owner-email EMAIL] [--owner-name NAME] [--parent ID] [--id ID] [--empty]\n"
     "  list [--status ACTIVE|SUSPENDED|DELETED] [--limit N]\n"
     "  show ID | set-plan ID PLAN | suspend ID | delete ID | restore ID\n"
@@ -82,13 +83,15 @@ static int do_create(struct bc_store *s, bool json, int argc, char **argv)
         bc_cli_print_json(out);
         return 0;
     }
-    json_t *t = json_object_get(out, "tenant"), *k = json_object_get(out, "api_key"), *o = json_object_get(out, "owner");
+    json_t *t = json_object_get(out, "tenant"), *k = json_object_get(out, "api_key"),
+           *o = json_object_get(out, "owner");
     printf("tenant   %s (%s, plan %s)\n", json_string_value(json_object_get(t, "id")),
            json_string_value(json_object_get(t, "name")), json_string_value(json_object_get(t, "plan")));
     printf("api key  %s  (shown once)\n", json_string_value(json_object_get(k, "secret")));
     printf("owner    %s / %s  (shown once)\n", json_string_value(json_object_get(o, "email")),
-           json_string_value(json_object_get(o, "password")) ? json_string_value(json_object_get(o, "password"))
-                                                              : "(password as given)");
+           json_string_value(json_object_get(o, "password"))
+               ? json_string_value(json_object_get(o, "password"))
+               : "(password as given)");
     printf("snippet  %s\n", json_string_value(json_object_get(out, "snippet")));
     json_decref(out);
     return 0;
@@ -146,10 +149,10 @@ static int print_meta(struct bc_store *s, bool json, json_t *meta)
     if (bc_plan_limits(s, meta, &l) == 0) {
 #define LIM(v) ((v) == BC_UNLIMITED ? json_null() : json_integer((json_int_t)(v)))
         json_object_set_new(out, "limits",
-                            json_pack("{s:o, s:o, s:o, s:o, s:f, s:f}", "messages_month", LIM(l.messages_month),
-                                      "bookings_month", LIM(l.bookings_month), "providers", LIM(l.providers),
-                                      "ai_tokens_month", LIM(l.ai_tokens_month), "rate_per_s", l.rate_per_s,
-                                      "burst", l.burst));
+                            json_pack("{s:o, s:o, s:o, s:o, s:f, s:f}", "messages_month",
+                                      LIM(l.messages_month), "bookings_month", LIM(l.bookings_month),
+                                      "providers", LIM(l.providers), "ai_tokens_month",
+                                      LIM(l.ai_tokens_month), "rate_per_s", l.rate_per_s, "burst", l.burst));
 #undef LIM
     }
     if (json) {
@@ -205,11 +208,14 @@ static int do_one(struct bc_store *s, bool json, const char *verb, int argc, cha
         struct {
             const char *name;
             long v;
-        } ints[] = {{"messages_month", messages}, {"bookings_month", bookings}, {"providers", providers},
+        } ints[] = {{"messages_month", messages},
+                    {"bookings_month", bookings},
+                    {"providers", providers},
                     {"ai_tokens_month", tokens}};
         for (size_t i = 0; i < 4; i++) {
             if (ints[i].v == -2) continue;
-            json_object_set_new(limits, ints[i].name, ints[i].v == -1 ? json_null() : json_integer(ints[i].v));
+            json_object_set_new(limits, ints[i].name,
+                                ints[i].v == -1 ? json_null() : json_integer(ints[i].v));
         }
         if (rate) json_object_set_new(limits, "rate_per_s", json_real(strtod(rate, NULL)));
         if (burst) json_object_set_new(limits, "burst", json_real(strtod(burst, NULL)));
@@ -238,8 +244,8 @@ int cmd_tenant(int argc, char **argv)
         return argc < 1 ? 2 : 0;
     }
     const char *verb = argv[0];
-    static const char *const verbs[] = {"create", "list", "show", "set-plan", "set-limits", "suspend", "delete",
-                                        "restore"};
+    static const char *const verbs[] = {"create",     "list",    "show",   "set-plan",
+                                        "set-limits", "suspend", "delete", "restore"};
     bool known = false;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) known |= strcmp(verb, verbs[i]) == 0;
     if (!known) {

@@ -94,11 +94,14 @@ static int run(struct bc_store *s, bool json, const char *verb, int argc, char *
     if (!strcmp(verb, "list")) {
         size_t i;
         json_t *it;
-        json_array_foreach(json_object_get(out, "items"), i, it)
-        printf("%-28s %-7s %s\n", json_string_value(json_object_get(it, "id")),
-               json_string_value(json_object_get(it, "role")), json_string_value(json_object_get(it, "email")));
+        json_array_foreach(json_object_get(out, "items"), i, it) printf(
+            "%-28s %-7s %s\n", json_string_value(json_object_get(it, "id")),
+            json_string_value(json_object_get(it, "role")), json_string_value(json_object_get(it, "email")));
     } else {
-        printf("%s %s\n", verb, json_string_value(json_object_get(out, "email")) ? json_string_value(json_object_get(out, "email")) : pos[1]);
+        printf("%s %s\n", verb,
+               json_string_value(json_object_get(out, "email"))
+                   ? json_string_value(json_object_get(out, "email"))
+                   : pos[1]);
         if (generated[0]) printf("password %s  (shown once)\n", generated);
     }
     json_decref(out);

@@ -57,7 +57,8 @@ int bc_origin_normalize(const char *in, char *out, size_t size)
     }
     if (p == label) return BC_EINVALID; /* empty host or trailing dot */
     labels++;
-    if (strncmp(host, "*.", 2) == 0 && labels < 2) return BC_EINVALID; /* a wildcard needs a registrable suffix: not STAR.com */
+    if (strncmp(host, "*.", 2) == 0 && labels < 2)
+        return BC_EINVALID; /* a wildcard needs a registrable suffix: not STAR.com */
     if (*p == ':') {
         char *end;
         long port = strtol(p + 1, &end, 10);
@@ -147,8 +148,9 @@ static int normalize_list(json_t *origins, json_t **out, char *msg, size_t msgsi
 static json_t *view(json_t *item)
 {
     json_t *o = json_object();
-    const char *fields[] = {"id",         "name",         "prefix",       "origins",    "allow_no_origin", "status",
-                            "created_at", "last_used_at", "expires_at", "replaced_by", "revoked_at"};
+    const char *fields[] = {"id",        "name",       "prefix",       "origins",    "allow_no_origin",
+                            "status",    "created_at", "last_used_at", "expires_at", "replaced_by",
+                            "revoked_at"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         json_t *v = json_object_get(item, fields[i]);
         if (v) json_object_set(o, fields[i], v);
@@ -197,11 +199,13 @@ static int create_key(struct bc_store *s, const struct bc_ctx *ctx, const char *
     bc_key_apikey_lookup(lk, hash);
     bc_now_iso(now);
     snprintf(prefix, sizeof prefix, "%.12s", secret);
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:n}", "PK", pk, "SK", sk, "id", id,
-                            "name", name, "prefix", prefix, "hash", hash, "origins", origins, "allow_no_origin",
-                            allow_no_origin, "status", "active", "created_at", now, "last_used_at");
-    json_t *look = json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "PK", lk, "SK", "META", "tenant_id", ctx->tenant_id,
-                             "key_id", id, "origins", origins, "allow_no_origin", allow_no_origin);
+    json_t *rec =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:b, s:s, s:s, s:n}", "PK", pk, "SK", sk, "id", id,
+                  "name", name, "prefix", prefix, "hash", hash, "origins", origins, "allow_no_origin",
+                  allow_no_origin, "status", "active", "created_at", now, "last_used_at");
+    json_t *look =
+        json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "PK", lk, "SK", "META", "tenant_id", ctx->tenant_id,
+                  "key_id", id, "origins", origins, "allow_no_origin", allow_no_origin);
     struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
     int rc = bc_store_put(s, rec, &ne);
     if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, id, origins, 0);
@@ -251,7 +255,8 @@ int bc_apikey_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, cons
     *items = NULL;
     *next_cursor = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    struct bc_query q = {.pk = pk, .sk_prefix = "APIKEY#", .limit = limit, .cursor = cursor, .descending = true};
+    struct bc_query q = {
+        .pk = pk, .sk_prefix = "APIKEY#", .limit = limit, .cursor = cursor, .descending = true};
     struct bc_query_result r;
     int rc = bc_store_query(s, &q, &r);
     if (rc < 0) return rc;
@@ -314,8 +319,8 @@ int bc_apikey_rotate(struct bc_store *s, const struct bc_ctx *ctx, const char *k
         if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, origins, -1);
     }
     if (rc < 0) goto out;
-    json_t *set = json_pack("{s:s, s:I, s:s}", "status", "rotated", "expires_at", (json_int_t)until, "replaced_by",
-                            new_id);
+    json_t *set = json_pack("{s:s, s:I, s:s}", "status", "rotated", "expires_at", (json_int_t)until,
+                            "replaced_by", new_id);
     struct bc_update u = {set, NULL, NULL};
     rc = bc_store_update(s, pk, sk, &u, NULL, NULL);
     json_decref(set);
@@ -355,8 +360,8 @@ static const struct bc_jfield update_fields[] = {
     {NULL},
 };
 
-int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t *body, char *msg,
-                     size_t msgsize, json_t **out)
+int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t *body,
+                     char *msg, size_t msgsize, json_t **out)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE];
     json_t *rec = NULL, *origins = NULL;
@@ -372,8 +377,9 @@ int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *k
     if (origins) json_object_set(set, "origins", origins);
     if (json_object_get(body, "allow_no_origin"))
         json_object_set(set, "allow_no_origin", json_object_get(body, "allow_no_origin"));
-    bool allow_none = json_object_get(set, "allow_no_origin") ? json_is_true(json_object_get(set, "allow_no_origin"))
-                                                              : json_is_true(json_object_get(rec, "allow_no_origin"));
+    bool allow_none = json_object_get(set, "allow_no_origin")
+                          ? json_is_true(json_object_get(set, "allow_no_origin"))
+                          : json_is_true(json_object_get(rec, "allow_no_origin"));
     if (origins && json_array_size(origins) == 0 && !allow_none) {
         snprintf(msg, msgsize, "give at least one allowed origin (or allow requests without an origin)");
         json_decref(set);
@@ -485,8 +491,10 @@ int bc_apikey_flush_last_used(struct bc_store *s)
             struct bc_cond c = {BC_COND_EXISTS, 0};
             int r = bc_store_update(s, pk, sk, &u, &c, NULL);
             json_decref(set);
-            if (r == 0) n++;
-            else if (r != BC_ECOND) rc = r;
+            if (r == 0)
+                n++;
+            else if (r != BC_ECOND)
+                rc = r;
         }
         free(t);
     }

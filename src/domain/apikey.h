@@ -13,7 +13,7 @@
 
 struct bc_store;
 
-#define BC_APIKEY_PREFIX "pk_live_"
+#define BC_APIKEY_PREFIX      "pk_live_"
 #define BC_APIKEY_SECRET_SIZE 41 /* prefix + 32 base64url chars + NUL */
 
 struct bc_apikey_new {
@@ -38,8 +38,8 @@ int bc_apikey_rotate(struct bc_store *s, const struct bc_ctx *ctx, const char *k
 /* Revokes a key: it stops working at once. */
 int bc_apikey_revoke(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id);
 /* Changes a key's allowed origins / name. BC_EINVALID with msg on bad input. */
-int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t *body, char *msg,
-                     size_t msgsize, json_t **out);
+int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t *body,
+                     char *msg, size_t msgsize, json_t **out);
 
 /* Resolves a presented key to its look-up item {tenant_id, key_id, origins, allow_no_origin, expires_at}
  * (caller decrefs). BC_EUNAUTHORIZED for malformed, unknown, revoked or expired keys. */

@@ -10,18 +10,18 @@
 
 #define RETENTION_S (366 * 86400)
 
-int bc_audit_record(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_actor *actor, const char *action,
-                    const char *target, int status, json_t *detail)
+int bc_audit_record(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_actor *actor,
+                    const char *action, const char *target, int status, json_t *detail)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], id[BC_ID_LEN + 1], now[32];
     if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
     bc_id_new(id);
     bc_now_iso(now);
     snprintf(sk, sizeof sk, "AUDIT#%s#%s", now, id);
-    json_t *it = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s?}, s:s, s:s?, s:i, s:s?, s:s?, s:I}", "PK", pk, "SK",
-                           sk, "id", id, "at", now, "actor", "kind", actor->kind, "id", actor->id, "action", action,
-                           "target", target, "status", status, "remote", actor->remote, "request_id", actor->req_id,
-                           "ttl", (json_int_t)(bc_now_s() + RETENTION_S));
+    json_t *it = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s?}, s:s, s:s?, s:i, s:s?, s:s?, s:I}", "PK", pk,
+                           "SK", sk, "id", id, "at", now, "actor", "kind", actor->kind, "id", actor->id,
+                           "action", action, "target", target, "status", status, "remote", actor->remote,
+                           "request_id", actor->req_id, "ttl", (json_int_t)(bc_now_s() + RETENTION_S));
     if (!it) return BC_ENOMEM;
     if (detail) json_object_set(it, "detail", detail);
     int rc = bc_store_put(s, it, NULL);
@@ -36,7 +36,8 @@ int bc_audit_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const
     *items = NULL;
     *next_cursor = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    struct bc_query q = {.pk = pk, .sk_prefix = "AUDIT#", .limit = limit, .cursor = cursor, .descending = true};
+    struct bc_query q = {
+        .pk = pk, .sk_prefix = "AUDIT#", .limit = limit, .cursor = cursor, .descending = true};
     struct bc_query_result r;
     int rc = bc_store_query(s, &q, &r);
     if (rc < 0) return rc;

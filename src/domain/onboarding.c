@@ -1,6 +1,7 @@
 /* Tenant onboarding. If a step after the tenant's creation fails, the tenant is left SUSPENDED so the
  * operator sees it and can retry or delete it: half-made tenants never serve traffic. */
 #include "domain/onboarding.h"
+#include "auth/password.h"
 #include "domain/apikey.h"
 #include "domain/user.h"
 #include "util/buf.h"
@@ -17,7 +18,8 @@ char *bc_onboard_snippet(const char *public_url, const char *secret)
     return bc_buf_detach(&b, NULL);
 }
 
-int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg, size_t msgsize, json_t **out)
+int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg, size_t msgsize,
+                      json_t **out)
 {
     json_t *tenant = NULL, *key = NULL, *owner = NULL;
     char secret[BC_APIKEY_SECRET_SIZE] = "", password[21] = "", email[160];
@@ -29,6 +31,23 @@ int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg
     }
     if (in->owner_email && !bc_email_valid(in->owner_email)) {
         snprintf(msg, msgsize, "the owner e-mail is not valid");
+        return BC_EINVALID;
+    }
+    /* validate everything the later steps would refuse before the first write: bad input creates nothing */
+    size_t i;
+    json_t *o;
+    json_array_foreach(in->origins, i, o)
+    {
+        char norm[256];
+        if (!json_is_string(o) || bc_origin_normalize(json_string_value(o), norm, sizeof norm) < 0) {
+            snprintf(msg, msgsize, "origin '%.80s' is not of the form scheme://host[:port]",
+                     json_is_string(o) ? json_string_value(o) : "?");
+            return BC_EINVALID;
+        }
+    }
+    if (in->owner_password &&
+        (strlen(in->owner_password) < BC_PASSWORD_MIN || strlen(in->owner_password) > BC_PASSWORD_MAX)) {
+        snprintf(msg, msgsize, "passwords are %d to %d characters", BC_PASSWORD_MIN, BC_PASSWORD_MAX);
         return BC_EINVALID;
     }
     int rc = bc_tenant_create(s, &in->tenant, msg, msgsize, &tenant);
@@ -49,15 +68,15 @@ int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg
         snprintf(email, sizeof email, "owner@%s.bookchat.invalid", id);
     for (char *p = email; *p; p++)
         if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-    rc = bc_user_create(s, &ctx, email, in->owner_name ? in->owner_name : "Owner", "owner", in->owner_password,
-                        password, msg, msgsize, &owner);
+    rc = bc_user_create(s, &ctx, email, in->owner_name ? in->owner_name : "Owner", "owner",
+                        in->owner_password, password, msg, msgsize, &owner);
     if (rc < 0) goto out;
     char *snippet = bc_onboard_snippet(in->public_url ? in->public_url : "", secret);
     json_object_set_new(key, "secret", json_string(secret));
-    json_t *o = json_pack("{s:s}", "email", email);
-    if (!in->owner_password) json_object_set_new(o, "password", json_string(password));
-    json_object_set(o, "id", json_object_get(owner, "id"));
-    *out = json_pack("{s:O, s:O, s:o, s:s}", "tenant", tenant, "api_key", key, "owner", o, "snippet",
+    json_t *ow = json_pack("{s:s}", "email", email);
+    if (!in->owner_password) json_object_set_new(ow, "password", json_string(password));
+    json_object_set(ow, "id", json_object_get(owner, "id"));
+    *out = json_pack("{s:O, s:O, s:o, s:s}", "tenant", tenant, "api_key", key, "owner", ow, "snippet",
                      snippet ? snippet : "");
     free(snippet);
 out:

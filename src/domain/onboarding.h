@@ -13,18 +13,19 @@ struct bc_store;
 
 struct bc_onboard {
     struct bc_tenant_new tenant;
-    json_t *origins;          /* allowed origins of the first key (array of strings; may be empty) */
-    bool allow_no_origin;     /* first key also accepts requests without Origin */
-    const char *owner_email;  /* NULL: owner@<tenant id>.bookchat.invalid */
-    const char *owner_name;   /* NULL: "Owner" */
+    json_t *origins;            /* allowed origins of the first key (array of strings; may be empty) */
+    bool allow_no_origin;       /* first key also accepts requests without Origin */
+    const char *owner_email;    /* NULL: owner@<tenant id>.bookchat.invalid */
+    const char *owner_name;     /* NULL: "Owner" */
     const char *owner_password; /* NULL: generated */
-    bool empty;               /* no sample service/professional/hours */
-    const char *public_url;   /* where widget.js is served, for the snippet */
+    bool empty;                 /* no sample service/professional/hours */
+    const char *public_url;     /* where widget.js is served, for the snippet */
 };
 
 /* Returns 0 with *out = {"tenant","api_key":{…,"secret"},"owner":{"email","password"},"snippet"} (caller
  * decrefs; it holds secrets shown once), or BC_EINVALID (msg) / BC_ECONFLICT / a store error. */
-int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg, size_t msgsize, json_t **out);
+int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg, size_t msgsize,
+                      json_t **out);
 /* The embed snippet for a key. Caller frees. */
 char *bc_onboard_snippet(const char *public_url, const char *secret);
 

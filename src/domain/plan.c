@@ -18,10 +18,13 @@
 static const char *const defaults[] = {
     "{\"name\":\"FREE\",\"messages_month\":500,\"bookings_month\":50,\"providers\":1,\"ai_modes\":[\"fsm\"],"
     "\"ai_tokens_month\":0,\"rate_per_s\":5,\"burst\":20,\"price_usd\":0}",
-    "{\"name\":\"PRO\",\"messages_month\":20000,\"bookings_month\":2000,\"providers\":3,\"ai_modes\":[\"fsm\","
+    "{\"name\":\"PRO\",\"messages_month\":20000,\"bookings_month\":2000,\"providers\":3,\"ai_modes\":["
+    "\"fsm\","
     "\"nlp\"],\"ai_tokens_month\":2000000,\"rate_per_s\":20,\"burst\":60,\"price_usd\":49}",
-    "{\"name\":\"BUSINESS\",\"messages_month\":100000,\"bookings_month\":10000,\"providers\":10,\"ai_modes\":["
-    "\"fsm\",\"nlp\",\"agent\"],\"ai_tokens_month\":5000000,\"rate_per_s\":50,\"burst\":150,\"price_usd\":149}",
+    "{\"name\":\"BUSINESS\",\"messages_month\":100000,\"bookings_month\":10000,\"providers\":10,\"ai_modes\":"
+    "["
+    "\"fsm\",\"nlp\",\"agent\"],\"ai_tokens_month\":5000000,\"rate_per_s\":50,\"burst\":150,\"price_usd\":"
+    "149}",
     "{\"name\":\"ENTERPRISE\",\"messages_month\":null,\"bookings_month\":null,\"providers\":50,\"ai_modes\":["
     "\"fsm\",\"nlp\",\"agent\"],\"ai_tokens_month\":null,\"rate_per_s\":200,\"burst\":500,\"price_usd\":399}",
 };
@@ -191,8 +194,8 @@ int bc_plan_put(struct bc_store *s, const char *name, json_t *body, char *msg, s
     }
     int rc = bc_json_check(body, plan_fields, msg, msgsize);
     if (rc < 0) return rc;
-    const char *required[] = {"messages_month", "bookings_month", "providers", "ai_modes", "ai_tokens_month",
-                              "rate_per_s", "burst"};
+    const char *required[] = {"messages_month",  "bookings_month", "providers", "ai_modes",
+                              "ai_tokens_month", "rate_per_s",     "burst"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         if (!json_object_get(body, required[i])) {
             snprintf(msg, msgsize, "field '%s' is required", required[i]);
@@ -249,7 +252,8 @@ int bc_plan_limits(struct bc_store *s, json_t *tenant, struct bc_limits *out)
     out->ai_modes = 0;
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(plan, "ai_modes"), i, m) out->ai_modes |= bc_ai_mode_parse(json_string_value(m));
+    json_array_foreach(json_object_get(plan, "ai_modes"), i, m) out->ai_modes |=
+        bc_ai_mode_parse(json_string_value(m));
     json_decref(plan);
     return 0;
 }

@@ -17,8 +17,8 @@ struct bc_limits {
     int64_t bookings_month;
     int64_t providers;
     int64_t ai_tokens_month;
-    unsigned ai_modes;      /* bc_ai_mode bits */
-    double rate_per_s;      /* widget requests per second per API key */
+    unsigned ai_modes; /* bc_ai_mode bits */
+    double rate_per_s; /* widget requests per second per API key */
     double burst;
 };
 

@@ -38,21 +38,15 @@ static const struct bc_jfield business_fields[] = {
 };
 
 static const struct bc_jfield widget_fields[] = {
-    {"title", BC_J_STRING, 0, 1, 60},
-    {"greeting", BC_J_STRING, BC_JF_MULTILINE, 1, 500},
-    {"color", BC_J_STRING, 0, 7, 7},
-    {"logo_url", BC_J_STRING, BC_JF_NULLABLE, 0, 500},
-    {"position", BC_J_STRING, 0, 4, 5},
-    {NULL},
+    {"title", BC_J_STRING, 0, 1, 60},   {"greeting", BC_J_STRING, BC_JF_MULTILINE, 1, 500},
+    {"color", BC_J_STRING, 0, 7, 7},    {"logo_url", BC_J_STRING, BC_JF_NULLABLE, 0, 500},
+    {"position", BC_J_STRING, 0, 4, 5}, {NULL},
 };
 
 static const struct bc_jfield booking_fields[] = {
-    {"slot_step_min", BC_J_INT, 0, 5, 240},
-    {"min_notice_min", BC_J_INT, 0, 0, 60 * 24 * 30},
-    {"max_days_ahead", BC_J_INT, 0, 1, 365},
-    {"cancel_window_min", BC_J_INT, 0, 0, 60 * 24 * 30},
-    {"hold_minutes", BC_J_INT, 0, 1, 30},
-    {NULL},
+    {"slot_step_min", BC_J_INT, 0, 5, 240},  {"min_notice_min", BC_J_INT, 0, 0, 60 * 24 * 30},
+    {"max_days_ahead", BC_J_INT, 0, 1, 365}, {"cancel_window_min", BC_J_INT, 0, 0, 60 * 24 * 30},
+    {"hold_minutes", BC_J_INT, 0, 1, 30},    {NULL},
 };
 
 static const struct bc_jfield ai_fields[] = {
@@ -197,8 +191,10 @@ int bc_settings_patch(struct bc_store *s, const struct bc_ctx *ctx, json_t *patc
     for (int attempt = 0; attempt < 3; attempt++) {
         json_t *item = NULL;
         rc = bc_store_get(s, pk, "SETTINGS#GLOBAL", &item);
-        if (rc == BC_ENOT_FOUND) item = json_pack("{s:s, s:s}", "PK", pk, "SK", "SETTINGS#GLOBAL");
-        else if (rc < 0) return rc;
+        if (rc == BC_ENOT_FOUND)
+            item = json_pack("{s:s, s:s}", "PK", pk, "SK", "SETTINGS#GLOBAL");
+        else if (rc < 0)
+            return rc;
         int64_t version = bc__store_version(item);
         const char *k;
         json_t *val;
@@ -255,7 +251,8 @@ int bc_settings_ai_put(struct bc_store *s, const struct bc_ctx *ctx, json_t *bod
         snprintf(msg, msgsize, "mode must be \"fsm\", \"nlp\" or \"agent\"");
         return BC_EINVALID;
     }
-    if (provider && strcmp(provider, "bedrock") && strcmp(provider, "anthropic") && strcmp(provider, "openai")) {
+    if (provider && strcmp(provider, "bedrock") && strcmp(provider, "anthropic") &&
+        strcmp(provider, "openai")) {
         snprintf(msg, msgsize, "provider must be \"bedrock\", \"anthropic\" or \"openai\"");
         return BC_EINVALID;
     }

@@ -26,8 +26,8 @@ static const char *index_fields[] = {"id", "name", "status", "plan", "created_at
 json_t *bc_tenant_view(json_t *meta)
 {
     json_t *o = json_object();
-    const char *fields[] = {"id", "name", "status", "plan", "locale", "timezone", "parent_id", "limits",
-                            "created_at", "updated_at", "deleted_at"};
+    const char *fields[] = {"id",        "name",   "status",     "plan",       "locale",    "timezone",
+                            "parent_id", "limits", "created_at", "updated_at", "deleted_at"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         json_t *v = json_object_get(meta, fields[i]);
         if (v) json_object_set(o, fields[i], v);
@@ -106,9 +106,10 @@ int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *m
     char pk[BC_KEY_SIZE];
     bc_key_tenant_pk(&ctx, pk);
     bc_now_iso(now);
-    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i}", "PK", pk, "SK", "META",
-                             "id", id, "name", in->name, "status", "ACTIVE", "plan", plan, "locale", locale,
-                             "timezone", tz, "created_at", now, "limits", json_object(), "version", 1);
+    json_t *meta =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i}", "PK", pk, "SK", "META", "id", id,
+                  "name", in->name, "status", "ACTIVE", "plan", plan, "locale", locale, "timezone", tz,
+                  "created_at", now, "limits", json_object(), "version", 1);
     json_object_set_new(meta, "updated_at", json_string(now));
     json_object_set_new(meta, "parent_id", in->parent_id ? json_string(in->parent_id) : json_null());
     struct bc_cond c = {BC_COND_NOT_EXISTS, 0};
@@ -135,8 +136,8 @@ int bc_tenant_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
 int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char *status, json_t **items,
                    char **next_cursor)
 {
-    struct bc_query q = {.pk = BC_KEY_PLATFORM, .sk_prefix = "TENANT#", .limit = limit, .cursor = cursor,
-                         .descending = true};
+    struct bc_query q = {
+        .pk = BC_KEY_PLATFORM, .sk_prefix = "TENANT#", .limit = limit, .cursor = cursor, .descending = true};
     struct bc_query_result r;
     *items = NULL;
     *next_cursor = NULL;

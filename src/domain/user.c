@@ -107,8 +107,8 @@ int bc_user_create(struct bc_store *s, const struct bc_ctx *ctx, const char *ema
     bc_key_sk(tsk, "TENANT", ctx->tenant_id);
     bc_key_sk(usk, "USER", id);
     /* reserve the e-mail in this tenant; a stale look-up (its user is gone) may be replaced */
-    json_t *look = json_pack("{s:s, s:s, s:s, s:s}", "PK", lk, "SK", tsk, "tenant_id", ctx->tenant_id,
-                             "user_id", id);
+    json_t *look =
+        json_pack("{s:s, s:s, s:s, s:s}", "PK", lk, "SK", tsk, "tenant_id", ctx->tenant_id, "user_id", id);
     struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
     int rc = bc_store_put(s, look, &ne);
     if (rc == BC_ECOND) {
@@ -123,9 +123,9 @@ int bc_user_create(struct bc_store *s, const struct bc_ctx *ctx, const char *ema
     json_decref(look);
     if (rc < 0) return rc;
     bc_now_iso(now);
-    json_t *u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "PK", pk, "SK", usk, "id", id, "email",
-                          em, "name", name ? name : "", "role", bc_role_name(bc_role_parse(role)), "pw_hash",
-                          hash, "created_at", now, "tokens_after", (json_int_t)0);
+    json_t *u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "PK", pk, "SK", usk, "id", id,
+                          "email", em, "name", name ? name : "", "role", bc_role_name(bc_role_parse(role)),
+                          "pw_hash", hash, "created_at", now, "tokens_after", (json_int_t)0);
     rc = bc_store_put(s, u, &ne);
     if (rc < 0)
         bc_store_delete(s, lk, tsk, NULL);

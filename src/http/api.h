@@ -11,6 +11,7 @@ int bc_api_openapi(struct bc_req *req);
 int bc_api_asset(struct bc_req *req);
 int bc_api_test_sleep(struct bc_req *req);
 int bc_api_test_echo(struct bc_req *req);
+int bc_api_test_items(struct bc_req *req);
 
 /* api_ops.c: the URL browsers reach this server at (public_url, or http://<bound address>) */
 const char *bc_api_public_url(void);

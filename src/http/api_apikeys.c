@@ -51,7 +51,8 @@ int bc_api_apikeys_create(struct bc_req *req)
     char secret[BC_APIKEY_SECRET_SIZE], msg[256] = "";
     int rc = bc_req_body(req, create_fields, &body);
     if (rc < 0) return rc;
-    struct bc_apikey_new in = {json_string_value(json_object_get(body, "name")), json_object_get(body, "origins"),
+    struct bc_apikey_new in = {json_string_value(json_object_get(body, "name")),
+                               json_object_get(body, "origins"),
                                json_is_true(json_object_get(body, "allow_no_origin"))};
     rc = bc_apikey_create(req->srv->store, &req->ctx, &in, secret, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
@@ -87,7 +88,8 @@ int bc_api_apikeys_rotate(struct bc_req *req)
     if (req->body.len) {
         int rc = bc_req_body(req, rotate_fields, &body);
         if (rc < 0) return rc;
-        if (json_object_get(body, "grace_seconds")) grace = json_integer_value(json_object_get(body, "grace_seconds"));
+        if (json_object_get(body, "grace_seconds"))
+            grace = json_integer_value(json_object_get(body, "grace_seconds"));
     }
     int rc = bc_apikey_rotate(req->srv->store, &req->ctx, bc_req_param(req, "id"), grace, secret, &out);
     if (rc == BC_ECONFLICT) return bc_fail(req, rc, "This key is revoked or already rotated.");

@@ -89,8 +89,9 @@ static json_t *limits_json(const struct bc_limits *l)
     if (l->ai_modes & BC_AI_NLP) json_array_append_new(modes, json_string("nlp"));
     if (l->ai_modes & BC_AI_AGENT) json_array_append_new(modes, json_string("agent"));
     return json_pack("{s:o, s:o, s:o, s:o, s:o, s:f, s:f}", "messages_month", LIM(l->messages_month),
-                     "bookings_month", LIM(l->bookings_month), "providers", LIM(l->providers), "ai_tokens_month",
-                     LIM(l->ai_tokens_month), "ai_modes", modes, "rate_per_s", l->rate_per_s, "burst", l->burst);
+                     "bookings_month", LIM(l->bookings_month), "providers", LIM(l->providers),
+                     "ai_tokens_month", LIM(l->ai_tokens_month), "ai_modes", modes, "rate_per_s",
+                     l->rate_per_s, "burst", l->burst);
 #undef LIM
 }
 
@@ -130,16 +131,18 @@ int bc_api_me_password(struct bc_req *req)
     int rc = bc_req_body(req, password_fields, &body);
     if (rc < 0) return rc;
     if (!req->ctx.user_id[0] || bc_user_get(req->srv->store, &req->ctx, req->ctx.user_id, &user) < 0)
-        return bc_fail(req, BC_EFORBIDDEN, "Passwords of external sign-in users are managed by their provider.");
+        return bc_fail(req, BC_EFORBIDDEN,
+                       "Passwords of external sign-in users are managed by their provider.");
     json_t *verified = NULL;
     rc = bc_user_login(req->srv->store, json_string_value(json_object_get(user, "email")),
-                       json_string_value(json_object_get(body, "current_password")), req->ctx.tenant_id, &verified,
-                       tenant_id);
+                       json_string_value(json_object_get(body, "current_password")), req->ctx.tenant_id,
+                       &verified, tenant_id);
     json_decref(verified);
     json_decref(user);
     if (rc < 0) return bc_fail(req, BC_EFORBIDDEN, "The current password is wrong.");
-    rc = bc_user_set_password(req->srv->store, &req->ctx, req->ctx.user_id,
-                              json_string_value(json_object_get(body, "new_password")), NULL, msg, sizeof msg);
+    rc =
+        bc_user_set_password(req->srv->store, &req->ctx, req->ctx.user_id,
+                             json_string_value(json_object_get(body, "new_password")), NULL, msg, sizeof msg);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_json(req, 200, json_pack("{s:b}", "changed", 1));
 }

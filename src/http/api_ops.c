@@ -83,3 +83,31 @@ int bc_api_test_echo(struct bc_req *req)
     if (rc < 0) return rc;
     return bc_reply_json(req, 200, json_pack("{s:O}", "echo", body));
 }
+
+/* Every item of one partition, for tests that prove another tenant's data is unchanged. */
+int bc_api_test_items(struct bc_req *req)
+{
+    const char *pk = bc_req_query(req, "pk");
+    json_t *all = json_array();
+    char *cursor = NULL;
+    int rc = 0;
+    if (!pk) rc = bc_fail(req, BC_EINVALID, "pk is required");
+    while (rc == 0) {
+        struct bc_query q = {.pk = pk, .limit = 1000, .cursor = cursor};
+        struct bc_query_result r;
+        rc = bc_store_query(req->srv->store, &q, &r);
+        free(cursor);
+        cursor = NULL;
+        if (rc < 0) break;
+        json_array_extend(all, r.items);
+        cursor = r.next_cursor;
+        r.next_cursor = NULL;
+        bc_query_result_release(&r);
+        if (!cursor) break;
+    }
+    if (rc < 0) {
+        json_decref(all);
+        return rc;
+    }
+    return bc_reply_json(req, 200, json_pack("{s:o}", "items", all));
+}

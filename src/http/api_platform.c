@@ -113,9 +113,11 @@ int bc_api_platform_tenants_patch(struct bc_req *req)
     /* validate everything before the first write */
     if (status && strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED"))
         return bc_fail(req, BC_EINVALID, "status must be ACTIVE or SUSPENDED (use DELETE to delete)");
-    if (plan && !bc_plan_exists(req->srv->store, plan)) return bc_fail(req, BC_EINVALID, "unknown plan '%s'", plan);
+    if (plan && !bc_plan_exists(req->srv->store, plan))
+        return bc_fail(req, BC_EINVALID, "unknown plan '%s'", plan);
     json_t *limits = json_object_get(body, "limits");
-    if (limits && (rc = bc_plan_check_overrides(limits, msg, sizeof msg)) < 0) return bc_fail_msg(req, rc, msg);
+    if (limits && (rc = bc_plan_check_overrides(limits, msg, sizeof msg)) < 0)
+        return bc_fail_msg(req, rc, msg);
     struct bc_store *s = req->srv->store;
     if (S(body, "name")) rc = bc_tenant_rename(s, &ctx, S(body, "name"), NULL);
     if (rc == 0 && plan) rc = bc_tenant_set_plan(s, &ctx, plan, NULL);

@@ -42,10 +42,11 @@ int bc_api_users_create(struct bc_req *req)
     const char *password = json_string_value(json_object_get(body, "password"));
     rc = bc_user_create(req->srv->store, &req->ctx, json_string_value(json_object_get(body, "email")),
                         json_string_value(json_object_get(body, "name")),
-                        json_string_value(json_object_get(body, "role")), password, generated, msg, sizeof msg, &out);
+                        json_string_value(json_object_get(body, "role")), password, generated, msg,
+                        sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
-    req->audit_detail = json_pack("{s:O, s:O}", "user_id", json_object_get(out, "id"), "role",
-                                  json_object_get(out, "role"));
+    req->audit_detail =
+        json_pack("{s:O, s:O}", "user_id", json_object_get(out, "id"), "role", json_object_get(out, "role"));
     if (!password) json_object_set_new(out, "password", json_string(generated)); /* shown this once */
     return bc_reply_wrapped(req, 201, "user", out);
 }
@@ -69,12 +70,14 @@ int bc_api_users_patch(struct bc_req *req)
     if (rc < 0) return rc;
     const char *role = json_string_value(json_object_get(body, "role"));
     const char *password = json_string_value(json_object_get(body, "password"));
-    if (role && bc_role_parse(role) == BC_ROLE_NONE) return bc_fail(req, BC_EINVALID, "role must be owner, admin or viewer");
+    if (role && bc_role_parse(role) == BC_ROLE_NONE)
+        return bc_fail(req, BC_EINVALID, "role must be owner, admin or viewer");
     /* check the user exists before changing anything */
     json_t *item = NULL;
     if ((rc = bc_user_get(req->srv->store, &req->ctx, id, &item)) < 0) return rc;
     json_decref(item);
-    if (password && (rc = bc_user_set_password(req->srv->store, &req->ctx, id, password, NULL, msg, sizeof msg)) < 0)
+    if (password &&
+        (rc = bc_user_set_password(req->srv->store, &req->ctx, id, password, NULL, msg, sizeof msg)) < 0)
         return bc_fail_msg(req, rc, msg);
     if (role) {
         rc = bc_user_set_role(req->srv->store, &req->ctx, id, role, &out);

@@ -66,6 +66,7 @@ const struct bc_route bc_routes[] = {
 
     /* test hooks (test_hooks=on only) */
     {BC_GET,  "/v1/test/sleep",        NONE, ANY, bc_api_test_sleep, "test.sleep",    TEST},
+    {BC_GET,  "/v1/test/items",        NONE, ANY, bc_api_test_items, "test.items",    TEST},
     {BC_POST, "/v1/test/echo",         NONE, ANY, bc_api_test_echo,  "test.echo",     TEST},
 };
 /* clang-format on */

@@ -12,7 +12,8 @@ bool bc_key_id_ok(const char *id)
     if (n == 0 || n > 64) return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)id[i];
-        if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@' || c == '+')) return false;
+        if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@' || c == '+'))
+            return false;
     }
     return true;
 }

@@ -53,13 +53,14 @@ static int check_one(const struct bc_jfield *f, json_t *v, char *msg, size_t msg
         if (!min && !max) max = 200;
         if (!json_is_string(v) ||
             bc_json_check_string(json_string_value(v), min, max, (f->flags & BC_JF_MULTILINE) != 0) < 0) {
-            snprintf(msg, msgsize, "field '%s' must be a string of %lld to %lld characters%s", f->name, min, max,
-                     f->flags & BC_JF_MULTILINE ? "" : " without control characters");
+            snprintf(msg, msgsize, "field '%s' must be a string of %lld to %lld characters%s", f->name, min,
+                     max, f->flags & BC_JF_MULTILINE ? "" : " without control characters");
             return BC_EINVALID;
         }
         return 0;
     case BC_J_INT:
-        if (!json_is_integer(v) || ((min || max) && (json_integer_value(v) < min || json_integer_value(v) > max))) {
+        if (!json_is_integer(v) ||
+            ((min || max) && (json_integer_value(v) < min || json_integer_value(v) > max))) {
             if (min || max)
                 snprintf(msg, msgsize, "field '%s' must be an integer from %lld to %lld", f->name, min, max);
             else
@@ -119,7 +120,8 @@ int bc_json_check(json_t *obj, const struct bc_jfield *fields, char *msg, size_t
         if (check_one(f, v, msg, msgsize) < 0) return BC_EINVALID;
     }
     for (const struct bc_jfield *f = fields; f->name; f++) {
-        if ((f->flags & BC_JF_REQUIRED) && (!json_object_get(obj, f->name) || json_is_null(json_object_get(obj, f->name)))) {
+        if ((f->flags & BC_JF_REQUIRED) &&
+            (!json_object_get(obj, f->name) || json_is_null(json_object_get(obj, f->name)))) {
             snprintf(msg, msgsize, "field '%s' is required", f->name);
             return BC_EINVALID;
         }

@@ -18,8 +18,8 @@ struct bc_jfield {
     const char *name; /* NULL ends the table */
     enum bc_jtype type;
     unsigned flags;
-    long long min, max; /* string: length in characters (default 0..200); int/number: value range (both 0: any);
-                           array: item count (default 0..100) */
+    long long min, max; /* string: length in characters (default 0..200); int/number: value range (both 0:
+                           any); array: item count (default 0..100) */
 };
 
 /* Checks every field of obj against the table; unknown fields are refused. Returns 0, or BC_EINVALID with

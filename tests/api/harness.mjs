@@ -126,3 +126,54 @@ export function errorCode(res) {
   }
   return e.code;
 }
+
+// Creates a tenant through the platform API and signs its owner in. Returns helpers bound to it:
+// admin(method, path, body) with the owner's JWT, widget(method, path, {body, origin, headers}) with its key.
+export async function makeTenant(srv, { name = 'Tenant', origins = ['https://shop.example.com'], plan, locale, timezone, empty = true, ...rest } = {}) {
+  const res = await srv.platform('POST', '/v1/platform/tenants', { name, origins, plan, locale, timezone, empty, ...rest });
+  if (res.status !== 201) throw new Error(`tenant create failed: ${res.status} ${res.text}`);
+  const t = res.json;
+  const login = await srv.post('/v1/auth/login', { email: t.owner.email, password: t.owner.password });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  const token = login.json.token;
+  const origin = t.api_key.origins[0];
+  return {
+    id: t.tenant.id,
+    tenant: t.tenant,
+    key: t.api_key.secret,
+    keyId: t.api_key.id,
+    origin,
+    owner: t.owner,
+    token,
+    admin: (method, path, body, headers = {}) =>
+      srv.req(method, path, { body, headers: { authorization: `Bearer ${token}`, ...headers } }),
+    widget: (method, path, { body, origin: o = origin, headers = {}, key } = {}) =>
+      srv.req(method, path, {
+        body,
+        headers: { 'x-api-key': key ?? t.api_key.secret, ...(o ? { origin: o } : {}), ...headers },
+      }),
+  };
+}
+
+// Signs in as another user of a tenant (created with role) and returns an admin() bound to that token.
+export async function makeUser(srv, tenant, role) {
+  const email = `${role}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const res = await tenant.admin('POST', '/v1/admin/users', { email, role, password: 'correct-horse-battery' });
+  if (res.status !== 201) throw new Error(`user create failed: ${res.status} ${res.text}`);
+  const login = await srv.post('/v1/auth/login', { email, password: 'correct-horse-battery' });
+  if (login.status !== 200) throw new Error(`login failed: ${login.text}`);
+  const token = login.json.token;
+  return {
+    id: res.json.user.id,
+    email,
+    token,
+    admin: (method, path, body) => srv.req(method, path, { body, headers: { authorization: `Bearer ${token}` } }),
+  };
+}
+
+// Every item of a tenant's partition (test hook), for byte-for-byte comparisons.
+export async function dumpTenant(srv, tenantId) {
+  const r = await srv.get(`/v1/test/items?pk=${encodeURIComponent('TENANT#' + tenantId)}`);
+  if (r.status !== 200) throw new Error(`dump failed: ${r.text}`);
+  return r.json.items;
+}

@@ -1,0 +1,138 @@
+// Tenant isolation: with two tenants A and B, every admin endpoint that takes an id answers A's credentials
+// with B's ids by 404 (never 403, which would leak existence) and changes nothing; a viewer gets 403 on
+// every write; B's items are byte-for-byte the same after the whole suite. Routes come from the served
+// OpenAPI document, so a new endpoint is covered (or fails the id map below) the day it is added.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, errorCode, makeTenant, makeUser, dumpTenant } from './harness.mjs';
+
+let srv, A, B, viewerA, bIds, bBefore, routes;
+
+before(async () => {
+  srv = await startServer();
+  A = await makeTenant(srv, { name: 'Tenant A', origins: ['https://a.example.com'] });
+  B = await makeTenant(srv, { name: 'Tenant B', origins: ['https://b.example.com'] });
+  viewerA = await makeUser(srv, A, 'viewer');
+  const bAdmin = await makeUser(srv, B, 'admin');
+  // B's ids, by the resource segment that precedes {id} in a path
+  bIds = { 'api-keys': B.keyId, users: bAdmin.id };
+  bBefore = await dumpTenant(srv, B.id);
+  const doc = (await srv.get('/v1/openapi.json')).json;
+  routes = [];
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const sec = (op.security || []).map((s) => Object.keys(s)[0]);
+      routes.push({ path, method: method.toUpperCase(), sec });
+    }
+  }
+});
+after(async () => { await srv.stop(); });
+
+function fill(path, ids) {
+  return path.replace(/\/([a-z-]+)\/\{id\}/g, (m, res) => {
+    if (!(res in ids)) throw new Error(`isolation suite: no id of B for resource '${res}' (${path}); add it to bIds`);
+    return `/${res}/${ids[res]}`;
+  });
+}
+
+const sample = { name: 'pwned', role: 'viewer', origins: ['https://evil.example.com'], grace_seconds: 0, password: 'x-pwned-password', widget: { color: '#000000' } };
+// A body that is valid for each id route, so that the foreign id is the only reason to refuse it.
+const validBody = {
+  'PATCH /v1/admin/api-keys/{id}': { name: 'pwned', origins: ['https://evil.example.com'] },
+  'POST /v1/admin/api-keys/{id}/rotate': { grace_seconds: 0 },
+  'PATCH /v1/admin/users/{id}': { role: 'viewer', password: 'x-pwned-password' },
+};
+
+test('A\'s admin token with B\'s ids: 404 not_found on every admin route that takes an id', async () => {
+  const withId = routes.filter((r) => r.sec.includes('bearerJwt') && r.path.includes('{id}'));
+  assert.ok(withId.length >= 7, `expected id routes, got ${withId.length}`);
+  for (const r of withId) {
+    const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : validBody[`${r.method} ${r.path}`];
+    if (body === undefined && r.method !== 'GET' && r.method !== 'DELETE') throw new Error(`isolation suite: add a valid body for ${r.method} ${r.path}`);
+    const res = await A.admin(r.method, fill(r.path, bIds), body);
+    assert.equal(res.status, 404, `${r.method} ${r.path}: ${res.status} ${res.text}`);
+    assert.equal(errorCode(res), 'not_found');
+  }
+});
+
+test('A\'s widget key cannot reach B\'s data through any widget route', async () => {
+  const widgetRoutes = routes.filter((r) => r.sec.includes('apiKey'));
+  for (const r of widgetRoutes) {
+    if (!r.path.includes('{')) continue;
+    const res = await A.widget(r.method, fill(r.path, bIds), { body: r.method === 'GET' ? undefined : sample });
+    assert.ok([400, 404].includes(res.status), `${r.method} ${r.path}: ${res.status}`);
+  }
+  // B's key from A's origin is refused (keys are bound to their tenant's origins)
+  const cross = await B.widget('GET', '/v1/widget/config', { origin: A.origin });
+  assert.equal(cross.status, 403);
+});
+
+test('a viewer gets 403 forbidden on every admin write, and reads work', async () => {
+  const writes = routes.filter((r) => r.sec.includes('bearerJwt') && r.method !== 'GET' && !r.path.startsWith('/v1/admin/me'));
+  assert.ok(writes.length >= 9, `got ${writes.length}`);
+  const ids = { 'api-keys': A.keyId, users: viewerA.id };
+  for (const r of writes) {
+    const res = await viewerA.admin(r.method, fill(r.path, ids), r.method === 'DELETE' ? undefined : sample);
+    assert.equal(res.status, 403, `${r.method} ${r.path}: ${res.status} ${res.text}`);
+    assert.equal(errorCode(res), 'forbidden');
+  }
+  for (const path of ['/v1/admin/settings', '/v1/admin/api-keys', '/v1/admin/users', '/v1/admin/me']) {
+    assert.equal((await viewerA.admin('GET', path)).status, 200, path);
+  }
+  assert.equal((await viewerA.admin('GET', '/v1/admin/audit')).status, 403, 'the audit log is for owners');
+});
+
+test('an admin cannot manage users; an owner can, but not remove the last owner', async () => {
+  const adminA = await makeUser(srv, A, 'admin');
+  const r = await adminA.admin('POST', '/v1/admin/users', { email: 'new@example.com', role: 'owner' });
+  assert.equal(r.status, 403);
+  const me = await A.admin('GET', '/v1/admin/me');
+  const self = await A.admin('DELETE', `/v1/admin/users/${me.json.user.id}`);
+  assert.equal(self.status, 409);
+  const demote = await A.admin('PATCH', `/v1/admin/users/${me.json.user.id}`, { role: 'admin' });
+  assert.equal(demote.status, 409);
+  const dup = await A.admin('POST', '/v1/admin/users', { email: adminA.email.toUpperCase(), role: 'viewer' });
+  assert.equal(dup.status, 409);
+  const del = await A.admin('DELETE', `/v1/admin/users/${adminA.id}`);
+  assert.equal(del.status, 204);
+  assert.equal((await adminA.admin('GET', '/v1/admin/me')).status, 401, 'a removed user\'s token stops working');
+});
+
+test('the platform API needs the platform token', async () => {
+  for (const [m, p] of [['GET', '/v1/platform/tenants'], ['POST', '/v1/platform/tenants'], ['GET', `/v1/platform/tenants/${A.id}`]]) {
+    const none = await srv.req(m, p, { body: m === 'POST' ? { name: 'x' } : undefined });
+    assert.equal(none.status, 401, p);
+    const jwt = await A.admin(m, p, m === 'POST' ? { name: 'x' } : undefined);
+    assert.equal(jwt.status, 401, `${p} with a tenant JWT`);
+  }
+  const unknown = await srv.platform('GET', '/v1/platform/tenants/01ZZZZZZZZZZZZZZZZZZZZZZZZ');
+  assert.equal(unknown.status, 404);
+  const hostile = await srv.platform('GET', '/v1/platform/tenants/..%2F..%2Fetc');
+  assert.equal(hostile.status, 404);
+});
+
+test('A\'s writes are audited in A only, with who and from where', async () => {
+  const r = await A.admin('PATCH', '/v1/admin/settings', { business: { phone: '+34 600 000 000' } });
+  assert.equal(r.status, 200);
+  const audit = await A.admin('GET', '/v1/admin/audit?limit=5');
+  assert.equal(audit.status, 200);
+  const e = audit.json.items.find((x) => x.action === 'admin.settings.patch');
+  assert.ok(e, JSON.stringify(audit.json.items));
+  assert.equal(e.actor.kind, 'user');
+  assert.equal(e.status, 200);
+  assert.equal(e.remote, '127.0.0.1');
+  assert.match(e.request_id, /^[0-9A-Z]{26}$/);
+  const bAudit = await B.admin('GET', '/v1/admin/audit?limit=100');
+  assert.ok(!bAudit.json.items.some((x) => x.action === 'admin.settings.patch'));
+  const p = await srv.platform('GET', `/v1/platform/tenants/${A.id}`);
+  assert.equal(p.status, 200);
+  const platformWrite = await srv.platform('PATCH', `/v1/platform/tenants/${A.id}`, { plan: 'PRO' });
+  assert.equal(platformWrite.status, 200);
+  const audit2 = await A.admin('GET', '/v1/admin/audit?limit=5');
+  assert.ok(audit2.json.items.some((x) => x.action === 'platform.tenants.patch' && x.actor.kind === 'platform'));
+});
+
+test('B is byte-for-byte unchanged after everything A tried', async () => {
+  const now = await dumpTenant(srv, B.id);
+  assert.deepEqual(now, bBefore);
+});
