@@ -49,6 +49,20 @@ int bc_api_users_patch(struct bc_req *req);
 int bc_api_users_delete(struct bc_req *req);
 int bc_api_audit_list(struct bc_req *req);
 
+/* api_catalog.c: services and professionals */
+int bc_api_services_list(struct bc_req *req);
+int bc_api_services_get(struct bc_req *req);
+int bc_api_services_create(struct bc_req *req);
+int bc_api_services_patch(struct bc_req *req);
+int bc_api_services_delete(struct bc_req *req);
+int bc_api_providers_list(struct bc_req *req);
+int bc_api_providers_get(struct bc_req *req);
+int bc_api_providers_create(struct bc_req *req);
+int bc_api_providers_patch(struct bc_req *req);
+int bc_api_providers_delete(struct bc_req *req);
+int bc_api_widget_services(struct bc_req *req);
+int bc_api_widget_providers(struct bc_req *req);
+
 /* api_platform.c */
 int bc_api_platform_tenants_create(struct bc_req *req);
 int bc_api_platform_tenants_list(struct bc_req *req);

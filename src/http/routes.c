@@ -31,12 +31,26 @@ const struct bc_route bc_routes[] = {
     /* public widget API (X-Api-Key + allowed Origin) */
     {BC_OPTIONS,"/v1/widget/{*rest}",              NONE,     ANY,    bc_api_widget_preflight,        "widget.preflight",      UNDOC},
     {BC_GET,    "/v1/widget/config",               APIKEY,   ANY,    bc_api_widget_config,           "widget.config",         0},
+    {BC_GET,    "/v1/widget/services",             APIKEY,   ANY,    bc_api_widget_services,         "widget.services",       0},
+    {BC_GET,    "/v1/widget/providers",            APIKEY,   ANY,    bc_api_widget_providers,        "widget.providers",      0},
 
     /* admin API (JWT): settings */
     {BC_GET,    "/v1/admin/settings",              JWT,      VIEWER, bc_api_settings_get,            "admin.settings.get",    0},
     {BC_PATCH,  "/v1/admin/settings",              JWT,      ADMIN,  bc_api_settings_patch,          "admin.settings.patch",  0},
     {BC_GET,    "/v1/admin/settings/ai",           JWT,      VIEWER, bc_api_settings_ai_get,         "admin.settings.ai.get", 0},
     {BC_PUT,    "/v1/admin/settings/ai",           JWT,      ADMIN,  bc_api_settings_ai_put,         "admin.settings.ai.put", 0},
+
+    /* admin API: catalogue */
+    {BC_GET,    "/v1/admin/services",              JWT,      VIEWER, bc_api_services_list,           "admin.services.list",   0},
+    {BC_POST,   "/v1/admin/services",              JWT,      ADMIN,  bc_api_services_create,         "admin.services.create", 0},
+    {BC_GET,    "/v1/admin/services/{id}",         JWT,      VIEWER, bc_api_services_get,            "admin.services.get",    0},
+    {BC_PATCH,  "/v1/admin/services/{id}",         JWT,      ADMIN,  bc_api_services_patch,          "admin.services.patch",  0},
+    {BC_DELETE, "/v1/admin/services/{id}",         JWT,      ADMIN,  bc_api_services_delete,         "admin.services.delete", 0},
+    {BC_GET,    "/v1/admin/providers",             JWT,      VIEWER, bc_api_providers_list,          "admin.providers.list",  0},
+    {BC_POST,   "/v1/admin/providers",             JWT,      ADMIN,  bc_api_providers_create,        "admin.providers.create",0},
+    {BC_GET,    "/v1/admin/providers/{id}",        JWT,      VIEWER, bc_api_providers_get,           "admin.providers.get",   0},
+    {BC_PATCH,  "/v1/admin/providers/{id}",        JWT,      ADMIN,  bc_api_providers_patch,         "admin.providers.patch", 0},
+    {BC_DELETE, "/v1/admin/providers/{id}",        JWT,      ADMIN,  bc_api_providers_delete,        "admin.providers.delete",0},
 
     /* admin API: widget keys */
     {BC_GET,    "/v1/admin/api-keys",              JWT,      VIEWER, bc_api_apikeys_list,            "admin.apikeys.list",    0},

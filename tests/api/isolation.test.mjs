@@ -14,8 +14,10 @@ before(async () => {
   B = await makeTenant(srv, { name: 'Tenant B', origins: ['https://b.example.com'] });
   viewerA = await makeUser(srv, A, 'viewer');
   const bAdmin = await makeUser(srv, B, 'admin');
+  const bSvc = await B.admin('POST', '/v1/admin/services', { name: 'B service', duration_min: 30 });
+  const bPro = await B.admin('POST', '/v1/admin/providers', { name: 'B pro', service_ids: [bSvc.json.service.id] });
   // B's ids, by the resource segment that precedes {id} in a path
-  bIds = { 'api-keys': B.keyId, users: bAdmin.id };
+  bIds = { 'api-keys': B.keyId, users: bAdmin.id, services: bSvc.json.service.id, providers: bPro.json.provider.id };
   bBefore = await dumpTenant(srv, B.id);
   const doc = (await srv.get('/v1/openapi.json')).json;
   routes = [];
@@ -41,11 +43,13 @@ const validBody = {
   'PATCH /v1/admin/api-keys/{id}': { name: 'pwned', origins: ['https://evil.example.com'] },
   'POST /v1/admin/api-keys/{id}/rotate': { grace_seconds: 0 },
   'PATCH /v1/admin/users/{id}': { role: 'viewer', password: 'x-pwned-password' },
+  'PATCH /v1/admin/services/{id}': { name: 'pwned', price: 0 },
+  'PATCH /v1/admin/providers/{id}': { name: 'pwned' },
 };
 
 test('A\'s admin token with B\'s ids: 404 not_found on every admin route that takes an id', async () => {
   const withId = routes.filter((r) => r.sec.includes('bearerJwt') && r.path.includes('{id}'));
-  assert.ok(withId.length >= 7, `expected id routes, got ${withId.length}`);
+  assert.ok(withId.length >= 13, `expected id routes, got ${withId.length}`);
   for (const r of withId) {
     const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : validBody[`${r.method} ${r.path}`];
     if (body === undefined && r.method !== 'GET' && r.method !== 'DELETE') throw new Error(`isolation suite: add a valid body for ${r.method} ${r.path}`);
@@ -62,6 +66,9 @@ test('A\'s widget key cannot reach B\'s data through any widget route', async ()
     const res = await A.widget(r.method, fill(r.path, bIds), { body: r.method === 'GET' ? undefined : sample });
     assert.ok([400, 404].includes(res.status), `${r.method} ${r.path}: ${res.status}`);
   }
+  // ids in query strings and bodies are looked up in A's partition only
+  const q = await A.widget('GET', `/v1/widget/providers?service_id=${bIds.services}`);
+  assert.equal(q.status, 404);
   // B's key from A's origin is refused (keys are bound to their tenant's origins)
   const cross = await B.widget('GET', '/v1/widget/config', { origin: A.origin });
   assert.equal(cross.status, 403);
@@ -69,14 +76,14 @@ test('A\'s widget key cannot reach B\'s data through any widget route', async ()
 
 test('a viewer gets 403 forbidden on every admin write, and reads work', async () => {
   const writes = routes.filter((r) => r.sec.includes('bearerJwt') && r.method !== 'GET' && !r.path.startsWith('/v1/admin/me'));
-  assert.ok(writes.length >= 9, `got ${writes.length}`);
-  const ids = { 'api-keys': A.keyId, users: viewerA.id };
+  assert.ok(writes.length >= 15, `got ${writes.length}`);
+  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P' };
   for (const r of writes) {
     const res = await viewerA.admin(r.method, fill(r.path, ids), r.method === 'DELETE' ? undefined : sample);
     assert.equal(res.status, 403, `${r.method} ${r.path}: ${res.status} ${res.text}`);
     assert.equal(errorCode(res), 'forbidden');
   }
-  for (const path of ['/v1/admin/settings', '/v1/admin/api-keys', '/v1/admin/users', '/v1/admin/me']) {
+  for (const path of ['/v1/admin/settings', '/v1/admin/api-keys', '/v1/admin/users', '/v1/admin/me', '/v1/admin/services', '/v1/admin/providers']) {
     assert.equal((await viewerA.admin('GET', path)).status, 200, path);
   }
   assert.equal((await viewerA.admin('GET', '/v1/admin/audit')).status, 403, 'the audit log is for owners');

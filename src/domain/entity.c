@@ -1,0 +1,126 @@
+/* Single-item CRUD shared by the catalogue entities. */
+#include "domain/entity.h"
+#include "store/keys.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+json_t *bc_entity_view(json_t *item)
+{
+    json_t *v = json_deep_copy(item);
+    json_object_del(v, "PK");
+    json_object_del(v, "SK");
+    json_object_del(v, "version");
+    json_object_del(v, "ttl");
+    return v;
+}
+
+static int keys(const struct bc_ctx *ctx, const char *kind, const char *id, char *pk, char *sk)
+{
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, kind, id)) return BC_ENOT_FOUND;
+    return 0;
+}
+
+int bc_entity_get(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id, json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    *out = NULL;
+    int rc = keys(ctx, kind, id, pk, sk);
+    return rc < 0 ? rc : bc_store_get(s, pk, sk, out);
+}
+
+int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int limit, const char *cursor,
+                   json_t **items, char **next_cursor)
+{
+    char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
+    *items = NULL;
+    *next_cursor = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    snprintf(prefix, sizeof prefix, "%s#", kind);
+    struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = limit, .cursor = cursor};
+    struct bc_query_result r;
+    int rc = bc_store_query(s, &q, &r);
+    if (rc < 0) return rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(r.items, i, it) json_array_append_new(list, bc_entity_view(it));
+    *items = list;
+    *next_cursor = r.next_cursor;
+    r.next_cursor = NULL;
+    bc_query_result_release(&r);
+    return 0;
+}
+
+int bc_entity_all(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
+{
+    char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
+    char *cursor = NULL;
+    *items = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    snprintf(prefix, sizeof prefix, "%s#", kind);
+    json_t *all = json_array();
+    int rc = 0;
+    do {
+        struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = 1000, .cursor = cursor};
+        struct bc_query_result r;
+        rc = bc_store_query(s, &q, &r);
+        free(cursor);
+        cursor = NULL;
+        if (rc < 0) break;
+        json_array_extend(all, r.items);
+        cursor = r.next_cursor;
+        r.next_cursor = NULL;
+        bc_query_result_release(&r);
+    } while (cursor && (int)json_array_size(all) < max);
+    free(cursor);
+    if (rc < 0) {
+        json_decref(all);
+        return rc;
+    }
+    *items = all;
+    return 0;
+}
+
+int bc_entity_create(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, json_t *item)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], now[32];
+    int rc = keys(ctx, kind, json_string_value(json_object_get(item, "id")), pk, sk);
+    if (rc < 0) return BC_EINVALID;
+    bc_now_iso(now);
+    json_object_set_new(item, "PK", json_string(pk));
+    json_object_set_new(item, "SK", json_string(sk));
+    json_object_set_new(item, "created_at", json_string(now));
+    json_object_set_new(item, "updated_at", json_string(now));
+    struct bc_cond c = {BC_COND_NOT_EXISTS, 0};
+    rc = bc_store_put(s, item, &c);
+    return rc == BC_ECOND ? BC_ECONFLICT : rc;
+}
+
+int bc_entity_update(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id, json_t *set,
+                     json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], now[32];
+    if (out) *out = NULL;
+    int rc = keys(ctx, kind, id, pk, sk);
+    if (rc < 0) return rc;
+    bc_now_iso(now);
+    json_object_set_new(set, "updated_at", json_string(now));
+    struct bc_update u = {set, NULL, NULL};
+    struct bc_cond c = {BC_COND_EXISTS, 0};
+    rc = bc_store_update(s, pk, sk, &u, &c, out);
+    return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
+}
+
+int bc_entity_delete(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    int rc = keys(ctx, kind, id, pk, sk);
+    if (rc < 0) return rc;
+    struct bc_cond c = {BC_COND_EXISTS, 0};
+    rc = bc_store_delete(s, pk, sk, &c);
+    return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
+}

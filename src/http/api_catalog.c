@@ -1,0 +1,186 @@
+/* Services and professionals: admin CRUD and the widget's public lists. */
+#include "domain/catalog.h"
+#include "domain/entity.h"
+#include "domain/plan.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "util/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int list(struct bc_req *req, const char *kind)
+{
+    int limit;
+    const char *cursor;
+    json_t *items;
+    char *next;
+    int rc = bc_req_paging(req, &limit, &cursor);
+    if (rc == 0) rc = bc_entity_list(req->srv->store, &req->ctx, kind, limit, cursor, &items, &next);
+    if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
+    if (rc < 0) return rc;
+    return bc_reply_list(req, items, next);
+}
+
+static int get(struct bc_req *req, const char *kind, const char *wrap)
+{
+    json_t *item;
+    int rc = bc_entity_get(req->srv->store, &req->ctx, kind, bc_req_param(req, "id"), &item);
+    if (rc < 0) return rc;
+    json_t *v = bc_entity_view(item);
+    json_decref(item);
+    return bc_reply_wrapped(req, 200, wrap, v);
+}
+
+int bc_api_services_list(struct bc_req *req)
+{
+    return list(req, "SERVICE");
+}
+
+int bc_api_services_get(struct bc_req *req)
+{
+    return get(req, "SERVICE", "service");
+}
+
+int bc_api_services_create(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    rc = bc_service_create(req->srv->store, &req->ctx, body, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    req->audit_detail = json_pack("{s:O}", "service_id", json_object_get(out, "id"));
+    return bc_reply_wrapped(req, 201, "service", out);
+}
+
+int bc_api_services_patch(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    rc = bc_service_patch(req->srv->store, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    return bc_reply_wrapped(req, 200, "service", out);
+}
+
+int bc_api_services_delete(struct bc_req *req)
+{
+    const char *id = bc_req_param(req, "id");
+    int rc = bc_entity_delete(req->srv->store, &req->ctx, "SERVICE", id);
+    if (rc == 0) rc = bc_provider_forget_service(req->srv->store, &req->ctx, id);
+    if (rc < 0) return rc;
+    return bc_reply_empty(req, 204);
+}
+
+int bc_api_providers_list(struct bc_req *req)
+{
+    return list(req, "PROVIDER");
+}
+
+int bc_api_providers_get(struct bc_req *req)
+{
+    return get(req, "PROVIDER", "provider");
+}
+
+int bc_api_providers_create(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    struct bc_limits lim;
+    int rc = bc_req_json(req, &body);
+    if (rc == 0) rc = bc_plan_limits(req->srv->store, req->ctx.tenant, &lim);
+    if (rc < 0) return rc;
+    rc = bc_provider_create(req->srv->store, &req->ctx, body, lim.providers, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    req->audit_detail = json_pack("{s:O}", "provider_id", json_object_get(out, "id"));
+    return bc_reply_wrapped(req, 201, "provider", out);
+}
+
+int bc_api_providers_patch(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    rc = bc_provider_patch(req->srv->store, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    return bc_reply_wrapped(req, 200, "provider", out);
+}
+
+int bc_api_providers_delete(struct bc_req *req)
+{
+    int rc = bc_provider_delete(req->srv->store, &req->ctx, bc_req_param(req, "id"));
+    if (rc < 0) return rc;
+    return bc_reply_empty(req, 204);
+}
+
+/* display order: "order", then name */
+static int by_order(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    json_int_t ox = json_integer_value(json_object_get(x, "order")), oy = json_integer_value(json_object_get(y, "order"));
+    if (ox != oy) return ox < oy ? -1 : 1;
+    return strcmp(json_string_value(json_object_get(x, "name")), json_string_value(json_object_get(y, "name")));
+}
+
+/* The active entities of a kind, in display order, with only the public fields. */
+static json_t *public_list(json_t *all, const char *const *fields, size_t nfields, const char *must_offer)
+{
+    size_t n = json_array_size(all), k = 0;
+    json_t **v = calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        json_t *it = json_array_get(all, i);
+        if (!json_is_true(json_object_get(it, "active"))) continue;
+        if (must_offer) {
+            bool offers = false;
+            size_t j;
+            json_t *sid;
+            json_array_foreach(json_object_get(it, "service_ids"), j, sid) offers |= strcmp(json_string_value(sid), must_offer) == 0;
+            if (!offers) continue;
+        }
+        v[k++] = it;
+    }
+    qsort(v, k, sizeof *v, by_order);
+    json_t *out = json_array();
+    for (size_t i = 0; i < k; i++) {
+        json_t *o = json_object();
+        for (size_t f = 0; f < nfields; f++) {
+            json_t *val = json_object_get(v[i], fields[f]);
+            if (val) json_object_set(o, fields[f], val);
+        }
+        json_array_append_new(out, o);
+    }
+    free(v);
+    return out;
+}
+
+int bc_api_widget_services(struct bc_req *req)
+{
+    static const char *const fields[] = {"id", "name", "description", "duration_min", "price", "currency"};
+    json_t *all;
+    int rc = bc_entity_all(req->srv->store, &req->ctx, "SERVICE", 1000, &all);
+    if (rc < 0) return rc;
+    json_t *items = public_list(all, fields, sizeof fields / sizeof fields[0], NULL);
+    json_decref(all);
+    return bc_reply_list(req, items, NULL);
+}
+
+int bc_api_widget_providers(struct bc_req *req)
+{
+    static const char *const fields[] = {"id", "name", "service_ids"};
+    const char *sid = bc_req_query(req, "service_id");
+    json_t *all, *svc = NULL;
+    if (sid) {
+        int rc = bc_entity_get(req->srv->store, &req->ctx, "SERVICE", sid, &svc);
+        json_decref(svc);
+        if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "Unknown service.");
+        if (rc < 0) return rc;
+    }
+    int rc = bc_entity_all(req->srv->store, &req->ctx, "PROVIDER", 1000, &all);
+    if (rc < 0) return rc;
+    json_t *items = public_list(all, fields, sizeof fields / sizeof fields[0], sid);
+    json_decref(all);
+    return bc_reply_list(req, items, NULL);
+}
