@@ -42,7 +42,7 @@ bench: build
 	@scripts/bench.sh $(BIN)
 
 format:
-	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'fuzz/*.c' 'bench/*.c' 'scripts/*.c')
+	@scripts/check-format.sh --fix
 
 check-format:
 	@scripts/check-format.sh

@@ -12,6 +12,8 @@ int bc_api_asset(struct bc_req *req);
 int bc_api_test_sleep(struct bc_req *req);
 int bc_api_test_echo(struct bc_req *req);
 int bc_api_test_items(struct bc_req *req);
+int bc_api_test_clock(struct bc_req *req);
+int bc_api_test_fault(struct bc_req *req);
 
 /* api_ops.c: the URL browsers reach this server at (public_url, or http://<bound address>) */
 const char *bc_api_public_url(void);
@@ -62,6 +64,25 @@ int bc_api_providers_patch(struct bc_req *req);
 int bc_api_providers_delete(struct bc_req *req);
 int bc_api_widget_services(struct bc_req *req);
 int bc_api_widget_providers(struct bc_req *req);
+
+/* api_booking.c: availability, holds, bookings, schedules */
+int bc_api_availability(struct bc_req *req);
+int bc_api_holds_create(struct bc_req *req);
+int bc_api_widget_bookings_create(struct bc_req *req);
+int bc_api_widget_bookings_cancel(struct bc_req *req);
+int bc_api_widget_bookings_reschedule(struct bc_req *req);
+int bc_api_manage_ics(struct bc_req *req);
+int bc_api_hours_get(struct bc_req *req);
+int bc_api_hours_put(struct bc_req *req);
+int bc_api_exceptions_list(struct bc_req *req);
+int bc_api_exceptions_create(struct bc_req *req);
+int bc_api_exceptions_get(struct bc_req *req);
+int bc_api_exceptions_delete(struct bc_req *req);
+int bc_api_admin_bookings_list(struct bc_req *req);
+int bc_api_admin_bookings_create(struct bc_req *req);
+int bc_api_admin_bookings_get(struct bc_req *req);
+int bc_api_admin_bookings_patch(struct bc_req *req);
+int bc_api_admin_bookings_ics(struct bc_req *req);
 
 /* api_platform.c */
 int bc_api_platform_tenants_create(struct bc_req *req);

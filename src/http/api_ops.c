@@ -6,6 +6,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,4 +111,32 @@ int bc_api_test_items(struct bc_req *req)
         return rc;
     }
     return bc_reply_json(req, 200, json_pack("{s:o}", "items", all));
+}
+
+/* POST /v1/test/clock {"advance_s":N}: moves the server's clock forward. */
+int bc_api_test_clock(struct bc_req *req)
+{
+    json_t *body;
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    json_t *adv = json_object_get(body, "advance_s");
+    if (!json_is_integer(adv) || json_integer_value(adv) < 0)
+        return bc_fail(req, BC_EINVALID, "advance_s >= 0");
+    bc_clock_advance(json_integer_value(adv));
+    return bc_reply_json(req, 200, json_pack("{s:I}", "now", (json_int_t)bc_now_s()));
+}
+
+/* POST /v1/test/fault {"point":NAME,"count":N}: arms a fault injection point. */
+int bc_api_test_fault(struct bc_req *req)
+{
+    json_t *body;
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    json_t *c = json_object_get(body, "count");
+    if (bc_fault_arm(json_string_value(json_object_get(body, "point"))
+                         ? json_string_value(json_object_get(body, "point"))
+                         : "",
+                     json_is_integer(c) ? (int)json_integer_value(c) : 1) < 0)
+        return bc_fail(req, BC_EINVALID, "unknown fault point");
+    return bc_reply_json(req, 200, json_pack("{s:b}", "armed", 1));
 }

@@ -33,6 +33,12 @@ const struct bc_route bc_routes[] = {
     {BC_GET,    "/v1/widget/config",               APIKEY,   ANY,    bc_api_widget_config,           "widget.config",         0},
     {BC_GET,    "/v1/widget/services",             APIKEY,   ANY,    bc_api_widget_services,         "widget.services",       0},
     {BC_GET,    "/v1/widget/providers",            APIKEY,   ANY,    bc_api_widget_providers,        "widget.providers",      0},
+    {BC_GET,    "/v1/widget/availability",         APIKEY,   ANY,    bc_api_availability,            "widget.availability",   0},
+    {BC_POST,   "/v1/widget/holds",                APIKEY,   ANY,    bc_api_holds_create,            "widget.holds.create",   0},
+    {BC_POST,   "/v1/widget/bookings",             APIKEY,   ANY,    bc_api_widget_bookings_create,  "widget.bookings.create",0},
+    {BC_POST,   "/v1/widget/bookings/{code}/cancel", APIKEY, ANY,    bc_api_widget_bookings_cancel,  "widget.bookings.cancel",0},
+    {BC_POST,   "/v1/widget/bookings/{code}/reschedule", APIKEY, ANY, bc_api_widget_bookings_reschedule, "widget.bookings.reschedule", 0},
+    {BC_GET,    "/v1/manage/booking.ics",          NONE,     ANY,    bc_api_manage_ics,              "manage.ics",            0},
 
     /* admin API (JWT): settings */
     {BC_GET,    "/v1/admin/settings",              JWT,      VIEWER, bc_api_settings_get,            "admin.settings.get",    0},
@@ -51,6 +57,20 @@ const struct bc_route bc_routes[] = {
     {BC_GET,    "/v1/admin/providers/{id}",        JWT,      VIEWER, bc_api_providers_get,           "admin.providers.get",   0},
     {BC_PATCH,  "/v1/admin/providers/{id}",        JWT,      ADMIN,  bc_api_providers_patch,         "admin.providers.patch", 0},
     {BC_DELETE, "/v1/admin/providers/{id}",        JWT,      ADMIN,  bc_api_providers_delete,        "admin.providers.delete",0},
+
+    /* admin API: schedules and bookings */
+    {BC_GET,    "/v1/admin/providers/{id}/availability", JWT, VIEWER, bc_api_hours_get,             "admin.hours.get",       0},
+    {BC_PUT,    "/v1/admin/providers/{id}/availability", JWT, ADMIN,  bc_api_hours_put,             "admin.hours.put",       0},
+    {BC_GET,    "/v1/admin/exceptions",            JWT,      VIEWER, bc_api_exceptions_list,         "admin.exceptions.list", 0},
+    {BC_POST,   "/v1/admin/exceptions",            JWT,      ADMIN,  bc_api_exceptions_create,       "admin.exceptions.create", 0},
+    {BC_GET,    "/v1/admin/exceptions/{id}",       JWT,      VIEWER, bc_api_exceptions_get,          "admin.exceptions.get",  0},
+    {BC_DELETE, "/v1/admin/exceptions/{id}",       JWT,      ADMIN,  bc_api_exceptions_delete,       "admin.exceptions.delete", 0},
+    {BC_GET,    "/v1/admin/availability",          JWT,      VIEWER, bc_api_availability,            "admin.availability",    0},
+    {BC_GET,    "/v1/admin/bookings",              JWT,      VIEWER, bc_api_admin_bookings_list,     "admin.bookings.list",   0},
+    {BC_POST,   "/v1/admin/bookings",              JWT,      ADMIN,  bc_api_admin_bookings_create,   "admin.bookings.create", 0},
+    {BC_GET,    "/v1/admin/bookings/{id}",         JWT,      VIEWER, bc_api_admin_bookings_get,      "admin.bookings.get",    0},
+    {BC_PATCH,  "/v1/admin/bookings/{id}",         JWT,      ADMIN,  bc_api_admin_bookings_patch,    "admin.bookings.patch",  0},
+    {BC_GET,    "/v1/admin/bookings/{id}/ics",     JWT,      VIEWER, bc_api_admin_bookings_ics,      "admin.bookings.ics",    0},
 
     /* admin API: widget keys */
     {BC_GET,    "/v1/admin/api-keys",              JWT,      VIEWER, bc_api_apikeys_list,            "admin.apikeys.list",    0},
@@ -81,6 +101,8 @@ const struct bc_route bc_routes[] = {
     /* test hooks (test_hooks=on only) */
     {BC_GET,  "/v1/test/sleep",        NONE, ANY, bc_api_test_sleep, "test.sleep",    TEST},
     {BC_GET,  "/v1/test/items",        NONE, ANY, bc_api_test_items, "test.items",    TEST},
+    {BC_POST, "/v1/test/clock",        NONE, ANY, bc_api_test_clock, "test.clock",    TEST},
+    {BC_POST, "/v1/test/fault",        NONE, ANY, bc_api_test_fault, "test.fault",    TEST},
     {BC_POST, "/v1/test/echo",         NONE, ANY, bc_api_test_echo,  "test.echo",     TEST},
 };
 /* clang-format on */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t shift_ms; /* added to the real clock; set once at start-up */
+static _Atomic int64_t shift_ms; /* added to the real clock: set at start-up, moved only by test hooks */
 
 void bc_clock_init(void)
 {
@@ -21,6 +21,11 @@ void bc_clock_init(void)
         clock_gettime(CLOCK_REALTIME, &ts);
         shift_ms = v * 1000 - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
     }
+}
+
+void bc_clock_advance(int64_t seconds)
+{
+    shift_ms += seconds * 1000;
 }
 
 int64_t bc_now_ms(void)

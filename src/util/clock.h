@@ -6,6 +6,8 @@
 
 /* Reads BOOKCHAT_TEST_NOW once; call early in main (safe to call again). */
 void bc_clock_init(void);
+/* Moves the clock forward by seconds (tests only, through a test hook: expiry, repair, retention). */
+void bc_clock_advance(int64_t seconds);
 /* Wall-clock time, possibly shifted for tests. */
 int64_t bc_now_ms(void);
 int64_t bc_now_s(void);

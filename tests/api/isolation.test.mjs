@@ -6,7 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, errorCode, makeTenant, makeUser, dumpTenant } from './harness.mjs';
 
-let srv, A, B, viewerA, bIds, bBefore, routes;
+let srv, A, B, viewerA, bIds, bBefore, routes, bSlot, bCode, bToken;
+
+function nextDate(days) {
+  return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+}
 
 before(async () => {
   srv = await startServer();
@@ -16,8 +20,15 @@ before(async () => {
   const bAdmin = await makeUser(srv, B, 'admin');
   const bSvc = await B.admin('POST', '/v1/admin/services', { name: 'B service', duration_min: 30 });
   const bPro = await B.admin('POST', '/v1/admin/providers', { name: 'B pro', service_ids: [bSvc.json.service.id] });
+  await B.admin('PUT', `/v1/admin/providers/${bPro.json.provider.id}/availability`, { weekly: [{ weekday: 1, start: '09:00', end: '17:00' }, { weekday: 2, start: '09:00', end: '17:00' }] });
+  const bExc = await B.admin('POST', '/v1/admin/exceptions', { provider_id: null, from: '2030-01-01', to: '2030-01-01', kind: 'closed' });
+  bSlot = (await B.widget('GET', `/v1/widget/availability?service_id=${bSvc.json.service.id}&provider_id=any&from=${nextDate(1)}&to=${nextDate(9)}`)).json.slots[0];
+  const bBooking = await B.widget('POST', '/v1/widget/bookings', { body: { service_id: bSvc.json.service.id, provider_id: bPro.json.provider.id, start: bSlot.start, customer: { name: 'B customer', email: 'b@b.example.com' } } });
+  bCode = bBooking.json.booking.code;
+  bToken = bBooking.json.booking.manage_token;
   // B's ids, by the resource segment that precedes {id} in a path
-  bIds = { 'api-keys': B.keyId, users: bAdmin.id, services: bSvc.json.service.id, providers: bPro.json.provider.id };
+  bIds = { 'api-keys': B.keyId, users: bAdmin.id, services: bSvc.json.service.id, providers: bPro.json.provider.id,
+    exceptions: bExc.json.exception.id, bookings: bBooking.json.booking.id, code: bCode };
   bBefore = await dumpTenant(srv, B.id);
   const doc = (await srv.get('/v1/openapi.json')).json;
   routes = [];
@@ -31,6 +42,7 @@ before(async () => {
 after(async () => { await srv.stop(); });
 
 function fill(path, ids) {
+  if (path.includes('{code}')) path = path.replace('{code}', ids.code);
   return path.replace(/\/([a-z-]+)\/\{id\}/g, (m, res) => {
     if (!(res in ids)) throw new Error(`isolation suite: no id of B for resource '${res}' (${path}); add it to bIds`);
     return `/${res}/${ids[res]}`;
@@ -45,11 +57,13 @@ const validBody = {
   'PATCH /v1/admin/users/{id}': { role: 'viewer', password: 'x-pwned-password' },
   'PATCH /v1/admin/services/{id}': { name: 'pwned', price: 0 },
   'PATCH /v1/admin/providers/{id}': { name: 'pwned' },
+  'PUT /v1/admin/providers/{id}/availability': { weekly: [] },
+  'PATCH /v1/admin/bookings/{id}': { status: 'cancelled' },
 };
 
 test('A\'s admin token with B\'s ids: 404 not_found on every admin route that takes an id', async () => {
   const withId = routes.filter((r) => r.sec.includes('bearerJwt') && r.path.includes('{id}'));
-  assert.ok(withId.length >= 13, `expected id routes, got ${withId.length}`);
+  assert.ok(withId.length >= 20, `expected id routes, got ${withId.length}`);
   for (const r of withId) {
     const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : validBody[`${r.method} ${r.path}`];
     if (body === undefined && r.method !== 'GET' && r.method !== 'DELETE') throw new Error(`isolation suite: add a valid body for ${r.method} ${r.path}`);
@@ -63,12 +77,29 @@ test('A\'s widget key cannot reach B\'s data through any widget route', async ()
   const widgetRoutes = routes.filter((r) => r.sec.includes('apiKey'));
   for (const r of widgetRoutes) {
     if (!r.path.includes('{')) continue;
-    const res = await A.widget(r.method, fill(r.path, bIds), { body: r.method === 'GET' ? undefined : sample });
+    const res = await A.widget(r.method, fill(r.path, bIds), { body: r.method === 'GET' ? undefined : { ...sample, manage_token: bToken, email: 'b@b.example.com', start: bSlot.start } });
     assert.ok([400, 404].includes(res.status), `${r.method} ${r.path}: ${res.status}`);
   }
   // ids in query strings and bodies are looked up in A's partition only
   const q = await A.widget('GET', `/v1/widget/providers?service_id=${bIds.services}`);
   assert.equal(q.status, 404);
+  const av = await A.widget('GET', `/v1/widget/availability?service_id=${bIds.services}&provider_id=${bIds.providers}&from=${nextDate(1)}&to=${nextDate(2)}`);
+  assert.equal(av.status, 404);
+  const hold = await A.widget('POST', '/v1/widget/holds', { body: { service_id: bIds.services, provider_id: bIds.providers, start: bSlot.start } });
+  assert.equal(hold.status, 404);
+  const bk = await A.widget('POST', '/v1/widget/bookings', { body: { service_id: bIds.services, provider_id: bIds.providers, start: bSlot.start, customer: { name: 'x', email: 'x@x.example.com' } } });
+  assert.equal(bk.status, 404);
+  // B's booking code and even its manage token are useless with A's key
+  for (const action of ['cancel', 'reschedule']) {
+    const r = await A.widget('POST', `/v1/widget/bookings/${bCode}/${action}`, { body: { manage_token: bToken, start: bSlot.start } });
+    assert.equal(r.status, 404, action);
+    const e = await A.widget('POST', `/v1/widget/bookings/${bCode}/${action}`, { body: { email: 'b@b.example.com', start: bSlot.start } });
+    assert.equal(e.status, 404, action);
+  }
+  const adminAv = await A.admin('GET', `/v1/admin/availability?service_id=${bIds.services}&from=${nextDate(1)}&to=${nextDate(2)}`);
+  assert.equal(adminAv.status, 404);
+  const adminBk = await A.admin('POST', '/v1/admin/bookings', { service_id: bIds.services, provider_id: bIds.providers, start: bSlot.start, customer: { name: 'x', email: 'x@x.example.com' } });
+  assert.equal(adminBk.status, 404);
   // B's key from A's origin is refused (keys are bound to their tenant's origins)
   const cross = await B.widget('GET', '/v1/widget/config', { origin: A.origin });
   assert.equal(cross.status, 403);
@@ -76,8 +107,8 @@ test('A\'s widget key cannot reach B\'s data through any widget route', async ()
 
 test('a viewer gets 403 forbidden on every admin write, and reads work', async () => {
   const writes = routes.filter((r) => r.sec.includes('bearerJwt') && r.method !== 'GET' && !r.path.startsWith('/v1/admin/me'));
-  assert.ok(writes.length >= 15, `got ${writes.length}`);
-  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P' };
+  assert.ok(writes.length >= 20, `got ${writes.length}`);
+  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', exceptions: 'E', bookings: 'B' };
   for (const r of writes) {
     const res = await viewerA.admin(r.method, fill(r.path, ids), r.method === 'DELETE' ? undefined : sample);
     assert.equal(res.status, 403, `${r.method} ${r.path}: ${res.status} ${res.text}`);

@@ -1,0 +1,204 @@
+/* Calendar items: read busy intervals, commit an entry with a versioned write, remove an entry.
+ *
+ * DESIGN NOTES
+ * - An entry is written into the item of every local date its busy interval touches. Two overlapping
+ *   intervals therefore always share at least one item, and that item's versioned write serialises them:
+ *   the second writer re-reads, sees the first entry, and gets BC_ESLOT. This holds across threads and
+ *   processes because the store's conditional write is atomic.
+ * - A multi-date commit that fails on a later date removes what it wrote on the earlier ones; meanwhile the
+ *   entry may briefly make a slot look taken (never free when it is not).
+ * - Expired holds are dropped whenever an item is rewritten and ignored when read. */
+#include "domain/calendar.h"
+#include "store/keys.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ATTEMPTS 50
+
+static bool live(json_t *e, int64_t now)
+{
+    json_t *exp = json_object_get(e, "exp");
+    return !json_is_integer(exp) || json_integer_value(exp) > now;
+}
+
+int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
+                const char *date_to, const char *ignore_hold, struct bc_busy **out, size_t *n)
+{
+    char pk[BC_KEY_SIZE], from[BC_KEY_SIZE], to[BC_KEY_SIZE];
+    *out = NULL;
+    *n = 0;
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(from, "CAL", provider_id, date_from) ||
+        !bc_key_sk2(to, "CAL", provider_id, date_to))
+        return BC_EINVALID;
+    size_t cap = 0;
+    char *cursor = NULL;
+    int64_t now = bc_now_s();
+    int rc;
+    do {
+        struct bc_query q = {.pk = pk, .sk_from = from, .sk_to = to, .limit = 1000, .cursor = cursor};
+        struct bc_query_result r;
+        rc = bc_store_query(s, &q, &r);
+        free(cursor);
+        cursor = NULL;
+        if (rc < 0) break;
+        size_t i, j;
+        json_t *day, *e;
+        json_array_foreach(r.items, i, day) json_array_foreach(json_object_get(day, "entries"), j, e)
+        {
+            const char *id = json_string_value(json_object_get(e, "id"));
+            if (!id || !live(e, now) || (ignore_hold && strcmp(id, ignore_hold) == 0)) continue;
+            /* the same entry appears on each date it touches: keep one copy */
+            bool dup = false;
+            for (size_t k = 0; k < *n && !dup; k++) dup = strcmp((*out)[k].id, id) == 0;
+            if (dup) continue;
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                struct bc_busy *nb = realloc(*out, cap * sizeof *nb);
+                if (!nb) {
+                    rc = BC_ENOMEM;
+                    break;
+                }
+                *out = nb;
+            }
+            struct bc_busy *b = &(*out)[(*n)++];
+            b->from = json_integer_value(json_object_get(e, "from"));
+            b->to = json_integer_value(json_object_get(e, "to"));
+            b->hold = json_is_integer(json_object_get(e, "exp"));
+            snprintf(b->id, sizeof b->id, "%s", id);
+        }
+        cursor = r.next_cursor;
+        r.next_cursor = NULL;
+        bc_query_result_release(&r);
+    } while (rc == 0 && cursor);
+    free(cursor);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static json_t *entry_json(const struct bc_cal_entry *e)
+{
+    json_t *j =
+        json_pack("{s:s, s:I, s:I}", "id", e->id, "from", (json_int_t)e->from, "to", (json_int_t)e->to);
+    if (e->hold) json_object_set_new(j, "exp", json_integer(e->expires));
+    if (e->service_id) json_object_set_new(j, "svc", json_string(e->service_id));
+    return j;
+}
+
+/* Rewrites one date's item with `mutate` applied, conditional on its version, retrying on races. */
+static int rewrite(struct bc_store *s, const char *pk, const char *sk, const struct bc_cal_entry *add,
+                   const char *remove_id, const char *consume_hold)
+{
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        json_t *item = NULL;
+        int rc = bc_store_get(s, pk, sk, &item);
+        if (rc == BC_ENOT_FOUND) {
+            if (!add) return 0; /* nothing to remove */
+            item = json_pack("{s:s, s:s, s:[]}", "PK", pk, "SK", sk, "entries");
+        } else if (rc < 0) {
+            return rc;
+        }
+        int64_t version = bc__store_version(item), now = bc_now_s();
+        json_t *kept = json_array();
+        size_t i;
+        json_t *e;
+        bool changed = false;
+        json_array_foreach(json_object_get(item, "entries"), i, e)
+        {
+            const char *id = json_string_value(json_object_get(e, "id"));
+            if (!live(e, now) || (remove_id && id && strcmp(id, remove_id) == 0) ||
+                (consume_hold && id && strcmp(id, consume_hold) == 0)) {
+                changed = true;
+                continue;
+            }
+            if (add) {
+                int64_t f = json_integer_value(json_object_get(e, "from")),
+                        t = json_integer_value(json_object_get(e, "to"));
+                if ((id && strcmp(id, add->id) == 0) || (f < add->to && add->from < t)) {
+                    /* the same id again (a retried commit) or an overlap: the slot is not ours to take */
+                    bool same = id && strcmp(id, add->id) == 0 && f == add->from && t == add->to;
+                    json_decref(kept);
+                    json_decref(item);
+                    return same ? 0 : BC_ESLOT;
+                }
+            }
+            json_array_append(kept, e);
+        }
+        if (add) {
+            json_array_append_new(kept, entry_json(add));
+            changed = true;
+        }
+        if (!changed) {
+            json_decref(kept);
+            json_decref(item);
+            return 0;
+        }
+        json_object_set_new(item, "entries", kept);
+        json_object_set_new(item, "version", json_integer(version + 1));
+        struct bc_cond c = {BC_COND_VERSION, version};
+        rc = bc_store_put(s, item, &c);
+        json_decref(item);
+        if (rc != BC_ECOND) return rc;
+    }
+    return BC_ECONFLICT; /* extreme contention: let the caller answer "try again" */
+}
+
+int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                  const char *const *dates, int ndates, const struct bc_cal_entry *e,
+                  const char *consume_hold)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    if (!bc_key_tenant_pk(ctx, pk) || ndates < 1 || ndates > BC_CAL_MAX_DAYS) return BC_EINVALID;
+    for (int i = 0; i < ndates; i++) {
+        if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
+        int rc = rewrite(s, pk, sk, e, NULL, consume_hold);
+        if (rc < 0) {
+            bc_cal_remove(s, ctx, provider_id, dates, i, e->id); /* undo the earlier dates */
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                  const char *const *dates, int ndates, const char *id)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
+    int rc = 0;
+    for (int i = 0; i < ndates; i++) {
+        if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
+        int r = rewrite(s, pk, sk, NULL, id, NULL);
+        if (r < 0) rc = r;
+    }
+    return rc;
+}
+
+int bc_cal_has(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date,
+               const char *id, bool *found)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    json_t *item = NULL;
+    *found = false;
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(sk, "CAL", provider_id, date)) return BC_EINVALID;
+    int rc = bc_store_get(s, pk, sk, &item);
+    if (rc == BC_ENOT_FOUND) return 0;
+    if (rc < 0) return rc;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(item, "entries"), i, e)
+    {
+        const char *eid = json_string_value(json_object_get(e, "id"));
+        if (eid && strcmp(eid, id) == 0) *found = true;
+    }
+    json_decref(item);
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* The per-professional-day calendar items (SK "CAL#<provider>#<YYYY-MM-DD>", local dates in the
+ * professional's zone): the busy intervals of bookings and holds, and the one conditional write that makes a
+ * booking or a hold. See docs/booking.md for why this makes double booking impossible across processes. */
+#ifndef BC_CALENDAR_H
+#define BC_CALENDAR_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/context.h"
+
+struct bc_store;
+
+#define BC_CAL_MAX_DAYS 3 /* a busy interval touches at most 3 local dates (buffers around midnight) */
+
+struct bc_cal_entry {
+    const char *id; /* booking id or hold id */
+    bool hold;      /* a hold expires at `expires` */
+    int64_t from;   /* busy interval [from, to), epoch seconds, buffers included */
+    int64_t to;
+    int64_t expires; /* holds only */
+    const char *service_id;
+};
+
+struct bc_busy {
+    int64_t from, to;
+    char id[32];
+    bool hold;
+};
+
+/* Busy intervals of a professional recorded on local dates [date_from, date_to] (YYYY-MM-DD), skipping
+ * expired holds and the hold named ignore_hold (may be NULL). *out is malloc'd (caller frees). */
+int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
+                const char *date_to, const char *ignore_hold, struct bc_busy **out, size_t *n);
+/* Adds e to the calendar items of dates[0..ndates) (in that order), each write conditional on the item's
+ * version; if e overlaps a booking or an unexpired hold (other than consume_hold, which is removed in the
+ * same write), nothing is kept and BC_ESLOT is returned. */
+int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                  const char *const *dates, int ndates, const struct bc_cal_entry *e,
+                  const char *consume_hold);
+/* Removes the entry with this id from the items of the given dates (absent entries are fine). */
+int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                  const char *const *dates, int ndates, const char *id);
+/* True when the item of one date holds an entry with this id. */
+int bc_cal_has(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date,
+               const char *id, bool *found);
+
+#endif

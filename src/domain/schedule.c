@@ -1,0 +1,407 @@
+/* Weekly hours, exceptions, and the loading of a schedule for the availability computation. */
+#include "domain/schedule.h"
+#include "domain/calendar.h"
+#include "domain/entity.h"
+#include "domain/settings.h"
+#include "store/keys.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/id.h"
+#include "util/jsonv.h"
+#include "util/tz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RULES 70 /* 10 intervals per weekday */
+
+static const struct bc_jfield hours_fields[] = {
+    {"weekly", BC_J_ARRAY, BC_JF_REQUIRED, 0, MAX_RULES},
+    {NULL},
+};
+
+static const struct bc_jfield rule_fields[] = {
+    {"weekday", BC_J_INT, BC_JF_REQUIRED, 1, 7},
+    {"start", BC_J_STRING, BC_JF_REQUIRED, 5, 5},
+    {"end", BC_J_STRING, BC_JF_REQUIRED, 5, 5},
+    {NULL},
+};
+
+static const struct bc_jfield exception_fields[] = {
+    {"provider_id", BC_J_STRING, BC_JF_NULLABLE, 1, 64},
+    {"from", BC_J_STRING, BC_JF_REQUIRED, 10, 10},
+    {"to", BC_J_STRING, BC_JF_REQUIRED, 10, 10},
+    {"kind", BC_J_STRING, BC_JF_REQUIRED, 4, 6},
+    {"start", BC_J_STRING, BC_JF_NULLABLE, 5, 5},
+    {"end", BC_J_STRING, BC_JF_NULLABLE, 5, 5},
+    {"reason", BC_J_STRING, BC_JF_NULLABLE | BC_JF_MULTILINE, 0, 200},
+    {NULL},
+};
+
+const char *bc_provider_zone(json_t *provider, json_t *settings)
+{
+    const char *z = json_string_value(json_object_get(provider, "timezone"));
+    if (z && *z) return z;
+    z = json_string_value(json_object_get(settings, "timezone"));
+    return z ? z : "UTC";
+}
+
+int bc_hours_get(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t **out)
+{
+    json_t *p = NULL, *h = NULL;
+    *out = NULL;
+    int rc = bc_entity_get(s, ctx, "PROVIDER", provider_id, &p);
+    json_decref(p);
+    if (rc < 0) return rc;
+    rc = bc_entity_get(s, ctx, "AVAIL", provider_id, &h);
+    if (rc == BC_ENOT_FOUND) {
+        *out = json_pack("{s:[]}", "weekly");
+        return 0;
+    }
+    if (rc < 0) return rc;
+    *out = json_pack("{s:O}", "weekly", json_object_get(h, "weekly"));
+    json_decref(h);
+    return 0;
+}
+
+int bc_hours_put(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t *body,
+                 char *msg, size_t msgsize, json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], now[32];
+    json_t *p = NULL;
+    *out = NULL;
+    int rc = bc_entity_get(s, ctx, "PROVIDER", provider_id, &p);
+    json_decref(p);
+    if (rc < 0) return rc;
+    if ((rc = bc_json_check(body, hours_fields, msg, msgsize)) < 0) return rc;
+    json_t *weekly = json_object_get(body, "weekly"), *clean = json_array();
+    struct bc_availability_rule rules[MAX_RULES];
+    size_t i;
+    json_t *r;
+    json_array_foreach(weekly, i, r)
+    {
+        if ((rc = bc_json_check(r, rule_fields, msg, msgsize)) < 0) break;
+        rules[i] = (struct bc_availability_rule){(int)json_integer_value(json_object_get(r, "weekday")),
+                                                 json_string_value(json_object_get(r, "start")),
+                                                 json_string_value(json_object_get(r, "end"))};
+        json_array_append_new(clean,
+                              json_pack("{s:O, s:O, s:O}", "weekday", json_object_get(r, "weekday"), "start",
+                                        json_object_get(r, "start"), "end", json_object_get(r, "end")));
+    }
+    if (rc == 0 && bc_availability_validate_rules(rules, json_array_size(weekly)) < 0) {
+        snprintf(msg, msgsize, "each interval needs weekday 1-7 and \"HH:MM\" times with start before end");
+        rc = BC_EINVALID;
+    }
+    if (rc == 0 && bc_key_tenant_pk(ctx, pk) && bc_key_sk(sk, "AVAIL", provider_id)) {
+        bc_now_iso(now);
+        json_t *item = json_pack("{s:s, s:s, s:s, s:O, s:s}", "PK", pk, "SK", sk, "id", provider_id, "weekly",
+                                 clean, "updated_at", now);
+        rc = bc_store_put(s, item, NULL);
+        json_decref(item);
+        if (rc == 0) *out = json_pack("{s:O}", "weekly", clean);
+    }
+    json_decref(clean);
+    return rc;
+}
+
+/* The exception as the availability computation takes it (strings borrowed from e). */
+static struct bc_availability_exception exc_of(json_t *e)
+{
+    const char *kind = json_string_value(json_object_get(e, "kind"));
+    return (struct bc_availability_exception){
+        json_string_value(json_object_get(e, "from")), json_string_value(json_object_get(e, "to")),
+        kind && strcmp(kind, "open") == 0 ? BC_AVAILABILITY_OPEN : BC_AVAILABILITY_CLOSED,
+        json_string_value(json_object_get(e, "start")), json_string_value(json_object_get(e, "end"))};
+}
+
+int bc_exception_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, char *msg, size_t msgsize,
+                        json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], id[BC_ID_LEN + 1], now[32];
+    int32_t d1, d2;
+    *out = NULL;
+    int rc = bc_json_check(body, exception_fields, msg, msgsize);
+    if (rc < 0) return rc;
+    const char *pid = json_string_value(json_object_get(body, "provider_id"));
+    const char *kind = json_string_value(json_object_get(body, "kind"));
+    if (pid) {
+        json_t *p = NULL;
+        rc = bc_entity_get(s, ctx, "PROVIDER", pid, &p);
+        json_decref(p);
+        if (rc < 0) {
+            snprintf(msg, msgsize, "unknown provider_id");
+            return rc == BC_ENOT_FOUND ? BC_EINVALID : rc;
+        }
+    }
+    if (strcmp(kind, "open") && strcmp(kind, "closed")) {
+        snprintf(msg, msgsize, "kind must be \"closed\" or \"open\"");
+        return BC_EINVALID;
+    }
+    struct bc_availability_exception e = exc_of(body);
+    if ((!e.start) != (!e.end) || bc_availability_validate_exception(&e) < 0 ||
+        bc_tz_date_parse(e.from, &d1) < 0 || bc_tz_date_parse(e.to, &d2) < 0) {
+        snprintf(msg, msgsize,
+                 "from/to must be dates (YYYY-MM-DD, from <= to) and start/end both \"HH:MM\" "
+                 "with start before end, or both null");
+        return BC_EINVALID;
+    }
+    if (d2 - d1 > 366) {
+        snprintf(msg, msgsize, "an exception covers at most 367 days");
+        return BC_EINVALID;
+    }
+    if (e.kind == BC_AVAILABILITY_OPEN && !e.start) {
+        snprintf(msg, msgsize, "an \"open\" exception needs start and end times");
+        return BC_EINVALID;
+    }
+    bc_id_new(id);
+    bc_now_iso(now);
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    snprintf(sk, sizeof sk, "EXC#%s#%s#%s", pid ? pid : "ALL", e.from, id);
+    json_t *item =
+        json_pack("{s:s, s:s, s:s, s:s?, s:O, s:O, s:s, s:O?, s:O?, s:O?, s:s}", "PK", pk, "SK", sk, "id", id,
+                  "provider_id", pid, "from", json_object_get(body, "from"), "to",
+                  json_object_get(body, "to"), "kind", kind, "start", json_object_get(body, "start"), "end",
+                  json_object_get(body, "end"), "reason", json_object_get(body, "reason"), "created_at", now);
+    for (const char *const *f = (const char *const[]){"provider_id", "start", "end", "reason", NULL}; *f; f++)
+        if (!json_object_get(item, *f)) json_object_set_new(item, *f, json_null());
+    struct bc_cond c = {BC_COND_NOT_EXISTS, 0};
+    rc = bc_store_put(s, item, &c);
+    if (rc == 0) *out = bc_entity_view(item);
+    json_decref(item);
+    return rc;
+}
+
+/* Every EXC# item of the tenant (an exception's id is not in its key prefix, so look-ups scan them). */
+static int all_exceptions(struct bc_store *s, const struct bc_ctx *ctx, json_t **items)
+{
+    return bc_entity_all(s, ctx, "EXC", 100000, items);
+}
+
+int bc_exception_list(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t **items)
+{
+    json_t *all = NULL;
+    *items = NULL;
+    int rc = all_exceptions(s, ctx, &all);
+    if (rc < 0) return rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(all, i, e)
+    {
+        const char *pid = json_string_value(json_object_get(e, "provider_id"));
+        if (provider_id && (!pid || strcmp(pid, provider_id) != 0)) continue;
+        json_array_append_new(list, bc_entity_view(e));
+    }
+    json_decref(all);
+    *items = list;
+    return 0;
+}
+
+static int find_exception(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out)
+{
+    json_t *all = NULL;
+    *out = NULL;
+    if (!bc_key_id_ok(id)) return BC_ENOT_FOUND;
+    int rc = all_exceptions(s, ctx, &all);
+    if (rc < 0) return rc;
+    size_t i;
+    json_t *e;
+    json_array_foreach(all, i, e) if (strcmp(json_string_value(json_object_get(e, "id")), id) == 0)
+    {
+        *out = json_incref(e);
+        break;
+    }
+    json_decref(all);
+    return *out ? 0 : BC_ENOT_FOUND;
+}
+
+int bc_exception_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out)
+{
+    json_t *e = NULL;
+    int rc = find_exception(s, ctx, id, &e);
+    *out = rc == 0 ? bc_entity_view(e) : NULL;
+    json_decref(e);
+    return rc;
+}
+
+int bc_exception_delete(struct bc_store *s, const struct bc_ctx *ctx, const char *id)
+{
+    json_t *e = NULL;
+    int rc = find_exception(s, ctx, id, &e);
+    if (rc < 0) return rc;
+    struct bc_cond c = {BC_COND_EXISTS, 0};
+    rc = bc_store_delete(s, json_string_value(json_object_get(e, "PK")),
+                         json_string_value(json_object_get(e, "SK")), &c);
+    json_decref(e);
+    return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
+}
+
+static void *arena_array(struct bc_arena *a, size_t n, size_t size)
+{
+    void *p = bc_arena_alloc(a, (n ? n : 1) * size);
+    if (p) memset(p, 0, (n ? n : 1) * size);
+    return p;
+}
+
+static bool offers(json_t *provider, const char *service_id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(provider, "service_ids"), i,
+                       v) if (strcmp(json_string_value(v), service_id) == 0) return true;
+    return false;
+}
+
+/* Rules of one professional from their AVAIL item (kept alive in keep). */
+static int load_rules(struct bc_store *s, const struct bc_ctx *ctx, const char *pid, json_t *keep,
+                      struct bc_arena *a, struct bc_availability_pro *pro)
+{
+    json_t *h = NULL;
+    int rc = bc_entity_get(s, ctx, "AVAIL", pid, &h);
+    if (rc == BC_ENOT_FOUND) return 0;
+    if (rc < 0) return rc;
+    json_array_append_new(keep, h);
+    json_t *weekly = json_object_get(h, "weekly");
+    struct bc_availability_rule *rules = arena_array(a, json_array_size(weekly), sizeof *rules);
+    if (!rules) return BC_ENOMEM;
+    size_t i;
+    json_t *r;
+    json_array_foreach(weekly, i, r) rules[i] = (struct bc_availability_rule){
+        (int)json_integer_value(json_object_get(r, "weekday")),
+        json_string_value(json_object_get(r, "start")), json_string_value(json_object_get(r, "end"))};
+    pro->rules = rules;
+    pro->n_rules = json_array_size(weekly);
+    return 0;
+}
+
+int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *service_id,
+                     const char *provider_id, const char *from, const char *to, const char *zone,
+                     const char *ignore_busy, int64_t now, struct bc_arena *arena, struct bc_schedule *out,
+                     char *msg, size_t msgsize)
+{
+    memset(out, 0, sizeof *out);
+    int32_t dfrom, dto;
+    char wfrom[11], wto[11];
+    json_t *all = NULL, *excs = NULL, *keep = json_array();
+    int rc = bc_entity_get(s, ctx, "SERVICE", service_id, &out->service);
+    if (rc == 0 && !json_is_true(json_object_get(out->service, "active"))) rc = BC_ENOT_FOUND;
+    if (rc < 0) {
+        snprintf(msg, msgsize, "unknown service");
+        goto out;
+    }
+    if ((rc = bc_settings_get(s, ctx, &out->settings)) < 0) goto out;
+    if (bc_tz_date_parse(from, &dfrom) < 0 || bc_tz_date_parse(to, &dto) < 0) {
+        snprintf(msg, msgsize, "from and to must be dates (YYYY-MM-DD)");
+        rc = BC_EINVALID;
+        goto out;
+    }
+    /* the busy intervals and exceptions are read one day wider: zones differ by less than a day */
+    bc_tz_date_format(dfrom - 1, wfrom);
+    bc_tz_date_format(dto + 1, wto);
+    out->providers = json_array();
+    if (provider_id && strcmp(provider_id, "any") != 0) {
+        json_t *p = NULL;
+        rc = bc_entity_get(s, ctx, "PROVIDER", provider_id, &p);
+        if (rc == 0 && !json_is_true(json_object_get(p, "active"))) rc = BC_ENOT_FOUND;
+        if (rc < 0) {
+            json_decref(p);
+            snprintf(msg, msgsize, "unknown professional");
+            goto out;
+        }
+        if (!offers(p, service_id)) {
+            json_decref(p);
+            snprintf(msg, msgsize, "this professional does not offer this service");
+            rc = BC_EINVALID;
+            goto out;
+        }
+        json_array_append_new(out->providers, p);
+    } else {
+        if ((rc = bc_entity_all(s, ctx, "PROVIDER", 1000, &all)) < 0) goto out;
+        size_t i;
+        json_t *p;
+        json_array_foreach(all, i, p) if (json_is_true(json_object_get(p, "active")) && offers(p, service_id))
+            json_array_append(out->providers, p);
+    }
+    if ((rc = all_exceptions(s, ctx, &excs)) < 0) goto out;
+    json_array_append(keep, excs);
+    out->n_pros = json_array_size(out->providers);
+    out->pros = arena_array(arena, out->n_pros, sizeof *out->pros);
+    struct bc_availability_exception *biz = arena_array(arena, json_array_size(excs), sizeof *biz);
+    if (!out->pros || !biz) {
+        rc = BC_ENOMEM;
+        goto out;
+    }
+    size_t nbiz = 0;
+    for (size_t k = 0; k < out->n_pros; k++) {
+        json_t *p = json_array_get(out->providers, k);
+        const char *pid = json_string_value(json_object_get(p, "id"));
+        struct bc_availability_pro *pro = &out->pros[k];
+        pro->id = pid;
+        pro->zone = bc_provider_zone(p, out->settings);
+        if ((rc = load_rules(s, ctx, pid, keep, arena, pro)) < 0) goto out;
+        struct bc_availability_exception *own = arena_array(arena, json_array_size(excs), sizeof *own);
+        if (!own) {
+            rc = BC_ENOMEM;
+            goto out;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(excs, i, e)
+        {
+            const char *epid = json_string_value(json_object_get(e, "provider_id"));
+            const char *ef = json_string_value(json_object_get(e, "from")),
+                       *et = json_string_value(json_object_get(e, "to"));
+            if (strcmp(et, wfrom) < 0 || strcmp(ef, wto) > 0) continue; /* ISO dates compare as strings */
+            if (!epid) {
+                if (k == 0) biz[nbiz++] = exc_of(e);
+            } else if (strcmp(epid, pid) == 0) {
+                own[pro->n_exceptions++] = exc_of(e);
+            }
+        }
+        pro->exceptions = own;
+        struct bc_busy *busy = NULL;
+        size_t nb = 0;
+        if ((rc = bc_cal_busy(s, ctx, pid, wfrom, wto, ignore_busy, &busy, &nb)) < 0) goto out;
+        struct bc_availability_busy *ab = arena_array(arena, nb, sizeof *ab);
+        for (size_t j = 0; ab && j < nb; j++) ab[j] = (struct bc_availability_busy){busy[j].from, busy[j].to};
+        free(busy);
+        if (!ab) {
+            rc = BC_ENOMEM;
+            goto out;
+        }
+        pro->busy = ab;
+        pro->n_busy = nb;
+    }
+    json_t *bk = json_object_get(out->settings, "booking");
+    out->q = (struct bc_availability_query){
+        .duration_min = (int)json_integer_value(json_object_get(out->service, "duration_min")),
+        .buffer_before_min = (int)json_integer_value(json_object_get(out->service, "buffer_before_min")),
+        .buffer_after_min = (int)json_integer_value(json_object_get(out->service, "buffer_after_min")),
+        .slot_step_min = (int)json_integer_value(json_object_get(bk, "slot_step_min")),
+        .min_notice_min = (int)json_integer_value(json_object_get(bk, "min_notice_min")),
+        .max_days_ahead = (int)json_integer_value(json_object_get(bk, "max_days_ahead")),
+        .now = now,
+        .business_exceptions = biz,
+        .n_business_exceptions = nbiz,
+        .from = from,
+        .to = to,
+        .zone = zone ? zone : json_string_value(json_object_get(out->settings, "timezone")),
+    };
+out:
+    json_decref(all);
+    json_decref(excs);
+    out->keep = keep; /* the JSON that borrowed strings point into lives as long as the schedule */
+    if (rc < 0) bc_schedule_release(out);
+    return rc;
+}
+
+void bc_schedule_release(struct bc_schedule *sc)
+{
+    json_decref(sc->service);
+    json_decref(sc->settings);
+    json_decref(sc->providers);
+    json_decref(sc->keep);
+    memset(sc, 0, sizeof *sc);
+}

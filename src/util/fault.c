@@ -1,0 +1,42 @@
+/* Named fault points with counters. */
+#include "util/fault.h"
+#include "util/err.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+static const char *const points[] = {BC_FAULT_BOOKING_BEFORE_COMMIT, BC_FAULT_BOOKING_AFTER_COMMIT};
+#define NPOINTS (sizeof points / sizeof points[0])
+static atomic_int armed[NPOINTS];
+static atomic_int any;
+
+int bc_fault_arm(const char *name, int count)
+{
+    for (size_t i = 0; i < NPOINTS; i++) {
+        if (strcmp(points[i], name) == 0) {
+            atomic_store(&armed[i], count);
+            atomic_store(&any, 1);
+            return 0;
+        }
+    }
+    return BC_EINVALID;
+}
+
+bool bc_fault_hit(const char *name)
+{
+    if (!atomic_load(&any)) return false;
+    for (size_t i = 0; i < NPOINTS; i++) {
+        if (strcmp(points[i], name) != 0) continue;
+        int n = atomic_load(&armed[i]);
+        while (n > 0 && !atomic_compare_exchange_weak(&armed[i], &n, n - 1)) {
+        }
+        return n > 0;
+    }
+    return false;
+}
+
+void bc_fault_reset(void)
+{
+    for (size_t i = 0; i < NPOINTS; i++) atomic_store(&armed[i], 0);
+    atomic_store(&any, 0);
+}
