@@ -46,6 +46,7 @@ struct bc_req {
     struct bc_arena arena;  /* request-lifetime memory */
     int64_t t_start_ns;     /* monotonic */
     enum bc_req_state state;
+    bool mhd_suspended; /* MHD_suspend_connection was called and not yet resumed (under the server's lock) */
 
     /* request body */
     struct bc_buf body;

@@ -150,6 +150,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_lock(&async_mu);
         if (req->state == BC_REQ_SUSPENDED) {
             MHD_suspend_connection(conn);
+            req->mhd_suspended = true;
             pthread_mutex_unlock(&async_mu);
             return MHD_YES;
         }
@@ -172,11 +173,13 @@ void bc_req_suspend(struct bc_req *req)
 void bc_req_resume(struct bc_req *req)
 {
     pthread_mutex_lock(&async_mu);
-    bool was_suspended = req->state == BC_REQ_SUSPENDED;
     req->state = BC_REQ_READY;
-    /* If the handler thread has not returned yet, it will see READY and queue the reply itself; otherwise the
-     * connection is suspended in MHD and must be resumed so the access handler runs again. */
-    if (was_suspended) MHD_resume_connection(req->conn);
+    /* If the access handler has not suspended the connection yet, it will see READY and queue the reply
+     * itself; otherwise the connection is suspended in MHD and must be resumed so the handler runs again. */
+    if (req->mhd_suspended) {
+        req->mhd_suspended = false;
+        MHD_resume_connection(req->conn);
+    }
     pthread_mutex_unlock(&async_mu);
 }
 
