@@ -47,7 +47,8 @@ static int build(const struct bc_llm_provider *p, const struct bc_llm_conv *c, c
         json_object_set_new(body, "max_tokens", json_integer(o->max_tokens > 0 ? o->max_tokens : 1024)) < 0)
         goto out;
     if (c->system && *c->system && json_object_set_new(body, "system", json_string(c->system)) < 0) goto out;
-    if (o->temperature >= 0 && json_object_set_new(body, "temperature", json_real(o->temperature)) < 0) goto out;
+    if (o->temperature >= 0 && json_object_set_new(body, "temperature", json_real(o->temperature)) < 0)
+        goto out;
     for (size_t i = 0; i < c->nmsgs; i++) {
         const struct bc_llm_message *m = &c->msgs[i];
         json_t *content = json_array();
@@ -78,10 +79,11 @@ static int build(const struct bc_llm_provider *p, const struct bc_llm_conv *c, c
     if (o->schema) {
         const char *name = o->schema_name ? o->schema_name : "structured_answer";
         json_t *jt = json_pack("{s:s, s:s, s:O}", "name", name, "description",
-                               "Give your answer by calling this tool: its input is the answer.", "input_schema",
-                               o->schema);
+                               "Give your answer by calling this tool: its input is the answer.",
+                               "input_schema", o->schema);
         if (json_array_append_new(tools, jt) < 0) goto out;
-        if (json_object_set_new(body, "tool_choice", json_pack("{s:s, s:s}", "type", "tool", "name", name)) < 0)
+        if (json_object_set_new(body, "tool_choice", json_pack("{s:s, s:s}", "type", "tool", "name", name)) <
+            0)
             goto out;
         if (!(out->schema_tool = strdup(name))) goto out;
     }
@@ -246,7 +248,8 @@ static int stream_event(struct bc__llm_stream *s, const char *event, const char 
             }
         } else if (strcmp(ct, "input_json_delta") == 0) {
             json_t *t = json_object_get(d, "partial_json");
-            if (json_is_string(t) && bc_buf_append(&part->args, json_string_value(t), json_string_length(t)) < 0)
+            if (json_is_string(t) &&
+                bc_buf_append(&part->args, json_string_value(t), json_string_length(t)) < 0)
                 rc = BC_ENOMEM;
         }
     } else if (strcmp(type, "message_delta") == 0) {
@@ -259,10 +262,11 @@ static int stream_event(struct bc__llm_stream *s, const char *event, const char 
         json_t *e = json_object_get(j, "error");
         const char *et = json_string_value(json_object_get(e, "type"));
         const char *msg = json_string_value(json_object_get(e, "message"));
-        bc__llm_result_set_error(res, et ? et : "stream_error", "%s", msg ? msg : "error event in the stream");
+        bc__llm_result_set_error(res, et ? et : "stream_error", "%s",
+                                 msg ? msg : "error event in the stream");
         s->err = et && (strcmp(et, "overloaded_error") == 0 || strcmp(et, "api_error") == 0) ? BC_EUNAVAILABLE
-                 : et && strcmp(et, "rate_limit_error") == 0                                  ? BC_ERATE
-                                                                                              : BC_EINVALID;
+                 : et && strcmp(et, "rate_limit_error") == 0                                 ? BC_ERATE
+                                                                                             : BC_EINVALID;
         rc = s->err;
     }
     /* ping, content_block_stop and unknown events carry nothing we need */

@@ -20,7 +20,8 @@ static json_t *block_json(const struct bc_llm_block *b)
     case BC_LLM_TEXT:
         return json_pack("{s:s}", "text", b->text);
     case BC_LLM_TOOL_USE:
-        return json_pack("{s:{s:s, s:s, s:O}}", "toolUse", "toolUseId", b->id, "name", b->name, "input", b->json);
+        return json_pack("{s:{s:s, s:s, s:O}}", "toolUse", "toolUseId", b->id, "name", b->name, "input",
+                         b->json);
     case BC_LLM_TOOL_RESULT: {
         json_t *content;
         if (json_is_object(b->json)) {
@@ -61,12 +62,14 @@ static int build(const struct bc_llm_provider *p, const struct bc_llm_conv *c, c
     json_t *body = json_object(), *msgs = json_array(), *tools = NULL, *inf = NULL;
     struct bc_buf url = BC_BUF_INIT;
     if (!body || !msgs || json_object_set_new(body, "messages", msgs) < 0) goto out;
-    if (c->system && *c->system && json_object_set_new(body, "system", json_pack("[{s:s}]", "text", c->system)) < 0)
+    if (c->system && *c->system &&
+        json_object_set_new(body, "system", json_pack("[{s:s}]", "text", c->system)) < 0)
         goto out;
     if (!(inf = json_pack("{s:i}", "maxTokens", o->max_tokens > 0 ? o->max_tokens : 1024)) ||
         json_object_set_new(body, "inferenceConfig", inf) < 0)
         goto out;
-    if (o->temperature >= 0 && json_object_set_new(inf, "temperature", json_real(o->temperature)) < 0) goto out;
+    if (o->temperature >= 0 && json_object_set_new(inf, "temperature", json_real(o->temperature)) < 0)
+        goto out;
     for (size_t i = 0; i < c->nmsgs; i++) {
         const struct bc_llm_message *m = &c->msgs[i];
         json_t *content = json_array();
@@ -91,8 +94,8 @@ static int build(const struct bc_llm_provider *p, const struct bc_llm_conv *c, c
         for (size_t i = 0; i < o->ntools; i++) {
             const struct bc_llm_tool *t = &o->tools[i];
             json_t *jt = json_pack("{s:{s:s, s:s, s:{s:O}}}", "toolSpec", "name", t->name, "description",
-                                   t->description && *t->description ? t->description : t->name, "inputSchema",
-                                   "json", t->input_schema);
+                                   t->description && *t->description ? t->description : t->name,
+                                   "inputSchema", "json", t->input_schema);
             if (json_array_append_new(tools, jt) < 0) goto out;
         }
         if (o->schema) {
@@ -101,7 +104,8 @@ static int build(const struct bc_llm_provider *p, const struct bc_llm_conv *c, c
                                    "Give your answer by calling this tool: its input is the answer.",
                                    "inputSchema", "json", o->schema);
             if (json_array_append_new(tools, jt) < 0) goto out;
-            if (json_object_set_new(tc, "toolChoice", json_pack("{s:{s:s}}", "tool", "name", name)) < 0) goto out;
+            if (json_object_set_new(tc, "toolChoice", json_pack("{s:{s:s}}", "tool", "name", name)) < 0)
+                goto out;
             if (!(out->schema_tool = strdup(name))) goto out;
         }
     }

@@ -87,7 +87,8 @@ int bc_llm_conv_add_tool_use(struct bc_llm_conv *c, const char *id, const char *
 {
     if (!id || !*id || !name || !*name || (input && !json_is_object(input))) return BC_EINVALID;
     bool oom = false;
-    struct bc_llm_block b = {.kind = BC_LLM_TOOL_USE, .id = dup_or_null(id, &oom), .name = dup_or_null(name, &oom)};
+    struct bc_llm_block b = {
+        .kind = BC_LLM_TOOL_USE, .id = dup_or_null(id, &oom), .name = dup_or_null(name, &oom)};
     b.json = input ? json_incref(input) : json_object();
     if (oom || !b.json) {
         block_release(&b);
@@ -101,7 +102,8 @@ int bc_llm_conv_add_tool_result(struct bc_llm_conv *c, const char *tool_use_id, 
 {
     if (!tool_use_id || !*tool_use_id || (!content_json && !content_text)) return BC_EINVALID;
     bool oom = false;
-    struct bc_llm_block b = {.kind = BC_LLM_TOOL_RESULT, .id = dup_or_null(tool_use_id, &oom), .is_error = is_error};
+    struct bc_llm_block b = {
+        .kind = BC_LLM_TOOL_RESULT, .id = dup_or_null(tool_use_id, &oom), .is_error = is_error};
     if (content_json)
         b.json = json_incref(content_json);
     else
@@ -120,7 +122,8 @@ int bc_llm_conv_add_result(struct bc_llm_conv *c, const struct bc_llm_result *re
     for (size_t i = 0; rc == 0 && i < res->ncalls; i++) {
         json_t *in = res->calls[i].input;
         /* an input the model sent as invalid JSON goes back as {} (the tool result will say why) */
-        rc = bc_llm_conv_add_tool_use(c, res->calls[i].id, res->calls[i].name, json_is_object(in) ? in : NULL);
+        rc =
+            bc_llm_conv_add_tool_use(c, res->calls[i].id, res->calls[i].name, json_is_object(in) ? in : NULL);
     }
     return rc;
 }
@@ -142,11 +145,12 @@ json_t *bc_llm_conv_to_json(const struct bc_llm_conv *c)
             if (b->kind == BC_LLM_TEXT)
                 jb = json_pack("{s:s, s:s}", "type", "text", "text", b->text);
             else if (b->kind == BC_LLM_TOOL_USE)
-                jb = json_pack("{s:s, s:s, s:s, s:O}", "type", "tool_use", "id", b->id, "name", b->name, "input",
-                               b->json);
+                jb = json_pack("{s:s, s:s, s:s, s:O}", "type", "tool_use", "id", b->id, "name", b->name,
+                               "input", b->json);
             else
-                jb = json_pack("{s:s, s:s, s:o, s:b}", "type", "tool_result", "tool_use_id", b->id, "content",
-                               b->json ? json_incref(b->json) : json_string(b->text), "is_error", b->is_error);
+                jb =
+                    json_pack("{s:s, s:s, s:o, s:b}", "type", "tool_result", "tool_use_id", b->id, "content",
+                              b->json ? json_incref(b->json) : json_string(b->text), "is_error", b->is_error);
             if (!jb || json_array_append_new(content, jb) < 0) goto oom;
         }
     }

@@ -188,7 +188,8 @@ static void complete(struct call *c, int err)
         e->usage_fn(&ev, e->usage_ud);
     }
     if (err < 0 && bc_log_enabled(BC_LOG_INFO))
-        bc_log(BC_LOG_INFO, "llm call failed: provider=%s model=%s err=%s http=%d code=%s attempts=%d ms=%lld",
+        bc_log(BC_LOG_INFO,
+               "llm call failed: provider=%s model=%s err=%s http=%d code=%s attempts=%d ms=%lld",
                res->provider, res->model ? res->model : "", bc_err_code(err), res->http_status,
                res->error_code ? res->error_code : "", res->attempts, (long long)res->latency_ms);
     c->res = NULL;
@@ -329,10 +330,14 @@ static void start_attempt(struct call *c)
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(left_ms < MAX_CONNECT_MS ? left_ms : MAX_CONNECT_MS));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(left_ms < MAX_CONNECT_MS ? left_ms : MAX_CONNECT_MS));
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L); /* prefer multiplexing on an HTTP/2 connection */
+    /* Over TLS, wait for ALPN to tell whether the connection being set up can multiplex (HTTP/2) rather
+     * than open one connection per call. Never over plain http: curl only learns the HTTP version from the
+     * response, so every call would queue behind the first one's answer. */
+    if (strncmp(c->req.url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "bookchat");
     if (curl_multi_add_handle(c->eng->multi, h) != CURLM_OK) {
         rc = BC_EINTERNAL;
@@ -592,7 +597,8 @@ static int check_opts(const struct bc_llm_opts *o)
     for (size_t i = 0; i < o->ntools; i++)
         if (!bc__llm_tool_name_ok(o->tools[i].name) || !json_is_object(o->tools[i].input_schema))
             return BC_EINVALID;
-    if (o->schema && (!json_is_object(o->schema) || (o->schema_name && !bc__llm_tool_name_ok(o->schema_name))))
+    if (o->schema &&
+        (!json_is_object(o->schema) || (o->schema_name && !bc__llm_tool_name_ok(o->schema_name))))
         return BC_EINVALID;
     return 0;
 }

@@ -89,8 +89,8 @@ struct bc_llm_tool {
 typedef void (*bc_llm_text_fn)(const char *text, size_t len, void *ud);
 
 struct bc_llm_opts {
-    const char *model; /* required: "claude-…", a Bedrock model id or inference profile, "llama3.1" … */
-    int max_tokens;    /* 0: 1024 */
+    const char *model;  /* required: "claude-…", a Bedrock model id or inference profile, "llama3.1" … */
+    int max_tokens;     /* 0: 1024 */
     double temperature; /* < 0: the provider's default */
     const struct bc_llm_tool *tools;
     size_t ntools;
@@ -124,24 +124,24 @@ struct bc_llm_tool_call {
 };
 
 struct bc_llm_result {
-    int err;          /* 0, or BC_ETIMEOUT, BC_EUNAVAILABLE (5xx, network, circuit open, cancelled),
-                         BC_ERATE (429 after every retry), BC_EINVALID (a 4xx, or an unusable answer) */
-    char *text;       /* the assistant's text, concatenated; "" when none (never NULL on success) */
-    json_t *json;     /* with opts.schema: the structured answer (an object) */
+    int err;      /* 0, or BC_ETIMEOUT, BC_EUNAVAILABLE (5xx, network, circuit open, cancelled),
+                     BC_ERATE (429 after every retry), BC_EINVALID (a 4xx, or an unusable answer) */
+    char *text;   /* the assistant's text, concatenated; "" when none (never NULL on success) */
+    json_t *json; /* with opts.schema: the structured answer (an object) */
     size_t ncalls;
     struct bc_llm_tool_call *calls;
     enum bc_llm_stop stop;
     char stop_raw[40]; /* the provider's own stop reason */
     long input_tokens, output_tokens;
-    int http_status;       /* of the last attempt; 0 when none answered */
-    char *error_code;      /* the provider's error type/code ("invalid_request_error", "ValidationException",
-                              "rate_limited" …) or ours ("timeout", "network", "circuit_open", "cancelled") */
-    char *error_message;   /* the provider's message or a description */
-    int attempts;          /* HTTP attempts made */
-    int64_t latency_ms;    /* from submit to completion */
-    char provider[16];     /* "anthropic" | "bedrock" | "openai" */
-    char *model;           /* as requested */
-    char *tag;             /* opts.tag */
+    int http_status;     /* of the last attempt; 0 when none answered */
+    char *error_code;    /* the provider's error type/code ("invalid_request_error", "ValidationException",
+                            "rate_limited" …) or ours ("timeout", "network", "circuit_open", "cancelled") */
+    char *error_message; /* the provider's message or a description */
+    int attempts;        /* HTTP attempts made */
+    int64_t latency_ms;  /* from submit to completion */
+    char provider[16];   /* "anthropic" | "bedrock" | "openai" */
+    char *model;         /* as requested */
+    char *tag;           /* opts.tag */
 };
 
 /* Frees a result and everything it holds; NULL is a no-op. */

@@ -38,9 +38,9 @@ static int add_user(json_t *msgs, const struct bc_llm_message *m)
         struct bc_buf txt = BC_BUF_INIT;
         int rc = content ? bc_buf_printf(&txt, "%s%s", b->is_error ? "ERROR: " : "", content) : BC_ENOMEM;
         free(content);
-        json_t *jm = rc == 0 ? json_pack("{s:s, s:s, s:s}", "role", "tool", "tool_call_id", b->id, "content",
-                                         txt.data)
-                             : NULL;
+        json_t *jm =
+            rc == 0 ? json_pack("{s:s, s:s, s:s}", "role", "tool", "tool_call_id", b->id, "content", txt.data)
+                    : NULL;
         bc_buf_release(&txt);
         if (json_array_append_new(msgs, jm) < 0) return BC_ENOMEM;
     }
@@ -56,7 +56,8 @@ static int add_user(json_t *msgs, const struct bc_llm_message *m)
 static int add_assistant(json_t *msgs, const struct bc_llm_message *m)
 {
     char *text = joined_text(m);
-    json_t *jm = json_pack("{s:s, s:o}", "role", "assistant", "content", text ? json_string(text) : json_null());
+    json_t *jm =
+        json_pack("{s:s, s:o}", "role", "assistant", "content", text ? json_string(text) : json_null());
     free(text);
     if (json_array_append_new(msgs, jm) < 0) return BC_ENOMEM;
     json_t *calls = NULL;
@@ -94,7 +95,8 @@ static int build(const struct bc_llm_provider *p, const struct bc_llm_conv *c, c
     if (json_object_set_new(body, "model", json_string(o->model)) < 0 ||
         json_object_set_new(body, "max_tokens", json_integer(o->max_tokens > 0 ? o->max_tokens : 1024)) < 0)
         goto out;
-    if (o->temperature >= 0 && json_object_set_new(body, "temperature", json_real(o->temperature)) < 0) goto out;
+    if (o->temperature >= 0 && json_object_set_new(body, "temperature", json_real(o->temperature)) < 0)
+        goto out;
     if (c->system && *c->system &&
         json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system", "content", c->system)) < 0)
         goto out;
@@ -112,9 +114,9 @@ static int build(const struct bc_llm_provider *p, const struct bc_llm_conv *c, c
         if (!tools || json_object_set_new(body, "tools", tools) < 0) goto out;
         for (size_t i = 0; i < o->ntools; i++) {
             const struct bc_llm_tool *t = &o->tools[i];
-            json_t *jt = json_pack("{s:s, s:{s:s, s:s, s:O}}", "type", "function", "function", "name", t->name,
-                                   "description", t->description ? t->description : "", "parameters",
-                                   t->input_schema);
+            json_t *jt =
+                json_pack("{s:s, s:{s:s, s:s, s:O}}", "type", "function", "function", "name", t->name,
+                          "description", t->description ? t->description : "", "parameters", t->input_schema);
             if (json_array_append_new(tools, jt) < 0) goto out;
         }
     }
@@ -187,7 +189,8 @@ static int add_content(struct bc_llm_result *res, json_t *content)
     json_array_foreach(content, i, part)
     {
         json_t *t = json_object_get(part, "text");
-        if (json_is_string(t) && bc__llm_result_add_text(res, json_string_value(t), json_string_length(t)) < 0)
+        if (json_is_string(t) &&
+            bc__llm_result_add_text(res, json_string_value(t), json_string_length(t)) < 0)
             return BC_ENOMEM;
     }
     return 0;
@@ -257,7 +260,8 @@ static void parse_error(int status, const char *errtype, const char *body, size_
     if (!json_is_object(e) && json_is_object(j) && json_object_get(j, "message")) e = j;
     const char *code = json_string_value(json_object_get(e, "code"));
     if (!code) code = json_string_value(json_object_get(e, "type"));
-    const char *msg = json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "message"));
+    const char *msg =
+        json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "message"));
     char fallback[32];
     snprintf(fallback, sizeof fallback, "http_%d", status);
     if (code || msg)
@@ -324,7 +328,8 @@ static int stream_event(struct bc__llm_stream *s, const char *event, const char 
             if (!(part->name = strdup(name))) rc = BC_ENOMEM;
         }
         json_t *args = json_object_get(fn, "arguments");
-        if (json_is_string(args) && bc_buf_append(&part->args, json_string_value(args), json_string_length(args)) < 0)
+        if (json_is_string(args) &&
+            bc_buf_append(&part->args, json_string_value(args), json_string_length(args)) < 0)
             rc = BC_ENOMEM;
         if (!part->id) {
             char gen[32];

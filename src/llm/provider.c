@@ -78,9 +78,10 @@ int bc_llm_provider_new(const struct bc_llm_provider_cfg *cfg, struct bc_llm_pro
         snprintf(err, errsize, "anthropic: no API key (set ANTHROPIC_API_KEY)");
         return BC_EINVALID;
     }
-    if (cfg->kind == BC_LLM_BEDROCK &&
-        (!cfg->access_key_id || !*cfg->access_key_id || !cfg->secret_access_key || !*cfg->secret_access_key)) {
-        snprintf(err, errsize, "bedrock: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+    if (cfg->kind == BC_LLM_BEDROCK && (!cfg->access_key_id || !*cfg->access_key_id ||
+                                        !cfg->secret_access_key || !*cfg->secret_access_key)) {
+        snprintf(err, errsize,
+                 "bedrock: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
         return BC_EINVALID;
     }
     const char *region = cfg->region && *cfg->region ? cfg->region : "us-east-1";
@@ -111,7 +112,8 @@ int bc_llm_provider_new(const struct bc_llm_provider_cfg *cfg, struct bc_llm_pro
     p->backoff_base_ms = cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 250;
     p->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 8000;
     if (!set_str(&p->base_url, url) || !set_str(&p->api_key, cfg->api_key) || !set_str(&p->region, region) ||
-        !set_str(&p->access_key_id, cfg->access_key_id) || !set_str(&p->secret_access_key, cfg->secret_access_key) ||
+        !set_str(&p->access_key_id, cfg->access_key_id) ||
+        !set_str(&p->secret_access_key, cfg->secret_access_key) ||
         !set_str(&p->session_token, cfg->session_token)) {
         bc_llm_provider_free(p);
         return BC_ENOMEM;
@@ -161,7 +163,8 @@ int bc_llm_provider_from_config(enum bc_llm_kind kind, struct bc_llm_provider **
         const char *def = bc_config_default(BC_CFG_OPENAI_URL);
         bool local = cfg.base_url && def && strcmp(cfg.base_url, def) != 0;
         if (!local && !cfg.api_key) {
-            snprintf(err, errsize, "openai: no API key (set OPENAI_API_KEY) and no openai_url of a local server");
+            snprintf(err, errsize,
+                     "openai: no API key (set OPENAI_API_KEY) and no openai_url of a local server");
             return BC_EINVALID;
         }
         break;

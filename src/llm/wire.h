@@ -23,8 +23,8 @@ struct bc_llm_provider {
 
 /* One call as a protocol built it. Owned by the engine; freed with bc__llm_req_release. */
 struct bc__llm_req {
-    char *url;         /* full URL */
-    char *body;        /* JSON request body */
+    char *url;  /* full URL */
+    char *body; /* JSON request body */
     size_t body_len;
     char *schema_tool; /* the forced tool carrying the structured answer (Anthropic, Bedrock), or NULL */
     bool want_json;    /* opts.schema was given: the answer must be a JSON object */
@@ -45,7 +45,7 @@ struct bc__llm_stream {
         int kind; /* BC_LLM_TEXT or BC_LLM_TOOL_USE; 0 unused */
         char *id, *name;
         struct bc_buf args; /* tool input JSON, accumulated */
-    } *parts;
+    } * parts;
 };
 void bc__llm_stream_release(struct bc__llm_stream *s);
 /* The part at index i, grown as needed (NULL on OOM or an absurd index). */

@@ -30,8 +30,8 @@ struct fake_resp {
     const char *content_type; /* default application/json */
     char *body;               /* malloc'd (fake_resp_body) or NULL */
     const char *hname[4], *hvalue[4];
-    int delay_ms;    /* before answering (interrupted when the server stops) */
-    int chunk_ms;    /* > 0: send the body event by event ("\n\n"-separated), sleeping between events */
+    int delay_ms; /* before answering (interrupted when the server stops) */
+    int chunk_ms; /* > 0: send the body event by event ("\n\n"-separated), sleeping between events */
 };
 
 struct fake;
@@ -100,7 +100,8 @@ static inline enum MHD_Result fake_header_it(void *cls, enum MHD_ValueKind kind,
     (void)kind;
     char lower[128];
     size_t i = 0;
-    for (; key[i] && i < sizeof lower - 1; i++) lower[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32 : key[i]);
+    for (; key[i] && i < sizeof lower - 1; i++)
+        lower[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32 : key[i]);
     lower[i] = '\0';
     json_object_set_new(cls, lower, json_string(value ? value : ""));
     return MHD_YES;
@@ -188,7 +189,8 @@ static inline enum MHD_Result fake_handler(void *cls, struct MHD_Connection *con
         ch->body = out.body;
         ch->len = strlen(out.body);
         ch->chunk_ms = out.chunk_ms;
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, fake_chunk_reader, ch, fake_chunks_free);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, fake_chunk_reader, ch,
+                                              fake_chunks_free);
     } else {
         r = MHD_create_response_from_buffer(strlen(out.body), out.body, MHD_RESPMEM_MUST_FREE);
     }

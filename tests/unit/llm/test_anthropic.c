@@ -64,9 +64,10 @@ static void test_anthropic__text_answer_and_request(void **state)
     assert_string_equal(fake_header(f, 0, "content-type"), "application/json");
     assert_null(fake_header(f, 0, "authorization"));
     json_t *body = fake_body_json(f, 0);
-    assert_json_eq(body, "{\"model\":\"claude-test\",\"max_tokens\":300,\"system\":\"You book appointments.\","
-                         "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Quiero "
-                         "una cita\"}]}]}");
+    assert_json_eq(body,
+                   "{\"model\":\"claude-test\",\"max_tokens\":300,\"system\":\"You book appointments.\","
+                   "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Quiero "
+                   "una cita\"}]}]}");
     json_decref(body);
     bc_llm_result_free(r);
     bc_llm_conv_release(&c);
@@ -91,9 +92,10 @@ static void answer_tool_then_text(struct fake *f, int n, const struct fake_req *
         fake_resp_body(out, "%s", text_answer);
 }
 
-static const char avail_schema[] = "{\"type\":\"object\",\"properties\":{\"service_id\":{\"type\":\"string\"},"
-                                   "\"date\":{\"type\":\"string\",\"format\":\"date\"}},"
-                                   "\"required\":[\"service_id\",\"date\"]}";
+static const char avail_schema[] =
+    "{\"type\":\"object\",\"properties\":{\"service_id\":{\"type\":\"string\"},"
+    "\"date\":{\"type\":\"string\",\"format\":\"date\"}},"
+    "\"required\":[\"service_id\",\"date\"]}";
 
 static void test_anthropic__tool_use_round_trip(void **state)
 {
@@ -125,12 +127,13 @@ static void test_anthropic__tool_use_round_trip(void **state)
 
     /* the first request carries the tools exactly as documented */
     json_t *b0 = fake_body_json(f, 0);
-    assert_json_eq(json_object_get(b0, "tools"),
-                   "[{\"name\":\"find_availability\",\"description\":\"Free slots of a service on a day.\","
-                   "\"input_schema\":{\"type\":\"object\",\"properties\":{\"service_id\":{\"type\":\"string\"},"
-                   "\"date\":{\"type\":\"string\",\"format\":\"date\"}},\"required\":[\"service_id\",\"date\"]}},"
-                   "{\"name\":\"business_info\",\"description\":\"Opening hours, address, prices.\","
-                   "\"input_schema\":{\"type\":\"object\"}}]");
+    assert_json_eq(
+        json_object_get(b0, "tools"),
+        "[{\"name\":\"find_availability\",\"description\":\"Free slots of a service on a day.\","
+        "\"input_schema\":{\"type\":\"object\",\"properties\":{\"service_id\":{\"type\":\"string\"},"
+        "\"date\":{\"type\":\"string\",\"format\":\"date\"}},\"required\":[\"service_id\",\"date\"]}},"
+        "{\"name\":\"business_info\",\"description\":\"Opening hours, address, prices.\","
+        "\"input_schema\":{\"type\":\"object\"}}]");
     assert_true(json_real_value(json_object_get(b0, "temperature")) > 0.19);
     assert_int_equal(json_integer_value(json_object_get(b0, "max_tokens")), 1024);
     json_decref(b0);
@@ -146,13 +149,14 @@ static void test_anthropic__tool_use_round_trip(void **state)
     assert_int_equal(r->err, 0);
     assert_int_equal(r->stop, BC_LLM_STOP_END_TURN);
     json_t *b1 = fake_body_json(f, 1);
-    assert_json_eq(json_object_get(b1, "messages"),
-                   "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"¿Hay hueco el 1 de diciembre?\"}]},"
-                   "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"Let me check.\"},"
-                   "{\"type\":\"tool_use\",\"id\":\"toolu_01A\",\"name\":\"find_availability\","
-                   "\"input\":{\"service_id\":\"S1\",\"date\":\"2026-12-01\"}}]},"
-                   "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_01A\","
-                   "\"content\":\"{\\\"slots\\\":[{\\\"start\\\":\\\"2026-12-01T09:00:00+01:00\\\"}]}\"}]}]");
+    assert_json_eq(
+        json_object_get(b1, "messages"),
+        "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"¿Hay hueco el 1 de diciembre?\"}]},"
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"Let me check.\"},"
+        "{\"type\":\"tool_use\",\"id\":\"toolu_01A\",\"name\":\"find_availability\","
+        "\"input\":{\"service_id\":\"S1\",\"date\":\"2026-12-01\"}}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_01A\","
+        "\"content\":\"{\\\"slots\\\":[{\\\"start\\\":\\\"2026-12-01T09:00:00+01:00\\\"}]}\"}]}]");
     json_decref(b1);
     bc_llm_result_free(r);
 
@@ -273,7 +277,8 @@ static void answer_overloaded_until_healthy(struct fake *f, int n, const struct 
         return;
     }
     out->status = 529;
-    fake_resp_body(out, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}");
+    fake_resp_body(
+        out, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}");
 }
 
 static void test_anthropic__5xx_burst_opens_circuit(void **state)
@@ -379,9 +384,10 @@ static void test_anthropic__structured_answer_by_forced_tool(void **state)
     struct bc_llm_conv c;
     bc_llm_conv_init(&c);
     bc_llm_conv_add_text(&c, BC_LLM_USER, "quiero un corte");
-    json_t *schema = json_loads("{\"type\":\"object\",\"properties\":{\"intent\":{\"enum\":[\"book\",\"cancel\"]},"
-                                "\"service\":{\"type\":\"string\"}},\"required\":[\"intent\"]}",
-                                0, NULL);
+    json_t *schema =
+        json_loads("{\"type\":\"object\",\"properties\":{\"intent\":{\"enum\":[\"book\",\"cancel\"]},"
+                   "\"service\":{\"type\":\"string\"}},\"required\":[\"intent\"]}",
+                   0, NULL);
     struct bc_llm_opts o = {.model = "m", .temperature = 0, .schema = schema, .schema_name = "nlu"};
     int rc;
     struct bc_llm_result *r = bc_llm_call(NULL, p, &c, &o, &rc);
@@ -405,15 +411,20 @@ static void test_anthropic__structured_answer_by_forced_tool(void **state)
 
 static const char sse_answer[] =
     "event: message_start\n"
-    "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_4\",\"type\":\"message\",\"role\":\"assistant\","
-    "\"content\":[],\"model\":\"m\",\"stop_reason\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n"
+    "data: "
+    "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_4\",\"type\":\"message\",\"role\":\"assistant\","
+    "\"content\":[],\"model\":\"m\",\"stop_reason\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}"
+    "}\n\n"
     "event: content_block_start\n"
-    "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+    "data: "
+    "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
     "event: ping\ndata: {\"type\": \"ping\"}\n\n"
     "event: content_block_delta\n"
-    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hola\"}}\n\n"
+    "data: "
+    "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hola\"}}\n\n"
     "event: content_block_delta\n"
-    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" mundo\"}}\n\n"
+    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" "
+    "mundo\"}}\n\n"
     "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
     "event: content_block_start\n"
     "data: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\","
