@@ -417,6 +417,12 @@ static void finish_attempt(struct call *c, CURLcode cc)
     } else if (c->too_large) {
         err = BC_EINVALID;
         bc__llm_result_set_error(res, "invalid_response", "the answer is larger than %u bytes", MAX_BODY);
+    } else if (cc == CURLE_OPERATION_TIMEDOUT && bc_mono_ns() < c->deadline_ns - 5 * 1000000) {
+        /* the connect time-out (at most MAX_CONNECT_MS), not the call's deadline: worth another try */
+        err = BC_EUNAVAILABLE;
+        retryable = true;
+        healthy = false;
+        bc__llm_result_set_error(res, "network", "%s", c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
     } else if (cc == CURLE_OPERATION_TIMEDOUT) {
         err = BC_ETIMEOUT;
         healthy = false;
@@ -545,6 +551,8 @@ int bc_llm_engine_new(const struct bc_llm_engine_cfg *cfg, struct bc_llm_engine 
     if (maxconn > 0) curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxconn);
     if (cfg && cfg->max_host_connections > 0)
         curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cfg->max_host_connections);
+    /* keep idle connections between bursts (curl's default cache follows the number of live transfers) */
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, maxconn > 0 && maxconn < 256 ? maxconn : 256L);
     e->rng = (uint64_t)bc_mono_ns() * 0x9E3779B97F4A7C15ULL | 1;
     pthread_mutex_init(&e->mu, NULL);
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
@@ -553,6 +561,7 @@ int bc_llm_engine_new(const struct bc_llm_engine_cfg *cfg, struct bc_llm_engine 
         free(e);
         return BC_EINTERNAL;
     }
+    pthread_setname_np(e->thread, "bc-llm");
     *out = e;
     return 0;
 }

@@ -50,6 +50,7 @@ struct fake {
     struct fake_req reqs[FAKE_MAX_RECORDED];
     int nrecorded;
     atomic_int count, active, max_active;
+    atomic_int connections; /* TCP connections accepted */
 };
 
 struct fake_conn {
@@ -216,6 +217,15 @@ static inline void fake_completed(void *cls, struct MHD_Connection *conn, void *
     *con_cls = NULL;
 }
 
+static inline void fake_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                                    enum MHD_ConnectionNotificationCode toe)
+{
+    (void)c;
+    (void)socket_context;
+    struct fake *f = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) atomic_fetch_add(&f->connections, 1);
+}
+
 /* Keep the path as sent (percent-encoded): the SigV4 check needs the raw form. */
 static inline size_t fake_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
@@ -233,9 +243,10 @@ static inline struct fake *fake_start(fake_fn fn, void *ud)
     pthread_cond_init(&f->cv, NULL);
     f->d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
                             fake_handler, f, MHD_OPTION_NOTIFY_COMPLETED, fake_completed, f,
-                            MHD_OPTION_UNESCAPE_CALLBACK, fake_unescape, f, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)2000, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_CONNECTION, fake_conn_notify, f, MHD_OPTION_UNESCAPE_CALLBACK,
+                            fake_unescape, f, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)30, MHD_OPTION_END);
     if (!f->d) {
         fprintf(stderr, "fake server: MHD_start_daemon failed\n");
         abort();

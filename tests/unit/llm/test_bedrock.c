@@ -11,9 +11,9 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#define MODEL       "anthropic.claude-3-haiku-20240307-v1:0"
-#define MODEL_PATH  "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
-#define SECRET      "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define MODEL      "anthropic.claude-3-haiku-20240307-v1:0"
+#define MODEL_PATH "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+#define SECRET     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 static const char text_answer[] = "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[{\"text\":"
                                   "\"Hola, ¿en qué puedo ayudarte?\"}]}},\"stopReason\":\"end_turn\","
@@ -41,7 +41,8 @@ static const char *verify_sigv4(struct fake *f, int i, const char *region, const
     if (!auth || !amzdate) return "no authorization or x-amz-date header";
     char akid[64], date8[16], reg[32], svc[32], signed_hdrs[256], sig[80];
     if (sscanf(auth,
-               "AWS4-HMAC-SHA256 Credential=%63[^/]/%15[^/]/%31[^/]/%31[^/]/aws4_request, SignedHeaders=%255[^,], "
+               "AWS4-HMAC-SHA256 Credential=%63[^/]/%15[^/]/%31[^/]/%31[^/]/aws4_request, "
+               "SignedHeaders=%255[^,], "
                "Signature=%79s",
                akid, date8, reg, svc, signed_hdrs, sig) != 6)
         return "malformed authorization header";
@@ -88,7 +89,8 @@ static const char *verify_sigv4(struct fake *f, int i, const char *region, const
     hex(h, 32, hh);
     bc_buf_release(&cr);
     char sts[512];
-    snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/bedrock/aws4_request\n%s", amzdate, date8, region, hh);
+    snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/bedrock/aws4_request\n%s", amzdate, date8, region,
+             hh);
     char k0[128];
     snprintf(k0, sizeof k0, "AWS4%s", secret);
     unsigned char k1[32], k2[32], k3[32], k4[32], s[32];
@@ -144,7 +146,8 @@ static void test_bedrock__text_answer_signed_request(void **state)
     char why[256];
     const char *bad = verify_sigv4(f, 0, "eu-west-1", SECRET, why, sizeof why);
     if (bad) fail_msg("SigV4: %s", bad);
-    assert_non_null(strstr(fake_header(f, 0, "authorization"), "SignedHeaders=content-type;host;x-amz-date,"));
+    assert_non_null(
+        strstr(fake_header(f, 0, "authorization"), "SignedHeaders=content-type;host;x-amz-date,"));
     /* the verifier is not vacuous: a wrong secret or region is caught */
     assert_non_null(verify_sigv4(f, 0, "eu-west-1", "wrong-secret", why, sizeof why));
     assert_non_null(verify_sigv4(f, 0, "us-east-1", SECRET, why, sizeof why));
@@ -165,12 +168,13 @@ static void answer_tool_then_text(struct fake *f, int n, const struct fake_req *
     (void)f;
     (void)req;
     if (n == 0)
-        fake_resp_body(out, "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
-                            "{\"text\":\"Voy a mirar.\"},"
-                            "{\"toolUse\":{\"toolUseId\":\"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q\",\"name\":"
-                            "\"find_availability\",\"input\":{\"service_id\":\"S1\",\"date\":\"2026-12-01\"}}}]}},"
-                            "\"stopReason\":\"tool_use\",\"usage\":{\"inputTokens\":120,\"outputTokens\":40,"
-                            "\"totalTokens\":160}}");
+        fake_resp_body(out,
+                       "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
+                       "{\"text\":\"Voy a mirar.\"},"
+                       "{\"toolUse\":{\"toolUseId\":\"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q\",\"name\":"
+                       "\"find_availability\",\"input\":{\"service_id\":\"S1\",\"date\":\"2026-12-01\"}}}]}},"
+                       "\"stopReason\":\"tool_use\",\"usage\":{\"inputTokens\":120,\"outputTokens\":40,"
+                       "\"totalTokens\":160}}");
     else
         fake_resp_body(out, "%s", text_answer);
 }
@@ -199,11 +203,12 @@ static void test_bedrock__tool_use_round_trip(void **state)
     assert_int_equal(r->input_tokens, 120);
     assert_int_equal(r->output_tokens, 40);
     json_t *b0 = fake_body_json(f, 0);
-    assert_json_eq(json_object_get(b0, "toolConfig"),
-                   "{\"tools\":[{\"toolSpec\":{\"name\":\"find_availability\",\"description\":\"Free slots of a "
-                   "service on a day.\",\"inputSchema\":{\"json\":{\"type\":\"object\",\"properties\":{"
-                   "\"service_id\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"}},\"required\":["
-                   "\"service_id\",\"date\"]}}}}]}");
+    assert_json_eq(
+        json_object_get(b0, "toolConfig"),
+        "{\"tools\":[{\"toolSpec\":{\"name\":\"find_availability\",\"description\":\"Free slots of a "
+        "service on a day.\",\"inputSchema\":{\"json\":{\"type\":\"object\",\"properties\":{"
+        "\"service_id\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"}},\"required\":["
+        "\"service_id\",\"date\"]}}}}]}");
     assert_json_eq(json_object_get(b0, "inferenceConfig"), "{\"maxTokens\":1024}");
     json_decref(b0);
 
@@ -216,13 +221,14 @@ static void test_bedrock__tool_use_round_trip(void **state)
     assert_non_null(r);
     assert_int_equal(r->err, 0);
     json_t *b1 = fake_body_json(f, 1);
-    assert_json_eq(json_object_get(b1, "messages"),
-                   "[{\"role\":\"user\",\"content\":[{\"text\":\"¿Hay hueco el 1?\"}]},"
-                   "{\"role\":\"assistant\",\"content\":[{\"text\":\"Voy a mirar.\"},{\"toolUse\":{\"toolUseId\":"
-                   "\"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q\",\"name\":\"find_availability\",\"input\":{\"service_id\":"
-                   "\"S1\",\"date\":\"2026-12-01\"}}}]},"
-                   "{\"role\":\"user\",\"content\":[{\"toolResult\":{\"toolUseId\":\"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q\","
-                   "\"content\":[{\"json\":{\"slots\":[\"09:00\",\"09:30\"]}}]}}]}]");
+    assert_json_eq(
+        json_object_get(b1, "messages"),
+        "[{\"role\":\"user\",\"content\":[{\"text\":\"¿Hay hueco el 1?\"}]},"
+        "{\"role\":\"assistant\",\"content\":[{\"text\":\"Voy a mirar.\"},{\"toolUse\":{\"toolUseId\":"
+        "\"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q\",\"name\":\"find_availability\",\"input\":{\"service_id\":"
+        "\"S1\",\"date\":\"2026-12-01\"}}}]},"
+        "{\"role\":\"user\",\"content\":[{\"toolResult\":{\"toolUseId\":\"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q\","
+        "\"content\":[{\"json\":{\"slots\":[\"09:00\",\"09:30\"]}}]}}]}]");
     json_decref(b1);
     char why[256];
     const char *bad = verify_sigv4(f, 1, "eu-west-1", SECRET, why, sizeof why);
@@ -238,9 +244,10 @@ static void test_bedrock__tool_use_round_trip(void **state)
     r = bc_llm_call(NULL, p, &c2, &o, &rc);
     assert_non_null(r);
     json_t *b2 = fake_body_json(f, 2);
-    assert_json_eq(json_array_get(json_object_get(b2, "messages"), 2),
-                   "{\"role\":\"user\",\"content\":[{\"toolResult\":{\"toolUseId\":\"tu_1\",\"content\":[{\"text\":"
-                   "\"service_id: unknown service\"}],\"status\":\"error\"}}]}");
+    assert_json_eq(
+        json_array_get(json_object_get(b2, "messages"), 2),
+        "{\"role\":\"user\",\"content\":[{\"toolResult\":{\"toolUseId\":\"tu_1\",\"content\":[{\"text\":"
+        "\"service_id: unknown service\"}],\"status\":\"error\"}}]}");
     json_decref(b2);
     bc_llm_result_free(r);
     bc_llm_conv_release(&c2);
@@ -256,7 +263,8 @@ static void answer_validation(struct fake *f, int n, const struct fake_req *req,
     (void)n;
     (void)req;
     out->status = 400;
-    fake_resp_header(out, "x-amzn-ErrorType", "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/");
+    fake_resp_header(out, "x-amzn-ErrorType",
+                     "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/");
     fake_resp_header(out, "x-amzn-RequestId", "7b1d2c1e-0000-4000-8000-000000000000");
     fake_resp_body(out, "{\"message\":\"The provided model identifier is invalid.\"}");
 }
@@ -291,7 +299,8 @@ static void answer_throttled_then_ok(struct fake *f, int n, const struct fake_re
     (void)req;
     if (n == 0) {
         out->status = 429;
-        fake_resp_header(out, "x-amzn-ErrorType", "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/");
+        fake_resp_header(out, "x-amzn-ErrorType",
+                         "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/");
         fake_resp_body(out, "{\"message\":\"Too many requests, please wait before trying again.\"}");
     } else {
         fake_resp_body(out, "%s", text_answer);
@@ -341,9 +350,10 @@ static void answer_structured(struct fake *f, int n, const struct fake_req *req,
     (void)f;
     (void)n;
     (void)req;
-    fake_resp_body(out, "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[{\"toolUse\":{\"toolUseId\":"
-                        "\"tu_s\",\"name\":\"structured_answer\",\"input\":{\"intent\":\"hours\"}}}]}},"
-                        "\"stopReason\":\"tool_use\",\"usage\":{\"inputTokens\":9,\"outputTokens\":4}}");
+    fake_resp_body(
+        out, "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[{\"toolUse\":{\"toolUseId\":"
+             "\"tu_s\",\"name\":\"structured_answer\",\"input\":{\"intent\":\"hours\"}}}]}},"
+             "\"stopReason\":\"tool_use\",\"usage\":{\"inputTokens\":9,\"outputTokens\":4}}");
 }
 
 static void test_bedrock__structured_answer_by_tool_choice(void **state)
@@ -354,7 +364,8 @@ static void test_bedrock__structured_answer_by_tool_choice(void **state)
     struct bc_llm_conv c;
     bc_llm_conv_init(&c);
     bc_llm_conv_add_text(&c, BC_LLM_USER, "¿a qué hora abrís?");
-    json_t *schema = json_loads("{\"type\":\"object\",\"properties\":{\"intent\":{\"type\":\"string\"}}}", 0, NULL);
+    json_t *schema =
+        json_loads("{\"type\":\"object\",\"properties\":{\"intent\":{\"type\":\"string\"}}}", 0, NULL);
     struct bc_llm_opts o = {.model = MODEL, .temperature = 0, .schema = schema};
     int rc;
     struct bc_llm_result *r = bc_llm_call(NULL, p, &c, &o, &rc);

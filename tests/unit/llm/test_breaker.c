@@ -1,5 +1,6 @@
 /* The circuit breaker with explicit times: opens after N consecutive failures, a success resets the count,
- * half-open after the cool-down lets exactly one probe through, and the probe's outcome closes or re-opens. */
+ * half-open after the cool-down lets exactly one probe through, and the probe's outcome closes or re-opens.
+ */
 #include "../testlib.h"
 
 #include "llm/breaker.h"

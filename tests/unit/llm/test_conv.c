@@ -56,12 +56,15 @@ static void test_conv__json_round_trip(void **state)
     assert_non_null(j);
     char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal(
-        s, "{\"messages\":[{\"content\":[{\"text\":\"¿Mañana a las 10?\",\"type\":\"text\"}],\"role\":\"user\"},"
-           "{\"content\":[{\"text\":\"Miro.\",\"type\":\"text\"},{\"id\":\"t1\",\"input\":{\"date\":\"2026-12-02\"},"
-           "\"name\":\"find_availability\",\"type\":\"tool_use\"}],\"role\":\"assistant\"},"
-           "{\"content\":[{\"content\":{\"slots\":[\"10:00\"]},\"is_error\":false,\"tool_use_id\":\"t1\",\"type\":"
-           "\"tool_result\"},{\"content\":\"text result\",\"is_error\":true,\"tool_use_id\":\"t0\",\"type\":"
-           "\"tool_result\"}],\"role\":\"user\"}],\"system\":\"Sé breve.\"}");
+        s,
+        "{\"messages\":[{\"content\":[{\"text\":\"¿Mañana a las 10?\",\"type\":\"text\"}],\"role\":\"user\"},"
+        "{\"content\":[{\"text\":\"Miro.\",\"type\":\"text\"},{\"id\":\"t1\",\"input\":{\"date\":\"2026-12-"
+        "02\"},"
+        "\"name\":\"find_availability\",\"type\":\"tool_use\"}],\"role\":\"assistant\"},"
+        "{\"content\":[{\"content\":{\"slots\":[\"10:00\"]},\"is_error\":false,\"tool_use_id\":\"t1\","
+        "\"type\":"
+        "\"tool_result\"},{\"content\":\"text result\",\"is_error\":true,\"tool_use_id\":\"t0\",\"type\":"
+        "\"tool_result\"}],\"role\":\"user\"}],\"system\":\"Sé breve.\"}");
     struct bc_llm_conv back;
     bc_llm_conv_init(&back);
     assert_int_equal(bc_llm_conv_from_json(&back, j), 0);
@@ -86,13 +89,15 @@ static void test_conv__json_refuses_malformed(void **state)
         "{\"system\":5,\"messages\":[]}",
         "{\"messages\":[{\"role\":\"system\",\"content\":[]}]}",
         "{\"messages\":[{\"role\":\"user\",\"content\":\"text\"}]}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_use\",\"id\":\"a\",\"name\":\"b\"}]}]}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_use\",\"id\":\"a\",\"name\":\"b\"}]}"
+        "]}",
         "{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"a\","
         "\"content\":\"x\"}]}]}",
         "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"a\","
         "\"content\":\"x\",\"is_error\":\"yes\"}]}]}",
         "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\"}]}]}",
-        "{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"a\",\"name\":\"b\","
+        "{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"a\",\"name\":"
+        "\"b\","
         "\"input\":[1]}]}]}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -192,6 +192,44 @@ static void test_engine__callback_chains_calls(void **state)
     fake_stop(f);
 }
 
+/* Nobody listens: a network error, retried, then BC_EUNAVAILABLE; enough of them open the circuit. */
+static void test_engine__network_error_retried(void **state)
+{
+    (void)state;
+    struct fake *f = fake_start(answer_by_path, NULL);
+    char base[64];
+    snprintf(base, sizeof base, "%s", f->base);
+    fake_stop(f); /* the port is now closed */
+    struct bc_llm_provider_cfg cfg = {.kind = BC_LLM_OPENAI,
+                                      .base_url = base,
+                                      .max_retries = 2,
+                                      .backoff_base_ms = 10,
+                                      .breaker_failures = 6,
+                                      .breaker_cooldown_ms = 60000};
+    struct bc_llm_provider *p = NULL;
+    char err[128];
+    assert_int_equal(bc_llm_provider_new(&cfg, &p, err, sizeof err), 0);
+    struct bc_llm_conv c;
+    bc_llm_conv_init(&c);
+    bc_llm_conv_add_text(&c, BC_LLM_USER, "hi");
+    struct bc_llm_opts o = {.model = "m", .temperature = -1};
+    int rc;
+    for (int i = 0; i < 2; i++) {
+        struct bc_llm_result *r = bc_llm_call(NULL, p, &c, &o, &rc);
+        assert_non_null(r);
+        assert_int_equal(r->err, BC_EUNAVAILABLE);
+        assert_string_equal(r->error_code, "network");
+        assert_int_equal(r->attempts, 3);
+        assert_int_equal(r->http_status, 0);
+        bc_llm_result_free(r);
+    }
+    assert_string_equal(bc_llm_provider_circuit(p), "open");
+    assert_null(bc_llm_call(NULL, p, &c, &o, &rc));
+    assert_int_equal(rc, BC_EUNAVAILABLE);
+    bc_llm_conv_release(&c);
+    bc_llm_provider_free(p);
+}
+
 static void test_engine__provider_from_config(void **state)
 {
     (void)state;
@@ -248,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_engine__shutdown_cancels_everything),
         cmocka_unit_test(test_engine__refused_submissions),
         cmocka_unit_test(test_engine__callback_chains_calls),
+        cmocka_unit_test(test_engine__network_error_retried),
         cmocka_unit_test(test_engine__provider_from_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,6 +62,31 @@ static void test_openai__text_answer_and_request(void **state)
     fake_stop(f);
 }
 
+static void test_openai__connection_reused(void **state)
+{
+    (void)state;
+    struct fake *f = fake_start(answer_text, NULL);
+    struct bc_llm_provider *p = fake_provider(f, BC_LLM_OPENAI, 0, 5, 1000);
+    struct bc_llm_engine *e = engine();
+    struct bc_llm_conv c;
+    bc_llm_conv_init(&c);
+    bc_llm_conv_add_text(&c, BC_LLM_USER, "hi");
+    struct bc_llm_opts o = {.model = "m", .temperature = -1};
+    for (int i = 0; i < 5; i++) {
+        int rc;
+        struct bc_llm_result *r = bc_llm_call(e, p, &c, &o, &rc);
+        assert_non_null(r);
+        assert_int_equal(r->err, 0);
+        bc_llm_result_free(r);
+    }
+    assert_int_equal(atomic_load(&f->count), 5);
+    assert_int_equal(atomic_load(&f->connections), 1); /* one keep-alive connection from the multi's cache */
+    bc_llm_conv_release(&c);
+    bc_llm_engine_free(e);
+    bc_llm_provider_free(p);
+    fake_stop(f);
+}
+
 static void answer_tool_then_text(struct fake *f, int n, const struct fake_req *req, struct fake_resp *out)
 {
     (void)f;
@@ -518,6 +543,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_openai__text_answer_and_request),
+        cmocka_unit_test(test_openai__connection_reused),
         cmocka_unit_test(test_openai__tool_calls_round_trip),
         cmocka_unit_test(test_openai__lenient_with_local_servers),
         cmocka_unit_test(test_openai__error_body),

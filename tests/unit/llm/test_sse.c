@@ -32,7 +32,8 @@ static const char stream[] = ": comment line\n"
                              "data: [DONE]\n\n"
                              "data: partial, never terminated\n";
 
-static const char expected[] = "[message_start|{\"a\":1}][message|no space\nsecond line][ping|][message|[DONE]]";
+static const char expected[] =
+    "[message_start|{\"a\":1}][message|no space\nsecond line][ping|][message|[DONE]]";
 
 static void test_sse__any_chunking(void **state)
 {
