@@ -38,6 +38,11 @@ api:
 run: build
 	$(BIN) serve
 
+# libFuzzer targets (clang): build-fuzz/fuzz_*; run one with e.g. build-fuzz/fuzz_llm_response fuzz/corpus/llm_response
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DBC_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+
 bench: build
 	@scripts/bench.sh $(BIN)
 

@@ -28,7 +28,26 @@
     XX(OIDC_JWKS, "oidc_jwks", NULL, "JWKS of the external provider: a file path or an http(s) URL")         \
     XX(OIDC_TENANT_CLAIM, "oidc_tenant_claim", "tenantId",                                                   \
        "claim holding the tenant id (Cognito: custom:tenantId)")                                             \
-    XX(OIDC_ROLE_CLAIM, "oidc_role_claim", "role", "claim holding the role (Cognito: cognito:groups)")
+    XX(OIDC_ROLE_CLAIM, "oidc_role_claim", "role", "claim holding the role (Cognito: cognito:groups)")       \
+    XX(ANTHROPIC_API_KEY, "anthropic_api_key", NULL, "Anthropic API key (also read from ANTHROPIC_API_KEY)") \
+    XX(ANTHROPIC_URL, "anthropic_url", "https://api.anthropic.com",                                          \
+       "base URL of the Anthropic Messages API")                                                             \
+    XX(BEDROCK_REGION, "bedrock_region", NULL,                                                               \
+       "AWS region of Bedrock (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")                         \
+    XX(BEDROCK_URL, "bedrock_url", NULL,                                                                     \
+       "base URL of the Bedrock runtime (default https://bedrock-runtime.REGION.amazonaws.com)")             \
+    XX(OPENAI_API_KEY, "openai_api_key", NULL,                                                               \
+       "key of the OpenAI-compatible server (also OPENAI_API_KEY; local servers need none)")                 \
+    XX(OPENAI_URL, "openai_url", "https://api.openai.com",                                                   \
+       "base URL of an OpenAI-compatible server (Ollama: http://127.0.0.1:11434)")                           \
+    XX(LLM_TIMEOUT, "llm_timeout", "30", "seconds an LLM call may take, retries included")                   \
+    XX(LLM_RETRIES, "llm_retries", "2", "retries of an LLM call after a 429, a 5xx or a network error")      \
+    XX(LLM_BREAKER_FAILURES, "llm_breaker_failures", "5",                                                    \
+       "consecutive LLM failures that open a provider's circuit")                                            \
+    XX(LLM_BREAKER_COOLDOWN, "llm_breaker_cooldown", "30",                                                   \
+       "seconds an open LLM circuit waits before a probe")                                                   \
+    XX(LLM_MAX_CONNECTIONS, "llm_max_connections", "0",                                                      \
+       "most open connections to LLM providers (0: no limit)")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,
