@@ -104,7 +104,8 @@ void bc_tz_date_format(int32_t day, char out[11])
 int bc_tz_hhmm_parse(const char *s, int allow_24, int *minutes)
 {
     int h, m;
-    if (!s || strnlen(s, 6) != 5 || digits(s, 2, &h) || s[2] != ':' || digits(s + 3, 2, &m)) return BC_EINVALID;
+    if (!s || strnlen(s, 6) != 5 || digits(s, 2, &h) || s[2] != ':' || digits(s + 3, 2, &m))
+        return BC_EINVALID;
     if (h == 24 && m == 0 && allow_24) {
         *minutes = 1440;
         return 0;
@@ -131,8 +132,8 @@ int bc_tz_format_iso_offset(int64_t utc, int32_t offset, char *out, size_t size)
     civil_from_days(day, &y, &mo, &d);
     char sign = offset < 0 ? '-' : '+';
     int32_t a = offset < 0 ? -offset : offset;
-    int n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, mo, d, sec / 3600, sec / 60 % 60,
-                     sec % 60, sign, (int)(a / 3600), (int)(a / 60 % 60));
+    int n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, mo, d, sec / 3600,
+                     sec / 60 % 60, sec % 60, sign, (int)(a / 3600), (int)(a / 60 % 60));
     if (a % 60) snprintf(out + n, size - (size_t)n, ":%02d", (int)(a % 60));
     return 0;
 }

@@ -4,7 +4,8 @@
  *
  * DESIGN NOTES
  * - A civil date is an int32_t day number: days since 1970-01-01 (proleptic Gregorian). Adding days is
- *   integer addition; bc_tz_date_* convert from/to "YYYY-MM-DD" and year/month/day. Accepted years: 1970-2999.
+ *   integer addition; bc_tz_date_* convert from/to "YYYY-MM-DD" and year/month/day. Accepted years:
+ * 1970-2999.
  * - A local wall-clock time is (day number, seconds since local midnight). Instants are UTC epoch seconds.
  * - Local -> UTC: a local time inside a spring-forward gap does not exist (BC_ENOT_FOUND); a local time
  *   repeated by a fall-back means its FIRST occurrence (the earlier instant, still on the offset in force
@@ -23,19 +24,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BC_TZ_NAME_MAX  63 /* longest accepted zone name (IANA names are at most ~32 characters) */
-#define BC_TZ_ISO_SIZE  32 /* buffer size that fits any bc_tz_format_iso* output */
-#define BC_TZ_DATE_MIN  0  /* 1970-01-01 */
-#define BC_TZ_DATE_MAX  376199 /* 2999-12-31 */
-#define BC_TZ_SPAN_MAX  64 /* offset segments a span can hold */
+#define BC_TZ_NAME_MAX  63            /* longest accepted zone name (IANA names are at most ~32 characters) */
+#define BC_TZ_ISO_SIZE  32            /* buffer size that fits any bc_tz_format_iso* output */
+#define BC_TZ_DATE_MIN  0             /* 1970-01-01 */
+#define BC_TZ_DATE_MAX  376199        /* 2999-12-31 */
+#define BC_TZ_SPAN_MAX  64            /* offset segments a span can hold */
 #define BC_TZ_SPAN_SECS (400 * 86400) /* longest window a span covers */
 
 /* A UTC instant seen on a zone's wall clock. */
 struct bc_tz_local {
-    int32_t day;   /* civil date, days since 1970-01-01 */
-    int sec;       /* seconds since local midnight, 0..86399 */
+    int32_t day; /* civil date, days since 1970-01-01 */
+    int sec;     /* seconds since local midnight, 0..86399 */
     int year, month, mday, hour, minute, second;
-    int weekday;   /* 1 = Monday … 7 = Sunday */
+    int weekday;    /* 1 = Monday … 7 = Sunday */
     int32_t offset; /* UTC offset in seconds at that instant, east positive (Madrid in winter: 3600) */
 };
 

@@ -27,13 +27,22 @@ static int32_t dayof(const char *ymd)
 static void test_tz__validate(void **state)
 {
     (void)state;
-    const char *good[] = {"Europe/Madrid", "America/New_York", "UTC", "Asia/Kolkata", "US/Eastern",
-                          "America/Argentina/Buenos_Aires", "Etc/GMT+5"};
+    const char *good[] = {"Europe/Madrid", "America/New_York", "UTC",
+                          "Asia/Kolkata",  "US/Eastern",       "America/Argentina/Buenos_Aires",
+                          "Etc/GMT+5"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) assert_int_equal(bc_tz_validate(good[i]), 0);
-    const char *bad[] = {"", "Europe/Nowhere", "europe/madrid", "GMT+05:00", "Etc/Unknown", "Europe/Madrid ",
-                         "../etc/passwd", "Europe/Madrid\n", "Madrid",
+    const char *bad[] = {"",
+                         "Europe/Nowhere",
+                         "europe/madrid",
+                         "GMT+05:00",
+                         "Etc/Unknown",
+                         "Europe/Madrid ",
+                         "../etc/passwd",
+                         "Europe/Madrid\n",
+                         "Madrid",
                          "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Bbbbbbbb"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) assert_int_equal(bc_tz_validate(bad[i]), BC_EINVALID);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(bc_tz_validate(bad[i]), BC_EINVALID);
     assert_int_equal(bc_tz_validate(NULL), BC_EINVALID);
     int64_t t;
     assert_int_equal(bc_tz_to_utc("Nowhere/X", dayof("2026-01-01"), 0, &t), BC_EINVALID);
@@ -53,9 +62,10 @@ static void test_tz__date_parse_strict(void **state)
     assert_int_equal(d, dayof("2024-02-29"));
     assert_int_equal(bc_tz_date_parse("2999-12-31", &d), 0);
     assert_int_equal(d, BC_TZ_DATE_MAX);
-    const char *bad[] = {"2026-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-3-29", "2026-03-29 ",
-                         " 2026-03-29", "2026/03/29", "20260329", "", "1969-12-31", "3000-01-01",
-                         "+026-03-29", "2026-03-2a", "2100-02-29", "2026-03-29T00:00"};
+    const char *bad[] = {"2026-02-29",      "2026-13-01",  "2026-00-10", "2026-04-31", "2026-3-29",
+                         "2026-03-29 ",     " 2026-03-29", "2026/03/29", "20260329",   "",
+                         "1969-12-31",      "3000-01-01",  "+026-03-29", "2026-03-2a", "2100-02-29",
+                         "2026-03-29T00:00"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         d = -7;
         assert_int_equal(bc_tz_date_parse(bad[i], &d), BC_EINVALID);
@@ -113,8 +123,8 @@ static void test_tz__hhmm_strict(void **state)
     assert_int_equal(m, 1440);
     m = -1;
     assert_int_equal(bc_tz_hhmm_parse("24:00", 0, &m), BC_EINVALID);
-    const char *bad[] = {"9:00", "09:0", "09:60", "24:01", "25:00", "09-00", "09:00:00", "", " 9:00", "0x:00",
-                         "09:5 ", "-1:00", "+9:00"};
+    const char *bad[] = {"9:00", "09:0",  "09:60", "24:01", "25:00", "09-00", "09:00:00",
+                         "",     " 9:00", "0x:00", "09:5 ", "-1:00", "+9:00"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(bc_tz_hhmm_parse(bad[i], 1, &m), BC_EINVALID);
         assert_int_equal(m, -1);
@@ -270,7 +280,8 @@ static void test_tz__format_iso(void **state)
     expect_iso("Europe/Madrid", "2026-10-25T00:30:00Z", "2026-10-25T02:30:00+02:00");
     expect_iso("Europe/Madrid", "2026-10-25T01:30:00Z", "2026-10-25T02:30:00+01:00");
     char out[BC_TZ_ISO_SIZE];
-    assert_int_equal(bc_tz_format_iso_offset(iso("1971-01-01T00:00:00Z"), -(44 * 60 + 30), out, sizeof out), 0);
+    assert_int_equal(bc_tz_format_iso_offset(iso("1971-01-01T00:00:00Z"), -(44 * 60 + 30), out, sizeof out),
+                     0);
     assert_string_equal(out, "1970-12-31T23:15:30-00:44:30");
     assert_int_equal(bc_tz_format_iso_offset(0, 0, out, 10), BC_EINVALID);
     assert_int_equal(bc_tz_format_iso_offset(0, -3600, out, sizeof out), BC_EINVALID); /* 1969 */
@@ -280,8 +291,8 @@ static void test_tz__span_matches_transitions(void **state)
 {
     (void)state;
     struct bc_tz_span sp;
-    assert_int_equal(bc_tz_span_load("Europe/Madrid", iso("2026-03-01T00:00:00Z"), iso("2026-11-30T00:00:00Z"), &sp),
-                     0);
+    assert_int_equal(
+        bc_tz_span_load("Europe/Madrid", iso("2026-03-01T00:00:00Z"), iso("2026-11-30T00:00:00Z"), &sp), 0);
     assert_int_equal(sp.n, 3);
     assert_int_equal(sp.offset[0], 3600);
     assert_int_equal(sp.start[1], iso("2026-03-29T01:00:00Z"));
@@ -294,7 +305,8 @@ static void test_tz__span_matches_transitions(void **state)
     int64_t t = 42;
     assert_int_equal(bc_tz_span_to_utc(&sp, dayof("2026-03-29"), 2 * 3600 + 1800, &t), BC_ENOT_FOUND);
     assert_int_equal(t, 42);
-    assert_int_equal(bc_tz_span_next_valid(&sp, dayof("2026-03-29"), 2 * 3600 + 1800), iso("2026-03-29T01:00:00Z"));
+    assert_int_equal(bc_tz_span_next_valid(&sp, dayof("2026-03-29"), 2 * 3600 + 1800),
+                     iso("2026-03-29T01:00:00Z"));
     assert_int_equal(bc_tz_span_to_utc(&sp, dayof("2026-10-25"), 2 * 3600 + 1800, &t), 0);
     assert_int_equal(t, iso("2026-10-25T00:30:00Z"));
     assert_int_equal(bc_tz_span_to_utc(&sp, dayof("2026-10-25"), 3 * 3600, &t), 0);
@@ -317,20 +329,21 @@ static void test_tz__span_agrees_with_direct(void **state)
     (void)state;
     const char *zones[] = {"Europe/Madrid", "America/New_York", "America/Santiago", "Australia/Lord_Howe",
                            "Asia/Kolkata"};
-    const char *days[] = {"2026-03-08", "2026-03-29", "2026-04-05", "2026-09-06", "2026-10-04", "2026-10-25",
-                          "2026-11-01"};
+    const char *days[] = {"2026-03-08", "2026-03-29", "2026-04-05", "2026-09-06",
+                          "2026-10-04", "2026-10-25", "2026-11-01"};
     for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
         for (size_t d = 0; d < sizeof days / sizeof *days; d++) {
             int32_t day = dayof(days[d]);
             struct bc_tz_span sp;
-            assert_int_equal(bc_tz_span_load(zones[z], ((int64_t)day - 2) * 86400, ((int64_t)day + 3) * 86400, &sp),
-                             0);
+            assert_int_equal(
+                bc_tz_span_load(zones[z], ((int64_t)day - 2) * 86400, ((int64_t)day + 3) * 86400, &sp), 0);
             for (int sec = 0; sec < 86400; sec += 900) {
                 int64_t a = 0, b = 0;
                 int ra = bc_tz_to_utc(zones[z], day, sec, &a);
                 int rb = bc_tz_span_to_utc(&sp, day, sec, &b);
-                if (ra != rb || a != b) fail_msg("%s %s %d: direct %d/%lld span %d/%lld", zones[z], days[d], sec, ra,
-                                                 (long long)a, rb, (long long)b);
+                if (ra != rb || a != b)
+                    fail_msg("%s %s %d: direct %d/%lld span %d/%lld", zones[z], days[d], sec, ra,
+                             (long long)a, rb, (long long)b);
                 int64_t nv;
                 assert_int_equal(bc_tz_next_valid(zones[z], day, sec, &nv), 0);
                 assert_int_equal(nv, bc_tz_span_next_valid(&sp, day, sec));
@@ -348,12 +361,12 @@ struct zone_case {
     const char *zone, *utc;
 };
 static const struct zone_case thread_cases[] = {
-    {"Europe/Madrid", "2026-12-01T08:00:00Z"},      {"America/New_York", "2026-12-01T14:00:00Z"},
-    {"Asia/Kolkata", "2026-12-01T03:30:00Z"},       {"Asia/Tokyo", "2026-12-01T00:00:00Z"},
-    {"America/Santiago", "2026-12-01T12:00:00Z"},   {"Australia/Sydney", "2026-11-30T22:00:00Z"},
+    {"Europe/Madrid", "2026-12-01T08:00:00Z"},       {"America/New_York", "2026-12-01T14:00:00Z"},
+    {"Asia/Kolkata", "2026-12-01T03:30:00Z"},        {"Asia/Tokyo", "2026-12-01T00:00:00Z"},
+    {"America/Santiago", "2026-12-01T12:00:00Z"},    {"Australia/Sydney", "2026-11-30T22:00:00Z"},
     {"America/Los_Angeles", "2026-12-01T17:00:00Z"}, {"Europe/London", "2026-12-01T09:00:00Z"},
-    {"Asia/Kathmandu", "2026-12-01T03:15:00Z"},     {"America/St_Johns", "2026-12-01T12:30:00Z"},
-    {"Pacific/Auckland", "2026-11-30T20:00:00Z"},   {"UTC", "2026-12-01T09:00:00Z"},
+    {"Asia/Kathmandu", "2026-12-01T03:15:00Z"},      {"America/St_Johns", "2026-12-01T12:30:00Z"},
+    {"Pacific/Auckland", "2026-11-30T20:00:00Z"},    {"UTC", "2026-12-01T09:00:00Z"},
 };
 #define N_THREAD_CASES (sizeof thread_cases / sizeof *thread_cases)
 
