@@ -114,7 +114,9 @@ struct bc_availability_slot {
  * bc_arena_release; NULL when there are none), or BC_EINVALID (any bad input: zone, dates reversed or over
  * BC_AVAILABILITY_MAX_RANGE_DAYS, malformed "HH:MM"/"YYYY-MM-DD", rule end <= start, weekday outside 1..7,
  * busy end <= start, limits of the query, pro id NULL), or BC_ENOMEM. Nothing is allocated on error that
- * outlives the arena. Fast enough to call per request (about 20 µs for one professional over 7 days). */
+ * outlives the arena. Fast enough to call per request: about 7 µs for one professional over 7 days, 20 µs
+ * over 28 (bench/bench_availability.c), after the thread's first use of a zone (~0.1 ms to open its
+ * calendar). */
 int bc_availability_compute(const struct bc_availability_query *q, const struct bc_availability_pro *pros,
                             size_t n_pros, struct bc_arena *arena, struct bc_availability_slot **slots);
 
