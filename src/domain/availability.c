@@ -386,7 +386,7 @@ int bc_availability_compute(const struct bc_availability_query *q, const struct 
         if (q->max_slots) one.max_slots = before + q->max_slots; /* the first max_slots of each suffice */
         if ((rc = pro_slots(&one, &parsed[i], i, sp, &span_q, lo, hi, -1, &all)) < 0) goto out;
     }
-    if (n_pros > 1) qsort(all.data, all.n, all.size, cmp_slot);
+    if (n_pros > 1 && all.n > 1) qsort(all.data, all.n, all.size, cmp_slot);
     if (q->max_slots && all.n > q->max_slots) all.n = q->max_slots;
     rc = BC_ENOMEM;
     if (all.n) {
