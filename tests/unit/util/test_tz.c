@@ -8,6 +8,8 @@
 #include "util/tz.h"
 
 #include <pthread.h>
+#include <unicode/ucal.h>
+#include <unicode/uenum.h>
 
 static int64_t iso(const char *s)
 {
@@ -48,6 +50,25 @@ static void test_tz__validate(void **state)
     assert_int_equal(bc_tz_to_utc("Nowhere/X", dayof("2026-01-01"), 0, &t), BC_EINVALID);
     char out[BC_TZ_ISO_SIZE];
     assert_int_equal(bc_tz_format_iso("GMT+05:00", 0, out, sizeof out), BC_EINVALID);
+}
+
+/* Every id of ICU's zone list is accepted (the character filter in front of ICU refuses none of them),
+ * so a zone that passed validation when saved still works here. */
+static void test_tz__validate_every_icu_zone(void **state)
+{
+    (void)state;
+    UErrorCode st = U_ZERO_ERROR;
+    UEnumeration *e = ucal_openTimeZoneIDEnumeration(UCAL_ZONE_TYPE_ANY, NULL, NULL, &st);
+    assert_true(U_SUCCESS(st));
+    int n = 0;
+    const char *id;
+    int32_t len;
+    while ((id = uenum_next(e, &len, &st)) != NULL && U_SUCCESS(st)) {
+        if (bc_tz_validate(id) != 0) fail_msg("ICU zone %s refused", id);
+        n++;
+    }
+    uenum_close(e);
+    assert_true(n > 400);
 }
 
 static void test_tz__date_parse_strict(void **state)
@@ -418,6 +439,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tz__validate),
+        cmocka_unit_test(test_tz__validate_every_icu_zone),
         cmocka_unit_test(test_tz__date_parse_strict),
         cmocka_unit_test(test_tz__date_helpers),
         cmocka_unit_test(test_tz__hhmm_strict),
