@@ -70,7 +70,8 @@ static int check_service(json_t *body, bool creating, char *msg, size_t msgsize)
         return BC_EINVALID;
     }
     const char *cur = json_string_value(json_object_get(body, "currency"));
-    if (cur && !(isupper((unsigned char)cur[0]) && isupper((unsigned char)cur[1]) && isupper((unsigned char)cur[2]))) {
+    if (cur && !(isupper((unsigned char)cur[0]) && isupper((unsigned char)cur[1]) &&
+                 isupper((unsigned char)cur[2]))) {
         snprintf(msg, msgsize, "currency must be an ISO 4217 code such as EUR or USD");
         return BC_EINVALID;
     }
@@ -85,9 +86,9 @@ int bc_service_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *body
     int rc = check_service(body, true, msg, msgsize);
     if (rc < 0) return rc;
     bc_id_new(id);
-    json_t *item = json_pack("{s:s, s:n, s:i, s:s, s:i, s:i, s:b, s:i, s:[]}", "id", id, "description", "price", 0,
-                             "currency", "EUR", "buffer_before_min", 0, "buffer_after_min", 0, "active", 1, "order",
-                             0, "synonyms");
+    json_t *item = json_pack("{s:s, s:n, s:i, s:s, s:i, s:i, s:b, s:i, s:[]}", "id", id, "description",
+                             "price", 0, "currency", "EUR", "buffer_before_min", 0, "buffer_after_min", 0,
+                             "active", 1, "order", 0, "synonyms");
     json_object_update(item, body);
     rc = bc_entity_create(s, ctx, "SERVICE", item);
     if (rc == 0) *out = bc_entity_view(item);
@@ -111,7 +112,8 @@ int bc_service_patch(struct bc_store *s, const struct bc_ctx *ctx, const char *i
 }
 
 /* service_ids must be existing services of this tenant, without duplicates. */
-static int check_service_ids(struct bc_store *s, const struct bc_ctx *ctx, json_t *ids, char *msg, size_t msgsize)
+static int check_service_ids(struct bc_store *s, const struct bc_ctx *ctx, json_t *ids, char *msg,
+                             size_t msgsize)
 {
     size_t i, j;
     json_t *v, *w;
@@ -119,7 +121,8 @@ static int check_service_ids(struct bc_store *s, const struct bc_ctx *ctx, json_
     {
         json_t *svc = NULL;
         if (!json_is_string(v) || bc_entity_get(s, ctx, "SERVICE", json_string_value(v), &svc) < 0) {
-            snprintf(msg, msgsize, "unknown service id '%.40s'", json_is_string(v) ? json_string_value(v) : "?");
+            snprintf(msg, msgsize, "unknown service id '%.40s'",
+                     json_is_string(v) ? json_string_value(v) : "?");
             return BC_EINVALID;
         }
         json_decref(svc);
@@ -132,8 +135,8 @@ static int check_service_ids(struct bc_store *s, const struct bc_ctx *ctx, json_
     return 0;
 }
 
-static int check_provider(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, bool creating, char *msg,
-                          size_t msgsize)
+static int check_provider(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, bool creating,
+                          char *msg, size_t msgsize)
 {
     int rc = bc_json_check(body, provider_fields, msg, msgsize);
     if (rc < 0) return rc;
@@ -221,9 +224,9 @@ int bc_provider_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *bod
         return rc;
     }
     bc_id_new(id);
-    json_t *item = json_pack("{s:s, s:[], s:O, s:b, s:i, s:[], s:n, s:n}", "id", id, "service_ids", "timezone",
-                             json_object_get(settings, "timezone"), "active", 1, "order", 0, "synonyms", "email",
-                             "bio");
+    json_t *item =
+        json_pack("{s:s, s:[], s:O, s:b, s:i, s:[], s:n, s:n}", "id", id, "service_ids", "timezone",
+                  json_object_get(settings, "timezone"), "active", 1, "order", 0, "synonyms", "email", "bio");
     json_decref(settings);
     json_object_update(item, body);
     if (json_is_null(json_object_get(item, "timezone")))
@@ -274,7 +277,8 @@ int bc_provider_forget_service(struct bc_store *s, const struct bc_ctx *ctx, con
         json_t *ids = json_object_get(p, "service_ids"), *keep = json_array();
         size_t j;
         json_t *v;
-        json_array_foreach(ids, j, v) if (strcmp(json_string_value(v), service_id) != 0) json_array_append(keep, v);
+        json_array_foreach(ids, j, v) if (strcmp(json_string_value(v), service_id) != 0)
+            json_array_append(keep, v);
         if (json_array_size(keep) != json_array_size(ids)) {
             json_t *set = json_pack("{s:O}", "service_ids", keep);
             rc = bc_entity_update(s, ctx, "PROVIDER", json_string_value(json_object_get(p, "id")), set, NULL);

@@ -24,7 +24,8 @@ static int keys(const struct bc_ctx *ctx, const char *kind, const char *id, char
     return 0;
 }
 
-int bc_entity_get(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id, json_t **out)
+int bc_entity_get(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+                  json_t **out)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
@@ -32,8 +33,8 @@ int bc_entity_get(struct bc_store *s, const struct bc_ctx *ctx, const char *kind
     return rc < 0 ? rc : bc_store_get(s, pk, sk, out);
 }
 
-int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int limit, const char *cursor,
-                   json_t **items, char **next_cursor)
+int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int limit,
+                   const char *cursor, json_t **items, char **next_cursor)
 {
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     *items = NULL;
@@ -100,8 +101,8 @@ int bc_entity_create(struct bc_store *s, const struct bc_ctx *ctx, const char *k
     return rc == BC_ECOND ? BC_ECONFLICT : rc;
 }
 
-int bc_entity_update(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id, json_t *set,
-                     json_t **out)
+int bc_entity_update(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+                     json_t *set, json_t **out)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], now[32];
     if (out) *out = NULL;

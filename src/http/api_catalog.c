@@ -120,9 +120,11 @@ int bc_api_providers_delete(struct bc_req *req)
 static int by_order(const void *a, const void *b)
 {
     json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    json_int_t ox = json_integer_value(json_object_get(x, "order")), oy = json_integer_value(json_object_get(y, "order"));
+    json_int_t ox = json_integer_value(json_object_get(x, "order")),
+               oy = json_integer_value(json_object_get(y, "order"));
     if (ox != oy) return ox < oy ? -1 : 1;
-    return strcmp(json_string_value(json_object_get(x, "name")), json_string_value(json_object_get(y, "name")));
+    return strcmp(json_string_value(json_object_get(x, "name")),
+                  json_string_value(json_object_get(y, "name")));
 }
 
 /* The active entities of a kind, in display order, with only the public fields. */
@@ -137,7 +139,8 @@ static json_t *public_list(json_t *all, const char *const *fields, size_t nfield
             bool offers = false;
             size_t j;
             json_t *sid;
-            json_array_foreach(json_object_get(it, "service_ids"), j, sid) offers |= strcmp(json_string_value(sid), must_offer) == 0;
+            json_array_foreach(json_object_get(it, "service_ids"), j, sid) offers |=
+                strcmp(json_string_value(sid), must_offer) == 0;
             if (!offers) continue;
         }
         v[k++] = it;
