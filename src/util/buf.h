@@ -24,7 +24,7 @@ int bc_buf_append(struct bc_buf *b, const void *data, size_t n);
 int bc_buf_puts(struct bc_buf *b, const char *s);
 int bc_buf_putc(struct bc_buf *b, char c);
 int bc_buf_printf(struct bc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int bc_buf_vprintf(struct bc_buf *b, const char *fmt, va_list ap);
+int bc_buf_vprintf(struct bc_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void bc_buf_reset(struct bc_buf *b);
 /* Returns the contents (caller frees with free()) and leaves the buffer empty; never NULL unless OOM. */
 char *bc_buf_detach(struct bc_buf *b, size_t *len);
