@@ -15,7 +15,7 @@
 #include "util/err.h"
 #include "util/id.h"
 #include "util/jsonv.h"
-#include "util/tzname.h"
+#include "util/tz.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -145,7 +145,7 @@ static int check_provider(struct bc_store *s, const struct bc_ctx *ctx, json_t *
         return BC_EINVALID;
     }
     const char *tz = json_string_value(json_object_get(body, "timezone"));
-    if (tz && !bc_tzname_valid(tz)) {
+    if (tz && bc_tz_validate(tz) < 0) {
         snprintf(msg, msgsize, "unknown time zone '%.64s'", tz);
         return BC_EINVALID;
     }

@@ -11,7 +11,7 @@
 #include "store/store.h"
 #include "util/err.h"
 #include "util/jsonv.h"
-#include "util/tzname.h"
+#include "util/tz.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -157,7 +157,7 @@ static int validate(json_t *patch, char *msg, size_t msgsize)
         return BC_EINVALID;
     }
     const char *tz = json_string_value(json_object_get(patch, "timezone"));
-    if (tz && !bc_tzname_valid(tz)) {
+    if (tz && bc_tz_validate(tz) < 0) {
         snprintf(msg, msgsize, "unknown time zone '%.64s'", tz);
         return BC_EINVALID;
     }

@@ -16,7 +16,7 @@
 #include "util/err.h"
 #include "util/id.h"
 #include "util/jsonv.h"
-#include "util/tzname.h"
+#include "util/tz.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -73,7 +73,7 @@ int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *m
         snprintf(msg, msgsize, "locale must be \"es\" or \"en\"");
         return BC_EINVALID;
     }
-    if (!bc_tzname_valid(tz)) {
+    if (bc_tz_validate(tz) < 0) {
         snprintf(msg, msgsize, "unknown time zone '%.64s' (use an IANA name such as Europe/Madrid)", tz);
         return BC_EINVALID;
     }
