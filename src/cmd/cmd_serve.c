@@ -31,9 +31,10 @@ struct housekeeping {
     bool stop;
     struct bc_store *store;
     unsigned long rounds;
+    unsigned long ticks;
 };
 
-/* One round of background work; runs every 10 seconds. */
+/* One round of background work; runs every 10 seconds (the thread itself wakes every second to sync). */
 static void housekeeping_pass(struct housekeeping *hk)
 {
     /* bounded batches so one pass never holds the store's write lock for long */
@@ -59,11 +60,14 @@ static void *housekeeping_main(void *arg)
     while (!hk->stop) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 10;
+        ts.tv_sec += 1;
         pthread_cond_timedwait(&hk->cv, &hk->mu, &ts);
         if (hk->stop) break;
         pthread_mutex_unlock(&hk->mu);
-        housekeeping_pass(hk);
+        /* lazy writes (chat messages, counters) reach the disk within a second */
+        int rc = bc_store_sync(hk->store);
+        if (rc < 0) bc_log(BC_LOG_WARN, "store sync failed: %d", rc);
+        if (++hk->ticks % 10 == 0) housekeeping_pass(hk);
         pthread_mutex_lock(&hk->mu);
     }
     pthread_mutex_unlock(&hk->mu);

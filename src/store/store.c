@@ -183,6 +183,11 @@ int bc_store_reap(struct bc_store *s, int max_items)
     return s->ops->reap ? s->ops->reap(s, max_items) : 0;
 }
 
+int bc_store_sync(struct bc_store *s)
+{
+    return s->ops->sync ? s->ops->sync(s) : 0;
+}
+
 int bc_store_check(struct bc_store *s, json_t **report)
 {
     return s->ops->check(s, report);

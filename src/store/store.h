@@ -33,6 +33,10 @@ enum bc_cond_kind {
 struct bc_cond {
     enum bc_cond_kind kind;
     int64_t version;
+    /* A lazy write may be lost if the machine (not just the process) crashes within about a second of it;
+     * it is still atomic and visible at once. For high-volume, low-value writes (chat messages, counters):
+     * LMDB then skips the per-commit fsync. Backends that are always durable ignore it. */
+    bool lazy;
 };
 
 /* An update: set attributes (object of name -> value), add to integer attributes (object of name ->
@@ -74,6 +78,7 @@ struct bc_store_ops {
     int (*scan)(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
     int (*reap)(struct bc_store *s, int max_items);
     int (*check)(struct bc_store *s, json_t **report);
+    int (*sync)(struct bc_store *s); /* may be NULL: always durable */
     void (*close)(struct bc_store *s);
 };
 
@@ -112,6 +117,8 @@ int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_q
 /* Removes up to max_items expired items; returns how many were removed or a negative bc_err. Backends
  * whose engine expires items by itself (DynamoDB TTL) return 0. */
 int bc_store_reap(struct bc_store *s, int max_items);
+/* Makes every write so far durable (LMDB: fsync; others: nothing to do). 0 or a negative bc_err. */
+int bc_store_sync(struct bc_store *s);
 /* Verifies the store's integrity/configuration; *report (caller decrefs) describes it. 0 or negative. */
 int bc_store_check(struct bc_store *s, json_t **report);
 void bc_query_result_release(struct bc_query_result *res);
