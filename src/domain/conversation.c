@@ -1,0 +1,186 @@
+/* Conversation and message items.
+ *
+ * DESIGN NOTES
+ * - One customer turn = read CONV, write the user's message, run the dialog, write the assistant's
+ *   messages, write CONV back on the version it was read with. Two turns racing on one conversation:
+ *   the second loses the version check and answers 409 (the widget sends one message at a time).
+ * - Messages and the conversation item are lazy writes (store.h): a machine crash can lose the last
+ *   second of chat, never a booking (bookings are durable writes of their own).
+ * - Everything carries a ttl = retention end, renewed on each turn, so old conversations vanish by
+ *   themselves (the store hides and reaps expired items). */
+#include "domain/conversation.h"
+#include "auth/secret.h"
+#include "store/keys.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/id.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *bc_conv_token(const char *tenant_id, const char *key_id, const char *conv_id)
+{
+    char data[256], hex[65];
+    snprintf(data, sizeof data, "%s|%s|%s", tenant_id, key_id, conv_id);
+    bc_secret_hmac_hex("conversation", data, strlen(data), hex);
+    struct bc_buf b = BC_BUF_INIT;
+    bc_buf_printf(&b, "ct_%.40s", hex); /* 160 bits of MAC */
+    return bc_buf_detach(&b, NULL);
+}
+
+bool bc_conv_token_ok(const char *token, const char *tenant_id, const char *key_id, const char *conv_id)
+{
+    if (!token) return false;
+    char *want = bc_conv_token(tenant_id, key_id, conv_id);
+    bool ok = want && strlen(token) == strlen(want) && sodium_memcmp(token, want, strlen(want)) == 0;
+    free(want);
+    return ok;
+}
+
+json_t *bc_conv_new(const struct bc_ctx *ctx, const char *lang, int retention_days)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], id[BC_ID_LEN + 1], now[32];
+    if (!bc_key_tenant_pk(ctx, pk)) return NULL;
+    bc_id_new(id);
+    bc_now_iso(now);
+    int64_t ttl = bc_now_s() + (int64_t)(retention_days > 0 ? retention_days : 90) * 86400;
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:{}, s:I, s:i}", "PK", pk, "SK",
+                     bc_key_sk(sk, "CONV", id), "id", id, "key_id", ctx->key_id, "status", "open", "lang", lang,
+                     "created_at", now, "updated_at", now, "seq", 0, "user_messages", 0, "state", json_null(),
+                     "slots", "ttl", (json_int_t)ttl, "version", 0);
+}
+
+int bc_conv_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "CONV", id)) return BC_ENOT_FOUND;
+    return bc_store_get(s, pk, sk, out);
+}
+
+int bc_conv_save(struct bc_store *s, json_t *conv)
+{
+    char now[32];
+    int64_t v = bc__store_version(conv);
+    bc_now_iso(now);
+    json_object_set_new(conv, "updated_at", json_string(now));
+    json_object_set_new(conv, "version", json_integer(v + 1));
+    struct bc_cond c = {v == 0 ? BC_COND_NOT_EXISTS : BC_COND_VERSION, v, true};
+    int rc = bc_store_put(s, conv, &c);
+    if (rc < 0) json_object_set_new(conv, "version", json_integer(v));
+    return rc == BC_ECOND ? BC_ECONFLICT : rc;
+}
+
+int bc_conv_add_message(struct bc_store *s, json_t *conv, const char *role, json_t *msg)
+{
+    char sk[BC_KEY_SIZE], now[32];
+    json_int_t seq = json_integer_value(json_object_get(conv, "seq")) + 1;
+    snprintf(sk, sizeof sk, "MSG#%s#%08lld", json_string_value(json_object_get(conv, "id")), (long long)seq);
+    bc_now_iso(now);
+    json_t *item = json_deep_copy(msg);
+    json_object_set_new(item, "PK", json_string(json_string_value(json_object_get(conv, "PK"))));
+    json_object_set_new(item, "SK", json_string(sk));
+    json_object_set_new(item, "role", json_string(role));
+    json_object_set_new(item, "seq", json_integer(seq));
+    json_object_set_new(item, "at", json_string(now));
+    json_object_set(item, "ttl", json_object_get(conv, "ttl"));
+    struct bc_cond c = {BC_COND_NONE, 0, true};
+    int rc = bc_store_put(s, item, &c);
+    json_decref(item);
+    if (rc == 0) {
+        json_object_set_new(conv, "seq", json_integer(seq));
+        json_object_set_new(conv, "last_message_at", json_string(now));
+    }
+    return rc;
+}
+
+static json_t *message_view(json_t *item)
+{
+    json_t *v = json_deep_copy(item);
+    json_object_del(v, "PK");
+    json_object_del(v, "SK");
+    json_object_del(v, "ttl");
+    return v;
+}
+
+int bc_conv_messages(struct bc_store *s, const struct bc_ctx *ctx, const char *id, int limit, const char *cursor,
+                     json_t **items, char **next_cursor)
+{
+    char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
+    *items = NULL;
+    *next_cursor = NULL;
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(prefix, "MSG", id)) return BC_ENOT_FOUND;
+    size_t n = strlen(prefix);
+    if (n + 2 > sizeof prefix) return BC_EINVALID;
+    prefix[n] = '#';
+    prefix[n + 1] = '\0';
+    struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = limit, .cursor = cursor};
+    struct bc_query_result r;
+    int rc = bc_store_query(s, &q, &r);
+    if (rc < 0) return rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(r.items, i, it) json_array_append_new(list, message_view(it));
+    *items = list;
+    *next_cursor = r.next_cursor;
+    r.next_cursor = NULL;
+    bc_query_result_release(&r);
+    return 0;
+}
+
+json_t *bc_conv_view(json_t *conv)
+{
+    static const char *const fields[] = {"id",          "status",  "lang",          "created_at", "updated_at",
+                                         "last_message_at", "user_messages", "booking",  "handoff",    "state"};
+    json_t *v = json_object();
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        json_t *f = json_object_get(conv, fields[i]);
+        if (f) json_object_set(v, fields[i], f);
+    }
+    json_object_set(v, "messages", json_object_get(conv, "seq"));
+    return v;
+}
+
+int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *status, int limit, const char *cursor,
+                 json_t **items, char **next_cursor)
+{
+    char pk[BC_KEY_SIZE];
+    *items = NULL;
+    *next_cursor = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    json_t *list = json_array();
+    char *cur = cursor ? strdup(cursor) : NULL;
+    int rc = 0;
+    do {
+        struct bc_query q = {.pk = pk, .sk_prefix = "CONV#", .limit = limit, .cursor = cur, .descending = true};
+        struct bc_query_result r;
+        rc = bc_store_query(s, &q, &r);
+        free(cur);
+        cur = NULL;
+        if (rc < 0) break;
+        size_t i;
+        json_t *it;
+        json_array_foreach(r.items, i, it)
+        {
+            const char *st = json_string_value(json_object_get(it, "status"));
+            if (status && (!st || strcmp(st, status) != 0)) continue;
+            json_array_append_new(list, bc_conv_view(it));
+        }
+        cur = r.next_cursor;
+        r.next_cursor = NULL;
+        bc_query_result_release(&r);
+    } while (cur && (int)json_array_size(list) < limit);
+    if (rc < 0) {
+        free(cur);
+        json_decref(list);
+        return rc;
+    }
+    *items = list;
+    *next_cursor = cur;
+    return 0;
+}
