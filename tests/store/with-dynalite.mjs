@@ -9,7 +9,7 @@
 // Also a module: startDynalite() for node tests that need their own instance. Several commands (or several
 // `bookchat serve` processes) may share one instance: that is how the scale-out store is meant to run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,7 +31,11 @@ export const FAKE_AWS_ENV = {
 export async function startDynalite({ dir } = {}) {
   const dynalite = require('dynalite');
   const ownDir = !dir;
-  dir = dir || mkdtempSync(join(process.env.BC_TEST_TMP || tmpdir(), 'dynalite-'));
+  if (!dir) {
+    const base = process.env.BC_TEST_TMP || tmpdir();
+    mkdirSync(base, { recursive: true });
+    dir = mkdtempSync(join(base, 'dynalite-'));
+  }
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
