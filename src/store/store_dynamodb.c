@@ -1367,7 +1367,7 @@ int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, 
         long num = strtol(val, &end, 10);
         bool is_num = *val && end && *end == '\0';
         if (kl == 6 && strncmp(p, "region", 6) == 0 && strlen(val) < sizeof st->region && *val) {
-            snprintf(st->region, sizeof st->region, "%s", val);
+            memcpy(st->region, val, strlen(val) + 1);
         } else if (kl == 8 && strncmp(p, "endpoint", 8) == 0) {
             snprintf(endpoint, sizeof endpoint, "%s", val);
         } else if (kl == 3 && strncmp(p, "ttl", 3) == 0 &&
