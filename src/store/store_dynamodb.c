@@ -36,7 +36,10 @@
  * - reap: 0 with native TTL (DynamoDB deletes). With "ttl=reap" in the URL (engines without TTL, such as
  *   dynalite) it scans for expired items (resuming where the last call stopped) and deletes each with
  *   the condition "still expired".
- * - Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN at open time. */
+ * - Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN at open time.
+ * - Where DynamoDB is stricter than LMDB, its refusal is BC_EINVALID: items over 400 KB, empty attribute
+ *   names, nesting deeper than 32 levels. Where it is looser: "add" to a non-integer number is applied
+ *   (DynamoDB's ADD takes any number) instead of refused. */
 #include "store/dynamodb.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -240,6 +243,7 @@ static int ddb_call(struct ddb_store *st, const char *op, json_t *req, enum op_k
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, st->connect_timeout_ms);
         curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
         atomic_fetch_add(&st->requests, 1);
         CURLcode cc = curl_easy_perform(c);
         long status = 0;
