@@ -12,6 +12,7 @@ struct bc_store;
 
 int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
 int cmd_apikey(int argc, char **argv);

@@ -18,7 +18,8 @@ int cmd_version(int argc, char **argv)
         return 0;
     }
     if (json)
-        bc_cli_print_json(json_pack("{s:s, s:[s]}", "version", BC_VERSION, "store_backends", "lmdb"));
+        bc_cli_print_json(
+            json_pack("{s:s, s:[s, s]}", "version", BC_VERSION, "store_backends", "lmdb", "dynamodb"));
     else
         printf("bookchat %s\n", BC_VERSION);
     return 0;

@@ -24,8 +24,11 @@ int bc_store_open(const char *url, struct bc_store **out, char *err, size_t errs
     int rc;
     if (strncmp(url, "lmdb:", 5) == 0) {
         rc = bc__store_lmdb_open(url + 5, out, err, errsize);
+    } else if (strncmp(url, "dynamodb://", 11) == 0) {
+        rc = bc__store_dynamodb_open(url + 11, out, err, errsize);
     } else {
-        snprintf(err, errsize, "unknown store URL '%s' (expected lmdb:DIR)", url);
+        snprintf(err, errsize, "unknown store URL '%s' (expected lmdb:DIR or dynamodb://TABLE?region=R)",
+                 url);
         return BC_EINVALID;
     }
     if (rc == 0) {
@@ -191,6 +194,14 @@ int bc_store_sync(struct bc_store *s)
 int bc_store_check(struct bc_store *s, json_t **report)
 {
     return s->ops->check(s, report);
+}
+
+int bc_store_init(struct bc_store *s, json_t **report)
+{
+    *report = NULL;
+    if (s->ops->init) return s->ops->init(s, report);
+    *report = json_pack("{s:s, s:b}", "backend", s->ops->name, "ok", 1);
+    return *report ? 0 : BC_ENOMEM;
 }
 
 void bc_query_result_release(struct bc_query_result *res)

@@ -78,7 +78,8 @@ struct bc_store_ops {
     int (*scan)(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
     int (*reap)(struct bc_store *s, int max_items);
     int (*check)(struct bc_store *s, json_t **report);
-    int (*sync)(struct bc_store *s); /* may be NULL: always durable */
+    int (*sync)(struct bc_store *s);                  /* may be NULL: always durable */
+    int (*init)(struct bc_store *s, json_t **report); /* NULL: nothing to prepare */
     void (*close)(struct bc_store *s);
 };
 
@@ -121,6 +122,10 @@ int bc_store_reap(struct bc_store *s, int max_items);
 int bc_store_sync(struct bc_store *s);
 /* Verifies the store's integrity/configuration; *report (caller decrefs) describes it. 0 or negative. */
 int bc_store_check(struct bc_store *s, json_t **report);
+/* Prepares what the backend needs before first use (DynamoDB: creates the table and enables TTL on "ttl";
+ * LMDB: nothing beyond open). Idempotent. *report (caller decrefs, may be NULL on error) says what was
+ * done. 0 or negative. */
+int bc_store_init(struct bc_store *s, json_t **report);
 void bc_query_result_release(struct bc_query_result *res);
 
 /* Helpers shared by backends. */
@@ -137,5 +142,6 @@ int64_t bc__store_version(json_t *item);
 
 /* Backend constructors (used by bc_store_open); spec is the URL without its scheme. */
 int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size_t errsize);
+int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, size_t errsize);
 
 #endif

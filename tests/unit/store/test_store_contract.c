@@ -468,6 +468,84 @@ static void test_store__add_processes(void **state)
     bc_store_close(s);
 }
 
+/* Several processes (each with its own store handle, as several `bookchat serve` processes share one
+ * table) race to create the same items with NOT_EXISTS: every item gets exactly one winner. Then they race
+ * to take over one expired item with an update conditioned on NOT_EXISTS: exactly one wins, and its update
+ * starts from an empty item. Each child exits with its number of wins, or 100+ on an unexpected error. */
+static void race_child(const char *p, int me, int keys)
+{
+    struct bc_store *s = NULL;
+    if (bc_store_open(url, &s, NULL, 0) < 0) _exit(101);
+    struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
+    int wins = 0;
+    for (int k = 0; k < keys; k++) {
+        char sk[16];
+        snprintf(sk, sizeof sk, "SLOT#%02d", k);
+        json_t *it = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", sk, "owner", me);
+        int rc = bc_store_put(s, it, &ne);
+        json_decref(it);
+        if (rc == 0)
+            wins++;
+        else if (rc != BC_ECOND)
+            _exit(102);
+    }
+    json_t *set = json_pack("{s:i}", "owner", me);
+    struct bc_update u = {set, NULL, NULL};
+    int rc = bc_store_update(s, p, "HOLD", &u, &ne, NULL);
+    json_decref(set);
+    if (rc == 0)
+        wins += 50;
+    else if (rc != BC_ECOND)
+        _exit(103);
+    bc_store_close(s);
+    _exit(wins);
+}
+
+static void test_store__create_races_processes(void **state)
+{
+    (void)state;
+    char p[128];
+    pk(p, "races");
+    enum { P = 4, K = 12 };
+    struct bc_store *s = open_store();
+    json_t *hold = json_pack("{s:s, s:s, s:i, s:s, s:I}", "PK", p, "SK", "HOLD", "owner", -1, "stale", "yes",
+                             "ttl", (json_int_t)(bc_now_s() - 60));
+    assert_int_equal(bc_store_put(s, hold, NULL), 0);
+    json_decref(hold);
+    bc_store_close(s); /* LMDB: a child must not inherit an open environment */
+    pid_t kids[P];
+    for (int i = 0; i < P; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) race_child(p, i, K);
+    }
+    int total = 0, hold_winner = -1;
+    for (int i = 0; i < P; i++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+        assert_true(WIFEXITED(st));
+        int wins = WEXITSTATUS(st);
+        assert_true(wins < 100); /* 101..103: an error other than BC_ECOND in the child */
+        if (wins >= 50 && wins < 100) {
+            assert_int_equal(hold_winner, -1);
+            hold_winner = i;
+            wins -= 50;
+        }
+        assert_true(wins <= K);
+        total += wins;
+    }
+    assert_int_equal(total, K);
+    assert_true(hold_winner >= 0);
+    s = open_store();
+    json_t *got = NULL;
+    assert_int_equal(bc_store_get(s, p, "HOLD", &got), 0);
+    assert_int_equal(json_integer_value(json_object_get(got, "owner")), hold_winner);
+    assert_null(json_object_get(got, "stale")); /* the takeover started from an empty item */
+    assert_null(json_object_get(got, "ttl"));
+    json_decref(got);
+    bc_store_close(s);
+}
+
 static void test_store__scan(void **state)
 {
     struct bc_store *s = *state;
@@ -522,6 +600,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__versioned_increments_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__add_threads, setup, teardown),
         cmocka_unit_test(test_store__add_processes),
+        cmocka_unit_test(test_store__create_races_processes),
         cmocka_unit_test_setup_teardown(test_store__scan, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
