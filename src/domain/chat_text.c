@@ -16,16 +16,21 @@ static const char *const en[BC_T__COUNT] = {
 #undef XX
 };
 
-static const char *const wd_es[] = {"", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"};
-static const char *const wd_en[] = {"", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+static const char *const wd_es[] = {"",       "lunes",   "martes", "miércoles",
+                                    "jueves", "viernes", "sábado", "domingo"};
+static const char *const wd_en[] = {"",         "Monday", "Tuesday",  "Wednesday",
+                                    "Thursday", "Friday", "Saturday", "Sunday"};
 static const char *const wds_es[] = {"", "lun", "mar", "mié", "jue", "vie", "sáb", "dom"};
 static const char *const wds_en[] = {"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-static const char *const mo_es[] = {"",      "enero",   "febrero",    "marzo",   "abril",     "mayo",     "junio",
-                                    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"};
+static const char *const mo_es[] = {"",        "enero",     "febrero",  "marzo",  "abril",
+                                    "mayo",    "junio",     "julio",    "agosto", "septiembre",
+                                    "octubre", "noviembre", "diciembre"};
 static const char *const mo_en[] = {"",     "January", "February",  "March",   "April",    "May",     "June",
                                     "July", "August",  "September", "October", "November", "December"};
-static const char *const mos_es[] = {"", "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"};
-static const char *const mos_en[] = {"", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+static const char *const mos_es[] = {"",    "ene", "feb", "mar", "abr", "may", "jun",
+                                     "jul", "ago", "sep", "oct", "nov", "dic"};
+static const char *const mos_en[] = {"",    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 static bool is_en(const char *lang)
 {

@@ -48,10 +48,10 @@ json_t *bc_conv_new(const struct bc_ctx *ctx, const char *lang, int retention_da
     bc_id_new(id);
     bc_now_iso(now);
     int64_t ttl = bc_now_s() + (int64_t)(retention_days > 0 ? retention_days : 90) * 86400;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:{}, s:I, s:i}", "PK", pk, "SK",
-                     bc_key_sk(sk, "CONV", id), "id", id, "key_id", ctx->key_id, "status", "open", "lang", lang,
-                     "created_at", now, "updated_at", now, "seq", 0, "user_messages", 0, "state", json_null(),
-                     "slots", "ttl", (json_int_t)ttl, "version", 0);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:{}, s:I, s:i}", "PK", pk,
+                     "SK", bc_key_sk(sk, "CONV", id), "id", id, "key_id", ctx->key_id, "status", "open",
+                     "lang", lang, "created_at", now, "updated_at", now, "seq", 0, "user_messages", 0,
+                     "state", json_null(), "slots", "ttl", (json_int_t)ttl, "version", 0);
 }
 
 int bc_conv_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out)
@@ -107,8 +107,8 @@ static json_t *message_view(json_t *item)
     return v;
 }
 
-int bc_conv_messages(struct bc_store *s, const struct bc_ctx *ctx, const char *id, int limit, const char *cursor,
-                     json_t **items, char **next_cursor)
+int bc_conv_messages(struct bc_store *s, const struct bc_ctx *ctx, const char *id, int limit,
+                     const char *cursor, json_t **items, char **next_cursor)
 {
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     *items = NULL;
@@ -135,8 +135,9 @@ int bc_conv_messages(struct bc_store *s, const struct bc_ctx *ctx, const char *i
 
 json_t *bc_conv_view(json_t *conv)
 {
-    static const char *const fields[] = {"id",          "status",  "lang",          "created_at", "updated_at",
-                                         "last_message_at", "user_messages", "booking",  "handoff",    "state"};
+    static const char *const fields[] = {
+        "id",      "status",  "lang", "created_at", "updated_at", "last_message_at", "user_messages",
+        "booking", "handoff", "state"};
     json_t *v = json_object();
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         json_t *f = json_object_get(conv, fields[i]);
@@ -146,8 +147,8 @@ json_t *bc_conv_view(json_t *conv)
     return v;
 }
 
-int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *status, int limit, const char *cursor,
-                 json_t **items, char **next_cursor)
+int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *status, int limit,
+                 const char *cursor, json_t **items, char **next_cursor)
 {
     char pk[BC_KEY_SIZE];
     *items = NULL;
@@ -157,7 +158,8 @@ int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *statu
     char *cur = cursor ? strdup(cursor) : NULL;
     int rc = 0;
     do {
-        struct bc_query q = {.pk = pk, .sk_prefix = "CONV#", .limit = limit, .cursor = cur, .descending = true};
+        struct bc_query q = {
+            .pk = pk, .sk_prefix = "CONV#", .limit = limit, .cursor = cur, .descending = true};
         struct bc_query_result r;
         rc = bc_store_query(s, &q, &r);
         free(cur);

@@ -29,11 +29,11 @@ int bc_conv_save(struct bc_store *s, json_t *conv);
  * the conversation's message sequence (in conv, saved by the caller). Lazy write. */
 int bc_conv_add_message(struct bc_store *s, json_t *conv, const char *role, json_t *msg);
 /* Messages of a conversation in order, as views. */
-int bc_conv_messages(struct bc_store *s, const struct bc_ctx *ctx, const char *id, int limit, const char *cursor,
-                     json_t **items, char **next_cursor);
+int bc_conv_messages(struct bc_store *s, const struct bc_ctx *ctx, const char *id, int limit,
+                     const char *cursor, json_t **items, char **next_cursor);
 /* Conversations, newest first, as summaries; status filter optional ("open", "booked", "handoff", …). */
-int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *status, int limit, const char *cursor,
-                 json_t **items, char **next_cursor);
+int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *status, int limit,
+                 const char *cursor, json_t **items, char **next_cursor);
 /* The API summary of a conversation item (no dialog internals). */
 json_t *bc_conv_view(json_t *conv);
 

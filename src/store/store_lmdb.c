@@ -548,7 +548,7 @@ static const struct bc_store_ops lmdb_ops = {
 int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size_t errsize)
 {
     char dir[4096];
-    size_t mapsize = (size_t)16 << 30; /* virtual; the file grows only as data is written */
+    size_t mapsize = (size_t)16 << 30;       /* virtual; the file grows only as data is written */
     unsigned flags = MDB_NOTLS | MDB_NOSYNC; /* commits sync explicitly, see DESIGN NOTES */
     bool nosync = false;
     const char *q = strchr(spec, '?');
