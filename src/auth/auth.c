@@ -152,12 +152,12 @@ int bc_auth_resolve(struct bc_req *req, const struct bc_route *route)
         rc = platform(req);
         break;
     case BC_AUTH_APIKEY:
+    case BC_AUTH_CONV: /* the conversation token is checked by the handler against the conversation id */
         rc = widget(req);
         break;
     case BC_AUTH_JWT:
         rc = admin(req);
         break;
-    case BC_AUTH_CONV:
     default:
         return bc_fail(req, BC_EUNAUTHORIZED, "Missing or invalid credentials.");
     }

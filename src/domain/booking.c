@@ -214,10 +214,22 @@ static int idem_key(const struct bc_ctx *ctx, const char *key, char *pk, char *s
     return 0;
 }
 
+/* A code of letters and digits, with at least one of each so that it reads as a code (never a word, never
+ * a number) to people and to the NLU. No 0/O, 1/I/L: easy to read over the phone. */
 static void make_code(char out[CODE_LEN + 1])
 {
     static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    for (int i = 0; i < CODE_LEN; i++) out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+    bool letter, digit;
+    do {
+        letter = digit = false;
+        for (int i = 0; i < CODE_LEN; i++) {
+            out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+            if (isdigit((unsigned char)out[i]))
+                digit = true;
+            else
+                letter = true;
+        }
+    } while (!letter || !digit);
     out[CODE_LEN] = '\0';
 }
 

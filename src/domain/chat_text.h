@@ -25,7 +25,7 @@
        "Ese día ya no se puede reservar. Estos días sí:", "That day can't be booked. These days can:")       \
     XX(ASK_TIME, "Horas libres el %s:", "Free times on %s:")                                                 \
     XX(ASK_TIME_PART, "Horas libres el %s por la %s:", "Free times on %s in the %s:")                        \
-    XX(TIME_TAKEN, "A las %s no hay hueco el %s. Horas libres:", "%s is not available on %s. Free times:")   \
+    XX(TIME_TAKEN, "A las %s no hay hueco el %s.", "%s is not available on %s.")                             \
     XX(JUST_TAKEN, "Vaya, esa hora se acaba de ocupar. Elige otra:",                                         \
        "Oops, that time was just taken. Please pick another:")                                               \
     XX(ASK_NAME, "Te guardo %s. ¿A nombre de quién hago la reserva?",                                        \

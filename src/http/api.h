@@ -84,6 +84,15 @@ int bc_api_admin_bookings_get(struct bc_req *req);
 int bc_api_admin_bookings_patch(struct bc_req *req);
 int bc_api_admin_bookings_ics(struct bc_req *req);
 
+/* api_chat.c: conversations, transcripts, the NLU try-out */
+int bc_api_conversations_create(struct bc_req *req);
+int bc_api_conversations_message(struct bc_req *req);
+int bc_api_conversations_get(struct bc_req *req);
+int bc_api_admin_conversations_list(struct bc_req *req);
+int bc_api_admin_conversations_get(struct bc_req *req);
+int bc_api_admin_conversations_patch(struct bc_req *req);
+int bc_api_admin_nlu_parse(struct bc_req *req);
+
 /* api_platform.c */
 int bc_api_platform_tenants_create(struct bc_req *req);
 int bc_api_platform_tenants_list(struct bc_req *req);

@@ -108,7 +108,9 @@ static void allow_header(struct bc_req *req, unsigned allowed)
  * forget it. */
 static void audit(struct bc_req *req, const struct bc_route *r)
 {
-    if (r->method == BC_GET || (r->auth != BC_AUTH_JWT && r->auth != BC_AUTH_PLATFORM)) return;
+    if (r->method == BC_GET || (r->flags & BC_ROUTE_NO_AUDIT) ||
+        (r->auth != BC_AUTH_JWT && r->auth != BC_AUTH_PLATFORM))
+        return;
     if (!req->resp || req->status >= 400) return;
     struct bc_ctx target;
     const char *tenant = r->auth == BC_AUTH_JWT ? req->ctx.tenant_id : req->audit_tenant;

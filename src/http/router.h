@@ -14,6 +14,7 @@ typedef int (*bc_handler)(struct bc_req *req);
 enum bc_route_flags {
     BC_ROUTE_TEST_ONLY = 1,    /* exists only when test_hooks is on */
     BC_ROUTE_UNDOCUMENTED = 2, /* not an API route (static assets, test hooks): not in openapi.json */
+    BC_ROUTE_NO_AUDIT = 4,     /* a POST that changes nothing (e.g. the NLU try-out): not audited */
 };
 
 struct bc_route {

@@ -15,6 +15,7 @@
 #define OWNER    BC_ROLE_OWNER
 #define UNDOC    BC_ROUTE_UNDOCUMENTED
 #define TEST     (BC_ROUTE_TEST_ONLY | BC_ROUTE_UNDOCUMENTED)
+#define NOAUDIT  BC_ROUTE_NO_AUDIT
 
 /* clang-format off */
 const struct bc_route bc_routes[] = {
@@ -38,6 +39,9 @@ const struct bc_route bc_routes[] = {
     {BC_POST,   "/v1/widget/bookings",             APIKEY,   ANY,    bc_api_widget_bookings_create,  "widget.bookings.create",0},
     {BC_POST,   "/v1/widget/bookings/{code}/cancel", APIKEY, ANY,    bc_api_widget_bookings_cancel,  "widget.bookings.cancel",0},
     {BC_POST,   "/v1/widget/bookings/{code}/reschedule", APIKEY, ANY, bc_api_widget_bookings_reschedule, "widget.bookings.reschedule", 0},
+    {BC_POST,   "/v1/widget/conversations",        APIKEY,   ANY,    bc_api_conversations_create,    "widget.conversations.create", 0},
+    {BC_POST,   "/v1/widget/conversations/{id}/messages", CONV, ANY, bc_api_conversations_message,   "widget.conversations.message", 0},
+    {BC_GET,    "/v1/widget/conversations/{id}",   CONV,     ANY,    bc_api_conversations_get,       "widget.conversations.get", 0},
     {BC_GET,    "/v1/manage/booking.ics",          NONE,     ANY,    bc_api_manage_ics,              "manage.ics",            0},
 
     /* admin API (JWT): settings */
@@ -71,6 +75,12 @@ const struct bc_route bc_routes[] = {
     {BC_GET,    "/v1/admin/bookings/{id}",         JWT,      VIEWER, bc_api_admin_bookings_get,      "admin.bookings.get",    0},
     {BC_PATCH,  "/v1/admin/bookings/{id}",         JWT,      ADMIN,  bc_api_admin_bookings_patch,    "admin.bookings.patch",  0},
     {BC_GET,    "/v1/admin/bookings/{id}/ics",     JWT,      VIEWER, bc_api_admin_bookings_ics,      "admin.bookings.ics",    0},
+
+    /* admin API: conversations */
+    {BC_GET,    "/v1/admin/conversations",         JWT,      VIEWER, bc_api_admin_conversations_list, "admin.conversations.list", 0},
+    {BC_GET,    "/v1/admin/conversations/{id}",    JWT,      VIEWER, bc_api_admin_conversations_get, "admin.conversations.get", 0},
+    {BC_PATCH,  "/v1/admin/conversations/{id}",    JWT,      ADMIN,  bc_api_admin_conversations_patch, "admin.conversations.patch", 0},
+    {BC_POST,   "/v1/admin/nlu/parse",             JWT,      VIEWER, bc_api_admin_nlu_parse,         "admin.nlu.parse",       NOAUDIT},
 
     /* admin API: widget keys */
     {BC_GET,    "/v1/admin/api-keys",              JWT,      VIEWER, bc_api_apikeys_list,            "admin.apikeys.list",    0},

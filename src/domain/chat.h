@@ -1,0 +1,27 @@
+/* The booking chat in fsm mode: a deterministic dialog (PRODUCT.md section 5) that books, cancels and
+ * reschedules, answers opening hours, prices and the address, and hands over to a person, understanding
+ * quick-reply payloads and free text (domain/nlu.h). The state machine is one table in chat.c; docs/chat.md
+ * draws it. */
+#ifndef BC_CHAT_H
+#define BC_CHAT_H
+#include <jansson.h>
+
+#include "auth/context.h"
+
+struct bc_store;
+
+/* Starts a conversation: *conv is the new conversation item (stored), *messages the assistant's opening
+ * messages [{"role","text","quick_replies"}] (caller decrefs both). lang: "es"/"en", or NULL for the
+ * tenant's. public_url: where calendar links point. */
+int bc_chat_start(struct bc_store *s, const struct bc_ctx *ctx, const char *lang, const char *public_url,
+                  json_t **conv, json_t **messages);
+/* One customer turn: text (free text) or action (a quick-reply payload), exactly one of them. Updates and
+ * stores conv; *messages are the assistant's answers. BC_ECONFLICT when another turn of the same
+ * conversation won a race; BC_EINVALID for bad input. */
+int bc_chat_turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+                 const char *action, const char *public_url, json_t **messages);
+/* Answers a turn with the polite "limit reached" message (the plan's monthly messages are used up) and
+ * stores it. */
+int bc_chat_limit_reached(struct bc_store *s, json_t *conv, json_t **messages);
+
+#endif

@@ -1,0 +1,293 @@
+/* The chat over HTTP: the widget starts a conversation and sends messages (the conversation token binds
+ * them to the tenant and the key); staff read transcripts, mark hand-offs handled, and try the NLU. */
+#include "domain/chat.h"
+#include "domain/conversation.h"
+#include "domain/entity.h"
+#include "domain/nlu.h"
+#include "domain/plan.h"
+#include "domain/settings.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "store/keys.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/jsonv.h"
+#include "util/tz.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S(o, k) json_string_value(json_object_get((o), (k)))
+
+static const struct bc_jfield start_fields[] = {
+    {"locale", BC_J_STRING, BC_JF_NULLABLE, 2, 10},
+    {NULL},
+};
+
+static const struct bc_jfield message_fields[] = {
+    {"text", BC_J_STRING, BC_JF_MULTILINE, 1, 2000},
+    {"action", BC_J_STRING, 0, 1, 200},
+    {NULL},
+};
+
+static json_t *conversation_json(struct bc_req *req, json_t *conv, bool with_token)
+{
+    json_t *v = json_pack("{s:O, s:O, s:O, s:O}", "id", json_object_get(conv, "id"), "status",
+                          json_object_get(conv, "status"), "lang", json_object_get(conv, "lang"), "state",
+                          json_object_get(conv, "state"));
+    if (with_token) {
+        char *t = bc_conv_token(req->ctx.tenant_id, req->ctx.key_id, S(conv, "id"));
+        json_object_set_new(v, "token", json_string(t ? t : ""));
+        free(t);
+    }
+    return v;
+}
+
+/* Counts a customer message against the plan: BC_EPLAN past the monthly limit. A lazy store add per message;
+ * the metering module (issue 7) replaces this with in-memory aggregation. */
+static int count_message(struct bc_req *req)
+{
+    char pk[BC_KEY_SIZE], sk[32];
+    struct bc_limits lim;
+    json_t *settings = NULL, *u = NULL;
+    struct bc_tz_local l;
+    int rc = bc_plan_limits(req->srv->store, req->ctx.tenant, &lim);
+    if (rc == 0) rc = bc_settings_get(req->srv->store, &req->ctx, &settings);
+    if (rc < 0 || !bc_key_tenant_pk(&req->ctx, pk)) {
+        json_decref(settings);
+        return rc < 0 ? rc : BC_EINTERNAL;
+    }
+    if (bc_tz_from_utc(S(settings, "timezone"), bc_now_s(), &l) < 0) memset(&l, 0, sizeof l);
+    json_decref(settings);
+    snprintf(sk, sizeof sk, "USAGE#%04d-%02d", l.year, l.month);
+    if (bc_store_get(req->srv->store, pk, sk, &u) == 0 &&
+        json_integer_value(json_object_get(u, "messages")) >= lim.messages_month) {
+        json_decref(u);
+        return BC_EPLAN;
+    }
+    json_decref(u);
+    json_t *add = json_pack("{s:i}", "messages", 1);
+    struct bc_update up = {NULL, add, NULL};
+    struct bc_cond c = {BC_COND_NONE, 0, true};
+    rc = bc_store_update(req->srv->store, pk, sk, &up, &c, NULL);
+    json_decref(add);
+    return rc;
+}
+
+int bc_api_conversations_create(struct bc_req *req)
+{
+    json_t *body = NULL, *conv, *messages;
+    if (req->body.len) {
+        int rc = bc_req_body(req, start_fields, &body);
+        if (rc < 0) return rc;
+    }
+    int rc =
+        bc_chat_start(req->srv->store, &req->ctx, S(body, "locale"), bc_api_public_url(), &conv, &messages);
+    if (rc < 0) return rc;
+    json_t *out =
+        json_pack("{s:o, s:o}", "conversation", conversation_json(req, conv, true), "messages", messages);
+    json_decref(conv);
+    return bc_reply_json(req, 201, out);
+}
+
+/* The conversation of the path, if the token proves it is the caller's; every failure is the same 404. */
+static int load(struct bc_req *req, json_t **conv)
+{
+    const char *id = bc_req_param(req, "id");
+    *conv = NULL;
+    if (!bc_conv_token_ok(bc_req_header(req, "X-Conversation-Token"), req->ctx.tenant_id, req->ctx.key_id,
+                          id))
+        return bc_fail(req, BC_ENOT_FOUND, "No such conversation.");
+    int rc = bc_conv_get(req->srv->store, &req->ctx, id, conv);
+    if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such conversation.");
+    return rc;
+}
+
+int bc_api_conversations_message(struct bc_req *req)
+{
+    json_t *body, *conv = NULL, *messages = NULL;
+    int rc = bc_req_body(req, message_fields, &body);
+    if (rc == 0 && !S(body, "text") == !S(body, "action"))
+        rc = bc_fail(req, BC_EINVALID, "send either text or action");
+    if (rc == 0) rc = load(req, &conv);
+    if (rc < 0) return rc;
+    rc = count_message(req);
+    if (rc == BC_EPLAN) {
+        /* polite words for the widget, and the status for integrators */
+        if (bc_chat_limit_reached(req->srv->store, conv, &messages) < 0) messages = json_array();
+        json_t *err = json_pack("{s:{s:s, s:s}, s:o}", "error", "code", "plan_limit_exceeded", "message",
+                                "This business cannot take more messages this month.", "messages", messages);
+        req->err_code = "plan_limit_exceeded";
+        json_decref(conv);
+        return bc_reply_json(req, 429, err);
+    }
+    if (rc == 0)
+        rc = bc_chat_turn(req->srv->store, &req->ctx, conv, S(body, "text"), S(body, "action"),
+                          bc_api_public_url(), &messages);
+    if (rc == BC_ECONFLICT)
+        rc = bc_fail(req, rc, "Another message of this conversation is being answered; retry.");
+    if (rc == 0)
+        rc = bc_reply_json(req, 200,
+                           json_pack("{s:o, s:O, s:O}", "messages", messages, "state",
+                                     json_object_get(conv, "state"), "status",
+                                     json_object_get(conv, "status")));
+    json_decref(conv);
+    return rc;
+}
+
+int bc_api_conversations_get(struct bc_req *req)
+{
+    json_t *conv, *items;
+    char *next;
+    int rc = load(req, &conv);
+    if (rc < 0) return rc;
+    rc = bc_conv_messages(req->srv->store, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
+    free(next);
+    if (rc == 0)
+        rc = bc_reply_json(
+            req, 200,
+            json_pack("{s:o, s:o}", "conversation", conversation_json(req, conv, false), "messages", items));
+    json_decref(conv);
+    return rc;
+}
+
+/* staff */
+
+int bc_api_admin_conversations_list(struct bc_req *req)
+{
+    int limit;
+    const char *cursor;
+    json_t *items;
+    char *next;
+    int rc = bc_req_paging(req, &limit, &cursor);
+    if (rc == 0)
+        rc = bc_conv_list(req->srv->store, &req->ctx, bc_req_query(req, "status"), limit, cursor, &items,
+                          &next);
+    if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
+    if (rc < 0) return rc;
+    return bc_reply_list(req, items, next);
+}
+
+int bc_api_admin_conversations_get(struct bc_req *req)
+{
+    json_t *conv, *items;
+    char *next;
+    int rc = bc_conv_get(req->srv->store, &req->ctx, bc_req_param(req, "id"), &conv);
+    if (rc < 0) return rc;
+    rc = bc_conv_messages(req->srv->store, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
+    free(next);
+    if (rc == 0)
+        rc = bc_reply_json(req, 200,
+                           json_pack("{s:o, s:o}", "conversation", bc_conv_view(conv), "messages", items));
+    json_decref(conv);
+    return rc;
+}
+
+static const struct bc_jfield conv_patch_fields[] = {
+    {"handled", BC_J_BOOL, BC_JF_REQUIRED, 0, 0},
+    {NULL},
+};
+
+int bc_api_admin_conversations_patch(struct bc_req *req)
+{
+    json_t *body, *conv;
+    int rc = bc_req_body(req, conv_patch_fields, &body);
+    if (rc == 0) rc = bc_conv_get(req->srv->store, &req->ctx, bc_req_param(req, "id"), &conv);
+    if (rc < 0) return rc;
+    json_t *h = json_object_get(conv, "handoff");
+    if (!json_is_object(h)) {
+        json_decref(conv);
+        return bc_fail(req, BC_ECONFLICT, "This conversation has no hand-off.");
+    }
+    json_object_set(h, "handled", json_object_get(body, "handled"));
+    if (json_is_true(json_object_get(body, "handled")))
+        json_object_set_new(h, "handled_by", json_string(req->ctx.user_id));
+    rc = bc_conv_save(req->srv->store, conv);
+    if (rc == 0) rc = bc_reply_wrapped(req, 200, "conversation", bc_conv_view(conv));
+    json_decref(conv);
+    return rc;
+}
+
+static const struct bc_jfield nlu_fields[] = {
+    {"text", BC_J_STRING, BC_JF_REQUIRED | BC_JF_MULTILINE, 1, 2000},
+    {"lang", BC_J_STRING, 0, 2, 10},
+    {"ref", BC_J_STRING, 0, 16, 40},
+    {NULL},
+};
+
+/* POST /v1/admin/nlu/parse: what the offline NLU understands of a text, in the tenant's context. */
+int bc_api_admin_nlu_parse(struct bc_req *req)
+{
+    json_t *body, *settings = NULL, *all = NULL;
+    int rc = bc_req_body(req, nlu_fields, &body);
+    if (rc == 0) rc = bc_settings_get(req->srv->store, &req->ctx, &settings);
+    if (rc < 0) return rc;
+    const char *zone = S(settings, "timezone"),
+               *lang = S(body, "lang") ? S(body, "lang") : S(settings, "locale");
+    int64_t ref = bc_now_s();
+    struct bc_tz_local l;
+    if (S(body, "ref")) {
+        /* a local date-time "YYYY-MM-DDTHH:MM" (or with seconds/offset) in the tenant's zone */
+        const char *r = S(body, "ref");
+        int32_t day;
+        char date[11];
+        int mins;
+        snprintf(date, sizeof date, "%.10s", r);
+        if (strlen(r) < 16 || r[10] != 'T' || bc_tz_date_parse(date, &day) < 0 ||
+            bc_tz_hhmm_parse(r + 11, 0, &mins) < 0 || bc_tz_next_valid(zone, day, mins * 60, &ref) < 0) {
+            json_decref(settings);
+            return bc_fail(req, BC_EINVALID, "ref must be a local date-time YYYY-MM-DDTHH:MM");
+        }
+    }
+    if (bc_tz_from_utc(zone, ref, &l) < 0) {
+        json_decref(settings);
+        return BC_EINTERNAL;
+    }
+    struct bc_nlu_catalog *cat = bc_nlu_catalog_new();
+    for (int kind = 0; cat && kind < 2; kind++) {
+        if (bc_entity_all(req->srv->store, &req->ctx, kind == 0 ? "SERVICE" : "PROVIDER", 1000, &all) < 0)
+            break;
+        size_t i;
+        json_t *it;
+        json_array_foreach(all, i, it)
+        {
+            const char *syn[20];
+            size_t ns = 0, j;
+            json_t *sy;
+            json_array_foreach(json_object_get(it, "synonyms"), j, sy) if (ns < 20) syn[ns++] =
+                json_string_value(sy);
+            bc_nlu_catalog_add(cat, kind == 0 ? BC_NLU_SERVICE : BC_NLU_PROVIDER, S(it, "id"), S(it, "name"),
+                               syn, ns);
+        }
+        json_decref(all);
+        all = NULL;
+    }
+    const char *text = S(body, "text");
+    struct bc_nlu_request nreq = {
+        text, strlen(text), lang, {l.year, l.month, l.mday, l.weekday, l.hour, l.minute}, cat};
+    struct bc_nlu_result r;
+    rc = bc_nlu_parse(&nreq, &r);
+    json_t *out = NULL;
+    if (rc == 0) {
+        out = json_pack("{s:s, s:s}", "intent", bc_nlu_intent_name(r.intent), "lang", r.lang);
+        if (r.service_id) json_object_set_new(out, "service_id", json_string(r.service_id));
+        if (r.provider_id)
+            json_object_set_new(out, "provider_id", json_string(r.provider_id));
+        else if (r.provider_any)
+            json_object_set_new(out, "provider_id", json_string("any"));
+        if (r.has_date) json_object_set_new(out, "date", json_string(r.date));
+        if (r.has_time) json_object_set_new(out, "time", json_string(r.time));
+        if (r.time_ambiguous && r.time_alt[0]) json_object_set_new(out, "time_alt", json_string(r.time_alt));
+        if (r.part_of_day)
+            json_object_set_new(out, "part_of_day", json_string(bc_nlu_part_name(r.part_of_day)));
+        if (r.name[0]) json_object_set_new(out, "name", json_string(r.name));
+        if (r.email[0]) json_object_set_new(out, "email", json_string(r.email));
+        if (r.phone[0]) json_object_set_new(out, "phone", json_string(r.phone));
+        if (r.code[0]) json_object_set_new(out, "code", json_string(r.code));
+    }
+    bc_nlu_catalog_free(cat);
+    json_decref(settings);
+    if (rc < 0) return rc;
+    return bc_reply_json(req, 200, out);
+}
