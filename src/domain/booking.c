@@ -42,6 +42,9 @@
 #define IDEM_TTL_S     86400
 #define CODE_LEN       6
 
+/* a lazy, unconditional write (store.h): for what the calendar commit's fsync makes durable anyway */
+static const struct bc_cond lazy = {BC_COND_NONE, 0, true};
+
 bool bc_phone_valid(const char *phone)
 {
     if (!phone) return false;
@@ -257,7 +260,7 @@ static void count(struct bc_store *s, const char *pk, json_t *settings, const ch
     month_sk(settings, sk, sizeof sk);
     json_t *add = json_pack("{s:i}", field, delta);
     struct bc_update u = {NULL, add, NULL};
-    bc_store_update(s, pk, sk, &u, NULL, NULL);
+    bc_store_update(s, pk, sk, &u, &lazy, NULL);
     json_decref(add);
 }
 
@@ -277,19 +280,21 @@ static int finish(struct bc_store *s, const char *pk, json_t *item, const char *
     json_object_set_new(item, "status", json_string(status));
     json_object_set_new(item, "updated_at", json_string(now));
     json_object_del(item, "ttl");
-    int rc = bc_store_put(s, item, NULL);
+    int rc = bc_store_put(
+        s, item,
+        &lazy) /* the calendar entry is the durable truth; repair-on-read redoes a lost confirmation */;
     if (rc < 0) return rc;
     if (bc_key_sk(sk, "BCODE", json_string_value(json_object_get(item, "code")))) {
         json_t *look =
             json_pack("{s:s, s:s, s:O}", "PK", pk, "SK", sk, "booking_id", json_object_get(item, "id"));
-        rc = bc_store_put(s, look, NULL);
+        rc = bc_store_put(s, look, &lazy);
         json_decref(look);
     }
     char *bsk = bstart_sk(item);
     if (rc == 0 && bsk) {
         json_t *entry = json_deep_copy(item);
         json_object_set_new(entry, "SK", json_string(bsk));
-        rc = bc_store_put(s, entry, NULL);
+        rc = bc_store_put(s, entry, &lazy);
         json_decref(entry);
     }
     free(bsk);
@@ -356,7 +361,7 @@ static void rr_note(struct bc_store *s, const char *pk, const char *service_id, 
     if (!bc_key_sk(sk, "RR", service_id)) return;
     json_t *set = json_pack("{s:s}", "last", provider_id);
     struct bc_update u = {set, NULL, NULL};
-    bc_store_update(s, pk, sk, &u, NULL, NULL);
+    bc_store_update(s, pk, sk, &u, &lazy, NULL);
     json_decref(set);
 }
 
@@ -374,7 +379,7 @@ static int idem_begin(struct bc_store *s, const struct bc_ctx *ctx, const struct
     json_t *it = json_pack("{s:s, s:s, s:s, s:s, s:I}", "PK", pk, "SK", sk, "request",
                            in->request_hash ? in->request_hash : "", "booking_id", booking_id, "ttl",
                            (json_int_t)(bc_now_s() + IDEM_TTL_S));
-    struct bc_cond c = {BC_COND_NOT_EXISTS, 0};
+    struct bc_cond c = {BC_COND_NOT_EXISTS, 0, true}; /* synced by the booking's commit */
     int rc = bc_store_put(s, it, &c);
     json_decref(it);
     if (rc != BC_ECOND) return rc;
@@ -487,7 +492,7 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         json_t *jd = json_array();
         for (int d = 0; d < nd; d++) json_array_append_new(jd, json_string(dates[d]));
         json_object_set_new(item, "cal_dates", jd);
-        if ((rc = bc_store_put(s, item, NULL)) < 0) break;
+        if ((rc = bc_store_put(s, item, &lazy)) < 0) break; /* made durable by the commit's sync */
         if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) goto crashed;
         const char *ptrs[BC_CAL_MAX_DAYS];
         struct bc_cal_entry e = {id, false, start - bb, start + dur + ba, 0, in->service_id};
@@ -551,7 +556,7 @@ int bc_booking_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *se
         const char *ptrs[BC_CAL_MAX_DAYS];
         if ((rc = busy_dates(sc.pros[k].zone, from, to, dates, &nd)) < 0) break;
         struct bc_cal_entry e = {id, true, from, to, exp, service_id};
-        rc = bc_cal_commit(s, ctx, sc.pros[k].id, date_ptrs(dates, nd, ptrs), nd, &e, NULL);
+        rc = bc_cal_commit_hold(s, ctx, sc.pros[k].id, date_ptrs(dates, nd, ptrs), nd, &e);
         if (rc == 0) {
             bc_time_format_utc(exp, exp_iso, sizeof exp_iso);
             bc_tz_format_iso(json_string_value(json_object_get(sc.settings, "timezone")), start, start_iso,

@@ -7,7 +7,9 @@
  *   processes because the store's conditional write is atomic.
  * - A multi-date commit that fails on a later date removes what it wrote on the earlier ones; meanwhile the
  *   entry may briefly make a slot look taken (never free when it is not).
- * - Expired holds are dropped whenever an item is rewritten and ignored when read. */
+ * - Expired holds are dropped whenever an item is rewritten and ignored when read.
+ * - A booking's commit is a durable write (fsync before the booking is acknowledged); it also makes durable
+ *   every lazy write before it (LMDB syncs the whole file), e.g. the pending booking item. Holds are lazy. */
 #include "domain/calendar.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -95,7 +97,7 @@ static json_t *entry_json(const struct bc_cal_entry *e)
 
 /* Rewrites one date's item with `mutate` applied, conditional on its version, retrying on races. */
 static int rewrite(struct bc_store *s, const char *pk, const char *sk, const struct bc_cal_entry *add,
-                   const char *remove_id, const char *consume_hold)
+                   const char *remove_id, const char *consume_hold, bool lazy)
 {
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         json_t *item = NULL;
@@ -143,7 +145,7 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
         }
         json_object_set_new(item, "entries", kept);
         json_object_set_new(item, "version", json_integer(version + 1));
-        struct bc_cond c = {BC_COND_VERSION, version};
+        struct bc_cond c = {BC_COND_VERSION, version, lazy};
         rc = bc_store_put(s, item, &c);
         json_decref(item);
         if (rc != BC_ECOND) return rc;
@@ -151,21 +153,34 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
     return BC_ECONFLICT; /* extreme contention: let the caller answer "try again" */
 }
 
-int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+static int commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const struct bc_cal_entry *e,
-                  const char *consume_hold)
+                  const char *consume_hold, bool lazy)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     if (!bc_key_tenant_pk(ctx, pk) || ndates < 1 || ndates > BC_CAL_MAX_DAYS) return BC_EINVALID;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int rc = rewrite(s, pk, sk, e, NULL, consume_hold);
+        int rc = rewrite(s, pk, sk, e, NULL, consume_hold, lazy);
         if (rc < 0) {
             bc_cal_remove(s, ctx, provider_id, dates, i, e->id); /* undo the earlier dates */
             return rc;
         }
     }
     return 0;
+}
+
+int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                  const char *const *dates, int ndates, const struct bc_cal_entry *e,
+                  const char *consume_hold)
+{
+    return commit(s, ctx, provider_id, dates, ndates, e, consume_hold, false);
+}
+
+int bc_cal_commit_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                       const char *const *dates, int ndates, const struct bc_cal_entry *e)
+{
+    return commit(s, ctx, provider_id, dates, ndates, e, NULL, true);
 }
 
 int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
@@ -176,7 +191,7 @@ int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
     int rc = 0;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int r = rewrite(s, pk, sk, NULL, id, NULL);
+        int r = rewrite(s, pk, sk, NULL, id, NULL, false);
         if (r < 0) rc = r;
     }
     return rc;

@@ -39,6 +39,9 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
 int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const struct bc_cal_entry *e,
                   const char *consume_hold);
+/* The same for a hold: a lazy write (a hold lost in a machine crash only frees its slot early). */
+int bc_cal_commit_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                       const char *const *dates, int ndates, const struct bc_cal_entry *e);
 /* Removes the entry with this id from the items of the given dates (absent entries are fine). */
 int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const char *id);
