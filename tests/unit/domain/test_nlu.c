@@ -540,6 +540,22 @@ static void test_nlu__catalog_matching(void **state)
     assert_false(o.has_date);
     o = parse_x("Domingo", "es", BC_NLU_EXPECT_NONE, NULL);
     assert_string_equal(o.date, "2026-11-29");
+    /* a professional's exact name is never taken as a typo of a vocabulary word ("Mario" ~ "marzo") */
+    struct bc_nlu_catalog *c = bc_nlu_catalog_new();
+    assert_int_equal(bc_nlu_catalog_add(c, BC_NLU_PROVIDER, "p_mario", "Mario", NULL, 0), 0);
+    struct bc_nlu_request rq = {.text = "el 5 de marzo con mario", .len = 23, .now = REF, .catalog = c};
+    assert_int_equal(bc_nlu_parse(&rq, &o), 0);
+    assert_string_equal(o.date, "2027-03-05");
+    assert_string_equal(str(o.provider_id), "p_mario");
+    rq.text = "el 5 de mario";
+    rq.len = 13;
+    assert_int_equal(bc_nlu_parse(&rq, &o), 0);
+    assert_string_equal(o.date, "2026-12-05"); /* "el 5", not March */
+    assert_string_equal(str(o.provider_id), "p_mario");
+    rq.catalog = NULL; /* without the catalog, "mario" is a typo of "marzo" */
+    assert_int_equal(bc_nlu_parse(&rq, &o), 0);
+    assert_string_equal(o.date, "2027-03-05");
+    bc_nlu_catalog_free(c);
     /* without a catalog: no matching, no crash */
     struct bc_nlu_request req = {.text = "un corte con Ana", .len = 16, .now = REF};
     assert_int_equal(bc_nlu_parse(&req, &o), 0);
@@ -613,6 +629,34 @@ static void test_nlu__several_things_in_one_message(void **state)
     assert_string_equal(o.date, "2026-11-26");
     assert_int_equal(o.part_of_day, BC_NLU_PART_AFTERNOON);
     assert_int_equal(o.intent, BC_NLU_BOOK);
+}
+
+/* A choice among the options shown: "2", "la primera", "the second one". */
+static void test_nlu__choices(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int number;
+    } rows[] = {
+        {"2", 2},
+        {"la 3", 3},
+        {"la primera", 1},
+        {"el segundo", 2},
+        {"la segunda opción", 2},
+        {"the first one", 1},
+        {"option 2", 2},
+        {"un segundo", -1},
+        {"12345", -1},
+        {"5pm", -1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct bc_nlu_result o = parse(rows[i].text, "es");
+        if (o.has_number != (rows[i].number >= 0) || (o.has_number && o.number != rows[i].number))
+            print_message("FAIL \"%s\": got %d (%d)\n", rows[i].text, o.number, o.has_number);
+        assert_int_equal(o.has_number, rows[i].number >= 0);
+        if (o.has_number) assert_int_equal(o.number, rows[i].number);
+    }
 }
 
 static void test_nlu__language_guess(void **state)
@@ -734,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_nlu__catalog_matching),
         cmocka_unit_test(test_nlu__catalog_api),
         cmocka_unit_test(test_nlu__several_things_in_one_message),
+        cmocka_unit_test(test_nlu__choices),
         cmocka_unit_test(test_nlu__language_guess),
         cmocka_unit_test(test_nlu__hostile_input),
         cmocka_unit_test(test_nlu__tables_are_well_formed),

@@ -215,6 +215,10 @@ static const struct row spanish[] = {
     {"el jueves no, el viernes", "2026-11-27", "", "", ""},
     {"no puedo el jueves, ¿el viernes?", "2026-11-27", "", "", ""},
     {"cualquier día menos el lunes", "", "", "", ""},
+    {"quiero cambiar mi cita del jueves al viernes", "2026-11-27", "", "", ""},
+    {"en vez del jueves, el viernes", "2026-11-27", "", "", ""},
+    {"mejor el viernes en vez del jueves", "2026-11-27", "", "", ""},
+    {"la primera", "", "", "", ""},
     {"a las 5 no puedo, a las 6 sí", "", "18:00", "06:00", ""},
     {"llego tarde", "", "", "", ""},
     {"más tarde", "", "", "", ""},
@@ -378,6 +382,10 @@ static const struct row english[] = {
     {"what about monday at 9 in the morning", "2026-11-30", "09:00", "", "morning"},
     {"is there a slot in 2 weeks?", "2026-12-09", "", "", ""},
     {"we are 2 people", "", "", "", ""},
+    {"can we do thursday instead of friday?", "2026-11-26", "", "", ""},
+    {"move it from thursday to friday", "2026-11-27", "", "", ""},
+    {"how about 4?", "", "16:00", "04:00", ""},
+    {"the first one", "", "", "", ""},
     /* typos */
     {"wendesday", "2026-12-02", "", "", ""},
     {"thrusday", "2026-11-26", "", "", ""},
@@ -512,6 +520,12 @@ static void test_nlu_date__qualifiers_and_ranges(void **state)
     assert_string_equal(o.time, "15:00");
     assert_int_equal(o.end_hour, 17);
     assert_false(o.time_ambiguous);
+    o = parse("from 10 to 2pm", "en", 0);
+    assert_string_equal(o.time, "10:00");
+    assert_int_equal(o.end_hour, 14);
+    o = parse("from 9 to 11am", "en", 0);
+    assert_string_equal(o.time, "09:00");
+    assert_int_equal(o.end_hour, 11);
     o = parse("de 10 a 14h", "es", 0);
     assert_string_equal(o.time, "10:00");
     assert_int_equal(o.end_hour, 14);
