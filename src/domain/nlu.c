@@ -283,7 +283,7 @@ static bool is_particle(const struct bc__nlu_p *p, int i)
 /* -1 none, 0 function word, 1 noun that is also a name */
 static int stop_value(const struct bc__nlu_p *p, int i)
 {
-    int v = -1, best = -1;
+    int best = -1;
     const struct bc__nlu_vocab *vo = p->v;
     int w = p->t[i].wid;
     if (w < 0 || (p->t[i].flags & NF_FUZZY)) return -1;
@@ -291,7 +291,6 @@ static int stop_value(const struct bc__nlu_p *p, int i)
         const struct bc__nlu_phrase *ph = &vo->phrase[vo->phrase_by_word[k]];
         if (ph->cat == NC_STOP && ph->nw == 1 && ph->value > best) best = ph->value;
     }
-    (void)v;
     return best;
 }
 
@@ -523,6 +522,17 @@ static void lone_number(struct bc__nlu_p *p)
 {
     for (int i = 0; i < p->n; i++) {
         const struct bc__nlu_tok *t = &p->t[i];
+        int v;
+        /* "la primera", "el segundo", "the first one": a choice among the options shown */
+        if (t->kind == NT_WORD && !(t->flags & (NF_USED | NF_SKIP)) &&
+            bc__nlu_lx(p, i, NC_ORDINAL, &v, NULL) &&
+            ((i > 0 && (lx(p, i - 1, NC_ARTICLE) || lx(p, i - 1, NC_PART_CTX))) ||
+             bc__nlu_is(p, i + 1, "one") || bc__nlu_is(p, i + 1, "opcion") ||
+             bc__nlu_is(p, i + 1, "option"))) {
+            p->out->has_number = true;
+            p->out->number = v;
+            return;
+        }
         if (t->kind != NT_NUM || (t->flags & (NF_USED | NF_SKIP)) || t->ndig > 3) continue;
         if (i + 1 < p->n && !(p->t[i + 1].flags & NF_SPACE) && p->t[i + 1].kind != NT_PUNCT) continue;
         p->out->has_number = true;

@@ -280,9 +280,11 @@ static int daynum_date(struct bc__nlu_p *p, int start, int i, int art, bool day_
         if (days < 0) return 0;
         return add_date(p, start, jm + ky - start, days, 0) ? jm + ky - start : 0;
     }
-    /* a day of the month alone needs an article, "día" or an ordinal, and must not be a time or an amount */
-    if (!(art == 1 || day_word || ord)) return 0;
-    if (!ord && p->t[i].kind == NT_WORD && !day_word && art != 1) return 0;
+    /* a day of the month alone needs an article, "día" or a written ordinal ("3rd", "1º"), and must not be a
+     * time or an amount; an ordinal word alone ("la primera", "the first one") is a choice, not a date */
+    bool ord_digits = ord && p->t[i].kind == NT_NUM;
+    if (ord && !ord_digits) return 0;
+    if (!(art == 1 || day_word || ord_digits)) return 0;
     if (lx(p, j, NC_UNIT) || lx(p, j, NC_HOUR_WORD) || lx(p, j, NC_AMPM) || lx(p, j, NC_MINUTE_WORD) ||
         is_punct(p, j, ':') || (is_punct(p, j, '.') && is_num(p, j + 1)) || is_punct(p, j, '/'))
         return 0;
@@ -743,12 +745,11 @@ static int try_time(struct bc__nlu_p *p, int i)
             (e.strong || c.strong || prep || kp)) {
             has_end = true;
             j = je + ks + kp + ke;
-            if (!c.ampm && e.ampm && !c.part) c.ampm = e.ampm; /* "from 3 to 5pm" */
+            /* "from 3 to 5pm" is 15:00-17:00, "from 10 to 2pm" 10:00-14:00 */
+            if (!c.ampm && e.ampm && !c.part && c.h >= 1 && c.h <= 12 && e.h >= 1 && e.h <= 12)
+                c.ampm = c.h <= e.h || c.h == 12 ? e.ampm : 3 - e.ampm;
             if (!c.part && e.part) c.part = e.part;
-            if (!prep || (aux & NA_WEAK) || (aux & NA_RANGE))
-                v = BC_NLU_AT_RANGE;
-            else
-                v = BC_NLU_AT_RANGE;
+            v = BC_NLU_AT_RANGE;
             evidence = true;
         }
     }
@@ -802,8 +803,8 @@ static bool refused(const struct bc__nlu_p *p, const struct bc__nlu_mention *x)
         int n = lx(p, k, NC_NEG);
         if (n && k + n == x->at && !(p->t[k].flags & NF_USED)) return true;
     }
-    int after = x->at + x->n;
-    if (lx(p, after, NC_NEG) && !(p->t[after].flags & NF_USED)) {
+    int after = x->at + x->n, v = 0;
+    if (bc__nlu_lx(p, after, NC_NEG, &v, NULL) && v == 0 && !(p->t[after].flags & NF_USED)) {
         /* "el jueves no, el viernes" / "el jueves no puedo" — but not "el jueves no hay hueco?" */
         int n = lx(p, after, NC_NEG);
         return n > 1 || after + 1 >= p->n || p->t[after + 1].kind == NT_PUNCT ||
@@ -849,6 +850,16 @@ static void expected_number(struct bc__nlu_p *p)
     }
 }
 
+/* Whether the message has a verb of change ("cambiar", "mover", "move", "reschedule"). */
+static bool change_verb(const struct bc__nlu_p *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        int v, aux;
+        if (bc__nlu_lx(p, i, NC_INTENT, &v, &aux) && ((aux & NA_VERB) || v == BC_NLU_RESCHEDULE)) return true;
+    }
+    return false;
+}
+
 static void fmt2(char *out, int a, int b, char sep)
 {
     out[0] = (char)('0' + a / 10);
@@ -867,7 +878,7 @@ void bc__nlu_dates(struct bc__nlu_p *p)
             i++;
             continue;
         }
-        int k, v;
+        int k;
         /* greetings and blocking phrases: "buenas tardes" is no afternoon, "más tarde" neither */
         if ((k = lx(p, i, NC_BLOCK)) || ((k = lx(p, i, NC_INTENT)) >= 2)) {
             for (int j = i; j < i + k; j++) p->t[j].flags |= NF_SKIP;
@@ -884,15 +895,29 @@ void bc__nlu_dates(struct bc__nlu_p *p)
             i += k;
             continue;
         }
-        (void)v;
         i++;
     }
     expected_number(p);
 
-    struct bc_nlu_result *out = p->out;
+    /* "cambiar mi cita del jueves al viernes": with a change verb, the last date is the new one */
+    int first_date = 0, kept = 0;
     for (int k = 0; k < p->n_dates; k++) {
+        if (refused(p, &p->dates[k])) {
+            p->dates[k].negated = true;
+            continue;
+        }
+        if (kept++ == 0) first_date = k;
+    }
+    if (kept > 1 && change_verb(p))
+        for (int k = p->n_dates - 1; k >= 0; k--)
+            if (!p->dates[k].negated) {
+                first_date = k;
+                break;
+            }
+    struct bc_nlu_result *out = p->out;
+    for (int k = first_date; k < p->n_dates; k++) {
         struct bc__nlu_mention *x = &p->dates[k];
-        if (refused(p, x)) continue;
+        if (x->negated) continue;
         out->has_date = true;
         out->year = x->y;
         out->month = x->m;

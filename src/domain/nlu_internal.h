@@ -62,7 +62,8 @@ enum bc__nlu_cat {
     NC_ANY,        /* no preference; value 2 when it is about a person ("anyone", "quien sea") */
     NC_NAME_INTRO, /* value 1: "me llamo", "my name is"; value 2 (weaker): "soy", "I'm" */
     NC_CODE_INTRO, /* "código", "localizador", "booking code" */
-    NC_NEG,        /* refuses what follows or precedes: "no", "no puedo", "not", "can't" */
+    NC_NEG,        /* refuses what follows or precedes: "no", "no puedo", "not", "can't"; value 1: only what
+                      follows ("menos el lunes", "en vez del jueves", "instead of friday") */
     NC_BLOCK,      /* phrases whose words must not be read alone: "más tarde" (not the afternoon) */
     NC_SLOT_WORD,  /* value: enum bc_nlu_slot ("la hora" -> TIME, "el día" -> DATE) */
     NC_WITH,       /* "con", "with": before a professional's name */

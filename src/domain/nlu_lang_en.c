@@ -416,6 +416,8 @@ static const struct bc__nlu_word words[] = {
 
     /* times */
     C("at", TIME_PREP, BC_NLU_AT_EXACT),
+    C("how about", TIME_PREP, BC_NLU_AT_EXACT),
+    C("what about", TIME_PREP, BC_NLU_AT_EXACT),
     C("at around", TIME_PREP, BC_NLU_AT_AROUND),
     C("around", TIME_PREP, BC_NLU_AT_AROUND),
     C("about", TIME_PREP, BC_NLU_AT_AROUND),
@@ -525,8 +527,10 @@ static const struct bc__nlu_word words[] = {
     C("can't do", NEG, 0),
     C("cant do", NEG, 0),
     C("can not", NEG, 0),
-    C("except", NEG, 0),
-    C("but not", NEG, 0),
+    C("except", NEG, 1),
+    C("instead of", NEG, 1),
+    C("rather than", NEG, 1),
+    C("but not", NEG, 1),
     C("doesn't work", NEG, 0),
     C("doesnt work", NEG, 0),
     C("does not work", NEG, 0),
