@@ -1152,9 +1152,9 @@ static void answer_faq(struct chat *c, const char *which)
 }
 
 /* Free text through the NLU. */
-static void understand(struct chat *c, const char *text)
+/* What the customer meant, as the offline NLU reads it in the current state. */
+static void parse(struct chat *c, const char *text, struct bc_nlu_result *r)
 {
-    struct bc_nlu_result r;
     const struct state *st = state_of(c);
     /* booking codes are 6 letters and digits; when a code is asked for, any such word counts */
     static const struct bc_nlu_code_format code_fmt = {6, 6, true}, code_expected = {6, 6, false};
@@ -1167,7 +1167,14 @@ static void understand(struct chat *c, const char *text)
         .expect = st->expect,
         .code_fmt = st->expect == BC_NLU_EXPECT_CODE ? &code_expected : &code_fmt,
     };
-    if (bc_nlu_parse(&req, &r) < 0) memset(&r, 0, sizeof r);
+    if (bc_nlu_parse(&req, r) < 0) memset(r, 0, sizeof *r);
+}
+
+/* Acts on what the customer meant (from the offline NLU, or from an LLM in nlp mode). */
+static void understand(struct chat *c, const char *text, const struct bc_nlu_result *rp)
+{
+    const struct state *st = state_of(c);
+    struct bc_nlu_result r = *rp;
     unsigned bits = r.intents;
 #define HAS(i) (bits & BC_NLU_BIT(BC_NLU_##i))
     bool asked = false;
@@ -1416,8 +1423,9 @@ int bc_chat_start(struct bc_store *s, const struct bc_ctx *ctx, const char *lang
     return rc;
 }
 
-int bc_chat_turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
-                 const char *action, const char *public_url, json_t **messages)
+static int turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+                const char *action, const struct bc_nlu_result *understood, const char *public_url,
+                json_t **messages)
 {
     struct chat c;
     *messages = NULL;
@@ -1437,12 +1445,38 @@ int bc_chat_turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, con
                 advance(&c);
             }
         } else {
-            understand(&c, text);
+            struct bc_nlu_result r;
+            if (understood)
+                r = *understood;
+            else
+                parse(&c, text, &r);
+            understand(&c, text, &r);
         }
         rc = chat_commit(&c, messages);
     }
     chat_close(&c);
     return rc;
+}
+
+int bc_chat_turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+                 const char *action, const char *public_url, json_t **messages)
+{
+    return turn(s, ctx, conv, text, action, NULL, public_url, messages);
+}
+
+int bc_chat_turn_understood(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+                            const struct bc_nlu_result *understood, const char *public_url, json_t **messages)
+{
+    if (!understood) return BC_EINVALID;
+    return turn(s, ctx, conv, text, NULL, understood, public_url, messages);
+}
+
+const char *bc_chat_expect(json_t *conv)
+{
+    const char *n = json_string_value(json_object_get(conv, "state"));
+    for (size_t i = 0; n && i < sizeof states / sizeof states[0]; i++)
+        if (strcmp(states[i].name, n) == 0) return states[i].name;
+    return states[0].name;
 }
 
 int bc_chat_limit_reached(struct bc_store *s, json_t *conv, json_t **messages)

@@ -20,6 +20,14 @@ int bc_chat_start(struct bc_store *s, const struct bc_ctx *ctx, const char *lang
  * conversation won a race; BC_EINVALID for bad input. */
 int bc_chat_turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
                  const char *action, const char *public_url, json_t **messages);
+struct bc_nlu_result;
+/* The same turn for free text that something else understood (the nlp mode's LLM): r replaces the offline
+ * NLU's reading; the state machine validates and acts on it exactly as in fsm mode. */
+int bc_chat_turn_understood(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+                            const struct bc_nlu_result *understood, const char *public_url,
+                            json_t **messages);
+/* The dialog state a conversation is in ("service", "day", "confirm", …), for prompts of the AI modes. */
+const char *bc_chat_expect(json_t *conv);
 /* Answers a turn with the polite "limit reached" message (the plan's monthly messages are used up) and
  * stores it. */
 int bc_chat_limit_reached(struct bc_store *s, json_t *conv, json_t **messages);
