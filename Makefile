@@ -9,7 +9,7 @@ export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1:d
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan test unit api run bench fuzz format check-format clean
+.PHONY: all deps build asan test unit api api-dynamo run bench fuzz format check-format clean
 
 all: build
 
@@ -27,13 +27,22 @@ asan: deps
 # Every suite, under AddressSanitizer + UndefinedBehaviorSanitizer; the release build is built too so that
 # its warnings (-O2 sees more) fail the run as well.
 test: build asan check-format
-	@$(MAKE) --no-print-directory unit api
+	@$(MAKE) --no-print-directory unit api api-dynamo
 
 unit:
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
 
 api:
 	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) node --test --test-reporter=spec tests/api/*.test.mjs
+
+# The API suites with every server on one DynamoDB-protocol table (dynalite), as a scaled-out deployment
+# runs: the processes share BOOKCHAT_STORE and BOOKCHAT_SECRET. secrets.test.mjs reads LMDB's file and
+# store_cli.test.mjs sets up its own stores, so they stay on the LMDB run.
+DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/store_cli.test.mjs,$(wildcard tests/api/*.test.mjs))
+api-dynamo:
+	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) BOOKCHAT_SECRET=dynamo-suite-shared-secret-0123456789 \
+	  node tests/store/with-dynalite.mjs --bin $(CURDIR)/$(ASAN_BIN) -- \
+	  node --test --test-reporter=spec $(DYNAMO_SUITES)
 
 run: build
 	$(BIN) serve

@@ -114,21 +114,28 @@ test('overlapping slots of different lengths race: exactly one wins', async () =
   assert.ok(res.every((r) => r.status === 201 || r.status === 409));
 });
 
-test('the same race with two bookchat processes on one LMDB directory', async () => {
-  const other = await new Server({ dataDir: srv.dataDir, env }).start();
+test('the same race with three bookchat processes on one store (LMDB directory or DynamoDB table)', async () => {
+  // the other processes share this one's store: the same LMDB directory, or the same table when the suite
+  // runs on DynamoDB (BOOKCHAT_STORE, see `make api-dynamo`)
+  const others = [];
+  for (let i = 0; i < 2; i++) others.push(await new Server({ dataDir: srv.dataDir, env }).start());
   try {
     const start = '2026-12-04T16:00:00+01:00';
-    const res = await Promise.all(Array.from({ length: 50 }, (_, i) => {
-      const s = i % 2 ? srv : other;
-      return s.req('POST', '/v1/widget/bookings', {
+    const all = [srv, ...others];
+    const res = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+      all[i % 3].req('POST', '/v1/widget/bookings', {
         body: { service_id: svc30, provider_id: luis, start, customer: { name: `P${i}`, email: `p${i}@example.com` } },
         headers: { 'x-api-key': T.key, origin: T.origin },
-      });
-    }));
+      })));
     assert.equal(res.filter((r) => r.status === 201).length, 1, res.map((r) => r.status).join());
     assert.equal(res.filter((r) => r.status === 409).length, 49);
+    // every process sees the one booking
+    for (const s of all) {
+      const r = await s.req('GET', `/v1/widget/availability?service_id=${svc30}&provider_id=${luis}&from=2026-12-04&to=2026-12-04`, { headers: { 'x-api-key': T.key, origin: T.origin } });
+      assert.ok(!r.json.slots.some((x) => x.start === start));
+    }
   } finally {
-    await other.stop();
+    for (const o of others) await o.stop();
   }
 });
 
