@@ -9,7 +9,7 @@ export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1:d
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan test unit api api-dynamo run bench fuzz format check-format clean
+.PHONY: all deps build asan test unit api api-dynamo crash run bench fuzz format check-format clean
 
 all: build
 
@@ -37,12 +37,16 @@ api:
 
 # The API suites with every server on one DynamoDB-protocol table (dynalite), as a scaled-out deployment
 # runs: the processes share BOOKCHAT_STORE and BOOKCHAT_SECRET. secrets.test.mjs reads LMDB's file and
-# store_cli.test.mjs sets up its own stores, so they stay on the LMDB run.
-DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/store_cli.test.mjs,$(wildcard tests/api/*.test.mjs))
+# crash.test.mjs checks LMDB's recovery (`store check` on the data directory), so they stay on the LMDB run.
+DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/crash.test.mjs,$(wildcard tests/api/*.test.mjs))
 api-dynamo:
 	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) BOOKCHAT_SECRET=dynamo-suite-shared-secret-0123456789 \
 	  node tests/store/with-dynalite.mjs --bin $(CURDIR)/$(ASAN_BIN) -- \
 	  node --test --test-reporter=spec $(DYNAMO_SUITES)
+
+# The full crash-safety run: 50 SIGKILL cycles under booking load (make test runs a few).
+crash: build
+	CRASH_CYCLES=$${CRASH_CYCLES:-50} BOOKCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-reporter=spec tests/api/crash.test.mjs
 
 run: build
 	$(BIN) serve
