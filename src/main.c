@@ -12,6 +12,7 @@ const struct bc_cmd bc_cmds[] = {
     {"apikey", cmd_apikey, "create, list, rotate and revoke a tenant's widget keys"},
     {"user", cmd_user, "add, remove and change a tenant's staff users"},
     {"store", cmd_store, "prepare (init) or verify (check) the store"},
+    {"dev", cmd_dev, "developer tools: seed a store with realistic tenants (dev seed)"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show help for a command"},
     {NULL, NULL, NULL},

@@ -89,3 +89,33 @@ test('bad usage exits 2, failures exit 1, with one line on stderr', async () => 
   assert.equal(nfj.code, 1);
   assert.ok(JSON.parse(nfj.stderr).error.message);
 });
+
+test('dev seed fills a store with working tenants: keys, logins, catalogue, bookings, conversations', async () => {
+  const dir = tempDir('bc-seed');
+  const keysFile = `${dir}/keys.jsonl`;
+  const r = await cli(['dev', 'seed', '--tenants', '3', '--bookings-per-provider', '5', '--keys-out', keysFile, '--data', dir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.tenants, 3);
+  assert.equal(r.json.bookings, 30);
+  const { readFileSync } = await import('node:fs');
+  const keys = readFileSync(keysFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(keys.length, 3);
+  const { startServer } = await import('./harness.mjs');
+  const srv = await startServer({ dataDir: dir });
+  try {
+    const h = { 'x-api-key': keys[0].key, origin: 'https://shop.example.com' };
+    const svcs = await srv.get('/v1/widget/services', { headers: h });
+    assert.equal(svcs.status, 200);
+    assert.equal(svcs.json.items.length, 4);
+    const login = await srv.post('/v1/auth/login', { email: keys[1].email, password: r.json.owner_password });
+    assert.equal(login.status, 200);
+    const list = await srv.get('/v1/admin/bookings', { headers: { authorization: `Bearer ${login.json.token}` } });
+    assert.equal(list.json.items.length, 10);
+    const convs = await srv.get('/v1/admin/conversations', { headers: { authorization: `Bearer ${login.json.token}` } });
+    assert.equal(convs.json.items.length, 2);
+  } finally {
+    await srv.stop();
+  }
+  const bad = await cli(['dev', 'seed', '--tenants', '0', '--data', dir]);
+  assert.equal(bad.code, 2);
+});
