@@ -76,6 +76,12 @@ struct bc_req {
     const char *err_code; /* for the access log */
     const char *err_msg;  /* set by bc_fail; borrowed from the arena */
     size_t resp_len;
+
+    /* asynchronous completion (bc_req_resume_with, bc_req_attach); under the server's lock */
+    int (*cont)(struct bc_req *req, void *ud);
+    void *cont_ud;
+    void *attach_ud;
+    void (*attach_free)(void *ud);
 };
 
 /* The value of path parameter {name}; NULL if the route has none. Borrowed for the request's lifetime. */
@@ -127,5 +133,15 @@ void bc_reply_header(struct bc_req *req, const char *name, const char *value);
  * bc_req_resume. The server counts suspended requests and resumes them all before shutting down. */
 void bc_req_suspend(struct bc_req *req);
 void bc_req_resume(struct bc_req *req);
+/* A continuation: runs on a server worker thread; it replies and returns 0 (or returns a negative bc_err,
+ * rendered like a handler's), or suspends the request again and returns BC_ASYNC. */
+typedef int (*bc_req_cont_fn)(struct bc_req *req, void *ud);
+/* Like bc_req_resume, but the worker thread that picks the request up again first runs cont(req, ud): the
+ * work that follows an upstream's answer (an LLM's) then runs on a server thread, not on the thread that
+ * resumed. If the client has gone away meanwhile, cont never runs (see bc_req_attach for the clean-up). */
+void bc_req_resume_with(struct bc_req *req, bc_req_cont_fn cont, void *ud);
+/* Attaches data to the request: free_fn(ud) is called exactly once when the request is done, however it
+ * ends (replied, or the client went away while it was suspended). One attachment per request. */
+void bc_req_attach(struct bc_req *req, void *ud, void (*free_fn)(void *ud));
 
 #endif

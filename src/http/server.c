@@ -49,6 +49,7 @@ static struct bc_req *req_new(struct bc_server *srv, struct MHD_Connection *conn
 
 static void req_free(struct bc_req *req)
 {
+    if (req->attach_free) req->attach_free(req->attach_ud);
     json_decref(req->json);
     json_decref(req->audit_detail);
     bc_ctx_release(&req->ctx);
@@ -147,6 +148,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         req->state = BC_REQ_RUNNING;
         bc_router_dispatch(req);
+    }
+    /* a suspended handler or continuation: suspend the connection, or, if it was already resumed, run the
+     * continuation it was resumed with (which may suspend again) */
+    for (;;) {
         pthread_mutex_lock(&async_mu);
         if (req->state == BC_REQ_SUSPENDED) {
             MHD_suspend_connection(conn);
@@ -154,7 +159,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             pthread_mutex_unlock(&async_mu);
             return MHD_YES;
         }
+        bc_req_cont_fn cont = req->state == BC_REQ_READY ? req->cont : NULL;
+        void *ud = req->cont_ud;
+        req->cont = NULL;
+        if (cont) req->state = BC_REQ_RUNNING;
         pthread_mutex_unlock(&async_mu);
+        if (!cont) break;
+        int rc = cont(req, ud);
+        if (rc != BC_ASYNC && rc < 0 && !req->resp) bc_reply_error(req, rc, req->err_msg);
     }
     if (req->state == BC_REQ_RUNNING || req->state == BC_REQ_READY) {
         if (!req->resp) bc_reply_error(req, BC_EINTERNAL, NULL);
@@ -181,6 +193,21 @@ void bc_req_resume(struct bc_req *req)
         MHD_resume_connection(req->conn);
     }
     pthread_mutex_unlock(&async_mu);
+}
+
+void bc_req_resume_with(struct bc_req *req, bc_req_cont_fn cont, void *ud)
+{
+    pthread_mutex_lock(&async_mu);
+    req->cont = cont;
+    req->cont_ud = ud;
+    pthread_mutex_unlock(&async_mu);
+    bc_req_resume(req);
+}
+
+void bc_req_attach(struct bc_req *req, void *ud, void (*free_fn)(void *ud))
+{
+    req->attach_ud = ud;
+    req->attach_free = free_fn;
 }
 
 static int split_listen(const char *listen, char *host, size_t hostsize, uint16_t *port)
