@@ -7,6 +7,7 @@
 #include "domain/plan.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "llm/runtime.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -155,8 +156,11 @@ int cmd_serve(int argc, char **argv)
     srv.test_hooks = bc_config_bool(BC_CFG_TEST_HOOKS);
     srv.access_log = bc_config_bool(BC_CFG_ACCESS_LOG);
     char err[256] = "";
+    /* the LLM engine of the AI chat modes: one thread, every model call of the process in flight on it */
+    if (bc_llm_runtime_start() < 0) bc_log(BC_LOG_WARN, "LLM engine not started: AI turns will use fsm");
     if (bc_server_start(&srv, bc_config_get(BC_CFG_LISTEN), err, sizeof err) < 0) {
         bc_cli_error(json, "%s", err);
+        bc_llm_runtime_stop();
         bc_store_close(store);
         return 1;
     }
@@ -180,6 +184,10 @@ int cmd_serve(int argc, char **argv)
     bc_log(BC_LOG_INFO, "signal %d: draining", sig);
     int left = bc_server_drain(&srv, (int)bc_config_int(BC_CFG_DRAIN_TIMEOUT, 30) * 1000);
     if (left) bc_log(BC_LOG_WARN, "%d requests still in flight after the drain timeout", left);
+    /* before the HTTP server stops: cancelling the model calls still in flight resumes their suspended
+     * requests (answered by fsm), and libmicrohttpd must not stop with a connection suspended */
+    bc_llm_runtime_stop();
+    if (left) bc_server_drain(&srv, 2000); /* let those answers go out */
     bc_server_stop(&srv);
 
     pthread_mutex_lock(&hk.mu);

@@ -47,7 +47,18 @@
     XX(LLM_BREAKER_COOLDOWN, "llm_breaker_cooldown", "30",                                                   \
        "seconds an open LLM circuit waits before a probe")                                                   \
     XX(LLM_MAX_CONNECTIONS, "llm_max_connections", "0",                                                      \
-       "most open connections to LLM providers (0: no limit)")
+       "most open connections to LLM providers (0: no limit)")                                               \
+    XX(AI_PROVIDER, "ai_provider", "anthropic",                                                              \
+       "LLM provider of tenants whose AI settings name none: anthropic | bedrock | openai")                  \
+    XX(AI_MODEL_NLP, "ai_model_nlp", NULL,                                                                   \
+       "model of the nlp mode when a tenant names none (default: per provider)")                             \
+    XX(AI_MODEL_AGENT, "ai_model_agent", NULL,                                                               \
+       "model of the agent mode when a tenant names none (default: per provider)")                           \
+    XX(AI_NLP_TIMEOUT, "ai_nlp_timeout", "8", "seconds an nlp reading may take before the turn goes to fsm") \
+    XX(AI_TURN_TIMEOUT, "ai_turn_timeout", "45",                                                             \
+       "seconds every LLM call of one agent turn may take together before the turn goes to fsm")             \
+    XX(AI_CONVERSATION_TOKENS, "ai_conversation_tokens", "50000",                                            \
+       "default per-conversation AI token cap (a tenant may set its own in settings/ai)")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,
