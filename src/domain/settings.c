@@ -53,6 +53,8 @@ static const struct bc_jfield ai_fields[] = {
     {"mode", BC_J_STRING, BC_JF_REQUIRED, 1, 10},
     {"provider", BC_J_STRING, BC_JF_NULLABLE, 1, 20},
     {"model", BC_J_STRING, BC_JF_NULLABLE, 1, 120},
+    {"conversation_tokens", BC_J_INT, BC_JF_NULLABLE, 100, 10000000},         /* null: the server's default */
+    {"instructions", BC_J_STRING, BC_JF_NULLABLE | BC_JF_MULTILINE, 0, 1000}, /* tone, policies (agent) */
     {NULL},
 };
 
@@ -225,13 +227,15 @@ int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **ou
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     int rc = bc_store_get(s, pk, "SETTINGS#AI", &item);
     if (rc == BC_ENOT_FOUND) {
-        *out = json_pack("{s:s, s:n, s:n}", "mode", "fsm", "provider", "model");
-        return 0;
+        item = json_pack("{s:s, s:n, s:n}", "mode", "fsm", "provider", "model");
+        rc = 0;
     }
     if (rc < 0) return rc;
     json_object_del(item, "PK");
     json_object_del(item, "SK");
     json_object_del(item, "version");
+    for (const char *const *k = (const char *const[]){"conversation_tokens", "instructions", NULL}; *k; k++)
+        if (!json_object_get(item, *k)) json_object_set_new(item, *k, json_null());
     *out = item;
     return 0;
 }
@@ -264,6 +268,10 @@ int bc_settings_ai_put(struct bc_store *s, const struct bc_ctx *ctx, json_t *bod
     json_object_set(item, "provider", provider ? json_object_get(body, "provider") : json_null());
     json_t *model = json_object_get(body, "model");
     json_object_set(item, "model", model ? model : json_null());
+    for (const char *const *k = (const char *const[]){"conversation_tokens", "instructions", NULL}; *k; k++) {
+        json_t *v = json_object_get(body, *k);
+        json_object_set(item, *k, v ? v : json_null());
+    }
     rc = bc_store_put(s, item, NULL);
     if (rc == 0) {
         json_object_del(item, "PK");

@@ -1,5 +1,6 @@
 /* Tenant settings: SETTINGS#GLOBAL (locale, time zone, business info, widget branding, booking rules,
- * retention) and SETTINGS#AI (chat mode, provider, model). Read with defaults filled in; changed by
+ * retention) and SETTINGS#AI (chat mode, provider, model, the per-conversation
+ * token cap and instructions for the agent). Read with defaults filled in; changed by
  * validated partial updates (PATCH semantics, one level of nesting). */
 #ifndef BC_SETTINGS_H
 #define BC_SETTINGS_H
@@ -19,7 +20,7 @@ int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
  * BC_ECONFLICT if a concurrent change won twice in a row. *out: the new settings (caller decrefs). */
 int bc_settings_patch(struct bc_store *s, const struct bc_ctx *ctx, json_t *patch, char *msg, size_t msgsize,
                       json_t **out);
-/* The AI settings {"mode","provider","model"} (caller decrefs). */
+/* The AI settings {"mode","provider","model","conversation_tokens","instructions"} (caller decrefs). */
 int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
 /* Replaces the AI settings. allowed_modes: bc_ai_mode bits of the tenant's plan; a mode outside it is
  * BC_EPLAN_CONFLICT. BC_EINVALID with msg on bad input. */
