@@ -1490,3 +1490,20 @@ int bc_chat_limit_reached(struct bc_store *s, json_t *conv, json_t **messages)
     if (rc < 0) json_decref(m);
     return rc;
 }
+
+int bc_chat_hours_text(struct bc_store *s, const struct bc_ctx *ctx, const char *lang, char **out)
+{
+    struct chat c;
+    struct bc_buf b = BC_BUF_INIT;
+    *out = NULL;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.ctx = ctx;
+    c.lang = lang && strncmp(lang, "en", 2) == 0 ? "en" : "es";
+    int rc = active(&c, "PROVIDER", &c.providers);
+    if (rc < 0) return rc;
+    hours_text(&c, &b);
+    json_decref(c.providers);
+    *out = b.data ? bc_buf_detach(&b, NULL) : strdup("");
+    return *out ? 0 : BC_ENOMEM;
+}

@@ -28,6 +28,9 @@ int bc_chat_turn_understood(struct bc_store *s, const struct bc_ctx *ctx, json_t
                             json_t **messages);
 /* The dialog state a conversation is in ("service", "day", "confirm", …), for prompts of the AI modes. */
 const char *bc_chat_expect(json_t *conv);
+/* The opening hours (the union of the professionals' weekly hours, as the chat's "hours" answer says them,
+ * one line per weekday group) in lang; "" when none are set. Caller frees *out. For the agent mode. */
+int bc_chat_hours_text(struct bc_store *s, const struct bc_ctx *ctx, const char *lang, char **out);
 /* Answers a turn with the polite "limit reached" message (the plan's monthly messages are used up) and
  * stores it. */
 int bc_chat_limit_reached(struct bc_store *s, json_t *conv, json_t **messages);

@@ -7,6 +7,7 @@
 #include "domain/plan.h"
 #include "domain/settings.h"
 #include "http/api.h"
+#include "http/chatturn.h"
 #include "http/server.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -122,16 +123,8 @@ int bc_api_conversations_message(struct bc_req *req)
         json_decref(conv);
         return bc_reply_json(req, 429, err);
     }
-    if (rc == 0)
-        rc = bc_chat_turn(req->srv->store, &req->ctx, conv, S(body, "text"), S(body, "action"),
-                          bc_api_public_url(), &messages);
-    if (rc == BC_ECONFLICT)
-        rc = bc_fail(req, rc, "Another message of this conversation is being answered; retry.");
-    if (rc == 0)
-        rc = bc_reply_json(req, 200,
-                           json_pack("{s:o, s:O, s:O}", "messages", messages, "state",
-                                     json_object_get(conv, "state"), "status",
-                                     json_object_get(conv, "status")));
+    /* the turn in the tenant's mode (fsm, nlp, agent); it may suspend the request to wait for a model */
+    if (rc == 0) rc = bc_chatturn_run(req, conv, S(body, "text"), S(body, "action"));
     json_decref(conv);
     return rc;
 }
