@@ -505,12 +505,16 @@ static json_t *t_create_booking(struct bc_agent *a, json_t *in)
         return err;
     }
     if (notes && *notes) json_object_set_new(args, "notes", json_string(notes));
+    /* the slot may already be held by this conversation's pending booking (same slot, other details) */
     json_t *p = json_object_get(a->state, "pending");
-    json_t *hold = json_object_get(p, "hold");
-    bool same = json_is_object(p) && S(p, "tool") && !strcmp(S(p, "tool"), "create_booking") &&
-                json_equal(json_object_get(p, "args"), args);
+    json_t *hold = json_object_get(p, "hold"), *pargs = json_object_get(p, "args");
+    bool same_slot =
+        json_is_object(p) && S(p, "tool") && !strcmp(S(p, "tool"), "create_booking") &&
+        json_equal(json_object_get(pargs, "service_id"), json_object_get(args, "service_id")) &&
+        json_equal(json_object_get(pargs, "provider_id"), json_object_get(args, "provider_id")) &&
+        json_equal(json_object_get(pargs, "start"), json_object_get(args, "start"));
     json_t *result = NULL, *new_hold = NULL;
-    if (!same || !hold_alive(hold)) {
+    if (!same_slot || !hold_alive(hold)) {
         /* hold the slot while the customer confirms */
         int rc = bc_booking_hold(a->s, a->ctx, svc, S(slot, "provider_id"), S(slot, "start"), msg, sizeof msg,
                                  &new_hold);
