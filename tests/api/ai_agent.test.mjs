@@ -113,7 +113,8 @@ test('es: moving the booking, then cancelling it with the confirmation quick rep
     if (call.results.length === 1) return { tools: [{ name: 'reschedule_booking', input: moveArgs }] };
     return { text: call.results[1].content.summary };
   };
-  await c.say(`cambia mi cita ${esBooking.code} al viernes a las 10, mi email es ${esBooking.email}`);
+  await c.say(`cambia mi cita ${esBooking.code} al viernes a las 10, mi email es ${esBooking.email}`, { sse: true });
+  assert.equal(c.events.at(-1).event, 'done', 'tool rounds streamed over Anthropic\'s format');
   assert.match(c.text(), /¿Cambio tu cita de jueves 3 de diciembre a las 17:00 a viernes 4 de diciembre a las 10:00\?/);
   script['sí'] = (call) => {
     if (!call.results.length) return { tools: [{ name: 'reschedule_booking', input: moveArgs }] };
@@ -322,4 +323,27 @@ test('a provider that fails or hangs: fsm answers, and the model later sees what
   const b = c.booking();
   assert.ok(b, c.text());
   assert.match(c.text(), /¡Hecho! Tu reserva está confirmada: Tinte, lunes 7 de diciembre a las 09:00. Tu código es/);
+});
+
+test('shutdown with turns waiting on a model: their calls are cancelled, fsm answers them, the server exits cleanly', async () => {
+  const { srv: s2, fake: f2 } = await startAI({ BOOKCHAT_DRAIN_TIMEOUT: '1', BOOKCHAT_AI_TURN_TIMEOUT: '60', BOOKCHAT_LLM_TIMEOUT: '60' });
+  try {
+    f2.script = () => ({ hang: true });
+    const T = await aiTenant(s2, { name: 'Cierre', locale: 'es', timezone: 'Europe/Madrid', s1: 'Corte de pelo', s2: 'Tinte', pros: ['Ana'], address: 'x', ai: { mode: 'agent', provider: 'anthropic' } });
+    const a = await open(T), b = await open(T);
+    const pending = [a.say('quiero un tinte'), b.say('quiero un corte', { sse: true })];
+    while (f2.calls.length < 2) await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    const res = await s2.stop(); // throws unless the exit is clean (status 0, no sanitizer report)
+    assert.equal(res.code, 0);
+    await Promise.all(pending);
+    assert.ok(Date.now() - t0 < 10000);
+    assert.equal(a.status, 200);
+    assert.equal(a.state, 'day', a.text());
+    assert.equal(b.events.at(-1).event, 'done');
+    assert.equal(b.state, 'day', b.text());
+    assert.ok(aiLog(s2).filter((l) => l.reason === 'unavailable').length >= 2);
+  } finally {
+    await f2.stop();
+  }
 });
