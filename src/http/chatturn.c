@@ -233,7 +233,10 @@ static int submit(struct turn *t)
             o.text_ud = t;
         }
     }
-    o.timeout_ms = (int)(left > 600000 ? 600000 : left);
+    /* each call: the time left in the turn, at most llm_timeout */
+    int64_t cap = bc_config_int(BC_CFG_LLM_TIMEOUT, 30) * 1000;
+    if (cap <= 0 || cap > 600000) cap = 600000;
+    o.timeout_ms = (int)(left > cap ? cap : left);
     if (t->req) bc_req_suspend(t->req); /* before the call exists: its answer may come at once */
     int rc = bc_llm_runtime_submit(t->kind, c, &o, on_done, t, err, sizeof err);
     if (rc < 0) {
