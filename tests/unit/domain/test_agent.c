@@ -1,0 +1,245 @@
+/* Unit tests of src/domain/agent: turns driven by hand-made model answers (no provider): the booking flow
+ * and its guard rails (offered slots, the confirmation turn), the round limit, the transcript kept on the
+ * conversation (valid alternation, fsm turns recorded, trimmed by whole turns). A real LMDB store with one
+ * tenant; the clock is Monday 2026-11-30 09:00 in Madrid. */
+#include "../testlib.h"
+
+#include "auth/context.h"
+#include "domain/agent.h"
+#include "domain/booking.h"
+#include "domain/catalog.h"
+#include "domain/conversation.h"
+#include "domain/plan.h"
+#include "domain/schedule.h"
+#include "domain/tenant.h"
+#include "llm/llm.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+static struct bc_store *store;
+static struct bc_ctx ctx;
+static char svc[64], ana[64];
+
+static int setup(void **state)
+{
+    char url[600], msg[256];
+    json_t *t = NULL, *out = NULL;
+    setenv("BOOKCHAT_TEST_NOW", "1796025600", 1); /* 2026-11-30T08:00:00Z, Monday 09:00 in Madrid */
+    bc_clock_init();
+    assert_int_equal(bc_store_open(bc_test_store_url(url, sizeof url, "agent"), &store, NULL, 0), 0);
+    assert_int_equal(bc_plan_ensure_defaults(store), 0);
+    struct bc_tenant_new in = {
+        .name = "Peluquería Ana", .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
+    assert_int_equal(bc_tenant_create(store, &in, msg, sizeof msg, &t), 0);
+    assert_int_equal(bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))), 0);
+    json_decref(t);
+    assert_int_equal(bc_tenant_get(store, &ctx, &ctx.tenant), 0);
+    json_t *body = json_pack("{s:s, s:i}", "name", "Corte de pelo", "duration_min", 30);
+    assert_int_equal(bc_service_create(store, &ctx, body, msg, sizeof msg, &out), 0);
+    snprintf(svc, sizeof svc, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(body);
+    json_decref(out);
+    body = json_pack("{s:s, s:[s]}", "name", "Ana", "service_ids", svc);
+    assert_int_equal(bc_provider_create(store, &ctx, body, 10, msg, sizeof msg, &out), 0);
+    snprintf(ana, sizeof ana, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(body);
+    json_decref(out);
+    body = json_pack("{s:[{s:i, s:s, s:s}]}", "weekly", "weekday", 2, "start", "09:00", "end", "13:00");
+    assert_int_equal(bc_hours_put(store, &ctx, ana, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    json_decref(out);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    bc_ctx_release(&ctx);
+    bc_store_close(store);
+    bc_plan_cache_clear();
+    return 0;
+}
+
+static json_t *new_conv(void)
+{
+    json_t *c = bc_conv_new(&ctx, "es", 90);
+    assert_int_equal(bc_conv_save(store, c), 0);
+    return c;
+}
+
+/* A model answer: optional text and up to two tool calls (name + input as JSON text). */
+static int step(struct bc_agent *a, const char *text, const char *tool, const char *input, const char *tool2,
+                const char *input2)
+{
+    static int seq;
+    struct bc_llm_tool_call calls[2];
+    char id[2][16];
+    struct bc_llm_result r;
+    memset(&r, 0, sizeof r);
+    r.text = (char *)(text ? text : "");
+    if (tool) {
+        snprintf(id[0], sizeof id[0], "t%d", ++seq);
+        calls[0] = (struct bc_llm_tool_call){id[0], (char *)tool, json_loads(input, 0, NULL)};
+        r.ncalls = 1;
+    }
+    if (tool2) {
+        snprintf(id[1], sizeof id[1], "t%d", ++seq);
+        calls[1] = (struct bc_llm_tool_call){id[1], (char *)tool2, json_loads(input2, 0, NULL)};
+        r.ncalls = 2;
+    }
+    r.calls = calls;
+    r.stop = r.ncalls ? BC_LLM_STOP_TOOL_USE : BC_LLM_STOP_END_TURN;
+    int rc = bc_agent_step(a, &r);
+    for (size_t i = 0; i < r.ncalls; i++) json_decref(calls[i].input);
+    return rc;
+}
+
+/* The content of the last tool result in a's transcript. */
+static json_t *last_result(struct bc_agent *a)
+{
+    const struct bc_llm_conv *c = bc_agent_conv(a);
+    const struct bc_llm_message *m = &c->msgs[c->nmsgs - 1];
+    assert_int_equal(m->role, BC_LLM_USER);
+    return m->blocks[m->nblocks - 1].json;
+}
+
+static const char *status_of(json_t *r)
+{
+    const char *s = json_string_value(json_object_get(r, "status"));
+    if (!s) s = json_string_value(json_object_get(json_object_get(r, "error"), "code"));
+    return s ? s : "?";
+}
+
+static void finish(struct bc_agent *a, json_t **messages)
+{
+    assert_int_equal(bc_agent_finish(a, messages), 0);
+    bc_agent_free(a);
+}
+
+static void test_agent__books_only_an_offered_slot_after_the_customers_yes(void **state)
+{
+    char book[400], avail[200];
+    json_t *conv = new_conv(), *msgs = NULL;
+    struct bc_agent *a = NULL;
+    snprintf(book, sizeof book,
+             "{\"service_id\":\"%s\",\"provider_id\":\"any\",\"start\":\"2026-12-01T10:00:00+01:00\","
+             "\"customer_name\":\"Marta\",\"phone\":\"612 345 678\"}",
+             svc);
+    snprintf(avail, sizeof avail, "{\"service_id\":\"%s\",\"from\":\"2026-12-01\",\"to\":\"2026-12-01\"}",
+             svc);
+    /* turn 1: a slot never offered */
+    assert_int_equal(
+        bc_agent_begin(store, &ctx, conv, "el martes a las 10, soy Marta, 612 345 678", NULL, "", &a), 0);
+    assert_int_equal(step(a, NULL, "create_booking", book, NULL, NULL), BC_AGENT_MORE);
+    assert_string_equal(status_of(last_result(a)), "slot_not_offered");
+    /* offered now; the first call only asks for confirmation, even twice in the turn */
+    assert_int_equal(step(a, "Miro.", "find_availability", avail, NULL, NULL), BC_AGENT_MORE);
+    json_t *slots = json_object_get(last_result(a), "slots");
+    assert_int_equal(json_array_size(slots), 15); /* 09:00 … 12:30 every 15 minutes */
+    assert_int_equal(step(a, NULL, "create_booking", book, "create_booking", book), BC_AGENT_MORE);
+    assert_string_equal(status_of(last_result(a)), "confirmation_required");
+    assert_int_equal(step(a, "¿Confirmo?", NULL, NULL, NULL, NULL), BC_AGENT_DONE);
+    finish(a, &msgs);
+    json_t *lastm = json_array_get(msgs, json_array_size(msgs) - 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(lastm, "confirm"), "action")),
+                        "create_booking");
+    json_decref(msgs);
+    /* turn 2: not a yes */
+    assert_int_equal(bc_agent_begin(store, &ctx, conv, "¿cuánto cuesta?", NULL, "", &a), 0);
+    assert_int_equal(step(a, NULL, "create_booking", book, NULL, NULL), BC_AGENT_MORE);
+    assert_string_equal(status_of(last_result(a)), "confirmation_required");
+    assert_false(bc_agent_acted(a));
+    assert_int_equal(step(a, "18 euros. ¿Confirmo?", NULL, NULL, NULL, NULL), BC_AGENT_DONE);
+    finish(a, &msgs);
+    json_decref(msgs);
+    /* turn 3: yes, the same booking */
+    assert_int_equal(bc_agent_begin(store, &ctx, conv, "sí", NULL, "https://x", &a), 0);
+    assert_int_equal(step(a, NULL, "create_booking", book, NULL, NULL), BC_AGENT_MORE);
+    assert_string_equal(status_of(last_result(a)), "booked");
+    assert_true(bc_agent_acted(a));
+    /* the model says nothing more: the server's own sentence and the booking card answer */
+    assert_int_equal(bc_agent_finish(a, &msgs), 0);
+    bc_agent_free(a);
+    lastm = json_array_get(msgs, 0);
+    assert_non_null(strstr(json_string_value(json_object_get(lastm, "text")), "¡Hecho!"));
+    json_t *card = json_object_get(lastm, "booking");
+    assert_string_equal(json_string_value(json_object_get(card, "start")), "2026-12-01T10:00:00+01:00");
+    assert_non_null(
+        strstr(json_string_value(json_object_get(card, "ics_url")), "https://x/v1/manage/booking.ics"));
+    assert_string_equal(json_string_value(json_object_get(conv, "status")), "booked");
+    json_decref(msgs);
+    json_decref(conv);
+}
+
+static void test_agent__round_limit(void **state)
+{
+    json_t *conv = new_conv(), *msgs = NULL;
+    struct bc_agent *a = NULL;
+    assert_int_equal(bc_agent_begin(store, &ctx, conv, "hola", NULL, "", &a), 0);
+    for (int i = 0; i < BC_AGENT_MAX_ROUNDS; i++)
+        assert_int_equal(step(a, NULL, "list_services", "{}", NULL, NULL), BC_AGENT_MORE);
+    assert_int_equal(step(a, NULL, "list_services", "{}", NULL, NULL), BC_AGENT_DONE);
+    assert_string_equal(status_of(last_result(a)), "round_limit");
+    /* nothing to say: the caller answers with fsm mode and records that in the transcript */
+    assert_int_equal(bc_agent_finish(a, &msgs), BC_EINVALID);
+    json_t *fsm = json_pack("[{s:s}, {s:s}]", "text", "¿Qué servicio quieres?", "text", "Elige uno:");
+    assert_int_equal(bc_agent_record_fsm(a, conv, "hola", fsm), 0);
+    bc_agent_free(a);
+    json_t *h = json_object_get(json_object_get(conv, "agent"), "history");
+    json_t *lastm = json_array_get(h, json_array_size(h) - 1);
+    assert_string_equal(json_string_value(json_object_get(lastm, "role")), "assistant");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(lastm, "content"), 0), "text")),
+        "¿Qué servicio quieres?\nElige uno:");
+    /* and without an agent turn (a quick reply) */
+    assert_int_equal(bc_agent_record_fsm(NULL, conv, "(chose the option faq:hours)", fsm), 0);
+    h = json_object_get(json_object_get(conv, "agent"), "history");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(conv, "agent"), "turn")), 2);
+    json_decref(fsm);
+    json_decref(msgs);
+    json_decref(conv);
+}
+
+static void test_agent__transcript_is_trimmed_by_whole_turns(void **state)
+{
+    json_t *conv = new_conv(), *msgs = NULL;
+    char text[64];
+    for (int i = 0; i < 40; i++) {
+        struct bc_agent *a = NULL;
+        snprintf(text, sizeof text, "pregunta %d", i);
+        assert_int_equal(bc_agent_begin(store, &ctx, conv, text, NULL, "", &a), 0);
+        assert_int_equal(step(a, NULL, "business_info", "{}", NULL, NULL), BC_AGENT_MORE);
+        assert_int_equal(step(a, "respuesta", NULL, NULL, NULL, NULL), BC_AGENT_DONE);
+        finish(a, &msgs);
+        json_decref(msgs);
+    }
+    json_t *h = json_object_get(json_object_get(conv, "agent"), "history");
+    assert_true(json_array_size(h) <= 40);
+    char *dump = json_dumps(h, JSON_COMPACT);
+    assert_true(strlen(dump) <= 48000);
+    free(dump);
+    /* it starts at a customer's message and ends with the last answer */
+    json_t *first = json_array_get(h, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "role")), "user");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(first, "content"), 0), "type")),
+        "text");
+    json_t *c = json_pack("{s:O}", "messages", h);
+    struct bc_llm_conv lc;
+    bc_llm_conv_init(&lc);
+    assert_int_equal(bc_llm_conv_from_json(&lc, c), 0);
+    assert_string_equal(lc.msgs[lc.nmsgs - 4].blocks[0].text, "pregunta 39");
+    bc_llm_conv_release(&lc);
+    json_decref(c);
+    json_decref(conv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_agent__books_only_an_offered_slot_after_the_customers_yes),
+        cmocka_unit_test(test_agent__round_limit),
+        cmocka_unit_test(test_agent__transcript_is_trimmed_by_whole_turns),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
