@@ -126,7 +126,7 @@ function start() {
     el.panel = h(
       'section',
       { class: 'panel', id: 'bc-panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'bc-title', tabindex: '-1', hidden: true },
-      h('header', { class: 'head' }, avatar, h('div', { class: 'who' }, h('h2', { class: 'title', id: 'bc-title', text: title }), h('p', { class: 'subtitle', text: T.subtitle })), el.restart, h('button', { class: 'tool', type: 'button', 'aria-label': T.close, title: T.close, onclick: close }, icon('close'))),
+      h('header', { class: 'head' }, avatar, h('div', { class: 'who' }, h('h2', { class: 'title', id: 'bc-title', text: title }), (el.subtitle = h('p', { class: 'subtitle', text: T.subtitle }))), el.restart, h('button', { class: 'tool', type: 'button', 'aria-label': T.close, title: T.close, onclick: close }, icon('close'))),
       el.log,
       el.form,
       h('p', { class: 'powered', text: T.powered }),
@@ -181,6 +181,7 @@ function start() {
     const ok = status === 'ready';
     el.form.hidden = !ok;
     el.restart.hidden = !ok;
+    el.subtitle.hidden = !ok;
     if (ok) return;
     const unavailable = status === 'unavailable';
     el.log.replaceChildren(
