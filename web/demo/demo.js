@@ -107,7 +107,8 @@ function embed(key) {
 
 document.addEventListener('click', (e) => {
   const t = e.target.closest('[data-chat], [data-ask]');
-  if (!t || !window.BookChat) return;
+  if (!t) return;
+  if (!window.BookChat) return document.getElementById('ribbon').scrollIntoView({ behavior: 'smooth' }); // no key: say why
   if (t.dataset.ask) window.BookChat.ask(t.dataset.ask);
   else window.BookChat.open();
 });
