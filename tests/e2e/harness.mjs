@@ -133,6 +133,7 @@ export function widget(page) {
     launcher: host.locator('.launcher'),
     panel: host.locator('.panel'),
     input: host.locator('.input'),
+    send: host.locator('.send'),
     chips: host.locator('.chips'),
     card: host.locator('.card'),
     botMessages: host.locator('.msg.bot:not(.typing)'),

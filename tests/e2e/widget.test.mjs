@@ -186,3 +186,28 @@ test('past the plan\'s message limit the widget shows the business\'s polite mes
   expectClean(p, [/status of 429/]);
   await ctx.close();
 });
+
+test('while the answer is on its way, a typing indicator shows and the log is busy', { timeout: 60000 }, async () => {
+  const ctx = await newContext(browser);
+  const p = await open(ctx, site.origin + '/plain');
+  const w = widget(p);
+  await w.open();
+  let release;
+  const gate = new Promise((r) => (release = r));
+  await p.route(`${srv.url}/v1/widget/conversations/*/messages`, async (r) => {
+    if (r.request().method() === 'POST') await gate;
+    await r.continue();
+  });
+  const n = await w.botMessages.count();
+  await w.chips.getByRole('button', { name: 'Limpieza dental', exact: true }).click();
+  await w.host.locator('.typing').waitFor();
+  assert.equal(await w.log.getAttribute('aria-busy'), 'true');
+  assert.equal(await w.host.locator('.msg.user').last().textContent(), 'Tú: Limpieza dental');
+  assert.equal(await w.send.isDisabled(), true, 'one message at a time');
+  release();
+  await w.settle(n);
+  assert.equal(await w.host.locator('.typing').count(), 0);
+  assert.equal(await w.log.getAttribute('aria-busy'), 'false');
+  expectClean(p);
+  await ctx.close();
+});
