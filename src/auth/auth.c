@@ -8,6 +8,7 @@
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "domain/user.h"
+#include "http/api.h"
 #include "http/server.h"
 #include "util/config.h"
 #include "util/err.h"
@@ -79,6 +80,11 @@ static int widget(struct bc_req *req)
     const char *key = bc_req_header(req, "X-Api-Key"), *origin = bc_req_header(req, "Origin");
     json_t *look = NULL;
     if (!key) return bc_fail(req, BC_EUNAUTHORIZED, "Send the widget key in the X-Api-Key header.");
+    /* A same-origin GET carries no Origin header (Fetch standard): the page is one this server serves (the
+     * demo, the admin's widget preview), at its public URL. Scripts cannot set Sec-Fetch-Site, and a client
+     * outside a browser can send any Origin anyway, so this trusts nothing new. */
+    const char *site = bc_req_header(req, "Sec-Fetch-Site");
+    if (!origin && site && strcmp(site, "same-origin") == 0) origin = bc_api_public_url();
     int rc = bc_apikey_resolve(req->srv->store, key, &look);
     if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
     if (rc < 0) return rc;

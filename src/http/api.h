@@ -4,16 +4,21 @@
 #define BC_API_H
 #include "http/http.h"
 
-/* api_ops.c: health, readiness, OpenAPI, static assets, test hooks */
+/* api_ops.c: health, readiness, OpenAPI, test hooks */
 int bc_api_healthz(struct bc_req *req);
 int bc_api_readyz(struct bc_req *req);
 int bc_api_openapi(struct bc_req *req);
-int bc_api_asset(struct bc_req *req);
 int bc_api_test_sleep(struct bc_req *req);
 int bc_api_test_echo(struct bc_req *req);
 int bc_api_test_items(struct bc_req *req);
 int bc_api_test_clock(struct bc_req *req);
 int bc_api_test_fault(struct bc_req *req);
+
+/* api_web.c: the web pages and assets embedded at build time (docs/web.md) */
+int bc_api_web(struct bc_req *req);
+struct bc_asset;
+/* Replies with an embedded asset: gzip when the client takes it, ETag and 304, cache and security headers. */
+int bc_api_serve_asset(struct bc_req *req, const struct bc_asset *a);
 
 /* api_ops.c: the URL browsers reach this server at (public_url, or http://<bound address>) */
 const char *bc_api_public_url(void);

@@ -1,5 +1,5 @@
 /* Operational endpoints: liveness, readiness (the store answers and we are not draining), the OpenAPI
- * document, embedded static assets, and test-only hooks (enabled by test_hooks=on). */
+ * document, and test-only hooks (enabled by test_hooks=on). */
 #include "http/api.h"
 #include "http/assets.h"
 #include "http/server.h"
@@ -29,6 +29,8 @@ void bc_api_set_public_url(const char *url)
 
 int bc_api_healthz(struct bc_req *req)
 {
+    /* readable from any page: the widget tells "this origin is not allowed" from "the server is down" */
+    bc_reply_header(req, "Access-Control-Allow-Origin", "*");
     return bc_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
@@ -43,28 +45,11 @@ int bc_api_readyz(struct bc_req *req)
     return bc_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
 }
 
-/* Serves an embedded file with its ETag; answers 304 when the client already has it. */
-static int serve_asset(struct bc_req *req, const struct bc_asset *a, const char *cache_control)
-{
-    const char *inm = bc_req_header(req, "If-None-Match");
-    bc_reply_header(req, "ETag", a->etag);
-    bc_reply_header(req, "Cache-Control", cache_control);
-    if (inm && strcmp(inm, a->etag) == 0) return bc_reply_empty(req, 304);
-    return bc_reply_bytes(req, 200, bc_asset_content_type(a->path), a->data, a->len, false);
-}
-
 int bc_api_openapi(struct bc_req *req)
 {
     const struct bc_asset *a = bc_asset_find("/v1/openapi.json");
     if (!a) return bc_fail(req, BC_ENOT_FOUND, "No OpenAPI document in this build.");
-    return serve_asset(req, a, "no-cache");
-}
-
-int bc_api_asset(struct bc_req *req)
-{
-    const struct bc_asset *a = bc_asset_find(req->path);
-    if (!a) return bc_fail(req, BC_ENOT_FOUND, "No such file.");
-    return serve_asset(req, a, "no-cache");
+    return bc_api_serve_asset(req, a);
 }
 
 int bc_api_test_sleep(struct bc_req *req)

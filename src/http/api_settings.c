@@ -56,12 +56,13 @@ int bc_api_widget_config(struct bc_req *req)
     if (rc == 0) {
         json_t *w = json_object_get(settings, "widget"), *b = json_object_get(settings, "business");
         json_t *cfg = json_pack(
-            "{s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O, s:O}, s:{s:O}, s:O}", "locale",
+            "{s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O, s:O}, s:{s:O, s:O?, s:O?}, s:O}", "locale",
             json_object_get(settings, "locale"), "timezone", json_object_get(settings, "timezone"),
             "greeting", json_object_get(w, "greeting"), "branding", "title", json_object_get(w, "title"),
             "color", json_object_get(w, "color"), "logo_url", json_object_get(w, "logo_url"), "position",
             json_object_get(w, "position"), "greeting", json_object_get(w, "greeting"), "business", "name",
-            json_object_get(b, "name"), "ai_mode", json_object_get(ai, "mode"));
+            json_object_get(b, "name"), "address", json_object_get(b, "address"), "phone",
+            json_object_get(b, "phone"), "ai_mode", json_object_get(ai, "mode"));
         rc = cfg ? bc_reply_json(req, 200, cfg) : BC_ENOMEM;
     }
     json_decref(settings);

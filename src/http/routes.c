@@ -18,6 +18,12 @@
 #define NOAUDIT  BC_ROUTE_NO_AUDIT
 
 /* clang-format off */
+/* a folder of web pages: "/dir" redirects to "/dir/" (its index.html); "/dir/…" are its other files */
+#define WEB_DIR(dir, name)                                                    \
+    {BC_GET, dir,            NONE, ANY, bc_api_web, name ".redirect", UNDOC}, \
+    {BC_GET, dir "/",        NONE, ANY, bc_api_web, name,             UNDOC}, \
+    {BC_GET, dir "/{*rest}", NONE, ANY, bc_api_web, name ".files",    UNDOC}
+
 const struct bc_route bc_routes[] = {
     /* operations */
     {BC_GET,  "/healthz",              NONE, ANY, bc_api_healthz,    "ops.healthz",   0},
@@ -107,6 +113,14 @@ const struct bc_route bc_routes[] = {
     {BC_POST,   "/v1/platform/tenants/{id}/restore", PLATFORM, ANY,  bc_api_platform_tenants_restore,"platform.tenants.restore",0},
     {BC_GET,    "/v1/platform/plans",              PLATFORM, ANY,    bc_api_platform_plans_list,     "platform.plans.list",     0},
     {BC_PUT,    "/v1/platform/plans/{name}",       PLATFORM, ANY,    bc_api_platform_plans_put,      "platform.plans.put",      0},
+
+    /* web pages and assets, embedded at build time (api_web.c, docs/web.md) */
+    {BC_GET,  "/",                     NONE, ANY, bc_api_web, "web.home",   UNDOC},
+    {BC_GET,  "/widget.js",            NONE, ANY, bc_api_web, "web.widget", UNDOC},
+    {BC_GET,  "/assets/{*rest}",       NONE, ANY, bc_api_web, "web.assets", UNDOC},
+    WEB_DIR("/demo", "web.demo"),
+    WEB_DIR("/admin", "web.admin"),
+    WEB_DIR("/platform", "web.platform"),
 
     /* test hooks (test_hooks=on only) */
     {BC_GET,  "/v1/test/sleep",        NONE, ANY, bc_api_test_sleep, "test.sleep",    TEST},
