@@ -54,7 +54,7 @@ crash: build
 	CRASH_CYCLES=$${CRASH_CYCLES:-50} BOOKCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-reporter=spec tests/api/crash.test.mjs
 
 run: build
-	$(BIN) serve
+	$(BIN) serve --demo
 
 # libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS (default 60); make test runs each briefly.
 FUZZ_SECONDS ?= 60
