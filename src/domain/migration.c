@@ -28,6 +28,7 @@ struct run {
     char ckpk[BC_KEY_SIZE]; /* MIGRATION#<id> */
     json_t *ck;             /* the checkpoint item */
     struct bc_migration_progress p;
+    int64_t saved_ns; /* when the checkpoint was last written */
     char *msg;
     size_t msgsize;
 };
@@ -40,6 +41,7 @@ static int save_checkpoint(struct run *r, const char *phase)
     /* everything the checkpoint claims must be on disk before the checkpoint is */
     int rc = bc_store_sync(r->m->to);
     if (rc == 0) rc = bc_store_put(r->m->to, r->ck, NULL);
+    r->saved_ns = bc_mono_ns();
     return rc;
 }
 
@@ -78,7 +80,10 @@ static int copy_items(struct run *r)
 {
     int rc = 0;
     for (;;) {
+        /* a copy: the checkpoint's own string is replaced as items are copied */
+        char lastbuf[BC_KEY_SIZE];
         const char *last = S(r->ck, "last_sk");
+        if (last) last = memcpy(lastbuf, last, strlen(last) + 1);
         struct bc_query q = {.pk = r->pk, .sk_from = last, .limit = PAGE};
         struct bc_query_result res;
         if ((rc = bc_store_query(r->m->from, &q, &res)) < 0) return rc;
@@ -93,6 +98,8 @@ static int copy_items(struct run *r)
             json_object_set_new(r->ck, "last_sk", json_string(sk));
             tick(r);
             pause_ms(r->m->delay_ms);
+            /* a checkpoint a second at least: a killed run loses at most a second of copying */
+            if (bc_mono_ns() - r->saved_ns > 1000000000LL && (rc = save_checkpoint(r, NULL)) < 0) break;
         }
         bool more = res.next_cursor != NULL;
         bc_query_result_release(&res);
@@ -265,6 +272,7 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
     json_t *meta = NULL, *keys = json_array();
     char now[32];
     bool resumed = false;
+    int64_t resumed_from = 0;
     *result = NULL;
     int rc = BC_EINVALID;
     if (bc_ctx_operator(&r.ctx, m->tenant_id) < 0 || !bc_key_tenant_pk(&r.ctx, r.pk) ||
@@ -289,7 +297,7 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
             goto out;
         }
         resumed = true;
-        r.p.done = json_integer_value(json_object_get(r.ck, "done"));
+        r.p.done = resumed_from = json_integer_value(json_object_get(r.ck, "done"));
     } else if (rc == BC_ENOT_FOUND) {
         const char *status = S(meta, "status");
         bool exists = false;
@@ -328,6 +336,7 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
         goto out;
     }
     if ((rc = bc_tenant_items_count(m->from, m->tenant_id, &r.p.total)) < 0) goto out;
+    r.saved_ns = bc_mono_ns();
     const char *phase = S(r.ck, "phase");
     int step = !phase ? 0 : !strcmp(phase, "items") ? 0 : !strcmp(phase, "lookups") ? 1 : 2;
     r.p.phase = "items";
@@ -342,10 +351,10 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
     r.p.phase = "finish";
     tick(&r);
     if ((rc = finish(&r, meta)) < 0) goto out;
-    *result =
-        json_pack("{s:s, s:s, s:s, s:I, s:b, s:s, s:O}", "tenant_id", m->tenant_id, "from",
-                  m->from->url ? m->from->url : "", "to", m->to->url ? m->to->url : "", "items",
-                  (json_int_t)r.p.total, "resumed", resumed, "source_status", "SUSPENDED", "api_keys", keys);
+    *result = json_pack("{s:s, s:s, s:s, s:I, s:b, s:I, s:s, s:O}", "tenant_id", m->tenant_id, "from",
+                        m->from->url ? m->from->url : "", "to", m->to->url ? m->to->url : "", "items",
+                        (json_int_t)r.p.total, "resumed", resumed, "resumed_from", (json_int_t)resumed_from,
+                        "source_status", "SUSPENDED", "api_keys", keys);
     if (!*result) rc = BC_ENOMEM;
 out:
     json_decref(meta);

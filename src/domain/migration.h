@@ -6,9 +6,9 @@
  *   suspended: the operator switches traffic to the destination, then deletes the source. (Abandoning a
  *   migration: `bookchat tenant restore ID` on the source.)
  * - Progress is a checkpoint item in the destination (PK "MIGRATION#<id>", SK "STATE"): the phase, the
- *   last SK copied, counts, the source's status before the migration. It is written after a sync of the
- *   items it covers, so a migration killed at any point resumes from it; items are copied with
- *   unconditional puts, so copying one twice is harmless.
+ *   last SK copied, counts, the source's status before the migration. It is written every second and
+ *   after each page of items, after a sync of the items it covers, so a migration killed at any point resumes
+ * from it; items are copied with unconditional puts, so copying one twice is harmless.
  * - Phases: "items" (the partition in SK order, META excepted; each item written, read back and compared),
  *   "lookups" (e-mail look-ups; the plan when the destination lacks it), "keys" (the copied key records
  *   retired without their hashes, and new keys issued under the destination's secret), "finish" (META with
@@ -43,11 +43,11 @@ struct bc_migration {
 };
 
 /* Runs the migration, or resumes the one whose checkpoint the destination holds. Returns 0 with *result =
- * {"tenant_id","from","to","items","resumed","source_status","api_keys":[{"id","name","secret",
- * "replaces"}]} (caller decrefs; secrets shown once), or a negative bc_err with msg: BC_ENOT_FOUND (no
- * such tenant in the source), BC_EINVALID (a deleted tenant; the same store twice), BC_ECONFLICT (the
- * destination holds the tenant, or another source's migration of it), BC_EIO (an item read back differs,
- * the final counts differ). */
+ * {"tenant_id","from","to","items","resumed","resumed_from" (items an earlier run had copied),
+ * "source_status","api_keys":[{"id","name","secret","replaces"}]} (caller decrefs; secrets shown once), or a
+ * negative bc_err with msg: BC_ENOT_FOUND (no such tenant in the source), BC_EINVALID (a deleted tenant; the
+ * same store twice), BC_ECONFLICT (the destination holds the tenant, or another source's migration of it),
+ * BC_EIO (an item read back differs, the final counts differ). */
 int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, size_t msgsize);
 
 #endif
