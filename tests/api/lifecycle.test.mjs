@@ -364,6 +364,8 @@ test('the reaper purges deleted tenants after the retention period; restore is r
     assert.equal((await s.post('/v1/test/clock', { advance_s: 3 * 86400 })).status, 200);
     const late = await s.platform('POST', `/v1/platform/tenants/${gone.id}/restore`);
     assert.equal(late.status, 410);
+    assert.equal(errorCode(late), 'gone');
+    assert.match(late.json.error.message, /can no longer be restored/);
     // housekeeping runs every 10 seconds
     const until = Date.now() + 30000;
     while ((await s.platform('GET', `/v1/platform/tenants/${gone.id}`)).status !== 404) {
