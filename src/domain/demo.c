@@ -1,4 +1,5 @@
-/* The demo tenant: "Clínica Bienestar", fisioterapia y masaje in Madrid. See demo.h. */
+/* The demo tenant: "Clínica Dental Sonrisa" in Madrid, the clinic of the demo page (web/demo/). See
+ * demo.h. */
 #include "domain/demo.h"
 #include "domain/apikey.h"
 #include "domain/catalog.h"
@@ -17,33 +18,22 @@
 #define S(o, k) json_string_value(json_object_get((o), (k)))
 
 static const struct {
-    const char *name, *description;
+    const char *name, *description, *synonyms[3];
     int minutes, price;
 } services[] = {
-    {"Primera visita de fisioterapia", "Valoración, diagnóstico fisioterapéutico y plan de tratamiento.", 45,
+    {"Limpieza dental",
+     "Limpieza completa con ultrasonidos y pulido.",
+     {"limpieza", "higiene dental", NULL},
+     30,
      45},
-    {"Sesión de fisioterapia", "Tratamiento manual y ejercicio terapéutico.", 45, 40},
-    {"Masaje deportivo", "Masaje de descarga para deportistas.", 60, 50},
-    {"Pilates terapéutico", "Sesión individual de pilates con fisioterapeuta.", 55, 35},
+    {"Revisión", "Revisión general y diagnóstico.", {"revision", "chequeo", "consulta"}, 20, 30},
+    {"Blanqueamiento", "Blanqueamiento dental en clínica.", {"blanquear", NULL, NULL}, 60, 180},
 };
 
-/* Which services each professional offers (indexes into services) and their weekly hours. */
-static const struct {
-    const char *name, *bio;
-    int services[4];
-    const char *hours; /* "weekday start end;…" */
-} pros[] = {
-    {"Laura Martín",
-     "Fisioterapeuta, especialista en espalda y suelo pélvico.",
-     {0, 1, 2, -1},
-     "1 09:00 14:00;1 16:00 20:00;2 09:00 14:00;2 16:00 20:00;3 09:00 14:00;3 16:00 20:00;"
-     "4 09:00 14:00;4 16:00 20:00;5 09:00 14:00"},
-    {"Javier Ruiz",
-     "Fisioterapeuta deportivo e instructor de pilates.",
-     {1, 2, 3, -1},
-     "1 10:00 14:00;1 15:00 19:00;2 10:00 14:00;2 15:00 19:00;3 10:00 14:00;3 15:00 19:00;"
-     "4 10:00 14:00;4 15:00 19:00;5 10:00 14:00;5 15:00 19:00;6 10:00 14:00"},
-};
+/* Both professionals offer every service, Monday to Friday 09:00-14:00 and 16:00-20:00. */
+static const char *const pros[] = {"Dra. Marta López", "Dr. Javier Ruiz"};
+static const char hours[] = "1 09:00 14:00;1 16:00 20:00;2 09:00 14:00;2 16:00 20:00;3 09:00 14:00;"
+                            "3 16:00 20:00;4 09:00 14:00;4 16:00 20:00;5 09:00 14:00;5 16:00 20:00";
 
 static json_t *parse_hours(const char *spec)
 {
@@ -60,23 +50,26 @@ static json_t *parse_hours(const char *spec)
     return json_pack("{s:o}", "weekly", weekly);
 }
 
-/* The demo's business details, catalogue and hours. */
+/* The demo's business details, catalogue and hours: what the demo page (web/demo/) shows. */
 static int fill(struct bc_store *s, const struct bc_ctx *ctx, char *msg, size_t msgsize)
 {
     json_t *ids = json_array(), *out = NULL;
     json_t *settings = json_pack(
-        "{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "business", "address",
-        "Calle de Alcalá 123, 28009 Madrid", "phone", "+34 910 000 000", "email",
-        "hola@clinica-bienestar.example", "website", "https://clinica-bienestar.example", "about",
-        "Clínica de fisioterapia y masaje. Abierto de lunes a sábado.", "widget", "color", "#0f766e",
-        "greeting", "¡Hola! Soy el asistente de reservas de Clínica Bienestar. ¿En qué te puedo ayudar?");
+        "{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "business", "address", "Calle de Alcalá 120, 28009 Madrid",
+        "phone", "+34 910 000 000", "email", "hola@clinica-sonrisa.example", "about",
+        "Clínica dental en Madrid: revisiones, limpiezas y tratamientos sin esperas.", "widget", "color",
+        "#0f766e", "title", BC_DEMO_TENANT_NAME);
     int rc = bc_settings_patch(s, ctx, settings, msg, msgsize, &out);
     json_decref(settings);
     json_decref(out);
     for (size_t i = 0; rc == 0 && i < sizeof services / sizeof services[0]; i++) {
-        json_t *body = json_pack("{s:s, s:s, s:i, s:i, s:s, s:i}", "name", services[i].name, "description",
-                                 services[i].description, "duration_min", services[i].minutes, "price",
-                                 services[i].price, "currency", "EUR", "order", (int)i);
+        json_t *syn = json_array();
+        for (int j = 0; j < 3 && services[i].synonyms[j]; j++)
+            json_array_append_new(syn, json_string(services[i].synonyms[j]));
+        json_t *body =
+            json_pack("{s:s, s:s, s:i, s:i, s:s, s:i, s:o}", "name", services[i].name, "description",
+                      services[i].description, "duration_min", services[i].minutes, "price",
+                      services[i].price, "currency", "EUR", "order", (int)i, "synonyms", syn);
         out = NULL;
         rc = bc_service_create(s, ctx, body, msg, msgsize, &out);
         if (rc == 0) json_array_append(ids, json_object_get(out, "id"));
@@ -84,18 +77,15 @@ static int fill(struct bc_store *s, const struct bc_ctx *ctx, char *msg, size_t 
         json_decref(out);
     }
     for (size_t i = 0; rc == 0 && i < sizeof pros / sizeof pros[0]; i++) {
-        json_t *offered = json_array();
-        for (int j = 0; j < 4 && pros[i].services[j] >= 0; j++)
-            json_array_append(offered, json_array_get(ids, (size_t)pros[i].services[j]));
-        json_t *body = json_pack("{s:s, s:s, s:o, s:i}", "name", pros[i].name, "bio", pros[i].bio,
-                                 "service_ids", offered, "order", (int)i);
+        json_t *body = json_pack("{s:s, s:s, s:O, s:i}", "name", pros[i], "bio", "Odontología general",
+                                 "service_ids", ids, "order", (int)i);
         out = NULL;
         rc = bc_provider_create(s, ctx, body, 50, msg, msgsize, &out);
         json_decref(body);
         if (rc == 0) {
-            json_t *hours = parse_hours(pros[i].hours), *h = NULL;
-            rc = bc_hours_put(s, ctx, S(out, "id"), hours, msg, msgsize, &h);
-            json_decref(hours);
+            json_t *weekly = parse_hours(hours), *h = NULL;
+            rc = bc_hours_put(s, ctx, S(out, "id"), weekly, msg, msgsize, &h);
+            json_decref(weekly);
             json_decref(h);
         }
         json_decref(out);
@@ -144,7 +134,7 @@ int bc_demo_ensure(struct bc_store *s, const char *public_url, json_t **out, cha
     if (rc == BC_ENOT_FOUND) {
         json_t *origins = json_pack("[s]", origin);
         struct bc_onboard in = {
-            .tenant = {BC_DEMO_TENANT_ID, "Clínica Bienestar", "BUSINESS", "es", "Europe/Madrid", NULL},
+            .tenant = {BC_DEMO_TENANT_ID, BC_DEMO_TENANT_NAME, "BUSINESS", "es", "Europe/Madrid", NULL},
             .origins = origins,
             .owner_email = BC_DEMO_OWNER_EMAIL,
             .owner_name = "Demo",
@@ -181,7 +171,7 @@ int bc_demo_ensure(struct bc_store *s, const char *public_url, json_t **out, cha
     }
     if (rc < 0) goto out;
     struct bc_buf demo = BC_BUF_INIT, admin = BC_BUF_INIT;
-    bc_buf_printf(&demo, "%s/demo/", public_url);
+    bc_buf_printf(&demo, "%s/demo/?key=%s", public_url, secret); /* the page keeps the key it is given */
     bc_buf_printf(&admin, "%s/admin/", public_url);
     *out = json_pack("{s:o, s:b, s:{s:O, s:s, s:O}, s:{s:s, s:s}, s:s, s:s}", "tenant", bc_tenant_view(meta),
                      "created", created, "api_key", "id", json_object_get(key, "id"), "secret", secret,

@@ -392,15 +392,18 @@ test('serve --demo creates the demo clinic once and hands out a fresh key and pa
       assert.ok(demo, 'a demo event is printed');
       assert.equal(demo.tenant_id, 'demo');
       assert.equal(demo.created, i === 0);
-      assert.equal(demo.demo_url, `${s.url}/demo/`);
+      assert.equal(demo.demo_url, `${s.url}/demo/?key=${demo.api_key.secret}`);
       assert.equal(demo.admin_url, `${s.url}/admin/`);
       assert.deepEqual(demo.api_key.origins, [s.url]);
       const w = (key) => s.req('GET', '/v1/widget/services', { headers: { 'x-api-key': key, origin: s.url } });
       const svcs = await w(demo.api_key.secret);
       assert.equal(svcs.status, 200, svcs.text);
-      assert.equal(svcs.json.items.length, 4);
+      // the clinic of the demo page (web/demo/): its services and team
+      assert.deepEqual(svcs.json.items.map((x) => x.name), ['Limpieza dental', 'Revisión', 'Blanqueamiento']);
       const pros = await s.req('GET', `/v1/widget/providers?service_id=${svcs.json.items[1].id}`, { headers: { 'x-api-key': demo.api_key.secret, origin: s.url } });
-      assert.equal(pros.json.items.length, 2);
+      assert.deepEqual(pros.json.items.map((x) => x.name), ['Dra. Marta López', 'Dr. Javier Ruiz']);
+      const page = await s.get(new URL(demo.demo_url).pathname);
+      assert.equal(page.status, 200);
       const login = await s.post('/v1/auth/login', { email: demo.owner.email, password: demo.owner.password });
       assert.equal(login.status, 200, login.text);
       if (i === 1) {
