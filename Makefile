@@ -9,7 +9,7 @@ export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1:d
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan test unit api api-dynamo e2e crash run bench fuzz format check-format clean
+.PHONY: all deps build asan test unit api api-dynamo e2e crash run bench fuzz fuzz-smoke format check-format clean
 
 all: build
 
@@ -27,7 +27,7 @@ asan: deps
 # Every suite, under AddressSanitizer + UndefinedBehaviorSanitizer; the release build is built too so that
 # its warnings (-O2 sees more) fail the run as well.
 test: build asan check-format
-	@$(MAKE) --no-print-directory unit api api-dynamo e2e
+	@$(MAKE) --no-print-directory unit api api-dynamo e2e fuzz-smoke
 
 unit:
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
@@ -38,7 +38,7 @@ api:
 # The API suites with every server on one DynamoDB-protocol table (dynalite), as a scaled-out deployment
 # runs: the processes share BOOKCHAT_STORE and BOOKCHAT_SECRET. secrets.test.mjs reads LMDB's file and
 # crash.test.mjs checks LMDB's recovery (`store check` on the data directory), so they stay on the LMDB run.
-DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/crash.test.mjs,$(wildcard tests/api/*.test.mjs))
+DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/crash.test.mjs tests/api/backup.test.mjs,$(wildcard tests/api/*.test.mjs))
 api-dynamo:
 	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) BOOKCHAT_SECRET=dynamo-suite-shared-secret-0123456789 \
 	  node tests/store/with-dynalite.mjs --bin $(CURDIR)/$(ASAN_BIN) -- \
@@ -54,12 +54,15 @@ crash: build
 	CRASH_CYCLES=$${CRASH_CYCLES:-50} BOOKCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-reporter=spec tests/api/crash.test.mjs
 
 run: build
-	$(BIN) serve
+	$(BIN) serve --demo
 
-# libFuzzer targets (clang): build-fuzz/fuzz_*; run one with e.g. build-fuzz/fuzz_llm_response fuzz/corpus/llm_response
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS (default 60); make test runs each briefly.
+FUZZ_SECONDS ?= 60
 fuzz: deps
-	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DBC_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j$(JOBS)
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	@scripts/fuzz.sh 5
 
 bench: build
 	@scripts/bench.sh $(BIN)

@@ -12,6 +12,8 @@ const struct bc_cmd bc_cmds[] = {
     {"apikey", cmd_apikey, "create, list, rotate and revoke a tenant's widget keys"},
     {"user", cmd_user, "add, remove and change a tenant's staff users"},
     {"store", cmd_store, "prepare (init) or verify (check) the store"},
+    {"backup", cmd_backup, "copy the LMDB store while the server runs"},
+    {"restore", cmd_restore, "restore a backup into an empty data directory"},
     {"dev", cmd_dev, "developer tools: seed a store with realistic tenants (dev seed)"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show help for a command"},

@@ -2,6 +2,7 @@
 #include "auth/secret.h"
 #include "cmd/cmd.h"
 #include "domain/plan.h"
+#include "domain/tenant.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/config.h"
@@ -9,10 +10,13 @@
 #include "util/log.h"
 #include "util/opt.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void bc_cli_error(bool json, const char *fmt, ...)
 {
@@ -59,6 +63,12 @@ int bc_cli_init(bool json)
         bc_cli_error(json, "log_level must be debug, info, warn, error or off");
         return 1;
     }
+    long days = bc_config_int(BC_CFG_TENANT_RETENTION_DAYS, -1);
+    if (days < 0 || days > 36500) {
+        bc_cli_error(json, "tenant_retention_days must be 0..36500");
+        return 1;
+    }
+    bc_tenant_set_retention((int64_t)days * 86400);
     return 0;
 }
 
@@ -142,4 +152,22 @@ int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json)
         }
     }
     return n;
+}
+
+int bc_cli_copy_file(const char *from, const char *to)
+{
+    char buf[65536];
+    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+    if (in < 0) return -1;
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) goto done;
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n) goto done;
+    if (n == 0 && fsync(out) == 0) rc = 0;
+done:
+    if (in >= 0) close(in);
+    if (out >= 0 && close(out) != 0) rc = -1;
+    if (rc < 0 && out >= 0) unlink(to);
+    return rc;
 }

@@ -18,6 +18,18 @@ int cmd_tenant(int argc, char **argv);
 int cmd_apikey(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_dev(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+
+/* tenant export|import|migrate|purge (cmd_tenant_data.c), called by cmd_tenant with the configured store
+ * opened and the server secret loaded; each returns the exit status. */
+int bc__cmd_tenant_export(struct bc_store *s, bool json, int argc, char **argv);
+int bc__cmd_tenant_import(struct bc_store *s, bool json, int argc, char **argv);
+int bc__cmd_tenant_migrate(struct bc_store *s, bool json, int argc, char **argv);
+int bc__cmd_tenant_purge(struct bc_store *s, bool json, int argc, char **argv);
+/* serve --demo: makes sure the demo tenant exists and prints its URLs, owner login and key (stdout; one
+ * {"event":"demo",…} line with --json). Returns 0, or 1 after printing the error. */
+int bc__cmd_serve_demo(struct bc_store *s, const char *public_url, bool json);
 
 /* The table of subcommands, for help. */
 struct bc_cmd {
@@ -44,6 +56,8 @@ const char *bc_cli_public_url(void);
 int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json);
 /* One line on stderr: "bookchat: <message>", or {"error":{"code","message"}} with --json. */
 void bc_cli_error(bool json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Copies a file to a new file (mode 0600, fsynced; fails when `to` exists). 0 or -1 with errno. */
+int bc_cli_copy_file(const char *from, const char *to);
 /* Prints obj as indented JSON on stdout and takes ownership of it. */
 void bc_cli_print_json(json_t *obj);
 

@@ -5,6 +5,7 @@
 #include "cmd/cmd.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
+#include "domain/tenant.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "llm/runtime.h"
@@ -22,7 +23,7 @@
 #include <time.h>
 
 static const char usage_line[] =
-    "bookchat serve [--listen ADDR:PORT] [--data DIR] [--store URL] [--config FILE]";
+    "bookchat serve [--listen ADDR:PORT] [--data DIR] [--store URL] [--config FILE] [--demo]";
 
 /* Housekeeping: background work that must not run on request threads (expired-item reaping). */
 struct housekeeping {
@@ -33,6 +34,7 @@ struct housekeeping {
     struct bc_store *store;
     unsigned long rounds;
     unsigned long ticks;
+    char *reap_cursor; /* where the deleted-tenant reaper goes on next round */
 };
 
 /* One round of background work; runs every 10 seconds (the thread itself wakes every second to sync). */
@@ -43,6 +45,9 @@ static void housekeeping_pass(struct housekeeping *hk)
     while ((n = bc_store_reap(hk->store, 500)) == 500) {
     }
     if (n < 0) bc_log(BC_LOG_WARN, "reaping expired items failed: %d", n);
+    /* deleted tenants past retention, at most 1000 items a round, one small write each */
+    if ((n = bc_tenant_reap_deleted(hk->store, 1000, &hk->reap_cursor)) < 0)
+        bc_log(BC_LOG_WARN, "purging deleted tenants failed: %d", n);
     if ((n = bc_apikey_flush_last_used(hk->store)) < 0)
         bc_log(BC_LOG_WARN, "flushing key last-use failed: %d", n);
     bc_ratelimit_sweep(10 * 60 * 1000);
@@ -93,9 +98,11 @@ static void print_listening(bool json, struct bc_server *srv)
 
 int cmd_serve(int argc, char **argv)
 {
-    bool json = false, help = false;
+    bool json = false, help = false, demo = false;
     const struct bc_opt opts[] = {
         {"listen", BC_OPT_CFG, NULL, BC_CFG_LISTEN, "ADDR:PORT", "listen address (env BOOKCHAT_LISTEN)"},
+        {"demo", BC_OPT_FLAG, &demo, 0, NULL,
+         "create the demo tenant if missing; print its URLs, login and key"},
         {"threads", BC_OPT_CFG, NULL, BC_CFG_THREADS, "N", "worker threads, 0 = one per core"},
         BC_OPT_COMMON(&json),
         {0},
@@ -168,6 +175,12 @@ int cmd_serve(int argc, char **argv)
     char url[128];
     snprintf(url, sizeof url, "http://%s:%u", srv.host, (unsigned)srv.port);
     bc_api_set_public_url(pub && *pub ? pub : url);
+    if (demo && bc__cmd_serve_demo(store, bc_api_public_url(), json)) {
+        bc_server_drain(&srv, 0);
+        bc_server_stop(&srv);
+        bc_store_close(store);
+        return 1;
+    }
 
     struct housekeeping hk = {.store = store};
     pthread_mutex_init(&hk.mu, NULL);
@@ -197,6 +210,7 @@ int cmd_serve(int argc, char **argv)
     pthread_join(hk.thread, NULL);
     pthread_cond_destroy(&hk.cv);
     pthread_mutex_destroy(&hk.mu);
+    free(hk.reap_cursor);
 
     bc_apikey_flush_last_used(store);
     bc_jwt_cleanup();

@@ -1,5 +1,6 @@
-/* bookchat tenant create|list|show|set-plan|set-limits|suspend|delete|restore: the operator's tenant
- * commands (PRODUCT.md section 10). They act on the configured store directly, like the platform API. */
+/* bookchat tenant create|list|show|set-plan|set-limits|suspend|delete|restore|purge|export|import|migrate:
+ * the operator's tenant commands (PRODUCT.md section 10). They act on the configured store directly, like
+ * the platform API; the data-moving ones are in cmd_tenant_data.c. */
 #include "cmd/cmd.h"
 #include "domain/onboarding.h"
 #include "domain/plan.h"
@@ -13,14 +14,20 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "bookchat tenant <create|list|show|set-plan|set-limits|suspend|delete|restore> [options]\n"
+    "bookchat tenant "
+    "<create|list|show|set-plan|set-limits|suspend|delete|restore|purge|export|import|migrate>"
+    " [options]\n"
     "  create --name NAME [--plan PLAN] [--locale es|en] [--timezone TZ] [--origin URL]... "
     "[--allow-no-origin]\n"
     "         [--owner-email EMAIL] [--owner-name NAME] [--parent ID] [--id ID] [--empty]\n"
     "  list [--status ACTIVE|SUSPENDED|DELETED] [--limit N]\n"
     "  show ID | set-plan ID PLAN | suspend ID | delete ID | restore ID\n"
     "  set-limits ID [--messages N] [--bookings N] [--providers N] [--ai-tokens N] [--rate R] [--burst B]\n"
-    "             (N = -1 means unlimited; a limit not given keeps the plan's)";
+    "             (N = -1 means unlimited; a limit not given keeps the plan's)\n"
+    "  purge ID [--now] [--verify]      remove a deleted tenant's data for good\n"
+    "  export ID [-o FILE]              write the tenant as a JSON Lines archive\n"
+    "  import FILE [--as NEW_ID] [--reissue-keys] [--force]\n"
+    "  migrate ID --to STORE_URL [--force]   copy to another store, re-issue keys, suspend the source";
 
 static int fail(bool json, int rc, const char *msg)
 {
@@ -93,6 +100,8 @@ static int do_create(struct bc_store *s, bool json, int argc, char **argv)
                ? json_string_value(json_object_get(o, "password"))
                : "(password as given)");
     printf("snippet  %s\n", json_string_value(json_object_get(out, "snippet")));
+    if (json_object_get(out, "sample"))
+        printf("sample   a service, a professional and Monday-Friday hours to edit in the admin panel\n");
     json_decref(out);
     return 0;
 }
@@ -203,6 +212,12 @@ static int do_one(struct bc_store *s, bool json, const char *verb, int argc, cha
         rc = bc_tenant_set_status(s, &ctx, "DELETED", NULL);
     } else if (strcmp(verb, "restore") == 0) {
         rc = bc_tenant_set_status(s, &ctx, "ACTIVE", NULL);
+        if (rc == BC_EGONE)
+            snprintf(
+                msg, sizeof msg,
+                "tenant %s was deleted more than %lld days ago: its retention period is over and it can no "
+                "longer be restored",
+                pos[0], (long long)(bc_tenant_retention() / 86400));
     } else if (strcmp(verb, "set-limits") == 0) {
         json_t *limits = json_object();
         struct {
@@ -244,8 +259,8 @@ int cmd_tenant(int argc, char **argv)
         return argc < 1 ? 2 : 0;
     }
     const char *verb = argv[0];
-    static const char *const verbs[] = {"create",     "list",    "show",   "set-plan",
-                                        "set-limits", "suspend", "delete", "restore"};
+    static const char *const verbs[] = {"create", "list",    "show",  "set-plan", "set-limits", "suspend",
+                                        "delete", "restore", "purge", "export",   "import",     "migrate"};
     bool known = false;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) known |= strcmp(verb, verbs[i]) == 0;
     if (!known) {
@@ -267,6 +282,14 @@ int cmd_tenant(int argc, char **argv)
         rc = do_list(s, json, n, rest);
     else if (strcmp(verb, "show") == 0)
         rc = do_one(s, json, "show", n, rest);
+    else if (strcmp(verb, "purge") == 0)
+        rc = bc__cmd_tenant_purge(s, json, n, rest);
+    else if (strcmp(verb, "export") == 0)
+        rc = bc__cmd_tenant_export(s, json, n, rest);
+    else if (strcmp(verb, "import") == 0)
+        rc = bc__cmd_tenant_import(s, json, n, rest);
+    else if (strcmp(verb, "migrate") == 0)
+        rc = bc__cmd_tenant_migrate(s, json, n, rest);
     else
         rc = do_one(s, json, verb, n, rest);
     free(rest);

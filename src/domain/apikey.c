@@ -353,6 +353,45 @@ int bc_apikey_revoke(struct bc_store *s, const struct bc_ctx *ctx, const char *k
     return rc;
 }
 
+bool bc_apikey_retire_copy(json_t *rec, const char *reason)
+{
+    char now[32];
+    const char *st = json_string_value(json_object_get(rec, "status"));
+    bool active = st && strcmp(st, "active") == 0;
+    json_object_del(rec, "hash");
+    if (st && strcmp(st, "revoked") == 0) return false;
+    bc_now_iso(now);
+    json_object_set_new(rec, "status", json_string("revoked"));
+    json_object_set_new(rec, "revoked_at", json_string(now));
+    json_object_set_new(rec, "revoked_reason", json_string(reason));
+    return active;
+}
+
+int bc_apikey_reissue(struct bc_store *s, const struct bc_ctx *ctx, json_t *old_rec,
+                      char secret[BC_APIKEY_SECRET_SIZE], json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    *out = NULL;
+    const char *name = json_string_value(json_object_get(old_rec, "name"));
+    json_t *origins = json_object_get(old_rec, "origins");
+    origins = json_is_array(origins) ? json_incref(origins) : json_array();
+    int rc = create_key(s, ctx, name ? name : "Widget key", origins,
+                        json_is_true(json_object_get(old_rec, "allow_no_origin")), secret, out);
+    json_decref(origins);
+    if (rc < 0) return rc;
+    if (!bc_key_tenant_pk(ctx, pk) ||
+        !bc_key_sk(sk, "APIKEY", json_string_value(json_object_get(old_rec, "id"))))
+        return 0;
+    json_t *set = json_pack("{s:O}", "replaced_by", json_object_get(*out, "id"));
+    struct bc_update u = {set, NULL, NULL};
+    struct bc_cond c = {BC_COND_EXISTS, 0};
+    rc = bc_store_update(s, pk, sk, &u, &c, NULL);
+    json_decref(set);
+    if (rc == BC_ECOND) rc = 0;
+    if (rc == 0) json_object_set(old_rec, "replaced_by", json_object_get(*out, "id"));
+    return rc;
+}
+
 static const struct bc_jfield update_fields[] = {
     {"name", BC_J_STRING, 0, 1, 80},
     {"origins", BC_J_ARRAY, 0, 0, 50},

@@ -41,6 +41,16 @@ int bc_apikey_revoke(struct bc_store *s, const struct bc_ctx *ctx, const char *k
 int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t *body,
                      char *msg, size_t msgsize, json_t **out);
 
+/* Moving a tenant to another store (import --reissue-keys, migrate): the copied key records are retired
+ * and their keys re-issued under the destination's secret, so no old key works there.
+ * bc_apikey_retire_copy turns a copied record into a revoked one without its hash (the old secret can never
+ * match again) and returns true when the key was in use (active) and needs a successor. */
+bool bc_apikey_retire_copy(json_t *rec, const char *reason);
+/* Creates the successor of a retired key (same name, origins and allow_no_origin) and records its id in
+ * the old record's replaced_by. secret: the new key (shown once); *out: its view (caller decrefs). */
+int bc_apikey_reissue(struct bc_store *s, const struct bc_ctx *ctx, json_t *old_rec,
+                      char secret[BC_APIKEY_SECRET_SIZE], json_t **out);
+
 /* Resolves a presented key to its look-up item {tenant_id, key_id, origins, allow_no_origin, expires_at}
  * (caller decrefs). BC_EUNAUTHORIZED for malformed, unknown, revoked or expired keys. */
 int bc_apikey_resolve(struct bc_store *s, const char *presented, json_t **lookup);

@@ -3,6 +3,9 @@
 #include "domain/onboarding.h"
 #include "auth/password.h"
 #include "domain/apikey.h"
+#include "domain/catalog.h"
+#include "domain/plan.h"
+#include "domain/schedule.h"
 #include "domain/user.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -18,10 +21,64 @@ char *bc_onboard_snippet(const char *public_url, const char *secret)
     return bc_buf_detach(&b, NULL);
 }
 
+/* Weekly hours Monday-Friday: Spanish businesses usually split the day, English-speaking ones do not. */
+static json_t *sample_hours(bool es)
+{
+    json_t *weekly = json_array();
+    for (int day = 1; day <= 5; day++) {
+        if (es) {
+            json_array_append_new(
+                weekly, json_pack("{s:i, s:s, s:s}", "weekday", day, "start", "09:00", "end", "14:00"));
+            json_array_append_new(
+                weekly, json_pack("{s:i, s:s, s:s}", "weekday", day, "start", "16:00", "end", "19:00"));
+        } else {
+            json_array_append_new(
+                weekly, json_pack("{s:i, s:s, s:s}", "weekday", day, "start", "09:00", "end", "17:00"));
+        }
+    }
+    return json_pack("{s:o}", "weekly", weekly);
+}
+
+int bc_onboard_samples(struct bc_store *s, const struct bc_ctx *ctx, const char *locale, char *msg,
+                       size_t msgsize, json_t **out)
+{
+    bool es = !locale || strcmp(locale, "en") != 0;
+    json_t *meta = NULL, *svc = NULL, *pro = NULL, *hours = NULL, *body;
+    struct bc_limits lim;
+    if (out) *out = NULL;
+    int rc = bc_tenant_get(s, ctx, &meta);
+    if (rc == 0) rc = bc_plan_limits(s, meta, &lim);
+    json_decref(meta);
+    if (rc < 0) return rc;
+    body = json_pack("{s:s, s:s, s:i, s:i, s:s}", "name", es ? "Consulta" : "Consultation", "description",
+                     es ? "Servicio de ejemplo: cámbialo o bórralo en el panel de administración."
+                        : "A sample service: change or delete it in the admin panel.",
+                     "duration_min", 30, "price", 30, "currency", es ? "EUR" : "USD");
+    rc = bc_service_create(s, ctx, body, msg, msgsize, &svc);
+    json_decref(body);
+    if (rc < 0) goto out;
+    body = json_pack("{s:s, s:[O]}", "name", es ? "Profesional de ejemplo" : "Sample professional",
+                     "service_ids", json_object_get(svc, "id"));
+    rc = bc_provider_create(s, ctx, body, lim.providers, msg, msgsize, &pro);
+    json_decref(body);
+    if (rc < 0) goto out;
+    body = sample_hours(es);
+    rc = bc_hours_put(s, ctx, json_string_value(json_object_get(pro, "id")), body, msg, msgsize, &hours);
+    json_decref(body);
+    if (rc == 0 && out)
+        *out = json_pack("{s:O, s:O}", "service_id", json_object_get(svc, "id"), "provider_id",
+                         json_object_get(pro, "id"));
+out:
+    json_decref(svc);
+    json_decref(pro);
+    json_decref(hours);
+    return rc;
+}
+
 int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg, size_t msgsize,
                       json_t **out)
 {
-    json_t *tenant = NULL, *key = NULL, *owner = NULL;
+    json_t *tenant = NULL, *key = NULL, *owner = NULL, *sample = NULL;
     char secret[BC_APIKEY_SECRET_SIZE] = "", password[21] = "", email[160];
     struct bc_ctx ctx;
     *out = NULL;
@@ -71,6 +128,9 @@ int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg
     rc = bc_user_create(s, &ctx, email, in->owner_name ? in->owner_name : "Owner", "owner",
                         in->owner_password, password, msg, msgsize, &owner);
     if (rc < 0) goto out;
+    if (!in->empty && (rc = bc_onboard_samples(s, &ctx, json_string_value(json_object_get(tenant, "locale")),
+                                               msg, msgsize, &sample)) < 0)
+        goto out;
     char *snippet = bc_onboard_snippet(in->public_url ? in->public_url : "", secret);
     json_object_set_new(key, "secret", json_string(secret));
     json_t *ow = json_pack("{s:s}", "email", email);
@@ -78,6 +138,7 @@ int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg
     json_object_set(ow, "id", json_object_get(owner, "id"));
     *out = json_pack("{s:O, s:O, s:o, s:s}", "tenant", tenant, "api_key", key, "owner", ow, "snippet",
                      snippet ? snippet : "");
+    if (*out && sample) json_object_set(*out, "sample", sample);
     free(snippet);
 out:
     if (rc < 0 && tenant) {
@@ -88,5 +149,6 @@ out:
     json_decref(tenant);
     json_decref(key);
     json_decref(owner);
+    json_decref(sample);
     return rc;
 }

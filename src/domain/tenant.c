@@ -6,20 +6,48 @@
  *   two writes leaves the index stale, never META; every status/plan change rewrites both, and listing
  *   shows the index (the operator's `tenant show` reads META).
  * - Status changes are single conditional updates (the tenant must exist), so concurrent operators cannot
- *   resurrect a purged tenant. */
+ *   resurrect a purged tenant. Leaving DELETED is checked against the retention period and written on the
+ *   version that was checked, so a restore cannot slip in after the reaper's decision to purge.
+ * - The reaper finds deleted tenants through the platform index, which is deleted last by a purge
+ *   (tenant_items.h): a purge cut short is finished by the next round. */
 #include "domain/tenant.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
+#include "domain/tenant_items.h"
 #include "store/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/id.h"
 #include "util/jsonv.h"
+#include "util/log.h"
 #include "util/tz.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+static atomic_llong retention_s = 30LL * 86400;
+
+void bc_tenant_set_retention(int64_t seconds)
+{
+    atomic_store(&retention_s, seconds >= 0 ? seconds : 0);
+}
+
+int64_t bc_tenant_retention(void)
+{
+    return atomic_load(&retention_s);
+}
+
+int64_t bc_tenant_purge_after(json_t *meta)
+{
+    const char *st = json_string_value(json_object_get(meta, "status"));
+    const char *at = json_string_value(json_object_get(meta, "deleted_at"));
+    int64_t t;
+    if (!st || strcmp(st, "DELETED") != 0 || !at || bc_time_parse_iso(at, &t) < 0) return 0;
+    return t + bc_tenant_retention();
+}
 
 static const char *index_fields[] = {"id", "name", "status", "plan", "created_at", "parent_id"};
 
@@ -33,6 +61,12 @@ json_t *bc_tenant_view(json_t *meta)
         if (v) json_object_set(o, fields[i], v);
     }
     if (!json_object_get(o, "limits")) json_object_set_new(o, "limits", json_object());
+    int64_t purge = bc_tenant_purge_after(meta);
+    if (purge) {
+        char when[32];
+        bc_time_format_utc(purge, when, sizeof when);
+        json_object_set_new(o, "purge_after", json_string(when));
+    }
     return o;
 }
 
@@ -162,8 +196,9 @@ int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char
     return 0;
 }
 
-/* Applies set to META (which must exist) and refreshes the index item. */
-static int update_meta(struct bc_store *s, const struct bc_ctx *ctx, json_t *set, json_t **out)
+/* Applies set to META (which must exist, at version when not 0) and refreshes the index item. */
+static int update_meta_at(struct bc_store *s, const struct bc_ctx *ctx, json_t *set, int64_t version,
+                          json_t **out)
 {
     char pk[BC_KEY_SIZE], now[32];
     if (out) *out = NULL;
@@ -175,15 +210,20 @@ static int update_meta(struct bc_store *s, const struct bc_ctx *ctx, json_t *set
     json_object_set_new(set, "updated_at", json_string(now));
     json_t *add = json_pack("{s:i}", "version", 1), *meta = NULL;
     struct bc_update u = {set, add, NULL};
-    struct bc_cond c = {BC_COND_EXISTS, 0};
+    struct bc_cond c = {version ? BC_COND_VERSION : BC_COND_EXISTS, version};
     int rc = bc_store_update(s, pk, "META", &u, &c, &meta);
     json_decref(set);
     json_decref(add);
-    if (rc == BC_ECOND) return BC_ENOT_FOUND;
+    if (rc == BC_ECOND) return version ? BC_ECONFLICT : BC_ENOT_FOUND;
     if (rc == 0) rc = write_index(s, meta);
     if (rc == 0 && out) *out = bc_tenant_view(meta);
     json_decref(meta);
     return rc;
+}
+
+static int update_meta(struct bc_store *s, const struct bc_ctx *ctx, json_t *set, json_t **out)
+{
+    return update_meta_at(s, ctx, set, 0, out);
 }
 
 int bc_tenant_set_plan(struct bc_store *s, const struct bc_ctx *ctx, const char *plan, json_t **out)
@@ -209,10 +249,71 @@ int bc_tenant_rename(struct bc_store *s, const struct bc_ctx *ctx, const char *n
 int bc_tenant_set_status(struct bc_store *s, const struct bc_ctx *ctx, const char *status, json_t **out)
 {
     char now[32];
+    if (out) *out = NULL;
     if (!status || (strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED") && strcmp(status, "DELETED")))
         return BC_EINVALID;
+    json_t *meta = NULL;
+    int rc = bc_tenant_get(s, ctx, &meta);
+    if (rc < 0) return rc;
+    const char *cur = json_string_value(json_object_get(meta, "status"));
+    int64_t purge = bc_tenant_purge_after(meta), version = bc__store_version(meta);
+    bool deleting = strcmp(status, "DELETED") == 0, was_deleted = cur && strcmp(cur, "DELETED") == 0;
+    json_t *deleted_at = json_incref(json_object_get(meta, "deleted_at"));
+    json_decref(meta);
+    if (was_deleted && !deleting && purge && purge <= bc_now_s()) {
+        json_decref(deleted_at);
+        return BC_EGONE; /* past retention: the reaper may be purging it right now */
+    }
     bc_now_iso(now);
     json_t *set = json_pack("{s:s, s:s}", "status", status, "status_at", now);
-    json_object_set_new(set, "deleted_at", strcmp(status, "DELETED") == 0 ? json_string(now) : json_null());
-    return update_meta(s, ctx, set, out);
+    /* deleting twice keeps the first deletion time: retention runs from it */
+    if (deleting && was_deleted && deleted_at && !json_is_null(deleted_at))
+        json_object_set(set, "deleted_at", deleted_at);
+    else
+        json_object_set_new(set, "deleted_at", deleting ? json_string(now) : json_null());
+    json_decref(deleted_at);
+    return update_meta_at(s, ctx, set, version ? version : 0, out);
+}
+
+int bc_tenant_reap_deleted(struct bc_store *s, int max_items, char **cursor)
+{
+    json_t *items = NULL;
+    char *next = NULL;
+    int n = 0;
+    int rc = bc_tenant_list(s, 100, *cursor, "DELETED", &items, &next);
+    free(*cursor);
+    *cursor = NULL;
+    if (rc < 0) return rc;
+    size_t i;
+    json_t *t;
+    int64_t now = bc_now_s();
+    json_array_foreach(items, i, t)
+    {
+        const char *id = json_string_value(json_object_get(t, "id"));
+        struct bc_ctx ctx;
+        json_t *meta = NULL;
+        if (n >= max_items || bc_ctx_operator(&ctx, id) < 0) continue;
+        int g = bc_tenant_get(s, &ctx, &meta);
+        int64_t purge = g == 0 ? bc_tenant_purge_after(meta) : 0;
+        json_decref(meta);
+        /* META gone: a purge was cut short; DELETED past retention: due */
+        if (!(g == BC_ENOT_FOUND || (g == 0 && purge && purge <= now))) continue;
+        bool done = false;
+        int d = bc_tenant_purge_step(s, id, max_items - n, &done);
+        if (d < 0) {
+            rc = d;
+            break;
+        }
+        n += d;
+        if (done) bc_log(BC_LOG_INFO, "purged deleted tenant %s past its retention period", id);
+    }
+    json_decref(items);
+    if (rc < 0 || n >= max_items) {
+        /* come back to this page next round: some tenant on it may not be finished */
+        free(next);
+        next = NULL;
+        return rc < 0 ? rc : n;
+    }
+    *cursor = next;
+    return n;
 }

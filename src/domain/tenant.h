@@ -36,11 +36,27 @@ int bc_tenant_set_plan(struct bc_store *s, const struct bc_ctx *ctx, const char 
 int bc_tenant_set_limits(struct bc_store *s, const struct bc_ctx *ctx, json_t *limits, char *msg,
                          size_t msgsize, json_t **out);
 /* Sets status "ACTIVE" | "SUSPENDED" | "DELETED" (soft delete records deleted_at; ACTIVE after DELETED is a
- * restore). Returns BC_ECONFLICT for a purged tenant. */
+ * restore). Returns BC_ENOT_FOUND for a purged tenant, BC_EGONE for a DELETED one past its retention
+ * period (it can no longer be restored: its data is being purged), BC_ECONFLICT when a concurrent change
+ * won. */
 int bc_tenant_set_status(struct bc_store *s, const struct bc_ctx *ctx, const char *status, json_t **out);
 /* Renames. */
 int bc_tenant_rename(struct bc_store *s, const struct bc_ctx *ctx, const char *name, json_t **out);
 /* 0 when the META item says ACTIVE; BC_ESUSPENDED, BC_EDELETED otherwise. */
 int bc_tenant_check_active(json_t *meta);
+
+/* How long a deleted tenant's data is kept before it is purged (the tenant_retention_days setting, 30 days
+ * by default); process-wide, set at start-up. */
+void bc_tenant_set_retention(int64_t seconds);
+int64_t bc_tenant_retention(void);
+/* When a DELETED tenant becomes purgeable (deleted_at + retention, epoch seconds); 0 when META is not
+ * DELETED or has no valid deleted_at. */
+int64_t bc_tenant_purge_after(json_t *meta);
+/* The reaper of deleted tenants (housekeeping): goes through up to 100 entries of the platform index
+ * listed as DELETED, from *cursor (in/out, caller frees; NULL starts over and is set back to NULL when
+ * the index is done), and purges those past retention (and any left half-purged), deleting at most
+ * max_items items in small single-item writes. Returns the number of items deleted or a negative bc_err.
+ */
+int bc_tenant_reap_deleted(struct bc_store *s, int max_items, char **cursor);
 
 #endif

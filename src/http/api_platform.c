@@ -139,6 +139,10 @@ static int set_status(struct bc_req *req, const char *status)
     if (rc < 0) return rc;
     json_decref(meta);
     rc = bc_tenant_set_status(req->srv->store, &ctx, status, NULL);
+    if (rc == BC_EGONE)
+        return bc_fail(req, rc,
+                       "This tenant was deleted more than %lld days ago: it can no longer be restored.",
+                       (long long)(bc_tenant_retention() / 86400));
     if (rc == 0) rc = bc_tenant_get(req->srv->store, &ctx, &out);
     if (rc < 0) return rc;
     rc = reply_tenant(req, out);

@@ -72,3 +72,9 @@ const char *bc_key_origin_lookup(char *buf, const char *origin)
         if ((unsigned char)*p < 0x20 || *p == '#') return NULL;
     return fmt(buf, snprintf(buf, BC_KEY_SIZE, "ORIGIN#%s", origin));
 }
+
+const char *bc_key_migration(char *buf, const char *tenant_id)
+{
+    if (!bc_key_id_ok(tenant_id)) return NULL;
+    return fmt(buf, snprintf(buf, BC_KEY_SIZE, "MIGRATION#%s", tenant_id));
+}

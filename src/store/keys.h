@@ -34,6 +34,9 @@ const char *bc_key_apikey_lookup(char *buf, const char *hash_hex);
 const char *bc_key_email_lookup(char *buf, const char *email);
 /* "ORIGIN#<origin>" (SK "KEY#<key id>"): which keys allow an origin, for CORS preflight. */
 const char *bc_key_origin_lookup(char *buf, const char *origin);
+/* "MIGRATION#<tenant id>" (SK "STATE"): the checkpoint of a tenant migration, kept in the destination store
+ * while the migration runs so that it can resume. */
+const char *bc_key_migration(char *buf, const char *tenant_id);
 /* "TENANT#<id>" for the operator (platform API and CLI), whose credential covers every tenant. The id
  * comes from the operator's command or path; it is validated like any id. */
 const char *bc_key_tenant_pk_operator(char *buf, const char *tenant_id);

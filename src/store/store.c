@@ -211,3 +211,31 @@ void bc_query_result_release(struct bc_query_result *res)
     res->items = NULL;
     res->next_cursor = NULL;
 }
+
+int bc_store_backup(struct bc_store *s, const char *dest_dir, char *err, size_t errsize)
+{
+    if (!dest_dir || !*dest_dir) {
+        snprintf(err, errsize, "no backup directory given");
+        return BC_EINVALID;
+    }
+    if (!s->ops->backup) {
+        snprintf(err, errsize,
+                 "the %s store has no bookchat backups: use the engine's own (DynamoDB: point-in-time "
+                 "recovery or on-demand backups)",
+                 s->ops->name);
+        return BC_EINVALID;
+    }
+    return s->ops->backup(s, dest_dir, err, errsize);
+}
+
+int bc_store_restore(const char *url, const char *backup_dir, char *err, size_t errsize)
+{
+    if (!url || strncmp(url, "lmdb:", 5) != 0) {
+        snprintf(
+            err, errsize,
+            "bookchat restores LMDB stores only; restore a DynamoDB table with point-in-time recovery or "
+            "from an on-demand backup");
+        return BC_EINVALID;
+    }
+    return bc__store_lmdb_restore(url + 5, backup_dir, err, errsize);
+}

@@ -16,6 +16,7 @@
 #define BC_STORE_H
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct bc_store;
@@ -81,6 +82,8 @@ struct bc_store_ops {
     int (*sync)(struct bc_store *s);                  /* may be NULL: always durable */
     int (*init)(struct bc_store *s, json_t **report); /* NULL: nothing to prepare */
     void (*close)(struct bc_store *s);
+    /* Optional (NULL: the backend's engine has its own backups, e.g. DynamoDB point-in-time recovery). */
+    int (*backup)(struct bc_store *s, const char *dest_dir, char *err, size_t errsize);
 };
 
 struct bc_store {
@@ -128,6 +131,18 @@ int bc_store_check(struct bc_store *s, json_t **report);
 int bc_store_init(struct bc_store *s, json_t **report);
 void bc_query_result_release(struct bc_query_result *res);
 
+/* Whole-store backups (operator tools; not part of the single-item contract, so a backend may lack them).
+ * bc_store_backup writes a consistent copy of the store, taken while other threads and processes keep
+ * writing, into dest_dir (created if missing; must not hold a store yet). LMDB: mdb_env_copy2 with
+ * compaction, from one read snapshot, so the copy holds exactly the writes committed before it started.
+ * Returns 0, BC_EINVALID (with err) for a backend without backups or a dest_dir that is not empty, or
+ * BC_EIO. */
+int bc_store_backup(struct bc_store *s, const char *dest_dir, char *err, size_t errsize);
+/* Restores a backup made by bc_store_backup into the store at url, which must be new (LMDB: a directory
+ * without a store file). The backup is opened read-only and checked first; the restored store is checked
+ * after. Returns 0, BC_EINVALID (with err: unsupported backend, not a backup, target not empty), BC_EIO. */
+int bc_store_restore(const char *url, const char *backup_dir, char *err, size_t errsize);
+
 /* Helpers shared by backends. */
 /* 0 when k is a valid PK/SK string, else BC_EINVALID. */
 int bc__store_key_valid(const char *k);
@@ -143,5 +158,6 @@ int64_t bc__store_version(json_t *item);
 /* Backend constructors (used by bc_store_open); spec is the URL without its scheme. */
 int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size_t errsize);
 int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, size_t errsize);
+int bc__store_lmdb_restore(const char *spec, const char *backup_dir, char *err, size_t errsize);
 
 #endif

@@ -23,6 +23,8 @@
     XX(TEST_HOOKS, "test_hooks", "off", "enable test-only routes (never in production): on | off")           \
     XX(JWT_TTL, "jwt_ttl", "3600", "lifetime in seconds of the admin JWTs this server issues")               \
     XX(APIKEY_GRACE, "apikey_grace", "86400", "seconds a rotated API key keeps working")                     \
+    XX(TENANT_RETENTION_DAYS, "tenant_retention_days", "30",                                                 \
+       "days a deleted tenant can be restored before its data is purged")                                    \
     XX(OIDC_ISSUER, "oidc_issuer", NULL, "issuer (iss) of an external OpenID provider's JWTs")               \
     XX(OIDC_AUDIENCE, "oidc_audience", NULL, "audience (aud) the external JWTs must carry")                  \
     XX(OIDC_JWKS, "oidc_jwks", NULL, "JWKS of the external provider: a file path or an http(s) URL")         \

@@ -80,15 +80,17 @@ int bc_opt_parse(const struct bc_opt *opts, int argc, char **argv, char **pos, i
             if (help) *help = true;
             continue;
         }
-        if (a[1] != '-') {
+        /* one-letter options ("-o FILE") are table entries with a one-character name */
+        bool short_opt = a[1] != '-' && a[2] == '\0';
+        if (a[1] != '-' && !short_opt) {
             fprintf(stderr, "bookchat: unknown option '%s'\n", a);
             return -1;
         }
-        const char *name = a + 2, *eq = strchr(name, '=');
+        const char *name = a + (short_opt ? 1 : 2), *eq = short_opt ? NULL : strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const struct bc_opt *o = find(opts, name, len);
-        if (!o) {
-            fprintf(stderr, "bookchat: unknown option '--%.*s'\n", (int)len, name);
+        if (!o || (short_opt != (strlen(o->name) == 1))) {
+            fprintf(stderr, "bookchat: unknown option '%s%.*s'\n", short_opt ? "-" : "--", (int)len, name);
             return -1;
         }
         if (o->type == BC_OPT_FLAG) {
@@ -119,10 +121,11 @@ void bc_opt_usage(FILE *f, const char *usage, const struct bc_opt *opts)
     fprintf(f, "\noptions:\n");
     for (const struct bc_opt *o = opts; o->name; o++) {
         char left[64];
+        const char *dashes = strlen(o->name) == 1 ? "-" : "--";
         if (o->arg)
-            snprintf(left, sizeof left, "--%s %s", o->name, o->arg);
+            snprintf(left, sizeof left, "%s%s %s", dashes, o->name, o->arg);
         else
-            snprintf(left, sizeof left, "--%s", o->name);
+            snprintf(left, sizeof left, "%s%s", dashes, o->name);
         fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
     }
 }

@@ -37,6 +37,7 @@ export class Server {
   constructor(opts = {}) {
     this.opts = opts;
     this.logs = [];
+    this.events = []; // JSON lines of stdout ({"event":"listening"}, {"event":"demo"}, …)
     this.dataDir = opts.dataDir || tempDir('bc-data');
     this.ownsData = !opts.dataDir;
   }
@@ -62,6 +63,7 @@ export class Server {
       lines.on('line', (l) => {
         try {
           const ev = JSON.parse(l);
+          this.events.push(ev);
           if (ev.event === 'listening') { clearTimeout(timer); this.port = ev.port; resolve(ev.url); }
         } catch { /* other output */ }
       });

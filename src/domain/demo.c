@@ -1,0 +1,190 @@
+/* The demo tenant: "Clínica Dental Sonrisa" in Madrid, the clinic of the demo page (web/demo/). See
+ * demo.h. */
+#include "domain/demo.h"
+#include "domain/apikey.h"
+#include "domain/catalog.h"
+#include "domain/onboarding.h"
+#include "domain/schedule.h"
+#include "domain/settings.h"
+#include "domain/tenant.h"
+#include "domain/user.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S(o, k) json_string_value(json_object_get((o), (k)))
+
+static const struct {
+    const char *name, *description, *synonyms[3];
+    int minutes, price;
+} services[] = {
+    {"Limpieza dental",
+     "Limpieza completa con ultrasonidos y pulido.",
+     {"limpieza", "higiene dental", NULL},
+     30,
+     45},
+    {"Revisión", "Revisión general y diagnóstico.", {"revision", "chequeo", "consulta"}, 20, 30},
+    {"Blanqueamiento", "Blanqueamiento dental en clínica.", {"blanquear", NULL, NULL}, 60, 180},
+};
+
+/* Both professionals offer every service, Monday to Friday 09:00-14:00 and 16:00-20:00. */
+static const char *const pros[] = {"Dra. Marta López", "Dr. Javier Ruiz"};
+static const char hours[] = "1 09:00 14:00;1 16:00 20:00;2 09:00 14:00;2 16:00 20:00;3 09:00 14:00;"
+                            "3 16:00 20:00;4 09:00 14:00;4 16:00 20:00;5 09:00 14:00;5 16:00 20:00";
+
+static json_t *parse_hours(const char *spec)
+{
+    json_t *weekly = json_array();
+    for (const char *p = spec; *p;) {
+        int day;
+        char start[6], end[6];
+        if (sscanf(p, "%d %5s %5s", &day, start, end) == 3)
+            json_array_append_new(weekly,
+                                  json_pack("{s:i, s:s, s:s}", "weekday", day, "start", start, "end", end));
+        const char *semi = strchr(p, ';');
+        p = semi ? semi + 1 : p + strlen(p);
+    }
+    return json_pack("{s:o}", "weekly", weekly);
+}
+
+/* The demo's business details, catalogue and hours: what the demo page (web/demo/) shows. */
+static int fill(struct bc_store *s, const struct bc_ctx *ctx, char *msg, size_t msgsize)
+{
+    json_t *ids = json_array(), *out = NULL;
+    json_t *settings = json_pack(
+        "{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "business", "address", "Calle de Alcalá 120, 28009 Madrid",
+        "phone", "+34 910 000 000", "email", "hola@clinica-sonrisa.example", "about",
+        "Clínica dental en Madrid: revisiones, limpiezas y tratamientos sin esperas.", "widget", "color",
+        "#0f766e", "title", BC_DEMO_TENANT_NAME);
+    int rc = bc_settings_patch(s, ctx, settings, msg, msgsize, &out);
+    json_decref(settings);
+    json_decref(out);
+    for (size_t i = 0; rc == 0 && i < sizeof services / sizeof services[0]; i++) {
+        json_t *syn = json_array();
+        for (int j = 0; j < 3 && services[i].synonyms[j]; j++)
+            json_array_append_new(syn, json_string(services[i].synonyms[j]));
+        json_t *body =
+            json_pack("{s:s, s:s, s:i, s:i, s:s, s:i, s:o}", "name", services[i].name, "description",
+                      services[i].description, "duration_min", services[i].minutes, "price",
+                      services[i].price, "currency", "EUR", "order", (int)i, "synonyms", syn);
+        out = NULL;
+        rc = bc_service_create(s, ctx, body, msg, msgsize, &out);
+        if (rc == 0) json_array_append(ids, json_object_get(out, "id"));
+        json_decref(body);
+        json_decref(out);
+    }
+    for (size_t i = 0; rc == 0 && i < sizeof pros / sizeof pros[0]; i++) {
+        json_t *body = json_pack("{s:s, s:s, s:O, s:i}", "name", pros[i], "bio", "Odontología general",
+                                 "service_ids", ids, "order", (int)i);
+        out = NULL;
+        rc = bc_provider_create(s, ctx, body, 50, msg, msgsize, &out);
+        json_decref(body);
+        if (rc == 0) {
+            json_t *weekly = parse_hours(hours), *h = NULL;
+            rc = bc_hours_put(s, ctx, S(out, "id"), weekly, msg, msgsize, &h);
+            json_decref(weekly);
+            json_decref(h);
+        }
+        json_decref(out);
+    }
+    json_decref(ids);
+    return rc;
+}
+
+/* "scheme://host[:port]" of a URL, into buf. */
+static const char *origin_of(const char *url, char *buf, size_t size)
+{
+    const char *host = strstr(url, "://");
+    size_t n = host ? (size_t)(strcspn(host + 3, "/?#") + (size_t)(host + 3 - url)) : strlen(url);
+    snprintf(buf, size, "%.*s", (int)n, url);
+    return buf;
+}
+
+/* Revokes every active key of the demo tenant (the keys handed out at earlier starts). */
+static int revoke_all(struct bc_store *s, const struct bc_ctx *ctx)
+{
+    json_t *items = NULL;
+    char *next = NULL;
+    int rc = bc_apikey_list(s, ctx, 1000, NULL, &items, &next);
+    free(next);
+    size_t i;
+    json_t *k;
+    json_array_foreach(items, i, k)
+    {
+        const char *st = S(k, "status");
+        if (rc == 0 && st && strcmp(st, "revoked") != 0) rc = bc_apikey_revoke(s, ctx, S(k, "id"));
+    }
+    json_decref(items);
+    return rc;
+}
+
+int bc_demo_ensure(struct bc_store *s, const char *public_url, json_t **out, char *msg, size_t msgsize)
+{
+    struct bc_ctx ctx;
+    json_t *meta = NULL, *onboarded = NULL, *key = NULL, *user = NULL;
+    char origin[256], secret[BC_APIKEY_SECRET_SIZE], password[21] = "";
+    bool created = false;
+    *out = NULL;
+    bc_ctx_operator(&ctx, BC_DEMO_TENANT_ID);
+    origin_of(public_url, origin, sizeof origin);
+    int rc = bc_tenant_get(s, &ctx, &meta);
+    if (rc == BC_ENOT_FOUND) {
+        json_t *origins = json_pack("[s]", origin);
+        struct bc_onboard in = {
+            .tenant = {BC_DEMO_TENANT_ID, BC_DEMO_TENANT_NAME, "BUSINESS", "es", "Europe/Madrid", NULL},
+            .origins = origins,
+            .owner_email = BC_DEMO_OWNER_EMAIL,
+            .owner_name = "Demo",
+            .empty = true,
+            .public_url = public_url,
+        };
+        rc = bc_onboard_tenant(s, &in, msg, msgsize, &onboarded);
+        json_decref(origins);
+        if (rc == 0) rc = fill(s, &ctx, msg, msgsize);
+        if (rc == 0) rc = bc_tenant_get(s, &ctx, &meta);
+        created = rc == 0;
+    }
+    if (rc < 0) goto out;
+    if (bc_tenant_check_active(meta) < 0) {
+        snprintf(msg, msgsize,
+                 "the demo tenant \"%s\" is %s: restore it (bookchat tenant restore %s) or purge it "
+                 "(bookchat tenant purge %s --now) and start again",
+                 BC_DEMO_TENANT_ID, S(meta, "status"), BC_DEMO_TENANT_ID, BC_DEMO_TENANT_ID);
+        rc = BC_ECONFLICT;
+        goto out;
+    }
+    /* a fresh key for this start's origin, a fresh password: nothing to remember between runs */
+    json_t *origins = json_pack("[s]", origin);
+    struct bc_apikey_new kn = {"Demo key", origins, false};
+    rc = revoke_all(s, &ctx);
+    if (rc == 0) rc = bc_apikey_create(s, &ctx, &kn, secret, msg, msgsize, &key);
+    json_decref(origins);
+    if (rc == 0) rc = bc_user_find(s, &ctx, BC_DEMO_OWNER_EMAIL, &user);
+    if (rc == BC_ENOT_FOUND) {
+        rc = bc_user_create(s, &ctx, BC_DEMO_OWNER_EMAIL, "Demo", "owner", NULL, password, msg, msgsize,
+                            &user);
+    } else if (rc == 0) {
+        rc = bc_user_set_password(s, &ctx, S(user, "id"), NULL, password, msg, msgsize);
+    }
+    if (rc < 0) goto out;
+    struct bc_buf demo = BC_BUF_INIT, admin = BC_BUF_INIT;
+    bc_buf_printf(&demo, "%s/demo/?key=%s", public_url, secret); /* the page keeps the key it is given */
+    bc_buf_printf(&admin, "%s/admin/", public_url);
+    *out = json_pack("{s:o, s:b, s:{s:O, s:s, s:O}, s:{s:s, s:s}, s:s, s:s}", "tenant", bc_tenant_view(meta),
+                     "created", created, "api_key", "id", json_object_get(key, "id"), "secret", secret,
+                     "origins", json_object_get(key, "origins"), "owner", "email", BC_DEMO_OWNER_EMAIL,
+                     "password", password, "demo_url", demo.data ? demo.data : "", "admin_url",
+                     admin.data ? admin.data : "");
+    bc_buf_release(&demo);
+    bc_buf_release(&admin);
+    if (!*out) rc = BC_ENOMEM;
+out:
+    json_decref(meta);
+    json_decref(onboarded);
+    json_decref(key);
+    json_decref(user);
+    return rc;
+}
