@@ -198,7 +198,8 @@ test('a clean stop flushes what is pending; bookchat usage shows it and the expo
   assert.equal(csv.code, 0, csv.stderr);
   const lines = csv.stdout.trim().split('\n');
   assert.match(lines[0], /^tenant_id,name,plan,status,month,messages,messages_limit,bookings,bookings_limit,/);
-  assert.equal(lines.length, 3, csv.stdout);
+  assert.ok(lines.length >= 3, csv.stdout); // a header, then one line per tenant (others too on a shared table)
+  assert.equal(lines.filter((l) => l.startsWith(t.id + ',')).length, 1);
   const cols = lines[0].split(',');
   const mine = lines.find((l) => l.startsWith(t.id + ',')).split(',');
   assert.equal(mine[cols.indexOf('bookings')], '4');
@@ -287,11 +288,14 @@ test('the health score: tenants worst first, with reasons; hand-offs count until
     assert.equal(r.json.status, 'handoff', r.text); // a hand-off waits for an answer: 5 points
     assert.equal((await bad.admin('DELETE', `/v1/admin/api-keys/${bad.keyId}`)).status, 200); // no key: 10 points
     await flush(h);
-    const list = await h.platform('GET', '/v1/platform/health');
+    const list = await h.platform('GET', '/v1/platform/health?limit=1000');
     assert.equal(list.status, 200, list.text);
-    const ids = list.json.items.map((x) => x.tenant_id);
-    assert.deepEqual(ids, [bad.id, full.id, ok.id]);
-    const [b, f, o] = list.json.items;
+    // (on a shared DynamoDB table other suites' tenants are listed too: look at these three)
+    const mine = list.json.items.filter((x) => [ok.id, full.id, bad.id].includes(x.tenant_id));
+    assert.deepEqual(mine.map((x) => x.tenant_id), [bad.id, full.id, ok.id]);
+    const scores = list.json.items.map((x) => x.score);
+    assert.deepEqual(scores, [...scores].sort((x, y) => x - y), 'worst first');
+    const [b, f, o] = mine;
     assert.equal(o.score, 100);
     assert.deepEqual(o.reasons, []);
     assert.equal(f.score, 80);
