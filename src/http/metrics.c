@@ -153,15 +153,6 @@ void bc_metrics_llm_hook(const struct bc_llm_usage_event *ev, void *ud)
         s->tokens_out += ev->output_tokens > 0 ? (uint64_t)ev->output_tokens : 0;
     }
     pthread_mutex_unlock(&llm_mu);
-    if (ev->tag && *ev->tag) {
-        char tenant[BC_TENANT_ID_MAX + 1];
-        size_t n = strcspn(ev->tag, "/");
-        if (n > 0 && n <= BC_TENANT_ID_MAX) {
-            memcpy(tenant, ev->tag, n);
-            tenant[n] = '\0';
-            if (bc_key_id_ok(tenant)) bc_usage_ai(tenant, ev->model, ev->input_tokens, ev->output_tokens);
-        }
-    }
 }
 
 static void llm_labels(struct bc_buf *b, const struct llm_series *s, const char *k, const char *v)

@@ -1,7 +1,7 @@
 /* The process's Prometheus metrics (GET /metrics): HTTP requests and latency by route name and status
- * class, store operations (store.h), LLM calls, tokens and latency (fed by the LLM usage hook, which also
- * meters each tenant's tokens), active conversations, tenants by status and plan, usage flushes, and the
- * process (memory, CPU, uptime). No label carries a tenant id: per-tenant numbers are in the usage API.
+ * class, store operations (store.h), LLM calls, tokens and latency (fed by the LLM usage hook), active
+ * conversations, tenants by status and plan, usage flushes, and the process (memory, CPU, uptime). No
+ * label carries a tenant id: per-tenant numbers are in the usage API.
  *
  * DESIGN NOTES
  * - Labels are bounded: route names come from the route table (plus "unmatched"), status classes are
@@ -20,9 +20,9 @@ struct bc_llm_usage_event;
 
 /* One finished request: its route (NULL when no route matched), HTTP status and duration. */
 void bc_metrics_http_observe(const struct bc_route *route, int status, int64_t ns);
-/* The LLM engine's usage hook (bc_llm_engine_set_usage_hook(e, bc_metrics_llm_hook, NULL)): counts the
- * call, its latency and tokens by provider and model, and meters the tokens for the tenant named by the
- * event's tag ("<tenant id>" or "<tenant id>/<anything>"; no tag: not metered). */
+/* The LLM engine's usage hook (bc_llm_runtime_set_usage_hook(bc_metrics_llm_hook, NULL)): counts the
+ * call, its latency and its tokens by provider and model. A tenant's tokens are metered where the call's
+ * tenant is known for certain, by the chat turn's budget (domain/aibudget.h -> bc_usage_ai), not here. */
 void bc_metrics_llm_hook(const struct bc_llm_usage_event *ev, void *ud);
 /* A conversation had a turn now. bookchat_conversations_active counts the distinct conversations with a
  * turn in the last 15 minutes in this process. */

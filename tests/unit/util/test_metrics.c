@@ -1,5 +1,5 @@
 /* Prometheus primitives (util/metrics.c) and the exposition of http/metrics.c: bucket edges, cumulative
- * buckets, label escaping, the LLM hook's bounded labels and its metering of the tenant's tokens. */
+ * buckets, label escaping, the LLM hook's bounded labels, active conversations. */
 #include "../testlib.h"
 
 #include "domain/usage.h"
@@ -50,7 +50,7 @@ static void test_metrics__labels_and_samples(void **state)
     bc_buf_release(&b);
 }
 
-static void test_metrics__llm_hook_bounds_models_and_meters_tenants(void **state)
+static void test_metrics__llm_hook_bounds_models(void **state)
 {
     (void)state;
     bc_metrics_reset();
@@ -85,10 +85,10 @@ static void test_metrics__llm_hook_bounds_models_and_meters_tenants(void **state
     assert_non_null(strstr(b.data, "# TYPE process_resident_memory_bytes gauge\n"));
     assert_null(strstr(b.data, "tenant1")); /* never a tenant label */
     bc_buf_release(&b);
-    /* the tag's tenant got the tokens (the untagged call metered nobody) */
+    /* tenants are metered by the chat turn's budget, not by the hook: nothing held for tenant1 */
     struct bc_usage_stats st;
     bc_usage_stats(&st);
-    assert_int_equal(st.tenants, 1);
+    assert_int_equal(st.tenants, 0);
     bc_usage_reset();
     bc_metrics_reset();
 }
@@ -116,7 +116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics__histogram_buckets_are_cumulative),
         cmocka_unit_test(test_metrics__labels_and_samples),
-        cmocka_unit_test(test_metrics__llm_hook_bounds_models_and_meters_tenants),
+        cmocka_unit_test(test_metrics__llm_hook_bounds_models),
         cmocka_unit_test(test_metrics__active_conversations),
     };
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
