@@ -57,7 +57,8 @@ struct pend {
     char date[11]; /* YYYY-MM-DD */
     char month[8]; /* YYYY-MM */
     int64_t c[BC_USAGE__COUNT];
-    json_t *dyn;  /* "e4:<code>", "e5:<code>", "ai_in:<model>", "ai_out:<model>", "o:<origin>" -> delta */
+    json_t *dyn; /* "e4:<code>", "e5:<code>", "ai_tokens_in:<model>", "ai_tokens_out:<model>", "o:<origin>" ->
+                    delta */
     int norigins; /* "o:" keys in dyn */
     struct minute *mins;
     int nmins, capmins;
@@ -268,9 +269,9 @@ void bc_usage_ai(const char *tenant_id, const char *model, long tokens_in, long 
     count_locked(m, p, BC_USAGE_AI_TOKENS_IN, tokens_in);
     count_locked(m, p, BC_USAGE_AI_TOKENS_OUT, tokens_out);
     count_locked(m, p, BC_USAGE_AI_CALLS, 1);
-    model_key(key, sizeof key, "ai_in:", model);
+    model_key(key, sizeof key, "ai_tokens_in:", model);
     if (tokens_in) dyn_add(p, key, tokens_in);
-    model_key(key, sizeof key, "ai_out:", model);
+    model_key(key, sizeof key, "ai_tokens_out:", model);
     if (tokens_out) dyn_add(p, key, tokens_out);
     pthread_mutex_unlock(mu);
 }
@@ -327,21 +328,21 @@ static void install(struct meter *m, json_t *month_item, int64_t now_ms)
     m->refreshed_ms = now_ms;
 }
 
-/* Check (and with commit, count) n units of limited counter c against limit. */
-static int reserve(struct bc_store *s, const char *tenant, enum bc_usage_counter c, int64_t n, int64_t limit,
-                   bool commit)
+/* Locks the tenant's bucket with its meter's limit state current: read from the store when never read this
+ * month or older than REFRESH_MS (unless a write of this month is in flight: its result installs the count).
+ * Returns the meter locked (*mu to unlock), or NULL (unlocked) with *err set. */
+static struct meter *load_locked(struct bc_store *s, const char *tenant, int64_t now_ms, pthread_mutex_t **mu,
+                                 int *err)
 {
-    if ((unsigned)c >= BC_USAGE__LIMITED) return BC_EINVALID;
-    if (!bc_key_id_ok(tenant)) return BC_EINVALID;
-    int64_t now_ms = bc_now_ms(), now_s = now_ms / 1000;
     char date[11], month[8];
-    day_strings(day_of(now_s), date, month);
+    day_strings(day_of(now_ms / 1000), date, month);
     unsigned b = bucket_of(tenant);
-    pthread_mutex_t *mu = lock_bucket(b);
+    *mu = lock_bucket(b);
     struct meter *m = meter_find(b, tenant, true);
+    *err = BC_ENOMEM;
     if (!m) {
-        pthread_mutex_unlock(mu);
-        return BC_ENOMEM;
+        pthread_mutex_unlock(*mu);
+        return NULL;
     }
     meter_month(m, month);
     m->used_ms = now_ms;
@@ -354,14 +355,14 @@ static int reserve(struct bc_store *s, const char *tenant, enum bc_usage_counter
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
         }
-        pthread_cond_timedwait(&landed[b % NSTRIPES], mu, &ts);
+        pthread_cond_timedwait(&landed[b % NSTRIPES], *mu, &ts);
     }
     if ((m->refreshed_ms == 0 || now_ms - m->refreshed_ms >= REFRESH_MS) && m->cur_inflight == 0) {
         uint64_t gen = m->gen;
-        pthread_mutex_unlock(mu);
+        pthread_mutex_unlock(*mu);
         json_t *item = NULL;
         int rc = read_month(s, tenant, month, &item);
-        mu = lock_bucket(b);
+        *mu = lock_bucket(b);
         m = meter_find(b, tenant, true);
         if (m) {
             meter_month(m, month);
@@ -372,17 +373,31 @@ static int reserve(struct bc_store *s, const char *tenant, enum bc_usage_counter
         }
         json_decref(item);
         if (!m || (rc < 0 && m->refreshed_ms == 0)) {
-            pthread_mutex_unlock(mu);
+            pthread_mutex_unlock(*mu);
             if (rc < 0) bc_log(BC_LOG_WARN, "usage: reading %s's %s failed: %d", tenant, month, rc);
-            return rc < 0 ? rc : BC_ENOMEM;
+            *err = rc < 0 ? rc : BC_ENOMEM;
+            return NULL;
         }
     }
+    return m;
+}
+
+/* Check (and with commit, count) n units of limited counter c against limit. */
+static int reserve(struct bc_store *s, const char *tenant, enum bc_usage_counter c, int64_t n, int64_t limit,
+                   bool commit)
+{
+    if ((unsigned)c >= BC_USAGE__LIMITED || !bc_key_id_ok(tenant)) return BC_EINVALID;
+    int64_t now_ms = bc_now_ms();
+    pthread_mutex_t *mu;
+    int rc;
+    struct meter *m = load_locked(s, tenant, now_ms, &mu, &rc);
+    if (!m) return rc;
     int64_t est = m->stored[c] + m->unflushed[c];
-    int rc = 0;
+    rc = 0;
     if (commit ? est + n > limit : est >= limit) {
         rc = BC_EPLAN;
     } else if (commit) {
-        struct pend *p = pend_for(m, day_of(now_s));
+        struct pend *p = pend_for(m, day_of(now_ms / 1000));
         if (p)
             count_locked(m, p, c, n);
         else
@@ -390,6 +405,19 @@ static int reserve(struct bc_store *s, const char *tenant, enum bc_usage_counter
     }
     pthread_mutex_unlock(mu);
     return rc;
+}
+
+int bc_usage_month_count(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t *out)
+{
+    *out = 0;
+    if ((unsigned)c >= BC_USAGE__LIMITED || !bc_key_id_ok(tenant_id)) return BC_EINVALID;
+    pthread_mutex_t *mu;
+    int rc;
+    struct meter *m = load_locked(s, tenant_id, bc_now_ms(), &mu, &rc);
+    if (!m) return rc;
+    *out = m->stored[c] + m->unflushed[c];
+    pthread_mutex_unlock(mu);
+    return 0;
 }
 
 int bc_usage_take(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t n,
@@ -841,9 +869,9 @@ static json_t *item_view(json_t *it, bool full)
         json_object_foreach(it, k, v)
         {
             if (!json_is_integer(v)) continue;
-            bool in = strncmp(k, "ai_in:", 6) == 0, out = strncmp(k, "ai_out:", 7) == 0;
+            bool in = strncmp(k, "ai_tokens_in:", 13) == 0, out = strncmp(k, "ai_tokens_out:", 14) == 0;
             if (in || out) {
-                const char *model = k + (in ? 6 : 7);
+                const char *model = k + (in ? 13 : 14);
                 json_t *mo = json_object_get(models, model);
                 if (!mo) {
                     mo = json_pack("{s:i, s:i}", "in", 0, "out", 0);

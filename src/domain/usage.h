@@ -65,13 +65,17 @@ int bc_usage_take(struct bc_store *s, const char *tenant_id, enum bc_usage_count
 /* 0 while the month's count is below limit, BC_EPLAN once it has reached it; counts nothing. For budgets
  * spent after the fact (AI tokens: check before a call, count its usage after). */
 int bc_usage_check(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t limit);
+/* The month's count of a limited counter as this process knows it (stored + not yet flushed), refreshed
+ * like a take's. 0 or a store error. */
+int bc_usage_month_count(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t *out);
 /* The same against the tenant's effective limits (tenant: its META item, with "id", plan and overrides). */
 int bc_usage_take_plan(struct bc_store *s, json_t *tenant, enum bc_usage_counter c, int64_t n);
 int bc_usage_check_plan(struct bc_store *s, json_t *tenant, enum bc_usage_counter c);
 /* False when the month's AI token budget is spent (or the plan has none): the AI modes then answer in
  * fsm mode. */
 bool bc_usage_ai_budget_left(struct bc_store *s, json_t *tenant);
-/* One LLM call's tokens for the tenant (from the LLM usage hook): AI tokens in/out, by model, and calls. */
+/* One LLM call's tokens for the tenant (the chat turn's budget calls it, domain/aibudget.h): AI tokens
+ * in/out, by model ("<provider>/<model>"), and calls. */
 void bc_usage_ai(const char *tenant_id, const char *model, long tokens_in, long tokens_out);
 /* One finished HTTP request of the tenant: requests (and the minute, for the peak), errors by class and
  * code (status >= 400; code is the API error code, NULL: "http_<status>"), the verified Origin (NULL:

@@ -336,9 +336,12 @@ static void test_usage__ai_tokens_and_budget(void **state)
     json_t *tenant =
         json_pack("{s:s, s:s, s:{s:i}}", "id", "ai", "plan", "BUSINESS", "limits", "ai_tokens_month", 100);
     assert_true(bc_usage_ai_budget_left(s, tenant));
-    bc_usage_ai("ai", "claude-haiku", 60, 30);
+    bc_usage_ai("ai", "anthropic/claude-haiku", 60, 30);
     assert_true(bc_usage_ai_budget_left(s, tenant));
-    bc_usage_ai("ai", "claude-haiku", 10, 5);
+    bc_usage_ai("ai", "anthropic/claude-haiku", 10, 5);
+    int64_t used = 0;
+    assert_int_equal(bc_usage_month_count(s, "ai", BC_USAGE_AI_TOKENS, &used), 0);
+    assert_int_equal(used, 105);
     assert_false(bc_usage_ai_budget_left(s, tenant));
     assert_int_equal(bc_usage_check_plan(s, tenant, BC_USAGE_AI_TOKENS), BC_EPLAN);
     json_t *free_plan = json_pack("{s:s, s:s}", "id", "ai-free", "plan", "FREE");
@@ -353,7 +356,8 @@ static void test_usage__ai_tokens_and_budget(void **state)
     assert_int_equal(attr(ai, "in"), 70);
     assert_int_equal(attr(ai, "out"), 35);
     assert_int_equal(attr(ai, "calls"), 2);
-    assert_int_equal(attr(json_object_get(json_object_get(ai, "by_model"), "claude-haiku"), "in"), 70);
+    assert_int_equal(attr(json_object_get(json_object_get(ai, "by_model"), "anthropic/claude-haiku"), "in"),
+                     70);
     json_decref(t);
     json_decref(tenant);
     json_decref(free_plan);
