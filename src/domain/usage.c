@@ -979,13 +979,16 @@ int bc_usage_report(struct bc_store *s, json_t *tenant, const char *month, json_
     int64_t used[3] = {json_integer_value(json_object_get(totals, "messages")),
                        json_integer_value(json_object_get(totals, "bookings")),
                        json_integer_value(json_object_get(json_object_get(totals, "ai_tokens"), "total"))};
+    int64_t caps[3] = {lim.messages_month, lim.bookings_month, lim.ai_tokens_month};
     *out =
-        json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}}", "tenant_id", tid,
-                  "month", month, "timezone", "UTC", "totals", totals, "days", series, "limits",
-                  "messages_month", limit_json(lim.messages_month), "bookings_month",
-                  limit_json(lim.bookings_month), "ai_tokens_month", limit_json(lim.ai_tokens_month),
-                  "used_pct", "messages", pct_json(used[0], lim.messages_month), "bookings",
-                  pct_json(used[1], lim.bookings_month), "ai_tokens", pct_json(used[2], lim.ai_tokens_month));
+        json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:{s:b, s:b, s:b}}",
+                  "tenant_id", tid, "month", month, "timezone", "UTC", "totals", totals, "days", series,
+                  "limits", "messages_month", limit_json(caps[0]), "bookings_month", limit_json(caps[1]),
+                  "ai_tokens_month", limit_json(caps[2]), "used_pct", "messages", pct_json(used[0], caps[0]),
+                  "bookings", pct_json(used[1], caps[1]), "ai_tokens", pct_json(used[2], caps[2]),
+                  "limit_reached", "messages", caps[0] != BC_UNLIMITED && used[0] >= caps[0], "bookings",
+                  caps[1] != BC_UNLIMITED && used[1] >= caps[1], "ai_tokens",
+                  caps[2] != BC_UNLIMITED && used[2] >= caps[2]);
     json_decref(month_item);
     json_decref(days);
     return *out ? 0 : BC_ENOMEM;

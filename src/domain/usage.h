@@ -104,8 +104,9 @@ void bc_usage_reset(void);
 int bc_usage_month_parse(const char *s, char out[8]);
 /* The usage of a month for the dashboard: {"tenant_id","month","timezone":"UTC","totals":{…},
  * "days":[{"date",…}] (1st to the last day, or to today in the current month), "limits":{…},
- * "used_pct":{"messages","bookings","ai_tokens"} (null when unlimited or not in the plan)}. tenant: the
- * META item. *out: caller decrefs. */
+ * "used_pct":{"messages","bookings","ai_tokens"} (null when unlimited or not in the plan),
+ * "limit_reached":{"messages","bookings","ai_tokens"} (true: new ones are refused; for AI tokens the chat
+ * answers in fsm mode)}. tenant: the META item. *out: caller decrefs. */
 int bc_usage_report(struct bc_store *s, json_t *tenant, const char *month, json_t **out);
 /* The month's totals (the "totals" object of the report; zeros when nothing was counted). */
 int bc_usage_month_totals(struct bc_store *s, const char *tenant_id, const char *month, json_t **out);

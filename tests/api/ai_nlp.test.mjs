@@ -206,6 +206,12 @@ test('budget: the month\'s tokens run out mid-month, and the per-conversation ca
   const logs = aiLog(srv, c.id);
   assert.deepEqual(logs.map((l) => l.outcome), ['ai', 'ai', 'fallback']);
   assert.equal(logs[2].reason, 'month_budget');
+  // and the usage report says so
+  assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
+  const u = (await T.admin('GET', '/v1/admin/usage')).json.usage;
+  assert.equal(u.totals.ai_tokens.total, 240);
+  assert.equal(u.limit_reached.ai_tokens, true);
+  assert.equal(u.used_pct.ai_tokens, 120);
   // raising the cap brings the model back at once
   await srv.platform('PATCH', `/v1/platform/tenants/${T.id}`, { limits: { rate_per_s: 100000, burst: 100000, ai_tokens_month: 10000 } });
   readings['a las 10'] = { intent: 'inform', time: '10:00' };

@@ -123,6 +123,8 @@ test('a bookings limit of 5: the 6th is 429 plan_limit_exceeded, another tenant 
   await flush();
   assert.equal((await usage(a)).totals.bookings, 6);
   assert.equal((await usage(a)).totals.errors.by_code['4xx'].plan_limit_exceeded, 2);
+  assert.equal((await usage(a)).limit_reached.bookings, true);
+  assert.equal((await usage(b)).limit_reached.bookings, false);
 });
 
 test('a messages limit of 5: the 6th message is 429, another tenant chats on, a raise lets the next through', async () => {
