@@ -117,7 +117,13 @@ static pthread_mutex_t *lock_bucket(unsigned b)
 
 static void day_strings(int32_t day, char date[11], char month[8])
 {
-    bc_tz_date_format(day, date);
+    static _Thread_local int32_t cached_day = -1;
+    static _Thread_local char cached_date[11];
+    if (day != cached_day) { /* formatting a date costs more than the rest of a count */
+        bc_tz_date_format(day, cached_date);
+        cached_day = day;
+    }
+    memcpy(date, cached_date, 11);
     memcpy(month, date, 7);
     month[7] = '\0';
 }
