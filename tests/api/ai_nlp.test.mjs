@@ -74,7 +74,7 @@ test('es (Anthropic): a booking from readings the offline NLU could not make', a
   assert.ok(logs.every((l) => l.outcome === 'ai' && l.mode === 'nlp' && l.tokens_in === 100 && l.tokens_out === 20), JSON.stringify(logs));
   // tokens: on the conversation and on the tenant's month, per model (metered: written by the next flush)
   assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
-  const items = await dumpTenant(srv, ES.id);
+  const items = await dumpTenant(srv, ES.id, { usage: true });
   const convItem = items.find((i) => i.SK === `CONV#${c.id}`);
   assert.deepEqual(convItem.ai_tokens, { in: 400, out: 80 });
   const usage = items.find((i) => i.SK === 'USAGE#2026-11');
