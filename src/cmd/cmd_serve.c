@@ -179,8 +179,8 @@ int cmd_serve(int argc, char **argv)
     srv.test_hooks = bc_config_bool(BC_CFG_TEST_HOOKS);
     srv.access_log = bc_config_bool(BC_CFG_ACCESS_LOG);
     char err[256] = "";
-    /* the LLM engine of the AI chat modes: one thread, every model call of the process in flight on it */
-    /* every LLM call's latency and tokens reach GET /metrics */
+    /* the LLM engine of the AI chat modes: one thread, every model call of the process in flight on it;
+     * every call's latency and tokens reach GET /metrics through its usage hook */
     bc_llm_runtime_set_usage_hook(bc_metrics_llm_hook, NULL);
     if (bc_llm_runtime_start() < 0) bc_log(BC_LOG_WARN, "LLM engine not started: AI turns will use fsm");
     if (bc_server_start(&srv, bc_config_get(BC_CFG_LISTEN), err, sizeof err) < 0) {
