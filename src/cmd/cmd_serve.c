@@ -37,7 +37,7 @@ struct housekeeping {
     unsigned long rounds;
     unsigned long ticks;
     char *reap_cursor; /* where the deleted-tenant reaper goes on next round */
-    long usage_every; /* seconds between usage flushes */
+    long usage_every;  /* seconds between usage flushes */
 };
 
 /* One round of background work; runs every 10 seconds (the thread itself wakes every second to sync). */
