@@ -323,7 +323,7 @@ static void render_tenants(struct bc_store *s, struct bc_buf *b)
 int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
 {
     render_http(srv, b);
-    bc_store_metrics(b);
+    bc_store_metrics(srv ? srv->store : NULL, b);
     render_llm(b);
     bc_metrics_family(b, "bookchat_conversations_active", "gauge",
                       "Conversations with a customer turn in the last 15 minutes (this process).");

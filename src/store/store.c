@@ -1,6 +1,7 @@
 /* Backend-independent half of the store: URL dispatch, argument checks, and the item logic (conditions,
  * updates, ttl) that every backend shares so that they cannot drift apart. */
 #include "store/store.h"
+#include "store/dynamodb.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/metrics.h"
@@ -151,7 +152,33 @@ static int timed(enum op op, int64_t t0, int rc)
     return rc;
 }
 
-void bc_store_metrics(struct bc_buf *b)
+/* What a DynamoDB store sent and was charged: the cost of a workload is the difference of two scrapes. */
+static void ddb_metrics(struct bc_store *s, struct bc_buf *b)
+{
+    struct bc__ddb_stats st;
+    if (!s || bc__ddb_stats(s, &st) < 0) return;
+    const struct {
+        const char *name, *help;
+        double v;
+    } rows[] = {
+        {"bookchat_dynamodb_requests_total", "HTTP requests sent to DynamoDB, retries included.",
+         (double)st.requests},
+        {"bookchat_dynamodb_retries_total", "Requests retried after throttling, 5xx or network errors.",
+         (double)st.retries},
+        {"bookchat_dynamodb_condition_failures_total", "ConditionalCheckFailedException answers.",
+         (double)st.cond_failures},
+        {"bookchat_dynamodb_read_units_total", "Read capacity units DynamoDB reported as consumed.",
+         st.read_units},
+        {"bookchat_dynamodb_write_units_total", "Write capacity units DynamoDB reported as consumed.",
+         st.write_units},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        bc_metrics_family(b, rows[i].name, "counter", rows[i].help);
+        bc_metrics_sample(b, rows[i].name, NULL, rows[i].v);
+    }
+}
+
+void bc_store_metrics(struct bc_store *s, struct bc_buf *b)
 {
     char labels[32];
     bc_metrics_family(b, "bookchat_store_operation_duration_seconds", "histogram",
@@ -166,6 +193,7 @@ void bc_store_metrics(struct bc_buf *b)
         snprintf(labels, sizeof labels, "op=\"%s\"", op_names[i]);
         bc_metrics_sample(b, "bookchat_store_errors_total", labels, (double)atomic_load(&op_errors[i]));
     }
+    ddb_metrics(s, b);
 }
 
 int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)
