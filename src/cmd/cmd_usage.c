@@ -157,25 +157,23 @@ static int export_one(struct bc_store *s, bool csv, json_t *idx, const char *mon
     return 0;
 }
 
+struct export_all {
+    struct bc_store *s;
+    bool csv;
+    const char *month;
+};
+
+static int export_row(json_t *t, void *arg)
+{
+    struct export_all *a = arg;
+    return export_one(a->s, a->csv, t, a->month);
+}
+
 static int export_all(struct bc_store *s, bool json, const char *month, const char *format)
 {
     bool csv = strcmp(format, "csv") == 0;
     if (csv) printf("%s\n", csv_header);
-    char *cursor = NULL;
-    int rc;
-    do {
-        json_t *items;
-        char *next = NULL;
-        rc = bc_tenant_list(s, 1000, cursor, NULL, &items, &next);
-        free(cursor);
-        cursor = next;
-        if (rc < 0) break;
-        size_t i;
-        json_t *t;
-        json_array_foreach(items, i, t) if (rc == 0) rc = export_one(s, csv, t, month);
-        json_decref(items);
-    } while (rc == 0 && cursor);
-    free(cursor);
+    int rc = bc_tenant_each(s, export_row, &(struct export_all){s, csv, month});
     fflush(stdout);
     if (rc < 0) {
         bc_cli_error(json, "export failed: %s", bc_strerror(rc));

@@ -292,48 +292,38 @@ static int by_score(const void *a, const void *b)
                   json_string_value(json_object_get(y, "tenant_id")));
 }
 
+struct health_all {
+    struct bc_store *s;
+    json_t *list;
+};
+
+static int health_row(json_t *t, void *arg)
+{
+    struct health_all *a = arg;
+    const char *st = json_string_value(json_object_get(t, "status"));
+    if (st && strcmp(st, "DELETED") == 0) return 0;
+    struct bc_ctx ctx;
+    json_t *meta = NULL, *h = NULL;
+    if (bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))) < 0) return 0;
+    int rc = bc_tenant_get(a->s, &ctx, &meta);
+    if (rc == BC_ENOT_FOUND) return 0; /* an index entry left by a purge */
+    if (rc == 0) rc = bc_health_tenant(a->s, meta, &h);
+    if (rc == 0)
+        json_array_append_new(
+            a->list, json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "tenant_id", json_object_get(meta, "id"),
+                               "name", json_object_get(meta, "name"), "plan", json_object_get(meta, "plan"),
+                               "status", json_object_get(meta, "status"), "score",
+                               json_object_get(h, "score"), "reasons", json_object_get(h, "reasons")));
+    json_decref(meta);
+    json_decref(h);
+    return rc;
+}
+
 int bc_health_all(struct bc_store *s, json_t **out)
 {
     json_t *list = json_array();
-    char *cursor = NULL;
-    int rc;
     *out = NULL;
-    do {
-        json_t *items;
-        char *next = NULL;
-        rc = bc_tenant_list(s, 1000, cursor, NULL, &items, &next);
-        free(cursor);
-        cursor = next;
-        if (rc < 0) break;
-        size_t i;
-        json_t *t;
-        json_array_foreach(items, i, t)
-        {
-            const char *st = json_string_value(json_object_get(t, "status"));
-            if (st && strcmp(st, "DELETED") == 0) continue;
-            struct bc_ctx ctx;
-            json_t *meta = NULL, *h = NULL;
-            if (bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))) < 0) continue;
-            rc = bc_tenant_get(s, &ctx, &meta);
-            if (rc == BC_ENOT_FOUND) { /* an index entry left by a purge */
-                rc = 0;
-                continue;
-            }
-            if (rc == 0) rc = bc_health_tenant(s, meta, &h);
-            if (rc == 0)
-                json_array_append_new(
-                    list,
-                    json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "tenant_id", json_object_get(meta, "id"),
-                              "name", json_object_get(meta, "name"), "plan", json_object_get(meta, "plan"),
-                              "status", json_object_get(meta, "status"), "score", json_object_get(h, "score"),
-                              "reasons", json_object_get(h, "reasons")));
-            json_decref(meta);
-            json_decref(h);
-            if (rc < 0) break;
-        }
-        json_decref(items);
-    } while (rc == 0 && cursor);
-    free(cursor);
+    int rc = bc_tenant_each(s, health_row, &(struct health_all){s, list});
     if (rc < 0) {
         json_decref(list);
         return rc;

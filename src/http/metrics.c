@@ -256,32 +256,23 @@ static pthread_mutex_t tenants_mu = PTHREAD_MUTEX_INITIALIZER;
 static json_t *tenants_counts; /* {"STATUS\x1fPLAN": n} */
 static int64_t tenants_at_ms;
 
+static int count_tenant(json_t *t, void *arg)
+{
+    json_t *counts = arg;
+    char key[128];
+    const char *st = json_string_value(json_object_get(t, "status")),
+               *plan = json_string_value(json_object_get(t, "plan"));
+    snprintf(key, sizeof key, "%s\x1f%s", st ? st : "UNKNOWN", plan ? plan : "NONE");
+    return json_object_set_new(counts, key,
+                               json_integer(json_integer_value(json_object_get(counts, key)) + 1)) < 0
+               ? BC_ENOMEM
+               : 0;
+}
+
 static int count_tenants(struct bc_store *s, json_t **out)
 {
     json_t *counts = json_object();
-    char *cursor = NULL;
-    int rc;
-    do {
-        json_t *items;
-        char *next = NULL;
-        rc = bc_tenant_list(s, 1000, cursor, NULL, &items, &next);
-        free(cursor);
-        cursor = next;
-        if (rc < 0) break;
-        size_t i;
-        json_t *t;
-        json_array_foreach(items, i, t)
-        {
-            char key[128];
-            const char *st = json_string_value(json_object_get(t, "status")),
-                       *plan = json_string_value(json_object_get(t, "plan"));
-            snprintf(key, sizeof key, "%s\x1f%s", st ? st : "UNKNOWN", plan ? plan : "NONE");
-            json_object_set_new(counts, key,
-                                json_integer(json_integer_value(json_object_get(counts, key)) + 1));
-        }
-        json_decref(items);
-    } while (cursor);
-    free(cursor);
+    int rc = bc_tenant_each(s, count_tenant, counts);
     if (rc < 0) {
         json_decref(counts);
         return rc;
