@@ -11,6 +11,7 @@ const struct bc_cmd bc_cmds[] = {
     {"tenant", cmd_tenant, "create, list and manage tenants (operator)"},
     {"apikey", cmd_apikey, "create, list, rotate and revoke a tenant's widget keys"},
     {"user", cmd_user, "add, remove and change a tenant's staff users"},
+    {"usage", cmd_usage, "a tenant's metered usage, or every tenant's for billing (export)"},
     {"store", cmd_store, "prepare (init) or verify (check) the store"},
     {"backup", cmd_backup, "copy the LMDB store while the server runs"},
     {"restore", cmd_restore, "restore a backup into an empty data directory"},

@@ -17,6 +17,7 @@ int cmd_help(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
 int cmd_apikey(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_usage(int argc, char **argv);
 int cmd_dev(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);

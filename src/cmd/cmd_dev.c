@@ -11,6 +11,7 @@
 #include "domain/chat.h"
 #include "domain/schedule.h"
 #include "domain/tenant.h"
+#include "domain/usage.h"
 #include "store/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -226,6 +227,9 @@ int cmd_dev(int argc, char **argv)
         if (!json && (i + 1) % 1000 == 0) fprintf(stderr, "seeded %ld tenants\n", i + 1);
     }
     if (keys) fclose(keys);
+    int flushed = bc_usage_flush(s); /* the seeded bookings, metered like any others */
+    if (rc == 0 && flushed < 0) rc = flushed;
+    bc_usage_reset();
     if (rc == 0) rc = bc_store_sync(s);
     double secs = (double)(bc_mono_ns() - t0) / 1e9;
     bc_store_close(s);

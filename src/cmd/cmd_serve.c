@@ -6,7 +6,9 @@
 #include "domain/apikey.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
+#include "domain/usage.h"
 #include "http/api.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "llm/runtime.h"
 #include "store/store.h"
@@ -35,6 +37,7 @@ struct housekeeping {
     unsigned long rounds;
     unsigned long ticks;
     char *reap_cursor; /* where the deleted-tenant reaper goes on next round */
+    long usage_every;  /* seconds between usage flushes */
 };
 
 /* One round of background work; runs every 10 seconds (the thread itself wakes every second to sync). */
@@ -59,6 +62,12 @@ static void housekeeping_pass(struct housekeeping *hk)
     }
 }
 
+static void flush_usage(struct bc_store *store)
+{
+    int n = bc_usage_flush(store);
+    if (n < 0) bc_log(BC_LOG_WARN, "usage flush failed (the counts stay pending): %d", n);
+}
+
 static void *housekeeping_main(void *arg)
 {
     struct housekeeping *hk = arg;
@@ -70,6 +79,8 @@ static void *housekeeping_main(void *arg)
         pthread_cond_timedwait(&hk->cv, &hk->mu, &ts);
         if (hk->stop) break;
         pthread_mutex_unlock(&hk->mu);
+        /* metered usage: the pending counters become atomic adds (docs/metering.md) */
+        if ((hk->ticks + 1) % (unsigned long)hk->usage_every == 0) flush_usage(hk->store);
         /* lazy writes (chat messages, counters) reach the disk within a second */
         int rc = bc_store_sync(hk->store);
         if (rc < 0) bc_log(BC_LOG_WARN, "store sync failed: %d", rc);
@@ -128,6 +139,11 @@ int cmd_serve(int argc, char **argv)
         bc_cli_error(json, "body_limit must be 1024..67108864 and threads 0..256");
         return 2;
     }
+    long usage_every = bc_config_int(BC_CFG_USAGE_FLUSH_INTERVAL, -1);
+    if (usage_every < 1 || usage_every > 3600) {
+        bc_cli_error(json, "usage_flush_interval must be 1..3600 seconds");
+        return 2;
+    }
 
     /* Signals are taken synchronously by this thread (sigwait); every thread started below inherits the
      * mask, so SIGTERM never interrupts a worker. */
@@ -163,7 +179,9 @@ int cmd_serve(int argc, char **argv)
     srv.test_hooks = bc_config_bool(BC_CFG_TEST_HOOKS);
     srv.access_log = bc_config_bool(BC_CFG_ACCESS_LOG);
     char err[256] = "";
-    /* the LLM engine of the AI chat modes: one thread, every model call of the process in flight on it */
+    /* the LLM engine of the AI chat modes: one thread, every model call of the process in flight on it;
+     * every call's latency and tokens reach GET /metrics through its usage hook */
+    bc_llm_runtime_set_usage_hook(bc_metrics_llm_hook, NULL);
     if (bc_llm_runtime_start() < 0) bc_log(BC_LOG_WARN, "LLM engine not started: AI turns will use fsm");
     if (bc_server_start(&srv, bc_config_get(BC_CFG_LISTEN), err, sizeof err) < 0) {
         bc_cli_error(json, "%s", err);
@@ -181,8 +199,19 @@ int cmd_serve(int argc, char **argv)
         bc_store_close(store);
         return 1;
     }
+    const char *mlisten = bc_config_get(BC_CFG_METRICS_LISTEN);
+    uint16_t mport = 0;
+    if (mlisten && *mlisten && bc_metrics_listen(&srv, mlisten, &mport, err, sizeof err) < 0) {
+        bc_cli_error(json, "%s", err);
+        bc_llm_runtime_stop();
+        bc_server_stop(&srv);
+        bc_store_close(store);
+        return 1;
+    }
+    if (mport)
+        bc_log(BC_LOG_INFO, "metrics on http://%.*s:%u/metrics", (int)strcspn(mlisten, ":"), mlisten, mport);
 
-    struct housekeeping hk = {.store = store};
+    struct housekeeping hk = {.store = store, .usage_every = usage_every};
     pthread_mutex_init(&hk.mu, NULL);
     pthread_cond_init(&hk.cv, NULL);
     pthread_create(&hk.thread, NULL, housekeeping_main, &hk);
@@ -202,6 +231,7 @@ int cmd_serve(int argc, char **argv)
     bc_llm_runtime_stop();
     if (left) bc_server_drain(&srv, 2000); /* let those answers go out */
     bc_server_stop(&srv);
+    bc_metrics_listen_stop();
 
     pthread_mutex_lock(&hk.mu);
     hk.stop = true;
@@ -213,6 +243,14 @@ int cmd_serve(int argc, char **argv)
     free(hk.reap_cursor);
 
     bc_apikey_flush_last_used(store);
+    /* every request is finished: the last usage counts, retried briefly if the store hiccups */
+    for (int i = 0; i < 3 && bc_usage_flush(store) < 0; i++) {
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    bc_store_sync(store);
+    bc_usage_reset();
+    bc_metrics_reset();
     bc_jwt_cleanup();
     bc_ratelimit_reset();
     bc_plan_cache_clear();

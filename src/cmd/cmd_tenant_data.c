@@ -159,6 +159,7 @@ int bc__cmd_tenant_import(struct bc_store *s, bool json, int argc, char **argv)
 struct progress {
     bool tty, json, started;
     int64_t start_ns, last_ns, done0; /* done0: items copied by earlier runs (a resumed migration) */
+    int64_t saved;                    /* the checkpoint last shown */
     const char *last_phase;
 };
 
@@ -172,8 +173,11 @@ static void show_progress(const struct bc_migration_progress *p, void *arg)
     }
     bool phase_changed = pr->last_phase != p->phase;
     bool end = p->total && p->done == p->total;
+    bool saved = pr->json && p->saved != pr->saved; /* a script may wait for a checkpoint */
+    pr->saved = p->saved;
     /* a terminal is redrawn ten times a second; a log gets a line a second, and one per phase */
-    if (!phase_changed && !end && now - pr->last_ns < (pr->tty ? 100000000LL : 1000000000LL)) return;
+    if (!phase_changed && !end && !saved && now - pr->last_ns < (pr->tty ? 100000000LL : 1000000000LL))
+        return;
     pr->last_ns = now;
     pr->last_phase = p->phase;
     double secs = (double)(now - pr->start_ns) / 1e9;
@@ -182,9 +186,9 @@ static void show_progress(const struct bc_migration_progress *p, void *arg)
     int pct = p->total ? (int)(100 * p->done / p->total) : 100;
     if (pr->json) {
         fprintf(stderr,
-                "{\"event\":\"progress\",\"phase\":\"%s\",\"done\":%lld,\"total\":%lld,\"rate\":%.1f,"
-                "\"eta_s\":%ld}\n",
-                p->phase, (long long)p->done, (long long)p->total, rate, eta);
+                "{\"event\":\"progress\",\"phase\":\"%s\",\"done\":%lld,\"total\":%lld,\"saved\":%lld,"
+                "\"rate\":%.1f,\"eta_s\":%ld}\n",
+                p->phase, (long long)p->done, (long long)p->total, (long long)p->saved, rate, eta);
     } else if (pr->tty) {
         char bar[31];
         int fill = pct * 30 / 100;

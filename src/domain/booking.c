@@ -9,8 +9,8 @@
  *   same booking, with another request 409.
  * - The manage token is an HMAC of tenant and booking under the server secret: never stored, always
  *   re-derivable (an idempotent retry returns it again).
- * - Monthly bookings are counted in USAGE#<YYYY-MM> (tenant's zone) with an atomic add after the commit and
- *   checked before it. */
+ * - Monthly bookings are metered by domain/usage.h: one is reserved against the plan's limit before the
+ *   commit (exact at the boundary within a process) and given back when the booking is not made. */
 #include "domain/booking.h"
 #include "auth/secret.h"
 #include "domain/availability.h"
@@ -19,6 +19,7 @@
 #include "domain/ics.h"
 #include "domain/schedule.h"
 #include "domain/settings.h"
+#include "domain/usage.h"
 #include "domain/user.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -236,34 +237,6 @@ static void make_code(char out[CODE_LEN + 1])
     out[CODE_LEN] = '\0';
 }
 
-static void month_sk(json_t *settings, char *sk, size_t size)
-{
-    struct bc_tz_local l;
-    if (tenant_zone_local(settings, bc_now_s(), &l) < 0) memset(&l, 0, sizeof l);
-    snprintf(sk, size, "USAGE#%04d-%02d", l.year, l.month);
-}
-
-static int64_t bookings_this_month(struct bc_store *s, const char *pk, json_t *settings)
-{
-    char sk[32];
-    json_t *u = NULL;
-    month_sk(settings, sk, sizeof sk);
-    if (bc_store_get(s, pk, sk, &u) < 0) return 0;
-    int64_t n = json_integer_value(json_object_get(u, "bookings"));
-    json_decref(u);
-    return n;
-}
-
-static void count(struct bc_store *s, const char *pk, json_t *settings, const char *field, int delta)
-{
-    char sk[32];
-    month_sk(settings, sk, sizeof sk);
-    json_t *add = json_pack("{s:i}", field, delta);
-    struct bc_update u = {NULL, add, NULL};
-    bc_store_update(s, pk, sk, &u, &lazy, NULL);
-    json_decref(add);
-}
-
 static char *bstart_sk(json_t *item)
 {
     struct bc_buf b = BC_BUF_INIT;
@@ -420,6 +393,7 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
     struct bc_arena arena;
     struct bc_schedule sc = {0};
     json_t *item = NULL, *prev = NULL;
+    bool reserved = false;
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     int rc = validate_customer(in, msg, msgsize);
@@ -448,11 +422,10 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         rc = BC_ESLOT;
         goto out;
     }
-    if (bookings_this_month(s, pk, sc.settings) >= in->monthly_limit) {
-        snprintf(msg, msgsize, "this business cannot take more bookings this month");
-        rc = BC_EPLAN;
-        goto out;
-    }
+    rc = bc_usage_take(s, ctx->tenant_id, BC_USAGE_BOOKINGS, 1, in->monthly_limit);
+    if (rc == BC_EPLAN) snprintf(msg, msgsize, "this business cannot take more bookings this month");
+    if (rc < 0) goto out;
+    reserved = true;
     size_t order[1000];
     rr_order(s, pk, in->service_id, &sc, order);
     int64_t dur = sc.q.duration_min * 60, bb = sc.q.buffer_before_min * 60, ba = sc.q.buffer_after_min * 60;
@@ -500,10 +473,7 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         if (rc == 0 && bc_fault_hit(BC_FAULT_BOOKING_AFTER_COMMIT)) goto crashed;
         if (rc == 0) {
             rc = finish(s, pk, item, "confirmed");
-            if (rc == 0) {
-                count(s, pk, sc.settings, "bookings", 1);
-                if (sc.n_pros > 1) rr_note(s, pk, in->service_id, sc.pros[k].id);
-            }
+            if (rc == 0 && sc.n_pros > 1) rr_note(s, pk, in->service_id, sc.pros[k].id);
         }
     }
     if (rc == 0) {
@@ -514,6 +484,7 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         idem_forget(s, ctx, in->idempotency_key);
     }
 out:
+    if (rc < 0 && reserved) bc_usage_add(ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
     json_decref(item);
     bc_schedule_release(&sc);
     bc_arena_release(&arena);
@@ -751,11 +722,7 @@ int bc_booking_cancel(struct bc_store *s, const struct bc_ctx *ctx, const char *
         item_dates(updated, ptrs, &nd);
         rc = bc_cal_remove(s, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd, id);
         if (rc == 0) rc = relist(s, updated);
-        char pk[BC_KEY_SIZE];
-        json_t *settings = NULL;
-        if (rc == 0 && bc_key_tenant_pk(ctx, pk) && bc_settings_get(s, ctx, &settings) == 0)
-            count(s, pk, settings, "cancellations", 1);
-        json_decref(settings);
+        if (rc == 0) bc_usage_add(ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
     }
     if (rc == 0) *out = json_incref(updated);
     json_decref(updated);

@@ -186,3 +186,9 @@ int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *statu
     *next_cursor = cur;
     return 0;
 }
+
+bool bc_conv_handoff_open(json_t *conv)
+{
+    json_t *h = json_object_get(conv, "handoff");
+    return json_is_object(h) && !json_is_true(json_object_get(h, "handled"));
+}

@@ -36,5 +36,7 @@ int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *statu
                  const char *cursor, json_t **items, char **next_cursor);
 /* The API summary of a conversation item (no dialog internals). */
 json_t *bc_conv_view(json_t *conv);
+/* True when the conversation has a hand-off to a person that staff have not marked handled. */
+bool bc_conv_handoff_open(json_t *conv);
 
 #endif

@@ -33,6 +33,11 @@ struct run {
     size_t msgsize;
 };
 
+static void tick(struct run *r)
+{
+    if (r->m->progress) r->m->progress(&r->p, r->m->progress_arg);
+}
+
 static int save_checkpoint(struct run *r, const char *phase)
 {
     if (phase) json_object_set_new(r->ck, "phase", json_string(phase));
@@ -42,12 +47,11 @@ static int save_checkpoint(struct run *r, const char *phase)
     int rc = bc_store_sync(r->m->to);
     if (rc == 0) rc = bc_store_put(r->m->to, r->ck, NULL);
     r->saved_ns = bc_mono_ns();
+    if (rc == 0 && r->p.saved != r->p.done) {
+        r->p.saved = r->p.done;
+        tick(r);
+    }
     return rc;
-}
-
-static void tick(struct run *r)
-{
-    if (r->m->progress) r->m->progress(&r->p, r->m->progress_arg);
 }
 
 /* Writes item to the destination and reads it back: the copy must be the same item. */

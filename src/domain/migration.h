@@ -30,6 +30,7 @@ struct bc_migration_progress {
     const char *phase; /* "items", "lookups", "keys", "finish" */
     int64_t done;      /* partition items copied so far (resumed runs count the earlier ones) */
     int64_t total;     /* partition items of the source */
+    int64_t saved;     /* items the last checkpoint written covers: a killed run resumes after them */
 };
 
 struct bc_migration {

@@ -196,6 +196,26 @@ int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char
     return 0;
 }
 
+int bc_tenant_each(struct bc_store *s, int (*fn)(json_t *tenant, void *arg), void *arg)
+{
+    char *cursor = NULL;
+    int rc;
+    do {
+        json_t *items;
+        char *next = NULL;
+        rc = bc_tenant_list(s, 1000, cursor, NULL, &items, &next);
+        free(cursor);
+        cursor = next;
+        if (rc < 0) break;
+        size_t i;
+        json_t *t;
+        json_array_foreach(items, i, t) if ((rc = fn(t, arg)) < 0) break;
+        json_decref(items);
+    } while (rc >= 0 && cursor);
+    free(cursor);
+    return rc < 0 ? rc : 0;
+}
+
 /* Applies set to META (which must exist, at version when not 0) and refreshes the index item. */
 static int update_meta_at(struct bc_store *s, const struct bc_ctx *ctx, json_t *set, int64_t version,
                           json_t **out)

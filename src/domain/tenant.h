@@ -30,6 +30,10 @@ json_t *bc_tenant_view(json_t *meta);
  * owned by the caller (json_decref / free). */
 int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char *status, json_t **items,
                    char **next_cursor);
+/* Calls fn(index_item, arg) for every tenant of the platform index, page by page (index items as in
+ * bc_tenant_list; borrowed for the call). Stops at fn's first negative return and returns it; 0 after the
+ * last tenant, or a store error. */
+int bc_tenant_each(struct bc_store *s, int (*fn)(json_t *tenant, void *arg), void *arg);
 /* Changes the plan (must exist). */
 int bc_tenant_set_plan(struct bc_store *s, const struct bc_ctx *ctx, const char *plan, json_t **out);
 /* Replaces the limits overrides (validated; {} clears them). */

@@ -108,4 +108,11 @@ int bc_api_platform_tenants_restore(struct bc_req *req);
 int bc_api_platform_plans_list(struct bc_req *req);
 int bc_api_platform_plans_put(struct bc_req *req);
 
+/* api_usage.c: usage, health scores, Prometheus metrics */
+int bc_api_admin_usage(struct bc_req *req);
+int bc_api_platform_tenant_usage(struct bc_req *req);
+int bc_api_platform_health(struct bc_req *req);
+int bc_api_metrics(struct bc_req *req);
+int bc_api_test_usage_flush(struct bc_req *req);
+
 #endif

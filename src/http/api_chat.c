@@ -6,8 +6,10 @@
 #include "domain/nlu.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
+#include "domain/usage.h"
 #include "http/api.h"
 #include "http/chatturn.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -45,35 +47,10 @@ static json_t *conversation_json(struct bc_req *req, json_t *conv, bool with_tok
     return v;
 }
 
-/* Counts a customer message against the plan: BC_EPLAN past the monthly limit. A lazy store add per message;
- * the metering module (issue 7) replaces this with in-memory aggregation. */
+/* Counts a customer message against the plan's monthly messages (domain/usage.h): BC_EPLAN past it. */
 static int count_message(struct bc_req *req)
 {
-    char pk[BC_KEY_SIZE], sk[32];
-    struct bc_limits lim;
-    json_t *settings = NULL, *u = NULL;
-    struct bc_tz_local l;
-    int rc = bc_plan_limits(req->srv->store, req->ctx.tenant, &lim);
-    if (rc == 0) rc = bc_settings_get(req->srv->store, &req->ctx, &settings);
-    if (rc < 0 || !bc_key_tenant_pk(&req->ctx, pk)) {
-        json_decref(settings);
-        return rc < 0 ? rc : BC_EINTERNAL;
-    }
-    if (bc_tz_from_utc(S(settings, "timezone"), bc_now_s(), &l) < 0) memset(&l, 0, sizeof l);
-    json_decref(settings);
-    snprintf(sk, sizeof sk, "USAGE#%04d-%02d", l.year, l.month);
-    if (bc_store_get(req->srv->store, pk, sk, &u) == 0 &&
-        json_integer_value(json_object_get(u, "messages")) >= lim.messages_month) {
-        json_decref(u);
-        return BC_EPLAN;
-    }
-    json_decref(u);
-    json_t *add = json_pack("{s:i}", "messages", 1);
-    struct bc_update up = {NULL, add, NULL};
-    struct bc_cond c = {BC_COND_NONE, 0, true};
-    rc = bc_store_update(req->srv->store, pk, sk, &up, &c, NULL);
-    json_decref(add);
-    return rc;
+    return bc_usage_take_plan(req->srv->store, req->ctx.tenant, BC_USAGE_MESSAGES, 1);
 }
 
 int bc_api_conversations_create(struct bc_req *req)
@@ -86,6 +63,8 @@ int bc_api_conversations_create(struct bc_req *req)
     int rc =
         bc_chat_start(req->srv->store, &req->ctx, S(body, "locale"), bc_api_public_url(), &conv, &messages);
     if (rc < 0) return rc;
+    bc_usage_add(req->ctx.tenant_id, BC_USAGE_CONVERSATIONS, 1);
+    bc_metrics_conversation_touch(S(conv, "id"));
     json_t *out =
         json_pack("{s:o, s:o}", "conversation", conversation_json(req, conv, true), "messages", messages);
     json_decref(conv);
@@ -123,6 +102,7 @@ int bc_api_conversations_message(struct bc_req *req)
         json_decref(conv);
         return bc_reply_json(req, 429, err);
     }
+    bc_metrics_conversation_touch(S(conv, "id"));
     /* the turn in the tenant's mode (fsm, nlp, agent); it may suspend the request to wait for a model */
     if (rc == 0) rc = bc_chatturn_run(req, conv, S(body, "text"), S(body, "action"));
     json_decref(conv);
@@ -193,10 +173,13 @@ int bc_api_admin_conversations_patch(struct bc_req *req)
         json_decref(conv);
         return bc_fail(req, BC_ECONFLICT, "This conversation has no hand-off.");
     }
+    bool was_open = bc_conv_handoff_open(conv);
     json_object_set(h, "handled", json_object_get(body, "handled"));
     if (json_is_true(json_object_get(body, "handled")))
         json_object_set_new(h, "handled_by", json_string(req->ctx.user_id));
     rc = bc_conv_save(req->srv->store, conv);
+    if (rc == 0 && was_open != bc_conv_handoff_open(conv))
+        bc_usage_add(req->ctx.tenant_id, BC_USAGE_HANDOFFS_ANSWERED, was_open ? 1 : -1);
     if (rc == 0) rc = bc_reply_wrapped(req, 200, "conversation", bc_conv_view(conv));
     json_decref(conv);
     return rc;

@@ -1,6 +1,7 @@
 /* The operator's platform API: tenants (create with onboarding, list, get, change plan/limits/status, soft
  * delete, restore) and plans. The platform token covers every tenant, so here, and only here and in the
  * CLI, a tenant id comes from the path (through bc_ctx_operator). */
+#include "domain/health.h"
 #include "domain/onboarding.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
@@ -95,9 +96,12 @@ int bc_api_platform_tenants_get(struct bc_req *req)
     json_t *meta;
     int rc = target(req, &ctx, &meta);
     if (rc < 0) return rc;
-    rc = reply_tenant(req, meta);
+    json_t *health = NULL; /* the health score with its reasons (domain/health.h) */
+    if (bc_health_tenant(req->srv->store, meta, &health) < 0) health = json_null();
+    json_t *out = json_pack("{s:o, s:o, s:o}", "tenant", bc_tenant_view(meta), "limits",
+                            bc_api_limits_json(req->srv->store, meta), "health", health);
     json_decref(meta);
-    return rc;
+    return bc_reply_json(req, 200, out);
 }
 
 int bc_api_platform_tenants_patch(struct bc_req *req)

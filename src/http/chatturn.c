@@ -9,6 +9,7 @@
 #include "domain/nlu.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
+#include "domain/usage.h"
 #include "http/api.h"
 #include "http/http.h"
 #include "http/server.h"
@@ -51,6 +52,7 @@ struct turn {
     /* the result */
     int rc;
     json_t *messages;
+    bool had_booking, had_handoff; /* before the turn, for metering (domain/usage.h) */
 };
 
 static void turn_free(void *ud)
@@ -157,9 +159,20 @@ static void log_turn(struct turn *t)
 
 /* ---- running the turn ---- */
 
+/* Meters what the turn changed: a first booking in this conversation, a new hand-off waiting for staff. */
+static void meter_turn(struct turn *t)
+{
+    if (t->rc < 0) return;
+    if (!t->had_booking && json_object_get(t->conv, "booking"))
+        bc_usage_add(t->ctx.tenant_id, BC_USAGE_CONVERSATIONS_BOOKED, 1);
+    if (!t->had_handoff && bc_conv_handoff_open(t->conv))
+        bc_usage_add(t->ctx.tenant_id, BC_USAGE_HANDOFFS, 1);
+}
+
 static int step_done(struct turn *t, int rc, json_t *messages)
 {
     t->rc = rc;
+    meter_turn(t);
     json_decref(t->messages);
     t->messages = rc == 0 ? messages : NULL;
     if (rc < 0) json_decref(messages);
@@ -191,6 +204,7 @@ static int run_fsm(struct turn *t, const char *reason, const char *detail)
     }
     if (t->mode == BC_AI_FSM && !reason && !t->outcome) {
         t->rc = rc;
+        meter_turn(t);
         t->messages = rc == 0 ? messages : NULL;
         if (rc < 0) json_decref(messages);
         return STEP_DONE;
@@ -434,6 +448,8 @@ int bc_chatturn_run(struct bc_req *req, json_t *conv, const char *text, const ch
     t->ctx.origin = NULL;
     json_incref(t->ctx.tenant);
     t->conv = json_incref(conv);
+    t->had_booking = json_object_get(conv, "booking") != NULL;
+    t->had_handoff = bc_conv_handoff_open(conv);
     t->text = text ? strdup(text) : NULL;
     t->action = action ? strdup(action) : NULL;
     if ((text && !t->text) || (action && !t->action)) {

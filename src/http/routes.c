@@ -29,6 +29,7 @@ const struct bc_route bc_routes[] = {
     {BC_GET,  "/healthz",              NONE, ANY, bc_api_healthz,    "ops.healthz",   0},
     {BC_GET,  "/readyz",               NONE, ANY, bc_api_readyz,     "ops.readyz",    0},
     {BC_GET,  "/v1/openapi.json",      NONE, ANY, bc_api_openapi,    "ops.openapi",   0},
+    {BC_GET,  "/metrics",              PLATFORM, ANY, bc_api_metrics, "ops.metrics",  0},
 
     /* staff sign-in */
     {BC_POST,   "/v1/auth/login",                  NONE,     ANY,    bc_api_login,                   "auth.login",            0},
@@ -103,6 +104,7 @@ const struct bc_route bc_routes[] = {
     {BC_PATCH,  "/v1/admin/users/{id}",            JWT,      OWNER,  bc_api_users_patch,             "admin.users.patch",     0},
     {BC_DELETE, "/v1/admin/users/{id}",            JWT,      OWNER,  bc_api_users_delete,            "admin.users.delete",    0},
     {BC_GET,    "/v1/admin/audit",                 JWT,      OWNER,  bc_api_audit_list,              "admin.audit.list",      0},
+    {BC_GET,    "/v1/admin/usage",                 JWT,      VIEWER, bc_api_admin_usage,             "admin.usage.get",       0},
 
     /* platform API (operator token) */
     {BC_POST,   "/v1/platform/tenants",            PLATFORM, ANY,    bc_api_platform_tenants_create, "platform.tenants.create", 0},
@@ -111,6 +113,8 @@ const struct bc_route bc_routes[] = {
     {BC_PATCH,  "/v1/platform/tenants/{id}",       PLATFORM, ANY,    bc_api_platform_tenants_patch,  "platform.tenants.patch",  0},
     {BC_DELETE, "/v1/platform/tenants/{id}",       PLATFORM, ANY,    bc_api_platform_tenants_delete, "platform.tenants.delete", 0},
     {BC_POST,   "/v1/platform/tenants/{id}/restore", PLATFORM, ANY,  bc_api_platform_tenants_restore,"platform.tenants.restore",0},
+    {BC_GET,    "/v1/platform/tenants/{id}/usage", PLATFORM, ANY,    bc_api_platform_tenant_usage,   "platform.tenants.usage",  0},
+    {BC_GET,    "/v1/platform/health",             PLATFORM, ANY,    bc_api_platform_health,         "platform.health",         0},
     {BC_GET,    "/v1/platform/plans",              PLATFORM, ANY,    bc_api_platform_plans_list,     "platform.plans.list",     0},
     {BC_PUT,    "/v1/platform/plans/{name}",       PLATFORM, ANY,    bc_api_platform_plans_put,      "platform.plans.put",      0},
 
@@ -127,6 +131,7 @@ const struct bc_route bc_routes[] = {
     {BC_GET,  "/v1/test/items",        NONE, ANY, bc_api_test_items, "test.items",    TEST},
     {BC_POST, "/v1/test/clock",        NONE, ANY, bc_api_test_clock, "test.clock",    TEST},
     {BC_POST, "/v1/test/fault",        NONE, ANY, bc_api_test_fault, "test.fault",    TEST},
+    {BC_POST, "/v1/test/usage/flush", NONE, ANY, bc_api_test_usage_flush, "test.usage.flush", TEST},
     {BC_POST, "/v1/test/echo",         NONE, ANY, bc_api_test_echo,  "test.echo",     TEST},
 };
 /* clang-format on */

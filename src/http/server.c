@@ -1,6 +1,9 @@
 /* libmicrohttpd glue: connection lifecycle, body reading, response queueing, access log, drain. */
 #include "http/server.h"
+#include "domain/tenant.h"
+#include "domain/usage.h"
 #include "http/http.h"
+#include "http/metrics.h"
 #include "http/router.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -88,6 +91,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (!req) return;
     if (srv->access_log) access_log(req, toe);
+    /* metrics by route, and the tenant's usage (requests, peak per minute, errors, origins) */
+    bc_metrics_http_observe(req->route, req->status, bc_mono_ns() - req->t_start_ns);
+    /* (only for active tenants: nothing is written into a suspended or deleted tenant's partition) */
+    if (req->ctx.tenant_id[0] && req->status && req->ctx.tenant &&
+        bc_tenant_check_active(req->ctx.tenant) == 0)
+        bc_usage_request(req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
     req_free(req);
     *con_cls = NULL;
     atomic_fetch_add(&srv->requests, 1);

@@ -12,6 +12,16 @@ static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t prov_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct bc_llm_engine *engine;         /* under lock */
 static struct bc_llm_provider *providers[4]; /* by kind, under prov_mu */
+static bc_llm_usage_fn usage_hook;           /* set before start */
+static void *usage_ud;
+
+void bc_llm_runtime_set_usage_hook(bc_llm_usage_fn fn, void *ud)
+{
+    pthread_rwlock_wrlock(&lock);
+    usage_hook = fn;
+    usage_ud = ud;
+    pthread_rwlock_unlock(&lock);
+}
 
 int bc_llm_runtime_start(void)
 {
@@ -21,6 +31,7 @@ int bc_llm_runtime_start(void)
         struct bc_llm_engine_cfg cfg = {.max_connections = bc_config_int(BC_CFG_LLM_MAX_CONNECTIONS, 0)};
         if (cfg.max_connections < 0) cfg.max_connections = 0;
         rc = bc_llm_engine_new(&cfg, &engine);
+        if (rc == 0 && usage_hook) bc_llm_engine_set_usage_hook(engine, usage_hook, usage_ud);
     }
     pthread_rwlock_unlock(&lock);
     return rc;

@@ -13,6 +13,8 @@
 
 #include "llm/llm.h"
 
+/* The engine's usage hook (llm.h), installed when the engine starts: call before bc_llm_runtime_start. */
+void bc_llm_runtime_set_usage_hook(bc_llm_usage_fn fn, void *ud);
 /* Starts the engine (llm_max_connections from the configuration). 0, or a negative bc_err. Idempotent. */
 int bc_llm_runtime_start(void);
 /* Cancels every call (callbacks run), stops the engine and frees the providers. No-op when not started.

@@ -1,8 +1,10 @@
 /* Backend-independent half of the store: URL dispatch, argument checks, and the item logic (conditions,
  * updates, ttl) that every backend shares so that they cannot drift apart. */
 #include "store/store.h"
+#include "store/dynamodb.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,18 +134,82 @@ int bc__store_apply_update(json_t *item, const struct bc_update *u)
     return 0;
 }
 
+/* Latency and errors of every operation, for GET /metrics (bc_store_metrics). */
+enum op { OP_GET, OP_PUT, OP_UPDATE, OP_DELETE, OP_QUERY, OP_SCAN, OP__COUNT };
+static const char *const op_names[OP__COUNT] = {"get", "put", "update", "delete", "query", "scan"};
+static struct bc_hist op_hist[OP__COUNT] = {
+    {.bounds = &bc_hist_fast}, {.bounds = &bc_hist_fast}, {.bounds = &bc_hist_fast},
+    {.bounds = &bc_hist_fast}, {.bounds = &bc_hist_fast}, {.bounds = &bc_hist_fast},
+};
+static atomic_ullong op_errors[OP__COUNT];
+
+/* Records one operation; "not found" and a failed condition are answers, not errors. */
+static int timed(enum op op, int64_t t0, int rc)
+{
+    bc_hist_observe_ns(&op_hist[op], bc_mono_ns() - t0);
+    if (rc < 0 && rc != BC_ENOT_FOUND && rc != BC_ECOND)
+        atomic_fetch_add_explicit(&op_errors[op], 1, memory_order_relaxed);
+    return rc;
+}
+
+/* What a DynamoDB store sent and was charged: the cost of a workload is the difference of two scrapes. */
+static void ddb_metrics(struct bc_store *s, struct bc_buf *b)
+{
+    struct bc__ddb_stats st;
+    if (!s || bc__ddb_stats(s, &st) < 0) return;
+    const struct {
+        const char *name, *help;
+        double v;
+    } rows[] = {
+        {"bookchat_dynamodb_requests_total", "HTTP requests sent to DynamoDB, retries included.",
+         (double)st.requests},
+        {"bookchat_dynamodb_retries_total", "Requests retried after throttling, 5xx or network errors.",
+         (double)st.retries},
+        {"bookchat_dynamodb_condition_failures_total", "ConditionalCheckFailedException answers.",
+         (double)st.cond_failures},
+        {"bookchat_dynamodb_read_units_total", "Read capacity units DynamoDB reported as consumed.",
+         st.read_units},
+        {"bookchat_dynamodb_write_units_total", "Write capacity units DynamoDB reported as consumed.",
+         st.write_units},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        bc_metrics_family(b, rows[i].name, "counter", rows[i].help);
+        bc_metrics_sample(b, rows[i].name, NULL, rows[i].v);
+    }
+}
+
+void bc_store_metrics(struct bc_store *s, struct bc_buf *b)
+{
+    char labels[32];
+    bc_metrics_family(b, "bookchat_store_operation_duration_seconds", "histogram",
+                      "Latency of store operations by operation.");
+    for (int i = 0; i < OP__COUNT; i++) {
+        snprintf(labels, sizeof labels, "op=\"%s\"", op_names[i]);
+        bc_metrics_hist(b, "bookchat_store_operation_duration_seconds", labels, &op_hist[i]);
+    }
+    bc_metrics_family(b, "bookchat_store_errors_total", "counter",
+                      "Store operations that failed (not counting not-found and failed conditions).");
+    for (int i = 0; i < OP__COUNT; i++) {
+        snprintf(labels, sizeof labels, "op=\"%s\"", op_names[i]);
+        bc_metrics_sample(b, "bookchat_store_errors_total", labels, (double)atomic_load(&op_errors[i]));
+    }
+    ddb_metrics(s, b);
+}
+
 int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)
 {
     *out = NULL;
     if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
-    return s->ops->get(s, pk, sk, out);
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_GET, t0, s->ops->get(s, pk, sk, out));
 }
 
 int bc_store_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)
 {
     const char *pk, *sk;
     if (item_keys(item, &pk, &sk) < 0) return BC_EINVALID;
-    return s->ops->put(s, item, cond);
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_PUT, t0, s->ops->put(s, item, cond));
 }
 
 int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
@@ -151,13 +217,15 @@ int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const st
 {
     if (out) *out = NULL;
     if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
-    return s->ops->update(s, pk, sk, u, cond, out);
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_UPDATE, t0, s->ops->update(s, pk, sk, u, cond, out));
 }
 
 int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond)
 {
     if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
-    return s->ops->del(s, pk, sk, cond);
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_DELETE, t0, s->ops->del(s, pk, sk, cond));
 }
 
 int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)
@@ -170,7 +238,8 @@ int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query
         (q->sk_to && strlen(q->sk_to) > BC_STORE_KEY_MAX) ||
         (q->sk_prefix && strlen(q->sk_prefix) > BC_STORE_KEY_MAX))
         return BC_EINVALID;
-    return s->ops->query(s, q, res);
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_QUERY, t0, s->ops->query(s, q, res));
 }
 
 int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res)
@@ -178,7 +247,8 @@ int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_q
     res->items = NULL;
     res->next_cursor = NULL;
     if (limit < 0 || limit > 1000) return BC_EINVALID;
-    return s->ops->scan(s, cursor, limit ? limit : 100, res);
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_SCAN, t0, s->ops->scan(s, cursor, limit ? limit : 100, res));
 }
 
 int bc_store_reap(struct bc_store *s, int max_items)

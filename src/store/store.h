@@ -130,6 +130,10 @@ int bc_store_check(struct bc_store *s, json_t **report);
  * done. 0 or negative. */
 int bc_store_init(struct bc_store *s, json_t **report);
 void bc_query_result_release(struct bc_query_result *res);
+/* Appends the store's Prometheus families (latency histograms and errors by operation; for a DynamoDB
+ * store s, its HTTP requests, retries and consumed capacity units as well) to b. s may be NULL. */
+struct bc_buf;
+void bc_store_metrics(struct bc_store *s, struct bc_buf *b);
 
 /* Whole-store backups (operator tools; not part of the single-item contract, so a backend may lack them).
  * bc_store_backup writes a consistent copy of the store, taken while other threads and processes keep

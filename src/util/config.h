@@ -60,7 +60,11 @@
     XX(AI_TURN_TIMEOUT, "ai_turn_timeout", "45",                                                             \
        "seconds every LLM call of one agent turn may take together before the turn goes to fsm")             \
     XX(AI_CONVERSATION_TOKENS, "ai_conversation_tokens", "50000",                                            \
-       "default per-conversation AI token cap (a tenant may set its own in settings/ai)")
+       "default per-conversation AI token cap (a tenant may set its own in settings/ai)")                    \
+    XX(USAGE_FLUSH_INTERVAL, "usage_flush_interval", "5",                                                    \
+       "seconds between writes of the usage counters (a crash loses at most this much)")                     \
+    XX(METRICS_LISTEN, "metrics_listen", NULL,                                                               \
+       "address:port of a listener serving only GET /metrics without credentials (unset: none)")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,

@@ -16,7 +16,9 @@ void bc_fault_reset(void);
 #define BC_FAULT_BOOKING_BEFORE_COMMIT                                                                       \
     "booking.before_commit" /* dies after the pending item, before the calendar */
 #define BC_FAULT_BOOKING_AFTER_COMMIT                                                                        \
-    "booking.after_commit" /* dies after the calendar, before confirming                                     \
-                            */
+    "booking.after_commit"                             /* dies after the calendar, before confirming         \
+                                                        */
+#define BC_FAULT_USAGE_WRITE       "usage.write"       /* a write of a usage flush fails */
+#define BC_FAULT_USAGE_MONTH_WRITE "usage.month_write" /* the month item's write of a usage flush fails */
 
 #endif

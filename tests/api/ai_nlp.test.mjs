@@ -72,8 +72,9 @@ test('es (Anthropic): a booking from readings the offline NLU could not make', a
   const logs = aiLog(srv, c.id);
   assert.equal(logs.length, 4);
   assert.ok(logs.every((l) => l.outcome === 'ai' && l.mode === 'nlp' && l.tokens_in === 100 && l.tokens_out === 20), JSON.stringify(logs));
-  // tokens: on the conversation and on the tenant's month, per model
-  const items = await dumpTenant(srv, ES.id);
+  // tokens: on the conversation and on the tenant's month, per model (metered: written by the next flush)
+  assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
+  const items = await dumpTenant(srv, ES.id, { usage: true });
   const convItem = items.find((i) => i.SK === `CONV#${c.id}`);
   assert.deepEqual(convItem.ai_tokens, { in: 400, out: 80 });
   const usage = items.find((i) => i.SK === 'USAGE#2026-11');
@@ -205,6 +206,12 @@ test('budget: the month\'s tokens run out mid-month, and the per-conversation ca
   const logs = aiLog(srv, c.id);
   assert.deepEqual(logs.map((l) => l.outcome), ['ai', 'ai', 'fallback']);
   assert.equal(logs[2].reason, 'month_budget');
+  // and the usage report says so
+  assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
+  const u = (await T.admin('GET', '/v1/admin/usage')).json.usage;
+  assert.equal(u.totals.ai_tokens.total, 240);
+  assert.equal(u.limit_reached.ai_tokens, true);
+  assert.equal(u.used_pct.ai_tokens, 120);
   // raising the cap brings the model back at once
   await srv.platform('PATCH', `/v1/platform/tenants/${T.id}`, { limits: { rate_per_s: 100000, burst: 100000, ai_tokens_month: 10000 } });
   readings['a las 10'] = { intent: 'inform', time: '10:00' };

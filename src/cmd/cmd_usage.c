@@ -1,0 +1,221 @@
+/* bookchat usage TENANT [--month YYYY-MM] and bookchat usage export [--month YYYY-MM] [--format csv|json]:
+ * a tenant's metered usage against its plan, and one line per tenant for billing (docs/metering.md). */
+#include "cmd/cmd.h"
+#include "domain/plan.h"
+#include "domain/tenant.h"
+#include "domain/usage.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/opt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "bookchat usage TENANT [--month YYYY-MM]          a tenant's usage and limits (default: this month, "
+    "UTC)\n"
+    "       bookchat usage export [--month YYYY-MM] [--format csv|json]   one line per tenant, for billing";
+
+#define I(o, k) ((long long)json_integer_value(json_object_get((o), (k))))
+
+static void print_limited(const char *what, long long used, json_t *limit, json_t *pct)
+{
+    if (json_is_integer(limit))
+        printf("%-15s %12lld / %lld (%.1f%%)\n", what, used, (long long)json_integer_value(limit),
+               json_is_number(pct) ? json_number_value(pct) : 0.0);
+    else
+        printf("%-15s %12lld (unlimited)\n", what, used);
+}
+
+static int show(struct bc_store *s, bool json, const char *tenant_id, const char *month)
+{
+    struct bc_ctx ctx;
+    json_t *meta = NULL, *out = NULL;
+    int rc = bc_ctx_operator(&ctx, tenant_id) < 0 ? BC_ENOT_FOUND : bc_tenant_get(s, &ctx, &meta);
+    if (rc < 0) {
+        bc_cli_error(json, "no such tenant");
+        return 1;
+    }
+    rc = bc_usage_report(s, meta, month, &out);
+    if (rc < 0) {
+        json_decref(meta);
+        bc_cli_error(json, "%s", bc_strerror(rc));
+        return 1;
+    }
+    if (json) {
+        bc_cli_print_json(json_pack("{s:o}", "usage", out));
+        json_decref(meta);
+        return 0;
+    }
+    json_t *t = json_object_get(out, "totals"), *lim = json_object_get(out, "limits"),
+           *pct = json_object_get(out, "used_pct"), *ai = json_object_get(t, "ai_tokens"),
+           *err = json_object_get(t, "errors");
+    printf("tenant %s (%s, plan %s), %s (UTC)\n", tenant_id, json_string_value(json_object_get(meta, "name")),
+           json_string_value(json_object_get(meta, "plan")), month);
+    print_limited("messages", I(t, "messages"), json_object_get(lim, "messages_month"),
+                  json_object_get(pct, "messages"));
+    print_limited("bookings", I(t, "bookings"), json_object_get(lim, "bookings_month"),
+                  json_object_get(pct, "bookings"));
+    print_limited("AI tokens", I(ai, "total"), json_object_get(lim, "ai_tokens_month"),
+                  json_object_get(pct, "ai_tokens"));
+    printf("%-15s %12lld in, %lld out, %lld calls\n", "", I(ai, "in"), I(ai, "out"), I(ai, "calls"));
+    printf("%-15s %12lld\n", "cancellations", I(t, "cancellations"));
+    printf("%-15s %12lld (%lld with a booking)\n", "conversations", I(t, "conversations"),
+           I(t, "conversations_booked"));
+    printf("%-15s %12lld (%lld answered)\n", "hand-offs", I(t, "handoffs"), I(t, "handoffs_answered"));
+    printf("%-15s %12lld (peak %lld per minute)\n", "requests", I(t, "requests"), I(t, "peak_rpm"));
+    printf("%-15s %12lld 4xx, %lld 5xx\n", "errors", I(err, "4xx"), I(err, "5xx"));
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(t, "origins"), i, o)
+    {
+        if (i >= 5) break;
+        printf("%-15s %12lld %s\n", i ? "" : "origins", I(o, "count"),
+               json_string_value(json_object_get(o, "origin")));
+    }
+    json_decref(out);
+    json_decref(meta);
+    return 0;
+}
+
+/* A CSV cell: quoted when needed; a leading = + - @ is defused so a spreadsheet never runs it. */
+static void csv_cell(const char *v)
+{
+    v = v ? v : "";
+    bool quote = strpbrk(v, ",\"\r\n") != NULL || strchr("=+-@", v[0]);
+    if (!quote) {
+        fputs(v, stdout);
+        return;
+    }
+    putchar('"');
+    if (strchr("=+-@", v[0]) && v[0]) putchar('\'');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"') putchar('"');
+        putchar(*p);
+    }
+    putchar('"');
+}
+
+static void csv_limit(int64_t v)
+{
+    if (v != BC_UNLIMITED) printf("%lld", (long long)v);
+}
+
+static const char csv_header[] =
+    "tenant_id,name,plan,status,month,messages,messages_limit,bookings,bookings_limit,cancellations,"
+    "conversations,conversations_booked,handoffs,ai_tokens_in,ai_tokens_out,ai_tokens_limit,ai_calls,"
+    "requests,"
+    "peak_rpm,errors_4xx,errors_5xx";
+
+static int export_one(struct bc_store *s, bool csv, json_t *idx, const char *month)
+{
+    struct bc_ctx ctx;
+    struct bc_limits lim;
+    json_t *meta = NULL, *t = NULL;
+    const char *id = json_string_value(json_object_get(idx, "id"));
+    int rc = bc_ctx_operator(&ctx, id) < 0 ? BC_EINVALID : bc_tenant_get(s, &ctx, &meta);
+    if (rc == BC_ENOT_FOUND) return 0; /* an index entry left by a purge */
+    if (rc == 0) rc = bc_plan_limits(s, meta, &lim);
+    if (rc == 0) rc = bc_usage_month_totals(s, id, month, &t);
+    if (rc < 0) {
+        json_decref(meta);
+        return rc;
+    }
+    json_t *ai = json_object_get(t, "ai_tokens"), *err = json_object_get(t, "errors");
+    const char *name = json_string_value(json_object_get(meta, "name")),
+               *plan = json_string_value(json_object_get(meta, "plan")),
+               *status = json_string_value(json_object_get(meta, "status"));
+    if (csv) {
+        csv_cell(id);
+        putchar(',');
+        csv_cell(name);
+        putchar(',');
+        csv_cell(plan);
+        putchar(',');
+        csv_cell(status);
+        printf(",%s,%lld,", month, I(t, "messages"));
+        csv_limit(lim.messages_month);
+        printf(",%lld,", I(t, "bookings"));
+        csv_limit(lim.bookings_month);
+        printf(",%lld,%lld,%lld,%lld,%lld,%lld,", I(t, "cancellations"), I(t, "conversations"),
+               I(t, "conversations_booked"), I(t, "handoffs"), I(ai, "in"), I(ai, "out"));
+        csv_limit(lim.ai_tokens_month);
+        printf(",%lld,%lld,%lld,%lld,%lld\n", I(ai, "calls"), I(t, "requests"), I(t, "peak_rpm"),
+               I(err, "4xx"), I(err, "5xx"));
+    } else {
+        json_t *line = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:O}", "tenant_id", id, "name", name, "plan",
+                                 plan, "status", status, "month", month, "totals", t);
+        char *txt = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (txt) printf("%s\n", txt);
+        free(txt);
+        json_decref(line);
+    }
+    json_decref(t);
+    json_decref(meta);
+    return 0;
+}
+
+struct export_all {
+    struct bc_store *s;
+    bool csv;
+    const char *month;
+};
+
+static int export_row(json_t *t, void *arg)
+{
+    struct export_all *a = arg;
+    return export_one(a->s, a->csv, t, a->month);
+}
+
+static int export_all(struct bc_store *s, bool json, const char *month, const char *format)
+{
+    bool csv = strcmp(format, "csv") == 0;
+    if (csv) printf("%s\n", csv_header);
+    int rc = bc_tenant_each(s, export_row, &(struct export_all){s, csv, month});
+    fflush(stdout);
+    if (rc < 0) {
+        bc_cli_error(json, "export failed: %s", bc_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_usage(int argc, char **argv)
+{
+    bool json = false, help = false;
+    const char *month_s = NULL, *format = "csv";
+    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        printf("usage: %s\n", usage_text);
+        return argc < 1 ? 2 : 0;
+    }
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest) return 1;
+    int n = bc_cli_take_globals(argc, argv, rest, &json);
+    const struct bc_opt opts[] = {
+        {"month", BC_OPT_STR, &month_s, 0, "YYYY-MM", "the month (UTC; default: this month)"},
+        {"format", BC_OPT_STR, &format, 0, "csv|json", "export format: CSV with a header, or JSON lines"},
+        {0},
+    };
+    char *pos[2], month[8];
+    int npos, rc = 2;
+    bc_clock_init(); /* the default month follows the (test-shiftable) clock */
+    if (bc_opt_parse(opts, n, rest, pos, 2, &npos, &help) < 0 || npos != 1 ||
+        bc_usage_month_parse(month_s, month) < 0 || (strcmp(format, "csv") && strcmp(format, "json"))) {
+        if (!help)
+            fprintf(stderr, "usage: %s\n", usage_text);
+        else
+            printf("usage: %s\n", usage_text);
+        free(rest);
+        return help ? 0 : 2;
+    }
+    struct bc_store *s = NULL;
+    rc = 1;
+    if (!bc_cli_init(json) && !bc_cli_setup(json, &s))
+        rc = !strcmp(pos[0], "export") ? export_all(s, json, month, json ? "json" : format)
+                                       : show(s, json, pos[0], month);
+    bc_store_close(s);
+    free(rest);
+    return rc;
+}

@@ -1,0 +1,416 @@
+/* Metering (domain/usage.c): exact counts after a flush, the limit boundary under threads, raising a limit,
+ * another process's counts, two processes on one store (counts, limits and the peak per minute), a flush
+ * that fails half-way, the month rollover, the origins' top 100, the AI budget and the report. */
+#include "../testlib.h"
+
+#include "domain/plan.h"
+#include "domain/usage.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/fault.h"
+
+#include <pthread.h>
+#include <sys/wait.h>
+
+static struct bc_store *open_store(char *url, size_t size)
+{
+    struct bc_store *s = NULL;
+    char err[256];
+    bc_test_store_url(url, size, "usage");
+    if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("store: %s", err);
+    assert_int_equal(bc_plan_ensure_defaults(s), 0);
+    return s;
+}
+
+static int setup(void **state)
+{
+    char url[600];
+    bc_usage_reset();
+    bc_fault_reset();
+    *state = open_store(url, sizeof url);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    bc_usage_reset();
+    bc_fault_reset();
+    bc_plan_cache_clear();
+    bc_store_close(*state);
+    return 0;
+}
+
+static json_t *month_item(struct bc_store *s, const char *tenant)
+{
+    char pk[128], sk[64], month[8];
+    json_t *it = NULL;
+    bc_usage_month_parse(NULL, month);
+    snprintf(pk, sizeof pk, "TENANT#%s", tenant);
+    snprintf(sk, sizeof sk, "USAGE#%s", month);
+    if (bc_store_get(s, pk, sk, &it) < 0) return json_object();
+    return it;
+}
+
+static long long attr(json_t *it, const char *name)
+{
+    return (long long)json_integer_value(json_object_get(it, name));
+}
+
+static void test_usage__flush_counts_exactly(void **state)
+{
+    struct bc_store *s = *state;
+    for (int i = 0; i < 37; i++)
+        assert_int_equal(bc_usage_take(s, "t1", BC_USAGE_BOOKINGS, 1, BC_UNLIMITED), 0);
+    for (int i = 0; i < 5; i++) bc_usage_add("t1", BC_USAGE_CANCELLATIONS, 1);
+    for (int i = 0; i < 3; i++) bc_usage_add("t1", BC_USAGE_MESSAGES, 1);
+    bc_usage_request("t1", 200, NULL, "https://a.example.com");
+    bc_usage_request("t1", 404, "not_found", NULL);
+    bc_usage_request("t1", 503, "unavailable", "https://a.example.com");
+    bc_usage_add("t2", BC_USAGE_BOOKINGS, 2);
+    assert_true(bc_usage_flush(s) > 0);
+    json_t *it = month_item(s, "t1");
+    assert_int_equal(attr(it, "bookings"), 37);
+    assert_int_equal(attr(it, "cancellations"), 5);
+    assert_int_equal(attr(it, "messages"), 3);
+    assert_int_equal(attr(it, "requests"), 3);
+    assert_int_equal(attr(it, "errors_4xx"), 1);
+    assert_int_equal(attr(it, "errors_5xx"), 1);
+    assert_int_equal(attr(it, "e4:not_found"), 1);
+    assert_int_equal(attr(it, "e5:unavailable"), 1);
+    assert_int_equal(attr(it, "o:https://a.example.com"), 2);
+    assert_int_equal(attr(it, "peak_rpm"), 3);
+    json_decref(it);
+    it = month_item(s, "t2");
+    assert_int_equal(attr(it, "bookings"), 2);
+    assert_int_equal(attr(it, "requests"), 0);
+    json_decref(it);
+    /* nothing pending: a second flush writes nothing and changes nothing */
+    assert_int_equal(bc_usage_flush(s), 0);
+    it = month_item(s, "t1");
+    assert_int_equal(attr(it, "bookings"), 37);
+    json_decref(it);
+    /* the day's sums agree with the month's */
+    json_t *recent = NULL;
+    assert_int_equal(bc_usage_recent(s, "t1", 7, &recent), 0);
+    assert_int_equal(attr(recent, "bookings"), 37);
+    assert_int_equal(attr(recent, "requests"), 3);
+    json_decref(recent);
+}
+
+struct race {
+    struct bc_store *s;
+    int ok, refused;
+};
+
+static void *racer(void *arg)
+{
+    struct race *r = arg;
+    for (int i = 0; i < 200; i++) {
+        int rc = bc_usage_take(r->s, "busy", BC_USAGE_MESSAGES, 1, 300);
+        if (rc == 0)
+            r->ok++;
+        else if (rc == BC_EPLAN)
+            r->refused++;
+        if (i % 50 == 49) bc_usage_flush(r->s); /* flushes interleave with takes */
+    }
+    return NULL;
+}
+
+static void test_usage__limit_exact_under_threads(void **state)
+{
+    struct bc_store *s = *state;
+    pthread_t th[4];
+    struct race r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct race){s, 0, 0};
+        pthread_create(&th[i], NULL, racer, &r[i]);
+    }
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ok += r[i].ok;
+        refused += r[i].refused;
+    }
+    assert_int_equal(ok, 300);
+    assert_int_equal(refused, 500);
+    assert_int_equal(bc_usage_estimate("busy", BC_USAGE_MESSAGES), 300);
+    assert_int_equal(bc_usage_check(s, "busy", BC_USAGE_MESSAGES, 300), BC_EPLAN);
+    assert_int_equal(bc_usage_check(s, "busy", BC_USAGE_MESSAGES, 301), 0);
+    assert_true(bc_usage_flush(s) >= 0);
+    json_t *it = month_item(s, "busy");
+    assert_int_equal(attr(it, "messages"), 300);
+    json_decref(it);
+}
+
+static void test_usage__raising_the_limit_lets_the_next_through(void **state)
+{
+    struct bc_store *s = *state;
+    for (int i = 0; i < 5; i++) assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 5), 0);
+    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 5), BC_EPLAN);
+    assert_int_equal(bc_usage_take(s, "other", BC_USAGE_MESSAGES, 1, 5), 0); /* another tenant: unaffected */
+    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 6), 0);
+    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 6), BC_EPLAN);
+    /* a reservation given back frees its place */
+    bc_usage_add("small", BC_USAGE_MESSAGES, -1);
+    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 6), 0);
+    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, BC_UNLIMITED), 0);
+    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 0), BC_EPLAN);
+    assert_int_equal(bc_usage_take(s, "bad#id", BC_USAGE_MESSAGES, 1, 10), BC_EINVALID);
+}
+
+static void test_usage__sees_another_process_after_a_refresh(void **state)
+{
+    struct bc_store *s = *state;
+    assert_int_equal(bc_usage_take(s, "shared", BC_USAGE_BOOKINGS, 1, 10), 0);
+    /* another process flushed 8 bookings of this month */
+    char month[8], sk[32];
+    bc_usage_month_parse(NULL, month);
+    snprintf(sk, sizeof sk, "USAGE#%s", month);
+    json_t *add = json_pack("{s:i}", "bookings", 8);
+    struct bc_update u = {NULL, add, NULL};
+    assert_int_equal(bc_store_update(s, "TENANT#shared", sk, &u, NULL, NULL), 0);
+    json_decref(add);
+    assert_int_equal(bc_usage_estimate("shared", BC_USAGE_BOOKINGS), 1); /* not seen yet */
+    bc_clock_advance(2);                                                 /* past the refresh interval */
+    assert_int_equal(bc_usage_take(s, "shared", BC_USAGE_BOOKINGS, 1, 10), 0);
+    assert_int_equal(bc_usage_estimate("shared", BC_USAGE_BOOKINGS), 10);
+    assert_int_equal(bc_usage_take(s, "shared", BC_USAGE_BOOKINGS, 1, 10), BC_EPLAN);
+    assert_true(bc_usage_flush(s) >= 0);
+    json_t *it = month_item(s, "shared");
+    assert_int_equal(attr(it, "bookings"), 10);
+    json_decref(it);
+}
+
+/* A child process: takes up to `tries` messages against limit, counts `requests` requests, flushing every
+ * `every` takes; writes how many takes succeeded to fd. */
+static void child(const char *url, int tries, int64_t limit, int requests, int every, int fd)
+{
+    struct bc_store *s = NULL;
+    char err[256];
+    bc_usage_reset();
+    if (bc_store_open(url, &s, err, sizeof err) < 0) _exit(3);
+    int ok = 0;
+    for (int i = 0; i < tries; i++) {
+        if (bc_usage_take(s, "pair", BC_USAGE_MESSAGES, 1, limit) == 0) ok++;
+        if (i % every == every - 1 && bc_usage_flush(s) < 0) _exit(4);
+    }
+    for (int i = 0; i < requests; i++) bc_usage_request("pair", 200, NULL, NULL);
+    if (bc_usage_flush(s) < 0) _exit(5);
+    bc_usage_reset();
+    bc_store_close(s);
+    if (write(fd, &ok, sizeof ok) != sizeof ok) _exit(6);
+    _exit(0);
+}
+
+static void test_usage__two_processes_add_up(void **state)
+{
+    char url[600];
+    struct bc_store *s = *state;
+    /* start at the top of a minute so that both processes' requests fall in the same one */
+    bc_clock_advance(60 - bc_now_s() % 60);
+    snprintf(url, sizeof url, "%s", s->url);
+    bc_store_close(s); /* LMDB: no environment open across fork */
+    *state = NULL;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pids[2];
+    for (int i = 0; i < 2; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) child(url, 150, 200, 400, 10, fds[1]);
+    }
+    int total = 0;
+    for (int i = 0; i < 2; i++) {
+        int st = 0, ok = 0;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        assert_int_equal(read(fds[0], &ok, sizeof ok), (ssize_t)sizeof ok);
+        total += ok;
+    }
+    close(fds[0]);
+    close(fds[1]);
+    char err[256];
+    assert_int_equal(bc_store_open(url, &s, err, sizeof err), 0);
+    *state = s;
+    json_t *it = month_item(s, "pair");
+    /* the store holds exactly what both accepted, which is the limit give or take one flush window */
+    assert_int_equal(attr(it, "messages"), total);
+    assert_true(total >= 200);
+    assert_true(total <= 200 + 2 * 10);
+    assert_int_equal(attr(it, "requests"), 800);
+    assert_int_equal(attr(it, "peak_rpm"), 800); /* the minute's total across both, not either one's */
+    json_decref(it);
+}
+
+static void test_usage__failed_flush_keeps_counts_and_never_doubles(void **state)
+{
+    struct bc_store *s = *state;
+    for (int i = 0; i < 4; i++) bc_usage_add("flaky", BC_USAGE_BOOKINGS, 1);
+    bc_usage_request("flaky", 200, NULL, NULL);
+    /* the month write fails after the hour and day items were written */
+    assert_int_equal(bc_fault_arm(BC_FAULT_USAGE_MONTH_WRITE, 1), 0);
+    assert_true(bc_usage_flush(s) < 0);
+    bc_usage_add("flaky", BC_USAGE_BOOKINGS, 1); /* new counts meanwhile */
+    json_t *it = month_item(s, "flaky");
+    assert_int_equal(attr(it, "bookings"), 0);
+    json_decref(it);
+    /* every write fails: nothing is lost either */
+    assert_int_equal(bc_fault_arm(BC_FAULT_USAGE_WRITE, 100), 0);
+    assert_true(bc_usage_flush(s) < 0);
+    bc_fault_reset();
+    assert_true(bc_usage_flush(s) > 0);
+    it = month_item(s, "flaky");
+    assert_int_equal(attr(it, "bookings"), 5);
+    assert_int_equal(attr(it, "requests"), 1);
+    assert_int_equal(attr(it, "peak_rpm"), 1);
+    json_decref(it);
+    json_t *recent = NULL;
+    assert_int_equal(bc_usage_recent(s, "flaky", 1, &recent), 0);
+    assert_int_equal(attr(recent, "bookings"), 5); /* the day item was not written twice */
+    assert_int_equal(attr(recent, "requests"), 1);
+    json_decref(recent);
+    struct bc_usage_stats st;
+    bc_usage_stats(&st);
+    assert_true(st.flush_errors >= 2);
+}
+
+static void test_usage__a_new_month_starts_from_zero(void **state)
+{
+    struct bc_store *s = *state;
+    for (int i = 0; i < 3; i++) assert_int_equal(bc_usage_take(s, "monthly", BC_USAGE_MESSAGES, 1, 3), 0);
+    assert_int_equal(bc_usage_take(s, "monthly", BC_USAGE_MESSAGES, 1, 3), BC_EPLAN);
+    char before[8], after[8];
+    bc_usage_month_parse(NULL, before);
+    bc_clock_advance(32 * 86400);
+    bc_usage_month_parse(NULL, after);
+    assert_string_not_equal(before, after);
+    assert_int_equal(bc_usage_take(s, "monthly", BC_USAGE_MESSAGES, 1, 3), 0);
+    assert_int_equal(bc_usage_estimate("monthly", BC_USAGE_MESSAGES), 1);
+    assert_true(bc_usage_flush(s) > 0);
+    char pk[] = "TENANT#monthly", sk[32];
+    json_t *it = NULL;
+    snprintf(sk, sizeof sk, "USAGE#%s", before);
+    assert_int_equal(bc_store_get(s, pk, sk, &it), 0);
+    assert_int_equal(attr(it, "messages"), 3); /* the old month's deltas went to the old month */
+    json_decref(it);
+    snprintf(sk, sizeof sk, "USAGE#%s", after);
+    assert_int_equal(bc_store_get(s, pk, sk, &it), 0);
+    assert_int_equal(attr(it, "messages"), 1);
+    json_decref(it);
+}
+
+static void test_usage__origins_keep_the_top_100(void **state)
+{
+    struct bc_store *s = *state;
+    char o[64];
+    long long total = 0;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 100; i++) {
+            snprintf(o, sizeof o, "https://s%d.example.com", round * 100 + i);
+            int n = round == 0 && i < 10 ? 5 : 1; /* ten frequent ones */
+            for (int k = 0; k < n; k++) bc_usage_request("many", 200, NULL, o);
+            total += n;
+        }
+        assert_true(bc_usage_flush(s) > 0);
+    }
+    json_t *t = NULL;
+    char month[8];
+    bc_usage_month_parse(NULL, month);
+    assert_int_equal(bc_usage_month_totals(s, "many", month, &t), 0);
+    json_t *origins = json_object_get(t, "origins");
+    assert_int_equal(json_array_size(origins), 100);
+    assert_int_equal(attr(json_array_get(origins, 0), "count"), 5);
+    long long sum = attr(t, "origins_other");
+    size_t i;
+    json_t *e;
+    json_array_foreach(origins, i, e) sum += attr(e, "count");
+    assert_int_equal(sum, total); /* pruned counts are folded, not lost */
+    json_decref(t);
+}
+
+static void test_usage__ai_tokens_and_budget(void **state)
+{
+    struct bc_store *s = *state;
+    json_t *tenant =
+        json_pack("{s:s, s:s, s:{s:i}}", "id", "ai", "plan", "BUSINESS", "limits", "ai_tokens_month", 100);
+    assert_true(bc_usage_ai_budget_left(s, tenant));
+    bc_usage_ai("ai", "anthropic/claude-haiku", 60, 30);
+    assert_true(bc_usage_ai_budget_left(s, tenant));
+    bc_usage_ai("ai", "anthropic/claude-haiku", 10, 5);
+    int64_t used = 0;
+    assert_int_equal(bc_usage_month_count(s, "ai", BC_USAGE_AI_TOKENS, &used), 0);
+    assert_int_equal(used, 105);
+    assert_false(bc_usage_ai_budget_left(s, tenant));
+    assert_int_equal(bc_usage_check_plan(s, tenant, BC_USAGE_AI_TOKENS), BC_EPLAN);
+    json_t *free_plan = json_pack("{s:s, s:s}", "id", "ai-free", "plan", "FREE");
+    assert_false(bc_usage_ai_budget_left(s, free_plan)); /* FREE has no AI tokens */
+    assert_true(bc_usage_flush(s) > 0);
+    json_t *t = NULL;
+    char month[8];
+    bc_usage_month_parse(NULL, month);
+    assert_int_equal(bc_usage_month_totals(s, "ai", month, &t), 0);
+    json_t *ai = json_object_get(t, "ai_tokens");
+    assert_int_equal(attr(ai, "total"), 105);
+    assert_int_equal(attr(ai, "in"), 70);
+    assert_int_equal(attr(ai, "out"), 35);
+    assert_int_equal(attr(ai, "calls"), 2);
+    assert_int_equal(attr(json_object_get(json_object_get(ai, "by_model"), "anthropic/claude-haiku"), "in"),
+                     70);
+    json_decref(t);
+    json_decref(tenant);
+    json_decref(free_plan);
+}
+
+static void test_usage__report_has_days_limits_and_percentages(void **state)
+{
+    struct bc_store *s = *state;
+    json_t *tenant =
+        json_pack("{s:s, s:s, s:{s:i}}", "id", "rep", "plan", "FREE", "limits", "messages_month", 200);
+    for (int i = 0; i < 50; i++) assert_int_equal(bc_usage_take_plan(s, tenant, BC_USAGE_MESSAGES, 1), 0);
+    for (int i = 0; i < 5; i++) assert_int_equal(bc_usage_take_plan(s, tenant, BC_USAGE_BOOKINGS, 1), 0);
+    assert_true(bc_usage_flush(s) > 0);
+    char month[8];
+    json_t *r = NULL;
+    bc_usage_month_parse(NULL, month);
+    assert_int_equal(bc_usage_report(s, tenant, month, &r), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "timezone")), "UTC");
+    assert_int_equal(attr(json_object_get(r, "totals"), "messages"), 50);
+    assert_int_equal(attr(json_object_get(r, "limits"), "messages_month"), 200);
+    assert_int_equal(attr(json_object_get(r, "limits"), "bookings_month"), 50);
+    assert_true(json_is_null(json_object_get(json_object_get(r, "used_pct"), "ai_tokens")));
+    assert_float_equal(json_number_value(json_object_get(json_object_get(r, "used_pct"), "messages")), 25.0,
+                       0.01);
+    assert_float_equal(json_number_value(json_object_get(json_object_get(r, "used_pct"), "bookings")), 10.0,
+                       0.01);
+    json_t *days = json_object_get(r, "days");
+    json_t *last = json_array_get(days, json_array_size(days) - 1);
+    assert_int_equal(attr(last, "messages"), 50); /* today is the last day of the series */
+    assert_int_equal(json_array_size(days),
+                     (size_t)strtol(json_string_value(json_object_get(last, "date")) + 8, NULL, 10));
+    json_decref(r);
+    assert_int_equal(bc_usage_month_parse("2026-13", month), BC_EINVALID);
+    assert_int_equal(bc_usage_month_parse("26-01", month), BC_EINVALID);
+    assert_int_equal(bc_usage_month_parse("2026-02", month), 0);
+    json_decref(tenant);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_usage__flush_counts_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__limit_exact_under_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__raising_the_limit_lets_the_next_through, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__sees_another_process_after_a_refresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__two_processes_add_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__failed_flush_keeps_counts_and_never_doubles, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_usage__origins_keep_the_top_100, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__ai_tokens_and_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__report_has_days_limits_and_percentages, setup, teardown),
+        /* last: it moves the clock a month ahead */
+        cmocka_unit_test_setup_teardown(test_usage__a_new_month_starts_from_zero, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("usage", tests, NULL, NULL);
+}
