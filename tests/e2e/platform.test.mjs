@@ -2,7 +2,7 @@
 // status, health score and this month's usage, and the search; an operator creates a tenant, copies the
 // snippet it shows once, and the snippet works on a page of another origin; plan change, suspend (the
 // widget then says it is not available), reactivate, delete and restore, each checked in the API; a
-// tenant's usage with its daily chart; desktop and 360 px screenshots (platform-*.png).
+// tenant's usage with its daily chart; desktop and 360 px screenshots (platform-*.png); the gzipped weight of both pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NOW, PLATFORM_TOKEN, expectClean, launch, makeClinic, newContext, pageServer, screenshot, startServer, watch, widget } from './harness.mjs';
@@ -214,4 +214,37 @@ test('the console at desktop and 360 px, in English and Spanish', { timeout: 120
   await screenshot(p, 'platform-tenant-360', { fullPage: true });
   expectClean(p);
   await phone.close();
+});
+
+// What a browser downloads (gzipped, as served) to show each page: the HTML, its scripts and style sheets,
+// and the chunks the scripts import at load; uPlot is loaded when the first chart is drawn and counted apart.
+test('the admin panel and the console stay small on the wire', async () => {
+  const gz = async (path) => {
+    const r = await fetch(srv.url + path, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(r.status, 200, path);
+    assert.equal(r.headers.get('content-encoding'), 'gzip', path);
+    return { size: Number(r.headers.get('content-length')), text: await r.text() };
+  };
+  const sizes = {};
+  for (const page of ['/admin/', '/platform/']) {
+    const html = await gz(page);
+    let total = html.size, lazy = 0;
+    const seen = new Set();
+    const load = async (url, base) => {
+      const abs = new URL(url, srv.url + base).pathname;
+      if (seen.has(abs)) return;
+      seen.add(abs);
+      const f = await gz(abs);
+      total += f.size;
+      for (const m of f.text.matchAll(/(?:^|[;}\s])import\s*[^"(]*?from\s*"([^"]+)"|^import\s*"([^"]+)"/g)) await load(m[1] || m[2], abs);
+      for (const m of f.text.matchAll(/import\("([^"]+)"\)/g)) lazy += (await gz(new URL(m[1], srv.url + abs).pathname)).size;
+    };
+    for (const m of html.text.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)) await load(m[1], page);
+    sizes[page] = { total, lazy, files: seen.size };
+  }
+  console.log('gzipped bytes:', JSON.stringify(sizes));
+  assert.ok(sizes['/admin/'].files >= 3 && sizes['/platform/'].files >= 3, 'scripts, shared chunk and styles found');
+  assert.ok(sizes['/admin/'].total < 60 * 1024, `admin panel ${sizes['/admin/'].total} B`);
+  assert.ok(sizes['/platform/'].total < 35 * 1024, `console ${sizes['/platform/'].total} B`);
+  assert.ok(sizes['/admin/'].lazy > 10 * 1024 && sizes['/admin/'].lazy < 30 * 1024, `uPlot loaded apart (${sizes['/admin/'].lazy} B)`);
 });
