@@ -32,12 +32,12 @@ function draw(uPlot, box, { days, series, lang, height }) {
   const opts = {
     width: 400,
     height,
-    legend: { show: series.length > 1 },
+    legend: { show: series.length > 1, live: false }, // the series' names, without cursor values
     cursor: { points: { show: false }, drag: { x: false, y: false } },
     // x: half a day more on each side, so the first and last days' bars are whole
     scales: { x: { time: true, range: (u, min, max) => [min - 43200, max + 43200] }, y: { range: (u, min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
     axes: [
-      { stroke: '#64748b', grid: { show: false }, ticks: { stroke: '#e2e8f0' }, font: '12px system-ui, sans-serif', values: (u, vals) => vals.map((v) => fmtDay.format(new Date(v * 1000))) },
+      { stroke: '#64748b', grid: { show: false }, ticks: { stroke: '#e2e8f0' }, splits: () => xs.filter((x, i) => i % 7 === 0), font: '12px system-ui, sans-serif', values: (u, vals) => vals.map((v) => fmtDay.format(new Date(v * 1000))) },
       { stroke: '#64748b', grid: { stroke: '#eef2f6' }, ticks: { show: false }, font: '12px system-ui, sans-serif', size: 44, values: (u, vals) => vals.map((v) => (Number.isInteger(v) ? new Intl.NumberFormat(lang, { notation: 'compact' }).format(v) : '')) },
     ],
     series: [
