@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,18 +76,22 @@ int bc_secret_init(const char *configured, const char *data_dir, char *err, size
     return 0;
 }
 
+/* HMAC-SHA256 with libsodium: the same bytes as OpenSSL's HMAC(), without its per-call algorithm fetch and
+ * context allocation (a widget request hashes its API key, a chat turn its conversation token). */
 void bc_secret_derive(const char *label, unsigned char out[32])
 {
-    unsigned int outl = 32;
-    HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)label, strlen(label), out, &outl);
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, secret, secret_len);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, strlen(label));
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof st);
 }
 
 void bc_secret_hmac_hex(const char *label, const void *data, size_t len, char out[65])
 {
     unsigned char k[32], mac[32];
-    unsigned int outl = 32;
     bc_secret_derive(label, k);
-    HMAC(EVP_sha256(), k, 32, data, len, mac, &outl);
+    crypto_auth_hmacsha256(mac, data, len, k);
     bc_hex(mac, 32, out);
     sodium_memzero(k, sizeof k);
 }
