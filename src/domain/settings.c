@@ -114,21 +114,31 @@ static json_t *view(json_t *item)
     return v;
 }
 
-int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+static int get(struct bc_store *s, const struct bc_ctx *ctx, bool read_only, json_t **out)
 {
     char pk[BC_KEY_SIZE];
     json_t *item = NULL;
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    int rc = bc_store_get(s, pk, "SETTINGS#GLOBAL", &item);
+    int rc = (read_only ? bc_store_get_ro : bc_store_get)(s, pk, "SETTINGS#GLOBAL", &item);
     if (rc == BC_ENOT_FOUND) {
         item = json_object();
         rc = 0;
     }
     if (rc < 0) return rc;
-    *out = view(item);
+    *out = view(item); /* view only reads item */
     json_decref(item);
     return 0;
+}
+
+int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+{
+    return get(s, ctx, false, out);
+}
+
+int bc_settings_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+{
+    return get(s, ctx, true, out);
 }
 
 static bool color_ok(const char *c)
@@ -237,6 +247,28 @@ int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **ou
     for (const char *const *k = (const char *const[]){"conversation_tokens", "instructions", NULL}; *k; k++)
         if (!json_object_get(item, *k)) json_object_set_new(item, *k, json_null());
     *out = item;
+    return 0;
+}
+
+int bc_settings_ai_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+{
+    char pk[BC_KEY_SIZE];
+    json_t *item = NULL;
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    int rc = bc_store_get_ro(s, pk, "SETTINGS#AI", &item);
+    if (rc == BC_ENOT_FOUND) return bc_settings_ai_get(s, ctx, out); /* the defaults, built fresh */
+    if (rc < 0) return rc;
+    /* what bc_settings_ai_get answers, without touching the shared item */
+    json_t *o = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(item, k, v) if (strcmp(k, "PK") && strcmp(k, "SK") && strcmp(k, "version"))
+        json_object_set(o, k, v);
+    for (const char *const *n = (const char *const[]){"conversation_tokens", "instructions", NULL}; *n; n++)
+        if (!json_object_get(o, *n)) json_object_set_new(o, *n, json_null());
+    json_decref(item);
+    *out = o;
     return 0;
 }
 

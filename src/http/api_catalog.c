@@ -163,7 +163,7 @@ int bc_api_widget_services(struct bc_req *req)
 {
     static const char *const fields[] = {"id", "name", "description", "duration_min", "price", "currency"};
     json_t *all;
-    int rc = bc_entity_all(req->srv->store, &req->ctx, "SERVICE", 1000, &all);
+    int rc = bc_entity_all_ro(req->srv->store, &req->ctx, "SERVICE", 1000, &all);
     if (rc < 0) return rc;
     json_t *items = public_list(all, fields, sizeof fields / sizeof fields[0], NULL);
     json_decref(all);
@@ -181,7 +181,7 @@ int bc_api_widget_providers(struct bc_req *req)
         if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "Unknown service.");
         if (rc < 0) return rc;
     }
-    int rc = bc_entity_all(req->srv->store, &req->ctx, "PROVIDER", 1000, &all);
+    int rc = bc_entity_all_ro(req->srv->store, &req->ctx, "PROVIDER", 1000, &all);
     if (rc < 0) return rc;
     json_t *items = public_list(all, fields, sizeof fields / sizeof fields[0], sid);
     json_decref(all);

@@ -51,8 +51,8 @@ int bc_api_settings_ai_put(struct bc_req *req)
 int bc_api_widget_config(struct bc_req *req)
 {
     json_t *settings = NULL, *ai = NULL;
-    int rc = bc_settings_get(req->srv->store, &req->ctx, &settings);
-    if (rc == 0) rc = bc_settings_ai_get(req->srv->store, &req->ctx, &ai);
+    int rc = bc_settings_get_ro(req->srv->store, &req->ctx, &settings);
+    if (rc == 0) rc = bc_settings_ai_get_ro(req->srv->store, &req->ctx, &ai);
     if (rc == 0) {
         json_t *w = json_object_get(settings, "widget"), *b = json_object_get(settings, "business");
         json_t *cfg = json_pack(
