@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -15,15 +17,35 @@
 static unsigned char secret[64];
 static size_t secret_len;
 
+/* The keyed HMAC state of each purpose's derived key, ready for data: a MAC then costs one copy and the
+ * hashing of the data, not the derivation and the two key blocks again. Set up on first use; cleared
+ * whenever the secret changes. */
+static struct keyed {
+    char label[32];
+    crypto_auth_hmacsha256_state st;
+} keyed[8];
+static int nkeyed;
+static pthread_mutex_t keyed_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void keyed_clear(void)
+{
+    pthread_mutex_lock(&keyed_mu);
+    sodium_memzero(keyed, sizeof keyed);
+    nkeyed = 0;
+    pthread_mutex_unlock(&keyed_mu);
+}
+
 void bc_secret_set_for_tests(const unsigned char *s, size_t len)
 {
     if (len > sizeof secret) len = sizeof secret;
     memcpy(secret, s, len);
     secret_len = len;
+    keyed_clear();
 }
 
 int bc_secret_init(const char *configured, const char *data_dir, char *err, size_t errsize)
 {
+    keyed_clear();
     if (configured && *configured) {
         size_t n = strlen(configured);
         if (n < 32) {
@@ -89,9 +111,31 @@ void bc_secret_derive(const char *label, unsigned char out[32])
 
 void bc_secret_hmac_hex(const char *label, const void *data, size_t len, char out[65])
 {
-    unsigned char k[32], mac[32];
-    bc_secret_derive(label, k);
-    crypto_auth_hmacsha256(mac, data, len, k);
+    unsigned char mac[32];
+    crypto_auth_hmacsha256_state st;
+    bool found = false;
+    pthread_mutex_lock(&keyed_mu);
+    for (int i = 0; i < nkeyed && !found; i++) {
+        if (strcmp(keyed[i].label, label) == 0) {
+            st = keyed[i].st;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&keyed_mu);
+    if (!found) {
+        unsigned char k[32];
+        bc_secret_derive(label, k);
+        crypto_auth_hmacsha256_init(&st, k, sizeof k);
+        sodium_memzero(k, sizeof k);
+        pthread_mutex_lock(&keyed_mu);
+        if (nkeyed < (int)(sizeof keyed / sizeof keyed[0]) && strlen(label) < sizeof keyed[0].label) {
+            snprintf(keyed[nkeyed].label, sizeof keyed[0].label, "%s", label);
+            keyed[nkeyed++].st = st;
+        }
+        pthread_mutex_unlock(&keyed_mu);
+    }
+    crypto_auth_hmacsha256_update(&st, data, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_memzero(&st, sizeof st);
     bc_hex(mac, 32, out);
-    sodium_memzero(k, sizeof k);
 }
