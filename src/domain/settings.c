@@ -114,31 +114,40 @@ static json_t *view(json_t *item)
     return v;
 }
 
-static int get(struct bc_store *s, const struct bc_ctx *ctx, bool read_only, json_t **out)
+int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
 {
     char pk[BC_KEY_SIZE];
     json_t *item = NULL;
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    int rc = (read_only ? bc_store_get_ro : bc_store_get)(s, pk, "SETTINGS#GLOBAL", &item);
+    int rc = bc_store_get(s, pk, "SETTINGS#GLOBAL", &item);
     if (rc == BC_ENOT_FOUND) {
         item = json_object();
         rc = 0;
     }
     if (rc < 0) return rc;
-    *out = view(item); /* view only reads item */
+    *out = view(item);
     json_decref(item);
     return 0;
 }
 
-int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+int bc_settings_item_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *which, json_t **item)
 {
-    return get(s, ctx, false, out);
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    *item = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    snprintf(sk, sizeof sk, "SETTINGS#%s", which);
+    int rc = bc_store_get_ro(s, pk, sk, item);
+    return rc == BC_ENOT_FOUND ? 0 : rc;
 }
 
-int bc_settings_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+json_t *bc_settings_view_ro(json_t *item)
 {
-    return get(s, ctx, true, out);
+    if (item) return view(item); /* view only reads item */
+    json_t *empty = json_object();
+    json_t *v = view(empty);
+    json_decref(empty);
+    return v;
 }
 
 static bool color_ok(const char *c)
@@ -250,15 +259,11 @@ int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **ou
     return 0;
 }
 
-int bc_settings_ai_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+json_t *bc_settings_ai_view_ro(json_t *item)
 {
-    char pk[BC_KEY_SIZE];
-    json_t *item = NULL;
-    *out = NULL;
-    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    int rc = bc_store_get_ro(s, pk, "SETTINGS#AI", &item);
-    if (rc == BC_ENOT_FOUND) return bc_settings_ai_get(s, ctx, out); /* the defaults, built fresh */
-    if (rc < 0) return rc;
+    if (!item)
+        return json_pack("{s:s, s:n, s:n, s:n, s:n}", "mode", "fsm", "provider", "model",
+                         "conversation_tokens", "instructions");
     /* what bc_settings_ai_get answers, without touching the shared item */
     json_t *o = json_object();
     const char *k;
@@ -267,9 +272,7 @@ int bc_settings_ai_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t *
         json_object_set(o, k, v);
     for (const char *const *n = (const char *const[]){"conversation_tokens", "instructions", NULL}; *n; n++)
         if (!json_object_get(o, *n)) json_object_set_new(o, *n, json_null());
-    json_decref(item);
-    *out = o;
-    return 0;
+    return o;
 }
 
 int bc_settings_ai_put(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, unsigned allowed_modes,
