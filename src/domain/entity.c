@@ -33,6 +33,15 @@ int bc_entity_get(struct bc_store *s, const struct bc_ctx *ctx, const char *kind
     return rc < 0 ? rc : bc_store_get(s, pk, sk, out);
 }
 
+int bc_entity_get_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+                     json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    *out = NULL;
+    int rc = keys(ctx, kind, id, pk, sk);
+    return rc < 0 ? rc : bc_store_get_ro(s, pk, sk, out);
+}
+
 int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int limit,
                    const char *cursor, json_t **items, char **next_cursor)
 {
