@@ -46,7 +46,7 @@ static int platform(struct bc_req *req)
 /* Loads the tenant of ctx and refuses inactive ones. */
 static int load_tenant(struct bc_req *req)
 {
-    int rc = bc_tenant_get(req->srv->store, &req->ctx, &req->ctx.tenant);
+    int rc = bc_tenant_get_ro(req->srv->store, &req->ctx, &req->ctx.tenant);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "Unknown tenant.");
     if (rc < 0) return rc;
     return bc_tenant_check_active(req->ctx.tenant);

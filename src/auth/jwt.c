@@ -11,7 +11,6 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -79,9 +78,8 @@ static char *b64url(const void *data, size_t n)
 static void hs256(const char *data, size_t n, unsigned char mac[32])
 {
     unsigned char k[32];
-    unsigned int len = 32;
     bc_secret_derive("jwt", k);
-    HMAC(EVP_sha256(), k, 32, (const unsigned char *)data, n, mac, &len);
+    crypto_auth_hmacsha256(mac, (const unsigned char *)data, n, k);
     sodium_memzero(k, sizeof k);
 }
 

@@ -462,7 +462,7 @@ int bc_apikey_resolve(struct bc_store *s, const char *presented, json_t **lookup
         if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) return BC_EUNAUTHORIZED;
     bc_secret_hmac_hex("apikey", presented, strlen(presented), hash);
     bc_key_apikey_lookup(lk, hash);
-    int rc = bc_store_get(s, lk, "META", lookup);
+    int rc = bc_store_get_ro(s, lk, "META", lookup);
     if (rc == BC_ENOT_FOUND) return BC_EUNAUTHORIZED;
     if (rc < 0) return rc;
     json_t *exp = json_object_get(*lookup, "expires_at");

@@ -42,7 +42,8 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
     int64_t now = bc_now_s();
     int rc;
     do {
-        struct bc_query q = {.pk = pk, .sk_from = from, .sk_to = to, .limit = 1000, .cursor = cursor};
+        struct bc_query q = {
+            .pk = pk, .sk_from = from, .sk_to = to, .limit = 1000, .cursor = cursor, .read_only = true};
         struct bc_query_result r;
         rc = bc_store_query(s, &q, &r);
         free(cursor);

@@ -33,6 +33,15 @@ int bc_entity_get(struct bc_store *s, const struct bc_ctx *ctx, const char *kind
     return rc < 0 ? rc : bc_store_get(s, pk, sk, out);
 }
 
+int bc_entity_get_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+                     json_t **out)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    *out = NULL;
+    int rc = keys(ctx, kind, id, pk, sk);
+    return rc < 0 ? rc : bc_store_get_ro(s, pk, sk, out);
+}
+
 int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int limit,
                    const char *cursor, json_t **items, char **next_cursor)
 {
@@ -56,34 +65,46 @@ int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kin
     return 0;
 }
 
-int bc_entity_all(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
+static int all(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, bool read_only,
+               json_t **items)
 {
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     char *cursor = NULL;
     *items = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     snprintf(prefix, sizeof prefix, "%s#", kind);
-    json_t *all = json_array();
+    json_t *list = json_array();
     int rc = 0;
     do {
-        struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = 1000, .cursor = cursor};
+        struct bc_query q = {
+            .pk = pk, .sk_prefix = prefix, .limit = 1000, .cursor = cursor, .read_only = read_only};
         struct bc_query_result r;
         rc = bc_store_query(s, &q, &r);
         free(cursor);
         cursor = NULL;
         if (rc < 0) break;
-        json_array_extend(all, r.items);
+        json_array_extend(list, r.items);
         cursor = r.next_cursor;
         r.next_cursor = NULL;
         bc_query_result_release(&r);
-    } while (cursor && (int)json_array_size(all) < max);
+    } while (cursor && (int)json_array_size(list) < max);
     free(cursor);
     if (rc < 0) {
-        json_decref(all);
+        json_decref(list);
         return rc;
     }
-    *items = all;
+    *items = list;
     return 0;
+}
+
+int bc_entity_all(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
+{
+    return all(s, ctx, kind, max, false, items);
+}
+
+int bc_entity_all_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
+{
+    return all(s, ctx, kind, max, true, items);
 }
 
 int bc_entity_create(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, json_t *item)

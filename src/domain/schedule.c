@@ -259,7 +259,7 @@ static int load_rules(struct bc_store *s, const struct bc_ctx *ctx, const char *
                       struct bc_arena *a, struct bc_availability_pro *pro)
 {
     json_t *h = NULL;
-    int rc = bc_entity_get(s, ctx, "AVAIL", pid, &h);
+    int rc = bc_entity_get_ro(s, ctx, "AVAIL", pid, &h);
     if (rc == BC_ENOT_FOUND) return 0;
     if (rc < 0) return rc;
     json_array_append_new(keep, h);
@@ -285,13 +285,18 @@ int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *s
     int32_t dfrom, dto;
     char wfrom[11], wto[11];
     json_t *all = NULL, *excs = NULL, *keep = json_array();
-    int rc = bc_entity_get(s, ctx, "SERVICE", service_id, &out->service);
+    /* every item here is only read (by availability, bookings, the chat flows): read-only reads, served
+     * from the store's memo when unchanged (store.h) */
+    int rc = bc_entity_get_ro(s, ctx, "SERVICE", service_id, &out->service);
     if (rc == 0 && !json_is_true(json_object_get(out->service, "active"))) rc = BC_ENOT_FOUND;
     if (rc < 0) {
         snprintf(msg, msgsize, "unknown service");
         goto out;
     }
-    if ((rc = bc_settings_get(s, ctx, &out->settings)) < 0) goto out;
+    json_t *settings_item = NULL;
+    if ((rc = bc_settings_item_ro(s, ctx, "GLOBAL", &settings_item)) < 0) goto out;
+    out->settings = bc_settings_view_ro(settings_item);
+    json_decref(settings_item);
     if (bc_tz_date_parse(from, &dfrom) < 0 || bc_tz_date_parse(to, &dto) < 0) {
         snprintf(msg, msgsize, "from and to must be dates (YYYY-MM-DD)");
         rc = BC_EINVALID;
@@ -303,7 +308,7 @@ int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *s
     out->providers = json_array();
     if (provider_id && strcmp(provider_id, "any") != 0) {
         json_t *p = NULL;
-        rc = bc_entity_get(s, ctx, "PROVIDER", provider_id, &p);
+        rc = bc_entity_get_ro(s, ctx, "PROVIDER", provider_id, &p);
         if (rc == 0 && !json_is_true(json_object_get(p, "active"))) rc = BC_ENOT_FOUND;
         if (rc < 0) {
             json_decref(p);
@@ -318,13 +323,13 @@ int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *s
         }
         json_array_append_new(out->providers, p);
     } else {
-        if ((rc = bc_entity_all(s, ctx, "PROVIDER", 1000, &all)) < 0) goto out;
+        if ((rc = bc_entity_all_ro(s, ctx, "PROVIDER", 1000, &all)) < 0) goto out;
         size_t i;
         json_t *p;
         json_array_foreach(all, i, p) if (json_is_true(json_object_get(p, "active")) && offers(p, service_id))
             json_array_append(out->providers, p);
     }
-    if ((rc = all_exceptions(s, ctx, &excs)) < 0) goto out;
+    if ((rc = bc_entity_all_ro(s, ctx, "EXC", 100000, &excs)) < 0) goto out;
     json_array_append(keep, excs);
     out->n_pros = json_array_size(out->providers);
     out->pros = arena_array(arena, out->n_pros, sizeof *out->pros);

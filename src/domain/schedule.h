@@ -35,9 +35,11 @@ struct bc_schedule {
     struct bc_availability_query q;
     struct bc_availability_pro *pros;
     size_t n_pros;
-    json_t *service;   /* the service item (owned) */
-    json_t *settings;  /* tenant settings (owned) */
-    json_t *providers; /* array of provider items, parallel to pros (owned) */
+    /* Read-only (store.h: read-only reads; the items may be shared with the store's memo): read them, copy
+     * what you keep (json_pack "O" of a value is fine: nothing modifies values in place). */
+    json_t *service;   /* the service item (a reference) */
+    json_t *settings;  /* tenant settings (a reference) */
+    json_t *providers; /* array of provider items, parallel to pros (a reference) */
     json_t *keep;      /* the items the pros' borrowed strings point into (owned) */
 };
 

@@ -131,6 +131,25 @@ int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
     return 0;
 }
 
+int bc_settings_item_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *which, json_t **item)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    *item = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    snprintf(sk, sizeof sk, "SETTINGS#%s", which);
+    int rc = bc_store_get_ro(s, pk, sk, item);
+    return rc == BC_ENOT_FOUND ? 0 : rc;
+}
+
+json_t *bc_settings_view_ro(json_t *item)
+{
+    if (item) return view(item); /* view only reads item */
+    json_t *empty = json_object();
+    json_t *v = view(empty);
+    json_decref(empty);
+    return v;
+}
+
 static bool color_ok(const char *c)
 {
     if (strlen(c) != 7 || c[0] != '#') return false;
@@ -238,6 +257,22 @@ int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **ou
         if (!json_object_get(item, *k)) json_object_set_new(item, *k, json_null());
     *out = item;
     return 0;
+}
+
+json_t *bc_settings_ai_view_ro(json_t *item)
+{
+    if (!item)
+        return json_pack("{s:s, s:n, s:n, s:n, s:n}", "mode", "fsm", "provider", "model",
+                         "conversation_tokens", "instructions");
+    /* what bc_settings_ai_get answers, without touching the shared item */
+    json_t *o = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(item, k, v) if (strcmp(k, "PK") && strcmp(k, "SK") && strcmp(k, "version"))
+        json_object_set(o, k, v);
+    for (const char *const *n = (const char *const[]){"conversation_tokens", "instructions", NULL}; *n; n++)
+        if (!json_object_get(o, *n)) json_object_set_new(o, *n, json_null());
+    return o;
 }
 
 int bc_settings_ai_put(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, unsigned allowed_modes,

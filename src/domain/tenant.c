@@ -167,6 +167,14 @@ int bc_tenant_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
     return bc_store_get(s, pk, "META", out);
 }
 
+int bc_tenant_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+{
+    char pk[BC_KEY_SIZE];
+    *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    return bc_store_get_ro(s, pk, "META", out);
+}
+
 int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char *status, json_t **items,
                    char **next_cursor)
 {

@@ -24,6 +24,9 @@ int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *m
                      json_t **out);
 /* The META item of ctx's tenant (caller decrefs), or BC_ENOT_FOUND. */
 int bc_tenant_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
+/* bc_tenant_get for readers that never modify the item (store.h: read-only reads): the request's
+ * ctx.tenant, which every handler only reads. */
+int bc_tenant_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
 /* The API view of a META item (new reference). */
 json_t *bc_tenant_view(json_t *meta);
 /* Tenants from the platform index, newest first; status filter optional. *items and *next_cursor are

@@ -3,6 +3,7 @@
 #include "domain/entity.h"
 #include "domain/plan.h"
 #include "http/api.h"
+#include "http/rendered.h"
 #include "http/server.h"
 #include "util/err.h"
 
@@ -159,31 +160,53 @@ static json_t *public_list(json_t *all, const char *const *fields, size_t nfield
     return out;
 }
 
+/* The widget's public list of a kind: a pure function of the stored items (read-only, shared), so the
+ * answer rendered from the same items is answered again without rendering (http/rendered.h). */
+static int widget_list(struct bc_req *req, const char *kind, const char *const *fields, size_t nfields,
+                       const char *must_offer)
+{
+    json_t *all, *in[BC_RENDERED_MAX_INPUTS];
+    char key[160];
+    int rc = bc_entity_all_ro(req->srv->store, &req->ctx, kind, 1000, &all);
+    if (rc < 0) return rc;
+    size_t n = json_array_size(all);
+    bool memo = n <= BC_RENDERED_MAX_INPUTS &&
+                (size_t)snprintf(key, sizeof key, "widget %s %s %s", kind, req->ctx.tenant_id,
+                                 must_offer ? must_offer : "") < sizeof key;
+    if (memo) {
+        for (size_t i = 0; i < n; i++) in[i] = json_array_get(all, i);
+        if (bc_rendered_reply(req, key, in, n)) {
+            json_decref(all);
+            return 0;
+        }
+    }
+    json_t *items = public_list(all, fields, nfields, must_offer);
+    if (!memo) {
+        json_decref(all);
+        return bc_reply_list(req, items, NULL);
+    }
+    json_t *body = json_pack("{s:o, s:n}", "items", items, "next_cursor"); /* what bc_reply_list answers */
+    rc = bc_rendered_reply_json(req, key, in, n, body);
+    json_decref(all);
+    return rc;
+}
+
 int bc_api_widget_services(struct bc_req *req)
 {
     static const char *const fields[] = {"id", "name", "description", "duration_min", "price", "currency"};
-    json_t *all;
-    int rc = bc_entity_all(req->srv->store, &req->ctx, "SERVICE", 1000, &all);
-    if (rc < 0) return rc;
-    json_t *items = public_list(all, fields, sizeof fields / sizeof fields[0], NULL);
-    json_decref(all);
-    return bc_reply_list(req, items, NULL);
+    return widget_list(req, "SERVICE", fields, sizeof fields / sizeof fields[0], NULL);
 }
 
 int bc_api_widget_providers(struct bc_req *req)
 {
     static const char *const fields[] = {"id", "name", "service_ids"};
     const char *sid = bc_req_query(req, "service_id");
-    json_t *all, *svc = NULL;
+    json_t *svc = NULL;
     if (sid) {
         int rc = bc_entity_get(req->srv->store, &req->ctx, "SERVICE", sid, &svc);
         json_decref(svc);
         if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "Unknown service.");
         if (rc < 0) return rc;
     }
-    int rc = bc_entity_all(req->srv->store, &req->ctx, "PROVIDER", 1000, &all);
-    if (rc < 0) return rc;
-    json_t *items = public_list(all, fields, sizeof fields / sizeof fields[0], sid);
-    json_decref(all);
-    return bc_reply_list(req, items, NULL);
+    return widget_list(req, "PROVIDER", fields, sizeof fields / sizeof fields[0], sid);
 }

@@ -5,8 +5,11 @@
 #include "domain/plan.h"
 #include "domain/settings.h"
 #include "http/api.h"
+#include "http/rendered.h"
 #include "http/server.h"
 #include "util/err.h"
+
+#include <stdio.h>
 
 int bc_api_settings_get(struct bc_req *req)
 {
@@ -48,11 +51,24 @@ int bc_api_settings_ai_put(struct bc_req *req)
     return bc_reply_wrapped(req, 200, "ai", out);
 }
 
+/* A pure function of the two settings items (read-only, shared): answered again from http/rendered.h while
+ * neither changes. */
 int bc_api_widget_config(struct bc_req *req)
 {
-    json_t *settings = NULL, *ai = NULL;
-    int rc = bc_settings_get(req->srv->store, &req->ctx, &settings);
-    if (rc == 0) rc = bc_settings_ai_get(req->srv->store, &req->ctx, &ai);
+    json_t *settings = NULL, *ai = NULL, *in[2] = {NULL, NULL};
+    char key[96];
+    snprintf(key, sizeof key, "widget config %s", req->ctx.tenant_id);
+    int rc = bc_settings_item_ro(req->srv->store, &req->ctx, "GLOBAL", &in[0]);
+    if (rc == 0) rc = bc_settings_item_ro(req->srv->store, &req->ctx, "AI", &in[1]);
+    if (rc == 0 && bc_rendered_reply(req, key, in, 2)) {
+        json_decref(in[0]);
+        json_decref(in[1]);
+        return 0;
+    }
+    if (rc == 0) {
+        settings = bc_settings_view_ro(in[0]);
+        ai = bc_settings_ai_view_ro(in[1]);
+    }
     if (rc == 0) {
         json_t *w = json_object_get(settings, "widget"), *b = json_object_get(settings, "business");
         json_t *cfg = json_pack(
@@ -63,10 +79,12 @@ int bc_api_widget_config(struct bc_req *req)
             json_object_get(w, "position"), "greeting", json_object_get(w, "greeting"), "business", "name",
             json_object_get(b, "name"), "address", json_object_get(b, "address"), "phone",
             json_object_get(b, "phone"), "ai_mode", json_object_get(ai, "mode"));
-        rc = cfg ? bc_reply_json(req, 200, cfg) : BC_ENOMEM;
+        rc = cfg ? bc_rendered_reply_json(req, key, in, 2, cfg) : BC_ENOMEM;
     }
     json_decref(settings);
     json_decref(ai);
+    json_decref(in[0]);
+    json_decref(in[1]);
     return rc;
 }
 

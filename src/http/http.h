@@ -117,6 +117,8 @@ int bc_fail(struct bc_req *req, int err, const char *fmt, ...) __attribute__((fo
 
 /* Replies with a JSON body (takes ownership of body). Returns 0 or BC_ENOMEM. */
 int bc_reply_json(struct bc_req *req, int status, json_t *body);
+/* The same with the body already serialised: s (len bytes, malloc'd) is taken over. */
+int bc_reply_json_text(struct bc_req *req, int status, char *s, size_t len);
 /* Replies {"error":{"code","message"}} for err, with msg (NULL: the error's default message). */
 int bc_reply_error(struct bc_req *req, int err, const char *msg);
 /* Replies with bytes of the given content type. With copy false the data must outlive the response

@@ -130,7 +130,11 @@ int bc_reply_json(struct bc_req *req, int status, json_t *body)
     char *s = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(body);
     if (!s) return BC_ENOMEM;
-    size_t len = strlen(s);
+    return bc_reply_json_text(req, status, s, strlen(s));
+}
+
+int bc_reply_json_text(struct bc_req *req, int status, char *s, size_t len)
+{
     struct MHD_Response *r = MHD_create_response_from_buffer(len, s, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(s);

@@ -5,6 +5,7 @@
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -62,25 +63,43 @@ static void req_free(struct bc_req *req)
     free(req);
 }
 
+/* The access line, written straight into a buffer (building it as jansson values cost ~8% of a widget
+ * read); the same members, order and formatting as json_dumps of the object it used to build. */
 static void access_log(struct bc_req *req, enum MHD_RequestTerminationCode toe)
 {
+    if (!bc_log_enabled(BC_LOG_INFO)) return;
     double ms = (double)(bc_mono_ns() - req->t_start_ns) / 1e6;
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("access"));
-    json_object_set_new(o, "req_id", json_string(req->id));
-    json_object_set_new(o, "method", json_string(req->method_str ? req->method_str : "?"));
-    json_t *path = json_string(req->path ? req->path : "");
-    json_object_set_new(o, "path", path ? path : json_string("(invalid utf-8)"));
-    if (req->route) json_object_set_new(o, "route", json_string(req->route->name));
-    json_object_set_new(o, "status", json_integer(req->status));
-    json_object_set_new(o, "ms", json_real((double)(int64_t)(ms * 1000) / 1000));
-    json_object_set_new(o, "bytes_in", json_integer((json_int_t)req->body.len));
-    json_object_set_new(o, "bytes_out", json_integer((json_int_t)req->resp_len));
-    if (req->ctx.tenant_id[0]) json_object_set_new(o, "tenant", json_string(req->ctx.tenant_id));
-    if (req->err_code) json_object_set_new(o, "error", json_string(req->err_code));
-    json_object_set_new(o, "remote", json_string(bc_req_remote(req)));
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) json_object_set_new(o, "aborted", json_true());
-    bc_log_obj(BC_LOG_INFO, o);
+    struct bc_buf b = BC_BUF_INIT;
+    bc_buf_reserve(&b, 400);
+    bc_buf_puts(&b, "\"type\":\"access\",\"req_id\":");
+    bc_buf_json_str(&b, req->id);
+    size_t mark = b.len;
+    bc_buf_puts(&b, ",\"method\":");
+    if (bc_buf_json_str(&b, req->method_str ? req->method_str : "?") < 0)
+        b.len = mark; /* dropped, as before */
+    bc_buf_puts(&b, ",\"path\":");
+    if (bc_buf_json_str(&b, req->path ? req->path : "") < 0) bc_buf_json_str(&b, "(invalid utf-8)");
+    if (req->route) {
+        bc_buf_puts(&b, ",\"route\":");
+        bc_buf_json_str(&b, req->route->name);
+    }
+    bc_buf_printf(&b, ",\"status\":%d,\"ms\":", req->status);
+    bc_buf_json_real(&b, (double)(int64_t)(ms * 1000) / 1000, 6);
+    bc_buf_printf(&b, ",\"bytes_in\":%zu,\"bytes_out\":%zu", req->body.len, req->resp_len);
+    if (req->ctx.tenant_id[0]) {
+        mark = b.len;
+        bc_buf_puts(&b, ",\"tenant\":");
+        if (bc_buf_json_str(&b, req->ctx.tenant_id) < 0) b.len = mark;
+    }
+    if (req->err_code) {
+        bc_buf_puts(&b, ",\"error\":");
+        bc_buf_json_str(&b, req->err_code);
+    }
+    bc_buf_puts(&b, ",\"remote\":");
+    bc_buf_json_str(&b, bc_req_remote(req));
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) bc_buf_puts(&b, ",\"aborted\":true");
+    if (b.data) bc_log_fields(BC_LOG_INFO, b.data, b.len);
+    bc_buf_release(&b);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -11,7 +11,13 @@
  * - Every write is atomic for its single item; conditions are checked in the same atomic step. There are
  *   no multi-item transactions; the domain protects each invariant with one conditional write.
  * - Numbers: integers are 64-bit signed; "add" only applies to integers.
- * - The store is safe for concurrent use by any number of threads (and, for LMDB, processes). */
+ * - The store is safe for concurrent use by any number of threads (and, for LMDB, processes).
+ * - Read-only reads (bc_store_get_ro, struct bc_query.read_only) may hand out items shared with a backend's
+ *   memo of parsed items (LMDB keeps one, validated against the stored bytes on every read, so a write by
+ *   any thread or process is seen at once): the caller reads them and json_decrefs them, and never modifies
+ *   them or anything inside them (copy first: json_deep_copy). jansson's reference counts are atomic and
+ *   its readers (get, iteration, dumps, deep copy) do not write to the values, so sharing across threads is
+ *   safe. Every other call returns items the caller owns. */
 #ifndef BC_STORE_H
 #define BC_STORE_H
 #include <jansson.h>
@@ -59,6 +65,7 @@ struct bc_query {
     bool descending;    /* false: ascending SK order */
     int limit;          /* 1..1000; 0 means 100 */
     const char *cursor; /* NULL, or a next_cursor from a previous page of the same query */
+    bool read_only;     /* the items may be shared (DESIGN NOTES): read them, never modify them */
 };
 
 struct bc_query_result {
@@ -71,6 +78,8 @@ struct bc_query_result {
 struct bc_store_ops {
     const char *name;
     int (*get)(struct bc_store *s, const char *pk, const char *sk, json_t **out);
+    /* may be NULL: get serves read-only reads too */
+    int (*get_ro)(struct bc_store *s, const char *pk, const char *sk, json_t **out);
     int (*put)(struct bc_store *s, json_t *item, const struct bc_cond *cond);
     int (*update)(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                   const struct bc_cond *cond, json_t **out);
@@ -100,6 +109,9 @@ void bc_store_close(struct bc_store *s);
 
 /* Gets one item. Returns 0 and *out (caller decrefs), or BC_ENOT_FOUND, or another negative bc_err. */
 int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out);
+/* bc_store_get for readers that never modify the item: *out may be shared (DESIGN NOTES), which spares
+ * parsing an unchanged item again. Same results and errors as bc_store_get. */
+int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t **out);
 /* Writes a whole item (replacing any old one) if cond holds. Returns 0, BC_ECOND when the condition failed,
  * BC_EINVALID for a bad item, or another negative bc_err. cond may be NULL (unconditional). The item is
  * borrowed. */

@@ -25,6 +25,8 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -33,12 +35,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define MEMO_SLOTS     8192
+#define MEMO_LOCKS     64
+#define MEMO_VALUE_MAX 16384
+#define MEMO_BYTES     ((size_t)4 << 20)
+
+struct memo_entry {
+    uint64_t hash;
+    size_t klen, vlen;
+    char *kv; /* the key's bytes, then the value's */
+    json_t *value;
+};
+
+struct memo {
+    pthread_mutex_t mu[MEMO_LOCKS];
+    atomic_size_t bytes;
+    struct memo_entry e[MEMO_SLOTS];
+};
+
 struct lmdb_store {
     struct bc_store base;
     MDB_env *env;
     bool nosync; /* sync=none: never fsync */
     MDB_dbi items;
     MDB_dbi ttl;
+    struct memo *memo;
 };
 
 #define KEYBUF (2 * BC_STORE_KEY_MAX + 2)
@@ -105,15 +126,85 @@ static json_t *decode(const MDB_val *v)
     return j;
 }
 
+static uint64_t memo_hash(const char *key, size_t klen)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < klen; i++) h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+    return h;
+}
+
+static struct memo *memo_new(void)
+{
+    struct memo *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    for (int i = 0; i < MEMO_LOCKS; i++) pthread_mutex_init(&m->mu[i], NULL);
+    atomic_init(&m->bytes, 0);
+    return m;
+}
+
+static void memo_free(struct memo *m)
+{
+    if (!m) return;
+    for (int i = 0; i < MEMO_SLOTS; i++) {
+        free(m->e[i].kv);
+        json_decref(m->e[i].value);
+    }
+    for (int i = 0; i < MEMO_LOCKS; i++) pthread_mutex_destroy(&m->mu[i]);
+    free(m);
+}
+
+/* The parsed value of the stored bytes v at key: shared with the memo (read-only for the caller), parsed
+ * and remembered when the memo does not hold exactly these bytes. NULL when undecodable (logged). */
+static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen, const MDB_val *v)
+{
+    struct memo *m = st->memo;
+    if (!m) return decode(v);
+    uint64_t h = memo_hash(key, klen);
+    size_t slot = (size_t)(h % MEMO_SLOTS);
+    pthread_mutex_t *mu = &m->mu[slot % MEMO_LOCKS];
+    struct memo_entry *e = &m->e[slot];
+    json_t *j = NULL;
+    pthread_mutex_lock(mu);
+    if (e->value && e->hash == h && e->klen == klen && e->vlen == v->mv_size &&
+        memcmp(e->kv, key, klen) == 0 && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0)
+        j = json_incref(e->value);
+    pthread_mutex_unlock(mu);
+    if (j) return j;
+    if (!(j = decode(v)) || v->mv_size > MEMO_VALUE_MAX) return j;
+    size_t size = klen + v->mv_size;
+    char *kv = malloc(size);
+    if (!kv) return j;
+    memcpy(kv, key, klen);
+    memcpy(kv + klen, v->mv_data, v->mv_size);
+    char *old_kv = NULL;
+    json_t *old = NULL;
+    pthread_mutex_lock(mu);
+    size_t old_size = e->kv ? e->klen + e->vlen : 0;
+    if (atomic_load(&m->bytes) - old_size + size <= MEMO_BYTES) {
+        old_kv = e->kv;
+        old = e->value;
+        atomic_fetch_sub(&m->bytes, old_size);
+        atomic_fetch_add(&m->bytes, size);
+        *e = (struct memo_entry){h, klen, v->mv_size, kv, json_incref(j)};
+        kv = NULL;
+    }
+    pthread_mutex_unlock(mu);
+    free(kv);
+    free(old_kv);
+    json_decref(old);
+    return j;
+}
+
 /* Reads the live (unexpired) item at key inside txn; *out NULL when absent. */
-static int read_live(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, json_t **out)
+static int read_live(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, bool shared,
+                     json_t **out)
 {
     MDB_val k = {klen, (void *)key}, v;
     *out = NULL;
     int rc = mdb_get(txn, st->items, &k, &v);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return map_err(rc);
-    json_t *j = decode(&v);
+    json_t *j = shared ? decode_shared(st, key, klen, &v) : decode(&v);
     if (!j) return BC_EIO;
     if (bc__store_expired(j, bc_now_s())) {
         json_decref(j);
@@ -166,18 +257,27 @@ static int64_t stored_ttl(struct lmdb_store *st, MDB_txn *txn, const char *key, 
     return t;
 }
 
-static int lm_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)
+static int get_item(struct lmdb_store *st, const char *pk, const char *sk, bool shared, json_t **out)
 {
-    struct lmdb_store *st = (struct lmdb_store *)s;
     char key[KEYBUF];
     size_t klen = make_key(key, pk, sk);
     MDB_txn *txn;
     int rc = txn_begin(st, MDB_RDONLY, &txn);
     if (rc < 0) return rc;
-    rc = read_live(st, txn, key, klen, out);
+    rc = read_live(st, txn, key, klen, shared, out);
     mdb_txn_abort(txn);
     if (rc == 0 && !*out) return BC_ENOT_FOUND;
     return rc;
+}
+
+static int lm_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)
+{
+    return get_item((struct lmdb_store *)s, pk, sk, false, out);
+}
+
+static int lm_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t **out)
+{
+    return get_item((struct lmdb_store *)s, pk, sk, true, out);
 }
 
 /* The common write path: current item -> condition -> new item (from put or update) -> write -> commit. */
@@ -190,7 +290,7 @@ static int write_op(struct lmdb_store *st, const char *pk, const char *sk, json_
     MDB_txn *txn;
     int rc = txn_begin(st, 0, &txn);
     if (rc < 0) return rc;
-    rc = read_live(st, txn, key, klen, &cur);
+    rc = read_live(st, txn, key, klen, false, &cur);
     if (rc < 0) goto out;
     rc = bc__store_check_cond(cur, cond);
     if (rc < 0) goto out;
@@ -358,7 +458,7 @@ static int lm_query(struct bc_store *s, const struct bc_query *q, struct bc_quer
              * so a miss means we are below the lower bound */
             break;
         }
-        json_t *item = decode(&v);
+        json_t *item = q->read_only ? decode_shared(st, k.mv_data, k.mv_size, &v) : decode(&v);
         if (!item) {
             rc = BC_EIO;
             goto out;
@@ -532,6 +632,7 @@ static void lm_close(struct bc_store *s)
         mdb_env_sync(st->env, 1);
         mdb_env_close(st->env);
     }
+    memo_free(st->memo);
     free(st);
 }
 
@@ -582,6 +683,7 @@ static int lm_backup(struct bc_store *s, const char *dest_dir, char *err, size_t
 static const struct bc_store_ops lmdb_ops = {
     .name = "lmdb",
     .get = lm_get,
+    .get_ro = lm_get_ro,
     .put = lm_put,
     .update = lm_update,
     .del = lm_del,
@@ -694,6 +796,7 @@ int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size
     if (!st) return BC_ENOMEM;
     st->base.ops = &lmdb_ops;
     st->nosync = nosync;
+    st->memo = memo_new(); /* without it (out of memory), read-only reads parse every time */
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc) rc = mdb_env_set_maxdbs(st->env, 4);

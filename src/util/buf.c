@@ -2,6 +2,8 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,4 +87,113 @@ char *bc_buf_detach(struct bc_buf *b, size_t *len)
     if (len) *len = b->len;
     bc_buf_init(b);
     return p;
+}
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), 0 when invalid; the rules of jansson's
+ * utf8_check_full: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len;
+    uint32_t u;
+    if (c < 0x80) return c ? 1 : 0;
+    if (c < 0xC2) return 0;
+    if (c <= 0xDF) {
+        len = 2;
+        u = c & 0x1F;
+    } else if (c <= 0xEF) {
+        len = 3;
+        u = c & 0x0F;
+    } else if (c <= 0xF4) {
+        len = 4;
+        u = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        u = (u << 6) | (p[i] & 0x3F);
+    }
+    if (u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF)) return 0;
+    if ((len == 3 && u < 0x800) || (len == 4 && u < 0x10000)) return 0;
+    return len;
+}
+
+int bc_buf_json_strn(struct bc_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    /* validate first so that an invalid string appends nothing */
+    for (const unsigned char *q = p; q < end;) {
+        size_t l = utf8_seq(q, (size_t)(end - q));
+        if (!l) return BC_EINVALID;
+        q += l;
+    }
+    if (bc_buf_reserve(b, n + 2) < 0) return BC_ENOMEM;
+    b->data[b->len++] = '"';
+    const unsigned char *run = p;
+    for (; p < end; p++) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (p > run && bc_buf_append(b, run, (size_t)(p - run)) < 0) return BC_ENOMEM;
+        char esc[8];
+        switch (c) {
+        case '"':
+            memcpy(esc, "\\\"", 3);
+            break;
+        case '\\':
+            memcpy(esc, "\\\\", 3);
+            break;
+        case '\b':
+            memcpy(esc, "\\b", 3);
+            break;
+        case '\f':
+            memcpy(esc, "\\f", 3);
+            break;
+        case '\n':
+            memcpy(esc, "\\n", 3);
+            break;
+        case '\r':
+            memcpy(esc, "\\r", 3);
+            break;
+        case '\t':
+            memcpy(esc, "\\t", 3);
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04X", c);
+            break;
+        }
+        if (bc_buf_puts(b, esc) < 0) return BC_ENOMEM;
+        run = p + 1;
+    }
+    if (p > run && bc_buf_append(b, run, (size_t)(p - run)) < 0) return BC_ENOMEM;
+    return bc_buf_putc(b, '"');
+}
+
+int bc_buf_json_str(struct bc_buf *b, const char *s)
+{
+    return bc_buf_json_strn(b, s, strlen(s));
+}
+
+int bc_buf_json_real(struct bc_buf *b, double v, int precision)
+{
+    char tmp[64];
+    if (!isfinite(v)) return BC_EINVALID; /* json_real() refuses them too */
+    int n = snprintf(tmp, sizeof tmp, "%.*g", precision > 0 ? precision : 17, v);
+    if (n < 0 || (size_t)n >= sizeof tmp - 3) return BC_EINVALID;
+    char *e = strchr(tmp, 'e');
+    if (!e) {
+        /* jansson marks a real that prints like an integer with ".0" */
+        if (!strchr(tmp, '.')) memcpy(tmp + n, ".0", 3);
+    } else {
+        /* and writes exponents without '+' and without leading zeros: 1e+06 -> 1e6, 1e-05 -> 1e-5 */
+        char *d = e + 1, *q = e + 1;
+        if (*q == '+')
+            q++;
+        else if (*q == '-')
+            d = ++q;
+        while (*q == '0' && q[1]) q++;
+        memmove(d, q, strlen(q) + 1);
+    }
+    return bc_buf_puts(b, tmp);
 }

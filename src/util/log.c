@@ -35,6 +35,16 @@ int bc_log_enabled(enum bc_log_level level)
     return level >= min_level && min_level != BC_LOG_OFF;
 }
 
+/* One write per line (stderr is unbuffered: fputs and fputc would be two), under the mutex so that lines
+ * from threads never interleave. */
+static void write_line(const char *line, size_t n)
+{
+    pthread_mutex_lock(&mu);
+    fwrite(line, 1, n, stderr);
+    fflush(stderr);
+    pthread_mutex_unlock(&mu);
+}
+
 void bc_log_obj(enum bc_log_level level, json_t *obj)
 {
     if (!obj) return;
@@ -52,12 +62,28 @@ void bc_log_obj(enum bc_log_level level, json_t *obj)
     char *s = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(line);
     if (!s) return;
-    pthread_mutex_lock(&mu);
-    fputs(s, stderr);
-    fputc('\n', stderr);
-    fflush(stderr);
-    pthread_mutex_unlock(&mu);
+    size_t n = strlen(s);
+    s[n] = '\n'; /* over the NUL: the line and its newline in one write */
+    write_line(s, n + 1);
     free(s);
+}
+
+void bc_log_fields(enum bc_log_level level, const char *fields, size_t n)
+{
+    if (!bc_log_enabled(level)) return;
+    char ts[32], head[96], stack[1024];
+    bc_now_iso(ts);
+    int hl = snprintf(head, sizeof head, "{\"ts\":\"%s\",\"level\":\"%s\"%s", ts, names[level], n ? "," : "");
+    if (hl < 0 || (size_t)hl >= sizeof head) return;
+    size_t total = (size_t)hl + n + 2;
+    char *line = total <= sizeof stack ? stack : malloc(total);
+    if (!line) return;
+    memcpy(line, head, (size_t)hl);
+    memcpy(line + hl, fields, n);
+    line[hl + n] = '}';
+    line[hl + n + 1] = '\n';
+    write_line(line, total);
+    if (line != stack) free(line);
 }
 
 void bc_log(enum bc_log_level level, const char *fmt, ...)

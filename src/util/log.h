@@ -14,5 +14,8 @@ int bc_log_enabled(enum bc_log_level level);
 void bc_log(enum bc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs obj with "ts" and "level" added; takes ownership of obj. */
 void bc_log_obj(enum bc_log_level level, json_t *obj);
+/* Logs a line whose members after "ts" and "level" are already JSON: fields holds `"name":value,…` (n bytes,
+ * no braces). For the access log, which writes its line without building jansson values. */
+void bc_log_fields(enum bc_log_level level, const char *fields, size_t n);
 
 #endif

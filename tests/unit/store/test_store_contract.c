@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static char url[1024];
 static char ns[40]; /* unique per run: keeps runs on a shared table apart */
@@ -582,6 +583,115 @@ static void test_store__scan(void **state)
     json_decref(report);
 }
 
+/* Read-only reads (bc_store_get_ro, bc_query.read_only; LMDB serves them from its memo of parsed items)
+ * return what bc_store_get returns, and see every write at once: this handle's, another handle's, another
+ * process's, including a rewrite to bytes of the same length, a delete and an expiry. */
+static int64_t ro_n(struct bc_store *s, const char *p, const char *sk)
+{
+    json_t *got = NULL, *fresh = NULL;
+    int rc = bc_store_get_ro(s, p, sk, &got);
+    int rc2 = bc_store_get(s, p, sk, &fresh);
+    assert_int_equal(rc, rc2);
+    if (rc == BC_ENOT_FOUND) return -1;
+    assert_int_equal(rc, 0);
+    assert_true(json_equal(got, fresh));
+    int64_t n = json_integer_value(json_object_get(got, "n"));
+    json_decref(got);
+    json_decref(fresh);
+    /* the same through a read-only query */
+    struct bc_query q = {.pk = p, .sk_prefix = sk, .read_only = true};
+    struct bc_query_result r;
+    assert_int_equal(bc_store_query(s, &q, &r), 0);
+    assert_int_equal(json_array_size(r.items), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(r.items, 0), "n")), n);
+    bc_query_result_release(&r);
+    return n;
+}
+
+static void put_n(struct bc_store *s, const char *p, const char *sk, int64_t n, int64_t ttl)
+{
+    json_t *it = json_pack("{s:s, s:s, s:I}", "PK", p, "SK", sk, "n", (json_int_t)n);
+    if (ttl) json_object_set_new(it, "ttl", json_integer(ttl));
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    json_decref(it);
+}
+
+struct ro_reader {
+    struct bc_store *s;
+    const char *p;
+    int bad;
+};
+
+static void *ro_read_loop(void *arg)
+{
+    struct ro_reader *r = arg;
+    int64_t last = 0;
+    for (int i = 0; i < 3000; i++) {
+        json_t *got = NULL;
+        if (bc_store_get_ro(r->s, r->p, "RO#T", &got) != 0) {
+            r->bad++;
+            continue;
+        }
+        int64_t n = json_integer_value(json_object_get(got, "n"));
+        if (n < last) r->bad++; /* a write seen, then an older value: a stale memo */
+        last = n;
+        json_decref(got);
+    }
+    return NULL;
+}
+
+static void test_store__read_only_reads(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "ro");
+    put_n(s, p, "RO#A", 1, 0);
+    assert_int_equal(ro_n(s, p, "RO#A"), 1);
+    assert_int_equal(ro_n(s, p, "RO#A"), 1); /* twice: the second from the memo */
+    put_n(s, p, "RO#A", 2, 0);               /* same length, other bytes */
+    assert_int_equal(ro_n(s, p, "RO#A"), 2);
+    /* another handle (as another process would) */
+    struct bc_store *other = open_store();
+    put_n(other, p, "RO#A", 3, 0);
+    assert_int_equal(ro_n(s, p, "RO#A"), 3);
+    /* another process */
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        struct bc_store *k = NULL;
+        if (bc_store_open(url, &k, NULL, 0) < 0) _exit(3);
+        json_t *it = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "RO#A", "n", 4);
+        int rc = bc_store_put(k, it, NULL);
+        json_decref(it);
+        bc_store_close(k);
+        _exit(rc == 0 ? 0 : 4);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(kid, &st, 0), kid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(ro_n(s, p, "RO#A"), 4);
+    /* delete, then expiry of an item the memo holds */
+    assert_int_equal(bc_store_delete(other, p, "RO#A", NULL), 0);
+    assert_int_equal(ro_n(s, p, "RO#A"), -1);
+    put_n(s, p, "RO#E", 5, bc_now_s() + 1);
+    assert_int_equal(ro_n(s, p, "RO#E"), 5);
+    struct timespec ts = {2, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(ro_n(s, p, "RO#E"), -1);
+    /* readers on threads while another handle keeps writing: never an older value after a newer one */
+    put_n(s, p, "RO#T", 0, 0);
+    struct ro_reader rd[3] = {{s, p, 0}, {s, p, 0}, {s, p, 0}};
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) assert_int_equal(pthread_create(&th[i], NULL, ro_read_loop, &rd[i]), 0);
+    for (int64_t n = 1; n <= 300; n++) put_n(other, p, "RO#T", n, 0);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(rd[i].bad, 0);
+    }
+    assert_int_equal(ro_n(s, p, "RO#T"), 300);
+    bc_store_close(other);
+}
+
 int main(void)
 {
     bc_clock_init();
@@ -602,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_store__add_processes),
         cmocka_unit_test(test_store__create_races_processes),
         cmocka_unit_test_setup_teardown(test_store__scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
 }

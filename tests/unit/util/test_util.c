@@ -2,6 +2,9 @@
  */
 #include "../testlib.h"
 
+#include <jansson.h>
+#include <stdint.h>
+
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -36,6 +39,85 @@ static void test_buf__grow_and_detach(void **state)
     assert_int_equal(strncmp(s, "0,1,2,", 6), 0);
     assert_null(b.data);
     free(s);
+}
+
+/* The JSON writers must print what jansson prints: the access log and availability answers use them. */
+static void expect_str_like_jansson(const char *s)
+{
+    struct bc_buf b = BC_BUF_INIT;
+    json_t *j = json_string(s);
+    int rc = bc_buf_json_str(&b, s);
+    if (!j) {
+        assert_int_equal(rc, BC_EINVALID);
+        assert_int_equal(b.len, 0);
+    } else {
+        char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+        assert_int_equal(rc, 0);
+        assert_string_equal(b.data, want);
+        free(want);
+    }
+    json_decref(j);
+    bc_buf_release(&b);
+}
+
+static void test_buf__json_str_like_jansson(void **state)
+{
+    (void)state;
+    static const char *const fixed[] = {
+        "",
+        "plain",
+        "quote\" back\\slash",
+        "\b\f\n\r\t\x01\x1f\x7f",
+        "/v1/x?a=b&c=<d>",
+        "ñandú €",
+        "\xf0\x9f\x98\x80",
+        "\xc0\xaf",
+        "\xed\xa0\x80",
+        "\xf4\x90\x80\x80",
+        "\xe2\x82",
+        "\xff",
+        "ok\xc3",
+        "\xe0\x80\xaf",
+        "\xf0\x80\x80\xaf",
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) expect_str_like_jansson(fixed[i]);
+    /* random bytes, biased to the interesting ranges */
+    uint64_t x = 88172645463325252ULL;
+    char s[16];
+    for (int it = 0; it < 200000; it++) {
+        int n = (int)(x % 15);
+        for (int i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            static const unsigned char pick[] = {0x01, 0x1f, '"',  '\\', 'a',  0x7f, 0x80, 0xbf, 0xc2, 0xdf,
+                                                 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xa0, 0x9f, 0x90, 0x8f};
+            s[i] = (char)(x & 32 ? pick[(x >> 8) % sizeof pick] : (unsigned char)(1 + (x >> 16) % 255));
+        }
+        s[n] = '\0';
+        expect_str_like_jansson(s);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    }
+}
+
+static void test_buf__json_real_like_jansson(void **state)
+{
+    (void)state;
+    static const double fixed[] = {0,     1,          -1,       0.5,           12,        3.164,
+                                   0.315, 1234.5678,  1e5,      999999,        1e6,       1234567.891,
+                                   1e-5,  1.5e-7,     -2.5e-10, 1e21,          1e300,     0.1 + 0.2,
+                                   100,   123456.789, 0.001,    42.4242424242, 9.999999e6};
+    int precisions[] = {0, 6, 3, 17};
+    for (size_t p = 0; p < sizeof precisions / sizeof precisions[0]; p++) {
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+            struct bc_buf b = BC_BUF_INIT;
+            json_t *j = json_real(fixed[i]);
+            char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(precisions[p]));
+            assert_int_equal(bc_buf_json_real(&b, fixed[i], precisions[p]), 0);
+            assert_string_equal(b.data, want);
+            free(want);
+            json_decref(j);
+            bc_buf_release(&b);
+        }
+    }
 }
 
 static void test_arena__many_and_large(void **state)
@@ -182,6 +264,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err__table),
         cmocka_unit_test(test_buf__grow_and_detach),
+        cmocka_unit_test(test_buf__json_str_like_jansson),
+        cmocka_unit_test(test_buf__json_real_like_jansson),
         cmocka_unit_test(test_arena__many_and_large),
         cmocka_unit_test(test_id__ulid_sortable_and_valid),
         cmocka_unit_test(test_id__b64url_roundtrip),

@@ -1,0 +1,102 @@
+/* A direct-mapped table of rendered answers (rendered.h), under striped mutexes. The table is small and
+ * bounded: SLOTS entries, each at most BODY_MAX bytes of answer and MAX_INPUTS references. */
+#include "http/rendered.h"
+#include "http/http.h"
+#include "util/err.h"
+
+#include <stdio.h>
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS    2048
+#define LOCKS    32
+#define BODY_MAX 65536
+#define KEY_MAX  160
+
+struct entry {
+    char key[KEY_MAX];
+    size_t n;
+    json_t **in;
+    char *body;
+    size_t len;
+};
+
+static struct entry table[SLOTS];
+static pthread_mutex_t locks[LOCKS] = {[0 ... LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t slot_of(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (size_t)(h % SLOTS);
+}
+
+static void entry_release(struct entry *e)
+{
+    for (size_t i = 0; i < e->n; i++) json_decref(e->in[i]); /* NULL-safe */
+    free(e->in);
+    free(e->body);
+    memset(e, 0, sizeof *e);
+}
+
+bool bc_rendered_reply(struct bc_req *req, const char *key, json_t *const *in, size_t n)
+{
+    if (strlen(key) >= KEY_MAX) return false;
+    size_t slot = slot_of(key);
+    pthread_mutex_t *mu = &locks[slot % LOCKS];
+    struct entry *e = &table[slot];
+    bool hit = false;
+    pthread_mutex_lock(mu);
+    if (e->body && e->n == n && strcmp(e->key, key) == 0 &&
+        (n == 0 || memcmp(e->in, in, n * sizeof *in) == 0)) {
+        /* MHD copies the bytes: the entry may be replaced as soon as the lock is released */
+        hit = bc_reply_bytes(req, 200, "application/json; charset=utf-8", e->body, e->len, true) == 0;
+    }
+    pthread_mutex_unlock(mu);
+    if (hit) MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return hit;
+}
+
+int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *in, size_t n, json_t *body)
+{
+    char *s = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    if (!s) return BC_ENOMEM;
+    size_t len = strlen(s);
+    if (n <= BC_RENDERED_MAX_INPUTS && len <= BODY_MAX && strlen(key) < KEY_MAX) {
+        struct entry fresh = {.n = n, .in = malloc((n ? n : 1) * sizeof *in), .body = malloc(len ? len : 1)};
+        if (fresh.in && fresh.body) {
+            snprintf(fresh.key, sizeof fresh.key, "%s", key);
+            memcpy(fresh.body, s, len);
+            fresh.len = len;
+            for (size_t i = 0; i < n; i++) fresh.in[i] = in[i] ? json_incref(in[i]) : NULL;
+            size_t slot = slot_of(key);
+            pthread_mutex_t *mu = &locks[slot % LOCKS];
+            pthread_mutex_lock(mu);
+            struct entry old = table[slot];
+            table[slot] = fresh;
+            pthread_mutex_unlock(mu);
+            entry_release(&old);
+        } else {
+            free(fresh.in);
+            free(fresh.body);
+        }
+    }
+    return bc_reply_json_text(req, 200, s, len);
+}
+
+void bc_rendered_clear(void)
+{
+    for (size_t i = 0; i < SLOTS; i++) {
+        pthread_mutex_t *mu = &locks[i % LOCKS];
+        pthread_mutex_lock(mu);
+        struct entry old = table[i];
+        memset(&table[i], 0, sizeof table[i]);
+        pthread_mutex_unlock(mu);
+        entry_release(&old);
+    }
+}
