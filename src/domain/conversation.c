@@ -59,7 +59,14 @@ int bc_conv_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, js
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "CONV", id)) return BC_ENOT_FOUND;
-    return bc_store_get(s, pk, sk, out);
+    /* through the store's memo, then a private copy: the turn's write finds the same bytes in the memo
+     * and checks its version condition without parsing the conversation a second time */
+    json_t *shared = NULL;
+    int rc = bc_store_get_ro(s, pk, sk, &shared);
+    if (rc < 0) return rc;
+    *out = json_deep_copy(shared);
+    json_decref(shared);
+    return *out ? 0 : BC_ENOMEM;
 }
 
 int bc_conv_save(struct bc_store *s, json_t *conv)
