@@ -189,11 +189,13 @@ static int load_for(struct bc_store *s, const struct bc_ctx *ctx, const char *se
                     const char *provider_id, int64_t start, const char *ignore, bool staff,
                     struct bc_arena *arena, struct bc_schedule *sc, char *msg, size_t msgsize)
 {
-    json_t *settings = NULL;
+    json_t *item = NULL, *settings;
     struct bc_tz_local l;
     char date[11];
-    int rc = bc_settings_get(s, ctx, &settings);
+    int rc = bc_settings_item_ro(s, ctx, "GLOBAL", &item); /* only its time zone is read */
     if (rc < 0) return rc;
+    settings = bc_settings_view_ro(item);
+    json_decref(item);
     rc = tenant_zone_local(settings, start, &l);
     json_decref(settings);
     if (rc < 0) return rc;
@@ -253,24 +255,26 @@ static int finish(struct bc_store *s, const char *pk, json_t *item, const char *
     json_object_set_new(item, "status", json_string(status));
     json_object_set_new(item, "updated_at", json_string(now));
     json_object_del(item, "ttl");
-    int rc = bc_store_put(
-        s, item,
-        &lazy) /* the calendar entry is the durable truth; repair-on-read redoes a lost confirmation */;
-    if (rc < 0) return rc;
+    /* the booking, its code look-up and its by-start entry in one store batch (one LMDB transaction), in
+     * the order they were written one by one before; all lazy: the calendar entry is the durable truth,
+     * and repair-on-read redoes a lost confirmation */
+    struct bc_write w[3];
+    size_t n = 0;
+    w[n++] = (struct bc_write){item, lazy};
+    json_t *look = NULL, *entry = NULL;
     if (bc_key_sk(sk, "BCODE", json_string_value(json_object_get(item, "code")))) {
-        json_t *look =
-            json_pack("{s:s, s:s, s:O}", "PK", pk, "SK", sk, "booking_id", json_object_get(item, "id"));
-        rc = bc_store_put(s, look, &lazy);
-        json_decref(look);
+        look = json_pack("{s:s, s:s, s:O}", "PK", pk, "SK", sk, "booking_id", json_object_get(item, "id"));
+        if (look) w[n++] = (struct bc_write){look, lazy};
     }
     char *bsk = bstart_sk(item);
-    if (rc == 0 && bsk) {
-        json_t *entry = json_deep_copy(item);
+    if (bsk && (entry = json_copy(item))) { /* a shallow copy: only its SK differs */
         json_object_set_new(entry, "SK", json_string(bsk));
-        rc = bc_store_put(s, entry, &lazy);
-        json_decref(entry);
+        w[n++] = (struct bc_write){entry, lazy};
     }
     free(bsk);
+    int rc = bc_store_put_batch(s, w, n, NULL);
+    json_decref(look);
+    json_decref(entry);
     return rc;
 }
 
@@ -319,7 +323,7 @@ static void rr_order(struct bc_store *s, const char *pk, const char *service_id,
     char sk[BC_KEY_SIZE];
     json_t *rr = NULL;
     size_t start = 0;
-    if (bc_key_sk(sk, "RR", service_id) && bc_store_get(s, pk, sk, &rr) == 0) {
+    if (bc_key_sk(sk, "RR", service_id) && bc_store_get_ro(s, pk, sk, &rr) == 0) {
         const char *last = json_string_value(json_object_get(rr, "last"));
         for (size_t k = 0; last && k < sc->n_pros; k++)
             if (strcmp(sc->pros[k].id, last) == 0) start = k + 1;

@@ -101,13 +101,19 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
                    const char *remove_id, const char *consume_hold, bool lazy)
 {
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        json_t *item = NULL;
-        int rc = bc_store_get(s, pk, sk, &item);
+        json_t *item = NULL, *shared = NULL;
+        /* read-only read (from the store's memo when unchanged) and a shallow copy: only the copy's
+         * "entries" and "version" are replaced below, nothing inside the shared item is modified */
+        int rc = bc_store_get_ro(s, pk, sk, &shared);
         if (rc == BC_ENOT_FOUND) {
             if (!add) return 0; /* nothing to remove */
             item = json_pack("{s:s, s:s, s:[]}", "PK", pk, "SK", sk, "entries");
         } else if (rc < 0) {
             return rc;
+        } else {
+            item = json_copy(shared);
+            json_decref(shared);
+            if (!item) return BC_ENOMEM;
         }
         int64_t version = bc__store_version(item), now = bc_now_s();
         json_t *kept = json_array();

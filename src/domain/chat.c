@@ -53,7 +53,8 @@ struct chat {
     const char *lang;
     const char *public_url;
     const char *zone;
-    json_t *out; /* the assistant's messages of this turn */
+    json_t *out;     /* the assistant's messages of this turn */
+    json_t *pending; /* owned: the user's message item, written by chat_commit with the rest */
     struct bc_tz_local now;
     struct bc_arena arena;
 };
@@ -1304,7 +1305,8 @@ static int by_order(const void *a, const void *b)
 static int active(struct chat *c, const char *kind, json_t **out)
 {
     json_t *all = NULL;
-    int rc = bc_entity_all(c->s, c->ctx, kind, 1000, &all);
+    /* the chat only reads the catalogue: read-only items, from the store's memo when unchanged */
+    int rc = bc_entity_all_ro(c->s, c->ctx, kind, 1000, &all);
     if (rc < 0) return rc;
     size_t n = json_array_size(all), k = 0;
     json_t **v = calloc(n ? n : 1, sizeof *v);
@@ -1344,7 +1346,10 @@ static int chat_open(struct chat *c, struct bc_store *s, const struct bc_ctx *ct
     c->public_url = public_url;
     bc_arena_init(&c->arena);
     c->out = json_array();
-    int rc = bc_settings_get(s, ctx, &c->settings);
+    json_t *settings_item = NULL;
+    int rc = bc_settings_item_ro(s, ctx, "GLOBAL", &settings_item); /* only read, like the catalogue */
+    if (rc == 0) c->settings = bc_settings_view_ro(settings_item);
+    json_decref(settings_item);
     if (rc == 0) rc = active(c, "SERVICE", &c->services);
     if (rc == 0) rc = active(c, "PROVIDER", &c->providers);
     if (rc < 0) return rc;
@@ -1362,6 +1367,7 @@ static int chat_open(struct chat *c, struct bc_store *s, const struct bc_ctx *ct
 
 static void chat_close(struct chat *c)
 {
+    json_decref(c->pending);
     json_decref(c->settings);
     json_decref(c->services);
     json_decref(c->providers);
@@ -1370,14 +1376,33 @@ static void chat_close(struct chat *c)
     bc_arena_release(&c->arena);
 }
 
-/* Stores the turn's assistant messages and the conversation. */
+/* Stores the turn's messages (the user's, kept in c->pending, and the assistant's) and the conversation,
+ * in one store batch: one write transaction per turn instead of one per message plus one. */
 static int chat_commit(struct chat *c, json_t **messages)
 {
-    size_t i;
+    json_t *items[BC_STORE_BATCH_MAX - 1];
+    size_t n = 0, i;
     json_t *m;
     int rc = 0;
-    json_array_foreach(c->out, i, m) if (rc == 0) rc = bc_conv_add_message(c->s, c->conv, "assistant", m);
-    if (rc == 0) rc = bc_conv_save(c->s, c->conv);
+    if (c->pending) items[n++] = json_incref(c->pending);
+    json_array_foreach(c->out, i, m)
+    {
+        if (n == sizeof items / sizeof items[0]) {
+            /* an unusually long turn: write what is gathered so far on its own */
+            for (size_t k = 0; rc == 0 && k < n; k++) {
+                struct bc_cond lazy = {BC_COND_NONE, 0, true};
+                rc = bc_store_put(c->s, items[k], &lazy);
+            }
+            for (size_t k = 0; k < n; k++) json_decref(items[k]);
+            n = 0;
+            if (rc < 0) return rc;
+        }
+        if (!(items[n] = bc_conv_message_item(c->conv, "assistant", m))) rc = BC_ENOMEM;
+        if (rc < 0) break;
+        n++;
+    }
+    if (rc == 0) rc = bc_conv_save_with(c->s, c->conv, items, n);
+    for (size_t k = 0; k < n; k++) json_decref(items[k]);
     if (rc == 0) *messages = json_incref(c->out);
     return rc;
 }
@@ -1433,7 +1458,9 @@ static int turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, cons
     int rc = chat_open(&c, s, ctx, conv, public_url);
     if (rc == 0) {
         json_t *um = text ? json_pack("{s:s}", "text", text) : json_pack("{s:s}", "action", action);
-        rc = bc_conv_add_message(s, conv, "user", um);
+        /* written with the turn's other messages and the conversation, by chat_commit */
+        c.pending = um ? bc_conv_message_item(conv, "user", um) : NULL;
+        if (!c.pending) rc = BC_ENOMEM;
         json_decref(um);
         json_object_set_new(conv, "user_messages",
                             json_integer(json_integer_value(json_object_get(conv, "user_messages")) + 1));

@@ -59,42 +59,79 @@ int bc_conv_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, js
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "CONV", id)) return BC_ENOT_FOUND;
-    return bc_store_get(s, pk, sk, out);
+    /* through the store's memo, then a private copy: the turn's write finds the same bytes in the memo
+     * and checks its version condition without parsing the conversation a second time */
+    json_t *shared = NULL;
+    int rc = bc_store_get_ro(s, pk, sk, &shared);
+    if (rc < 0) return rc;
+    *out = json_deep_copy(shared);
+    json_decref(shared);
+    return *out ? 0 : BC_ENOMEM;
 }
 
 int bc_conv_save(struct bc_store *s, json_t *conv)
 {
+    return bc_conv_save_with(s, conv, NULL, 0);
+}
+
+int bc_conv_save_with(struct bc_store *s, json_t *conv, json_t *const *messages, size_t n)
+{
+    struct bc_write w[BC_STORE_BATCH_MAX];
     char now[32];
+    if (n + 1 > BC_STORE_BATCH_MAX) return BC_EINVALID;
     int64_t v = bc__store_version(conv);
     bc_now_iso(now);
     json_object_set_new(conv, "updated_at", json_string(now));
     json_object_set_new(conv, "version", json_integer(v + 1));
-    struct bc_cond c = {v == 0 ? BC_COND_NOT_EXISTS : BC_COND_VERSION, v, true};
-    int rc = bc_store_put(s, conv, &c);
+    for (size_t i = 0; i < n; i++) w[i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}};
+    /* the conversation last: with a backend that writes one item after the other, a conflict on it leaves
+     * at most messages that the next successful turn overwrites (same sequence numbers) */
+    w[n] = (struct bc_write){conv, {v == 0 ? BC_COND_NOT_EXISTS : BC_COND_VERSION, v, true}};
+    int rc = n ? bc_store_put_batch(s, w, n + 1, NULL) : bc_store_put(s, conv, &w[0].cond);
     if (rc < 0) json_object_set_new(conv, "version", json_integer(v));
     return rc == BC_ECOND ? BC_ECONFLICT : rc;
 }
 
-int bc_conv_add_message(struct bc_store *s, json_t *conv, const char *role, json_t *msg)
+json_t *bc_conv_message_item(json_t *conv, const char *role, json_t *msg)
 {
     char sk[BC_KEY_SIZE], now[32];
     json_int_t seq = json_integer_value(json_object_get(conv, "seq")) + 1;
     snprintf(sk, sizeof sk, "MSG#%s#%08lld", json_string_value(json_object_get(conv, "id")), (long long)seq);
     bc_now_iso(now);
     json_t *item = json_deep_copy(msg);
+    if (!item) return NULL;
     json_object_set_new(item, "PK", json_string(json_string_value(json_object_get(conv, "PK"))));
     json_object_set_new(item, "SK", json_string(sk));
     json_object_set_new(item, "role", json_string(role));
     json_object_set_new(item, "seq", json_integer(seq));
     json_object_set_new(item, "at", json_string(now));
     json_object_set(item, "ttl", json_object_get(conv, "ttl"));
+    json_object_set_new(conv, "seq", json_integer(seq));
+    json_object_set_new(conv, "last_message_at", json_string(now));
+    return item;
+}
+
+int bc_conv_add_message(struct bc_store *s, json_t *conv, const char *role, json_t *msg)
+{
+    json_t *seq = json_incref(json_object_get(conv, "seq")),
+           *last = json_incref(json_object_get(conv, "last_message_at"));
+    json_t *item = bc_conv_message_item(conv, role, msg);
     struct bc_cond c = {BC_COND_NONE, 0, true};
-    int rc = bc_store_put(s, item, &c);
+    int rc = item ? bc_store_put(s, item, &c) : BC_ENOMEM;
     json_decref(item);
-    if (rc == 0) {
-        json_object_set_new(conv, "seq", json_integer(seq));
-        json_object_set_new(conv, "last_message_at", json_string(now));
+    if (rc < 0) {
+        /* the sequence moves only with a written message */
+        if (seq)
+            json_object_set(conv, "seq", seq);
+        else
+            json_object_del(conv, "seq");
+        if (last)
+            json_object_set(conv, "last_message_at", last);
+        else
+            json_object_del(conv, "last_message_at");
     }
+    json_decref(seq);
+    json_decref(last);
     return rc;
 }
 

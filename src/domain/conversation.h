@@ -28,6 +28,12 @@ int bc_conv_save(struct bc_store *s, json_t *conv);
 /* Appends a message (role "user" or "assistant", with text and optional extra fields, borrowed) and bumps
  * the conversation's message sequence (in conv, saved by the caller). Lazy write. */
 int bc_conv_add_message(struct bc_store *s, json_t *conv, const char *role, json_t *msg);
+/* A turn's writes together: bc_conv_message_item makes the item of conv's next message (role, msg copied)
+ * and advances conv's sequence as bc_conv_add_message does (caller owns the item); bc_conv_save_with then
+ * writes those messages and saves conv (as bc_conv_save) in one store batch (store.h: one LMDB write
+ * transaction, so the messages and the conversation land together or not at all). n <= 24. */
+json_t *bc_conv_message_item(json_t *conv, const char *role, json_t *msg);
+int bc_conv_save_with(struct bc_store *s, json_t *conv, json_t *const *messages, size_t n);
 /* Messages of a conversation in order, as views. */
 int bc_conv_messages(struct bc_store *s, const struct bc_ctx *ctx, const char *id, int limit,
                      const char *cursor, json_t **items, char **next_cursor);

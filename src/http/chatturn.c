@@ -97,10 +97,13 @@ static void set_reason(struct turn *t, const char *reason, const char *detail)
 /* Reads SETTINGS#AI and the plan: the mode, provider and model of this turn. */
 static void resolve_mode(struct turn *t)
 {
-    json_t *ai = NULL;
+    json_t *ai = NULL, *item = NULL;
     struct bc_limits lim;
     t->mode = BC_AI_FSM;
-    if (bc_settings_ai_get(t->store, &t->ctx, &ai) < 0) return;
+    /* only read (strings copied out): the read-only item, from the store's memo when unchanged */
+    if (bc_settings_item_ro(t->store, &t->ctx, "AI", &item) < 0) return;
+    ai = bc_settings_ai_view_ro(item);
+    json_decref(item);
     unsigned mode = bc_ai_mode_parse(S(ai, "mode"));
     if (mode == BC_AI_NLP || mode == BC_AI_AGENT) {
         if (bc_plan_limits(t->store, t->ctx.tenant, &lim) < 0 || !(lim.ai_modes & mode)) {

@@ -1,5 +1,7 @@
 /* A direct-mapped table of rendered answers (rendered.h), under striped mutexes. The table is small and
- * bounded: SLOTS entries, each at most BODY_MAX bytes of answer and MAX_INPUTS references. */
+ * bounded: SLOTS entries, each at most BODY_MAX bytes of answer and MAX_INPUTS references, and at most
+ * BODY_BUDGET bytes of answers in all (a new answer that does not fit is simply not remembered). The
+ * referenced items are mostly the LMDB memo's own (shared, not copies). */
 #include "http/rendered.h"
 #include "http/http.h"
 #include "util/err.h"
@@ -12,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS    2048
-#define LOCKS    32
-#define BODY_MAX 65536
-#define KEY_MAX  160
+#define SLOTS       2048
+#define LOCKS       32
+#define BODY_MAX    65536
+#define KEY_MAX     160
+#define BODY_BUDGET ((size_t)4 << 20)
 
 struct entry {
     char key[KEY_MAX];
@@ -26,6 +29,7 @@ struct entry {
 };
 
 static struct entry table[SLOTS];
+static size_t body_bytes; /* bytes of answers in the table (atomic) */
 static pthread_mutex_t locks[LOCKS] = {[0 ... LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
 
 static size_t slot_of(const char *key)
@@ -76,11 +80,19 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *i
             for (size_t i = 0; i < n; i++) fresh.in[i] = in[i] ? json_incref(in[i]) : NULL;
             size_t slot = slot_of(key);
             pthread_mutex_t *mu = &locks[slot % LOCKS];
+            struct entry old = {0};
             pthread_mutex_lock(mu);
-            struct entry old = table[slot];
-            table[slot] = fresh;
+            size_t now = __atomic_load_n(&body_bytes, __ATOMIC_RELAXED);
+            if (now - table[slot].len + len <= BODY_BUDGET) {
+                __atomic_add_fetch(&body_bytes, len, __ATOMIC_RELAXED);
+                __atomic_sub_fetch(&body_bytes, table[slot].len, __ATOMIC_RELAXED);
+                old = table[slot];
+                table[slot] = fresh;
+                fresh = (struct entry){0};
+            }
             pthread_mutex_unlock(mu);
             entry_release(&old);
+            entry_release(&fresh); /* not remembered when over the budget */
         } else {
             free(fresh.in);
             free(fresh.body);
@@ -95,6 +107,7 @@ void bc_rendered_clear(void)
         pthread_mutex_t *mu = &locks[i % LOCKS];
         pthread_mutex_lock(mu);
         struct entry old = table[i];
+        __atomic_sub_fetch(&body_bytes, old.len, __ATOMIC_RELAXED);
         memset(&table[i], 0, sizeof table[i]);
         pthread_mutex_unlock(mu);
         entry_release(&old);

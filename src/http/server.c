@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,36 @@ static void req_free(struct bc_req *req)
     free(req);
 }
 
+static void put_uint(struct bc_buf *b, uint64_t v)
+{
+    char d[24];
+    int n = 0;
+    do d[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    while (n) bc_buf_putc(b, d[--n]);
+}
+
+/* us microseconds as milliseconds, as json_real(us / 1000.0) prints with JSON_REAL_PRECISION(6): under a
+ * second that is every digit, trailing zeros dropped ("0.085", "12.5", "3.0"); longer times (rounded to
+ * 6 digits) go through bc_buf_json_real. */
+static void put_ms(struct bc_buf *b, int64_t us)
+{
+    if (us < 0 || us >= 1000000) {
+        bc_buf_json_real(b, (double)us / 1000, 6);
+        return;
+    }
+    put_uint(b, (uint64_t)(us / 1000));
+    int frac = (int)(us % 1000);
+    if (!frac) {
+        bc_buf_puts(b, ".0");
+        return;
+    }
+    char f[5] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10), (char)('0' + frac % 10), 0};
+    int n = 4;
+    while (f[n - 1] == '0') n--;
+    bc_buf_append(b, f, (size_t)n);
+}
+
 /* The access line, written straight into a buffer (building it as jansson values cost ~8% of a widget
  * read); the same members, order and formatting as json_dumps of the object it used to build. */
 static void access_log(struct bc_req *req, enum MHD_RequestTerminationCode toe)
@@ -83,9 +114,14 @@ static void access_log(struct bc_req *req, enum MHD_RequestTerminationCode toe)
         bc_buf_puts(&b, ",\"route\":");
         bc_buf_json_str(&b, req->route->name);
     }
-    bc_buf_printf(&b, ",\"status\":%d,\"ms\":", req->status);
-    bc_buf_json_real(&b, (double)(int64_t)(ms * 1000) / 1000, 6);
-    bc_buf_printf(&b, ",\"bytes_in\":%zu,\"bytes_out\":%zu", req->body.len, req->resp_len);
+    bc_buf_puts(&b, ",\"status\":");
+    put_uint(&b, (uint64_t)(req->status < 0 ? 0 : req->status));
+    bc_buf_puts(&b, ",\"ms\":");
+    put_ms(&b, (int64_t)(ms * 1000));
+    bc_buf_puts(&b, ",\"bytes_in\":");
+    put_uint(&b, req->body.len);
+    bc_buf_puts(&b, ",\"bytes_out\":");
+    put_uint(&b, req->resp_len);
     if (req->ctx.tenant_id[0]) {
         mark = b.len;
         bc_buf_puts(&b, ",\"tenant\":");

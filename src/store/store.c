@@ -220,6 +220,31 @@ int bc_store_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)
     return timed(OP_PUT, t0, s->ops->put(s, item, cond));
 }
 
+int bc_store_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed)
+{
+    const char *pk, *sk;
+    size_t dummy;
+    if (!failed) failed = &dummy;
+    *failed = 0;
+    if (n == 0 || n > BC_STORE_BATCH_MAX) return BC_EINVALID;
+    for (size_t i = 0; i < n; i++) {
+        if (item_keys(w[i].item, &pk, &sk) < 0) {
+            *failed = i;
+            return BC_EINVALID;
+        }
+    }
+    int64_t t0 = bc_mono_ns();
+    if (s->ops->put_batch) return timed(OP_PUT, t0, s->ops->put_batch(s, w, n, failed));
+    for (size_t i = 0; i < n; i++) {
+        int rc = s->ops->put(s, w[i].item, &w[i].cond);
+        if (rc < 0) {
+            *failed = i;
+            return timed(OP_PUT, t0, rc);
+        }
+    }
+    return timed(OP_PUT, t0, 0);
+}
+
 int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                     const struct bc_cond *cond, json_t **out)
 {

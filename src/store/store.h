@@ -10,6 +10,8 @@
  *   items in the background.
  * - Every write is atomic for its single item; conditions are checked in the same atomic step. There are
  *   no multi-item transactions; the domain protects each invariant with one conditional write.
+ *   bc_store_put_batch writes several items in order, stopping at the first failure; a backend may do it
+ *   in one atomic step (LMDB: one write transaction and one commit), but no caller may rely on that.
  * - Numbers: integers are 64-bit signed; "add" only applies to integers.
  * - The store is safe for concurrent use by any number of threads (and, for LMDB, processes).
  * - Read-only reads (bc_store_get_ro, struct bc_query.read_only) may hand out items shared with a backend's
@@ -46,6 +48,13 @@ struct bc_cond {
     bool lazy;
 };
 
+/* One write of a batch: the whole item (borrowed) and its condition (kind NONE: unconditional). */
+struct bc_write {
+    json_t *item;
+    struct bc_cond cond;
+};
+#define BC_STORE_BATCH_MAX 25
+
 /* An update: set attributes (object of name -> value), add to integer attributes (object of name ->
  * integer; a missing attribute counts as 0), remove attributes (array of names). Any part may be NULL.
  * PK and SK cannot be set, added or removed. The update creates the item when it does not exist (like
@@ -81,6 +90,8 @@ struct bc_store_ops {
     /* may be NULL: get serves read-only reads too */
     int (*get_ro)(struct bc_store *s, const char *pk, const char *sk, json_t **out);
     int (*put)(struct bc_store *s, json_t *item, const struct bc_cond *cond);
+    /* may be NULL: bc_store_put_batch then puts one item after the other */
+    int (*put_batch)(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed);
     int (*update)(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                   const struct bc_cond *cond, json_t **out);
     int (*del)(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);
@@ -116,6 +127,13 @@ int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t *
  * BC_EINVALID for a bad item, or another negative bc_err. cond may be NULL (unconditional). The item is
  * borrowed. */
 int bc_store_put(struct bc_store *s, json_t *item, const struct bc_cond *cond);
+/* Writes w[0..n) (1..BC_STORE_BATCH_MAX) as bc_store_put would, in order, stopping at the first write that
+ * fails: returns 0, or that write's error with *failed (when not NULL) set to its index. The writes before
+ * it may or may not have been made: a backend may apply the whole batch in one atomic step (LMDB does: one
+ * write transaction, one commit, one sync unless every write is lazy), or one write after the other
+ * (DynamoDB). For writes that belong together and are cheaper together, e.g. a chat turn's messages and
+ * its conversation. */
+int bc_store_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed);
 /* Applies u to one item if cond holds. On success, when out is not NULL, *out is the item as written
  * (caller decrefs). Returns 0, BC_ECOND, BC_EINVALID (e.g. add to a non-integer) or another negative bc_err.
  */

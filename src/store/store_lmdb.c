@@ -7,6 +7,7 @@
  * - Database "ttl": key = big-endian 64-bit ttl + PK "\0" SK, empty value; an index of items that expire,
  *   kept in the same write transaction as the item, so reaping never scans the whole store.
  * - Every write is one LMDB write transaction: read the current item, check the condition, write, commit.
+ *   A batch (bc_store_put_batch) is one transaction for all its items: all are written or none.
  *   LMDB serialises write transactions across threads and processes, so conditional writes are atomic.
  * - Durability: the environment is opened with MDB_NOSYNC and every commit is followed by mdb_env_sync,
  *   except lazy writes (struct bc_cond.lazy), which housekeeping syncs within a second: so chat messages
@@ -154,8 +155,9 @@ static void memo_free(struct memo *m)
 }
 
 /* The parsed value of the stored bytes v at key: shared with the memo (read-only for the caller), parsed
- * and remembered when the memo does not hold exactly these bytes. NULL when undecodable (logged). */
-static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen, const MDB_val *v)
+ * (and, with remember, kept) when the memo does not hold exactly these bytes. NULL when undecodable. */
+static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen, const MDB_val *v,
+                             bool remember)
 {
     struct memo *m = st->memo;
     if (!m) return decode(v);
@@ -170,7 +172,7 @@ static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen
         j = json_incref(e->value);
     pthread_mutex_unlock(mu);
     if (j) return j;
-    if (!(j = decode(v)) || v->mv_size > MEMO_VALUE_MAX) return j;
+    if (!(j = decode(v)) || !remember || v->mv_size > MEMO_VALUE_MAX) return j;
     size_t size = klen + v->mv_size;
     char *kv = malloc(size);
     if (!kv) return j;
@@ -195,17 +197,24 @@ static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen
     return j;
 }
 
-/* Reads the live (unexpired) item at key inside txn; *out NULL when absent. */
-static int read_live(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, bool shared,
-                     json_t **out)
+/* How read_live parses: a fresh value the caller owns, or a shared read-only one from the memo (kept there
+ * for the next reader, or not: a writer's current item is about to be replaced). */
+enum parse { PARSE_FRESH, PARSE_SHARED, PARSE_SHARED_NO_KEEP };
+
+/* Reads the live (unexpired) item at key inside txn; *out NULL when absent; *stored_ttl (when not NULL) is
+ * the ttl of whatever is stored, expired or not, 0 for none. */
+static int read_live(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, enum parse how,
+                     json_t **out, int64_t *stored_ttl)
 {
     MDB_val k = {klen, (void *)key}, v;
     *out = NULL;
+    if (stored_ttl) *stored_ttl = 0;
     int rc = mdb_get(txn, st->items, &k, &v);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return map_err(rc);
-    json_t *j = shared ? decode_shared(st, key, klen, &v) : decode(&v);
+    json_t *j = how == PARSE_FRESH ? decode(&v) : decode_shared(st, key, klen, &v, how == PARSE_SHARED);
     if (!j) return BC_EIO;
+    if (stored_ttl) *stored_ttl = item_ttl(j);
     if (bc__store_expired(j, bc_now_s())) {
         json_decref(j);
         return 0;
@@ -246,17 +255,6 @@ static int write_item(struct lmdb_store *st, MDB_txn *txn, const char *key, size
     return 0;
 }
 
-/* The ttl of whatever is stored at key now, expired or not (0 when none). */
-static int64_t stored_ttl(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen)
-{
-    MDB_val k = {klen, (void *)key}, v;
-    if (mdb_get(txn, st->items, &k, &v) != 0) return 0;
-    json_t *j = decode(&v);
-    int64_t t = item_ttl(j);
-    json_decref(j);
-    return t;
-}
-
 static int get_item(struct lmdb_store *st, const char *pk, const char *sk, bool shared, json_t **out)
 {
     char key[KEYBUF];
@@ -264,7 +262,7 @@ static int get_item(struct lmdb_store *st, const char *pk, const char *sk, bool 
     MDB_txn *txn;
     int rc = txn_begin(st, MDB_RDONLY, &txn);
     if (rc < 0) return rc;
-    rc = read_live(st, txn, key, klen, shared, out);
+    rc = read_live(st, txn, key, klen, shared ? PARSE_SHARED : PARSE_FRESH, out, NULL);
     mdb_txn_abort(txn);
     if (rc == 0 && !*out) return BC_ENOT_FOUND;
     return rc;
@@ -280,22 +278,22 @@ static int lm_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t 
     return get_item((struct lmdb_store *)s, pk, sk, true, out);
 }
 
-/* The common write path: current item -> condition -> new item (from put or update) -> write -> commit. */
-static int write_op(struct lmdb_store *st, const char *pk, const char *sk, json_t *put_item,
-                    const struct bc_update *u, bool del, const struct bc_cond *cond, json_t **out)
+/* One item's write inside txn: current item -> condition -> new item (from put or update) -> write. With
+ * out, *out is the item as written (caller decrefs). */
+static int write_step(struct lmdb_store *st, MDB_txn *txn, const char *pk, const char *sk, json_t *put_item,
+                      const struct bc_update *u, bool del, const struct bc_cond *cond, json_t **out)
 {
     char key[KEYBUF];
     size_t klen = make_key(key, pk, sk);
     json_t *cur = NULL, *next = NULL;
-    MDB_txn *txn;
-    int rc = txn_begin(st, 0, &txn);
-    if (rc < 0) return rc;
-    rc = read_live(st, txn, key, klen, false, &cur);
+    int64_t old_ttl = 0;
+    /* the current item is only read (condition, ttl) or copied (update): parsed once, through the memo */
+    int rc = read_live(st, txn, key, klen, PARSE_SHARED_NO_KEEP, &cur, &old_ttl);
     if (rc < 0) goto out;
     rc = bc__store_check_cond(cur, cond);
     if (rc < 0) goto out;
     if (put_item) {
-        next = json_deep_copy(put_item);
+        next = json_incref(put_item); /* only serialised: borrowed, as bc_store_put promises */
     } else if (!del) {
         next = cur ? json_deep_copy(cur) : json_object();
         if (next && !cur) {
@@ -308,20 +306,64 @@ static int write_op(struct lmdb_store *st, const char *pk, const char *sk, json_
         rc = BC_ENOMEM;
         goto out;
     }
-    rc = write_item(st, txn, key, klen, stored_ttl(st, txn, key, klen), next);
-    if (rc < 0) goto out;
-    rc = map_err(mdb_txn_commit(txn));
-    txn = NULL;
-    if (rc == 0 && !st->nosync && !(cond && cond->lazy)) rc = map_err(mdb_env_sync(st->env, 1));
+    rc = write_item(st, txn, key, klen, old_ttl, next);
     if (rc == 0 && out) {
         *out = next;
         next = NULL;
     }
 out:
-    if (txn) mdb_txn_abort(txn);
     json_decref(cur);
     json_decref(next);
     return rc;
+}
+
+/* Commits txn (always consumed) and, unless lazy or sync=none, makes it durable. */
+static int commit(struct lmdb_store *st, MDB_txn *txn, bool lazy)
+{
+    int rc = map_err(mdb_txn_commit(txn));
+    if (rc == 0 && !st->nosync && !lazy) rc = map_err(mdb_env_sync(st->env, 1));
+    return rc;
+}
+
+/* The common write path: one item's write step in its own transaction, then commit. */
+static int write_op(struct lmdb_store *st, const char *pk, const char *sk, json_t *put_item,
+                    const struct bc_update *u, bool del, const struct bc_cond *cond, json_t **out)
+{
+    MDB_txn *txn;
+    json_t *written = NULL;
+    int rc = txn_begin(st, 0, &txn);
+    if (rc < 0) return rc;
+    rc = write_step(st, txn, pk, sk, put_item, u, del, cond, out ? &written : NULL);
+    if (rc < 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    rc = commit(st, txn, cond && cond->lazy);
+    if (rc == 0 && out)
+        *out = written;
+    else
+        json_decref(written);
+    return rc;
+}
+
+static int lm_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed)
+{
+    struct lmdb_store *st = (struct lmdb_store *)s;
+    MDB_txn *txn;
+    bool lazy = true;
+    int rc = txn_begin(st, 0, &txn);
+    if (rc < 0) return rc;
+    for (size_t i = 0; i < n; i++) {
+        const char *pk = json_string_value(json_object_get(w[i].item, "PK"));
+        const char *sk = json_string_value(json_object_get(w[i].item, "SK"));
+        if ((rc = write_step(st, txn, pk, sk, w[i].item, NULL, false, &w[i].cond, NULL)) < 0) {
+            *failed = i;
+            mdb_txn_abort(txn); /* nothing of the batch is written */
+            return rc;
+        }
+        lazy = lazy && w[i].cond.lazy;
+    }
+    return commit(st, txn, lazy);
 }
 
 static int lm_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)
@@ -458,7 +500,7 @@ static int lm_query(struct bc_store *s, const struct bc_query *q, struct bc_quer
              * so a miss means we are below the lower bound */
             break;
         }
-        json_t *item = q->read_only ? decode_shared(st, k.mv_data, k.mv_size, &v) : decode(&v);
+        json_t *item = q->read_only ? decode_shared(st, k.mv_data, k.mv_size, &v, true) : decode(&v);
         if (!item) {
             rc = BC_EIO;
             goto out;
@@ -685,6 +727,7 @@ static const struct bc_store_ops lmdb_ops = {
     .get = lm_get,
     .get_ro = lm_get_ro,
     .put = lm_put,
+    .put_batch = lm_put_batch,
     .update = lm_update,
     .del = lm_del,
     .query = lm_query,

@@ -3,6 +3,7 @@
 #include "util/err.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,8 +117,27 @@ int bc_time_parse_iso(const char *s, int64_t *epoch_s)
 
 void bc_now_iso(char out[32])
 {
-    int64_t ms = bc_now_ms();
-    char base[32];
-    bc_time_format_utc(ms / 1000, base, sizeof base);
-    snprintf(out, 32, "%.19s.%03dZ", base, (int)(ms % 1000));
+    /* every log line and most writes take a timestamp: the seconds' text is formatted once per second and
+     * thread, the milliseconds by hand */
+    static _Thread_local int64_t cached_s = INT64_MIN;
+    static _Thread_local char base[32];
+    int64_t ms = bc_now_ms(), s = ms / 1000;
+    int m = (int)(ms % 1000);
+    if (ms < 0) { /* before 1970 (a test clock): the plain way */
+        char old[32];
+        bc_time_format_utc(s, old, sizeof old);
+        snprintf(out, 32, "%.19s.%03dZ", old, m);
+        return;
+    }
+    if (s != cached_s) {
+        bc_time_format_utc(s, base, sizeof base);
+        cached_s = s;
+    }
+    memcpy(out, base, 19);
+    out[19] = '.';
+    out[20] = (char)('0' + m / 100);
+    out[21] = (char)('0' + m / 10 % 10);
+    out[22] = (char)('0' + m % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
 }

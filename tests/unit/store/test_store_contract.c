@@ -692,6 +692,47 @@ static void test_store__read_only_reads(void **state)
     bc_store_close(other);
 }
 
+/* A batch writes its items in order and stops at the first failing condition; the writes after it are
+ * never made (the ones before may be: LMDB makes none of them, DynamoDB writes one after the other). */
+static void test_store__put_batch(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "batch");
+    json_t *a = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "B#1", "n", 1);
+    json_t *b = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "B#2", "n", 2);
+    json_t *c = json_pack("{s:s, s:s, s:i, s:i}", "PK", p, "SK", "B#3", "n", 3, "version", 1);
+    struct bc_write w[3] = {
+        {a, {BC_COND_NONE, 0, true}}, {b, {BC_COND_NOT_EXISTS, 0, true}}, {c, {BC_COND_VERSION, 0, false}}};
+    size_t failed = 99;
+    assert_int_equal(bc_store_put_batch(s, w, 3, &failed), 0);
+    for (int i = 1; i <= 3; i++) {
+        char sk[8];
+        snprintf(sk, sizeof sk, "B#%d", i);
+        assert_int_equal(ro_n(s, p, sk), i);
+    }
+    /* again: B#2 must not exist any more, so the batch stops there and B#3 is not rewritten */
+    json_object_set_new(a, "n", json_integer(10));
+    json_object_set_new(c, "n", json_integer(30));
+    w[2].cond = (struct bc_cond){BC_COND_VERSION, 1, false};
+    assert_int_equal(bc_store_put_batch(s, w, 3, &failed), BC_ECOND);
+    assert_int_equal(failed, 1);
+    assert_int_equal(ro_n(s, p, "B#3"), 3);
+    int64_t first = ro_n(s, p, "B#1");
+    assert_true(first == 1 || first == 10);
+    if (strcmp(s->ops->name, "lmdb") == 0) assert_int_equal(first, 1); /* one transaction: all or nothing */
+    /* bad batches */
+    assert_int_equal(bc_store_put_batch(s, w, 0, &failed), BC_EINVALID);
+    json_t *nokey = json_pack("{s:s}", "PK", p);
+    struct bc_write bad[2] = {{a, {0}}, {nokey, {0}}};
+    assert_int_equal(bc_store_put_batch(s, bad, 2, &failed), BC_EINVALID);
+    assert_int_equal(failed, 1);
+    json_decref(nokey);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+}
+
 int main(void)
 {
     bc_clock_init();
@@ -713,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_store__create_races_processes),
         cmocka_unit_test_setup_teardown(test_store__scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
 }
