@@ -1,0 +1,162 @@
+// The report of `make bench`: reads the results directory of scripts/bench.sh (one JSON file per wrk run,
+// the access log's server times, memory, the commit ceiling, the machine) and prints the tables; writes
+// OUT/bench.json (everything, raw and derived) and OUT/bench.md (the tables, for docs/performance.md).
+//
+//   node bench/report.mjs RESULTS_DIR OUT_DIR
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [dir, out] = process.argv.slice(2);
+const load = (name) => (existsSync(join(dir, `${name}.json`)) ? JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) : null);
+
+const machine = load('machine');
+const commit = load('commit');
+const nginx = load('nginx');
+const ms = (us) => (us == null ? '–' : (us / 1000).toFixed(2));
+const f2 = (x) => (x == null ? '–' : x.toFixed(3));
+const int = (x) => (x == null ? '–' : Math.round(x).toLocaleString('en-US'));
+const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+
+// non-2xx answers and socket errors of a run, in words
+function problems(r) {
+  const bad = Object.entries(r.statuses || {}).filter(([s]) => s < 200 || s >= 300).map(([s, n]) => `${n}×${s}`);
+  const e = r.errors;
+  const sock = e.connect + e.read + e.write + e.timeout;
+  if (!Object.keys(r.statuses || {}).length && e.status) bad.push(`${e.status} non-2xx`);
+  if (sock) bad.push(`${sock} socket errors`);
+  if (r.exhausted) bad.push(`${r.exhausted} after the slots ran out`);
+  return bad.join(', ') || '0';
+}
+
+const rows = [
+  ['nginx', `nginx, static ${load('nginx-body')?.body_bytes ?? '?'} B JSON (ceiling)`],
+  ['services', 'GET /v1/widget/services'],
+  ['config', 'GET /v1/widget/config'],
+  ['avail7', 'GET /v1/widget/availability, 7 days'],
+  ['avail28', 'GET /v1/widget/availability, 28 days'],
+  ['avail7_1conn', 'GET /v1/widget/availability, 7 days, 1 connection'],
+  ['bookings', 'POST /v1/widget/bookings (distinct free slots)'],
+  ['chat', 'POST …/conversations/{id}/messages (fsm turns)'],
+  ['services_big', 'GET /v1/widget/services, 10,000 tenants (same 10)'],
+  ['config_big', 'GET /v1/widget/config, 10,000 tenants (same 10)'],
+  ['avail7_big', 'GET /v1/widget/availability 7 d, 10,000 tenants (same 10)'],
+  ['services_big_spread', 'GET /v1/widget/services, spread over 10,000 tenants'],
+  ['config_big_spread', 'GET /v1/widget/config, spread over 10,000 tenants'],
+  ['avail7_big_spread', 'GET /v1/widget/availability 7 d, spread over 10,000 tenants'],
+];
+const big = machine?.tenants_big ?? 10000;
+const runs = {};
+const table = [];
+for (const [name, label0] of rows) {
+  const r = load(name);
+  if (!r) continue;
+  const run = load(`${name}.run`) || {};
+  const server = load(`${name}.server`);
+  const label = label0.replace('10,000', big.toLocaleString('en-US'));
+  runs[name] = { label, ...run, ...r, server, ratio_to_nginx: nginx ? r.rps / nginx.rps : null };
+  table.push([label, run.connections ?? '', int(r.rps), ms(r.p50_us), ms(r.p99_us),
+    nginx && name !== 'nginx' ? r.rps / nginx.rps : name === 'nginx' ? 1 : null,
+    server ? `${f2(server.mean)} / ${f2(server.p99)}` : '–', problems(r)]);
+}
+if (commit) {
+  table.push([`store commit + fsync alone (bench_commit, ${commit.threads} threads)`, '', int(commit.commits_per_s),
+    ms(commit.p50_us), ms(commit.p99_us), nginx ? commit.commits_per_s / nginx.rps : null, '–', '0']);
+}
+
+function md(header, body) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n');
+}
+const mainTable = md(['benchmark', 'conns', 'requests/s', 'p50 ms', 'p99 ms', 'ratio to nginx', 'server ms mean / p99', 'non-2xx, errors'],
+  table.map((r) => r.map((c, i) => (i === 5 ? (c == null ? '–' : c.toFixed(2)) : c))));
+
+// cost per request with 10 and with BIG tenants: requests/s and server time, and their ratios
+const scale = [];
+const scaling = {};
+for (const [kind, label] of [['services', 'services'], ['config', 'config'], ['avail7', 'availability 7 d']]) {
+  const a = runs[kind], b = runs[`${kind}_big`], c = runs[`${kind}_big_spread`];
+  if (!a || !b) continue;
+  scaling[kind] = {
+    rps_10: a.rps, rps_big: b.rps, rps_big_spread: c?.rps,
+    ratio_big: b.rps / a.rps, ratio_big_spread: c ? c.rps / a.rps : null,
+    server_ms_10: a.server?.mean, server_ms_big: b.server?.mean, server_ms_big_spread: c?.server?.mean,
+  };
+  const s = scaling[kind];
+  scale.push([label, int(a.rps), int(b.rps), s.ratio_big.toFixed(2), c ? int(c.rps) : '–', s.ratio_big_spread?.toFixed(2) ?? '–',
+    `${f2(s.server_ms_10)} / ${f2(s.server_ms_big)} / ${f2(s.server_ms_big_spread)}`]);
+}
+const bigs = big.toLocaleString('en-US');
+const scaleTable = md(['read', 'req/s, 10 tenants', `req/s, ${bigs} (same 10)`, 'ratio', `req/s, ${bigs} (spread)`, 'ratio', 'server ms mean: 10 / same 10 / spread'], scale);
+
+// memory
+const mem = {};
+for (const n of ['s10-idle', 's10-load', 'big-idle', 'big-load']) mem[n] = load(`mem-${n}`);
+const mb = (kb) => (kb == null ? '–' : (kb / 1024).toFixed(1));
+const anon = { s10: load('anon-s10'), big: load('anon-big') };
+const store = load('store');
+const memRows = [
+  ['10 tenants, idle', mem['s10-idle'], null], ['10 tenants, after the load', mem['s10-load'], anon.s10],
+  [`${bigs} tenants, idle`, mem['big-idle'], null], [`${bigs} tenants, after the load`, mem['big-load'], anon.big],
+].filter(([, m]) => m).map(([label, m, a]) => [label, mb(m.VmRSS_kb), mb(m.VmHWM_kb), mb(m.RssAnon_kb), a ? mb(a.RssAnon_peak_kb) : '–', mb(m.RssFile_kb)]);
+const memTable = md(['server', 'VmRSS MB', 'VmHWM MB (peak)', 'RssAnon MB', 'RssAnon peak MB', 'RssFile MB (mapped store)'], memRows) +
+  (store ? `\n\nStore files: ${store.s10_mb} MB with 10 tenants, ${store.big_mb} MB with ${bigs}. RssFile is the part of the LMDB map the process has touched: page cache, shared and reclaimable; RssAnon is the process's own memory.` : '');
+
+// noisy neighbour
+const solo = load('victim_solo'), under = load('victim_flood'), flood = load('flood'), nsetup = load('noisy-setup'), nlimit = load('noisy');
+let noisy = null, noisyTable = '';
+if (solo && under && flood) {
+  const change = under.p99_us / solo.p99_us - 1;
+  const f429 = flood.statuses?.['429'] || 0, f200 = flood.statuses?.['200'] || 0;
+  noisy = {
+    limit_per_s: nlimit?.limit_per_s, flood_rps: flood.rps, flood_x_limit: nlimit ? flood.rps / nlimit.limit_per_s : null,
+    flood_429: f429, flood_200: f200, victim_rps: solo.rps, victim_p99_solo_us: solo.p99_us, victim_p99_flood_us: under.p99_us,
+    victim_p50_solo_us: solo.p50_us, victim_p50_flood_us: under.p50_us, p99_change: change, met: change <= 0.2,
+    victim_non2xx: problems(under), ...nsetup,
+  };
+  noisyTable = md(['victim p50 alone', 'victim p99 alone', 'victim p99 beside the flood', 'change', 'target ≤ +20 %', 'flood', 'flood answers'], [[
+    `${ms(solo.p50_us)} ms`, `${ms(solo.p99_us)} ms`, `${ms(under.p99_us)} ms`, pct(change), change <= 0.2 ? 'met' : 'missed',
+    `${int(flood.rps)} req/s = ${noisy.flood_x_limit?.toFixed(1)}× its limit of ${nlimit?.limit_per_s}/s (victim ${int(under.rps)} req/s)`,
+    `${int(f200)}×200, ${int(f429)}×429; victim: ${problems(under)}`]]);
+}
+
+// targets
+const targets = [];
+const tgt = (name, value, goal, met) => targets.push({ name, value, goal, met });
+for (const k of ['services', 'config']) {
+  const r = runs[k];
+  if (!r || !nginx) continue;
+  tgt(`${k}: ratio to nginx`, `${r.ratio_to_nginx.toFixed(2)}`, '≥ 0.50', r.ratio_to_nginx >= 0.5);
+  tgt(`${k}: p99 at ${r.connections} connections`, `${ms(r.p99_us)} ms`, '< 5 ms', r.p99_us < 5000);
+}
+if (runs.avail7_1conn?.server) tgt('availability 7 d: server time, 1 connection (mean / p99)', `${f2(runs.avail7_1conn.server.mean)} / ${f2(runs.avail7_1conn.server.p99)} ms`, '< 0.3 ms', runs.avail7_1conn.server.mean < 0.3);
+if (runs.avail7?.server) tgt(`availability 7 d: server time, ${runs.avail7.connections} connections (mean)`, `${f2(runs.avail7.server.mean)} ms`, '< 0.3 ms', runs.avail7.server.mean < 0.3);
+if (runs.bookings && commit) {
+  const r = runs.bookings.rps / commit.commits_per_s;
+  tgt('bookings: rate / the store\'s commit rate', `${int(runs.bookings.rps)} / ${int(commit.commits_per_s)} = ${r.toFixed(2)}`, '≈ 1 (≥ 0.8)', r >= 0.8);
+  const c = runs.bookings.statuses?.['409'] || 0;
+  tgt('bookings: conflicts (409) on distinct slots', `${c}`, '0', c === 0);
+}
+if (runs.chat) tgt('fsm chat turns', `${int(runs.chat.rps)}/s`, '≥ 10,000/s', runs.chat.rps >= 10000);
+if (mem['big-load']) {
+  const peak = anon.big?.RssAnon_peak_kb ?? mem['big-load'].RssAnon_kb;
+  tgt(`memory with ${bigs} tenants: the process's own (RssAnon peak)`, `${mb(peak)} MB`, '< 100 MB', peak < 100 * 1024);
+  tgt(`memory with ${bigs} tenants: VmHWM (with the mapped store file)`, `${mb(mem['big-load'].VmHWM_kb)} MB`, '< 100 MB', mem['big-load'].VmHWM_kb < 100 * 1024);
+}
+for (const [k, s] of Object.entries(scaling)) tgt(`${k}: req/s with ${bigs} tenants / with 10 (same 10; spread)`, `${s.ratio_big.toFixed(2)}; ${s.ratio_big_spread?.toFixed(2) ?? '–'}`, '≥ 0.90', s.ratio_big >= 0.9 && (s.ratio_big_spread ?? 1) >= 0.9);
+if (noisy) tgt('noisy neighbour: victim p99 change', pct(noisy.p99_change), '≤ +20 %', noisy.met);
+const targetTable = md(['target', 'measured', 'goal', ''], targets.map((t) => [t.name, t.value, t.goal, t.met ? 'met' : 'missed']));
+
+const total = load('total');
+const seedBig = load('seed-big');
+const head = `bookchat bench — ${machine?.date ?? ''}, commit ${machine?.commit ?? '?'}, ${machine?.cores} × ${machine?.cpu}, Linux ${machine?.kernel}; ` +
+  `wrk ${machine?.wrk}, nginx ${machine?.nginx}; ${machine?.duration_s} s per run; total ${total?.total_s ?? '?'} s` +
+  (seedBig ? ` (seeding ${int(seedBig.tenants)} tenants: ${seedBig.seconds.toFixed(0)} s)` : '') +
+  (total?.other_cpu_share != null ? `; other work on the machine used ${(total.other_cpu_share * 100).toFixed(0)} % of its CPU meanwhile (load average ${machine?.loadavg_start} at the start)` : '');
+const text = [`## Results\n\n${head}\n`, mainTable, `\n### Cost per request with 10 and ${bigs} tenants\n`, scaleTable,
+  `\n### Memory\n`, memTable, `\n### Noisy neighbour\n`, noisyTable, `\n### Targets (issue 11)\n`, targetTable, ''].join('\n');
+console.log(text);
+writeFileSync(join(out, 'bench.md'), text);
+writeFileSync(join(out, 'bench.json'), JSON.stringify({
+  machine, runs, commit, scaling, memory: mem, noisy, targets, total_s: total?.total_s, other_cpu_share: total?.other_cpu_share,
+  seed: { ten: load('seed-10'), big: seedBig, realistic: load('realistic') }, store, memory_anon_peak: anon, prepare: load('prepare'),
+}, null, 1));
