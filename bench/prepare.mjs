@@ -15,7 +15,8 @@
 //   node bench/prepare.mjs ids        --url U --keys KEYS.jsonl[,MORE.jsonl] --out FILE
 //       reads.tsv rows for every tenant of the key files (the reads spread over all tenants)
 //   node bench/prepare.mjs servertime --log ACCESS_LOG --offset BYTES --route NAME
-//       server time of the route's 2xx answers in the access log from BYTES on: {count, mean, p50, p99} in ms
+//       server time of the route's 2xx answers in the access log from BYTES on: {count, mean, p50, p99} in ms,
+//       and the mean size of their bodies
 import { readFileSync, writeFileSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -252,18 +253,22 @@ function servertime() {
   readSync(fd, buf, 0, buf.length, offset);
   closeSync(fd);
   const ms = [];
+  let bytes = 0;
   const route = `"route":"${args.route}"`;
   for (const line of buf.toString('utf8').split('\n')) {
     if (!line.includes(route) || !line.includes('"type":"access"')) continue;
     try {
       const o = JSON.parse(line);
-      if (o.status >= 200 && o.status < 300) ms.push(o.ms);
+      if (o.status >= 200 && o.status < 300) {
+        ms.push(o.ms);
+        bytes += o.bytes_out;
+      }
     } catch { /* a line cut by the offset */ }
   }
   ms.sort((a, b) => a - b);
   const pct = (p) => (ms.length ? ms[Math.min(ms.length - 1, Math.ceil((p / 100) * ms.length) - 1)] : null);
   const mean = ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : null;
-  console.log(JSON.stringify({ count: ms.length, mean, p50: pct(50), p99: pct(99) }));
+  console.log(JSON.stringify({ count: ms.length, mean, p50: pct(50), p99: pct(99), bytes_mean: ms.length ? bytes / ms.length : null }));
 }
 
 const cmds = { realistic, prepare, noisy, ids, servertime };

@@ -13,8 +13,8 @@
 #   the store's commit rate alone (the ceiling of booking writes).
 # Results: a table on stdout, test-artifacts/bench.json and test-artifacts/bench.md.
 #
-# Environment: BENCH_DURATION (s per run, default 6), BENCH_CONNECTIONS (reads and chat, 64),
-# BENCH_WRITE_CONNECTIONS (bookings, 16), BENCH_TENANTS (10000), BENCH_COLD_BOOKINGS (bookings per
+# Environment: BENCH_DURATION (s per run, default 6), BENCH_CONNECTIONS (reads, 64), BENCH_WRITE_CONNECTIONS
+# (bookings, 8: their rate stops growing at 4 to 8 here), BENCH_CHAT_CONNECTIONS (chat, 32: the same at 16 to 32), BENCH_TENANTS (10000), BENCH_COLD_BOOKINGS (bookings per
 # professional of the 9,990 extra tenants, 10), BENCH_FLOOD_LIMIT (the flooder's rate limit, 500/s),
 # BENCH_PERF=1 (perf record (DWARF call graphs) of the server under the services, availability, bookings and
 # chat loads; reports in test-artifacts/perf-*.txt),
@@ -26,7 +26,8 @@ BIN=$(realpath "${1:-build/bookchat}")
 BUILD_DIR=$(dirname "$BIN")
 DUR=${BENCH_DURATION:-6}
 CONNS=${BENCH_CONNECTIONS:-64}
-WCONNS=${BENCH_WRITE_CONNECTIONS:-16}
+WCONNS=${BENCH_WRITE_CONNECTIONS:-8}
+CCONNS=${BENCH_CHAT_CONNECTIONS:-32}
 BIG=${BENCH_TENANTS:-10000}
 COLD_BOOKINGS=${BENCH_COLD_BOOKINGS:-10}
 FLOOD_LIMIT=${BENCH_FLOOD_LIMIT:-500}
@@ -51,26 +52,38 @@ mkdir -p "$RES" "$OUT"
 TOKEN=bench-platform-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export BENCH_WRK_DIR=$ROOT/bench/wrk BENCH_ORIGIN=https://shop.example.com
 START=$(date +%s)
-SRV_PID="" NGINX_PID="" SRV_URL="" SRV_LOG=""
+SRV_PID="" NGINX_PID="" SRV_URL="" SRV_LOG="" SERVERS=""
 
 # CPU seconds: busy and total of the machine (/proc/stat), and of this script's finished children
 cpu_stat() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b / 100, (b + $5 + $6) / 100 }' /proc/stat; }
-children_cpu() { times | tail -n1 | awk '{ gsub(/s/, ""); split($1, a, "m"); split($2, b, "m"); print a[1] * 60 + a[2] + b[1] * 60 + b[2] }'; }
+children_cpu() { # `times` must run in this shell, not in a $(…) subshell: redirect it to a file
+  times >"$WORK/times"
+  tail -n1 "$WORK/times" | awk '{ gsub(/s/, ""); split($1, a, "m"); split($2, b, "m"); print a[1] * 60 + a[2] + b[1] * 60 + b[2] }' >"$WORK/times.s"
+}
 read -r BUSY0 TOTAL0 <<<"$(cpu_stat)"
-OURS0=$(children_cpu)
+children_cpu
+OURS0=$(cat "$WORK/times.s")
 
 log() { printf '[bench %4ss] %s\n' "$(($(date +%s) - START))" "$*" >&2; }
 
+# use NAME: the server that the next runs, memory readings and prepare steps talk to
+use() {
+  local p=PID_$1 u=URL_$1 l=LOG_$1
+  SRV_PID=${!p} SRV_URL=${!u} SRV_LOG=${!l}
+}
+
+# stop_server NAME: SIGTERM, and wait for it
 stop_server() {
-  if [ -n "$SRV_PID" ]; then
-    kill -TERM "$SRV_PID" 2>/dev/null || true
-    wait "$SRV_PID" 2>/dev/null || true
-    SRV_PID=""
+  local p=PID_$1
+  if [ -n "${!p:-}" ]; then
+    kill -TERM "${!p}" 2>/dev/null || true
+    wait "${!p}" 2>/dev/null || true
+    printf -v "$p" '%s' ""
   fi
 }
 
 cleanup() {
-  stop_server
+  for name in $SERVERS; do stop_server "$name"; done
   if [ -n "$NGINX_PID" ]; then
     kill -TERM "$NGINX_PID" 2>/dev/null || true
     wait "$NGINX_PID" 2>/dev/null || true
@@ -79,51 +92,67 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server DATA NAME: bookchat serve on a free loopback port, access log on (as shipped) into NAME.log
+# start_server DATA NAME: bookchat serve on a free loopback port, access log on (as shipped) into NAME.log;
+# then `use NAME`
 start_server() {
-  local data=$1 name=$2
+  local data=$1 name=$2 pid url
   BOOKCHAT_PLATFORM_TOKEN=$TOKEN BOOKCHAT_DRAIN_TIMEOUT=5 \
     "$BIN" serve --listen 127.0.0.1:0 --data "$data" --json >"$WORK/$name.out" 2>"$WORK/$name.log" &
-  SRV_PID=$!
-  SRV_LOG=$WORK/$name.log
+  pid=$!
+  SERVERS="$SERVERS $name"
+  printf -v "PID_$name" '%s' "$pid"
+  printf -v "LOG_$name" '%s' "$WORK/$name.log"
   for _ in $(seq 200); do
     grep -q '"event":"listening"' "$WORK/$name.out" 2>/dev/null && break
-    kill -0 "$SRV_PID" 2>/dev/null || {
-      cat "$WORK/$name.out" "$SRV_LOG" >&2
+    kill -0 "$pid" 2>/dev/null || {
+      cat "$WORK/$name.out" "$WORK/$name.log" >&2
       exit 1
     }
     sleep 0.05
   done
-  SRV_URL=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$WORK/$name.out" | head -n1)
-  [ -n "$SRV_URL" ] || {
+  url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$WORK/$name.out" | head -n1)
+  [ -n "$url" ] || {
     echo "bench: the server did not start" >&2
     exit 1
   }
+  printf -v "URL_$name" '%s' "$url"
+  use "$name"
 }
 
-# memory NAME: the server's memory now (kB) from /proc
+# memory NAME: the current server's memory now (kB) from /proc
 memory() {
   awk -v name="$1" 'BEGIN { printf "{\"name\":\"%s\"", name }
     /^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem):/ { printf ",\"%s_kb\":%d", $1, $2 } END { print "}" }' \
     "/proc/$SRV_PID/status" | sed 's/:_kb/_kb/g' >"$RES/mem-$1.json"
 }
 
-# anon_sampler NAME: the peak of the server's own memory (RssAnon; VmHWM also counts the mapped store file)
+# anon_sampler NAME: the peak of the current server's own memory (RssAnon; VmHWM also counts the mapped
+# store file), until it exits
 anon_sampler() {
-  local max=0 v
-  while v=$(awk '/^RssAnon:/ { print $2 }' "/proc/$SRV_PID/status" 2>/dev/null) && [ -n "$v" ]; do
+  local max=0 v pid=$SRV_PID
+  while v=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) && [ -n "$v" ]; do
     [ "$v" -gt "$max" ] && max=$v && echo "{\"RssAnon_peak_kb\":$max}" >"$RES/anon-$1.json"
     sleep 0.25
   done
 }
 
+# cpu_of PIDS: their CPU time so far in seconds (utime + stime of /proc/PID/stat, in clock ticks)
+cpu_of() {
+  local p t=0
+  for p in $1; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+  awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
 # run NAME SCRIPT DATA CONNECTIONS THREADS URL [ROUTE [VAR=VALUE…]]: one wrk run; its summary in
-# results/NAME.json and, for a ROUTE of bookchat, the access log's server times in results/NAME.server.json
+# results/NAME.json, the server's CPU time during it in results/NAME.cpu.json (the processes of CPU_PIDS,
+# by default the server; none when CPU_PIDS is set empty) and, for a ROUTE of bookchat, the access log's
+# server times in results/NAME.server.json
 run() {
   local name=$1 script=$2 data=$3 conns=$4 threads=$5 url=$6 route=${7:-} dur=${RUN_DURATION:-$DUR}
   shift 7 || shift $#
-  local off=0 perf_pid=""
+  local off=0 perf_pid="" pids=${CPU_PIDS-$SRV_PID} cpu0=0
   [ -n "$route" ] && off=$(stat -c %s "$SRV_LOG")
+  [ -n "$pids" ] && cpu0=$(cpu_of "$pids")
   if [ "${BENCH_PERF:-0}" = 1 ] && [ -n "${PERF_THIS:-}" ]; then
     perf record --call-graph dwarf,16384 -F 499 -p "$SRV_PID" -o "$WORK/perf-$name.data" -- sleep "$((dur - 1))" \
       >/dev/null 2>&1 &
@@ -139,6 +168,7 @@ run() {
     cat "$WORK/$name.wrk" >&2
     exit 1
   }
+  [ -n "$pids" ] && echo "{\"cpu_s\":$(awk -v a="$cpu0" -v b="$(cpu_of "$pids")" 'BEGIN { printf "%.2f", b - a }')}" >"$RES/$name.cpu.json"
   printf '{"connections":%d,"threads":%d,"script":"%s"}\n' "$conns" "$threads" "$script" >"$RES/$name.run.json"
   if [ -n "$route" ]; then
     sleep 0.2 # the last answers' log lines
@@ -162,8 +192,9 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
     "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')" "$(uname -r)" \
     "$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)" "$(wrk -v 2>&1 | head -n1 | awk '{print $2}')" \
     "$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  printf '"duration_s":%d,"read_connections":%d,"write_connections":%d,"tenants_big":%d,"commit":"%s",' \
-    "$DUR" "$CONNS" "$WCONNS" "$BIG" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  printf '"duration_s":%d,"read_connections":%d,"write_connections":%d,"chat_connections":%d,' "$DUR" "$CONNS" \
+    "$WCONNS" "$CCONNS"
+  printf '"tenants_big":%d,"commit":"%s",' "$BIG" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   printf '"loadavg_start":"%s"}\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$RES/machine.json"
 # the machine is shared: say so when something else is already running
@@ -178,7 +209,7 @@ log "seeding 10 tenants"
 start_server "$WORK/s10" realistic
 node bench/prepare.mjs realistic --url "$SRV_URL" --token "$TOKEN" --keys "$WORK/hot.jsonl" --days 28 --per-day 6 \
   >"$RES/realistic.json"
-stop_server
+stop_server realistic
 log "realistic calendars: $(cat "$RES/realistic.json")"
 cp -a "$WORK/s10" "$WORK/sbig"
 log "seeding $((BIG - 10)) more tenants into a copy"
@@ -192,20 +223,28 @@ mkdir -p "$WORK/commit"
 "$BUILD_DIR/bench_commit" "$WORK/commit" 3 2 600 >"$RES/commit.json"
 log "commit ceiling: $(cat "$RES/commit.json")"
 
-# ---- 10 tenants ----
+# ---- two servers side by side, one per store, so that the 10 / BIG comparisons run back to back ----
+start_server "$WORK/sbig" big
+sleep 0.5
+memory big-idle
+anon_sampler big &
 start_server "$WORK/s10" s10
-node bench/prepare.mjs prepare --url "$SRV_URL" --token "$TOKEN" --keys "$WORK/hot.jsonl" --out "$WORK" \
-  --conversations $((CONNS * 16 + 1)) >"$RES/prepare.json"
-log "prepared: $(cat "$RES/prepare.json")"
+sleep 0.5
 memory s10-idle
 anon_sampler s10 &
+node bench/prepare.mjs prepare --url "$SRV_URL" --token "$TOKEN" --keys "$WORK/hot.jsonl" --out "$WORK" \
+  --conversations $((CCONNS * 16 + 1)) >"$RES/prepare.json"
+log "prepared: $(cat "$RES/prepare.json")"
+use big
+node bench/prepare.mjs ids --url "$SRV_URL" --keys "$WORK/hot.jsonl,$WORK/cold.jsonl" --out "$WORK/spread.tsv" \
+  >"$RES/ids.json"
 
 # nginx: the same body size, keepalive, workers = cores, run as the current user from a temporary prefix
 NGINX_PORT=$(free_port)
 mkdir -p "$WORK/nginx/logs"
 {
   [ "$(id -u)" = 0 ] && echo "user root;"
-  cat <<EOF
+  cat <<NGINX_CONF
 worker_processes $(nproc);
 daemon off;
 pid $WORK/nginx/nginx.pid;
@@ -226,7 +265,7 @@ http {
     location / { return 200 '$(cat "$WORK/nginx-body.json")'; }
   }
 }
-EOF
+NGINX_CONF
 } >"$WORK/nginx/nginx.conf"
 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" &
 NGINX_PID=$!
@@ -234,64 +273,63 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$NGINX_PORT/v1/widget/service
 NGINX_BYTES=$(curl -s "http://127.0.0.1:$NGINX_PORT/v1/widget/services" | wc -c)
 echo "{\"body_bytes\":$NGINX_BYTES}" >"$RES/nginx-body.json"
 
-RUN_DURATION=2 run warmup reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" "" BENCH_KIND=services
-run nginx reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "http://127.0.0.1:$NGINX_PORT" "" BENCH_KIND=services
+for name in s10 big; do
+  use $name
+  RUN_DURATION=2 run "warmup_$name" reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" "" BENCH_KIND=services
+done
+CPU_PIDS="$NGINX_PID $(ps -o pid= --ppid "$NGINX_PID" | tr '\n' ' ')" \
+  run nginx reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "http://127.0.0.1:$NGINX_PORT" "" BENCH_KIND=services
 kill -TERM "$NGINX_PID" 2>/dev/null || true
 wait "$NGINX_PID" 2>/dev/null || true
 NGINX_PID=""
 
-PERF_THIS=1 run services reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" widget.services BENCH_KIND=services
-run config reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" widget.config BENCH_KIND=config
-PERF_THIS=1 run avail7 reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" widget.availability BENCH_KIND=avail7
+# the reads: 10 tenants, then BIG tenants (the same 10 tenants, then spread over all), back to back
+for kind in services config avail7; do
+  route=widget.$kind
+  [ "$kind" = avail7 ] && route=widget.availability
+  perf_this=1
+  [ "$kind" = config ] && perf_this=""
+  use s10
+  PERF_THIS=$perf_this run "$kind" reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" "$route" BENCH_KIND=$kind
+  use big
+  run "${kind}_big" reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" "$route" BENCH_KIND=$kind
+  run "${kind}_big_spread" reads.lua "$WORK/spread.tsv" "$CONNS" $THREADS "$SRV_URL" "$route" BENCH_KIND=$kind
+done
+memory big-load
+stop_server big
+
+use s10
 run avail28 reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" widget.availability BENCH_KIND=avail28
 RUN_DURATION=$(((DUR + 1) / 2)) run avail7_1conn reads.lua "$WORK/reads.tsv" 1 1 "$SRV_URL" widget.availability \
   BENCH_KIND=avail7
 PERF_THIS=1 run bookings bookings.lua "$WORK/slots.tsv" "$WCONNS" $THREADS "$SRV_URL" widget.bookings.create
-PERF_THIS=1 run chat chat.lua "$WORK/convs.tsv" "$CONNS" $THREADS "$SRV_URL" widget.conversations.message
+PERF_THIS=1 run chat chat.lua "$WORK/convs.tsv" "$CCONNS" $THREADS "$SRV_URL" widget.conversations.message
 
-# noisy neighbour: the victim alone at a fixed rate, then beside a flood at ten times the flooder's limit
+# noisy neighbour: the victim alone at a fixed rate, then beside a flood at ten times the flooder's limit;
+# twice, alternating, so that a change in the machine's other load shows as a difference between the pairs
 node bench/prepare.mjs noisy --url "$SRV_URL" --token "$TOKEN" --keys "$WORK/hot.jsonl" --limit "$FLOOD_LIMIT" \
   >"$RES/noisy.json"
 VICTIM_RATE=500 VICTIM_CONNS=8
 FLOOD_RATE=$((10 * FLOOD_LIMIT)) FLOOD_CONNS=32
-run victim_solo paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" "" BENCH_RATE=$VICTIM_RATE
-sleep 1
-(RUN_DURATION=$((DUR + 2)) run flood paced.lua "$WORK/flood.tsv" $FLOOD_CONNS 1 "$SRV_URL" "" BENCH_RATE=$FLOOD_RATE) &
-FLOOD_JOB=$!
-sleep 1
-run victim_flood paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" "" BENCH_RATE=$VICTIM_RATE
-wait "$FLOOD_JOB"
+for pair in 1 2; do
+  CPU_PIDS="" run "victim_solo$pair" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" "" BENCH_RATE=$VICTIM_RATE
+  (CPU_PIDS="" RUN_DURATION=$((DUR + 2)) run "flood$pair" paced.lua "$WORK/flood.tsv" $FLOOD_CONNS 1 "$SRV_URL" "" \
+    BENCH_RATE=$FLOOD_RATE) &
+  FLOOD_JOB=$!
+  sleep 1
+  CPU_PIDS="" run "victim_flood$pair" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" "" BENCH_RATE=$VICTIM_RATE
+  wait "$FLOOD_JOB"
+done
 printf '{"victim_rate":%d,"victim_connections":%d,"flood_rate":%d,"flood_connections":%d}\n' \
   $VICTIM_RATE $VICTIM_CONNS $FLOOD_RATE $FLOOD_CONNS >"$RES/noisy-setup.json"
 memory s10-load
-stop_server
-wait
-
-# ---- BIG tenants ----
-start_server "$WORK/sbig" sbig
-sleep 1
-memory big-idle
-anon_sampler big &
-node bench/prepare.mjs ids --url "$SRV_URL" --keys "$WORK/hot.jsonl,$WORK/cold.jsonl" --out "$WORK/spread.tsv" \
-  >"$RES/ids.json"
-RUN_DURATION=2 run warmup2 reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" "" BENCH_KIND=services
-for kind in services config avail7; do
-  route=widget.$kind
-  [ "$kind" = avail7 ] && route=widget.availability
-  run "${kind}_big" reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" "$route" BENCH_KIND=$kind
-done
-for kind in services config avail7; do
-  route=widget.$kind
-  [ "$kind" = avail7 ] && route=widget.availability
-  run "${kind}_big_spread" reads.lua "$WORK/spread.tsv" "$CONNS" $THREADS "$SRV_URL" "$route" BENCH_KIND=$kind
-done
-memory big-load
-stop_server
+stop_server s10
 wait
 
 # how much of the machine other work used meanwhile (the cores are shared; docs/performance.md)
 read -r BUSY1 TOTAL1 <<<"$(cpu_stat)"
-OURS1=$(children_cpu)
+children_cpu
+OURS1=$(cat "$WORK/times.s")
 OTHER=$(awk -v b="$((${BUSY1%.*} - ${BUSY0%.*}))" -v t="$((${TOTAL1%.*} - ${TOTAL0%.*}))" -v o0="$OURS0" -v o1="$OURS1" \
   'BEGIN { x = (b - (o1 - o0)) / t; if (x < 0) x = 0; printf "%.3f", x }')
 echo "{\"total_s\":$(($(date +%s) - START)),\"other_cpu_share\":$OTHER,\"cpu_busy_s\":$((${BUSY1%.*} - ${BUSY0%.*})),\"bench_cpu_s\":$(awk -v a="$OURS0" -v b="$OURS1" 'BEGIN{printf "%.1f", b-a}')}" >"$RES/total.json"
