@@ -14,7 +14,7 @@
 //       sets the rate limit of tenant 1 of KEYS (the flooder) to --limit requests/s (burst the same)
 //   node bench/prepare.mjs ids        --url U --keys KEYS.jsonl[,MORE.jsonl] --out FILE
 //       reads.tsv rows for every tenant of the key files (the reads spread over all tenants)
-//   node bench/prepare.mjs servertime --log ACCESS_LOG --offset BYTES --route NAME
+//   node bench/prepare.mjs servertime --log ACCESS_LOG --offset BYTES --route NAME [--tenant ID]
 //       server time of the route's 2xx answers in the access log from BYTES on: {count, mean, p50, p99} in ms,
 //       and the mean size of their bodies
 import { readFileSync, writeFileSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
@@ -254,9 +254,9 @@ function servertime() {
   closeSync(fd);
   const ms = [];
   let bytes = 0;
-  const route = `"route":"${args.route}"`;
+  const route = `"route":"${args.route}"`, tenant = args.tenant ? `"tenant":"${args.tenant}"` : '';
   for (const line of buf.toString('utf8').split('\n')) {
-    if (!line.includes(route) || !line.includes('"type":"access"')) continue;
+    if (!line.includes(route) || !line.includes('"type":"access"') || (tenant && !line.includes(tenant))) continue;
     try {
       const o = JSON.parse(line);
       if (o.status >= 200 && o.status < 300) {
