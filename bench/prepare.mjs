@@ -17,6 +17,8 @@
 //   node bench/prepare.mjs servertime --log ACCESS_LOG --offset BYTES --route NAME [--tenant ID]
 //       server time of the route's 2xx answers in the access log from BYTES on: {count, mean, p50, p99} in ms,
 //       and the mean size of their bodies
+//   node bench/prepare.mjs summary    --file RUN.json
+//       one wrk run's summary in words (the progress log)
 import { readFileSync, writeFileSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -271,6 +273,13 @@ function servertime() {
   console.log(JSON.stringify({ count: ms.length, mean, p50: pct(50), p99: pct(99), bytes_mean: ms.length ? bytes / ms.length : null }));
 }
 
-const cmds = { realistic, prepare, noisy, ids, servertime };
-if (!cmds[cmd]) die(`unknown command '${cmd}' (realistic, prepare, noisy, ids, servertime)`);
+// One wrk summary (bench/wrk/common.lua's line) in words, for the progress log.
+function summary() {
+  const r = JSON.parse(readFileSync(args.file, 'utf8'));
+  const ms = (us) => (us / 1000).toFixed(2);
+  console.log(`${Math.round(r.rps)} req/s, p50 ${ms(r.p50_us)} ms, p99 ${ms(r.p99_us)} ms, statuses ${JSON.stringify(r.statuses)}, errors ${JSON.stringify(r.errors)}`);
+}
+
+const cmds = { realistic, prepare, noisy, ids, servertime, summary };
+if (!cmds[cmd]) die(`unknown command '${cmd}' (realistic, prepare, noisy, ids, servertime, summary)`);
 await cmds[cmd]();

@@ -3,21 +3,21 @@
 #
 #   scripts/bench.sh [BIN]      BIN: the release binary (default build/bookchat; bench_commit beside it)
 #
-# wrk (a second process on loopback) measures, each for BENCH_DURATION seconds:
-#   nginx serving a static JSON body as long as our GET /v1/widget/services answer (the HTTP ceiling);
-#   GET /v1/widget/services and /config; GET /v1/widget/availability of one professional over 7 and 28 days
-#   (with realistic calendars) and its server time (the access log's "ms"); POST /v1/widget/bookings on
-#   distinct free slots with the store's durability as shipped; fsm chat turns; the reads again with 10,000
-#   tenants in the store (the same 10 tenants, then spread over all of them); the server's memory; a noisy
-#   neighbour flooding at ten times its rate limit beside a victim at a fixed rate. bench_commit measures
-#   the store's commit rate alone (the ceiling of booking writes).
-# Results: a table on stdout, test-artifacts/bench.json and test-artifacts/bench.md.
+# wrk (a second process on loopback) measures, each for BENCH_DURATION seconds: nginx serving a static JSON
+# body as long as our GET /v1/widget/services answer (the HTTP ceiling); GET /v1/widget/services and /config;
+# GET /v1/widget/availability of one professional over 7 and 28 days (realistic calendars) and its server
+# time (the access log's "ms"); POST /v1/widget/bookings on distinct free slots with the store's durability
+# as shipped; fsm chat turns; the reads with 10 and with 10,000 tenants in the store (three rounds of
+# back-to-back pairs, then spread over all the tenants); the servers' memory; a noisy neighbour flooding at
+# ten times its rate limit beside a victim at a fixed rate. bench_commit measures the store's commit rate
+# alone (the ceiling of booking writes). Around each run: the server's CPU time per request.
+# Results: tables on stdout, test-artifacts/bench.json and test-artifacts/bench.md.
 #
 # Environment: BENCH_DURATION (s per run, default 6), BENCH_CONNECTIONS (reads, 64), BENCH_WRITE_CONNECTIONS
-# (bookings, 8: their rate stops growing at 4 to 8 here), BENCH_CHAT_CONNECTIONS (chat, 32: the same at 16 to 32), BENCH_TENANTS (10000), BENCH_COLD_BOOKINGS (bookings per
-# professional of the 9,990 extra tenants, 10), BENCH_FLOOD_LIMIT (the flooder's rate limit, 500/s),
-# BENCH_PERF=1 (perf record (DWARF call graphs) of the server under the services, availability, bookings and
-# chat loads; reports in test-artifacts/perf-*.txt),
+# (bookings, 8: their rate stops growing at 4 to 8 here), BENCH_CHAT_CONNECTIONS (chat, 32: the same at 16 to
+# 32), BENCH_TENANTS (10000), BENCH_COLD_BOOKINGS (bookings per professional of the extra tenants, 10),
+# BENCH_FLOOD_LIMIT (the flooder's rate limit, 500/s), BENCH_PERF=1 (perf record with DWARF call graphs of the
+# server under the services, availability, bookings and chat loads; reports in test-artifacts/perf-*.txt),
 # BENCH_KEEP=1 (keep the temporary directory), BENCH_OUT (test-artifacts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,7 +59,8 @@ SRV_PID="" NGINX_PID="" SRV_URL="" SRV_LOG="" SERVERS=""
 cpu_stat() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b / 100, (b + $5 + $6) / 100 }' /proc/stat; }
 children_cpu() { # `times` must run in this shell, not in a $(…) subshell: redirect it to a file
   times >"$WORK/times"
-  tail -n1 "$WORK/times" | awk '{ gsub(/s/, ""); split($1, a, "m"); split($2, b, "m"); print a[1] * 60 + a[2] + b[1] * 60 + b[2] }' >"$WORK/times.s"
+  tail -n1 "$WORK/times" |
+    awk '{ gsub(/s/, ""); split($1, a, "m"); split($2, b, "m"); print a[1] * 60 + a[2] + b[1] * 60 + b[2] }' >"$WORK/times.s"
 }
 read -r BUSY0 TOTAL0 <<<"$(cpu_stat)"
 children_cpu
@@ -191,7 +192,7 @@ run() {
     perf report -i "$WORK/perf-$name.data" --stdio --children --sort symbol --percent-limit 2 -g none \
       >"$OUT/perf-$name-children.txt" 2>/dev/null || true
   fi
-  log "$name: $(node -e 'const r=JSON.parse(process.argv[1]);console.log(`${Math.round(r.rps)} req/s, p50 ${(r.p50_us/1000).toFixed(2)} ms, p99 ${(r.p99_us/1000).toFixed(2)} ms, statuses ${JSON.stringify(r.statuses)}, errors ${JSON.stringify(r.errors)}`)' "$(cat "$RES/$name.json")")"
+  log "$name: $(node bench/prepare.mjs summary --file "$RES/$name.json")"
 }
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -361,5 +362,6 @@ children_cpu
 OURS1=$(cat "$WORK/times.s")
 OTHER=$(awk -v b="$((${BUSY1%.*} - ${BUSY0%.*}))" -v t="$((${TOTAL1%.*} - ${TOTAL0%.*}))" -v o0="$OURS0" -v o1="$OURS1" \
   'BEGIN { x = (b - (o1 - o0)) / t; if (x < 0) x = 0; printf "%.3f", x }')
-echo "{\"total_s\":$(($(date +%s) - START)),\"other_cpu_share\":$OTHER,\"cpu_busy_s\":$((${BUSY1%.*} - ${BUSY0%.*})),\"bench_cpu_s\":$(awk -v a="$OURS0" -v b="$OURS1" 'BEGIN{printf "%.1f", b-a}')}" >"$RES/total.json"
+printf '{"total_s":%d,"other_cpu_share":%s,"cpu_busy_s":%d,"bench_cpu_s":%s}\n' "$(($(date +%s) - START))" "$OTHER" \
+  "$((${BUSY1%.*} - ${BUSY0%.*}))" "$(awk -v a="$OURS0" -v b="$OURS1" 'BEGIN { printf "%.1f", b - a }')" >"$RES/total.json"
 node bench/report.mjs "$RES" "$OUT"
