@@ -1,6 +1,7 @@
 /* A direct-mapped table of rendered answers (rendered.h), under striped mutexes. The table is small and
  * bounded: SLOTS entries, each at most BODY_MAX bytes of answer and MAX_INPUTS references, and at most
- * BODY_BUDGET bytes of answers in all (a new answer that does not fit is simply not remembered). The
+ * BODY_BUDGET bytes of answers in all (to fit a new answer, a clock sweep frees answers not served since it
+ * last passed them: a crawl over many cold tenants cannot lock the hot ones out for good). The
  * referenced items are mostly the LMDB memo's own (shared, not copies). */
 #include "http/rendered.h"
 #include "http/http.h"
@@ -26,10 +27,12 @@ struct entry {
     json_t **in;
     char *body;
     size_t len;
+    bool used; /* served since the eviction hand last passed */
 };
 
 static struct entry table[SLOTS];
 static size_t body_bytes; /* bytes of answers in the table (atomic) */
+static size_t hand;       /* the next slot the eviction sweep looks at (atomic) */
 static pthread_mutex_t locks[LOCKS] = {[0 ... LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
 
 static size_t slot_of(const char *key)
@@ -59,10 +62,33 @@ bool bc_rendered_reply(struct bc_req *req, const char *key, json_t *const *in, s
         (n == 0 || memcmp(e->in, in, n * sizeof *in) == 0)) {
         /* MHD copies the bytes: the entry may be replaced as soon as the lock is released */
         hit = bc_reply_bytes(req, 200, "application/json; charset=utf-8", e->body, e->len, true) == 0;
+        e->used = true;
     }
     pthread_mutex_unlock(mu);
     if (hit) MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     return hit;
+}
+
+/* Frees answers not served since the hand last passed them (and unmarks those that were) until len more
+ * bytes fit in the budget, for at most two turns of the table. Called holding no lock. */
+static void evict_for(size_t len)
+{
+    for (size_t n = 0; n < 2 * SLOTS && __atomic_load_n(&body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET;
+         n++) {
+        size_t slot = __atomic_fetch_add(&hand, 1, __ATOMIC_RELAXED) % SLOTS;
+        pthread_mutex_t *mu = &locks[slot % LOCKS];
+        struct entry old = {0};
+        pthread_mutex_lock(mu);
+        if (table[slot].used) {
+            table[slot].used = false;
+        } else if (table[slot].body) {
+            old = table[slot];
+            __atomic_sub_fetch(&body_bytes, old.len, __ATOMIC_RELAXED);
+            memset(&table[slot], 0, sizeof table[slot]);
+        }
+        pthread_mutex_unlock(mu);
+        entry_release(&old);
+    }
 }
 
 int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *in, size_t n, json_t *body)
@@ -78,6 +104,7 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *i
             memcpy(fresh.body, s, len);
             fresh.len = len;
             for (size_t i = 0; i < n; i++) fresh.in[i] = in[i] ? json_incref(in[i]) : NULL;
+            if (__atomic_load_n(&body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET) evict_for(len);
             size_t slot = slot_of(key);
             pthread_mutex_t *mu = &locks[slot % LOCKS];
             struct entry old = {0};

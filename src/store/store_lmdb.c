@@ -46,11 +46,13 @@ struct memo_entry {
     size_t klen, vlen;
     char *kv; /* the key's bytes, then the value's */
     json_t *value;
+    bool used; /* read since the eviction hand last passed */
 };
 
 struct memo {
     pthread_mutex_t mu[MEMO_LOCKS];
     atomic_size_t bytes;
+    atomic_size_t hand; /* the next slot the eviction sweep looks at */
     struct memo_entry e[MEMO_SLOTS];
 };
 
@@ -140,6 +142,7 @@ static struct memo *memo_new(void)
     if (!m) return NULL;
     for (int i = 0; i < MEMO_LOCKS; i++) pthread_mutex_init(&m->mu[i], NULL);
     atomic_init(&m->bytes, 0);
+    atomic_init(&m->hand, 0);
     return m;
 }
 
@@ -152,6 +155,30 @@ static void memo_free(struct memo *m)
     }
     for (int i = 0; i < MEMO_LOCKS; i++) pthread_mutex_destroy(&m->mu[i]);
     free(m);
+}
+
+/* Makes room for size more bytes: a clock sweep frees entries not read since the hand last passed them and
+ * clears the mark of those that were (second chance), for at most two turns of the table. Without it, a
+ * memo filled by one pass over many cold items (a crawl over every tenant) would never take a hot item
+ * again. Called holding no slot lock. */
+static void memo_evict(struct memo *m, size_t size)
+{
+    for (size_t n = 0; n < 2 * MEMO_SLOTS && atomic_load(&m->bytes) + size > MEMO_BYTES; n++) {
+        size_t slot = atomic_fetch_add(&m->hand, 1) % MEMO_SLOTS;
+        pthread_mutex_t *mu = &m->mu[slot % MEMO_LOCKS];
+        struct memo_entry *e = &m->e[slot], old = {0};
+        pthread_mutex_lock(mu);
+        if (e->used) {
+            e->used = false;
+        } else if (e->kv) {
+            old = *e;
+            atomic_fetch_sub(&m->bytes, e->klen + e->vlen);
+            *e = (struct memo_entry){0};
+        }
+        pthread_mutex_unlock(mu);
+        free(old.kv);
+        json_decref(old.value);
+    }
 }
 
 /* The parsed value of the stored bytes v at key: shared with the memo (read-only for the caller), parsed
@@ -168,12 +195,15 @@ static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen
     json_t *j = NULL;
     pthread_mutex_lock(mu);
     if (e->value && e->hash == h && e->klen == klen && e->vlen == v->mv_size &&
-        memcmp(e->kv, key, klen) == 0 && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0)
+        memcmp(e->kv, key, klen) == 0 && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0) {
         j = json_incref(e->value);
+        e->used = true;
+    }
     pthread_mutex_unlock(mu);
     if (j) return j;
     if (!(j = decode(v)) || !remember || v->mv_size > MEMO_VALUE_MAX) return j;
     size_t size = klen + v->mv_size;
+    if (atomic_load(&m->bytes) + size > MEMO_BYTES) memo_evict(m, size);
     char *kv = malloc(size);
     if (!kv) return j;
     memcpy(kv, key, klen);
@@ -187,7 +217,7 @@ static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen
         old = e->value;
         atomic_fetch_sub(&m->bytes, old_size);
         atomic_fetch_add(&m->bytes, size);
-        *e = (struct memo_entry){h, klen, v->mv_size, kv, json_incref(j)};
+        *e = (struct memo_entry){h, klen, v->mv_size, kv, json_incref(j), false};
         kv = NULL;
     }
     pthread_mutex_unlock(mu);

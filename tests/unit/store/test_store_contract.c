@@ -692,6 +692,45 @@ static void test_store__read_only_reads(void **state)
     bc_store_close(other);
 }
 
+/* LMDB's memo is bounded (4 MB): after one pass over more cold items than that (a crawl over every
+ * tenant), items read often must still be memoised, i.e. a second read hands out the same shared object.
+ * Other backends hand out new objects and are not checked. */
+static void test_store__memo_takes_hot_items_after_a_crawl(void **state)
+{
+    struct bc_store *s = *state;
+    if (strncmp(url, "lmdb:", 5) != 0) skip();
+    char p[128], sk[32];
+    pk(p, "crawl");
+    char *pad = malloc(12001);
+    assert_non_null(pad);
+    memset(pad, 'x', 12000);
+    pad[12000] = '\0';
+    for (int i = 0; i < 500; i++) { /* 6 MB of cold items, each read once */
+        snprintf(sk, sizeof sk, "COLD#%03d", i);
+        json_t *it = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", sk, "pad", pad);
+        assert_int_equal(bc_store_put(s, it, NULL), 0);
+        json_decref(it);
+        json_t *got = NULL;
+        assert_int_equal(bc_store_get_ro(s, p, sk, &got), 0);
+        json_decref(got);
+    }
+    pad[8000] = '\0';
+    for (int i = 0; i < 20;
+         i++) { /* then new hot items (8 KB: more than the budget's slack), each read twice */
+        snprintf(sk, sizeof sk, "HOT#%02d", i);
+        json_t *it = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", sk, "pad", pad);
+        assert_int_equal(bc_store_put(s, it, NULL), 0);
+        json_decref(it);
+        json_t *a = NULL, *b = NULL;
+        assert_int_equal(bc_store_get_ro(s, p, sk, &a), 0);
+        assert_int_equal(bc_store_get_ro(s, p, sk, &b), 0);
+        assert_ptr_equal(a, b);
+        json_decref(a);
+        json_decref(b);
+    }
+    free(pad);
+}
+
 /* A batch writes its items in order and stops at the first failing condition; the writes after it are
  * never made (the ones before may be: LMDB makes none of them, DynamoDB writes one after the other). */
 static void test_store__put_batch(void **state)
@@ -754,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_store__create_races_processes),
         cmocka_unit_test_setup_teardown(test_store__scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
