@@ -73,16 +73,21 @@ const struct bc_route *bc_router_match(struct bc_req *req, unsigned *allowed)
 {
     enum bc_method m = req->method == BC_HEAD ? BC_GET : req->method;
     *allowed = 0;
-    const struct bc_route *found = NULL;
+    /* the first route of this method that matches; only a miss needs the other methods (405's Allow) */
+    for (size_t i = 0; i < bc_nroutes; i++) {
+        const struct bc_route *r = &bc_routes[i];
+        if (r->method != m || ((r->flags & BC_ROUTE_TEST_ONLY) && !req->srv->test_hooks)) continue;
+        if (match(r->pattern, req->path, req)) {
+            *allowed = m;
+            return r;
+        }
+    }
     for (size_t i = 0; i < bc_nroutes; i++) {
         const struct bc_route *r = &bc_routes[i];
         if ((r->flags & BC_ROUTE_TEST_ONLY) && !req->srv->test_hooks) continue;
-        if (!match(r->pattern, req->path, NULL)) continue;
-        *allowed |= r->method;
-        if (!found && r->method == m) found = r;
+        if (match(r->pattern, req->path, NULL)) *allowed |= r->method;
     }
-    if (found) match(found->pattern, req->path, req);
-    return found;
+    return NULL;
 }
 
 static void allow_header(struct bc_req *req, unsigned allowed)
