@@ -183,8 +183,10 @@ int cmd_serve(int argc, char **argv)
      * every call's latency and tokens reach GET /metrics through its usage hook */
     bc_llm_runtime_set_usage_hook(bc_metrics_llm_hook, NULL);
     if (bc_llm_runtime_start() < 0) bc_log(BC_LOG_WARN, "LLM engine not started: AI turns will use fsm");
+    if (bc_log_access_buffering(true) < 0) bc_log(BC_LOG_WARN, "access lines unbuffered: no flusher thread");
     if (bc_server_start(&srv, bc_config_get(BC_CFG_LISTEN), err, sizeof err) < 0) {
         bc_cli_error(json, "%s", err);
+        bc_log_access_buffering(false);
         bc_llm_runtime_stop();
         bc_store_close(store);
         return 1;
@@ -196,6 +198,7 @@ int cmd_serve(int argc, char **argv)
     if (demo && bc__cmd_serve_demo(store, bc_api_public_url(), json)) {
         bc_server_drain(&srv, 0);
         bc_server_stop(&srv);
+        bc_log_access_buffering(false);
         bc_store_close(store);
         return 1;
     }
@@ -205,6 +208,7 @@ int cmd_serve(int argc, char **argv)
         bc_cli_error(json, "%s", err);
         bc_llm_runtime_stop();
         bc_server_stop(&srv);
+        bc_log_access_buffering(false);
         bc_store_close(store);
         return 1;
     }
@@ -231,6 +235,7 @@ int cmd_serve(int argc, char **argv)
     bc_llm_runtime_stop();
     if (left) bc_server_drain(&srv, 2000); /* let those answers go out */
     bc_server_stop(&srv);
+    bc_log_access_buffering(false);
     bc_metrics_listen_stop();
 
     pthread_mutex_lock(&hk.mu);

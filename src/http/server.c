@@ -134,7 +134,7 @@ static void access_log(struct bc_req *req, enum MHD_RequestTerminationCode toe)
     bc_buf_puts(&b, ",\"remote\":");
     bc_buf_json_str(&b, bc_req_remote(req));
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) bc_buf_puts(&b, ",\"aborted\":true");
-    if (b.data) bc_log_fields(BC_LOG_INFO, b.data, b.len);
+    if (b.data) bc_log_access(b.data, b.len);
     bc_buf_release(&b);
 }
 

@@ -3,6 +3,8 @@
 #ifndef BC_LOG_H
 #define BC_LOG_H
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 enum bc_log_level { BC_LOG_DEBUG, BC_LOG_INFO, BC_LOG_WARN, BC_LOG_ERROR, BC_LOG_OFF };
 
@@ -17,5 +19,10 @@ void bc_log_obj(enum bc_log_level level, json_t *obj);
 /* Logs a line whose members after "ts" and "level" are already JSON: fields holds `"name":value,…` (n bytes,
  * no braces). For the access log, which writes its line without building jansson values. */
 void bc_log_fields(enum bc_log_level level, const char *fields, size_t n);
+/* An access line (level info, fields as for bc_log_fields): buffered while bc_log_access_buffering is on. */
+void bc_log_access(const char *fields, size_t n);
+/* On (a server starts): access lines go to per-thread buffers that a flusher thread writes within 10 ms.
+ * Off (it stopped): every buffer is written and the flusher ends. Returns 0 or BC_EINTERNAL. */
+int bc_log_access_buffering(bool on);
 
 #endif
