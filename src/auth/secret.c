@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -27,12 +28,30 @@ static struct keyed {
 static int nkeyed;
 static pthread_mutex_t keyed_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Recent MACs of public inputs (widget keys: every page that embeds the widget shows its key), so that a
+ * busy key is not hashed again on every request (two SHA-256 blocks, about 5 % of a widget read). A
+ * direct-mapped table under striped mutexes; cleared whenever the secret changes. */
+#define RECENT_SLOTS 1024
+#define RECENT_LOCKS 16
+#define RECENT_INPUT 64
+
+static struct recent {
+    char label[16];
+    size_t len;
+    unsigned char in[RECENT_INPUT];
+    char hex[65];
+} recent[RECENT_SLOTS];
+static pthread_mutex_t recent_mu[RECENT_LOCKS] = {[0 ... RECENT_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
+
 static void keyed_clear(void)
 {
     pthread_mutex_lock(&keyed_mu);
     sodium_memzero(keyed, sizeof keyed);
     nkeyed = 0;
     pthread_mutex_unlock(&keyed_mu);
+    for (int i = 0; i < RECENT_LOCKS; i++) pthread_mutex_lock(&recent_mu[i]);
+    memset(recent, 0, sizeof recent);
+    for (int i = RECENT_LOCKS - 1; i >= 0; i--) pthread_mutex_unlock(&recent_mu[i]);
 }
 
 void bc_secret_set_for_tests(const unsigned char *s, size_t len)
@@ -138,4 +157,34 @@ void bc_secret_hmac_hex(const char *label, const void *data, size_t len, char ou
     crypto_auth_hmacsha256_final(&st, mac);
     sodium_memzero(&st, sizeof st);
     bc_hex(mac, 32, out);
+}
+
+void bc_secret_hmac_hex_public(const char *label, const void *data, size_t len, char out[65])
+{
+    size_t ll = strlen(label);
+    if (len > RECENT_INPUT || ll >= sizeof recent[0].label) {
+        bc_secret_hmac_hex(label, data, len, out);
+        return;
+    }
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < ll; i++) h = (h ^ (unsigned char)label[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < len; i++) h = (h ^ ((const unsigned char *)data)[i]) * 1099511628211ULL;
+    size_t slot = (size_t)(h % RECENT_SLOTS);
+    pthread_mutex_t *mu = &recent_mu[slot % RECENT_LOCKS];
+    struct recent *r = &recent[slot];
+    bool hit = false;
+    pthread_mutex_lock(mu);
+    if (r->hex[0] && r->len == len && strcmp(r->label, label) == 0 && memcmp(r->in, data, len) == 0) {
+        memcpy(out, r->hex, 65);
+        hit = true;
+    }
+    pthread_mutex_unlock(mu);
+    if (hit) return;
+    bc_secret_hmac_hex(label, data, len, out);
+    pthread_mutex_lock(mu);
+    memcpy(r->label, label, ll + 1);
+    r->len = len;
+    memcpy(r->in, data, len);
+    memcpy(r->hex, out, 65);
+    pthread_mutex_unlock(mu);
 }

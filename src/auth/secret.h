@@ -12,6 +12,9 @@ int bc_secret_init(const char *configured, const char *data_dir, char *err, size
 void bc_secret_derive(const char *label, unsigned char out[32]);
 /* HMAC-SHA256(derive(label), data) as 64 lower-case hex characters into out[65]. */
 void bc_secret_hmac_hex(const char *label, const void *data, size_t len, char out[65]);
+/* The same for public inputs (widget API keys), remembered for the next call with the same input: never
+ * for passwords, tokens or anything secret, which must not stay in memory. */
+void bc_secret_hmac_hex_public(const char *label, const void *data, size_t len, char out[65]);
 /* For tests: use these bytes as the secret. */
 void bc_secret_set_for_tests(const unsigned char *secret, size_t len);
 

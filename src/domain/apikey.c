@@ -460,7 +460,7 @@ int bc_apikey_resolve(struct bc_store *s, const char *presented, json_t **lookup
         return BC_EUNAUTHORIZED;
     for (const char *p = presented + pl; *p; p++)
         if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) return BC_EUNAUTHORIZED;
-    bc_secret_hmac_hex("apikey", presented, strlen(presented), hash);
+    bc_secret_hmac_hex_public("apikey", presented, strlen(presented), hash); /* widget keys are public */
     bc_key_apikey_lookup(lk, hash);
     int rc = bc_store_get_ro(s, lk, "META", lookup);
     if (rc == BC_ENOT_FOUND) return BC_EUNAUTHORIZED;
