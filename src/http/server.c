@@ -146,12 +146,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (!req) return;
     if (srv->access_log) access_log(req, toe);
-    /* metrics by route, and the tenant's usage (requests, peak per minute, errors, origins) */
+    /* metrics by route (the tenant's usage was counted when the answer was queued) */
     bc_metrics_http_observe(req->route, req->status, bc_mono_ns() - req->t_start_ns);
-    /* (only for active tenants: nothing is written into a suspended or deleted tenant's partition) */
-    if (req->ctx.tenant_id[0] && req->status && req->ctx.tenant &&
-        bc_tenant_check_active(req->ctx.tenant) == 0)
-        bc_usage_request(req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
     req_free(req);
     *con_cls = NULL;
     atomic_fetch_add(&srv->requests, 1);
@@ -166,6 +162,12 @@ static enum MHD_Result queue(struct bc_req *req)
     for (int i = 0; i < req->nheaders; i++) MHD_add_response_header(r, req->hnames[i], req->hvalues[i]);
     if (atomic_load(&req->srv->draining)) MHD_add_response_header(r, "Connection", "close");
     req->state = BC_REQ_DONE;
+    /* the tenant's usage (requests, peak per minute, errors, origins), counted before the client can see
+     * the answer, so that whatever it does next (a usage read) finds it counted; only for active tenants:
+     * nothing is written into a suspended or deleted tenant's partition */
+    if (req->ctx.tenant_id[0] && req->status && req->ctx.tenant &&
+        bc_tenant_check_active(req->ctx.tenant) == 0)
+        bc_usage_request(req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
     enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)req->status, r);
     MHD_destroy_response(r);
     req->resp = NULL;
