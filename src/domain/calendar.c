@@ -51,28 +51,42 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
         if (rc < 0) break;
         size_t i, j;
         json_t *day, *e;
-        json_array_foreach(r.items, i, day) json_array_foreach(json_object_get(day, "entries"), j, e)
+        json_array_foreach(r.items, i, day)
         {
-            const char *id = json_string_value(json_object_get(e, "id"));
-            if (!id || !live(e, now) || (ignore_hold && strcmp(id, ignore_hold) == 0)) continue;
-            /* the same entry appears on each date it touches: keep one copy */
-            bool dup = false;
-            for (size_t k = 0; k < *n && !dup; k++) dup = strcmp((*out)[k].id, id) == 0;
-            if (dup) continue;
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 16;
-                struct bc_busy *nb = realloc(*out, cap * sizeof *nb);
-                if (!nb) {
-                    rc = BC_ENOMEM;
-                    break;
+            size_t before = *n; /* the entries of earlier dates: one date's entries are unique */
+            json_array_foreach(json_object_get(day, "entries"), j, e)
+            {
+                const char *id = json_string_value(json_object_get(e, "id"));
+                json_t *exp = json_object_get(e, "exp");
+                if (!id || (json_is_integer(exp) && json_integer_value(exp) <= now) ||
+                    (ignore_hold && strcmp(id, ignore_hold) == 0))
+                    continue;
+                int64_t from_ts = json_integer_value(json_object_get(e, "from")),
+                        to_ts = json_integer_value(json_object_get(e, "to"));
+                /* the same entry appears on each date it touches: keep one copy */
+                bool dup = false;
+                for (size_t k = 0; k < before && !dup; k++)
+                    dup = (*out)[k].from == from_ts && (*out)[k].to == to_ts && strcmp((*out)[k].id, id) == 0;
+                if (dup) continue;
+                if (*n == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    struct bc_busy *nb = realloc(*out, cap * sizeof *nb);
+                    if (!nb) {
+                        rc = BC_ENOMEM;
+                        break;
+                    }
+                    *out = nb;
                 }
-                *out = nb;
+                struct bc_busy *b = &(*out)[(*n)++];
+                b->from = from_ts;
+                b->to = to_ts;
+                b->hold = json_is_integer(exp);
+                size_t idl = strlen(id);
+                if (idl >= sizeof b->id) idl = sizeof b->id - 1;
+                memcpy(b->id, id, idl);
+                b->id[idl] = '\0';
             }
-            struct bc_busy *b = &(*out)[(*n)++];
-            b->from = json_integer_value(json_object_get(e, "from"));
-            b->to = json_integer_value(json_object_get(e, "to"));
-            b->hold = json_is_integer(json_object_get(e, "exp"));
-            snprintf(b->id, sizeof b->id, "%s", id);
+            if (rc < 0) break;
         }
         cursor = r.next_cursor;
         r.next_cursor = NULL;
@@ -96,9 +110,38 @@ static json_t *entry_json(const struct bc_cal_entry *e)
     return j;
 }
 
-/* Rewrites one date's item with `mutate` applied, conditional on its version, retrying on races. */
+/* Extra writes that go in the same store batch as one calendar write: pre before it, post after it. */
+struct extra {
+    const struct bc_write *pre, *post;
+    size_t npre, npost;
+    size_t *failed; /* the batch index of an extra write whose condition failed */
+};
+
+/* Puts the calendar item (and the extra writes around it, in one batch). BC_ECOND when the calendar item's
+ * version changed meanwhile (to retry); a failed condition of an extra write is BC_ECONFLICT with
+ * *x->failed set to its index (pre: 0..npre-1; post: npre + 1 + its index). */
+static int put_with(struct bc_store *s, json_t *item, const struct bc_cond *c, const struct extra *x)
+{
+    if (!x || x->npre + x->npost == 0) return item ? bc_store_put(s, item, c) : 0;
+    struct bc_write w[BC_STORE_BATCH_MAX];
+    size_t n = 0, failed = 0;
+    if (x->npre + x->npost + 1 > BC_STORE_BATCH_MAX) return BC_EINVALID;
+    for (size_t i = 0; i < x->npre; i++) w[n++] = x->pre[i];
+    size_t at = n;
+    if (item) w[n++] = (struct bc_write){item, *c};
+    for (size_t i = 0; i < x->npost; i++) w[n++] = x->post[i];
+    int rc = bc_store_put_batch(s, w, n, &failed);
+    if (rc == BC_ECOND && (!item || failed != at)) { /* not the calendar's version */
+        *x->failed = item ? failed : (failed < x->npre ? failed : failed + 1);
+        rc = BC_ECONFLICT;
+    }
+    return rc;
+}
+
+/* Rewrites one date's item with `mutate` applied, conditional on its version, retrying on races; with x,
+ * the extra writes go in the same batch (also when the entry is already there: a retried commit). */
 static int rewrite(struct bc_store *s, const char *pk, const char *sk, const struct bc_cal_entry *add,
-                   const char *remove_id, const char *consume_hold, bool lazy)
+                   const char *remove_id, const char *consume_hold, bool lazy, const struct extra *x)
 {
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         json_t *item = NULL, *shared = NULL;
@@ -136,7 +179,7 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
                     bool same = id && strcmp(id, add->id) == 0 && f == add->from && t == add->to;
                     json_decref(kept);
                     json_decref(item);
-                    return same ? 0 : BC_ESLOT;
+                    return same ? put_with(s, NULL, NULL, x) : BC_ESLOT;
                 }
             }
             json_array_append(kept, e);
@@ -153,7 +196,7 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
         json_object_set_new(item, "entries", kept);
         json_object_set_new(item, "version", json_integer(version + 1));
         struct bc_cond c = {BC_COND_VERSION, version, lazy};
-        rc = bc_store_put(s, item, &c);
+        rc = put_with(s, item, &c, x);
         json_decref(item);
         if (rc != BC_ECOND) return rc;
     }
@@ -168,7 +211,7 @@ static int commit(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
     if (!bc_key_tenant_pk(ctx, pk) || ndates < 1 || ndates > BC_CAL_MAX_DAYS) return BC_EINVALID;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int rc = rewrite(s, pk, sk, e, NULL, consume_hold, lazy);
+        int rc = rewrite(s, pk, sk, e, NULL, consume_hold, lazy, NULL);
         if (rc < 0) {
             bc_cal_remove(s, ctx, provider_id, dates, i, e->id); /* undo the earlier dates */
             return rc;
@@ -182,6 +225,17 @@ int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
                   const char *consume_hold)
 {
     return commit(s, ctx, provider_id, dates, ndates, e, consume_hold, false);
+}
+
+int bc_cal_commit_with(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                       const char *date, const struct bc_cal_entry *e, const char *consume_hold,
+                       const struct bc_write *pre, size_t npre, const struct bc_write *post, size_t npost,
+                       size_t *failed)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(sk, "CAL", provider_id, date)) return BC_EINVALID;
+    struct extra x = {pre, post, npre, npost, failed};
+    return rewrite(s, pk, sk, e, NULL, consume_hold, false, &x);
 }
 
 int bc_cal_commit_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
@@ -198,7 +252,7 @@ int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
     int rc = 0;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int r = rewrite(s, pk, sk, NULL, id, NULL, false);
+        int r = rewrite(s, pk, sk, NULL, id, NULL, false, NULL);
         if (r < 0) rc = r;
     }
     return rc;
