@@ -122,13 +122,16 @@ struct extra {
  * *x->failed set to its index (pre: 0..npre-1; post: npre + 1 + its index). */
 static int put_with(struct bc_store *s, json_t *item, const struct bc_cond *c, const struct extra *x)
 {
-    if (!x || x->npre + x->npost == 0) return item ? bc_store_put(s, item, c) : 0;
+    if (!x || x->npre + x->npost == 0) { /* kept: the item is a fresh object, never modified after */
+        struct bc_write one = {item, *c, true};
+        return item ? bc_store_put_batch(s, &one, 1, NULL) : 0;
+    }
     struct bc_write w[BC_STORE_BATCH_MAX];
     size_t n = 0, failed = 0;
     if (x->npre + x->npost + 1 > BC_STORE_BATCH_MAX) return BC_EINVALID;
     for (size_t i = 0; i < x->npre; i++) w[n++] = x->pre[i];
     size_t at = n;
-    if (item) w[n++] = (struct bc_write){item, *c};
+    if (item) w[n++] = (struct bc_write){item, *c, true}; /* a fresh object, never modified after */
     for (size_t i = 0; i < x->npost; i++) w[n++] = x->post[i];
     int rc = bc_store_put_batch(s, w, n, &failed);
     if (rc == BC_ECOND && (!item || failed != at)) { /* not the calendar's version */

@@ -83,10 +83,10 @@ int bc_conv_save_with(struct bc_store *s, json_t *conv, json_t *const *messages,
     bc_now_iso(now);
     json_object_set_new(conv, "updated_at", json_string(now));
     json_object_set_new(conv, "version", json_integer(v + 1));
-    for (size_t i = 0; i < n; i++) w[i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}};
+    for (size_t i = 0; i < n; i++) w[i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}, false};
     /* the conversation last: with a backend that writes one item after the other, a conflict on it leaves
      * at most messages that the next successful turn overwrites (same sequence numbers) */
-    w[n] = (struct bc_write){conv, {v == 0 ? BC_COND_NOT_EXISTS : BC_COND_VERSION, v, true}};
+    w[n] = (struct bc_write){conv, {v == 0 ? BC_COND_NOT_EXISTS : BC_COND_VERSION, v, true}, false};
     int rc = n ? bc_store_put_batch(s, w, n + 1, NULL) : bc_store_put(s, conv, &w[0].cond);
     if (rc < 0) json_object_set_new(conv, "version", json_integer(v));
     return rc == BC_ECOND ? BC_ECONFLICT : rc;
