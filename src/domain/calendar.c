@@ -16,6 +16,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,128 @@ static bool live(json_t *e, int64_t now)
     return !json_is_integer(exp) || json_integer_value(exp) > now;
 }
 
+/* A date item's entries as plain structs, parsed once per shared item: read-only reads hand out the same
+ * jansson value for the same stored bytes (the store's memo), so the value's address names its content as
+ * long as a reference is held; the cache holds one. */
+struct day_entry {
+    int64_t from, to, exp; /* exp 0: no expiry (a booking) */
+    bool hold;
+    char id[sizeof(((struct bc_busy *)0)->id)];
+};
+
+struct day_slot {
+    json_t *day; /* a reference */
+    struct day_entry *e;
+    size_t n;
+};
+
+#define DAY_SLOTS     1024
+#define DAY_LOCKS     64
+#define DAY_MAX_ENTRY 512 /* larger items are parsed each time */
+static struct day_slot day_cache[DAY_SLOTS];
+static pthread_mutex_t day_mu[DAY_LOCKS];
+static pthread_once_t day_once = PTHREAD_ONCE_INIT;
+
+static void day_init(void)
+{
+    for (int i = 0; i < DAY_LOCKS; i++) pthread_mutex_init(&day_mu[i], NULL);
+}
+
+/* The entries of one date item (malloc'd; *n of them); NULL with *n 0 when it has none or on ENOMEM. */
+static struct day_entry *day_parse(json_t *day, size_t *n)
+{
+    json_t *entries = json_object_get(day, "entries"), *e;
+    size_t cnt = json_array_size(entries), i;
+    *n = 0;
+    struct day_entry *out = cnt ? malloc(cnt * sizeof *out) : NULL;
+    if (!out) return NULL;
+    json_array_foreach(entries, i, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        if (!id) continue;
+        json_t *exp = json_object_get(e, "exp");
+        struct day_entry *d = &out[(*n)++];
+        d->from = json_integer_value(json_object_get(e, "from"));
+        d->to = json_integer_value(json_object_get(e, "to"));
+        d->hold = json_is_integer(exp);
+        d->exp = d->hold ? json_integer_value(exp) : 0;
+        size_t idl = strlen(id);
+        if (idl >= sizeof d->id) idl = sizeof d->id - 1;
+        memcpy(d->id, id, idl);
+        d->id[idl] = '\0';
+    }
+    return out;
+}
+
+/* Appends the live entries of one date item to *out (growing *cap), skipping ignore_hold and the entries
+ * already taken from earlier dates (the first `before`). */
+static int day_append(const struct day_entry *e, size_t ne, int64_t now, const char *ignore_hold,
+                      size_t before, struct bc_busy **out, size_t *n, size_t *cap)
+{
+    for (size_t j = 0; j < ne; j++) {
+        if ((e[j].hold && e[j].exp <= now) || (ignore_hold && strcmp(e[j].id, ignore_hold) == 0)) continue;
+        /* the same entry appears on each date it touches: keep one copy */
+        bool dup = false;
+        for (size_t k = 0; k < before && !dup; k++)
+            dup =
+                (*out)[k].from == e[j].from && (*out)[k].to == e[j].to && strcmp((*out)[k].id, e[j].id) == 0;
+        if (dup) continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            struct bc_busy *nb = realloc(*out, nc * sizeof *nb);
+            if (!nb) return BC_ENOMEM;
+            *out = nb;
+            *cap = nc;
+        }
+        struct bc_busy *b = &(*out)[(*n)++];
+        b->from = e[j].from;
+        b->to = e[j].to;
+        b->hold = e[j].hold;
+        memcpy(b->id, e[j].id, sizeof b->id);
+    }
+    return 0;
+}
+
+/* One date item's live entries onto *out, through the cache. */
+static int day_busy(json_t *day, int64_t now, const char *ignore_hold, struct bc_busy **out, size_t *n,
+                    size_t *cap)
+{
+    size_t before = *n;
+    uintptr_t h = (uintptr_t)day;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ULL;
+    size_t slot = (size_t)(h >> 32) % DAY_SLOTS;
+    pthread_mutex_t *mu = &day_mu[slot % DAY_LOCKS];
+    struct day_slot *c = &day_cache[slot];
+    pthread_mutex_lock(mu);
+    if (c->day == day) {
+        int rc = day_append(c->e, c->n, now, ignore_hold, before, out, n, cap);
+        pthread_mutex_unlock(mu);
+        return rc;
+    }
+    pthread_mutex_unlock(mu);
+    size_t ne;
+    struct day_entry *e = day_parse(day, &ne);
+    if (!e && json_array_size(json_object_get(day, "entries"))) return BC_ENOMEM;
+    int rc = day_append(e, ne, now, ignore_hold, before, out, n, cap);
+    if (rc < 0 || ne > DAY_MAX_ENTRY) {
+        free(e);
+        return rc;
+    }
+    json_t *old_day = NULL;
+    struct day_entry *old_e = NULL;
+    pthread_mutex_lock(mu);
+    old_day = c->day;
+    old_e = c->e;
+    c->day = json_incref(day);
+    c->e = e;
+    c->n = ne;
+    pthread_mutex_unlock(mu);
+    json_decref(old_day);
+    free(old_e);
+    return 0;
+}
+
 int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
                 const char *date_to, const char *ignore_hold, struct bc_busy **out, size_t *n)
 {
@@ -37,6 +160,7 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(from, "CAL", provider_id, date_from) ||
         !bc_key_sk2(to, "CAL", provider_id, date_to))
         return BC_EINVALID;
+    pthread_once(&day_once, day_init);
     size_t cap = 0;
     char *cursor = NULL;
     int64_t now = bc_now_s();
@@ -49,45 +173,10 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
         free(cursor);
         cursor = NULL;
         if (rc < 0) break;
-        size_t i, j;
-        json_t *day, *e;
-        json_array_foreach(r.items, i, day)
-        {
-            size_t before = *n; /* the entries of earlier dates: one date's entries are unique */
-            json_array_foreach(json_object_get(day, "entries"), j, e)
-            {
-                const char *id = json_string_value(json_object_get(e, "id"));
-                json_t *exp = json_object_get(e, "exp");
-                if (!id || (json_is_integer(exp) && json_integer_value(exp) <= now) ||
-                    (ignore_hold && strcmp(id, ignore_hold) == 0))
-                    continue;
-                int64_t from_ts = json_integer_value(json_object_get(e, "from")),
-                        to_ts = json_integer_value(json_object_get(e, "to"));
-                /* the same entry appears on each date it touches: keep one copy */
-                bool dup = false;
-                for (size_t k = 0; k < before && !dup; k++)
-                    dup = (*out)[k].from == from_ts && (*out)[k].to == to_ts && strcmp((*out)[k].id, id) == 0;
-                if (dup) continue;
-                if (*n == cap) {
-                    cap = cap ? cap * 2 : 64;
-                    struct bc_busy *nb = realloc(*out, cap * sizeof *nb);
-                    if (!nb) {
-                        rc = BC_ENOMEM;
-                        break;
-                    }
-                    *out = nb;
-                }
-                struct bc_busy *b = &(*out)[(*n)++];
-                b->from = from_ts;
-                b->to = to_ts;
-                b->hold = json_is_integer(exp);
-                size_t idl = strlen(id);
-                if (idl >= sizeof b->id) idl = sizeof b->id - 1;
-                memcpy(b->id, id, idl);
-                b->id[idl] = '\0';
-            }
-            if (rc < 0) break;
-        }
+        size_t i;
+        json_t *day;
+        json_array_foreach(r.items, i,
+                           day) if ((rc = day_busy(day, now, ignore_hold, out, n, &cap)) < 0) break;
         cursor = r.next_cursor;
         r.next_cursor = NULL;
         bc_query_result_release(&r);

@@ -23,6 +23,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/id.h"
+#include "util/jsonv.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -254,9 +255,10 @@ static int write_item(struct lmdb_store *st, MDB_txn *txn, const char *key, size
         rc = mdb_del(txn, st->items, &k, NULL);
         return rc == MDB_NOTFOUND ? 0 : map_err(rc);
     }
-    char *s = json_dumps(item, JSON_COMPACT);
+    size_t len = 0;
+    char *s = bc_json_dumps(item, &len); /* json_dumps(item, JSON_COMPACT)'s bytes, faster */
     if (!s) return BC_ENOMEM;
-    MDB_val v = {strlen(s), s};
+    MDB_val v = {len, s};
     rc = mdb_put(txn, st->items, &k, &v, 0);
     /* a kept item goes to the memo now: if the transaction does not commit, its bytes are not the stored
      * ones and the memo never hands it out (every memo read compares the bytes) */

@@ -1,7 +1,9 @@
 /* Table-driven JSON validation. */
 #include "util/jsonv.h"
+#include "util/buf.h"
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,4 +129,68 @@ int bc_json_check(json_t *obj, const struct bc_jfield *fields, char *msg, size_t
         }
     }
     return 0;
+}
+
+static int dump_int(struct bc_buf *b, json_int_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return bc_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+int bc_json_dump(struct bc_buf *b, json_t *v)
+{
+    int rc = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if ((rc = bc_buf_putc(b, '{')) < 0) return rc;
+        bool first = true;
+        for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+            if (!first && (rc = bc_buf_putc(b, ',')) < 0) return rc;
+            first = false;
+            if ((rc = bc_buf_json_strn(b, json_object_iter_key(it), json_object_iter_key_len(it))) < 0 ||
+                (rc = bc_buf_putc(b, ':')) < 0 || (rc = bc_json_dump(b, json_object_iter_value(it))) < 0)
+                return rc;
+        }
+        return bc_buf_putc(b, '}');
+    }
+    case JSON_ARRAY: {
+        if ((rc = bc_buf_putc(b, '[')) < 0) return rc;
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n; i++) {
+            if (i && (rc = bc_buf_putc(b, ',')) < 0) return rc;
+            if ((rc = bc_json_dump(b, json_array_get(v, i))) < 0) return rc;
+        }
+        return bc_buf_putc(b, ']');
+    }
+    case JSON_STRING:
+        return bc_buf_json_strn(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return dump_int(b, json_integer_value(v));
+    case JSON_REAL:
+        return bc_buf_json_real(b, json_real_value(v), 0);
+    case JSON_TRUE:
+        return bc_buf_append(b, "true", 4);
+    case JSON_FALSE:
+        return bc_buf_append(b, "false", 5);
+    case JSON_NULL:
+        return bc_buf_append(b, "null", 4);
+    }
+    return BC_EINVALID;
+}
+
+char *bc_json_dumps(json_t *v, size_t *len)
+{
+    struct bc_buf b = BC_BUF_INIT;
+    if (!json_is_object(v) && !json_is_array(v)) return NULL; /* as json_dumps without JSON_ENCODE_ANY */
+    if (bc_buf_reserve(&b, 256) < 0 || bc_json_dump(&b, v) < 0) {
+        bc_buf_release(&b);
+        return NULL;
+    }
+    return bc_buf_detach(&b, len);
 }
