@@ -23,10 +23,26 @@ static const char *fmt(char *buf, int n)
     return n > 0 && n < BC_KEY_SIZE ? buf : NULL;
 }
 
+/* buf = the parts joined with '#' (what snprintf "%s#%s…" wrote, without its cost), NULL when too long. */
+static const char *join(char *buf, const char *const *parts, int n)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(parts[i]);
+        if (len + l + (i > 0) >= BC_KEY_SIZE) return NULL;
+        if (i > 0) buf[len++] = '#';
+        memcpy(buf + len, parts[i], l);
+        len += l;
+    }
+    buf[len] = '\0';
+    return len ? buf : NULL;
+}
+
 const char *bc_key_tenant_pk(const struct bc_ctx *ctx, char *buf)
 {
     if (!ctx || !bc_key_id_ok(ctx->tenant_id)) return NULL;
-    return fmt(buf, snprintf(buf, BC_KEY_SIZE, "TENANT#%s", ctx->tenant_id));
+    const char *parts[] = {"TENANT", ctx->tenant_id};
+    return join(buf, parts, 2);
 }
 
 const char *bc_key_tenant_pk_operator(char *buf, const char *tenant_id)
@@ -38,13 +54,15 @@ const char *bc_key_tenant_pk_operator(char *buf, const char *tenant_id)
 const char *bc_key_sk(char *buf, const char *kind, const char *id)
 {
     if (!bc_key_id_ok(id)) return NULL;
-    return fmt(buf, snprintf(buf, BC_KEY_SIZE, "%s#%s", kind, id));
+    const char *parts[] = {kind, id};
+    return join(buf, parts, 2);
 }
 
 const char *bc_key_sk2(char *buf, const char *kind, const char *a, const char *b)
 {
     if (!bc_key_id_ok(a) || !bc_key_id_ok(b)) return NULL;
-    return fmt(buf, snprintf(buf, BC_KEY_SIZE, "%s#%s#%s", kind, a, b));
+    const char *parts[] = {kind, a, b};
+    return join(buf, parts, 3);
 }
 
 const char *bc_key_apikey_lookup(char *buf, const char *hash_hex)

@@ -188,9 +188,14 @@ char *bc_json_dumps(json_t *v, size_t *len)
 {
     struct bc_buf b = BC_BUF_INIT;
     if (!json_is_object(v) && !json_is_array(v)) return NULL; /* as json_dumps without JSON_ENCODE_ANY */
-    if (bc_buf_reserve(&b, 256) < 0 || bc_json_dump(&b, v) < 0) {
+    int rc = bc_buf_reserve(&b, 256);
+    if (rc == 0) rc = bc_json_dump(&b, v);
+    if (rc < 0) {
         bc_buf_release(&b);
-        return NULL;
+        /* what this writer refuses (a string with NUL, which jansson escapes): jansson's own */
+        char *s = rc == BC_EINVALID ? json_dumps(v, JSON_COMPACT) : NULL;
+        if (s && len) *len = strlen(s);
+        return s;
     }
     return bc_buf_detach(&b, len);
 }

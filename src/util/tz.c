@@ -98,7 +98,11 @@ void bc_tz_date_format(int32_t day, char out[11])
         snprintf(out, 11, "0000-00-00");
         return;
     }
-    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+    unsigned v[3] = {(unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u}; /* "%04u-%02u-%02u" */
+    out[0] = (char)('0' + v[0] / 1000), out[1] = (char)('0' + v[0] / 100 % 10);
+    out[2] = (char)('0' + v[0] / 10 % 10), out[3] = (char)('0' + v[0] % 10), out[4] = '-';
+    out[5] = (char)('0' + v[1] / 10), out[6] = (char)('0' + v[1] % 10), out[7] = '-';
+    out[8] = (char)('0' + v[2] / 10), out[9] = (char)('0' + v[2] % 10), out[10] = '\0';
 }
 
 int bc_tz_hhmm_parse(const char *s, int allow_24, int *minutes)

@@ -153,6 +153,16 @@ static void test_json__dumps_like_jansson(void **state)
         free(got);
         json_decref(j);
     }
+    /* a string with NUL: jansson escapes it, and so does the fallback */
+    json_t *nul = json_pack("{s:s%}", "k", "a\0b", (size_t)3);
+    char *want = json_dumps(nul, JSON_COMPACT);
+    size_t n = 0;
+    char *got = bc_json_dumps(nul, &n);
+    assert_string_equal(got, want);
+    assert_int_equal(n, strlen(want));
+    free(want);
+    free(got);
+    json_decref(nul);
     json_t *scalar = json_integer(1);
     assert_null(bc_json_dumps(scalar, NULL)); /* like json_dumps without JSON_ENCODE_ANY */
     json_decref(scalar);
