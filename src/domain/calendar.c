@@ -83,15 +83,16 @@ static struct day_entry *day_parse(json_t *day, size_t *n)
 }
 
 /* Appends the live entries of one date item to *out (growing *cap), skipping ignore_hold and the entries
- * already taken from earlier dates (the first `before`). */
-static int day_append(const struct day_entry *e, size_t ne, int64_t now, const char *ignore_hold,
+ * already taken from the two date items before it ((*out)[lo..before)): an entry is written on every date
+ * it touches, at most BC_CAL_MAX_DAYS (3) consecutive ones, so its other copies are in those two items. */
+static int day_append(const struct day_entry *e, size_t ne, int64_t now, const char *ignore_hold, size_t lo,
                       size_t before, struct bc_busy **out, size_t *n, size_t *cap)
 {
     for (size_t j = 0; j < ne; j++) {
         if ((e[j].hold && e[j].exp <= now) || (ignore_hold && strcmp(e[j].id, ignore_hold) == 0)) continue;
         /* the same entry appears on each date it touches: keep one copy */
         bool dup = false;
-        for (size_t k = 0; k < before && !dup; k++)
+        for (size_t k = lo; k < before && !dup; k++)
             dup =
                 (*out)[k].from == e[j].from && (*out)[k].to == e[j].to && strcmp((*out)[k].id, e[j].id) == 0;
         if (dup) continue;
@@ -112,8 +113,8 @@ static int day_append(const struct day_entry *e, size_t ne, int64_t now, const c
 }
 
 /* One date item's live entries onto *out, through the cache. */
-static int day_busy(json_t *day, int64_t now, const char *ignore_hold, struct bc_busy **out, size_t *n,
-                    size_t *cap)
+static int day_busy(json_t *day, int64_t now, const char *ignore_hold, size_t lo, struct bc_busy **out,
+                    size_t *n, size_t *cap)
 {
     size_t before = *n;
     uintptr_t h = (uintptr_t)day;
@@ -124,7 +125,7 @@ static int day_busy(json_t *day, int64_t now, const char *ignore_hold, struct bc
     struct day_slot *c = &day_cache[slot];
     pthread_mutex_lock(mu);
     if (c->day == day) {
-        int rc = day_append(c->e, c->n, now, ignore_hold, before, out, n, cap);
+        int rc = day_append(c->e, c->n, now, ignore_hold, lo, before, out, n, cap);
         pthread_mutex_unlock(mu);
         return rc;
     }
@@ -132,7 +133,7 @@ static int day_busy(json_t *day, int64_t now, const char *ignore_hold, struct bc
     size_t ne;
     struct day_entry *e = day_parse(day, &ne);
     if (!e && json_array_size(json_object_get(day, "entries"))) return BC_ENOMEM;
-    int rc = day_append(e, ne, now, ignore_hold, before, out, n, cap);
+    int rc = day_append(e, ne, now, ignore_hold, lo, before, out, n, cap);
     if (rc < 0 || ne > DAY_MAX_ENTRY) {
         free(e);
         return rc;
@@ -161,7 +162,7 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
         !bc_key_sk2(to, "CAL", provider_id, date_to))
         return BC_EINVALID;
     pthread_once(&day_once, day_init);
-    size_t cap = 0;
+    size_t cap = 0, s1 = 0, s2 = 0; /* where the entries of the last two date items start */
     char *cursor = NULL;
     int64_t now = bc_now_s();
     int rc;
@@ -175,8 +176,13 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
         if (rc < 0) break;
         size_t i;
         json_t *day;
-        json_array_foreach(r.items, i,
-                           day) if ((rc = day_busy(day, now, ignore_hold, out, n, &cap)) < 0) break;
+        json_array_foreach(r.items, i, day)
+        {
+            size_t start = *n;
+            if ((rc = day_busy(day, now, ignore_hold, s2, out, n, &cap)) < 0) break;
+            s2 = s1;
+            s1 = start;
+        }
         cursor = r.next_cursor;
         r.next_cursor = NULL;
         bc_query_result_release(&r);
