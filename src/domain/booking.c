@@ -256,7 +256,7 @@ static char *bstart_sk(json_t *item)
  * by-start entry, in that order, into w (returns how many); *look and *entry are decref'd by the caller
  * after writing. All lazy: the calendar entry is the durable truth, and repair-on-read redoes a lost
  * confirmation. */
-static size_t finish_writes(const char *pk, json_t *item, const char *status, bool keep, struct bc_write w[3],
+static size_t finish_writes(const char *pk, json_t *item, const char *status, struct bc_write w[3],
                             json_t **look, json_t **entry)
 {
     char sk[BC_KEY_SIZE], now[32];
@@ -265,7 +265,7 @@ static size_t finish_writes(const char *pk, json_t *item, const char *status, bo
     json_object_set_new(item, "updated_at", json_string(now));
     json_object_del(item, "ttl");
     size_t n = 0;
-    w[n++] = (struct bc_write){item, lazy, keep};
+    w[n++] = (struct bc_write){item, lazy, false};
     *look = *entry = NULL;
     if (bc_key_sk(sk, "BCODE", json_string_value(json_object_get(item, "code")))) {
         *look = json_pack("{s:s, s:s, s:O}", "PK", pk, "SK", sk, "booking_id", json_object_get(item, "id"));
@@ -286,7 +286,7 @@ static int finish(struct bc_store *s, const char *pk, json_t *item, const char *
 {
     struct bc_write w[3];
     json_t *look, *entry;
-    size_t n = finish_writes(pk, item, status, false, w, &look, &entry);
+    size_t n = finish_writes(pk, item, status, w, &look, &entry);
     int rc = bc_store_put_batch(s, w, n, NULL);
     json_decref(look);
     json_decref(entry);
@@ -521,13 +521,11 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
              * one after the other, so that a crash leaves what that path would) */
             json_t *conf = json_copy(item), *look = NULL, *entry = NULL; /* shallow: status etc. differ */
             struct bc_write pre[2], post[3];
-            /* item and conf (written as they are now, and only read after) are kept by the store for the next
-             * read: the confirmation's write then checks the pending item without parsing it */
-            size_t np = conf ? finish_writes(pk, conf, "confirmed", true, post, &look, &entry) : 0;
+            size_t np = conf ? finish_writes(pk, conf, "confirmed", post, &look, &entry) : 0;
             for (int attempt = 0; np && attempt < 3; attempt++) {
                 size_t npre = 0, failed = SIZE_MAX;
                 if (im.item && !im.mine) pre[npre++] = (struct bc_write){im.item, claim_cond, false};
-                pre[npre++] = (struct bc_write){item, lazy, true}; /* kept: see conf */
+                pre[npre++] = (struct bc_write){item, lazy, false};
                 rc = bc_cal_commit_with(s, ctx, sc.pros[k].id, dates[0], &e, in->hold_id, pre, npre, post, np,
                                         &failed);
                 if (!(rc == BC_ECONFLICT && failed == 0 && npre == 2)) break;

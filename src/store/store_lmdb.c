@@ -306,11 +306,28 @@ static int write_step(struct lmdb_store *st, MDB_txn *txn, const char *pk, const
     size_t klen = make_key(key, pk, sk);
     json_t *cur = NULL, *next = NULL;
     int64_t old_ttl = 0;
-    /* the current item is only read (condition, ttl) or copied (update): parsed once, through the memo */
-    int rc = read_live(st, txn, key, klen, PARSE_SHARED_NO_KEEP, &cur, &old_ttl);
+    /* the current item is only read (condition, ttl) or copied (update): parsed once, through the memo;
+     * not at all for a put or delete whose condition needs no more than its existence, when its bytes
+     * show that it has no ttl (so it is live, and there is no ttl entry to move) */
+    int rc;
+    if (!u && (!cond || cond->kind == BC_COND_NONE || cond->kind == BC_COND_NOT_EXISTS)) {
+        MDB_val k = {klen, key}, v;
+        rc = mdb_get(txn, st->items, &k, &v);
+        if (rc == MDB_NOTFOUND || (rc == 0 && !memmem(v.mv_data, v.mv_size, "\"ttl\"", 5))) {
+            rc = rc == 0 && cond && cond->kind == BC_COND_NOT_EXISTS ? BC_ECOND : 0;
+            if (rc < 0) goto out;
+            goto checked;
+        }
+        if (rc) {
+            rc = map_err(rc);
+            goto out;
+        }
+    }
+    rc = read_live(st, txn, key, klen, PARSE_SHARED_NO_KEEP, &cur, &old_ttl);
     if (rc < 0) goto out;
     rc = bc__store_check_cond(cur, cond);
     if (rc < 0) goto out;
+checked:
     if (put_item) {
         next = json_incref(put_item); /* only serialised: borrowed, as bc_store_put promises */
     } else if (!del) {
