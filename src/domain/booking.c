@@ -94,7 +94,12 @@ char *bc_booking_manage_token(const char *tenant_id, const char *booking_id)
     unsigned char mac[32];
     snprintf(data, sizeof data, "%s|%s", tenant_id, booking_id);
     bc_secret_hmac_hex("manage", data, strlen(data), mac_hex);
-    for (int i = 0; i < 16; i++) sscanf(mac_hex + 2 * i, "%2hhx", &mac[i]);
+    for (int i = 0; i < 16; i++) { /* the hex back to bytes (what sscanf "%2hhx" did, without its cost) */
+        unsigned char hi = (unsigned char)mac_hex[2 * i], lo = (unsigned char)mac_hex[2 * i + 1];
+        hi = (unsigned char)(hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10);
+        lo = (unsigned char)(lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10);
+        mac[i] = (unsigned char)(hi << 4 | lo);
+    }
     char m64[32];
     bc_b64url_encode(mac, 16, m64);
     bc_b64url_encode(tenant_id, strlen(tenant_id), tb64);
@@ -247,31 +252,41 @@ static char *bstart_sk(json_t *item)
     return bc_buf_detach(&b, NULL);
 }
 
-/* Writes the code look-up and the listing entry of a booking item, and marks it with status. */
-static int finish(struct bc_store *s, const char *pk, json_t *item, const char *status)
+/* The writes that confirm a booking item (marked with status first): the item, its code look-up and its
+ * by-start entry, in that order, into w (returns how many); *look and *entry are decref'd by the caller
+ * after writing. All lazy: the calendar entry is the durable truth, and repair-on-read redoes a lost
+ * confirmation. */
+static size_t finish_writes(const char *pk, json_t *item, const char *status, struct bc_write w[3],
+                            json_t **look, json_t **entry)
 {
     char sk[BC_KEY_SIZE], now[32];
     bc_now_iso(now);
     json_object_set_new(item, "status", json_string(status));
     json_object_set_new(item, "updated_at", json_string(now));
     json_object_del(item, "ttl");
-    /* the booking, its code look-up and its by-start entry in one store batch (one LMDB transaction), in
-     * the order they were written one by one before; all lazy: the calendar entry is the durable truth,
-     * and repair-on-read redoes a lost confirmation */
-    struct bc_write w[3];
     size_t n = 0;
-    w[n++] = (struct bc_write){item, lazy};
-    json_t *look = NULL, *entry = NULL;
+    w[n++] = (struct bc_write){item, lazy, false};
+    *look = *entry = NULL;
     if (bc_key_sk(sk, "BCODE", json_string_value(json_object_get(item, "code")))) {
-        look = json_pack("{s:s, s:s, s:O}", "PK", pk, "SK", sk, "booking_id", json_object_get(item, "id"));
-        if (look) w[n++] = (struct bc_write){look, lazy};
+        *look = json_pack("{s:s, s:s, s:O}", "PK", pk, "SK", sk, "booking_id", json_object_get(item, "id"));
+        if (*look) w[n++] = (struct bc_write){*look, lazy, false};
     }
     char *bsk = bstart_sk(item);
-    if (bsk && (entry = json_copy(item))) { /* a shallow copy: only its SK differs */
-        json_object_set_new(entry, "SK", json_string(bsk));
-        w[n++] = (struct bc_write){entry, lazy};
+    if (bsk && (*entry = json_copy(item))) { /* a shallow copy: only its SK differs */
+        json_object_set_new(*entry, "SK", json_string(bsk));
+        w[n++] = (struct bc_write){*entry, lazy, false};
     }
     free(bsk);
+    return n;
+}
+
+/* Writes the code look-up and the listing entry of a booking item, and marks it with status: in one store
+ * batch (one LMDB transaction), in the order they were written one by one before. */
+static int finish(struct bc_store *s, const char *pk, json_t *item, const char *status)
+{
+    struct bc_write w[3];
+    json_t *look, *entry;
+    size_t n = finish_writes(pk, item, status, w, &look, &entry);
     int rc = bc_store_put_batch(s, w, n, NULL);
     json_decref(look);
     json_decref(entry);
@@ -342,26 +357,50 @@ static void rr_note(struct bc_store *s, const char *pk, const char *service_id, 
     json_decref(set);
 }
 
-/* Idempotency: returns 1 when a previous identical request's booking was put in *out, 0 to go ahead
- * (booking_id then holds the id to use), or an error. */
-static int idem_begin(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_booking_in *in,
-                      char *booking_id, char *msg, size_t msgsize, json_t **out)
-{
+/* An Idempotency-Key's claim: an IDEM# item (24 h ttl) with the request hash and the booking id chosen for
+ * it, written with a not-exists condition in the same store batch as the booking's calendar write (or just
+ * before it on the other path), so that of two requests with one key only one books. */
+struct idem {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    json_t *item; /* NULL: the request has no key */
+    bool mine;    /* the stored claim is this request's */
+};
+
+static const struct bc_cond claim_cond = {BC_COND_NOT_EXISTS, 0, true}; /* synced by the booking's commit */
+
+static int idem_init(const struct bc_ctx *ctx, const struct bc_booking_in *in, const char *booking_id,
+                     struct idem *im, char *msg, size_t msgsize)
+{
+    im->item = NULL;
+    im->mine = false;
     if (!in->idempotency_key) return 0;
-    if (strlen(in->idempotency_key) > 255 || idem_key(ctx, in->idempotency_key, pk, sk) < 0) {
+    if (strlen(in->idempotency_key) > 255 || idem_key(ctx, in->idempotency_key, im->pk, im->sk) < 0) {
         snprintf(msg, msgsize, "Idempotency-Key must be at most 255 characters");
         return BC_EINVALID;
     }
-    json_t *it = json_pack("{s:s, s:s, s:s, s:s, s:I}", "PK", pk, "SK", sk, "request",
-                           in->request_hash ? in->request_hash : "", "booking_id", booking_id, "ttl",
-                           (json_int_t)(bc_now_s() + IDEM_TTL_S));
-    struct bc_cond c = {BC_COND_NOT_EXISTS, 0, true}; /* synced by the booking's commit */
-    int rc = bc_store_put(s, it, &c);
-    json_decref(it);
-    if (rc != BC_ECOND) return rc;
+    im->item = json_pack("{s:s, s:s, s:s, s:s, s:I}", "PK", im->pk, "SK", im->sk, "request",
+                         in->request_hash ? in->request_hash : "", "booking_id", booking_id, "ttl",
+                         (json_int_t)(bc_now_s() + IDEM_TTL_S));
+    return im->item ? 0 : BC_ENOMEM;
+}
+
+/* The stored claim of the key, if any: returns 1 when a previous identical request's booking was put in
+ * *out, 0 when there is no claim or it is this request's own (im->mine; written by an earlier attempt of a
+ * store without atomic batches), or an error (BC_ECONFLICT: another request, in flight or failed, or a
+ * different request with this key). */
+static int idem_check(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_booking_in *in,
+                      struct idem *im, char *msg, size_t msgsize, json_t **out)
+{
     json_t *prev = NULL;
-    if ((rc = bc_store_get(s, pk, sk, &prev)) < 0) return rc == BC_ENOT_FOUND ? BC_ECONFLICT : rc;
+    int rc = bc_store_get(s, im->pk, im->sk, &prev);
+    if (rc == BC_ENOT_FOUND) return 0;
+    if (rc < 0) return rc;
+    const char *bid = json_string_value(json_object_get(prev, "booking_id"));
+    if (bid && strcmp(bid, json_string_value(json_object_get(im->item, "booking_id"))) == 0) {
+        json_decref(prev);
+        im->mine = true;
+        return 0;
+    }
     const char *req = json_string_value(json_object_get(prev, "request"));
     if (!req || strcmp(req, in->request_hash ? in->request_hash : "") != 0) {
         json_decref(prev);
@@ -369,7 +408,7 @@ static int idem_begin(struct bc_store *s, const struct bc_ctx *ctx, const struct
         return BC_ECONFLICT;
     }
     json_t *b = NULL;
-    rc = bc_booking_get(s, ctx, json_string_value(json_object_get(prev, "booking_id")), &b);
+    rc = bc_booking_get(s, ctx, bid, &b);
     json_decref(prev);
     const char *st = json_string_value(json_object_get(b, "status"));
     if (rc == 0 && st && strcmp(st, "pending") != 0 && strcmp(st, "failed") != 0) {
@@ -382,10 +421,16 @@ static int idem_begin(struct bc_store *s, const struct bc_ctx *ctx, const struct
     return BC_ECONFLICT;
 }
 
-static void idem_forget(struct bc_store *s, const struct bc_ctx *ctx, const char *key)
+/* A failed booking gives its key back (only its own claim: another request's stays). */
+static void idem_release(struct bc_store *s, struct idem *im)
 {
-    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
-    if (key && idem_key(ctx, key, pk, sk) == 0) bc_store_delete(s, pk, sk, NULL);
+    if (!im->item) return;
+    json_t *cur = NULL;
+    if (bc_store_get(s, im->pk, im->sk, &cur) == 0 &&
+        strcmp(json_string_value(json_object_get(cur, "booking_id")) ?: "",
+               json_string_value(json_object_get(im->item, "booking_id"))) == 0)
+        bc_store_delete(s, im->pk, im->sk, NULL);
+    json_decref(cur);
 }
 
 int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_booking_in *in, char *msg,
@@ -396,6 +441,7 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
     int64_t start;
     struct bc_arena arena;
     struct bc_schedule sc = {0};
+    struct idem im;
     json_t *item = NULL, *prev = NULL;
     bool reserved = false;
     *out = NULL;
@@ -409,13 +455,9 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         return BC_EINVALID;
     }
     bc_id_new(id);
-    rc = idem_begin(s, ctx, in, id, msg, msgsize, &prev);
-    if (rc == 1) {
-        *out = bc_booking_view(ctx, prev, true);
-        json_decref(prev);
-        return 0;
-    }
-    if (rc < 0) return rc;
+    /* a retry of a request already made gets its booking; a new key is claimed with the booking's writes */
+    if ((rc = idem_init(ctx, in, id, &im, msg, msgsize)) < 0) return rc;
+    if (im.item && (rc = idem_check(s, ctx, in, &im, msg, msgsize, &prev)) != 0) goto answered;
 
     bc_arena_init(&arena);
     rc = load_for(s, ctx, in->service_id, in->provider_id, start, in->hold_id, in->staff, &arena, &sc, msg,
@@ -469,10 +511,50 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         json_t *jd = json_array();
         for (int d = 0; d < nd; d++) json_array_append_new(jd, json_string(dates[d]));
         json_object_set_new(item, "cal_dates", jd);
-        if ((rc = bc_store_put(s, item, &lazy)) < 0) break; /* made durable by the commit's sync */
-        if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) goto crashed;
         const char *ptrs[BC_CAL_MAX_DAYS];
         struct bc_cal_entry e = {id, false, start - bb, start + dur + ba, 0, in->service_id};
+        if (nd == 1 && !bc_fault_armed(BC_FAULT_BOOKING_BEFORE_COMMIT) &&
+            !bc_fault_armed(BC_FAULT_BOOKING_AFTER_COMMIT)) {
+            /* the usual case, one date: the key's claim, the pending item, the calendar write that decides
+             * and the confirmation in one store batch, in the order of the writes of the other path below
+             * (LMDB: one transaction, one sync, all or nothing; a store without atomic batches makes them
+             * one after the other, so that a crash leaves what that path would) */
+            json_t *conf = json_copy(item), *look = NULL, *entry = NULL; /* shallow: status etc. differ */
+            struct bc_write pre[2], post[3];
+            size_t np = conf ? finish_writes(pk, conf, "confirmed", post, &look, &entry) : 0;
+            for (int attempt = 0; np && attempt < 3; attempt++) {
+                size_t npre = 0, failed = SIZE_MAX;
+                if (im.item && !im.mine) pre[npre++] = (struct bc_write){im.item, claim_cond, false};
+                pre[npre++] = (struct bc_write){item, lazy, false};
+                rc = bc_cal_commit_with(s, ctx, sc.pros[k].id, dates[0], &e, in->hold_id, pre, npre, post, np,
+                                        &failed);
+                if (!(rc == BC_ECONFLICT && failed == 0 && npre == 2)) break;
+                /* the key's claim failed: another request's (its answer), or ours from an earlier attempt */
+                if ((rc = idem_check(s, ctx, in, &im, msg, msgsize, &prev)) != 0) break;
+                rc = BC_ECONFLICT;
+            }
+            json_decref(look);
+            json_decref(entry);
+            if (rc == 0) {
+                im.mine = true;
+                json_decref(item);
+                item = conf;
+                if (sc.n_pros > 1) rr_note(s, pk, in->service_id, sc.pros[k].id);
+            } else {
+                json_decref(conf);
+            }
+            if (rc == 1) break;
+            continue;
+        }
+        if (im.item && !im.mine) {
+            rc = bc_store_put(s, im.item, &claim_cond);
+            if (rc == BC_ECOND && (rc = idem_check(s, ctx, in, &im, msg, msgsize, &prev)) == 0 && !im.mine)
+                rc = BC_ECONFLICT; /* claimed and given back meanwhile */
+            if (rc != 0) break;
+            im.mine = true;
+        }
+        if ((rc = bc_store_put(s, item, &lazy)) < 0) break; /* made durable by the commit's sync */
+        if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) goto crashed;
         rc = bc_cal_commit(s, ctx, sc.pros[k].id, date_ptrs(dates, nd, ptrs), nd, &e, in->hold_id);
         if (rc == 0 && bc_fault_hit(BC_FAULT_BOOKING_AFTER_COMMIT)) goto crashed;
         if (rc == 0) {
@@ -480,18 +562,36 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
             if (rc == 0 && sc.n_pros > 1) rr_note(s, pk, in->service_id, sc.pros[k].id);
         }
     }
+    /* taken: maybe by another request with the same key (its answer then) */
+    if (rc == BC_ESLOT && im.item && !im.mine) {
+        char m2[256] = "";
+        int r = idem_check(s, ctx, in, &im, m2, sizeof m2, &prev);
+        if (r != 0 && r != BC_ECONFLICT) rc = r;
+        if (r == BC_ECONFLICT && m2[0]) {
+            rc = r;
+            snprintf(msg, msgsize, "%s", m2);
+        }
+    }
     if (rc == 0) {
         *out = bc_booking_view(ctx, item, true);
-    } else {
+    } else if (rc < 0) {
         if (item) bc_store_delete(s, pk, bc_key_sk(sk, "BOOKING", id), NULL);
         if (rc == BC_ESLOT && !msg[0]) snprintf(msg, msgsize, "that time is no longer available");
-        idem_forget(s, ctx, in->idempotency_key);
+        if (rc == BC_ECONFLICT && !msg[0]) snprintf(msg, msgsize, "the calendar is busy; try again");
+        idem_release(s, &im);
     }
 out:
-    if (rc < 0 && reserved) bc_usage_add(ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
+    if (rc != 0 && reserved) bc_usage_add(ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
     json_decref(item);
     bc_schedule_release(&sc);
     bc_arena_release(&arena);
+answered:
+    json_decref(im.item);
+    if (rc == 1) { /* a previous identical request's booking */
+        *out = bc_booking_view(ctx, prev, true);
+        json_decref(prev);
+        rc = 0;
+    }
     return rc;
 crashed:
     /* fault injection: leave everything as a process death at this point would */

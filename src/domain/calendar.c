@@ -16,6 +16,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,129 @@ static bool live(json_t *e, int64_t now)
     return !json_is_integer(exp) || json_integer_value(exp) > now;
 }
 
+/* A date item's entries as plain structs, parsed once per shared item: read-only reads hand out the same
+ * jansson value for the same stored bytes (the store's memo), so the value's address names its content as
+ * long as a reference is held; the cache holds one. */
+struct day_entry {
+    int64_t from, to, exp; /* exp 0: no expiry (a booking) */
+    bool hold;
+    char id[sizeof(((struct bc_busy *)0)->id)];
+};
+
+struct day_slot {
+    json_t *day; /* a reference */
+    struct day_entry *e;
+    size_t n;
+};
+
+#define DAY_SLOTS     1024
+#define DAY_LOCKS     64
+#define DAY_MAX_ENTRY 512 /* larger items are parsed each time */
+static struct day_slot day_cache[DAY_SLOTS];
+static pthread_mutex_t day_mu[DAY_LOCKS];
+static pthread_once_t day_once = PTHREAD_ONCE_INIT;
+
+static void day_init(void)
+{
+    for (int i = 0; i < DAY_LOCKS; i++) pthread_mutex_init(&day_mu[i], NULL);
+}
+
+/* The entries of one date item (malloc'd; *n of them); NULL with *n 0 when it has none or on ENOMEM. */
+static struct day_entry *day_parse(json_t *day, size_t *n)
+{
+    json_t *entries = json_object_get(day, "entries"), *e;
+    size_t cnt = json_array_size(entries), i;
+    *n = 0;
+    struct day_entry *out = cnt ? malloc(cnt * sizeof *out) : NULL;
+    if (!out) return NULL;
+    json_array_foreach(entries, i, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        if (!id) continue;
+        json_t *exp = json_object_get(e, "exp");
+        struct day_entry *d = &out[(*n)++];
+        d->from = json_integer_value(json_object_get(e, "from"));
+        d->to = json_integer_value(json_object_get(e, "to"));
+        d->hold = json_is_integer(exp);
+        d->exp = d->hold ? json_integer_value(exp) : 0;
+        size_t idl = strlen(id);
+        if (idl >= sizeof d->id) idl = sizeof d->id - 1;
+        memcpy(d->id, id, idl);
+        d->id[idl] = '\0';
+    }
+    return out;
+}
+
+/* Appends the live entries of one date item to *out (growing *cap), skipping ignore_hold and the entries
+ * already taken from the two date items before it ((*out)[lo..before)): an entry is written on every date
+ * it touches, at most BC_CAL_MAX_DAYS (3) consecutive ones, so its other copies are in those two items. */
+static int day_append(const struct day_entry *e, size_t ne, int64_t now, const char *ignore_hold, size_t lo,
+                      size_t before, struct bc_busy **out, size_t *n, size_t *cap)
+{
+    for (size_t j = 0; j < ne; j++) {
+        if ((e[j].hold && e[j].exp <= now) || (ignore_hold && strcmp(e[j].id, ignore_hold) == 0)) continue;
+        /* the same entry appears on each date it touches: keep one copy */
+        bool dup = false;
+        for (size_t k = lo; k < before && !dup; k++)
+            dup =
+                (*out)[k].from == e[j].from && (*out)[k].to == e[j].to && strcmp((*out)[k].id, e[j].id) == 0;
+        if (dup) continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            struct bc_busy *nb = realloc(*out, nc * sizeof *nb);
+            if (!nb) return BC_ENOMEM;
+            *out = nb;
+            *cap = nc;
+        }
+        struct bc_busy *b = &(*out)[(*n)++];
+        b->from = e[j].from;
+        b->to = e[j].to;
+        b->hold = e[j].hold;
+        memcpy(b->id, e[j].id, sizeof b->id);
+    }
+    return 0;
+}
+
+/* One date item's live entries onto *out, through the cache. */
+static int day_busy(json_t *day, int64_t now, const char *ignore_hold, size_t lo, struct bc_busy **out,
+                    size_t *n, size_t *cap)
+{
+    size_t before = *n;
+    uintptr_t h = (uintptr_t)day;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ULL;
+    size_t slot = (size_t)(h >> 32) % DAY_SLOTS;
+    pthread_mutex_t *mu = &day_mu[slot % DAY_LOCKS];
+    struct day_slot *c = &day_cache[slot];
+    pthread_mutex_lock(mu);
+    if (c->day == day) {
+        int rc = day_append(c->e, c->n, now, ignore_hold, lo, before, out, n, cap);
+        pthread_mutex_unlock(mu);
+        return rc;
+    }
+    pthread_mutex_unlock(mu);
+    size_t ne;
+    struct day_entry *e = day_parse(day, &ne);
+    if (!e && json_array_size(json_object_get(day, "entries"))) return BC_ENOMEM;
+    int rc = day_append(e, ne, now, ignore_hold, lo, before, out, n, cap);
+    if (rc < 0 || ne > DAY_MAX_ENTRY) {
+        free(e);
+        return rc;
+    }
+    json_t *old_day = NULL;
+    struct day_entry *old_e = NULL;
+    pthread_mutex_lock(mu);
+    old_day = c->day;
+    old_e = c->e;
+    c->day = json_incref(day);
+    c->e = e;
+    c->n = ne;
+    pthread_mutex_unlock(mu);
+    json_decref(old_day);
+    free(old_e);
+    return 0;
+}
+
 int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
                 const char *date_to, const char *ignore_hold, struct bc_busy **out, size_t *n)
 {
@@ -37,7 +161,8 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(from, "CAL", provider_id, date_from) ||
         !bc_key_sk2(to, "CAL", provider_id, date_to))
         return BC_EINVALID;
-    size_t cap = 0;
+    pthread_once(&day_once, day_init);
+    size_t cap = 0, s1 = 0, s2 = 0; /* where the entries of the last two date items start */
     char *cursor = NULL;
     int64_t now = bc_now_s();
     int rc;
@@ -49,30 +174,14 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
         free(cursor);
         cursor = NULL;
         if (rc < 0) break;
-        size_t i, j;
-        json_t *day, *e;
-        json_array_foreach(r.items, i, day) json_array_foreach(json_object_get(day, "entries"), j, e)
+        size_t i;
+        json_t *day;
+        json_array_foreach(r.items, i, day)
         {
-            const char *id = json_string_value(json_object_get(e, "id"));
-            if (!id || !live(e, now) || (ignore_hold && strcmp(id, ignore_hold) == 0)) continue;
-            /* the same entry appears on each date it touches: keep one copy */
-            bool dup = false;
-            for (size_t k = 0; k < *n && !dup; k++) dup = strcmp((*out)[k].id, id) == 0;
-            if (dup) continue;
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 16;
-                struct bc_busy *nb = realloc(*out, cap * sizeof *nb);
-                if (!nb) {
-                    rc = BC_ENOMEM;
-                    break;
-                }
-                *out = nb;
-            }
-            struct bc_busy *b = &(*out)[(*n)++];
-            b->from = json_integer_value(json_object_get(e, "from"));
-            b->to = json_integer_value(json_object_get(e, "to"));
-            b->hold = json_is_integer(json_object_get(e, "exp"));
-            snprintf(b->id, sizeof b->id, "%s", id);
+            size_t start = *n;
+            if ((rc = day_busy(day, now, ignore_hold, s2, out, n, &cap)) < 0) break;
+            s2 = s1;
+            s1 = start;
         }
         cursor = r.next_cursor;
         r.next_cursor = NULL;
@@ -96,9 +205,41 @@ static json_t *entry_json(const struct bc_cal_entry *e)
     return j;
 }
 
-/* Rewrites one date's item with `mutate` applied, conditional on its version, retrying on races. */
+/* Extra writes that go in the same store batch as one calendar write: pre before it, post after it. */
+struct extra {
+    const struct bc_write *pre, *post;
+    size_t npre, npost;
+    size_t *failed; /* the batch index of an extra write whose condition failed */
+};
+
+/* Puts the calendar item (and the extra writes around it, in one batch). BC_ECOND when the calendar item's
+ * version changed meanwhile (to retry); a failed condition of an extra write is BC_ECONFLICT with
+ * *x->failed set to its index (pre: 0..npre-1; post: npre + 1 + its index). */
+static int put_with(struct bc_store *s, json_t *item, const struct bc_cond *c, const struct extra *x)
+{
+    if (!x || x->npre + x->npost == 0) { /* kept: the item is a fresh object, never modified after */
+        struct bc_write one = {item, *c, true};
+        return item ? bc_store_put_batch(s, &one, 1, NULL) : 0;
+    }
+    struct bc_write w[BC_STORE_BATCH_MAX];
+    size_t n = 0, failed = 0;
+    if (x->npre + x->npost + 1 > BC_STORE_BATCH_MAX) return BC_EINVALID;
+    for (size_t i = 0; i < x->npre; i++) w[n++] = x->pre[i];
+    size_t at = n;
+    if (item) w[n++] = (struct bc_write){item, *c, true}; /* a fresh object, never modified after */
+    for (size_t i = 0; i < x->npost; i++) w[n++] = x->post[i];
+    int rc = bc_store_put_batch(s, w, n, &failed);
+    if (rc == BC_ECOND && (!item || failed != at)) { /* not the calendar's version */
+        *x->failed = item ? failed : (failed < x->npre ? failed : failed + 1);
+        rc = BC_ECONFLICT;
+    }
+    return rc;
+}
+
+/* Rewrites one date's item with `mutate` applied, conditional on its version, retrying on races; with x,
+ * the extra writes go in the same batch (also when the entry is already there: a retried commit). */
 static int rewrite(struct bc_store *s, const char *pk, const char *sk, const struct bc_cal_entry *add,
-                   const char *remove_id, const char *consume_hold, bool lazy)
+                   const char *remove_id, const char *consume_hold, bool lazy, const struct extra *x)
 {
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         json_t *item = NULL, *shared = NULL;
@@ -136,7 +277,7 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
                     bool same = id && strcmp(id, add->id) == 0 && f == add->from && t == add->to;
                     json_decref(kept);
                     json_decref(item);
-                    return same ? 0 : BC_ESLOT;
+                    return same ? put_with(s, NULL, NULL, x) : BC_ESLOT;
                 }
             }
             json_array_append(kept, e);
@@ -153,7 +294,7 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
         json_object_set_new(item, "entries", kept);
         json_object_set_new(item, "version", json_integer(version + 1));
         struct bc_cond c = {BC_COND_VERSION, version, lazy};
-        rc = bc_store_put(s, item, &c);
+        rc = put_with(s, item, &c, x);
         json_decref(item);
         if (rc != BC_ECOND) return rc;
     }
@@ -168,7 +309,7 @@ static int commit(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
     if (!bc_key_tenant_pk(ctx, pk) || ndates < 1 || ndates > BC_CAL_MAX_DAYS) return BC_EINVALID;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int rc = rewrite(s, pk, sk, e, NULL, consume_hold, lazy);
+        int rc = rewrite(s, pk, sk, e, NULL, consume_hold, lazy, NULL);
         if (rc < 0) {
             bc_cal_remove(s, ctx, provider_id, dates, i, e->id); /* undo the earlier dates */
             return rc;
@@ -182,6 +323,17 @@ int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
                   const char *consume_hold)
 {
     return commit(s, ctx, provider_id, dates, ndates, e, consume_hold, false);
+}
+
+int bc_cal_commit_with(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                       const char *date, const struct bc_cal_entry *e, const char *consume_hold,
+                       const struct bc_write *pre, size_t npre, const struct bc_write *post, size_t npost,
+                       size_t *failed)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(sk, "CAL", provider_id, date)) return BC_EINVALID;
+    struct extra x = {pre, post, npre, npost, failed};
+    return rewrite(s, pk, sk, e, NULL, consume_hold, false, &x);
 }
 
 int bc_cal_commit_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
@@ -198,7 +350,7 @@ int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
     int rc = 0;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int r = rewrite(s, pk, sk, NULL, id, NULL, false);
+        int r = rewrite(s, pk, sk, NULL, id, NULL, false, NULL);
         if (r < 0) rc = r;
     }
     return rc;

@@ -39,6 +39,17 @@ int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provid
 int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const struct bc_cal_entry *e,
                   const char *consume_hold);
+/* bc_cal_commit for an entry on one date, with other writes in the same store batch as the calendar write:
+ * pre[0..npre) before it and post[0..npost) after it, in that order (LMDB: one transaction and one sync;
+ * a backend without atomic batches writes them one after the other, stopping at the first failure). On
+ * BC_ESLOT nothing of the batch was written. A failed condition of an extra write is BC_ECONFLICT with
+ * *failed its index in the batch (pre: 0..npre-1, post: npre + 1 + its index in post); the writes before it
+ * may or may not have been made. */
+struct bc_write;
+int bc_cal_commit_with(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+                       const char *date, const struct bc_cal_entry *e, const char *consume_hold,
+                       const struct bc_write *pre, size_t npre, const struct bc_write *post, size_t npost,
+                       size_t *failed);
 /* The same for a hold: a lazy write (a hold lost in a machine crash only frees its slot early). */
 int bc_cal_commit_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
                        const char *const *dates, int ndates, const struct bc_cal_entry *e);

@@ -83,11 +83,15 @@ int bc_conv_save_with(struct bc_store *s, json_t *conv, json_t *const *messages,
     bc_now_iso(now);
     json_object_set_new(conv, "updated_at", json_string(now));
     json_object_set_new(conv, "version", json_integer(v + 1));
-    for (size_t i = 0; i < n; i++) w[i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}};
+    for (size_t i = 0; i < n; i++) w[i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}, false};
     /* the conversation last: with a backend that writes one item after the other, a conflict on it leaves
-     * at most messages that the next successful turn overwrites (same sequence numbers) */
-    w[n] = (struct bc_write){conv, {v == 0 ? BC_COND_NOT_EXISTS : BC_COND_VERSION, v, true}};
-    int rc = n ? bc_store_put_batch(s, w, n + 1, NULL) : bc_store_put(s, conv, &w[0].cond);
+     * at most messages that the next successful turn overwrites (same sequence numbers). A private copy is
+     * written and kept by the store (struct bc_write.keep): the next turn's read finds it parsed */
+    json_t *frozen = json_deep_copy(conv);
+    if (!frozen) return BC_ENOMEM;
+    w[n] = (struct bc_write){frozen, {v == 0 ? BC_COND_NOT_EXISTS : BC_COND_VERSION, v, true}, true};
+    int rc = bc_store_put_batch(s, w, n + 1, NULL);
+    json_decref(frozen);
     if (rc < 0) json_object_set_new(conv, "version", json_integer(v));
     return rc == BC_ECOND ? BC_ECONFLICT : rc;
 }
@@ -98,7 +102,7 @@ json_t *bc_conv_message_item(json_t *conv, const char *role, json_t *msg)
     json_int_t seq = json_integer_value(json_object_get(conv, "seq")) + 1;
     snprintf(sk, sizeof sk, "MSG#%s#%08lld", json_string_value(json_object_get(conv, "id")), (long long)seq);
     bc_now_iso(now);
-    json_t *item = json_deep_copy(msg);
+    json_t *item = json_copy(msg); /* shallow: only top-level members are added; written, never modified */
     if (!item) return NULL;
     json_object_set_new(item, "PK", json_string(json_string_value(json_object_get(conv, "PK"))));
     json_object_set_new(item, "SK", json_string(sk));

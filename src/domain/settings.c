@@ -14,6 +14,8 @@
 #include "util/tz.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -141,9 +143,37 @@ int bc_settings_item_ro(struct bc_store *s, const struct bc_ctx *ctx, const char
     return rc == BC_ENOT_FOUND ? 0 : rc;
 }
 
+/* Views of shared items, by the item's address: a shared item is never modified, and the reference held
+ * here keeps its address from being reused, so the same address is the same content. */
+#define VIEW_SLOTS 256
+static struct {
+    json_t *item, *view;
+} view_cache[VIEW_SLOTS];
+static pthread_mutex_t view_mu = PTHREAD_MUTEX_INITIALIZER;
+
 json_t *bc_settings_view_ro(json_t *item)
 {
-    if (item) return view(item); /* view only reads item */
+    if (item) {
+        uintptr_t h = (uintptr_t)item;
+        h = (h >> 4) * 0x9E3779B97F4A7C15ULL;
+        size_t slot = (size_t)(h >> 40) % VIEW_SLOTS;
+        json_t *v = NULL;
+        pthread_mutex_lock(&view_mu);
+        if (view_cache[slot].item == item) v = json_incref(view_cache[slot].view);
+        pthread_mutex_unlock(&view_mu);
+        if (v) return v;
+        if (!(v = view(item))) return NULL; /* view only reads item */
+        json_t *old_item, *old_view;
+        pthread_mutex_lock(&view_mu);
+        old_item = view_cache[slot].item;
+        old_view = view_cache[slot].view;
+        view_cache[slot].item = json_incref(item);
+        view_cache[slot].view = json_incref(v);
+        pthread_mutex_unlock(&view_mu);
+        json_decref(old_item);
+        json_decref(old_view);
+        return v;
+    }
     json_t *empty = json_object();
     json_t *v = view(empty);
     json_decref(empty);

@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/id.h"
 #include "util/jsonv.h"
 #include "util/tz.h"
 
@@ -110,7 +111,7 @@ static void body_hash(struct bc_req *req, char out[65])
     unsigned char h[32];
     unsigned int n = 0;
     EVP_Digest(req->body.data ? req->body.data : "", req->body.len, h, &n, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+    bc_hex(h, 32, out);
 }
 
 static int create_booking(struct bc_req *req, bool staff)

@@ -6,6 +6,7 @@
 #include "http/rendered.h"
 #include "http/http.h"
 #include "util/err.h"
+#include "util/jsonv.h"
 
 #include <stdio.h>
 
@@ -93,10 +94,10 @@ static void evict_for(size_t len)
 
 int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *in, size_t n, json_t *body)
 {
-    char *s = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    size_t len = 0;
+    char *s = body ? bc_json_dumps(body, &len) : NULL; /* json_dumps' bytes, faster */
     json_decref(body);
     if (!s) return BC_ENOMEM;
-    size_t len = strlen(s);
     if (n <= BC_RENDERED_MAX_INPUTS && len <= BODY_MAX && strlen(key) < KEY_MAX) {
         struct entry fresh = {.n = n, .in = malloc((n ? n : 1) * sizeof *in), .body = malloc(len ? len : 1)};
         if (fresh.in && fresh.body) {

@@ -127,10 +127,11 @@ int bc_reply_empty(struct bc_req *req, int status)
 
 int bc_reply_json(struct bc_req *req, int status, json_t *body)
 {
-    char *s = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    size_t len = 0;
+    char *s = body ? bc_json_dumps(body, &len) : NULL; /* json_dumps' bytes, faster */
     json_decref(body);
     if (!s) return BC_ENOMEM;
-    return bc_reply_json_text(req, status, s, strlen(s));
+    return bc_reply_json_text(req, status, s, len);
 }
 
 int bc_reply_json_text(struct bc_req *req, int status, char *s, size_t len)

@@ -48,10 +48,14 @@ struct bc_cond {
     bool lazy;
 };
 
-/* One write of a batch: the whole item (borrowed) and its condition (kind NONE: unconditional). */
+/* One write of a batch: the whole item (borrowed) and its condition (kind NONE: unconditional). keep: the
+ * caller (and everyone it hands the item to) never modifies the item or anything inside it after the write,
+ * so a backend may keep it as the parsed copy that read-only reads hand out (LMDB's memo), sparing the next
+ * reader a parse of the item just written. */
 struct bc_write {
     json_t *item;
     struct bc_cond cond;
+    bool keep;
 };
 #define BC_STORE_BATCH_MAX 25
 

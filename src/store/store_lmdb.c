@@ -23,6 +23,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/id.h"
+#include "util/jsonv.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -181,6 +182,41 @@ static void memo_evict(struct memo *m, size_t size)
     }
 }
 
+/* Keeps j (a reference: never modified from now on) as the parsed value of the bytes (data, size) at key,
+ * when the memo's budget allows. */
+static void memo_keep(struct lmdb_store *st, const char *key, size_t klen, const void *data, size_t vsize,
+                      json_t *j)
+{
+    struct memo *m = st->memo;
+    if (!m || vsize > MEMO_VALUE_MAX) return;
+    uint64_t h = memo_hash(key, klen);
+    size_t slot = (size_t)(h % MEMO_SLOTS);
+    pthread_mutex_t *mu = &m->mu[slot % MEMO_LOCKS];
+    struct memo_entry *e = &m->e[slot];
+    size_t size = klen + vsize;
+    if (atomic_load(&m->bytes) + size > MEMO_BYTES) memo_evict(m, size);
+    char *kv = malloc(size);
+    if (!kv) return;
+    memcpy(kv, key, klen);
+    memcpy(kv + klen, data, vsize);
+    char *old_kv = NULL;
+    json_t *old = NULL;
+    pthread_mutex_lock(mu);
+    size_t old_size = e->kv ? e->klen + e->vlen : 0;
+    if (atomic_load(&m->bytes) - old_size + size <= MEMO_BYTES) {
+        old_kv = e->kv;
+        old = e->value;
+        atomic_fetch_sub(&m->bytes, old_size);
+        atomic_fetch_add(&m->bytes, size);
+        *e = (struct memo_entry){h, klen, vsize, kv, json_incref(j), false};
+        kv = NULL;
+    }
+    pthread_mutex_unlock(mu);
+    free(kv);
+    free(old_kv);
+    json_decref(old);
+}
+
 /* The parsed value of the stored bytes v at key: shared with the memo (read-only for the caller), parsed
  * (and, with remember, kept) when the memo does not hold exactly these bytes. NULL when undecodable. */
 static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen, const MDB_val *v,
@@ -201,29 +237,7 @@ static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen
     }
     pthread_mutex_unlock(mu);
     if (j) return j;
-    if (!(j = decode(v)) || !remember || v->mv_size > MEMO_VALUE_MAX) return j;
-    size_t size = klen + v->mv_size;
-    if (atomic_load(&m->bytes) + size > MEMO_BYTES) memo_evict(m, size);
-    char *kv = malloc(size);
-    if (!kv) return j;
-    memcpy(kv, key, klen);
-    memcpy(kv + klen, v->mv_data, v->mv_size);
-    char *old_kv = NULL;
-    json_t *old = NULL;
-    pthread_mutex_lock(mu);
-    size_t old_size = e->kv ? e->klen + e->vlen : 0;
-    if (atomic_load(&m->bytes) - old_size + size <= MEMO_BYTES) {
-        old_kv = e->kv;
-        old = e->value;
-        atomic_fetch_sub(&m->bytes, old_size);
-        atomic_fetch_add(&m->bytes, size);
-        *e = (struct memo_entry){h, klen, v->mv_size, kv, json_incref(j), false};
-        kv = NULL;
-    }
-    pthread_mutex_unlock(mu);
-    free(kv);
-    free(old_kv);
-    json_decref(old);
+    if ((j = decode(v)) && remember) memo_keep(st, key, klen, v->mv_data, v->mv_size, j);
     return j;
 }
 
@@ -256,7 +270,7 @@ static int read_live(struct lmdb_store *st, MDB_txn *txn, const char *key, size_
 /* Replaces (or, with item NULL, deletes) the item at key, keeping the ttl index in step. old_ttl is the ttl
  * of whatever is stored now (expired or not), 0 for none. */
 static int write_item(struct lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, int64_t old_ttl,
-                      json_t *item)
+                      json_t *item, bool keep)
 {
     char tk[KEYBUF + 8];
     MDB_val k = {klen, (void *)key};
@@ -271,10 +285,14 @@ static int write_item(struct lmdb_store *st, MDB_txn *txn, const char *key, size
         rc = mdb_del(txn, st->items, &k, NULL);
         return rc == MDB_NOTFOUND ? 0 : map_err(rc);
     }
-    char *s = json_dumps(item, JSON_COMPACT);
+    size_t len = 0;
+    char *s = bc_json_dumps(item, &len); /* json_dumps(item, JSON_COMPACT)'s bytes, faster */
     if (!s) return BC_ENOMEM;
-    MDB_val v = {strlen(s), s};
+    MDB_val v = {len, s};
     rc = mdb_put(txn, st->items, &k, &v, 0);
+    /* a kept item goes to the memo now: if the transaction does not commit, its bytes are not the stored
+     * ones and the memo never hands it out (every memo read compares the bytes) */
+    if (rc == 0 && keep) memo_keep(st, key, klen, s, v.mv_size, item);
     free(s);
     if (rc) return map_err(rc);
     if (new_ttl && new_ttl != old_ttl) {
@@ -311,17 +329,35 @@ static int lm_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t 
 /* One item's write inside txn: current item -> condition -> new item (from put or update) -> write. With
  * out, *out is the item as written (caller decrefs). */
 static int write_step(struct lmdb_store *st, MDB_txn *txn, const char *pk, const char *sk, json_t *put_item,
-                      const struct bc_update *u, bool del, const struct bc_cond *cond, json_t **out)
+                      const struct bc_update *u, bool del, const struct bc_cond *cond, bool keep,
+                      json_t **out)
 {
     char key[KEYBUF];
     size_t klen = make_key(key, pk, sk);
     json_t *cur = NULL, *next = NULL;
     int64_t old_ttl = 0;
-    /* the current item is only read (condition, ttl) or copied (update): parsed once, through the memo */
-    int rc = read_live(st, txn, key, klen, PARSE_SHARED_NO_KEEP, &cur, &old_ttl);
+    /* the current item is only read (condition, ttl) or copied (update): parsed once, through the memo;
+     * not at all for a put or delete whose condition needs no more than its existence, when its bytes
+     * show that it has no ttl (so it is live, and there is no ttl entry to move) */
+    int rc;
+    if (!u && (!cond || cond->kind == BC_COND_NONE || cond->kind == BC_COND_NOT_EXISTS)) {
+        MDB_val k = {klen, key}, v;
+        rc = mdb_get(txn, st->items, &k, &v);
+        if (rc == MDB_NOTFOUND || (rc == 0 && !memmem(v.mv_data, v.mv_size, "\"ttl\"", 5))) {
+            rc = rc == 0 && cond && cond->kind == BC_COND_NOT_EXISTS ? BC_ECOND : 0;
+            if (rc < 0) goto out;
+            goto checked;
+        }
+        if (rc) {
+            rc = map_err(rc);
+            goto out;
+        }
+    }
+    rc = read_live(st, txn, key, klen, PARSE_SHARED_NO_KEEP, &cur, &old_ttl);
     if (rc < 0) goto out;
     rc = bc__store_check_cond(cur, cond);
     if (rc < 0) goto out;
+checked:
     if (put_item) {
         next = json_incref(put_item); /* only serialised: borrowed, as bc_store_put promises */
     } else if (!del) {
@@ -336,7 +372,7 @@ static int write_step(struct lmdb_store *st, MDB_txn *txn, const char *pk, const
         rc = BC_ENOMEM;
         goto out;
     }
-    rc = write_item(st, txn, key, klen, old_ttl, next);
+    rc = write_item(st, txn, key, klen, old_ttl, next, keep && put_item);
     if (rc == 0 && out) {
         *out = next;
         next = NULL;
@@ -363,7 +399,7 @@ static int write_op(struct lmdb_store *st, const char *pk, const char *sk, json_
     json_t *written = NULL;
     int rc = txn_begin(st, 0, &txn);
     if (rc < 0) return rc;
-    rc = write_step(st, txn, pk, sk, put_item, u, del, cond, out ? &written : NULL);
+    rc = write_step(st, txn, pk, sk, put_item, u, del, cond, false, out ? &written : NULL);
     if (rc < 0) {
         mdb_txn_abort(txn);
         return rc;
@@ -386,7 +422,7 @@ static int lm_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, 
     for (size_t i = 0; i < n; i++) {
         const char *pk = json_string_value(json_object_get(w[i].item, "PK"));
         const char *sk = json_string_value(json_object_get(w[i].item, "SK"));
-        if ((rc = write_step(st, txn, pk, sk, w[i].item, NULL, false, &w[i].cond, NULL)) < 0) {
+        if ((rc = write_step(st, txn, pk, sk, w[i].item, NULL, false, &w[i].cond, w[i].keep, NULL)) < 0) {
             *failed = i;
             mdb_txn_abort(txn); /* nothing of the batch is written */
             return rc;

@@ -3,6 +3,7 @@
 #include "util/err.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,13 +124,30 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 int bc_buf_json_strn(struct bc_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    /* validate first so that an invalid string appends nothing */
+    /* validate first so that an invalid string appends nothing; the common case, printable ASCII with
+     * nothing to escape, is one copy */
+    bool plain = true;
     for (const unsigned char *q = p; q < end;) {
+        unsigned char c = *q;
+        if (c >= 0x20 && c < 0x80) {
+            plain &= c != '"' && c != '\\';
+            q++;
+            continue;
+        }
+        plain = false;
         size_t l = utf8_seq(q, (size_t)(end - q));
         if (!l) return BC_EINVALID;
         q += l;
     }
     if (bc_buf_reserve(b, n + 2) < 0) return BC_ENOMEM;
+    if (plain) {
+        b->data[b->len++] = '"';
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len++] = '"';
+        b->data[b->len] = '\0';
+        return 0;
+    }
     b->data[b->len++] = '"';
     const unsigned char *run = p;
     for (; p < end; p++) {

@@ -36,6 +36,14 @@ bool bc_fault_hit(const char *name)
     return false;
 }
 
+bool bc_fault_armed(const char *name)
+{
+    if (!atomic_load(&any)) return false;
+    for (size_t i = 0; i < NPOINTS; i++)
+        if (strcmp(points[i], name) == 0) return atomic_load(&armed[i]) > 0;
+    return false;
+}
+
 void bc_fault_reset(void)
 {
     for (size_t i = 0; i < NPOINTS; i++) atomic_store(&armed[i], 0);

@@ -9,6 +9,8 @@
 int bc_fault_arm(const char *name, int count);
 /* True (and consumes one count) when the point is armed. */
 bool bc_fault_hit(const char *name);
+/* True when the point is armed (consumes nothing). */
+bool bc_fault_armed(const char *name);
 /* Disarms everything. */
 void bc_fault_reset(void);
 

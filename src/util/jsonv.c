@@ -1,7 +1,10 @@
 /* Table-driven JSON validation. */
 #include "util/jsonv.h"
+#include "util/buf.h"
 #include "util/err.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,4 +130,121 @@ int bc_json_check(json_t *obj, const struct bc_jfield *fields, char *msg, size_t
         }
     }
     return 0;
+}
+
+/* Appends n bytes without the NUL that bc_buf_append keeps after each append (bc_json_dump ends with one). */
+static inline int put(struct bc_buf *b, const void *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap && bc_buf_reserve(b, n) < 0) return BC_ENOMEM;
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+static inline int put1(struct bc_buf *b, char c)
+{
+    if (b->len + 2 > b->cap && bc_buf_reserve(b, 1) < 0) return BC_ENOMEM;
+    b->data[b->len++] = c;
+    return 0;
+}
+
+static int dump_int(struct bc_buf *b, json_int_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return put(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* A string: printable ASCII without '"' or '\\' (nearly every string here) in one copy, the rest through
+ * bc_buf_json_strn (escapes and UTF-8 validation, as jansson). */
+static int dump_str(struct bc_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    /* eight bytes at a time: any byte >= 0x80, < 0x20, '"' or '\\' sends the string the careful way */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+        uint64_t bad = (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+        if (bad) return bc_buf_json_strn(b, s, n);
+    }
+    for (; i < n; i++)
+        if (p[i] < 0x20 || p[i] >= 0x80 || p[i] == '"' || p[i] == '\\') return bc_buf_json_strn(b, s, n);
+    if (b->len + n + 3 > b->cap && bc_buf_reserve(b, n + 2) < 0) return BC_ENOMEM;
+    b->data[b->len++] = '"';
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len++] = '"';
+    return 0;
+}
+
+static int dump(struct bc_buf *b, json_t *v)
+{
+    int rc = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if ((rc = put1(b, '{')) < 0) return rc;
+        bool first = true;
+        for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+            if (!first && (rc = put1(b, ',')) < 0) return rc;
+            first = false;
+            if ((rc = dump_str(b, json_object_iter_key(it), json_object_iter_key_len(it))) < 0 ||
+                (rc = put1(b, ':')) < 0 || (rc = dump(b, json_object_iter_value(it))) < 0)
+                return rc;
+        }
+        return put1(b, '}');
+    }
+    case JSON_ARRAY: {
+        if ((rc = put1(b, '[')) < 0) return rc;
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n; i++) {
+            if (i && (rc = put1(b, ',')) < 0) return rc;
+            if ((rc = dump(b, json_array_get(v, i))) < 0) return rc;
+        }
+        return put1(b, ']');
+    }
+    case JSON_STRING:
+        return dump_str(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return dump_int(b, json_integer_value(v));
+    case JSON_REAL:
+        return bc_buf_json_real(b, json_real_value(v), 0);
+    case JSON_TRUE:
+        return put(b, "true", 4);
+    case JSON_FALSE:
+        return put(b, "false", 5);
+    case JSON_NULL:
+        return put(b, "null", 4);
+    }
+    return BC_EINVALID;
+}
+
+int bc_json_dump(struct bc_buf *b, json_t *v)
+{
+    int rc = dump(b, v);
+    if (b->data) b->data[b->len] = '\0';
+    return rc;
+}
+
+char *bc_json_dumps(json_t *v, size_t *len)
+{
+    struct bc_buf b = BC_BUF_INIT;
+    if (!json_is_object(v) && !json_is_array(v)) return NULL; /* as json_dumps without JSON_ENCODE_ANY */
+    int rc = bc_buf_reserve(&b, 256);
+    if (rc == 0) rc = bc_json_dump(&b, v);
+    if (rc < 0) {
+        bc_buf_release(&b);
+        /* what this writer refuses (a string with NUL, which jansson escapes): jansson's own */
+        char *s = rc == BC_EINVALID ? json_dumps(v, JSON_COMPACT) : NULL;
+        if (s && len) *len = strlen(s);
+        return s;
+    }
+    return bc_buf_detach(&b, len);
 }

@@ -31,4 +31,14 @@ int bc_json_check_string(const char *s, long long min, long long max, int multil
 /* Number of UTF-8 characters in s (s is valid UTF-8: jansson guarantees it). */
 size_t bc_utf8_len(const char *s);
 
+/* json_dumps(v, JSON_COMPACT) byte for byte (jansson writes objects in insertion order, the order their
+ * iterator gives), appended to b, without jansson's per-character output callbacks: about 3 times faster.
+ * Returns 0, BC_EINVALID where json_dumps would fail (a string that is not UTF-8; a top-level value that is
+ * not an object or array is fine here) or BC_ENOMEM. */
+struct bc_buf;
+int bc_json_dump(struct bc_buf *b, json_t *v);
+/* The same into a new string (caller frees; *len its length when len is not NULL), NULL where json_dumps
+ * would return NULL: json_dumps(v, JSON_COMPACT) with less work. */
+char *bc_json_dumps(json_t *v, size_t *len);
+
 #endif

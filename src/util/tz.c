@@ -98,7 +98,11 @@ void bc_tz_date_format(int32_t day, char out[11])
         snprintf(out, 11, "0000-00-00");
         return;
     }
-    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+    unsigned v[3] = {(unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u}; /* "%04u-%02u-%02u" */
+    out[0] = (char)('0' + v[0] / 1000), out[1] = (char)('0' + v[0] / 100 % 10);
+    out[2] = (char)('0' + v[0] / 10 % 10), out[3] = (char)('0' + v[0] % 10), out[4] = '-';
+    out[5] = (char)('0' + v[1] / 10), out[6] = (char)('0' + v[1] % 10), out[7] = '-';
+    out[8] = (char)('0' + v[2] / 10), out[9] = (char)('0' + v[2] % 10), out[10] = '\0';
 }
 
 int bc_tz_hhmm_parse(const char *s, int allow_24, int *minutes)
@@ -301,12 +305,35 @@ static int offset_of(UCalendar *cal, UDate ms, int32_t *offset)
     return 0;
 }
 
+/* Recent zones' offsets as spans (per thread): inside a span's window its answers are exactly ICU's (see
+ * the span functions), with arithmetic instead of an ICU calendar computation per call. */
+#define OFFSET_SPANS 4
+struct offset_span {
+    char zone[BC_TZ_NAME_MAX + 1];
+    struct bc_tz_span span;
+};
+static _Thread_local struct offset_span offset_spans[OFFSET_SPANS];
+static _Thread_local unsigned offset_next;
+
 int bc_tz_offset_at(const char *zone, int64_t utc, int32_t *offset)
 {
+    for (int i = 0; i < OFFSET_SPANS; i++) {
+        struct offset_span *o = &offset_spans[i];
+        if (o->zone[0] && utc >= o->span.from && utc < o->span.to && strcmp(o->zone, zone) == 0) {
+            *offset = bc_tz_span_offset(&o->span, utc);
+            return 0;
+        }
+    }
     UCalendar *cal;
     int rc = calendar(zone, &cal);
     if (rc < 0) return rc;
-    return offset_of(cal, (UDate)utc * 1000.0, offset);
+    if ((rc = offset_of(cal, (UDate)utc * 1000.0, offset)) < 0) return rc;
+    /* the zone is valid: keep its offsets from a day before to about half a year after */
+    struct offset_span *o = &offset_spans[offset_next++ % OFFSET_SPANS];
+    o->zone[0] = '\0';
+    if (strlen(zone) < sizeof o->zone && bc_tz_span_load(zone, utc - 86400, utc + 180 * 86400, &o->span) == 0)
+        memcpy(o->zone, zone, strlen(zone) + 1);
+    return 0;
 }
 
 static void fill_local(int64_t utc, int32_t offset, struct bc_tz_local *out)

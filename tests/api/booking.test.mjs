@@ -167,6 +167,27 @@ test('Idempotency-Key: a retry returns the same booking; another body with the k
   assert.equal(list.json.items.filter((x) => x.start === '2026-12-01T09:00:00+01:00').length, 1);
 });
 
+test('Idempotency-Key: concurrent identical requests make one booking; a failed request gives its key back', async () => {
+  // the key is claimed in the booking's own store batch: of requests racing with one key, one books and
+  // the others get its booking (or 409 while it is in flight), never a second booking
+  const body = { service_id: svc30, provider_id: luis, start: '2026-12-02T09:00:00+01:00', customer };
+  const key = 'idem-race-' + Math.random();
+  const rs = await Promise.all(Array.from({ length: 6 }, () => book(T, body, { 'idempotency-key': key })));
+  const ok = rs.filter((r) => r.status === 201);
+  assert.ok(ok.length >= 1, rs.map((r) => r.status).join());
+  for (const r of rs) assert.ok(r.status === 201 || r.status === 409, `${r.status} ${r.text}`);
+  assert.equal(new Set(ok.map((r) => r.json.booking.id)).size, 1);
+  const list = await T.admin('GET', `/v1/admin/bookings?from=2026-12-02&to=2026-12-02&provider_id=${luis}`);
+  assert.equal(list.json.items.filter((x) => x.start === body.start).length, 1);
+  // a request that fails (the slot is taken) leaves no claim: the key works for another request then
+  const key2 = 'idem-fail-' + Math.random();
+  const taken = await book(T, body, { 'idempotency-key': key2 });
+  assert.equal(taken.status, 409);
+  assert.equal(errorCode(taken), 'slot_unavailable');
+  const other = await book(T, { ...body, start: '2026-12-02T10:00:00+01:00' }, { 'idempotency-key': key2 });
+  assert.equal(other.status, 201, other.text);
+});
+
 test('a held slot is not offered, cannot be booked without its hold, and frees itself when it expires', async () => {
   const start = '2026-12-08T10:00:00+01:00';
   const h = await T.widget('POST', '/v1/widget/holds', { body: { service_id: svc30, provider_id: ana, start } });

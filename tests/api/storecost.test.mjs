@@ -87,8 +87,9 @@ test('a widget booking costs a bounded number of store operations', async () => 
   }
   const c = (results.widget_booking = least(samples));
   // reads of the tenant, key, service, professional, calendar; the booking, its calendar commit, its code
+  // (one store batch on a one-date booking: bc_cal_commit_with; DynamoDB makes it one request an item)
   assert.ok(c.ops >= 3 && c.ops <= 20, JSON.stringify(c));
-  assert.ok(c.put + c.update >= 2, 'a booking writes at least the booking and its calendar item');
+  assert.ok(c.put + c.update >= 1, 'a booking writes the booking and its calendar item');
   if (backend === 'dynamodb') assert.ok(c.requests >= c.ops && c.write_units >= 2, JSON.stringify(c));
 });
 

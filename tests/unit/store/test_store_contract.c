@@ -741,8 +741,9 @@ static void test_store__put_batch(void **state)
     json_t *a = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "B#1", "n", 1);
     json_t *b = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "B#2", "n", 2);
     json_t *c = json_pack("{s:s, s:s, s:i, s:i}", "PK", p, "SK", "B#3", "n", 3, "version", 1);
-    struct bc_write w[3] = {
-        {a, {BC_COND_NONE, 0, true}}, {b, {BC_COND_NOT_EXISTS, 0, true}}, {c, {BC_COND_VERSION, 0, false}}};
+    struct bc_write w[3] = {{a, {BC_COND_NONE, 0, true}, false},
+                            {b, {BC_COND_NOT_EXISTS, 0, true}, false},
+                            {c, {BC_COND_VERSION, 0, false}, false}};
     size_t failed = 99;
     assert_int_equal(bc_store_put_batch(s, w, 3, &failed), 0);
     for (int i = 1; i <= 3; i++) {
@@ -763,9 +764,19 @@ static void test_store__put_batch(void **state)
     /* bad batches */
     assert_int_equal(bc_store_put_batch(s, w, 0, &failed), BC_EINVALID);
     json_t *nokey = json_pack("{s:s}", "PK", p);
-    struct bc_write bad[2] = {{a, {0}}, {nokey, {0}}};
+    struct bc_write bad[2] = {{a, {0}, false}, {nokey, {0}, false}};
     assert_int_equal(bc_store_put_batch(s, bad, 2, &failed), BC_EINVALID);
     assert_int_equal(failed, 1);
+    /* a kept item is what read-only reads see once written; one of a batch that failed is never seen */
+    int64_t before = ro_n(s, p, "B#1");
+    json_t *k1 = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "B#1", "n", 77);
+    struct bc_write kept_bad[2] = {{k1, {0}, true}, {nokey, {0}, false}};
+    assert_int_equal(bc_store_put_batch(s, kept_bad, 2, &failed), BC_EINVALID);
+    if (strcmp(s->ops->name, "lmdb") == 0) assert_int_equal(ro_n(s, p, "B#1"), before);
+    struct bc_write kept[1] = {{k1, {0}, true}};
+    assert_int_equal(bc_store_put_batch(s, kept, 1, &failed), 0);
+    json_decref(k1);
+    assert_int_equal(ro_n(s, p, "B#1"), 77);
     json_decref(nokey);
     json_decref(a);
     json_decref(b);

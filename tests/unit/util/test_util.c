@@ -11,6 +11,7 @@
 #include "util/config.h"
 #include "util/err.h"
 #include "util/id.h"
+#include "util/jsonv.h"
 #include "util/opt.h"
 
 static void test_err__table(void **state)
@@ -118,6 +119,58 @@ static void test_buf__json_real_like_jansson(void **state)
             bc_buf_release(&b);
         }
     }
+}
+
+/* bc_json_dumps writes the store's items and the answers: the same bytes as json_dumps(JSON_COMPACT). */
+static void test_json__dumps_like_jansson(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "{}",
+        "[]",
+        "{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":true,\"e\":false,\"f\":\"x\\\"y\\n\\u0001 \\u00f1\"}",
+        "{\"z\":1,\"a\":2,\"m\":{\"y\":[],\"b\":{}}}",
+        /* long strings: the eight-bytes-at-a-time scan, with the character to escape at every position */
+        "[\"0123456789abcdefghij\\\"0123456789\",\"0123456789abcdefghij\\\\0123\","
+        "\"0123456789abcdef\\t0123\","
+        "\"01234567\\u00f1abcdefghijklmnop\",\"0123456789abcdefghijklmnopqrstuvwxyz ~!@#$%^&*()_+{}|:<>?\","
+        "\"\\u001f123456789\",\"1234567\\u007f\",\"12345678\\\"\",\"123456789012345\\n\"]",
+        "[-9223372036854775808,9223372036854775807,0,-1,12345678901234,1.5,1e300,-0.001,100.0]",
+        "{\"PK\":\"TENANT#01\",\"SK\":\"CAL#p#2026-12-01\",\"entries\":[{\"id\":\"x\",\"from\":1,\"to\":2}],"
+        "\"version\":3,\"emoji\":\"\\ud83d\\ude00\",\"ctl\":\"\\b\\f\\r\\t\\u001f\\u007f/\"}",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_t *j = json_loads(texts[i], 0, NULL);
+        assert_non_null(j);
+        /* keys added after a removal keep jansson's order */
+        if (json_is_object(j)) {
+            json_object_set_new(j, "late", json_integer(7));
+            json_object_del(j, "a");
+            json_object_set_new(j, "a", json_string("again"));
+        }
+        char *want = json_dumps(j, JSON_COMPACT);
+        size_t n = 0;
+        char *got = bc_json_dumps(j, &n);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+        free(want);
+        free(got);
+        json_decref(j);
+    }
+    /* a string with NUL: jansson escapes it, and so does the fallback */
+    json_t *nul = json_pack("{s:s%}", "k", "a\0b", (size_t)3);
+    char *want = json_dumps(nul, JSON_COMPACT);
+    size_t n = 0;
+    char *got = bc_json_dumps(nul, &n);
+    assert_string_equal(got, want);
+    assert_int_equal(n, strlen(want));
+    free(want);
+    free(got);
+    json_decref(nul);
+    json_t *scalar = json_integer(1);
+    assert_null(bc_json_dumps(scalar, NULL)); /* like json_dumps without JSON_ENCODE_ANY */
+    json_decref(scalar);
 }
 
 static void test_arena__many_and_large(void **state)
@@ -266,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_buf__grow_and_detach),
         cmocka_unit_test(test_buf__json_str_like_jansson),
         cmocka_unit_test(test_buf__json_real_like_jansson),
+        cmocka_unit_test(test_json__dumps_like_jansson),
         cmocka_unit_test(test_arena__many_and_large),
         cmocka_unit_test(test_id__ulid_sortable_and_valid),
         cmocka_unit_test(test_id__b64url_roundtrip),
