@@ -16,7 +16,7 @@
 //       reads.tsv rows for every tenant of the key files (the reads spread over all tenants)
 //   node bench/prepare.mjs servertime --log ACCESS_LOG --offset BYTES --route NAME [--tenant ID]
 //       server time of the route's 2xx answers in the access log from BYTES on: {count, mean, p50, p99} in ms,
-//       and the mean size of their bodies
+//       the mean size of their bodies, and their rate from the first to the last (span_s, rate)
 //   node bench/prepare.mjs summary    --file RUN.json
 //       one wrk run's summary in words (the progress log)
 import { readFileSync, writeFileSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
@@ -255,7 +255,7 @@ function servertime() {
   readSync(fd, buf, 0, buf.length, offset);
   closeSync(fd);
   const ms = [];
-  let bytes = 0;
+  let bytes = 0, first = Infinity, last = -Infinity;
   const route = `"route":"${args.route}"`, tenant = args.tenant ? `"tenant":"${args.tenant}"` : '';
   for (const line of buf.toString('utf8').split('\n')) {
     if (!line.includes(route) || !line.includes('"type":"access"') || (tenant && !line.includes(tenant))) continue;
@@ -264,13 +264,19 @@ function servertime() {
       if (o.status >= 200 && o.status < 300) {
         ms.push(o.ms);
         bytes += o.bytes_out;
+        const t = Date.parse(o.ts);
+        if (t < first) first = t;
+        if (t > last) last = t;
       }
     } catch { /* a line cut by the offset */ }
   }
   ms.sort((a, b) => a - b);
   const pct = (p) => (ms.length ? ms[Math.min(ms.length - 1, Math.ceil((p / 100) * ms.length) - 1)] : null);
   const mean = ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : null;
-  console.log(JSON.stringify({ count: ms.length, mean, p50: pct(50), p99: pct(99), bytes_mean: ms.length ? bytes / ms.length : null }));
+  // the span from the first to the last 2xx answer: the rate while the work lasted (a run whose data ran out)
+  const span_s = ms.length > 1 ? (last - first) / 1000 : null;
+  console.log(JSON.stringify({ count: ms.length, mean, p50: pct(50), p99: pct(99), bytes_mean: ms.length ? bytes / ms.length : null,
+    span_s, rate: span_s ? (ms.length - 1) / span_s : null }));
 }
 
 // One wrk summary (bench/wrk/common.lua's line) in words, for the progress log.

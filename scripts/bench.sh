@@ -215,7 +215,7 @@ fi
 
 # ---- stores: 10 tenants, and the same 10 plus BIG-10 more ----
 log "seeding 10 tenants"
-"$BIN" dev seed --tenants 10 --providers-per-tenant 2 --bookings-per-provider 10 --conversations-per-tenant 2 \
+"$BIN" dev seed --tenants 10 --providers-per-tenant 4 --bookings-per-provider 10 --conversations-per-tenant 2 \
   --keys-out "$WORK/hot.jsonl" --data "$WORK/s10" --json >"$RES/seed-10.json"
 start_server "$WORK/s10" realistic
 node bench/prepare.mjs realistic --url "$SRV_URL" --token "$TOKEN" --keys "$WORK/hot.jsonl" --days 28 --per-day 6 \
@@ -329,7 +329,7 @@ use s10
 run avail28 reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" widget.availability BENCH_KIND=avail28
 RUN_DURATION=$(((DUR + 1) / 2)) run avail7_1conn reads.lua "$WORK/reads.tsv" 1 1 "$SRV_URL" widget.availability \
   BENCH_KIND=avail7
-PERF_THIS=1 run bookings bookings.lua "$WORK/slots.tsv" "$WCONNS" $THREADS "$SRV_URL" widget.bookings.create
+PERF_THIS=1 RUN_DURATION=$(((DUR + 1) / 2)) run bookings bookings.lua "$WORK/slots.tsv" "$WCONNS" $THREADS "$SRV_URL" widget.bookings.create
 PERF_THIS=1 run chat chat.lua "$WORK/convs.tsv" "$CCONNS" $THREADS "$SRV_URL" widget.conversations.message
 
 # noisy neighbour: the victim alone at a fixed rate, then beside a flood at ten times the flooder's limit;
