@@ -131,13 +131,13 @@ static void test_json__dumps_like_jansson(void **state)
         "{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":true,\"e\":false,\"f\":\"x\\\"y\\n\\u0001 \\u00f1\"}",
         "{\"z\":1,\"a\":2,\"m\":{\"y\":[],\"b\":{}}}",
         /* long strings: the eight-bytes-at-a-time scan, with the character to escape at every position */
-        "[\"0123456789abcdefghij\\\"0123456789\",\"0123456789abcdefghij\\\\0123\","
-        "\"0123456789abcdef\\t0123\","
-        "\"01234567\\u00f1abcdefghijklmnop\",\"0123456789abcdefghijklmnopqrstuvwxyz ~!@#$%^&*()_+{}|:<>?\","
-        "\"\\u001f123456789\",\"1234567\\u007f\",\"12345678\\\"\",\"123456789012345\\n\"]",
+        ("[\"0123456789abcdefghij\\\"0123456789\",\"0123456789abcdefghij\\\\0123\","
+         "\"0123456789abcdef\\t0123\","
+         "\"01234567\\u00f1abcdefghijklmnop\",\"0123456789abcdefghijklmnopqrstuvwxyz ~!@#$%^&*()_+{}|:<>?\","
+         "\"\\u001f123456789\",\"1234567\\u007f\",\"12345678\\\"\",\"123456789012345\\n\"]"),
         "[-9223372036854775808,9223372036854775807,0,-1,12345678901234,1.5,1e300,-0.001,100.0]",
-        "{\"PK\":\"TENANT#01\",\"SK\":\"CAL#p#2026-12-01\",\"entries\":[{\"id\":\"x\",\"from\":1,\"to\":2}],"
-        "\"version\":3,\"emoji\":\"\\ud83d\\ude00\",\"ctl\":\"\\b\\f\\r\\t\\u001f\\u007f/\"}",
+        ("{\"PK\":\"TENANT#01\",\"SK\":\"CAL#p#2026-12-01\",\"entries\":[{\"id\":\"x\",\"from\":1,\"to\":2}],"
+         "\"version\":3,\"emoji\":\"\\ud83d\\ude00\",\"ctl\":\"\\b\\f\\r\\t\\u001f\\u007f/\"}"),
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         json_t *j = json_loads(texts[i], 0, NULL);
