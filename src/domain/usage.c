@@ -696,13 +696,21 @@ static void run_job(struct bc_store *s, struct job *j, int *first_err)
     char pk[BC_KEY_SIZE];
     struct meter *m = j->m;
     pthread_mutex_t *mu;
-    bool pk_ok = tenant_pk(m->tenant, pk) == 0;
+    bool pk_ok = tenant_pk(m->tenant, pk) == 0, gone = false;
+    if (pk_ok) {
+        /* a purged tenant (no META any more: another process may have deleted and purged it since these
+         * counts were taken) gets nothing written: its partition must stay empty. The pending counts are
+         * dropped as if written. */
+        json_t *meta = NULL;
+        gone = bc_store_get_ro(s, pk, "META", &meta) == BC_ENOT_FOUND;
+        json_decref(meta);
+    }
     while (j->list) {
         struct pend *p = j->list;
         j->list = p->next;
         p->next = NULL;
         json_t *mo = NULL;
-        int rc = pk_ok ? write_pend(s, pk, p, &mo) : BC_EINVALID;
+        int rc = !pk_ok ? BC_EINVALID : gone ? 0 : write_pend(s, pk, p, &mo);
         mu = lock_bucket(j->bucket);
         bool current = p->counted && strcmp(p->month, m->month) == 0;
         if (current && --m->cur_inflight == 0) pthread_cond_broadcast(&landed[j->bucket % NSTRIPES]);
@@ -724,7 +732,7 @@ static void run_job(struct bc_store *s, struct job *j, int *first_err)
         }
     }
     if (j->state) {
-        int rc = pk_ok ? write_state(s, pk, j) : BC_EINVALID;
+        int rc = !pk_ok ? BC_EINVALID : gone ? 0 : write_state(s, pk, j);
         mu = lock_bucket(j->bucket);
         if (rc == 0)
             m->state_written_s = bc_now_s();

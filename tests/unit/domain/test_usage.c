@@ -23,12 +23,28 @@ static struct bc_store *open_store(char *url, size_t size)
     return s;
 }
 
+/* The tenants these tests count for: usage is only written for a tenant whose META item exists. */
+static void put_tenants(struct bc_store *s)
+{
+    const char *names[] = {"ai",    "ai-free", "rep",    "busy",  "flaky", "many", "monthly",
+                           "other", "pair",    "shared", "small", "t1",    "t2"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char pk[128];
+        snprintf(pk, sizeof pk, "TENANT#%s", names[i]);
+        json_t *meta =
+            json_pack("{s:s, s:s, s:s, s:s}", "PK", pk, "SK", "META", "id", names[i], "status", "ACTIVE");
+        assert_int_equal(bc_store_put(s, meta, NULL), 0);
+        json_decref(meta);
+    }
+}
+
 static int setup(void **state)
 {
     char url[600];
     bc_usage_reset();
     bc_fault_reset();
     *state = open_store(url, sizeof url);
+    put_tenants(*state);
     return 0;
 }
 
@@ -96,6 +112,27 @@ static void test_usage__flush_counts_exactly(void **state)
     assert_int_equal(attr(recent, "bookings"), 37);
     assert_int_equal(attr(recent, "requests"), 3);
     json_decref(recent);
+}
+
+/* Counts taken while a tenant was active, then the tenant purged (by another process) before the flush:
+ * nothing may be written back into its emptied partition; other tenants' counts are written as usual. */
+static void test_usage__a_purged_tenant_gets_nothing_written(void **state)
+{
+    struct bc_store *s = *state;
+    bc_usage_request("t1", 200, NULL, "https://a.example.com");
+    bc_usage_add("t1", BC_USAGE_BOOKINGS, 3);
+    bc_usage_add("t2", BC_USAGE_BOOKINGS, 2);
+    assert_int_equal(bc_store_delete(s, "TENANT#t1", "META", NULL), 0); /* the purge */
+    assert_true(bc_usage_flush(s) > 0);
+    struct bc_query q = {.pk = "TENANT#t1", .sk_prefix = ""};
+    struct bc_query_result r;
+    assert_int_equal(bc_store_query(s, &q, &r), 0);
+    assert_int_equal(json_array_size(r.items), 0);
+    bc_query_result_release(&r);
+    json_t *it = month_item(s, "t2");
+    assert_int_equal(attr(it, "bookings"), 2);
+    json_decref(it);
+    assert_int_equal(bc_usage_flush(s), 0); /* dropped, not kept for a retry */
 }
 
 struct race {
@@ -400,6 +437,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_usage__flush_counts_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__a_purged_tenant_gets_nothing_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage__limit_exact_under_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage__raising_the_limit_lets_the_next_through, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage__sees_another_process_after_a_refresh, setup, teardown),
