@@ -694,18 +694,19 @@ static void test_store__read_only_reads(void **state)
 
 /* LMDB's memo is bounded (4 MB): after one pass over more cold items than that (a crawl over every
  * tenant), items read often must still be memoised, i.e. a second read hands out the same shared object.
- * Other backends hand out new objects and are not checked. */
+ * Other backends hand out new objects: there the reads are only checked to be right (a shorter crawl). */
 static void test_store__memo_takes_hot_items_after_a_crawl(void **state)
 {
     struct bc_store *s = *state;
-    if (strncmp(url, "lmdb:", 5) != 0) skip();
+    bool lmdb = strncmp(url, "lmdb:", 5) == 0;
+    int cold = lmdb ? 500 : 10;
     char p[128], sk[32];
     pk(p, "crawl");
     char *pad = malloc(12001);
     assert_non_null(pad);
     memset(pad, 'x', 12000);
     pad[12000] = '\0';
-    for (int i = 0; i < 500; i++) { /* 6 MB of cold items, each read once */
+    for (int i = 0; i < cold; i++) { /* LMDB: 6 MB of cold items, each read once */
         snprintf(sk, sizeof sk, "COLD#%03d", i);
         json_t *it = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", sk, "pad", pad);
         assert_int_equal(bc_store_put(s, it, NULL), 0);
@@ -714,9 +715,8 @@ static void test_store__memo_takes_hot_items_after_a_crawl(void **state)
         assert_int_equal(bc_store_get_ro(s, p, sk, &got), 0);
         json_decref(got);
     }
-    pad[8000] = '\0';
-    for (int i = 0; i < 20;
-         i++) { /* then new hot items (8 KB: more than the budget's slack), each read twice */
+    pad[8000] = '\0'; /* then new hot items (8 KB: more than the budget's slack), each read twice */
+    for (int i = 0; i < 20; i++) {
         snprintf(sk, sizeof sk, "HOT#%02d", i);
         json_t *it = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", sk, "pad", pad);
         assert_int_equal(bc_store_put(s, it, NULL), 0);
@@ -724,7 +724,11 @@ static void test_store__memo_takes_hot_items_after_a_crawl(void **state)
         json_t *a = NULL, *b = NULL;
         assert_int_equal(bc_store_get_ro(s, p, sk, &a), 0);
         assert_int_equal(bc_store_get_ro(s, p, sk, &b), 0);
-        assert_ptr_equal(a, b);
+        assert_string_equal(json_string_value(json_object_get(a, "pad")), pad);
+        if (lmdb)
+            assert_ptr_equal(a, b);
+        else
+            assert_true(json_equal(a, b));
         json_decref(a);
         json_decref(b);
     }
