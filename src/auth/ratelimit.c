@@ -1,5 +1,6 @@
 /* Sharded token buckets. */
 #include "auth/ratelimit.h"
+#include "util/hash.h"
 #include "util/clock.h"
 #include "util/err.h"
 
@@ -34,9 +35,7 @@ static void init_shards(void)
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return bc_fnv1a_str(s);
 }
 
 int bc_ratelimit_take(const char *key, double rate, double burst, struct bc_rl_info *info)

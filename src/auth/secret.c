@@ -1,6 +1,7 @@
 /* Server secret loading/creation and key derivation (HMAC-SHA256 with a purpose label). */
 #include "auth/secret.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/id.h"
 
 #include <errno.h>
@@ -166,9 +167,7 @@ void bc_secret_hmac_hex_public(const char *label, const void *data, size_t len, 
         bc_secret_hmac_hex(label, data, len, out);
         return;
     }
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < ll; i++) h = (h ^ (unsigned char)label[i]) * 1099511628211ULL;
-    for (size_t i = 0; i < len; i++) h = (h ^ ((const unsigned char *)data)[i]) * 1099511628211ULL;
+    uint64_t h = bc_fnv1a(bc_fnv1a(BC_FNV1A_INIT, label, ll), data, len);
     size_t slot = (size_t)(h % RECENT_SLOTS);
     pthread_mutex_t *mu = &recent_mu[slot % RECENT_LOCKS];
     struct recent *r = &recent[slot];

@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/id.h"
 #include "util/jsonv.h"
 
@@ -486,9 +487,7 @@ static struct touch *touches[512];
 
 void bc_apikey_touch(const char *tenant_id, const char *key_id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = key_id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    struct touch **slot = &touches[h % 512];
+    struct touch **slot = &touches[bc_fnv1a_str(key_id) % 512];
     int64_t now = bc_now_s();
     pthread_mutex_lock(&touch_mu);
     struct touch *t = *slot;

@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/metrics.h"
 
 #include <arpa/inet.h>
@@ -209,8 +210,7 @@ static long conv_explicit = -1;
 void bc_metrics_conversation_touch(const char *conv_id)
 {
     if (!conv_id || !*conv_id) return;
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = conv_id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    uint64_t h = bc_fnv1a_str(conv_id);
     if (!h) h = 1;
     int64_t now = bc_now_ms();
     pthread_mutex_lock(&conv_mu);

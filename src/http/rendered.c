@@ -6,6 +6,7 @@
 #include "http/rendered.h"
 #include "http/http.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/jsonv.h"
 
 #include <stdio.h>
@@ -38,9 +39,7 @@ static pthread_mutex_t locks[LOCKS] = {[0 ... LOCKS - 1] = PTHREAD_MUTEX_INITIAL
 
 static size_t slot_of(const char *key)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return (size_t)(h % SLOTS);
+    return (size_t)(bc_fnv1a_str(key) % SLOTS);
 }
 
 static void entry_release(struct entry *e)

@@ -22,6 +22,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/id.h"
 #include "util/jsonv.h"
 #include "util/log.h"
@@ -130,13 +131,6 @@ static json_t *decode(const MDB_val *v)
     return j;
 }
 
-static uint64_t memo_hash(const char *key, size_t klen)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < klen; i++) h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
-    return h;
-}
-
 static struct memo *memo_new(void)
 {
     struct memo *m = calloc(1, sizeof *m);
@@ -182,17 +176,26 @@ static void memo_evict(struct memo *m, size_t size)
     }
 }
 
-/* Keeps j (a reference: never modified from now on) as the parsed value of the bytes (data, size) at key,
- * when the memo's budget allows. */
-static void memo_keep(struct lmdb_store *st, const char *key, size_t klen, const void *data, size_t vsize,
-                      json_t *j)
+/* Where key lives in the memo: its hash, its slot and the slot's mutex. */
+struct memo_ref {
+    uint64_t h;
+    struct memo_entry *e;
+    pthread_mutex_t *mu;
+};
+
+static struct memo_ref memo_ref(struct memo *m, const char *key, size_t klen)
 {
-    struct memo *m = st->memo;
-    if (!m || vsize > MEMO_VALUE_MAX) return;
-    uint64_t h = memo_hash(key, klen);
+    uint64_t h = bc_fnv1a(BC_FNV1A_INIT, key, klen);
     size_t slot = (size_t)(h % MEMO_SLOTS);
-    pthread_mutex_t *mu = &m->mu[slot % MEMO_LOCKS];
-    struct memo_entry *e = &m->e[slot];
+    return (struct memo_ref){h, &m->e[slot], &m->mu[slot % MEMO_LOCKS]};
+}
+
+/* Keeps j (a reference: never modified from now on) as the parsed value of the bytes (data, size) at key
+ * (whose place is r), when the memo's budget allows. */
+static void memo_keep(struct memo *m, struct memo_ref r, const char *key, size_t klen, const void *data,
+                      size_t vsize, json_t *j)
+{
+    if (vsize > MEMO_VALUE_MAX) return;
     size_t size = klen + vsize;
     if (atomic_load(&m->bytes) + size > MEMO_BYTES) memo_evict(m, size);
     char *kv = malloc(size);
@@ -201,17 +204,18 @@ static void memo_keep(struct lmdb_store *st, const char *key, size_t klen, const
     memcpy(kv + klen, data, vsize);
     char *old_kv = NULL;
     json_t *old = NULL;
-    pthread_mutex_lock(mu);
+    struct memo_entry *e = r.e;
+    pthread_mutex_lock(r.mu);
     size_t old_size = e->kv ? e->klen + e->vlen : 0;
     if (atomic_load(&m->bytes) - old_size + size <= MEMO_BYTES) {
         old_kv = e->kv;
         old = e->value;
         atomic_fetch_sub(&m->bytes, old_size);
         atomic_fetch_add(&m->bytes, size);
-        *e = (struct memo_entry){h, klen, vsize, kv, json_incref(j), false};
+        *e = (struct memo_entry){r.h, klen, vsize, kv, json_incref(j), false};
         kv = NULL;
     }
-    pthread_mutex_unlock(mu);
+    pthread_mutex_unlock(r.mu);
     free(kv);
     free(old_kv);
     json_decref(old);
@@ -224,20 +228,18 @@ static json_t *decode_shared(struct lmdb_store *st, const char *key, size_t klen
 {
     struct memo *m = st->memo;
     if (!m) return decode(v);
-    uint64_t h = memo_hash(key, klen);
-    size_t slot = (size_t)(h % MEMO_SLOTS);
-    pthread_mutex_t *mu = &m->mu[slot % MEMO_LOCKS];
-    struct memo_entry *e = &m->e[slot];
+    struct memo_ref r = memo_ref(m, key, klen);
+    struct memo_entry *e = r.e;
     json_t *j = NULL;
-    pthread_mutex_lock(mu);
-    if (e->value && e->hash == h && e->klen == klen && e->vlen == v->mv_size &&
+    pthread_mutex_lock(r.mu);
+    if (e->value && e->hash == r.h && e->klen == klen && e->vlen == v->mv_size &&
         memcmp(e->kv, key, klen) == 0 && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0) {
         j = json_incref(e->value);
         e->used = true;
     }
-    pthread_mutex_unlock(mu);
+    pthread_mutex_unlock(r.mu);
     if (j) return j;
-    if ((j = decode(v)) && remember) memo_keep(st, key, klen, v->mv_data, v->mv_size, j);
+    if ((j = decode(v)) && remember) memo_keep(m, r, key, klen, v->mv_data, v->mv_size, j);
     return j;
 }
 
@@ -292,7 +294,8 @@ static int write_item(struct lmdb_store *st, MDB_txn *txn, const char *key, size
     rc = mdb_put(txn, st->items, &k, &v, 0);
     /* a kept item goes to the memo now: if the transaction does not commit, its bytes are not the stored
      * ones and the memo never hands it out (every memo read compares the bytes) */
-    if (rc == 0 && keep) memo_keep(st, key, klen, s, v.mv_size, item);
+    if (rc == 0 && keep && st->memo)
+        memo_keep(st->memo, memo_ref(st->memo, key, klen), key, klen, s, v.mv_size, item);
     free(s);
     if (rc) return map_err(rc);
     if (new_ttl && new_ttl != old_ttl) {
