@@ -90,6 +90,25 @@ int bc_tz_date_parse(const char *s, int32_t *day)
     return bc_tz_date_from_ymd(y, m, d, day);
 }
 
+/* Two digits of v (0..99) at p; returns the position after them. Dates and times by hand: an availability
+ * answer formats two per slot, and snprintf was a sixth of its time. */
+static char *two(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* "YYYY-MM-DD" at p (y 0..9999), no NUL; returns the position after it. */
+static char *put_date(char *p, int y, int m, int d)
+{
+    p = two(two(p, y / 100), y % 100);
+    *p++ = '-';
+    p = two(p, m);
+    *p++ = '-';
+    return two(p, d);
+}
+
 void bc_tz_date_format(int32_t day, char out[11])
 {
     int y, m, d;
@@ -98,11 +117,7 @@ void bc_tz_date_format(int32_t day, char out[11])
         snprintf(out, 11, "0000-00-00");
         return;
     }
-    unsigned v[3] = {(unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u}; /* "%04u-%02u-%02u" */
-    out[0] = (char)('0' + v[0] / 1000), out[1] = (char)('0' + v[0] / 100 % 10);
-    out[2] = (char)('0' + v[0] / 10 % 10), out[3] = (char)('0' + v[0] % 10), out[4] = '-';
-    out[5] = (char)('0' + v[1] / 10), out[6] = (char)('0' + v[1] % 10), out[7] = '-';
-    out[8] = (char)('0' + v[2] / 10), out[9] = (char)('0' + v[2] % 10), out[10] = '\0';
+    *put_date(out, y, m, d) = '\0';
 }
 
 int bc_tz_hhmm_parse(const char *s, int allow_24, int *minutes)
@@ -125,13 +140,6 @@ void bc_tz_hhmm_format(int minutes, char out[6])
     snprintf(out, 6, "%02u:%02u", (unsigned)minutes / 60u % 100u, (unsigned)minutes % 60u);
 }
 
-static char *two(char *p, int v)
-{
-    p[0] = (char)('0' + v / 10);
-    p[1] = (char)('0' + v % 10);
-    return p + 2;
-}
-
 int bc_tz_format_iso_offset(int64_t utc, int32_t offset, char *out, size_t size)
 {
     if (!out || size < BC_TZ_ISO_SIZE || offset <= -86400 || offset >= 86400) return BC_EINVALID;
@@ -142,16 +150,8 @@ int bc_tz_format_iso_offset(int64_t utc, int32_t offset, char *out, size_t size)
     int y, mo, d;
     civil_from_days(day, &y, &mo, &d);
     int32_t a = offset < 0 ? -offset : offset;
-    /* "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d[:%02d]" by hand: an availability answer formats two of
-     * these per slot, and snprintf was a sixth of its time (the year is 1970-2999, the offset under a day) */
-    char *p = out;
-    *p++ = (char)('0' + y / 1000);
-    *p++ = (char)('0' + y / 100 % 10);
-    p = two(p, y % 100);
-    *p++ = '-';
-    p = two(p, mo);
-    *p++ = '-';
-    p = two(p, d);
+    /* "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d[:%02d]" (the year is 1970-2999, the offset under a day) */
+    char *p = put_date(out, y, mo, d);
     *p++ = 'T';
     p = two(p, sec / 3600);
     *p++ = ':';
