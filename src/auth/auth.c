@@ -10,6 +10,7 @@
 #include "domain/user.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "util/buf.h"
 #include "util/config.h"
 #include "util/err.h"
 
@@ -69,13 +70,7 @@ static void whole(char v[32], double x)
         snprintf(v, 32, "%.0f", x);
         return;
     }
-    unsigned long long u = (unsigned long long)llrint(x);
-    char d[24];
-    int n = 0, k = 0;
-    do d[n++] = (char)('0' + u % 10);
-    while ((u /= 10));
-    while (n) v[k++] = d[--n];
-    v[k] = '\0';
+    bc_fmt_uint((uint64_t)llrint(x), v);
 }
 
 static void rate_headers(struct bc_req *req, const struct bc_rl_info *info, int limited)

@@ -64,15 +64,6 @@ static void req_free(struct bc_req *req)
     free(req);
 }
 
-static void put_uint(struct bc_buf *b, uint64_t v)
-{
-    char d[24];
-    int n = 0;
-    do d[n++] = (char)('0' + v % 10);
-    while ((v /= 10));
-    while (n) bc_buf_putc(b, d[--n]);
-}
-
 /* us microseconds as milliseconds, as json_real(us / 1000.0) prints with JSON_REAL_PRECISION(6): under a
  * second that is every digit, trailing zeros dropped ("0.085", "12.5", "3.0"); longer times (rounded to
  * 6 digits) go through bc_buf_json_real. */
@@ -82,7 +73,7 @@ static void put_ms(struct bc_buf *b, int64_t us)
         bc_buf_json_real(b, (double)us / 1000, 6);
         return;
     }
-    put_uint(b, (uint64_t)(us / 1000));
+    bc_buf_put_uint(b, (uint64_t)(us / 1000));
     int frac = (int)(us % 1000);
     if (!frac) {
         bc_buf_puts(b, ".0");
@@ -115,13 +106,13 @@ static void access_log(struct bc_req *req, enum MHD_RequestTerminationCode toe)
         bc_buf_json_str(&b, req->route->name);
     }
     bc_buf_puts(&b, ",\"status\":");
-    put_uint(&b, (uint64_t)(req->status < 0 ? 0 : req->status));
+    bc_buf_put_uint(&b, (uint64_t)(req->status < 0 ? 0 : req->status));
     bc_buf_puts(&b, ",\"ms\":");
     put_ms(&b, (int64_t)(ms * 1000));
     bc_buf_puts(&b, ",\"bytes_in\":");
-    put_uint(&b, req->body.len);
+    bc_buf_put_uint(&b, req->body.len);
     bc_buf_puts(&b, ",\"bytes_out\":");
-    put_uint(&b, req->resp_len);
+    bc_buf_put_uint(&b, req->resp_len);
     if (req->ctx.tenant_id[0]) {
         mark = b.len;
         bc_buf_puts(&b, ",\"tenant\":");

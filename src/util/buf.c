@@ -121,26 +121,29 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
     return len;
 }
 
+/* True when p[0..n) is printable ASCII without '"' or '\\' (nearly every string here), whose JSON string is
+ * the bytes in quotes: eight bytes at a time, a byte >= 0x80, < 0x20, '"' or '\\' in a word shows in its
+ * high bits. */
+static bool json_plain(const unsigned char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+        if ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) return false;
+    }
+    for (; i < n; i++)
+        if (p[i] < 0x20 || p[i] >= 0x80 || p[i] == '"' || p[i] == '\\') return false;
+    return true;
+}
+
 int bc_buf_json_strn(struct bc_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    /* validate first so that an invalid string appends nothing; the common case, printable ASCII with
-     * nothing to escape, is one copy */
-    bool plain = true;
-    for (const unsigned char *q = p; q < end;) {
-        unsigned char c = *q;
-        if (c >= 0x20 && c < 0x80) {
-            plain &= c != '"' && c != '\\';
-            q++;
-            continue;
-        }
-        plain = false;
-        size_t l = utf8_seq(q, (size_t)(end - q));
-        if (!l) return BC_EINVALID;
-        q += l;
-    }
-    if (bc_buf_reserve(b, n + 2) < 0) return BC_ENOMEM;
-    if (plain) {
+    if (json_plain(p, n)) {
+        if (bc_buf_reserve(b, n + 2) < 0) return BC_ENOMEM;
         b->data[b->len++] = '"';
         memcpy(b->data + b->len, p, n);
         b->len += n;
@@ -148,6 +151,13 @@ int bc_buf_json_strn(struct bc_buf *b, const char *s, size_t n)
         b->data[b->len] = '\0';
         return 0;
     }
+    /* validate first so that an invalid string appends nothing */
+    for (const unsigned char *q = p; q < end;) {
+        size_t l = *q >= 0x20 && *q < 0x80 ? 1 : utf8_seq(q, (size_t)(end - q));
+        if (!l) return BC_EINVALID;
+        q += l;
+    }
+    if (bc_buf_reserve(b, n + 2) < 0) return BC_ENOMEM;
     b->data[b->len++] = '"';
     const unsigned char *run = p;
     for (; p < end; p++) {
@@ -214,4 +224,21 @@ int bc_buf_json_real(struct bc_buf *b, double v, int precision)
         memmove(d, q, strlen(q) + 1);
     }
     return bc_buf_puts(b, tmp);
+}
+
+size_t bc_fmt_uint(uint64_t v, char out[21])
+{
+    char d[20];
+    size_t n = 0, k = 0;
+    do d[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    while (n) out[k++] = d[--n];
+    out[k] = '\0';
+    return k;
+}
+
+int bc_buf_put_uint(struct bc_buf *b, uint64_t v)
+{
+    char d[21];
+    return bc_buf_append(b, d, bc_fmt_uint(v, d));
 }

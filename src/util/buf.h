@@ -3,6 +3,7 @@
 #define BC_BUF_H
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct bc_buf {
     char *data; /* NUL-terminated when non-NULL */
@@ -34,6 +35,11 @@ void bc_buf_reset(struct bc_buf *b);
 int bc_buf_json_str(struct bc_buf *b, const char *s);
 int bc_buf_json_strn(struct bc_buf *b, const char *s, size_t n);
 int bc_buf_json_real(struct bc_buf *b, double v, int precision);
+/* v in decimal into out (NUL-terminated, at most 20 digits); returns the number of digits. printf's "%llu"
+ * without its format parsing, for the hot paths (access lines, headers, JSON integers). */
+size_t bc_fmt_uint(uint64_t v, char out[21]);
+/* Appends v in decimal. Returns 0 or BC_ENOMEM. */
+int bc_buf_put_uint(struct bc_buf *b, uint64_t v);
 /* Returns the contents (caller frees with free()) and leaves the buffer empty; never NULL unless OOM. */
 char *bc_buf_detach(struct bc_buf *b, size_t *len);
 

@@ -150,39 +150,9 @@ static inline int put1(struct bc_buf *b, char c)
 
 static int dump_int(struct bc_buf *b, json_int_t v)
 {
-    char tmp[24], *p = tmp + sizeof tmp;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) *--p = '-';
-    return put(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
-/* A string: printable ASCII without '"' or '\\' (nearly every string here) in one copy, the rest through
- * bc_buf_json_strn (escapes and UTF-8 validation, as jansson). */
-static int dump_str(struct bc_buf *b, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    /* eight bytes at a time: any byte >= 0x80, < 0x20, '"' or '\\' sends the string the careful way */
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-        uint64_t bad = (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
-        if (bad) return bc_buf_json_strn(b, s, n);
-    }
-    for (; i < n; i++)
-        if (p[i] < 0x20 || p[i] >= 0x80 || p[i] == '"' || p[i] == '\\') return bc_buf_json_strn(b, s, n);
-    if (b->len + n + 3 > b->cap && bc_buf_reserve(b, n + 2) < 0) return BC_ENOMEM;
-    b->data[b->len++] = '"';
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len++] = '"';
-    return 0;
+    char d[21];
+    if (v < 0 && put1(b, '-') < 0) return BC_ENOMEM;
+    return put(b, d, bc_fmt_uint(v < 0 ? 0ULL - (uint64_t)v : (uint64_t)v, d));
 }
 
 static int dump(struct bc_buf *b, json_t *v)
@@ -195,7 +165,7 @@ static int dump(struct bc_buf *b, json_t *v)
         for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
             if (!first && (rc = put1(b, ',')) < 0) return rc;
             first = false;
-            if ((rc = dump_str(b, json_object_iter_key(it), json_object_iter_key_len(it))) < 0 ||
+            if ((rc = bc_buf_json_strn(b, json_object_iter_key(it), json_object_iter_key_len(it))) < 0 ||
                 (rc = put1(b, ':')) < 0 || (rc = dump(b, json_object_iter_value(it))) < 0)
                 return rc;
         }
@@ -211,7 +181,7 @@ static int dump(struct bc_buf *b, json_t *v)
         return put1(b, ']');
     }
     case JSON_STRING:
-        return dump_str(b, json_string_value(v), json_string_length(v));
+        return bc_buf_json_strn(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         return dump_int(b, json_integer_value(v));
     case JSON_REAL:
