@@ -673,9 +673,11 @@ static void test_store__read_only_reads(void **state)
     /* delete, then expiry of an item the memo holds */
     assert_int_equal(bc_store_delete(other, p, "RO#A", NULL), 0);
     assert_int_equal(ro_n(s, p, "RO#A"), -1);
-    put_n(s, p, "RO#E", 5, bc_now_s() + 1);
+    /* ttl two seconds ahead: at least one whole second of life, so that the two reads of ro_n cannot fall
+     * on either side of the expiry (with one second, a put late in a second could expire between them) */
+    put_n(s, p, "RO#E", 5, bc_now_s() + 2);
     assert_int_equal(ro_n(s, p, "RO#E"), 5);
-    struct timespec ts = {2, 100 * 1000 * 1000};
+    struct timespec ts = {3, 100 * 1000 * 1000};
     nanosleep(&ts, NULL);
     assert_int_equal(ro_n(s, p, "RO#E"), -1);
     /* readers on threads while another handle keeps writing: never an older value after a newer one */
