@@ -2,7 +2,7 @@
  * catalog (10 services with synonyms, 6 professionals). Prints microseconds per parse for each message
  * and on average. Target: well under 100 µs for a typical message (a whole chat turn must stay under
  * 1 ms). Usage: bench_nlu [iterations] */
-#include "domain/nlu.h"
+#include "nlu/nlu.h"
 #include "util/clock.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * first byte picks the language hint, what the dialog expects and the code format; the rest is the text.
  * Besides memory safety (ASan/UBSan) it checks invariants: every string field is NUL-terminated and
  * well-formed, dates are real dates, times are real times, ids come from the catalog. */
-#include "domain/nlu.h"
+#include "nlu/nlu.h"
 
 #include <stdint.h>
 #include <stdio.h>

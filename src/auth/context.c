@@ -1,6 +1,6 @@
 /* Role names and the context's lifetime. */
 #include "auth/context.h"
-#include "store/keys.h"
+#include "util/id.h"
 #include "util/err.h"
 
 #include <stdio.h>

@@ -12,7 +12,7 @@
 #include "domain/schedule.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/config.h"

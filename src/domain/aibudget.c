@@ -2,7 +2,7 @@
 #include "domain/aibudget.h"
 #include "domain/plan.h"
 #include "domain/usage.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/config.h"

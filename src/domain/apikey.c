@@ -10,7 +10,7 @@
  *   widget request never writes. */
 #include "domain/apikey.h"
 #include "auth/secret.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

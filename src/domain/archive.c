@@ -4,7 +4,7 @@
 #include "auth/context.h"
 #include "domain/apikey.h"
 #include "domain/tenant_items.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

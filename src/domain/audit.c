@@ -1,6 +1,6 @@
 /* Audit entries: one put per write, expiring after a year. */
 #include "domain/audit.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

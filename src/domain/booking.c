@@ -21,7 +21,7 @@
 #include "domain/settings.h"
 #include "domain/usage.h"
 #include "domain/user.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/buf.h"

@@ -11,7 +11,7 @@
  * - A booking's commit is a durable write (fsync before the booking is acknowledged); it also makes durable
  *   every lazy write before it (LMDB syncs the whole file), e.g. the pending booking item. Holds are lazy. */
 #include "domain/calendar.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

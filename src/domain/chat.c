@@ -19,7 +19,7 @@
 #include "domain/chat_text.h"
 #include "domain/conversation.h"
 #include "domain/entity.h"
-#include "domain/nlu.h"
+#include "nlu/nlu.h"
 #include "domain/plan.h"
 #include "domain/schedule.h"
 #include "domain/settings.h"

@@ -10,7 +10,7 @@
  *   themselves (the store hides and reaps expired items). */
 #include "domain/conversation.h"
 #include "auth/secret.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/clock.h"

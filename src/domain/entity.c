@@ -1,6 +1,6 @@
 /* Single-item CRUD shared by the catalogue entities. */
 #include "domain/entity.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

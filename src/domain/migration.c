@@ -6,7 +6,7 @@
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "domain/tenant_items.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

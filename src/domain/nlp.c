@@ -4,7 +4,7 @@
 #include "domain/chat.h"
 #include "domain/chat_text.h"
 #include "domain/entity.h"
-#include "domain/nlu.h"
+#include "nlu/nlu.h"
 #include "domain/settings.h"
 #include "util/buf.h"
 #include "util/clock.h"

@@ -1,7 +1,7 @@
 /* Plans as data, with a short in-process cache (5 s) so a widget request does not read its plan every
  * time; an operator's edit reaches every process within that time. */
 #include "domain/plan.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

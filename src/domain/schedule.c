@@ -3,7 +3,7 @@
 #include "domain/calendar.h"
 #include "domain/entity.h"
 #include "domain/settings.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

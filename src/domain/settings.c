@@ -7,7 +7,7 @@
  *   saving different fields at once both win, and neither silently loses the other's change. */
 #include "domain/settings.h"
 #include "domain/plan.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/err.h"
 #include "util/jsonv.h"

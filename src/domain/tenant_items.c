@@ -1,7 +1,7 @@
 /* The items of one tenant: kinds, the global look-ups derived from its records, walking, counting,
  * purging and the verification scan. See tenant_items.h for the list and the DESIGN NOTES. */
 #include "domain/tenant_items.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/err.h"
 

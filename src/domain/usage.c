@@ -3,7 +3,7 @@
 #include "domain/usage.h"
 #include "auth/context.h"
 #include "domain/plan.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

@@ -7,7 +7,7 @@
  * - "tokens_after" (epoch seconds) on the USER item invalidates JWTs issued before a password change. */
 #include "domain/user.h"
 #include "auth/password.h"
-#include "store/keys.h"
+#include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

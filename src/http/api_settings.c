@@ -1,6 +1,6 @@
 /* Tenant settings for staff (GET/PATCH /v1/admin/settings, GET/PUT /v1/admin/settings/ai) and the public
  * widget configuration (GET /v1/widget/config), plus the widget's CORS preflight. */
-#include "auth/auth.h"
+#include "http/auth.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
 #include "domain/settings.h"

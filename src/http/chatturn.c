@@ -6,7 +6,7 @@
 #include "domain/chat_text.h"
 #include "domain/conversation.h"
 #include "domain/nlp.h"
-#include "domain/nlu.h"
+#include "nlu/nlu.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
 #include "domain/usage.h"

@@ -6,7 +6,6 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "llm/llm.h"
-#include "store/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"

@@ -1,7 +1,7 @@
 /* Path matching and dispatch. Patterns are matched segment by segment; the table is small (under a few
  * hundred rows) so a linear scan with early segment rejection costs well under a microsecond. */
 #include "http/router.h"
-#include "auth/auth.h"
+#include "http/auth.h"
 #include "domain/audit.h"
 #include "http/server.h"
 #include "util/err.h"

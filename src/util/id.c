@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -106,4 +107,17 @@ char *bc_token_new(const char *prefix, size_t nbytes)
 void bc_hex(const void *in, size_t n, char *out)
 {
     sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+bool bc_key_id_ok(const char *id)
+{
+    if (!id) return false;
+    size_t n = strlen(id);
+    if (n == 0 || n > 64) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@' || c == '+'))
+            return false;
+    }
+    return true;
 }

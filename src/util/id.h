@@ -1,6 +1,7 @@
 /* Identifiers and secrets: time-sortable ULIDs, random tokens, base64url. Randomness from libsodium. */
 #ifndef BC_ID_H
 #define BC_ID_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,7 @@ void bc_b64url_encode(const void *in, size_t n, char *out);
 int bc_b64url_decode(const char *in, size_t inlen, void *out, size_t outcap);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void bc_hex(const void *in, size_t n, char *out);
+/* An id usable inside a store key: 1..64 chars of [A-Za-z0-9_.:@+-] (no '#', no control chars). */
+bool bc_key_id_ok(const char *id);
 
 #endif

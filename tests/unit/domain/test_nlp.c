@@ -8,7 +8,7 @@
 #include "domain/catalog.h"
 #include "domain/conversation.h"
 #include "domain/nlp.h"
-#include "domain/nlu.h"
+#include "nlu/nlu.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "store/store.h"

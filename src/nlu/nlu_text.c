@@ -1,7 +1,7 @@
 /* Text handling of the NLU: UTF-8 decoding (invalid bytes become spaces), folding to lower case without
  * accents (ICU NFKD + removing combining marks, per code point: thread-safe and allocation-free),
  * tokenizing, and the edit distance used for typos. */
-#include "domain/nlu_internal.h"
+#include "nlu/nlu_internal.h"
 
 #include <string.h>
 #include <unicode/uchar.h>

@@ -2,7 +2,7 @@
  * over word categories (so it is the same for every language: the tables give the words), and civil date
  * arithmetic on plain integers (days since 1970-01-01, proleptic Gregorian). See docs/nlu.md for the
  * expressions understood and the choices made ("next friday", "el jueves" said on a Thursday …). */
-#include "domain/nlu_internal.h"
+#include "nlu/nlu_internal.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
  * - A word that is also common vocabulary ("Domingo", "Mar", "May") matches only exactly and only when
  *   cued: after "con"/"with", or when the message is nothing but the name.
  * - A message word that is itself vocabulary ("martes", "para") is never taken as a typo of a name. */
-#include "domain/nlu_internal.h"
+#include "nlu/nlu_internal.h"
 #include "util/err.h"
 
 #include <stdlib.h>

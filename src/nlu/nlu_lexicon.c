@@ -1,7 +1,7 @@
 /* The NLU's vocabulary: the language tables (nlu_lang_<code>.c) folded, tokenized and indexed once per
  * process: a hash from folded word to word id, the phrases starting with each word, and the words that a
  * typo may stand for (bucketed by initial). Read-only once built; built under pthread_once. */
-#include "domain/nlu_internal.h"
+#include "nlu/nlu_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * (text, date, time, other reading of an ambiguous time, part of day); "" means "not understood". */
 #include "../testlib.h"
 
-#include "domain/nlu.h"
+#include "nlu/nlu.h"
 #include "util/err.h"
 
 struct row {

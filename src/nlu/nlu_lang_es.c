@@ -1,7 +1,7 @@
 /* The Spanish vocabulary of the NLU: one row per word or phrase, with its category and value (see enum
  * bc__nlu_cat in nlu_internal.h for what each category means). Written with accents; matching folds them,
  * so "miercoles" and "miércoles" are the same word. Adding a row here is all it takes to teach a word. */
-#include "domain/nlu_internal.h"
+#include "nlu/nlu_internal.h"
 
 #define I(t, intent, aux)                                                                                    \
     {                                                                                                        \

@@ -1,8 +1,8 @@
 /* One parse of the NLU: tokens and their vocabulary words (exact, then within a typo budget), e-mail,
  * phone and booking code from the raw text, a person's name, dates and times (nlu_date.c), the catalog
  * (nlu_match.c), then intents and the primary intent. Everything lives in one stack frame. */
-#include "domain/nlu.h"
-#include "domain/nlu_internal.h"
+#include "nlu/nlu.h"
+#include "nlu/nlu_internal.h"
 #include "util/err.h"
 
 #include <string.h>

@@ -3,7 +3,7 @@
  * nlu_date.c understands dates and times, nlu_match.c the catalog, nlu_lang_<code>.c hold the vocabulary. */
 #ifndef BC_NLU_INTERNAL_H
 #define BC_NLU_INTERNAL_H
-#include "domain/nlu.h"
+#include "nlu/nlu.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * catalog API, the language guess, hostile input and concurrent use. Expected values are written by hand. */
 #include "../testlib.h"
 
-#include "domain/nlu.h"
-#include "domain/nlu_internal.h"
+#include "nlu/nlu.h"
+#include "nlu/nlu_internal.h"
 #include "util/err.h"
 
 #include <pthread.h>

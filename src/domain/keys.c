@@ -1,22 +1,10 @@
 /* Key builders for the single-table design of PRODUCT.md section 3. */
-#include "store/keys.h"
+#include "domain/keys.h"
+#include "util/id.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-
-bool bc_key_id_ok(const char *id)
-{
-    if (!id) return false;
-    size_t n = strlen(id);
-    if (n == 0 || n > 64) return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)id[i];
-        if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@' || c == '+'))
-            return false;
-    }
-    return true;
-}
 
 /* parts[0..n) joined by '#' into buf; NULL when they do not fit in BC_KEY_SIZE (with the NUL). Plain
  * copies: every request builds several keys, and snprintf's format parsing showed in profiles. */

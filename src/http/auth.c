@@ -1,7 +1,7 @@
 /* Dispatch from a route's auth kind to the credential check that fills the tenant context. This is the
  * only place a tenant id enters a request: from the API key's look-up item, the verified JWT, or (for the
  * operator) the platform token's authority. A suspended or deleted tenant stops here. */
-#include "auth/auth.h"
+#include "http/auth.h"
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
 #include "domain/apikey.h"

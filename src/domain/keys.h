@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "auth/context.h"
+#include "util/id.h" /* bc_key_id_ok */
 
 #define BC_KEY_SIZE 208 /* > BC_STORE_KEY_MAX */
 
@@ -22,8 +23,6 @@ const char *bc_key_tenant_pk(const struct bc_ctx *ctx, char *buf);
 const char *bc_key_sk(char *buf, const char *kind, const char *id);
 /* "<KIND>#<a>#<b>" for compound sort keys (e.g. "CAL#<provider>#<date>"); NULL on bad parts. */
 const char *bc_key_sk2(char *buf, const char *kind, const char *a, const char *b);
-/* An id usable inside a key: 1..64 chars of [A-Za-z0-9_.:@+-] (no '#', no control chars). */
-bool bc_key_id_ok(const char *id);
 
 /* Global look-up keys (not tenant data): */
 /* PK "PLATFORM" holds the tenant index (SK "TENANT#<id>") and the plans (SK "PLAN#<name>"). */

@@ -2,7 +2,7 @@
  * hostile or oversized part refused (NULL) so that no input can address another tenant or entity kind. */
 #include "../testlib.h"
 
-#include "store/keys.h"
+#include "domain/keys.h"
 
 #include <string.h>
 

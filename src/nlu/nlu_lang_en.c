@@ -1,7 +1,7 @@
 /* The English vocabulary of the NLU: one row per word or phrase, with its category and value (see enum
  * bc__nlu_cat in nlu_internal.h). Apostrophes are part of words ("o'clock", "I'm"); the forms typed
  * without them ("oclock", "im") are rows of their own. */
-#include "domain/nlu_internal.h"
+#include "nlu/nlu_internal.h"
 
 #define I(t, intent, aux)                                                                                    \
     {                                                                                                        \
