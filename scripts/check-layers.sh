@@ -12,25 +12,29 @@ set -u
 src=${1:-src}
 declare -A rank=([util]=0 [store]=1 [llm]=1 [nlu]=1 [auth]=2 [domain]=3 [http]=4 [cmd]=5 [main.c]=6)
 bad=0
+# every file of src/ once (a folder without includes must still have a rank), then every include line
 while IFS= read -r f; do
     rel=${f#"$src"/}
     from=${rel%%/*}
     if [[ -z ${rank[$from]+x} ]]; then
         echo "check-layers: $f: folder '$from' has no rank in scripts/check-layers.sh" >&2
         bad=1
-        continue
     fi
-    while IFS=: read -r line to; do
-        [[ $to == "$from" ]] && continue
-        if [[ -z ${rank[$to]+x} ]]; then
-            echo "check-layers: $f:$line includes unknown folder '$to'" >&2
-            bad=1
-        elif ((rank[$to] >= rank[$from])); then
-            echo "check-layers: $f:$line: $from (rank ${rank[$from]}) may not include $to (rank ${rank[$to]})" >&2
-            bad=1
-        fi
-    done < <(grep -noE '^#include "[a-z_]+/' "$f" | sed -E 's/^([0-9]+):#include "([a-z_]+)\//\1:\2/')
-done < <(find "$src" -name '*.[ch]' | sort)
+done < <(find "$src" -name '*.[ch]')
+while IFS=: read -r f line to; do
+    rel=${f#"$src"/}
+    from=${rel%%/*}
+    to=${to#'#include "'}
+    to=${to%/}
+    [[ $to == "$from" || -z ${rank[$from]+x} ]] && continue
+    if [[ -z ${rank[$to]+x} ]]; then
+        echo "check-layers: $f:$line includes unknown folder '$to'" >&2
+        bad=1
+    elif ((rank[$to] >= rank[$from])); then
+        echo "check-layers: $f:$line: $from (rank ${rank[$from]}) may not include $to (rank ${rank[$to]})" >&2
+        bad=1
+    fi
+done < <(grep -rnoE --include='*.[ch]' '^#include "[a-z_]+/' "$src")
 if ((bad)); then
     echo "check-layers: includes against the layer order above (see docs/architecture.md)" >&2
     exit 1
