@@ -4,6 +4,7 @@
 #include "auth/secret.h"
 #include "domain/catalog.h"
 #include "domain/chat.h"
+#include "domain/env.h"
 #include "domain/schedule.h"
 #include "domain/tenant.h"
 #include "store/store.h"
@@ -32,10 +33,12 @@ int main(int argc, char **argv)
     bc_secret_set_for_tests(secret, sizeof secret);
     struct bc_store *s;
     if (bc_store_open(url, &s, msg, sizeof msg) < 0) return 1;
+    struct bc_env *env = bc_env_new(s);
+    if (!env) return 1;
     json_t *t = NULL;
     struct bc_tenant_new tn = {
         .name = "Bench", .plan = "ENTERPRISE", .locale = "es", .timezone = "Europe/Madrid"};
-    if (bc_tenant_create(s, &tn, msg, sizeof msg, &t) < 0) return fprintf(stderr, "%s\n", msg), 1;
+    if (bc_tenant_create(env, &tn, msg, sizeof msg, &t) < 0) return fprintf(stderr, "%s\n", msg), 1;
     struct bc_ctx ctx;
     bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id")));
     snprintf(ctx.key_id, sizeof ctx.key_id, "KEY");
@@ -43,15 +46,15 @@ int main(int argc, char **argv)
     json_t *svc = NULL, *out = NULL;
     json_t *b1 =
         json_pack("{s:s, s:i, s:[s]}", "name", "Corte de pelo", "duration_min", 30, "synonyms", "corte");
-    bc_service_create(s, &ctx, b1, msg, sizeof msg, &svc);
+    bc_service_create(env, &ctx, b1, msg, sizeof msg, &svc);
     json_t *b2 = json_pack("{s:s, s:i}", "name", "Tinte", "duration_min", 60);
-    bc_service_create(s, &ctx, b2, msg, sizeof msg, &out);
+    bc_service_create(env, &ctx, b2, msg, sizeof msg, &out);
     json_decref(out);
     const char *names[] = {"Ana", "Luis"};
     for (int i = 0; i < 2; i++) {
         json_t *pb = json_pack("{s:s, s:[O]}", "name", names[i], "service_ids", json_object_get(svc, "id")),
                *p = NULL;
-        bc_provider_create(s, &ctx, pb, 50, msg, sizeof msg, &p);
+        bc_provider_create(env, &ctx, pb, 50, msg, sizeof msg, &p);
         json_t *weekly = json_array();
         for (int d = 1; d <= 6; d++) {
             json_array_append_new(
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
                 weekly, json_pack("{s:i, s:s, s:s}", "weekday", d, "start", "15:00", "end", "20:00"));
         }
         json_t *hb = json_pack("{s:o}", "weekly", weekly), *h = NULL;
-        bc_hours_put(s, &ctx, json_string_value(json_object_get(p, "id")), hb, msg, sizeof msg, &h);
+        bc_hours_put(env, &ctx, json_string_value(json_object_get(p, "id")), hb, msg, sizeof msg, &h);
         json_decref(h);
         json_decref(hb);
         json_decref(pb);
@@ -85,12 +88,12 @@ int main(int argc, char **argv)
         snprintf(day_text, sizeof day_text, "dentro de %d días", 1 + i / 18);
         snprintf(time_text, sizeof time_text, "a las %02d:%02d", minutes / 60, minutes % 60);
         double t0 = now_us();
-        if (bc_chat_start(s, &ctx, "es", "http://x", &conv, &m) < 0) return 1;
+        if (bc_chat_start(env, &ctx, "es", "http://x", &conv, &m) < 0) return 1;
         start_total += now_us() - t0;
         json_decref(m);
         for (size_t k = 0; k < nt; k++) {
             t0 = now_us();
-            int rc = bc_chat_turn(s, &ctx, conv, texts[k], NULL, "http://x", &m);
+            int rc = bc_chat_turn(env, &ctx, conv, texts[k], NULL, "http://x", &m);
             total[k] += now_us() - t0;
             if (rc < 0) return fprintf(stderr, "turn %zu failed: %d\n", k, rc), 1;
             json_decref(m);
@@ -111,6 +114,7 @@ int main(int argc, char **argv)
     json_decref(b1);
     json_decref(b2);
     bc_ctx_release(&ctx);
+    bc_env_free(env);
     bc_store_close(s);
     bc_tz_global_cleanup();
     return booked > 0 ? 0 : 2;

@@ -3,6 +3,7 @@
  * chooses the family; the rest is the body. No crash, leak or sanitizer report. */
 #include "auth/secret.h"
 #include "domain/apikey.h"
+#include "domain/env.h"
 #include "domain/booking.h"
 #include "domain/catalog.h"
 #include "domain/plan.h"
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 static struct bc_store *s;
+static struct bc_env *env; /* the domain environment of s */
 static struct bc_ctx ctx;
 static char service_id[64], provider_id[64], key_id[64];
 
@@ -33,25 +35,26 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     bc_id_global_init();
     bc_secret_set_for_tests(secret, sizeof secret);
     if (bc_store_open(url, &s, msg, sizeof msg) < 0) abort();
+    if (!(env = bc_env_new(s))) abort();
     json_t *t = NULL, *o = NULL;
     struct bc_tenant_new tn = {.name = "Fuzz", .plan = "ENTERPRISE"};
-    if (bc_tenant_create(s, &tn, msg, sizeof msg, &t) < 0) abort();
+    if (bc_tenant_create(env, &tn, msg, sizeof msg, &t) < 0) abort();
     bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id")));
     ctx.tenant = t;
     json_t *b = json_pack("{s:s, s:i}", "name", "Corte", "duration_min", 30);
-    bc_service_create(s, &ctx, b, msg, sizeof msg, &o);
+    bc_service_create(env, &ctx, b, msg, sizeof msg, &o);
     snprintf(service_id, sizeof service_id, "%s", json_string_value(json_object_get(o, "id")));
     json_decref(o);
     json_decref(b);
     b = json_pack("{s:s, s:[s]}", "name", "Ana", "service_ids", service_id);
-    bc_provider_create(s, &ctx, b, 1000, msg, sizeof msg, &o);
+    bc_provider_create(env, &ctx, b, 1000, msg, sizeof msg, &o);
     snprintf(provider_id, sizeof provider_id, "%s", json_string_value(json_object_get(o, "id")));
     json_decref(o);
     json_decref(b);
     char secretkey[BC_APIKEY_SECRET_SIZE];
     json_t *origins = json_pack("[s]", "https://a.example.com");
     struct bc_apikey_new kn = {"k", origins, false};
-    bc_apikey_create(s, &ctx, &kn, secretkey, msg, sizeof msg, &o);
+    bc_apikey_create(env, &ctx, &kn, secretkey, msg, sizeof msg, &o);
     snprintf(key_id, sizeof key_id, "%s", json_string_value(json_object_get(o, "id")));
     json_decref(o);
     json_decref(origins);
@@ -71,34 +74,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *sv = json_string_value(json_object_get(body, "service_id"));
     switch (data[0] % 12) {
     case 0:
-        bc_service_create(s, &ctx, body, msg, sizeof msg, &out);
+        bc_service_create(env, &ctx, body, msg, sizeof msg, &out);
         break;
     case 1:
-        bc_service_patch(s, &ctx, service_id, body, msg, sizeof msg, &out);
+        bc_service_patch(env, &ctx, service_id, body, msg, sizeof msg, &out);
         break;
     case 2:
-        bc_provider_patch(s, &ctx, provider_id, body, msg, sizeof msg, &out);
+        bc_provider_patch(env, &ctx, provider_id, body, msg, sizeof msg, &out);
         break;
     case 3:
-        bc_settings_patch(s, &ctx, body, msg, sizeof msg, &out);
+        bc_settings_patch(env, &ctx, body, msg, sizeof msg, &out);
         break;
     case 4:
-        bc_settings_ai_put(s, &ctx, body, BC_AI_FSM | BC_AI_NLP | BC_AI_AGENT, msg, sizeof msg, &out);
+        bc_settings_ai_put(env, &ctx, body, BC_AI_FSM | BC_AI_NLP | BC_AI_AGENT, msg, sizeof msg, &out);
         break;
     case 5:
-        bc_exception_create(s, &ctx, body, msg, sizeof msg, &out);
+        bc_exception_create(env, &ctx, body, msg, sizeof msg, &out);
         break;
     case 6:
-        bc_hours_put(s, &ctx, provider_id, body, msg, sizeof msg, &out);
+        bc_hours_put(env, &ctx, provider_id, body, msg, sizeof msg, &out);
         break;
     case 7:
-        bc_apikey_update(s, &ctx, key_id, body, msg, sizeof msg, &out);
+        bc_apikey_update(env, &ctx, key_id, body, msg, sizeof msg, &out);
         break;
     case 8:
-        bc_plan_put(s, "FUZZ", body, msg, sizeof msg, &out);
+        bc_plan_put(env, "FUZZ", body, msg, sizeof msg, &out);
         break;
     case 9:
-        bc_tenant_set_limits(s, &ctx, body, msg, sizeof msg, &out);
+        bc_tenant_set_limits(env, &ctx, body, msg, sizeof msg, &out);
         break;
     case 10: {
         json_t *c = json_object_get(body, "customer");
@@ -114,11 +117,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .idempotency_key = json_string_value(json_object_get(body, "key")),
             .monthly_limit = BC_UNLIMITED,
         };
-        bc_booking_create(s, &ctx, &in, msg, sizeof msg, &out);
+        bc_booking_create(env, &ctx, &in, msg, sizeof msg, &out);
         break;
     }
     default:
-        bc_booking_hold(s, &ctx, sv ? sv : service_id,
+        bc_booking_hold(env, &ctx, sv ? sv : service_id,
                         json_string_value(json_object_get(body, "provider_id")),
                         json_string_value(json_object_get(body, "start")), msg, sizeof msg, &out);
         break;

@@ -4,6 +4,7 @@
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "store/store.h"
+#include "domain/env.h"
 #include "util/clock.h"
 #include "util/config.h"
 #include "util/id.h"
@@ -13,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include "util/err.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,19 +97,33 @@ int bc_cli_open_store(bool json, struct bc_store **out)
     return 0;
 }
 
-int bc_cli_setup(bool json, struct bc_store **out)
+int bc_cli_setup(bool json, struct bc_env **out)
 {
     char err[512] = "";
-    if (bc_cli_open_store(json, out)) return 1;
-    int rc = bc_secret_init(bc_config_get(BC_CFG_SECRET), bc_config_get(BC_CFG_DATA), err, sizeof err);
-    if (rc == 0) rc = bc_plan_ensure_defaults(*out);
+    struct bc_store *st = NULL;
+    *out = NULL;
+    if (bc_cli_open_store(json, &st)) return 1;
+    struct bc_env *env = bc_env_new(st);
+    int rc = env ? 0 : BC_ENOMEM;
+    if (rc == 0)
+        rc = bc_secret_init(bc_config_get(BC_CFG_SECRET), bc_config_get(BC_CFG_DATA), err, sizeof err);
+    if (rc == 0) rc = bc_plan_ensure_defaults(env);
     if (rc < 0) {
         bc_cli_error(json, "%s", err[0] ? err : "cannot initialise the store");
-        bc_store_close(*out);
-        *out = NULL;
+        bc_cli_close(env);
+        if (!env) bc_store_close(st);
         return 1;
     }
+    *out = env;
     return 0;
+}
+
+void bc_cli_close(struct bc_env *env)
+{
+    if (!env) return;
+    struct bc_store *st = env->store;
+    bc_env_free(env);
+    bc_store_close(st);
 }
 
 const char *bc_cli_public_url(void)

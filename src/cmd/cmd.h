@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct bc_env;
 struct bc_store;
 
 #define BC_VERSION "0.1.0"
@@ -24,13 +25,13 @@ int cmd_restore(int argc, char **argv);
 
 /* tenant export|import|migrate|purge (cmd_tenant_data.c), called by cmd_tenant with the configured store
  * opened and the server secret loaded; each returns the exit status. */
-int bc__cmd_tenant_export(struct bc_store *s, bool json, int argc, char **argv);
-int bc__cmd_tenant_import(struct bc_store *s, bool json, int argc, char **argv);
-int bc__cmd_tenant_migrate(struct bc_store *s, bool json, int argc, char **argv);
-int bc__cmd_tenant_purge(struct bc_store *s, bool json, int argc, char **argv);
+int bc__cmd_tenant_export(struct bc_env *env, bool json, int argc, char **argv);
+int bc__cmd_tenant_import(struct bc_env *env, bool json, int argc, char **argv);
+int bc__cmd_tenant_migrate(struct bc_env *env, bool json, int argc, char **argv);
+int bc__cmd_tenant_purge(struct bc_env *env, bool json, int argc, char **argv);
 /* serve --demo: makes sure the demo tenant exists and prints its URLs, owner login and key (stdout; one
  * {"event":"demo",…} line with --json). Returns 0, or 1 after printing the error. */
-int bc__cmd_serve_demo(struct bc_store *s, const char *public_url, bool json);
+int bc__cmd_serve_demo(struct bc_env *env, const char *public_url, bool json);
 
 /* The table of subcommands, for help. */
 struct bc_cmd {
@@ -47,9 +48,12 @@ int bc_cli_init(bool json);
 const char *bc_cli_store_url(char *buf, size_t size);
 /* Opens the configured store. Returns 0, or 1 after printing the error. */
 int bc_cli_open_store(bool json, struct bc_store **out);
-/* Opens the configured store, loads the server secret and makes sure the default plans exist: what every
+/* Opens the configured store with its domain environment, loads the server secret and makes sure the default
+ * plans exist: what every
  * command that touches tenant data needs. Returns 0, or 1 after printing the error. */
-int bc_cli_setup(bool json, struct bc_store **out);
+int bc_cli_setup(bool json, struct bc_env **out);
+/* Releases an env from bc_cli_setup and closes its store; NULL is a no-op. */
+void bc_cli_close(struct bc_env *env);
 /* The public URL for snippets: the public_url setting, else http://<listen>. */
 const char *bc_cli_public_url(void);
 /* Takes the global options (--json, --data, --store, --config, in "--x v" or "--x=v" form) out of argv,

@@ -1,5 +1,6 @@
 /* bookchat apikey create|list|rotate|revoke TENANT …: a tenant's widget keys, for the operator. */
 #include "cmd/cmd.h"
+#include "domain/env.h"
 #include "domain/apikey.h"
 #include "domain/onboarding.h"
 #include "domain/tenant.h"
@@ -18,7 +19,7 @@ static const char usage_text[] = "bookchat apikey <create|list|rotate|revoke> TE
                                  "  rotate TENANT KEY_ID [--grace SECONDS]\n"
                                  "  revoke TENANT KEY_ID";
 
-static int run(struct bc_store *s, bool json, const char *verb, int argc, char **argv)
+static int run(struct bc_env *env, bool json, const char *verb, int argc, char **argv)
 {
     const char *name = NULL;
     long grace = bc_config_int(BC_CFG_APIKEY_GRACE, 86400);
@@ -41,7 +42,7 @@ static int run(struct bc_store *s, bool json, const char *verb, int argc, char *
     struct bc_ctx ctx;
     json_t *meta = NULL, *out = NULL;
     char secret[BC_APIKEY_SECRET_SIZE] = "", msg[256] = "";
-    int rc = bc_ctx_operator(&ctx, pos[0]) < 0 ? BC_ENOT_FOUND : bc_tenant_get(s, &ctx, &meta);
+    int rc = bc_ctx_operator(&ctx, pos[0]) < 0 ? BC_ENOT_FOUND : bc_tenant_get(env, &ctx, &meta);
     json_decref(meta);
     if (rc < 0) {
         bc_strlist_release(&origins);
@@ -52,19 +53,19 @@ static int run(struct bc_store *s, bool json, const char *verb, int argc, char *
         json_t *olist = json_array();
         for (int i = 0; i < origins.n; i++) json_array_append_new(olist, json_string(origins.v[i]));
         struct bc_apikey_new in = {name, olist, no_origin};
-        rc = bc_apikey_create(s, &ctx, &in, secret, msg, sizeof msg, &out);
+        rc = bc_apikey_create(env, &ctx, &in, secret, msg, sizeof msg, &out);
         json_decref(olist);
     } else if (!strcmp(verb, "rotate")) {
-        rc = bc_apikey_rotate(s, &ctx, pos[1], grace, secret, &out);
+        rc = bc_apikey_rotate(env, &ctx, pos[1], grace, secret, &out);
         if (rc == BC_ECONFLICT) snprintf(msg, sizeof msg, "this key is revoked or already rotated");
     } else if (!strcmp(verb, "revoke")) {
-        rc = bc_apikey_revoke(s, &ctx, pos[1]);
+        rc = bc_apikey_revoke(env, &ctx, pos[1]);
         if (rc == BC_ECONFLICT) snprintf(msg, sizeof msg, "this key is already revoked");
-        if (rc == 0) rc = bc_apikey_get(s, &ctx, pos[1], &out);
+        if (rc == 0) rc = bc_apikey_get(env, &ctx, pos[1], &out);
     } else {
         char *next = NULL;
         json_t *items = NULL;
-        rc = bc_apikey_list(s, &ctx, 1000, NULL, &items, &next);
+        rc = bc_apikey_list(env, &ctx, 1000, NULL, &items, &next);
         free(next);
         if (rc == 0) out = json_pack("{s:o}", "items", items);
     }
@@ -117,10 +118,10 @@ int cmd_apikey(int argc, char **argv)
     char **rest = calloc((size_t)argc, sizeof *rest);
     if (!rest) return 1;
     int n = bc_cli_take_globals(argc - 1, argv + 1, rest, &json);
-    struct bc_store *s = NULL;
+    struct bc_env *env = NULL;
     int rc = 1;
-    if (!bc_cli_init(json) && !bc_cli_setup(json, &s)) rc = run(s, json, verb, n, rest);
-    bc_store_close(s);
+    if (!bc_cli_init(json) && !bc_cli_setup(json, &env)) rc = run(env, json, verb, n, rest);
+    bc_cli_close(env);
     free(rest);
     return rc;
 }

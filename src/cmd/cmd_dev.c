@@ -3,6 +3,7 @@
  * fsync (a dev tool: the store is synced once at the end). The widget keys and owner logins of the tenants
  * go to --keys-out as JSON Lines, for load generators. */
 #include "auth/password.h"
+#include "domain/env.h"
 #include "cmd/cmd.h"
 #include "domain/apikey.h"
 #include "domain/booking.h"
@@ -35,7 +36,7 @@ static const char *const pro_names[] = {"Ana",   "Luis",  "Marta",  "Javier", "L
                                         "Pablo", "Elena", "Sergio", "Carmen", "Diego"};
 
 /* The owner: one Argon2id hash for every seeded tenant (hashing 10,000 passwords would take minutes). */
-static int seed_owner(struct bc_store *s, const struct bc_ctx *ctx, const char *hash, char *email,
+static int seed_owner(struct bc_env *env, const struct bc_ctx *ctx, const char *hash, char *email,
                       size_t size)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE], tsk[BC_KEY_SIZE], id[BC_ID_LEN + 1], now[32];
@@ -52,14 +53,14 @@ static int seed_owner(struct bc_store *s, const struct bc_ctx *ctx, const char *
                           now, "tokens_after", 0);
     json_t *l =
         json_pack("{s:s, s:s, s:s, s:s}", "PK", lk, "SK", tsk, "tenant_id", ctx->tenant_id, "user_id", id);
-    int rc = bc_store_put(s, u, NULL);
-    if (rc == 0) rc = bc_store_put(s, l, NULL);
+    int rc = bc_store_put(env->store, u, NULL);
+    if (rc == 0) rc = bc_store_put(env->store, l, NULL);
     json_decref(u);
     json_decref(l);
     return rc;
 }
 
-static int seed_tenant(struct bc_store *s, int n, long providers, long bookings, long convs, const char *hash,
+static int seed_tenant(struct bc_env *env, int n, long providers, long bookings, long convs, const char *hash,
                        FILE *keys, long *nbookings)
 {
     char msg[256] = "", name[64], secret[BC_APIKEY_SECRET_SIZE], email[160];
@@ -69,23 +70,23 @@ static int seed_tenant(struct bc_store *s, int n, long providers, long bookings,
                                .plan = "BUSINESS",
                                .locale = n % 3 ? "es" : "en",
                                .timezone = n % 5 ? "Europe/Madrid" : "America/New_York"};
-    int rc = bc_tenant_create(s, &tn, msg, sizeof msg, &t);
+    int rc = bc_tenant_create(env, &tn, msg, sizeof msg, &t);
     if (rc < 0) return fprintf(stderr, "bookchat: seed: %s\n", msg), rc;
     struct bc_ctx ctx;
     bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id")));
     ctx.tenant = t;
     json_t *origins = json_pack("[s]", "https://shop.example.com");
     struct bc_apikey_new kn = {"Widget key", origins, true};
-    rc = bc_apikey_create(s, &ctx, &kn, secret, msg, sizeof msg, &out);
+    rc = bc_apikey_create(env, &ctx, &kn, secret, msg, sizeof msg, &out);
     json_decref(origins);
     json_decref(out);
-    if (rc == 0) rc = seed_owner(s, &ctx, hash, email, sizeof email);
+    if (rc == 0) rc = seed_owner(env, &ctx, hash, email, sizeof email);
     json_t *svc_ids = json_array();
     for (int i = 0; rc == 0 && i < 4; i++) {
         json_t *b =
             json_pack("{s:s, s:i, s:f, s:s}", "name", service_names[(n + i) % 8], "duration_min",
                       30 + 15 * (i % 3), "price", 15.0 + 10 * i, "description", "Servicio de ejemplo");
-        rc = bc_service_create(s, &ctx, b, msg, sizeof msg, &out);
+        rc = bc_service_create(env, &ctx, b, msg, sizeof msg, &out);
         if (rc == 0) json_array_append(svc_ids, json_object_get(out, "id"));
         json_decref(out);
         json_decref(b);
@@ -105,10 +106,10 @@ static int seed_tenant(struct bc_store *s, int n, long providers, long bookings,
     for (long p = 0; rc == 0 && p < providers; p++) {
         json_t *b = json_pack("{s:s, s:O}", "name", pro_names[(n + p) % 10], "service_ids", svc_ids),
                *pro = NULL, *h = NULL;
-        rc = bc_provider_create(s, &ctx, b, 1000, msg, sizeof msg, &pro);
+        rc = bc_provider_create(env, &ctx, b, 1000, msg, sizeof msg, &pro);
         json_decref(b);
         const char *pid = json_string_value(json_object_get(pro, "id"));
-        if (rc == 0) rc = bc_hours_put(s, &ctx, pid, hours, msg, sizeof msg, &h);
+        if (rc == 0) rc = bc_hours_put(env, &ctx, pid, hours, msg, sizeof msg, &h);
         json_decref(h);
         if (rc == 0 && p == 0) { /* a holiday for the business and a day off for one professional */
             char from[11], to[11];
@@ -117,7 +118,7 @@ static int seed_tenant(struct bc_store *s, int n, long providers, long bookings,
             json_t *e = json_pack("{s:n, s:s, s:s, s:s, s:s}", "provider_id", "from", from, "to", to, "kind",
                                   "closed", "reason", "Festivo"),
                    *eo = NULL;
-            bc_exception_create(s, &ctx, e, msg, sizeof msg, &eo);
+            bc_exception_create(env, &ctx, e, msg, sizeof msg, &eo);
             json_decref(e);
             json_decref(eo);
         }
@@ -139,7 +140,7 @@ static int seed_tenant(struct bc_store *s, int n, long providers, long bookings,
                                        .staff = true,
                                        .monthly_limit = BC_UNLIMITED};
             json_t *bk = NULL;
-            int r = bc_booking_create(s, &ctx, &in, msg, sizeof msg, &bk);
+            int r = bc_booking_create(env, &ctx, &in, msg, sizeof msg, &bk);
             json_decref(bk);
             if (r == 0) {
                 made++;
@@ -154,9 +155,9 @@ static int seed_tenant(struct bc_store *s, int n, long providers, long bookings,
     for (long c = 0; rc == 0 && c < convs; c++) {
         json_t *conv = NULL, *m = NULL;
         snprintf(ctx.key_id, sizeof ctx.key_id, "SEED");
-        rc = bc_chat_start(s, &ctx, NULL, "http://localhost", &conv, &m);
+        rc = bc_chat_start(env, &ctx, NULL, "http://localhost", &conv, &m);
         json_decref(m);
-        if (rc == 0) rc = bc_chat_turn(s, &ctx, conv, NULL, "faq:hours", "http://localhost", &m);
+        if (rc == 0) rc = bc_chat_turn(env, &ctx, conv, NULL, "faq:hours", "http://localhost", &m);
         json_decref(m);
         json_decref(conv);
     }
@@ -209,12 +210,12 @@ int cmd_dev(int argc, char **argv)
         snprintf(url + n, sizeof url - n, "?sync=none");
         bc_config_set(BC_CFG_STORE, url);
     }
-    struct bc_store *s = NULL;
-    if (bc_cli_setup(json, &s)) return 1;
+    struct bc_env *env = NULL;
+    if (bc_cli_setup(json, &env)) return 1;
     FILE *keys = keys_out ? fopen(keys_out, "w") : NULL;
     if (keys_out && !keys) {
         bc_cli_error(json, "cannot write %s", keys_out);
-        bc_store_close(s);
+        bc_cli_close(env);
         return 1;
     }
     char hash[BC_PASSWORD_HASH_SIZE];
@@ -223,16 +224,16 @@ int cmd_dev(int argc, char **argv)
     long nbookings = 0;
     int rc = 0;
     for (long i = 0; rc == 0 && i < tenants; i++) {
-        rc = seed_tenant(s, (int)i, providers, bookings, convs, hash, keys, &nbookings);
+        rc = seed_tenant(env, (int)i, providers, bookings, convs, hash, keys, &nbookings);
         if (!json && (i + 1) % 1000 == 0) fprintf(stderr, "seeded %ld tenants\n", i + 1);
     }
     if (keys) fclose(keys);
-    int flushed = bc_usage_flush(s); /* the seeded bookings, metered like any others */
+    int flushed = bc_usage_flush(env); /* the seeded bookings, metered like any others */
     if (rc == 0 && flushed < 0) rc = flushed;
     bc_usage_reset();
-    if (rc == 0) rc = bc_store_sync(s);
+    if (rc == 0) rc = bc_store_sync(env->store);
     double secs = (double)(bc_mono_ns() - t0) / 1e9;
-    bc_store_close(s);
+    bc_cli_close(env);
     if (rc < 0) {
         bc_cli_error(json, "seeding failed: %s", bc_strerror(rc));
         return 1;

@@ -3,6 +3,7 @@
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
 #include "cmd/cmd.h"
+#include "domain/env.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
@@ -33,7 +34,7 @@ struct housekeeping {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
-    struct bc_store *store;
+    struct bc_env *env;
     unsigned long rounds;
     unsigned long ticks;
     char *reap_cursor; /* where the deleted-tenant reaper goes on next round */
@@ -45,13 +46,13 @@ static void housekeeping_pass(struct housekeeping *hk)
 {
     /* bounded batches so one pass never holds the store's write lock for long */
     int n;
-    while ((n = bc_store_reap(hk->store, 500)) == 500) {
+    while ((n = bc_store_reap(hk->env->store, 500)) == 500) {
     }
     if (n < 0) bc_log(BC_LOG_WARN, "reaping expired items failed: %d", n);
     /* deleted tenants past retention, at most 1000 items a round, one small write each */
-    if ((n = bc_tenant_reap_deleted(hk->store, 1000, &hk->reap_cursor)) < 0)
+    if ((n = bc_tenant_reap_deleted(hk->env, 1000, &hk->reap_cursor)) < 0)
         bc_log(BC_LOG_WARN, "purging deleted tenants failed: %d", n);
-    if ((n = bc_apikey_flush_last_used(hk->store)) < 0)
+    if ((n = bc_apikey_flush_last_used(hk->env)) < 0)
         bc_log(BC_LOG_WARN, "flushing key last-use failed: %d", n);
     bc_ratelimit_sweep(10 * 60 * 1000);
     hk->rounds++;
@@ -62,9 +63,9 @@ static void housekeeping_pass(struct housekeeping *hk)
     }
 }
 
-static void flush_usage(struct bc_store *store)
+static void flush_usage(struct bc_env *env)
 {
-    int n = bc_usage_flush(store);
+    int n = bc_usage_flush(env);
     if (n < 0) bc_log(BC_LOG_WARN, "usage flush failed (the counts stay pending): %d", n);
 }
 
@@ -80,9 +81,9 @@ static void *housekeeping_main(void *arg)
         if (hk->stop) break;
         pthread_mutex_unlock(&hk->mu);
         /* metered usage: the pending counters become atomic adds (docs/metering.md) */
-        if ((hk->ticks + 1) % (unsigned long)hk->usage_every == 0) flush_usage(hk->store);
+        if ((hk->ticks + 1) % (unsigned long)hk->usage_every == 0) flush_usage(hk->env);
         /* lazy writes (chat messages, counters) reach the disk within a second */
-        int rc = bc_store_sync(hk->store);
+        int rc = bc_store_sync(hk->env->store);
         if (rc < 0) bc_log(BC_LOG_WARN, "store sync failed: %d", rc);
         if (++hk->ticks % 10 == 0) housekeeping_pass(hk);
         pthread_mutex_lock(&hk->mu);
@@ -154,8 +155,9 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct bc_store *store = NULL;
-    if (bc_cli_setup(json, &store)) return 1;
+    struct bc_env *env = NULL;
+    if (bc_cli_setup(json, &env)) return 1;
+    struct bc_store *store = env->store;
     const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
     bc_jwt_configure_external(bc_config_get(BC_CFG_OIDC_ISSUER), bc_config_get(BC_CFG_OIDC_AUDIENCE),
                               bc_config_get(BC_CFG_OIDC_TENANT_CLAIM), bc_config_get(BC_CFG_OIDC_ROLE_CLAIM));
@@ -165,7 +167,7 @@ int cmd_serve(int argc, char **argv)
             /* a provider that is down at start-up is retried by housekeeping; a bad file is an error */
             if (strncmp(jwks, "http", 4) != 0) {
                 bc_cli_error(json, "%s", err);
-                bc_store_close(store);
+                bc_cli_close(env);
                 return 1;
             }
             bc_log(BC_LOG_WARN, "JWKS: %s (will retry)", err);
@@ -174,6 +176,7 @@ int cmd_serve(int argc, char **argv)
 
     struct bc_server srv = {0};
     srv.store = store;
+    srv.env = env;
     srv.body_limit = (size_t)body_limit;
     srv.threads = (unsigned)threads;
     srv.test_hooks = bc_config_bool(BC_CFG_TEST_HOOKS);
@@ -188,18 +191,18 @@ int cmd_serve(int argc, char **argv)
         bc_cli_error(json, "%s", err);
         bc_log_access_buffering(false);
         bc_llm_runtime_stop();
-        bc_store_close(store);
+        bc_cli_close(env);
         return 1;
     }
     const char *pub = bc_config_get(BC_CFG_PUBLIC_URL);
     char url[128];
     snprintf(url, sizeof url, "http://%s:%u", srv.host, (unsigned)srv.port);
     bc_api_set_public_url(pub && *pub ? pub : url);
-    if (demo && bc__cmd_serve_demo(store, bc_api_public_url(), json)) {
+    if (demo && bc__cmd_serve_demo(env, bc_api_public_url(), json)) {
         bc_server_drain(&srv, 0);
         bc_server_stop(&srv);
         bc_log_access_buffering(false);
-        bc_store_close(store);
+        bc_cli_close(env);
         return 1;
     }
     const char *mlisten = bc_config_get(BC_CFG_METRICS_LISTEN);
@@ -209,13 +212,13 @@ int cmd_serve(int argc, char **argv)
         bc_llm_runtime_stop();
         bc_server_stop(&srv);
         bc_log_access_buffering(false);
-        bc_store_close(store);
+        bc_cli_close(env);
         return 1;
     }
     if (mport)
         bc_log(BC_LOG_INFO, "metrics on http://%.*s:%u/metrics", (int)strcspn(mlisten, ":"), mlisten, mport);
 
-    struct housekeeping hk = {.store = store, .usage_every = usage_every};
+    struct housekeeping hk = {.env = env, .usage_every = usage_every};
     pthread_mutex_init(&hk.mu, NULL);
     pthread_cond_init(&hk.cv, NULL);
     pthread_create(&hk.thread, NULL, housekeeping_main, &hk);
@@ -247,9 +250,9 @@ int cmd_serve(int argc, char **argv)
     pthread_mutex_destroy(&hk.mu);
     free(hk.reap_cursor);
 
-    bc_apikey_flush_last_used(store);
+    bc_apikey_flush_last_used(env);
     /* every request is finished: the last usage counts, retried briefly if the store hiccups */
-    for (int i = 0; i < 3 && bc_usage_flush(store) < 0; i++) {
+    for (int i = 0; i < 3 && bc_usage_flush(env) < 0; i++) {
         struct timespec pause = {0, 200 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
@@ -259,7 +262,7 @@ int cmd_serve(int argc, char **argv)
     bc_jwt_cleanup();
     bc_ratelimit_reset();
     bc_plan_cache_clear();
-    bc_store_close(store);
+    bc_cli_close(env);
     bc_log(BC_LOG_INFO, "stopped");
     bc_config_reset();
     return 0;

@@ -1,6 +1,7 @@
 /* `bookchat serve --demo`: the demo tenant (domain/demo.c) made ready at start-up, and what a person
  * needs to try it printed on stdout: the demo page, the admin panel, the owner login, the widget key. */
 #include "cmd/cmd.h"
+#include "domain/env.h"
 #include "domain/demo.h"
 #include "util/err.h"
 
@@ -9,11 +10,11 @@
 
 #define S(o, k) json_string_value(json_object_get((o), (k)))
 
-int bc__cmd_serve_demo(struct bc_store *s, const char *public_url, bool json)
+int bc__cmd_serve_demo(struct bc_env *env, const char *public_url, bool json)
 {
     json_t *d = NULL;
     char msg[512] = "";
-    int rc = bc_demo_ensure(s, public_url, &d, msg, sizeof msg);
+    int rc = bc_demo_ensure(env, public_url, &d, msg, sizeof msg);
     if (rc < 0) {
         bc_cli_error(json, "demo tenant: %s", msg[0] ? msg : bc_strerror(rc));
         return 1;

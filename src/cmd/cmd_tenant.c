@@ -2,6 +2,7 @@
  * the operator's tenant commands (PRODUCT.md section 10). They act on the configured store directly, like
  * the platform API; the data-moving ones are in cmd_tenant_data.c. */
 #include "cmd/cmd.h"
+#include "domain/env.h"
 #include "domain/onboarding.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
@@ -42,7 +43,7 @@ static void print_tenant_line(json_t *t)
            json_string_value(json_object_get(t, "name")));
 }
 
-static int do_create(struct bc_store *s, bool json, int argc, char **argv)
+static int do_create(struct bc_env *env, bool json, int argc, char **argv)
 {
     const char *name = NULL, *plan = NULL, *locale = NULL, *tz = NULL, *email = NULL, *oname = NULL,
                *parent = NULL, *id = NULL;
@@ -83,7 +84,7 @@ static int do_create(struct bc_store *s, bool json, int argc, char **argv)
         .public_url = bc_cli_public_url(),
     };
     char msg[256] = "";
-    int rc = bc_onboard_tenant(s, &in, msg, sizeof msg, &out);
+    int rc = bc_onboard_tenant(env, &in, msg, sizeof msg, &out);
     json_decref(olist);
     if (rc < 0) return fail(json, rc, msg);
     if (json) {
@@ -106,7 +107,7 @@ static int do_create(struct bc_store *s, bool json, int argc, char **argv)
     return 0;
 }
 
-static int do_list(struct bc_store *s, bool json, int argc, char **argv)
+static int do_list(struct bc_env *env, bool json, int argc, char **argv)
 {
     const char *status = NULL;
     long limit = 1000;
@@ -128,7 +129,7 @@ static int do_list(struct bc_store *s, bool json, int argc, char **argv)
     do {
         json_t *items;
         char *next = NULL;
-        rc = bc_tenant_list(s, (int)limit, cursor, status, &items, &next);
+        rc = bc_tenant_list(env, (int)limit, cursor, status, &items, &next);
         free(cursor);
         cursor = next;
         if (rc < 0) break;
@@ -151,11 +152,11 @@ static int do_list(struct bc_store *s, bool json, int argc, char **argv)
     return 0;
 }
 
-static int print_meta(struct bc_store *s, bool json, json_t *meta)
+static int print_meta(struct bc_env *env, bool json, json_t *meta)
 {
     json_t *out = json_pack("{s:o}", "tenant", bc_tenant_view(meta));
     struct bc_limits l;
-    if (bc_plan_limits(s, meta, &l) == 0) {
+    if (bc_plan_limits(env, meta, &l) == 0) {
 #define LIM(v) ((v) == BC_UNLIMITED ? json_null() : json_integer((json_int_t)(v)))
         json_object_set_new(out, "limits",
                             json_pack("{s:o, s:o, s:o, s:o, s:f, s:f}", "messages_month",
@@ -174,7 +175,7 @@ static int print_meta(struct bc_store *s, bool json, json_t *meta)
 }
 
 /* The subcommands that take a tenant id (and maybe one more argument). */
-static int do_one(struct bc_store *s, bool json, const char *verb, int argc, char **argv)
+static int do_one(struct bc_env *env, bool json, const char *verb, int argc, char **argv)
 {
     bool help = false;
     long messages = -2, bookings = -2, providers = -2, tokens = -2;
@@ -198,20 +199,20 @@ static int do_one(struct bc_store *s, bool json, const char *verb, int argc, cha
     struct bc_ctx ctx;
     json_t *meta = NULL;
     char msg[256] = "";
-    if (bc_ctx_operator(&ctx, pos[0]) < 0 || bc_tenant_get(s, &ctx, &meta) < 0)
+    if (bc_ctx_operator(&ctx, pos[0]) < 0 || bc_tenant_get(env, &ctx, &meta) < 0)
         return fail(json, BC_ENOT_FOUND, "no such tenant");
     json_decref(meta);
     meta = NULL;
     int rc = 0;
     if (strcmp(verb, "set-plan") == 0) {
-        rc = bc_tenant_set_plan(s, &ctx, pos[1], NULL);
+        rc = bc_tenant_set_plan(env, &ctx, pos[1], NULL);
         if (rc == BC_EINVALID) snprintf(msg, sizeof msg, "unknown plan '%s'", pos[1]);
     } else if (strcmp(verb, "suspend") == 0) {
-        rc = bc_tenant_set_status(s, &ctx, "SUSPENDED", NULL);
+        rc = bc_tenant_set_status(env, &ctx, "SUSPENDED", NULL);
     } else if (strcmp(verb, "delete") == 0) {
-        rc = bc_tenant_set_status(s, &ctx, "DELETED", NULL);
+        rc = bc_tenant_set_status(env, &ctx, "DELETED", NULL);
     } else if (strcmp(verb, "restore") == 0) {
-        rc = bc_tenant_set_status(s, &ctx, "ACTIVE", NULL);
+        rc = bc_tenant_set_status(env, &ctx, "ACTIVE", NULL);
         if (rc == BC_EGONE)
             snprintf(
                 msg, sizeof msg,
@@ -236,17 +237,17 @@ static int do_one(struct bc_store *s, bool json, const char *verb, int argc, cha
         if (burst) json_object_set_new(limits, "burst", json_real(strtod(burst, NULL)));
         /* keep the overrides already set for limits not named now */
         json_t *cur = NULL;
-        if (bc_tenant_get(s, &ctx, &cur) == 0) {
+        if (bc_tenant_get(env, &ctx, &cur) == 0) {
             json_t *old = json_object_get(cur, "limits");
             if (json_is_object(old)) json_object_update_missing(limits, old);
         }
         json_decref(cur);
-        rc = bc_tenant_set_limits(s, &ctx, limits, msg, sizeof msg, NULL);
+        rc = bc_tenant_set_limits(env, &ctx, limits, msg, sizeof msg, NULL);
         json_decref(limits);
     }
-    if (rc == 0) rc = bc_tenant_get(s, &ctx, &meta);
+    if (rc == 0) rc = bc_tenant_get(env, &ctx, &meta);
     if (rc < 0) return fail(json, rc, msg);
-    rc = print_meta(s, json, meta);
+    rc = print_meta(env, json, meta);
     json_decref(meta);
     return rc;
 }
@@ -270,29 +271,29 @@ int cmd_tenant(int argc, char **argv)
     char **rest = calloc((size_t)argc, sizeof *rest);
     if (!rest) return 1;
     int n = bc_cli_take_globals(argc - 1, argv + 1, rest, &json);
-    struct bc_store *s = NULL;
+    struct bc_env *env = NULL;
     int rc;
-    if (bc_cli_init(json) || bc_cli_setup(json, &s)) {
+    if (bc_cli_init(json) || bc_cli_setup(json, &env)) {
         free(rest);
         return 1;
     }
     if (strcmp(verb, "create") == 0)
-        rc = do_create(s, json, n, rest);
+        rc = do_create(env, json, n, rest);
     else if (strcmp(verb, "list") == 0)
-        rc = do_list(s, json, n, rest);
+        rc = do_list(env, json, n, rest);
     else if (strcmp(verb, "show") == 0)
-        rc = do_one(s, json, "show", n, rest);
+        rc = do_one(env, json, "show", n, rest);
     else if (strcmp(verb, "purge") == 0)
-        rc = bc__cmd_tenant_purge(s, json, n, rest);
+        rc = bc__cmd_tenant_purge(env, json, n, rest);
     else if (strcmp(verb, "export") == 0)
-        rc = bc__cmd_tenant_export(s, json, n, rest);
+        rc = bc__cmd_tenant_export(env, json, n, rest);
     else if (strcmp(verb, "import") == 0)
-        rc = bc__cmd_tenant_import(s, json, n, rest);
+        rc = bc__cmd_tenant_import(env, json, n, rest);
     else if (strcmp(verb, "migrate") == 0)
-        rc = bc__cmd_tenant_migrate(s, json, n, rest);
+        rc = bc__cmd_tenant_migrate(env, json, n, rest);
     else
-        rc = do_one(s, json, verb, n, rest);
+        rc = do_one(env, json, verb, n, rest);
     free(rest);
-    bc_store_close(s);
+    bc_cli_close(env);
     return rc;
 }

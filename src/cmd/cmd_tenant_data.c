@@ -2,6 +2,7 @@
  * removing it for good. The work is in domain/archive.c, domain/migration.c and domain/tenant_items.c;
  * this file parses options, picks the destination's secret, and prints results and progress. */
 #include "auth/secret.h"
+#include "domain/env.h"
 #include "cmd/cmd.h"
 #include "domain/archive.h"
 #include "domain/migration.h"
@@ -38,7 +39,7 @@ static void print_keys(json_t *keys)
 
 /* ---- export ---- */
 
-int bc__cmd_tenant_export(struct bc_store *s, bool json, int argc, char **argv)
+int bc__cmd_tenant_export(struct bc_env *env, bool json, int argc, char **argv)
 {
     const char *file = NULL, *output = NULL;
     bool help = false;
@@ -68,7 +69,7 @@ int bc__cmd_tenant_export(struct bc_store *s, bool json, int argc, char **argv)
             return 1;
         }
     }
-    int rc = bc_archive_write(s, pos[0], out, &header);
+    int rc = bc_archive_write(env, pos[0], out, &header);
     if (!to_stdout) {
         if (rc == 0 && (fflush(out) != 0 || fsync(fileno(out)) != 0)) rc = BC_EIO;
         if (fclose(out) != 0 && rc == 0) rc = BC_EIO;
@@ -100,7 +101,7 @@ int bc__cmd_tenant_export(struct bc_store *s, bool json, int argc, char **argv)
 
 /* ---- import ---- */
 
-int bc__cmd_tenant_import(struct bc_store *s, bool json, int argc, char **argv)
+int bc__cmd_tenant_import(struct bc_env *env, bool json, int argc, char **argv)
 {
     const char *as = NULL;
     bool help = false, reissue = false, force = false;
@@ -134,7 +135,7 @@ int bc__cmd_tenant_import(struct bc_store *s, bool json, int argc, char **argv)
     }
     struct bc_archive_import opt = {as, reissue, force};
     json_t *res = NULL;
-    int rc = bc_archive_import(s, in, &opt, &res, msg, sizeof msg);
+    int rc = bc_archive_import(env, in, &opt, &res, msg, sizeof msg);
     fclose(in);
     if (rc < 0) {
         bc_cli_error(json, "cannot import %s: %s", pos[0], msg[0] ? msg : bc_strerror(rc));
@@ -231,7 +232,7 @@ static int destination_secret(const char *to, bool json)
     return 0;
 }
 
-int bc__cmd_tenant_migrate(struct bc_store *s, bool json, int argc, char **argv)
+int bc__cmd_tenant_migrate(struct bc_env *env, bool json, int argc, char **argv)
 {
     const char *to = NULL;
     bool help = false, force = false;
@@ -264,11 +265,17 @@ int bc__cmd_tenant_migrate(struct bc_store *s, bool json, int argc, char **argv)
         bc_store_close(dest);
         return 1;
     }
+    struct bc_env *dest_env = bc_env_new(dest);
+    if (!dest_env) {
+        bc_cli_error(json, "out of memory");
+        bc_store_close(dest);
+        return 1;
+    }
     const char *delay = getenv("BOOKCHAT_TEST_MIGRATE_DELAY_MS");
     struct progress pr = {.tty = isatty(STDERR_FILENO) == 1, .json = json, .start_ns = bc_mono_ns()};
     struct bc_migration m = {
-        .from = s,
-        .to = dest,
+        .from = env,
+        .to = dest_env,
         .tenant_id = pos[0],
         .force = force,
         .delay_ms = delay && bc_config_bool(BC_CFG_TEST_HOOKS) ? (int)strtol(delay, NULL, 10) : 0,
@@ -277,7 +284,7 @@ int bc__cmd_tenant_migrate(struct bc_store *s, bool json, int argc, char **argv)
     };
     rc = bc_migration_run(&m, &res, msg, sizeof msg);
     if (pr.tty && !json) fputc('\n', stderr);
-    bc_store_close(dest);
+    bc_cli_close(dest_env);
     if (rc < 0) {
         bc_cli_error(json, "migration of %s failed: %s%s", pos[0], msg[0] ? msg : bc_strerror(rc),
                      rc == BC_EINVALID || rc == BC_ECONFLICT || rc == BC_ENOT_FOUND
@@ -299,7 +306,7 @@ int bc__cmd_tenant_migrate(struct bc_store *s, bool json, int argc, char **argv)
 
 /* ---- purge ---- */
 
-int bc__cmd_tenant_purge(struct bc_store *s, bool json, int argc, char **argv)
+int bc__cmd_tenant_purge(struct bc_env *env, bool json, int argc, char **argv)
 {
     bool help = false, now = false, verify = false;
     const struct bc_opt opts[] = {
@@ -321,8 +328,8 @@ int bc__cmd_tenant_purge(struct bc_store *s, bool json, int argc, char **argv)
         bc_cli_error(json, "no tenant %s", pos[0]);
         return 1;
     }
-    int rc = bc_tenant_get(s, &ctx, &meta);
-    if (rc == BC_ENOT_FOUND) rc = bc_tenant_items_exist(s, pos[0], &exists); /* a purge cut short? */
+    int rc = bc_tenant_get(env, &ctx, &meta);
+    if (rc == BC_ENOT_FOUND) rc = bc_tenant_items_exist(env, pos[0], &exists); /* a purge cut short? */
     if (rc < 0) {
         bc_cli_error(json, "%s", bc_strerror(rc));
         return 1;
@@ -348,12 +355,12 @@ int bc__cmd_tenant_purge(struct bc_store *s, bool json, int argc, char **argv)
         }
         json_decref(meta);
     }
-    int n = bc_tenant_purge(s, pos[0]);
+    int n = bc_tenant_purge(env, pos[0]);
     if (n < 0) {
         bc_cli_error(json, "purge of %s failed: %s (run it again to finish)", pos[0], bc_strerror(n));
         return 1;
     }
-    if (verify && (rc = bc_tenant_items_stray(s, pos[0], &left)) < 0) {
+    if (verify && (rc = bc_tenant_items_stray(env, pos[0], &left)) < 0) {
         bc_cli_error(json, "verification scan failed: %s", bc_strerror(rc));
         return 1;
     }

@@ -1,6 +1,7 @@
 /* bookchat usage TENANT [--month YYYY-MM] and bookchat usage export [--month YYYY-MM] [--format csv|json]:
  * a tenant's metered usage against its plan, and one line per tenant for billing (docs/metering.md). */
 #include "cmd/cmd.h"
+#include "domain/env.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
@@ -29,16 +30,16 @@ static void print_limited(const char *what, long long used, json_t *limit, json_
         printf("%-15s %12lld (unlimited)\n", what, used);
 }
 
-static int show(struct bc_store *s, bool json, const char *tenant_id, const char *month)
+static int show(struct bc_env *env, bool json, const char *tenant_id, const char *month)
 {
     struct bc_ctx ctx;
     json_t *meta = NULL, *out = NULL;
-    int rc = bc_ctx_operator(&ctx, tenant_id) < 0 ? BC_ENOT_FOUND : bc_tenant_get(s, &ctx, &meta);
+    int rc = bc_ctx_operator(&ctx, tenant_id) < 0 ? BC_ENOT_FOUND : bc_tenant_get(env, &ctx, &meta);
     if (rc < 0) {
         bc_cli_error(json, "no such tenant");
         return 1;
     }
-    rc = bc_usage_report(s, meta, month, &out);
+    rc = bc_usage_report(env, meta, month, &out);
     if (rc < 0) {
         json_decref(meta);
         bc_cli_error(json, "%s", bc_strerror(rc));
@@ -109,16 +110,16 @@ static const char csv_header[] =
     "requests,"
     "peak_rpm,errors_4xx,errors_5xx";
 
-static int export_one(struct bc_store *s, bool csv, json_t *idx, const char *month)
+static int export_one(struct bc_env *env, bool csv, json_t *idx, const char *month)
 {
     struct bc_ctx ctx;
     struct bc_limits lim;
     json_t *meta = NULL, *t = NULL;
     const char *id = json_string_value(json_object_get(idx, "id"));
-    int rc = bc_ctx_operator(&ctx, id) < 0 ? BC_EINVALID : bc_tenant_get(s, &ctx, &meta);
+    int rc = bc_ctx_operator(&ctx, id) < 0 ? BC_EINVALID : bc_tenant_get(env, &ctx, &meta);
     if (rc == BC_ENOT_FOUND) return 0; /* an index entry left by a purge */
-    if (rc == 0) rc = bc_plan_limits(s, meta, &lim);
-    if (rc == 0) rc = bc_usage_month_totals(s, id, month, &t);
+    if (rc == 0) rc = bc_plan_limits(env, meta, &lim);
+    if (rc == 0) rc = bc_usage_month_totals(env, id, month, &t);
     if (rc < 0) {
         json_decref(meta);
         return rc;
@@ -158,7 +159,7 @@ static int export_one(struct bc_store *s, bool csv, json_t *idx, const char *mon
 }
 
 struct export_all {
-    struct bc_store *s;
+    struct bc_env *env;
     bool csv;
     const char *month;
 };
@@ -166,14 +167,14 @@ struct export_all {
 static int export_row(json_t *t, void *arg)
 {
     struct export_all *a = arg;
-    return export_one(a->s, a->csv, t, a->month);
+    return export_one(a->env, a->csv, t, a->month);
 }
 
-static int export_all(struct bc_store *s, bool json, const char *month, const char *format)
+static int export_all(struct bc_env *env, bool json, const char *month, const char *format)
 {
     bool csv = strcmp(format, "csv") == 0;
     if (csv) printf("%s\n", csv_header);
-    int rc = bc_tenant_each(s, export_row, &(struct export_all){s, csv, month});
+    int rc = bc_tenant_each(env, export_row, &(struct export_all){env, csv, month});
     fflush(stdout);
     if (rc < 0) {
         bc_cli_error(json, "export failed: %s", bc_strerror(rc));
@@ -210,12 +211,12 @@ int cmd_usage(int argc, char **argv)
         free(rest);
         return help ? 0 : 2;
     }
-    struct bc_store *s = NULL;
+    struct bc_env *env = NULL;
     rc = 1;
-    if (!bc_cli_init(json) && !bc_cli_setup(json, &s))
-        rc = !strcmp(pos[0], "export") ? export_all(s, json, month, json ? "json" : format)
-                                       : show(s, json, pos[0], month);
-    bc_store_close(s);
+    if (!bc_cli_init(json) && !bc_cli_setup(json, &env))
+        rc = !strcmp(pos[0], "export") ? export_all(env, json, month, json ? "json" : format)
+                                       : show(env, json, pos[0], month);
+    bc_cli_close(env);
     free(rest);
     return rc;
 }

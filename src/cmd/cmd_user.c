@@ -1,5 +1,6 @@
 /* bookchat user add|passwd|set-role|remove|list TENANT …: a tenant's staff users, for the operator. */
 #include "cmd/cmd.h"
+#include "domain/env.h"
 #include "domain/tenant.h"
 #include "domain/user.h"
 #include "store/store.h"
@@ -25,7 +26,7 @@ static int read_password(char *buf, size_t size)
     return 0;
 }
 
-static int run(struct bc_store *s, bool json, const char *verb, int argc, char **argv)
+static int run(struct bc_env *env, bool json, const char *verb, int argc, char **argv)
 {
     const char *email = NULL, *name = NULL, *role = "admin";
     bool from_stdin = false, help = false;
@@ -46,7 +47,7 @@ static int run(struct bc_store *s, bool json, const char *verb, int argc, char *
     struct bc_ctx ctx;
     json_t *meta = NULL, *out = NULL, *u = NULL;
     char pw[256] = "", generated[21] = "", msg[256] = "";
-    int rc = bc_ctx_operator(&ctx, pos[0]) < 0 ? BC_ENOT_FOUND : bc_tenant_get(s, &ctx, &meta);
+    int rc = bc_ctx_operator(&ctx, pos[0]) < 0 ? BC_ENOT_FOUND : bc_tenant_get(env, &ctx, &meta);
     json_decref(meta);
     if (rc < 0) {
         bc_cli_error(json, "no such tenant");
@@ -57,26 +58,27 @@ static int run(struct bc_store *s, bool json, const char *verb, int argc, char *
         return 1;
     }
     if (!strcmp(verb, "add")) {
-        rc = bc_user_create(s, &ctx, email, name, role, pw[0] ? pw : NULL, generated, msg, sizeof msg, &out);
+        rc =
+            bc_user_create(env, &ctx, email, name, role, pw[0] ? pw : NULL, generated, msg, sizeof msg, &out);
     } else if (!strcmp(verb, "list")) {
         char *next = NULL;
         json_t *items = NULL;
-        rc = bc_user_list(s, &ctx, 1000, NULL, &items, &next);
+        rc = bc_user_list(env, &ctx, 1000, NULL, &items, &next);
         free(next);
         if (rc == 0) out = json_pack("{s:o}", "items", items);
     } else {
-        rc = bc_user_find(s, &ctx, pos[1], &u);
+        rc = bc_user_find(env, &ctx, pos[1], &u);
         if (rc == BC_ENOT_FOUND) snprintf(msg, sizeof msg, "no user %s in this tenant", pos[1]);
         const char *id = json_string_value(json_object_get(u, "id"));
         if (rc == 0 && !strcmp(verb, "passwd")) {
-            rc = bc_user_set_password(s, &ctx, id, pw[0] ? pw : NULL, generated, msg, sizeof msg);
+            rc = bc_user_set_password(env, &ctx, id, pw[0] ? pw : NULL, generated, msg, sizeof msg);
             if (rc == 0) out = bc_user_view(u);
         } else if (rc == 0 && !strcmp(verb, "set-role")) {
-            rc = bc_user_set_role(s, &ctx, id, pos[2], &out);
+            rc = bc_user_set_role(env, &ctx, id, pos[2], &out);
             if (rc == BC_ECONFLICT) snprintf(msg, sizeof msg, "a business needs at least one owner");
             if (rc == BC_EINVALID) snprintf(msg, sizeof msg, "role must be owner, admin or viewer");
         } else if (rc == 0) {
-            rc = bc_user_remove(s, &ctx, id);
+            rc = bc_user_remove(env, &ctx, id);
             if (rc == BC_ECONFLICT) snprintf(msg, sizeof msg, "a business needs at least one owner");
             if (rc == 0) out = json_pack("{s:s, s:b}", "id", id, "removed", 1);
         }
@@ -124,10 +126,10 @@ int cmd_user(int argc, char **argv)
     char **rest = calloc((size_t)argc, sizeof *rest);
     if (!rest) return 1;
     int n = bc_cli_take_globals(argc - 1, argv + 1, rest, &json);
-    struct bc_store *s = NULL;
+    struct bc_env *env = NULL;
     int rc = 1;
-    if (!bc_cli_init(json) && !bc_cli_setup(json, &s)) rc = run(s, json, verb, n, rest);
-    bc_store_close(s);
+    if (!bc_cli_init(json) && !bc_cli_setup(json, &env)) rc = run(env, json, verb, n, rest);
+    bc_cli_close(env);
     free(rest);
     return rc;
 }

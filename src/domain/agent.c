@@ -1,5 +1,6 @@
 /* The agent mode: system prompt, tools and their guard rails, transcript storage (see agent.h). */
 #include "domain/agent.h"
+#include "domain/env.h"
 #include "domain/availability.h"
 #include "domain/booking.h"
 #include "domain/chat.h"
@@ -34,7 +35,7 @@
 #define S(o, k) json_string_value(json_object_get((o), (k)))
 
 struct bc_agent {
-    struct bc_store *s;
+    struct bc_env *env;
     const struct bc_ctx *ctx;
     json_t *conv;  /* borrowed */
     json_t *state; /* owned: the new value of conv["agent"] */
@@ -420,7 +421,7 @@ static json_t *t_find_availability(struct bc_agent *a, json_t *in)
     struct bc_schedule sc;
     struct bc_availability_slot *slots = NULL;
     bc_arena_init(&arena);
-    int rc = bc_schedule_load(a->s, a->ctx, svc, pro, from, to, NULL, NULL, bc_now_s(), &arena, &sc, msg,
+    int rc = bc_schedule_load(a->env, a->ctx, svc, pro, from, to, NULL, NULL, bc_now_s(), &arena, &sc, msg,
                               sizeof msg);
     if (rc < 0) {
         bc_arena_release(&arena);
@@ -516,8 +517,8 @@ static json_t *t_create_booking(struct bc_agent *a, json_t *in)
     json_t *result = NULL, *new_hold = NULL;
     if (!same_slot || !hold_alive(hold)) {
         /* hold the slot while the customer confirms */
-        int rc = bc_booking_hold(a->s, a->ctx, svc, S(slot, "provider_id"), S(slot, "start"), msg, sizeof msg,
-                                 &new_hold);
+        int rc = bc_booking_hold(a->env, a->ctx, svc, S(slot, "provider_id"), S(slot, "start"), msg,
+                                 sizeof msg, &new_hold);
         if (rc < 0) {
             json_decref(args);
             if (rc == BC_ESLOT) {
@@ -543,7 +544,7 @@ static json_t *t_create_booking(struct bc_agent *a, json_t *in)
         return result;
     }
     struct bc_limits lim;
-    if (bc_plan_limits(a->s, a->ctx->tenant, &lim) < 0) lim.bookings_month = BC_UNLIMITED;
+    if (bc_plan_limits(a->env, a->ctx->tenant, &lim) < 0) lim.bookings_month = BC_UNLIMITED;
     struct bc_booking_in bin = {
         .service_id = svc,
         .provider_id = S(args, "provider_id"),
@@ -557,7 +558,7 @@ static json_t *t_create_booking(struct bc_agent *a, json_t *in)
         .monthly_limit = lim.bookings_month,
     };
     json_t *b = NULL;
-    int rc = bc_booking_create(a->s, a->ctx, &bin, msg, sizeof msg, &b);
+    int rc = bc_booking_create(a->env, a->ctx, &bin, msg, sizeof msg, &b);
     json_decref(new_hold);
     clear_pending(a);
     if (rc == BC_ESLOT) {
@@ -596,7 +597,7 @@ static json_t *customer_booking(struct bc_agent *a, json_t *in, json_t *args, js
     *item = NULL;
     json_t *err = take_contact(in, args);
     if (err) return err;
-    int rc = bc_booking_by_code(a->s, a->ctx, S(in, "code"), item);
+    int rc = bc_booking_by_code(a->env, a->ctx, S(in, "code"), item);
     if (rc == 0 && (!bc_booking_customer_matches(*item, S(args, "email"), S(args, "phone")) ||
                     !S(*item, "status") || strcmp(S(*item, "status"), "confirmed") != 0)) {
         json_decref(*item);
@@ -626,7 +627,7 @@ static json_t *t_cancel_booking(struct bc_agent *a, json_t *in)
         result = ask_confirmation(a, "cancel_booking", args, NULL, summary);
     } else {
         clear_pending(a);
-        int rc = bc_booking_cancel(a->s, a->ctx, S(item, "id"), true, msg, sizeof msg, &out);
+        int rc = bc_booking_cancel(a->env, a->ctx, S(item, "id"), true, msg, sizeof msg, &out);
         if (rc == 0) {
             result = json_pack("{s:s, s:O}", "status", "cancelled", "code", json_object_get(item, "code"));
             a->acted = true;
@@ -671,7 +672,7 @@ static json_t *t_reschedule_booking(struct bc_agent *a, json_t *in)
         result = ask_confirmation(a, "reschedule_booking", args, NULL, summary);
     } else {
         clear_pending(a);
-        int rc = bc_booking_reschedule(a->s, a->ctx, S(item, "id"), S(args, "new_start"),
+        int rc = bc_booking_reschedule(a->env, a->ctx, S(item, "id"), S(args, "new_start"),
                                        S(args, "provider_id"), true, msg, sizeof msg, &out);
         if (rc == 0) {
             result = json_pack("{s:s, s:O, s:O}", "status", "rescheduled", "code",
@@ -697,7 +698,7 @@ static json_t *t_business_info(struct bc_agent *a, json_t *in)
 {
     json_t *biz = json_object_get(a->settings, "business"), *bk = json_object_get(a->settings, "booking");
     char *hours = NULL, today[11], hm[6];
-    bc_chat_hours_text(a->s, a->ctx, a->lang, &hours);
+    bc_chat_hours_text(a->env, a->ctx, a->lang, &hours);
     bc_tz_date_format(a->now.day, today);
     bc_tz_hhmm_format(a->now.hour * 60 + a->now.minute, hm);
     json_t *o = json_pack(
@@ -823,13 +824,13 @@ static void load_history(struct bc_llm_conv *c, json_t *state)
     json_decref(j);
 }
 
-int bc_agent_begin(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+int bc_agent_begin(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                    const char *instructions, const char *public_url, struct bc_agent **out)
 {
     *out = NULL;
     struct bc_agent *a = calloc(1, sizeof *a);
     if (!a) return BC_ENOMEM;
-    a->s = s;
+    a->env = env;
     a->ctx = ctx;
     a->conv = conv;
     a->public_url = public_url;
@@ -839,8 +840,8 @@ int bc_agent_begin(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, c
     a->state = json_is_object(st) ? json_deep_copy(st) : json_object();
     a->text = strdup(text);
     int rc = a->out && a->state && a->text ? 0 : BC_ENOMEM;
-    if (rc == 0) rc = bc_settings_get(s, ctx, &a->settings);
-    if (rc == 0) rc = bc_nlp_catalog_load(s, ctx, &a->services, &a->providers);
+    if (rc == 0) rc = bc_settings_get(env, ctx, &a->settings);
+    if (rc == 0) rc = bc_nlp_catalog_load(env, ctx, &a->services, &a->providers);
     if (rc < 0) goto out;
     a->zone = S(a->settings, "timezone");
     if (bc_tz_from_utc(a->zone, bc_now_s(), &a->now) < 0) {
@@ -1002,16 +1003,16 @@ int bc_agent_finish(struct bc_agent *a, json_t **messages)
                                       bc_chat_text(a->lang, BC_T_L_NO), "payload", "no"));
     }
     json_t *um = json_pack("{s:s}", "text", a->text);
-    int rc = bc_conv_add_message(a->s, a->conv, "user", um);
+    int rc = bc_conv_add_message(a->env, a->conv, "user", um);
     json_decref(um);
     json_object_set_new(a->conv, "user_messages",
                         json_integer(json_integer_value(json_object_get(a->conv, "user_messages")) + 1));
     size_t i;
     json_t *m;
-    json_array_foreach(a->out, i, m) if (rc == 0) rc = bc_conv_add_message(a->s, a->conv, "assistant", m);
+    json_array_foreach(a->out, i, m) if (rc == 0) rc = bc_conv_add_message(a->env, a->conv, "assistant", m);
     if (rc < 0) return rc;
     store_state(a, a->conv, &a->llm);
-    rc = bc_conv_save(a->s, a->conv);
+    rc = bc_conv_save(a->env, a->conv);
     if (rc == 0) *messages = json_incref(a->out);
     return rc;
 }

@@ -31,6 +31,7 @@
 
 enum { BC_AGENT_DONE = 0, BC_AGENT_MORE = 1 };
 
+struct bc_env;
 struct bc_store;
 struct bc_agent;
 
@@ -41,7 +42,7 @@ const struct bc_llm_tool *bc_agent_tools(size_t *n);
  * and the stored state, builds the system prompt (instructions: the tenant's, or NULL) and appends the
  * message. public_url: where calendar links point. Returns 0 or a negative bc_err; free with
  * bc_agent_free. */
-int bc_agent_begin(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+int bc_agent_begin(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                    const char *instructions, const char *public_url, struct bc_agent **out);
 void bc_agent_free(struct bc_agent *a);
 /* What to send to the model next (borrowed from a). */

@@ -1,5 +1,6 @@
 /* Counting AI tokens and checking the caps (see aibudget.h). */
 #include "domain/aibudget.h"
+#include "domain/env.h"
 #include "domain/plan.h"
 #include "domain/usage.h"
 #include "domain/keys.h"
@@ -12,16 +13,16 @@
 #include <stdio.h>
 #include <string.h>
 
-int bc_aibudget_load(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, int64_t conv_cap,
+int bc_aibudget_load(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, int64_t conv_cap,
                      struct bc_aibudget *out)
 {
     struct bc_limits lim;
     char month[8];
     memset(out, 0, sizeof *out);
     if (!bc_key_id_ok(ctx->tenant_id)) return BC_ENOT_FOUND;
-    int rc = bc_plan_limits(s, ctx->tenant, &lim);
+    int rc = bc_plan_limits(env, ctx->tenant, &lim);
     /* the month's tokens as metered (domain/usage.h): this process's own not yet flushed included */
-    if (rc == 0) rc = bc_usage_month_count(s, ctx->tenant_id, BC_USAGE_AI_TOKENS, &out->month_used);
+    if (rc == 0) rc = bc_usage_month_count(env, ctx->tenant_id, BC_USAGE_AI_TOKENS, &out->month_used);
     if (rc < 0) return rc;
     bc_usage_month_parse(NULL, month);
     snprintf(out->usage_sk, sizeof out->usage_sk, "USAGE#%s", month);
@@ -56,9 +57,10 @@ static void model_label(char *out, size_t size, const char *provider, const char
     snprintf(out, size, "%s/%s", provider ? provider : "?", m);
 }
 
-int bc_aibudget_charge(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, struct bc_aibudget *b,
+int bc_aibudget_charge(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, struct bc_aibudget *b,
                        const char *provider, const char *model, long in, long out)
 {
+    struct bc_store *s = env->store;
     char label[160];
     (void)s;
     if (in < 0) in = 0;

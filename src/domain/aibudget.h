@@ -17,6 +17,7 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 struct bc_aibudget {
@@ -27,7 +28,7 @@ struct bc_aibudget {
 
 /* Reads the tenant's month and the conversation's spending. conv_cap <= 0: the configured default. Returns
  * 0 or a store error. */
-int bc_aibudget_load(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, int64_t conv_cap,
+int bc_aibudget_load(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, int64_t conv_cap,
                      struct bc_aibudget *out);
 /* NULL while tokens may be spent; otherwise why not: "month_budget" or "conversation_budget". */
 const char *bc_aibudget_exhausted(const struct bc_aibudget *b);
@@ -36,7 +37,7 @@ const char *bc_aibudget_exhausted(const struct bc_aibudget *b);
  * "ai_tokens_in:<provider>/<model>", "ai_tokens_out:<provider>/<model>" on the USAGE items after the next
  * flush). Returns 0 (BC_EINVALID for a context without a tenant; the conversation and b are counted anyway).
  */
-int bc_aibudget_charge(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, struct bc_aibudget *b,
+int bc_aibudget_charge(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, struct bc_aibudget *b,
                        const char *provider, const char *model, long in, long out);
 
 #endif

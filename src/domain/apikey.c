@@ -9,6 +9,7 @@
  * - last_used_at is kept in memory and flushed by housekeeping (every few seconds and at shutdown), so a
  *   widget request never writes. */
 #include "domain/apikey.h"
+#include "domain/env.h"
 #include "auth/secret.h"
 #include "domain/keys.h"
 #include "store/store.h"
@@ -93,8 +94,9 @@ bool bc_apikey_origin_allowed(json_t *lookup, const char *origin)
     return false;
 }
 
-static bool index_has(struct bc_store *s, const char *origin_entry)
+static bool index_has(struct bc_env *env, const char *origin_entry)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     if (!bc_key_origin_lookup(pk, origin_entry)) return false;
     struct bc_query q = {.pk = pk, .sk_prefix = "KEY#", .limit = 1};
@@ -105,16 +107,16 @@ static bool index_has(struct bc_store *s, const char *origin_entry)
     return found;
 }
 
-bool bc_apikey_origin_known(struct bc_store *s, const char *origin)
+bool bc_apikey_origin_known(struct bc_env *env, const char *origin)
 {
     char norm[256], wild[300];
     if (!origin || bc_origin_normalize(origin, norm, sizeof norm) < 0 || strstr(norm, "*")) return false;
-    if (index_has(s, norm)) return true;
+    if (index_has(env, norm)) return true;
     if (strncmp(norm, "https://", 8) != 0) return false;
     /* https://a.b.example.com -> the wildcard entries for .b.example.com and .example.com */
     for (const char *dot = strchr(norm + 8, '.'); dot && strchr(dot + 1, '.'); dot = strchr(dot + 1, '.')) {
         snprintf(wild, sizeof wild, "https://*%s", dot);
-        if (index_has(s, wild)) return true;
+        if (index_has(env, wild)) return true;
     }
     return false;
 }
@@ -160,9 +162,10 @@ static json_t *view(json_t *item)
 }
 
 /* Writes or removes (ttl_at < 0) the origin index entries of a key; ttl_at > 0 makes them expire. */
-static int write_origin_index(struct bc_store *s, const char *tenant_id, const char *key_id, json_t *origins,
+static int write_origin_index(struct bc_env *env, const char *tenant_id, const char *key_id, json_t *origins,
                               int64_t ttl_at)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     size_t i;
     json_t *o;
@@ -184,9 +187,10 @@ static int write_origin_index(struct bc_store *s, const char *tenant_id, const c
     return 0;
 }
 
-static int create_key(struct bc_store *s, const struct bc_ctx *ctx, const char *name, json_t *origins,
+static int create_key(struct bc_env *env, const struct bc_ctx *ctx, const char *name, json_t *origins,
                       bool allow_no_origin, char secret[BC_APIKEY_SECRET_SIZE], json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE], id[BC_ID_LEN + 1], hash[65], now[32], prefix[16];
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     char *tok = bc_token_new(BC_APIKEY_PREFIX, 24);
@@ -209,7 +213,7 @@ static int create_key(struct bc_store *s, const struct bc_ctx *ctx, const char *
                   "key_id", id, "origins", origins, "allow_no_origin", allow_no_origin);
     struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
     int rc = bc_store_put(s, rec, &ne);
-    if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, id, origins, 0);
+    if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, id, origins, 0);
     if (rc == 0) rc = bc_store_put(s, look, &ne);
     if (rc == 0 && out) *out = view(rec);
     json_decref(rec);
@@ -217,7 +221,7 @@ static int create_key(struct bc_store *s, const struct bc_ctx *ctx, const char *
     return rc;
 }
 
-int bc_apikey_create(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_apikey_new *in,
+int bc_apikey_create(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_apikey_new *in,
                      char secret[BC_APIKEY_SECRET_SIZE], char *msg, size_t msgsize, json_t **out)
 {
     json_t *origins = NULL;
@@ -232,13 +236,14 @@ int bc_apikey_create(struct bc_store *s, const struct bc_ctx *ctx, const struct 
         snprintf(msg, msgsize, "give at least one allowed origin (or allow requests without an origin)");
         rc = BC_EINVALID;
     }
-    if (rc == 0) rc = create_key(s, ctx, name, origins, in->allow_no_origin, secret, out);
+    if (rc == 0) rc = create_key(env, ctx, name, origins, in->allow_no_origin, secret, out);
     json_decref(origins);
     return rc;
 }
 
-int bc_apikey_get(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t **out)
+int bc_apikey_get(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     json_t *rec = NULL;
     *out = NULL;
@@ -249,9 +254,10 @@ int bc_apikey_get(struct bc_store *s, const struct bc_ctx *ctx, const char *key_
     return rc;
 }
 
-int bc_apikey_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const char *cursor,
+int bc_apikey_list(struct bc_env *env, const struct bc_ctx *ctx, int limit, const char *cursor,
                    json_t **items, char **next_cursor)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *items = NULL;
     *next_cursor = NULL;
@@ -273,9 +279,10 @@ int bc_apikey_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, cons
 }
 
 /* Loads a key record of the tenant that is not revoked. */
-static int load_active(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, char *pk, char *sk,
+static int load_active(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id, char *pk, char *sk,
                        json_t **rec)
 {
+    struct bc_store *s = env->store;
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "APIKEY", key_id)) return BC_ENOT_FOUND;
     int rc = bc_store_get(s, pk, sk, rec);
     if (rc < 0) return rc;
@@ -287,20 +294,21 @@ static int load_active(struct bc_store *s, const struct bc_ctx *ctx, const char 
     return 0;
 }
 
-int bc_apikey_rotate(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, int64_t grace_s,
+int bc_apikey_rotate(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id, int64_t grace_s,
                      char secret[BC_APIKEY_SECRET_SIZE], json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE];
     json_t *rec = NULL;
     *out = NULL;
-    int rc = load_active(s, ctx, key_id, pk, sk, &rec);
+    int rc = load_active(env, ctx, key_id, pk, sk, &rec);
     if (rc < 0) return rc;
     if (json_object_get(rec, "replaced_by") && !json_is_null(json_object_get(rec, "replaced_by"))) {
         json_decref(rec);
         return BC_ECONFLICT; /* already rotated: rotate the new key instead */
     }
     json_t *origins = json_object_get(rec, "origins");
-    rc = create_key(s, ctx, json_string_value(json_object_get(rec, "name")), origins,
+    rc = create_key(env, ctx, json_string_value(json_object_get(rec, "name")), origins,
                     json_is_true(json_object_get(rec, "allow_no_origin")), secret, out);
     if (rc < 0) goto out;
     int64_t until = bc_now_s() + (grace_s > 0 ? grace_s : 0);
@@ -314,10 +322,10 @@ int bc_apikey_rotate(struct bc_store *s, const struct bc_ctx *ctx, const char *k
         rc = bc_store_update(s, lk, "META", &u, &c, NULL);
         json_decref(set);
         if (rc == BC_ECOND) rc = 0;
-        if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, origins, until);
+        if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, key_id, origins, until);
     } else {
         rc = bc_store_delete(s, lk, "META", NULL);
-        if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, origins, -1);
+        if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, key_id, origins, -1);
     }
     if (rc < 0) goto out;
     json_t *set = json_pack("{s:s, s:I, s:s}", "status", "rotated", "expires_at", (json_int_t)until,
@@ -334,15 +342,16 @@ out:
     return rc;
 }
 
-int bc_apikey_revoke(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id)
+int bc_apikey_revoke(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE], now[32];
     json_t *rec = NULL;
-    int rc = load_active(s, ctx, key_id, pk, sk, &rec);
+    int rc = load_active(env, ctx, key_id, pk, sk, &rec);
     if (rc < 0) return rc;
     bc_key_apikey_lookup(lk, json_string_value(json_object_get(rec, "hash")));
     rc = bc_store_delete(s, lk, "META", NULL);
-    if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, json_object_get(rec, "origins"), -1);
+    if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, key_id, json_object_get(rec, "origins"), -1);
     if (rc == 0) {
         bc_now_iso(now);
         json_t *set = json_pack("{s:s, s:s}", "status", "revoked", "revoked_at", now);
@@ -368,15 +377,16 @@ bool bc_apikey_retire_copy(json_t *rec, const char *reason)
     return active;
 }
 
-int bc_apikey_reissue(struct bc_store *s, const struct bc_ctx *ctx, json_t *old_rec,
+int bc_apikey_reissue(struct bc_env *env, const struct bc_ctx *ctx, json_t *old_rec,
                       char secret[BC_APIKEY_SECRET_SIZE], json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     const char *name = json_string_value(json_object_get(old_rec, "name"));
     json_t *origins = json_object_get(old_rec, "origins");
     origins = json_is_array(origins) ? json_incref(origins) : json_array();
-    int rc = create_key(s, ctx, name ? name : "Widget key", origins,
+    int rc = create_key(env, ctx, name ? name : "Widget key", origins,
                         json_is_true(json_object_get(old_rec, "allow_no_origin")), secret, out);
     json_decref(origins);
     if (rc < 0) return rc;
@@ -400,15 +410,16 @@ static const struct bc_jfield update_fields[] = {
     {NULL},
 };
 
-int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t *body,
+int bc_apikey_update(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id, json_t *body,
                      char *msg, size_t msgsize, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE];
     json_t *rec = NULL, *origins = NULL;
     *out = NULL;
     int rc = bc_json_check(body, update_fields, msg, msgsize);
     if (rc < 0) return rc;
-    rc = load_active(s, ctx, key_id, pk, sk, &rec);
+    rc = load_active(env, ctx, key_id, pk, sk, &rec);
     if (rc < 0) return rc;
     json_t *new_origins = json_object_get(body, "origins");
     if (new_origins && (rc = normalize_list(new_origins, &origins, msg, msgsize)) < 0) goto out;
@@ -436,8 +447,8 @@ int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *k
     json_decref(lset);
     if (rc == BC_ECOND) rc = 0; /* an expired rotated key: nothing to update there */
     if (rc == 0 && origins) {
-        rc = write_origin_index(s, ctx->tenant_id, key_id, json_object_get(rec, "origins"), -1);
-        if (rc == 0) rc = write_origin_index(s, ctx->tenant_id, key_id, origins, 0);
+        rc = write_origin_index(env, ctx->tenant_id, key_id, json_object_get(rec, "origins"), -1);
+        if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, key_id, origins, 0);
     }
     json_t *updated = NULL;
     struct bc_update u = {set, NULL, NULL};
@@ -451,8 +462,9 @@ out:
     return rc;
 }
 
-int bc_apikey_resolve(struct bc_store *s, const char *presented, json_t **lookup)
+int bc_apikey_resolve(struct bc_env *env, const char *presented, json_t **lookup)
 {
+    struct bc_store *s = env->store;
     char hash[65], lk[BC_KEY_SIZE];
     *lookup = NULL;
     size_t pl = strlen(BC_APIKEY_PREFIX);
@@ -502,8 +514,9 @@ void bc_apikey_touch(const char *tenant_id, const char *key_id)
     pthread_mutex_unlock(&touch_mu);
 }
 
-int bc_apikey_flush_last_used(struct bc_store *s)
+int bc_apikey_flush_last_used(struct bc_env *env)
 {
+    struct bc_store *s = env->store;
     struct touch *all = NULL;
     pthread_mutex_lock(&touch_mu);
     for (int i = 0; i < 512; i++) {

@@ -11,6 +11,7 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 #define BC_APIKEY_PREFIX      "pk_live_"
@@ -24,21 +25,21 @@ struct bc_apikey_new {
 
 /* Creates a key. secret receives the full key (shown once). *out: the API view (caller decrefs).
  * BC_EINVALID with msg for bad origins. */
-int bc_apikey_create(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_apikey_new *in,
+int bc_apikey_create(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_apikey_new *in,
                      char secret[BC_APIKEY_SECRET_SIZE], char *msg, size_t msgsize, json_t **out);
 /* Keys of the tenant (API views, never secrets or hashes). */
-int bc_apikey_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const char *cursor,
+int bc_apikey_list(struct bc_env *env, const struct bc_ctx *ctx, int limit, const char *cursor,
                    json_t **items, char **next_cursor);
 /* One key's API view, or BC_ENOT_FOUND. */
-int bc_apikey_get(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t **out);
+int bc_apikey_get(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id, json_t **out);
 /* Replaces a key by a new one with the same name and origins; the old one keeps working for grace_s
  * seconds. *out: the new key's view; secret: the new key. */
-int bc_apikey_rotate(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, int64_t grace_s,
+int bc_apikey_rotate(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id, int64_t grace_s,
                      char secret[BC_APIKEY_SECRET_SIZE], json_t **out);
 /* Revokes a key: it stops working at once. */
-int bc_apikey_revoke(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id);
+int bc_apikey_revoke(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id);
 /* Changes a key's allowed origins / name. BC_EINVALID with msg on bad input. */
-int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *key_id, json_t *body,
+int bc_apikey_update(struct bc_env *env, const struct bc_ctx *ctx, const char *key_id, json_t *body,
                      char *msg, size_t msgsize, json_t **out);
 
 /* Moving a tenant to another store (import --reissue-keys, migrate): the copied key records are retired
@@ -48,16 +49,16 @@ int bc_apikey_update(struct bc_store *s, const struct bc_ctx *ctx, const char *k
 bool bc_apikey_retire_copy(json_t *rec, const char *reason);
 /* Creates the successor of a retired key (same name, origins and allow_no_origin) and records its id in
  * the old record's replaced_by. secret: the new key (shown once); *out: its view (caller decrefs). */
-int bc_apikey_reissue(struct bc_store *s, const struct bc_ctx *ctx, json_t *old_rec,
+int bc_apikey_reissue(struct bc_env *env, const struct bc_ctx *ctx, json_t *old_rec,
                       char secret[BC_APIKEY_SECRET_SIZE], json_t **out);
 
 /* Resolves a presented key to its look-up item {tenant_id, key_id, origins, allow_no_origin, expires_at}
  * (read-only, store.h; caller decrefs). BC_EUNAUTHORIZED for malformed, unknown, revoked or expired keys. */
-int bc_apikey_resolve(struct bc_store *s, const char *presented, json_t **lookup);
+int bc_apikey_resolve(struct bc_env *env, const char *presented, json_t **lookup);
 /* True when origin (as sent by a browser) is allowed by the look-up item's origins. */
 bool bc_apikey_origin_allowed(json_t *lookup, const char *origin);
 /* True when some active key of any tenant allows origin (CORS preflight carries no key). */
-bool bc_apikey_origin_known(struct bc_store *s, const char *origin);
+bool bc_apikey_origin_known(struct bc_env *env, const char *origin);
 /* Normalises an allowed-origin entry ("https://Shop.example.com/" -> "https://shop.example.com");
  * wildcard entries such as "https://STAR.example.com" (STAR = *) allowed. 0 or BC_EINVALID. */
 int bc_origin_normalize(const char *in, char *out, size_t size);
@@ -65,6 +66,6 @@ int bc_origin_normalize(const char *in, char *out, size_t size);
 /* Remembers that key_id was used now (in memory; no store write per request). */
 void bc_apikey_touch(const char *tenant_id, const char *key_id);
 /* Writes the remembered last-use times (housekeeping, shutdown). Returns how many or a negative error. */
-int bc_apikey_flush_last_used(struct bc_store *s);
+int bc_apikey_flush_last_used(struct bc_env *env);
 
 #endif

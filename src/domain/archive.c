@@ -1,6 +1,7 @@
 /* Tenant archives (JSON Lines export/import): writing, verifying and loading. The format and the import's
  * order of writes are described in archive.h. */
 #include "domain/archive.h"
+#include "domain/env.h"
 #include "auth/context.h"
 #include "domain/apikey.h"
 #include "domain/tenant_items.h"
@@ -63,8 +64,9 @@ static int stage_item(json_t *item, void *arg)
     return rc;
 }
 
-int bc_archive_write(struct bc_store *s, const char *tenant_id, FILE *out, json_t **header)
+int bc_archive_write(struct bc_env *env, const char *tenant_id, FILE *out, json_t **header)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], now[32], sum[80];
     json_t *meta = NULL, *h = NULL;
     struct wstate w = {tmpfile(), EVP_MD_CTX_new(), json_object(), 0};
@@ -73,7 +75,7 @@ int bc_archive_write(struct bc_store *s, const char *tenant_id, FILE *out, json_
     if (rc == 0 && !w.tmp) rc = BC_EIO;
     if (rc == 0 && (!w.md || !w.counts)) rc = BC_ENOMEM;
     if (rc == 0 && EVP_DigestInit_ex(w.md, EVP_sha256(), NULL) != 1) rc = BC_EINTERNAL;
-    if (rc == 0) rc = bc_tenant_items_walk(s, tenant_id, stage_item, &w);
+    if (rc == 0) rc = bc_tenant_items_walk(env, tenant_id, stage_item, &w);
     if (rc < 0) goto out;
     digest_hex(w.md, sum);
     bc_now_iso(now);
@@ -292,13 +294,14 @@ static bool is_kind(json_t *item, const char *kind)
 }
 
 /* Pass 2: may this archive be written as tenant `to`? */
-static int check_destination(struct bc_store *s, struct reader *r, const char *from, const char *to,
+static int check_destination(struct bc_env *env, struct reader *r, const char *from, const char *to,
                              bool reissue, bool force, char *msg, size_t msgsize)
 {
+    struct bc_store *s = env->store;
     char sk[BC_KEY_SIZE];
     bool exists = false;
     json_t *index = NULL;
-    int rc = bc_tenant_items_exist(s, to, &exists);
+    int rc = bc_tenant_items_exist(env, to, &exists);
     if (rc == 0 && !exists && bc_key_sk(sk, "TENANT", to)) {
         rc = bc_store_get(s, BC_KEY_PLATFORM, sk, &index);
         exists = rc == 0;
@@ -334,9 +337,10 @@ static int check_destination(struct bc_store *s, struct reader *r, const char *f
     return rc;
 }
 
-int bc_archive_import(struct bc_store *s, FILE *in, const struct bc_archive_import *opt, json_t **result,
+int bc_archive_import(struct bc_env *env, FILE *in, const struct bc_archive_import *opt, json_t **result,
                       char *msg, size_t msgsize)
 {
+    struct bc_store *s = env->store;
     char tpk[BC_KEY_SIZE], isk[BC_KEY_SIZE];
     struct reader r = {.in = in};
     json_t *header = NULL, *meta = NULL, *index = NULL, *plan = NULL;
@@ -354,8 +358,8 @@ int bc_archive_import(struct bc_store *s, FILE *in, const struct bc_archive_impo
     bool rename = strcmp(from, to) != 0, reissue = opt->reissue_keys || rename;
     bc_key_tenant_pk_operator(tpk, to);
     bc_key_sk(isk, "TENANT", to);
-    if ((rc = check_destination(s, &r, from, to, reissue, opt->force, msg, msgsize)) < 0) goto out;
-    if (opt->force && (rc = bc_tenant_purge(s, to)) < 0) goto out;
+    if ((rc = check_destination(env, &r, from, to, reissue, opt->force, msg, msgsize)) < 0) goto out;
+    if (opt->force && (rc = bc_tenant_purge(env, to)) < 0) goto out;
 
     /* pass 3: write (see archive.h for the order) */
     if ((rc = reader_start(&r, in)) < 0) goto out;
@@ -412,7 +416,7 @@ int bc_archive_import(struct bc_store *s, FILE *in, const struct bc_archive_impo
         {
             char secret[BC_APIKEY_SECRET_SIZE];
             json_t *view = NULL;
-            if ((rc = bc_apikey_reissue(s, &ctx, it, secret, &view)) < 0) break;
+            if ((rc = bc_apikey_reissue(env, &ctx, it, secret, &view)) < 0) break;
             json_array_append_new(keys, json_pack("{s:O, s:O?, s:s, s:O}", "id", json_object_get(view, "id"),
                                                   "name", json_object_get(view, "name"), "secret", secret,
                                                   "replaces", json_object_get(it, "id")));

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct bc_env;
 struct bc_store;
 
 #define BC_ARCHIVE_FORMAT  "bookchat-tenant"
@@ -34,7 +35,7 @@ struct bc_store;
 /* Writes the archive of tenant_id to out (the items are staged in a temporary file first, since the
  * header carries their counts and checksum). *header (optional): the header written (caller decrefs).
  * Returns 0, BC_ENOT_FOUND (no such tenant), or a negative bc_err (BC_EIO when out cannot be written). */
-int bc_archive_write(struct bc_store *s, const char *tenant_id, FILE *out, json_t **header);
+int bc_archive_write(struct bc_env *env, const char *tenant_id, FILE *out, json_t **header);
 
 /* Verifies an archive from the start of in: header (format, version, fields), every line (a JSON object
  * with valid keys that belongs to the header's tenant), counts by kind, checksum. Returns 0 with *header
@@ -51,7 +52,7 @@ struct bc_archive_import {
  * "items", "counts", "api_keys":[{"id","name","secret","replaces"}]} (caller decrefs; secrets shown once),
  * BC_EINVALID (bad archive, msg), BC_ECONFLICT (the tenant exists and force is off, or a global look-up
  * belongs to another tenant; msg), or another negative bc_err. */
-int bc_archive_import(struct bc_store *s, FILE *in, const struct bc_archive_import *opt, json_t **result,
+int bc_archive_import(struct bc_env *env, FILE *in, const struct bc_archive_import *opt, json_t **result,
                       char *msg, size_t msgsize);
 
 #endif

@@ -1,5 +1,6 @@
 /* Audit entries: one put per write, expiring after a year. */
 #include "domain/audit.h"
+#include "domain/env.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -10,9 +11,10 @@
 
 #define RETENTION_S (366 * 86400)
 
-int bc_audit_record(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_actor *actor,
+int bc_audit_record(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_actor *actor,
                     const char *action, const char *target, int status, json_t *detail)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], id[BC_ID_LEN + 1], now[32];
     if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
     bc_id_new(id);
@@ -29,9 +31,10 @@ int bc_audit_record(struct bc_store *s, const struct bc_ctx *ctx, const struct b
     return rc;
 }
 
-int bc_audit_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const char *cursor, json_t **items,
+int bc_audit_list(struct bc_env *env, const struct bc_ctx *ctx, int limit, const char *cursor, json_t **items,
                   char **next_cursor)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *items = NULL;
     *next_cursor = NULL;

@@ -6,6 +6,7 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 struct bc_actor {
@@ -17,10 +18,10 @@ struct bc_actor {
 
 /* Records action (e.g. "admin.users.create") on target (e.g. "/v1/admin/users/01J…") with optional
  * detail (borrowed). */
-int bc_audit_record(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_actor *actor,
+int bc_audit_record(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_actor *actor,
                     const char *action, const char *target, int status, json_t *detail);
 /* Entries newest first. */
-int bc_audit_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const char *cursor, json_t **items,
+int bc_audit_list(struct bc_env *env, const struct bc_ctx *ctx, int limit, const char *cursor, json_t **items,
                   char **next_cursor);
 
 #endif

@@ -12,6 +12,7 @@
  * - Monthly bookings are metered by domain/usage.h: one is reserved against the plan's limit before the
  *   commit (exact at the boundary within a process) and given back when the booking is not made. */
 #include "domain/booking.h"
+#include "domain/env.h"
 #include "auth/secret.h"
 #include "domain/availability.h"
 #include "domain/calendar.h"
@@ -185,14 +186,14 @@ static int check_slot(struct bc_schedule *sc, size_t k, int64_t start, char *msg
 }
 
 /* Loads the schedule around one start instant. */
-static int load_for(struct bc_store *s, const struct bc_ctx *ctx, const char *service_id,
+static int load_for(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                     const char *provider_id, int64_t start, const char *ignore, bool staff,
                     struct bc_arena *arena, struct bc_schedule *sc, char *msg, size_t msgsize)
 {
     json_t *item = NULL, *settings;
     struct bc_tz_local l;
     char date[11];
-    int rc = bc_settings_item_ro(s, ctx, "GLOBAL", &item); /* only its time zone is read */
+    int rc = bc_settings_item_ro(env, ctx, "GLOBAL", &item); /* only its time zone is read */
     if (rc < 0) return rc;
     settings = bc_settings_view_ro(item);
     json_decref(item);
@@ -200,7 +201,7 @@ static int load_for(struct bc_store *s, const struct bc_ctx *ctx, const char *se
     json_decref(settings);
     if (rc < 0) return rc;
     bc_tz_date_format(l.day, date);
-    rc = bc_schedule_load(s, ctx, service_id, provider_id, date, date, NULL, ignore, bc_now_s(), arena, sc,
+    rc = bc_schedule_load(env, ctx, service_id, provider_id, date, date, NULL, ignore, bc_now_s(), arena, sc,
                           msg, msgsize);
     if (rc == 0 && staff) {
         sc->q.min_notice_min = 0;
@@ -277,8 +278,9 @@ static size_t finish_writes(const char *pk, json_t *item, const char *status, st
 
 /* Writes the code look-up and the listing entry of a booking item, and marks it with status: in one store
  * batch (one LMDB transaction), in the order they were written one by one before. */
-static int finish(struct bc_store *s, const char *pk, json_t *item, const char *status)
+static int finish(struct bc_env *env, const char *pk, json_t *item, const char *status)
 {
+    struct bc_store *s = env->store;
     struct bc_write w[3];
     json_t *look, *entry;
     size_t n = finish_writes(pk, item, status, w, &look, &entry);
@@ -289,8 +291,9 @@ static int finish(struct bc_store *s, const char *pk, json_t *item, const char *
 }
 
 /* Refreshes the listing entry after a change of the booking item. */
-static int relist(struct bc_store *s, json_t *item)
+static int relist(struct bc_env *env, json_t *item)
 {
+    struct bc_store *s = env->store;
     char *bsk = bstart_sk(item);
     if (!bsk) return BC_ENOMEM;
     json_t *entry = json_deep_copy(item);
@@ -327,9 +330,10 @@ static int validate_customer(const struct bc_booking_in *in, char *msg, size_t m
 }
 
 /* The order in which "any" tries professionals: round-robin after the last one assigned for the service. */
-static void rr_order(struct bc_store *s, const char *pk, const char *service_id, struct bc_schedule *sc,
+static void rr_order(struct bc_env *env, const char *pk, const char *service_id, struct bc_schedule *sc,
                      size_t *order)
 {
+    struct bc_store *s = env->store;
     char sk[BC_KEY_SIZE];
     json_t *rr = NULL;
     size_t start = 0;
@@ -342,8 +346,9 @@ static void rr_order(struct bc_store *s, const char *pk, const char *service_id,
     for (size_t k = 0; k < sc->n_pros; k++) order[k] = (start + k) % sc->n_pros;
 }
 
-static void rr_note(struct bc_store *s, const char *pk, const char *service_id, const char *provider_id)
+static void rr_note(struct bc_env *env, const char *pk, const char *service_id, const char *provider_id)
 {
+    struct bc_store *s = env->store;
     char sk[BC_KEY_SIZE];
     if (!bc_key_sk(sk, "RR", service_id)) return;
     json_t *set = json_pack("{s:s}", "last", provider_id);
@@ -383,9 +388,10 @@ static int idem_init(const struct bc_ctx *ctx, const struct bc_booking_in *in, c
  * *out, 0 when there is no claim or it is this request's own (im->mine; written by an earlier attempt of a
  * store without atomic batches), or an error (BC_ECONFLICT: another request, in flight or failed, or a
  * different request with this key). */
-static int idem_check(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_booking_in *in,
+static int idem_check(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_booking_in *in,
                       struct idem *im, char *msg, size_t msgsize, json_t **out)
 {
+    struct bc_store *s = env->store;
     json_t *prev = NULL;
     int rc = bc_store_get(s, im->pk, im->sk, &prev);
     if (rc == BC_ENOT_FOUND) return 0;
@@ -403,7 +409,7 @@ static int idem_check(struct bc_store *s, const struct bc_ctx *ctx, const struct
         return BC_ECONFLICT;
     }
     json_t *b = NULL;
-    rc = bc_booking_get(s, ctx, bid, &b);
+    rc = bc_booking_get(env, ctx, bid, &b);
     json_decref(prev);
     const char *st = json_string_value(json_object_get(b, "status"));
     if (rc == 0 && st && strcmp(st, "pending") != 0 && strcmp(st, "failed") != 0) {
@@ -417,8 +423,9 @@ static int idem_check(struct bc_store *s, const struct bc_ctx *ctx, const struct
 }
 
 /* A failed booking gives its key back (only its own claim: another request's stays). */
-static void idem_release(struct bc_store *s, struct idem *im)
+static void idem_release(struct bc_env *env, struct idem *im)
 {
+    struct bc_store *s = env->store;
     if (!im->item) return;
     json_t *cur = NULL;
     if (bc_store_get(s, im->pk, im->sk, &cur) == 0 &&
@@ -428,9 +435,10 @@ static void idem_release(struct bc_store *s, struct idem *im)
     json_decref(cur);
 }
 
-int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_booking_in *in, char *msg,
+int bc_booking_create(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_booking_in *in, char *msg,
                       size_t msgsize, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], id[BC_ID_LEN + 1], code[CODE_LEN + 1], now[32];
     char start_iso[BC_TZ_ISO_SIZE], end_iso[BC_TZ_ISO_SIZE], dates[BC_CAL_MAX_DAYS][11];
     int64_t start;
@@ -452,10 +460,10 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
     bc_id_new(id);
     /* a retry of a request already made gets its booking; a new key is claimed with the booking's writes */
     if ((rc = idem_init(ctx, in, id, &im, msg, msgsize)) < 0) return rc;
-    if (im.item && (rc = idem_check(s, ctx, in, &im, msg, msgsize, &prev)) != 0) goto answered;
+    if (im.item && (rc = idem_check(env, ctx, in, &im, msg, msgsize, &prev)) != 0) goto answered;
 
     bc_arena_init(&arena);
-    rc = load_for(s, ctx, in->service_id, in->provider_id, start, in->hold_id, in->staff, &arena, &sc, msg,
+    rc = load_for(env, ctx, in->service_id, in->provider_id, start, in->hold_id, in->staff, &arena, &sc, msg,
                   msgsize);
     if (rc < 0) goto out;
     if (sc.n_pros == 0) {
@@ -463,12 +471,12 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         rc = BC_ESLOT;
         goto out;
     }
-    rc = bc_usage_take(s, ctx->tenant_id, BC_USAGE_BOOKINGS, 1, in->monthly_limit);
+    rc = bc_usage_take(env, ctx->tenant_id, BC_USAGE_BOOKINGS, 1, in->monthly_limit);
     if (rc == BC_EPLAN) snprintf(msg, msgsize, "this business cannot take more bookings this month");
     if (rc < 0) goto out;
     reserved = true;
     size_t order[1000];
-    rr_order(s, pk, in->service_id, &sc, order);
+    rr_order(env, pk, in->service_id, &sc, order);
     int64_t dur = sc.q.duration_min * 60, bb = sc.q.buffer_before_min * 60, ba = sc.q.buffer_after_min * 60;
     const char *zone = json_string_value(json_object_get(sc.settings, "timezone"));
     bc_tz_format_iso(zone, start, start_iso, sizeof start_iso);
@@ -521,11 +529,11 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
                 size_t npre = 0, failed = SIZE_MAX;
                 if (im.item && !im.mine) pre[npre++] = (struct bc_write){im.item, claim_cond, false};
                 pre[npre++] = (struct bc_write){item, lazy, false};
-                rc = bc_cal_commit_with(s, ctx, sc.pros[k].id, dates[0], &e, in->hold_id, pre, npre, post, np,
-                                        &failed);
+                rc = bc_cal_commit_with(env, ctx, sc.pros[k].id, dates[0], &e, in->hold_id, pre, npre, post,
+                                        np, &failed);
                 if (!(rc == BC_ECONFLICT && failed == 0 && npre == 2)) break;
                 /* the key's claim failed: another request's (its answer), or ours from an earlier attempt */
-                if ((rc = idem_check(s, ctx, in, &im, msg, msgsize, &prev)) != 0) break;
+                if ((rc = idem_check(env, ctx, in, &im, msg, msgsize, &prev)) != 0) break;
                 rc = BC_ECONFLICT;
             }
             json_decref(look);
@@ -534,7 +542,7 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
                 im.mine = true;
                 json_decref(item);
                 item = conf;
-                if (sc.n_pros > 1) rr_note(s, pk, in->service_id, sc.pros[k].id);
+                if (sc.n_pros > 1) rr_note(env, pk, in->service_id, sc.pros[k].id);
             } else {
                 json_decref(conf);
             }
@@ -543,24 +551,24 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         }
         if (im.item && !im.mine) {
             rc = bc_store_put(s, im.item, &claim_cond);
-            if (rc == BC_ECOND && (rc = idem_check(s, ctx, in, &im, msg, msgsize, &prev)) == 0 && !im.mine)
+            if (rc == BC_ECOND && (rc = idem_check(env, ctx, in, &im, msg, msgsize, &prev)) == 0 && !im.mine)
                 rc = BC_ECONFLICT; /* claimed and given back meanwhile */
             if (rc != 0) break;
             im.mine = true;
         }
         if ((rc = bc_store_put(s, item, &lazy)) < 0) break; /* made durable by the commit's sync */
         if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) goto crashed;
-        rc = bc_cal_commit(s, ctx, sc.pros[k].id, date_ptrs(dates, nd, ptrs), nd, &e, in->hold_id);
+        rc = bc_cal_commit(env, ctx, sc.pros[k].id, date_ptrs(dates, nd, ptrs), nd, &e, in->hold_id);
         if (rc == 0 && bc_fault_hit(BC_FAULT_BOOKING_AFTER_COMMIT)) goto crashed;
         if (rc == 0) {
-            rc = finish(s, pk, item, "confirmed");
-            if (rc == 0 && sc.n_pros > 1) rr_note(s, pk, in->service_id, sc.pros[k].id);
+            rc = finish(env, pk, item, "confirmed");
+            if (rc == 0 && sc.n_pros > 1) rr_note(env, pk, in->service_id, sc.pros[k].id);
         }
     }
     /* taken: maybe by another request with the same key (its answer then) */
     if (rc == BC_ESLOT && im.item && !im.mine) {
         char m2[256] = "";
-        int r = idem_check(s, ctx, in, &im, m2, sizeof m2, &prev);
+        int r = idem_check(env, ctx, in, &im, m2, sizeof m2, &prev);
         if (r != 0 && r != BC_ECONFLICT) rc = r;
         if (r == BC_ECONFLICT && m2[0]) {
             rc = r;
@@ -573,7 +581,7 @@ int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct
         if (item) bc_store_delete(s, pk, bc_key_sk(sk, "BOOKING", id), NULL);
         if (rc == BC_ESLOT && !msg[0]) snprintf(msg, msgsize, "that time is no longer available");
         if (rc == BC_ECONFLICT && !msg[0]) snprintf(msg, msgsize, "the calendar is busy; try again");
-        idem_release(s, &im);
+        idem_release(env, &im);
     }
 out:
     if (rc != 0 && reserved) bc_usage_add(ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
@@ -594,7 +602,7 @@ crashed:
     goto out;
 }
 
-int bc_booking_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *service_id,
+int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                     const char *provider_id, const char *start_s, char *msg, size_t msgsize, json_t **out)
 {
     char id[BC_ID_LEN + 1], dates[BC_CAL_MAX_DAYS][11], exp_iso[32], start_iso[BC_TZ_ISO_SIZE];
@@ -607,7 +615,7 @@ int bc_booking_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *se
         return BC_EINVALID;
     }
     bc_arena_init(&arena);
-    int rc = load_for(s, ctx, service_id, provider_id, start, NULL, false, &arena, &sc, msg, msgsize);
+    int rc = load_for(env, ctx, service_id, provider_id, start, NULL, false, &arena, &sc, msg, msgsize);
     if (rc == 0 && sc.n_pros == 0) rc = BC_ESLOT;
     int64_t minutes =
         json_integer_value(json_object_get(json_object_get(sc.settings, "booking"), "hold_minutes"));
@@ -626,7 +634,7 @@ int bc_booking_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *se
         const char *ptrs[BC_CAL_MAX_DAYS];
         if ((rc = busy_dates(sc.pros[k].zone, from, to, dates, &nd)) < 0) break;
         struct bc_cal_entry e = {id, true, from, to, exp, service_id};
-        rc = bc_cal_commit_hold(s, ctx, sc.pros[k].id, date_ptrs(dates, nd, ptrs), nd, &e);
+        rc = bc_cal_commit_hold(env, ctx, sc.pros[k].id, date_ptrs(dates, nd, ptrs), nd, &e);
         if (rc == 0) {
             bc_time_format_utc(exp, exp_iso, sizeof exp_iso);
             bc_tz_format_iso(json_string_value(json_object_get(sc.settings, "timezone")), start, start_iso,
@@ -643,7 +651,7 @@ int bc_booking_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *se
 }
 
 /* A pending booking left behind by a crash: confirmed if its calendar entry exists, failed otherwise. */
-static int repair(struct bc_store *s, const struct bc_ctx *ctx, json_t *item)
+static int repair(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
 {
     char pk[BC_KEY_SIZE];
     const char *st = json_string_value(json_object_get(item, "status"));
@@ -655,16 +663,16 @@ static int repair(struct bc_store *s, const struct bc_ctx *ctx, json_t *item)
         return 0; /* still in flight */
     bool found = false;
     json_t *d0 = json_array_get(json_object_get(item, "cal_dates"), 0);
-    int rc = bc_cal_has(s, ctx, json_string_value(json_object_get(item, "provider_id")),
+    int rc = bc_cal_has(env, ctx, json_string_value(json_object_get(item, "provider_id")),
                         json_string_value(d0), json_string_value(json_object_get(item, "id")), &found);
     if (rc < 0 || !bc_key_tenant_pk(ctx, pk)) return rc;
-    return finish(s, pk, item, found ? "confirmed" : "failed");
+    return finish(env, pk, item, found ? "confirmed" : "failed");
 }
 
-int bc_booking_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out)
+int bc_booking_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out)
 {
-    int rc = bc_entity_get(s, ctx, "BOOKING", id, out);
-    if (rc == 0) rc = repair(s, ctx, *out);
+    int rc = bc_entity_get(env, ctx, "BOOKING", id, out);
+    if (rc == 0) rc = repair(env, ctx, *out);
     if (rc < 0) {
         json_decref(*out);
         *out = NULL;
@@ -672,16 +680,16 @@ int bc_booking_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id,
     return rc;
 }
 
-int bc_booking_by_code(struct bc_store *s, const struct bc_ctx *ctx, const char *code, json_t **out)
+int bc_booking_by_code(struct bc_env *env, const struct bc_ctx *ctx, const char *code, json_t **out)
 {
     char up[16];
     json_t *look = NULL;
     *out = NULL;
     if (!code || strlen(code) != CODE_LEN) return BC_ENOT_FOUND;
     for (int i = 0; i <= CODE_LEN; i++) up[i] = (char)toupper((unsigned char)code[i]);
-    int rc = bc_entity_get(s, ctx, "BCODE", up, &look);
+    int rc = bc_entity_get(env, ctx, "BCODE", up, &look);
     if (rc < 0) return rc;
-    rc = bc_booking_get(s, ctx, json_string_value(json_object_get(look, "booking_id")), out);
+    rc = bc_booking_get(env, ctx, json_string_value(json_object_get(look, "booking_id")), out);
     json_decref(look);
     return rc;
 }
@@ -698,16 +706,17 @@ static int day_bound(json_t *settings, const char *date, int plus_days, char *ou
     return 0;
 }
 
-int bc_booking_list(struct bc_store *s, const struct bc_ctx *ctx, const char *from, const char *to,
+int bc_booking_list(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
                     const char *provider_id, const char *status, int limit, const char *cursor,
                     json_t **items, char **next_cursor)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], lo[64] = "BSTART#", hi[64] = "BSTART#~";
     json_t *settings = NULL;
     *items = NULL;
     *next_cursor = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    int rc = bc_settings_get(s, ctx, &settings);
+    int rc = bc_settings_get(env, ctx, &settings);
     if (rc == 0 && from) rc = day_bound(settings, from, 0, lo, sizeof lo);
     if (rc == 0 && to) rc = day_bound(settings, to, 1, hi, sizeof hi);
     json_decref(settings);
@@ -759,11 +768,11 @@ static const char *const *item_dates(json_t *item, const char **ptrs, int *n)
 }
 
 /* Customers may change a booking only until cancel_window_min before its start. */
-static int customer_window(struct bc_store *s, const struct bc_ctx *ctx, json_t *item, char *msg,
+static int customer_window(struct bc_env *env, const struct bc_ctx *ctx, json_t *item, char *msg,
                            size_t msgsize)
 {
     json_t *settings = NULL;
-    int rc = bc_settings_get(s, ctx, &settings);
+    int rc = bc_settings_get(env, ctx, &settings);
     if (rc < 0) return rc;
     int64_t window =
         json_integer_value(json_object_get(json_object_get(settings, "booking"), "cancel_window_min"));
@@ -778,8 +787,9 @@ static int customer_window(struct bc_store *s, const struct bc_ctx *ctx, json_t 
     return 0;
 }
 
-static int update_item(struct bc_store *s, json_t *item, json_t *set, json_t **out)
+static int update_item(struct bc_env *env, json_t *item, json_t *set, json_t **out)
 {
+    struct bc_store *s = env->store;
     char now[32];
     bc_now_iso(now);
     json_object_set_new(set, "updated_at", json_string(now));
@@ -794,23 +804,23 @@ static int update_item(struct bc_store *s, json_t *item, json_t *set, json_t **o
     return rc == BC_ECOND ? BC_ECONFLICT : rc;
 }
 
-int bc_booking_cancel(struct bc_store *s, const struct bc_ctx *ctx, const char *id, bool by_customer,
+int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *id, bool by_customer,
                       char *msg, size_t msgsize, json_t **out)
 {
     json_t *item = NULL, *updated = NULL;
     char now[32];
     *out = NULL;
-    int rc = bc_booking_get(s, ctx, id, &item);
+    int rc = bc_booking_get(env, ctx, id, &item);
     if (rc < 0) return rc;
     const char *st = json_string_value(json_object_get(item, "status"));
     if (!st || strcmp(st, "confirmed") != 0) {
         snprintf(msg, msgsize, "this booking is %s", st ? st : "not active");
         rc = BC_ECONFLICT;
     }
-    if (rc == 0 && by_customer) rc = customer_window(s, ctx, item, msg, msgsize);
+    if (rc == 0 && by_customer) rc = customer_window(env, ctx, item, msg, msgsize);
     if (rc == 0) {
         bc_now_iso(now);
-        rc = update_item(s, item,
+        rc = update_item(env, item,
                          json_pack("{s:s, s:s, s:s}", "status", "cancelled", "cancelled_at", now,
                                    "cancelled_by", by_customer ? "customer" : "staff"),
                          &updated);
@@ -819,8 +829,9 @@ int bc_booking_cancel(struct bc_store *s, const struct bc_ctx *ctx, const char *
         const char *ptrs[BC_CAL_MAX_DAYS];
         int nd;
         item_dates(updated, ptrs, &nd);
-        rc = bc_cal_remove(s, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd, id);
-        if (rc == 0) rc = relist(s, updated);
+        rc =
+            bc_cal_remove(env, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd, id);
+        if (rc == 0) rc = relist(env, updated);
         if (rc == 0) bc_usage_add(ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
     }
     if (rc == 0) *out = json_incref(updated);
@@ -829,9 +840,10 @@ int bc_booking_cancel(struct bc_store *s, const struct bc_ctx *ctx, const char *
     return rc;
 }
 
-int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const char *id, const char *new_start,
+int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const char *id, const char *new_start,
                           const char *new_provider, bool by_customer, char *msg, size_t msgsize, json_t **out)
 {
+    struct bc_store *s = env->store;
     json_t *item = NULL, *updated = NULL;
     int64_t start;
     struct bc_arena arena;
@@ -842,7 +854,7 @@ int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const ch
         snprintf(msg, msgsize, "start must be ISO 8601 with an offset");
         return BC_EINVALID;
     }
-    int rc = bc_booking_get(s, ctx, id, &item);
+    int rc = bc_booking_get(env, ctx, id, &item);
     if (rc < 0) return rc;
     const char *st = json_string_value(json_object_get(item, "status"));
     if (!st || strcmp(st, "confirmed") != 0) {
@@ -850,7 +862,7 @@ int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const ch
         json_decref(item);
         return BC_ECONFLICT;
     }
-    if (by_customer && (rc = customer_window(s, ctx, item, msg, msgsize)) < 0) {
+    if (by_customer && (rc = customer_window(env, ctx, item, msg, msgsize)) < 0) {
         json_decref(item);
         return rc;
     }
@@ -858,7 +870,7 @@ int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const ch
     const char *pro_id = new_provider && *new_provider ? new_provider : old_pro;
     bc_arena_init(&arena);
     /* the booking's own entry does not block its new time */
-    rc = load_for(s, ctx, json_string_value(json_object_get(item, "service_id")), pro_id, start, id,
+    rc = load_for(env, ctx, json_string_value(json_object_get(item, "service_id")), pro_id, start, id,
                   !by_customer, &arena, &sc, msg, msgsize);
     if (rc == 0 && sc.n_pros != 1) rc = BC_EINVALID;
     if (rc == 0) rc = check_slot(&sc, 0, start, msg, msgsize);
@@ -871,7 +883,7 @@ int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const ch
                                  start - bb, start + dur + ba,
                                  0,          json_string_value(json_object_get(item, "service_id"))};
         /* same professional: the old entry goes in the same write on dates both share */
-        rc = bc_cal_commit(s, ctx, pro_id, date_ptrs(dates, nd, ptrs), nd, &e,
+        rc = bc_cal_commit(env, ctx, pro_id, date_ptrs(dates, nd, ptrs), nd, &e,
                            strcmp(pro_id, old_pro) == 0 ? id : NULL);
     }
     if (rc == 0) {
@@ -885,7 +897,7 @@ int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const ch
                 shared |= strcmp(pro_id, old_pro) == 0 && strcmp(optrs[i], dates[j]) == 0;
             if (!shared) rm[nrm++] = optrs[i];
         }
-        bc_cal_remove(s, ctx, old_pro, rm, nrm, id);
+        bc_cal_remove(env, ctx, old_pro, rm, nrm, id);
         const char *zone = json_string_value(json_object_get(sc.settings, "timezone"));
         bc_tz_format_iso(zone, start, start_iso, sizeof start_iso);
         bc_tz_format_iso(zone, start + dur, end_iso, sizeof end_iso);
@@ -900,7 +912,7 @@ int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const ch
         json_array_append_new(hist, json_pack("{s:O, s:O, s:s}", "start", json_object_get(item, "start"),
                                               "provider_id", json_object_get(item, "provider_id"), "by",
                                               by_customer ? "customer" : "staff"));
-        rc = update_item(s, item,
+        rc = update_item(env, item,
                          json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:s, s:O, s:o}", "start", start_iso,
                                    "end", end_iso, "start_ts", (json_int_t)start, "end_ts",
                                    (json_int_t)(start + dur), "busy_from", (json_int_t)(start - bb),
@@ -910,7 +922,7 @@ int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const ch
                          &updated);
         if (rc == 0 && old_bsk) {
             bc_store_delete(s, json_string_value(json_object_get(item, "PK")), old_bsk, NULL);
-            rc = relist(s, updated);
+            rc = relist(env, updated);
         }
         free(old_bsk);
     }
@@ -923,7 +935,7 @@ int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const ch
     return rc;
 }
 
-int bc_booking_set_status(struct bc_store *s, const struct bc_ctx *ctx, const char *id, const char *status,
+int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const char *id, const char *status,
                           char *msg, size_t msgsize, json_t **out)
 {
     json_t *item = NULL, *updated = NULL;
@@ -933,8 +945,8 @@ int bc_booking_set_status(struct bc_store *s, const struct bc_ctx *ctx, const ch
         snprintf(msg, msgsize, "status must be confirmed, cancelled, completed or no_show");
         return BC_EINVALID;
     }
-    if (strcmp(status, "cancelled") == 0) return bc_booking_cancel(s, ctx, id, false, msg, msgsize, out);
-    int rc = bc_booking_get(s, ctx, id, &item);
+    if (strcmp(status, "cancelled") == 0) return bc_booking_cancel(env, ctx, id, false, msg, msgsize, out);
+    int rc = bc_booking_get(env, ctx, id, &item);
     if (rc < 0) return rc;
     const char *cur = json_string_value(json_object_get(item, "status"));
     if (strcmp(cur, "cancelled") == 0 || strcmp(cur, "failed") == 0) {
@@ -952,24 +964,24 @@ int bc_booking_set_status(struct bc_store *s, const struct bc_ctx *ctx, const ch
                                      json_integer_value(json_object_get(item, "busy_to")),
                                      0,
                                      json_string_value(json_object_get(item, "service_id"))};
-            rc = bc_cal_commit(s, ctx, json_string_value(json_object_get(item, "provider_id")), ptrs, nd, &e,
-                               NULL);
+            rc = bc_cal_commit(env, ctx, json_string_value(json_object_get(item, "provider_id")), ptrs, nd,
+                               &e, NULL);
             if (rc == BC_ESLOT)
                 snprintf(msg, msgsize, "that time has been taken since the booking was cancelled");
         }
     }
-    if (rc == 0) rc = update_item(s, item, json_pack("{s:s}", "status", status), &updated);
-    if (rc == 0) rc = relist(s, updated);
+    if (rc == 0) rc = update_item(env, item, json_pack("{s:s}", "status", status), &updated);
+    if (rc == 0) rc = relist(env, updated);
     if (rc == 0) *out = json_incref(updated);
     json_decref(updated);
     json_decref(item);
     return rc;
 }
 
-char *bc_booking_ics(struct bc_store *s, const struct bc_ctx *ctx, json_t *item)
+char *bc_booking_ics(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
 {
     json_t *settings = NULL;
-    if (bc_settings_get(s, ctx, &settings) < 0) return NULL;
+    if (bc_settings_get(env, ctx, &settings) < 0) return NULL;
     json_t *biz = json_object_get(settings, "business");
     const char *bname = json_string_value(json_object_get(biz, "name"));
     char uid[96], summary[300], desc[400];

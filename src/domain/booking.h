@@ -10,6 +10,7 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 struct bc_booking_in {
@@ -32,31 +33,31 @@ struct bc_booking_in {
  * for bad input or a start that is not a bookable time; BC_ENOT_FOUND (msg) for an unknown service or
  * professional; BC_ESLOT when the time is taken; BC_EPLAN past the monthly limit; BC_ECONFLICT (msg) for an
  * idempotency key reused with another request. An idempotent retry returns the first booking. */
-int bc_booking_create(struct bc_store *s, const struct bc_ctx *ctx, const struct bc_booking_in *in, char *msg,
+int bc_booking_create(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_booking_in *in, char *msg,
                       size_t msgsize, json_t **out);
 /* Holds a free slot for hold_minutes (the tenant setting). *out = {"id","expires_at","provider_id","start"}.
  */
-int bc_booking_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *service_id,
+int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                     const char *provider_id, const char *start, char *msg, size_t msgsize, json_t **out);
 /* The booking item, repaired if a crash left it pending (see docs/booking.md). BC_ENOT_FOUND. */
-int bc_booking_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out);
+int bc_booking_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out);
 /* The booking item of a customer-facing code ("K7M2QX"), case-insensitive. */
-int bc_booking_by_code(struct bc_store *s, const struct bc_ctx *ctx, const char *code, json_t **out);
+int bc_booking_by_code(struct bc_env *env, const struct bc_ctx *ctx, const char *code, json_t **out);
 /* Bookings starting in [from, to] (local dates of the tenant, "YYYY-MM-DD", either may be NULL), optionally
  * of one professional and status, in start order. Views (no tokens). */
-int bc_booking_list(struct bc_store *s, const struct bc_ctx *ctx, const char *from, const char *to,
+int bc_booking_list(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
                     const char *provider_id, const char *status, int limit, const char *cursor,
                     json_t **items, char **next_cursor);
 /* Cancels; a customer must be within the tenant's cancellation window (BC_ECONFLICT with msg otherwise). */
-int bc_booking_cancel(struct bc_store *s, const struct bc_ctx *ctx, const char *id, bool by_customer,
+int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *id, bool by_customer,
                       char *msg, size_t msgsize, json_t **out);
 /* Moves a booking to new_start (and optionally another professional): the old slot is freed only once the
  * new one is taken. BC_ESLOT / BC_EINVALID (msg) / BC_ECONFLICT (cancelled, or a customer too late). */
-int bc_booking_reschedule(struct bc_store *s, const struct bc_ctx *ctx, const char *id, const char *new_start,
+int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const char *id, const char *new_start,
                           const char *new_provider, bool by_customer, char *msg, size_t msgsize,
                           json_t **out);
 /* Staff status change: "confirmed" | "cancelled" | "completed" | "no_show". */
-int bc_booking_set_status(struct bc_store *s, const struct bc_ctx *ctx, const char *id, const char *status,
+int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const char *id, const char *status,
                           char *msg, size_t msgsize, json_t **out);
 /* The API view of a booking item; with_token adds the customer's manage token. */
 json_t *bc_booking_view(const struct bc_ctx *ctx, json_t *item, bool with_token);
@@ -70,7 +71,7 @@ char *bc_booking_manage_token(const char *tenant_id, const char *booking_id);
 int bc_booking_manage_verify(const char *token, char *tenant_out, size_t tsize, char *booking_out,
                              size_t bsize);
 /* The booking as an iCalendar document (caller frees). */
-char *bc_booking_ics(struct bc_store *s, const struct bc_ctx *ctx, json_t *item);
+char *bc_booking_ics(struct bc_env *env, const struct bc_ctx *ctx, json_t *item);
 /* True for a plausible phone number (6 to 15 digits, with + ( ) - . and spaces). */
 bool bc_phone_valid(const char *phone);
 

@@ -11,6 +11,7 @@
  * - A booking's commit is a durable write (fsync before the booking is acknowledged); it also makes durable
  *   every lazy write before it (LMDB syncs the whole file), e.g. the pending booking item. Holds are lazy. */
 #include "domain/calendar.h"
+#include "domain/env.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -152,9 +153,10 @@ static int day_busy(json_t *day, int64_t now, const char *ignore_hold, size_t lo
     return 0;
 }
 
-int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
+int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
                 const char *date_to, const char *ignore_hold, struct bc_busy **out, size_t *n)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], from[BC_KEY_SIZE], to[BC_KEY_SIZE];
     *out = NULL;
     *n = 0;
@@ -215,8 +217,9 @@ struct extra {
 /* Puts the calendar item (and the extra writes around it, in one batch). BC_ECOND when the calendar item's
  * version changed meanwhile (to retry); a failed condition of an extra write is BC_ECONFLICT with
  * *x->failed set to its index (pre: 0..npre-1; post: npre + 1 + its index). */
-static int put_with(struct bc_store *s, json_t *item, const struct bc_cond *c, const struct extra *x)
+static int put_with(struct bc_env *env, json_t *item, const struct bc_cond *c, const struct extra *x)
 {
+    struct bc_store *s = env->store;
     if (!x || x->npre + x->npost == 0) { /* kept: the item is a fresh object, never modified after */
         struct bc_write one = {item, *c, true};
         return item ? bc_store_put_batch(s, &one, 1, NULL) : 0;
@@ -238,9 +241,10 @@ static int put_with(struct bc_store *s, json_t *item, const struct bc_cond *c, c
 
 /* Rewrites one date's item with `mutate` applied, conditional on its version, retrying on races; with x,
  * the extra writes go in the same batch (also when the entry is already there: a retried commit). */
-static int rewrite(struct bc_store *s, const char *pk, const char *sk, const struct bc_cal_entry *add,
+static int rewrite(struct bc_env *env, const char *pk, const char *sk, const struct bc_cal_entry *add,
                    const char *remove_id, const char *consume_hold, bool lazy, const struct extra *x)
 {
+    struct bc_store *s = env->store;
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         json_t *item = NULL, *shared = NULL;
         /* read-only read (from the store's memo when unchanged) and a shallow copy: only the copy's
@@ -277,7 +281,7 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
                     bool same = id && strcmp(id, add->id) == 0 && f == add->from && t == add->to;
                     json_decref(kept);
                     json_decref(item);
-                    return same ? put_with(s, NULL, NULL, x) : BC_ESLOT;
+                    return same ? put_with(env, NULL, NULL, x) : BC_ESLOT;
                 }
             }
             json_array_append(kept, e);
@@ -294,14 +298,14 @@ static int rewrite(struct bc_store *s, const char *pk, const char *sk, const str
         json_object_set_new(item, "entries", kept);
         json_object_set_new(item, "version", json_integer(version + 1));
         struct bc_cond c = {BC_COND_VERSION, version, lazy};
-        rc = put_with(s, item, &c, x);
+        rc = put_with(env, item, &c, x);
         json_decref(item);
         if (rc != BC_ECOND) return rc;
     }
     return BC_ECONFLICT; /* extreme contention: let the caller answer "try again" */
 }
 
-static int commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+static int commit(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const struct bc_cal_entry *e,
                   const char *consume_hold, bool lazy)
 {
@@ -309,23 +313,23 @@ static int commit(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
     if (!bc_key_tenant_pk(ctx, pk) || ndates < 1 || ndates > BC_CAL_MAX_DAYS) return BC_EINVALID;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int rc = rewrite(s, pk, sk, e, NULL, consume_hold, lazy, NULL);
+        int rc = rewrite(env, pk, sk, e, NULL, consume_hold, lazy, NULL);
         if (rc < 0) {
-            bc_cal_remove(s, ctx, provider_id, dates, i, e->id); /* undo the earlier dates */
+            bc_cal_remove(env, ctx, provider_id, dates, i, e->id); /* undo the earlier dates */
             return rc;
         }
     }
     return 0;
 }
 
-int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+int bc_cal_commit(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const struct bc_cal_entry *e,
                   const char *consume_hold)
 {
-    return commit(s, ctx, provider_id, dates, ndates, e, consume_hold, false);
+    return commit(env, ctx, provider_id, dates, ndates, e, consume_hold, false);
 }
 
-int bc_cal_commit_with(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+int bc_cal_commit_with(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                        const char *date, const struct bc_cal_entry *e, const char *consume_hold,
                        const struct bc_write *pre, size_t npre, const struct bc_write *post, size_t npost,
                        size_t *failed)
@@ -333,16 +337,16 @@ int bc_cal_commit_with(struct bc_store *s, const struct bc_ctx *ctx, const char 
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(sk, "CAL", provider_id, date)) return BC_EINVALID;
     struct extra x = {pre, post, npre, npost, failed};
-    return rewrite(s, pk, sk, e, NULL, consume_hold, false, &x);
+    return rewrite(env, pk, sk, e, NULL, consume_hold, false, &x);
 }
 
-int bc_cal_commit_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+int bc_cal_commit_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                        const char *const *dates, int ndates, const struct bc_cal_entry *e)
 {
-    return commit(s, ctx, provider_id, dates, ndates, e, NULL, true);
+    return commit(env, ctx, provider_id, dates, ndates, e, NULL, true);
 }
 
-int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+int bc_cal_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const char *id)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
@@ -350,15 +354,16 @@ int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
     int rc = 0;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int r = rewrite(s, pk, sk, NULL, id, NULL, false, NULL);
+        int r = rewrite(env, pk, sk, NULL, id, NULL, false, NULL);
         if (r < 0) rc = r;
     }
     return rc;
 }
 
-int bc_cal_has(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date,
+int bc_cal_has(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date,
                const char *id, bool *found)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     json_t *item = NULL;
     *found = false;

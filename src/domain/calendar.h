@@ -10,6 +10,7 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 #define BC_CAL_MAX_DAYS 3 /* a busy interval touches at most 3 local dates (buffers around midnight) */
@@ -31,12 +32,12 @@ struct bc_busy {
 
 /* Busy intervals of a professional recorded on local dates [date_from, date_to] (YYYY-MM-DD), skipping
  * expired holds and the hold named ignore_hold (may be NULL). *out is malloc'd (caller frees). */
-int bc_cal_busy(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
+int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
                 const char *date_to, const char *ignore_hold, struct bc_busy **out, size_t *n);
 /* Adds e to the calendar items of dates[0..ndates) (in that order), each write conditional on the item's
  * version; if e overlaps a booking or an unexpired hold (other than consume_hold, which is removed in the
  * same write), nothing is kept and BC_ESLOT is returned. */
-int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+int bc_cal_commit(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const struct bc_cal_entry *e,
                   const char *consume_hold);
 /* bc_cal_commit for an entry on one date, with other writes in the same store batch as the calendar write:
@@ -46,18 +47,18 @@ int bc_cal_commit(struct bc_store *s, const struct bc_ctx *ctx, const char *prov
  * *failed its index in the batch (pre: 0..npre-1, post: npre + 1 + its index in post); the writes before it
  * may or may not have been made. */
 struct bc_write;
-int bc_cal_commit_with(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+int bc_cal_commit_with(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                        const char *date, const struct bc_cal_entry *e, const char *consume_hold,
                        const struct bc_write *pre, size_t npre, const struct bc_write *post, size_t npost,
                        size_t *failed);
 /* The same for a hold: a lazy write (a hold lost in a machine crash only frees its slot early). */
-int bc_cal_commit_hold(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+int bc_cal_commit_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                        const char *const *dates, int ndates, const struct bc_cal_entry *e);
 /* Removes the entry with this id from the items of the given dates (absent entries are fine). */
-int bc_cal_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id,
+int bc_cal_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const char *id);
 /* True when the item of one date holds an entry with this id. */
-int bc_cal_has(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, const char *date,
+int bc_cal_has(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date,
                const char *id, bool *found);
 
 #endif

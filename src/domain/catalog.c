@@ -7,6 +7,7 @@
  *   actual count), so a counter that fell behind cannot let one too many through; a counter left ahead by a
  *   crash between the two writes is repaired when it is more than a minute old. */
 #include "domain/catalog.h"
+#include "domain/env.h"
 #include "domain/entity.h"
 #include "domain/settings.h"
 #include "domain/keys.h"
@@ -78,7 +79,7 @@ static int check_service(json_t *body, bool creating, char *msg, size_t msgsize)
     return check_synonyms(json_object_get(body, "synonyms"), msg, msgsize);
 }
 
-int bc_service_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, char *msg, size_t msgsize,
+int bc_service_create(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, char *msg, size_t msgsize,
                       json_t **out)
 {
     char id[BC_ID_LEN + 1];
@@ -90,13 +91,13 @@ int bc_service_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *body
                              "price", 0, "currency", "EUR", "buffer_before_min", 0, "buffer_after_min", 0,
                              "active", 1, "order", 0, "synonyms");
     json_object_update(item, body);
-    rc = bc_entity_create(s, ctx, "SERVICE", item);
+    rc = bc_entity_create(env, ctx, "SERVICE", item);
     if (rc == 0) *out = bc_entity_view(item);
     json_decref(item);
     return rc;
 }
 
-int bc_service_patch(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t *body, char *msg,
+int bc_service_patch(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t *body, char *msg,
                      size_t msgsize, json_t **out)
 {
     json_t *item = NULL;
@@ -104,7 +105,7 @@ int bc_service_patch(struct bc_store *s, const struct bc_ctx *ctx, const char *i
     int rc = check_service(body, false, msg, msgsize);
     if (rc < 0) return rc;
     json_t *set = json_deep_copy(body);
-    rc = bc_entity_update(s, ctx, "SERVICE", id, set, &item);
+    rc = bc_entity_update(env, ctx, "SERVICE", id, set, &item);
     json_decref(set);
     if (rc == 0) *out = bc_entity_view(item);
     json_decref(item);
@@ -112,7 +113,7 @@ int bc_service_patch(struct bc_store *s, const struct bc_ctx *ctx, const char *i
 }
 
 /* service_ids must be existing services of this tenant, without duplicates. */
-static int check_service_ids(struct bc_store *s, const struct bc_ctx *ctx, json_t *ids, char *msg,
+static int check_service_ids(struct bc_env *env, const struct bc_ctx *ctx, json_t *ids, char *msg,
                              size_t msgsize)
 {
     size_t i, j;
@@ -120,7 +121,7 @@ static int check_service_ids(struct bc_store *s, const struct bc_ctx *ctx, json_
     json_array_foreach(ids, i, v)
     {
         json_t *svc = NULL;
-        if (!json_is_string(v) || bc_entity_get(s, ctx, "SERVICE", json_string_value(v), &svc) < 0) {
+        if (!json_is_string(v) || bc_entity_get(env, ctx, "SERVICE", json_string_value(v), &svc) < 0) {
             snprintf(msg, msgsize, "unknown service id '%.40s'",
                      json_is_string(v) ? json_string_value(v) : "?");
             return BC_EINVALID;
@@ -135,7 +136,7 @@ static int check_service_ids(struct bc_store *s, const struct bc_ctx *ctx, json_
     return 0;
 }
 
-static int check_provider(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, bool creating,
+static int check_provider(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, bool creating,
                           char *msg, size_t msgsize)
 {
     int rc = bc_json_check(body, provider_fields, msg, msgsize);
@@ -150,21 +151,22 @@ static int check_provider(struct bc_store *s, const struct bc_ctx *ctx, json_t *
         return BC_EINVALID;
     }
     if ((rc = check_synonyms(json_object_get(body, "synonyms"), msg, msgsize)) < 0) return rc;
-    return check_service_ids(s, ctx, json_object_get(body, "service_ids"), msg, msgsize);
+    return check_service_ids(env, ctx, json_object_get(body, "service_ids"), msg, msgsize);
 }
 
-int bc_provider_count(struct bc_store *s, const struct bc_ctx *ctx, int64_t *n)
+int bc_provider_count(struct bc_env *env, const struct bc_ctx *ctx, int64_t *n)
 {
     json_t *all = NULL;
-    int rc = bc_entity_all(s, ctx, "PROVIDER", 100000, &all);
+    int rc = bc_entity_all(env, ctx, "PROVIDER", 100000, &all);
     *n = rc == 0 ? (int64_t)json_array_size(all) : 0;
     json_decref(all);
     return rc;
 }
 
 /* Wins one unit of the professional counter, or BC_EPLAN_CONFLICT at the limit. */
-static int reserve_provider(struct bc_store *s, const struct bc_ctx *ctx, int64_t limit)
+static int reserve_provider(struct bc_env *env, const struct bc_ctx *ctx, int64_t limit)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     for (int attempt = 0; attempt < 20; attempt++) {
@@ -172,7 +174,7 @@ static int reserve_provider(struct bc_store *s, const struct bc_ctx *ctx, int64_
         int64_t actual, n = 0, at = 0;
         int rc = bc_store_get(s, pk, "COUNT#PROVIDERS", &c);
         if (rc < 0 && rc != BC_ENOT_FOUND) return rc;
-        if ((rc = bc_provider_count(s, ctx, &actual)) < 0) {
+        if ((rc = bc_provider_count(env, ctx, &actual)) < 0) {
             json_decref(c);
             return rc;
         }
@@ -196,8 +198,9 @@ static int reserve_provider(struct bc_store *s, const struct bc_ctx *ctx, int64_
 }
 
 /* Gives back one unit of the counter (best effort: a miss is repaired by the next creation's recount). */
-static void release_provider(struct bc_store *s, const struct bc_ctx *ctx)
+static void release_provider(struct bc_env *env, const struct bc_ctx *ctx)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     json_t *add = json_pack("{s:i, s:i}", "n", -1, "version", 1);
     struct bc_update u = {NULL, add, NULL};
@@ -206,16 +209,16 @@ static void release_provider(struct bc_store *s, const struct bc_ctx *ctx)
     json_decref(add);
 }
 
-int bc_provider_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, int64_t max_providers,
+int bc_provider_create(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, int64_t max_providers,
                        char *msg, size_t msgsize, json_t **out)
 {
     char id[BC_ID_LEN + 1];
     json_t *settings = NULL;
     *out = NULL;
-    int rc = check_provider(s, ctx, body, true, msg, msgsize);
+    int rc = check_provider(env, ctx, body, true, msg, msgsize);
     if (rc < 0) return rc;
-    if ((rc = bc_settings_get(s, ctx, &settings)) < 0) return rc;
-    rc = reserve_provider(s, ctx, max_providers);
+    if ((rc = bc_settings_get(env, ctx, &settings)) < 0) return rc;
+    rc = reserve_provider(env, ctx, max_providers);
     if (rc == BC_EPLAN_CONFLICT)
         snprintf(msg, msgsize, "your plan allows %lld professional%s", (long long)max_providers,
                  max_providers == 1 ? "" : "s");
@@ -231,44 +234,45 @@ int bc_provider_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *bod
     json_object_update(item, body);
     if (json_is_null(json_object_get(item, "timezone")))
         json_object_set(item, "timezone", json_object_get(body, "timezone")); /* keeps null = the tenant's */
-    rc = bc_entity_create(s, ctx, "PROVIDER", item);
+    rc = bc_entity_create(env, ctx, "PROVIDER", item);
     if (rc == 0)
         *out = bc_entity_view(item);
     else
-        release_provider(s, ctx);
+        release_provider(env, ctx);
     json_decref(item);
     return rc;
 }
 
-int bc_provider_patch(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t *body, char *msg,
+int bc_provider_patch(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t *body, char *msg,
                       size_t msgsize, json_t **out)
 {
     json_t *item = NULL;
     *out = NULL;
-    int rc = check_provider(s, ctx, body, false, msg, msgsize);
+    int rc = check_provider(env, ctx, body, false, msg, msgsize);
     if (rc < 0) return rc;
     json_t *set = json_deep_copy(body);
-    rc = bc_entity_update(s, ctx, "PROVIDER", id, set, &item);
+    rc = bc_entity_update(env, ctx, "PROVIDER", id, set, &item);
     json_decref(set);
     if (rc == 0) *out = bc_entity_view(item);
     json_decref(item);
     return rc;
 }
 
-int bc_provider_delete(struct bc_store *s, const struct bc_ctx *ctx, const char *id)
+int bc_provider_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *id)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
-    int rc = bc_entity_delete(s, ctx, "PROVIDER", id);
+    int rc = bc_entity_delete(env, ctx, "PROVIDER", id);
     if (rc < 0) return rc;
-    release_provider(s, ctx);
+    release_provider(env, ctx);
     if (bc_key_tenant_pk(ctx, pk) && bc_key_sk(sk, "AVAIL", id)) bc_store_delete(s, pk, sk, NULL);
     return 0;
 }
 
-int bc_provider_forget_service(struct bc_store *s, const struct bc_ctx *ctx, const char *service_id)
+int bc_provider_forget_service(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id)
 {
     json_t *all = NULL;
-    int rc = bc_entity_all(s, ctx, "PROVIDER", 100000, &all);
+    int rc = bc_entity_all(env, ctx, "PROVIDER", 100000, &all);
     if (rc < 0) return rc;
     size_t i;
     json_t *p;
@@ -281,7 +285,8 @@ int bc_provider_forget_service(struct bc_store *s, const struct bc_ctx *ctx, con
             json_array_append(keep, v);
         if (json_array_size(keep) != json_array_size(ids)) {
             json_t *set = json_pack("{s:O}", "service_ids", keep);
-            rc = bc_entity_update(s, ctx, "PROVIDER", json_string_value(json_object_get(p, "id")), set, NULL);
+            rc = bc_entity_update(env, ctx, "PROVIDER", json_string_value(json_object_get(p, "id")), set,
+                                  NULL);
             json_decref(set);
         }
         json_decref(keep);

@@ -14,6 +14,7 @@
  * - Unknown input gets the current question again with its options; the third miss in a row also offers a
  *   person (hand-off). Nothing is a dead end. */
 #include "domain/chat.h"
+#include "domain/env.h"
 #include "domain/availability.h"
 #include "domain/booking.h"
 #include "domain/chat_text.h"
@@ -42,7 +43,7 @@
 #define FAILS_BEFORE_HUMAN 3
 
 struct chat {
-    struct bc_store *s;
+    struct bc_env *env;
     const struct bc_ctx *ctx;
     json_t *conv;      /* borrowed */
     json_t *slots;     /* borrowed from conv */
@@ -287,7 +288,7 @@ static int free_slots(struct chat *c, const char *from, const char *to, struct b
 {
     char msg[200];
     const char *ignore = flow_of(c) == FLOW_RESCHED ? slot(c, "target_id") : NULL;
-    int rc = bc_schedule_load(c->s, c->ctx, flow_service(c), flow_provider(c), from, to, NULL, ignore,
+    int rc = bc_schedule_load(c->env, c->ctx, flow_service(c), flow_provider(c), from, to, NULL, ignore,
                               bc_now_s(), &c->arena, sc, msg, sizeof msg);
     if (rc < 0) return rc;
     sc->q.max_slots = 2000;
@@ -556,8 +557,8 @@ static int take_hold(struct chat *c)
 {
     char msg[200] = "";
     json_t *hold = NULL;
-    int rc = bc_booking_hold(c->s, c->ctx, slot(c, "service_id"), slot(c, "slot_provider"), slot(c, "start"),
-                             msg, sizeof msg, &hold);
+    int rc = bc_booking_hold(c->env, c->ctx, slot(c, "service_id"), slot(c, "slot_provider"),
+                             slot(c, "start"), msg, sizeof msg, &hold);
     if (rc == 0) {
         json_object_set_new(c->slots, "hold", hold);
         return 0;
@@ -599,7 +600,7 @@ static void do_book(struct chat *c)
         advance(c);
         return;
     }
-    if (bc_plan_limits(c->s, c->ctx->tenant, &lim) < 0) lim.bookings_month = BC_UNLIMITED;
+    if (bc_plan_limits(c->env, c->ctx->tenant, &lim) < 0) lim.bookings_month = BC_UNLIMITED;
     struct bc_booking_in in = {
         .service_id = slot(c, "service_id"),
         .provider_id = slot(c, "slot_provider"),
@@ -611,7 +612,7 @@ static void do_book(struct chat *c)
         .source = "chat",
         .monthly_limit = lim.bookings_month,
     };
-    int rc = bc_booking_create(c->s, c->ctx, &in, msg, sizeof msg, &out);
+    int rc = bc_booking_create(c->env, c->ctx, &in, msg, sizeof msg, &out);
     if (rc == BC_ESLOT) {
         clear_time(c);
         say(c, T(c, BC_T_JUST_TAKEN), NULL);
@@ -655,7 +656,7 @@ static void do_book(struct chat *c)
 static int find_target(struct chat *c, json_t **item)
 {
     *item = NULL;
-    int rc = bc_booking_by_code(c->s, c->ctx, slot(c, "code"), item);
+    int rc = bc_booking_by_code(c->env, c->ctx, slot(c, "code"), item);
     if (rc == 0 && (!bc_booking_customer_matches(*item, slot(c, "email"), slot(c, "phone")) ||
                     strcmp(json_string_value(json_object_get(*item, "status")), "confirmed") != 0)) {
         json_decref(*item);
@@ -698,14 +699,14 @@ static void do_target(struct chat *c)
     json_t *out = NULL;
     int rc;
     if (flow_of(c) == FLOW_CANCEL) {
-        rc = bc_booking_cancel(c->s, c->ctx, slot(c, "target_id"), true, msg, sizeof msg, &out);
+        rc = bc_booking_cancel(c->env, c->ctx, slot(c, "target_id"), true, msg, sizeof msg, &out);
         if (rc == 0) {
             json_t *list = json_array();
             qr(list, T(c, BC_T_L_NEW_BOOKING), "new_booking");
             say(c, T(c, BC_T_CANCELLED), list);
         }
     } else {
-        rc = bc_booking_reschedule(c->s, c->ctx, slot(c, "target_id"), slot(c, "start"),
+        rc = bc_booking_reschedule(c->env, c->ctx, slot(c, "target_id"), slot(c, "start"),
                                    slot(c, "slot_provider"), true, msg, sizeof msg, &out);
         if (rc == BC_ESLOT) {
             clear_time(c);
@@ -1064,7 +1065,7 @@ static void hours_text(struct chat *c, struct bc_buf *b)
     json_array_foreach(c->providers, i, p)
     {
         json_t *h = NULL;
-        if (bc_entity_get(c->s, c->ctx, "AVAIL", json_string_value(json_object_get(p, "id")), &h) < 0)
+        if (bc_entity_get(c->env, c->ctx, "AVAIL", json_string_value(json_object_get(p, "id")), &h) < 0)
             continue;
         size_t j;
         json_t *r;
@@ -1306,7 +1307,7 @@ static int active(struct chat *c, const char *kind, json_t **out)
 {
     json_t *all = NULL;
     /* the chat only reads the catalogue: read-only items, from the store's memo when unchanged */
-    int rc = bc_entity_all_ro(c->s, c->ctx, kind, 1000, &all);
+    int rc = bc_entity_all_ro(c->env, c->ctx, kind, 1000, &all);
     if (rc < 0) return rc;
     size_t n = json_array_size(all), k = 0;
     json_t **v = calloc(n ? n : 1, sizeof *v);
@@ -1336,18 +1337,18 @@ static void add_to_catalog(struct bc_nlu_catalog *cat, enum bc_nlu_kind kind, js
     }
 }
 
-static int chat_open(struct chat *c, struct bc_store *s, const struct bc_ctx *ctx, json_t *conv,
+static int chat_open(struct chat *c, struct bc_env *env, const struct bc_ctx *ctx, json_t *conv,
                      const char *public_url)
 {
     memset(c, 0, sizeof *c);
-    c->s = s;
+    c->env = env;
     c->ctx = ctx;
     c->conv = conv;
     c->public_url = public_url;
     bc_arena_init(&c->arena);
     c->out = json_array();
     json_t *settings_item = NULL;
-    int rc = bc_settings_item_ro(s, ctx, "GLOBAL", &settings_item); /* only read, like the catalogue */
+    int rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item); /* only read, like the catalogue */
     if (rc == 0) c->settings = bc_settings_view_ro(settings_item);
     json_decref(settings_item);
     if (rc == 0) rc = active(c, "SERVICE", &c->services);
@@ -1391,7 +1392,7 @@ static int chat_commit(struct chat *c, json_t **messages)
             /* an unusually long turn: write what is gathered so far on its own */
             for (size_t k = 0; rc == 0 && k < n; k++) {
                 struct bc_cond lazy = {BC_COND_NONE, 0, true};
-                rc = bc_store_put(c->s, items[k], &lazy);
+                rc = bc_store_put(c->env->store, items[k], &lazy);
             }
             for (size_t k = 0; k < n; k++) json_decref(items[k]);
             n = 0;
@@ -1401,20 +1402,20 @@ static int chat_commit(struct chat *c, json_t **messages)
         if (rc < 0) break;
         n++;
     }
-    if (rc == 0) rc = bc_conv_save_with(c->s, c->conv, items, n);
+    if (rc == 0) rc = bc_conv_save_with(c->env, c->conv, items, n);
     for (size_t k = 0; k < n; k++) json_decref(items[k]);
     if (rc == 0) *messages = json_incref(c->out);
     return rc;
 }
 
-int bc_chat_start(struct bc_store *s, const struct bc_ctx *ctx, const char *lang, const char *public_url,
+int bc_chat_start(struct bc_env *env, const struct bc_ctx *ctx, const char *lang, const char *public_url,
                   json_t **conv, json_t **messages)
 {
     struct chat c;
     json_t *settings = NULL;
     *conv = NULL;
     *messages = NULL;
-    int rc = bc_settings_get(s, ctx, &settings);
+    int rc = bc_settings_get(env, ctx, &settings);
     if (rc < 0) return rc;
     if (!lang || !bc_nlu_lang_supported(lang)) lang = json_string_value(json_object_get(settings, "locale"));
     json_t *cv =
@@ -1426,7 +1427,7 @@ int bc_chat_start(struct bc_store *s, const struct bc_ctx *ctx, const char *lang
         json_decref(greeting);
         return BC_ENOMEM;
     }
-    rc = chat_open(&c, s, ctx, cv, public_url);
+    rc = chat_open(&c, env, ctx, cv, public_url);
     if (rc == 0) {
         /* the tenant's greeting is written in the tenant's language; in the other one, say hello simply */
         const char *g = json_string_value(greeting);
@@ -1448,14 +1449,14 @@ int bc_chat_start(struct bc_store *s, const struct bc_ctx *ctx, const char *lang
     return rc;
 }
 
-static int turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+static int turn(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                 const char *action, const struct bc_nlu_result *understood, const char *public_url,
                 json_t **messages)
 {
     struct chat c;
     *messages = NULL;
     if ((!text) == (!action)) return BC_EINVALID;
-    int rc = chat_open(&c, s, ctx, conv, public_url);
+    int rc = chat_open(&c, env, ctx, conv, public_url);
     if (rc == 0) {
         json_t *um = text ? json_pack("{s:s}", "text", text) : json_pack("{s:s}", "action", action);
         /* written with the turn's other messages and the conversation, by chat_commit */
@@ -1485,17 +1486,17 @@ static int turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, cons
     return rc;
 }
 
-int bc_chat_turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+int bc_chat_turn(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                  const char *action, const char *public_url, json_t **messages)
 {
-    return turn(s, ctx, conv, text, action, NULL, public_url, messages);
+    return turn(env, ctx, conv, text, action, NULL, public_url, messages);
 }
 
-int bc_chat_turn_understood(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+int bc_chat_turn_understood(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                             const struct bc_nlu_result *understood, const char *public_url, json_t **messages)
 {
     if (!understood) return BC_EINVALID;
-    return turn(s, ctx, conv, text, NULL, understood, public_url, messages);
+    return turn(env, ctx, conv, text, NULL, understood, public_url, messages);
 }
 
 const char *bc_chat_expect(json_t *conv)
@@ -1506,25 +1507,25 @@ const char *bc_chat_expect(json_t *conv)
     return states[0].name;
 }
 
-int bc_chat_limit_reached(struct bc_store *s, json_t *conv, json_t **messages)
+int bc_chat_limit_reached(struct bc_env *env, json_t *conv, json_t **messages)
 {
     const char *lang = json_string_value(json_object_get(conv, "lang"));
     json_t *m = json_pack("{s:s, s:s, s:[]}", "role", "assistant", "text",
                           bc_chat_text(lang, BC_T_LIMIT_MESSAGES), "quick_replies");
-    int rc = bc_conv_add_message(s, conv, "assistant", m);
-    if (rc == 0) rc = bc_conv_save(s, conv);
+    int rc = bc_conv_add_message(env, conv, "assistant", m);
+    if (rc == 0) rc = bc_conv_save(env, conv);
     *messages = rc == 0 ? json_pack("[o]", m) : NULL;
     if (rc < 0) json_decref(m);
     return rc;
 }
 
-int bc_chat_hours_text(struct bc_store *s, const struct bc_ctx *ctx, const char *lang, char **out)
+int bc_chat_hours_text(struct bc_env *env, const struct bc_ctx *ctx, const char *lang, char **out)
 {
     struct chat c;
     struct bc_buf b = BC_BUF_INIT;
     *out = NULL;
     memset(&c, 0, sizeof c);
-    c.s = s;
+    c.env = env;
     c.ctx = ctx;
     c.lang = lang && strncmp(lang, "en", 2) == 0 ? "en" : "es";
     int rc = active(&c, "PROVIDER", &c.providers);

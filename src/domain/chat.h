@@ -8,31 +8,32 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 /* Starts a conversation: *conv is the new conversation item (stored), *messages the assistant's opening
  * messages [{"role","text","quick_replies"}] (caller decrefs both). lang: "es"/"en", or NULL for the
  * tenant's. public_url: where calendar links point. */
-int bc_chat_start(struct bc_store *s, const struct bc_ctx *ctx, const char *lang, const char *public_url,
+int bc_chat_start(struct bc_env *env, const struct bc_ctx *ctx, const char *lang, const char *public_url,
                   json_t **conv, json_t **messages);
 /* One customer turn: text (free text) or action (a quick-reply payload), exactly one of them. Updates and
  * stores conv; *messages are the assistant's answers. BC_ECONFLICT when another turn of the same
  * conversation won a race; BC_EINVALID for bad input. */
-int bc_chat_turn(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+int bc_chat_turn(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                  const char *action, const char *public_url, json_t **messages);
 struct bc_nlu_result;
 /* The same turn for free text that something else understood (the nlp mode's LLM): r replaces the offline
  * NLU's reading; the state machine validates and acts on it exactly as in fsm mode. */
-int bc_chat_turn_understood(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+int bc_chat_turn_understood(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                             const struct bc_nlu_result *understood, const char *public_url,
                             json_t **messages);
 /* The dialog state a conversation is in ("service", "day", "confirm", …), for prompts of the AI modes. */
 const char *bc_chat_expect(json_t *conv);
 /* The opening hours (the union of the professionals' weekly hours, as the chat's "hours" answer says them,
  * one line per weekday group) in lang; "" when none are set. Caller frees *out. For the agent mode. */
-int bc_chat_hours_text(struct bc_store *s, const struct bc_ctx *ctx, const char *lang, char **out);
+int bc_chat_hours_text(struct bc_env *env, const struct bc_ctx *ctx, const char *lang, char **out);
 /* Answers a turn with the polite "limit reached" message (the plan's monthly messages are used up) and
  * stores it. */
-int bc_chat_limit_reached(struct bc_store *s, json_t *conv, json_t **messages);
+int bc_chat_limit_reached(struct bc_env *env, json_t *conv, json_t **messages);
 
 #endif

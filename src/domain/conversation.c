@@ -9,6 +9,7 @@
  * - Everything carries a ttl = retention end, renewed on each turn, so old conversations vanish by
  *   themselves (the store hides and reaps expired items). */
 #include "domain/conversation.h"
+#include "domain/env.h"
 #include "auth/secret.h"
 #include "domain/keys.h"
 #include "store/store.h"
@@ -54,8 +55,9 @@ json_t *bc_conv_new(const struct bc_ctx *ctx, const char *lang, int retention_da
                      "state", json_null(), "slots", "ttl", (json_int_t)ttl, "version", 0);
 }
 
-int bc_conv_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out)
+int bc_conv_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "CONV", id)) return BC_ENOT_FOUND;
@@ -69,13 +71,14 @@ int bc_conv_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, js
     return *out ? 0 : BC_ENOMEM;
 }
 
-int bc_conv_save(struct bc_store *s, json_t *conv)
+int bc_conv_save(struct bc_env *env, json_t *conv)
 {
-    return bc_conv_save_with(s, conv, NULL, 0);
+    return bc_conv_save_with(env, conv, NULL, 0);
 }
 
-int bc_conv_save_with(struct bc_store *s, json_t *conv, json_t *const *messages, size_t n)
+int bc_conv_save_with(struct bc_env *env, json_t *conv, json_t *const *messages, size_t n)
 {
+    struct bc_store *s = env->store;
     struct bc_write w[BC_STORE_BATCH_MAX];
     char now[32];
     if (n + 1 > BC_STORE_BATCH_MAX) return BC_EINVALID;
@@ -115,8 +118,9 @@ json_t *bc_conv_message_item(json_t *conv, const char *role, json_t *msg)
     return item;
 }
 
-int bc_conv_add_message(struct bc_store *s, json_t *conv, const char *role, json_t *msg)
+int bc_conv_add_message(struct bc_env *env, json_t *conv, const char *role, json_t *msg)
 {
+    struct bc_store *s = env->store;
     json_t *seq = json_incref(json_object_get(conv, "seq")),
            *last = json_incref(json_object_get(conv, "last_message_at"));
     json_t *item = bc_conv_message_item(conv, role, msg);
@@ -148,9 +152,10 @@ static json_t *message_view(json_t *item)
     return v;
 }
 
-int bc_conv_messages(struct bc_store *s, const struct bc_ctx *ctx, const char *id, int limit,
+int bc_conv_messages(struct bc_env *env, const struct bc_ctx *ctx, const char *id, int limit,
                      const char *cursor, json_t **items, char **next_cursor)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     *items = NULL;
     *next_cursor = NULL;
@@ -188,9 +193,10 @@ json_t *bc_conv_view(json_t *conv)
     return v;
 }
 
-int bc_conv_list(struct bc_store *s, const struct bc_ctx *ctx, const char *status, int limit,
+int bc_conv_list(struct bc_env *env, const struct bc_ctx *ctx, const char *status, int limit,
                  const char *cursor, json_t **items, char **next_cursor)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *items = NULL;
     *next_cursor = NULL;

@@ -1,6 +1,7 @@
 /* The demo tenant: "Clínica Dental Sonrisa" in Madrid, the clinic of the demo page (web/demo/). See
  * demo.h. */
 #include "domain/demo.h"
+#include "domain/env.h"
 #include "domain/apikey.h"
 #include "domain/catalog.h"
 #include "domain/onboarding.h"
@@ -51,7 +52,7 @@ static json_t *parse_hours(const char *spec)
 }
 
 /* The demo's business details, catalogue and hours: what the demo page (web/demo/) shows. */
-static int fill(struct bc_store *s, const struct bc_ctx *ctx, char *msg, size_t msgsize)
+static int fill(struct bc_env *env, const struct bc_ctx *ctx, char *msg, size_t msgsize)
 {
     json_t *ids = json_array(), *out = NULL;
     json_t *settings = json_pack(
@@ -59,7 +60,7 @@ static int fill(struct bc_store *s, const struct bc_ctx *ctx, char *msg, size_t 
         "phone", "+34 910 000 000", "email", "hola@clinica-sonrisa.example", "about",
         "Clínica dental en Madrid: revisiones, limpiezas y tratamientos sin esperas.", "widget", "color",
         "#0f766e", "title", BC_DEMO_TENANT_NAME);
-    int rc = bc_settings_patch(s, ctx, settings, msg, msgsize, &out);
+    int rc = bc_settings_patch(env, ctx, settings, msg, msgsize, &out);
     json_decref(settings);
     json_decref(out);
     for (size_t i = 0; rc == 0 && i < sizeof services / sizeof services[0]; i++) {
@@ -71,7 +72,7 @@ static int fill(struct bc_store *s, const struct bc_ctx *ctx, char *msg, size_t 
                       services[i].description, "duration_min", services[i].minutes, "price",
                       services[i].price, "currency", "EUR", "order", (int)i, "synonyms", syn);
         out = NULL;
-        rc = bc_service_create(s, ctx, body, msg, msgsize, &out);
+        rc = bc_service_create(env, ctx, body, msg, msgsize, &out);
         if (rc == 0) json_array_append(ids, json_object_get(out, "id"));
         json_decref(body);
         json_decref(out);
@@ -80,11 +81,11 @@ static int fill(struct bc_store *s, const struct bc_ctx *ctx, char *msg, size_t 
         json_t *body = json_pack("{s:s, s:s, s:O, s:i}", "name", pros[i], "bio", "Odontología general",
                                  "service_ids", ids, "order", (int)i);
         out = NULL;
-        rc = bc_provider_create(s, ctx, body, 50, msg, msgsize, &out);
+        rc = bc_provider_create(env, ctx, body, 50, msg, msgsize, &out);
         json_decref(body);
         if (rc == 0) {
             json_t *weekly = parse_hours(hours), *h = NULL;
-            rc = bc_hours_put(s, ctx, S(out, "id"), weekly, msg, msgsize, &h);
+            rc = bc_hours_put(env, ctx, S(out, "id"), weekly, msg, msgsize, &h);
             json_decref(weekly);
             json_decref(h);
         }
@@ -104,24 +105,24 @@ static const char *origin_of(const char *url, char *buf, size_t size)
 }
 
 /* Revokes every active key of the demo tenant (the keys handed out at earlier starts). */
-static int revoke_all(struct bc_store *s, const struct bc_ctx *ctx)
+static int revoke_all(struct bc_env *env, const struct bc_ctx *ctx)
 {
     json_t *items = NULL;
     char *next = NULL;
-    int rc = bc_apikey_list(s, ctx, 1000, NULL, &items, &next);
+    int rc = bc_apikey_list(env, ctx, 1000, NULL, &items, &next);
     free(next);
     size_t i;
     json_t *k;
     json_array_foreach(items, i, k)
     {
         const char *st = S(k, "status");
-        if (rc == 0 && st && strcmp(st, "revoked") != 0) rc = bc_apikey_revoke(s, ctx, S(k, "id"));
+        if (rc == 0 && st && strcmp(st, "revoked") != 0) rc = bc_apikey_revoke(env, ctx, S(k, "id"));
     }
     json_decref(items);
     return rc;
 }
 
-int bc_demo_ensure(struct bc_store *s, const char *public_url, json_t **out, char *msg, size_t msgsize)
+int bc_demo_ensure(struct bc_env *env, const char *public_url, json_t **out, char *msg, size_t msgsize)
 {
     struct bc_ctx ctx;
     json_t *meta = NULL, *onboarded = NULL, *key = NULL, *user = NULL;
@@ -130,7 +131,7 @@ int bc_demo_ensure(struct bc_store *s, const char *public_url, json_t **out, cha
     *out = NULL;
     bc_ctx_operator(&ctx, BC_DEMO_TENANT_ID);
     origin_of(public_url, origin, sizeof origin);
-    int rc = bc_tenant_get(s, &ctx, &meta);
+    int rc = bc_tenant_get(env, &ctx, &meta);
     if (rc == BC_ENOT_FOUND) {
         json_t *origins = json_pack("[s]", origin);
         struct bc_onboard in = {
@@ -141,10 +142,10 @@ int bc_demo_ensure(struct bc_store *s, const char *public_url, json_t **out, cha
             .empty = true,
             .public_url = public_url,
         };
-        rc = bc_onboard_tenant(s, &in, msg, msgsize, &onboarded);
+        rc = bc_onboard_tenant(env, &in, msg, msgsize, &onboarded);
         json_decref(origins);
-        if (rc == 0) rc = fill(s, &ctx, msg, msgsize);
-        if (rc == 0) rc = bc_tenant_get(s, &ctx, &meta);
+        if (rc == 0) rc = fill(env, &ctx, msg, msgsize);
+        if (rc == 0) rc = bc_tenant_get(env, &ctx, &meta);
         created = rc == 0;
     }
     if (rc < 0) goto out;
@@ -159,15 +160,15 @@ int bc_demo_ensure(struct bc_store *s, const char *public_url, json_t **out, cha
     /* a fresh key for this start's origin, a fresh password: nothing to remember between runs */
     json_t *origins = json_pack("[s]", origin);
     struct bc_apikey_new kn = {"Demo key", origins, false};
-    rc = revoke_all(s, &ctx);
-    if (rc == 0) rc = bc_apikey_create(s, &ctx, &kn, secret, msg, msgsize, &key);
+    rc = revoke_all(env, &ctx);
+    if (rc == 0) rc = bc_apikey_create(env, &ctx, &kn, secret, msg, msgsize, &key);
     json_decref(origins);
-    if (rc == 0) rc = bc_user_find(s, &ctx, BC_DEMO_OWNER_EMAIL, &user);
+    if (rc == 0) rc = bc_user_find(env, &ctx, BC_DEMO_OWNER_EMAIL, &user);
     if (rc == BC_ENOT_FOUND) {
-        rc = bc_user_create(s, &ctx, BC_DEMO_OWNER_EMAIL, "Demo", "owner", NULL, password, msg, msgsize,
+        rc = bc_user_create(env, &ctx, BC_DEMO_OWNER_EMAIL, "Demo", "owner", NULL, password, msg, msgsize,
                             &user);
     } else if (rc == 0) {
-        rc = bc_user_set_password(s, &ctx, S(user, "id"), NULL, password, msg, msgsize);
+        rc = bc_user_set_password(env, &ctx, S(user, "id"), NULL, password, msg, msgsize);
     }
     if (rc < 0) goto out;
     struct bc_buf demo = BC_BUF_INIT, admin = BC_BUF_INIT;

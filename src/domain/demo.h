@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct bc_env;
 struct bc_store;
 
 #define BC_DEMO_TENANT_ID   "demo"
@@ -19,6 +20,6 @@ struct bc_store;
  * {"tenant","created","api_key":{"id","secret","origins"},"owner":{"email","password"},"demo_url"
  * (the demo page with the key: /demo/?key=…),"admin_url"} (caller decrefs; secrets shown once), BC_ECONFLICT
  * (msg) when the demo tenant exists but is suspended or deleted, or another negative bc_err with msg. */
-int bc_demo_ensure(struct bc_store *s, const char *public_url, json_t **out, char *msg, size_t msgsize);
+int bc_demo_ensure(struct bc_env *env, const char *public_url, json_t **out, char *msg, size_t msgsize);
 
 #endif

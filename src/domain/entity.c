@@ -1,5 +1,6 @@
 /* Single-item CRUD shared by the catalogue entities. */
 #include "domain/entity.h"
+#include "domain/env.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -24,27 +25,30 @@ static int keys(const struct bc_ctx *ctx, const char *kind, const char *id, char
     return 0;
 }
 
-int bc_entity_get(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+int bc_entity_get(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
                   json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     int rc = keys(ctx, kind, id, pk, sk);
     return rc < 0 ? rc : bc_store_get(s, pk, sk, out);
 }
 
-int bc_entity_get_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+int bc_entity_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
                      json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     int rc = keys(ctx, kind, id, pk, sk);
     return rc < 0 ? rc : bc_store_get_ro(s, pk, sk, out);
 }
 
-int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int limit,
+int bc_entity_list(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int limit,
                    const char *cursor, json_t **items, char **next_cursor)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     *items = NULL;
     *next_cursor = NULL;
@@ -65,9 +69,10 @@ int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kin
     return 0;
 }
 
-static int all(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, bool read_only,
+static int all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, bool read_only,
                json_t **items)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     char *cursor = NULL;
     *items = NULL;
@@ -97,18 +102,19 @@ static int all(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, i
     return 0;
 }
 
-int bc_entity_all(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
+int bc_entity_all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
 {
-    return all(s, ctx, kind, max, false, items);
+    return all(env, ctx, kind, max, false, items);
 }
 
-int bc_entity_all_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
+int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
 {
-    return all(s, ctx, kind, max, true, items);
+    return all(env, ctx, kind, max, true, items);
 }
 
-int bc_entity_create(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, json_t *item)
+int bc_entity_create(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, json_t *item)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], now[32];
     int rc = keys(ctx, kind, json_string_value(json_object_get(item, "id")), pk, sk);
     if (rc < 0) return BC_EINVALID;
@@ -122,9 +128,10 @@ int bc_entity_create(struct bc_store *s, const struct bc_ctx *ctx, const char *k
     return rc == BC_ECOND ? BC_ECONFLICT : rc;
 }
 
-int bc_entity_update(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+int bc_entity_update(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
                      json_t *set, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], now[32];
     if (out) *out = NULL;
     int rc = keys(ctx, kind, id, pk, sk);
@@ -137,8 +144,9 @@ int bc_entity_update(struct bc_store *s, const struct bc_ctx *ctx, const char *k
     return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
 }
 
-int bc_entity_delete(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id)
+int bc_entity_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     int rc = keys(ctx, kind, id, pk, sk);
     if (rc < 0) return rc;

@@ -7,29 +7,30 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 /* The item (caller decrefs) or BC_ENOT_FOUND (also for malformed ids). */
-int bc_entity_get(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+int bc_entity_get(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
                   json_t **out);
 /* Entities of a kind, as views (caller owns *items and *next_cursor). */
-int bc_entity_list(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int limit,
+int bc_entity_list(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int limit,
                    const char *cursor, json_t **items, char **next_cursor);
 /* Every entity of a kind (up to max), as stored items (caller decrefs). */
-int bc_entity_all(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
+int bc_entity_all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
 /* bc_entity_get for readers that never modify the item (store.h: read-only reads). */
-int bc_entity_get_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+int bc_entity_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
                      json_t **out);
 /* bc_entity_all for readers that never modify the items (store.h: read-only reads): the array is the
  * caller's, the items in it may be shared. */
-int bc_entity_all_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
+int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
 /* Stores a new entity: item must carry "id"; created_at/updated_at are set. */
-int bc_entity_create(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, json_t *item);
+int bc_entity_create(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, json_t *item);
 /* Sets fields of an existing entity; *out (optional) is the stored item after the change. */
-int bc_entity_update(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id,
+int bc_entity_update(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
                      json_t *set, json_t **out);
 /* Deletes an existing entity (BC_ENOT_FOUND when absent). */
-int bc_entity_delete(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, const char *id);
+int bc_entity_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id);
 /* A copy of item without PK, SK, version and ttl (new reference). */
 json_t *bc_entity_view(json_t *item);
 

@@ -1,6 +1,7 @@
 /* The tenant health score: six factors, each a pure function with a fixed maximum penalty, and the
  * gathering of their inputs from the usage items, the tenant and its widget keys. */
 #include "domain/health.h"
+#include "domain/env.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
@@ -214,7 +215,7 @@ static int64_t iso_s(json_t *v)
     return 0;
 }
 
-int bc_health_gather(struct bc_store *s, json_t *tenant, struct bc_health_in *in)
+int bc_health_gather(struct bc_env *env, json_t *tenant, struct bc_health_in *in)
 {
     const char *tid = json_string_value(json_object_get(tenant, "id"));
     struct bc_ctx ctx;
@@ -226,10 +227,10 @@ int bc_health_gather(struct bc_store *s, json_t *tenant, struct bc_health_in *in
     if (!tid || bc_ctx_operator(&ctx, tid) < 0) return BC_EINVALID;
     in->created_s = iso_s(json_object_get(tenant, "created_at"));
     bc_usage_month_parse(NULL, month);
-    int rc = bc_usage_recent(s, tid, BC_HEALTH_WINDOW_DAYS, &recent);
-    if (rc == 0) rc = bc_usage_month_totals(s, tid, month, &totals);
-    if (rc == 0) rc = bc_usage_state(s, tid, &in->last_active_s, &in->handoffs_open);
-    if (rc == 0) rc = bc_plan_limits(s, tenant, &lim);
+    int rc = bc_usage_recent(env, tid, BC_HEALTH_WINDOW_DAYS, &recent);
+    if (rc == 0) rc = bc_usage_month_totals(env, tid, month, &totals);
+    if (rc == 0) rc = bc_usage_state(env, tid, &in->last_active_s, &in->handoffs_open);
+    if (rc == 0) rc = bc_plan_limits(env, tenant, &lim);
     if (rc == 0) {
 #define R(name) json_integer_value(json_object_get(recent, name))
         in->requests = R("requests");
@@ -251,7 +252,7 @@ int bc_health_gather(struct bc_store *s, json_t *tenant, struct bc_health_in *in
     while (rc == 0) {
         json_t *items;
         char *next = NULL;
-        rc = bc_apikey_list(s, &ctx, 1000, cursor, &items, &next);
+        rc = bc_apikey_list(env, &ctx, 1000, cursor, &items, &next);
         free(cursor);
         cursor = next;
         if (rc < 0) break;
@@ -272,11 +273,11 @@ int bc_health_gather(struct bc_store *s, json_t *tenant, struct bc_health_in *in
     return rc;
 }
 
-int bc_health_tenant(struct bc_store *s, json_t *tenant, json_t **out)
+int bc_health_tenant(struct bc_env *env, json_t *tenant, json_t **out)
 {
     struct bc_health_in in;
     *out = NULL;
-    int rc = bc_health_gather(s, tenant, &in);
+    int rc = bc_health_gather(env, tenant, &in);
     if (rc < 0) return rc;
     bc_health_score(&in, out);
     return *out ? 0 : BC_ENOMEM;
@@ -293,7 +294,7 @@ static int by_score(const void *a, const void *b)
 }
 
 struct health_all {
-    struct bc_store *s;
+    struct bc_env *env;
     json_t *list;
 };
 
@@ -305,9 +306,9 @@ static int health_row(json_t *t, void *arg)
     struct bc_ctx ctx;
     json_t *meta = NULL, *h = NULL;
     if (bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))) < 0) return 0;
-    int rc = bc_tenant_get(a->s, &ctx, &meta);
+    int rc = bc_tenant_get(a->env, &ctx, &meta);
     if (rc == BC_ENOT_FOUND) return 0; /* an index entry left by a purge */
-    if (rc == 0) rc = bc_health_tenant(a->s, meta, &h);
+    if (rc == 0) rc = bc_health_tenant(a->env, meta, &h);
     if (rc == 0)
         json_array_append_new(
             a->list, json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "tenant_id", json_object_get(meta, "id"),
@@ -319,11 +320,11 @@ static int health_row(json_t *t, void *arg)
     return rc;
 }
 
-int bc_health_all(struct bc_store *s, json_t **out)
+int bc_health_all(struct bc_env *env, json_t **out)
 {
     json_t *list = json_array();
     *out = NULL;
-    int rc = bc_tenant_each(s, health_row, &(struct health_all){s, list});
+    int rc = bc_tenant_each(env, health_row, &(struct health_all){env, list});
     if (rc < 0) {
         json_decref(list);
         return rc;

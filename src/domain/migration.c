@@ -1,6 +1,7 @@
 /* Tenant migration between stores, resumable from a checkpoint in the destination. See migration.h for
  * the phases and their invariants. */
 #include "domain/migration.h"
+#include "domain/env.h"
 #include "auth/context.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
@@ -44,8 +45,8 @@ static int save_checkpoint(struct run *r, const char *phase)
     json_object_set_new(r->ck, "done", json_integer(r->p.done));
     json_object_set_new(r->ck, "total", json_integer(r->p.total));
     /* everything the checkpoint claims must be on disk before the checkpoint is */
-    int rc = bc_store_sync(r->m->to);
-    if (rc == 0) rc = bc_store_put(r->m->to, r->ck, NULL);
+    int rc = bc_store_sync(r->m->to->store);
+    if (rc == 0) rc = bc_store_put(r->m->to->store, r->ck, NULL);
     r->saved_ns = bc_mono_ns();
     if (rc == 0 && r->p.saved != r->p.done) {
         r->p.saved = r->p.done;
@@ -58,8 +59,8 @@ static int save_checkpoint(struct run *r, const char *phase)
 static int copy_verified(struct run *r, json_t *item, const struct bc_cond *cond)
 {
     json_t *back = NULL;
-    int rc = bc_store_put(r->m->to, item, cond);
-    if (rc == 0) rc = bc_store_get(r->m->to, S(item, "PK"), S(item, "SK"), &back);
+    int rc = bc_store_put(r->m->to->store, item, cond);
+    if (rc == 0) rc = bc_store_get(r->m->to->store, S(item, "PK"), S(item, "SK"), &back);
     if (rc == BC_ENOT_FOUND && json_is_integer(json_object_get(item, "ttl")) &&
         json_integer_value(json_object_get(item, "ttl")) <= bc_now_s())
         rc = 0; /* it expired meanwhile: invisible on both sides */
@@ -90,7 +91,7 @@ static int copy_items(struct run *r)
         if (last) last = memcpy(lastbuf, last, strlen(last) + 1);
         struct bc_query q = {.pk = r->pk, .sk_from = last, .limit = PAGE};
         struct bc_query_result res;
-        if ((rc = bc_store_query(r->m->from, &q, &res)) < 0) return rc;
+        if ((rc = bc_store_query(r->m->from->store, &q, &res)) < 0) return rc;
         size_t i;
         json_t *it;
         json_array_foreach(res.items, i, it)
@@ -125,7 +126,7 @@ static int copy_lookups(struct run *r, json_t *meta)
         struct bc_query_result res;
         free(cursor);
         cursor = NULL;
-        if ((rc = bc_store_query(r->m->from, &q, &res)) < 0) break;
+        if ((rc = bc_store_query(r->m->from->store, &q, &res)) < 0) break;
         size_t i, j;
         json_t *it, *k;
         json_array_foreach(res.items, i, it)
@@ -134,7 +135,7 @@ static int copy_lookups(struct run *r, json_t *meta)
             json_array_foreach(keys, j, k)
             {
                 json_t *g = NULL;
-                int g_rc = bc_store_get(r->m->from, S(k, "PK"), S(k, "SK"), &g);
+                int g_rc = bc_store_get(r->m->from->store, S(k, "PK"), S(k, "SK"), &g);
                 if (g_rc == 0)
                     rc = copy_verified(r, g, NULL);
                 else if (g_rc != BC_ENOT_FOUND)
@@ -154,10 +155,10 @@ static int copy_lookups(struct run *r, json_t *meta)
     const char *plan = S(meta, "plan");
     if (rc == 0 && plan && bc_key_sk(psk, "PLAN", plan)) {
         json_t *p = NULL;
-        int g = bc_store_get(r->m->from, BC_KEY_PLATFORM, psk, &p);
+        int g = bc_store_get(r->m->from->store, BC_KEY_PLATFORM, psk, &p);
         if (g == 0) {
             struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
-            rc = bc_store_put(r->m->to, p, &ne); /* never overwrite the destination operator's plan */
+            rc = bc_store_put(r->m->to->store, p, &ne); /* never overwrite the destination operator's plan */
             if (rc == BC_ECOND) rc = 0;
             bc_plan_cache_clear();
         } else if (g != BC_ENOT_FOUND) {
@@ -178,8 +179,9 @@ static bool source_has_key(json_t *source_keys, const char *id)
 }
 
 /* Every APIKEY# record of one store's partition (caller decrefs). */
-static int key_records(struct bc_store *s, const char *pk, json_t **out)
+static int key_records(struct bc_env *env, const char *pk, json_t **out)
 {
+    struct bc_store *s = env->store;
     char *cursor = NULL;
     int rc = 0;
     *out = json_array();
@@ -220,7 +222,7 @@ static int reissue_keys(struct run *r, json_t *keys_out)
         if (rc < 0) break;
         json_t *copy = json_deep_copy(k);
         bool active = bc_apikey_retire_copy(copy, "re-issued by a migration to another store");
-        rc = bc_store_put(r->m->to, copy, NULL);
+        rc = bc_store_put(r->m->to->store, copy, NULL);
         if (rc == 0 && active) {
             char secret[BC_APIKEY_SECRET_SIZE];
             json_t *view = NULL;
@@ -247,7 +249,7 @@ static int finish(struct run *r, json_t *meta)
     int64_t n_from = 0, n_to = 0;
     size_t new_keys = 0, i;
     json_t *k;
-    int rc = bc_store_put(r->m->to, meta, NULL);
+    int rc = bc_store_put(r->m->to->store, meta, NULL);
     /* a status change rewrites the platform index from META */
     if (rc == 0) rc = bc_tenant_set_status(r->m->to, &r->ctx, S(r->ck, "original_status"), &out);
     json_decref(out);
@@ -265,8 +267,8 @@ static int finish(struct run *r, json_t *meta)
                  (long long)n_to, (long long)n_from, new_keys);
         return BC_EIO;
     }
-    if (rc == 0) rc = bc_store_delete(r->m->to, r->ckpk, "STATE", NULL);
-    if (rc == 0) rc = bc_store_sync(r->m->to);
+    if (rc == 0) rc = bc_store_delete(r->m->to->store, r->ckpk, "STATE", NULL);
+    if (rc == 0) rc = bc_store_sync(r->m->to->store);
     return rc;
 }
 
@@ -284,17 +286,17 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
         snprintf(msg, msgsize, "invalid tenant id");
         goto out;
     }
-    if (m->from->url && m->to->url && strcmp(m->from->url, m->to->url) == 0) {
+    if (m->from->store->url && m->to->store->url && strcmp(m->from->store->url, m->to->store->url) == 0) {
         snprintf(msg, msgsize, "the destination is the configured store itself");
         goto out;
     }
-    rc = bc_store_get(m->from, r.pk, "META", &meta);
+    rc = bc_store_get(m->from->store, r.pk, "META", &meta);
     if (rc == BC_ENOT_FOUND) snprintf(msg, msgsize, "no tenant %s in the source store", m->tenant_id);
     if (rc < 0) goto out;
-    rc = bc_store_get(m->to, r.ckpk, "STATE", &r.ck);
+    rc = bc_store_get(m->to->store, r.ckpk, "STATE", &r.ck);
     if (rc == 0) {
         const char *src = S(r.ck, "source");
-        if (!src || !m->from->url || strcmp(src, m->from->url) != 0) {
+        if (!src || !m->from->store->url || strcmp(src, m->from->store->url) != 0) {
             snprintf(msg, msgsize, "the destination holds a migration of %s from another store (%.200s)",
                      m->tenant_id, src ? src : "?");
             rc = BC_ECONFLICT;
@@ -320,13 +322,14 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
         if (exists && (rc = bc_tenant_purge(m->to, m->tenant_id)) < 0) goto out;
         bc_now_iso(now);
         r.ck = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n}", "PK", r.ckpk, "SK", "STATE", "tenant_id",
-                         m->tenant_id, "source", m->from->url ? m->from->url : "", "original_status",
-                         status ? status : "ACTIVE", "started_at", now, "phase", "items", "last_sk");
+                         m->tenant_id, "source", m->from->store->url ? m->from->store->url : "",
+                         "original_status", status ? status : "ACTIVE", "started_at", now, "phase", "items",
+                         "last_sk");
         if (!r.ck) {
             rc = BC_ENOMEM;
             goto out;
         }
-        if ((rc = bc_store_put(m->to, r.ck, NULL)) < 0) goto out;
+        if ((rc = bc_store_put(m->to->store, r.ck, NULL)) < 0) goto out;
         if (!status || strcmp(status, "SUSPENDED") != 0) {
             json_t *ignored = NULL;
             rc = bc_tenant_set_status(m->from, &r.ctx, "SUSPENDED", &ignored);
@@ -335,7 +338,7 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
         }
         json_decref(meta);
         meta = NULL;
-        if ((rc = bc_store_get(m->from, r.pk, "META", &meta)) < 0) goto out;
+        if ((rc = bc_store_get(m->from->store, r.pk, "META", &meta)) < 0) goto out;
     } else {
         goto out;
     }
@@ -356,9 +359,10 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
     tick(&r);
     if ((rc = finish(&r, meta)) < 0) goto out;
     *result = json_pack("{s:s, s:s, s:s, s:I, s:b, s:I, s:s, s:O}", "tenant_id", m->tenant_id, "from",
-                        m->from->url ? m->from->url : "", "to", m->to->url ? m->to->url : "", "items",
-                        (json_int_t)r.p.total, "resumed", resumed, "resumed_from", (json_int_t)resumed_from,
-                        "source_status", "SUSPENDED", "api_keys", keys);
+                        m->from->store->url ? m->from->store->url : "", "to",
+                        m->to->store->url ? m->to->store->url : "", "items", (json_int_t)r.p.total, "resumed",
+                        resumed, "resumed_from", (json_int_t)resumed_from, "source_status", "SUSPENDED",
+                        "api_keys", keys);
     if (!*result) rc = BC_ENOMEM;
 out:
     json_decref(meta);

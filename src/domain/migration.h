@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct bc_store;
+struct bc_env;
 
 struct bc_migration_progress {
     const char *phase; /* "items", "lookups", "keys", "finish" */
@@ -34,8 +34,8 @@ struct bc_migration_progress {
 };
 
 struct bc_migration {
-    struct bc_store *from; /* the source (the configured store) */
-    struct bc_store *to;   /* the destination; the server secret must be the destination's (new keys) */
+    struct bc_env *from; /* the source (the configured store) */
+    struct bc_env *to;   /* the destination; the server secret must be the destination's (new keys) */
     const char *tenant_id;
     bool force;   /* the destination already holds this tenant (not from a migration): replace it */
     int delay_ms; /* tests only: a pause after each item, so that a test can kill a migration half-way */

@@ -1,5 +1,6 @@
 /* The nlp mode's prompt, schema and strict validation (see nlp.h). */
 #include "domain/nlp.h"
+#include "domain/env.h"
 #include "domain/booking.h"
 #include "domain/chat.h"
 #include "domain/chat_text.h"
@@ -47,11 +48,11 @@ static int by_order(const void *a, const void *b)
     return strcmp(nx ? nx : "", ny ? ny : "");
 }
 
-static int active(struct bc_store *s, const struct bc_ctx *ctx, const char *kind, json_t **out)
+static int active(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, json_t **out)
 {
     json_t *all = NULL;
     *out = NULL;
-    int rc = bc_entity_all(s, ctx, kind, 1000, &all);
+    int rc = bc_entity_all(env, ctx, kind, 1000, &all);
     if (rc < 0) return rc;
     size_t n = json_array_size(all), k = 0;
     json_t **v = calloc(n ? n : 1, sizeof *v);
@@ -71,11 +72,11 @@ static int active(struct bc_store *s, const struct bc_ctx *ctx, const char *kind
     return 0;
 }
 
-int bc_nlp_catalog_load(struct bc_store *s, const struct bc_ctx *ctx, json_t **services, json_t **providers)
+int bc_nlp_catalog_load(struct bc_env *env, const struct bc_ctx *ctx, json_t **services, json_t **providers)
 {
     *services = *providers = NULL;
-    int rc = active(s, ctx, "SERVICE", services);
-    if (rc == 0) rc = active(s, ctx, "PROVIDER", providers);
+    int rc = active(env, ctx, "SERVICE", services);
+    if (rc == 0) rc = active(env, ctx, "PROVIDER", providers);
     if (rc < 0) {
         json_decref(*services);
         *services = NULL;
@@ -254,7 +255,7 @@ static char *build_prompt(struct bc_nlp *n, json_t *settings, json_t *conv)
     return bc_buf_detach(&b, NULL);
 }
 
-int bc_nlp_new(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+int bc_nlp_new(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                struct bc_nlp **out)
 {
     json_t *settings = NULL;
@@ -263,8 +264,8 @@ int bc_nlp_new(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const
     struct bc_nlp *n = calloc(1, sizeof *n);
     if (!n) return BC_ENOMEM;
     bc_llm_conv_init(&n->conv);
-    int rc = bc_nlp_catalog_load(s, ctx, &n->services, &n->providers);
-    if (rc == 0) rc = bc_settings_get(s, ctx, &settings);
+    int rc = bc_nlp_catalog_load(env, ctx, &n->services, &n->providers);
+    if (rc == 0) rc = bc_settings_get(env, ctx, &settings);
     if (rc < 0) goto out;
     if (bc_tz_from_utc(S(settings, "timezone"), bc_now_s(), &n->now) < 0) {
         rc = BC_EINTERNAL;

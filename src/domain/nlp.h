@@ -19,17 +19,18 @@
 #include "auth/context.h"
 #include "llm/llm.h"
 
+struct bc_env;
 struct bc_store;
 struct bc_nlu_result;
 struct bc_nlp;
 
 /* The tenant's active services and professionals in display order, as stored items (caller decrefs both).
  */
-int bc_nlp_catalog_load(struct bc_store *s, const struct bc_ctx *ctx, json_t **services, json_t **providers);
+int bc_nlp_catalog_load(struct bc_env *env, const struct bc_ctx *ctx, json_t **services, json_t **providers);
 
 /* Prepares the reading of text (the customer's message) in conversation conv: loads the catalog and the
  * settings and builds the prompt. Returns 0 or a negative bc_err; caller frees with bc_nlp_free. */
-int bc_nlp_new(struct bc_store *s, const struct bc_ctx *ctx, json_t *conv, const char *text,
+int bc_nlp_new(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const char *text,
                struct bc_nlp **out);
 void bc_nlp_free(struct bc_nlp *n);
 /* The conversation to send (system prompt + the message) and the answer's schema; borrowed from n. */

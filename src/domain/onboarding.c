@@ -1,6 +1,7 @@
 /* Tenant onboarding. If a step after the tenant's creation fails, the tenant is left SUSPENDED so the
  * operator sees it and can retry or delete it: half-made tenants never serve traffic. */
 #include "domain/onboarding.h"
+#include "domain/env.h"
 #include "auth/password.h"
 #include "domain/apikey.h"
 #include "domain/catalog.h"
@@ -39,31 +40,31 @@ static json_t *sample_hours(bool es)
     return json_pack("{s:o}", "weekly", weekly);
 }
 
-int bc_onboard_samples(struct bc_store *s, const struct bc_ctx *ctx, const char *locale, char *msg,
+int bc_onboard_samples(struct bc_env *env, const struct bc_ctx *ctx, const char *locale, char *msg,
                        size_t msgsize, json_t **out)
 {
     bool es = !locale || strcmp(locale, "en") != 0;
     json_t *meta = NULL, *svc = NULL, *pro = NULL, *hours = NULL, *body;
     struct bc_limits lim;
     if (out) *out = NULL;
-    int rc = bc_tenant_get(s, ctx, &meta);
-    if (rc == 0) rc = bc_plan_limits(s, meta, &lim);
+    int rc = bc_tenant_get(env, ctx, &meta);
+    if (rc == 0) rc = bc_plan_limits(env, meta, &lim);
     json_decref(meta);
     if (rc < 0) return rc;
     body = json_pack("{s:s, s:s, s:i, s:i, s:s}", "name", es ? "Consulta" : "Consultation", "description",
                      es ? "Servicio de ejemplo: cámbialo o bórralo en el panel de administración."
                         : "A sample service: change or delete it in the admin panel.",
                      "duration_min", 30, "price", 30, "currency", es ? "EUR" : "USD");
-    rc = bc_service_create(s, ctx, body, msg, msgsize, &svc);
+    rc = bc_service_create(env, ctx, body, msg, msgsize, &svc);
     json_decref(body);
     if (rc < 0) goto out;
     body = json_pack("{s:s, s:[O]}", "name", es ? "Profesional de ejemplo" : "Sample professional",
                      "service_ids", json_object_get(svc, "id"));
-    rc = bc_provider_create(s, ctx, body, lim.providers, msg, msgsize, &pro);
+    rc = bc_provider_create(env, ctx, body, lim.providers, msg, msgsize, &pro);
     json_decref(body);
     if (rc < 0) goto out;
     body = sample_hours(es);
-    rc = bc_hours_put(s, ctx, json_string_value(json_object_get(pro, "id")), body, msg, msgsize, &hours);
+    rc = bc_hours_put(env, ctx, json_string_value(json_object_get(pro, "id")), body, msg, msgsize, &hours);
     json_decref(body);
     if (rc == 0 && out)
         *out = json_pack("{s:O, s:O}", "service_id", json_object_get(svc, "id"), "provider_id",
@@ -75,7 +76,7 @@ out:
     return rc;
 }
 
-int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg, size_t msgsize,
+int bc_onboard_tenant(struct bc_env *env, const struct bc_onboard *in, char *msg, size_t msgsize,
                       json_t **out)
 {
     json_t *tenant = NULL, *key = NULL, *owner = NULL, *sample = NULL;
@@ -107,7 +108,7 @@ int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg
         snprintf(msg, msgsize, "passwords are %d to %d characters", BC_PASSWORD_MIN, BC_PASSWORD_MAX);
         return BC_EINVALID;
     }
-    int rc = bc_tenant_create(s, &in->tenant, msg, msgsize, &tenant);
+    int rc = bc_tenant_create(env, &in->tenant, msg, msgsize, &tenant);
     if (rc < 0) return rc;
     const char *id = json_string_value(json_object_get(tenant, "id"));
     bc_ctx_operator(&ctx, id);
@@ -116,7 +117,7 @@ int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg
     if (json_array_size(origins) == 0 && !in->allow_no_origin && in->public_url)
         json_array_append_new(origins, json_string(in->public_url));
     struct bc_apikey_new kn = {"Widget key", origins, in->allow_no_origin};
-    rc = bc_apikey_create(s, &ctx, &kn, secret, msg, msgsize, &key);
+    rc = bc_apikey_create(env, &ctx, &kn, secret, msg, msgsize, &key);
     json_decref(origins);
     if (rc < 0) goto out;
     if (in->owner_email)
@@ -125,11 +126,12 @@ int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg
         snprintf(email, sizeof email, "owner@%s.bookchat.invalid", id);
     for (char *p = email; *p; p++)
         if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-    rc = bc_user_create(s, &ctx, email, in->owner_name ? in->owner_name : "Owner", "owner",
+    rc = bc_user_create(env, &ctx, email, in->owner_name ? in->owner_name : "Owner", "owner",
                         in->owner_password, password, msg, msgsize, &owner);
     if (rc < 0) goto out;
-    if (!in->empty && (rc = bc_onboard_samples(s, &ctx, json_string_value(json_object_get(tenant, "locale")),
-                                               msg, msgsize, &sample)) < 0)
+    if (!in->empty &&
+        (rc = bc_onboard_samples(env, &ctx, json_string_value(json_object_get(tenant, "locale")), msg,
+                                 msgsize, &sample)) < 0)
         goto out;
     char *snippet = bc_onboard_snippet(in->public_url ? in->public_url : "", secret);
     json_object_set_new(key, "secret", json_string(secret));
@@ -143,7 +145,7 @@ int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg
 out:
     if (rc < 0 && tenant) {
         json_t *ignored = NULL;
-        bc_tenant_set_status(s, &ctx, "SUSPENDED", &ignored);
+        bc_tenant_set_status(env, &ctx, "SUSPENDED", &ignored);
         json_decref(ignored);
     }
     json_decref(tenant);

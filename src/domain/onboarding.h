@@ -10,6 +10,7 @@
 
 #include "domain/tenant.h"
 
+struct bc_env;
 struct bc_store;
 
 struct bc_onboard {
@@ -26,11 +27,11 @@ struct bc_onboard {
 /* Returns 0 with *out = {"tenant","api_key":{…,"secret"},"owner":{"email","password"},"snippet"} plus,
  * unless empty, "sample":{"service_id","provider_id"} (caller decrefs; it holds secrets shown once), or
  * BC_EINVALID (msg) / BC_ECONFLICT / a store error. */
-int bc_onboard_tenant(struct bc_store *s, const struct bc_onboard *in, char *msg, size_t msgsize,
+int bc_onboard_tenant(struct bc_env *env, const struct bc_onboard *in, char *msg, size_t msgsize,
                       json_t **out);
 /* Adds the sample service, professional and weekly hours (Monday to Friday) in locale "es" or "en" to
  * ctx's tenant. *out (optional) = {"service_id","provider_id"}. */
-int bc_onboard_samples(struct bc_store *s, const struct bc_ctx *ctx, const char *locale, char *msg,
+int bc_onboard_samples(struct bc_env *env, const struct bc_ctx *ctx, const char *locale, char *msg,
                        size_t msgsize, json_t **out);
 /* The embed snippet for a key. Caller frees. */
 char *bc_onboard_snippet(const char *public_url, const char *secret);

@@ -1,6 +1,7 @@
 /* Plans as data, with a short in-process cache (5 s) so a widget request does not read its plan every
  * time; an operator's edit reaches every process within that time. */
 #include "domain/plan.h"
+#include "domain/env.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -95,8 +96,9 @@ static json_t *api_view(json_t *item)
     return o;
 }
 
-int bc_plan_ensure_defaults(struct bc_store *s)
+int bc_plan_ensure_defaults(struct bc_env *env)
 {
+    struct bc_store *s = env->store;
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
         json_t *p = json_loads(defaults[i], 0, NULL);
         char sk[BC_KEY_SIZE];
@@ -112,8 +114,9 @@ int bc_plan_ensure_defaults(struct bc_store *s)
     return 0;
 }
 
-int bc_plan_get(struct bc_store *s, const char *name, json_t **out)
+int bc_plan_get(struct bc_env *env, const char *name, json_t **out)
 {
+    struct bc_store *s = env->store;
     char sk[BC_KEY_SIZE];
     *out = NULL;
     if (!name_ok(name) || !bc_key_sk(sk, "PLAN", name)) return BC_ENOT_FOUND;
@@ -146,16 +149,17 @@ int bc_plan_get(struct bc_store *s, const char *name, json_t **out)
     return 0;
 }
 
-bool bc_plan_exists(struct bc_store *s, const char *name)
+bool bc_plan_exists(struct bc_env *env, const char *name)
 {
     json_t *p = NULL;
-    int rc = bc_plan_get(s, name, &p);
+    int rc = bc_plan_get(env, name, &p);
     json_decref(p);
     return rc == 0;
 }
 
-int bc_plan_list(struct bc_store *s, json_t **out)
+int bc_plan_list(struct bc_env *env, json_t **out)
 {
+    struct bc_store *s = env->store;
     struct bc_query q = {.pk = BC_KEY_PLATFORM, .sk_prefix = "PLAN#", .limit = 100};
     struct bc_query_result r;
     *out = NULL;
@@ -184,8 +188,9 @@ static int check_modes(json_t *modes, char *msg, size_t msgsize)
     return 0;
 }
 
-int bc_plan_put(struct bc_store *s, const char *name, json_t *body, char *msg, size_t msgsize, json_t **out)
+int bc_plan_put(struct bc_env *env, const char *name, json_t *body, char *msg, size_t msgsize, json_t **out)
 {
+    struct bc_store *s = env->store;
     char sk[BC_KEY_SIZE];
     *out = NULL;
     if (!name_ok(name) || !bc_key_sk(sk, "PLAN", name)) {
@@ -235,12 +240,12 @@ static double number_of(json_t *plan, json_t *over, const char *field, double de
     return json_is_number(v) ? json_number_value(v) : def;
 }
 
-int bc_plan_limits(struct bc_store *s, json_t *tenant, struct bc_limits *out)
+int bc_plan_limits(struct bc_env *env, json_t *tenant, struct bc_limits *out)
 {
     json_t *plan = NULL;
     const char *name = json_string_value(json_object_get(tenant, "plan"));
-    int rc = bc_plan_get(s, name ? name : "FREE", &plan);
-    if (rc == BC_ENOT_FOUND) rc = bc_plan_get(s, "FREE", &plan); /* a plan deleted under a tenant */
+    int rc = bc_plan_get(env, name ? name : "FREE", &plan);
+    if (rc == BC_ENOT_FOUND) rc = bc_plan_get(env, "FREE", &plan); /* a plan deleted under a tenant */
     if (rc < 0) return rc;
     json_t *over = json_object_get(tenant, "limits");
     out->messages_month = limit_of(plan, over, "messages_month");

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct bc_env;
 struct bc_store;
 
 #define BC_UNLIMITED INT64_MAX
@@ -23,22 +24,22 @@ struct bc_limits {
 };
 
 /* Writes the four default plans that are missing (never overwrites the operator's edits). */
-int bc_plan_ensure_defaults(struct bc_store *s);
+int bc_plan_ensure_defaults(struct bc_env *env);
 /* The plan item (caller decrefs) or BC_ENOT_FOUND. Served from a 5-second cache. */
-int bc_plan_get(struct bc_store *s, const char *name, json_t **out);
+int bc_plan_get(struct bc_env *env, const char *name, json_t **out);
 /* All plans, as API objects (caller decrefs). */
-int bc_plan_list(struct bc_store *s, json_t **out);
+int bc_plan_list(struct bc_env *env, json_t **out);
 /* Validates and replaces a plan's limits (name: upper-case letters/digits, created if new). On a bad
  * body returns BC_EINVALID with msg. *out: the stored plan as an API object (caller decrefs). */
-int bc_plan_put(struct bc_store *s, const char *name, json_t *body, char *msg, size_t msgsize, json_t **out);
+int bc_plan_put(struct bc_env *env, const char *name, json_t *body, char *msg, size_t msgsize, json_t **out);
 /* Validates a tenant's "limits" override object ({"messages_month": N|null, …}); 0 or BC_EINVALID. */
 int bc_plan_check_overrides(json_t *limits, char *msg, size_t msgsize);
 /* Effective limits of a tenant META item. */
-int bc_plan_limits(struct bc_store *s, json_t *tenant, struct bc_limits *out);
+int bc_plan_limits(struct bc_env *env, json_t *tenant, struct bc_limits *out);
 /* "fsm" | "nlp" | "agent" -> bit, 0 when unknown. */
 unsigned bc_ai_mode_parse(const char *s);
 /* True when name is an existing plan. */
-bool bc_plan_exists(struct bc_store *s, const char *name);
+bool bc_plan_exists(struct bc_env *env, const char *name);
 /* Forget cached plans (tests, after edits in another process the cache expires by itself). */
 void bc_plan_cache_clear(void);
 

@@ -1,5 +1,6 @@
 /* Weekly hours, exceptions, and the loading of a schedule for the availability computation. */
 #include "domain/schedule.h"
+#include "domain/env.h"
 #include "domain/calendar.h"
 #include "domain/entity.h"
 #include "domain/settings.h"
@@ -48,14 +49,14 @@ const char *bc_provider_zone(json_t *provider, json_t *settings)
     return z ? z : "UTC";
 }
 
-int bc_hours_get(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t **out)
+int bc_hours_get(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, json_t **out)
 {
     json_t *p = NULL, *h = NULL;
     *out = NULL;
-    int rc = bc_entity_get(s, ctx, "PROVIDER", provider_id, &p);
+    int rc = bc_entity_get(env, ctx, "PROVIDER", provider_id, &p);
     json_decref(p);
     if (rc < 0) return rc;
-    rc = bc_entity_get(s, ctx, "AVAIL", provider_id, &h);
+    rc = bc_entity_get(env, ctx, "AVAIL", provider_id, &h);
     if (rc == BC_ENOT_FOUND) {
         *out = json_pack("{s:[]}", "weekly");
         return 0;
@@ -66,13 +67,14 @@ int bc_hours_get(struct bc_store *s, const struct bc_ctx *ctx, const char *provi
     return 0;
 }
 
-int bc_hours_put(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t *body,
+int bc_hours_put(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, json_t *body,
                  char *msg, size_t msgsize, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], now[32];
     json_t *p = NULL;
     *out = NULL;
-    int rc = bc_entity_get(s, ctx, "PROVIDER", provider_id, &p);
+    int rc = bc_entity_get(env, ctx, "PROVIDER", provider_id, &p);
     json_decref(p);
     if (rc < 0) return rc;
     if ((rc = bc_json_check(body, hours_fields, msg, msgsize)) < 0) return rc;
@@ -116,9 +118,10 @@ static struct bc_availability_exception exc_of(json_t *e)
         json_string_value(json_object_get(e, "start")), json_string_value(json_object_get(e, "end"))};
 }
 
-int bc_exception_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, char *msg, size_t msgsize,
+int bc_exception_create(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, char *msg, size_t msgsize,
                         json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], id[BC_ID_LEN + 1], now[32];
     int32_t d1, d2;
     *out = NULL;
@@ -128,7 +131,7 @@ int bc_exception_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *bo
     const char *kind = json_string_value(json_object_get(body, "kind"));
     if (pid) {
         json_t *p = NULL;
-        rc = bc_entity_get(s, ctx, "PROVIDER", pid, &p);
+        rc = bc_entity_get(env, ctx, "PROVIDER", pid, &p);
         json_decref(p);
         if (rc < 0) {
             snprintf(msg, msgsize, "unknown provider_id");
@@ -174,16 +177,16 @@ int bc_exception_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *bo
 }
 
 /* Every EXC# item of the tenant (an exception's id is not in its key prefix, so look-ups scan them). */
-static int all_exceptions(struct bc_store *s, const struct bc_ctx *ctx, json_t **items)
+static int all_exceptions(struct bc_env *env, const struct bc_ctx *ctx, json_t **items)
 {
-    return bc_entity_all(s, ctx, "EXC", 100000, items);
+    return bc_entity_all(env, ctx, "EXC", 100000, items);
 }
 
-int bc_exception_list(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t **items)
+int bc_exception_list(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, json_t **items)
 {
     json_t *all = NULL;
     *items = NULL;
-    int rc = all_exceptions(s, ctx, &all);
+    int rc = all_exceptions(env, ctx, &all);
     if (rc < 0) return rc;
     json_t *list = json_array();
     size_t i;
@@ -199,12 +202,12 @@ int bc_exception_list(struct bc_store *s, const struct bc_ctx *ctx, const char *
     return 0;
 }
 
-static int find_exception(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out)
+static int find_exception(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out)
 {
     json_t *all = NULL;
     *out = NULL;
     if (!bc_key_id_ok(id)) return BC_ENOT_FOUND;
-    int rc = all_exceptions(s, ctx, &all);
+    int rc = all_exceptions(env, ctx, &all);
     if (rc < 0) return rc;
     size_t i;
     json_t *e;
@@ -217,19 +220,20 @@ static int find_exception(struct bc_store *s, const struct bc_ctx *ctx, const ch
     return *out ? 0 : BC_ENOT_FOUND;
 }
 
-int bc_exception_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out)
+int bc_exception_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out)
 {
     json_t *e = NULL;
-    int rc = find_exception(s, ctx, id, &e);
+    int rc = find_exception(env, ctx, id, &e);
     *out = rc == 0 ? bc_entity_view(e) : NULL;
     json_decref(e);
     return rc;
 }
 
-int bc_exception_delete(struct bc_store *s, const struct bc_ctx *ctx, const char *id)
+int bc_exception_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *id)
 {
+    struct bc_store *s = env->store;
     json_t *e = NULL;
-    int rc = find_exception(s, ctx, id, &e);
+    int rc = find_exception(env, ctx, id, &e);
     if (rc < 0) return rc;
     struct bc_cond c = {BC_COND_EXISTS, 0};
     rc = bc_store_delete(s, json_string_value(json_object_get(e, "PK")),
@@ -255,11 +259,11 @@ static bool offers(json_t *provider, const char *service_id)
 }
 
 /* Rules of one professional from their AVAIL item (kept alive in keep). */
-static int load_rules(struct bc_store *s, const struct bc_ctx *ctx, const char *pid, json_t *keep,
+static int load_rules(struct bc_env *env, const struct bc_ctx *ctx, const char *pid, json_t *keep,
                       struct bc_arena *a, struct bc_availability_pro *pro)
 {
     json_t *h = NULL;
-    int rc = bc_entity_get_ro(s, ctx, "AVAIL", pid, &h);
+    int rc = bc_entity_get_ro(env, ctx, "AVAIL", pid, &h);
     if (rc == BC_ENOT_FOUND) return 0;
     if (rc < 0) return rc;
     json_array_append_new(keep, h);
@@ -276,7 +280,7 @@ static int load_rules(struct bc_store *s, const struct bc_ctx *ctx, const char *
     return 0;
 }
 
-int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *service_id,
+int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                      const char *provider_id, const char *from, const char *to, const char *zone,
                      const char *ignore_busy, int64_t now, struct bc_arena *arena, struct bc_schedule *out,
                      char *msg, size_t msgsize)
@@ -287,14 +291,14 @@ int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *s
     json_t *all = NULL, *excs = NULL, *keep = json_array();
     /* every item here is only read (by availability, bookings, the chat flows): read-only reads, served
      * from the store's memo when unchanged (store.h) */
-    int rc = bc_entity_get_ro(s, ctx, "SERVICE", service_id, &out->service);
+    int rc = bc_entity_get_ro(env, ctx, "SERVICE", service_id, &out->service);
     if (rc == 0 && !json_is_true(json_object_get(out->service, "active"))) rc = BC_ENOT_FOUND;
     if (rc < 0) {
         snprintf(msg, msgsize, "unknown service");
         goto out;
     }
     json_t *settings_item = NULL;
-    if ((rc = bc_settings_item_ro(s, ctx, "GLOBAL", &settings_item)) < 0) goto out;
+    if ((rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item)) < 0) goto out;
     out->settings = bc_settings_view_ro(settings_item);
     json_decref(settings_item);
     if (bc_tz_date_parse(from, &dfrom) < 0 || bc_tz_date_parse(to, &dto) < 0) {
@@ -308,7 +312,7 @@ int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *s
     out->providers = json_array();
     if (provider_id && strcmp(provider_id, "any") != 0) {
         json_t *p = NULL;
-        rc = bc_entity_get_ro(s, ctx, "PROVIDER", provider_id, &p);
+        rc = bc_entity_get_ro(env, ctx, "PROVIDER", provider_id, &p);
         if (rc == 0 && !json_is_true(json_object_get(p, "active"))) rc = BC_ENOT_FOUND;
         if (rc < 0) {
             json_decref(p);
@@ -323,13 +327,13 @@ int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *s
         }
         json_array_append_new(out->providers, p);
     } else {
-        if ((rc = bc_entity_all_ro(s, ctx, "PROVIDER", 1000, &all)) < 0) goto out;
+        if ((rc = bc_entity_all_ro(env, ctx, "PROVIDER", 1000, &all)) < 0) goto out;
         size_t i;
         json_t *p;
         json_array_foreach(all, i, p) if (json_is_true(json_object_get(p, "active")) && offers(p, service_id))
             json_array_append(out->providers, p);
     }
-    if ((rc = bc_entity_all_ro(s, ctx, "EXC", 100000, &excs)) < 0) goto out;
+    if ((rc = bc_entity_all_ro(env, ctx, "EXC", 100000, &excs)) < 0) goto out;
     json_array_append(keep, excs);
     out->n_pros = json_array_size(out->providers);
     out->pros = arena_array(arena, out->n_pros, sizeof *out->pros);
@@ -345,7 +349,7 @@ int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *s
         struct bc_availability_pro *pro = &out->pros[k];
         pro->id = pid;
         pro->zone = bc_provider_zone(p, out->settings);
-        if ((rc = load_rules(s, ctx, pid, keep, arena, pro)) < 0) goto out;
+        if ((rc = load_rules(env, ctx, pid, keep, arena, pro)) < 0) goto out;
         struct bc_availability_exception *own = arena_array(arena, json_array_size(excs), sizeof *own);
         if (!own) {
             rc = BC_ENOMEM;
@@ -368,7 +372,7 @@ int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *s
         pro->exceptions = own;
         struct bc_busy *busy = NULL;
         size_t nb = 0;
-        if ((rc = bc_cal_busy(s, ctx, pid, wfrom, wto, ignore_busy, &busy, &nb)) < 0) goto out;
+        if ((rc = bc_cal_busy(env, ctx, pid, wfrom, wto, ignore_busy, &busy, &nb)) < 0) goto out;
         struct bc_availability_busy *ab = arena_array(arena, nb, sizeof *ab);
         for (size_t j = 0; ab && j < nb; j++) ab[j] = (struct bc_availability_busy){busy[j].from, busy[j].to};
         free(busy);

@@ -12,22 +12,23 @@
 #include "domain/availability.h"
 #include "util/arena.h"
 
+struct bc_env;
 struct bc_store;
 
 /* {"weekly":[{"weekday","start","end"}…]} of a professional (empty when never set). BC_ENOT_FOUND when the
  * professional does not exist. */
-int bc_hours_get(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t **out);
+int bc_hours_get(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, json_t **out);
 /* Replaces the weekly hours; BC_EINVALID with msg on bad input. */
-int bc_hours_put(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t *body,
+int bc_hours_put(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, json_t *body,
                  char *msg, size_t msgsize, json_t **out);
 
 /* Exceptions: create from an API body {provider_id|null, from, to, kind, start, end, reason}. */
-int bc_exception_create(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, char *msg, size_t msgsize,
+int bc_exception_create(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, char *msg, size_t msgsize,
                         json_t **out);
 /* All exceptions (filter: provider id, or NULL for all), as views. */
-int bc_exception_list(struct bc_store *s, const struct bc_ctx *ctx, const char *provider_id, json_t **items);
-int bc_exception_get(struct bc_store *s, const struct bc_ctx *ctx, const char *id, json_t **out);
-int bc_exception_delete(struct bc_store *s, const struct bc_ctx *ctx, const char *id);
+int bc_exception_list(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, json_t **items);
+int bc_exception_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out);
+int bc_exception_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *id);
 
 /* Everything the availability computation needs, loaded for some professionals and local dates. All memory
  * comes from the arena. */
@@ -47,7 +48,7 @@ struct bc_schedule {
  * offering the service) over local dates [from, to] in zone (NULL: the tenant's). ignore_busy: an entry id
  * (hold or booking) not counted as busy. Returns BC_ENOT_FOUND for an unknown/inactive service or
  * professional (msg says which), BC_EINVALID for a professional who does not offer the service. */
-int bc_schedule_load(struct bc_store *s, const struct bc_ctx *ctx, const char *service_id,
+int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                      const char *provider_id, const char *from, const char *to, const char *zone,
                      const char *ignore_busy, int64_t now, struct bc_arena *arena, struct bc_schedule *out,
                      char *msg, size_t msgsize);

@@ -6,6 +6,7 @@
  * - Updates are read-merge-conditional-write on the item's "version" (retried once), so two staff members
  *   saving different fields at once both win, and neither silently loses the other's change. */
 #include "domain/settings.h"
+#include "domain/env.h"
 #include "domain/plan.h"
 #include "domain/keys.h"
 #include "store/store.h"
@@ -77,9 +78,10 @@ static json_t *defaults(const char *name, const char *locale, const char *tz)
                      "conversation_retention_days", 90);
 }
 
-int bc_settings_init(struct bc_store *s, const struct bc_ctx *ctx, const char *name, const char *locale,
+int bc_settings_init(struct bc_env *env, const struct bc_ctx *ctx, const char *name, const char *locale,
                      const char *tz)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
     json_t *g = defaults(name, locale, tz);
@@ -116,8 +118,9 @@ static json_t *view(json_t *item)
     return v;
 }
 
-int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+int bc_settings_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     json_t *item = NULL;
     *out = NULL;
@@ -133,8 +136,9 @@ int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
     return 0;
 }
 
-int bc_settings_item_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *which, json_t **item)
+int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, json_t **item)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *item = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
@@ -231,9 +235,10 @@ static int validate(json_t *patch, char *msg, size_t msgsize)
     return 0;
 }
 
-int bc_settings_patch(struct bc_store *s, const struct bc_ctx *ctx, json_t *patch, char *msg, size_t msgsize,
+int bc_settings_patch(struct bc_env *env, const struct bc_ctx *ctx, json_t *patch, char *msg, size_t msgsize,
                       json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
@@ -268,8 +273,9 @@ int bc_settings_patch(struct bc_store *s, const struct bc_ctx *ctx, json_t *patc
     return BC_ECONFLICT;
 }
 
-int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+int bc_settings_ai_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     json_t *item = NULL;
     *out = NULL;
@@ -305,9 +311,10 @@ json_t *bc_settings_ai_view_ro(json_t *item)
     return o;
 }
 
-int bc_settings_ai_put(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, unsigned allowed_modes,
+int bc_settings_ai_put(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, unsigned allowed_modes,
                        char *msg, size_t msgsize, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;

@@ -9,29 +9,30 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 /* Writes the default settings of a new tenant. */
-int bc_settings_init(struct bc_store *s, const struct bc_ctx *ctx, const char *name, const char *locale,
+int bc_settings_init(struct bc_env *env, const struct bc_ctx *ctx, const char *name, const char *locale,
                      const char *tz);
 /* The tenant's settings as an API object, defaults filled in (caller decrefs). */
-int bc_settings_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
+int bc_settings_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
 /* For readers that never modify what they get (store.h: read-only reads), in two steps: the stored items
  * ("GLOBAL" or "AI"), shared and read-only, *item NULL when absent (returns 0); then the API objects
  * bc_settings_get and bc_settings_ai_get would answer, built from them (values inside may be shared: read
  * them only). The widget config renders its answer from the items (http/rendered.h). */
-int bc_settings_item_ro(struct bc_store *s, const struct bc_ctx *ctx, const char *which, json_t **item);
+int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, json_t **item);
 json_t *bc_settings_view_ro(json_t *item);
 json_t *bc_settings_ai_view_ro(json_t *item);
 /* Validates and merges patch into the settings. BC_EINVALID with msg on bad input (nothing written),
  * BC_ECONFLICT if a concurrent change won twice in a row. *out: the new settings (caller decrefs). */
-int bc_settings_patch(struct bc_store *s, const struct bc_ctx *ctx, json_t *patch, char *msg, size_t msgsize,
+int bc_settings_patch(struct bc_env *env, const struct bc_ctx *ctx, json_t *patch, char *msg, size_t msgsize,
                       json_t **out);
 /* The AI settings {"mode","provider","model","conversation_tokens","instructions"} (caller decrefs). */
-int bc_settings_ai_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
+int bc_settings_ai_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
 /* Replaces the AI settings. allowed_modes: bc_ai_mode bits of the tenant's plan; a mode outside it is
  * BC_EPLAN_CONFLICT. BC_EINVALID with msg on bad input. */
-int bc_settings_ai_put(struct bc_store *s, const struct bc_ctx *ctx, json_t *body, unsigned allowed_modes,
+int bc_settings_ai_put(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, unsigned allowed_modes,
                        char *msg, size_t msgsize, json_t **out);
 
 #endif

@@ -11,6 +11,7 @@
  * - The reaper finds deleted tenants through the platform index, which is deleted last by a purge
  *   (tenant_items.h): a purge cut short is finished by the next round. */
 #include "domain/tenant.h"
+#include "domain/env.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
 #include "domain/tenant_items.h"
@@ -70,8 +71,9 @@ json_t *bc_tenant_view(json_t *meta)
     return o;
 }
 
-static int write_index(struct bc_store *s, json_t *meta)
+static int write_index(struct bc_env *env, json_t *meta)
 {
+    struct bc_store *s = env->store;
     char sk[BC_KEY_SIZE];
     if (!bc_key_sk(sk, "TENANT", json_string_value(json_object_get(meta, "id")))) return BC_EINVALID;
     json_t *idx = json_pack("{s:s, s:s}", "PK", BC_KEY_PLATFORM, "SK", sk);
@@ -92,9 +94,10 @@ int bc_tenant_check_active(json_t *meta)
     return BC_EDELETED;
 }
 
-int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *msg, size_t msgsize,
+int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *msg, size_t msgsize,
                      json_t **out)
 {
+    struct bc_store *s = env->store;
     char id[BC_TENANT_ID_MAX + 1], now[32];
     const char *plan = in->plan ? in->plan : "FREE", *locale = in->locale ? in->locale : "es";
     const char *tz = in->timezone ? in->timezone : (strcmp(locale, "en") == 0 ? "UTC" : "Europe/Madrid");
@@ -111,9 +114,9 @@ int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *m
         snprintf(msg, msgsize, "unknown time zone '%.64s' (use an IANA name such as Europe/Madrid)", tz);
         return BC_EINVALID;
     }
-    int rc = bc_plan_ensure_defaults(s);
+    int rc = bc_plan_ensure_defaults(env);
     if (rc < 0) return rc;
-    if (!bc_plan_exists(s, plan)) {
+    if (!bc_plan_exists(env, plan)) {
         snprintf(msg, msgsize, "unknown plan '%.32s'", plan);
         return BC_EINVALID;
     }
@@ -131,7 +134,7 @@ int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *m
     if (in->parent_id) {
         struct bc_ctx pctx;
         json_t *parent = NULL;
-        if (bc_ctx_operator(&pctx, in->parent_id) < 0 || bc_tenant_get(s, &pctx, &parent) < 0) {
+        if (bc_ctx_operator(&pctx, in->parent_id) < 0 || bc_tenant_get(env, &pctx, &parent) < 0) {
             snprintf(msg, msgsize, "parent tenant not found");
             return BC_EINVALID;
         }
@@ -152,32 +155,35 @@ int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *m
         snprintf(msg, msgsize, "a tenant with id %s exists", id);
         rc = BC_ECONFLICT;
     }
-    if (rc == 0) rc = bc_settings_init(s, &ctx, in->name, locale, tz);
-    if (rc == 0) rc = write_index(s, meta);
+    if (rc == 0) rc = bc_settings_init(env, &ctx, in->name, locale, tz);
+    if (rc == 0) rc = write_index(env, meta);
     if (rc == 0) *out = bc_tenant_view(meta);
     json_decref(meta);
     return rc;
 }
 
-int bc_tenant_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+int bc_tenant_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     return bc_store_get(s, pk, "META", out);
 }
 
-int bc_tenant_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t **out)
+int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     return bc_store_get_ro(s, pk, "META", out);
 }
 
-int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char *status, json_t **items,
+int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char *status, json_t **items,
                    char **next_cursor)
 {
+    struct bc_store *s = env->store;
     struct bc_query q = {
         .pk = BC_KEY_PLATFORM, .sk_prefix = "TENANT#", .limit = limit, .cursor = cursor, .descending = true};
     struct bc_query_result r;
@@ -204,14 +210,14 @@ int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char
     return 0;
 }
 
-int bc_tenant_each(struct bc_store *s, int (*fn)(json_t *tenant, void *arg), void *arg)
+int bc_tenant_each(struct bc_env *env, int (*fn)(json_t *tenant, void *arg), void *arg)
 {
     char *cursor = NULL;
     int rc;
     do {
         json_t *items;
         char *next = NULL;
-        rc = bc_tenant_list(s, 1000, cursor, NULL, &items, &next);
+        rc = bc_tenant_list(env, 1000, cursor, NULL, &items, &next);
         free(cursor);
         cursor = next;
         if (rc < 0) break;
@@ -225,9 +231,10 @@ int bc_tenant_each(struct bc_store *s, int (*fn)(json_t *tenant, void *arg), voi
 }
 
 /* Applies set to META (which must exist, at version when not 0) and refreshes the index item. */
-static int update_meta_at(struct bc_store *s, const struct bc_ctx *ctx, json_t *set, int64_t version,
+static int update_meta_at(struct bc_env *env, const struct bc_ctx *ctx, json_t *set, int64_t version,
                           json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], now[32];
     if (out) *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) {
@@ -243,45 +250,45 @@ static int update_meta_at(struct bc_store *s, const struct bc_ctx *ctx, json_t *
     json_decref(set);
     json_decref(add);
     if (rc == BC_ECOND) return version ? BC_ECONFLICT : BC_ENOT_FOUND;
-    if (rc == 0) rc = write_index(s, meta);
+    if (rc == 0) rc = write_index(env, meta);
     if (rc == 0 && out) *out = bc_tenant_view(meta);
     json_decref(meta);
     return rc;
 }
 
-static int update_meta(struct bc_store *s, const struct bc_ctx *ctx, json_t *set, json_t **out)
+static int update_meta(struct bc_env *env, const struct bc_ctx *ctx, json_t *set, json_t **out)
 {
-    return update_meta_at(s, ctx, set, 0, out);
+    return update_meta_at(env, ctx, set, 0, out);
 }
 
-int bc_tenant_set_plan(struct bc_store *s, const struct bc_ctx *ctx, const char *plan, json_t **out)
+int bc_tenant_set_plan(struct bc_env *env, const struct bc_ctx *ctx, const char *plan, json_t **out)
 {
-    if (!plan || !bc_plan_exists(s, plan)) return BC_EINVALID;
-    return update_meta(s, ctx, json_pack("{s:s}", "plan", plan), out);
+    if (!plan || !bc_plan_exists(env, plan)) return BC_EINVALID;
+    return update_meta(env, ctx, json_pack("{s:s}", "plan", plan), out);
 }
 
-int bc_tenant_set_limits(struct bc_store *s, const struct bc_ctx *ctx, json_t *limits, char *msg,
+int bc_tenant_set_limits(struct bc_env *env, const struct bc_ctx *ctx, json_t *limits, char *msg,
                          size_t msgsize, json_t **out)
 {
     int rc = bc_plan_check_overrides(limits, msg, msgsize);
     if (rc < 0) return rc;
-    return update_meta(s, ctx, json_pack("{s:O}", "limits", limits), out);
+    return update_meta(env, ctx, json_pack("{s:O}", "limits", limits), out);
 }
 
-int bc_tenant_rename(struct bc_store *s, const struct bc_ctx *ctx, const char *name, json_t **out)
+int bc_tenant_rename(struct bc_env *env, const struct bc_ctx *ctx, const char *name, json_t **out)
 {
     if (!name || bc_json_check_string(name, 1, 120, 0) < 0) return BC_EINVALID;
-    return update_meta(s, ctx, json_pack("{s:s}", "name", name), out);
+    return update_meta(env, ctx, json_pack("{s:s}", "name", name), out);
 }
 
-int bc_tenant_set_status(struct bc_store *s, const struct bc_ctx *ctx, const char *status, json_t **out)
+int bc_tenant_set_status(struct bc_env *env, const struct bc_ctx *ctx, const char *status, json_t **out)
 {
     char now[32];
     if (out) *out = NULL;
     if (!status || (strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED") && strcmp(status, "DELETED")))
         return BC_EINVALID;
     json_t *meta = NULL;
-    int rc = bc_tenant_get(s, ctx, &meta);
+    int rc = bc_tenant_get(env, ctx, &meta);
     if (rc < 0) return rc;
     const char *cur = json_string_value(json_object_get(meta, "status"));
     int64_t purge = bc_tenant_purge_after(meta), version = bc__store_version(meta);
@@ -300,15 +307,15 @@ int bc_tenant_set_status(struct bc_store *s, const struct bc_ctx *ctx, const cha
     else
         json_object_set_new(set, "deleted_at", deleting ? json_string(now) : json_null());
     json_decref(deleted_at);
-    return update_meta_at(s, ctx, set, version ? version : 0, out);
+    return update_meta_at(env, ctx, set, version ? version : 0, out);
 }
 
-int bc_tenant_reap_deleted(struct bc_store *s, int max_items, char **cursor)
+int bc_tenant_reap_deleted(struct bc_env *env, int max_items, char **cursor)
 {
     json_t *items = NULL;
     char *next = NULL;
     int n = 0;
-    int rc = bc_tenant_list(s, 100, *cursor, "DELETED", &items, &next);
+    int rc = bc_tenant_list(env, 100, *cursor, "DELETED", &items, &next);
     free(*cursor);
     *cursor = NULL;
     if (rc < 0) return rc;
@@ -321,13 +328,13 @@ int bc_tenant_reap_deleted(struct bc_store *s, int max_items, char **cursor)
         struct bc_ctx ctx;
         json_t *meta = NULL;
         if (n >= max_items || bc_ctx_operator(&ctx, id) < 0) continue;
-        int g = bc_tenant_get(s, &ctx, &meta);
+        int g = bc_tenant_get(env, &ctx, &meta);
         int64_t purge = g == 0 ? bc_tenant_purge_after(meta) : 0;
         json_decref(meta);
         /* META gone: a purge was cut short; DELETED past retention: due */
         if (!(g == BC_ENOT_FOUND || (g == 0 && purge && purge <= now))) continue;
         bool done = false;
-        int d = bc_tenant_purge_step(s, id, max_items - n, &done);
+        int d = bc_tenant_purge_step(env, id, max_items - n, &done);
         if (d < 0) {
             rc = d;
             break;

@@ -7,6 +7,7 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 struct bc_tenant_new {
@@ -20,35 +21,35 @@ struct bc_tenant_new {
 
 /* Creates the tenant (META, index, default settings and AI settings). *out: the tenant as an API object
  * (caller decrefs). Returns 0, BC_EINVALID (msg says why), BC_ECONFLICT (id exists) or a store error. */
-int bc_tenant_create(struct bc_store *s, const struct bc_tenant_new *in, char *msg, size_t msgsize,
+int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *msg, size_t msgsize,
                      json_t **out);
 /* The META item of ctx's tenant (caller decrefs), or BC_ENOT_FOUND. */
-int bc_tenant_get(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
+int bc_tenant_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
 /* bc_tenant_get for readers that never modify the item (store.h: read-only reads): the request's
  * ctx.tenant, which every handler only reads. */
-int bc_tenant_get_ro(struct bc_store *s, const struct bc_ctx *ctx, json_t **out);
+int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
 /* The API view of a META item (new reference). */
 json_t *bc_tenant_view(json_t *meta);
 /* Tenants from the platform index, newest first; status filter optional. *items and *next_cursor are
  * owned by the caller (json_decref / free). */
-int bc_tenant_list(struct bc_store *s, int limit, const char *cursor, const char *status, json_t **items,
+int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char *status, json_t **items,
                    char **next_cursor);
 /* Calls fn(index_item, arg) for every tenant of the platform index, page by page (index items as in
  * bc_tenant_list; borrowed for the call). Stops at fn's first negative return and returns it; 0 after the
  * last tenant, or a store error. */
-int bc_tenant_each(struct bc_store *s, int (*fn)(json_t *tenant, void *arg), void *arg);
+int bc_tenant_each(struct bc_env *env, int (*fn)(json_t *tenant, void *arg), void *arg);
 /* Changes the plan (must exist). */
-int bc_tenant_set_plan(struct bc_store *s, const struct bc_ctx *ctx, const char *plan, json_t **out);
+int bc_tenant_set_plan(struct bc_env *env, const struct bc_ctx *ctx, const char *plan, json_t **out);
 /* Replaces the limits overrides (validated; {} clears them). */
-int bc_tenant_set_limits(struct bc_store *s, const struct bc_ctx *ctx, json_t *limits, char *msg,
+int bc_tenant_set_limits(struct bc_env *env, const struct bc_ctx *ctx, json_t *limits, char *msg,
                          size_t msgsize, json_t **out);
 /* Sets status "ACTIVE" | "SUSPENDED" | "DELETED" (soft delete records deleted_at; ACTIVE after DELETED is a
  * restore). Returns BC_ENOT_FOUND for a purged tenant, BC_EGONE for a DELETED one past its retention
  * period (it can no longer be restored: its data is being purged), BC_ECONFLICT when a concurrent change
  * won. */
-int bc_tenant_set_status(struct bc_store *s, const struct bc_ctx *ctx, const char *status, json_t **out);
+int bc_tenant_set_status(struct bc_env *env, const struct bc_ctx *ctx, const char *status, json_t **out);
 /* Renames. */
-int bc_tenant_rename(struct bc_store *s, const struct bc_ctx *ctx, const char *name, json_t **out);
+int bc_tenant_rename(struct bc_env *env, const struct bc_ctx *ctx, const char *name, json_t **out);
 /* 0 when the META item says ACTIVE; BC_ESUSPENDED, BC_EDELETED otherwise. */
 int bc_tenant_check_active(json_t *meta);
 
@@ -64,6 +65,6 @@ int64_t bc_tenant_purge_after(json_t *meta);
  * the index is done), and purges those past retention (and any left half-purged), deleting at most
  * max_items items in small single-item writes. Returns the number of items deleted or a negative bc_err.
  */
-int bc_tenant_reap_deleted(struct bc_store *s, int max_items, char **cursor);
+int bc_tenant_reap_deleted(struct bc_env *env, int max_items, char **cursor);
 
 #endif

@@ -1,6 +1,7 @@
 /* The items of one tenant: kinds, the global look-ups derived from its records, walking, counting,
  * purging and the verification scan. See tenant_items.h for the list and the DESIGN NOTES. */
 #include "domain/tenant_items.h"
+#include "domain/env.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -98,9 +99,10 @@ void bc_tenant_item_rename(json_t *item, const char *from, const char *to)
 
 /* Pages through the partition, calling fn on each item; keys of the derived global items are appended to
  * globals when not NULL, and the plan name copied from META into plan. */
-static int walk_partition(struct bc_store *s, const char *tenant_id, int (*fn)(json_t *, void *), void *arg,
+static int walk_partition(struct bc_env *env, const char *tenant_id, int (*fn)(json_t *, void *), void *arg,
                           json_t *globals, char *plan, size_t plansize)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     char *cursor = NULL;
     int rc = 0;
@@ -134,9 +136,10 @@ static int walk_partition(struct bc_store *s, const char *tenant_id, int (*fn)(j
 }
 
 /* Gets one global item and hands it to fn when it exists and belongs to the tenant. */
-static int visit_global(struct bc_store *s, const char *tenant_id, const char *pk, const char *sk,
+static int visit_global(struct bc_env *env, const char *tenant_id, const char *pk, const char *sk,
                         int (*fn)(json_t *, void *), void *arg)
 {
+    struct bc_store *s = env->store;
     json_t *it = NULL;
     int rc = bc_store_get(s, pk, sk, &it);
     if (rc == BC_ENOT_FOUND) return 0;
@@ -146,23 +149,23 @@ static int visit_global(struct bc_store *s, const char *tenant_id, const char *p
     return rc;
 }
 
-int bc_tenant_items_walk(struct bc_store *s, const char *tenant_id, int (*fn)(json_t *item, void *arg),
+int bc_tenant_items_walk(struct bc_env *env, const char *tenant_id, int (*fn)(json_t *item, void *arg),
                          void *arg)
 {
     char sk[BC_KEY_SIZE], plan[64] = "", psk[BC_KEY_SIZE];
     json_t *globals = json_array();
-    int rc = walk_partition(s, tenant_id, fn, arg, globals, plan, sizeof plan);
+    int rc = walk_partition(env, tenant_id, fn, arg, globals, plan, sizeof plan);
     size_t i;
     json_t *k;
     json_array_foreach(globals, i, k)
     {
         if (rc < 0) break;
-        rc = visit_global(s, tenant_id, S(k, "PK"), S(k, "SK"), fn, arg);
+        rc = visit_global(env, tenant_id, S(k, "PK"), S(k, "SK"), fn, arg);
     }
     if (rc == 0 && bc_key_sk(sk, "TENANT", tenant_id))
-        rc = visit_global(s, tenant_id, BC_KEY_PLATFORM, sk, fn, arg);
+        rc = visit_global(env, tenant_id, BC_KEY_PLATFORM, sk, fn, arg);
     if (rc == 0 && plan[0] && bc_key_sk(psk, "PLAN", plan))
-        rc = visit_global(s, tenant_id, BC_KEY_PLATFORM, psk, fn, arg);
+        rc = visit_global(env, tenant_id, BC_KEY_PLATFORM, psk, fn, arg);
     json_decref(globals);
     return rc;
 }
@@ -174,14 +177,15 @@ static int count_one(json_t *item, void *arg)
     return 0;
 }
 
-int bc_tenant_items_count(struct bc_store *s, const char *tenant_id, int64_t *n)
+int bc_tenant_items_count(struct bc_env *env, const char *tenant_id, int64_t *n)
 {
     *n = 0;
-    return walk_partition(s, tenant_id, count_one, n, NULL, NULL, 0);
+    return walk_partition(env, tenant_id, count_one, n, NULL, NULL, 0);
 }
 
-int bc_tenant_items_exist(struct bc_store *s, const char *tenant_id, bool *exists)
+int bc_tenant_items_exist(struct bc_env *env, const char *tenant_id, bool *exists)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *exists = false;
     if (!bc_key_tenant_pk_operator(pk, tenant_id)) return BC_EINVALID;
@@ -196,8 +200,9 @@ int bc_tenant_items_exist(struct bc_store *s, const char *tenant_id, bool *exist
 
 /* Deletes an item's global look-ups, then the item. Deletes also reach items whose ttl has passed (a
  * rotated key's look-up): a delete without condition removes whatever is stored. */
-static int purge_item(struct bc_store *s, const char *tenant_id, json_t *item)
+static int purge_item(struct bc_env *env, const char *tenant_id, json_t *item)
 {
+    struct bc_store *s = env->store;
     json_t *g = bc_tenant_item_globals(item, tenant_id);
     size_t i;
     json_t *k;
@@ -211,8 +216,9 @@ static int purge_item(struct bc_store *s, const char *tenant_id, json_t *item)
     return rc;
 }
 
-int bc_tenant_purge_step(struct bc_store *s, const char *tenant_id, int max_items, bool *done)
+int bc_tenant_purge_step(struct bc_env *env, const char *tenant_id, int max_items, bool *done)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     int n = 0, rc = 0;
     bool only_meta = false;
@@ -230,7 +236,7 @@ int bc_tenant_purge_step(struct bc_store *s, const char *tenant_id, int max_item
         json_array_foreach(r.items, i, it)
         {
             if (strcmp(S(it, "SK"), "META") == 0) continue;
-            if (n == max_items || (rc = purge_item(s, tenant_id, it)) < 0) break;
+            if (n == max_items || (rc = purge_item(env, tenant_id, it)) < 0) break;
             n++;
         }
         bc_query_result_release(&r);
@@ -248,20 +254,21 @@ int bc_tenant_purge_step(struct bc_store *s, const char *tenant_id, int max_item
     return rc < 0 ? rc : n;
 }
 
-int bc_tenant_purge(struct bc_store *s, const char *tenant_id)
+int bc_tenant_purge(struct bc_env *env, const char *tenant_id)
 {
     bool done = false;
     int total = 0;
     while (!done) {
-        int n = bc_tenant_purge_step(s, tenant_id, 1000, &done);
+        int n = bc_tenant_purge_step(env, tenant_id, 1000, &done);
         if (n < 0) return n;
         total += n;
     }
     return total;
 }
 
-int bc_tenant_items_stray(struct bc_store *s, const char *tenant_id, json_t **found)
+int bc_tenant_items_stray(struct bc_env *env, const char *tenant_id, json_t **found)
 {
+    struct bc_store *s = env->store;
     char tpk[BC_KEY_SIZE], mpk[BC_KEY_SIZE];
     if (!bc_key_tenant_pk_operator(tpk, tenant_id) || !bc_key_migration(mpk, tenant_id)) return BC_EINVALID;
     if (!*found) *found = json_array();

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bc_env;
 struct bc_store;
 
 /* The kind of an item, for counts: a partition item's SK up to its first '#' ("BOOKING", "META"),
@@ -41,21 +42,21 @@ void bc_tenant_item_rename(json_t *item, const char *from, const char *to);
 /* Calls fn for every live item of the tenant: the partition in SK order, then the global look-ups derived
  * from it, then the platform index and the plan. The item is borrowed for the call; a negative return from
  * fn stops the walk and is returned. Returns 0 or a negative bc_err. */
-int bc_tenant_items_walk(struct bc_store *s, const char *tenant_id, int (*fn)(json_t *item, void *arg),
+int bc_tenant_items_walk(struct bc_env *env, const char *tenant_id, int (*fn)(json_t *item, void *arg),
                          void *arg);
 /* Number of live items in the tenant's partition. */
-int bc_tenant_items_count(struct bc_store *s, const char *tenant_id, int64_t *n);
+int bc_tenant_items_count(struct bc_env *env, const char *tenant_id, int64_t *n);
 /* *exists = the partition holds at least one live item. */
-int bc_tenant_items_exist(struct bc_store *s, const char *tenant_id, bool *exists);
+int bc_tenant_items_exist(struct bc_env *env, const char *tenant_id, bool *exists);
 
 /* Deletes up to max_items items of the tenant (see DESIGN NOTES for the order) and sets *done once
  * nothing of it is left. Returns the number of items deleted, or a negative bc_err. */
-int bc_tenant_purge_step(struct bc_store *s, const char *tenant_id, int max_items, bool *done);
+int bc_tenant_purge_step(struct bc_env *env, const char *tenant_id, int max_items, bool *done);
 /* Purges the whole tenant (purge steps until done). Returns the number of items deleted or an error. */
-int bc_tenant_purge(struct bc_store *s, const char *tenant_id);
+int bc_tenant_purge(struct bc_env *env, const char *tenant_id);
 /* Reads the WHOLE store (bc_store_scan) and appends to *found (an array, created when NULL) every live
  * item that names the tenant: PK or SK "TENANT#<id>", PK "MIGRATION#<id>", or "tenant_id" equal to it.
  * For verification (tests, `tenant purge --verify`); its cost grows with the store. */
-int bc_tenant_items_stray(struct bc_store *s, const char *tenant_id, json_t **found);
+int bc_tenant_items_stray(struct bc_env *env, const char *tenant_id, json_t **found);
 
 #endif

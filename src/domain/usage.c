@@ -1,6 +1,7 @@
 /* Metering: in-memory aggregation per tenant and UTC day, the flush to the store, the limit checks, and the
  * read side (reports, totals, recent sums). The DESIGN NOTES in usage.h state the invariants. */
 #include "domain/usage.h"
+#include "domain/env.h"
 #include "auth/context.h"
 #include "domain/plan.h"
 #include "domain/keys.h"
@@ -318,8 +319,9 @@ static int tenant_pk(const char *tenant, char pk[BC_KEY_SIZE])
     return 0;
 }
 
-static int read_month(struct bc_store *s, const char *tenant, const char *month, json_t **out)
+static int read_month(struct bc_env *env, const char *tenant, const char *month, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     if (tenant_pk(tenant, pk) < 0 || !bc_key_sk(sk, "USAGE", month)) return BC_EINVALID;
@@ -337,7 +339,7 @@ static void install(struct meter *m, json_t *month_item, int64_t now_ms)
 /* Locks the tenant's bucket with its meter's limit state current: read from the store when never read this
  * month or older than REFRESH_MS (unless a write of this month is in flight: its result installs the count).
  * Returns the meter locked (*mu to unlock), or NULL (unlocked) with *err set. */
-static struct meter *load_locked(struct bc_store *s, const char *tenant, int64_t now_ms, pthread_mutex_t **mu,
+static struct meter *load_locked(struct bc_env *env, const char *tenant, int64_t now_ms, pthread_mutex_t **mu,
                                  int *err)
 {
     char date[11], month[8];
@@ -367,7 +369,7 @@ static struct meter *load_locked(struct bc_store *s, const char *tenant, int64_t
         uint64_t gen = m->gen;
         pthread_mutex_unlock(*mu);
         json_t *item = NULL;
-        int rc = read_month(s, tenant, month, &item);
+        int rc = read_month(env, tenant, month, &item);
         *mu = lock_bucket(b);
         m = meter_find(b, tenant, true);
         if (m) {
@@ -389,14 +391,14 @@ static struct meter *load_locked(struct bc_store *s, const char *tenant, int64_t
 }
 
 /* Check (and with commit, count) n units of limited counter c against limit. */
-static int reserve(struct bc_store *s, const char *tenant, enum bc_usage_counter c, int64_t n, int64_t limit,
+static int reserve(struct bc_env *env, const char *tenant, enum bc_usage_counter c, int64_t n, int64_t limit,
                    bool commit)
 {
     if ((unsigned)c >= BC_USAGE__LIMITED || !bc_key_id_ok(tenant)) return BC_EINVALID;
     int64_t now_ms = bc_now_ms();
     pthread_mutex_t *mu;
     int rc;
-    struct meter *m = load_locked(s, tenant, now_ms, &mu, &rc);
+    struct meter *m = load_locked(env, tenant, now_ms, &mu, &rc);
     if (!m) return rc;
     int64_t est = m->stored[c] + m->unflushed[c];
     rc = 0;
@@ -413,20 +415,20 @@ static int reserve(struct bc_store *s, const char *tenant, enum bc_usage_counter
     return rc;
 }
 
-int bc_usage_month_count(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t *out)
+int bc_usage_month_count(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t *out)
 {
     *out = 0;
     if ((unsigned)c >= BC_USAGE__LIMITED || !bc_key_id_ok(tenant_id)) return BC_EINVALID;
     pthread_mutex_t *mu;
     int rc;
-    struct meter *m = load_locked(s, tenant_id, bc_now_ms(), &mu, &rc);
+    struct meter *m = load_locked(env, tenant_id, bc_now_ms(), &mu, &rc);
     if (!m) return rc;
     *out = m->stored[c] + m->unflushed[c];
     pthread_mutex_unlock(mu);
     return 0;
 }
 
-int bc_usage_take(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t n,
+int bc_usage_take(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t n,
                   int64_t limit)
 {
     if ((unsigned)c >= BC_USAGE__LIMITED || limit == BC_UNLIMITED) {
@@ -434,13 +436,13 @@ int bc_usage_take(struct bc_store *s, const char *tenant_id, enum bc_usage_count
         bc_usage_add(tenant_id, c, n);
         return 0;
     }
-    return reserve(s, tenant_id, c, n, limit, true);
+    return reserve(env, tenant_id, c, n, limit, true);
 }
 
-int bc_usage_check(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t limit)
+int bc_usage_check(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t limit)
 {
     if ((unsigned)c >= BC_USAGE__LIMITED || limit == BC_UNLIMITED) return 0;
-    return reserve(s, tenant_id, c, 0, limit, false);
+    return reserve(env, tenant_id, c, 0, limit, false);
 }
 
 static int64_t plan_limit(const struct bc_limits *l, enum bc_usage_counter c)
@@ -457,25 +459,25 @@ static int64_t plan_limit(const struct bc_limits *l, enum bc_usage_counter c)
     }
 }
 
-int bc_usage_take_plan(struct bc_store *s, json_t *tenant, enum bc_usage_counter c, int64_t n)
+int bc_usage_take_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter c, int64_t n)
 {
     struct bc_limits l;
-    int rc = bc_plan_limits(s, tenant, &l);
+    int rc = bc_plan_limits(env, tenant, &l);
     if (rc < 0) return rc;
-    return bc_usage_take(s, json_string_value(json_object_get(tenant, "id")), c, n, plan_limit(&l, c));
+    return bc_usage_take(env, json_string_value(json_object_get(tenant, "id")), c, n, plan_limit(&l, c));
 }
 
-int bc_usage_check_plan(struct bc_store *s, json_t *tenant, enum bc_usage_counter c)
+int bc_usage_check_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter c)
 {
     struct bc_limits l;
-    int rc = bc_plan_limits(s, tenant, &l);
+    int rc = bc_plan_limits(env, tenant, &l);
     if (rc < 0) return rc;
-    return bc_usage_check(s, json_string_value(json_object_get(tenant, "id")), c, plan_limit(&l, c));
+    return bc_usage_check(env, json_string_value(json_object_get(tenant, "id")), c, plan_limit(&l, c));
 }
 
-bool bc_usage_ai_budget_left(struct bc_store *s, json_t *tenant)
+bool bc_usage_ai_budget_left(struct bc_env *env, json_t *tenant)
 {
-    return bc_usage_check_plan(s, tenant, BC_USAGE_AI_TOKENS) == 0;
+    return bc_usage_check_plan(env, tenant, BC_USAGE_AI_TOKENS) == 0;
 }
 
 int64_t bc_usage_estimate(const char *tenant_id, enum bc_usage_counter c)
@@ -495,9 +497,10 @@ int64_t bc_usage_estimate(const char *tenant_id, enum bc_usage_counter c)
 
 static struct bc_cond lazy = {BC_COND_NONE, 0, true};
 
-static int update(struct bc_store *s, const char *pk, const char *sk, json_t *set, json_t *add,
+static int update(struct bc_env *env, const char *pk, const char *sk, json_t *set, json_t *add,
                   json_t *remove, const struct bc_cond *cond, json_t **out)
 {
+    struct bc_store *s = env->store;
     struct bc_update u = {set, add, remove};
     int rc = bc_fault_hit(BC_FAULT_USAGE_WRITE) ? BC_EIO : bc_store_update(s, pk, sk, &u, cond, out);
     json_decref(set);
@@ -519,7 +522,7 @@ static int by_count_desc(const void *a, const void *b)
 }
 
 /* Keeps the ORIGINS_KEEP most frequent origins of an item, folding the others into origins_other. */
-static void prune_origins(struct bc_store *s, const char *pk, const char *sk, json_t *item)
+static void prune_origins(struct bc_env *env, const char *pk, const char *sk, json_t *item)
 {
     const char *k;
     json_t *v;
@@ -538,20 +541,21 @@ static void prune_origins(struct bc_store *s, const char *pk, const char *sk, js
         other += all[i].n;
     }
     free(all);
-    int rc =
-        update(s, pk, sk, NULL, json_pack("{s:I}", "origins_other", (json_int_t)other), remove, &lazy, NULL);
+    int rc = update(env, pk, sk, NULL, json_pack("{s:I}", "origins_other", (json_int_t)other), remove, &lazy,
+                    NULL);
     if (rc < 0) bc_log(BC_LOG_WARN, "usage: pruning origins of %s %s failed: %d", pk, sk, rc);
 }
 
 /* Raises peak_rpm of an item to peak unless it is already as high; known: the item as last seen, or NULL. */
-static void raise_peak(struct bc_store *s, const char *pk, const char *sk, int64_t peak, json_t *known)
+static void raise_peak(struct bc_env *env, const char *pk, const char *sk, int64_t peak, json_t *known)
 {
+    struct bc_store *s = env->store;
     json_t *cur = json_incref(known);
     for (int attempt = 0; attempt < PEAK_RETRIES; attempt++) {
         int rc = cur ? 0 : bc_store_get(s, pk, sk, &cur);
         if (rc < 0 || json_integer_value(json_object_get(cur, "peak_rpm")) >= peak) break;
         struct bc_cond c = {BC_COND_VERSION, bc__store_version(cur), true};
-        rc = update(s, pk, sk, json_pack("{s:I}", "peak_rpm", (json_int_t)peak),
+        rc = update(env, pk, sk, json_pack("{s:I}", "peak_rpm", (json_int_t)peak),
                     json_pack("{s:i}", "version", 1), NULL, &c, NULL);
         json_decref(cur);
         cur = NULL;
@@ -575,7 +579,7 @@ static json_t *counters_json(const struct pend *p)
 /* Writes one pend: the hour items (per-minute requests), the day item, the month item, then the peaks.
  * Parts written are marked so a retry skips them. *month_out: the month item as written (caller decrefs),
  * when this call wrote it. */
-static int write_pend(struct bc_store *s, const char *pk, struct pend *p, json_t **month_out)
+static int write_pend(struct bc_env *env, const char *pk, struct pend *p, json_t **month_out)
 {
     char sk[BC_KEY_SIZE], hour_id[32];
     json_t *day_out = NULL;
@@ -592,7 +596,7 @@ static int write_pend(struct bc_store *s, const char *pk, struct pend *p, json_t
         }
         snprintf(hour_id, sizeof hour_id, "%sT%02d", p->date, hour);
         bc_key_sk(sk, "USAGERPM", hour_id);
-        rc = update(s, pk, sk,
+        rc = update(env, pk, sk,
                     json_pack("{s:I}", "ttl", (json_int_t)((int64_t)(p->day + 1) * 86400 + RPM_TTL_S)), add,
                     NULL, &lazy, &out);
         if (rc < 0) break;
@@ -613,10 +617,10 @@ static int write_pend(struct bc_store *s, const char *pk, struct pend *p, json_t
         json_t *add = counters_json(p);
         if (json_object_size(add) || p->peak_seen) {
             bc_key_sk(sk, "USAGE", p->date);
-            rc = update(s, pk, sk,
+            rc = update(env, pk, sk,
                         json_pack("{s:I}", "ttl", (json_int_t)((int64_t)p->day * 86400 + DAY_TTL_S)), add,
                         NULL, &lazy, &day_out);
-            if (rc == 0) prune_origins(s, pk, sk, day_out);
+            if (rc == 0) prune_origins(env, pk, sk, day_out);
         } else {
             json_decref(add);
         }
@@ -630,17 +634,17 @@ static int write_pend(struct bc_store *s, const char *pk, struct pend *p, json_t
                 json_decref(add);
                 rc = BC_EIO;
             } else {
-                rc = update(s, pk, sk, NULL, add, NULL, &lazy, month_out);
+                rc = update(env, pk, sk, NULL, add, NULL, &lazy, month_out);
             }
-            if (rc == 0) prune_origins(s, pk, sk, *month_out);
+            if (rc == 0) prune_origins(env, pk, sk, *month_out);
         } else {
             json_decref(add);
         }
         if (rc == 0) p->done_month = true;
     }
     if (rc == 0 && p->peak_seen > 0) {
-        raise_peak(s, pk, bc_key_sk(sk, "USAGE", p->date), p->peak_seen, day_out);
-        raise_peak(s, pk, bc_key_sk(sk, "USAGE", p->month), p->peak_seen, *month_out);
+        raise_peak(env, pk, bc_key_sk(sk, "USAGE", p->date), p->peak_seen, day_out);
+        raise_peak(env, pk, bc_key_sk(sk, "USAGE", p->month), p->peak_seen, *month_out);
     }
     json_decref(day_out);
     return rc;
@@ -682,17 +686,18 @@ struct job {
     int64_t handoffs_delta, last_active_s;
 };
 
-static int write_state(struct bc_store *s, const char *pk, const struct job *j)
+static int write_state(struct bc_env *env, const char *pk, const struct job *j)
 {
     char sk[BC_KEY_SIZE];
     json_t *set = json_object(), *add = json_object();
     if (j->last_active_s) json_object_set_new(set, "last_active_at", json_integer(j->last_active_s));
     if (j->handoffs_delta) json_object_set_new(add, "handoffs_open", json_integer(j->handoffs_delta));
-    return update(s, pk, bc_key_sk(sk, "USAGE", "STATE"), set, add, NULL, &lazy, NULL);
+    return update(env, pk, bc_key_sk(sk, "USAGE", "STATE"), set, add, NULL, &lazy, NULL);
 }
 
-static void run_job(struct bc_store *s, struct job *j, int *first_err)
+static void run_job(struct bc_env *env, struct job *j, int *first_err)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     struct meter *m = j->m;
     pthread_mutex_t *mu;
@@ -710,7 +715,7 @@ static void run_job(struct bc_store *s, struct job *j, int *first_err)
         j->list = p->next;
         p->next = NULL;
         json_t *mo = NULL;
-        int rc = !pk_ok ? BC_EINVALID : gone ? 0 : write_pend(s, pk, p, &mo);
+        int rc = !pk_ok ? BC_EINVALID : gone ? 0 : write_pend(env, pk, p, &mo);
         mu = lock_bucket(j->bucket);
         bool current = p->counted && strcmp(p->month, m->month) == 0;
         if (current && --m->cur_inflight == 0) pthread_cond_broadcast(&landed[j->bucket % NSTRIPES]);
@@ -732,7 +737,7 @@ static void run_job(struct bc_store *s, struct job *j, int *first_err)
         }
     }
     if (j->state) {
-        int rc = !pk_ok ? BC_EINVALID : gone ? 0 : write_state(s, pk, j);
+        int rc = !pk_ok ? BC_EINVALID : gone ? 0 : write_state(env, pk, j);
         mu = lock_bucket(j->bucket);
         if (rc == 0)
             m->state_written_s = bc_now_s();
@@ -746,7 +751,7 @@ static void run_job(struct bc_store *s, struct job *j, int *first_err)
     pthread_mutex_unlock(mu);
 }
 
-int bc_usage_flush(struct bc_store *s)
+int bc_usage_flush(struct bc_env *env)
 {
     pthread_mutex_lock(&flush_mu);
     uint64_t items0 = atomic_load(&st_items);
@@ -793,7 +798,7 @@ int bc_usage_flush(struct bc_store *s)
         }
         pthread_mutex_unlock(mu);
     }
-    for (size_t i = 0; i < njobs; i++) run_job(s, &jobs[i], &first_err);
+    for (size_t i = 0; i < njobs; i++) run_job(env, &jobs[i], &first_err);
     free(jobs);
     atomic_fetch_add(&st_flushes, 1);
     int written = (int)(atomic_load(&st_items) - items0);
@@ -919,11 +924,11 @@ static json_t *item_view(json_t *it, bool full)
     return o;
 }
 
-int bc_usage_month_totals(struct bc_store *s, const char *tenant_id, const char *month, json_t **out)
+int bc_usage_month_totals(struct bc_env *env, const char *tenant_id, const char *month, json_t **out)
 {
     json_t *item = NULL;
     *out = NULL;
-    int rc = read_month(s, tenant_id, month, &item);
+    int rc = read_month(env, tenant_id, month, &item);
     if (rc < 0) return rc;
     *out = item_view(item, true);
     json_decref(item);
@@ -941,14 +946,15 @@ static json_t *pct_json(int64_t used, int64_t limit)
     return json_real((double)(int64_t)((double)used * 1000.0 / (double)limit) / 10.0);
 }
 
-int bc_usage_report(struct bc_store *s, json_t *tenant, const char *month, json_t **out)
+int bc_usage_report(struct bc_env *env, json_t *tenant, const char *month, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     const char *tid = json_string_value(json_object_get(tenant, "id"));
     struct bc_limits lim;
     *out = NULL;
     if (!tid || tenant_pk(tid, pk) < 0 || !bc_key_sk(prefix, "USAGE", month)) return BC_EINVALID;
-    int rc = bc_plan_limits(s, tenant, &lim);
+    int rc = bc_plan_limits(env, tenant, &lim);
     if (rc < 0) return rc;
     json_t *month_item = NULL, *days = json_object();
     char *cursor = NULL;
@@ -1008,8 +1014,9 @@ int bc_usage_report(struct bc_store *s, json_t *tenant, const char *month, json_
     return *out ? 0 : BC_ENOMEM;
 }
 
-int bc_usage_recent(struct bc_store *s, const char *tenant_id, int days, json_t **out)
+int bc_usage_recent(struct bc_env *env, const char *tenant_id, int days, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], from[BC_KEY_SIZE], to[BC_KEY_SIZE], d0[11], d1[11];
     *out = NULL;
     if (days < 1 || days > 366 || tenant_pk(tenant_id, pk) < 0) return BC_EINVALID;
@@ -1047,8 +1054,9 @@ int bc_usage_recent(struct bc_store *s, const char *tenant_id, int days, json_t 
     return 0;
 }
 
-int bc_usage_state(struct bc_store *s, const char *tenant_id, int64_t *last_active_s, int64_t *handoffs_open)
+int bc_usage_state(struct bc_env *env, const char *tenant_id, int64_t *last_active_s, int64_t *handoffs_open)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     json_t *it = NULL;
     *last_active_s = 0;

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct bc_env;
 struct bc_store;
 
 enum bc_usage_counter {
@@ -60,20 +61,20 @@ void bc_usage_add(const char *tenant_id, enum bc_usage_counter c, int64_t n);
  * (they are counted at once: give them back with bc_usage_add(-n) if the action fails), BC_EPLAN when
  * they do not (nothing counted), or a store error when the month's count could never be read. For a
  * counter that is not limited this is bc_usage_add. */
-int bc_usage_take(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t n,
+int bc_usage_take(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t n,
                   int64_t limit);
 /* 0 while the month's count is below limit, BC_EPLAN once it has reached it; counts nothing. For budgets
  * spent after the fact (AI tokens: check before a call, count its usage after). */
-int bc_usage_check(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t limit);
+int bc_usage_check(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t limit);
 /* The month's count of a limited counter as this process knows it (stored + not yet flushed), refreshed
  * like a take's. 0 or a store error. */
-int bc_usage_month_count(struct bc_store *s, const char *tenant_id, enum bc_usage_counter c, int64_t *out);
+int bc_usage_month_count(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t *out);
 /* The same against the tenant's effective limits (tenant: its META item, with "id", plan and overrides). */
-int bc_usage_take_plan(struct bc_store *s, json_t *tenant, enum bc_usage_counter c, int64_t n);
-int bc_usage_check_plan(struct bc_store *s, json_t *tenant, enum bc_usage_counter c);
+int bc_usage_take_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter c, int64_t n);
+int bc_usage_check_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter c);
 /* False when the month's AI token budget is spent (or the plan has none): the AI modes then answer in
  * fsm mode. */
-bool bc_usage_ai_budget_left(struct bc_store *s, json_t *tenant);
+bool bc_usage_ai_budget_left(struct bc_env *env, json_t *tenant);
 /* One LLM call's tokens for the tenant (the chat turn's budget calls it, domain/aibudget.h): AI tokens
  * in/out, by model ("<provider>/<model>"), and calls. */
 void bc_usage_ai(const char *tenant_id, const char *model, long tokens_in, long tokens_out);
@@ -85,7 +86,7 @@ void bc_usage_request(const char *tenant_id, int status, const char *code, const
 /* Writes every tenant's pending deltas (one flusher at a time; serve calls it every usage_flush_interval
  * seconds and at shutdown). Returns the number of items written, or the first store error (the deltas
  * that failed stay pending for the next flush). */
-int bc_usage_flush(struct bc_store *s);
+int bc_usage_flush(struct bc_env *env);
 
 struct bc_usage_stats {
     uint64_t flushes, flush_errors, items_written;
@@ -107,12 +108,12 @@ int bc_usage_month_parse(const char *s, char out[8]);
  * "used_pct":{"messages","bookings","ai_tokens"} (null when unlimited or not in the plan),
  * "limit_reached":{"messages","bookings","ai_tokens"} (true: new ones are refused; for AI tokens the chat
  * answers in fsm mode)}. tenant: the META item. *out: caller decrefs. */
-int bc_usage_report(struct bc_store *s, json_t *tenant, const char *month, json_t **out);
+int bc_usage_report(struct bc_env *env, json_t *tenant, const char *month, json_t **out);
 /* The month's totals (the "totals" object of the report; zeros when nothing was counted). */
-int bc_usage_month_totals(struct bc_store *s, const char *tenant_id, const char *month, json_t **out);
+int bc_usage_month_totals(struct bc_env *env, const char *tenant_id, const char *month, json_t **out);
 /* Sums of the plain counters over the last `days` UTC days including today: {"messages": n, …}. */
-int bc_usage_recent(struct bc_store *s, const char *tenant_id, int days, json_t **out);
+int bc_usage_recent(struct bc_env *env, const char *tenant_id, int days, json_t **out);
 /* The tenant's last activity (epoch seconds, 0: none recorded) and hand-offs waiting for an answer. */
-int bc_usage_state(struct bc_store *s, const char *tenant_id, int64_t *last_active_s, int64_t *handoffs_open);
+int bc_usage_state(struct bc_env *env, const char *tenant_id, int64_t *last_active_s, int64_t *handoffs_open);
 
 #endif

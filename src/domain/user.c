@@ -6,6 +6,7 @@
  *   A look-up whose USER is missing (crash between writes) is ignored by login and replaced on re-create.
  * - "tokens_after" (epoch seconds) on the USER item invalidates JWTs issued before a password change. */
 #include "domain/user.h"
+#include "domain/env.h"
 #include "auth/password.h"
 #include "domain/keys.h"
 #include "store/store.h"
@@ -52,31 +53,34 @@ json_t *bc_user_view(json_t *item)
     return o;
 }
 
-int bc_user_get(struct bc_store *s, const struct bc_ctx *ctx, const char *user_id, json_t **out)
+int bc_user_get(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id, json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "USER", user_id)) return BC_ENOT_FOUND;
     return bc_store_get(s, pk, sk, out);
 }
 
-int bc_user_find(struct bc_store *s, const struct bc_ctx *ctx, const char *email, json_t **out)
+int bc_user_find(struct bc_env *env, const struct bc_ctx *ctx, const char *email, json_t **out)
 {
+    struct bc_store *s = env->store;
     char lk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     json_t *look = NULL;
     *out = NULL;
     if (!bc_key_email_lookup(lk, email) || !bc_key_sk(sk, "TENANT", ctx->tenant_id)) return BC_ENOT_FOUND;
     int rc = bc_store_get(s, lk, sk, &look);
     if (rc < 0) return rc;
-    rc = bc_user_get(s, ctx, json_string_value(json_object_get(look, "user_id")), out);
+    rc = bc_user_get(env, ctx, json_string_value(json_object_get(look, "user_id")), out);
     json_decref(look);
     return rc;
 }
 
-int bc_user_create(struct bc_store *s, const struct bc_ctx *ctx, const char *email, const char *name,
+int bc_user_create(struct bc_env *env, const struct bc_ctx *ctx, const char *email, const char *name,
                    const char *role, const char *password, char generated[21], char *msg, size_t msgsize,
                    json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], lk[BC_KEY_SIZE], tsk[BC_KEY_SIZE], usk[BC_KEY_SIZE], id[BC_ID_LEN + 1];
     char em[128], hash[BC_PASSWORD_HASH_SIZE], now[32];
     *out = NULL;
@@ -113,7 +117,7 @@ int bc_user_create(struct bc_store *s, const struct bc_ctx *ctx, const char *ema
     int rc = bc_store_put(s, look, &ne);
     if (rc == BC_ECOND) {
         json_t *existing = NULL;
-        if (bc_user_find(s, ctx, em, &existing) == BC_ENOT_FOUND) rc = bc_store_put(s, look, NULL);
+        if (bc_user_find(env, ctx, em, &existing) == BC_ENOT_FOUND) rc = bc_store_put(s, look, NULL);
         json_decref(existing);
         if (rc == BC_ECOND) {
             snprintf(msg, msgsize, "a user with this e-mail already exists");
@@ -136,9 +140,10 @@ int bc_user_create(struct bc_store *s, const struct bc_ctx *ctx, const char *ema
     return rc;
 }
 
-int bc_user_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const char *cursor, json_t **items,
+int bc_user_list(struct bc_env *env, const struct bc_ctx *ctx, int limit, const char *cursor, json_t **items,
                  char **next_cursor)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *items = NULL;
     *next_cursor = NULL;
@@ -159,8 +164,9 @@ int bc_user_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const 
 }
 
 /* Number of owners of the tenant (up to 1000 users scanned). */
-static int count_owners(struct bc_store *s, const char *pk)
+static int count_owners(struct bc_env *env, const char *pk)
 {
+    struct bc_store *s = env->store;
     struct bc_query q = {.pk = pk, .sk_prefix = "USER#", .limit = 1000};
     struct bc_query_result r;
     if (bc_store_query(s, &q, &r) < 0) return -1;
@@ -176,19 +182,20 @@ static int count_owners(struct bc_store *s, const char *pk)
     return n;
 }
 
-int bc_user_set_role(struct bc_store *s, const struct bc_ctx *ctx, const char *user_id, const char *role,
+int bc_user_set_role(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id, const char *role,
                      json_t **out)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], now[32];
     json_t *u = NULL;
     *out = NULL;
     if (bc_role_parse(role) == BC_ROLE_NONE) return BC_EINVALID;
-    int rc = bc_user_get(s, ctx, user_id, &u);
+    int rc = bc_user_get(env, ctx, user_id, &u);
     if (rc < 0) return rc;
     bc_key_tenant_pk(ctx, pk);
     bc_key_sk(sk, "USER", user_id);
     const char *cur = json_string_value(json_object_get(u, "role"));
-    if (cur && strcmp(cur, "owner") == 0 && strcmp(role, "owner") != 0 && count_owners(s, pk) <= 1) {
+    if (cur && strcmp(cur, "owner") == 0 && strcmp(role, "owner") != 0 && count_owners(env, pk) <= 1) {
         json_decref(u);
         return BC_ECONFLICT;
     }
@@ -205,9 +212,10 @@ int bc_user_set_role(struct bc_store *s, const struct bc_ctx *ctx, const char *u
     return rc;
 }
 
-int bc_user_set_password(struct bc_store *s, const struct bc_ctx *ctx, const char *user_id,
+int bc_user_set_password(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id,
                          const char *password, char generated[21], char *msg, size_t msgsize)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], hash[BC_PASSWORD_HASH_SIZE], now[32];
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "USER", user_id)) return BC_ENOT_FOUND;
     if (!password) {
@@ -230,16 +238,17 @@ int bc_user_set_password(struct bc_store *s, const struct bc_ctx *ctx, const cha
     return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
 }
 
-int bc_user_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *user_id)
+int bc_user_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id)
 {
+    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], lk[BC_KEY_SIZE], tsk[BC_KEY_SIZE];
     json_t *u = NULL;
-    int rc = bc_user_get(s, ctx, user_id, &u);
+    int rc = bc_user_get(env, ctx, user_id, &u);
     if (rc < 0) return rc;
     bc_key_tenant_pk(ctx, pk);
     bc_key_sk(sk, "USER", user_id);
     const char *role = json_string_value(json_object_get(u, "role"));
-    if (role && strcmp(role, "owner") == 0 && count_owners(s, pk) <= 1) {
+    if (role && strcmp(role, "owner") == 0 && count_owners(env, pk) <= 1) {
         json_decref(u);
         return BC_ECONFLICT;
     }
@@ -262,9 +271,10 @@ static void make_dummy(void)
     bc_password_hash(pw, dummy_hash);
 }
 
-int bc_user_login(struct bc_store *s, const char *email, const char *password, const char *tenant_id,
+int bc_user_login(struct bc_env *env, const char *email, const char *password, const char *tenant_id,
                   json_t **user, char *tenant_out)
 {
+    struct bc_store *s = env->store;
     char lk[BC_KEY_SIZE];
     *user = NULL;
     if (!bc_email_valid(email) || !password || !bc_key_email_lookup(lk, email)) return BC_EUNAUTHORIZED;
@@ -282,7 +292,7 @@ int bc_user_login(struct bc_store *s, const char *email, const char *password, c
         struct bc_ctx ctx;
         json_t *u = NULL;
         if (bc_ctx_operator(&ctx, tid) < 0 ||
-            bc_user_get(s, &ctx, json_string_value(json_object_get(look, "user_id")), &u) < 0)
+            bc_user_get(env, &ctx, json_string_value(json_object_get(look, "user_id")), &u) < 0)
             continue;
         if (bc_password_verify(json_string_value(json_object_get(u, "pw_hash")), password)) {
             matches++;

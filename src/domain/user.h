@@ -9,32 +9,33 @@
 
 #include "auth/context.h"
 
+struct bc_env;
 struct bc_store;
 
 /* Creates a user. password NULL: a random one is generated and copied to generated[21] (shown once).
  * Returns 0 with *out the API view (caller decrefs), BC_EINVALID (msg), BC_ECONFLICT (e-mail taken). */
-int bc_user_create(struct bc_store *s, const struct bc_ctx *ctx, const char *email, const char *name,
+int bc_user_create(struct bc_env *env, const struct bc_ctx *ctx, const char *email, const char *name,
                    const char *role, const char *password, char generated[21], char *msg, size_t msgsize,
                    json_t **out);
 /* The USER item (with its hash: never send it out; use bc_user_view). */
-int bc_user_get(struct bc_store *s, const struct bc_ctx *ctx, const char *user_id, json_t **out);
+int bc_user_get(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id, json_t **out);
 /* Finds a user of ctx's tenant by e-mail; the USER item or BC_ENOT_FOUND. */
-int bc_user_find(struct bc_store *s, const struct bc_ctx *ctx, const char *email, json_t **out);
+int bc_user_find(struct bc_env *env, const struct bc_ctx *ctx, const char *email, json_t **out);
 /* Users of the tenant as API views. */
-int bc_user_list(struct bc_store *s, const struct bc_ctx *ctx, int limit, const char *cursor, json_t **items,
+int bc_user_list(struct bc_env *env, const struct bc_ctx *ctx, int limit, const char *cursor, json_t **items,
                  char **next_cursor);
 /* Changes a role; refusing to demote the last owner (BC_ECONFLICT). */
-int bc_user_set_role(struct bc_store *s, const struct bc_ctx *ctx, const char *user_id, const char *role,
+int bc_user_set_role(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id, const char *role,
                      json_t **out);
 /* Sets a new password (NULL: generate into generated[21]); tokens issued before stop working. */
-int bc_user_set_password(struct bc_store *s, const struct bc_ctx *ctx, const char *user_id,
+int bc_user_set_password(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id,
                          const char *password, char generated[21], char *msg, size_t msgsize);
 /* Removes a user (not the last owner: BC_ECONFLICT). */
-int bc_user_remove(struct bc_store *s, const struct bc_ctx *ctx, const char *user_id);
+int bc_user_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id);
 /* Verifies e-mail + password across the tenants the e-mail belongs to (tenant_id narrows it). Returns 0
  * with the USER item and its tenant id (tenant_out[BC_TENANT_ID_MAX+1]), BC_EUNAUTHORIZED, or
  * BC_ECONFLICT when the credentials match users of several tenants and no tenant_id was given. */
-int bc_user_login(struct bc_store *s, const char *email, const char *password, const char *tenant_id,
+int bc_user_login(struct bc_env *env, const char *email, const char *password, const char *tenant_id,
                   json_t **user, char *tenant_out);
 /* The API view of a USER item: no hash (new reference). */
 json_t *bc_user_view(json_t *item);

@@ -51,7 +51,7 @@ int bc_api_login(struct bc_req *req)
     if (rc < 0) return rc;
     const char *email = json_string_value(json_object_get(body, "email"));
     if ((rc = login_rate(req, email)) < 0) return rc;
-    rc = bc_user_login(req->srv->store, email, json_string_value(json_object_get(body, "password")),
+    rc = bc_user_login(req->srv->env, email, json_string_value(json_object_get(body, "password")),
                        json_string_value(json_object_get(body, "tenant_id")), &user, tenant_id);
     if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Wrong e-mail or password.");
     if (rc == BC_ECONFLICT)
@@ -60,7 +60,7 @@ int bc_api_login(struct bc_req *req)
     struct bc_ctx ctx;
     json_t *tenant = NULL;
     bc_ctx_operator(&ctx, tenant_id);
-    rc = bc_tenant_get(req->srv->store, &ctx, &tenant);
+    rc = bc_tenant_get(req->srv->env, &ctx, &tenant);
     if (rc == 0) rc = bc_tenant_check_active(tenant);
     if (rc == 0) {
         enum bc_role role = bc_role_parse(json_string_value(json_object_get(user, "role")));
@@ -95,10 +95,10 @@ static json_t *limits_json(const struct bc_limits *l)
 #undef LIM
 }
 
-json_t *bc_api_limits_json(struct bc_store *s, json_t *tenant)
+json_t *bc_api_limits_json(struct bc_env *env, json_t *tenant)
 {
     struct bc_limits l;
-    if (bc_plan_limits(s, tenant, &l) < 0) return json_null();
+    if (bc_plan_limits(env, tenant, &l) < 0) return json_null();
     return limits_json(&l);
 }
 
@@ -107,7 +107,7 @@ int bc_api_me(struct bc_req *req)
     json_t *user = NULL;
     if (req->ctx.user_id[0]) {
         json_t *item = NULL;
-        if (bc_user_get(req->srv->store, &req->ctx, req->ctx.user_id, &item) == 0) user = bc_user_view(item);
+        if (bc_user_get(req->srv->env, &req->ctx, req->ctx.user_id, &item) == 0) user = bc_user_view(item);
         json_decref(item);
     }
     if (!user) /* an external (OpenID) user: what the token says */
@@ -115,7 +115,7 @@ int bc_api_me(struct bc_req *req)
     json_object_set_new(user, "role", json_string(bc_role_name(req->ctx.role)));
     return bc_reply_json(req, 200,
                          json_pack("{s:o, s:o, s:o}", "user", user, "tenant", bc_tenant_view(req->ctx.tenant),
-                                   "limits", bc_api_limits_json(req->srv->store, req->ctx.tenant)));
+                                   "limits", bc_api_limits_json(req->srv->env, req->ctx.tenant)));
 }
 
 static const struct bc_jfield password_fields[] = {
@@ -130,18 +130,18 @@ int bc_api_me_password(struct bc_req *req)
     char tenant_id[BC_TENANT_ID_MAX + 1], msg[200] = "";
     int rc = bc_req_body(req, password_fields, &body);
     if (rc < 0) return rc;
-    if (!req->ctx.user_id[0] || bc_user_get(req->srv->store, &req->ctx, req->ctx.user_id, &user) < 0)
+    if (!req->ctx.user_id[0] || bc_user_get(req->srv->env, &req->ctx, req->ctx.user_id, &user) < 0)
         return bc_fail(req, BC_EFORBIDDEN,
                        "Passwords of external sign-in users are managed by their provider.");
     json_t *verified = NULL;
-    rc = bc_user_login(req->srv->store, json_string_value(json_object_get(user, "email")),
+    rc = bc_user_login(req->srv->env, json_string_value(json_object_get(user, "email")),
                        json_string_value(json_object_get(body, "current_password")), req->ctx.tenant_id,
                        &verified, tenant_id);
     json_decref(verified);
     json_decref(user);
     if (rc < 0) return bc_fail(req, BC_EFORBIDDEN, "The current password is wrong.");
     rc =
-        bc_user_set_password(req->srv->store, &req->ctx, req->ctx.user_id,
+        bc_user_set_password(req->srv->env, &req->ctx, req->ctx.user_id,
                              json_string_value(json_object_get(body, "new_password")), NULL, msg, sizeof msg);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_json(req, 200, json_pack("{s:b}", "changed", 1));

@@ -37,8 +37,8 @@ int bc_api_availability(struct bc_req *req)
     if (tz && bc_tz_validate(tz) < 0) return bc_fail(req, BC_EINVALID, "unknown time zone");
     struct bc_schedule sc;
     struct bc_availability_slot *slots = NULL;
-    int rc = bc_schedule_load(req->srv->store, &req->ctx, svc, pro, from, to, tz, NULL, bc_now_s(),
-                              &req->arena, &sc, msg, sizeof msg);
+    int rc = bc_schedule_load(req->srv->env, &req->ctx, svc, pro, from, to, tz, NULL, bc_now_s(), &req->arena,
+                              &sc, msg, sizeof msg);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     sc.q.max_slots = 5000;
     int n = sc.n_pros ? bc_availability_compute(&sc.q, sc.pros, sc.n_pros, &req->arena, &slots) : 0;
@@ -83,7 +83,7 @@ int bc_api_holds_create(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_body(req, hold_fields, &body);
     if (rc < 0) return rc;
-    rc = bc_booking_hold(req->srv->store, &req->ctx, S(body, "service_id"), S(body, "provider_id"),
+    rc = bc_booking_hold(req->srv->env, &req->ctx, S(body, "service_id"), S(body, "provider_id"),
                          S(body, "start"), msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 201, "hold", out);
@@ -121,7 +121,7 @@ static int create_booking(struct bc_req *req, bool staff)
     struct bc_limits lim;
     int rc = bc_req_body(req, booking_fields, &body);
     if (rc == 0) rc = bc_req_check(req, json_object_get(body, "customer"), customer_fields);
-    if (rc == 0) rc = bc_plan_limits(req->srv->store, req->ctx.tenant, &lim);
+    if (rc == 0) rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim);
     if (rc < 0) return rc;
     body_hash(req, hash);
     json_t *c = json_object_get(body, "customer");
@@ -140,7 +140,7 @@ static int create_booking(struct bc_req *req, bool staff)
         .staff = staff,
         .monthly_limit = lim.bookings_month,
     };
-    rc = bc_booking_create(req->srv->store, &req->ctx, &in, msg, sizeof msg, &out);
+    rc = bc_booking_create(req->srv->env, &req->ctx, &in, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     if (staff) json_object_del(out, "manage_token"); /* the customer's secret, not the staff's */
     req->audit_detail = json_pack("{s:O, s:O}", "booking_id", json_object_get(out, "id"), "code",
@@ -168,7 +168,7 @@ static const struct bc_jfield manage_fields[] = {
  * is the same 404 so the endpoint cannot be used to probe codes or contacts. */
 static int customer_booking(struct bc_req *req, json_t *body, json_t **item)
 {
-    int rc = bc_booking_by_code(req->srv->store, &req->ctx, bc_req_param(req, "code"), item);
+    int rc = bc_booking_by_code(req->srv->env, &req->ctx, bc_req_param(req, "code"), item);
     if (rc < 0 && rc != BC_ENOT_FOUND) return rc;
     bool ok = rc == 0;
     if (ok) {
@@ -193,7 +193,7 @@ int bc_api_widget_bookings_cancel(struct bc_req *req)
     int rc = bc_req_body(req, manage_fields, &body);
     if (rc == 0) rc = customer_booking(req, body, &item);
     if (rc < 0) return rc;
-    rc = bc_booking_cancel(req->srv->store, &req->ctx, S(item, "id"), true, msg, sizeof msg, &out);
+    rc = bc_booking_cancel(req->srv->env, &req->ctx, S(item, "id"), true, msg, sizeof msg, &out);
     json_decref(item);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     json_t *v = bc_booking_view(&req->ctx, out, false);
@@ -209,7 +209,7 @@ int bc_api_widget_bookings_reschedule(struct bc_req *req)
     if (rc == 0 && !S(body, "start")) rc = bc_fail(req, BC_EINVALID, "start is required");
     if (rc == 0) rc = customer_booking(req, body, &item);
     if (rc < 0) return rc;
-    rc = bc_booking_reschedule(req->srv->store, &req->ctx, S(item, "id"), S(body, "start"),
+    rc = bc_booking_reschedule(req->srv->env, &req->ctx, S(item, "id"), S(body, "start"),
                                S(body, "provider_id"), true, msg, sizeof msg, &out);
     json_decref(item);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
@@ -228,12 +228,12 @@ int bc_api_manage_ics(struct bc_req *req)
             0 ||
         bc_ctx_operator(&ctx, tenant) < 0)
         return bc_fail(req, BC_ENOT_FOUND, "No such booking.");
-    int rc = bc_tenant_get(req->srv->store, &ctx, &meta);
+    int rc = bc_tenant_get(req->srv->env, &ctx, &meta);
     if (rc == 0) rc = bc_tenant_check_active(meta);
-    if (rc == 0) rc = bc_booking_get(req->srv->store, &ctx, booking, &item);
+    if (rc == 0) rc = bc_booking_get(req->srv->env, &ctx, booking, &item);
     json_decref(meta);
     if (rc < 0) return rc == BC_ENOT_FOUND ? bc_fail(req, rc, "No such booking.") : rc;
-    char *ics = bc_booking_ics(req->srv->store, &ctx, item);
+    char *ics = bc_booking_ics(req->srv->env, &ctx, item);
     json_decref(item);
     if (!ics) return BC_ENOMEM;
     bc_reply_header(req, "Content-Disposition", "attachment; filename=\"booking.ics\"");
@@ -248,7 +248,7 @@ int bc_api_manage_ics(struct bc_req *req)
 int bc_api_hours_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_hours_get(req->srv->store, &req->ctx, bc_req_param(req, "id"), &out);
+    int rc = bc_hours_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc < 0) return rc;
     return bc_reply_json(req, 200, out);
 }
@@ -259,7 +259,7 @@ int bc_api_hours_put(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_hours_put(req->srv->store, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    rc = bc_hours_put(req->srv->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_json(req, 200, out);
 }
@@ -267,7 +267,7 @@ int bc_api_hours_put(struct bc_req *req)
 int bc_api_exceptions_list(struct bc_req *req)
 {
     json_t *items;
-    int rc = bc_exception_list(req->srv->store, &req->ctx, bc_req_query(req, "provider_id"), &items);
+    int rc = bc_exception_list(req->srv->env, &req->ctx, bc_req_query(req, "provider_id"), &items);
     if (rc < 0) return rc;
     return bc_reply_list(req, items, NULL);
 }
@@ -278,7 +278,7 @@ int bc_api_exceptions_create(struct bc_req *req)
     char msg[300] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_exception_create(req->srv->store, &req->ctx, body, msg, sizeof msg, &out);
+    rc = bc_exception_create(req->srv->env, &req->ctx, body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 201, "exception", out);
 }
@@ -286,14 +286,14 @@ int bc_api_exceptions_create(struct bc_req *req)
 int bc_api_exceptions_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_exception_get(req->srv->store, &req->ctx, bc_req_param(req, "id"), &out);
+    int rc = bc_exception_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "exception", out);
 }
 
 int bc_api_exceptions_delete(struct bc_req *req)
 {
-    int rc = bc_exception_delete(req->srv->store, &req->ctx, bc_req_param(req, "id"));
+    int rc = bc_exception_delete(req->srv->env, &req->ctx, bc_req_param(req, "id"));
     if (rc < 0) return rc;
     return bc_reply_empty(req, 204);
 }
@@ -310,7 +310,7 @@ int bc_api_admin_bookings_list(struct bc_req *req)
     if (rc < 0) return rc;
     if ((from && bc_tz_date_parse(from, &d) < 0) || (to && bc_tz_date_parse(to, &d) < 0))
         return bc_fail(req, BC_EINVALID, "from and to must be dates (YYYY-MM-DD)");
-    rc = bc_booking_list(req->srv->store, &req->ctx, from, to, bc_req_query(req, "provider_id"),
+    rc = bc_booking_list(req->srv->env, &req->ctx, from, to, bc_req_query(req, "provider_id"),
                          bc_req_query(req, "status"), limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid filter or cursor.");
     if (rc < 0) return rc;
@@ -320,7 +320,7 @@ int bc_api_admin_bookings_list(struct bc_req *req)
 int bc_api_admin_bookings_get(struct bc_req *req)
 {
     json_t *item;
-    int rc = bc_booking_get(req->srv->store, &req->ctx, bc_req_param(req, "id"), &item);
+    int rc = bc_booking_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &item);
     if (rc == 0 && strcmp(S(item, "status"), "failed") == 0) rc = BC_ENOT_FOUND;
     if (rc < 0) {
         json_decref(item);
@@ -350,12 +350,12 @@ int bc_api_admin_bookings_patch(struct bc_req *req)
     if (S(body, "status") && (S(body, "start") || S(body, "provider_id")))
         return bc_fail(req, BC_EINVALID, "change the status or the time, not both at once");
     if (S(body, "status"))
-        rc = bc_booking_set_status(req->srv->store, &req->ctx, id, S(body, "status"), msg, sizeof msg, &out);
+        rc = bc_booking_set_status(req->srv->env, &req->ctx, id, S(body, "status"), msg, sizeof msg, &out);
     else if (S(body, "start") || S(body, "provider_id")) {
         json_t *cur = NULL;
         const char *start = S(body, "start");
-        if (!start && (rc = bc_booking_get(req->srv->store, &req->ctx, id, &cur)) < 0) return rc;
-        rc = bc_booking_reschedule(req->srv->store, &req->ctx, id, start ? start : S(cur, "start"),
+        if (!start && (rc = bc_booking_get(req->srv->env, &req->ctx, id, &cur)) < 0) return rc;
+        rc = bc_booking_reschedule(req->srv->env, &req->ctx, id, start ? start : S(cur, "start"),
                                    S(body, "provider_id"), false, msg, sizeof msg, &out);
         json_decref(cur);
     } else
@@ -369,9 +369,9 @@ int bc_api_admin_bookings_patch(struct bc_req *req)
 int bc_api_admin_bookings_ics(struct bc_req *req)
 {
     json_t *item;
-    int rc = bc_booking_get(req->srv->store, &req->ctx, bc_req_param(req, "id"), &item);
+    int rc = bc_booking_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &item);
     if (rc < 0) return rc;
-    char *ics = bc_booking_ics(req->srv->store, &req->ctx, item);
+    char *ics = bc_booking_ics(req->srv->env, &req->ctx, item);
     json_decref(item);
     if (!ics) return BC_ENOMEM;
     rc = bc_reply_bytes(req, 200, "text/calendar; charset=utf-8", ics, strlen(ics), true);

@@ -48,7 +48,7 @@ static json_t *conversation_json(struct bc_req *req, json_t *conv, bool with_tok
 /* Counts a customer message against the plan's monthly messages (domain/usage.h): BC_EPLAN past it. */
 static int count_message(struct bc_req *req)
 {
-    return bc_usage_take_plan(req->srv->store, req->ctx.tenant, BC_USAGE_MESSAGES, 1);
+    return bc_usage_take_plan(req->srv->env, req->ctx.tenant, BC_USAGE_MESSAGES, 1);
 }
 
 int bc_api_conversations_create(struct bc_req *req)
@@ -59,7 +59,7 @@ int bc_api_conversations_create(struct bc_req *req)
         if (rc < 0) return rc;
     }
     int rc =
-        bc_chat_start(req->srv->store, &req->ctx, S(body, "locale"), bc_api_public_url(), &conv, &messages);
+        bc_chat_start(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(), &conv, &messages);
     if (rc < 0) return rc;
     bc_usage_add(req->ctx.tenant_id, BC_USAGE_CONVERSATIONS, 1);
     bc_metrics_conversation_touch(S(conv, "id"));
@@ -77,7 +77,7 @@ static int load(struct bc_req *req, json_t **conv)
     if (!bc_conv_token_ok(bc_req_header(req, "X-Conversation-Token"), req->ctx.tenant_id, req->ctx.key_id,
                           id))
         return bc_fail(req, BC_ENOT_FOUND, "No such conversation.");
-    int rc = bc_conv_get(req->srv->store, &req->ctx, id, conv);
+    int rc = bc_conv_get(req->srv->env, &req->ctx, id, conv);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such conversation.");
     return rc;
 }
@@ -93,7 +93,7 @@ int bc_api_conversations_message(struct bc_req *req)
     rc = count_message(req);
     if (rc == BC_EPLAN) {
         /* polite words for the widget, and the status for integrators */
-        if (bc_chat_limit_reached(req->srv->store, conv, &messages) < 0) messages = json_array();
+        if (bc_chat_limit_reached(req->srv->env, conv, &messages) < 0) messages = json_array();
         json_t *err = json_pack("{s:{s:s, s:s}, s:o}", "error", "code", "plan_limit_exceeded", "message",
                                 "This business cannot take more messages this month.", "messages", messages);
         req->err_code = "plan_limit_exceeded";
@@ -113,7 +113,7 @@ int bc_api_conversations_get(struct bc_req *req)
     char *next;
     int rc = load(req, &conv);
     if (rc < 0) return rc;
-    rc = bc_conv_messages(req->srv->store, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
+    rc = bc_conv_messages(req->srv->env, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
     free(next);
     if (rc == 0)
         rc = bc_reply_json(
@@ -133,8 +133,8 @@ int bc_api_admin_conversations_list(struct bc_req *req)
     char *next;
     int rc = bc_req_paging(req, &limit, &cursor);
     if (rc == 0)
-        rc = bc_conv_list(req->srv->store, &req->ctx, bc_req_query(req, "status"), limit, cursor, &items,
-                          &next);
+        rc =
+            bc_conv_list(req->srv->env, &req->ctx, bc_req_query(req, "status"), limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);
@@ -144,9 +144,9 @@ int bc_api_admin_conversations_get(struct bc_req *req)
 {
     json_t *conv, *items;
     char *next;
-    int rc = bc_conv_get(req->srv->store, &req->ctx, bc_req_param(req, "id"), &conv);
+    int rc = bc_conv_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &conv);
     if (rc < 0) return rc;
-    rc = bc_conv_messages(req->srv->store, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
+    rc = bc_conv_messages(req->srv->env, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
     free(next);
     if (rc == 0)
         rc = bc_reply_json(req, 200,
@@ -164,7 +164,7 @@ int bc_api_admin_conversations_patch(struct bc_req *req)
 {
     json_t *body, *conv;
     int rc = bc_req_body(req, conv_patch_fields, &body);
-    if (rc == 0) rc = bc_conv_get(req->srv->store, &req->ctx, bc_req_param(req, "id"), &conv);
+    if (rc == 0) rc = bc_conv_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &conv);
     if (rc < 0) return rc;
     json_t *h = json_object_get(conv, "handoff");
     if (!json_is_object(h)) {
@@ -175,7 +175,7 @@ int bc_api_admin_conversations_patch(struct bc_req *req)
     json_object_set(h, "handled", json_object_get(body, "handled"));
     if (json_is_true(json_object_get(body, "handled")))
         json_object_set_new(h, "handled_by", json_string(req->ctx.user_id));
-    rc = bc_conv_save(req->srv->store, conv);
+    rc = bc_conv_save(req->srv->env, conv);
     if (rc == 0 && was_open != bc_conv_handoff_open(conv))
         bc_usage_add(req->ctx.tenant_id, BC_USAGE_HANDOFFS_ANSWERED, was_open ? 1 : -1);
     if (rc == 0) rc = bc_reply_wrapped(req, 200, "conversation", bc_conv_view(conv));
@@ -195,7 +195,7 @@ int bc_api_admin_nlu_parse(struct bc_req *req)
 {
     json_t *body, *settings = NULL, *all = NULL;
     int rc = bc_req_body(req, nlu_fields, &body);
-    if (rc == 0) rc = bc_settings_get(req->srv->store, &req->ctx, &settings);
+    if (rc == 0) rc = bc_settings_get(req->srv->env, &req->ctx, &settings);
     if (rc < 0) return rc;
     const char *zone = S(settings, "timezone"),
                *lang = S(body, "lang") ? S(body, "lang") : S(settings, "locale");
@@ -220,7 +220,7 @@ int bc_api_admin_nlu_parse(struct bc_req *req)
     }
     struct bc_nlu_catalog *cat = bc_nlu_catalog_new();
     for (int kind = 0; cat && kind < 2; kind++) {
-        if (bc_entity_all(req->srv->store, &req->ctx, kind == 0 ? "SERVICE" : "PROVIDER", 1000, &all) < 0)
+        if (bc_entity_all(req->srv->env, &req->ctx, kind == 0 ? "SERVICE" : "PROVIDER", 1000, &all) < 0)
             break;
         size_t i;
         json_t *it;

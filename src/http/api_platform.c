@@ -53,7 +53,7 @@ int bc_api_platform_tenants_create(struct bc_req *req)
         .empty = json_is_true(json_object_get(body, "empty")),
         .public_url = bc_api_public_url(),
     };
-    rc = bc_onboard_tenant(req->srv->store, &in, msg, sizeof msg, &out);
+    rc = bc_onboard_tenant(req->srv->env, &in, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_tenant = bc_arena_strdup(&req->arena, S(json_object_get(out, "tenant"), "id"));
     return bc_reply_json(req, 201, out);
@@ -67,7 +67,7 @@ int bc_api_platform_tenants_list(struct bc_req *req)
     char *next;
     int rc = bc_req_paging(req, &limit, &cursor);
     if (rc < 0) return rc;
-    rc = bc_tenant_list(req->srv->store, limit, cursor, status, &items, &next);
+    rc = bc_tenant_list(req->srv->env, limit, cursor, status, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);
@@ -78,7 +78,7 @@ static int target(struct bc_req *req, struct bc_ctx *ctx, json_t **meta)
 {
     const char *id = bc_req_param(req, "id");
     if (bc_ctx_operator(ctx, id) < 0) return BC_ENOT_FOUND;
-    int rc = bc_tenant_get(req->srv->store, ctx, meta);
+    int rc = bc_tenant_get(req->srv->env, ctx, meta);
     if (rc == 0) req->audit_tenant = bc_arena_strdup(&req->arena, id);
     return rc;
 }
@@ -86,7 +86,7 @@ static int target(struct bc_req *req, struct bc_ctx *ctx, json_t **meta)
 static int reply_tenant(struct bc_req *req, json_t *meta)
 {
     json_t *out = json_pack("{s:o, s:o}", "tenant", bc_tenant_view(meta), "limits",
-                            bc_api_limits_json(req->srv->store, meta));
+                            bc_api_limits_json(req->srv->env, meta));
     return bc_reply_json(req, 200, out);
 }
 
@@ -97,9 +97,9 @@ int bc_api_platform_tenants_get(struct bc_req *req)
     int rc = target(req, &ctx, &meta);
     if (rc < 0) return rc;
     json_t *health = NULL; /* the health score with its reasons (domain/health.h) */
-    if (bc_health_tenant(req->srv->store, meta, &health) < 0) health = json_null();
+    if (bc_health_tenant(req->srv->env, meta, &health) < 0) health = json_null();
     json_t *out = json_pack("{s:o, s:o, s:o}", "tenant", bc_tenant_view(meta), "limits",
-                            bc_api_limits_json(req->srv->store, meta), "health", health);
+                            bc_api_limits_json(req->srv->env, meta), "health", health);
     json_decref(meta);
     return bc_reply_json(req, 200, out);
 }
@@ -117,17 +117,17 @@ int bc_api_platform_tenants_patch(struct bc_req *req)
     /* validate everything before the first write */
     if (status && strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED"))
         return bc_fail(req, BC_EINVALID, "status must be ACTIVE or SUSPENDED (use DELETE to delete)");
-    if (plan && !bc_plan_exists(req->srv->store, plan))
+    if (plan && !bc_plan_exists(req->srv->env, plan))
         return bc_fail(req, BC_EINVALID, "unknown plan '%s'", plan);
     json_t *limits = json_object_get(body, "limits");
     if (limits && (rc = bc_plan_check_overrides(limits, msg, sizeof msg)) < 0)
         return bc_fail_msg(req, rc, msg);
-    struct bc_store *s = req->srv->store;
-    if (S(body, "name")) rc = bc_tenant_rename(s, &ctx, S(body, "name"), NULL);
-    if (rc == 0 && plan) rc = bc_tenant_set_plan(s, &ctx, plan, NULL);
-    if (rc == 0 && limits) rc = bc_tenant_set_limits(s, &ctx, limits, msg, sizeof msg, NULL);
-    if (rc == 0 && status) rc = bc_tenant_set_status(s, &ctx, status, NULL);
-    if (rc == 0) rc = bc_tenant_get(s, &ctx, &out);
+    struct bc_env *env = req->srv->env;
+    if (S(body, "name")) rc = bc_tenant_rename(env, &ctx, S(body, "name"), NULL);
+    if (rc == 0 && plan) rc = bc_tenant_set_plan(env, &ctx, plan, NULL);
+    if (rc == 0 && limits) rc = bc_tenant_set_limits(env, &ctx, limits, msg, sizeof msg, NULL);
+    if (rc == 0 && status) rc = bc_tenant_set_status(env, &ctx, status, NULL);
+    if (rc == 0) rc = bc_tenant_get(env, &ctx, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_deep_copy(body);
     rc = reply_tenant(req, out);
@@ -142,12 +142,12 @@ static int set_status(struct bc_req *req, const char *status)
     int rc = target(req, &ctx, &meta);
     if (rc < 0) return rc;
     json_decref(meta);
-    rc = bc_tenant_set_status(req->srv->store, &ctx, status, NULL);
+    rc = bc_tenant_set_status(req->srv->env, &ctx, status, NULL);
     if (rc == BC_EGONE)
         return bc_fail(req, rc,
                        "This tenant was deleted more than %lld days ago: it can no longer be restored.",
                        (long long)(bc_tenant_retention() / 86400));
-    if (rc == 0) rc = bc_tenant_get(req->srv->store, &ctx, &out);
+    if (rc == 0) rc = bc_tenant_get(req->srv->env, &ctx, &out);
     if (rc < 0) return rc;
     rc = reply_tenant(req, out);
     json_decref(out);
@@ -167,7 +167,7 @@ int bc_api_platform_tenants_restore(struct bc_req *req)
 int bc_api_platform_plans_list(struct bc_req *req)
 {
     json_t *items;
-    int rc = bc_plan_list(req->srv->store, &items);
+    int rc = bc_plan_list(req->srv->env, &items);
     if (rc < 0) return rc;
     return bc_reply_list(req, items, NULL);
 }
@@ -178,7 +178,7 @@ int bc_api_platform_plans_put(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_plan_put(req->srv->store, bc_req_param(req, "name"), body, msg, sizeof msg, &out);
+    rc = bc_plan_put(req->srv->env, bc_req_param(req, "name"), body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "plan", out);
 }

@@ -14,7 +14,7 @@
 int bc_api_settings_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_settings_get(req->srv->store, &req->ctx, &out);
+    int rc = bc_settings_get(req->srv->env, &req->ctx, &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "settings", out);
 }
@@ -25,7 +25,7 @@ int bc_api_settings_patch(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_settings_patch(req->srv->store, &req->ctx, body, msg, sizeof msg, &out);
+    rc = bc_settings_patch(req->srv->env, &req->ctx, body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "settings", out);
 }
@@ -33,7 +33,7 @@ int bc_api_settings_patch(struct bc_req *req)
 int bc_api_settings_ai_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_settings_ai_get(req->srv->store, &req->ctx, &out);
+    int rc = bc_settings_ai_get(req->srv->env, &req->ctx, &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "ai", out);
 }
@@ -44,9 +44,9 @@ int bc_api_settings_ai_put(struct bc_req *req)
     char msg[256] = "";
     struct bc_limits lim;
     int rc = bc_req_json(req, &body);
-    if (rc == 0) rc = bc_plan_limits(req->srv->store, req->ctx.tenant, &lim);
+    if (rc == 0) rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim);
     if (rc < 0) return rc;
-    rc = bc_settings_ai_put(req->srv->store, &req->ctx, body, lim.ai_modes, msg, sizeof msg, &out);
+    rc = bc_settings_ai_put(req->srv->env, &req->ctx, body, lim.ai_modes, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "ai", out);
 }
@@ -58,8 +58,8 @@ int bc_api_widget_config(struct bc_req *req)
     json_t *settings = NULL, *ai = NULL, *in[2] = {NULL, NULL};
     char key[96];
     snprintf(key, sizeof key, "widget config %s", req->ctx.tenant_id);
-    int rc = bc_settings_item_ro(req->srv->store, &req->ctx, "GLOBAL", &in[0]);
-    if (rc == 0) rc = bc_settings_item_ro(req->srv->store, &req->ctx, "AI", &in[1]);
+    int rc = bc_settings_item_ro(req->srv->env, &req->ctx, "GLOBAL", &in[0]);
+    if (rc == 0) rc = bc_settings_item_ro(req->srv->env, &req->ctx, "AI", &in[1]);
     if (rc == 0 && bc_rendered_reply(req, key, in, 2)) {
         json_decref(in[0]);
         json_decref(in[1]);
@@ -93,7 +93,7 @@ int bc_api_widget_config(struct bc_req *req)
 int bc_api_widget_preflight(struct bc_req *req)
 {
     const char *origin = bc_req_header(req, "Origin");
-    if (!origin || !bc_apikey_origin_known(req->srv->store, origin))
+    if (!origin || !bc_apikey_origin_known(req->srv->env, origin))
         return bc_fail(req, BC_EORIGIN, "This origin is not allowed.");
     bc_auth_cors_headers(req, origin);
     bc_reply_header(req, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");

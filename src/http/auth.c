@@ -48,7 +48,7 @@ static int platform(struct bc_req *req)
 /* Loads the tenant of ctx and refuses inactive ones. */
 static int load_tenant(struct bc_req *req)
 {
-    int rc = bc_tenant_get_ro(req->srv->store, &req->ctx, &req->ctx.tenant);
+    int rc = bc_tenant_get_ro(req->srv->env, &req->ctx, &req->ctx.tenant);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "Unknown tenant.");
     if (rc < 0) return rc;
     return bc_tenant_check_active(req->ctx.tenant);
@@ -98,7 +98,7 @@ static int widget(struct bc_req *req)
      * outside a browser can send any Origin anyway, so this trusts nothing new. */
     const char *site = bc_req_header(req, "Sec-Fetch-Site");
     if (!origin && site && strcmp(site, "same-origin") == 0) origin = bc_api_public_url();
-    int rc = bc_apikey_resolve(req->srv->store, key, &look);
+    int rc = bc_apikey_resolve(req->srv->env, key, &look);
     if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
     if (rc < 0) return rc;
     if (origin) {
@@ -122,7 +122,7 @@ static int widget(struct bc_req *req)
     struct bc_limits lim;
     struct bc_rl_info info;
     char bucket[96];
-    if ((rc = bc_plan_limits(req->srv->store, req->ctx.tenant, &lim)) < 0) return rc;
+    if ((rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim)) < 0) return rc;
     snprintf(bucket, sizeof bucket, "key:%s", req->ctx.key_id);
     rc = bc_ratelimit_take(bucket, lim.rate_per_s, lim.burst, &info);
     rate_headers(req, &info, rc < 0);
@@ -150,7 +150,7 @@ static int admin(struct bc_req *req)
     }
     /* our own users: the stored user decides (removal, role change and password change apply at once) */
     json_t *u = NULL;
-    rc = bc_user_get(req->srv->store, &req->ctx, c.sub, &u);
+    rc = bc_user_get(req->srv->env, &req->ctx, c.sub, &u);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "This user no longer exists.");
     if (rc < 0) return rc;
     json_t *after = json_object_get(u, "tokens_after");

@@ -30,7 +30,7 @@ enum step { STEP_DONE = 0, STEP_WAIT = 1 };
 
 struct turn {
     struct bc_req *req; /* JSON turns only (the request owns the turn); NULL for streamed turns */
-    struct bc_store *store;
+    struct bc_env *env;
     struct bc_ctx ctx; /* a copy (its own reference on the tenant item) */
     json_t *conv;
     char *text, *action;
@@ -101,12 +101,12 @@ static void resolve_mode(struct turn *t)
     struct bc_limits lim;
     t->mode = BC_AI_FSM;
     /* only read (strings copied out): the read-only item, from the store's memo when unchanged */
-    if (bc_settings_item_ro(t->store, &t->ctx, "AI", &item) < 0) return;
+    if (bc_settings_item_ro(t->env, &t->ctx, "AI", &item) < 0) return;
     ai = bc_settings_ai_view_ro(item);
     json_decref(item);
     unsigned mode = bc_ai_mode_parse(S(ai, "mode"));
     if (mode == BC_AI_NLP || mode == BC_AI_AGENT) {
-        if (bc_plan_limits(t->store, t->ctx.tenant, &lim) < 0 || !(lim.ai_modes & mode)) {
+        if (bc_plan_limits(t->env, t->ctx.tenant, &lim) < 0 || !(lim.ai_modes & mode)) {
             /* the plan changed since the mode was chosen */
             set_reason(t, "plan", "the plan does not include this mode");
             t->outcome = "fallback";
@@ -192,7 +192,7 @@ static int run_fsm(struct turn *t, const char *reason, const char *detail)
         set_reason(t, reason, detail);
         t->outcome = "fallback";
     }
-    int rc = bc_chat_turn(t->store, &t->ctx, t->conv, t->text, t->action, bc_api_public_url(), &messages);
+    int rc = bc_chat_turn(t->env, &t->ctx, t->conv, t->text, t->action, bc_api_public_url(), &messages);
     if (rc == 0 && t->mode == BC_AI_AGENT) {
         /* the model must know what fsm mode said, for the turns it answers later */
         char buf[240];
@@ -201,8 +201,7 @@ static int run_fsm(struct turn *t, const char *reason, const char *detail)
             snprintf(buf, sizeof buf, "(chose the option %s)", t->action);
             said = buf;
         }
-        if (bc_agent_record_fsm(t->agent, t->conv, said, messages) == 0 &&
-            bc_conv_save(t->store, t->conv) < 0)
+        if (bc_agent_record_fsm(t->agent, t->conv, said, messages) == 0 && bc_conv_save(t->env, t->conv) < 0)
             bc_log(BC_LOG_WARN, "agent transcript of an fsm turn not saved");
     }
     if (t->mode == BC_AI_FSM && !reason && !t->outcome) {
@@ -287,17 +286,16 @@ static int turn_begin(struct turn *t)
         text = t->text;
         if (!text) return step_done(t, BC_ENOMEM, NULL);
     }
-    if (bc_aibudget_load(t->store, &t->ctx, t->conv, t->conv_cap, &t->budget) < 0)
+    if (bc_aibudget_load(t->env, &t->ctx, t->conv, t->conv_cap, &t->budget) < 0)
         return run_fsm(t, "store", "cannot read the token budget");
     const char *why = bc_aibudget_exhausted(&t->budget);
     if (why) return run_fsm(t, why, NULL);
     int rc;
     if (t->mode == BC_AI_NLP) {
-        rc = bc_nlp_new(t->store, &t->ctx, t->conv, text, &t->nlp);
+        rc = bc_nlp_new(t->env, &t->ctx, t->conv, text, &t->nlp);
         t->deadline_ns = bc_mono_ns() + bc_config_int(BC_CFG_AI_NLP_TIMEOUT, 8) * 1000000000LL;
     } else {
-        rc =
-            bc_agent_begin(t->store, &t->ctx, t->conv, text, t->instructions, bc_api_public_url(), &t->agent);
+        rc = bc_agent_begin(t->env, &t->ctx, t->conv, text, t->instructions, bc_api_public_url(), &t->agent);
         t->deadline_ns = bc_mono_ns() + bc_config_int(BC_CFG_AI_TURN_TIMEOUT, 45) * 1000000000LL;
     }
     if (rc < 0) return run_fsm(t, "prepare", bc_strerror(rc));
@@ -325,7 +323,7 @@ static int turn_resume(struct turn *t)
     t->res = NULL;
     t->tok_in += res->input_tokens;
     t->tok_out += res->output_tokens;
-    if (bc_aibudget_charge(t->store, &t->ctx, t->conv, &t->budget, res->provider, t->model, res->input_tokens,
+    if (bc_aibudget_charge(t->env, &t->ctx, t->conv, &t->budget, res->provider, t->model, res->input_tokens,
                            res->output_tokens) < 0)
         bc_log(BC_LOG_WARN, "AI tokens of tenant %s not counted", t->ctx.tenant_id);
     int st;
@@ -348,7 +346,7 @@ static int turn_resume(struct turn *t)
         int rc = res->json ? bc_nlp_read(t->nlp, res->json, &r, why, sizeof why) : BC_EINVALID;
         bc_llm_result_free(res);
         if (rc < 0) return run_fsm(t, "invalid_answer", why[0] ? why : "no structured answer");
-        rc = bc_chat_turn_understood(t->store, &t->ctx, t->conv, t->text, &r, bc_api_public_url(), &messages);
+        rc = bc_chat_turn_understood(t->env, &t->ctx, t->conv, t->text, &r, bc_api_public_url(), &messages);
         return step_done(t, rc, messages);
     }
     st = bc_agent_step(t->agent, res);
@@ -446,7 +444,7 @@ int bc_chatturn_run(struct bc_req *req, json_t *conv, const char *text, const ch
     struct turn *t = calloc(1, sizeof *t);
     if (!t) return BC_ENOMEM;
     t->t0_ns = bc_mono_ns();
-    t->store = req->srv->store;
+    t->env = req->srv->env;
     t->ctx = req->ctx;
     t->ctx.origin = NULL;
     json_incref(t->ctx.tenant);

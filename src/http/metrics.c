@@ -268,10 +268,10 @@ static int count_tenant(json_t *t, void *arg)
                : 0;
 }
 
-static int count_tenants(struct bc_store *s, json_t **out)
+static int count_tenants(struct bc_env *env, json_t **out)
 {
     json_t *counts = json_object();
-    int rc = bc_tenant_each(s, count_tenant, counts);
+    int rc = bc_tenant_each(env, count_tenant, counts);
     if (rc < 0) {
         json_decref(counts);
         return rc;
@@ -280,13 +280,13 @@ static int count_tenants(struct bc_store *s, json_t **out)
     return 0;
 }
 
-static void render_tenants(struct bc_store *s, struct bc_buf *b)
+static void render_tenants(struct bc_env *env, struct bc_buf *b)
 {
     pthread_mutex_lock(&tenants_mu);
     int64_t now = bc_now_ms();
-    if (s && (!tenants_counts || now - tenants_at_ms > TENANTS_TTL_MS || now < tenants_at_ms)) {
+    if (env && (!tenants_counts || now - tenants_at_ms > TENANTS_TTL_MS || now < tenants_at_ms)) {
         json_t *c = NULL;
-        if (count_tenants(s, &c) == 0) {
+        if (count_tenants(env, &c) == 0) {
             json_decref(tenants_counts);
             tenants_counts = c;
             tenants_at_ms = now;
@@ -318,7 +318,7 @@ int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
     bc_metrics_family(b, "bookchat_conversations_active", "gauge",
                       "Conversations with a customer turn in the last 15 minutes (this process).");
     bc_metrics_sample(b, "bookchat_conversations_active", NULL, (double)conversations_active());
-    render_tenants(srv ? srv->store : NULL, b);
+    render_tenants(srv ? srv->env : NULL, b);
     struct bc_usage_stats us;
     bc_usage_stats(&us);
     bc_metrics_family(b, "bookchat_usage_flushes_total", "counter", "Flushes of the usage counters.");

@@ -17,11 +17,13 @@
 #include <stdint.h>
 
 struct MHD_Daemon;
+struct bc_env;
 struct bc_store;
 
 struct bc_server {
     struct MHD_Daemon *daemon;
     struct bc_store *store; /* borrowed; outlives the server */
+    struct bc_env *env;     /* borrowed: the domain environment of store; outlives the server */
     size_t body_limit;
     bool test_hooks;
     bool access_log;

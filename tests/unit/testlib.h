@@ -1,6 +1,8 @@
 /* Helpers shared by the cmocka unit tests: temporary directories and the store under test. */
 #ifndef BC_TESTLIB_H
 #define BC_TESTLIB_H
+#include "domain/env.h"
+#include "store/store.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +42,22 @@ static inline const char *bc_test_store_url(char *buf, size_t size, const char *
     bc_test_tmpdir(dir, sizeof dir, tag);
     snprintf(buf, size, "lmdb:%s", dir);
     return buf;
+}
+
+/* A domain environment over a store the test opened (struct bc_env, src/domain/env.h); fails the test when
+ * out of memory. bc_test_env_close frees the env and closes its store. */
+static inline struct bc_env *bc_test_env(struct bc_store *st)
+{
+    struct bc_env *env = bc_env_new(st);
+    if (!env) abort();
+    return env;
+}
+static inline void bc_test_env_close(struct bc_env *env)
+{
+    if (!env) return;
+    struct bc_store *st = env->store;
+    bc_env_free(env);
+    bc_store_close(st);
 }
 
 #endif

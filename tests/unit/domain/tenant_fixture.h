@@ -26,20 +26,20 @@ static inline void fx_init(void)
     bc_secret_set_for_tests(secret, sizeof secret);
 }
 
-/* A fresh LMDB store in a new temporary directory. */
-static inline struct bc_store *fx_store(const char *tag)
+/* A fresh LMDB store in a new temporary directory, with its domain environment. */
+static inline struct bc_env *fx_store(const char *tag)
 {
     char dir[512], url[600], err[256] = "";
     struct bc_store *s = NULL;
     bc_test_tmpdir(dir, sizeof dir, tag);
     snprintf(url, sizeof url, "lmdb:%s", dir);
     if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("open %s: %s", url, err);
-    return s;
+    return bc_test_env(s);
 }
 
 /* Onboards tenant `id` with sample data and adds the extra kinds listed above. Secrets of the keys are
  * written to active_secret (the key that works) and old_secret (the rotated one, in its grace period). */
-static inline void fx_tenant(struct bc_store *s, const char *id, char *active_secret, char *old_secret)
+static inline void fx_tenant(struct bc_env *s, const char *id, char *active_secret, char *old_secret)
 {
     char msg[256] = "", secret[BC_APIKEY_SECRET_SIZE], pw[21];
     json_t *out = NULL, *origins = json_pack("[s]", "https://shop.example.com");
@@ -76,8 +76,8 @@ static inline void fx_tenant(struct bc_store *s, const char *id, char *active_se
                           "confirmed", "price", 42.5, "customer", "name", "José Pérez");
     json_t *c = json_pack("{s:s, s:s, s:s, s:I}", "PK", pk, "SK", "CONV#01TESTCONV", "status", "open", "ttl",
                           (json_int_t)(bc_now_s() + 30 * 86400));
-    assert_int_equal(bc_store_put(s, b, NULL), 0);
-    assert_int_equal(bc_store_put(s, c, NULL), 0);
+    assert_int_equal(bc_store_put(s->store, b, NULL), 0);
+    assert_int_equal(bc_store_put(s->store, c, NULL), 0);
     json_decref(b);
     json_decref(c);
     json_decref(origins);
@@ -85,13 +85,13 @@ static inline void fx_tenant(struct bc_store *s, const char *id, char *active_se
 }
 
 /* Every live item of the store (bc_store_scan), as compact JSON strings sorted (caller decrefs). */
-static inline json_t *fx_scan_all(struct bc_store *s)
+static inline json_t *fx_scan_all(struct bc_env *s)
 {
     json_t *all = json_array();
     char *cursor = NULL;
     do {
         struct bc_query_result r;
-        assert_int_equal(bc_store_scan(s, cursor, 1000, &r), 0);
+        assert_int_equal(bc_store_scan(s->store, cursor, 1000, &r), 0);
         free(cursor);
         size_t i;
         json_t *it;
@@ -109,7 +109,7 @@ static inline json_t *fx_scan_all(struct bc_store *s)
 }
 
 /* How many items of the whole store mention needle anywhere (keys or values). */
-static inline size_t fx_count_mentions(struct bc_store *s, const char *needle)
+static inline size_t fx_count_mentions(struct bc_env *s, const char *needle)
 {
     json_t *all = fx_scan_all(s);
     size_t n = 0, i;

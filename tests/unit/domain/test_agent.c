@@ -18,6 +18,7 @@
 #include "util/err.h"
 
 static struct bc_store *store;
+static struct bc_env *env;
 static struct bc_ctx ctx;
 static char svc[64], ana[64];
 
@@ -28,25 +29,26 @@ static int setup(void **state)
     setenv("BOOKCHAT_TEST_NOW", "1796025600", 1); /* 2026-11-30T08:00:00Z, Monday 09:00 in Madrid */
     bc_clock_init();
     assert_int_equal(bc_store_open(bc_test_store_url(url, sizeof url, "agent"), &store, NULL, 0), 0);
-    assert_int_equal(bc_plan_ensure_defaults(store), 0);
+    env = bc_test_env(store);
+    assert_int_equal(bc_plan_ensure_defaults(env), 0);
     struct bc_tenant_new in = {
         .name = "Peluquería Ana", .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
-    assert_int_equal(bc_tenant_create(store, &in, msg, sizeof msg, &t), 0);
+    assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
     assert_int_equal(bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))), 0);
     json_decref(t);
-    assert_int_equal(bc_tenant_get(store, &ctx, &ctx.tenant), 0);
+    assert_int_equal(bc_tenant_get(env, &ctx, &ctx.tenant), 0);
     json_t *body = json_pack("{s:s, s:i}", "name", "Corte de pelo", "duration_min", 30);
-    assert_int_equal(bc_service_create(store, &ctx, body, msg, sizeof msg, &out), 0);
+    assert_int_equal(bc_service_create(env, &ctx, body, msg, sizeof msg, &out), 0);
     snprintf(svc, sizeof svc, "%s", json_string_value(json_object_get(out, "id")));
     json_decref(body);
     json_decref(out);
     body = json_pack("{s:s, s:[s]}", "name", "Ana", "service_ids", svc);
-    assert_int_equal(bc_provider_create(store, &ctx, body, 10, msg, sizeof msg, &out), 0);
+    assert_int_equal(bc_provider_create(env, &ctx, body, 10, msg, sizeof msg, &out), 0);
     snprintf(ana, sizeof ana, "%s", json_string_value(json_object_get(out, "id")));
     json_decref(body);
     json_decref(out);
     body = json_pack("{s:[{s:i, s:s, s:s}]}", "weekly", "weekday", 2, "start", "09:00", "end", "13:00");
-    assert_int_equal(bc_hours_put(store, &ctx, ana, body, msg, sizeof msg, &out), 0);
+    assert_int_equal(bc_hours_put(env, &ctx, ana, body, msg, sizeof msg, &out), 0);
     json_decref(body);
     json_decref(out);
     return 0;
@@ -55,15 +57,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     bc_ctx_release(&ctx);
-    bc_store_close(store);
-    bc_plan_cache_clear();
+    bc_test_env_close(env);
     return 0;
 }
 
 static json_t *new_conv(void)
 {
     json_t *c = bc_conv_new(&ctx, "es", 90);
-    assert_int_equal(bc_conv_save(store, c), 0);
+    assert_int_equal(bc_conv_save(env, c), 0);
     return c;
 }
 
@@ -129,7 +130,7 @@ static void test_agent__books_only_an_offered_slot_after_the_customers_yes(void 
              svc);
     /* turn 1: a slot never offered */
     assert_int_equal(
-        bc_agent_begin(store, &ctx, conv, "el martes a las 10, soy Marta, 612 345 678", NULL, "", &a), 0);
+        bc_agent_begin(env, &ctx, conv, "el martes a las 10, soy Marta, 612 345 678", NULL, "", &a), 0);
     assert_int_equal(step(a, NULL, "create_booking", book, NULL, NULL), BC_AGENT_MORE);
     assert_string_equal(status_of(last_result(a)), "slot_not_offered");
     /* offered now; the first call only asks for confirmation, even twice in the turn */
@@ -145,7 +146,7 @@ static void test_agent__books_only_an_offered_slot_after_the_customers_yes(void 
                         "create_booking");
     json_decref(msgs);
     /* turn 2: not a yes */
-    assert_int_equal(bc_agent_begin(store, &ctx, conv, "¿cuánto cuesta?", NULL, "", &a), 0);
+    assert_int_equal(bc_agent_begin(env, &ctx, conv, "¿cuánto cuesta?", NULL, "", &a), 0);
     assert_int_equal(step(a, NULL, "create_booking", book, NULL, NULL), BC_AGENT_MORE);
     assert_string_equal(status_of(last_result(a)), "confirmation_required");
     assert_false(bc_agent_acted(a));
@@ -153,7 +154,7 @@ static void test_agent__books_only_an_offered_slot_after_the_customers_yes(void 
     finish(a, &msgs);
     json_decref(msgs);
     /* turn 3: yes, the same booking */
-    assert_int_equal(bc_agent_begin(store, &ctx, conv, "sí", NULL, "https://x", &a), 0);
+    assert_int_equal(bc_agent_begin(env, &ctx, conv, "sí", NULL, "https://x", &a), 0);
     assert_int_equal(step(a, NULL, "create_booking", book, NULL, NULL), BC_AGENT_MORE);
     assert_string_equal(status_of(last_result(a)), "booked");
     assert_true(bc_agent_acted(a));
@@ -175,7 +176,7 @@ static void test_agent__round_limit(void **state)
 {
     json_t *conv = new_conv(), *msgs = NULL;
     struct bc_agent *a = NULL;
-    assert_int_equal(bc_agent_begin(store, &ctx, conv, "hola", NULL, "", &a), 0);
+    assert_int_equal(bc_agent_begin(env, &ctx, conv, "hola", NULL, "", &a), 0);
     for (int i = 0; i < BC_AGENT_MAX_ROUNDS; i++)
         assert_int_equal(step(a, NULL, "list_services", "{}", NULL, NULL), BC_AGENT_MORE);
     assert_int_equal(step(a, NULL, "list_services", "{}", NULL, NULL), BC_AGENT_DONE);
@@ -207,7 +208,7 @@ static void test_agent__transcript_is_trimmed_by_whole_turns(void **state)
     for (int i = 0; i < 40; i++) {
         struct bc_agent *a = NULL;
         snprintf(text, sizeof text, "pregunta %d", i);
-        assert_int_equal(bc_agent_begin(store, &ctx, conv, text, NULL, "", &a), 0);
+        assert_int_equal(bc_agent_begin(env, &ctx, conv, text, NULL, "", &a), 0);
         assert_int_equal(step(a, NULL, "business_info", "{}", NULL, NULL), BC_AGENT_MORE);
         assert_int_equal(step(a, "respuesta", NULL, NULL, NULL, NULL), BC_AGENT_DONE);
         finish(a, &msgs);

@@ -11,7 +11,7 @@
 
 #define TID "tenant-archive-1"
 
-static struct bc_store *src;
+static struct bc_env *src;
 static char active_secret[BC_APIKEY_SECRET_SIZE], old_secret[BC_APIKEY_SECRET_SIZE];
 
 static int setup(void **state)
@@ -26,12 +26,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    bc_store_close(src);
+    bc_test_env_close(src);
     return 0;
 }
 
 /* The export of tenant id from s as a list of lines (without "\n"; line 0 is the header). */
-static json_t *export_lines(struct bc_store *s, const char *id)
+static json_t *export_lines(struct bc_env *s, const char *id)
 {
     FILE *f = tmpfile();
     assert_non_null(f);
@@ -85,8 +85,8 @@ static void sha256_of_items(json_t *lines, char out[80])
 }
 
 /* Imports lines into a fresh store; returns the result code, the store (caller closes) and msg. */
-static int import_into(json_t *lines, bool cut_last, const struct bc_archive_import *opt,
-                       struct bc_store **dst, char *msg, size_t msgsize, json_t **res)
+static int import_into(json_t *lines, bool cut_last, const struct bc_archive_import *opt, struct bc_env **dst,
+                       char *msg, size_t msgsize, json_t **res)
 {
     FILE *f = file_of(lines, cut_last);
     json_t *r = NULL;
@@ -157,7 +157,7 @@ static void test_archive__header_and_lines(void **state)
 static void test_archive__round_trip_same_items(void **state)
 {
     (void)state;
-    struct bc_store *dst = NULL;
+    struct bc_env *dst = NULL;
     char msg[256] = "";
     json_t *lines = export_lines(src, TID), *res = NULL;
     struct bc_archive_import opt = {0};
@@ -179,13 +179,13 @@ static void test_archive__round_trip_same_items(void **state)
     json_decref(again);
     json_decref(res);
     json_decref(lines);
-    bc_store_close(dst);
+    bc_test_env_close(dst);
 }
 
 /* Imports a damaged archive: refused with a message containing want, and nothing written. */
 static void refused(json_t *lines, bool cut_last, const char *want)
 {
-    struct bc_store *dst = NULL;
+    struct bc_env *dst = NULL;
     char msg[256] = "";
     struct bc_archive_import opt = {0};
     int rc = import_into(lines, cut_last, &opt, &dst, msg, sizeof msg, NULL);
@@ -194,7 +194,7 @@ static void refused(json_t *lines, bool cut_last, const char *want)
     json_t *all = fx_scan_all(dst);
     assert_int_equal(json_array_size(all), 0);
     json_decref(all);
-    bc_store_close(dst);
+    bc_test_env_close(dst);
 }
 
 static void test_archive__truncated_file_refused(void **state)
@@ -278,7 +278,7 @@ static void test_archive__foreign_item_refused(void **state)
 static void test_archive__existing_tenant_and_force(void **state)
 {
     (void)state;
-    struct bc_store *dst = NULL;
+    struct bc_env *dst = NULL;
     char msg[256] = "";
     json_t *lines = export_lines(src, TID);
     struct bc_archive_import opt = {0};
@@ -287,7 +287,7 @@ static void test_archive__existing_tenant_and_force(void **state)
     assert_non_null(strstr(msg, "already exists"));
     /* --force replaces: an item that is not in the archive disappears */
     json_t *extra = json_pack("{s:s, s:s}", "PK", "TENANT#" TID, "SK", "SERVICE#EXTRA");
-    assert_int_equal(bc_store_put(dst, extra, NULL), 0);
+    assert_int_equal(bc_store_put(dst->store, extra, NULL), 0);
     json_decref(extra);
     opt.force = true;
     assert_int_equal(import_into(lines, false, &opt, &dst, msg, sizeof msg, NULL), 0);
@@ -295,13 +295,13 @@ static void test_archive__existing_tenant_and_force(void **state)
     assert_int_equal(json_array_size(again), json_array_size(lines));
     json_decref(again);
     json_decref(lines);
-    bc_store_close(dst);
+    bc_test_env_close(dst);
 }
 
 static void test_archive__as_new_id_reissues_keys(void **state)
 {
     (void)state;
-    struct bc_store *dst = NULL;
+    struct bc_env *dst = NULL;
     char msg[256] = "";
     json_t *lines = export_lines(src, TID), *res = NULL, *look = NULL;
     struct bc_archive_import opt = {.as_id = "tenant-copy-2"};
@@ -333,7 +333,7 @@ static void test_archive__as_new_id_reissues_keys(void **state)
     json_decref(user);
     json_decref(res);
     json_decref(lines);
-    bc_store_close(dst);
+    bc_test_env_close(dst);
 }
 
 static void test_archive__unknown_tenant(void **state)

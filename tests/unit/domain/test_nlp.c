@@ -16,6 +16,7 @@
 #include "util/err.h"
 
 static struct bc_store *store;
+static struct bc_env *env;
 static struct bc_ctx ctx, other;
 static char svc[64], svc2[64], ana[64], foreign_svc[64];
 
@@ -24,25 +25,25 @@ static void make_tenant(const char *name, struct bc_ctx *c, char *s1, char *s2, 
     char msg[256];
     json_t *t = NULL, *out = NULL;
     struct bc_tenant_new in = {.name = name, .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
-    assert_int_equal(bc_tenant_create(store, &in, msg, sizeof msg, &t), 0);
+    assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
     assert_int_equal(bc_ctx_operator(c, json_string_value(json_object_get(t, "id"))), 0);
     json_decref(t);
     json_t *body =
         json_pack("{s:s, s:i, s:[s]}", "name", "Corte de pelo", "duration_min", 30, "synonyms", "corte");
-    assert_int_equal(bc_service_create(store, c, body, msg, sizeof msg, &out), 0);
+    assert_int_equal(bc_service_create(env, c, body, msg, sizeof msg, &out), 0);
     snprintf(s1, 64, "%s", json_string_value(json_object_get(out, "id")));
     json_decref(body);
     json_decref(out);
     if (s2) {
         body = json_pack("{s:s, s:i}", "name", "Tinte", "duration_min", 60);
-        assert_int_equal(bc_service_create(store, c, body, msg, sizeof msg, &out), 0);
+        assert_int_equal(bc_service_create(env, c, body, msg, sizeof msg, &out), 0);
         snprintf(s2, 64, "%s", json_string_value(json_object_get(out, "id")));
         json_decref(body);
         json_decref(out);
     }
     if (pro) {
         body = json_pack("{s:s, s:[s]}", "name", "Ana", "service_ids", s1);
-        assert_int_equal(bc_provider_create(store, c, body, 10, msg, sizeof msg, &out), 0);
+        assert_int_equal(bc_provider_create(env, c, body, 10, msg, sizeof msg, &out), 0);
         snprintf(pro, 64, "%s", json_string_value(json_object_get(out, "id")));
         json_decref(body);
         json_decref(out);
@@ -55,7 +56,8 @@ static int setup(void **state)
     setenv("BOOKCHAT_TEST_NOW", "1796025600", 1); /* 2026-11-30T08:00:00Z */
     bc_clock_init();
     assert_int_equal(bc_store_open(bc_test_store_url(url, sizeof url, "nlp"), &store, NULL, 0), 0);
-    assert_int_equal(bc_plan_ensure_defaults(store), 0);
+    env = bc_test_env(store);
+    assert_int_equal(bc_plan_ensure_defaults(env), 0);
     make_tenant("Peluquería Ana", &ctx, svc, svc2, ana);
     make_tenant("Otra", &other, foreign_svc, NULL, NULL);
     return 0;
@@ -65,8 +67,7 @@ static int teardown(void **state)
 {
     bc_ctx_release(&ctx);
     bc_ctx_release(&other);
-    bc_store_close(store);
-    bc_plan_cache_clear();
+    bc_test_env_close(env);
     return 0;
 }
 
@@ -76,7 +77,7 @@ static struct bc_nlp *reader(const char *text, const char *st)
     json_t *conv = bc_conv_new(&ctx, "es", 90);
     if (st) json_object_set_new(conv, "state", json_string(st));
     struct bc_nlp *n = NULL;
-    assert_int_equal(bc_nlp_new(store, &ctx, conv, text, &n), 0);
+    assert_int_equal(bc_nlp_new(env, &ctx, conv, text, &n), 0);
     json_decref(conv);
     return n;
 }

@@ -11,7 +11,7 @@
 #define A "tenant-purge-a"
 #define B "tenant-keep-b"
 
-static struct bc_store *s;
+static struct bc_env *s;
 
 static int setup(void **state)
 {
@@ -26,7 +26,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    bc_store_close(s);
+    bc_test_env_close(s);
     return 0;
 }
 
@@ -133,7 +133,7 @@ static void test_tenant_items__purge_leaves_nothing(void **state)
     assert_int_equal(bc_tenant_purge_step(s, A, 3, &done), 3);
     assert_false(done);
     json_t *idx = NULL;
-    assert_int_equal(bc_store_get(s, "PLATFORM", "TENANT#" A, &idx), 0);
+    assert_int_equal(bc_store_get(s->store, "PLATFORM", "TENANT#" A, &idx), 0);
     assert_string_equal(json_string_value(json_object_get(idx, "status")), "DELETED");
     json_decref(idx);
     int n = bc_tenant_purge(s, A);
@@ -156,7 +156,7 @@ static void test_tenant_items__purge_leaves_nothing(void **state)
 static void test_tenant_items__migration_copies_the_tenant(void **state)
 {
     (void)state;
-    struct bc_store *dst = fx_store("items-dst");
+    struct bc_env *dst = fx_store("items-dst");
     json_t *res = NULL, *before = walk(B);
     char msg[256] = "";
     struct bc_migration m = {.from = s, .to = dst, .tenant_id = B};
@@ -204,14 +204,14 @@ static void test_tenant_items__migration_copies_the_tenant(void **state)
     assert_int_equal(bc_apikey_resolve(dst, secret, &look), 0);
     json_decref(look);
     /* no checkpoint is left */
-    assert_int_equal(bc_store_get(dst, "MIGRATION#" B, "STATE", &look), BC_ENOT_FOUND);
+    assert_int_equal(bc_store_get(dst->store, "MIGRATION#" B, "STATE", &look), BC_ENOT_FOUND);
     /* a second run refuses: the destination holds the tenant */
     json_t *again = NULL;
     assert_int_equal(bc_migration_run(&m, &again, msg, sizeof msg), BC_ECONFLICT);
     json_decref(res);
     json_decref(before);
     json_decref(copied);
-    bc_store_close(dst);
+    bc_test_env_close(dst);
     /* B back to normal for the next tests */
     assert_int_equal(bc_tenant_set_status(s, &ctx, "ACTIVE", NULL), 0);
 }

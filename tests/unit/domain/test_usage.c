@@ -13,14 +13,15 @@
 #include <pthread.h>
 #include <sys/wait.h>
 
-static struct bc_store *open_store(char *url, size_t size)
+static struct bc_env *open_store(char *url, size_t size)
 {
     struct bc_store *s = NULL;
     char err[256];
     bc_test_store_url(url, size, "usage");
     if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("store: %s", err);
-    assert_int_equal(bc_plan_ensure_defaults(s), 0);
-    return s;
+    struct bc_env *env = bc_test_env(s);
+    assert_int_equal(bc_plan_ensure_defaults(env), 0);
+    return env;
 }
 
 /* The tenants these tests count for: usage is only written for a tenant whose META item exists. */
@@ -43,8 +44,9 @@ static int setup(void **state)
     char url[600];
     bc_usage_reset();
     bc_fault_reset();
-    *state = open_store(url, sizeof url);
-    put_tenants(*state);
+    struct bc_env *env = open_store(url, sizeof url);
+    *state = env;
+    put_tenants(env->store);
     return 0;
 }
 
@@ -52,8 +54,7 @@ static int teardown(void **state)
 {
     bc_usage_reset();
     bc_fault_reset();
-    bc_plan_cache_clear();
-    bc_store_close(*state);
+    bc_test_env_close(*state);
     return 0;
 }
 
@@ -75,16 +76,17 @@ static long long attr(json_t *it, const char *name)
 
 static void test_usage__flush_counts_exactly(void **state)
 {
-    struct bc_store *s = *state;
+    struct bc_env *env = *state;
+    struct bc_store *s = env->store;
     for (int i = 0; i < 37; i++)
-        assert_int_equal(bc_usage_take(s, "t1", BC_USAGE_BOOKINGS, 1, BC_UNLIMITED), 0);
+        assert_int_equal(bc_usage_take(env, "t1", BC_USAGE_BOOKINGS, 1, BC_UNLIMITED), 0);
     for (int i = 0; i < 5; i++) bc_usage_add("t1", BC_USAGE_CANCELLATIONS, 1);
     for (int i = 0; i < 3; i++) bc_usage_add("t1", BC_USAGE_MESSAGES, 1);
     bc_usage_request("t1", 200, NULL, "https://a.example.com");
     bc_usage_request("t1", 404, "not_found", NULL);
     bc_usage_request("t1", 503, "unavailable", "https://a.example.com");
     bc_usage_add("t2", BC_USAGE_BOOKINGS, 2);
-    assert_true(bc_usage_flush(s) > 0);
+    assert_true(bc_usage_flush(env) > 0);
     json_t *it = month_item(s, "t1");
     assert_int_equal(attr(it, "bookings"), 37);
     assert_int_equal(attr(it, "cancellations"), 5);
@@ -102,13 +104,13 @@ static void test_usage__flush_counts_exactly(void **state)
     assert_int_equal(attr(it, "requests"), 0);
     json_decref(it);
     /* nothing pending: a second flush writes nothing and changes nothing */
-    assert_int_equal(bc_usage_flush(s), 0);
+    assert_int_equal(bc_usage_flush(env), 0);
     it = month_item(s, "t1");
     assert_int_equal(attr(it, "bookings"), 37);
     json_decref(it);
     /* the day's sums agree with the month's */
     json_t *recent = NULL;
-    assert_int_equal(bc_usage_recent(s, "t1", 7, &recent), 0);
+    assert_int_equal(bc_usage_recent(env, "t1", 7, &recent), 0);
     assert_int_equal(attr(recent, "bookings"), 37);
     assert_int_equal(attr(recent, "requests"), 3);
     json_decref(recent);
@@ -118,12 +120,13 @@ static void test_usage__flush_counts_exactly(void **state)
  * nothing may be written back into its emptied partition; other tenants' counts are written as usual. */
 static void test_usage__a_purged_tenant_gets_nothing_written(void **state)
 {
-    struct bc_store *s = *state;
+    struct bc_env *env = *state;
+    struct bc_store *s = env->store;
     bc_usage_request("t1", 200, NULL, "https://a.example.com");
     bc_usage_add("t1", BC_USAGE_BOOKINGS, 3);
     bc_usage_add("t2", BC_USAGE_BOOKINGS, 2);
     assert_int_equal(bc_store_delete(s, "TENANT#t1", "META", NULL), 0); /* the purge */
-    assert_true(bc_usage_flush(s) > 0);
+    assert_true(bc_usage_flush(env) > 0);
     struct bc_query q = {.pk = "TENANT#t1", .sk_prefix = ""};
     struct bc_query_result r;
     assert_int_equal(bc_store_query(s, &q, &r), 0);
@@ -132,11 +135,11 @@ static void test_usage__a_purged_tenant_gets_nothing_written(void **state)
     json_t *it = month_item(s, "t2");
     assert_int_equal(attr(it, "bookings"), 2);
     json_decref(it);
-    assert_int_equal(bc_usage_flush(s), 0); /* dropped, not kept for a retry */
+    assert_int_equal(bc_usage_flush(env), 0); /* dropped, not kept for a retry */
 }
 
 struct race {
-    struct bc_store *s;
+    struct bc_env *env;
     int ok, refused;
 };
 
@@ -144,23 +147,24 @@ static void *racer(void *arg)
 {
     struct race *r = arg;
     for (int i = 0; i < 200; i++) {
-        int rc = bc_usage_take(r->s, "busy", BC_USAGE_MESSAGES, 1, 300);
+        int rc = bc_usage_take(r->env, "busy", BC_USAGE_MESSAGES, 1, 300);
         if (rc == 0)
             r->ok++;
         else if (rc == BC_EPLAN)
             r->refused++;
-        if (i % 50 == 49) bc_usage_flush(r->s); /* flushes interleave with takes */
+        if (i % 50 == 49) bc_usage_flush(r->env); /* flushes interleave with takes */
     }
     return NULL;
 }
 
 static void test_usage__limit_exact_under_threads(void **state)
 {
-    struct bc_store *s = *state;
+    struct bc_env *env = *state;
+    struct bc_store *s = env->store;
     pthread_t th[4];
     struct race r[4];
     for (int i = 0; i < 4; i++) {
-        r[i] = (struct race){s, 0, 0};
+        r[i] = (struct race){env, 0, 0};
         pthread_create(&th[i], NULL, racer, &r[i]);
     }
     int ok = 0, refused = 0;
@@ -172,9 +176,9 @@ static void test_usage__limit_exact_under_threads(void **state)
     assert_int_equal(ok, 300);
     assert_int_equal(refused, 500);
     assert_int_equal(bc_usage_estimate("busy", BC_USAGE_MESSAGES), 300);
-    assert_int_equal(bc_usage_check(s, "busy", BC_USAGE_MESSAGES, 300), BC_EPLAN);
-    assert_int_equal(bc_usage_check(s, "busy", BC_USAGE_MESSAGES, 301), 0);
-    assert_true(bc_usage_flush(s) >= 0);
+    assert_int_equal(bc_usage_check(env, "busy", BC_USAGE_MESSAGES, 300), BC_EPLAN);
+    assert_int_equal(bc_usage_check(env, "busy", BC_USAGE_MESSAGES, 301), 0);
+    assert_true(bc_usage_flush(env) >= 0);
     json_t *it = month_item(s, "busy");
     assert_int_equal(attr(it, "messages"), 300);
     json_decref(it);
@@ -182,24 +186,26 @@ static void test_usage__limit_exact_under_threads(void **state)
 
 static void test_usage__raising_the_limit_lets_the_next_through(void **state)
 {
-    struct bc_store *s = *state;
-    for (int i = 0; i < 5; i++) assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 5), 0);
-    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 5), BC_EPLAN);
-    assert_int_equal(bc_usage_take(s, "other", BC_USAGE_MESSAGES, 1, 5), 0); /* another tenant: unaffected */
-    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 6), 0);
-    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 6), BC_EPLAN);
+    struct bc_env *env = *state;
+    for (int i = 0; i < 5; i++) assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 5), 0);
+    assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 5), BC_EPLAN);
+    assert_int_equal(bc_usage_take(env, "other", BC_USAGE_MESSAGES, 1, 5),
+                     0); /* another tenant: unaffected */
+    assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 6), 0);
+    assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 6), BC_EPLAN);
     /* a reservation given back frees its place */
     bc_usage_add("small", BC_USAGE_MESSAGES, -1);
-    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 6), 0);
-    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, BC_UNLIMITED), 0);
-    assert_int_equal(bc_usage_take(s, "small", BC_USAGE_MESSAGES, 1, 0), BC_EPLAN);
-    assert_int_equal(bc_usage_take(s, "bad#id", BC_USAGE_MESSAGES, 1, 10), BC_EINVALID);
+    assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 6), 0);
+    assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, BC_UNLIMITED), 0);
+    assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 0), BC_EPLAN);
+    assert_int_equal(bc_usage_take(env, "bad#id", BC_USAGE_MESSAGES, 1, 10), BC_EINVALID);
 }
 
 static void test_usage__sees_another_process_after_a_refresh(void **state)
 {
-    struct bc_store *s = *state;
-    assert_int_equal(bc_usage_take(s, "shared", BC_USAGE_BOOKINGS, 1, 10), 0);
+    struct bc_env *env = *state;
+    struct bc_store *s = env->store;
+    assert_int_equal(bc_usage_take(env, "shared", BC_USAGE_BOOKINGS, 1, 10), 0);
     /* another process flushed 8 bookings of this month */
     char month[8], sk[32];
     bc_usage_month_parse(NULL, month);
@@ -210,10 +216,10 @@ static void test_usage__sees_another_process_after_a_refresh(void **state)
     json_decref(add);
     assert_int_equal(bc_usage_estimate("shared", BC_USAGE_BOOKINGS), 1); /* not seen yet */
     bc_clock_advance(2);                                                 /* past the refresh interval */
-    assert_int_equal(bc_usage_take(s, "shared", BC_USAGE_BOOKINGS, 1, 10), 0);
+    assert_int_equal(bc_usage_take(env, "shared", BC_USAGE_BOOKINGS, 1, 10), 0);
     assert_int_equal(bc_usage_estimate("shared", BC_USAGE_BOOKINGS), 10);
-    assert_int_equal(bc_usage_take(s, "shared", BC_USAGE_BOOKINGS, 1, 10), BC_EPLAN);
-    assert_true(bc_usage_flush(s) >= 0);
+    assert_int_equal(bc_usage_take(env, "shared", BC_USAGE_BOOKINGS, 1, 10), BC_EPLAN);
+    assert_true(bc_usage_flush(env) >= 0);
     json_t *it = month_item(s, "shared");
     assert_int_equal(attr(it, "bookings"), 10);
     json_decref(it);
@@ -227,15 +233,16 @@ static void child(const char *url, int tries, int64_t limit, int requests, int e
     char err[256];
     bc_usage_reset();
     if (bc_store_open(url, &s, err, sizeof err) < 0) _exit(3);
+    struct bc_env *env = bc_test_env(s);
     int ok = 0;
     for (int i = 0; i < tries; i++) {
-        if (bc_usage_take(s, "pair", BC_USAGE_MESSAGES, 1, limit) == 0) ok++;
-        if (i % every == every - 1 && bc_usage_flush(s) < 0) _exit(4);
+        if (bc_usage_take(env, "pair", BC_USAGE_MESSAGES, 1, limit) == 0) ok++;
+        if (i % every == every - 1 && bc_usage_flush(env) < 0) _exit(4);
     }
     for (int i = 0; i < requests; i++) bc_usage_request("pair", 200, NULL, NULL);
-    if (bc_usage_flush(s) < 0) _exit(5);
+    if (bc_usage_flush(env) < 0) _exit(5);
     bc_usage_reset();
-    bc_store_close(s);
+    bc_test_env_close(env);
     if (write(fd, &ok, sizeof ok) != sizeof ok) _exit(6);
     _exit(0);
 }
@@ -243,11 +250,12 @@ static void child(const char *url, int tries, int64_t limit, int requests, int e
 static void test_usage__two_processes_add_up(void **state)
 {
     char url[600];
-    struct bc_store *s = *state;
+    struct bc_env *env = *state;
+    struct bc_store *s = env->store;
     /* start at the top of a minute so that both processes' requests fall in the same one */
     bc_clock_advance(60 - bc_now_s() % 60);
     snprintf(url, sizeof url, "%s", s->url);
-    bc_store_close(s); /* LMDB: no environment open across fork */
+    bc_test_env_close(env); /* LMDB: no environment open across fork */
     *state = NULL;
     int fds[2];
     assert_int_equal(pipe(fds), 0);
@@ -270,7 +278,8 @@ static void test_usage__two_processes_add_up(void **state)
     close(fds[1]);
     char err[256];
     assert_int_equal(bc_store_open(url, &s, err, sizeof err), 0);
-    *state = s;
+    env = bc_test_env(s);
+    *state = env;
     json_t *it = month_item(s, "pair");
     /* the store holds exactly what both accepted, which is the limit give or take one flush window */
     assert_int_equal(attr(it, "messages"), total);
@@ -283,28 +292,29 @@ static void test_usage__two_processes_add_up(void **state)
 
 static void test_usage__failed_flush_keeps_counts_and_never_doubles(void **state)
 {
-    struct bc_store *s = *state;
+    struct bc_env *env = *state;
+    struct bc_store *s = env->store;
     for (int i = 0; i < 4; i++) bc_usage_add("flaky", BC_USAGE_BOOKINGS, 1);
     bc_usage_request("flaky", 200, NULL, NULL);
     /* the month write fails after the hour and day items were written */
     assert_int_equal(bc_fault_arm(BC_FAULT_USAGE_MONTH_WRITE, 1), 0);
-    assert_true(bc_usage_flush(s) < 0);
+    assert_true(bc_usage_flush(env) < 0);
     bc_usage_add("flaky", BC_USAGE_BOOKINGS, 1); /* new counts meanwhile */
     json_t *it = month_item(s, "flaky");
     assert_int_equal(attr(it, "bookings"), 0);
     json_decref(it);
     /* every write fails: nothing is lost either */
     assert_int_equal(bc_fault_arm(BC_FAULT_USAGE_WRITE, 100), 0);
-    assert_true(bc_usage_flush(s) < 0);
+    assert_true(bc_usage_flush(env) < 0);
     bc_fault_reset();
-    assert_true(bc_usage_flush(s) > 0);
+    assert_true(bc_usage_flush(env) > 0);
     it = month_item(s, "flaky");
     assert_int_equal(attr(it, "bookings"), 5);
     assert_int_equal(attr(it, "requests"), 1);
     assert_int_equal(attr(it, "peak_rpm"), 1);
     json_decref(it);
     json_t *recent = NULL;
-    assert_int_equal(bc_usage_recent(s, "flaky", 1, &recent), 0);
+    assert_int_equal(bc_usage_recent(env, "flaky", 1, &recent), 0);
     assert_int_equal(attr(recent, "bookings"), 5); /* the day item was not written twice */
     assert_int_equal(attr(recent, "requests"), 1);
     json_decref(recent);
@@ -315,17 +325,18 @@ static void test_usage__failed_flush_keeps_counts_and_never_doubles(void **state
 
 static void test_usage__a_new_month_starts_from_zero(void **state)
 {
-    struct bc_store *s = *state;
-    for (int i = 0; i < 3; i++) assert_int_equal(bc_usage_take(s, "monthly", BC_USAGE_MESSAGES, 1, 3), 0);
-    assert_int_equal(bc_usage_take(s, "monthly", BC_USAGE_MESSAGES, 1, 3), BC_EPLAN);
+    struct bc_env *env = *state;
+    struct bc_store *s = env->store;
+    for (int i = 0; i < 3; i++) assert_int_equal(bc_usage_take(env, "monthly", BC_USAGE_MESSAGES, 1, 3), 0);
+    assert_int_equal(bc_usage_take(env, "monthly", BC_USAGE_MESSAGES, 1, 3), BC_EPLAN);
     char before[8], after[8];
     bc_usage_month_parse(NULL, before);
     bc_clock_advance(32 * 86400);
     bc_usage_month_parse(NULL, after);
     assert_string_not_equal(before, after);
-    assert_int_equal(bc_usage_take(s, "monthly", BC_USAGE_MESSAGES, 1, 3), 0);
+    assert_int_equal(bc_usage_take(env, "monthly", BC_USAGE_MESSAGES, 1, 3), 0);
     assert_int_equal(bc_usage_estimate("monthly", BC_USAGE_MESSAGES), 1);
-    assert_true(bc_usage_flush(s) > 0);
+    assert_true(bc_usage_flush(env) > 0);
     char pk[] = "TENANT#monthly", sk[32];
     json_t *it = NULL;
     snprintf(sk, sizeof sk, "USAGE#%s", before);
@@ -340,7 +351,7 @@ static void test_usage__a_new_month_starts_from_zero(void **state)
 
 static void test_usage__origins_keep_the_top_100(void **state)
 {
-    struct bc_store *s = *state;
+    struct bc_env *env = *state;
     char o[64];
     long long total = 0;
     for (int round = 0; round < 2; round++) {
@@ -350,12 +361,12 @@ static void test_usage__origins_keep_the_top_100(void **state)
             for (int k = 0; k < n; k++) bc_usage_request("many", 200, NULL, o);
             total += n;
         }
-        assert_true(bc_usage_flush(s) > 0);
+        assert_true(bc_usage_flush(env) > 0);
     }
     json_t *t = NULL;
     char month[8];
     bc_usage_month_parse(NULL, month);
-    assert_int_equal(bc_usage_month_totals(s, "many", month, &t), 0);
+    assert_int_equal(bc_usage_month_totals(env, "many", month, &t), 0);
     json_t *origins = json_object_get(t, "origins");
     assert_int_equal(json_array_size(origins), 100);
     assert_int_equal(attr(json_array_get(origins, 0), "count"), 5);
@@ -369,25 +380,25 @@ static void test_usage__origins_keep_the_top_100(void **state)
 
 static void test_usage__ai_tokens_and_budget(void **state)
 {
-    struct bc_store *s = *state;
+    struct bc_env *env = *state;
     json_t *tenant =
         json_pack("{s:s, s:s, s:{s:i}}", "id", "ai", "plan", "BUSINESS", "limits", "ai_tokens_month", 100);
-    assert_true(bc_usage_ai_budget_left(s, tenant));
+    assert_true(bc_usage_ai_budget_left(env, tenant));
     bc_usage_ai("ai", "anthropic/claude-haiku", 60, 30);
-    assert_true(bc_usage_ai_budget_left(s, tenant));
+    assert_true(bc_usage_ai_budget_left(env, tenant));
     bc_usage_ai("ai", "anthropic/claude-haiku", 10, 5);
     int64_t used = 0;
-    assert_int_equal(bc_usage_month_count(s, "ai", BC_USAGE_AI_TOKENS, &used), 0);
+    assert_int_equal(bc_usage_month_count(env, "ai", BC_USAGE_AI_TOKENS, &used), 0);
     assert_int_equal(used, 105);
-    assert_false(bc_usage_ai_budget_left(s, tenant));
-    assert_int_equal(bc_usage_check_plan(s, tenant, BC_USAGE_AI_TOKENS), BC_EPLAN);
+    assert_false(bc_usage_ai_budget_left(env, tenant));
+    assert_int_equal(bc_usage_check_plan(env, tenant, BC_USAGE_AI_TOKENS), BC_EPLAN);
     json_t *free_plan = json_pack("{s:s, s:s}", "id", "ai-free", "plan", "FREE");
-    assert_false(bc_usage_ai_budget_left(s, free_plan)); /* FREE has no AI tokens */
-    assert_true(bc_usage_flush(s) > 0);
+    assert_false(bc_usage_ai_budget_left(env, free_plan)); /* FREE has no AI tokens */
+    assert_true(bc_usage_flush(env) > 0);
     json_t *t = NULL;
     char month[8];
     bc_usage_month_parse(NULL, month);
-    assert_int_equal(bc_usage_month_totals(s, "ai", month, &t), 0);
+    assert_int_equal(bc_usage_month_totals(env, "ai", month, &t), 0);
     json_t *ai = json_object_get(t, "ai_tokens");
     assert_int_equal(attr(ai, "total"), 105);
     assert_int_equal(attr(ai, "in"), 70);
@@ -402,16 +413,16 @@ static void test_usage__ai_tokens_and_budget(void **state)
 
 static void test_usage__report_has_days_limits_and_percentages(void **state)
 {
-    struct bc_store *s = *state;
+    struct bc_env *env = *state;
     json_t *tenant =
         json_pack("{s:s, s:s, s:{s:i}}", "id", "rep", "plan", "FREE", "limits", "messages_month", 200);
-    for (int i = 0; i < 50; i++) assert_int_equal(bc_usage_take_plan(s, tenant, BC_USAGE_MESSAGES, 1), 0);
-    for (int i = 0; i < 5; i++) assert_int_equal(bc_usage_take_plan(s, tenant, BC_USAGE_BOOKINGS, 1), 0);
-    assert_true(bc_usage_flush(s) > 0);
+    for (int i = 0; i < 50; i++) assert_int_equal(bc_usage_take_plan(env, tenant, BC_USAGE_MESSAGES, 1), 0);
+    for (int i = 0; i < 5; i++) assert_int_equal(bc_usage_take_plan(env, tenant, BC_USAGE_BOOKINGS, 1), 0);
+    assert_true(bc_usage_flush(env) > 0);
     char month[8];
     json_t *r = NULL;
     bc_usage_month_parse(NULL, month);
-    assert_int_equal(bc_usage_report(s, tenant, month, &r), 0);
+    assert_int_equal(bc_usage_report(env, tenant, month, &r), 0);
     assert_string_equal(json_string_value(json_object_get(r, "timezone")), "UTC");
     assert_int_equal(attr(json_object_get(r, "totals"), "messages"), 50);
     assert_int_equal(attr(json_object_get(r, "limits"), "messages_month"), 200);

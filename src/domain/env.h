@@ -1,0 +1,40 @@
+/* The environment of the domain: one per store, created once at start and passed explicitly to every
+ * domain call (CONVENTIONS.md item 17), the way h2o passes its context and git its repository. It holds
+ * the store and everything that must not be shared between two stores in one process: the caches of
+ * parsed plans, settings views and calendar days, the usage meter, the API keys' last-used marks, and the
+ * configuration the domain reads (retention).
+ *
+ * DESIGN NOTES
+ * - Nothing in the domain keeps state per process that depends on a store: a second store in the same
+ *   process (a dedicated environment of one tenant, a migration's destination) gets its own env, and no
+ *   cache can answer for one store with an item of another.
+ * - The env is safe for concurrent use by any number of threads; each part locks what it owns.
+ * - Lifecycle: bc_env_new borrows the store (which must outlive the env); bc_env_free releases the caches
+ *   and drops unflushed usage counts (flush with bc_usage_flush first). */
+#ifndef BC_ENV_H
+#define BC_ENV_H
+#include <stdint.h>
+
+struct bc_store;
+struct bc_plan_cache;
+struct bc_usage_meter;
+struct bc_day_cache;
+struct bc_settings_views;
+struct bc_key_touches;
+
+struct bc_env {
+    struct bc_store *store; /* borrowed */
+    struct bc_plan_cache *plans;
+    struct bc_usage_meter *usage;
+    struct bc_day_cache *days;
+    struct bc_settings_views *views;
+    struct bc_key_touches *touches;
+    int64_t retention_s; /* how long a deleted tenant can be restored (tenant_retention_days) */
+};
+
+/* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */
+struct bc_env *bc_env_new(struct bc_store *store);
+/* Releases the env and its caches; NULL is a no-op. */
+void bc_env_free(struct bc_env *env);
+
+#endif
