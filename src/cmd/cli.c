@@ -71,7 +71,6 @@ int bc_cli_init(bool json)
         bc_cli_error(json, "tenant_retention_days must be 0..36500");
         return 1;
     }
-    bc_tenant_set_retention((int64_t)days * 86400);
     return 0;
 }
 
@@ -105,6 +104,7 @@ int bc_cli_setup(bool json, struct bc_env **out)
     if (bc_cli_open_store(json, &st)) return 1;
     struct bc_env *env = bc_env_new(st);
     int rc = env ? 0 : BC_ENOMEM;
+    if (env) env->retention_s = (int64_t)bc_config_int(BC_CFG_TENANT_RETENTION_DAYS, 30) * 86400;
     if (rc == 0)
         rc = bc_secret_init(bc_config_get(BC_CFG_SECRET), bc_config_get(BC_CFG_DATA), err, sizeof err);
     if (rc == 0) rc = bc_plan_ensure_defaults(env);

@@ -261,7 +261,6 @@ int cmd_serve(int argc, char **argv)
     bc_metrics_reset();
     bc_jwt_cleanup();
     bc_ratelimit_reset();
-    bc_plan_cache_clear();
     bc_cli_close(env);
     bc_log(BC_LOG_INFO, "stopped");
     bc_config_reset();

@@ -154,7 +154,7 @@ static int do_list(struct bc_env *env, bool json, int argc, char **argv)
 
 static int print_meta(struct bc_env *env, bool json, json_t *meta)
 {
-    json_t *out = json_pack("{s:o}", "tenant", bc_tenant_view(meta));
+    json_t *out = json_pack("{s:o}", "tenant", bc_tenant_view(env, meta));
     struct bc_limits l;
     if (bc_plan_limits(env, meta, &l) == 0) {
 #define LIM(v) ((v) == BC_UNLIMITED ? json_null() : json_integer((json_int_t)(v)))
@@ -218,7 +218,7 @@ static int do_one(struct bc_env *env, bool json, const char *verb, int argc, cha
                 msg, sizeof msg,
                 "tenant %s was deleted more than %lld days ago: its retention period is over and it can no "
                 "longer be restored",
-                pos[0], (long long)(bc_tenant_retention() / 86400));
+                pos[0], (long long)(env->retention_s / 86400));
     } else if (strcmp(verb, "set-limits") == 0) {
         json_t *limits = json_object();
         struct {

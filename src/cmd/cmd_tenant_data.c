@@ -266,6 +266,7 @@ int bc__cmd_tenant_migrate(struct bc_env *env, bool json, int argc, char **argv)
         return 1;
     }
     struct bc_env *dest_env = bc_env_new(dest);
+    if (dest_env) dest_env->retention_s = env->retention_s;
     if (!dest_env) {
         bc_cli_error(json, "out of memory");
         bc_store_close(dest);
@@ -340,7 +341,7 @@ int bc__cmd_tenant_purge(struct bc_env *env, bool json, int argc, char **argv)
     }
     if (meta) {
         const char *status = S(meta, "status");
-        int64_t after = bc_tenant_purge_after(meta);
+        int64_t after = bc_tenant_purge_after(env, meta);
         if (!status || strcmp(status, "DELETED") != 0) {
             bc_cli_error(json, "tenant %s is %s: delete it first (bookchat tenant delete %s)", pos[0],
                          status ? status : "?", pos[0]);

@@ -487,21 +487,45 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, json_t **lookup
     return 0;
 }
 
-/* last-used times, in memory until flushed */
+/* last-used times, in memory until flushed (one table per env: the keys of one store) */
 struct touch {
     struct touch *next;
     int64_t at;
     char tenant[BC_TENANT_ID_MAX + 1];
     char key[BC_TENANT_ID_MAX + 1];
 };
-static pthread_mutex_t touch_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct touch *touches[512];
+#define TOUCH_BUCKETS 512
+struct bc_key_touches {
+    pthread_mutex_t mu;
+    struct touch *b[TOUCH_BUCKETS];
+};
 
-void bc_apikey_touch(const char *tenant_id, const char *key_id)
+struct bc_key_touches *bc__key_touches_new(void)
 {
-    struct touch **slot = &touches[bc_fnv1a_str(key_id) % 512];
+    struct bc_key_touches *t = calloc(1, sizeof *t);
+    if (t) pthread_mutex_init(&t->mu, NULL);
+    return t;
+}
+
+void bc__key_touches_free(struct bc_key_touches *t)
+{
+    if (!t) return;
+    for (int i = 0; i < TOUCH_BUCKETS; i++)
+        while (t->b[i]) {
+            struct touch *x = t->b[i];
+            t->b[i] = x->next;
+            free(x);
+        }
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
+void bc_apikey_touch(struct bc_env *env, const char *tenant_id, const char *key_id)
+{
+    struct bc_key_touches *tt = env->touches;
+    struct touch **slot = &tt->b[bc_fnv1a_str(key_id) % TOUCH_BUCKETS];
     int64_t now = bc_now_s();
-    pthread_mutex_lock(&touch_mu);
+    pthread_mutex_lock(&tt->mu);
     struct touch *t = *slot;
     while (t && strcmp(t->key, key_id) != 0) t = t->next;
     if (!t && (t = calloc(1, sizeof *t))) {
@@ -511,23 +535,24 @@ void bc_apikey_touch(const char *tenant_id, const char *key_id)
         *slot = t;
     }
     if (t) t->at = now;
-    pthread_mutex_unlock(&touch_mu);
+    pthread_mutex_unlock(&tt->mu);
 }
 
 int bc_apikey_flush_last_used(struct bc_env *env)
 {
     struct bc_store *s = env->store;
+    struct bc_key_touches *tt = env->touches;
     struct touch *all = NULL;
-    pthread_mutex_lock(&touch_mu);
-    for (int i = 0; i < 512; i++) {
-        while (touches[i]) {
-            struct touch *t = touches[i];
-            touches[i] = t->next;
+    pthread_mutex_lock(&tt->mu);
+    for (int i = 0; i < TOUCH_BUCKETS; i++) {
+        while (tt->b[i]) {
+            struct touch *t = tt->b[i];
+            tt->b[i] = t->next;
             t->next = all;
             all = t;
         }
     }
-    pthread_mutex_unlock(&touch_mu);
+    pthread_mutex_unlock(&tt->mu);
     int n = 0, rc = 0;
     while (all) {
         struct touch *t = all;

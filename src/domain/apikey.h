@@ -63,8 +63,12 @@ bool bc_apikey_origin_known(struct bc_env *env, const char *origin);
  * wildcard entries such as "https://STAR.example.com" (STAR = *) allowed. 0 or BC_EINVALID. */
 int bc_origin_normalize(const char *in, char *out, size_t size);
 
-/* Remembers that key_id was used now (in memory; no store write per request). */
-void bc_apikey_touch(const char *tenant_id, const char *key_id);
+/* Remembers that key_id was used now (in env's memory; no store write per request). */
+void bc_apikey_touch(struct bc_env *env, const char *tenant_id, const char *key_id);
+/* The remembered uses of an env (env.c): new, NULL when out of memory; free, NULL-safe (drops them). */
+struct bc_key_touches;
+struct bc_key_touches *bc__key_touches_new(void);
+void bc__key_touches_free(struct bc_key_touches *t);
 /* Writes the remembered last-use times (housekeeping, shutdown). Returns how many or a negative error. */
 int bc_apikey_flush_last_used(struct bc_env *env);
 

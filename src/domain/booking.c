@@ -195,7 +195,7 @@ static int load_for(struct bc_env *env, const struct bc_ctx *ctx, const char *se
     char date[11];
     int rc = bc_settings_item_ro(env, ctx, "GLOBAL", &item); /* only its time zone is read */
     if (rc < 0) return rc;
-    settings = bc_settings_view_ro(item);
+    settings = bc_settings_view_ro(env, item);
     json_decref(item);
     rc = tenant_zone_local(settings, start, &l);
     json_decref(settings);

@@ -12,6 +12,7 @@
  *   every lazy write before it (LMDB syncs the whole file), e.g. the pending booking item. Holds are lazy. */
 #include "domain/calendar.h"
 #include "domain/env.h"
+#include "util/memo.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -39,38 +40,33 @@ struct day_entry {
     char id[sizeof(((struct bc_busy *)0)->id)];
 };
 
-struct day_slot {
-    json_t *day; /* a reference */
-    struct day_entry *e;
+/* The parsed entries of one date item: the value kept in env->days (util/memo.h). */
+struct day_parsed {
     size_t n;
+    struct day_entry e[];
 };
 
-#define DAY_SLOTS     1024
-#define DAY_LOCKS     64
 #define DAY_MAX_ENTRY 512 /* larger items are parsed each time */
-static struct day_slot day_cache[DAY_SLOTS];
-static pthread_mutex_t day_mu[DAY_LOCKS];
-static pthread_once_t day_once = PTHREAD_ONCE_INIT;
 
-static void day_init(void)
+void bc__cal_day_free(void *parsed)
 {
-    for (int i = 0; i < DAY_LOCKS; i++) pthread_mutex_init(&day_mu[i], NULL);
+    free(parsed);
 }
 
-/* The entries of one date item (malloc'd; *n of them); NULL with *n 0 when it has none or on ENOMEM. */
-static struct day_entry *day_parse(json_t *day, size_t *n)
+/* The entries of one date item (malloc'd); NULL on ENOMEM. */
+static struct day_parsed *day_parse(json_t *day)
 {
     json_t *entries = json_object_get(day, "entries"), *e;
     size_t cnt = json_array_size(entries), i;
-    *n = 0;
-    struct day_entry *out = cnt ? malloc(cnt * sizeof *out) : NULL;
+    struct day_parsed *out = malloc(sizeof *out + cnt * sizeof out->e[0]);
     if (!out) return NULL;
+    out->n = 0;
     json_array_foreach(entries, i, e)
     {
         const char *id = json_string_value(json_object_get(e, "id"));
         if (!id) continue;
         json_t *exp = json_object_get(e, "exp");
-        struct day_entry *d = &out[(*n)++];
+        struct day_entry *d = &out->e[out->n++];
         d->from = json_integer_value(json_object_get(e, "from"));
         d->to = json_integer_value(json_object_get(e, "to"));
         d->hold = json_is_integer(exp);
@@ -113,43 +109,36 @@ static int day_append(const struct day_entry *e, size_t ne, int64_t now, const c
     return 0;
 }
 
-/* One date item's live entries onto *out, through the cache. */
-static int day_busy(json_t *day, int64_t now, const char *ignore_hold, size_t lo, struct bc_busy **out,
-                    size_t *n, size_t *cap)
+struct day_use {
+    int64_t now;
+    const char *ignore_hold;
+    size_t lo, before;
+    struct bc_busy **out;
+    size_t *n, *cap;
+    int rc;
+};
+
+static void day_use(void *value, void *arg)
 {
-    size_t before = *n;
-    uintptr_t h = (uintptr_t)day;
-    h ^= h >> 17;
-    h *= 0x9E3779B97F4A7C15ULL;
-    size_t slot = (size_t)(h >> 32) % DAY_SLOTS;
-    pthread_mutex_t *mu = &day_mu[slot % DAY_LOCKS];
-    struct day_slot *c = &day_cache[slot];
-    pthread_mutex_lock(mu);
-    if (c->day == day) {
-        int rc = day_append(c->e, c->n, now, ignore_hold, lo, before, out, n, cap);
-        pthread_mutex_unlock(mu);
+    const struct day_parsed *p = value;
+    struct day_use *u = arg;
+    u->rc = day_append(p->e, p->n, u->now, u->ignore_hold, u->lo, u->before, u->out, u->n, u->cap);
+}
+
+/* One date item's live entries onto *out, through the env's memo of parsed days. */
+static int day_busy(struct bc_env *env, json_t *day, int64_t now, const char *ignore_hold, size_t lo,
+                    struct bc_busy **out, size_t *n, size_t *cap)
+{
+    struct day_use u = {now, ignore_hold, lo, *n, out, n, cap, 0};
+    if (bc_memo_use(env->days, day, day_use, &u)) return u.rc;
+    struct day_parsed *p = day_parse(day);
+    if (!p) return BC_ENOMEM;
+    int rc = day_append(p->e, p->n, now, ignore_hold, lo, u.before, out, n, cap);
+    if (rc < 0 || p->n > DAY_MAX_ENTRY) {
+        free(p);
         return rc;
     }
-    pthread_mutex_unlock(mu);
-    size_t ne;
-    struct day_entry *e = day_parse(day, &ne);
-    if (!e && json_array_size(json_object_get(day, "entries"))) return BC_ENOMEM;
-    int rc = day_append(e, ne, now, ignore_hold, lo, before, out, n, cap);
-    if (rc < 0 || ne > DAY_MAX_ENTRY) {
-        free(e);
-        return rc;
-    }
-    json_t *old_day = NULL;
-    struct day_entry *old_e = NULL;
-    pthread_mutex_lock(mu);
-    old_day = c->day;
-    old_e = c->e;
-    c->day = json_incref(day);
-    c->e = e;
-    c->n = ne;
-    pthread_mutex_unlock(mu);
-    json_decref(old_day);
-    free(old_e);
+    bc_memo_put(env->days, day, p);
     return 0;
 }
 
@@ -163,7 +152,6 @@ int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provid
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(from, "CAL", provider_id, date_from) ||
         !bc_key_sk2(to, "CAL", provider_id, date_to))
         return BC_EINVALID;
-    pthread_once(&day_once, day_init);
     size_t cap = 0, s1 = 0, s2 = 0; /* where the entries of the last two date items start */
     char *cursor = NULL;
     int64_t now = bc_now_s();
@@ -181,7 +169,7 @@ int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provid
         json_array_foreach(r.items, i, day)
         {
             size_t start = *n;
-            if ((rc = day_busy(day, now, ignore_hold, s2, out, n, &cap)) < 0) break;
+            if ((rc = day_busy(env, day, now, ignore_hold, s2, out, n, &cap)) < 0) break;
             s2 = s1;
             s1 = start;
         }

@@ -30,6 +30,8 @@ struct bc_busy {
     bool hold;
 };
 
+/* Frees a parsed date item kept in env->days (env.c). */
+void bc__cal_day_free(void *parsed);
 /* Busy intervals of a professional recorded on local dates [date_from, date_to] (YYYY-MM-DD), skipping
  * expired holds and the hold named ignore_hold (may be NULL). *out is malloc'd (caller frees). */
 int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,

@@ -1349,7 +1349,7 @@ static int chat_open(struct chat *c, struct bc_env *env, const struct bc_ctx *ct
     c->out = json_array();
     json_t *settings_item = NULL;
     int rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item); /* only read, like the catalogue */
-    if (rc == 0) c->settings = bc_settings_view_ro(settings_item);
+    if (rc == 0) c->settings = bc_settings_view_ro(env, settings_item);
     json_decref(settings_item);
     if (rc == 0) rc = active(c, "SERVICE", &c->services);
     if (rc == 0) rc = active(c, "PROVIDER", &c->providers);

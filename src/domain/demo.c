@@ -174,11 +174,11 @@ int bc_demo_ensure(struct bc_env *env, const char *public_url, json_t **out, cha
     struct bc_buf demo = BC_BUF_INIT, admin = BC_BUF_INIT;
     bc_buf_printf(&demo, "%s/demo/?key=%s", public_url, secret); /* the page keeps the key it is given */
     bc_buf_printf(&admin, "%s/admin/", public_url);
-    *out = json_pack("{s:o, s:b, s:{s:O, s:s, s:O}, s:{s:s, s:s}, s:s, s:s}", "tenant", bc_tenant_view(meta),
-                     "created", created, "api_key", "id", json_object_get(key, "id"), "secret", secret,
-                     "origins", json_object_get(key, "origins"), "owner", "email", BC_DEMO_OWNER_EMAIL,
-                     "password", password, "demo_url", demo.data ? demo.data : "", "admin_url",
-                     admin.data ? admin.data : "");
+    *out = json_pack("{s:o, s:b, s:{s:O, s:s, s:O}, s:{s:s, s:s}, s:s, s:s}", "tenant",
+                     bc_tenant_view(env, meta), "created", created, "api_key", "id",
+                     json_object_get(key, "id"), "secret", secret, "origins", json_object_get(key, "origins"),
+                     "owner", "email", BC_DEMO_OWNER_EMAIL, "password", password, "demo_url",
+                     demo.data ? demo.data : "", "admin_url", admin.data ? admin.data : "");
     bc_buf_release(&demo);
     bc_buf_release(&admin);
     if (!*out) rc = BC_ENOMEM;

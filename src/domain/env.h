@@ -16,20 +16,20 @@
 #include <stdint.h>
 
 struct bc_store;
+struct bc_memo;
 struct bc_plan_cache;
 struct bc_usage_meter;
-struct bc_day_cache;
-struct bc_settings_views;
 struct bc_key_touches;
 
 struct bc_env {
-    struct bc_store *store; /* borrowed */
-    struct bc_plan_cache *plans;
-    struct bc_usage_meter *usage;
-    struct bc_day_cache *days;
-    struct bc_settings_views *views;
-    struct bc_key_touches *touches;
-    int64_t retention_s; /* how long a deleted tenant can be restored (tenant_retention_days) */
+    struct bc_store *store;       /* borrowed */
+    struct bc_plan_cache *plans;  /* plans by name, for 5 s (plan.c) */
+    struct bc_usage_meter *usage; /* usage counts not yet flushed, month counts for limits (usage_meter.c) */
+    struct bc_memo *days;         /* calendar date items parsed into structs, by shared item (calendar.c) */
+    struct bc_memo *views;        /* settings views, by shared item (settings.c) */
+    struct bc_key_touches *touches; /* API keys' last uses not yet written (apikey.c) */
+    int64_t retention_s;            /* how long a deleted tenant can be restored (tenant_retention_days;
+                                       30 days unless the caller sets it) */
 };
 
 /* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */

@@ -160,7 +160,7 @@ static int copy_lookups(struct run *r, json_t *meta)
             struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
             rc = bc_store_put(r->m->to->store, p, &ne); /* never overwrite the destination operator's plan */
             if (rc == BC_ECOND) rc = 0;
-            bc_plan_cache_clear();
+            bc_plan_cache_clear(r->m->to);
         } else if (g != BC_ENOT_FOUND) {
             rc = g;
         }

@@ -1,5 +1,5 @@
-/* Plans as data, with a short in-process cache (5 s) so a widget request does not read its plan every
- * time; an operator's edit reaches every process within that time. */
+/* Plans as data, with a short cache per env (5 s) so a widget request does not read its plan every time;
+ * an operator's edit reaches every process within that time. */
 #include "domain/plan.h"
 #include "domain/env.h"
 #include "domain/keys.h"
@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CACHE_MS 5000
@@ -53,22 +54,41 @@ static const struct bc_jfield override_fields[] = {
     {NULL},
 };
 
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-    char name[33];
-    json_t *plan;
-    int64_t at_ms;
-} cache[16];
+/* The plans recently read from one env's store, by name (a handful exist; operators rarely add more). */
+struct bc_plan_cache {
+    pthread_mutex_t mu;
+    struct {
+        char name[33];
+        json_t *plan;
+        int64_t at_ms;
+    } e[16];
+};
 
-void bc_plan_cache_clear(void)
+struct bc_plan_cache *bc__plan_cache_new(void)
 {
-    pthread_mutex_lock(&cache_mu);
-    for (size_t i = 0; i < sizeof cache / sizeof cache[0]; i++) {
-        json_decref(cache[i].plan);
-        cache[i].plan = NULL;
-        cache[i].name[0] = '\0';
+    struct bc_plan_cache *c = calloc(1, sizeof *c);
+    if (c) pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+void bc_plan_cache_clear(struct bc_env *env)
+{
+    struct bc_plan_cache *c = env->plans;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < sizeof c->e / sizeof c->e[0]; i++) {
+        json_decref(c->e[i].plan);
+        c->e[i].plan = NULL;
+        c->e[i].name[0] = '\0';
     }
-    pthread_mutex_unlock(&cache_mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void bc__plan_cache_free(struct bc_plan_cache *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < sizeof c->e / sizeof c->e[0]; i++) json_decref(c->e[i].plan);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
 }
 
 unsigned bc_ai_mode_parse(const char *s)
@@ -121,31 +141,33 @@ int bc_plan_get(struct bc_env *env, const char *name, json_t **out)
     *out = NULL;
     if (!name_ok(name) || !bc_key_sk(sk, "PLAN", name)) return BC_ENOT_FOUND;
     int64_t now = bc_now_ms();
-    pthread_mutex_lock(&cache_mu);
-    for (size_t i = 0; i < sizeof cache / sizeof cache[0]; i++) {
-        if (cache[i].plan && strcmp(cache[i].name, name) == 0 && now - cache[i].at_ms < CACHE_MS) {
-            *out = json_incref(cache[i].plan);
-            pthread_mutex_unlock(&cache_mu);
+    struct bc_plan_cache *c = env->plans;
+    size_t nc = sizeof c->e / sizeof c->e[0];
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < nc; i++) {
+        if (c->e[i].plan && strcmp(c->e[i].name, name) == 0 && now - c->e[i].at_ms < CACHE_MS) {
+            *out = json_incref(c->e[i].plan);
+            pthread_mutex_unlock(&c->mu);
             return 0;
         }
     }
-    pthread_mutex_unlock(&cache_mu);
+    pthread_mutex_unlock(&c->mu);
     int rc = bc_store_get(s, BC_KEY_PLATFORM, sk, out);
     if (rc < 0) return rc;
-    pthread_mutex_lock(&cache_mu);
+    pthread_mutex_lock(&c->mu);
     size_t victim = 0;
-    for (size_t i = 0; i < sizeof cache / sizeof cache[0]; i++) {
-        if (strcmp(cache[i].name, name) == 0 || !cache[i].plan) {
+    for (size_t i = 0; i < nc; i++) {
+        if (strcmp(c->e[i].name, name) == 0 || !c->e[i].plan) {
             victim = i;
             break;
         }
-        if (cache[i].at_ms < cache[victim].at_ms) victim = i;
+        if (c->e[i].at_ms < c->e[victim].at_ms) victim = i;
     }
-    json_decref(cache[victim].plan);
-    cache[victim].plan = json_incref(*out);
-    snprintf(cache[victim].name, sizeof cache[victim].name, "%s", name);
-    cache[victim].at_ms = now;
-    pthread_mutex_unlock(&cache_mu);
+    json_decref(c->e[victim].plan);
+    c->e[victim].plan = json_incref(*out);
+    snprintf(c->e[victim].name, sizeof c->e[victim].name, "%s", name);
+    c->e[victim].at_ms = now;
+    pthread_mutex_unlock(&c->mu);
     return 0;
 }
 
@@ -216,7 +238,7 @@ int bc_plan_put(struct bc_env *env, const char *name, json_t *body, char *msg, s
     rc = bc_store_put(s, item, NULL);
     if (rc == 0) *out = api_view(item);
     json_decref(item);
-    bc_plan_cache_clear();
+    bc_plan_cache_clear(env);
     return rc;
 }
 

@@ -40,7 +40,12 @@ int bc_plan_limits(struct bc_env *env, json_t *tenant, struct bc_limits *out);
 unsigned bc_ai_mode_parse(const char *s);
 /* True when name is an existing plan. */
 bool bc_plan_exists(struct bc_env *env, const char *name);
-/* Forget cached plans (tests, after edits in another process the cache expires by itself). */
-void bc_plan_cache_clear(void);
+/* Forget env's cached plans (after a plan is written into its store by other means, e.g. a migration;
+ * edits by another process expire from the cache by themselves). */
+void bc_plan_cache_clear(struct bc_env *env);
+/* The cache of an env (env.c): new, NULL when out of memory; free, NULL-safe. */
+struct bc_plan_cache;
+struct bc_plan_cache *bc__plan_cache_new(void);
+void bc__plan_cache_free(struct bc_plan_cache *c);
 
 #endif

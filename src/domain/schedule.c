@@ -299,7 +299,7 @@ int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *s
     }
     json_t *settings_item = NULL;
     if ((rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item)) < 0) goto out;
-    out->settings = bc_settings_view_ro(settings_item);
+    out->settings = bc_settings_view_ro(env, settings_item);
     json_decref(settings_item);
     if (bc_tz_date_parse(from, &dfrom) < 0 || bc_tz_date_parse(to, &dto) < 0) {
         snprintf(msg, msgsize, "from and to must be dates (YYYY-MM-DD)");

@@ -7,6 +7,7 @@
  *   saving different fields at once both win, and neither silently loses the other's change. */
 #include "domain/settings.h"
 #include "domain/env.h"
+#include "util/memo.h"
 #include "domain/plan.h"
 #include "domain/keys.h"
 #include "store/store.h"
@@ -147,35 +148,25 @@ int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char
     return rc == BC_ENOT_FOUND ? 0 : rc;
 }
 
-/* Views of shared items, by the item's address: a shared item is never modified, and the reference held
- * here keeps its address from being reused, so the same address is the same content. */
-#define VIEW_SLOTS 256
-static struct {
-    json_t *item, *view;
-} view_cache[VIEW_SLOTS];
-static pthread_mutex_t view_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Views of shared items, kept in the env's memo by the item's address (util/memo.h): a shared item is
+ * never modified, so the same address is the same content. */
+static void take_view(void *value, void *arg)
+{
+    *(json_t **)arg = json_incref(value);
+}
 
-json_t *bc_settings_view_ro(json_t *item)
+void bc__settings_view_free(void *view)
+{
+    json_decref(view);
+}
+
+json_t *bc_settings_view_ro(struct bc_env *env, json_t *item)
 {
     if (item) {
-        uintptr_t h = (uintptr_t)item;
-        h = (h >> 4) * 0x9E3779B97F4A7C15ULL;
-        size_t slot = (size_t)(h >> 40) % VIEW_SLOTS;
         json_t *v = NULL;
-        pthread_mutex_lock(&view_mu);
-        if (view_cache[slot].item == item) v = json_incref(view_cache[slot].view);
-        pthread_mutex_unlock(&view_mu);
-        if (v) return v;
+        if (bc_memo_use(env->views, item, take_view, &v)) return v;
         if (!(v = view(item))) return NULL; /* view only reads item */
-        json_t *old_item, *old_view;
-        pthread_mutex_lock(&view_mu);
-        old_item = view_cache[slot].item;
-        old_view = view_cache[slot].view;
-        view_cache[slot].item = json_incref(item);
-        view_cache[slot].view = json_incref(v);
-        pthread_mutex_unlock(&view_mu);
-        json_decref(old_item);
-        json_decref(old_view);
+        bc_memo_put(env->views, item, json_incref(v));
         return v;
     }
     json_t *empty = json_object();

@@ -24,35 +24,22 @@
 #include "util/log.h"
 #include "util/tz.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_llong retention_s = 30LL * 86400;
-
-void bc_tenant_set_retention(int64_t seconds)
-{
-    atomic_store(&retention_s, seconds >= 0 ? seconds : 0);
-}
-
-int64_t bc_tenant_retention(void)
-{
-    return atomic_load(&retention_s);
-}
-
-int64_t bc_tenant_purge_after(json_t *meta)
+int64_t bc_tenant_purge_after(const struct bc_env *env, json_t *meta)
 {
     const char *st = json_string_value(json_object_get(meta, "status"));
     const char *at = json_string_value(json_object_get(meta, "deleted_at"));
     int64_t t;
     if (!st || strcmp(st, "DELETED") != 0 || !at || bc_time_parse_iso(at, &t) < 0) return 0;
-    return t + bc_tenant_retention();
+    return t + env->retention_s;
 }
 
 static const char *index_fields[] = {"id", "name", "status", "plan", "created_at", "parent_id"};
 
-json_t *bc_tenant_view(json_t *meta)
+json_t *bc_tenant_view(const struct bc_env *env, json_t *meta)
 {
     json_t *o = json_object();
     const char *fields[] = {"id",        "name",   "status",     "plan",       "locale",    "timezone",
@@ -62,7 +49,7 @@ json_t *bc_tenant_view(json_t *meta)
         if (v) json_object_set(o, fields[i], v);
     }
     if (!json_object_get(o, "limits")) json_object_set_new(o, "limits", json_object());
-    int64_t purge = bc_tenant_purge_after(meta);
+    int64_t purge = bc_tenant_purge_after(env, meta);
     if (purge) {
         char when[32];
         bc_time_format_utc(purge, when, sizeof when);
@@ -157,7 +144,7 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
     }
     if (rc == 0) rc = bc_settings_init(env, &ctx, in->name, locale, tz);
     if (rc == 0) rc = write_index(env, meta);
-    if (rc == 0) *out = bc_tenant_view(meta);
+    if (rc == 0) *out = bc_tenant_view(env, meta);
     json_decref(meta);
     return rc;
 }
@@ -251,7 +238,7 @@ static int update_meta_at(struct bc_env *env, const struct bc_ctx *ctx, json_t *
     json_decref(add);
     if (rc == BC_ECOND) return version ? BC_ECONFLICT : BC_ENOT_FOUND;
     if (rc == 0) rc = write_index(env, meta);
-    if (rc == 0 && out) *out = bc_tenant_view(meta);
+    if (rc == 0 && out) *out = bc_tenant_view(env, meta);
     json_decref(meta);
     return rc;
 }
@@ -291,7 +278,7 @@ int bc_tenant_set_status(struct bc_env *env, const struct bc_ctx *ctx, const cha
     int rc = bc_tenant_get(env, ctx, &meta);
     if (rc < 0) return rc;
     const char *cur = json_string_value(json_object_get(meta, "status"));
-    int64_t purge = bc_tenant_purge_after(meta), version = bc__store_version(meta);
+    int64_t purge = bc_tenant_purge_after(env, meta), version = bc__store_version(meta);
     bool deleting = strcmp(status, "DELETED") == 0, was_deleted = cur && strcmp(cur, "DELETED") == 0;
     json_t *deleted_at = json_incref(json_object_get(meta, "deleted_at"));
     json_decref(meta);
@@ -329,7 +316,7 @@ int bc_tenant_reap_deleted(struct bc_env *env, int max_items, char **cursor)
         json_t *meta = NULL;
         if (n >= max_items || bc_ctx_operator(&ctx, id) < 0) continue;
         int g = bc_tenant_get(env, &ctx, &meta);
-        int64_t purge = g == 0 ? bc_tenant_purge_after(meta) : 0;
+        int64_t purge = g == 0 ? bc_tenant_purge_after(env, meta) : 0;
         json_decref(meta);
         /* META gone: a purge was cut short; DELETED past retention: due */
         if (!(g == BC_ENOT_FOUND || (g == 0 && purge && purge <= now))) continue;

@@ -29,7 +29,7 @@ int bc_tenant_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
  * ctx.tenant, which every handler only reads. */
 int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
 /* The API view of a META item (new reference). */
-json_t *bc_tenant_view(json_t *meta);
+json_t *bc_tenant_view(const struct bc_env *env, json_t *meta);
 /* Tenants from the platform index, newest first; status filter optional. *items and *next_cursor are
  * owned by the caller (json_decref / free). */
 int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char *status, json_t **items,
@@ -53,13 +53,9 @@ int bc_tenant_rename(struct bc_env *env, const struct bc_ctx *ctx, const char *n
 /* 0 when the META item says ACTIVE; BC_ESUSPENDED, BC_EDELETED otherwise. */
 int bc_tenant_check_active(json_t *meta);
 
-/* How long a deleted tenant's data is kept before it is purged (the tenant_retention_days setting, 30 days
- * by default); process-wide, set at start-up. */
-void bc_tenant_set_retention(int64_t seconds);
-int64_t bc_tenant_retention(void);
 /* When a DELETED tenant becomes purgeable (deleted_at + retention, epoch seconds); 0 when META is not
- * DELETED or has no valid deleted_at. */
-int64_t bc_tenant_purge_after(json_t *meta);
+ * DELETED or has no valid deleted_at. The retention is env->retention_s (tenant_retention_days). */
+int64_t bc_tenant_purge_after(const struct bc_env *env, json_t *meta);
 /* The reaper of deleted tenants (housekeeping): goes through up to 100 entries of the platform index
  * listed as DELETED, from *cursor (in/out, caller frees; NULL starts over and is set back to NULL when
  * the index is done), and purges those past retention (and any left half-purged), deleting at most

@@ -73,7 +73,7 @@ int bc_api_login(struct bc_req *req)
         json_object_set_new(u, "tenant_id", json_string(tenant_id));
         rc = bc_reply_json(req, 200,
                            json_pack("{s:s, s:s, s:o, s:o}", "token", token, "expires_at", exp_iso, "user", u,
-                                     "tenant", bc_tenant_view(tenant)));
+                                     "tenant", bc_tenant_view(req->srv->env, tenant)));
     }
     free(token);
     json_decref(user);
@@ -114,8 +114,9 @@ int bc_api_me(struct bc_req *req)
         user = json_pack("{s:s, s:s}", "id", req->ctx.user_id, "role", bc_role_name(req->ctx.role));
     json_object_set_new(user, "role", json_string(bc_role_name(req->ctx.role)));
     return bc_reply_json(req, 200,
-                         json_pack("{s:o, s:o, s:o}", "user", user, "tenant", bc_tenant_view(req->ctx.tenant),
-                                   "limits", bc_api_limits_json(req->srv->env, req->ctx.tenant)));
+                         json_pack("{s:o, s:o, s:o}", "user", user, "tenant",
+                                   bc_tenant_view(req->srv->env, req->ctx.tenant), "limits",
+                                   bc_api_limits_json(req->srv->env, req->ctx.tenant)));
 }
 
 static const struct bc_jfield password_fields[] = {

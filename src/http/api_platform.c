@@ -4,6 +4,7 @@
 #include "domain/health.h"
 #include "domain/onboarding.h"
 #include "domain/plan.h"
+#include "domain/env.h"
 #include "domain/tenant.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -85,7 +86,7 @@ static int target(struct bc_req *req, struct bc_ctx *ctx, json_t **meta)
 
 static int reply_tenant(struct bc_req *req, json_t *meta)
 {
-    json_t *out = json_pack("{s:o, s:o}", "tenant", bc_tenant_view(meta), "limits",
+    json_t *out = json_pack("{s:o, s:o}", "tenant", bc_tenant_view(req->srv->env, meta), "limits",
                             bc_api_limits_json(req->srv->env, meta));
     return bc_reply_json(req, 200, out);
 }
@@ -98,7 +99,7 @@ int bc_api_platform_tenants_get(struct bc_req *req)
     if (rc < 0) return rc;
     json_t *health = NULL; /* the health score with its reasons (domain/health.h) */
     if (bc_health_tenant(req->srv->env, meta, &health) < 0) health = json_null();
-    json_t *out = json_pack("{s:o, s:o, s:o}", "tenant", bc_tenant_view(meta), "limits",
+    json_t *out = json_pack("{s:o, s:o, s:o}", "tenant", bc_tenant_view(req->srv->env, meta), "limits",
                             bc_api_limits_json(req->srv->env, meta), "health", health);
     json_decref(meta);
     return bc_reply_json(req, 200, out);
@@ -146,7 +147,7 @@ static int set_status(struct bc_req *req, const char *status)
     if (rc == BC_EGONE)
         return bc_fail(req, rc,
                        "This tenant was deleted more than %lld days ago: it can no longer be restored.",
-                       (long long)(bc_tenant_retention() / 86400));
+                       (long long)(req->srv->env->retention_s / 86400));
     if (rc == 0) rc = bc_tenant_get(req->srv->env, &ctx, &out);
     if (rc < 0) return rc;
     rc = reply_tenant(req, out);

@@ -66,7 +66,7 @@ int bc_api_widget_config(struct bc_req *req)
         return 0;
     }
     if (rc == 0) {
-        settings = bc_settings_view_ro(in[0]);
+        settings = bc_settings_view_ro(req->srv->env, in[0]);
         ai = bc_settings_ai_view_ro(in[1]);
     }
     if (rc == 0) {

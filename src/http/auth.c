@@ -128,7 +128,7 @@ static int widget(struct bc_req *req)
     rate_headers(req, &info, rc < 0);
     if (rc < 0)
         return bc_fail(req, BC_ERATE, "Too many requests for this key; retry in %d s.", info.retry_after_s);
-    bc_apikey_touch(req->ctx.tenant_id, req->ctx.key_id);
+    bc_apikey_touch(req->srv->env, req->ctx.tenant_id, req->ctx.key_id);
     return 0;
 }
 

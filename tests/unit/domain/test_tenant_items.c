@@ -222,7 +222,7 @@ static void test_tenant_items__retention_and_reaper(void **state)
     struct bc_ctx ctx;
     json_t *meta = NULL;
     char *cursor = NULL;
-    bc_tenant_set_retention(30 * 86400);
+    s->retention_s = 30 * 86400;
     bc_ctx_operator(&ctx, B);
     assert_int_equal(bc_tenant_set_status(s, &ctx, "DELETED", &meta), 0);
     assert_non_null(json_object_get(meta, "purge_after"));
