@@ -1,0 +1,158 @@
+/* The memo of the LMDB store backend: items parsed from LMDB kept by key, next to the exact bytes they
+ * were parsed from, so that read-only reads (bc_store_get_ro, read-only queries) and a writer's look at
+ * the current item skip the JSON parse of an item that has not changed since it was last parsed.
+ *
+ * DESIGN NOTES
+ * - Validated on every read, never invalidated: an entry is handed out only when its key and value bytes
+ *   equal the bytes stored now, so a write by any thread or process is seen at once, and an entry kept by
+ *   a transaction that did not commit is never handed out.
+ * - Direct-mapped: MEMO_SLOTS slots chosen by the FNV-1a hash of the key, MEMO_LOCKS mutexes striped over
+ *   them; values over MEMO_VALUE_MAX bytes are not kept, and keys and values together stay within
+ *   MEMO_BYTES.
+ * - Shared values are read-only for everyone (store.h): handed out with json_incref, never modified.
+ * - Eviction is a clock sweep with a second chance (memo_evict), so a pass over many cold items cannot
+ *   keep hot items out. */
+#include "store/lmdb_internal.h"
+#include "util/hash.h"
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMO_SLOTS     8192
+#define MEMO_LOCKS     64
+#define MEMO_VALUE_MAX 16384
+#define MEMO_BYTES     ((size_t)4 << 20)
+
+struct memo_entry {
+    uint64_t hash;
+    size_t klen, vlen;
+    char *kv; /* the key's bytes, then the value's */
+    json_t *value;
+    bool used; /* read since the eviction hand last passed */
+};
+
+struct bc__lmdb_memo {
+    pthread_mutex_t mu[MEMO_LOCKS];
+    atomic_size_t bytes;
+    atomic_size_t hand; /* the next slot the eviction sweep looks at */
+    struct memo_entry e[MEMO_SLOTS];
+};
+
+struct bc__lmdb_memo *bc__lmdb_memo_new(void)
+{
+    struct bc__lmdb_memo *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    for (int i = 0; i < MEMO_LOCKS; i++) pthread_mutex_init(&m->mu[i], NULL);
+    atomic_init(&m->bytes, 0);
+    atomic_init(&m->hand, 0);
+    return m;
+}
+
+void bc__lmdb_memo_free(struct bc__lmdb_memo *m)
+{
+    if (!m) return;
+    for (int i = 0; i < MEMO_SLOTS; i++) {
+        free(m->e[i].kv);
+        json_decref(m->e[i].value);
+    }
+    for (int i = 0; i < MEMO_LOCKS; i++) pthread_mutex_destroy(&m->mu[i]);
+    free(m);
+}
+
+/* Makes room for size more bytes: a clock sweep frees entries not read since the hand last passed them and
+ * clears the mark of those that were (second chance), for at most two turns of the table. Without it, a
+ * memo filled by one pass over many cold items (a crawl over every tenant) would never take a hot item
+ * again. Called holding no slot lock. */
+static void memo_evict(struct bc__lmdb_memo *m, size_t size)
+{
+    for (size_t n = 0; n < 2 * MEMO_SLOTS && atomic_load(&m->bytes) + size > MEMO_BYTES; n++) {
+        size_t slot = atomic_fetch_add(&m->hand, 1) % MEMO_SLOTS;
+        pthread_mutex_t *mu = &m->mu[slot % MEMO_LOCKS];
+        struct memo_entry *e = &m->e[slot], old = {0};
+        pthread_mutex_lock(mu);
+        if (e->used) {
+            e->used = false;
+        } else if (e->kv) {
+            old = *e;
+            atomic_fetch_sub(&m->bytes, e->klen + e->vlen);
+            *e = (struct memo_entry){0};
+        }
+        pthread_mutex_unlock(mu);
+        free(old.kv);
+        json_decref(old.value);
+    }
+}
+
+/* Where key lives in the memo: its hash, its slot and the slot's mutex. */
+struct memo_ref {
+    uint64_t h;
+    struct memo_entry *e;
+    pthread_mutex_t *mu;
+};
+
+static struct memo_ref memo_ref(struct bc__lmdb_memo *m, const char *key, size_t klen)
+{
+    uint64_t h = bc_fnv1a(BC_FNV1A_INIT, key, klen);
+    size_t slot = (size_t)(h % MEMO_SLOTS);
+    return (struct memo_ref){h, &m->e[slot], &m->mu[slot % MEMO_LOCKS]};
+}
+
+/* Keeps j (a reference: never modified from now on) as the parsed value of the bytes (data, size) at key
+ * (whose place is r), when the memo's budget allows. */
+static void memo_keep(struct bc__lmdb_memo *m, struct memo_ref r, const char *key, size_t klen,
+                      const void *data, size_t vsize, json_t *j)
+{
+    if (vsize > MEMO_VALUE_MAX) return;
+    size_t size = klen + vsize;
+    if (atomic_load(&m->bytes) + size > MEMO_BYTES) memo_evict(m, size);
+    char *kv = malloc(size);
+    if (!kv) return;
+    memcpy(kv, key, klen);
+    memcpy(kv + klen, data, vsize);
+    char *old_kv = NULL;
+    json_t *old = NULL;
+    struct memo_entry *e = r.e;
+    pthread_mutex_lock(r.mu);
+    size_t old_size = e->kv ? e->klen + e->vlen : 0;
+    if (atomic_load(&m->bytes) - old_size + size <= MEMO_BYTES) {
+        old_kv = e->kv;
+        old = e->value;
+        atomic_fetch_sub(&m->bytes, old_size);
+        atomic_fetch_add(&m->bytes, size);
+        *e = (struct memo_entry){r.h, klen, vsize, kv, json_incref(j), false};
+        kv = NULL;
+    }
+    pthread_mutex_unlock(r.mu);
+    free(kv);
+    free(old_kv);
+    json_decref(old);
+}
+
+void bc__lmdb_memo_keep(struct bc__lmdb_memo *m, const char *key, size_t klen, const void *data, size_t vsize,
+                        json_t *j)
+{
+    memo_keep(m, memo_ref(m, key, klen), key, klen, data, vsize, j);
+}
+
+json_t *bc__lmdb_decode_shared(struct bc__lmdb_memo *m, const char *key, size_t klen, const MDB_val *v,
+                               bool remember)
+{
+    if (!m) return bc__lmdb_decode(v);
+    struct memo_ref r = memo_ref(m, key, klen);
+    struct memo_entry *e = r.e;
+    json_t *j = NULL;
+    pthread_mutex_lock(r.mu);
+    if (e->value && e->hash == r.h && e->klen == klen && e->vlen == v->mv_size &&
+        memcmp(e->kv, key, klen) == 0 && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0) {
+        j = json_incref(e->value);
+        e->used = true;
+    }
+    pthread_mutex_unlock(r.mu);
+    if (j) return j;
+    if ((j = bc__lmdb_decode(v)) && remember) memo_keep(m, r, key, klen, v->mv_data, v->mv_size, j);
+    return j;
+}
