@@ -86,85 +86,73 @@ static int part_suffix(const struct bc__nlu_p *p, int i, int *part)
     return j + k - i;
 }
 
-static int clock_at(const struct bc__nlu_p *p, int i, struct clock *c)
+/* Minutes after the hour h read at j: ":30", "h30", "y media", "y 10", "menos cuarto" (which moves the
+ * hour back), "three thirty". Returns the token after them (j when there are none). */
+static int clock_minutes_after(const struct bc__nlu_p *p, int j, int h, struct clock *c)
 {
-    memset(c, 0, sizeof *c);
-    int j = i, k, v;
-    if ((k = bc__nlu_cat_len(p, j, NC_NOON)) || (k = bc__nlu_cat_len(p, j, NC_MIDNIGHT))) {
-        c->h = bc__nlu_cat_len(p, j, NC_NOON) ? 12 : 0;
-        c->strong = c->fixed = true;
-        return k;
-    }
-    if ((k = clock_minutes_first(p, j, c))) {
+    int k, v, mm;
+    if (bc__nlu_in_range(p, j) && (bc__nlu_is_punct(p, j, ':') || bc__nlu_is_punct(p, j, '.')) &&
+        bc__nlu_glued(p, j) && bc__nlu_is_num(p, j + 1) && bc__nlu_glued(p, j + 1) && p->t[j + 1].ndig == 2 &&
+        p->t[j + 1].num <= 59) {
+        c->m = p->t[j + 1].num;
+        c->strong = true;
+        j += 2;
+    } else if ((k = bc__nlu_cat_len(p, j, NC_HOUR_WORD)) &&
+               (k > 1 || p->t[j].fl <= 3 || !bc__nlu_cat_len(p, j, NC_SLOT_WORD))) {
+        c->strong = true;
         j += k;
-    } else {
-        int h;
-        if (!(k = bc__nlu_num_at(p, j, &h, true))) return 0;
-        if (h > 24) { /* "veinte y cinco" read as 25 may be "veinte" and minutes */
-            if (!(k = bc__nlu_num_at(p, j, &h, false)) || h > 24) return 0;
+        if (bc__nlu_is_num(p, j) && bc__nlu_glued(p, j) && p->t[j].ndig == 2 && p->t[j].num <= 59) {
+            c->m = p->t[j].num;
+            j++;
         }
-        if (bc__nlu_is_num(p, j) && p->t[j].ndig > 2) return 0;
-        c->h = h;
-        c->h24 =
-            h > 12 || h == 0 || (bc__nlu_is_num(p, j) && p->t[j].ndig == 2 && p->fold[p->t[j].fo] == '0');
-        j += k;
-        int mm;
-        if (bc__nlu_in_range(p, j) && (bc__nlu_is_punct(p, j, ':') || bc__nlu_is_punct(p, j, '.')) &&
-            bc__nlu_glued(p, j) && bc__nlu_is_num(p, j + 1) && bc__nlu_glued(p, j + 1) &&
-            p->t[j + 1].ndig == 2 && p->t[j + 1].num <= 59) {
-            c->m = p->t[j + 1].num;
+    } else if ((k = bc__nlu_lx(p, j, NC_PLUS, &v, NULL)) && v == 0) {
+        int jm = j + k, km;
+        if ((km = bc__nlu_cat_len(p, jm, NC_HALF)))
+            mm = 30;
+        else if ((km = bc__nlu_cat_len(p, jm, NC_QUARTER)))
+            mm = 15;
+        else if ((km = bc__nlu_num_at(p, jm, &mm, true)) && mm >= 1 && mm <= 59 &&
+                 !bc__nlu_cat_len(p, jm + km, NC_TIME_PREP) && !bc__nlu_cat_len(p, jm + km, NC_UNIT))
+            ;
+        else
+            km = 0;
+        if (km) {
+            c->m = mm;
             c->strong = true;
-            j += 2;
-        } else if ((k = bc__nlu_cat_len(p, j, NC_HOUR_WORD)) &&
-                   (k > 1 || p->t[j].fl <= 3 || !bc__nlu_cat_len(p, j, NC_SLOT_WORD))) {
+            j = jm + km;
+            if ((k = bc__nlu_cat_len(p, j, NC_MINUTE_WORD))) j += k;
+        }
+    } else if ((k = bc__nlu_lx(p, j, NC_MINUS, &v, NULL)) && v == 0) {
+        int jm = j + k, km;
+        if ((km = bc__nlu_cat_len(p, jm, NC_QUARTER)))
+            mm = 15;
+        else if (!((km = bc__nlu_num_at(p, jm, &mm, true)) && mm >= 1 && mm <= 30))
+            km = 0;
+        if (km) {
+            c->h = h == 0 ? 23 : h - 1;
+            if (h == 1) c->h = 12;
+            if (h == 13) c->h = 12;
+            c->m = 60 - mm;
             c->strong = true;
-            j += k;
-            if (bc__nlu_is_num(p, j) && bc__nlu_glued(p, j) && p->t[j].ndig == 2 && p->t[j].num <= 59) {
-                c->m = p->t[j].num;
-                j++;
-            }
-        } else if ((k = bc__nlu_lx(p, j, NC_PLUS, &v, NULL)) && v == 0) {
-            int jm = j + k, km;
-            if ((km = bc__nlu_cat_len(p, jm, NC_HALF)))
-                mm = 30;
-            else if ((km = bc__nlu_cat_len(p, jm, NC_QUARTER)))
-                mm = 15;
-            else if ((km = bc__nlu_num_at(p, jm, &mm, true)) && mm >= 1 && mm <= 59 &&
-                     !bc__nlu_cat_len(p, jm + km, NC_TIME_PREP) && !bc__nlu_cat_len(p, jm + km, NC_UNIT))
-                ;
-            else
-                km = 0;
-            if (km) {
-                c->m = mm;
-                c->strong = true;
-                j = jm + km;
-                if ((k = bc__nlu_cat_len(p, j, NC_MINUTE_WORD))) j += k;
-            }
-        } else if ((k = bc__nlu_lx(p, j, NC_MINUS, &v, NULL)) && v == 0) {
-            int jm = j + k, km;
-            if ((km = bc__nlu_cat_len(p, jm, NC_QUARTER)))
-                mm = 15;
-            else if (!((km = bc__nlu_num_at(p, jm, &mm, true)) && mm >= 1 && mm <= 30))
-                km = 0;
-            if (km) {
-                c->h = h == 0 ? 23 : h - 1;
-                if (h == 1) c->h = 12;
-                if (h == 13) c->h = 12;
-                c->m = 60 - mm;
-                c->strong = true;
-                j = jm + km;
-                if ((k = bc__nlu_cat_len(p, j, NC_MINUTE_WORD))) j += k;
-            }
-        } else if ((k = bc__nlu_lx(p, j, NC_NUM, &mm, NULL)) && p->t[j].kind == NT_WORD && mm >= 10) {
-            /* English "three thirty", "five forty-five" */
-            int m2, k2 = bc__nlu_num_at(p, j, &m2, true);
-            if (m2 <= 59) {
-                c->m = m2;
-                j += k2;
-            }
+            j = jm + km;
+            if ((k = bc__nlu_cat_len(p, j, NC_MINUTE_WORD))) j += k;
+        }
+    } else if ((k = bc__nlu_lx(p, j, NC_NUM, &mm, NULL)) && p->t[j].kind == NT_WORD && mm >= 10) {
+        /* English "three thirty", "five forty-five" */
+        int m2, k2 = bc__nlu_num_at(p, j, &m2, true);
+        if (m2 <= 59) {
+            c->m = m2;
+            j += k2;
         }
     }
-    int ampm, ka;
+    return j;
+}
+
+/* What may follow a time at j: am/pm, "h"/"horas", "en punto"/"o'clock", a part of day ("de la tarde").
+ * Returns the token after them (j when there are none). */
+static int clock_suffixes(const struct bc__nlu_p *p, int j, struct clock *c)
+{
+    int k, ampm, ka;
     if ((ka = ampm_at(p, j, &ampm))) {
         c->ampm = ampm;
         c->strong = true;
@@ -187,7 +175,36 @@ static int clock_at(const struct bc__nlu_p *p, int i, struct clock *c)
         c->strong = true;
         j += k;
     }
-    return j - i;
+    return j;
+}
+
+/* A clock time at i: noon/midnight, minutes first ("half past 3") or an hour and its minutes, then its
+ * suffixes. Returns the tokens read, or 0. */
+static int clock_at(const struct bc__nlu_p *p, int i, struct clock *c)
+{
+    memset(c, 0, sizeof *c);
+    int j = i, k;
+    if ((k = bc__nlu_cat_len(p, j, NC_NOON)) || (k = bc__nlu_cat_len(p, j, NC_MIDNIGHT))) {
+        c->h = bc__nlu_cat_len(p, j, NC_NOON) ? 12 : 0;
+        c->strong = c->fixed = true;
+        return k;
+    }
+    if ((k = clock_minutes_first(p, j, c))) {
+        j += k;
+    } else {
+        int h;
+        if (!(k = bc__nlu_num_at(p, j, &h, true))) return 0;
+        if (h > 24) { /* "veinte y cinco" read as 25 may be "veinte" and minutes */
+            if (!(k = bc__nlu_num_at(p, j, &h, false)) || h > 24) return 0;
+        }
+        if (bc__nlu_is_num(p, j) && p->t[j].ndig > 2) return 0;
+        c->h = h;
+        c->h24 =
+            h > 12 || h == 0 || (bc__nlu_is_num(p, j) && p->t[j].ndig == 2 && p->fold[p->t[j].fo] == '0');
+        j += k;
+        j = clock_minutes_after(p, j, h, c);
+    }
+    return clock_suffixes(p, j, c) - i;
 }
 
 /* Resolves am/pm and parts of day; sets ambiguity. Returns false for an impossible time. */
