@@ -1,6 +1,6 @@
 /* The booking chat in fsm mode: a deterministic dialog (PRODUCT.md section 5) that books, cancels and
  * reschedules, answers opening hours, prices and the address, and hands over to a person, understanding
- * quick-reply payloads and free text (domain/nlu.h). The state machine is one table in chat.c; docs/chat.md
+ * quick-reply payloads and free text (nlu/nlu.h). The state machine is one table in chat.c; docs/chat.md
  * draws it. */
 #ifndef BC_CHAT_H
 #define BC_CHAT_H

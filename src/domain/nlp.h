@@ -1,7 +1,7 @@
 /* The chat's nlp mode: an LLM reads one customer message (a compact prompt with the tenant's services and
  * professionals and their ids, today's date and time zone, and the dialog's state) and answers one JSON
  * object under a schema (intent and slots). The answer is validated strictly into the offline NLU's result
- * type (domain/nlu.h) and handed to the same state machine as fsm mode (bc_chat_turn_understood): the model
+ * type (nlu/nlu.h) and handed to the same state machine as fsm mode (bc_chat_turn_understood): the model
  * never books, changes or cancels anything itself. docs/ai.md describes the mode.
  *
  * DESIGN NOTES

@@ -1,6 +1,7 @@
 /* Internals shared by the nlu_*.c files (tokens, the vocabulary, the per-parse state); not for other
  * modules. nlu.c runs a parse, nlu_text.c folds and tokenizes, nlu_lexicon.c indexes the language tables,
- * nlu_date.c understands dates and times, nlu_match.c the catalog, nlu_lang_<code>.c hold the vocabulary. */
+ * nlu_date.c understands dates and times (with nlu_date_relative.c, nlu_date_absolute.c, nlu_time.c,
+ * nlu_number.c, nlu_civil.c), nlu_match.c the catalog, nlu_lang_<code>.c hold the vocabulary. */
 #ifndef BC_NLU_INTERNAL_H
 #define BC_NLU_INTERNAL_H
 #include "nlu/nlu.h"
@@ -231,12 +232,93 @@ int bc__nlu_lx(const struct bc__nlu_p *p, int i, int cat, int *value, int *aux);
 /* Whether token i is the folded word w. */
 bool bc__nlu_is(const struct bc__nlu_p *p, int i, const char *w);
 
+/* ---- dates and times (nlu_date.c and the files it calls) ---- */
+
 /* nlu_date.c: finds dates, times, parts of day, "as soon as possible"; marks their tokens NF_USED. */
 void bc__nlu_dates(struct bc__nlu_p *p);
-/* Days since 1970-01-01 of a civil date, and back. */
+
+/* The token helpers of the date and time grammar, inline because it calls them at every token. */
+static inline bool bc__nlu_in_range(const struct bc__nlu_p *p, int i)
+{
+    return i >= 0 && i < p->n;
+}
+
+static inline bool bc__nlu_is_punct(const struct bc__nlu_p *p, int i, char c)
+{
+    return bc__nlu_in_range(p, i) && p->t[i].kind == NT_PUNCT && p->t[i].punct == c;
+}
+
+/* token i follows i-1 with no space */
+static inline bool bc__nlu_glued(const struct bc__nlu_p *p, int i)
+{
+    return bc__nlu_in_range(p, i) && !(p->t[i].flags & NF_SPACE);
+}
+
+static inline bool bc__nlu_is_num(const struct bc__nlu_p *p, int i)
+{
+    return bc__nlu_in_range(p, i) && p->t[i].kind == NT_NUM;
+}
+
+/* Length in tokens of the longest phrase of category cat at token i (0: none). */
+static inline int bc__nlu_cat_len(const struct bc__nlu_p *p, int i, int cat)
+{
+    return bc__nlu_lx(p, i, cat, NULL, NULL);
+}
+
+/* Whether tokens at .. at+n-1 exist and are taken by nothing yet. */
+static inline bool bc__nlu_span_free(const struct bc__nlu_p *p, int at, int n)
+{
+    for (int i = at; i < at + n; i++)
+        if (!bc__nlu_in_range(p, i) || (p->t[i].flags & (NF_USED | NF_SKIP | NF_CUED))) return false;
+    return true;
+}
+
+/* Marks tokens at .. at+n-1 taken (NF_USED). */
+static inline void bc__nlu_use(struct bc__nlu_p *p, int at, int n)
+{
+    for (int i = at; i < at + n && i < p->n; i++) p->t[i].flags |= NF_USED;
+}
+
+/* nlu_date.c: records a date mention over tokens at .. at+n-1 (days since 1970-01-01, a part of day or 0)
+ * and marks them used; false when the span is taken, the list is full or the date is impossible. */
+bool bc__nlu_add_date(struct bc__nlu_p *p, int at, int n, int days, int part);
+
+/* nlu_date_relative.c: the date at token i in any form; the tokens read (the date recorded), or 0. */
+int bc__nlu_try_date(struct bc__nlu_p *p, int i);
+/* nlu_date_absolute.c: a day and month, or a day of the month, at token i (after the article at start, of
+ * value art, -1 for none; day_word after "día"); a month first ("Dec 15"); a numeric date ("15/12").
+ * Each returns the tokens read from start and records the date, or 0. */
+int bc__nlu_daynum_date(struct bc__nlu_p *p, int start, int i, int art, bool day_word);
+int bc__nlu_month_first_date(struct bc__nlu_p *p, int start, int i);
+int bc__nlu_numeric_date(struct bc__nlu_p *p, int start, int i);
+/* The next date (today included) with this day of the month, as days since 1970-01-01; -1 when none. */
+int bc__nlu_next_day(const struct bc__nlu_p *p, int d);
+
+/* nlu_time.c: a time at token i ("a las 5", "from 3 to 5pm"); the tokens read (the time recorded), or 0. */
+int bc__nlu_try_time(struct bc__nlu_p *p, int i);
+/* A part of day at token i ("por la tarde"): sets p->part if unset; returns the tokens read, or 0. */
+int bc__nlu_try_part(struct bc__nlu_p *p, int i);
+/* Records a bare hour (0 … 24) read at tokens at .. at+n-1 as a time, ambiguous as "a las 5" is; the caller
+ * checks that p->times has room. */
+void bc__nlu_add_bare_hour(struct bc__nlu_p *p, int at, int n, int hour);
+
+/* nlu_number.c: a number at token i in digits (up to 4) or words ("veintiuno", "treinta y uno", "twenty-
+ * one" when compound); with amount, articles count as one ("in a week"). Returns the tokens read, or 0. */
+int bc__nlu_num_at_x(const struct bc__nlu_p *p, int i, int *val, bool compound, bool amount);
+static inline int bc__nlu_num_at(const struct bc__nlu_p *p, int i, int *val, bool compound)
+{
+    return bc__nlu_num_at_x(p, i, val, compound, false);
+}
+/* An ordinal at token i: "1º", "1st", "3rd", "first", "twenty-first", "thirty first"; tokens read, or 0. */
+int bc__nlu_ordinal_at(const struct bc__nlu_p *p, int i, int *val);
+
+/* nlu_civil.c: days since 1970-01-01 of a civil date, and back. */
 int bc__nlu_days(int y, int m, int d);
 void bc__nlu_civil(int days, int *y, int *m, int *d);
 bool bc__nlu_valid_date(int y, int m, int d);
+/* The date months later (or earlier) than days, its day cut to the month's length (31 January + 1: the last
+ * of February). */
+int bc__nlu_add_months(int days, int months);
 
 /* nlu_match.c: fills service/provider ids and candidates from the catalog. */
 void bc__nlu_match(struct bc__nlu_p *p);

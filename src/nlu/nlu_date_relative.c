@@ -1,0 +1,151 @@
+/* Dates relative to the reference day: "hoy", "mañana", "tonight", weekdays with this/coming/next ("el
+ * próximo lunes", "next friday", "el jueves de la semana que viene"), the weekend and amounts ("dentro de 3
+ * días", "a week from today"). bc__nlu_try_date tries every date form at a token, the absolute ones
+ * (nlu_date_absolute.c) last. */
+#include "nlu/nlu_internal.h"
+
+enum { MOD_NONE, MOD_THIS, MOD_COMING, MOD_NEXT };
+
+static int weekday_days(const struct bc__nlu_p *p, int wd, int mod)
+{
+    int delta = (wd - p->ref_wd + 7) % 7;
+    switch (mod) {
+    case MOD_THIS: /* this week's, or the coming one once it has passed; today is this week's */
+        break;
+    case MOD_NEXT: /* the one of next week (Monday to Sunday) */
+        delta = (8 - p->ref_wd) + (wd - 1);
+        break;
+    default: /* the coming one, never today */
+        if (delta == 0) delta = 7;
+        break;
+    }
+    return p->ref_days + delta;
+}
+
+/* "dentro de 3 días", "en dos semanas", "in a week", "3 days from now", "a week from today" */
+static int relative_date(struct bc__nlu_p *p, int start, int i)
+{
+    int j = i, k, n = 1, unit, aux = 0;
+    bool in = false;
+    if ((k = bc__nlu_cat_len(p, j, NC_IN))) {
+        in = true;
+        j += k;
+    }
+    if ((k = bc__nlu_num_at_x(p, j, &n, true, true)))
+        j += k;
+    else if (!in)
+        return 0;
+    if (!(k = bc__nlu_lx(p, j, NC_UNIT, &unit, &aux))) return 0;
+    j += k;
+    int kf = bc__nlu_cat_len(p, j, NC_FROM_NOW);
+    if (!in && !kf) return 0;
+    j += kf;
+    if (n < 0 || n > 400) return 0;
+    int days = aux ? bc__nlu_add_months(p->ref_days, n) : p->ref_days + n * unit;
+    return bc__nlu_add_date(p, start, j - start, days, 0) ? j - start : 0;
+}
+
+/* Whether the token before i makes an ambiguous word ("mañana") a part of day. */
+static bool part_context_before(const struct bc__nlu_p *p, int i)
+{
+    int v;
+    return i > 0 && bc__nlu_lx(p, i - 1, NC_PART_CTX, &v, NULL) == 1 && v == 1;
+}
+
+int bc__nlu_try_date(struct bc__nlu_p *p, int i)
+{
+    int j = i, k, v, aux, art = -1, mod = MOD_NONE;
+    bool day_word = false;
+    if ((k = relative_date(p, i, i))) return k;
+    if ((k = bc__nlu_lx(p, j, NC_ARTICLE, &v, NULL))) {
+        art = v;
+        j += k;
+    }
+    /* relative day: "mañana", "pasado mañana", "tonight" */
+    if ((k = bc__nlu_lx(p, j, NC_DAYREL, &v, &aux))) {
+        if ((aux & NA_AMBIG_PART) && part_context_before(p, j)) return 0;
+        int part = aux & 3;
+        return bc__nlu_add_date(p, i, j + k - i, p->ref_days + v, part) ? j + k - i : 0;
+    }
+    if ((k = bc__nlu_cat_len(p, j, NC_DAY_WORD)) &&
+        (bc__nlu_is_num(p, j + k) || bc__nlu_cat_len(p, j + k, NC_NUM))) {
+        day_word = true;
+        j += k;
+    }
+    /* "la semana que viene el martes", "next week on tuesday" */
+    int kw = bc__nlu_cat_len(p, j, NC_WEEK_NEXT);
+    if (kw) {
+        int jw = j + kw;
+        if ((k = bc__nlu_cat_len(p, jw, NC_ARTICLE))) jw += k;
+        int wd, kd = bc__nlu_lx(p, jw, NC_WEEKDAY, &wd, NULL);
+        if (!kd) return 0;
+        jw += kd;
+        return bc__nlu_add_date(p, i, jw - i, weekday_days(p, wd, MOD_NEXT), 0) ? jw - i : 0;
+    }
+    /* this / coming / next */
+    int kt = bc__nlu_cat_len(p, j, NC_THIS), kc = bc__nlu_cat_len(p, j, NC_COMING),
+        kn = bc__nlu_cat_len(p, j, NC_NEXT);
+    if (kc >= kt && kc >= kn && kc) {
+        mod = MOD_COMING;
+        j += kc;
+    } else if (kn >= kt && kn) {
+        mod = MOD_NEXT;
+        j += kn;
+    } else if (kt) {
+        mod = MOD_THIS;
+        j += kt;
+    }
+    if (mod == MOD_THIS && (k = bc__nlu_lx(p, j, NC_PART, &v, &aux))) { /* "esta tarde", "this morning" */
+        return bc__nlu_add_date(p, i, j + k - i, p->ref_days, v) ? j + k - i : 0;
+    }
+    if ((k = bc__nlu_cat_len(
+             p, j, NC_WEEKEND))) { /* Saturday of this weekend (today if it is the weekend) or next */
+        int jw = j + k, delta;
+        if (bc__nlu_cat_len(p, jw, NC_COMING)) jw += bc__nlu_cat_len(p, jw, NC_COMING);
+        if (mod == MOD_NEXT)
+            delta = (8 - p->ref_wd) + 5;
+        else
+            delta = p->ref_wd >= 6 ? 0 : 6 - p->ref_wd;
+        return bc__nlu_add_date(p, i, jw - i, p->ref_days + delta, 0) ? jw - i : 0;
+    }
+    int wd;
+    if ((k = bc__nlu_lx(p, j, NC_WEEKDAY, &wd, NULL))) {
+        j += k;
+        if (bc__nlu_is_punct(p, j, '.') && bc__nlu_glued(p, j)) j++;
+        /* trailing: "que viene", "próximo", "de la semana que viene", "next week", "de esta semana" */
+        int jt = j, kk;
+        if (bc__nlu_cat_len(p, jt, NC_DATE_JOIN)) jt++;
+        if ((kk = bc__nlu_cat_len(p, jt, NC_WEEK_NEXT))) {
+            mod = MOD_NEXT;
+            j = jt + kk;
+        } else if ((kk = bc__nlu_cat_len(p, jt, NC_WEEK_THIS))) {
+            mod = MOD_THIS;
+            j = jt + kk;
+        } else if ((kk = bc__nlu_cat_len(p, j, NC_COMING))) {
+            if (mod == MOD_NONE) mod = MOD_COMING;
+            j += kk;
+        }
+        /* an explicit date after the weekday wins: "el lunes 30", "monday the 30th", "Monday, Nov 30" */
+        int je = j;
+        if (bc__nlu_is_punct(p, je, ',')) je++;
+        int ka = 0, av = -1;
+        if ((ka = bc__nlu_lx(p, je, NC_ARTICLE, &av, NULL))) je += ka;
+        int n_before = p->n_dates;
+        int ke = bc__nlu_daynum_date(p, je, je, 1, false);
+        if (!ke) ke = bc__nlu_month_first_date(p, je, je);
+        if (ke && p->n_dates > n_before) {
+            /* widen the mention to cover the weekday */
+            struct bc__nlu_mention *x = &p->dates[p->n_dates - 1];
+            bc__nlu_use(p, i, je - i);
+            x->at = i;
+            x->n = je + ke - i;
+            return x->n;
+        }
+        return bc__nlu_add_date(p, i, j - i, weekday_days(p, wd, mod), 0) ? j - i : 0;
+    }
+    if (mod != MOD_NONE) return 0;
+    if ((k = bc__nlu_month_first_date(p, i, j))) return k;
+    if ((k = bc__nlu_numeric_date(p, i, j))) return k;
+    if ((k = bc__nlu_daynum_date(p, i, j, art, day_word))) return k;
+    return 0;
+}
