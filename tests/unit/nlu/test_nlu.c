@@ -1,4 +1,4 @@
-/* Unit tests of the NLU (src/domain/nlu*.c) besides dates and times: intents, names, e-mail, phone,
+/* Unit tests of the NLU (src/nlu/nlu*.c) besides dates and times: intents, names, e-mail, phone,
  * booking codes, matching of services and professionals (accents, typos, synonyms, false positives), the
  * catalog API, the language guess, hostile input and concurrent use. Expected values are written by hand. */
 #include "../testlib.h"

@@ -1,4 +1,4 @@
-/* Table-driven tests of the NLU's dates and times (src/domain/nlu_date.c) in Spanish and English, with a
+/* Table-driven tests of the NLU's dates and times (src/nlu/nlu_date.c) in Spanish and English, with a
  * fixed reference: Wednesday 2026-11-25 10:00 local. Every expected value is written by hand. A row is
  * (text, date, time, other reading of an ambiguous time, part of day); "" means "not understood". */
 #include "../testlib.h"
