@@ -29,10 +29,14 @@ struct jwk {
     EVP_PKEY *pkey;
 };
 
-static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct jwk keys[MAX_KEYS];
-static int nkeys;
-static char *ext_issuer, *ext_audience, *ext_tenant_claim, *ext_role_claim;
+/* Process-wide on purpose: the external OpenID provider's keys and claims are the process's configuration
+ * (oidc_* settings), the same for every store it serves; refreshed by housekeeping under the lock. */
+static struct {
+    pthread_rwlock_t lock;
+    struct jwk keys[MAX_KEYS];
+    int nkeys;
+    char *ext_issuer, *ext_audience, *ext_tenant_claim, *ext_role_claim;
+} K = {.lock = PTHREAD_RWLOCK_INITIALIZER};
 
 static void set_str(char **dst, const char *v)
 {
@@ -43,29 +47,29 @@ static void set_str(char **dst, const char *v)
 void bc_jwt_configure_external(const char *issuer, const char *audience, const char *tenant_claim,
                                const char *role_claim)
 {
-    pthread_rwlock_wrlock(&lock);
-    set_str(&ext_issuer, issuer);
-    set_str(&ext_audience, audience);
-    set_str(&ext_tenant_claim, tenant_claim ? tenant_claim : "tenantId");
-    set_str(&ext_role_claim, role_claim ? role_claim : "role");
-    pthread_rwlock_unlock(&lock);
+    pthread_rwlock_wrlock(&K.lock);
+    set_str(&K.ext_issuer, issuer);
+    set_str(&K.ext_audience, audience);
+    set_str(&K.ext_tenant_claim, tenant_claim ? tenant_claim : "tenantId");
+    set_str(&K.ext_role_claim, role_claim ? role_claim : "role");
+    pthread_rwlock_unlock(&K.lock);
 }
 
 static void free_keys(void)
 {
-    for (int i = 0; i < nkeys; i++) EVP_PKEY_free(keys[i].pkey);
-    nkeys = 0;
+    for (int i = 0; i < K.nkeys; i++) EVP_PKEY_free(K.keys[i].pkey);
+    K.nkeys = 0;
 }
 
 void bc_jwt_cleanup(void)
 {
-    pthread_rwlock_wrlock(&lock);
+    pthread_rwlock_wrlock(&K.lock);
     free_keys();
-    set_str(&ext_issuer, NULL);
-    set_str(&ext_audience, NULL);
-    set_str(&ext_tenant_claim, NULL);
-    set_str(&ext_role_claim, NULL);
-    pthread_rwlock_unlock(&lock);
+    set_str(&K.ext_issuer, NULL);
+    set_str(&K.ext_audience, NULL);
+    set_str(&K.ext_tenant_claim, NULL);
+    set_str(&K.ext_role_claim, NULL);
+    pthread_rwlock_unlock(&K.lock);
 }
 
 static char *b64url(const void *data, size_t n)
@@ -263,8 +267,8 @@ int bc_jwt_verify(const char *token, struct bc_jwt_claims *claims, const char **
         reason = "no role";
         goto out;
     }
-    pthread_rwlock_rdlock(&lock);
-    if (!ext_issuer || strcmp(iss, ext_issuer) != 0) {
+    pthread_rwlock_rdlock(&K.lock);
+    if (!K.ext_issuer || strcmp(iss, K.ext_issuer) != 0) {
         reason = "unknown issuer";
     } else if (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0) {
         reason = "algorithm not allowed for this issuer";
@@ -272,9 +276,9 @@ int bc_jwt_verify(const char *token, struct bc_jwt_claims *claims, const char **
         int want = alg[0] == 'R' ? 1 : 2;
         const char *kid = json_string_value(json_object_get(hdr, "kid"));
         bool verified = false;
-        for (int i = 0; i < nkeys && !verified; i++) {
-            if (keys[i].kty != want || (kid && strcmp(keys[i].kid, kid) != 0)) continue;
-            verified = verify_rs_es(want, keys[i].pkey, token, signed_len, sig, (size_t)siglen) == 0;
+        for (int i = 0; i < K.nkeys && !verified; i++) {
+            if (K.keys[i].kty != want || (kid && strcmp(K.keys[i].kid, kid) != 0)) continue;
+            verified = verify_rs_es(want, K.keys[i].pkey, token, signed_len, sig, (size_t)siglen) == 0;
         }
         if (!verified) {
             reason = "bad signature";
@@ -282,12 +286,12 @@ int bc_jwt_verify(const char *token, struct bc_jwt_claims *claims, const char **
             reason = "token expired";
         } else if (json_is_number(nbf) && (int64_t)json_number_value(nbf) > now + LEEWAY_S) {
             reason = "token not yet valid";
-        } else if (!aud_matches(json_object_get(pl, "aud"), ext_audience)) {
+        } else if (!aud_matches(json_object_get(pl, "aud"), K.ext_audience)) {
             reason = "wrong audience";
         } else if (copy_claim(claims->sub, json_object_get(pl, "sub")) < 0 ||
-                   copy_claim(claims->tenant_id, json_object_get(pl, ext_tenant_claim)) < 0) {
+                   copy_claim(claims->tenant_id, json_object_get(pl, K.ext_tenant_claim)) < 0) {
             reason = "missing subject or tenant claim";
-        } else if ((claims->role = role_from(json_object_get(pl, ext_role_claim))) == BC_ROLE_NONE) {
+        } else if ((claims->role = role_from(json_object_get(pl, K.ext_role_claim))) == BC_ROLE_NONE) {
             reason = "no role";
         } else {
             claims->external = true;
@@ -296,7 +300,7 @@ int bc_jwt_verify(const char *token, struct bc_jwt_claims *claims, const char **
             rc = 0;
         }
     }
-    pthread_rwlock_unlock(&lock);
+    pthread_rwlock_unlock(&K.lock);
 out:
     json_decref(hdr);
     json_decref(pl);
@@ -395,11 +399,11 @@ int bc_jwt_load_jwks(const char *text, char *err, size_t errsize)
         snprintf(err, errsize, "JWKS has no usable RSA (>= 2048 bits) or EC P-256 signing key");
         return BC_EINVALID;
     }
-    pthread_rwlock_wrlock(&lock);
+    pthread_rwlock_wrlock(&K.lock);
     free_keys();
-    memcpy(keys, fresh, sizeof fresh[0] * (size_t)n);
-    nkeys = n;
-    pthread_rwlock_unlock(&lock);
+    memcpy(K.keys, fresh, sizeof fresh[0] * (size_t)n);
+    K.nkeys = n;
+    pthread_rwlock_unlock(&K.lock);
     return 0;
 }
 

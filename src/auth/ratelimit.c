@@ -25,12 +25,16 @@ struct shard {
     struct bucket *slots[SLOTS];
 };
 
-static struct shard shards[SHARDS];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* Process-wide on purpose: rate limits are per process by design (docs/scaling.md), keyed by strings that
+ * name their scope (key, e-mail, address), whatever store the request goes to. */
+static struct {
+    pthread_once_t once;
+    struct shard shards[SHARDS];
+} L = {.once = PTHREAD_ONCE_INIT};
 
 static void init_shards(void)
 {
-    for (int i = 0; i < SHARDS; i++) pthread_mutex_init(&shards[i].mu, NULL);
+    for (int i = 0; i < SHARDS; i++) pthread_mutex_init(&L.shards[i].mu, NULL);
 }
 
 static uint64_t hash(const char *s)
@@ -40,9 +44,9 @@ static uint64_t hash(const char *s)
 
 int bc_ratelimit_take(const char *key, double rate, double burst, struct bc_rl_info *info)
 {
-    pthread_once(&once, init_shards);
+    pthread_once(&L.once, init_shards);
     uint64_t h = hash(key);
-    struct shard *sh = &shards[h % SHARDS];
+    struct shard *sh = &L.shards[h % SHARDS];
     int64_t now = bc_mono_ns();
     int rc = 0;
     pthread_mutex_lock(&sh->mu);
@@ -81,13 +85,13 @@ int bc_ratelimit_take(const char *key, double rate, double burst, struct bc_rl_i
 
 static int sweep(int64_t idle_ms, bool all)
 {
-    pthread_once(&once, init_shards);
+    pthread_once(&L.once, init_shards);
     int64_t cutoff = bc_mono_ns() - idle_ms * 1000000;
     int n = 0;
     for (int i = 0; i < SHARDS; i++) {
-        pthread_mutex_lock(&shards[i].mu);
+        pthread_mutex_lock(&L.shards[i].mu);
         for (int j = 0; j < SLOTS; j++) {
-            struct bucket **pp = &shards[i].slots[j];
+            struct bucket **pp = &L.shards[i].slots[j];
             while (*pp) {
                 struct bucket *b = *pp;
                 if (all || b->last_ns < cutoff) {
@@ -99,7 +103,7 @@ static int sweep(int64_t idle_ms, bool all)
                 }
             }
         }
-        pthread_mutex_unlock(&shards[i].mu);
+        pthread_mutex_unlock(&L.shards[i].mu);
     }
     return n;
 }

@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Process-wide on purpose (this file's statics): the server secret is the process's identity, one per
+ * process (the secret setting; every store it serves shares it, like the processes of one deployment), and
+ * the two MAC caches below are derived from it and cleared whenever it changes. */
 static unsigned char secret[64];
 static size_t secret_len;
 

@@ -197,8 +197,8 @@ int cmd_serve(int argc, char **argv)
     const char *pub = bc_config_get(BC_CFG_PUBLIC_URL);
     char url[128];
     snprintf(url, sizeof url, "http://%s:%u", srv.host, (unsigned)srv.port);
-    bc_api_set_public_url(pub && *pub ? pub : url);
-    if (demo && bc__cmd_serve_demo(env, bc_api_public_url(), json)) {
+    bc_api_set_public_url(&srv, pub && *pub ? pub : url);
+    if (demo && bc__cmd_serve_demo(env, bc_api_public_url(&srv), json)) {
         bc_server_drain(&srv, 0);
         bc_server_stop(&srv);
         bc_log_access_buffering(false);

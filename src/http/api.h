@@ -21,8 +21,9 @@ struct bc_asset;
 int bc_api_serve_asset(struct bc_req *req, const struct bc_asset *a);
 
 /* api_ops.c: the URL browsers reach this server at (public_url, or http://<bound address>) */
-const char *bc_api_public_url(void);
-void bc_api_set_public_url(const char *url);
+struct bc_server;
+const char *bc_api_public_url(const struct bc_server *srv);
+void bc_api_set_public_url(struct bc_server *srv, const char *url);
 
 /* api_auth.c: sign-in, me */
 int bc_api_login(struct bc_req *req);

@@ -23,9 +23,9 @@ static const struct bc_jfield rotate_fields[] = {
 };
 
 /* Adds the secret and the embed snippet to a fresh key's view. */
-static json_t *with_secret(json_t *view, const char *secret)
+static json_t *with_secret(struct bc_req *req, json_t *view, const char *secret)
 {
-    char *snippet = bc_onboard_snippet(bc_api_public_url(), secret);
+    char *snippet = bc_onboard_snippet(bc_api_public_url(req->srv), secret);
     json_object_set_new(view, "secret", json_string(secret));
     json_object_set_new(view, "snippet", json_string(snippet ? snippet : ""));
     free(snippet);
@@ -57,7 +57,7 @@ int bc_api_apikeys_create(struct bc_req *req)
     rc = bc_apikey_create(req->srv->env, &req->ctx, &in, secret, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_pack("{s:O}", "key_id", json_object_get(out, "id"));
-    return bc_reply_wrapped(req, 201, "api_key", with_secret(out, secret));
+    return bc_reply_wrapped(req, 201, "api_key", with_secret(req, out, secret));
 }
 
 int bc_api_apikeys_get(struct bc_req *req)
@@ -95,7 +95,7 @@ int bc_api_apikeys_rotate(struct bc_req *req)
     if (rc == BC_ECONFLICT) return bc_fail(req, rc, "This key is revoked or already rotated.");
     if (rc < 0) return rc;
     req->audit_detail = json_pack("{s:O}", "new_key_id", json_object_get(out, "id"));
-    return bc_reply_wrapped(req, 201, "api_key", with_secret(out, secret));
+    return bc_reply_wrapped(req, 201, "api_key", with_secret(req, out, secret));
 }
 
 int bc_api_apikeys_revoke(struct bc_req *req)

@@ -58,8 +58,8 @@ int bc_api_conversations_create(struct bc_req *req)
         int rc = bc_req_body(req, start_fields, &body);
         if (rc < 0) return rc;
     }
-    int rc =
-        bc_chat_start(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(), &conv, &messages);
+    int rc = bc_chat_start(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(req->srv), &conv,
+                           &messages);
     if (rc < 0) return rc;
     bc_usage_add(req->ctx.tenant_id, BC_USAGE_CONVERSATIONS, 1);
     bc_metrics_conversation_touch(S(conv, "id"));

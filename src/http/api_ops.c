@@ -13,18 +13,16 @@
 #include <string.h>
 #include <time.h>
 
-static char public_url[256] = "http://127.0.0.1:8080";
-
-const char *bc_api_public_url(void)
+const char *bc_api_public_url(const struct bc_server *srv)
 {
-    return public_url;
+    return srv->public_url;
 }
 
-void bc_api_set_public_url(const char *url)
+void bc_api_set_public_url(struct bc_server *srv, const char *url)
 {
     size_t n = strlen(url);
     while (n > 0 && url[n - 1] == '/') n--; /* "https://x/" and "https://x" are one origin */
-    snprintf(public_url, sizeof public_url, "%.*s", (int)n, url);
+    snprintf(srv->public_url, sizeof srv->public_url, "%.*s", (int)n, url);
 }
 
 int bc_api_healthz(struct bc_req *req)

@@ -52,7 +52,7 @@ int bc_api_platform_tenants_create(struct bc_req *req)
         .owner_email = S(body, "owner_email"),
         .owner_name = S(body, "owner_name"),
         .empty = json_is_true(json_object_get(body, "empty")),
-        .public_url = bc_api_public_url(),
+        .public_url = bc_api_public_url(req->srv),
     };
     rc = bc_onboard_tenant(req->srv->env, &in, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);

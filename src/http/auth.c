@@ -97,7 +97,7 @@ static int widget(struct bc_req *req)
      * demo, the admin's widget preview), at its public URL. Scripts cannot set Sec-Fetch-Site, and a client
      * outside a browser can send any Origin anyway, so this trusts nothing new. */
     const char *site = bc_req_header(req, "Sec-Fetch-Site");
-    if (!origin && site && strcmp(site, "same-origin") == 0) origin = bc_api_public_url();
+    if (!origin && site && strcmp(site, "same-origin") == 0) origin = bc_api_public_url(req->srv);
     int rc = bc_apikey_resolve(req->srv->env, key, &look);
     if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
     if (rc < 0) return rc;

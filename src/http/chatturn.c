@@ -31,7 +31,8 @@ enum step { STEP_DONE = 0, STEP_WAIT = 1 };
 struct turn {
     struct bc_req *req; /* JSON turns only (the request owns the turn); NULL for streamed turns */
     struct bc_env *env;
-    struct bc_ctx ctx; /* a copy (its own reference on the tenant item) */
+    const char *public_url; /* the server's (it outlives every turn) */
+    struct bc_ctx ctx;      /* a copy (its own reference on the tenant item) */
     json_t *conv;
     char *text, *action;
     unsigned mode; /* BC_AI_FSM | BC_AI_NLP | BC_AI_AGENT */
@@ -192,7 +193,7 @@ static int run_fsm(struct turn *t, const char *reason, const char *detail)
         set_reason(t, reason, detail);
         t->outcome = "fallback";
     }
-    int rc = bc_chat_turn(t->env, &t->ctx, t->conv, t->text, t->action, bc_api_public_url(), &messages);
+    int rc = bc_chat_turn(t->env, &t->ctx, t->conv, t->text, t->action, t->public_url, &messages);
     if (rc == 0 && t->mode == BC_AI_AGENT) {
         /* the model must know what fsm mode said, for the turns it answers later */
         char buf[240];
@@ -295,7 +296,7 @@ static int turn_begin(struct turn *t)
         rc = bc_nlp_new(t->env, &t->ctx, t->conv, text, &t->nlp);
         t->deadline_ns = bc_mono_ns() + bc_config_int(BC_CFG_AI_NLP_TIMEOUT, 8) * 1000000000LL;
     } else {
-        rc = bc_agent_begin(t->env, &t->ctx, t->conv, text, t->instructions, bc_api_public_url(), &t->agent);
+        rc = bc_agent_begin(t->env, &t->ctx, t->conv, text, t->instructions, t->public_url, &t->agent);
         t->deadline_ns = bc_mono_ns() + bc_config_int(BC_CFG_AI_TURN_TIMEOUT, 45) * 1000000000LL;
     }
     if (rc < 0) return run_fsm(t, "prepare", bc_strerror(rc));
@@ -346,7 +347,7 @@ static int turn_resume(struct turn *t)
         int rc = res->json ? bc_nlp_read(t->nlp, res->json, &r, why, sizeof why) : BC_EINVALID;
         bc_llm_result_free(res);
         if (rc < 0) return run_fsm(t, "invalid_answer", why[0] ? why : "no structured answer");
-        rc = bc_chat_turn_understood(t->env, &t->ctx, t->conv, t->text, &r, bc_api_public_url(), &messages);
+        rc = bc_chat_turn_understood(t->env, &t->ctx, t->conv, t->text, &r, t->public_url, &messages);
         return step_done(t, rc, messages);
     }
     st = bc_agent_step(t->agent, res);
@@ -445,6 +446,7 @@ int bc_chatturn_run(struct bc_req *req, json_t *conv, const char *text, const ch
     if (!t) return BC_ENOMEM;
     t->t0_ns = bc_mono_ns();
     t->env = req->srv->env;
+    t->public_url = bc_api_public_url(req->srv);
     t->ctx = req->ctx;
     t->ctx.origin = NULL;
     json_incref(t->ctx.tenant);

@@ -27,16 +27,52 @@
 #define CONV_ACTIVE_MS (15 * 60 * 1000)
 #define TENANTS_TTL_MS 30000
 
-/* ---- HTTP ---- */
+static const char *const providers[] = {"anthropic", "bedrock", "openai", "other"};
+#define NPROVIDERS 4
 
-static struct bc_hist http_hist[MAX_ROUTES + 1][NCLASSES];
-static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+/* The process's metrics. Process-wide on purpose: one exposition per process (GET /metrics), fed by every
+ * server thread, the LLM engine's single thread and the store's operations alike; they carry no tenant
+ * data. The tenants gauge remembers which env it counted, so it never shows one store's counts for another.
+ */
+struct llm_series {
+    char provider[16];
+    char model[64];
+    uint64_t ok, failed, tokens_in, tokens_out;
+};
 
-static void http_init(void)
+static struct {
+    pthread_once_t once;
+    struct bc_hist http_hist[MAX_ROUTES + 1][NCLASSES];
+    pthread_mutex_t llm_mu;
+    struct llm_series llm[MAX_MODELS + NPROVIDERS];
+    size_t nllm;
+    struct bc_hist llm_hist[NPROVIDERS];
+    pthread_mutex_t conv_mu;
+    struct {
+        uint64_t h;
+        int64_t at_ms;
+    } conv_slots[CONV_SLOTS];
+    long conv_explicit;
+    pthread_mutex_t tenants_mu;
+    json_t *tenants_counts; /* {"STATUS\x1fPLAN": n} */
+    int64_t tenants_at_ms;
+    const struct bc_env *tenants_env; /* whose tenants they are */
+    struct MHD_Daemon *metrics_daemon;
+    struct bc_server *metrics_srv;
+} P = {.once = PTHREAD_ONCE_INIT,
+       .llm_mu = PTHREAD_MUTEX_INITIALIZER,
+       .conv_mu = PTHREAD_MUTEX_INITIALIZER,
+       .conv_explicit = -1,
+       .tenants_mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void metrics_init(void)
 {
     for (int r = 0; r <= MAX_ROUTES; r++)
-        for (int c = 0; c < NCLASSES; c++) http_hist[r][c].bounds = &bc_hist_fast;
+        for (int c = 0; c < NCLASSES; c++) P.http_hist[r][c].bounds = &bc_hist_fast;
+    for (int p = 0; p < NPROVIDERS; p++) P.llm_hist[p].bounds = &bc_hist_slow;
 }
+
+/* ---- HTTP ---- */
 
 static size_t route_index(const struct bc_route *route)
 {
@@ -47,10 +83,10 @@ static size_t route_index(const struct bc_route *route)
 
 void bc_metrics_http_observe(const struct bc_route *route, int status, int64_t ns)
 {
-    pthread_once(&http_once, http_init);
+    pthread_once(&P.once, metrics_init);
     int c = status / 100 - 1;
     if (c < 0 || c >= NCLASSES) return; /* no answer was sent (aborted connection) */
-    bc_hist_observe_ns(&http_hist[route_index(route)][c], ns);
+    bc_hist_observe_ns(&P.http_hist[route_index(route)][c], ns);
 }
 
 static void route_labels(char *out, size_t size, size_t r, int c)
@@ -62,14 +98,14 @@ static void route_labels(char *out, size_t size, size_t r, int c)
 static void render_http(struct bc_server *srv, struct bc_buf *b)
 {
     char labels[160];
-    pthread_once(&http_once, http_init);
+    pthread_once(&P.once, metrics_init);
     size_t n = bc_nroutes < MAX_ROUTES ? bc_nroutes : MAX_ROUTES;
     bc_metrics_family(b, "bookchat_http_requests_total", "counter",
                       "HTTP requests answered, by route name and status class.");
     for (size_t r = 0; r <= MAX_ROUTES; r++) {
         if (r >= n && r != MAX_ROUTES) continue;
         for (int c = 0; c < NCLASSES; c++) {
-            uint64_t count = bc_hist_count(&http_hist[r][c]);
+            uint64_t count = bc_hist_count(&P.http_hist[r][c]);
             if (!count) continue;
             route_labels(labels, sizeof labels, r, c);
             bc_metrics_sample(b, "bookchat_http_requests_total", labels, (double)count);
@@ -80,9 +116,9 @@ static void render_http(struct bc_server *srv, struct bc_buf *b)
     for (size_t r = 0; r <= MAX_ROUTES; r++) {
         if (r >= n && r != MAX_ROUTES) continue;
         for (int c = 0; c < NCLASSES; c++) {
-            if (!bc_hist_count(&http_hist[r][c])) continue;
+            if (!bc_hist_count(&P.http_hist[r][c])) continue;
             route_labels(labels, sizeof labels, r, c);
-            bc_metrics_hist(b, "bookchat_http_request_duration_seconds", labels, &http_hist[r][c]);
+            bc_metrics_hist(b, "bookchat_http_request_duration_seconds", labels, &P.http_hist[r][c]);
         }
     }
     if (srv) {
@@ -94,21 +130,6 @@ static void render_http(struct bc_server *srv, struct bc_buf *b)
 
 /* ---- LLM ---- */
 
-static const char *const providers[] = {"anthropic", "bedrock", "openai", "other"};
-#define NPROVIDERS 4
-
-static pthread_mutex_t llm_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct llm_series {
-    char provider[16];
-    char model[64];
-    uint64_t ok, failed, tokens_in, tokens_out;
-} llm[MAX_MODELS + NPROVIDERS];
-static size_t nllm;
-static struct bc_hist llm_hist[NPROVIDERS] = {{.bounds = &bc_hist_slow},
-                                              {.bounds = &bc_hist_slow},
-                                              {.bounds = &bc_hist_slow},
-                                              {.bounds = &bc_hist_slow}};
-
 static int provider_index(const char *p)
 {
     for (int i = 0; i < NPROVIDERS - 1; i++)
@@ -116,7 +137,7 @@ static int provider_index(const char *p)
     return NPROVIDERS - 1;
 }
 
-/* Under llm_mu: the series of (provider, model); past MAX_MODELS models, the provider's "other". */
+/* Under P.llm_mu: the series of (provider, model); past MAX_MODELS models, the provider's "other". */
 static struct llm_series *llm_series(const char *provider, const char *model)
 {
     char m[64];
@@ -124,10 +145,10 @@ static struct llm_series *llm_series(const char *provider, const char *model)
     for (char *q = m; *q; q++)
         if ((unsigned char)*q < 0x20 || *q == 0x7f) *q = '_';
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < nllm; i++)
-            if (!strcmp(llm[i].provider, provider) && !strcmp(llm[i].model, m)) return &llm[i];
-        if (nllm < MAX_MODELS || (pass == 1 && nllm < MAX_MODELS + NPROVIDERS)) {
-            struct llm_series *s = &llm[nllm++];
+        for (size_t i = 0; i < P.nllm; i++)
+            if (!strcmp(P.llm[i].provider, provider) && !strcmp(P.llm[i].model, m)) return &P.llm[i];
+        if (P.nllm < MAX_MODELS || (pass == 1 && P.nllm < MAX_MODELS + NPROVIDERS)) {
+            struct llm_series *s = &P.llm[P.nllm++];
             snprintf(s->provider, sizeof s->provider, "%s", provider);
             snprintf(s->model, sizeof s->model, "%s", m);
             return s;
@@ -140,9 +161,10 @@ static struct llm_series *llm_series(const char *provider, const char *model)
 void bc_metrics_llm_hook(const struct bc_llm_usage_event *ev, void *ud)
 {
     (void)ud;
+    pthread_once(&P.once, metrics_init);
     int p = provider_index(ev->provider);
-    bc_hist_observe_ns(&llm_hist[p], ev->latency_ms * 1000000);
-    pthread_mutex_lock(&llm_mu);
+    bc_hist_observe_ns(&P.llm_hist[p], ev->latency_ms * 1000000);
+    pthread_mutex_lock(&P.llm_mu);
     struct llm_series *s = llm_series(providers[p], ev->model);
     if (s) {
         if (ev->err)
@@ -152,7 +174,7 @@ void bc_metrics_llm_hook(const struct bc_llm_usage_event *ev, void *ud)
         s->tokens_in += ev->input_tokens > 0 ? (uint64_t)ev->input_tokens : 0;
         s->tokens_out += ev->output_tokens > 0 ? (uint64_t)ev->output_tokens : 0;
     }
-    pthread_mutex_unlock(&llm_mu);
+    pthread_mutex_unlock(&P.llm_mu);
 }
 
 static void llm_labels(struct bc_buf *b, const struct llm_series *s, const char *k, const char *v)
@@ -164,47 +186,42 @@ static void llm_labels(struct bc_buf *b, const struct llm_series *s, const char 
 
 static void render_llm(struct bc_buf *b)
 {
+    pthread_once(&P.once, metrics_init);
     struct bc_buf l = BC_BUF_INIT;
-    pthread_mutex_lock(&llm_mu);
+    pthread_mutex_lock(&P.llm_mu);
     bc_metrics_family(b, "bookchat_llm_calls_total", "counter",
                       "LLM calls completed, by provider, model and result (ok, error).");
-    for (size_t i = 0; i < nllm; i++) {
+    for (size_t i = 0; i < P.nllm; i++) {
         for (int r = 0; r < 2; r++) {
             bc_buf_reset(&l);
-            llm_labels(&l, &llm[i], "result", r ? "error" : "ok");
-            bc_metrics_sample(b, "bookchat_llm_calls_total", l.data, (double)(r ? llm[i].failed : llm[i].ok));
+            llm_labels(&l, &P.llm[i], "result", r ? "error" : "ok");
+            bc_metrics_sample(b, "bookchat_llm_calls_total", l.data,
+                              (double)(r ? P.llm[i].failed : P.llm[i].ok));
         }
     }
     bc_metrics_family(b, "bookchat_llm_tokens_total", "counter",
                       "LLM tokens, by provider, model and direction (input, output).");
-    for (size_t i = 0; i < nllm; i++) {
+    for (size_t i = 0; i < P.nllm; i++) {
         for (int d = 0; d < 2; d++) {
             bc_buf_reset(&l);
-            llm_labels(&l, &llm[i], "direction", d ? "output" : "input");
+            llm_labels(&l, &P.llm[i], "direction", d ? "output" : "input");
             bc_metrics_sample(b, "bookchat_llm_tokens_total", l.data,
-                              (double)(d ? llm[i].tokens_out : llm[i].tokens_in));
+                              (double)(d ? P.llm[i].tokens_out : P.llm[i].tokens_in));
         }
     }
-    pthread_mutex_unlock(&llm_mu);
+    pthread_mutex_unlock(&P.llm_mu);
     bc_buf_release(&l);
     bc_metrics_family(b, "bookchat_llm_call_duration_seconds", "histogram",
                       "Duration of LLM calls, retries included, by provider.");
     char labels[40];
     for (int p = 0; p < NPROVIDERS; p++) {
-        if (!bc_hist_count(&llm_hist[p]) && p == NPROVIDERS - 1) continue;
+        if (!bc_hist_count(&P.llm_hist[p]) && p == NPROVIDERS - 1) continue;
         snprintf(labels, sizeof labels, "provider=\"%s\"", providers[p]);
-        bc_metrics_hist(b, "bookchat_llm_call_duration_seconds", labels, &llm_hist[p]);
+        bc_metrics_hist(b, "bookchat_llm_call_duration_seconds", labels, &P.llm_hist[p]);
     }
 }
 
 /* ---- conversations ---- */
-
-static pthread_mutex_t conv_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-    uint64_t h;
-    int64_t at_ms;
-} conv_slots[CONV_SLOTS];
-static long conv_explicit = -1;
 
 void bc_metrics_conversation_touch(const char *conv_id)
 {
@@ -212,48 +229,44 @@ void bc_metrics_conversation_touch(const char *conv_id)
     uint64_t h = bc_fnv1a_str(conv_id);
     if (!h) h = 1;
     int64_t now = bc_now_ms();
-    pthread_mutex_lock(&conv_mu);
+    pthread_mutex_lock(&P.conv_mu);
     size_t victim = h & (CONV_SLOTS - 1);
     for (size_t i = 0; i < CONV_PROBE; i++) {
         size_t k = (h + i) & (CONV_SLOTS - 1);
-        if (conv_slots[k].h == h || !conv_slots[k].h || now - conv_slots[k].at_ms > CONV_ACTIVE_MS) {
+        if (P.conv_slots[k].h == h || !P.conv_slots[k].h || now - P.conv_slots[k].at_ms > CONV_ACTIVE_MS) {
             victim = k;
             break;
         }
-        if (conv_slots[k].at_ms < conv_slots[victim].at_ms) victim = k;
+        if (P.conv_slots[k].at_ms < P.conv_slots[victim].at_ms) victim = k;
     }
-    conv_slots[victim].h = h;
-    conv_slots[victim].at_ms = now;
-    pthread_mutex_unlock(&conv_mu);
+    P.conv_slots[victim].h = h;
+    P.conv_slots[victim].at_ms = now;
+    pthread_mutex_unlock(&P.conv_mu);
 }
 
 void bc_metrics_conversations_set(long n)
 {
-    pthread_mutex_lock(&conv_mu);
-    conv_explicit = n < 0 ? -1 : n;
-    pthread_mutex_unlock(&conv_mu);
+    pthread_mutex_lock(&P.conv_mu);
+    P.conv_explicit = n < 0 ? -1 : n;
+    pthread_mutex_unlock(&P.conv_mu);
 }
 
 static long conversations_active(void)
 {
     int64_t now = bc_now_ms();
     long n = 0;
-    pthread_mutex_lock(&conv_mu);
-    if (conv_explicit >= 0) {
-        n = conv_explicit;
+    pthread_mutex_lock(&P.conv_mu);
+    if (P.conv_explicit >= 0) {
+        n = P.conv_explicit;
     } else {
         for (size_t i = 0; i < CONV_SLOTS; i++)
-            if (conv_slots[i].h && now - conv_slots[i].at_ms <= CONV_ACTIVE_MS) n++;
+            if (P.conv_slots[i].h && now - P.conv_slots[i].at_ms <= CONV_ACTIVE_MS) n++;
     }
-    pthread_mutex_unlock(&conv_mu);
+    pthread_mutex_unlock(&P.conv_mu);
     return n;
 }
 
 /* ---- tenants by status and plan (from the platform index, cached) ---- */
-
-static pthread_mutex_t tenants_mu = PTHREAD_MUTEX_INITIALIZER;
-static json_t *tenants_counts; /* {"STATUS\x1fPLAN": n} */
-static int64_t tenants_at_ms;
 
 static int count_tenant(json_t *t, void *arg)
 {
@@ -282,20 +295,25 @@ static int count_tenants(struct bc_env *env, json_t **out)
 
 static void render_tenants(struct bc_env *env, struct bc_buf *b)
 {
-    pthread_mutex_lock(&tenants_mu);
+    pthread_mutex_lock(&P.tenants_mu);
     int64_t now = bc_now_ms();
-    if (env && (!tenants_counts || now - tenants_at_ms > TENANTS_TTL_MS || now < tenants_at_ms)) {
+    if (P.tenants_env != env) { /* another store's counts are no answer for this one */
+        json_decref(P.tenants_counts);
+        P.tenants_counts = NULL;
+        P.tenants_env = env;
+    }
+    if (env && (!P.tenants_counts || now - P.tenants_at_ms > TENANTS_TTL_MS || now < P.tenants_at_ms)) {
         json_t *c = NULL;
         if (count_tenants(env, &c) == 0) {
-            json_decref(tenants_counts);
-            tenants_counts = c;
-            tenants_at_ms = now;
+            json_decref(P.tenants_counts);
+            P.tenants_counts = c;
+            P.tenants_at_ms = now;
         }
     }
     bc_metrics_family(b, "bookchat_tenants", "gauge", "Tenants by status and plan (refreshed every 30 s).");
     const char *k;
     json_t *v;
-    json_object_foreach(tenants_counts, k, v)
+    json_object_foreach(P.tenants_counts, k, v)
     {
         struct bc_buf l = BC_BUF_INIT;
         const char *sep = strchr(k, '\x1f');
@@ -307,7 +325,7 @@ static void render_tenants(struct bc_env *env, struct bc_buf *b)
         bc_metrics_sample(b, "bookchat_tenants", l.data, (double)json_integer_value(v));
         bc_buf_release(&l);
     }
-    pthread_mutex_unlock(&tenants_mu);
+    pthread_mutex_unlock(&P.tenants_mu);
 }
 
 int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
@@ -336,30 +354,27 @@ int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
 
 void bc_metrics_reset(void)
 {
-    pthread_once(&http_once, http_init);
+    pthread_once(&P.once, metrics_init);
     for (int r = 0; r <= MAX_ROUTES; r++) {
         for (int c = 0; c < NCLASSES; c++) {
-            for (int i = 0; i <= BC_HIST_MAX_BUCKETS; i++) atomic_store(&http_hist[r][c].bucket[i], 0);
-            atomic_store(&http_hist[r][c].sum_ns, 0);
+            for (int i = 0; i <= BC_HIST_MAX_BUCKETS; i++) atomic_store(&P.http_hist[r][c].bucket[i], 0);
+            atomic_store(&P.http_hist[r][c].sum_ns, 0);
         }
     }
-    pthread_mutex_lock(&llm_mu);
-    nllm = 0;
-    pthread_mutex_unlock(&llm_mu);
-    pthread_mutex_lock(&conv_mu);
-    memset(conv_slots, 0, sizeof conv_slots);
-    conv_explicit = -1;
-    pthread_mutex_unlock(&conv_mu);
-    pthread_mutex_lock(&tenants_mu);
-    json_decref(tenants_counts);
-    tenants_counts = NULL;
-    pthread_mutex_unlock(&tenants_mu);
+    pthread_mutex_lock(&P.llm_mu);
+    P.nllm = 0;
+    pthread_mutex_unlock(&P.llm_mu);
+    pthread_mutex_lock(&P.conv_mu);
+    memset(P.conv_slots, 0, sizeof P.conv_slots);
+    P.conv_explicit = -1;
+    pthread_mutex_unlock(&P.conv_mu);
+    pthread_mutex_lock(&P.tenants_mu);
+    json_decref(P.tenants_counts);
+    P.tenants_counts = NULL;
+    pthread_mutex_unlock(&P.tenants_mu);
 }
 
 /* ---- the metrics-only listener ---- */
-
-static struct MHD_Daemon *metrics_daemon;
-static struct bc_server *metrics_srv;
 
 static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
@@ -382,7 +397,7 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *conn, const 
         status = 404;
     } else {
         struct bc_buf b = BC_BUF_INIT;
-        bc_metrics_render(metrics_srv, &b);
+        bc_metrics_render(P.metrics_srv, &b);
         size_t len = 0;
         char *data = bc_buf_detach(&b, &len);
         r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -415,23 +430,23 @@ int bc_metrics_listen(struct bc_server *srv, const char *listen, uint16_t *bound
     }
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
-    metrics_srv = srv;
-    metrics_daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port, NULL,
-                                      NULL, on_metrics, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
-    if (!metrics_daemon) {
+    P.metrics_srv = srv;
+    P.metrics_daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port, NULL,
+                                        NULL, on_metrics, NULL, MHD_OPTION_SOCK_ADDR,
+                                        (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+    if (!P.metrics_daemon) {
         snprintf(err, errsize, "cannot listen on %s for metrics (address in use or not permitted)", listen);
         return BC_EIO;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(P.metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
     *bound = info ? info->port : (uint16_t)port;
     return 0;
 }
 
 void bc_metrics_listen_stop(void)
 {
-    if (!metrics_daemon) return;
-    MHD_stop_daemon(metrics_daemon);
-    metrics_daemon = NULL;
+    if (!P.metrics_daemon) return;
+    MHD_stop_daemon(P.metrics_daemon);
+    P.metrics_daemon = NULL;
 }

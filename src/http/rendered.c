@@ -1,4 +1,4 @@
-/* A direct-mapped table of rendered answers (rendered.h), under striped mutexes. The table is small and
+/* A direct-mapped R.table of rendered answers (rendered.h), under striped mutexes. The R.table is small and
  * bounded: SLOTS entries, each at most BODY_MAX bytes of answer and MAX_INPUTS references, and at most
  * BODY_BUDGET bytes of answers in all (to fit a new answer, a clock sweep frees answers not served since it
  * last passed them: a crawl over many cold tenants cannot lock the hot ones out for good). The
@@ -29,13 +29,18 @@ struct entry {
     json_t **in;
     char *body;
     size_t len;
-    bool used; /* served since the eviction hand last passed */
+    bool used; /* served since the eviction R.hand last passed */
 };
 
-static struct entry table[SLOTS];
-static size_t body_bytes; /* bytes of answers in the table (atomic) */
-static size_t hand;       /* the next slot the eviction sweep looks at (atomic) */
-static pthread_mutex_t locks[LOCKS] = {[0 ... LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
+/* Process-wide on purpose: entries are keyed by the shared items they were rendered from (whose addresses
+ * are distinct across stores while referenced), so one table can serve every env without mixing them, and
+ * one budget bounds the process's memory. */
+static struct {
+    struct entry table[SLOTS];
+    size_t body_bytes; /* bytes of answers in the table (atomic) */
+    size_t hand;       /* the next slot the eviction sweep looks at (atomic) */
+    pthread_mutex_t locks[LOCKS];
+} R = {.locks = {[0 ... LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER}};
 
 static size_t slot_of(const char *key)
 {
@@ -54,8 +59,8 @@ bool bc_rendered_reply(struct bc_req *req, const char *key, json_t *const *in, s
 {
     if (strlen(key) >= KEY_MAX) return false;
     size_t slot = slot_of(key);
-    pthread_mutex_t *mu = &locks[slot % LOCKS];
-    struct entry *e = &table[slot];
+    pthread_mutex_t *mu = &R.locks[slot % LOCKS];
+    struct entry *e = &R.table[slot];
     bool hit = false;
     pthread_mutex_lock(mu);
     if (e->body && e->n == n && strcmp(e->key, key) == 0 &&
@@ -69,22 +74,22 @@ bool bc_rendered_reply(struct bc_req *req, const char *key, json_t *const *in, s
     return hit;
 }
 
-/* Frees answers not served since the hand last passed them (and unmarks those that were) until len more
- * bytes fit in the budget, for at most two turns of the table. Called holding no lock. */
+/* Frees answers not served since the R.hand last passed them (and unmarks those that were) until len more
+ * bytes fit in the budget, for at most two turns of the R.table. Called holding no lock. */
 static void evict_for(size_t len)
 {
-    for (size_t n = 0; n < 2 * SLOTS && __atomic_load_n(&body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET;
+    for (size_t n = 0; n < 2 * SLOTS && __atomic_load_n(&R.body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET;
          n++) {
-        size_t slot = __atomic_fetch_add(&hand, 1, __ATOMIC_RELAXED) % SLOTS;
-        pthread_mutex_t *mu = &locks[slot % LOCKS];
+        size_t slot = __atomic_fetch_add(&R.hand, 1, __ATOMIC_RELAXED) % SLOTS;
+        pthread_mutex_t *mu = &R.locks[slot % LOCKS];
         struct entry old = {0};
         pthread_mutex_lock(mu);
-        if (table[slot].used) {
-            table[slot].used = false;
-        } else if (table[slot].body) {
-            old = table[slot];
-            __atomic_sub_fetch(&body_bytes, old.len, __ATOMIC_RELAXED);
-            memset(&table[slot], 0, sizeof table[slot]);
+        if (R.table[slot].used) {
+            R.table[slot].used = false;
+        } else if (R.table[slot].body) {
+            old = R.table[slot];
+            __atomic_sub_fetch(&R.body_bytes, old.len, __ATOMIC_RELAXED);
+            memset(&R.table[slot], 0, sizeof R.table[slot]);
         }
         pthread_mutex_unlock(mu);
         entry_release(&old);
@@ -104,17 +109,17 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *i
             memcpy(fresh.body, s, len);
             fresh.len = len;
             for (size_t i = 0; i < n; i++) fresh.in[i] = in[i] ? json_incref(in[i]) : NULL;
-            if (__atomic_load_n(&body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET) evict_for(len);
+            if (__atomic_load_n(&R.body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET) evict_for(len);
             size_t slot = slot_of(key);
-            pthread_mutex_t *mu = &locks[slot % LOCKS];
+            pthread_mutex_t *mu = &R.locks[slot % LOCKS];
             struct entry old = {0};
             pthread_mutex_lock(mu);
-            size_t now = __atomic_load_n(&body_bytes, __ATOMIC_RELAXED);
-            if (now - table[slot].len + len <= BODY_BUDGET) {
-                __atomic_add_fetch(&body_bytes, len, __ATOMIC_RELAXED);
-                __atomic_sub_fetch(&body_bytes, table[slot].len, __ATOMIC_RELAXED);
-                old = table[slot];
-                table[slot] = fresh;
+            size_t now = __atomic_load_n(&R.body_bytes, __ATOMIC_RELAXED);
+            if (now - R.table[slot].len + len <= BODY_BUDGET) {
+                __atomic_add_fetch(&R.body_bytes, len, __ATOMIC_RELAXED);
+                __atomic_sub_fetch(&R.body_bytes, R.table[slot].len, __ATOMIC_RELAXED);
+                old = R.table[slot];
+                R.table[slot] = fresh;
                 fresh = (struct entry){0};
             }
             pthread_mutex_unlock(mu);
@@ -131,11 +136,11 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *i
 void bc_rendered_clear(void)
 {
     for (size_t i = 0; i < SLOTS; i++) {
-        pthread_mutex_t *mu = &locks[i % LOCKS];
+        pthread_mutex_t *mu = &R.locks[i % LOCKS];
         pthread_mutex_lock(mu);
-        struct entry old = table[i];
-        __atomic_sub_fetch(&body_bytes, old.len, __ATOMIC_RELAXED);
-        memset(&table[i], 0, sizeof table[i]);
+        struct entry old = R.table[i];
+        __atomic_sub_fetch(&R.body_bytes, old.len, __ATOMIC_RELAXED);
+        memset(&R.table[i], 0, sizeof R.table[i]);
         pthread_mutex_unlock(mu);
         entry_release(&old);
     }

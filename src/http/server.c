@@ -19,9 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Serialises suspend/resume decisions between the handler thread and the completing thread. */
-static pthread_mutex_t async_mu = PTHREAD_MUTEX_INITIALIZER;
-
 static enum bc_method parse_method(const char *m)
 {
     static const struct {
@@ -209,18 +206,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* a suspended handler or continuation: suspend the connection, or, if it was already resumed, run the
      * continuation it was resumed with (which may suspend again) */
     for (;;) {
-        pthread_mutex_lock(&async_mu);
+        pthread_mutex_lock(&req->srv->async_mu);
         if (req->state == BC_REQ_SUSPENDED) {
             MHD_suspend_connection(conn);
             req->mhd_suspended = true;
-            pthread_mutex_unlock(&async_mu);
+            pthread_mutex_unlock(&req->srv->async_mu);
             return MHD_YES;
         }
         bc_req_cont_fn cont = req->state == BC_REQ_READY ? req->cont : NULL;
         void *ud = req->cont_ud;
         req->cont = NULL;
         if (cont) req->state = BC_REQ_RUNNING;
-        pthread_mutex_unlock(&async_mu);
+        pthread_mutex_unlock(&req->srv->async_mu);
         if (!cont) break;
         int rc = cont(req, ud);
         if (rc != BC_ASYNC && rc < 0 && !req->resp) bc_reply_error(req, rc, req->err_msg);
@@ -234,14 +231,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 void bc_req_suspend(struct bc_req *req)
 {
-    pthread_mutex_lock(&async_mu);
+    pthread_mutex_lock(&req->srv->async_mu);
     req->state = BC_REQ_SUSPENDED;
-    pthread_mutex_unlock(&async_mu);
+    pthread_mutex_unlock(&req->srv->async_mu);
 }
 
 void bc_req_resume(struct bc_req *req)
 {
-    pthread_mutex_lock(&async_mu);
+    pthread_mutex_lock(&req->srv->async_mu);
     req->state = BC_REQ_READY;
     /* If the access handler has not suspended the connection yet, it will see READY and queue the reply
      * itself; otherwise the connection is suspended in MHD and must be resumed so the handler runs again. */
@@ -249,15 +246,15 @@ void bc_req_resume(struct bc_req *req)
         req->mhd_suspended = false;
         MHD_resume_connection(req->conn);
     }
-    pthread_mutex_unlock(&async_mu);
+    pthread_mutex_unlock(&req->srv->async_mu);
 }
 
 void bc_req_resume_with(struct bc_req *req, bc_req_cont_fn cont, void *ud)
 {
-    pthread_mutex_lock(&async_mu);
+    pthread_mutex_lock(&req->srv->async_mu);
     req->cont = cont;
     req->cont_ud = ud;
-    pthread_mutex_unlock(&async_mu);
+    pthread_mutex_unlock(&req->srv->async_mu);
     bc_req_resume(req);
 }
 
@@ -299,6 +296,8 @@ int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->draining, false);
     atomic_init(&srv->requests, 0);
+    pthread_mutex_init(&srv->async_mu, NULL);
+    if (!srv->public_url[0]) snprintf(srv->public_url, sizeof srv->public_url, "http://127.0.0.1:8080");
     srv->started_ms = bc_now_ms();
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     srv->daemon = MHD_start_daemon(
@@ -335,5 +334,6 @@ void bc_server_stop(struct bc_server *srv)
 {
     if (!srv->daemon) return;
     MHD_stop_daemon(srv->daemon);
+    pthread_mutex_destroy(&srv->async_mu);
     srv->daemon = NULL;
 }

@@ -34,6 +34,9 @@ struct bc_server {
     atomic_int inflight;
     atomic_bool draining;
     atomic_ullong requests; /* total served, for /metrics */
+    pthread_mutex_t
+        async_mu;         /* serialises suspend/resume decisions between a handler and a completing thread */
+    char public_url[256]; /* where browsers reach this server, without a trailing '/' (bc_api_public_url) */
 };
 
 /* Starts listening on "host:port" (port 0 picks a free one, see srv->port). Fields store, body_limit,
