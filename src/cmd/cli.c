@@ -1,4 +1,6 @@
-/* Helpers shared by the subcommands: configuration, store opening, error and JSON output. */
+/* The dispatcher of subcommands (bc_cli_run: verbs, global options, setup and teardown once, from the flags
+ * of a command's row) and the helpers the subcommands share: configuration, store opening, error and JSON
+ * output. */
 #include "auth/secret.h"
 #include "cmd/cmd.h"
 #include "domain/plan.h"
@@ -186,5 +188,84 @@ done:
     if (in >= 0) close(in);
     if (out >= 0 && close(out) != 0) rc = -1;
     if (rc < 0 && out >= 0) unlink(to);
+    return rc;
+}
+
+const struct bc_verb *bc_cli_verb_find(const struct bc_verb *verbs, const char *name)
+{
+    for (const struct bc_verb *v = verbs; v->name; v++)
+        if (strcmp(v->name, name) == 0) return v;
+    return NULL;
+}
+
+void bc_cli_usage(FILE *f, const struct bc_cmd *cmd)
+{
+    const struct bc_verb *verbs = cmd->verbs->v;
+    fprintf(f, "usage: bookchat %s <", cmd->name);
+    for (const struct bc_verb *v = verbs; v->name; v++) fprintf(f, "%s%s", v == verbs ? "" : "|", v->name);
+    fprintf(f, "> %s\n", cmd->verbs->args);
+    for (const struct bc_verb *v = verbs; v->name; v++)
+        if (v->synopsis) fprintf(f, "  %s\n", v->synopsis);
+}
+
+void *bc_cli_opts(struct bc_cli *cli, size_t size)
+{
+    free(cli->opts);
+    cli->opts = calloc(1, size);
+    return cli->opts;
+}
+
+/* The verb in the first argument: usage on stdout for none (2) or --help (0), on stderr for an unknown one.
+ */
+static int pick_verb(struct bc_cli *cli)
+{
+    if (cli->argc < 1 || strcmp(cli->argv[0], "--help") == 0 || strcmp(cli->argv[0], "-h") == 0) {
+        bc_cli_usage(stdout, cli->cmd);
+        return cli->argc < 1 ? 2 : 0;
+    }
+    cli->verb = bc_cli_verb_find(cli->cmd->verbs->v, cli->argv[0]);
+    if (!cli->verb) {
+        fprintf(stderr, "bookchat: unknown %s command '%s'\n", cli->cmd->name, cli->argv[0]);
+        bc_cli_usage(stderr, cli->cmd);
+        return 2;
+    }
+    cli->argc--;
+    cli->argv++;
+    return BC_CLI_GO;
+}
+
+/* The setup the row's flags ask for, in order: configuration, then the bare store or the domain env. */
+static int setup(struct bc_cli *cli)
+{
+    unsigned needs = cli->cmd->needs;
+    if ((needs & (BC_NEEDS_CONFIG | BC_NEEDS_STORE | BC_NEEDS_ENV)) && bc_cli_init(cli->json)) return 1;
+    int rc = cli->cmd->prepare ? cli->cmd->prepare(cli) : BC_CLI_GO;
+    if (rc != BC_CLI_GO) return rc;
+    if ((needs & BC_NEEDS_STORE) && bc_cli_open_store(cli->json, &cli->store)) return 1;
+    if ((needs & BC_NEEDS_ENV) && bc_cli_setup(cli->json, &cli->env)) return 1;
+    if (cli->env) cli->store = cli->env->store;
+    return BC_CLI_GO;
+}
+
+int bc_cli_run(const struct bc_cmd *cmd, int argc, char **argv)
+{
+    struct bc_cli cli = {.cmd = cmd, .argc = argc, .argv = argv};
+    char **rest = NULL;
+    int rc = cmd->verbs ? pick_verb(&cli) : BC_CLI_GO;
+    if (rc == BC_CLI_GO && (cmd->needs & BC_TAKES_GLOBALS)) {
+        rest = calloc((size_t)cli.argc + 1, sizeof *rest);
+        if (!rest) rc = 1;
+        cli.argc = rest ? bc_cli_take_globals(cli.argc, cli.argv, rest, &cli.json) : 0;
+        cli.argv = rest;
+    }
+    if (rc == BC_CLI_GO && cmd->parse) rc = cmd->parse(&cli);
+    if (rc == BC_CLI_GO) rc = setup(&cli);
+    if (rc == BC_CLI_GO) rc = cli.verb ? cli.verb->fn(&cli) : cmd->run(&cli);
+    if (cli.env)
+        bc_cli_close(cli.env);
+    else
+        bc_store_close(cli.store);
+    free(cli.opts);
+    free(rest);
     return rc;
 }

@@ -1,45 +1,109 @@
-/* Subcommands (one file each, git's builtin/) and the helpers they share. Every command takes --json,
- * exits 0 on success, 1 on failure, 2 on bad usage, and writes errors to stderr in one line. */
+/* Subcommands (one file each, git's builtin/), the table that says what each needs, and the helpers they
+ * share. The dispatcher (bc_cli_run in cli.c) does the setup a command's flags ask for once, calls it with
+ * a struct bc_cli, and releases the setup once. Every command takes --json, exits 0 on success, 1 on
+ * failure, 2 on bad usage, and writes errors to stderr in one line. */
 #ifndef BC_CMD_H
 #define BC_CMD_H
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct bc_env;
 struct bc_store;
+struct bc_cmd;
 
 #define BC_VERSION "0.1.0"
 
-int cmd_serve(int argc, char **argv);
-int cmd_version(int argc, char **argv);
-int cmd_store(int argc, char **argv);
-int cmd_help(int argc, char **argv);
-int cmd_tenant(int argc, char **argv);
-int cmd_apikey(int argc, char **argv);
-int cmd_user(int argc, char **argv);
-int cmd_usage(int argc, char **argv);
-int cmd_dev(int argc, char **argv);
-int cmd_backup(int argc, char **argv);
-int cmd_restore(int argc, char **argv);
+/* What a command needs before its work; the dispatcher provides it in this order and releases it after. */
+enum bc_cli_needs {
+    BC_TAKES_GLOBALS = 1 << 0, /* --json --data --store --config taken out of the arguments (the commands
+                                * that list them in their own option table parse them there) */
+    BC_NEEDS_CONFIG = 1 << 1,  /* configuration loaded, clock and randomness ready (bc_cli_init) */
+    BC_NEEDS_STORE = 1 << 2,   /* the configured store opened as it is: cli->store (implies CONFIG) */
+    BC_NEEDS_ENV = 1 << 3,     /* the store with its domain environment, the server secret loaded and the
+                                * default plans (bc_cli_setup): cli->env and cli->store (implies CONFIG) */
+};
 
-/* tenant export|import|migrate|purge (cmd_tenant_data.c), called by cmd_tenant with the configured store
- * opened and the server secret loaded; each returns the exit status. */
-int bc__cmd_tenant_export(struct bc_env *env, bool json, int argc, char **argv);
-int bc__cmd_tenant_import(struct bc_env *env, bool json, int argc, char **argv);
-int bc__cmd_tenant_migrate(struct bc_env *env, bool json, int argc, char **argv);
-int bc__cmd_tenant_purge(struct bc_env *env, bool json, int argc, char **argv);
+/* A parse or prepare step returns this to go on, or an exit status to end the command with. */
+#define BC_CLI_GO (-1)
+
+/* One run of a command. */
+struct bc_cli {
+    const struct bc_cmd *cmd;
+    const struct bc_verb *verb; /* the verb being run, for a command with verbs */
+    bool json;                  /* --json */
+    int argc;                   /* the arguments after the command (and its verb), globals taken out */
+    char **argv;                /* when BC_TAKES_GLOBALS */
+    struct bc_store *store;     /* BC_NEEDS_STORE (or the env's store): borrowed until the command returns */
+    struct bc_env *env;         /* BC_NEEDS_ENV: borrowed until the command returns */
+    void *opts;                 /* the command's options from its parse step (bc_cli_opts); freed by the
+                                 * dispatcher */
+};
+
+/* A verb of a command ("tenant create"): a row of its table, which also makes the command's usage. */
+struct bc_verb {
+    const char *name; /* NULL ends the table */
+    int (*fn)(struct bc_cli *cli);
+    const char
+        *synopsis; /* its line in the usage (after two spaces), or NULL when an earlier one covers it */
+};
+struct bc_verbs {
+    const char *args; /* what follows "<verb|verb…>" on the usage's first line */
+    const struct bc_verb *v;
+};
+
+/* A row of the table of subcommands (main.c). Steps run in this order, each only when present: the
+ * verb is picked (verbs), globals taken (needs), parse, configuration, prepare, store, then the verb's
+ * fn or run. */
+struct bc_cmd {
+    const char *name;
+    int (*run)(struct bc_cli *cli); /* the work (NULL when a verb, picked before or by parse, does it) */
+    const char *summary;
+    unsigned needs;                     /* enum bc_cli_needs */
+    int (*parse)(struct bc_cli *cli);   /* options, --help and usage errors, before any setup: BC_CLI_GO */
+    int (*prepare)(struct bc_cli *cli); /* after the configuration, before the store: BC_CLI_GO */
+    const struct bc_verbs *verbs;       /* verbs taken from the first argument, with the usage they make */
+};
+extern const struct bc_cmd bc_cmds[];
+
+/* Runs cmd with its arguments (after the command's name) as the table row says. Returns the exit status. */
+int bc_cli_run(const struct bc_cmd *cmd, int argc, char **argv);
+/* The verb of that name, or NULL. */
+const struct bc_verb *bc_cli_verb_find(const struct bc_verb *verbs, const char *name);
+/* Prints the usage of a command with verbs: "usage: bookchat NAME <v1|v2…> ARGS" and each verb's synopsis. */
+void bc_cli_usage(FILE *f, const struct bc_cmd *cmd);
+/* Zeroed room for a command's parsed options, kept in cli->opts until the command returns; NULL when out of
+ * memory. */
+void *bc_cli_opts(struct bc_cli *cli, size_t size);
+
+/* The commands (steps of the rows of bc_cmds). */
+int cmd_serve_parse(struct bc_cli *cli);
+int cmd_serve_prepare(struct bc_cli *cli);
+int cmd_serve(struct bc_cli *cli);
+int cmd_version(struct bc_cli *cli);
+int cmd_store_parse(struct bc_cli *cli);
+int cmd_help(struct bc_cli *cli);
+int cmd_usage_parse(struct bc_cli *cli);
+int cmd_usage(struct bc_cli *cli);
+int cmd_dev_parse(struct bc_cli *cli);
+int cmd_dev_prepare(struct bc_cli *cli);
+int cmd_dev(struct bc_cli *cli);
+int cmd_backup_parse(struct bc_cli *cli);
+int cmd_backup(struct bc_cli *cli);
+int cmd_restore_parse(struct bc_cli *cli);
+int cmd_restore(struct bc_cli *cli);
+extern const struct bc_verbs cmd_tenant_verbs, cmd_apikey_verbs, cmd_user_verbs;
+
+/* tenant export|import|migrate|purge (cmd_tenant_data.c), verbs of cmd_tenant; each returns the exit
+ * status. */
+int bc__cmd_tenant_export(struct bc_cli *cli);
+int bc__cmd_tenant_import(struct bc_cli *cli);
+int bc__cmd_tenant_migrate(struct bc_cli *cli);
+int bc__cmd_tenant_purge(struct bc_cli *cli);
 /* serve --demo: makes sure the demo tenant exists and prints its URLs, owner login and key (stdout; one
  * {"event":"demo",…} line with --json). Returns 0, or 1 after printing the error. */
 int bc__cmd_serve_demo(struct bc_env *env, const char *public_url, bool json);
-
-/* The table of subcommands, for help. */
-struct bc_cmd {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *summary;
-};
-extern const struct bc_cmd bc_cmds[];
 
 /* Loads configuration (config file from --config or BOOKCHAT_CONFIG, environment) and initialises the
  * clock and randomness. Returns 0, or 1 after printing the error. */

@@ -168,28 +168,36 @@ static int seed_tenant(struct bc_env *env, int n, long providers, long bookings,
     return rc;
 }
 
-int cmd_dev(int argc, char **argv)
+/* What cmd_dev_parse found. */
+struct dev_opts {
+    long tenants, providers, bookings, convs;
+    const char *keys_out;
+};
+
+int cmd_dev_parse(struct bc_cli *cli)
 {
-    bool json = false, help = false;
-    long tenants = 10, providers = 2, bookings = 20, convs = 2;
-    const char *keys_out = NULL;
+    bool help = false;
+    struct dev_opts *o = bc_cli_opts(cli, sizeof *o);
+    if (!o) return 1;
+    *o = (struct dev_opts){.tenants = 10, .providers = 2, .bookings = 20, .convs = 2};
     const struct bc_opt opts[] = {
-        {"tenants", BC_OPT_INT, &tenants, 0, "N", "tenants to create (default 10)"},
-        {"providers-per-tenant", BC_OPT_INT, &providers, 0, "P", "professionals per tenant (default 2)"},
-        {"bookings-per-provider", BC_OPT_INT, &bookings, 0, "B",
+        {"tenants", BC_OPT_INT, &o->tenants, 0, "N", "tenants to create (default 10)"},
+        {"providers-per-tenant", BC_OPT_INT, &o->providers, 0, "P", "professionals per tenant (default 2)"},
+        {"bookings-per-provider", BC_OPT_INT, &o->bookings, 0, "B",
          "future bookings per professional (default 20)"},
-        {"conversations-per-tenant", BC_OPT_INT, &convs, 0, "C", "chat conversations per tenant (default 2)"},
-        {"keys-out", BC_OPT_STR, &keys_out, 0, "FILE",
+        {"conversations-per-tenant", BC_OPT_INT, &o->convs, 0, "C",
+         "chat conversations per tenant (default 2)"},
+        {"keys-out", BC_OPT_STR, &o->keys_out, 0, "FILE",
          "write each tenant's widget key and owner e-mail (JSON Lines)"},
-        BC_OPT_COMMON(&json),
+        BC_OPT_COMMON(&cli->json),
         {0},
     };
-    char *pos[1];
-    int npos;
+    int argc = cli->argc, npos;
+    char **argv = cli->argv, *pos[1];
     if (argc < 1 || strcmp(argv[0], "seed") != 0 ||
-        bc_opt_parse(opts, argc - 1, argv + 1, pos, 0, &npos, &help) < 0 || tenants < 1 ||
-        tenants > 1000000 || providers < 1 || providers > 50 || bookings < 0 || bookings > 10000 ||
-        convs < 0 || convs > 1000) {
+        bc_opt_parse(opts, argc - 1, argv + 1, pos, 0, &npos, &help) < 0 || o->tenants < 1 ||
+        o->tenants > 1000000 || o->providers < 1 || o->providers > 50 || o->bookings < 0 ||
+        o->bookings > 10000 || o->convs < 0 || o->convs > 1000) {
         if (argc >= 1 && (!strcmp(argv[0], "--help") || help)) {
             bc_opt_usage(stdout, usage_text, opts);
             return 0;
@@ -201,8 +209,13 @@ int cmd_dev(int argc, char **argv)
         bc_opt_usage(stdout, usage_text, opts);
         return 0;
     }
-    if (bc_cli_init(json)) return 1;
-    /* LMDB: no fsync per write while seeding; one sync at the end */
+    return BC_CLI_GO;
+}
+
+/* LMDB: no fsync per write while seeding; one sync at the end. */
+int cmd_dev_prepare(struct bc_cli *cli)
+{
+    (void)cli;
     char url[4200];
     bc_cli_store_url(url, sizeof url);
     if (strncmp(url, "lmdb:", 5) == 0 && !strchr(url, '?')) {
@@ -210,12 +223,15 @@ int cmd_dev(int argc, char **argv)
         snprintf(url + n, sizeof url - n, "?sync=none");
         bc_config_set(BC_CFG_STORE, url);
     }
-    struct bc_env *env = NULL;
-    if (bc_cli_setup(json, &env)) return 1;
-    FILE *keys = keys_out ? fopen(keys_out, "w") : NULL;
-    if (keys_out && !keys) {
-        bc_cli_error(json, "cannot write %s", keys_out);
-        bc_cli_close(env);
+    return BC_CLI_GO;
+}
+
+int cmd_dev(struct bc_cli *cli)
+{
+    const struct dev_opts *o = cli->opts;
+    FILE *keys = o->keys_out ? fopen(o->keys_out, "w") : NULL;
+    if (o->keys_out && !keys) {
+        bc_cli_error(cli->json, "cannot write %s", o->keys_out);
         return 1;
     }
     char hash[BC_PASSWORD_HASH_SIZE];
@@ -223,28 +239,27 @@ int cmd_dev(int argc, char **argv)
     int64_t t0 = bc_mono_ns();
     long nbookings = 0;
     int rc = 0;
-    for (long i = 0; rc == 0 && i < tenants; i++) {
-        rc = seed_tenant(env, (int)i, providers, bookings, convs, hash, keys, &nbookings);
-        if (!json && (i + 1) % 1000 == 0) fprintf(stderr, "seeded %ld tenants\n", i + 1);
+    for (long i = 0; rc == 0 && i < o->tenants; i++) {
+        rc = seed_tenant(cli->env, (int)i, o->providers, o->bookings, o->convs, hash, keys, &nbookings);
+        if (!cli->json && (i + 1) % 1000 == 0) fprintf(stderr, "seeded %ld tenants\n", i + 1);
     }
     if (keys) fclose(keys);
-    int flushed = bc_usage_flush(env); /* the seeded bookings, metered like any others */
+    int flushed = bc_usage_flush(cli->env); /* the seeded bookings, metered like any others */
     if (rc == 0 && flushed < 0) rc = flushed;
     bc_usage_reset();
-    if (rc == 0) rc = bc_store_sync(env->store);
+    if (rc == 0) rc = bc_store_sync(cli->store);
     double secs = (double)(bc_mono_ns() - t0) / 1e9;
-    bc_cli_close(env);
     if (rc < 0) {
-        bc_cli_error(json, "seeding failed: %s", bc_strerror(rc));
+        bc_cli_error(cli->json, "seeding failed: %s", bc_strerror(rc));
         return 1;
     }
-    if (json)
-        bc_cli_print_json(json_pack("{s:i, s:i, s:i, s:f, s:s}", "tenants", (int)tenants, "bookings",
-                                    (int)nbookings, "conversations", (int)(tenants * convs), "seconds", secs,
-                                    "owner_password", "seed-password-0000"));
+    if (cli->json)
+        bc_cli_print_json(json_pack("{s:i, s:i, s:i, s:f, s:s}", "tenants", (int)o->tenants, "bookings",
+                                    (int)nbookings, "conversations", (int)(o->tenants * o->convs), "seconds",
+                                    secs, "owner_password", "seed-password-0000"));
     else
         printf("seeded %ld tenants, %ld bookings, %ld conversations in %.1f s (owner password: "
                "seed-password-0000)\n",
-               tenants, nbookings, tenants * convs, secs);
+               o->tenants, nbookings, o->tenants * o->convs, secs);
     return 0;
 }

@@ -108,19 +108,31 @@ static void print_listening(bool json, struct bc_server *srv)
     fflush(stdout);
 }
 
-int cmd_serve(int argc, char **argv)
+/* What serve's steps share: its options, then what each step started, so that one shutdown stops that. */
+struct serve {
+    bool demo;
+    long body_limit, threads, usage_every;
+    sigset_t sigs;        /* SIGTERM and SIGINT, blocked in every thread and taken by sigwait */
+    struct bc_server srv; /* srv.daemon when started */
+    bool hk_running;
+    struct housekeeping hk;
+};
+
+int cmd_serve_parse(struct bc_cli *cli)
 {
-    bool json = false, help = false, demo = false;
+    bool help = false;
+    struct serve *s = bc_cli_opts(cli, sizeof *s);
+    if (!s) return 1;
     const struct bc_opt opts[] = {
         {"listen", BC_OPT_CFG, NULL, BC_CFG_LISTEN, "ADDR:PORT", "listen address (env BOOKCHAT_LISTEN)"},
-        {"demo", BC_OPT_FLAG, &demo, 0, NULL,
+        {"demo", BC_OPT_FLAG, &s->demo, 0, NULL,
          "create the demo tenant if missing; print its URLs, login and key"},
         {"threads", BC_OPT_CFG, NULL, BC_CFG_THREADS, "N", "worker threads, 0 = one per core"},
-        BC_OPT_COMMON(&json),
+        BC_OPT_COMMON(&cli->json),
         {0},
     };
     int npos;
-    if (bc_opt_parse(opts, argc, argv, NULL, 0, &npos, &help) < 0) {
+    if (bc_opt_parse(opts, cli->argc, cli->argv, NULL, 0, &npos, &help) < 0) {
         bc_opt_usage(stderr, usage_line, opts);
         return 2;
     }
@@ -133,136 +145,167 @@ int cmd_serve(int argc, char **argv)
                    bc_config_default(k) ? bc_config_default(k) : "", bc_config_default(k) ? "]" : "");
         return 0;
     }
-    if (bc_cli_init(json)) return 1;
+    return BC_CLI_GO;
+}
 
-    long body_limit = bc_config_int(BC_CFG_BODY_LIMIT, -1), threads = bc_config_int(BC_CFG_THREADS, -1);
-    if (body_limit < 1024 || body_limit > 64L << 20 || threads < 0 || threads > 256) {
-        bc_cli_error(json, "body_limit must be 1024..67108864 and threads 0..256");
+/* After the configuration, before the store: the server's settings, and the signal mask that every thread
+ * started from here on inherits. */
+int cmd_serve_prepare(struct bc_cli *cli)
+{
+    struct serve *s = cli->opts;
+    s->body_limit = bc_config_int(BC_CFG_BODY_LIMIT, -1);
+    s->threads = bc_config_int(BC_CFG_THREADS, -1);
+    if (s->body_limit < 1024 || s->body_limit > 64L << 20 || s->threads < 0 || s->threads > 256) {
+        bc_cli_error(cli->json, "body_limit must be 1024..67108864 and threads 0..256");
         return 2;
     }
-    long usage_every = bc_config_int(BC_CFG_USAGE_FLUSH_INTERVAL, -1);
-    if (usage_every < 1 || usage_every > 3600) {
-        bc_cli_error(json, "usage_flush_interval must be 1..3600 seconds");
+    s->usage_every = bc_config_int(BC_CFG_USAGE_FLUSH_INTERVAL, -1);
+    if (s->usage_every < 1 || s->usage_every > 3600) {
+        bc_cli_error(cli->json, "usage_flush_interval must be 1..3600 seconds");
         return 2;
     }
-
-    /* Signals are taken synchronously by this thread (sigwait); every thread started below inherits the
-     * mask, so SIGTERM never interrupts a worker. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    /* Signals are taken synchronously by the main thread (sigwait); every thread started after this
+     * inherits the mask, so SIGTERM never interrupts a worker. */
+    sigemptyset(&s->sigs);
+    sigaddset(&s->sigs, SIGTERM);
+    sigaddset(&s->sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    return BC_CLI_GO;
+}
 
-    struct bc_env *env = NULL;
-    if (bc_cli_setup(json, &env)) return 1;
-    struct bc_store *store = env->store;
+/* The external identity provider's settings and keys (OIDC): a provider that is down at start-up is retried
+ * by housekeeping; a bad file is an error. */
+static int setup_keys(struct bc_cli *cli)
+{
     const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
     bc_jwt_configure_external(bc_config_get(BC_CFG_OIDC_ISSUER), bc_config_get(BC_CFG_OIDC_AUDIENCE),
                               bc_config_get(BC_CFG_OIDC_TENANT_CLAIM), bc_config_get(BC_CFG_OIDC_ROLE_CLAIM));
-    if (jwks && *jwks) {
-        char err[256];
-        if (bc_jwt_fetch_jwks(jwks, err, sizeof err) < 0) {
-            /* a provider that is down at start-up is retried by housekeeping; a bad file is an error */
-            if (strncmp(jwks, "http", 4) != 0) {
-                bc_cli_error(json, "%s", err);
-                bc_cli_close(env);
-                return 1;
-            }
-            bc_log(BC_LOG_WARN, "JWKS: %s (will retry)", err);
-        }
+    char err[256];
+    if (!jwks || !*jwks || bc_jwt_fetch_jwks(jwks, err, sizeof err) == 0) return 0;
+    if (strncmp(jwks, "http", 4) != 0) {
+        bc_cli_error(cli->json, "%s", err);
+        return 1;
     }
+    bc_log(BC_LOG_WARN, "JWKS: %s (will retry)", err);
+    return 0;
+}
 
-    struct bc_server srv = {0};
-    srv.store = store;
-    srv.env = env;
-    srv.body_limit = (size_t)body_limit;
-    srv.threads = (unsigned)threads;
-    srv.test_hooks = bc_config_bool(BC_CFG_TEST_HOOKS);
-    srv.access_log = bc_config_bool(BC_CFG_ACCESS_LOG);
+/* The LLM engine, the HTTP server, the demo tenant when asked for, and the metrics listener. */
+static int start(struct bc_cli *cli, struct serve *s)
+{
+    struct bc_server *srv = &s->srv;
+    srv->store = cli->store;
+    srv->env = cli->env;
+    srv->body_limit = (size_t)s->body_limit;
+    srv->threads = (unsigned)s->threads;
+    srv->test_hooks = bc_config_bool(BC_CFG_TEST_HOOKS);
+    srv->access_log = bc_config_bool(BC_CFG_ACCESS_LOG);
     char err[256] = "";
     /* the LLM engine of the AI chat modes: one thread, every model call of the process in flight on it;
      * every call's latency and tokens reach GET /metrics through its usage hook */
     bc_llm_runtime_set_usage_hook(bc_metrics_llm_hook, NULL);
     if (bc_llm_runtime_start() < 0) bc_log(BC_LOG_WARN, "LLM engine not started: AI turns will use fsm");
     if (bc_log_access_buffering(true) < 0) bc_log(BC_LOG_WARN, "access lines unbuffered: no flusher thread");
-    if (bc_server_start(&srv, bc_config_get(BC_CFG_LISTEN), err, sizeof err) < 0) {
-        bc_cli_error(json, "%s", err);
-        bc_log_access_buffering(false);
-        bc_llm_runtime_stop();
-        bc_cli_close(env);
+    if (bc_server_start(srv, bc_config_get(BC_CFG_LISTEN), err, sizeof err) < 0) {
+        bc_cli_error(cli->json, "%s", err);
         return 1;
     }
     const char *pub = bc_config_get(BC_CFG_PUBLIC_URL);
     char url[128];
-    snprintf(url, sizeof url, "http://%s:%u", srv.host, (unsigned)srv.port);
-    bc_api_set_public_url(&srv, pub && *pub ? pub : url);
-    if (demo && bc__cmd_serve_demo(env, bc_api_public_url(&srv), json)) {
-        bc_server_drain(&srv, 0);
-        bc_server_stop(&srv);
-        bc_log_access_buffering(false);
-        bc_cli_close(env);
-        return 1;
-    }
+    snprintf(url, sizeof url, "http://%s:%u", srv->host, (unsigned)srv->port);
+    bc_api_set_public_url(srv, pub && *pub ? pub : url);
+    if (s->demo && bc__cmd_serve_demo(cli->env, bc_api_public_url(srv), cli->json)) return 1;
     const char *mlisten = bc_config_get(BC_CFG_METRICS_LISTEN);
     uint16_t mport = 0;
-    if (mlisten && *mlisten && bc_metrics_listen(&srv, mlisten, &mport, err, sizeof err) < 0) {
-        bc_cli_error(json, "%s", err);
-        bc_llm_runtime_stop();
-        bc_server_stop(&srv);
-        bc_log_access_buffering(false);
-        bc_cli_close(env);
+    if (mlisten && *mlisten && bc_metrics_listen(srv, mlisten, &mport, err, sizeof err) < 0) {
+        bc_cli_error(cli->json, "%s", err);
         return 1;
     }
     if (mport)
         bc_log(BC_LOG_INFO, "metrics on http://%.*s:%u/metrics", (int)strcspn(mlisten, ":"), mlisten, mport);
+    return 0;
+}
 
-    struct housekeeping hk = {.env = env, .usage_every = usage_every};
-    pthread_mutex_init(&hk.mu, NULL);
-    pthread_cond_init(&hk.cv, NULL);
-    pthread_create(&hk.thread, NULL, housekeeping_main, &hk);
+static void housekeeping_start(struct serve *s, struct bc_env *env)
+{
+    s->hk = (struct housekeeping){.env = env, .usage_every = s->usage_every};
+    pthread_mutex_init(&s->hk.mu, NULL);
+    pthread_cond_init(&s->hk.cv, NULL);
+    pthread_create(&s->hk.thread, NULL, housekeeping_main, &s->hk);
+    s->hk_running = true;
+}
 
-    bc_log(BC_LOG_INFO, "listening on %s:%u with %u threads, store %s", srv.host, (unsigned)srv.port,
-           srv.threads, store->url);
-    print_listening(json, &srv);
+static void housekeeping_stop(struct serve *s)
+{
+    if (!s->hk_running) return;
+    struct housekeeping *hk = &s->hk;
+    pthread_mutex_lock(&hk->mu);
+    hk->stop = true;
+    pthread_cond_signal(&hk->cv);
+    pthread_mutex_unlock(&hk->mu);
+    pthread_join(hk->thread, NULL);
+    pthread_cond_destroy(&hk->cv);
+    pthread_mutex_destroy(&hk->mu);
+    free(hk->reap_cursor);
+    s->hk_running = false;
+}
 
+/* Until SIGTERM or SIGINT; then the drain of the requests in flight. Returns how many are still in flight. */
+static int wait_and_drain(struct serve *s)
+{
     int sig = 0;
-    while (sigwait(&sigs, &sig) != 0) {
+    while (sigwait(&s->sigs, &sig) != 0) {
     }
     bc_log(BC_LOG_INFO, "signal %d: draining", sig);
-    int left = bc_server_drain(&srv, (int)bc_config_int(BC_CFG_DRAIN_TIMEOUT, 30) * 1000);
+    int left = bc_server_drain(&s->srv, (int)bc_config_int(BC_CFG_DRAIN_TIMEOUT, 30) * 1000);
     if (left) bc_log(BC_LOG_WARN, "%d requests still in flight after the drain timeout", left);
+    return left;
+}
+
+/* The one shutdown, after a signal or a failed start: stops what was started, flushes what a server that
+ * ran left pending, and resets the process-wide state (so leak checkers see a clean exit). */
+static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
+{
+    bool started = s->srv.daemon != NULL;
+    if (started && !s->hk_running) bc_server_drain(&s->srv, 0); /* a failed start: nothing to wait for */
     /* before the HTTP server stops: cancelling the model calls still in flight resumes their suspended
      * requests (answered by fsm), and libmicrohttpd must not stop with a connection suspended */
     bc_llm_runtime_stop();
-    if (left) bc_server_drain(&srv, 2000); /* let those answers go out */
-    bc_server_stop(&srv);
+    if (left) bc_server_drain(&s->srv, 2000); /* let those answers go out */
+    bc_server_stop(&s->srv);
     bc_log_access_buffering(false);
     bc_metrics_listen_stop();
-
-    pthread_mutex_lock(&hk.mu);
-    hk.stop = true;
-    pthread_cond_signal(&hk.cv);
-    pthread_mutex_unlock(&hk.mu);
-    pthread_join(hk.thread, NULL);
-    pthread_cond_destroy(&hk.cv);
-    pthread_mutex_destroy(&hk.mu);
-    free(hk.reap_cursor);
-
-    bc_apikey_flush_last_used(env);
-    /* every request is finished: the last usage counts, retried briefly if the store hiccups */
-    for (int i = 0; i < 3 && bc_usage_flush(env) < 0; i++) {
-        struct timespec pause = {0, 200 * 1000 * 1000};
-        nanosleep(&pause, NULL);
+    housekeeping_stop(s);
+    if (started) {
+        bc_apikey_flush_last_used(cli->env);
+        /* every request is finished: the last usage counts, retried briefly if the store hiccups */
+        for (int i = 0; i < 3 && bc_usage_flush(cli->env) < 0; i++) {
+            struct timespec pause = {0, 200 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+        bc_store_sync(cli->store);
     }
-    bc_store_sync(store);
     bc_usage_reset();
     bc_metrics_reset();
     bc_jwt_cleanup();
     bc_ratelimit_reset();
-    bc_cli_close(env);
-    bc_log(BC_LOG_INFO, "stopped");
+}
+
+int cmd_serve(struct bc_cli *cli)
+{
+    struct serve *s = cli->opts;
+    int left = 0, rc = setup_keys(cli);
+    if (rc == 0) rc = start(cli, s);
+    if (rc == 0) {
+        housekeeping_start(s, cli->env);
+        bc_log(BC_LOG_INFO, "listening on %s:%u with %u threads, store %s", s->srv.host,
+               (unsigned)s->srv.port, s->srv.threads, cli->store->url);
+        print_listening(cli->json, &s->srv);
+        left = wait_and_drain(s);
+    }
+    shutdown_all(cli, s, left);
+    if (rc == 0) bc_log(BC_LOG_INFO, "stopped");
     bc_config_reset();
-    return 0;
+    return rc;
 }

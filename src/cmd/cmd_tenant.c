@@ -14,22 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-    "bookchat tenant "
-    "<create|list|show|set-plan|set-limits|suspend|delete|restore|purge|export|import|migrate>"
-    " [options]\n"
-    "  create --name NAME [--plan PLAN] [--locale es|en] [--timezone TZ] [--origin URL]... "
-    "[--allow-no-origin]\n"
-    "         [--owner-email EMAIL] [--owner-name NAME] [--parent ID] [--id ID] [--empty]\n"
-    "  list [--status ACTIVE|SUSPENDED|DELETED] [--limit N]\n"
-    "  show ID | set-plan ID PLAN | suspend ID | delete ID | restore ID\n"
-    "  set-limits ID [--messages N] [--bookings N] [--providers N] [--ai-tokens N] [--rate R] [--burst B]\n"
-    "             (N = -1 means unlimited; a limit not given keeps the plan's)\n"
-    "  purge ID [--now] [--verify]      remove a deleted tenant's data for good\n"
-    "  export ID [-o FILE]              write the tenant as a JSON Lines archive\n"
-    "  import FILE [--as NEW_ID] [--reissue-keys] [--force]\n"
-    "  migrate ID --to STORE_URL [--force]   copy to another store, re-issue keys, suspend the source";
-
 static int fail(bool json, int rc, const char *msg)
 {
     bc_cli_error(json, "%s", msg && *msg ? msg : bc_strerror(rc));
@@ -43,7 +27,7 @@ static void print_tenant_line(json_t *t)
            json_string_value(json_object_get(t, "name")));
 }
 
-static int do_create(struct bc_env *env, bool json, int argc, char **argv)
+static int tenant_create(struct bc_cli *cli)
 {
     const char *name = NULL, *plan = NULL, *locale = NULL, *tz = NULL, *email = NULL, *oname = NULL,
                *parent = NULL, *id = NULL;
@@ -61,11 +45,11 @@ static int do_create(struct bc_env *env, bool json, int argc, char **argv)
         {"parent", BC_OPT_STR, &parent, 0, "ID", "parent tenant (branches)"},
         {"id", BC_OPT_STR, &id, 0, "ID", "tenant id (default: a new ULID)"},
         {"empty", BC_OPT_FLAG, &empty, 0, NULL, "no sample service, professional or hours"},
-        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
+        {"json", BC_OPT_FLAG, &cli->json, 0, NULL, NULL},
         {0},
     };
     int npos;
-    if (bc_opt_parse(opts, argc, argv, NULL, 0, &npos, &help) < 0 || !name) {
+    if (bc_opt_parse(opts, cli->argc, cli->argv, NULL, 0, &npos, &help) < 0 || !name) {
         if (!help) fprintf(stderr, "bookchat: tenant create needs --name\n");
         bc_opt_usage(help ? stdout : stderr, "bookchat tenant create --name NAME [options]", opts);
         bc_strlist_release(&origins);
@@ -84,10 +68,10 @@ static int do_create(struct bc_env *env, bool json, int argc, char **argv)
         .public_url = bc_cli_public_url(),
     };
     char msg[256] = "";
-    int rc = bc_onboard_tenant(env, &in, msg, sizeof msg, &out);
+    int rc = bc_onboard_tenant(cli->env, &in, msg, sizeof msg, &out);
     json_decref(olist);
-    if (rc < 0) return fail(json, rc, msg);
-    if (json) {
+    if (rc < 0) return fail(cli->json, rc, msg);
+    if (cli->json) {
         bc_cli_print_json(out);
         return 0;
     }
@@ -107,7 +91,7 @@ static int do_create(struct bc_env *env, bool json, int argc, char **argv)
     return 0;
 }
 
-static int do_list(struct bc_env *env, bool json, int argc, char **argv)
+static int tenant_list(struct bc_cli *cli)
 {
     const char *status = NULL;
     long limit = 1000;
@@ -115,11 +99,11 @@ static int do_list(struct bc_env *env, bool json, int argc, char **argv)
     const struct bc_opt opts[] = {
         {"status", BC_OPT_STR, &status, 0, "STATUS", "ACTIVE | SUSPENDED | DELETED"},
         {"limit", BC_OPT_INT, &limit, 0, "N", "at most N tenants per page (1..1000)"},
-        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
+        {"json", BC_OPT_FLAG, &cli->json, 0, NULL, NULL},
         {0},
     };
     int npos;
-    if (bc_opt_parse(opts, argc, argv, NULL, 0, &npos, &help) < 0 || limit < 1 || limit > 1000) {
+    if (bc_opt_parse(opts, cli->argc, cli->argv, NULL, 0, &npos, &help) < 0 || limit < 1 || limit > 1000) {
         bc_opt_usage(stderr, "bookchat tenant list [options]", opts);
         return 2;
     }
@@ -129,7 +113,7 @@ static int do_list(struct bc_env *env, bool json, int argc, char **argv)
     do {
         json_t *items;
         char *next = NULL;
-        rc = bc_tenant_list(env, (int)limit, cursor, status, &items, &next);
+        rc = bc_tenant_list(cli->env, (int)limit, cursor, status, &items, &next);
         free(cursor);
         cursor = next;
         if (rc < 0) break;
@@ -139,9 +123,9 @@ static int do_list(struct bc_env *env, bool json, int argc, char **argv)
     free(cursor);
     if (rc < 0) {
         json_decref(all);
-        return fail(json, rc, NULL);
+        return fail(cli->json, rc, NULL);
     }
-    if (json) {
+    if (cli->json) {
         bc_cli_print_json(json_pack("{s:o}", "items", all));
         return 0;
     }
@@ -174,126 +158,156 @@ static int print_meta(struct bc_env *env, bool json, json_t *meta)
     return 0;
 }
 
-/* The subcommands that take a tenant id (and maybe one more argument). */
-static int do_one(struct bc_env *env, bool json, const char *verb, int argc, char **argv)
+/* The verbs that take a tenant id (and maybe one more argument): each is an action on that tenant, which is
+ * printed after it. */
+struct one {
+    struct bc_ctx ctx;
+    char *pos[2];
+    long messages, bookings, providers, tokens;
+    const char *rate, *burst;
+    char msg[256];
+};
+
+static int on_tenant(struct bc_cli *cli, int want, int (*action)(struct bc_env *env, struct one *o))
 {
     bool help = false;
-    long messages = -2, bookings = -2, providers = -2, tokens = -2;
-    const char *rate = NULL, *burst = NULL;
+    struct one o = {.messages = -2, .bookings = -2, .providers = -2, .tokens = -2};
     const struct bc_opt opts[] = {
-        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
-        {"messages", BC_OPT_INT, &messages, 0, "N", "messages per month (-1 unlimited)"},
-        {"bookings", BC_OPT_INT, &bookings, 0, "N", "bookings per month (-1 unlimited)"},
-        {"providers", BC_OPT_INT, &providers, 0, "N", "professionals (-1 unlimited)"},
-        {"ai-tokens", BC_OPT_INT, &tokens, 0, "N", "AI tokens per month (-1 unlimited)"},
-        {"rate", BC_OPT_STR, &rate, 0, "R", "widget requests per second per key"},
-        {"burst", BC_OPT_STR, &burst, 0, "B", "widget burst size"},
+        {"json", BC_OPT_FLAG, &cli->json, 0, NULL, NULL},
+        {"messages", BC_OPT_INT, &o.messages, 0, "N", "messages per month (-1 unlimited)"},
+        {"bookings", BC_OPT_INT, &o.bookings, 0, "N", "bookings per month (-1 unlimited)"},
+        {"providers", BC_OPT_INT, &o.providers, 0, "N", "professionals (-1 unlimited)"},
+        {"ai-tokens", BC_OPT_INT, &o.tokens, 0, "N", "AI tokens per month (-1 unlimited)"},
+        {"rate", BC_OPT_STR, &o.rate, 0, "R", "widget requests per second per key"},
+        {"burst", BC_OPT_STR, &o.burst, 0, "B", "widget burst size"},
         {0},
     };
-    char *pos[2];
-    int npos, want = strcmp(verb, "set-plan") == 0 ? 2 : 1;
-    if (bc_opt_parse(opts, argc, argv, pos, 2, &npos, &help) < 0 || npos != want) {
-        fprintf(stderr, "usage: %s\n", usage_text);
+    int npos;
+    if (bc_opt_parse(opts, cli->argc, cli->argv, o.pos, 2, &npos, &help) < 0 || npos != want) {
+        bc_cli_usage(stderr, cli->cmd);
         return 2;
     }
-    struct bc_ctx ctx;
     json_t *meta = NULL;
-    char msg[256] = "";
-    if (bc_ctx_operator(&ctx, pos[0]) < 0 || bc_tenant_get(env, &ctx, &meta) < 0)
-        return fail(json, BC_ENOT_FOUND, "no such tenant");
+    if (bc_ctx_operator(&o.ctx, o.pos[0]) < 0 || bc_tenant_get(cli->env, &o.ctx, &meta) < 0)
+        return fail(cli->json, BC_ENOT_FOUND, "no such tenant");
     json_decref(meta);
     meta = NULL;
-    int rc = 0;
-    if (strcmp(verb, "set-plan") == 0) {
-        rc = bc_tenant_set_plan(env, &ctx, pos[1], NULL);
-        if (rc == BC_EINVALID) snprintf(msg, sizeof msg, "unknown plan '%s'", pos[1]);
-    } else if (strcmp(verb, "suspend") == 0) {
-        rc = bc_tenant_set_status(env, &ctx, "SUSPENDED", NULL);
-    } else if (strcmp(verb, "delete") == 0) {
-        rc = bc_tenant_set_status(env, &ctx, "DELETED", NULL);
-    } else if (strcmp(verb, "restore") == 0) {
-        rc = bc_tenant_set_status(env, &ctx, "ACTIVE", NULL);
-        if (rc == BC_EGONE)
-            snprintf(
-                msg, sizeof msg,
-                "tenant %s was deleted more than %lld days ago: its retention period is over and it can no "
-                "longer be restored",
-                pos[0], (long long)(env->retention_s / 86400));
-    } else if (strcmp(verb, "set-limits") == 0) {
-        json_t *limits = json_object();
-        struct {
-            const char *name;
-            long v;
-        } ints[] = {{"messages_month", messages},
-                    {"bookings_month", bookings},
-                    {"providers", providers},
-                    {"ai_tokens_month", tokens}};
-        for (size_t i = 0; i < 4; i++) {
-            if (ints[i].v == -2) continue;
-            json_object_set_new(limits, ints[i].name,
-                                ints[i].v == -1 ? json_null() : json_integer(ints[i].v));
-        }
-        if (rate) json_object_set_new(limits, "rate_per_s", json_real(strtod(rate, NULL)));
-        if (burst) json_object_set_new(limits, "burst", json_real(strtod(burst, NULL)));
-        /* keep the overrides already set for limits not named now */
-        json_t *cur = NULL;
-        if (bc_tenant_get(env, &ctx, &cur) == 0) {
-            json_t *old = json_object_get(cur, "limits");
-            if (json_is_object(old)) json_object_update_missing(limits, old);
-        }
-        json_decref(cur);
-        rc = bc_tenant_set_limits(env, &ctx, limits, msg, sizeof msg, NULL);
-        json_decref(limits);
-    }
-    if (rc == 0) rc = bc_tenant_get(env, &ctx, &meta);
-    if (rc < 0) return fail(json, rc, msg);
-    rc = print_meta(env, json, meta);
+    int rc = action ? action(cli->env, &o) : 0;
+    if (rc == 0) rc = bc_tenant_get(cli->env, &o.ctx, &meta);
+    if (rc < 0) return fail(cli->json, rc, o.msg);
+    rc = print_meta(cli->env, cli->json, meta);
     json_decref(meta);
     return rc;
 }
 
-int cmd_tenant(int argc, char **argv)
+static int set_plan(struct bc_env *env, struct one *o)
 {
-    bool json = false;
-    if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
-        printf("usage: %s\n", usage_text);
-        return argc < 1 ? 2 : 0;
-    }
-    const char *verb = argv[0];
-    static const char *const verbs[] = {"create", "list",    "show",  "set-plan", "set-limits", "suspend",
-                                        "delete", "restore", "purge", "export",   "import",     "migrate"};
-    bool known = false;
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) known |= strcmp(verb, verbs[i]) == 0;
-    if (!known) {
-        fprintf(stderr, "bookchat: unknown tenant command '%s'\nusage: %s\n", verb, usage_text);
-        return 2;
-    }
-    char **rest = calloc((size_t)argc, sizeof *rest);
-    if (!rest) return 1;
-    int n = bc_cli_take_globals(argc - 1, argv + 1, rest, &json);
-    struct bc_env *env = NULL;
-    int rc;
-    if (bc_cli_init(json) || bc_cli_setup(json, &env)) {
-        free(rest);
-        return 1;
-    }
-    if (strcmp(verb, "create") == 0)
-        rc = do_create(env, json, n, rest);
-    else if (strcmp(verb, "list") == 0)
-        rc = do_list(env, json, n, rest);
-    else if (strcmp(verb, "show") == 0)
-        rc = do_one(env, json, "show", n, rest);
-    else if (strcmp(verb, "purge") == 0)
-        rc = bc__cmd_tenant_purge(env, json, n, rest);
-    else if (strcmp(verb, "export") == 0)
-        rc = bc__cmd_tenant_export(env, json, n, rest);
-    else if (strcmp(verb, "import") == 0)
-        rc = bc__cmd_tenant_import(env, json, n, rest);
-    else if (strcmp(verb, "migrate") == 0)
-        rc = bc__cmd_tenant_migrate(env, json, n, rest);
-    else
-        rc = do_one(env, json, verb, n, rest);
-    free(rest);
-    bc_cli_close(env);
+    int rc = bc_tenant_set_plan(env, &o->ctx, o->pos[1], NULL);
+    if (rc == BC_EINVALID) snprintf(o->msg, sizeof o->msg, "unknown plan '%s'", o->pos[1]);
     return rc;
 }
+
+static int suspend(struct bc_env *env, struct one *o)
+{
+    return bc_tenant_set_status(env, &o->ctx, "SUSPENDED", NULL);
+}
+
+static int delete (struct bc_env *env, struct one *o)
+{
+    return bc_tenant_set_status(env, &o->ctx, "DELETED", NULL);
+}
+
+static int restore(struct bc_env *env, struct one *o)
+{
+    int rc = bc_tenant_set_status(env, &o->ctx, "ACTIVE", NULL);
+    if (rc == BC_EGONE)
+        snprintf(o->msg, sizeof o->msg,
+                 "tenant %s was deleted more than %lld days ago: its retention period is over and it can no "
+                 "longer be restored",
+                 o->pos[0], (long long)(env->retention_s / 86400));
+    return rc;
+}
+
+static int set_limits(struct bc_env *env, struct one *o)
+{
+    json_t *limits = json_object();
+    struct {
+        const char *name;
+        long v;
+    } ints[] = {{"messages_month", o->messages},
+                {"bookings_month", o->bookings},
+                {"providers", o->providers},
+                {"ai_tokens_month", o->tokens}};
+    for (size_t i = 0; i < 4; i++) {
+        if (ints[i].v == -2) continue;
+        json_object_set_new(limits, ints[i].name, ints[i].v == -1 ? json_null() : json_integer(ints[i].v));
+    }
+    if (o->rate) json_object_set_new(limits, "rate_per_s", json_real(strtod(o->rate, NULL)));
+    if (o->burst) json_object_set_new(limits, "burst", json_real(strtod(o->burst, NULL)));
+    /* keep the overrides already set for limits not named now */
+    json_t *cur = NULL;
+    if (bc_tenant_get(env, &o->ctx, &cur) == 0) {
+        json_t *old = json_object_get(cur, "limits");
+        if (json_is_object(old)) json_object_update_missing(limits, old);
+    }
+    json_decref(cur);
+    int rc = bc_tenant_set_limits(env, &o->ctx, limits, o->msg, sizeof o->msg, NULL);
+    json_decref(limits);
+    return rc;
+}
+
+static int tenant_show(struct bc_cli *cli)
+{
+    return on_tenant(cli, 1, NULL);
+}
+
+static int tenant_set_plan(struct bc_cli *cli)
+{
+    return on_tenant(cli, 2, set_plan);
+}
+
+static int tenant_set_limits(struct bc_cli *cli)
+{
+    return on_tenant(cli, 1, set_limits);
+}
+
+static int tenant_suspend(struct bc_cli *cli)
+{
+    return on_tenant(cli, 1, suspend);
+}
+
+static int tenant_delete(struct bc_cli *cli)
+{
+    return on_tenant(cli, 1, delete);
+}
+
+static int tenant_restore(struct bc_cli *cli)
+{
+    return on_tenant(cli, 1, restore);
+}
+
+static const struct bc_verb verbs[] = {
+    {"create", tenant_create,
+     "create --name NAME [--plan PLAN] [--locale es|en] [--timezone TZ] [--origin URL]... "
+     "[--allow-no-origin]\n"
+     "         [--owner-email EMAIL] [--owner-name NAME] [--parent ID] [--id ID] [--empty]"},
+    {"list", tenant_list, "list [--status ACTIVE|SUSPENDED|DELETED] [--limit N]"},
+    {"show", tenant_show, "show ID | set-plan ID PLAN | suspend ID | delete ID | restore ID"},
+    {"set-plan", tenant_set_plan, NULL},
+    {"set-limits", tenant_set_limits,
+     "set-limits ID [--messages N] [--bookings N] [--providers N] [--ai-tokens N] [--rate R] [--burst B]\n"
+     "             (N = -1 means unlimited; a limit not given keeps the plan's)"},
+    {"suspend", tenant_suspend, NULL},
+    {"delete", tenant_delete, NULL},
+    {"restore", tenant_restore, NULL},
+    {"purge", bc__cmd_tenant_purge,
+     "purge ID [--now] [--verify]      remove a deleted tenant's data for good"},
+    {"export", bc__cmd_tenant_export,
+     "export ID [-o FILE]              write the tenant as a JSON Lines archive"},
+    {"import", bc__cmd_tenant_import, "import FILE [--as NEW_ID] [--reissue-keys] [--force]"},
+    {"migrate", bc__cmd_tenant_migrate,
+     "migrate ID --to STORE_URL [--force]   copy to another store, re-issue keys, suspend the source"},
+    {0},
+};
+
+const struct bc_verbs cmd_tenant_verbs = {"[options]", verbs};

@@ -1,6 +1,7 @@
 /* bookchat tenant export|import|migrate|purge: moving a tenant's data between files and stores, and
  * removing it for good. The work is in domain/archive.c, domain/migration.c and domain/tenant_items.c;
- * this file parses options, picks the destination's secret, and prints results and progress. */
+ * these verbs of `bookchat tenant` parse options, pick the destination's secret, and print results and
+ * progress. */
 #include "auth/secret.h"
 #include "domain/env.h"
 #include "cmd/cmd.h"
@@ -39,20 +40,20 @@ static void print_keys(json_t *keys)
 
 /* ---- export ---- */
 
-int bc__cmd_tenant_export(struct bc_env *env, bool json, int argc, char **argv)
+int bc__cmd_tenant_export(struct bc_cli *cli)
 {
     const char *file = NULL, *output = NULL;
     bool help = false;
     const struct bc_opt opts[] = {
         {"o", BC_OPT_STR, &file, 0, "FILE", "write to FILE (default: standard output)"},
         {"output", BC_OPT_STR, &output, 0, "FILE", "the same as -o"},
-        {"json", BC_OPT_FLAG, &json, 0, NULL, "print the summary as JSON"},
+        {"json", BC_OPT_FLAG, &cli->json, 0, NULL, "print the summary as JSON"},
         {0},
     };
     const char *line = "bookchat tenant export ID [-o FILE]";
     char *pos[1];
     int npos;
-    if (bc_opt_parse(opts, argc, argv, pos, 1, &npos, &help) < 0 || help || npos != 1)
+    if (bc_opt_parse(opts, cli->argc, cli->argv, pos, 1, &npos, &help) < 0 || help || npos != 1)
         return usage(line, opts, help);
     if (!file) file = output;
     bool to_stdout = !file || strcmp(file, "-") == 0;
@@ -65,11 +66,11 @@ int bc__cmd_tenant_export(struct bc_env *env, bool json, int argc, char **argv)
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0 || !(out = fdopen(fd, "w"))) {
             if (fd >= 0) close(fd);
-            bc_cli_error(json, "cannot write %s: %s", file, strerror(errno));
+            bc_cli_error(cli->json, "cannot write %s: %s", file, strerror(errno));
             return 1;
         }
     }
-    int rc = bc_archive_write(env, pos[0], out, &header);
+    int rc = bc_archive_write(cli->env, pos[0], out, &header);
     if (!to_stdout) {
         if (rc == 0 && (fflush(out) != 0 || fsync(fileno(out)) != 0)) rc = BC_EIO;
         if (fclose(out) != 0 && rc == 0) rc = BC_EIO;
@@ -79,9 +80,9 @@ int bc__cmd_tenant_export(struct bc_env *env, bool json, int argc, char **argv)
     if (rc < 0) {
         json_decref(header);
         if (rc == BC_ENOT_FOUND)
-            bc_cli_error(json, "no tenant %s", pos[0]);
+            bc_cli_error(cli->json, "no tenant %s", pos[0]);
         else
-            bc_cli_error(json, "export failed: %s",
+            bc_cli_error(cli->json, "export failed: %s",
                          rc == BC_EIO ? "cannot write the output" : bc_strerror(rc));
         return 1;
     }
@@ -89,7 +90,7 @@ int bc__cmd_tenant_export(struct bc_env *env, bool json, int argc, char **argv)
         json_decref(header);
         return 0; /* stdout is the archive */
     }
-    if (json) {
+    if (cli->json) {
         bc_cli_print_json(json_pack("{s:s, s:o}", "file", file, "header", header));
     } else {
         printf("exported tenant %s: %lld items to %s (%s)\n", pos[0],
@@ -101,7 +102,7 @@ int bc__cmd_tenant_export(struct bc_env *env, bool json, int argc, char **argv)
 
 /* ---- import ---- */
 
-int bc__cmd_tenant_import(struct bc_env *env, bool json, int argc, char **argv)
+int bc__cmd_tenant_import(struct bc_cli *cli)
 {
     const char *as = NULL;
     bool help = false, reissue = false, force = false;
@@ -110,13 +111,13 @@ int bc__cmd_tenant_import(struct bc_env *env, bool json, int argc, char **argv)
         {"reissue-keys", BC_OPT_FLAG, &reissue, 0, NULL,
          "issue new API keys (printed once); the exported key hashes are not imported"},
         {"force", BC_OPT_FLAG, &force, 0, NULL, "replace a tenant of that id that exists in this store"},
-        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
+        {"json", BC_OPT_FLAG, &cli->json, 0, NULL, NULL},
         {0},
     };
     const char *line = "bookchat tenant import FILE [--as NEW_ID] [--reissue-keys] [--force]";
     char *pos[1], msg[512] = "";
     int npos;
-    if (bc_opt_parse(opts, argc, argv, pos, 1, &npos, &help) < 0 || help || npos != 1)
+    if (bc_opt_parse(opts, cli->argc, cli->argv, pos, 1, &npos, &help) < 0 || help || npos != 1)
         return usage(line, opts, help);
     FILE *in;
     if (strcmp(pos[0], "-") == 0) {
@@ -130,18 +131,18 @@ int bc__cmd_tenant_import(struct bc_env *env, bool json, int argc, char **argv)
         in = fopen(pos[0], "rb");
     }
     if (!in) {
-        bc_cli_error(json, "cannot read %s: %s", pos[0], strerror(errno));
+        bc_cli_error(cli->json, "cannot read %s: %s", pos[0], strerror(errno));
         return 1;
     }
     struct bc_archive_import opt = {as, reissue, force};
     json_t *res = NULL;
-    int rc = bc_archive_import(env, in, &opt, &res, msg, sizeof msg);
+    int rc = bc_archive_import(cli->env, in, &opt, &res, msg, sizeof msg);
     fclose(in);
     if (rc < 0) {
-        bc_cli_error(json, "cannot import %s: %s", pos[0], msg[0] ? msg : bc_strerror(rc));
+        bc_cli_error(cli->json, "cannot import %s: %s", pos[0], msg[0] ? msg : bc_strerror(rc));
         return 1;
     }
-    if (json) {
+    if (cli->json) {
         bc_cli_print_json(res);
         return 0;
     }
@@ -232,50 +233,50 @@ static int destination_secret(const char *to, bool json)
     return 0;
 }
 
-int bc__cmd_tenant_migrate(struct bc_env *env, bool json, int argc, char **argv)
+int bc__cmd_tenant_migrate(struct bc_cli *cli)
 {
     const char *to = NULL;
     bool help = false, force = false;
     const struct bc_opt opts[] = {
         {"to", BC_OPT_STR, &to, 0, "STORE_URL", "destination store: lmdb:DIR or dynamodb://TABLE?region=R"},
         {"force", BC_OPT_FLAG, &force, 0, NULL, "replace the tenant if the destination already holds it"},
-        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
+        {"json", BC_OPT_FLAG, &cli->json, 0, NULL, NULL},
         {0},
     };
     const char *line = "bookchat tenant migrate ID --to STORE_URL [--force]";
     char *pos[1], err[512] = "", msg[512] = "";
     int npos;
-    if (bc_opt_parse(opts, argc, argv, pos, 1, &npos, &help) < 0 || help || npos != 1 || !to)
+    if (bc_opt_parse(opts, cli->argc, cli->argv, pos, 1, &npos, &help) < 0 || help || npos != 1 || !to)
         return usage(line, opts, help);
     struct bc_store *dest = NULL;
     json_t *report = NULL, *res = NULL;
     if (bc_store_open(to, &dest, err, sizeof err) < 0) {
-        bc_cli_error(json, "cannot open the destination store: %s", err[0] ? err : to);
+        bc_cli_error(cli->json, "cannot open the destination store: %s", err[0] ? err : to);
         return 1;
     }
     /* idempotent: creates a DynamoDB table that is missing, nothing for LMDB */
     int rc = bc_store_init(dest, &report);
     json_decref(report);
     if (rc < 0) {
-        bc_cli_error(json, "cannot prepare the destination store: %s", bc_strerror(rc));
+        bc_cli_error(cli->json, "cannot prepare the destination store: %s", bc_strerror(rc));
         bc_store_close(dest);
         return 1;
     }
-    if (destination_secret(to, json)) {
+    if (destination_secret(to, cli->json)) {
         bc_store_close(dest);
         return 1;
     }
     struct bc_env *dest_env = bc_env_new(dest);
-    if (dest_env) dest_env->retention_s = env->retention_s;
+    if (dest_env) dest_env->retention_s = cli->env->retention_s;
     if (!dest_env) {
-        bc_cli_error(json, "out of memory");
+        bc_cli_error(cli->json, "out of memory");
         bc_store_close(dest);
         return 1;
     }
     const char *delay = getenv("BOOKCHAT_TEST_MIGRATE_DELAY_MS");
-    struct progress pr = {.tty = isatty(STDERR_FILENO) == 1, .json = json, .start_ns = bc_mono_ns()};
+    struct progress pr = {.tty = isatty(STDERR_FILENO) == 1, .json = cli->json, .start_ns = bc_mono_ns()};
     struct bc_migration m = {
-        .from = env,
+        .from = cli->env,
         .to = dest_env,
         .tenant_id = pos[0],
         .force = force,
@@ -284,16 +285,16 @@ int bc__cmd_tenant_migrate(struct bc_env *env, bool json, int argc, char **argv)
         .progress_arg = &pr,
     };
     rc = bc_migration_run(&m, &res, msg, sizeof msg);
-    if (pr.tty && !json) fputc('\n', stderr);
+    if (pr.tty && !cli->json) fputc('\n', stderr);
     bc_cli_close(dest_env);
     if (rc < 0) {
-        bc_cli_error(json, "migration of %s failed: %s%s", pos[0], msg[0] ? msg : bc_strerror(rc),
+        bc_cli_error(cli->json, "migration of %s failed: %s%s", pos[0], msg[0] ? msg : bc_strerror(rc),
                      rc == BC_EINVALID || rc == BC_ECONFLICT || rc == BC_ENOT_FOUND
                          ? ""
                          : " (run the same command again to resume)");
         return 1;
     }
-    if (json) {
+    if (cli->json) {
         bc_cli_print_json(res);
         return 0;
     }
@@ -307,66 +308,67 @@ int bc__cmd_tenant_migrate(struct bc_env *env, bool json, int argc, char **argv)
 
 /* ---- purge ---- */
 
-int bc__cmd_tenant_purge(struct bc_env *env, bool json, int argc, char **argv)
+int bc__cmd_tenant_purge(struct bc_cli *cli)
 {
     bool help = false, now = false, verify = false;
     const struct bc_opt opts[] = {
         {"now", BC_OPT_FLAG, &now, 0, NULL, "purge before the retention period ends"},
         {"verify", BC_OPT_FLAG, &verify, 0, NULL,
          "then scan the whole store for anything left of the tenant"},
-        {"json", BC_OPT_FLAG, &json, 0, NULL, NULL},
+        {"json", BC_OPT_FLAG, &cli->json, 0, NULL, NULL},
         {0},
     };
     const char *line = "bookchat tenant purge ID [--now] [--verify]";
     char *pos[1], when[32];
     int npos;
-    if (bc_opt_parse(opts, argc, argv, pos, 1, &npos, &help) < 0 || help || npos != 1)
+    if (bc_opt_parse(opts, cli->argc, cli->argv, pos, 1, &npos, &help) < 0 || help || npos != 1)
         return usage(line, opts, help);
     struct bc_ctx ctx;
     json_t *meta = NULL, *left = NULL;
     bool exists = false;
     if (bc_ctx_operator(&ctx, pos[0]) < 0) {
-        bc_cli_error(json, "no tenant %s", pos[0]);
+        bc_cli_error(cli->json, "no tenant %s", pos[0]);
         return 1;
     }
-    int rc = bc_tenant_get(env, &ctx, &meta);
-    if (rc == BC_ENOT_FOUND) rc = bc_tenant_items_exist(env, pos[0], &exists); /* a purge cut short? */
+    int rc = bc_tenant_get(cli->env, &ctx, &meta);
+    if (rc == BC_ENOT_FOUND) rc = bc_tenant_items_exist(cli->env, pos[0], &exists); /* a purge cut short? */
     if (rc < 0) {
-        bc_cli_error(json, "%s", bc_strerror(rc));
+        bc_cli_error(cli->json, "%s", bc_strerror(rc));
         return 1;
     }
     if (!meta && !exists) {
-        bc_cli_error(json, "no tenant %s", pos[0]);
+        bc_cli_error(cli->json, "no tenant %s", pos[0]);
         return 1;
     }
     if (meta) {
         const char *status = S(meta, "status");
-        int64_t after = bc_tenant_purge_after(env, meta);
+        int64_t after = bc_tenant_purge_after(cli->env, meta);
         if (!status || strcmp(status, "DELETED") != 0) {
-            bc_cli_error(json, "tenant %s is %s: delete it first (bookchat tenant delete %s)", pos[0],
+            bc_cli_error(cli->json, "tenant %s is %s: delete it first (bookchat tenant delete %s)", pos[0],
                          status ? status : "?", pos[0]);
             json_decref(meta);
             return 1;
         }
         if (!now && after > bc_now_s()) {
             bc_time_format_utc(after, when, sizeof when);
-            bc_cli_error(json, "tenant %s can be restored until %s; --now purges it at once", pos[0], when);
+            bc_cli_error(cli->json, "tenant %s can be restored until %s; --now purges it at once", pos[0],
+                         when);
             json_decref(meta);
             return 1;
         }
         json_decref(meta);
     }
-    int n = bc_tenant_purge(env, pos[0]);
+    int n = bc_tenant_purge(cli->env, pos[0]);
     if (n < 0) {
-        bc_cli_error(json, "purge of %s failed: %s (run it again to finish)", pos[0], bc_strerror(n));
+        bc_cli_error(cli->json, "purge of %s failed: %s (run it again to finish)", pos[0], bc_strerror(n));
         return 1;
     }
-    if (verify && (rc = bc_tenant_items_stray(env, pos[0], &left)) < 0) {
-        bc_cli_error(json, "verification scan failed: %s", bc_strerror(rc));
+    if (verify && (rc = bc_tenant_items_stray(cli->env, pos[0], &left)) < 0) {
+        bc_cli_error(cli->json, "verification scan failed: %s", bc_strerror(rc));
         return 1;
     }
     size_t nleft = left ? json_array_size(left) : 0;
-    if (json) {
+    if (cli->json) {
         json_t *o = json_pack("{s:s, s:i, s:b}", "tenant_id", pos[0], "purged_items", n, "verified", verify);
         if (verify) json_object_set(o, "left", left);
         bc_cli_print_json(o);
@@ -377,7 +379,7 @@ int bc__cmd_tenant_purge(struct bc_env *env, bool json, int argc, char **argv)
     }
     json_decref(left);
     if (nleft) {
-        bc_cli_error(json, "%zu items of tenant %s are still in the store", nleft, pos[0]);
+        bc_cli_error(cli->json, "%zu items of tenant %s are still in the store", nleft, pos[0]);
         return 1;
     }
     return 0;

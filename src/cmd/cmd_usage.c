@@ -183,40 +183,53 @@ static int export_all(struct bc_env *env, bool json, const char *month, const ch
     return 0;
 }
 
-int cmd_usage(int argc, char **argv)
+/* What cmd_usage_parse found: the tenant (or "export"), the month and the export format. */
+struct usage_opts {
+    const char *what, *format;
+    char month[8];
+};
+
+/* Before any setup: its usage on stdout without arguments or with --help first; global options anywhere. */
+int cmd_usage_parse(struct bc_cli *cli)
 {
-    bool json = false, help = false;
-    const char *month_s = NULL, *format = "csv";
-    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+    bool help = false;
+    const char *month_s = NULL;
+    if (cli->argc < 1 || !strcmp(cli->argv[0], "--help") || !strcmp(cli->argv[0], "-h")) {
         printf("usage: %s\n", usage_text);
-        return argc < 1 ? 2 : 0;
+        return cli->argc < 1 ? 2 : 0;
     }
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    if (!rest) return 1;
-    int n = bc_cli_take_globals(argc, argv, rest, &json);
+    struct usage_opts *o = bc_cli_opts(cli, sizeof *o);
+    char **rest = calloc((size_t)cli->argc + 1, sizeof *rest);
+    if (!o || !rest) {
+        free(rest);
+        return 1;
+    }
+    int n = bc_cli_take_globals(cli->argc, cli->argv, rest, &cli->json);
+    o->format = "csv";
     const struct bc_opt opts[] = {
         {"month", BC_OPT_STR, &month_s, 0, "YYYY-MM", "the month (UTC; default: this month)"},
-        {"format", BC_OPT_STR, &format, 0, "csv|json", "export format: CSV with a header, or JSON lines"},
+        {"format", BC_OPT_STR, &o->format, 0, "csv|json", "export format: CSV with a header, or JSON lines"},
         {0},
     };
-    char *pos[2], month[8];
-    int npos, rc = 2;
+    char *pos[2];
+    int npos, rc = BC_CLI_GO;
     bc_clock_init(); /* the default month follows the (test-shiftable) clock */
     if (bc_opt_parse(opts, n, rest, pos, 2, &npos, &help) < 0 || npos != 1 ||
-        bc_usage_month_parse(month_s, month) < 0 || (strcmp(format, "csv") && strcmp(format, "json"))) {
-        if (!help)
-            fprintf(stderr, "usage: %s\n", usage_text);
-        else
-            printf("usage: %s\n", usage_text);
-        free(rest);
-        return help ? 0 : 2;
+        bc_usage_month_parse(month_s, o->month) < 0 ||
+        (strcmp(o->format, "csv") && strcmp(o->format, "json"))) {
+        fprintf(help ? stdout : stderr, "usage: %s\n", usage_text);
+        rc = help ? 0 : 2;
+    } else {
+        o->what = pos[0];
     }
-    struct bc_env *env = NULL;
-    rc = 1;
-    if (!bc_cli_init(json) && !bc_cli_setup(json, &env))
-        rc = !strcmp(pos[0], "export") ? export_all(env, json, month, json ? "json" : format)
-                                       : show(env, json, pos[0], month);
-    bc_cli_close(env);
     free(rest);
     return rc;
+}
+
+int cmd_usage(struct bc_cli *cli)
+{
+    const struct usage_opts *o = cli->opts;
+    if (!strcmp(o->what, "export"))
+        return export_all(cli->env, cli->json, o->month, cli->json ? "json" : o->format);
+    return show(cli->env, cli->json, o->what, o->month);
 }

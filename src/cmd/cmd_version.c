@@ -4,12 +4,13 @@
 
 #include <stdio.h>
 
-int cmd_version(int argc, char **argv)
+int cmd_version(struct bc_cli *cli)
 {
-    bool json = false, help = false;
-    const struct bc_opt opts[] = {{"json", BC_OPT_FLAG, &json, 0, NULL, "machine-readable JSON output"}, {0}};
+    bool help = false;
+    const struct bc_opt opts[] = {{"json", BC_OPT_FLAG, &cli->json, 0, NULL, "machine-readable JSON output"},
+                                  {0}};
     int npos;
-    if (bc_opt_parse(opts, argc, argv, NULL, 0, &npos, &help) < 0) {
+    if (bc_opt_parse(opts, cli->argc, cli->argv, NULL, 0, &npos, &help) < 0) {
         bc_opt_usage(stderr, "bookchat version [--json]", opts);
         return 2;
     }
@@ -17,7 +18,7 @@ int cmd_version(int argc, char **argv)
         bc_opt_usage(stdout, "bookchat version [--json]", opts);
         return 0;
     }
-    if (json)
+    if (cli->json)
         bc_cli_print_json(
             json_pack("{s:s, s:[s, s]}", "version", BC_VERSION, "store_backends", "lmdb", "dynamodb"));
     else
