@@ -1,11 +1,11 @@
 /* The chat over HTTP: the widget starts a conversation and sends messages (the conversation token binds
  * them to the tenant and the key); staff read transcripts, mark hand-offs handled, and try the NLU. */
-#include "domain/chat.h"
 #include "domain/conversation.h"
 #include "domain/entity.h"
 #include "nlu/nlu.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
+#include "domain/turn.h"
 #include "domain/usage.h"
 #include "http/api.h"
 #include "http/chatturn.h"
@@ -45,12 +45,6 @@ static json_t *conversation_json(struct bc_req *req, json_t *conv, bool with_tok
     return v;
 }
 
-/* Counts a customer message against the plan's monthly messages (domain/usage.h): BC_EPLAN past it. */
-static int count_message(struct bc_req *req)
-{
-    return bc_usage_take_plan(req->srv->env, req->ctx.tenant, BC_USAGE_MESSAGES, 1);
-}
-
 int bc_api_conversations_create(struct bc_req *req)
 {
     json_t *body = NULL, *conv, *messages;
@@ -58,10 +52,9 @@ int bc_api_conversations_create(struct bc_req *req)
         int rc = bc_req_body(req, start_fields, &body);
         if (rc < 0) return rc;
     }
-    int rc = bc_chat_start(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(req->srv), &conv,
-                           &messages);
+    int rc = bc_turn_open(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(req->srv), &conv,
+                          &messages);
     if (rc < 0) return rc;
-    bc_usage_add(req->ctx.tenant_id, BC_USAGE_CONVERSATIONS, 1);
     bc_metrics_conversation_touch(S(conv, "id"));
     json_t *out =
         json_pack("{s:o, s:o}", "conversation", conversation_json(req, conv, true), "messages", messages);
@@ -90,10 +83,10 @@ int bc_api_conversations_message(struct bc_req *req)
         rc = bc_fail(req, BC_EINVALID, "send either text or action");
     if (rc == 0) rc = load(req, &conv);
     if (rc < 0) return rc;
-    rc = count_message(req);
+    /* counted against the plan's monthly messages; past them, the domain's polite words for the widget and
+     * the status for integrators */
+    rc = bc_turn_admit(req->srv->env, &req->ctx, conv, &messages);
     if (rc == BC_EPLAN) {
-        /* polite words for the widget, and the status for integrators */
-        if (bc_chat_limit_reached(req->srv->env, conv, &messages) < 0) messages = json_array();
         json_t *err = json_pack("{s:{s:s, s:s}, s:o}", "error", "code", "plan_limit_exceeded", "message",
                                 "This business cannot take more messages this month.", "messages", messages);
         req->err_code = "plan_limit_exceeded";

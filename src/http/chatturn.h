@@ -1,21 +1,16 @@
-/* One customer message of the widget chat, in the tenant's mode (fsm, nlp or agent), over HTTP: chooses the
- * mode of the turn (settings/ai within the plan, the token budget), waits for the model without holding a
- * worker thread, falls back to fsm mode on any failure, and answers with JSON or, when the widget asks for
+/* One customer message of the widget chat over HTTP: carries the domain's turn (domain/turn.h, which decides
+ * the mode, the fallbacks, the metering) and answers with JSON or, when the widget asks for
  * text/event-stream, with Server-Sent Events. docs/ai.md describes the flow.
  *
  * DESIGN NOTES
- * - A turn that calls a model suspends the request before submitting (so an answer that comes back at once
- *   cannot be lost) and returns BC_ASYNC; the completion callback (on the LLM engine's thread) only hands
- *   the result over and resumes the request with a continuation, which runs the rest of the turn (validation,
- *   tools, the state machine, storage) on a server worker thread and either replies or submits the next call.
+ * - A turn that calls a model suspends the request before submitting (the turn's io.waiting: an answer that
+ *   comes back at once cannot be lost) and returns BC_ASYNC; the turn's completion callback (on the LLM
+ *   engine's thread) only resumes the request with a continuation, which runs the rest of the turn
+ *   (bc_turn_resume) on a server worker thread and either replies or leaves the next call out.
  * - Streaming: the reply is an event stream from the start; the continuation then runs inside the stream's
  *   reader on the worker thread (http/sse.h), and the stream sleeps (connection suspended) in between.
- * - The turn owns copies of what it needs (tenant context, conversation), so it never touches a request that
- *   has ended: a JSON turn is freed with its request; a streamed turn frees itself when its stream ends or
- *   its client is gone.
- * - Whatever fails — the provider (error, time-out, open circuit), the answer (invalid, unknown ids), the
- *   budget, the plan, the LLM runtime not running — the turn is answered by fsm mode and one log line
- *   ("type":"ai_turn") says why. */
+ * - A JSON turn is freed with its request; a streamed turn frees itself when its stream ends or its client
+ *   is gone. */
 #ifndef BC_CHATTURN_H
 #define BC_CHATTURN_H
 #include <jansson.h>

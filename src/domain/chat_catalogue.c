@@ -1,0 +1,207 @@
+/* What the booking chat can offer: the tenant's active services and professionals in display order (and
+ * the offline NLU's catalogue of their names), look-ups in them, and the free days and times of the flow's
+ * service, in the customer's words and as quick replies. */
+#include "domain/chat_internal.h"
+#include "domain/availability.h"
+#include "domain/entity.h"
+#include "domain/schedule.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- catalogue ---- */
+
+json_t *bc__chat_find(json_t *list, const char *id)
+{
+    size_t i;
+    json_t *it;
+    if (!id) return NULL;
+    json_array_foreach(list, i,
+                       it) if (strcmp(json_string_value(json_object_get(it, "id")), id) == 0) return it;
+    return NULL;
+}
+
+const char *bc__chat_name_of(json_t *list, const char *id)
+{
+    const char *n = json_string_value(json_object_get(bc__chat_find(list, id), "name"));
+    return n ? n : "?";
+}
+
+bool bc__chat_offers(json_t *provider, const char *service_id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(provider, "service_ids"), i,
+                       v) if (strcmp(json_string_value(v), service_id) == 0) return true;
+    return false;
+}
+
+/* Professionals offering a service (borrowed items, in display order of the list). */
+size_t bc__chat_providers_for(struct chat *c, const char *service_id, json_t **out, size_t max)
+{
+    size_t n = 0, i;
+    json_t *p;
+    json_array_foreach(c->providers, i, p) if (n < max && bc__chat_offers(p, service_id)) out[n++] = p;
+    return n;
+}
+
+/* ---- dates, times and slots ---- */
+
+/* "martes 1 de diciembre" for a date string. */
+void bc__chat_date_words(struct chat *c, const char *date, char *out, size_t size)
+{
+    int32_t d;
+    int y, m, dd;
+    if (bc_tz_date_parse(date, &d) < 0) {
+        snprintf(out, size, "%s", date);
+        return;
+    }
+    bc_tz_date_to_ymd(d, &y, &m, &dd);
+    bc_chat_format_date(c->lang, y, m, dd, bc_tz_weekday(d), out, size);
+}
+
+/* "martes 1 de diciembre a las 10:00" / "Tuesday, December 1 at 10:00 am" for an instant. */
+void bc__chat_when_words(struct chat *c, int64_t t, char *out, size_t size)
+{
+    struct bc_tz_local l;
+    char d[80], h[20];
+    if (bc_tz_from_utc(c->zone, t, &l) < 0) {
+        snprintf(out, size, "?");
+        return;
+    }
+    bc_chat_format_date(c->lang, l.year, l.month, l.mday, l.weekday, d, sizeof d);
+    bc_chat_format_time(c->lang, l.hour, l.minute, h, sizeof h);
+    snprintf(out, size, strncmp(c->lang, "en", 2) == 0 ? "%s at %s" : "%s a las %s", d, h);
+}
+
+/* The service and professional the current flow books (a rescheduled booking keeps its own). */
+static const char *flow_service(struct chat *c)
+{
+    return flow_of(c) == FLOW_RESCHED ? slot(c, "target_service") : slot(c, "service_id");
+}
+
+static const char *flow_provider(struct chat *c)
+{
+    return flow_of(c) == FLOW_RESCHED ? slot(c, "target_provider") : slot(c, "provider_id");
+}
+
+/* Free slots of the flow's service between two tenant-local dates. */
+int bc__chat_free_slots(struct chat *c, const char *from, const char *to, struct bc_availability_slot **out,
+                        struct bc_schedule *sc)
+{
+    char msg[200];
+    const char *ignore = flow_of(c) == FLOW_RESCHED ? slot(c, "target_id") : NULL;
+    int rc = bc_schedule_load(c->env, c->ctx, flow_service(c), flow_provider(c), from, to, NULL, ignore,
+                              bc_now_s(), &c->arena, sc, msg, sizeof msg);
+    if (rc < 0) return rc;
+    sc->q.max_slots = 2000;
+    int n = sc->n_pros ? bc_availability_compute(&sc->q, sc->pros, sc->n_pros, &c->arena, out) : 0;
+    return n;
+}
+
+static void today_plus(struct chat *c, int days, char out[11])
+{
+    bc_tz_date_format(c->now.day + days, out);
+}
+
+/* Up to max local dates with free slots within the horizon, into dates[][11]. */
+int bc__chat_days_with_slots(struct chat *c, char dates[][11], int max)
+{
+    char from[11], to[11];
+    struct bc_schedule sc;
+    struct bc_availability_slot *slots = NULL;
+    today_plus(c, 0, from);
+    today_plus(c, HORIZON_DAYS, to);
+    int n = bc__chat_free_slots(c, from, to, &slots, &sc), k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        struct bc_tz_local l;
+        bc_tz_from_utc(c->zone, slots[i].start, &l);
+        char d[11];
+        bc_tz_date_format(l.day, d);
+        if (k == 0 || strcmp(dates[k - 1], d) != 0) memcpy(dates[k++], d, 11);
+    }
+    if (n >= 0) bc_schedule_release(&sc);
+    return n < 0 ? n : k;
+}
+
+json_t *bc__chat_day_options(struct chat *c, char dates[][11], int n)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        int32_t d;
+        int y, m, dd;
+        char label[40];
+        bc_tz_date_parse(dates[i], &d);
+        bc_tz_date_to_ymd(d, &y, &m, &dd);
+        bc_chat_format_date_short(c->lang, m, dd, bc_tz_weekday(d), label, sizeof label);
+        bc__chat_qr(list, label, "day:%s", dates[i]);
+    }
+    bc__chat_qr(list, T(c, BC_T_L_OTHER_DAY), "other_day");
+    return list;
+}
+
+bool bc__chat_in_part(struct chat *c, int64_t t, const char *part)
+{
+    struct bc_tz_local l;
+    if (!part || bc_tz_from_utc(c->zone, t, &l) < 0) return true;
+    if (strcmp(part, "morning") == 0) return l.hour < 12;
+    if (strcmp(part, "afternoon") == 0) return l.hour >= 12 && l.hour < 20;
+    return l.hour >= 18; /* evening */
+}
+
+void bc__chat_slot_payload(char *out, size_t size, struct bc_availability_slot *s)
+{
+    char iso[BC_TZ_ISO_SIZE];
+    bc_tz_format_iso_offset(s->start, s->start_offset, iso, sizeof iso);
+    snprintf(out, size, "%s|%s", iso, s->pro_id);
+}
+
+/* ---- the active catalogue ---- */
+
+static int by_order(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    json_int_t ox = json_integer_value(json_object_get(x, "order")),
+               oy = json_integer_value(json_object_get(y, "order"));
+    if (ox != oy) return ox < oy ? -1 : 1;
+    return strcmp(json_string_value(json_object_get(x, "name")),
+                  json_string_value(json_object_get(y, "name")));
+}
+
+/* The active entities of a kind in display order. */
+int bc__chat_active(struct chat *c, const char *kind, json_t **out)
+{
+    json_t *all = NULL;
+    /* the chat only reads the catalogue: read-only items, from the store's memo when unchanged */
+    int rc = bc_entity_all_ro(c->env, c->ctx, kind, 1000, &all);
+    if (rc < 0) return rc;
+    size_t n = json_array_size(all), k = 0;
+    json_t **v = calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; v && i < n; i++)
+        if (json_is_true(json_object_get(json_array_get(all, i), "active"))) v[k++] = json_array_get(all, i);
+    if (v) qsort(v, k, sizeof *v, by_order);
+    *out = json_array();
+    for (size_t i = 0; v && i < k; i++) json_array_append(*out, v[i]);
+    free(v);
+    json_decref(all);
+    return 0;
+}
+
+void bc__chat_add_to_catalog(struct bc_nlu_catalog *cat, enum bc_nlu_kind kind, json_t *list)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(list, i, it)
+    {
+        const char *syn[20];
+        size_t ns = 0, j;
+        json_t *s;
+        json_array_foreach(json_object_get(it, "synonyms"), j, s) if (ns < 20) syn[ns++] =
+            json_string_value(s);
+        bc_nlu_catalog_add(cat, kind, json_string_value(json_object_get(it, "id")),
+                           json_string_value(json_object_get(it, "name")), syn, ns);
+    }
+}

@@ -1,0 +1,435 @@
+/* Unit tests of src/domain/chat (fsm mode) without HTTP: conversations driven turn by turn through
+ * bc_chat_start / bc_chat_turn, asserting the dialog's state and slots and what the store holds (bookings,
+ * hand-offs, messages). A real LMDB store with one tenant (two services, Ana and Luis on weekdays
+ * 09:00-13:00); the clock is Monday 2026-11-30 09:00 in Madrid. */
+#include "../testlib.h"
+
+#include "auth/context.h"
+#include "domain/booking.h"
+#include "domain/catalog.h"
+#include "domain/chat.h"
+#include "domain/chat_text.h"
+#include "domain/conversation.h"
+#include "domain/plan.h"
+#include "domain/schedule.h"
+#include "domain/tenant.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#define URL "https://bookchat.example.com"
+
+static struct bc_store *store;
+static struct bc_env *env;
+static struct bc_ctx ctx;
+static char corte[64], tinte[64], ana[64], luis[64];
+
+static void create(const char *kind, json_t *body, char *id)
+{
+    char msg[256];
+    json_t *out = NULL;
+    int rc = strcmp(kind, "service") == 0 ? bc_service_create(env, &ctx, body, msg, sizeof msg, &out)
+                                          : bc_provider_create(env, &ctx, body, 10, msg, sizeof msg, &out);
+    if (rc < 0) fail_msg("%s: %s", kind, msg);
+    snprintf(id, 64, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(body);
+    json_decref(out);
+}
+
+static void weekday_hours(const char *pro)
+{
+    char msg[256];
+    json_t *out = NULL, *weekly = json_array();
+    for (int wd = 1; wd <= 5; wd++)
+        json_array_append_new(weekly,
+                              json_pack("{s:i, s:s, s:s}", "weekday", wd, "start", "09:00", "end", "13:00"));
+    json_t *body = json_pack("{s:o}", "weekly", weekly);
+    assert_int_equal(bc_hours_put(env, &ctx, pro, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    json_decref(out);
+}
+
+static int setup(void **state)
+{
+    char url[600], msg[256];
+    json_t *t = NULL;
+    setenv("BOOKCHAT_TEST_NOW", "1796025600", 1); /* 2026-11-30T08:00:00Z, Monday 09:00 in Madrid */
+    bc_clock_init();
+    assert_int_equal(bc_store_open(bc_test_store_url(url, sizeof url, "chat"), &store, NULL, 0), 0);
+    env = bc_test_env(store);
+    assert_int_equal(bc_plan_ensure_defaults(env), 0);
+    struct bc_tenant_new in = {
+        .name = "Peluquería Ana", .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
+    assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
+    assert_int_equal(bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))), 0);
+    json_decref(t);
+    assert_int_equal(bc_tenant_get(env, &ctx, &ctx.tenant), 0);
+    create("service",
+           json_pack("{s:s, s:i, s:[s, s]}", "name", "Corte de pelo", "duration_min", 30, "synonyms", "corte",
+                     "haircut"),
+           corte);
+    create("service", json_pack("{s:s, s:i}", "name", "Tinte", "duration_min", 60), tinte);
+    create("provider", json_pack("{s:s, s:[s, s]}", "name", "Ana", "service_ids", corte, tinte), ana);
+    create("provider", json_pack("{s:s, s:[s, s]}", "name", "Luis", "service_ids", corte, tinte), luis);
+    weekday_hours(ana);
+    weekday_hours(luis);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    bc_ctx_release(&ctx);
+    bc_test_env_close(env);
+    return 0;
+}
+
+/* ---- driving a conversation ---- */
+
+static json_t *last; /* the assistant's messages of the last turn */
+
+static json_t *start(const char *lang)
+{
+    json_t *conv = NULL;
+    json_decref(last);
+    last = NULL;
+    assert_int_equal(bc_chat_start(env, &ctx, lang, URL, &conv, &last), 0);
+    return conv;
+}
+
+static void say(json_t *conv, const char *text)
+{
+    json_decref(last);
+    last = NULL;
+    assert_int_equal(bc_chat_turn(env, &ctx, conv, text, NULL, URL, &last), 0);
+}
+
+static void act(json_t *conv, const char *action)
+{
+    json_decref(last);
+    last = NULL;
+    assert_int_equal(bc_chat_turn(env, &ctx, conv, NULL, action, URL, &last), 0);
+}
+
+static const char *state_of(json_t *conv)
+{
+    return json_string_value(json_object_get(conv, "state"));
+}
+
+static const char *slot_of(json_t *conv, const char *k)
+{
+    return json_string_value(json_object_get(json_object_get(conv, "slots"), k));
+}
+
+/* The text of the last turn's message i (negative: from the end). */
+static const char *said(int i)
+{
+    size_t n = json_array_size(last);
+    json_t *m = json_array_get(last, i < 0 ? n + (size_t)i : (size_t)i);
+    const char *t = json_string_value(json_object_get(m, "text"));
+    return t ? t : "";
+}
+
+/* The first quick reply of the last turn whose payload starts with prefix (NULL: none). */
+static const char *offered(const char *prefix)
+{
+    size_t i, j;
+    json_t *m, *q;
+    json_array_foreach(last, i, m) json_array_foreach(json_object_get(m, "quick_replies"), j, q)
+    {
+        const char *p = json_string_value(json_object_get(q, "payload"));
+        if (p && strncmp(p, prefix, strlen(prefix)) == 0) return p;
+    }
+    return NULL;
+}
+
+/* The booking the conversation made, from the store (caller decrefs). */
+static json_t *booking_of(json_t *conv)
+{
+    json_t *b = NULL;
+    const char *code = json_string_value(json_object_get(json_object_get(conv, "booking"), "code"));
+    assert_non_null(code);
+    assert_int_equal(bc_booking_by_code(env, &ctx, code, &b), 0);
+    return b;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* ---- the cases ---- */
+
+static void test_chat__start_greets_and_asks_for_the_service(void **state)
+{
+    json_t *conv = start("es");
+    assert_string_equal(state_of(conv), "service");
+    assert_string_equal(str(conv, "lang"), "es");
+    assert_string_equal(str(conv, "status"), "open");
+    assert_string_equal(slot_of(conv, "flow"), "book");
+    assert_int_equal(json_array_size(last), 2);
+    assert_string_equal(said(1), bc_chat_text("es", BC_T_ASK_SERVICE));
+    char svc[80];
+    snprintf(svc, sizeof svc, "svc:%s", corte); /* in display order */
+    assert_string_equal(offered("svc:"), svc);
+    assert_non_null(offered("human"));
+    /* an unsupported language gets the tenant's */
+    json_t *other = start("fr");
+    assert_string_equal(str(other, "lang"), "es");
+    json_decref(other);
+    json_decref(conv);
+}
+
+static void test_chat__books_by_free_text_in_spanish(void **state)
+{
+    json_t *conv = start("es");
+    say(conv, "quiero un corte con Ana el martes a las 10");
+    assert_string_equal(state_of(conv), "name");
+    assert_string_equal(slot_of(conv, "service_id"), corte);
+    assert_string_equal(slot_of(conv, "provider_id"), ana);
+    assert_string_equal(slot_of(conv, "start"), "2026-12-01T10:00:00+01:00");
+    assert_string_equal(slot_of(conv, "slot_provider"), ana);
+    assert_non_null(json_object_get(json_object_get(conv, "slots"), "hold"));
+    assert_non_null(strstr(said(-1), "Corte de pelo con Ana, martes 1 de diciembre a las 10:00"));
+    say(conv, "Marta Ruiz");
+    assert_string_equal(state_of(conv), "contact");
+    assert_string_equal(slot_of(conv, "name"), "Marta Ruiz");
+    say(conv, "marta@example.com");
+    assert_string_equal(state_of(conv), "confirm");
+    assert_string_equal(slot_of(conv, "email"), "marta@example.com");
+    say(conv, "sí");
+    assert_string_equal(state_of(conv), "booked");
+    assert_string_equal(str(conv, "status"), "booked");
+    assert_non_null(strstr(said(0), "¡Hecho!"));
+    json_t *b = booking_of(conv);
+    assert_string_equal(str(b, "status"), "confirmed");
+    assert_string_equal(str(b, "service_id"), corte);
+    assert_string_equal(str(b, "provider_id"), ana);
+    assert_string_equal(str(b, "start"), "2026-12-01T10:00:00+01:00");
+    assert_true(bc_booking_customer_matches(b, "marta@example.com", NULL));
+    json_decref(b);
+    /* the contact is kept for what comes next, the booking's slots are not */
+    assert_string_equal(slot_of(conv, "name"), "Marta Ruiz");
+    assert_null(slot_of(conv, "start"));
+    assert_int_equal(json_integer_value(json_object_get(conv, "user_messages")), 4);
+    json_decref(conv);
+}
+
+static void test_chat__books_by_free_text_in_english(void **state)
+{
+    json_t *conv = start("en");
+    assert_string_equal(said(-1), bc_chat_text("en", BC_T_ASK_SERVICE));
+    say(conv, "a haircut with Luis on Tuesday at 11am please");
+    assert_string_equal(state_of(conv), "name");
+    assert_string_equal(slot_of(conv, "provider_id"), luis);
+    assert_string_equal(slot_of(conv, "start"), "2026-12-01T11:00:00+01:00");
+    say(conv, "John Smith");
+    assert_string_equal(state_of(conv), "contact");
+    say(conv, "john@example.com");
+    assert_string_equal(state_of(conv), "confirm");
+    assert_non_null(strstr(said(-1), "Shall I confirm the booking?"));
+    say(conv, "yes");
+    assert_string_equal(state_of(conv), "booked");
+    assert_non_null(strstr(said(0), "Done!"));
+    json_t *b = booking_of(conv);
+    assert_string_equal(str(b, "provider_id"), luis);
+    assert_string_equal(str(b, "start"), "2026-12-01T11:00:00+01:00");
+    json_decref(b);
+    json_decref(conv);
+}
+
+static void test_chat__books_by_quick_replies(void **state)
+{
+    char a[200];
+    json_t *conv = start("es");
+    snprintf(a, sizeof a, "svc:%s", tinte);
+    act(conv, a);
+    assert_string_equal(state_of(conv), "provider");
+    assert_non_null(offered("pro:any"));
+    act(conv, "pro:any");
+    assert_string_equal(state_of(conv), "day");
+    assert_non_null(offered("day:"));
+    act(conv, "day:2026-12-02");
+    assert_string_equal(state_of(conv), "time");
+    assert_string_equal(slot_of(conv, "date"), "2026-12-02");
+    const char *t = offered("time:");
+    assert_non_null(t);
+    assert_non_null(strstr(t, "2026-12-02T09:00:00+01:00|"));
+    snprintf(a, sizeof a, "%s", t);
+    act(conv, a);
+    assert_string_equal(state_of(conv), "name");
+    assert_string_equal(slot_of(conv, "start"), "2026-12-02T09:00:00+01:00");
+    say(conv, "Pepe Gómez");
+    say(conv, "612 345 678");
+    assert_string_equal(state_of(conv), "confirm");
+    assert_non_null(offered("change"));
+    act(conv, "yes");
+    assert_string_equal(state_of(conv), "booked");
+    json_t *b = booking_of(conv);
+    assert_string_equal(str(b, "service_id"), tinte);
+    assert_string_equal(str(b, "start"), "2026-12-02T09:00:00+01:00");
+    assert_true(bc_booking_customer_matches(b, NULL, "612 345 678"));
+    json_decref(b);
+    /* an unknown payload is not understood, and the question comes again */
+    act(conv, "dance:now");
+    assert_string_equal(said(0), bc_chat_text("es", BC_T_NOT_UNDERSTOOD));
+    json_decref(conv);
+}
+
+static void test_chat__goes_back_and_starts_over(void **state)
+{
+    char a[100];
+    json_t *conv = start("es");
+    snprintf(a, sizeof a, "svc:%s", corte);
+    act(conv, a);
+    assert_string_equal(state_of(conv), "provider");
+    act(conv, "back");
+    assert_string_equal(state_of(conv), "service");
+    assert_null(slot_of(conv, "service_id"));
+    act(conv, a);
+    snprintf(a, sizeof a, "pro:%s", ana);
+    act(conv, a);
+    assert_string_equal(state_of(conv), "day");
+    say(conv, "atrás");
+    assert_string_equal(state_of(conv), "provider");
+    assert_null(slot_of(conv, "provider_id"));
+    assert_string_equal(slot_of(conv, "service_id"), corte);
+    act(conv, a);
+    act(conv, "day:2026-12-03");
+    assert_string_equal(state_of(conv), "time");
+    say(conv, "empezar de nuevo");
+    assert_string_equal(state_of(conv), "service");
+    assert_null(slot_of(conv, "service_id"));
+    assert_null(slot_of(conv, "date"));
+    act(conv, "restart");
+    assert_string_equal(state_of(conv), "service");
+    assert_int_equal(json_object_size(json_object_get(conv, "slots")), 1); /* just the flow */
+    json_decref(conv);
+}
+
+static void test_chat__cancels_by_code(void **state)
+{
+    json_t *conv = start("es");
+    say(conv, "corte con Luis el jueves a las 10:30");
+    say(conv, "Lucía Martín");
+    say(conv, "lucia@example.com");
+    say(conv, "sí");
+    json_t *b = booking_of(conv);
+    char code[16];
+    snprintf(code, sizeof code, "%s", str(b, "code"));
+    json_decref(b);
+    json_decref(conv);
+
+    conv = start("es");
+    say(conv, "quiero anular mi cita");
+    assert_string_equal(state_of(conv), "code");
+    assert_string_equal(slot_of(conv, "flow"), "cancel");
+    say(conv, code);
+    assert_string_equal(state_of(conv), "code_contact");
+    /* a wrong pair finds nothing, and both are asked for again */
+    say(conv, "otra@example.com");
+    assert_string_equal(state_of(conv), "code");
+    assert_null(slot_of(conv, "code"));
+    assert_non_null(strstr(said(0), bc_chat_text("es", BC_T_NO_SUCH_BOOKING)));
+    say(conv, code);
+    say(conv, "lucia@example.com");
+    assert_string_equal(state_of(conv), "target_confirm");
+    assert_non_null(strstr(said(-1), "jueves 3 de diciembre a las 10:30"));
+    say(conv, "sí");
+    assert_string_equal(state_of(conv), "booked");
+    assert_string_equal(said(0), bc_chat_text("es", BC_T_CANCELLED));
+    assert_int_equal(bc_booking_by_code(env, &ctx, code, &b), 0);
+    assert_string_equal(str(b, "status"), "cancelled");
+    json_decref(b);
+    json_decref(conv);
+}
+
+static void test_chat__hands_off_to_a_person(void **state)
+{
+    json_t *conv = start("es");
+    assert_false(bc_conv_handoff_open(conv));
+    say(conv, "quiero hablar con una persona");
+    assert_string_equal(state_of(conv), "handoff");
+    assert_string_equal(said(0), bc_chat_text("es", BC_T_HANDOFF_ASK));
+    say(conv, "no sé");
+    assert_string_equal(state_of(conv), "handoff");
+    assert_string_equal(said(0), bc_chat_text("es", BC_T_BAD_CONTACT));
+    say(conv, "pepe@example.com");
+    assert_string_equal(str(conv, "status"), "handoff");
+    assert_true(bc_conv_handoff_open(conv));
+    assert_string_equal(str(json_object_get(conv, "handoff"), "email"), "pepe@example.com");
+    assert_string_equal(said(0), bc_chat_text("es", BC_T_HANDOFF_DONE));
+    /* the hand-off is stored */
+    json_t *stored = NULL;
+    assert_int_equal(bc_conv_get(env, &ctx, str(conv, "id"), &stored), 0);
+    assert_true(bc_conv_handoff_open(stored));
+    json_decref(stored);
+    json_decref(conv);
+}
+
+static void test_chat__three_misses_offer_a_person(void **state)
+{
+    json_t *conv = start("es");
+    say(conv, "blorp");
+    assert_string_equal(said(0), bc_chat_text("es", BC_T_NOT_UNDERSTOOD));
+    assert_string_not_equal(said(-1), bc_chat_text("es", BC_T_OFFER_HUMAN));
+    say(conv, "blorp blorp");
+    say(conv, "blorp blorp blorp");
+    assert_string_equal(said(0), bc_chat_text("es", BC_T_NOT_UNDERSTOOD));
+    assert_string_equal(said(-1), bc_chat_text("es", BC_T_OFFER_HUMAN));
+    assert_int_equal(json_integer_value(json_object_get(conv, "fails")), 3);
+    assert_string_equal(state_of(conv), "service");
+    json_decref(conv);
+}
+
+static void test_chat__message_limit_is_said_politely_and_stored(void **state)
+{
+    json_t *conv = start("en"), *messages = NULL, *items = NULL;
+    char *next = NULL;
+    assert_int_equal(bc_chat_limit_reached(env, conv, &messages), 0);
+    assert_int_equal(json_array_size(messages), 1);
+    json_t *m = json_array_get(messages, 0);
+    assert_string_equal(str(m, "text"), bc_chat_text("en", BC_T_LIMIT_MESSAGES));
+    assert_int_equal(json_array_size(json_object_get(m, "quick_replies")), 0);
+    assert_int_equal(bc_conv_messages(env, &ctx, str(conv, "id"), 1000, NULL, &items, &next), 0);
+    assert_string_equal(str(json_array_get(items, json_array_size(items) - 1), "text"),
+                        bc_chat_text("en", BC_T_LIMIT_MESSAGES));
+    free(next);
+    json_decref(items);
+    json_decref(messages);
+    json_decref(conv);
+}
+
+static void test_chat__bad_input_and_races(void **state)
+{
+    json_t *conv = start("es"), *m = NULL;
+    assert_int_equal(bc_chat_turn(env, &ctx, conv, NULL, NULL, URL, &m), BC_EINVALID);
+    assert_int_equal(bc_chat_turn(env, &ctx, conv, "hola", "back", URL, &m), BC_EINVALID);
+    assert_int_equal(bc_chat_turn_understood(env, &ctx, conv, "hola", NULL, URL, &m), BC_EINVALID);
+    /* two turns on the same version of the conversation: the second loses */
+    json_t *copy = json_deep_copy(conv);
+    say(conv, "hola");
+    assert_int_equal(bc_chat_turn(env, &ctx, copy, "hola", NULL, URL, &m), BC_ECONFLICT);
+    assert_null(m);
+    json_decref(copy);
+    json_decref(conv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chat__start_greets_and_asks_for_the_service),
+        cmocka_unit_test(test_chat__books_by_free_text_in_spanish),
+        cmocka_unit_test(test_chat__books_by_free_text_in_english),
+        cmocka_unit_test(test_chat__books_by_quick_replies),
+        cmocka_unit_test(test_chat__goes_back_and_starts_over),
+        cmocka_unit_test(test_chat__cancels_by_code),
+        cmocka_unit_test(test_chat__hands_off_to_a_person),
+        cmocka_unit_test(test_chat__three_misses_offer_a_person),
+        cmocka_unit_test(test_chat__message_limit_is_said_politely_and_stored),
+        cmocka_unit_test(test_chat__bad_input_and_races),
+    };
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    json_decref(last);
+    return rc;
+}
