@@ -1,6 +1,7 @@
 /* Bookings: create (with "any" professional assigned round-robin, holds, idempotency), read, list, cancel,
  * reschedule, status changes by staff, the customer's manage token, and slot holds. The commit point of a
- * booking or a hold is the calendar write of domain/calendar.h; docs/booking.md explains the design. */
+ * booking or a hold is the calendar write of domain/calendar.h; docs/booking.md explains the design.
+ * booking.c makes bookings and holds, booking_change.c changes them, booking_read.c reads them. */
 #ifndef BC_BOOKING_H
 #define BC_BOOKING_H
 #include <jansson.h>

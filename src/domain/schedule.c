@@ -280,109 +280,110 @@ static int load_rules(struct bc_env *env, const struct bc_ctx *ctx, const char *
     return 0;
 }
 
-int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
-                     const char *provider_id, const char *from, const char *to, const char *zone,
-                     const char *ignore_busy, int64_t now, struct bc_arena *arena, struct bc_schedule *out,
-                     char *msg, size_t msgsize)
+/* The service (it must be active) and the tenant's settings view. */
+static int load_service(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
+                        struct bc_schedule *out, char *msg, size_t msgsize)
 {
-    memset(out, 0, sizeof *out);
-    int32_t dfrom, dto;
-    char wfrom[11], wto[11];
-    json_t *all = NULL, *excs = NULL, *keep = json_array();
-    /* every item here is only read (by availability, bookings, the chat flows): read-only reads, served
-     * from the store's memo when unchanged (store.h) */
     int rc = bc_entity_get_ro(env, ctx, "SERVICE", service_id, &out->service);
     if (rc == 0 && !json_is_true(json_object_get(out->service, "active"))) rc = BC_ENOT_FOUND;
     if (rc < 0) {
         snprintf(msg, msgsize, "unknown service");
-        goto out;
+        return rc;
     }
     json_t *settings_item = NULL;
-    if ((rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item)) < 0) goto out;
+    if ((rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item)) < 0) return rc;
     out->settings = bc_settings_view_ro(env, settings_item);
     json_decref(settings_item);
-    if (bc_tz_date_parse(from, &dfrom) < 0 || bc_tz_date_parse(to, &dto) < 0) {
-        snprintf(msg, msgsize, "from and to must be dates (YYYY-MM-DD)");
-        rc = BC_EINVALID;
-        goto out;
-    }
-    /* the busy intervals and exceptions are read one day wider: zones differ by less than a day */
-    bc_tz_date_format(dfrom - 1, wfrom);
-    bc_tz_date_format(dto + 1, wto);
+    return 0;
+}
+
+/* out->providers: the professional named (active, offering the service), or for NULL/"any" every active
+ * one offering it among the first BC_PROVIDERS_MAX. */
+static int load_providers(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
+                          const char *provider_id, struct bc_schedule *out, char *msg, size_t msgsize)
+{
     out->providers = json_array();
-    if (provider_id && strcmp(provider_id, "any") != 0) {
-        json_t *p = NULL;
-        rc = bc_entity_get_ro(env, ctx, "PROVIDER", provider_id, &p);
-        if (rc == 0 && !json_is_true(json_object_get(p, "active"))) rc = BC_ENOT_FOUND;
-        if (rc < 0) {
-            json_decref(p);
-            snprintf(msg, msgsize, "unknown professional");
-            goto out;
-        }
-        if (!offers(p, service_id)) {
-            json_decref(p);
-            snprintf(msg, msgsize, "this professional does not offer this service");
-            rc = BC_EINVALID;
-            goto out;
-        }
-        json_array_append_new(out->providers, p);
-    } else {
-        if ((rc = bc_entity_all_ro(env, ctx, "PROVIDER", 1000, &all)) < 0) goto out;
+    if (!provider_id || strcmp(provider_id, "any") == 0) {
+        json_t *all = NULL, *p;
         size_t i;
-        json_t *p;
+        int rc = bc_entity_all_ro(env, ctx, "PROVIDER", BC_PROVIDERS_MAX, &all);
+        if (rc < 0) return rc;
         json_array_foreach(all, i, p) if (json_is_true(json_object_get(p, "active")) && offers(p, service_id))
             json_array_append(out->providers, p);
+        json_decref(all);
+        return 0;
     }
-    if ((rc = bc_entity_all_ro(env, ctx, "EXC", 100000, &excs)) < 0) goto out;
-    json_array_append(keep, excs);
-    out->n_pros = json_array_size(out->providers);
-    out->pros = arena_array(arena, out->n_pros, sizeof *out->pros);
-    struct bc_availability_exception *biz = arena_array(arena, json_array_size(excs), sizeof *biz);
-    if (!out->pros || !biz) {
-        rc = BC_ENOMEM;
-        goto out;
+    json_t *p = NULL;
+    int rc = bc_entity_get_ro(env, ctx, "PROVIDER", provider_id, &p);
+    if (rc == 0 && !json_is_true(json_object_get(p, "active"))) rc = BC_ENOT_FOUND;
+    if (rc < 0) {
+        json_decref(p);
+        snprintf(msg, msgsize, "unknown professional");
+        return rc;
     }
-    size_t nbiz = 0;
-    for (size_t k = 0; k < out->n_pros; k++) {
-        json_t *p = json_array_get(out->providers, k);
-        const char *pid = json_string_value(json_object_get(p, "id"));
-        struct bc_availability_pro *pro = &out->pros[k];
-        pro->id = pid;
-        pro->zone = bc_provider_zone(p, out->settings);
-        if ((rc = load_rules(env, ctx, pid, keep, arena, pro)) < 0) goto out;
-        struct bc_availability_exception *own = arena_array(arena, json_array_size(excs), sizeof *own);
-        if (!own) {
-            rc = BC_ENOMEM;
-            goto out;
-        }
-        size_t i;
-        json_t *e;
-        json_array_foreach(excs, i, e)
-        {
-            const char *epid = json_string_value(json_object_get(e, "provider_id"));
-            const char *ef = json_string_value(json_object_get(e, "from")),
-                       *et = json_string_value(json_object_get(e, "to"));
-            if (strcmp(et, wfrom) < 0 || strcmp(ef, wto) > 0) continue; /* ISO dates compare as strings */
-            if (!epid) {
-                if (k == 0) biz[nbiz++] = exc_of(e);
-            } else if (strcmp(epid, pid) == 0) {
-                own[pro->n_exceptions++] = exc_of(e);
-            }
-        }
-        pro->exceptions = own;
-        struct bc_busy *busy = NULL;
-        size_t nb = 0;
-        if ((rc = bc_cal_busy(env, ctx, pid, wfrom, wto, ignore_busy, &busy, &nb)) < 0) goto out;
-        struct bc_availability_busy *ab = arena_array(arena, nb, sizeof *ab);
-        for (size_t j = 0; ab && j < nb; j++) ab[j] = (struct bc_availability_busy){busy[j].from, busy[j].to};
-        free(busy);
-        if (!ab) {
-            rc = BC_ENOMEM;
-            goto out;
-        }
-        pro->busy = ab;
-        pro->n_busy = nb;
+    if (!offers(p, service_id)) {
+        json_decref(p);
+        snprintf(msg, msgsize, "this professional does not offer this service");
+        return BC_EINVALID;
     }
+    json_array_append_new(out->providers, p);
+    return 0;
+}
+
+/* What one professional's availability needs besides the query: the dates read, the exceptions, the busy
+ * entry to ignore, and the business-wide exceptions (collected once, with the first professional). */
+struct pro_load {
+    const char *wfrom, *wto; /* local dates, one day wider than asked: zones differ by less than a day */
+    json_t *excs;            /* every EXC# item of the tenant */
+    const char *ignore_busy;
+    struct bc_availability_exception *biz;
+    size_t nbiz;
+};
+
+/* Professional k of out->providers: their zone, rules, own exceptions and busy intervals over the dates. */
+static int load_pro(struct bc_env *env, const struct bc_ctx *ctx, struct bc_schedule *out, size_t k,
+                    struct pro_load *pl, struct bc_arena *arena)
+{
+    json_t *p = json_array_get(out->providers, k);
+    const char *pid = json_string_value(json_object_get(p, "id"));
+    struct bc_availability_pro *pro = &out->pros[k];
+    pro->id = pid;
+    pro->zone = bc_provider_zone(p, out->settings);
+    int rc = load_rules(env, ctx, pid, out->keep, arena, pro);
+    if (rc < 0) return rc;
+    struct bc_availability_exception *own = arena_array(arena, json_array_size(pl->excs), sizeof *own);
+    if (!own) return BC_ENOMEM;
+    size_t i;
+    json_t *e;
+    json_array_foreach(pl->excs, i, e)
+    {
+        const char *epid = json_string_value(json_object_get(e, "provider_id"));
+        const char *ef = json_string_value(json_object_get(e, "from")),
+                   *et = json_string_value(json_object_get(e, "to"));
+        if (strcmp(et, pl->wfrom) < 0 || strcmp(ef, pl->wto) > 0) continue; /* ISO dates compare as strings */
+        if (!epid) {
+            if (k == 0) pl->biz[pl->nbiz++] = exc_of(e);
+        } else if (strcmp(epid, pid) == 0) {
+            own[pro->n_exceptions++] = exc_of(e);
+        }
+    }
+    pro->exceptions = own;
+    struct bc_busy *busy = NULL;
+    size_t nb = 0;
+    if ((rc = bc_cal_busy(env, ctx, pid, pl->wfrom, pl->wto, pl->ignore_busy, &busy, &nb)) < 0) return rc;
+    struct bc_availability_busy *ab = arena_array(arena, nb, sizeof *ab);
+    for (size_t j = 0; ab && j < nb; j++) ab[j] = (struct bc_availability_busy){busy[j].from, busy[j].to};
+    free(busy);
+    if (!ab) return BC_ENOMEM;
+    pro->busy = ab;
+    pro->n_busy = nb;
+    return 0;
+}
+
+/* The query: the service's duration and buffers, the tenant's booking rules, the dates and the zone. */
+static void set_query(struct bc_schedule *out, const char *from, const char *to, const char *zone,
+                      int64_t now, const struct pro_load *pl)
+{
     json_t *bk = json_object_get(out->settings, "booking");
     out->q = (struct bc_availability_query){
         .duration_min = (int)json_integer_value(json_object_get(out->service, "duration_min")),
@@ -392,16 +393,47 @@ int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *s
         .min_notice_min = (int)json_integer_value(json_object_get(bk, "min_notice_min")),
         .max_days_ahead = (int)json_integer_value(json_object_get(bk, "max_days_ahead")),
         .now = now,
-        .business_exceptions = biz,
-        .n_business_exceptions = nbiz,
+        .business_exceptions = pl->biz,
+        .n_business_exceptions = pl->nbiz,
         .from = from,
         .to = to,
         .zone = zone ? zone : json_string_value(json_object_get(out->settings, "timezone")),
     };
-out:
-    json_decref(all);
-    json_decref(excs);
-    out->keep = keep; /* the JSON that borrowed strings point into lives as long as the schedule */
+}
+
+int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
+                     const char *provider_id, const char *from, const char *to, const char *zone,
+                     const char *ignore_busy, int64_t now, struct bc_arena *arena, struct bc_schedule *out,
+                     char *msg, size_t msgsize)
+{
+    memset(out, 0, sizeof *out);
+    int32_t dfrom, dto;
+    char wfrom[11], wto[11];
+    struct pro_load pl = {wfrom, wto, NULL, ignore_busy, NULL, 0};
+    /* the JSON that borrowed strings point into lives as long as the schedule */
+    out->keep = json_array();
+    /* every item here is only read (by availability, bookings, the chat flows): read-only reads, served
+     * from the store's memo when unchanged (store.h) */
+    int rc = load_service(env, ctx, service_id, out, msg, msgsize);
+    if (rc == 0 && (bc_tz_date_parse(from, &dfrom) < 0 || bc_tz_date_parse(to, &dto) < 0)) {
+        snprintf(msg, msgsize, "from and to must be dates (YYYY-MM-DD)");
+        rc = BC_EINVALID;
+    }
+    if (rc == 0) {
+        bc_tz_date_format(dfrom - 1, wfrom);
+        bc_tz_date_format(dto + 1, wto);
+        rc = load_providers(env, ctx, service_id, provider_id, out, msg, msgsize);
+    }
+    if (rc == 0 && (rc = bc_entity_all_ro(env, ctx, "EXC", 100000, &pl.excs)) == 0)
+        json_array_append_new(out->keep, pl.excs);
+    if (rc == 0) {
+        out->n_pros = json_array_size(out->providers);
+        out->pros = arena_array(arena, out->n_pros, sizeof *out->pros);
+        pl.biz = arena_array(arena, json_array_size(pl.excs), sizeof *pl.biz);
+        if (!out->pros || !pl.biz) rc = BC_ENOMEM;
+    }
+    for (size_t k = 0; rc == 0 && k < out->n_pros; k++) rc = load_pro(env, ctx, out, k, &pl, arena);
+    if (rc == 0) set_query(out, from, to, zone, now, &pl);
     if (rc < 0) bc_schedule_release(out);
     return rc;
 }

@@ -30,12 +30,17 @@ int bc_exception_list(struct bc_env *env, const struct bc_ctx *ctx, const char *
 int bc_exception_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out);
 int bc_exception_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *id);
 
+/* The most professionals one schedule holds when it loads every professional offering a service ("any"):
+ * the first BC_PROVIDERS_MAX of the tenant are read. Plans may allow more (up to 100,000); availability and
+ * booking with "any" then consider only these (docs/booking.md, "How many professionals"). */
+#define BC_PROVIDERS_MAX 1000
+
 /* Everything the availability computation needs, loaded for some professionals and local dates. All memory
  * comes from the arena. */
 struct bc_schedule {
     struct bc_availability_query q;
     struct bc_availability_pro *pros;
-    size_t n_pros;
+    size_t n_pros; /* at most BC_PROVIDERS_MAX */
     /* Read-only (store.h: read-only reads; the items may be shared with the store's memo): read them, copy
      * what you keep (json_pack "O" of a value is fine: nothing modifies values in place). */
     json_t *service;   /* the service item (a reference) */

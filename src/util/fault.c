@@ -6,7 +6,8 @@
 #include <string.h>
 
 static const char *const points[] = {BC_FAULT_BOOKING_BEFORE_COMMIT, BC_FAULT_BOOKING_AFTER_COMMIT,
-                                     BC_FAULT_USAGE_WRITE, BC_FAULT_USAGE_MONTH_WRITE};
+                                     BC_FAULT_BOOKING_BEFORE_ANSWER, BC_FAULT_USAGE_WRITE,
+                                     BC_FAULT_USAGE_MONTH_WRITE};
 #define NPOINTS (sizeof points / sizeof points[0])
 static atomic_int armed[NPOINTS];
 static atomic_int any;

@@ -14,13 +14,17 @@ bool bc_fault_armed(const char *name);
 /* Disarms everything. */
 void bc_fault_reset(void);
 
-/* The points: */
-#define BC_FAULT_BOOKING_BEFORE_COMMIT                                                                       \
-    "booking.before_commit" /* dies after the pending item, before the calendar */
-#define BC_FAULT_BOOKING_AFTER_COMMIT                                                                        \
-    "booking.after_commit"                             /* dies after the calendar, before confirming         \
-                                                        */
-#define BC_FAULT_USAGE_WRITE       "usage.write"       /* a write of a usage flush fails */
-#define BC_FAULT_USAGE_MONTH_WRITE "usage.month_write" /* the month item's write of a usage flush fails */
+/* The points. The booking ones are in both commit paths of bc_booking_create (domain/booking.c), the one
+ * batch of a one-day booking and the write-after-write commit of one spanning days: */
+/* dies after the pending item (and the key's claim), before the calendar write */
+#define BC_FAULT_BOOKING_BEFORE_COMMIT "booking.before_commit"
+/* dies after the calendar write, before the confirmation */
+#define BC_FAULT_BOOKING_AFTER_COMMIT "booking.after_commit"
+/* dies after the booking is confirmed, before the answer */
+#define BC_FAULT_BOOKING_BEFORE_ANSWER "booking.before_answer"
+/* a write of a usage flush fails */
+#define BC_FAULT_USAGE_WRITE "usage.write"
+/* the month item's write of a usage flush fails */
+#define BC_FAULT_USAGE_MONTH_WRITE "usage.month_write"
 
 #endif
