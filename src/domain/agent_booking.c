@@ -3,6 +3,7 @@
  * only on the call that confirms the pending action (agent_guard.c), and then leaves the sentence and the
  * booking card that answer the customer if the model says nothing more. */
 #include "domain/agent_internal.h"
+#include "domain/nlp.h"
 #include "domain/env.h"
 #include "domain/booking.h"
 #include "domain/chat_text.h"
@@ -42,15 +43,6 @@ static void when_words(struct bc_agent *a, const char *iso, char *out, size_t si
     snprintf(out, size, strcmp(a->lang, "en") == 0 ? "%s at %s" : "%s a las %s", d, h);
 }
 
-static bool email_ok(const char *e)
-{
-    const char *at = strchr(e, '@');
-    if (!at || at == e || strchr(at + 1, '@') || !strchr(at + 1, '.') || strlen(e) > 120) return false;
-    for (const char *p = e; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == ',') return false;
-    return at[1] != '.' && e[strlen(e) - 1] != '.';
-}
-
 /* The contact of a tool call, normalised (e-mail lower-cased, phone as + and digits), into args. Returns
  * NULL, or a tool error for a missing or malformed contact. */
 static json_t *take_contact(json_t *in, json_t *args)
@@ -60,7 +52,7 @@ static json_t *take_contact(json_t *in, json_t *args)
     if (phone && !*phone) phone = NULL;
     if (!email && !phone)
         return bc__agent_tool_error("invalid_request", "an e-mail or a phone of the customer is needed");
-    if (email && !email_ok(email))
+    if (email && !bc_nlp_email_ok(email))
         return bc__agent_tool_error("invalid_request", "email is not a valid e-mail address");
     if (phone && !bc_phone_valid(phone))
         return bc__agent_tool_error("invalid_request", "phone is not a valid phone number");
@@ -123,9 +115,9 @@ json_t *bc__agent_create_booking(struct bc_agent *a, json_t *in)
     const char *svc = S(in, "service_id"), *pro = S(in, "provider_id"), *start = S(in, "start");
     const char *name = S(in, "customer_name"), *notes = S(in, "notes");
     char msg[256] = "";
-    if (!bc__agent_find_id(a->services, svc))
+    if (!bc_nlp_catalog_find(a->services, svc))
         return bc__agent_tool_error("not_found", "no service with id %.64s", svc);
-    if (strcmp(pro, "any") != 0 && !bc__agent_find_id(a->providers, pro))
+    if (strcmp(pro, "any") != 0 && !bc_nlp_catalog_find(a->providers, pro))
         return bc__agent_tool_error("not_found", "no professional with id %.64s", pro);
     json_t *slot = bc__agent_offered_slot(a, svc, pro, start);
     if (!slot)
@@ -249,6 +241,13 @@ static json_t *customer_booking(struct bc_agent *a, json_t *in, json_t *args, js
     return NULL;
 }
 
+/* The tool error of a cancel or a move that the booking refused (a conflict: too late to change it). */
+static json_t *change_error(int rc, const char *msg)
+{
+    return bc__agent_tool_error(rc == BC_ECONFLICT ? "too_late" : bc_err_code(rc), "%s",
+                                msg[0] ? msg : bc_strerror(rc));
+}
+
 json_t *bc__agent_cancel_booking(struct bc_agent *a, json_t *in)
 {
     json_t *args = json_object(), *item = NULL, *out = NULL, *result;
@@ -271,8 +270,7 @@ json_t *bc__agent_cancel_booking(struct bc_agent *a, json_t *in)
             a->acted = true;
             set_action_text(a, "%s", bc_chat_text(a->lang, BC_T_CANCELLED));
         } else {
-            result = bc__agent_tool_error(rc == BC_ECONFLICT ? "too_late" : bc_err_code(rc), "%s",
-                                          msg[0] ? msg : bc_strerror(rc));
+            result = change_error(rc, msg);
         }
     }
     json_decref(out);
@@ -323,8 +321,7 @@ json_t *bc__agent_reschedule_booking(struct bc_agent *a, json_t *in)
             result =
                 bc__agent_tool_error("slot_unavailable", "that time has just been taken; offer other times");
         } else {
-            result = bc__agent_tool_error(rc == BC_ECONFLICT ? "too_late" : bc_err_code(rc), "%s",
-                                          msg[0] ? msg : bc_strerror(rc));
+            result = change_error(rc, msg);
         }
     }
     json_decref(out);

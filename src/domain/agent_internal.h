@@ -41,9 +41,7 @@ struct bc_agent {
 json_t *bc__agent_run_tool(struct bc_agent *a, const struct bc_llm_tool_call *call, bool *is_error);
 /* {"error":{"code","message"}} for the model (caller decrefs). */
 json_t *bc__agent_tool_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The item of list (services or providers) with this id, or NULL (borrowed from list). */
-json_t *bc__agent_find_id(json_t *list, const char *id);
-/* Its name, or "?" (borrowed from list). */
+/* The name of the item of list (a->services or a->providers) with this id, or "?" (borrowed from list). */
 const char *bc__agent_name_of(json_t *list, const char *id);
 
 /* ---- agent_lookup.c: the tools that only read (in: the validated arguments; results: caller decrefs) ----

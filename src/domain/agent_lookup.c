@@ -2,6 +2,7 @@
  * (find_availability, which also records the offered slots that a booking may then use) and the business's
  * details (business_info). */
 #include "domain/agent_internal.h"
+#include "domain/nlp.h"
 #include "domain/env.h"
 #include "domain/availability.h"
 #include "domain/chat.h"
@@ -42,7 +43,7 @@ json_t *bc__agent_list_services(struct bc_agent *a, json_t *in)
 json_t *bc__agent_list_professionals(struct bc_agent *a, json_t *in)
 {
     const char *svc = S(in, "service_id");
-    if (svc && !bc__agent_find_id(a->services, svc))
+    if (svc && !bc_nlp_catalog_find(a->services, svc))
         return bc__agent_tool_error("not_found", "no service with id %.64s", svc);
     json_t *list = json_array();
     size_t i, j;
@@ -90,9 +91,9 @@ json_t *bc__agent_find_availability(struct bc_agent *a, json_t *in)
     if (part && strcmp(part, "morning") && strcmp(part, "afternoon") && strcmp(part, "evening"))
         return bc__agent_tool_error("invalid_request", "part_of_day must be morning, afternoon or evening");
     if (pro && strcmp(pro, "any") == 0) pro = NULL;
-    if (!bc__agent_find_id(a->services, svc))
+    if (!bc_nlp_catalog_find(a->services, svc))
         return bc__agent_tool_error("not_found", "no service with id %.64s", svc);
-    if (pro && !bc__agent_find_id(a->providers, pro))
+    if (pro && !bc_nlp_catalog_find(a->providers, pro))
         return bc__agent_tool_error("not_found", "no professional with id %.64s", pro);
     struct bc_arena arena;
     struct bc_schedule sc;

@@ -2,6 +2,7 @@
  * them (field tables, util/jsonv.h), and the dispatch of one tool call to its action (agent_lookup.c,
  * agent_booking.c) after validating its arguments like API input. */
 #include "domain/agent_internal.h"
+#include "domain/nlp.h"
 #include "util/jsonv.h"
 
 #include <pthread.h>
@@ -119,21 +120,9 @@ const struct bc_llm_tool *bc_agent_tools(size_t *n)
     return tools;
 }
 
-json_t *bc__agent_find_id(json_t *list, const char *id)
-{
-    size_t i;
-    json_t *it;
-    json_array_foreach(list, i, it)
-    {
-        const char *x = S(it, "id");
-        if (x && id && strcmp(x, id) == 0) return it;
-    }
-    return NULL;
-}
-
 const char *bc__agent_name_of(json_t *list, const char *id)
 {
-    const char *n = S(bc__agent_find_id(list, id), "name");
+    const char *n = S(bc_nlp_catalog_find(list, id), "name");
     return n ? n : "?";
 }
 

@@ -84,7 +84,7 @@ int bc_nlp_catalog_load(struct bc_env *env, const struct bc_ctx *ctx, json_t **s
     return rc;
 }
 
-static json_t *find_id(json_t *list, const char *id)
+json_t *bc_nlp_catalog_find(json_t *list, const char *id)
 {
     size_t i;
     json_t *it;
@@ -198,10 +198,10 @@ static void chosen(struct bc_buf *b, struct bc_nlp *n, json_t *slots)
     size_t len0 = b->len;
     if (flow && strcmp(flow, "cancel") == 0) bc_buf_puts(b, " the customer is cancelling a booking;");
     if (flow && strcmp(flow, "resched") == 0) bc_buf_puts(b, " the customer is moving a booking;");
-    json_t *svc = find_id(n->services, S(slots, "service_id"));
+    json_t *svc = bc_nlp_catalog_find(n->services, S(slots, "service_id"));
     if (svc) bc_buf_printf(b, " service %s (%s);", S(svc, "id"), S(svc, "name"));
     const char *pid = S(slots, "provider_id");
-    json_t *pro = find_id(n->providers, pid);
+    json_t *pro = bc_nlp_catalog_find(n->providers, pid);
     if (pro) bc_buf_printf(b, " professional %s (%s);", S(pro, "id"), S(pro, "name"));
     if (pid && strcmp(pid, "any") == 0) bc_buf_puts(b, " any professional;");
     if (S(slots, "date")) bc_buf_printf(b, " day %s;", S(slots, "date"));
@@ -368,7 +368,7 @@ static void digits_of(const char *s, char *out, size_t size)
     out[n] = '\0';
 }
 
-static bool email_ok(const char *e)
+bool bc_nlp_email_ok(const char *e)
 {
     const char *at = strchr(e, '@');
     if (!at || at == e || strchr(at + 1, '@') || !strchr(at + 1, '.') || strlen(e) > 120) return false;
@@ -427,7 +427,7 @@ static int read_catalog_ids(struct reading *rd)
     const char *svc = opt_string(rd->answer, "service_id", &rd->bad),
                *pro = opt_string(rd->answer, "provider_id", &rd->bad);
     if (svc) {
-        json_t *it = find_id(rd->n->services, svc);
+        json_t *it = bc_nlp_catalog_find(rd->n->services, svc);
         if (!it) return refuse(rd, "service_id is not one of the tenant's services");
         r->service_id = S(it, "id");
     }
@@ -435,7 +435,7 @@ static int read_catalog_ids(struct reading *rd)
         r->provider_any = true;
         r->no_preference = true;
     } else if (pro) {
-        json_t *it = find_id(rd->n->providers, pro);
+        json_t *it = bc_nlp_catalog_find(rd->n->providers, pro);
         if (!it) return refuse(rd, "provider_id is not one of the tenant's professionals");
         r->provider_id = S(it, "id");
     }
@@ -506,7 +506,7 @@ static int read_typed(struct reading *rd)
         snprintf(r->name, sizeof r->name, "%s", name);
     }
     if (email) {
-        if (!email_ok(email)) return refuse(rd, "email is not an e-mail address");
+        if (!bc_nlp_email_ok(email)) return refuse(rd, "email is not an e-mail address");
         if (!in_text(text, email)) return refuse(rd, "email not in the message");
         size_t i = 0;
         for (; email[i] && i + 1 < sizeof r->email; i++) r->email[i] = (char)tolower((unsigned char)email[i]);

@@ -25,35 +25,41 @@ static struct bc_env *env;
 static struct bc_ctx ctx;
 static char svc[64], ana[64];
 
+/* A tenant with one service (30 minutes), one professional who does it, on Tuesdays 09:00-13:00. */
+static void make_tenant(const char *name, struct bc_ctx *c, char *service_id, char *provider_id)
+{
+    char msg[256];
+    json_t *t = NULL, *out = NULL;
+    struct bc_tenant_new in = {.name = name, .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
+    assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
+    assert_int_equal(bc_ctx_operator(c, json_string_value(json_object_get(t, "id"))), 0);
+    json_decref(t);
+    assert_int_equal(bc_tenant_get(env, c, &c->tenant), 0);
+    json_t *body = json_pack("{s:s, s:i}", "name", "Corte de pelo", "duration_min", 30);
+    assert_int_equal(bc_service_create(env, c, body, msg, sizeof msg, &out), 0);
+    snprintf(service_id, 64, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(body);
+    json_decref(out);
+    body = json_pack("{s:s, s:[s]}", "name", "Ana", "service_ids", service_id);
+    assert_int_equal(bc_provider_create(env, c, body, 10, msg, sizeof msg, &out), 0);
+    snprintf(provider_id, 64, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(body);
+    json_decref(out);
+    body = json_pack("{s:[{s:i, s:s, s:s}]}", "weekly", "weekday", 2, "start", "09:00", "end", "13:00");
+    assert_int_equal(bc_hours_put(env, c, provider_id, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    json_decref(out);
+}
+
 static int setup(void **state)
 {
-    char url[600], msg[256];
-    json_t *t = NULL, *out = NULL;
+    char url[600];
     setenv("BOOKCHAT_TEST_NOW", "1796025600", 1); /* 2026-11-30T08:00:00Z, Monday 09:00 in Madrid */
     bc_clock_init();
     assert_int_equal(bc_store_open(bc_test_store_url(url, sizeof url, "agent"), &store, NULL, 0), 0);
     env = bc_test_env(store);
     assert_int_equal(bc_plan_ensure_defaults(env), 0);
-    struct bc_tenant_new in = {
-        .name = "Peluquería Ana", .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
-    assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
-    assert_int_equal(bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))), 0);
-    json_decref(t);
-    assert_int_equal(bc_tenant_get(env, &ctx, &ctx.tenant), 0);
-    json_t *body = json_pack("{s:s, s:i}", "name", "Corte de pelo", "duration_min", 30);
-    assert_int_equal(bc_service_create(env, &ctx, body, msg, sizeof msg, &out), 0);
-    snprintf(svc, sizeof svc, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(body);
-    json_decref(out);
-    body = json_pack("{s:s, s:[s]}", "name", "Ana", "service_ids", svc);
-    assert_int_equal(bc_provider_create(env, &ctx, body, 10, msg, sizeof msg, &out), 0);
-    snprintf(ana, sizeof ana, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(body);
-    json_decref(out);
-    body = json_pack("{s:[{s:i, s:s, s:s}]}", "weekly", "weekday", 2, "start", "09:00", "end", "13:00");
-    assert_int_equal(bc_hours_put(env, &ctx, ana, body, msg, sizeof msg, &out), 0);
-    json_decref(body);
-    json_decref(out);
+    make_tenant("Peluquería Ana", &ctx, svc, ana);
     return 0;
 }
 
@@ -315,27 +321,9 @@ static void test_agent__malformed_tool_input_is_refused(void **state)
 static void test_agent__another_tenants_ids_are_not_found(void **state)
 {
     char msg[256], in[400], fsvc[64], fpro[64];
-    json_t *t = NULL, *out = NULL, *b = NULL;
+    json_t *b = NULL;
     struct bc_ctx other;
-    struct bc_tenant_new tn = {
-        .name = "Otra", .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
-    assert_int_equal(bc_tenant_create(env, &tn, msg, sizeof msg, &t), 0);
-    assert_int_equal(bc_ctx_operator(&other, json_string_value(json_object_get(t, "id"))), 0);
-    json_decref(t);
-    json_t *body = json_pack("{s:s, s:i}", "name", "Corte", "duration_min", 30);
-    assert_int_equal(bc_service_create(env, &other, body, msg, sizeof msg, &out), 0);
-    snprintf(fsvc, sizeof fsvc, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(body);
-    json_decref(out);
-    body = json_pack("{s:s, s:[s]}", "name", "Eva", "service_ids", fsvc);
-    assert_int_equal(bc_provider_create(env, &other, body, 10, msg, sizeof msg, &out), 0);
-    snprintf(fpro, sizeof fpro, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(body);
-    json_decref(out);
-    body = json_pack("{s:[{s:i, s:s, s:s}]}", "weekly", "weekday", 2, "start", "09:00", "end", "13:00");
-    assert_int_equal(bc_hours_put(env, &other, fpro, body, msg, sizeof msg, &out), 0);
-    json_decref(body);
-    json_decref(out);
+    make_tenant("Otra", &other, fsvc, fpro);
     struct bc_booking_in bin = {.service_id = fsvc,
                                 .provider_id = fpro,
                                 .start = "2026-12-01T11:00:00+01:00",

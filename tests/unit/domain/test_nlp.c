@@ -95,6 +95,17 @@ static json_t *answer(const char *fields)
     return a;
 }
 
+/* Fails unless the reading of fields (see answer) is refused with a reason that contains why. */
+static void refused(struct bc_nlp *n, const char *fields, const char *why_part)
+{
+    json_t *a = answer(fields);
+    struct bc_nlu_result r;
+    char why[160] = "";
+    if (bc_nlp_read(n, a, &r, why, sizeof why) != BC_EINVALID || !strstr(why, why_part))
+        fail_msg("%s: why='%s'", fields, why);
+    json_decref(a);
+}
+
 static void test_nlp__prompt_names_the_catalogue_date_and_state(void **state)
 {
     struct bc_nlp *n = reader("quiero algo", NULL);
@@ -201,12 +212,7 @@ static void test_nlp__refusals(void **state)
             snprintf(f, sizeof f, "{\"service_id\":\"%s\"}", foreign_svc);
             fields = f;
         }
-        json_t *a = answer(fields);
-        struct bc_nlu_result r;
-        char why[160] = "";
-        if (bc_nlp_read(n, a, &r, why, sizeof why) != BC_EINVALID || !strstr(why, cases[i].why))
-            fail_msg("case %zu %s: why='%s'", i, cases[i].fields, why);
-        json_decref(a);
+        refused(n, fields, cases[i].why);
     }
     /* and what is in the message passes */
     json_t *a = answer(
@@ -270,14 +276,7 @@ static void test_nlp__the_first_failed_rule_is_the_reason(void **state)
         {"{\"change_target\":true}", "wrong type"},
     };
     struct bc_nlp *n = reader("hola, soy pepe, pepe@example.com, 612 345 678, código K7M2QX", NULL);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *a = answer(cases[i].fields);
-        struct bc_nlu_result r;
-        char why[160] = "";
-        if (bc_nlp_read(n, a, &r, why, sizeof why) != BC_EINVALID || !strstr(why, cases[i].why))
-            fail_msg("case %zu %s: why='%s'", i, cases[i].fields, why);
-        json_decref(a);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) refused(n, cases[i].fields, cases[i].why);
     bc_nlp_free(n);
 }
 
