@@ -84,7 +84,7 @@ int bc_nlp_catalog_load(struct bc_env *env, const struct bc_ctx *ctx, json_t **s
     return rc;
 }
 
-static json_t *find_id(json_t *list, const char *id)
+json_t *bc_nlp_catalog_find(json_t *list, const char *id)
 {
     size_t i;
     json_t *it;
@@ -198,10 +198,10 @@ static void chosen(struct bc_buf *b, struct bc_nlp *n, json_t *slots)
     size_t len0 = b->len;
     if (flow && strcmp(flow, "cancel") == 0) bc_buf_puts(b, " the customer is cancelling a booking;");
     if (flow && strcmp(flow, "resched") == 0) bc_buf_puts(b, " the customer is moving a booking;");
-    json_t *svc = find_id(n->services, S(slots, "service_id"));
+    json_t *svc = bc_nlp_catalog_find(n->services, S(slots, "service_id"));
     if (svc) bc_buf_printf(b, " service %s (%s);", S(svc, "id"), S(svc, "name"));
     const char *pid = S(slots, "provider_id");
-    json_t *pro = find_id(n->providers, pid);
+    json_t *pro = bc_nlp_catalog_find(n->providers, pid);
     if (pro) bc_buf_printf(b, " professional %s (%s);", S(pro, "id"), S(pro, "name"));
     if (pid && strcmp(pid, "any") == 0) bc_buf_puts(b, " any professional;");
     if (S(slots, "date")) bc_buf_printf(b, " day %s;", S(slots, "date"));
@@ -321,12 +321,23 @@ const char *bc_nlp_prompt(const struct bc_nlp *n)
 
 /* ---- validation ---- */
 
-static int why_fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int why_fail(char *why, size_t size, const char *fmt, ...)
+/* One reading of a model's answer, rule after rule: the first rule that fails refuses the whole answer and
+ * says why. */
+struct reading {
+    const struct bc_nlp *n;
+    json_t *answer;
+    struct bc_nlu_result *r;
+    bool bad; /* a field had the wrong type: refused only after the rules that name a field */
+    char *why;
+    size_t whysize;
+};
+
+static int refuse(struct reading *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(struct reading *rd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
+    vsnprintf(rd->why, rd->whysize, fmt, ap);
     va_end(ap);
     return BC_EINVALID;
 }
@@ -357,7 +368,7 @@ static void digits_of(const char *s, char *out, size_t size)
     out[n] = '\0';
 }
 
-static bool email_ok(const char *e)
+bool bc_nlp_email_ok(const char *e)
 {
     const char *at = strchr(e, '@');
     if (!at || at == e || strchr(at + 1, '@') || !strchr(at + 1, '.') || strlen(e) > 120) return false;
@@ -370,61 +381,78 @@ static const char *const known_fields[] = {"intent", "also",        "service_id"
                                            "time",   "part_of_day", "asap",       "name",          "email",
                                            "phone",  "code",        "number",     "change_target", NULL};
 
-int bc_nlp_read(const struct bc_nlp *n, json_t *answer, struct bc_nlu_result *r, char *why, size_t whysize)
+/* Only the schema's fields. */
+static int read_fields(struct reading *rd)
 {
-    bool bad = false;
-    memset(r, 0, sizeof *r);
-    if (!json_is_object(answer)) return why_fail(why, whysize, "the answer is not an object");
     const char *k;
     json_t *v;
-    json_object_foreach(answer, k, v)
+    json_object_foreach(rd->answer, k, v)
     {
         bool known = false;
         for (const char *const *f = known_fields; *f && !known; f++) known = strcmp(*f, k) == 0;
-        if (!known) return why_fail(why, whysize, "unknown field %.40s", k);
+        if (!known) return refuse(rd, "unknown field %.40s", k);
     }
-    /* intents */
-    int intent = bc_nlu_intent_from_name(opt_string(answer, "intent", &bad));
-    if (intent < 0 || bad) return why_fail(why, whysize, "missing or unknown intent");
+    return 0;
+}
+
+/* The intent and the other intents of the message (and, with them, the reading's language). */
+static int read_intents(struct reading *rd)
+{
+    struct bc_nlu_result *r = rd->r;
+    int intent = bc_nlu_intent_from_name(opt_string(rd->answer, "intent", &rd->bad));
+    if (intent < 0 || rd->bad) return refuse(rd, "missing or unknown intent");
     r->intent = (enum bc_nlu_intent)intent;
     r->intents = BC_NLU_BIT(r->intent);
-    json_t *also = json_object_get(answer, "also");
+    json_t *also = json_object_get(rd->answer, "also");
     if (also && !json_is_null(also)) {
         size_t i;
         json_t *x;
         if (!json_is_array(also) || json_array_size(also) > BC_NLU__INTENT_COUNT)
-            return why_fail(why, whysize, "also is not a list of intents");
+            return refuse(rd, "also is not a list of intents");
         json_array_foreach(also, i, x)
         {
             int a = bc_nlu_intent_from_name(json_string_value(x));
-            if (a < 0) return why_fail(why, whysize, "unknown intent in also");
+            if (a < 0) return refuse(rd, "unknown intent in also");
             r->intents |= BC_NLU_BIT(a);
         }
     }
-    snprintf(r->lang, sizeof r->lang, "%s", n->lang);
-    /* catalog ids: only the tenant's own */
-    const char *svc = opt_string(answer, "service_id", &bad), *pro = opt_string(answer, "provider_id", &bad);
+    snprintf(r->lang, sizeof r->lang, "%s", rd->n->lang);
+    return 0;
+}
+
+/* Catalog ids: only the tenant's own. */
+static int read_catalog_ids(struct reading *rd)
+{
+    struct bc_nlu_result *r = rd->r;
+    const char *svc = opt_string(rd->answer, "service_id", &rd->bad),
+               *pro = opt_string(rd->answer, "provider_id", &rd->bad);
     if (svc) {
-        json_t *it = find_id(n->services, svc);
-        if (!it) return why_fail(why, whysize, "service_id is not one of the tenant's services");
+        json_t *it = bc_nlp_catalog_find(rd->n->services, svc);
+        if (!it) return refuse(rd, "service_id is not one of the tenant's services");
         r->service_id = S(it, "id");
     }
     if (pro && strcmp(pro, "any") == 0) {
         r->provider_any = true;
         r->no_preference = true;
     } else if (pro) {
-        json_t *it = find_id(n->providers, pro);
-        if (!it) return why_fail(why, whysize, "provider_id is not one of the tenant's professionals");
+        json_t *it = bc_nlp_catalog_find(rd->n->providers, pro);
+        if (!it) return refuse(rd, "provider_id is not one of the tenant's professionals");
         r->provider_id = S(it, "id");
     }
-    /* date and time: real ones, near today */
-    const char *date = opt_string(answer, "date", &bad), *time = opt_string(answer, "time", &bad);
+    return 0;
+}
+
+/* Date and time: real ones, near today. */
+static int read_date_time(struct reading *rd)
+{
+    struct bc_nlu_result *r = rd->r;
+    const char *date = opt_string(rd->answer, "date", &rd->bad),
+               *time = opt_string(rd->answer, "time", &rd->bad);
     if (date) {
         int32_t d;
-        if (bc_tz_date_parse(date, &d) < 0)
-            return why_fail(why, whysize, "date is not a real YYYY-MM-DD date");
-        if (d < n->now.day - DATE_PAST_DAYS || d > n->now.day + DATE_AHEAD_DAYS)
-            return why_fail(why, whysize, "date is out of range");
+        if (bc_tz_date_parse(date, &d) < 0) return refuse(rd, "date is not a real YYYY-MM-DD date");
+        if (d < rd->n->now.day - DATE_PAST_DAYS || d > rd->n->now.day + DATE_AHEAD_DAYS)
+            return refuse(rd, "date is out of range");
         r->has_date = true;
         bc_tz_date_to_ymd(d, &r->year, &r->month, &r->day);
         r->weekday = bc_tz_weekday(d);
@@ -432,14 +460,20 @@ int bc_nlp_read(const struct bc_nlp *n, json_t *answer, struct bc_nlu_result *r,
     }
     if (time) {
         int mins;
-        if (strlen(time) != 5 || bc_tz_hhmm_parse(time, 0, &mins) < 0)
-            return why_fail(why, whysize, "time is not HH:MM");
+        if (strlen(time) != 5 || bc_tz_hhmm_parse(time, 0, &mins) < 0) return refuse(rd, "time is not HH:MM");
         r->has_time = true;
         r->hour = mins / 60;
         r->minute = mins % 60;
         bc_tz_hhmm_format(mins, r->time);
     }
-    const char *part = opt_string(answer, "part_of_day", &bad);
+    return 0;
+}
+
+/* A part of the day and "as soon as possible". */
+static int read_part_of_day(struct reading *rd)
+{
+    struct bc_nlu_result *r = rd->r;
+    const char *part = opt_string(rd->answer, "part_of_day", &rd->bad);
     if (part) {
         if (!strcmp(part, "morning"))
             r->part_of_day = BC_NLU_PART_MORNING;
@@ -448,24 +482,32 @@ int bc_nlp_read(const struct bc_nlp *n, json_t *answer, struct bc_nlu_result *r,
         else if (!strcmp(part, "evening"))
             r->part_of_day = BC_NLU_PART_EVENING;
         else
-            return why_fail(why, whysize, "unknown part_of_day");
+            return refuse(rd, "unknown part_of_day");
     }
-    json_t *asap = json_object_get(answer, "asap");
-    if (asap && !json_is_null(asap) && !json_is_boolean(asap))
-        return why_fail(why, whysize, "asap not a boolean");
+    json_t *asap = json_object_get(rd->answer, "asap");
+    if (asap && !json_is_null(asap) && !json_is_boolean(asap)) return refuse(rd, "asap not a boolean");
     r->asap = json_is_true(asap);
-    /* what the customer typed: it must be in the message */
-    const char *name = opt_string(answer, "name", &bad), *email = opt_string(answer, "email", &bad);
-    const char *phone = opt_string(answer, "phone", &bad), *code = opt_string(answer, "code", &bad);
+    return 0;
+}
+
+/* What the customer typed (name, e-mail, phone, booking code): it must be in the message. */
+static int read_typed(struct reading *rd)
+{
+    struct bc_nlu_result *r = rd->r;
+    const char *text = rd->n->text;
+    const char *name = opt_string(rd->answer, "name", &rd->bad),
+               *email = opt_string(rd->answer, "email", &rd->bad);
+    const char *phone = opt_string(rd->answer, "phone", &rd->bad),
+               *code = opt_string(rd->answer, "code", &rd->bad);
     if (name) {
         if (bc_json_check_string(name, 1, 80, 0) < 0 || strlen(name) >= sizeof r->name)
-            return why_fail(why, whysize, "name is not a plain name");
-        if (!in_text(n->text, name)) return why_fail(why, whysize, "name not in the message");
+            return refuse(rd, "name is not a plain name");
+        if (!in_text(text, name)) return refuse(rd, "name not in the message");
         snprintf(r->name, sizeof r->name, "%s", name);
     }
     if (email) {
-        if (!email_ok(email)) return why_fail(why, whysize, "email is not an e-mail address");
-        if (!in_text(n->text, email)) return why_fail(why, whysize, "email not in the message");
+        if (!bc_nlp_email_ok(email)) return refuse(rd, "email is not an e-mail address");
+        if (!in_text(text, email)) return refuse(rd, "email not in the message");
         size_t i = 0;
         for (; email[i] && i + 1 < sizeof r->email; i++) r->email[i] = (char)tolower((unsigned char)email[i]);
         r->email[i] = '\0';
@@ -473,53 +515,86 @@ int bc_nlp_read(const struct bc_nlp *n, json_t *answer, struct bc_nlu_result *r,
     if (phone) {
         char dp[20], dt[BC_NLU_MAX_TEXT + 1];
         digits_of(phone, dp, sizeof dp);
-        digits_of(n->text, dt, sizeof dt);
+        digits_of(text, dt, sizeof dt);
         if (!bc_phone_valid(phone) || strlen(dp) < 6 || strlen(dp) > 15)
-            return why_fail(why, whysize, "phone is not a phone number");
-        if (!strstr(dt, dp)) return why_fail(why, whysize, "phone not in the message");
+            return refuse(rd, "phone is not a phone number");
+        if (!strstr(dt, dp)) return refuse(rd, "phone not in the message");
         snprintf(r->phone, sizeof r->phone, "%s%s", strchr(phone, '+') ? "+" : "", dp);
     }
     if (code) {
-        if (strlen(code) != 6) return why_fail(why, whysize, "code is not a booking code");
+        if (strlen(code) != 6) return refuse(rd, "code is not a booking code");
         for (int i = 0; i < 6; i++) {
-            if (!isalnum((unsigned char)code[i])) return why_fail(why, whysize, "code is not a booking code");
+            if (!isalnum((unsigned char)code[i])) return refuse(rd, "code is not a booking code");
             r->code[i] = (char)toupper((unsigned char)code[i]);
         }
         r->code[6] = '\0';
-        if (!in_text(n->text, code)) return why_fail(why, whysize, "code not in the message");
+        if (!in_text(text, code)) return refuse(rd, "code not in the message");
     }
-    json_t *num = json_object_get(answer, "number");
+    return 0;
+}
+
+/* A pick among the options offered (number) and what a change is about (change_target). */
+static int read_choice(struct reading *rd)
+{
+    static const char *const names[] = {"service", "provider", "date", "time", "name", "contact"};
+    static const enum bc_nlu_slot slots[] = {BC_NLU_SLOT_SERVICE, BC_NLU_SLOT_PROVIDER, BC_NLU_SLOT_DATE,
+                                             BC_NLU_SLOT_TIME,    BC_NLU_SLOT_NAME,     BC_NLU_SLOT_CONTACT};
+    struct bc_nlu_result *r = rd->r;
+    json_t *num = json_object_get(rd->answer, "number");
     if (num && !json_is_null(num)) {
         if (!json_is_integer(num) || json_integer_value(num) < 1 || json_integer_value(num) > 50)
-            return why_fail(why, whysize, "number out of range");
+            return refuse(rd, "number out of range");
         r->has_number = true;
         r->number = (int)json_integer_value(num);
     }
-    const char *target = opt_string(answer, "change_target", &bad);
+    const char *target = opt_string(rd->answer, "change_target", &rd->bad);
     if (target) {
-        static const char *const names[] = {"service", "provider", "date", "time", "name", "contact"};
-        static const enum bc_nlu_slot slots[] = {BC_NLU_SLOT_SERVICE, BC_NLU_SLOT_PROVIDER,
-                                                 BC_NLU_SLOT_DATE,    BC_NLU_SLOT_TIME,
-                                                 BC_NLU_SLOT_NAME,    BC_NLU_SLOT_CONTACT};
         for (size_t i = 0; i < 6; i++)
             if (strcmp(names[i], target) == 0) r->change_target = slots[i];
-        if (!r->change_target) return why_fail(why, whysize, "unknown change_target");
+        if (!r->change_target) return refuse(rd, "unknown change_target");
     }
-    if (bad) return why_fail(why, whysize, "a field has the wrong type");
-    /* a confirmation is the customer's, not the model's: in a confirmation state, "yes" must also be what
-     * the offline NLU reads */
-    if ((r->intents & BC_NLU_BIT(BC_NLU_YES)) &&
-        (strcmp(n->expect, "confirm") == 0 || strcmp(n->expect, "target_confirm") == 0)) {
-        struct bc_nlu_result off;
-        struct bc_nlu_request req = {
-            .text = n->text,
-            .len = strlen(n->text),
-            .lang = n->lang,
-            .now = {n->now.year, n->now.month, n->now.mday, n->now.weekday, n->now.hour, n->now.minute},
-            .expect = BC_NLU_EXPECT_CONFIRM,
-        };
-        if (bc_nlu_parse(&req, &off) < 0 || off.intent != BC_NLU_YES)
-            return why_fail(why, whysize, "a yes that the offline reading does not confirm");
+    return 0;
+}
+
+/* A field of the wrong type that no rule above named. */
+static int read_types(struct reading *rd)
+{
+    return rd->bad ? refuse(rd, "a field has the wrong type") : 0;
+}
+
+/* A confirmation is the customer's, not the model's: in a confirmation state, "yes" must also be what the
+ * offline NLU reads. */
+static int read_confirmation(struct reading *rd)
+{
+    const struct bc_nlp *n = rd->n;
+    if (!(rd->r->intents & BC_NLU_BIT(BC_NLU_YES)) ||
+        (strcmp(n->expect, "confirm") != 0 && strcmp(n->expect, "target_confirm") != 0))
+        return 0;
+    struct bc_nlu_result off;
+    struct bc_nlu_request req = {
+        .text = n->text,
+        .len = strlen(n->text),
+        .lang = n->lang,
+        .now = {n->now.year, n->now.month, n->now.mday, n->now.weekday, n->now.hour, n->now.minute},
+        .expect = BC_NLU_EXPECT_CONFIRM,
+    };
+    if (bc_nlu_parse(&req, &off) < 0 || off.intent != BC_NLU_YES)
+        return refuse(rd, "a yes that the offline reading does not confirm");
+    return 0;
+}
+
+int bc_nlp_read(const struct bc_nlp *n, json_t *answer, struct bc_nlu_result *r, char *why, size_t whysize)
+{
+    static int (*const steps[])(struct reading *) = {
+        read_fields, read_intents, read_catalog_ids, read_date_time,    read_part_of_day,
+        read_typed,  read_choice,  read_types,       read_confirmation,
+    };
+    struct reading rd = {.n = n, .answer = answer, .r = r, .why = why, .whysize = whysize};
+    memset(r, 0, sizeof *r);
+    if (!json_is_object(answer)) return refuse(&rd, "the answer is not an object");
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        int rc = steps[i](&rd);
+        if (rc < 0) return rc;
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #ifndef BC_NLP_H
 #define BC_NLP_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth/context.h"
@@ -27,6 +28,11 @@ struct bc_nlp;
 /* The tenant's active services and professionals in display order, as stored items (caller decrefs both).
  */
 int bc_nlp_catalog_load(struct bc_env *env, const struct bc_ctx *ctx, json_t **services, json_t **providers);
+/* The item with this id in one of those lists (borrowed from list), or NULL (also for a NULL id). */
+json_t *bc_nlp_catalog_find(json_t *list, const char *id);
+/* An e-mail address as the AI modes take it from a model: one @ with a dot after it, at most 120 bytes, no
+ * blanks, quotes, angle brackets or commas, neither end on a dot. */
+bool bc_nlp_email_ok(const char *e);
 
 /* Prepares the reading of text (the customer's message) in conversation conv: loads the catalog and the
  * settings and builds the prompt. Returns 0 or a negative bc_err; caller frees with bc_nlp_free. */

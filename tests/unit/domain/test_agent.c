@@ -1,11 +1,14 @@
-/* Unit tests of src/domain/agent: turns driven by hand-made model answers (no provider): the booking flow
+/* Unit tests of src/domain/agent*.c: turns driven by hand-made model answers (no provider): the booking flow
  * and its guard rails (offered slots, the confirmation turn), the round limit, the transcript kept on the
- * conversation (valid alternation, fsm turns recorded, trimmed by whole turns). A real LMDB store with one
- * tenant; the clock is Monday 2026-11-30 09:00 in Madrid. */
+ * conversation (valid alternation, fsm turns recorded, trimmed by whole turns); and, through
+ * agent_internal.h, the tool table and one tool call at a time (malformed input, another tenant's ids, the
+ * offered slots). A real LMDB store with one tenant (a second where a test says so); the clock is Monday
+ * 2026-11-30 09:00 in Madrid. */
 #include "../testlib.h"
 
 #include "auth/context.h"
 #include "domain/agent.h"
+#include "domain/agent_internal.h"
 #include "domain/booking.h"
 #include "domain/catalog.h"
 #include "domain/conversation.h"
@@ -22,35 +25,41 @@ static struct bc_env *env;
 static struct bc_ctx ctx;
 static char svc[64], ana[64];
 
+/* A tenant with one service (30 minutes), one professional who does it, on Tuesdays 09:00-13:00. */
+static void make_tenant(const char *name, struct bc_ctx *c, char *service_id, char *provider_id)
+{
+    char msg[256];
+    json_t *t = NULL, *out = NULL;
+    struct bc_tenant_new in = {.name = name, .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
+    assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
+    assert_int_equal(bc_ctx_operator(c, json_string_value(json_object_get(t, "id"))), 0);
+    json_decref(t);
+    assert_int_equal(bc_tenant_get(env, c, &c->tenant), 0);
+    json_t *body = json_pack("{s:s, s:i}", "name", "Corte de pelo", "duration_min", 30);
+    assert_int_equal(bc_service_create(env, c, body, msg, sizeof msg, &out), 0);
+    snprintf(service_id, 64, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(body);
+    json_decref(out);
+    body = json_pack("{s:s, s:[s]}", "name", "Ana", "service_ids", service_id);
+    assert_int_equal(bc_provider_create(env, c, body, 10, msg, sizeof msg, &out), 0);
+    snprintf(provider_id, 64, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(body);
+    json_decref(out);
+    body = json_pack("{s:[{s:i, s:s, s:s}]}", "weekly", "weekday", 2, "start", "09:00", "end", "13:00");
+    assert_int_equal(bc_hours_put(env, c, provider_id, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    json_decref(out);
+}
+
 static int setup(void **state)
 {
-    char url[600], msg[256];
-    json_t *t = NULL, *out = NULL;
+    char url[600];
     setenv("BOOKCHAT_TEST_NOW", "1796025600", 1); /* 2026-11-30T08:00:00Z, Monday 09:00 in Madrid */
     bc_clock_init();
     assert_int_equal(bc_store_open(bc_test_store_url(url, sizeof url, "agent"), &store, NULL, 0), 0);
     env = bc_test_env(store);
     assert_int_equal(bc_plan_ensure_defaults(env), 0);
-    struct bc_tenant_new in = {
-        .name = "Peluquería Ana", .plan = "BUSINESS", .locale = "es", .timezone = "Europe/Madrid"};
-    assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
-    assert_int_equal(bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))), 0);
-    json_decref(t);
-    assert_int_equal(bc_tenant_get(env, &ctx, &ctx.tenant), 0);
-    json_t *body = json_pack("{s:s, s:i}", "name", "Corte de pelo", "duration_min", 30);
-    assert_int_equal(bc_service_create(env, &ctx, body, msg, sizeof msg, &out), 0);
-    snprintf(svc, sizeof svc, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(body);
-    json_decref(out);
-    body = json_pack("{s:s, s:[s]}", "name", "Ana", "service_ids", svc);
-    assert_int_equal(bc_provider_create(env, &ctx, body, 10, msg, sizeof msg, &out), 0);
-    snprintf(ana, sizeof ana, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(body);
-    json_decref(out);
-    body = json_pack("{s:[{s:i, s:s, s:s}]}", "weekly", "weekday", 2, "start", "09:00", "end", "13:00");
-    assert_int_equal(bc_hours_put(env, &ctx, ana, body, msg, sizeof msg, &out), 0);
-    json_decref(body);
-    json_decref(out);
+    make_tenant("Peluquería Ana", &ctx, svc, ana);
     return 0;
 }
 
@@ -235,12 +244,169 @@ static void test_agent__transcript_is_trimmed_by_whole_turns(void **state)
     json_decref(conv);
 }
 
+/* One tool call, as the model would send it (input: JSON text, or NULL for none). */
+static json_t *run(struct bc_agent *a, const char *tool, const char *input, bool *is_error)
+{
+    struct bc_llm_tool_call call = {"c1", (char *)tool,
+                                    input ? json_loads(input, JSON_DECODE_ANY, NULL) : NULL};
+    json_t *r = bc__agent_run_tool(a, &call, is_error);
+    json_decref(call.input);
+    assert_non_null(r);
+    return r;
+}
+
+/* Runs the call and checks the code of its error (or its status) and that the message holds why. */
+static void expect(struct bc_agent *a, const char *tool, const char *input, const char *code, const char *why)
+{
+    bool is_error = false;
+    json_t *r = run(a, tool, input, &is_error);
+    const char *msg = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+    if (strcmp(status_of(r), code) != 0 || !is_error || (why && (!msg || !strstr(msg, why))))
+        fail_msg("%s %s: %s '%s'", tool, input ? input : "(none)", status_of(r), msg ? msg : "");
+    json_decref(r);
+}
+
+static void test_agent__tool_table_and_dispatch(void **state)
+{
+    size_t n = 0;
+    const struct bc_llm_tool *t = bc_agent_tools(&n);
+    assert_int_equal(n, 7);
+    assert_ptr_equal(bc_agent_tools(&n), t); /* built once */
+    json_t *conv = new_conv();
+    struct bc_agent *a = NULL;
+    assert_int_equal(bc_agent_begin(env, &ctx, conv, "hola", NULL, "", &a), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(json_string_value(json_object_get(t[i].input_schema, "type")), "object");
+        assert_true(json_is_false(json_object_get(t[i].input_schema, "additionalProperties")));
+        /* every tool of the table has an action: a field it does not have is refused, not an unknown tool */
+        expect(a, t[i].name, "{\"tenant_id\":\"x\"}", "invalid_request", "tenant_id");
+    }
+    expect(a, "delete_tenant", "{}", "unknown_tool", "delete_tenant");
+    expect(a, NULL, "{}", "unknown_tool", NULL);
+    bc_agent_free(a);
+    json_decref(conv);
+}
+
+static void test_agent__malformed_tool_input_is_refused(void **state)
+{
+    char in[300];
+    json_t *conv = new_conv();
+    struct bc_agent *a = NULL;
+    assert_int_equal(bc_agent_begin(env, &ctx, conv, "hola", NULL, "", &a), 0);
+    expect(a, "list_services", NULL, "invalid_request", "JSON object");
+    expect(a, "list_services", "[]", "invalid_request", "JSON object");
+    expect(a, "find_availability", "{\"from\":\"2026-12-01\"}", "invalid_request", "service_id");
+    expect(a, "find_availability", "{\"service_id\":42,\"from\":\"2026-12-01\"}", "invalid_request",
+           "service_id");
+    snprintf(in, sizeof in, "{\"service_id\":\"%s\",\"from\":\"2026-13-01\"}", svc);
+    expect(a, "find_availability", in, "invalid_request", "from must be a date");
+    snprintf(in, sizeof in, "{\"service_id\":\"%s\",\"from\":\"2026-12-01\",\"to\":\"2026-12-15\"}", svc);
+    expect(a, "find_availability", in, "invalid_request", "from + 13 days");
+    snprintf(in, sizeof in, "{\"service_id\":\"%s\",\"from\":\"2026-12-01\",\"part_of_day\":\"night\"}", svc);
+    expect(a, "find_availability", in, "invalid_request", "part_of_day");
+    expect(a, "cancel_booking", "{\"code\":\"K7M2QX\"}", "invalid_request", "an e-mail or a phone");
+    expect(a, "cancel_booking", "{\"code\":\"K7M2QX\",\"email\":\"pepe at example\"}", "invalid_request",
+           "email");
+    expect(a, "cancel_booking", "{\"code\":\"K7M2QX\",\"phone\":\"abc\"}", "invalid_request", "phone");
+    /* an empty string for an optional field is taken as absent */
+    bool is_error = true;
+    json_t *r = run(a, "list_professionals", "{\"service_id\":\"\"}", &is_error);
+    assert_false(is_error);
+    assert_int_equal(json_array_size(json_object_get(r, "professionals")), 1);
+    json_decref(r);
+    bc_agent_free(a);
+    json_decref(conv);
+}
+
+static void test_agent__another_tenants_ids_are_not_found(void **state)
+{
+    char msg[256], in[400], fsvc[64], fpro[64];
+    json_t *b = NULL;
+    struct bc_ctx other;
+    make_tenant("Otra", &other, fsvc, fpro);
+    struct bc_booking_in bin = {.service_id = fsvc,
+                                .provider_id = fpro,
+                                .start = "2026-12-01T11:00:00+01:00",
+                                .name = "Eva",
+                                .phone = "612345678",
+                                .source = "widget",
+                                .monthly_limit = BC_UNLIMITED};
+    assert_int_equal(bc_booking_create(env, &other, &bin, msg, sizeof msg, &b), 0);
+    const char *code = json_string_value(json_object_get(b, "code"));
+
+    json_t *conv = new_conv();
+    struct bc_agent *a = NULL;
+    assert_int_equal(bc_agent_begin(env, &ctx, conv, "hola", NULL, "", &a), 0);
+    snprintf(in, sizeof in, "{\"service_id\":\"%s\"}", fsvc);
+    expect(a, "list_professionals", in, "not_found", fsvc);
+    snprintf(in, sizeof in, "{\"service_id\":\"%s\",\"from\":\"2026-12-01\"}", fsvc);
+    expect(a, "find_availability", in, "not_found", fsvc);
+    snprintf(in, sizeof in, "{\"service_id\":\"%s\",\"provider_id\":\"%s\",\"from\":\"2026-12-01\"}", svc,
+             fpro);
+    expect(a, "find_availability", in, "not_found", fpro);
+    snprintf(in, sizeof in,
+             "{\"service_id\":\"%s\",\"provider_id\":\"%s\",\"start\":\"2026-12-01T11:00:00+01:00\","
+             "\"customer_name\":\"Eva\",\"phone\":\"612345678\"}",
+             fsvc, fpro);
+    expect(a, "create_booking", in, "not_found", fsvc);
+    snprintf(in, sizeof in, "{\"code\":\"%s\",\"phone\":\"612345678\"}", code);
+    expect(a, "cancel_booking", in, "not_found", "no booking");
+    snprintf(in, sizeof in,
+             "{\"code\":\"%s\",\"phone\":\"612345678\",\"new_start\":\"2026-12-01T12:00:00+01:00\"}", code);
+    expect(a, "reschedule_booking", in, "not_found", "no booking");
+    assert_false(bc_agent_acted(a));
+    bc_agent_free(a);
+    json_decref(conv);
+    /* the booking is untouched */
+    json_t *item = NULL;
+    assert_int_equal(bc_booking_by_code(env, &other, code, &item), 0);
+    assert_string_equal(json_string_value(json_object_get(item, "status")), "confirmed");
+    json_decref(item);
+    json_decref(b);
+    bc_ctx_release(&other);
+}
+
+static void test_agent__offers_are_matched_by_instant(void **state)
+{
+    char start[40];
+    json_t *conv = new_conv();
+    struct bc_agent *a = NULL;
+    assert_int_equal(bc_agent_begin(env, &ctx, conv, "hola", NULL, "", &a), 0);
+    bc__agent_remember_offer(a, svc, ana, "2026-12-01T10:00:00+01:00");
+    bc__agent_remember_offer(a, svc, ana, "2026-12-01T10:00:00+01:00");
+    assert_int_equal(json_array_size(json_object_get(a->state, "offered")), 1);
+    json_t *o = bc__agent_offered_slot(a, svc, "any", "2026-12-01T09:00:00Z");
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "start")), "2026-12-01T10:00:00+01:00");
+    assert_non_null(bc__agent_offered_slot(a, svc, ana, "2026-12-01T09:00:00+00:00"));
+    assert_non_null(bc__agent_offered_slot(a, svc, NULL, "2026-12-01T10:00:00+01:00"));
+    assert_null(bc__agent_offered_slot(a, svc, "01JNOPE", "2026-12-01T10:00:00+01:00"));
+    assert_null(bc__agent_offered_slot(a, "01JNOPE", NULL, "2026-12-01T10:00:00+01:00"));
+    assert_null(bc__agent_offered_slot(a, svc, NULL, "2026-12-01T10:15:00+01:00"));
+    assert_null(bc__agent_offered_slot(a, svc, NULL, "mañana a las diez"));
+    /* the oldest offers go first past the limit */
+    for (int i = 0; i < 130; i++) {
+        snprintf(start, sizeof start, "2026-12-%02dT%02d:%02d:00+01:00", 2 + i / 40, 9 + i % 40 / 4,
+                 i % 4 * 15);
+        bc__agent_remember_offer(a, svc, ana, start);
+    }
+    assert_int_equal(json_array_size(json_object_get(a->state, "offered")), 120);
+    assert_null(bc__agent_offered_slot(a, svc, NULL, "2026-12-01T10:00:00+01:00"));
+    assert_non_null(bc__agent_offered_slot(a, svc, NULL, start));
+    bc_agent_free(a);
+    json_decref(conv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agent__books_only_an_offered_slot_after_the_customers_yes),
         cmocka_unit_test(test_agent__round_limit),
         cmocka_unit_test(test_agent__transcript_is_trimmed_by_whole_turns),
+        cmocka_unit_test(test_agent__tool_table_and_dispatch),
+        cmocka_unit_test(test_agent__malformed_tool_input_is_refused),
+        cmocka_unit_test(test_agent__another_tenants_ids_are_not_found),
+        cmocka_unit_test(test_agent__offers_are_matched_by_instant),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

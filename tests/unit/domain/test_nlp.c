@@ -95,6 +95,17 @@ static json_t *answer(const char *fields)
     return a;
 }
 
+/* Fails unless the reading of fields (see answer) is refused with a reason that contains why. */
+static void refused(struct bc_nlp *n, const char *fields, const char *why_part)
+{
+    json_t *a = answer(fields);
+    struct bc_nlu_result r;
+    char why[160] = "";
+    if (bc_nlp_read(n, a, &r, why, sizeof why) != BC_EINVALID || !strstr(why, why_part))
+        fail_msg("%s: why='%s'", fields, why);
+    json_decref(a);
+}
+
 static void test_nlp__prompt_names_the_catalogue_date_and_state(void **state)
 {
     struct bc_nlp *n = reader("quiero algo", NULL);
@@ -201,12 +212,7 @@ static void test_nlp__refusals(void **state)
             snprintf(f, sizeof f, "{\"service_id\":\"%s\"}", foreign_svc);
             fields = f;
         }
-        json_t *a = answer(fields);
-        struct bc_nlu_result r;
-        char why[160] = "";
-        if (bc_nlp_read(n, a, &r, why, sizeof why) != BC_EINVALID || !strstr(why, cases[i].why))
-            fail_msg("case %zu %s: why='%s'", i, cases[i].fields, why);
-        json_decref(a);
+        refused(n, fields, cases[i].why);
     }
     /* and what is in the message passes */
     json_t *a = answer(
@@ -243,6 +249,75 @@ static void test_nlp__a_yes_in_a_confirmation_needs_the_customers_yes(void **sta
     json_decref(yes);
 }
 
+/* The rules run in a fixed order and the first that fails names itself; a field of the wrong type is
+ * refused only after every rule that names a field. */
+static void test_nlp__the_first_failed_rule_is_the_reason(void **state)
+{
+    static const struct {
+        const char *fields, *why;
+    } cases[] = {
+        {"{\"tenant_id\":\"x\",\"intent\":\"dance\"}", "unknown field tenant_id"},
+        {"{\"intent\":42}", "missing or unknown intent"},
+        {"{\"intent\":null}", "missing or unknown intent"},
+        {"{\"also\":\"book\"}", "also is not a list"},
+        {"{\"also\":[42]}", "unknown intent in also"},
+        {"{\"also\":[\"book\"],\"service_id\":\"01JNOPE\",\"date\":\"2026-02-30\"}", "service_id"},
+        {"{\"service_id\":42,\"date\":\"2026-02-30\"}", "date is not a real"},
+        {"{\"date\":\"2026-12-01\",\"time\":\"9:00\",\"part_of_day\":\"night\"}", "time is not HH:MM"},
+        {"{\"part_of_day\":\"night\",\"name\":\"Mallory\"}", "part_of_day"},
+        {"{\"asap\":1,\"name\":\"Mallory\"}", "asap"},
+        {"{\"name\":\"Mallory\",\"number\":0}", "name not in the message"},
+        {"{\"email\":\"pepe@example.com\",\"phone\":\"600 000 000\"}", "phone not in the message"},
+        {"{\"code\":\"K7M2Q!\"}", "code is not a booking code"},
+        {"{\"number\":\"2\",\"change_target\":\"tenant\"}", "number out of range"},
+        {"{\"number\":51}", "number out of range"},
+        {"{\"number\":2,\"change_target\":\"tenant\"}", "unknown change_target"},
+        {"{\"date\":7,\"number\":2}", "wrong type"},
+        {"{\"change_target\":true}", "wrong type"},
+    };
+    struct bc_nlp *n = reader("hola, soy pepe, pepe@example.com, 612 345 678, código K7M2QX", NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) refused(n, cases[i].fields, cases[i].why);
+    bc_nlp_free(n);
+}
+
+/* Each step fills its part of the result: a professional by id, the parts of the day, asap, a number and
+ * the target of a change; nulls leave the result empty. */
+static void test_nlp__each_field_fills_its_part_of_the_result(void **state)
+{
+    char f[300];
+    struct bc_nlu_result r;
+    char why[160] = "";
+    struct bc_nlp *n = reader("la segunda, con Ana, por la mañana, lo antes posible", NULL);
+    snprintf(f, sizeof f,
+             "{\"intent\":\"change\",\"provider_id\":\"%s\",\"part_of_day\":\"morning\",\"asap\":true,"
+             "\"number\":2,\"change_target\":\"provider\",\"also\":null}",
+             ana);
+    json_t *a = answer(f);
+    assert_int_equal(bc_nlp_read(n, a, &r, why, sizeof why), 0);
+    assert_int_equal(r.intent, BC_NLU_CHANGE);
+    assert_int_equal(r.intents, BC_NLU_BIT(BC_NLU_CHANGE));
+    assert_string_equal(r.provider_id, ana);
+    assert_false(r.provider_any);
+    assert_int_equal(r.part_of_day, BC_NLU_PART_MORNING);
+    assert_true(r.asap);
+    assert_true(r.has_number);
+    assert_int_equal(r.number, 2);
+    assert_int_equal(r.change_target, BC_NLU_SLOT_PROVIDER);
+    assert_false(r.has_date);
+    assert_false(r.has_time);
+    assert_null(r.service_id);
+    assert_string_equal(r.name, "");
+    json_decref(a);
+    a = answer("{\"part_of_day\":\"evening\",\"change_target\":\"contact\"}");
+    assert_int_equal(bc_nlp_read(n, a, &r, why, sizeof why), 0);
+    assert_int_equal(r.part_of_day, BC_NLU_PART_EVENING);
+    assert_int_equal(r.change_target, BC_NLU_SLOT_CONTACT);
+    assert_false(r.asap);
+    assert_false(r.has_number);
+    json_decref(a);
+    bc_nlp_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +326,8 @@ int main(void)
         cmocka_unit_test(test_nlp__a_valid_reading),
         cmocka_unit_test(test_nlp__refusals),
         cmocka_unit_test(test_nlp__a_yes_in_a_confirmation_needs_the_customers_yes),
+        cmocka_unit_test(test_nlp__the_first_failed_rule_is_the_reason),
+        cmocka_unit_test(test_nlp__each_field_fills_its_part_of_the_result),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
