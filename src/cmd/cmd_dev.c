@@ -230,7 +230,6 @@ int cmd_dev(int argc, char **argv)
     if (keys) fclose(keys);
     int flushed = bc_usage_flush(env); /* the seeded bookings, metered like any others */
     if (rc == 0 && flushed < 0) rc = flushed;
-    bc_usage_reset();
     if (rc == 0) rc = bc_store_sync(env->store);
     double secs = (double)(bc_mono_ns() - t0) / 1e9;
     bc_cli_close(env);

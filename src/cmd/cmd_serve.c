@@ -257,7 +257,6 @@ int cmd_serve(int argc, char **argv)
         nanosleep(&pause, NULL);
     }
     bc_store_sync(store);
-    bc_usage_reset();
     bc_metrics_reset();
     bc_jwt_cleanup();
     bc_ratelimit_reset();

@@ -584,7 +584,7 @@ int bc_booking_create(struct bc_env *env, const struct bc_ctx *ctx, const struct
         idem_release(env, &im);
     }
 out:
-    if (rc != 0 && reserved) bc_usage_add(ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
+    if (rc != 0 && reserved) bc_usage_add(env, ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
     json_decref(item);
     bc_schedule_release(&sc);
     bc_arena_release(&arena);
@@ -832,7 +832,7 @@ int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *
         rc =
             bc_cal_remove(env, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd, id);
         if (rc == 0) rc = relist(env, updated);
-        if (rc == 0) bc_usage_add(ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
+        if (rc == 0) bc_usage_add(env, ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
     }
     if (rc == 0) *out = json_incref(updated);
     json_decref(updated);

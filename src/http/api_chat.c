@@ -61,7 +61,7 @@ int bc_api_conversations_create(struct bc_req *req)
     int rc =
         bc_chat_start(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(), &conv, &messages);
     if (rc < 0) return rc;
-    bc_usage_add(req->ctx.tenant_id, BC_USAGE_CONVERSATIONS, 1);
+    bc_usage_add(req->srv->env, req->ctx.tenant_id, BC_USAGE_CONVERSATIONS, 1);
     bc_metrics_conversation_touch(S(conv, "id"));
     json_t *out =
         json_pack("{s:o, s:o}", "conversation", conversation_json(req, conv, true), "messages", messages);
@@ -177,7 +177,7 @@ int bc_api_admin_conversations_patch(struct bc_req *req)
         json_object_set_new(h, "handled_by", json_string(req->ctx.user_id));
     rc = bc_conv_save(req->srv->env, conv);
     if (rc == 0 && was_open != bc_conv_handoff_open(conv))
-        bc_usage_add(req->ctx.tenant_id, BC_USAGE_HANDOFFS_ANSWERED, was_open ? 1 : -1);
+        bc_usage_add(req->srv->env, req->ctx.tenant_id, BC_USAGE_HANDOFFS_ANSWERED, was_open ? 1 : -1);
     if (rc == 0) rc = bc_reply_wrapped(req, 200, "conversation", bc_conv_view(conv));
     json_decref(conv);
     return rc;

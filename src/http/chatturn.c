@@ -167,9 +167,9 @@ static void meter_turn(struct turn *t)
 {
     if (t->rc < 0) return;
     if (!t->had_booking && json_object_get(t->conv, "booking"))
-        bc_usage_add(t->ctx.tenant_id, BC_USAGE_CONVERSATIONS_BOOKED, 1);
+        bc_usage_add(t->env, t->ctx.tenant_id, BC_USAGE_CONVERSATIONS_BOOKED, 1);
     if (!t->had_handoff && bc_conv_handoff_open(t->conv))
-        bc_usage_add(t->ctx.tenant_id, BC_USAGE_HANDOFFS, 1);
+        bc_usage_add(t->env, t->ctx.tenant_id, BC_USAGE_HANDOFFS, 1);
 }
 
 static int step_done(struct turn *t, int rc, json_t *messages)
