@@ -28,8 +28,8 @@ static struct bc_env *open_store(char *url, size_t size)
 /* The tenants these tests count for: usage is only written for a tenant whose META item exists. */
 static void put_tenants(struct bc_store *s)
 {
-    const char *names[] = {"ai",    "ai-free", "rep",    "busy",  "flaky", "many", "monthly",
-                           "other", "pair",    "shared", "small", "t1",    "t2"};
+    const char *names[] = {"ai",   "ai-free", "rep",   "busy", "flaky", "many", "monthly", "other",
+                           "pair", "shared",  "small", "t1",   "t2",    "twin", "twin-lim"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char pk[128];
         snprintf(pk, sizeof pk, "TENANT#%s", names[i]);
@@ -458,7 +458,8 @@ static void expect_months(const struct want *w, size_t n)
 }
 
 /* Two stores in one process (a dedicated environment, a migration's destination), each with its env:
- * counts, limits and flushes stay apart; the same tenant id is two tenants. */
+ * counts, limits and flushes stay apart; the same tenant id is two tenants. Tenants of its own, so that it
+ * holds on a store shared by the whole suite (BC_TEST_STORE_URL). */
 static void test_usage__two_envs_count_apart(void **state)
 {
     struct bc_env *a = *state;
@@ -470,16 +471,16 @@ static void test_usage__two_envs_count_apart(void **state)
     struct bc_env *b = bc_test_env(s2);
     assert_int_equal(bc_plan_ensure_defaults(b), 0);
     put_tenants(s2);
-    for (int i = 0; i < 3; i++) bc_usage_add(a, "t1", BC_USAGE_CANCELLATIONS, 1);
-    bc_usage_add(b, "t1", BC_USAGE_CANCELLATIONS, 5);
-    bc_usage_request(a, "t1", 200, NULL, NULL);
-    bc_usage_ai(b, "t1", "anthropic/claude-haiku", 7, 3);
+    for (int i = 0; i < 3; i++) bc_usage_add(a, "twin", BC_USAGE_CANCELLATIONS, 1);
+    bc_usage_add(b, "twin", BC_USAGE_CANCELLATIONS, 5);
+    bc_usage_request(a, "twin", 200, NULL, NULL);
+    bc_usage_ai(b, "twin", "anthropic/claude-haiku", 7, 3);
     /* limits: each env reaches the tenant's limit on its own counts */
-    for (int i = 0; i < 2; i++) assert_int_equal(bc_usage_take(a, "small", BC_USAGE_MESSAGES, 1, 2), 0);
-    assert_int_equal(bc_usage_take(a, "small", BC_USAGE_MESSAGES, 1, 2), BC_EPLAN);
-    assert_int_equal(bc_usage_take(b, "small", BC_USAGE_MESSAGES, 1, 2), 0);
-    assert_int_equal(bc_usage_estimate(a, "small", BC_USAGE_MESSAGES), 2);
-    assert_int_equal(bc_usage_estimate(b, "small", BC_USAGE_MESSAGES), 1);
+    for (int i = 0; i < 2; i++) assert_int_equal(bc_usage_take(a, "twin-lim", BC_USAGE_MESSAGES, 1, 2), 0);
+    assert_int_equal(bc_usage_take(a, "twin-lim", BC_USAGE_MESSAGES, 1, 2), BC_EPLAN);
+    assert_int_equal(bc_usage_take(b, "twin-lim", BC_USAGE_MESSAGES, 1, 2), 0);
+    assert_int_equal(bc_usage_estimate(a, "twin-lim", BC_USAGE_MESSAGES), 2);
+    assert_int_equal(bc_usage_estimate(b, "twin-lim", BC_USAGE_MESSAGES), 1);
     struct bc_usage_stats sa, sb;
     bc_usage_stats(a, &sa);
     bc_usage_stats(b, &sb);
@@ -487,14 +488,15 @@ static void test_usage__two_envs_count_apart(void **state)
     assert_int_equal(sb.tenants, 2);
     /* a flush writes its own env's counts to its own store, nothing else */
     assert_true(bc_usage_flush(a) > 0);
-    const struct want after_a[] = {{s2, "t1", "cancellations", 0},
-                                   {a->store, "t1", "cancellations", 3},
-                                   {a->store, "t1", "requests", 1},
-                                   {a->store, "t1", "ai_tokens", 0},
-                                   {a->store, "small", "messages", 2}},
-                      after_b[] = {{s2, "t1", "cancellations", 5},       {s2, "t1", "requests", 0},
-                                   {s2, "t1", "ai_tokens", 10},          {s2, "small", "messages", 1},
-                                   {a->store, "t1", "cancellations", 3}, {a->store, "small", "messages", 2}};
+    const struct want after_a[] = {{s2, "twin", "cancellations", 0},
+                                   {a->store, "twin", "cancellations", 3},
+                                   {a->store, "twin", "requests", 1},
+                                   {a->store, "twin", "ai_tokens", 0},
+                                   {a->store, "twin-lim", "messages", 2}},
+                      after_b[] = {
+                          {s2, "twin", "cancellations", 5},       {s2, "twin", "requests", 0},
+                          {s2, "twin", "ai_tokens", 10},          {s2, "twin-lim", "messages", 1},
+                          {a->store, "twin", "cancellations", 3}, {a->store, "twin-lim", "messages", 2}};
     expect_months(after_a, sizeof after_a / sizeof *after_a);
     assert_true(bc_usage_flush(b) > 0);
     expect_months(after_b, sizeof after_b / sizeof *after_b); /* b's flush left a's store alone */
@@ -504,7 +506,7 @@ static void test_usage__two_envs_count_apart(void **state)
     assert_int_equal(sb.flushes, 1);
     assert_int_equal(bc_usage_flush(a), 0); /* nothing of b's became a's */
     /* an env freed with counts not yet flushed releases them (nothing is written) */
-    bc_usage_request(b, "t1", 404, "not_found", "https://b.example.com");
+    bc_usage_request(b, "twin", 404, "not_found", "https://b.example.com");
     bc_test_env_close(b);
 }
 
