@@ -246,7 +246,6 @@ int cmd_dev(struct bc_cli *cli)
     if (keys) fclose(keys);
     int flushed = bc_usage_flush(cli->env); /* the seeded bookings, metered like any others */
     if (rc == 0 && flushed < 0) rc = flushed;
-    bc_usage_reset();
     if (rc == 0) rc = bc_store_sync(cli->store);
     double secs = (double)(bc_mono_ns() - t0) / 1e9;
     if (rc < 0) {

@@ -286,7 +286,6 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
         }
         bc_store_sync(cli->store);
     }
-    bc_usage_reset();
     bc_metrics_reset();
     bc_jwt_cleanup();
     bc_ratelimit_reset();

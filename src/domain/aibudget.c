@@ -74,6 +74,6 @@ int bc_aibudget_charge(struct bc_env *env, const struct bc_ctx *ctx, json_t *con
     b->month_used += in + out;
     if (!bc_key_id_ok(ctx->tenant_id)) return BC_EINVALID;
     model_label(label, sizeof label, provider, model);
-    bc_usage_ai(ctx->tenant_id, label, in, out); /* metered in memory, flushed with the other counters */
+    bc_usage_ai(env, ctx->tenant_id, label, in, out); /* metered in memory, flushed with the other counters */
     return 0;
 }

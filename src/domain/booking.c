@@ -597,7 +597,8 @@ static int create_place(struct create *c)
 static int create_answer(struct create *c, int rc, json_t **out)
 {
     if (c->outcome == CREATE_BOOKED && bc_fault_hit(BC_FAULT_BOOKING_BEFORE_ANSWER)) rc = crashed(c);
-    if (c->reserved && c->outcome != CREATE_BOOKED) bc_usage_add(c->ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
+    if (c->reserved && c->outcome != CREATE_BOOKED)
+        bc_usage_add(c->env, c->ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
     if (c->outcome == CREATE_BOOKED) *out = bc_booking_view(c->ctx, c->item, true);
     if (c->outcome == CREATE_REPLAYED) {
         *out = bc_booking_view(c->ctx, c->replay, true);

@@ -106,7 +106,7 @@ int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *
         rc =
             bc_cal_remove(env, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd, id);
         if (rc == 0) rc = relist(env, updated);
-        if (rc == 0) bc_usage_add(ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
+        if (rc == 0) bc_usage_add(env, ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
     }
     if (rc == 0) *out = json_incref(updated);
     json_decref(updated);

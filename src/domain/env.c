@@ -5,6 +5,7 @@
 #include "domain/calendar.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
+#include "domain/usage.h"
 #include "util/memo.h"
 
 #include <stdlib.h>
@@ -25,7 +26,8 @@ struct bc_env *bc_env_new(struct bc_store *store)
     env->days = bc_memo_new(DAY_SLOTS, DAY_LOCKS, bc__cal_day_free);
     env->views = bc_memo_new(VIEW_SLOTS, VIEW_LOCKS, bc__settings_view_free);
     env->touches = bc__key_touches_new();
-    if (!env->plans || !env->days || !env->views || !env->touches) {
+    env->usage = bc__usage_meter_new();
+    if (!env->plans || !env->days || !env->views || !env->touches || !env->usage) {
         bc_env_free(env);
         return NULL;
     }
@@ -39,5 +41,6 @@ void bc_env_free(struct bc_env *env)
     bc_memo_free(env->days);
     bc_memo_free(env->views);
     bc__key_touches_free(env->touches);
+    bc__usage_meter_free(env->usage);
     free(env);
 }

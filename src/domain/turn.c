@@ -57,7 +57,7 @@ int bc_turn_open(struct bc_env *env, const struct bc_ctx *ctx, const char *lang,
                  json_t **conv, json_t **messages)
 {
     int rc = bc_chat_start(env, ctx, lang, public_url, conv, messages);
-    if (rc == 0) bc_usage_add(ctx->tenant_id, BC_USAGE_CONVERSATIONS, 1);
+    if (rc == 0) bc_usage_add(env, ctx->tenant_id, BC_USAGE_CONVERSATIONS, 1);
     return rc;
 }
 
@@ -246,9 +246,9 @@ static void meter_turn(struct bc_turn *t)
     if (t->rc < 0 || t->metered) return;
     t->metered = true;
     if (!t->had_booking && json_object_get(t->conv, "booking"))
-        bc_usage_add(t->ctx.tenant_id, BC_USAGE_CONVERSATIONS_BOOKED, 1);
+        bc_usage_add(t->env, t->ctx.tenant_id, BC_USAGE_CONVERSATIONS_BOOKED, 1);
     if (!t->had_handoff && bc_conv_handoff_open(t->conv))
-        bc_usage_add(t->ctx.tenant_id, BC_USAGE_HANDOFFS, 1);
+        bc_usage_add(t->env, t->ctx.tenant_id, BC_USAGE_HANDOFFS, 1);
 }
 
 /* Ends the turn with its result (takes messages). */

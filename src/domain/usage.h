@@ -1,14 +1,18 @@
 /* Metering: per-tenant counters per UTC day and month (messages, bookings, cancellations, conversations and
  * those that ended in a booking, hand-offs, AI tokens by model, requests and their peak per minute, errors
  * by code, origins seen), aggregated in memory and flushed to the store as atomic adds every few seconds;
- * and the plan's monthly limits checked against them, exactly at the boundary within one process.
+ * and the plan's monthly limits checked against them, exactly at the boundary within one env. Counting and
+ * limits: usage_meter.c; the flush: usage_flush.c; reading: usage.c (they share usage_internal.h).
  * docs/metering.md explains the design, what a crash can lose and the tolerance across processes.
  *
  * DESIGN NOTES
  * - Items (PK TENANT#<id>): USAGE#<YYYY-MM> (month totals), USAGE#<YYYY-MM-DD> (one day, ttl 400 days),
  *   USAGERPM#<YYYY-MM-DDTHH> (requests per minute of one hour, attributes m00..m59, ttl 2 days: only to
  *   find the peak), USAGE#STATE (last activity, hand-offs waiting for an answer). Periods are UTC.
- * - Nothing is written on a request: each process sums deltas in memory per tenant and UTC day, and
+ * - The meter (struct bc_usage_meter) belongs to an env, one per store: two stores in one process (a
+ *   dedicated environment, a migration's destination) count and flush apart. bc_env_new creates it,
+ *   bc_env_free releases it with whatever is still unflushed (flush first).
+ * - Nothing is written on a request: each env sums deltas in memory per tenant and UTC day, and
  *   bc_usage_flush writes them with unconditional atomic adds, so any number of processes add up exactly.
  *   A failed flush keeps its deltas for the next one; a part already written (hour, day, month) is never
  *   written twice.
@@ -16,8 +20,8 @@
  *   item, reads the global minute totals from the update's result, and raises the day's and month's
  *   peak_rpm with a write conditioned on the item's version (retried on a race), so it only ever grows.
  * - Limits: per tenant the month's count as last read from the store ("stored", refreshed at most every
- *   second and after each flush from the update's result) plus this process's increments not yet flushed.
- *   A take checks and counts under one lock, so within a process the boundary is exact. A refresh read is
+ *   second and after each flush from the update's result) plus this env's increments not yet flushed.
+ *   A take checks and counts under one lock, so within an env the boundary is exact. A refresh read is
  *   only accepted when no flush of that month ran meanwhile (a generation counter), so nothing is counted
  *   twice or missed. */
 #ifndef BC_USAGE_H
@@ -55,10 +59,12 @@ const char *bc_usage_name(enum bc_usage_counter c);
 
 /* ---- counting (never blocks on the store, except a take's refresh read) ---- */
 
+/* Every counting and limit call counts in env's meter (env->usage) and reads env's store. */
+
 /* Counts n (may be negative: a reservation given back) for the tenant today. Unknown ids are ignored. */
-void bc_usage_add(const char *tenant_id, enum bc_usage_counter c, int64_t n);
+void bc_usage_add(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t n);
 /* Reserves n units of a limited counter against limit (per month; BC_UNLIMITED: no check): 0 when they fit
- * (they are counted at once: give them back with bc_usage_add(-n) if the action fails), BC_EPLAN when
+ * (they are counted at once: give them back with bc_usage_add(env, …, -n) if the action fails), BC_EPLAN when
  * they do not (nothing counted), or a store error when the month's count could never be read. For a
  * counter that is not limited this is bc_usage_add. */
 int bc_usage_take(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t n,
@@ -66,7 +72,7 @@ int bc_usage_take(struct bc_env *env, const char *tenant_id, enum bc_usage_count
 /* 0 while the month's count is below limit, BC_EPLAN once it has reached it; counts nothing. For budgets
  * spent after the fact (AI tokens: check before a call, count its usage after). */
 int bc_usage_check(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t limit);
-/* The month's count of a limited counter as this process knows it (stored + not yet flushed), refreshed
+/* The month's count of a limited counter as this env knows it (stored + not yet flushed), refreshed
  * like a take's. 0 or a store error. */
 int bc_usage_month_count(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t *out);
 /* The same against the tenant's effective limits (tenant: its META item, with "id", plan and overrides). */
@@ -77,26 +83,33 @@ int bc_usage_check_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counte
 bool bc_usage_ai_budget_left(struct bc_env *env, json_t *tenant);
 /* One LLM call's tokens for the tenant (the chat turn's budget calls it, domain/aibudget.h): AI tokens
  * in/out, by model ("<provider>/<model>"), and calls. */
-void bc_usage_ai(const char *tenant_id, const char *model, long tokens_in, long tokens_out);
+void bc_usage_ai(struct bc_env *env, const char *tenant_id, const char *model, long tokens_in,
+                 long tokens_out);
 /* One finished HTTP request of the tenant: requests (and the minute, for the peak), errors by class and
  * code (status >= 400; code is the API error code, NULL: "http_<status>"), the verified Origin (NULL:
  * none), and the tenant's last activity. */
-void bc_usage_request(const char *tenant_id, int status, const char *code, const char *origin);
+void bc_usage_request(struct bc_env *env, const char *tenant_id, int status, const char *code,
+                      const char *origin);
 
-/* Writes every tenant's pending deltas (one flusher at a time; serve calls it every usage_flush_interval
- * seconds and at shutdown). Returns the number of items written, or the first store error (the deltas
- * that failed stay pending for the next flush). */
+/* Writes every tenant's pending deltas of env's meter to env's store (one flusher at a time; serve calls
+ * it every usage_flush_interval seconds and at shutdown). Returns the number of items written, or the first
+ * store error (the deltas that failed stay pending for the next flush). */
 int bc_usage_flush(struct bc_env *env);
 
 struct bc_usage_stats {
     uint64_t flushes, flush_errors, items_written;
     long tenants; /* tenants held in memory */
 };
-void bc_usage_stats(struct bc_usage_stats *out);
-/* This process's view of a limited counter this month (stored + unflushed), -1 when not loaded. Tests. */
-int64_t bc_usage_estimate(const char *tenant_id, enum bc_usage_counter c);
-/* Forgets everything held in memory, unflushed deltas included (tests). */
-void bc_usage_reset(void);
+/* The flush statistics and tenants held of env's meter (all zeros when env is NULL). */
+void bc_usage_stats(struct bc_env *env, struct bc_usage_stats *out);
+/* This env's view of a limited counter this month (stored + unflushed), -1 when not loaded. Tests. */
+int64_t bc_usage_estimate(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c);
+
+/* The meter of an env (env.c): new, NULL when out of memory; free, NULL-safe (drops the counts not yet
+ * flushed: flush first). */
+struct bc_usage_meter;
+struct bc_usage_meter *bc__usage_meter_new(void);
+void bc__usage_meter_free(struct bc_usage_meter *um);
 
 /* ---- reading ---- */
 

@@ -170,7 +170,7 @@ int bc_api_admin_conversations_patch(struct bc_req *req)
         json_object_set_new(h, "handled_by", json_string(req->ctx.user_id));
     rc = bc_conv_save(req->srv->env, conv);
     if (rc == 0 && was_open != bc_conv_handoff_open(conv))
-        bc_usage_add(req->ctx.tenant_id, BC_USAGE_HANDOFFS_ANSWERED, was_open ? 1 : -1);
+        bc_usage_add(req->srv->env, req->ctx.tenant_id, BC_USAGE_HANDOFFS_ANSWERED, was_open ? 1 : -1);
     if (rc == 0) rc = bc_reply_wrapped(req, 200, "conversation", bc_conv_view(conv));
     json_decref(conv);
     return rc;

@@ -338,7 +338,7 @@ int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
     bc_metrics_sample(b, "bookchat_conversations_active", NULL, (double)conversations_active());
     render_tenants(srv ? srv->env : NULL, b);
     struct bc_usage_stats us;
-    bc_usage_stats(&us);
+    bc_usage_stats(srv ? srv->env : NULL, &us);
     bc_metrics_family(b, "bookchat_usage_flushes_total", "counter", "Flushes of the usage counters.");
     bc_metrics_sample(b, "bookchat_usage_flushes_total", NULL, (double)us.flushes);
     bc_metrics_family(b, "bookchat_usage_flush_errors_total", "counter",

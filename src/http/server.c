@@ -155,7 +155,7 @@ static enum MHD_Result queue(struct bc_req *req)
      * nothing is written into a suspended or deleted tenant's partition */
     if (req->ctx.tenant_id[0] && req->status && req->ctx.tenant &&
         bc_tenant_check_active(req->ctx.tenant) == 0)
-        bc_usage_request(req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
+        bc_usage_request(req->srv->env, req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
     enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)req->status, r);
     MHD_destroy_response(r);
     req->resp = NULL;

@@ -45,7 +45,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    bc_usage_reset();
     bc_test_env_close(env);
     return 0;
 }

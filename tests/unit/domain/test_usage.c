@@ -1,6 +1,7 @@
-/* Metering (domain/usage.c): exact counts after a flush, the limit boundary under threads, raising a limit,
- * another process's counts, two processes on one store (counts, limits and the peak per minute), a flush
- * that fails half-way, the month rollover, the origins' top 100, the AI budget and the report. */
+/* Metering (domain/usage.c, usage_meter.c, usage_flush.c): exact counts after a flush, the limit boundary
+ * under threads, raising a limit, another process's counts, two processes on one store (counts, limits and
+ * the peak per minute), two stores in one process, a flush that fails half-way, the month rollover, the
+ * origins' top 100, the AI budget and the report. */
 #include "../testlib.h"
 
 #include "domain/plan.h"
@@ -27,8 +28,8 @@ static struct bc_env *open_store(char *url, size_t size)
 /* The tenants these tests count for: usage is only written for a tenant whose META item exists. */
 static void put_tenants(struct bc_store *s)
 {
-    const char *names[] = {"ai",    "ai-free", "rep",    "busy",  "flaky", "many", "monthly",
-                           "other", "pair",    "shared", "small", "t1",    "t2"};
+    const char *names[] = {"ai",   "ai-free", "rep",   "busy", "flaky", "many", "monthly", "other",
+                           "pair", "shared",  "small", "t1",   "t2",    "twin", "twin-lim"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char pk[128];
         snprintf(pk, sizeof pk, "TENANT#%s", names[i]);
@@ -42,7 +43,6 @@ static void put_tenants(struct bc_store *s)
 static int setup(void **state)
 {
     char url[600];
-    bc_usage_reset();
     bc_fault_reset();
     struct bc_env *env = open_store(url, sizeof url);
     *state = env;
@@ -52,7 +52,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    bc_usage_reset();
     bc_fault_reset();
     bc_test_env_close(*state);
     return 0;
@@ -80,12 +79,12 @@ static void test_usage__flush_counts_exactly(void **state)
     struct bc_store *s = env->store;
     for (int i = 0; i < 37; i++)
         assert_int_equal(bc_usage_take(env, "t1", BC_USAGE_BOOKINGS, 1, BC_UNLIMITED), 0);
-    for (int i = 0; i < 5; i++) bc_usage_add("t1", BC_USAGE_CANCELLATIONS, 1);
-    for (int i = 0; i < 3; i++) bc_usage_add("t1", BC_USAGE_MESSAGES, 1);
-    bc_usage_request("t1", 200, NULL, "https://a.example.com");
-    bc_usage_request("t1", 404, "not_found", NULL);
-    bc_usage_request("t1", 503, "unavailable", "https://a.example.com");
-    bc_usage_add("t2", BC_USAGE_BOOKINGS, 2);
+    for (int i = 0; i < 5; i++) bc_usage_add(env, "t1", BC_USAGE_CANCELLATIONS, 1);
+    for (int i = 0; i < 3; i++) bc_usage_add(env, "t1", BC_USAGE_MESSAGES, 1);
+    bc_usage_request(env, "t1", 200, NULL, "https://a.example.com");
+    bc_usage_request(env, "t1", 404, "not_found", NULL);
+    bc_usage_request(env, "t1", 503, "unavailable", "https://a.example.com");
+    bc_usage_add(env, "t2", BC_USAGE_BOOKINGS, 2);
     assert_true(bc_usage_flush(env) > 0);
     json_t *it = month_item(s, "t1");
     assert_int_equal(attr(it, "bookings"), 37);
@@ -122,9 +121,9 @@ static void test_usage__a_purged_tenant_gets_nothing_written(void **state)
 {
     struct bc_env *env = *state;
     struct bc_store *s = env->store;
-    bc_usage_request("t1", 200, NULL, "https://a.example.com");
-    bc_usage_add("t1", BC_USAGE_BOOKINGS, 3);
-    bc_usage_add("t2", BC_USAGE_BOOKINGS, 2);
+    bc_usage_request(env, "t1", 200, NULL, "https://a.example.com");
+    bc_usage_add(env, "t1", BC_USAGE_BOOKINGS, 3);
+    bc_usage_add(env, "t2", BC_USAGE_BOOKINGS, 2);
     assert_int_equal(bc_store_delete(s, "TENANT#t1", "META", NULL), 0); /* the purge */
     assert_true(bc_usage_flush(env) > 0);
     struct bc_query q = {.pk = "TENANT#t1", .sk_prefix = ""};
@@ -175,7 +174,7 @@ static void test_usage__limit_exact_under_threads(void **state)
     }
     assert_int_equal(ok, 300);
     assert_int_equal(refused, 500);
-    assert_int_equal(bc_usage_estimate("busy", BC_USAGE_MESSAGES), 300);
+    assert_int_equal(bc_usage_estimate(env, "busy", BC_USAGE_MESSAGES), 300);
     assert_int_equal(bc_usage_check(env, "busy", BC_USAGE_MESSAGES, 300), BC_EPLAN);
     assert_int_equal(bc_usage_check(env, "busy", BC_USAGE_MESSAGES, 301), 0);
     assert_true(bc_usage_flush(env) >= 0);
@@ -194,7 +193,7 @@ static void test_usage__raising_the_limit_lets_the_next_through(void **state)
     assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 6), 0);
     assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 6), BC_EPLAN);
     /* a reservation given back frees its place */
-    bc_usage_add("small", BC_USAGE_MESSAGES, -1);
+    bc_usage_add(env, "small", BC_USAGE_MESSAGES, -1);
     assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 6), 0);
     assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, BC_UNLIMITED), 0);
     assert_int_equal(bc_usage_take(env, "small", BC_USAGE_MESSAGES, 1, 0), BC_EPLAN);
@@ -214,10 +213,10 @@ static void test_usage__sees_another_process_after_a_refresh(void **state)
     struct bc_update u = {NULL, add, NULL};
     assert_int_equal(bc_store_update(s, "TENANT#shared", sk, &u, NULL, NULL), 0);
     json_decref(add);
-    assert_int_equal(bc_usage_estimate("shared", BC_USAGE_BOOKINGS), 1); /* not seen yet */
-    bc_clock_advance(2);                                                 /* past the refresh interval */
+    assert_int_equal(bc_usage_estimate(env, "shared", BC_USAGE_BOOKINGS), 1); /* not seen yet */
+    bc_clock_advance(2);                                                      /* past the refresh interval */
     assert_int_equal(bc_usage_take(env, "shared", BC_USAGE_BOOKINGS, 1, 10), 0);
-    assert_int_equal(bc_usage_estimate("shared", BC_USAGE_BOOKINGS), 10);
+    assert_int_equal(bc_usage_estimate(env, "shared", BC_USAGE_BOOKINGS), 10);
     assert_int_equal(bc_usage_take(env, "shared", BC_USAGE_BOOKINGS, 1, 10), BC_EPLAN);
     assert_true(bc_usage_flush(env) >= 0);
     json_t *it = month_item(s, "shared");
@@ -231,7 +230,6 @@ static void child(const char *url, int tries, int64_t limit, int requests, int e
 {
     struct bc_store *s = NULL;
     char err[256];
-    bc_usage_reset();
     if (bc_store_open(url, &s, err, sizeof err) < 0) _exit(3);
     struct bc_env *env = bc_test_env(s);
     int ok = 0;
@@ -239,9 +237,8 @@ static void child(const char *url, int tries, int64_t limit, int requests, int e
         if (bc_usage_take(env, "pair", BC_USAGE_MESSAGES, 1, limit) == 0) ok++;
         if (i % every == every - 1 && bc_usage_flush(env) < 0) _exit(4);
     }
-    for (int i = 0; i < requests; i++) bc_usage_request("pair", 200, NULL, NULL);
+    for (int i = 0; i < requests; i++) bc_usage_request(env, "pair", 200, NULL, NULL);
     if (bc_usage_flush(env) < 0) _exit(5);
-    bc_usage_reset();
     bc_test_env_close(env);
     if (write(fd, &ok, sizeof ok) != sizeof ok) _exit(6);
     _exit(0);
@@ -294,12 +291,12 @@ static void test_usage__failed_flush_keeps_counts_and_never_doubles(void **state
 {
     struct bc_env *env = *state;
     struct bc_store *s = env->store;
-    for (int i = 0; i < 4; i++) bc_usage_add("flaky", BC_USAGE_BOOKINGS, 1);
-    bc_usage_request("flaky", 200, NULL, NULL);
+    for (int i = 0; i < 4; i++) bc_usage_add(env, "flaky", BC_USAGE_BOOKINGS, 1);
+    bc_usage_request(env, "flaky", 200, NULL, NULL);
     /* the month write fails after the hour and day items were written */
     assert_int_equal(bc_fault_arm(BC_FAULT_USAGE_MONTH_WRITE, 1), 0);
     assert_true(bc_usage_flush(env) < 0);
-    bc_usage_add("flaky", BC_USAGE_BOOKINGS, 1); /* new counts meanwhile */
+    bc_usage_add(env, "flaky", BC_USAGE_BOOKINGS, 1); /* new counts meanwhile */
     json_t *it = month_item(s, "flaky");
     assert_int_equal(attr(it, "bookings"), 0);
     json_decref(it);
@@ -319,7 +316,7 @@ static void test_usage__failed_flush_keeps_counts_and_never_doubles(void **state
     assert_int_equal(attr(recent, "requests"), 1);
     json_decref(recent);
     struct bc_usage_stats st;
-    bc_usage_stats(&st);
+    bc_usage_stats(env, &st);
     assert_true(st.flush_errors >= 2);
 }
 
@@ -335,7 +332,7 @@ static void test_usage__a_new_month_starts_from_zero(void **state)
     bc_usage_month_parse(NULL, after);
     assert_string_not_equal(before, after);
     assert_int_equal(bc_usage_take(env, "monthly", BC_USAGE_MESSAGES, 1, 3), 0);
-    assert_int_equal(bc_usage_estimate("monthly", BC_USAGE_MESSAGES), 1);
+    assert_int_equal(bc_usage_estimate(env, "monthly", BC_USAGE_MESSAGES), 1);
     assert_true(bc_usage_flush(env) > 0);
     char pk[] = "TENANT#monthly", sk[32];
     json_t *it = NULL;
@@ -358,7 +355,7 @@ static void test_usage__origins_keep_the_top_100(void **state)
         for (int i = 0; i < 100; i++) {
             snprintf(o, sizeof o, "https://s%d.example.com", round * 100 + i);
             int n = round == 0 && i < 10 ? 5 : 1; /* ten frequent ones */
-            for (int k = 0; k < n; k++) bc_usage_request("many", 200, NULL, o);
+            for (int k = 0; k < n; k++) bc_usage_request(env, "many", 200, NULL, o);
             total += n;
         }
         assert_true(bc_usage_flush(env) > 0);
@@ -384,9 +381,9 @@ static void test_usage__ai_tokens_and_budget(void **state)
     json_t *tenant =
         json_pack("{s:s, s:s, s:{s:i}}", "id", "ai", "plan", "BUSINESS", "limits", "ai_tokens_month", 100);
     assert_true(bc_usage_ai_budget_left(env, tenant));
-    bc_usage_ai("ai", "anthropic/claude-haiku", 60, 30);
+    bc_usage_ai(env, "ai", "anthropic/claude-haiku", 60, 30);
     assert_true(bc_usage_ai_budget_left(env, tenant));
-    bc_usage_ai("ai", "anthropic/claude-haiku", 10, 5);
+    bc_usage_ai(env, "ai", "anthropic/claude-haiku", 10, 5);
     int64_t used = 0;
     assert_int_equal(bc_usage_month_count(env, "ai", BC_USAGE_AI_TOKENS, &used), 0);
     assert_int_equal(used, 105);
@@ -444,6 +441,75 @@ static void test_usage__report_has_days_limits_and_percentages(void **state)
     json_decref(tenant);
 }
 
+/* One attribute of a tenant's month item in a store, as expected. */
+struct want {
+    struct bc_store *s;
+    const char *tenant, *name;
+    long long n;
+};
+
+static void expect_months(const struct want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *it = month_item(w[i].s, w[i].tenant);
+        assert_int_equal(attr(it, w[i].name), w[i].n);
+        json_decref(it);
+    }
+}
+
+/* Two stores in one process (a dedicated environment, a migration's destination), each with its env:
+ * counts, limits and flushes stay apart; the same tenant id is two tenants. Tenants of its own, so that it
+ * holds on a store shared by the whole suite (BC_TEST_STORE_URL). */
+static void test_usage__two_envs_count_apart(void **state)
+{
+    struct bc_env *a = *state;
+    char dir[512], url[600], err[256];
+    struct bc_store *s2 = NULL;
+    bc_test_tmpdir(dir, sizeof dir, "usage-b"); /* always a store of its own, whatever the first one is */
+    snprintf(url, sizeof url, "lmdb:%s", dir);
+    if (bc_store_open(url, &s2, err, sizeof err) < 0) fail_msg("store: %s", err);
+    struct bc_env *b = bc_test_env(s2);
+    assert_int_equal(bc_plan_ensure_defaults(b), 0);
+    put_tenants(s2);
+    for (int i = 0; i < 3; i++) bc_usage_add(a, "twin", BC_USAGE_CANCELLATIONS, 1);
+    bc_usage_add(b, "twin", BC_USAGE_CANCELLATIONS, 5);
+    bc_usage_request(a, "twin", 200, NULL, NULL);
+    bc_usage_ai(b, "twin", "anthropic/claude-haiku", 7, 3);
+    /* limits: each env reaches the tenant's limit on its own counts */
+    for (int i = 0; i < 2; i++) assert_int_equal(bc_usage_take(a, "twin-lim", BC_USAGE_MESSAGES, 1, 2), 0);
+    assert_int_equal(bc_usage_take(a, "twin-lim", BC_USAGE_MESSAGES, 1, 2), BC_EPLAN);
+    assert_int_equal(bc_usage_take(b, "twin-lim", BC_USAGE_MESSAGES, 1, 2), 0);
+    assert_int_equal(bc_usage_estimate(a, "twin-lim", BC_USAGE_MESSAGES), 2);
+    assert_int_equal(bc_usage_estimate(b, "twin-lim", BC_USAGE_MESSAGES), 1);
+    struct bc_usage_stats sa, sb;
+    bc_usage_stats(a, &sa);
+    bc_usage_stats(b, &sb);
+    assert_int_equal(sa.tenants, 2);
+    assert_int_equal(sb.tenants, 2);
+    /* a flush writes its own env's counts to its own store, nothing else */
+    assert_true(bc_usage_flush(a) > 0);
+    const struct want after_a[] = {{s2, "twin", "cancellations", 0},
+                                   {a->store, "twin", "cancellations", 3},
+                                   {a->store, "twin", "requests", 1},
+                                   {a->store, "twin", "ai_tokens", 0},
+                                   {a->store, "twin-lim", "messages", 2}},
+                      after_b[] = {
+                          {s2, "twin", "cancellations", 5},       {s2, "twin", "requests", 0},
+                          {s2, "twin", "ai_tokens", 10},          {s2, "twin-lim", "messages", 1},
+                          {a->store, "twin", "cancellations", 3}, {a->store, "twin-lim", "messages", 2}};
+    expect_months(after_a, sizeof after_a / sizeof *after_a);
+    assert_true(bc_usage_flush(b) > 0);
+    expect_months(after_b, sizeof after_b / sizeof *after_b); /* b's flush left a's store alone */
+    bc_usage_stats(a, &sa);
+    bc_usage_stats(b, &sb);
+    assert_int_equal(sa.flushes, 1);
+    assert_int_equal(sb.flushes, 1);
+    assert_int_equal(bc_usage_flush(a), 0); /* nothing of b's became a's */
+    /* an env freed with counts not yet flushed releases them (nothing is written) */
+    bc_usage_request(b, "twin", 404, "not_found", "https://b.example.com");
+    bc_test_env_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_usage__origins_keep_the_top_100, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage__ai_tokens_and_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage__report_has_days_limits_and_percentages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__two_envs_count_apart, setup, teardown),
         /* last: it moves the clock a month ahead */
         cmocka_unit_test_setup_teardown(test_usage__a_new_month_starts_from_zero, setup, teardown),
     };

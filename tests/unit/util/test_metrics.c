@@ -54,7 +54,6 @@ static void test_metrics__llm_hook_bounds_models(void **state)
 {
     (void)state;
     bc_metrics_reset();
-    bc_usage_reset();
     char model[32];
     struct bc_llm_usage_event bad = {"openai", "m\"x", NULL, 1, 1, -1, 50};
     bc_metrics_llm_hook(&bad, NULL);
@@ -84,12 +83,14 @@ static void test_metrics__llm_hook_bounds_models(void **state)
         strstr(b.data, "bookchat_llm_call_duration_seconds_bucket{provider=\"anthropic\",le=\"2\"} 50\n"));
     assert_non_null(strstr(b.data, "# TYPE process_resident_memory_bytes gauge\n"));
     assert_null(strstr(b.data, "tenant1")); /* never a tenant label */
-    bc_buf_release(&b);
-    /* tenants are metered by the chat turn's budget, not by the hook: nothing held for tenant1 */
+    /* tenants are metered by the chat turn's budget (in its env's meter), not by the hook: the usage series
+     * are there and hold no tenant */
+    assert_non_null(strstr(b.data, "\nbookchat_usage_tenants 0\n"));
+    assert_non_null(strstr(b.data, "\nbookchat_usage_flushes_total 0\n"));
     struct bc_usage_stats st;
-    bc_usage_stats(&st);
+    bc_usage_stats(NULL, &st);
     assert_int_equal(st.tenants, 0);
-    bc_usage_reset();
+    bc_buf_release(&b);
     bc_metrics_reset();
 }
 
