@@ -19,18 +19,14 @@
 /* Process-wide on purpose (this file's statics): the server secret is the process's identity, one per
  * process (the secret setting; every store it serves shares it, like the processes of one deployment), and
  * the two MAC caches below are derived from it and cleared whenever it changes. */
-static unsigned char secret[64];
-static size_t secret_len;
 
 /* The keyed HMAC state of each purpose's derived key, ready for data: a MAC then costs one copy and the
  * hashing of the data, not the derivation and the two key blocks again. Set up on first use; cleared
  * whenever the secret changes. */
-static struct keyed {
+struct keyed_state {
     char label[32];
     crypto_auth_hmacsha256_state st;
-} keyed[8];
-static int nkeyed;
-static pthread_mutex_t keyed_mu = PTHREAD_MUTEX_INITIALIZER;
+};
 
 /* Recent MACs of public inputs (widget keys: every page that embeds the widget shows its key), so that a
  * busy key is not hashed again on every request (two SHA-256 blocks, about 5 % of a widget read). A
@@ -39,30 +35,39 @@ static pthread_mutex_t keyed_mu = PTHREAD_MUTEX_INITIALIZER;
 #define RECENT_LOCKS 16
 #define RECENT_INPUT 64
 
-static struct recent {
+struct recent_mac {
     char label[16];
     size_t len;
     unsigned char in[RECENT_INPUT];
     char hex[65];
-} recent[RECENT_SLOTS];
-static pthread_mutex_t recent_mu[RECENT_LOCKS] = {[0 ... RECENT_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
+};
+
+static struct {
+    unsigned char secret[64];
+    size_t secret_len;
+    struct keyed_state keyed[8];
+    int nkeyed;
+    pthread_mutex_t keyed_mu;
+    struct recent_mac recent[RECENT_SLOTS];
+    pthread_mutex_t recent_mu[RECENT_LOCKS];
+} S = {.keyed_mu = PTHREAD_MUTEX_INITIALIZER, .recent_mu = {[0 ... RECENT_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER}};
 
 static void keyed_clear(void)
 {
-    pthread_mutex_lock(&keyed_mu);
-    sodium_memzero(keyed, sizeof keyed);
-    nkeyed = 0;
-    pthread_mutex_unlock(&keyed_mu);
-    for (int i = 0; i < RECENT_LOCKS; i++) pthread_mutex_lock(&recent_mu[i]);
-    memset(recent, 0, sizeof recent);
-    for (int i = RECENT_LOCKS - 1; i >= 0; i--) pthread_mutex_unlock(&recent_mu[i]);
+    pthread_mutex_lock(&S.keyed_mu);
+    sodium_memzero(S.keyed, sizeof S.keyed);
+    S.nkeyed = 0;
+    pthread_mutex_unlock(&S.keyed_mu);
+    for (int i = 0; i < RECENT_LOCKS; i++) pthread_mutex_lock(&S.recent_mu[i]);
+    memset(S.recent, 0, sizeof S.recent);
+    for (int i = RECENT_LOCKS - 1; i >= 0; i--) pthread_mutex_unlock(&S.recent_mu[i]);
 }
 
 void bc_secret_set_for_tests(const unsigned char *s, size_t len)
 {
-    if (len > sizeof secret) len = sizeof secret;
-    memcpy(secret, s, len);
-    secret_len = len;
+    if (len > sizeof S.secret) len = sizeof S.secret;
+    memcpy(S.secret, s, len);
+    S.secret_len = len;
     keyed_clear();
 }
 
@@ -77,8 +82,8 @@ int bc_secret_init(const char *configured, const char *data_dir, char *err, size
         }
         /* hash it down so any length works */
         unsigned int outl = 0;
-        EVP_Digest(configured, n, secret, &outl, EVP_sha256(), NULL);
-        secret_len = outl;
+        EVP_Digest(configured, n, S.secret, &outl, EVP_sha256(), NULL);
+        S.secret_len = outl;
         return 0;
     }
     char path[4096];
@@ -90,12 +95,12 @@ int bc_secret_init(const char *configured, const char *data_dir, char *err, size
         ssize_t r = read(fd, hex, sizeof hex - 1);
         close(fd);
         size_t bin_len = 0;
-        if (r < 64 || sodium_hex2bin(secret, sizeof secret, hex, (size_t)r, "\n", &bin_len, NULL) != 0 ||
+        if (r < 64 || sodium_hex2bin(S.secret, sizeof S.secret, hex, (size_t)r, "\n", &bin_len, NULL) != 0 ||
             bin_len < 32) {
             snprintf(err, errsize, "%s is not a valid secret file", path);
             return BC_EINVALID;
         }
-        secret_len = bin_len;
+        S.secret_len = bin_len;
         return 0;
     }
     /* first start: create it atomically and privately */
@@ -115,8 +120,8 @@ int bc_secret_init(const char *configured, const char *data_dir, char *err, size
         snprintf(err, errsize, "cannot write %s", path);
         return BC_EIO;
     }
-    memcpy(secret, fresh, sizeof fresh);
-    secret_len = sizeof fresh;
+    memcpy(S.secret, fresh, sizeof fresh);
+    S.secret_len = sizeof fresh;
     sodium_memzero(fresh, sizeof fresh);
     return 0;
 }
@@ -126,7 +131,7 @@ int bc_secret_init(const char *configured, const char *data_dir, char *err, size
 void bc_secret_derive(const char *label, unsigned char out[32])
 {
     crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, secret, secret_len);
+    crypto_auth_hmacsha256_init(&st, S.secret, S.secret_len);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, strlen(label));
     crypto_auth_hmacsha256_final(&st, out);
     sodium_memzero(&st, sizeof st);
@@ -137,25 +142,25 @@ void bc_secret_hmac_hex(const char *label, const void *data, size_t len, char ou
     unsigned char mac[32];
     crypto_auth_hmacsha256_state st;
     bool found = false;
-    pthread_mutex_lock(&keyed_mu);
-    for (int i = 0; i < nkeyed && !found; i++) {
-        if (strcmp(keyed[i].label, label) == 0) {
-            st = keyed[i].st;
+    pthread_mutex_lock(&S.keyed_mu);
+    for (int i = 0; i < S.nkeyed && !found; i++) {
+        if (strcmp(S.keyed[i].label, label) == 0) {
+            st = S.keyed[i].st;
             found = true;
         }
     }
-    pthread_mutex_unlock(&keyed_mu);
+    pthread_mutex_unlock(&S.keyed_mu);
     if (!found) {
         unsigned char k[32];
         bc_secret_derive(label, k);
         crypto_auth_hmacsha256_init(&st, k, sizeof k);
         sodium_memzero(k, sizeof k);
-        pthread_mutex_lock(&keyed_mu);
-        if (nkeyed < (int)(sizeof keyed / sizeof keyed[0]) && strlen(label) < sizeof keyed[0].label) {
-            snprintf(keyed[nkeyed].label, sizeof keyed[0].label, "%s", label);
-            keyed[nkeyed++].st = st;
+        pthread_mutex_lock(&S.keyed_mu);
+        if (S.nkeyed < (int)(sizeof S.keyed / sizeof S.keyed[0]) && strlen(label) < sizeof S.keyed[0].label) {
+            snprintf(S.keyed[S.nkeyed].label, sizeof S.keyed[0].label, "%s", label);
+            S.keyed[S.nkeyed++].st = st;
         }
-        pthread_mutex_unlock(&keyed_mu);
+        pthread_mutex_unlock(&S.keyed_mu);
     }
     crypto_auth_hmacsha256_update(&st, data, len);
     crypto_auth_hmacsha256_final(&st, mac);
@@ -166,14 +171,14 @@ void bc_secret_hmac_hex(const char *label, const void *data, size_t len, char ou
 void bc_secret_hmac_hex_public(const char *label, const void *data, size_t len, char out[65])
 {
     size_t ll = strlen(label);
-    if (len > RECENT_INPUT || ll >= sizeof recent[0].label) {
+    if (len > RECENT_INPUT || ll >= sizeof S.recent[0].label) {
         bc_secret_hmac_hex(label, data, len, out);
         return;
     }
     uint64_t h = bc_fnv1a(bc_fnv1a(BC_FNV1A_INIT, label, ll), data, len);
     size_t slot = (size_t)(h % RECENT_SLOTS);
-    pthread_mutex_t *mu = &recent_mu[slot % RECENT_LOCKS];
-    struct recent *r = &recent[slot];
+    pthread_mutex_t *mu = &S.recent_mu[slot % RECENT_LOCKS];
+    struct recent_mac *r = &S.recent[slot];
     bool hit = false;
     pthread_mutex_lock(mu);
     if (r->hex[0] && r->len == len && strcmp(r->label, label) == 0 && memcmp(r->in, data, len) == 0) {

@@ -261,6 +261,8 @@ int bc_user_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *use
     return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
 }
 
+/* Process-wide on purpose: a hash of a random password made once and never changed, the same for every
+ * store, so that a sign-in for an unknown e-mail costs one Argon2 check like a wrong password. */
 static char dummy_hash[BC_PASSWORD_HASH_SIZE];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
