@@ -24,7 +24,7 @@ const char *bc_role_name(enum bc_role r)
 
 void bc_ctx_release(struct bc_ctx *ctx)
 {
-    json_decref(ctx->tenant);
+    json_decref((json_t *)ctx->tenant); /* its reference: the value itself is never touched */
     memset(ctx, 0, sizeof *ctx);
 }
 

@@ -24,7 +24,8 @@ struct bc_ctx {
     char user_id[BC_TENANT_ID_MAX + 1]; /* JWT subject, "" otherwise */
     char key_id[BC_TENANT_ID_MAX + 1];  /* API key id, "" otherwise */
     const char *origin;                 /* verified Origin (borrowed for the request), or NULL */
-    json_t *tenant;                     /* the tenant's META item, owned by the context, or NULL */
+    const json_t *tenant;               /* the tenant's META item (may be shared: read only), a reference
+                                           owned by the context, or NULL */
 };
 
 /* "owner" | "admin" | "viewer" -> role; BC_ROLE_NONE when unknown. */

@@ -50,7 +50,8 @@ static struct {
     pthread_mutex_t keyed_mu;
     struct recent_mac recent[RECENT_SLOTS];
     pthread_mutex_t recent_mu[RECENT_LOCKS];
-} S = {.keyed_mu = PTHREAD_MUTEX_INITIALIZER, .recent_mu = {[0 ... RECENT_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER}};
+} S = {.keyed_mu = PTHREAD_MUTEX_INITIALIZER,
+       .recent_mu = {[0 ... RECENT_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER}};
 
 static void keyed_clear(void)
 {

@@ -80,7 +80,7 @@ static bool entry_allows(const char *entry, const char *origin)
     return ol > 8 + sl && strcmp(origin + ol - sl, suffix) == 0 && origin[ol - sl - 1] != '/';
 }
 
-bool bc_apikey_origin_allowed(json_t *lookup, const char *origin)
+bool bc_apikey_origin_allowed(const json_t *lookup, const char *origin)
 {
     char norm[256];
     if (!origin || bc_origin_normalize(origin, norm, sizeof norm) < 0 || strstr(norm, "*")) return false;
@@ -462,7 +462,7 @@ out:
     return rc;
 }
 
-int bc_apikey_resolve(struct bc_env *env, const char *presented, json_t **lookup)
+int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **lookup)
 {
     struct bc_store *s = env->store;
     char hash[65], lk[BC_KEY_SIZE];
@@ -480,7 +480,7 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, json_t **lookup
     if (rc < 0) return rc;
     json_t *exp = json_object_get(*lookup, "expires_at");
     if (json_is_integer(exp) && json_integer_value(exp) <= bc_now_s()) {
-        json_decref(*lookup);
+        bc_json_release(*lookup);
         *lookup = NULL;
         return BC_EUNAUTHORIZED;
     }

@@ -54,9 +54,9 @@ int bc_apikey_reissue(struct bc_env *env, const struct bc_ctx *ctx, json_t *old_
 
 /* Resolves a presented key to its look-up item {tenant_id, key_id, origins, allow_no_origin, expires_at}
  * (read-only, store.h; caller decrefs). BC_EUNAUTHORIZED for malformed, unknown, revoked or expired keys. */
-int bc_apikey_resolve(struct bc_env *env, const char *presented, json_t **lookup);
+int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **lookup);
 /* True when origin (as sent by a browser) is allowed by the look-up item's origins. */
-bool bc_apikey_origin_allowed(json_t *lookup, const char *origin);
+bool bc_apikey_origin_allowed(const json_t *lookup, const char *origin);
 /* True when some active key of any tenant allows origin (CORS preflight carries no key). */
 bool bc_apikey_origin_known(struct bc_env *env, const char *origin);
 /* Normalises an allowed-origin entry ("https://Shop.example.com/" -> "https://shop.example.com");

@@ -104,13 +104,14 @@ int bc__booking_load_for(struct bc_env *env, const struct bc_ctx *ctx, const cha
                          const char *provider_id, int64_t start, const char *ignore, bool staff,
                          struct bc_arena *arena, struct bc_schedule *sc, char *msg, size_t msgsize)
 {
-    json_t *item = NULL, *settings;
+    const json_t *item = NULL;
+    json_t *settings;
     struct bc_tz_local l;
     char date[11];
     int rc = bc_settings_item_ro(env, ctx, "GLOBAL", &item); /* only its time zone is read */
     if (rc < 0) return rc;
     settings = bc_settings_view_ro(env, item);
-    json_decref(item);
+    bc_json_release(item);
     rc = tenant_zone_local(settings, start, &l);
     json_decref(settings);
     if (rc < 0) return rc;
@@ -228,14 +229,14 @@ static void rr_order(struct bc_env *env, const char *pk, const char *service_id,
 {
     struct bc_store *s = env->store;
     char sk[BC_KEY_SIZE];
-    json_t *rr = NULL;
+    const json_t *rr = NULL;
     size_t start = 0;
     if (bc_key_sk(sk, "RR", service_id) && bc_store_get_ro(s, pk, sk, &rr) == 0) {
         const char *last = json_string_value(json_object_get(rr, "last"));
         for (size_t k = 0; last && k < sc->n_pros; k++)
             if (strcmp(sc->pros[k].id, last) == 0) start = k + 1;
     }
-    json_decref(rr);
+    bc_json_release(rr);
     for (size_t k = 0; k < sc->n_pros; k++) order[k] = (start + k) % sc->n_pros;
 }
 

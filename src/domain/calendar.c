@@ -11,6 +11,7 @@
  * - A booking's commit is a durable write (fsync before the booking is acknowledged); it also makes durable
  *   every lazy write before it (LMDB syncs the whole file), e.g. the pending booking item. Holds are lazy. */
 #include "domain/calendar.h"
+#include "util/jsonv.h"
 #include "domain/env.h"
 #include "util/memo.h"
 #include "domain/keys.h"
@@ -234,7 +235,8 @@ static int rewrite(struct bc_env *env, const char *pk, const char *sk, const str
 {
     struct bc_store *s = env->store;
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        json_t *item = NULL, *shared = NULL;
+        json_t *item = NULL;
+        const json_t *shared = NULL;
         /* read-only read (from the store's memo when unchanged) and a shallow copy: only the copy's
          * "entries" and "version" are replaced below, nothing inside the shared item is modified */
         int rc = bc_store_get_ro(s, pk, sk, &shared);
@@ -244,8 +246,8 @@ static int rewrite(struct bc_env *env, const char *pk, const char *sk, const str
         } else if (rc < 0) {
             return rc;
         } else {
-            item = json_copy(shared);
-            json_decref(shared);
+            item = json_copy(bc_json_shared(shared)); /* a shallow copy only reads it */
+            bc_json_release(shared);
             if (!item) return BC_ENOMEM;
         }
         int64_t version = bc__store_version(item), now = bc_now_s();

@@ -16,6 +16,7 @@
  * - Unknown input gets the current question again with its options; the third miss in a row also offers a
  *   person (hand-off). Nothing is a dead end. */
 #include "domain/chat.h"
+#include "util/jsonv.h"
 #include "domain/chat_internal.h"
 #include "domain/conversation.h"
 #include "domain/env.h"
@@ -101,10 +102,10 @@ static int chat_open(struct chat *c, struct bc_env *env, const struct bc_ctx *ct
     c->public_url = public_url;
     bc_arena_init(&c->arena);
     c->out = json_array();
-    json_t *settings_item = NULL;
+    const json_t *settings_item = NULL;
     int rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item); /* only read, like the catalogue */
     if (rc == 0) c->settings = bc_settings_view_ro(env, settings_item);
-    json_decref(settings_item);
+    bc_json_release(settings_item);
     if (rc == 0) rc = bc__chat_active(c, "SERVICE", &c->services);
     if (rc == 0) rc = bc__chat_active(c, "PROVIDER", &c->providers);
     if (rc < 0) return rc;

@@ -9,6 +9,7 @@
  * - Everything carries a ttl = retention end, renewed on each turn, so old conversations vanish by
  *   themselves (the store hides and reaps expired items). */
 #include "domain/conversation.h"
+#include "util/jsonv.h"
 #include "domain/env.h"
 #include "auth/secret.h"
 #include "domain/keys.h"
@@ -63,11 +64,11 @@ int bc_conv_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, js
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "CONV", id)) return BC_ENOT_FOUND;
     /* through the store's memo, then a private copy: the turn's write finds the same bytes in the memo
      * and checks its version condition without parsing the conversation a second time */
-    json_t *shared = NULL;
+    const json_t *shared = NULL;
     int rc = bc_store_get_ro(s, pk, sk, &shared);
     if (rc < 0) return rc;
     *out = json_deep_copy(shared);
-    json_decref(shared);
+    bc_json_release(shared);
     return *out ? 0 : BC_ENOMEM;
 }
 

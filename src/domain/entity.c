@@ -36,7 +36,7 @@ int bc_entity_get(struct bc_env *env, const struct bc_ctx *ctx, const char *kind
 }
 
 int bc_entity_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
-                     json_t **out)
+                     const json_t **out)
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];

@@ -20,7 +20,7 @@ int bc_entity_list(struct bc_env *env, const struct bc_ctx *ctx, const char *kin
 int bc_entity_all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
 /* bc_entity_get for readers that never modify the item (store.h: read-only reads). */
 int bc_entity_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
-                     json_t **out);
+                     const json_t **out);
 /* bc_entity_all for readers that never modify the items (store.h: read-only reads): the array is the
  * caller's, the items in it may be shared. */
 int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);

@@ -215,7 +215,7 @@ static int64_t iso_s(json_t *v)
     return 0;
 }
 
-int bc_health_gather(struct bc_env *env, json_t *tenant, struct bc_health_in *in)
+int bc_health_gather(struct bc_env *env, const json_t *tenant, struct bc_health_in *in)
 {
     const char *tid = json_string_value(json_object_get(tenant, "id"));
     struct bc_ctx ctx;
@@ -273,7 +273,7 @@ int bc_health_gather(struct bc_env *env, json_t *tenant, struct bc_health_in *in
     return rc;
 }
 
-int bc_health_tenant(struct bc_env *env, json_t *tenant, json_t **out)
+int bc_health_tenant(struct bc_env *env, const json_t *tenant, json_t **out)
 {
     struct bc_health_in in;
     *out = NULL;

@@ -48,9 +48,9 @@ int bc_health_handoffs(const struct bc_health_in *in, struct bc_health_factor *f
  * "factors":{"error_rate":{…}, …}} (caller decrefs). */
 int bc_health_score(const struct bc_health_in *in, json_t **out);
 /* Fills in from the store for a tenant META item. 0 or a store error. */
-int bc_health_gather(struct bc_env *env, json_t *tenant, struct bc_health_in *in);
+int bc_health_gather(struct bc_env *env, const json_t *tenant, struct bc_health_in *in);
 /* gather + score: *out as bc_health_score's. */
-int bc_health_tenant(struct bc_env *env, json_t *tenant, json_t **out);
+int bc_health_tenant(struct bc_env *env, const json_t *tenant, json_t **out);
 /* Every tenant that is not deleted, worst first: *out = [{"tenant_id","name","plan","status","score",
  * "reasons"}] (caller decrefs). Reads about four items per tenant. */
 int bc_health_all(struct bc_env *env, json_t **out);

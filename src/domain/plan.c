@@ -262,7 +262,7 @@ static double number_of(json_t *plan, json_t *over, const char *field, double de
     return json_is_number(v) ? json_number_value(v) : def;
 }
 
-int bc_plan_limits(struct bc_env *env, json_t *tenant, struct bc_limits *out)
+int bc_plan_limits(struct bc_env *env, const json_t *tenant, struct bc_limits *out)
 {
     json_t *plan = NULL;
     const char *name = json_string_value(json_object_get(tenant, "plan"));

@@ -35,7 +35,7 @@ int bc_plan_put(struct bc_env *env, const char *name, json_t *body, char *msg, s
 /* Validates a tenant's "limits" override object ({"messages_month": N|null, …}); 0 or BC_EINVALID. */
 int bc_plan_check_overrides(json_t *limits, char *msg, size_t msgsize);
 /* Effective limits of a tenant META item. */
-int bc_plan_limits(struct bc_env *env, json_t *tenant, struct bc_limits *out);
+int bc_plan_limits(struct bc_env *env, const json_t *tenant, struct bc_limits *out);
 /* "fsm" | "nlp" | "agent" -> bit, 0 when unknown. */
 unsigned bc_ai_mode_parse(const char *s);
 /* True when name is an existing plan. */

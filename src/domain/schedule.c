@@ -249,7 +249,7 @@ static void *arena_array(struct bc_arena *a, size_t n, size_t size)
     return p;
 }
 
-static bool offers(json_t *provider, const char *service_id)
+static bool offers(const json_t *provider, const char *service_id)
 {
     size_t i;
     json_t *v;
@@ -262,11 +262,11 @@ static bool offers(json_t *provider, const char *service_id)
 static int load_rules(struct bc_env *env, const struct bc_ctx *ctx, const char *pid, json_t *keep,
                       struct bc_arena *a, struct bc_availability_pro *pro)
 {
-    json_t *h = NULL;
+    const json_t *h = NULL;
     int rc = bc_entity_get_ro(env, ctx, "AVAIL", pid, &h);
     if (rc == BC_ENOT_FOUND) return 0;
     if (rc < 0) return rc;
-    json_array_append_new(keep, h);
+    json_array_append_new(keep, bc_json_shared(h));
     json_t *weekly = json_object_get(h, "weekly");
     struct bc_availability_rule *rules = arena_array(a, json_array_size(weekly), sizeof *rules);
     if (!rules) return BC_ENOMEM;
@@ -290,10 +290,10 @@ static int load_service(struct bc_env *env, const struct bc_ctx *ctx, const char
         snprintf(msg, msgsize, "unknown service");
         return rc;
     }
-    json_t *settings_item = NULL;
+    const json_t *settings_item = NULL;
     if ((rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item)) < 0) return rc;
     out->settings = bc_settings_view_ro(env, settings_item);
-    json_decref(settings_item);
+    bc_json_release(settings_item);
     return 0;
 }
 
@@ -313,20 +313,20 @@ static int load_providers(struct bc_env *env, const struct bc_ctx *ctx, const ch
         json_decref(all);
         return 0;
     }
-    json_t *p = NULL;
+    const json_t *p = NULL;
     int rc = bc_entity_get_ro(env, ctx, "PROVIDER", provider_id, &p);
     if (rc == 0 && !json_is_true(json_object_get(p, "active"))) rc = BC_ENOT_FOUND;
     if (rc < 0) {
-        json_decref(p);
+        bc_json_release(p);
         snprintf(msg, msgsize, "unknown professional");
         return rc;
     }
     if (!offers(p, service_id)) {
-        json_decref(p);
+        bc_json_release(p);
         snprintf(msg, msgsize, "this professional does not offer this service");
         return BC_EINVALID;
     }
-    json_array_append_new(out->providers, p);
+    json_array_append_new(out->providers, bc_json_shared(p));
     return 0;
 }
 
@@ -440,7 +440,7 @@ int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *s
 
 void bc_schedule_release(struct bc_schedule *sc)
 {
-    json_decref(sc->service);
+    bc_json_release(sc->service);
     json_decref(sc->settings);
     json_decref(sc->providers);
     json_decref(sc->keep);

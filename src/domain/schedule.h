@@ -43,10 +43,10 @@ struct bc_schedule {
     size_t n_pros; /* at most BC_PROVIDERS_MAX */
     /* Read-only (store.h: read-only reads; the items may be shared with the store's memo): read them, copy
      * what you keep (json_pack "O" of a value is fine: nothing modifies values in place). */
-    json_t *service;   /* the service item (a reference) */
-    json_t *settings;  /* tenant settings (a reference) */
-    json_t *providers; /* array of provider items, parallel to pros (a reference) */
-    json_t *keep;      /* the items the pros' borrowed strings point into (owned) */
+    const json_t *service; /* the service item (a reference; may be shared: read only) */
+    json_t *settings;      /* tenant settings (a reference) */
+    json_t *providers;     /* array of provider items, parallel to pros (a reference) */
+    json_t *keep;          /* the items the pros' borrowed strings point into (owned) */
 };
 
 /* Loads the schedule of a service for professionals (provider_id, or NULL/"any" for every active one

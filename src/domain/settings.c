@@ -100,7 +100,7 @@ int bc_settings_init(struct bc_env *env, const struct bc_ctx *ctx, const char *n
 }
 
 /* Stored item merged over defaults, without PK/SK/version. */
-static json_t *view(json_t *item)
+static json_t *view(const json_t *item)
 {
     const char *locale = json_string_value(json_object_get(item, "locale"));
     const char *tz = json_string_value(json_object_get(item, "timezone"));
@@ -108,7 +108,7 @@ static json_t *view(json_t *item)
     json_t *v = defaults(name ? name : "", locale ? locale : "es", tz ? tz : "Europe/Madrid");
     const char *k;
     json_t *val;
-    json_object_foreach(item, k, val)
+    json_object_foreach(bc_json_shared(item), k, val) /* iteration only reads it */
     {
         if (!strcmp(k, "PK") || !strcmp(k, "SK") || !strcmp(k, "version")) continue;
         if (json_is_object(val) && json_is_object(json_object_get(v, k)))
@@ -137,7 +137,7 @@ int bc_settings_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out)
     return 0;
 }
 
-int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, json_t **item)
+int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, const json_t **item)
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
@@ -160,7 +160,7 @@ void bc__settings_view_free(void *view)
     json_decref(view);
 }
 
-json_t *bc_settings_view_ro(struct bc_env *env, json_t *item)
+json_t *bc_settings_view_ro(struct bc_env *env, const json_t *item)
 {
     if (item) {
         json_t *v = NULL;
@@ -286,7 +286,7 @@ int bc_settings_ai_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **ou
     return 0;
 }
 
-json_t *bc_settings_ai_view_ro(json_t *item)
+json_t *bc_settings_ai_view_ro(const json_t *item)
 {
     if (!item)
         return json_pack("{s:s, s:n, s:n, s:n, s:n}", "mode", "fsm", "provider", "model",
@@ -295,8 +295,8 @@ json_t *bc_settings_ai_view_ro(json_t *item)
     json_t *o = json_object();
     const char *k;
     json_t *v;
-    json_object_foreach(item, k, v) if (strcmp(k, "PK") && strcmp(k, "SK") && strcmp(k, "version"))
-        json_object_set(o, k, v);
+    json_object_foreach(bc_json_shared(item), k, v) if (strcmp(k, "PK") && strcmp(k, "SK") &&
+                                                        strcmp(k, "version")) json_object_set(o, k, v);
     for (const char *const *n = (const char *const[]){"conversation_tokens", "instructions", NULL}; *n; n++)
         if (!json_object_get(o, *n)) json_object_set_new(o, *n, json_null());
     return o;

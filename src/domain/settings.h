@@ -21,11 +21,11 @@ int bc_settings_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
  * ("GLOBAL" or "AI"), shared and read-only, *item NULL when absent (returns 0); then the API objects
  * bc_settings_get and bc_settings_ai_get would answer, built from them (values inside may be shared: read
  * them only). The widget config renders its answer from the items (http/rendered.h). */
-int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, json_t **item);
-json_t *bc_settings_view_ro(struct bc_env *env, json_t *item);
+int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, const json_t **item);
+json_t *bc_settings_view_ro(struct bc_env *env, const json_t *item);
 /* Frees a view kept in env->views (env.c). */
 void bc__settings_view_free(void *view);
-json_t *bc_settings_ai_view_ro(json_t *item);
+json_t *bc_settings_ai_view_ro(const json_t *item);
 /* Validates and merges patch into the settings. BC_EINVALID with msg on bad input (nothing written),
  * BC_ECONFLICT if a concurrent change won twice in a row. *out: the new settings (caller decrefs). */
 int bc_settings_patch(struct bc_env *env, const struct bc_ctx *ctx, json_t *patch, char *msg, size_t msgsize,

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t bc_tenant_purge_after(const struct bc_env *env, json_t *meta)
+int64_t bc_tenant_purge_after(const struct bc_env *env, const json_t *meta)
 {
     const char *st = json_string_value(json_object_get(meta, "status"));
     const char *at = json_string_value(json_object_get(meta, "deleted_at"));
@@ -39,7 +39,7 @@ int64_t bc_tenant_purge_after(const struct bc_env *env, json_t *meta)
 
 static const char *index_fields[] = {"id", "name", "status", "plan", "created_at", "parent_id"};
 
-json_t *bc_tenant_view(const struct bc_env *env, json_t *meta)
+json_t *bc_tenant_view(const struct bc_env *env, const json_t *meta)
 {
     json_t *o = json_object();
     const char *fields[] = {"id",        "name",   "status",     "plan",       "locale",    "timezone",
@@ -73,7 +73,7 @@ static int write_index(struct bc_env *env, json_t *meta)
     return rc;
 }
 
-int bc_tenant_check_active(json_t *meta)
+int bc_tenant_check_active(const json_t *meta)
 {
     const char *st = json_string_value(json_object_get(meta, "status"));
     if (st && strcmp(st, "ACTIVE") == 0) return 0;
@@ -158,7 +158,7 @@ int bc_tenant_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out)
     return bc_store_get(s, pk, "META", out);
 }
 
-int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, json_t **out)
+int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const json_t **out)
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];

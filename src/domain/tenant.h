@@ -27,9 +27,9 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
 int bc_tenant_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
 /* bc_tenant_get for readers that never modify the item (store.h: read-only reads): the request's
  * ctx.tenant, which every handler only reads. */
-int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
+int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const json_t **out);
 /* The API view of a META item (new reference). */
-json_t *bc_tenant_view(const struct bc_env *env, json_t *meta);
+json_t *bc_tenant_view(const struct bc_env *env, const json_t *meta);
 /* Tenants from the platform index, newest first; status filter optional. *items and *next_cursor are
  * owned by the caller (json_decref / free). */
 int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char *status, json_t **items,
@@ -51,11 +51,11 @@ int bc_tenant_set_status(struct bc_env *env, const struct bc_ctx *ctx, const cha
 /* Renames. */
 int bc_tenant_rename(struct bc_env *env, const struct bc_ctx *ctx, const char *name, json_t **out);
 /* 0 when the META item says ACTIVE; BC_ESUSPENDED, BC_EDELETED otherwise. */
-int bc_tenant_check_active(json_t *meta);
+int bc_tenant_check_active(const json_t *meta);
 
 /* When a DELETED tenant becomes purgeable (deleted_at + retention, epoch seconds); 0 when META is not
  * DELETED or has no valid deleted_at. The retention is env->retention_s (tenant_retention_days). */
-int64_t bc_tenant_purge_after(const struct bc_env *env, json_t *meta);
+int64_t bc_tenant_purge_after(const struct bc_env *env, const json_t *meta);
 /* The reaper of deleted tenants (housekeeping): goes through up to 100 entries of the platform index
  * listed as DELETED, from *cursor (in/out, caller frees; NULL starts over and is set back to NULL when
  * the index is done), and purges those past retention (and any left half-purged), deleting at most

@@ -2,6 +2,7 @@
  * the fallback to fsm mode, the log line of an AI turn, the usage counters and the agent's transcript of
  * fsm turns. Transports only carry it (http/chatturn.c). */
 #include "domain/turn.h"
+#include "util/jsonv.h"
 #include "domain/agent.h"
 #include "domain/aibudget.h"
 #include "domain/chat.h"
@@ -82,7 +83,7 @@ int bc_turn_new(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, cons
     t->env = env;
     t->ctx = *ctx;
     t->ctx.origin = NULL;
-    json_incref(t->ctx.tenant);
+    bc_json_ref(t->ctx.tenant);
     t->conv = json_incref(conv);
     t->had_booking = json_object_get(conv, "booking") != NULL;
     t->had_handoff = bc_conv_handoff_open(conv);
@@ -174,13 +175,14 @@ static void set_reason(struct bc_turn *t, const char *reason, const char *detail
 /* Reads SETTINGS#AI and the plan: the mode, provider and model of this turn. */
 static void resolve_mode(struct bc_turn *t)
 {
-    json_t *ai = NULL, *item = NULL;
+    json_t *ai = NULL;
+    const json_t *item = NULL;
     struct bc_limits lim;
     t->mode = BC_AI_FSM;
     /* only read (strings copied out): the read-only item, from the store's memo when unchanged */
     if (bc_settings_item_ro(t->env, &t->ctx, "AI", &item) < 0) return;
     ai = bc_settings_ai_view_ro(item);
-    json_decref(item);
+    bc_json_release(item);
     unsigned mode = bc_ai_mode_parse(S(ai, "mode"));
     if (mode == BC_AI_NLP || mode == BC_AI_AGENT) {
         if (bc_plan_limits(t->env, t->ctx.tenant, &lim) < 0 || !(lim.ai_modes & mode)) {

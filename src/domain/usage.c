@@ -153,7 +153,7 @@ static json_t *pct_json(int64_t used, int64_t limit)
     return json_real((double)(int64_t)((double)used * 1000.0 / (double)limit) / 10.0);
 }
 
-int bc_usage_report(struct bc_env *env, json_t *tenant, const char *month, json_t **out)
+int bc_usage_report(struct bc_env *env, const json_t *tenant, const char *month, json_t **out)
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];

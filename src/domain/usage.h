@@ -76,11 +76,11 @@ int bc_usage_check(struct bc_env *env, const char *tenant_id, enum bc_usage_coun
  * like a take's. 0 or a store error. */
 int bc_usage_month_count(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t *out);
 /* The same against the tenant's effective limits (tenant: its META item, with "id", plan and overrides). */
-int bc_usage_take_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter c, int64_t n);
-int bc_usage_check_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter c);
+int bc_usage_take_plan(struct bc_env *env, const json_t *tenant, enum bc_usage_counter c, int64_t n);
+int bc_usage_check_plan(struct bc_env *env, const json_t *tenant, enum bc_usage_counter c);
 /* False when the month's AI token budget is spent (or the plan has none): the AI modes then answer in
  * fsm mode. */
-bool bc_usage_ai_budget_left(struct bc_env *env, json_t *tenant);
+bool bc_usage_ai_budget_left(struct bc_env *env, const json_t *tenant);
 /* One LLM call's tokens for the tenant (the chat turn's budget calls it, domain/aibudget.h): AI tokens
  * in/out, by model ("<provider>/<model>"), and calls. */
 void bc_usage_ai(struct bc_env *env, const char *tenant_id, const char *model, long tokens_in,
@@ -121,7 +121,7 @@ int bc_usage_month_parse(const char *s, char out[8]);
  * "used_pct":{"messages","bookings","ai_tokens"} (null when unlimited or not in the plan),
  * "limit_reached":{"messages","bookings","ai_tokens"} (true: new ones are refused; for AI tokens the chat
  * answers in fsm mode)}. tenant: the META item. *out: caller decrefs. */
-int bc_usage_report(struct bc_env *env, json_t *tenant, const char *month, json_t **out);
+int bc_usage_report(struct bc_env *env, const json_t *tenant, const char *month, json_t **out);
 /* The month's totals (the "totals" object of the report; zeros when nothing was counted). */
 int bc_usage_month_totals(struct bc_env *env, const char *tenant_id, const char *month, json_t **out);
 /* Sums of the plain counters over the last `days` UTC days including today: {"messages": n, …}. */

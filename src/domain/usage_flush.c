@@ -3,6 +3,7 @@
  * item, and the eviction of idle tenants. A failed write keeps its deltas for the next flush; the DESIGN
  * NOTES in usage.h state the invariants. */
 #include "domain/usage_internal.h"
+#include "util/jsonv.h"
 #include "domain/env.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -235,9 +236,9 @@ static void run_job(struct bc_env *env, struct job *j, int *first_err)
         /* a purged tenant (no META any more: another process may have deleted and purged it since these
          * counts were taken) gets nothing written: its partition must stay empty. The pending counts are
          * dropped as if written. */
-        json_t *meta = NULL;
+        const json_t *meta = NULL;
         gone = bc_store_get_ro(s, pk, "META", &meta) == BC_ENOT_FOUND;
-        json_decref(meta);
+        bc_json_release(meta);
     }
     while (j->list) {
         struct bc__usage_pend *p = j->list;

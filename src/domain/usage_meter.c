@@ -420,7 +420,7 @@ static int64_t plan_limit(const struct bc_limits *l, enum bc_usage_counter c)
     }
 }
 
-int bc_usage_take_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter c, int64_t n)
+int bc_usage_take_plan(struct bc_env *env, const json_t *tenant, enum bc_usage_counter c, int64_t n)
 {
     struct bc_limits l;
     int rc = bc_plan_limits(env, tenant, &l);
@@ -428,7 +428,7 @@ int bc_usage_take_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter
     return bc_usage_take(env, json_string_value(json_object_get(tenant, "id")), c, n, plan_limit(&l, c));
 }
 
-int bc_usage_check_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counter c)
+int bc_usage_check_plan(struct bc_env *env, const json_t *tenant, enum bc_usage_counter c)
 {
     struct bc_limits l;
     int rc = bc_plan_limits(env, tenant, &l);
@@ -436,7 +436,7 @@ int bc_usage_check_plan(struct bc_env *env, json_t *tenant, enum bc_usage_counte
     return bc_usage_check(env, json_string_value(json_object_get(tenant, "id")), c, plan_limit(&l, c));
 }
 
-bool bc_usage_ai_budget_left(struct bc_env *env, json_t *tenant)
+bool bc_usage_ai_budget_left(struct bc_env *env, const json_t *tenant)
 {
     return bc_usage_check_plan(env, tenant, BC_USAGE_AI_TOKENS) == 0;
 }

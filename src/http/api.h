@@ -31,7 +31,7 @@ int bc_api_me(struct bc_req *req);
 int bc_api_me_password(struct bc_req *req);
 /* The effective limits of a tenant META item as JSON (null for unlimited). */
 struct bc_env;
-json_t *bc_api_limits_json(struct bc_env *env, json_t *tenant);
+json_t *bc_api_limits_json(struct bc_env *env, const json_t *tenant);
 
 /* api_settings.c: settings, widget config, CORS preflight */
 int bc_api_settings_get(struct bc_req *req);

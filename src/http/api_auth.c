@@ -95,7 +95,7 @@ static json_t *limits_json(const struct bc_limits *l)
 #undef LIM
 }
 
-json_t *bc_api_limits_json(struct bc_env *env, json_t *tenant)
+json_t *bc_api_limits_json(struct bc_env *env, const json_t *tenant)
 {
     struct bc_limits l;
     if (bc_plan_limits(env, tenant, &l) < 0) return json_null();

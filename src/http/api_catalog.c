@@ -165,7 +165,8 @@ static json_t *public_list(json_t *all, const char *const *fields, size_t nfield
 static int widget_list(struct bc_req *req, const char *kind, const char *const *fields, size_t nfields,
                        const char *must_offer)
 {
-    json_t *all, *in[BC_RENDERED_MAX_INPUTS];
+    json_t *all;
+    const json_t *in[BC_RENDERED_MAX_INPUTS];
     char key[160];
     int rc = bc_entity_all_ro(req->srv->env, &req->ctx, kind, 1000, &all);
     if (rc < 0) return rc;

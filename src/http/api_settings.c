@@ -1,6 +1,7 @@
 /* Tenant settings for staff (GET/PATCH /v1/admin/settings, GET/PUT /v1/admin/settings/ai) and the public
  * widget configuration (GET /v1/widget/config), plus the widget's CORS preflight. */
 #include "http/auth.h"
+#include "util/jsonv.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
@@ -55,14 +56,15 @@ int bc_api_settings_ai_put(struct bc_req *req)
  * neither changes. */
 int bc_api_widget_config(struct bc_req *req)
 {
-    json_t *settings = NULL, *ai = NULL, *in[2] = {NULL, NULL};
+    json_t *settings = NULL, *ai = NULL;
+    const json_t *in[2] = {NULL, NULL};
     char key[96];
     snprintf(key, sizeof key, "widget config %s", req->ctx.tenant_id);
     int rc = bc_settings_item_ro(req->srv->env, &req->ctx, "GLOBAL", &in[0]);
     if (rc == 0) rc = bc_settings_item_ro(req->srv->env, &req->ctx, "AI", &in[1]);
     if (rc == 0 && bc_rendered_reply(req, key, in, 2)) {
-        json_decref(in[0]);
-        json_decref(in[1]);
+        bc_json_release(in[0]);
+        bc_json_release(in[1]);
         return 0;
     }
     if (rc == 0) {
@@ -83,8 +85,8 @@ int bc_api_widget_config(struct bc_req *req)
     }
     json_decref(settings);
     json_decref(ai);
-    json_decref(in[0]);
-    json_decref(in[1]);
+    bc_json_release(in[0]);
+    bc_json_release(in[1]);
     return rc;
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int report(struct bc_req *req, json_t *tenant)
+static int report(struct bc_req *req, const json_t *tenant)
 {
     char month[8];
     json_t *out;

@@ -2,6 +2,7 @@
  * only place a tenant id enters a request: from the API key's look-up item, the verified JWT, or (for the
  * operator) the platform token's authority. A suspended or deleted tenant stops here. */
 #include "http/auth.h"
+#include "util/jsonv.h"
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
 #include "domain/apikey.h"
@@ -91,7 +92,7 @@ static void rate_headers(struct bc_req *req, const struct bc_rl_info *info, int 
 static int widget(struct bc_req *req)
 {
     const char *key = bc_req_header(req, "X-Api-Key"), *origin = bc_req_header(req, "Origin");
-    json_t *look = NULL;
+    const json_t *look = NULL;
     if (!key) return bc_fail(req, BC_EUNAUTHORIZED, "Send the widget key in the X-Api-Key header.");
     /* A same-origin GET carries no Origin header (Fetch standard): the page is one this server serves (the
      * demo, the admin's widget preview), at its public URL. Scripts cannot set Sec-Fetch-Site, and a client
@@ -112,7 +113,7 @@ static int widget(struct bc_req *req)
         snprintf(req->ctx.key_id, sizeof req->ctx.key_id, "%s",
                  json_string_value(json_object_get(look, "key_id")));
     }
-    json_decref(look);
+    bc_json_release(look);
     if (rc < 0) return rc;
     req->ctx.kind = BC_AUTH_APIKEY;
     req->ctx.origin = origin;

@@ -26,7 +26,7 @@
 struct entry {
     char key[KEY_MAX];
     size_t n;
-    json_t **in;
+    const json_t **in;
     char *body;
     size_t len;
     bool used; /* served since the eviction R.hand last passed */
@@ -49,13 +49,13 @@ static size_t slot_of(const char *key)
 
 static void entry_release(struct entry *e)
 {
-    for (size_t i = 0; i < e->n; i++) json_decref(e->in[i]); /* NULL-safe */
+    for (size_t i = 0; i < e->n; i++) bc_json_release(e->in[i]); /* NULL-safe */
     free(e->in);
     free(e->body);
     memset(e, 0, sizeof *e);
 }
 
-bool bc_rendered_reply(struct bc_req *req, const char *key, json_t *const *in, size_t n)
+bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const *in, size_t n)
 {
     if (strlen(key) >= KEY_MAX) return false;
     size_t slot = slot_of(key);
@@ -96,7 +96,8 @@ static void evict_for(size_t len)
     }
 }
 
-int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *in, size_t n, json_t *body)
+int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *const *in, size_t n,
+                           json_t *body)
 {
     size_t len = 0;
     char *s = body ? bc_json_dumps(body, &len) : NULL; /* json_dumps' bytes, faster */
@@ -108,7 +109,7 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *i
             snprintf(fresh.key, sizeof fresh.key, "%s", key);
             memcpy(fresh.body, s, len);
             fresh.len = len;
-            for (size_t i = 0; i < n; i++) fresh.in[i] = in[i] ? json_incref(in[i]) : NULL;
+            for (size_t i = 0; i < n; i++) fresh.in[i] = in[i] ? bc_json_ref(in[i]) : NULL;
             if (__atomic_load_n(&R.body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET) evict_for(len);
             size_t slot = slot_of(key);
             pthread_mutex_t *mu = &R.locks[slot % LOCKS];

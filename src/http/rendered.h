@@ -17,10 +17,11 @@ struct bc_req;
 /* When the answer remembered under key was rendered from exactly the items in[0..n) (NULL entries stand
  * for absent items), replies with it (status 200, JSON, Cache-Control: no-store, like bc_reply_json) and
  * returns true. */
-bool bc_rendered_reply(struct bc_req *req, const char *key, json_t *const *in, size_t n);
+bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const *in, size_t n);
 /* bc_reply_json(req, 200, body), remembering the bytes under key with references to in[0..n) (n at most
  * BC_RENDERED_MAX_INPUTS, else nothing is remembered). Returns what bc_reply_json returns. */
-int bc_rendered_reply_json(struct bc_req *req, const char *key, json_t *const *in, size_t n, json_t *body);
+int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *const *in, size_t n,
+                           json_t *body);
 /* Forgets everything (tests; exit). */
 void bc_rendered_clear(void);
 

@@ -204,12 +204,15 @@ int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **ou
     return timed(OP_GET, t0, s->ops->get(s, pk, sk, out));
 }
 
-int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t **out)
+int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, const json_t **out)
 {
+    json_t *it = NULL;
     *out = NULL;
     if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
     int64_t t0 = bc_mono_ns();
-    return timed(OP_GET, t0, (s->ops->get_ro ? s->ops->get_ro : s->ops->get)(s, pk, sk, out));
+    int rc = timed(OP_GET, t0, (s->ops->get_ro ? s->ops->get_ro : s->ops->get)(s, pk, sk, &it));
+    *out = it;
+    return rc;
 }
 
 int bc_store_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)

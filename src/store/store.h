@@ -16,8 +16,10 @@
  * - The store is safe for concurrent use by any number of threads (and, for LMDB, processes).
  * - Read-only reads (bc_store_get_ro, struct bc_query.read_only) may hand out items shared with a backend's
  *   memo of parsed items (LMDB keeps one, validated against the stored bytes on every read, so a write by
- *   any thread or process is seen at once): the caller reads them and json_decrefs them, and never modifies
- *   them or anything inside them (copy first: json_deep_copy). jansson's reference counts are atomic and
+ *   any thread or process is seen at once): the caller reads them and releases them, and never modifies
+ *   them or anything inside them (copy first: json_deep_copy). bc_store_get_ro hands them out as
+ *   const json_t * (release with bc_json_release), and so do the domain's *_ro look-ups; a read-only
+ *   query's array is the caller's, its items are shared. jansson's reference counts are atomic and
  *   its readers (get, iteration, dumps, deep copy) do not write to the values, so sharing across threads is
  *   safe. Every other call returns items the caller owns. */
 #ifndef BC_STORE_H
@@ -125,8 +127,9 @@ void bc_store_close(struct bc_store *s);
 /* Gets one item. Returns 0 and *out (caller decrefs), or BC_ENOT_FOUND, or another negative bc_err. */
 int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out);
 /* bc_store_get for readers that never modify the item: *out may be shared (DESIGN NOTES), which spares
- * parsing an unchanged item again. Same results and errors as bc_store_get. */
-int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t **out);
+ * parsing an unchanged item again, and is const to say so; release it with bc_json_release (util/jsonv.h).
+ * Same results and errors as bc_store_get. */
+int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, const json_t **out);
 /* Writes a whole item (replacing any old one) if cond holds. Returns 0, BC_ECOND when the condition failed,
  * BC_EINVALID for a bad item, or another negative bc_err. cond may be NULL (unconditional). The item is
  * borrowed. */

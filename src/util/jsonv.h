@@ -41,4 +41,21 @@ int bc_json_dump(struct bc_buf *b, json_t *v);
  * would return NULL: json_dumps(v, JSON_COMPACT) with less work. */
 char *bc_json_dumps(json_t *v, size_t *len);
 
+/* Shared read-only items (store.h's read-only reads) are handed out as const json_t *: jansson's reference
+ * count is the only thing these touch (atomically), never the value, so they take const. */
+static inline void bc_json_release(const json_t *j)
+{
+    json_decref((json_t *)j);
+}
+static inline const json_t *bc_json_ref(const json_t *j)
+{
+    return json_incref((json_t *)j);
+}
+/* A shared item as jansson containers take it (their API has no const): for an array or object that only
+ * holds references to shared items and is itself read only. Greppable on purpose. */
+static inline json_t *bc_json_shared(const json_t *j)
+{
+    return (json_t *)j;
+}
+
 #endif

@@ -54,9 +54,18 @@ test('availability follows the weekly hours in the tenant\'s zone with correct o
   assert.equal((await slots(T, { service_id: svc30, provider_id: ana, from: '2026-12-05', to: '2026-12-06' })).length, 0);
   const any = await slots(T, { service_id: svc30, provider_id: 'any', from: '2026-12-01', to: '2026-12-01' });
   assert.equal(any.length, 30);
-  // minimum notice (60 min): today 2026-11-30 at 09:00 local (08:00Z now) is too soon, 09:15 is not... 09:00 local = 08:00Z = now
+  // minimum notice (60 min): the first slot today is the first quarter hour at least an hour after the
+  // server's now. The test clock starts at 08:00Z (09:00 local) and runs, so read it around the query: the
+  // first slot is 10:00 local if no second has passed since the start, 10:15 after that.
+  const clock = async () => (await srv.post('/v1/test/clock', { advance_s: 0 })).json.now;
+  const quarter = (s) => Math.ceil(s / 900) * 900;
+  const before = await clock();
   const today = await slots(T, { service_id: svc30, provider_id: ana, from: '2026-11-30', to: '2026-11-30' });
-  assert.equal(today[0].start, '2026-11-30T10:00:00+01:00');
+  const after = await clock();
+  const first = Date.parse(today[0].start) / 1000;
+  assert.ok(first >= quarter(before + 3600) && first <= quarter(after + 3600), `first slot ${today[0].start}`);
+  assert.ok(first >= NOW + 3600 && first <= NOW + 3600 + 900, 'within the notice window of the suite\'s start');
+  assert.match(today[0].start, /^2026-11-30T10:(00|15):00\+01:00$/);
 });
 
 test('a booking is confirmed with a code and a manage token, and takes its slot', async () => {

@@ -34,7 +34,7 @@ static void make_tenant(const char *name, struct bc_ctx *c, char *service_id, ch
     assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
     assert_int_equal(bc_ctx_operator(c, json_string_value(json_object_get(t, "id"))), 0);
     json_decref(t);
-    assert_int_equal(bc_tenant_get(env, c, &c->tenant), 0);
+    assert_int_equal(bc_tenant_get_ro(env, c, &c->tenant), 0);
     json_t *body = json_pack("{s:s, s:i}", "name", "Corte de pelo", "duration_min", 30);
     assert_int_equal(bc_service_create(env, c, body, msg, sizeof msg, &out), 0);
     snprintf(service_id, 64, "%s", json_string_value(json_object_get(out, "id")));

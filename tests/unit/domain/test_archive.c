@@ -3,6 +3,7 @@
  * files (truncated, cut line, altered line, wrong version, foreign item, not an export) with nothing
  * written, an existing tenant, --force, --as and --reissue-keys. */
 #include "tenant_fixture.h"
+#include "util/jsonv.h"
 
 #include "domain/archive.h"
 #include "domain/tenant_items.h"
@@ -172,10 +173,10 @@ static void test_archive__round_trip_same_items(void **state)
         assert_string_equal(json_string_value(json_array_get(again, i)),
                             json_string_value(json_array_get(lines, i)));
     /* and the old keys' hashes came along: with the same server secret the keys resolve */
-    json_t *look = NULL;
+    const json_t *look = NULL;
     assert_int_equal(bc_apikey_resolve(dst, active_secret, &look), 0);
     assert_string_equal(json_string_value(json_object_get(look, "tenant_id")), TID);
-    json_decref(look);
+    bc_json_release(look);
     json_decref(again);
     json_decref(res);
     json_decref(lines);
@@ -303,7 +304,8 @@ static void test_archive__as_new_id_reissues_keys(void **state)
     (void)state;
     struct bc_env *dst = NULL;
     char msg[256] = "";
-    json_t *lines = export_lines(src, TID), *res = NULL, *look = NULL;
+    json_t *lines = export_lines(src, TID), *res = NULL;
+    const json_t *look = NULL;
     struct bc_archive_import opt = {.as_id = "tenant-copy-2"};
     int rc = import_into(lines, false, &opt, &dst, msg, sizeof msg, &res);
     if (rc < 0) fail_msg("import --as: %d %s", rc, msg);
@@ -313,7 +315,7 @@ static void test_archive__as_new_id_reissues_keys(void **state)
     const char *secret = json_string_value(json_object_get(json_array_get(keys, 0), "secret"));
     assert_int_equal(bc_apikey_resolve(dst, secret, &look), 0);
     assert_string_equal(json_string_value(json_object_get(look, "tenant_id")), "tenant-copy-2");
-    json_decref(look);
+    bc_json_release(look);
     look = NULL;
     assert_int_equal(bc_apikey_resolve(dst, active_secret, &look), BC_EUNAUTHORIZED);
     assert_int_equal(bc_apikey_resolve(dst, old_secret, &look), BC_EUNAUTHORIZED);

@@ -63,7 +63,7 @@ static int setup(void **state)
     assert_int_equal(bc_tenant_create(env, &in, msg, sizeof msg, &t), 0);
     assert_int_equal(bc_ctx_operator(&ctx, json_string_value(json_object_get(t, "id"))), 0);
     json_decref(t);
-    assert_int_equal(bc_tenant_get(env, &ctx, &ctx.tenant), 0);
+    assert_int_equal(bc_tenant_get_ro(env, &ctx, &ctx.tenant), 0);
     create("service",
            json_pack("{s:s, s:i, s:[s, s]}", "name", "Corte de pelo", "duration_min", 30, "synonyms", "corte",
                      "haircut"),

@@ -3,6 +3,7 @@
  * purge steps, retention (restore refused past it), the deleted-tenant reaper, and a migration between two
  * LMDB stores. The last tests move the clock forward. */
 #include "tenant_fixture.h"
+#include "util/jsonv.h"
 
 #include "domain/migration.h"
 #include "domain/tenant.h"
@@ -200,11 +201,12 @@ static void test_tenant_items__migration_copies_the_tenant(void **state)
     /* the new key works at the destination, the old ones nowhere there */
     const char *secret =
         json_string_value(json_object_get(json_array_get(json_object_get(res, "api_keys"), 0), "secret"));
-    json_t *look = NULL;
+    const json_t *look = NULL;
     assert_int_equal(bc_apikey_resolve(dst, secret, &look), 0);
-    json_decref(look);
+    bc_json_release(look);
     /* no checkpoint is left */
-    assert_int_equal(bc_store_get(dst->store, "MIGRATION#" B, "STATE", &look), BC_ENOT_FOUND);
+    json_t *ck = NULL;
+    assert_int_equal(bc_store_get(dst->store, "MIGRATION#" B, "STATE", &ck), BC_ENOT_FOUND);
     /* a second run refuses: the destination holds the tenant */
     json_t *again = NULL;
     assert_int_equal(bc_migration_run(&m, &again, msg, sizeof msg), BC_ECONFLICT);

@@ -4,6 +4,7 @@
  * admitted against the plan. No HTTP and no provider: the model is a submit hook answered by hand. A real
  * LMDB store, one tenant per case; the clock is Monday 2026-11-30 09:00 in Madrid. */
 #include "../testlib.h"
+#include "util/jsonv.h"
 
 #include "auth/context.h"
 #include "domain/catalog.h"
@@ -88,7 +89,7 @@ static void shop_open(struct shop *s, const char *ai, const char *plan)
         assert_int_equal(bc_tenant_set_plan(env, &s->ctx, plan, &out), 0);
         json_decref(out);
     }
-    assert_int_equal(bc_tenant_get(env, &s->ctx, &s->ctx.tenant), 0);
+    assert_int_equal(bc_tenant_get_ro(env, &s->ctx, &s->ctx.tenant), 0);
 }
 
 static json_t *conv_open(struct shop *s)
@@ -419,8 +420,8 @@ static void test_turn__conversations_and_messages_are_counted(void **state)
     assert_int_equal(bc_tenant_set_limits(env, &s.ctx, limits, msg, sizeof msg, &out), 0);
     json_decref(limits);
     json_decref(out);
-    json_decref(s.ctx.tenant);
-    assert_int_equal(bc_tenant_get(env, &s.ctx, &s.ctx.tenant), 0);
+    bc_json_release(s.ctx.tenant);
+    assert_int_equal(bc_tenant_get_ro(env, &s.ctx, &s.ctx.tenant), 0);
     assert_int_equal(bc_turn_open(env, &s.ctx, "es", URL, &conv, &m), 0);
     json_decref(m);
     assert_int_equal(counted(&s, "conversations"), 1);

@@ -2,6 +2,7 @@
  * named by BC_TEST_STORE_URL, or a fresh LMDB directory. Each test uses its own PK namespace so the suite
  * can share one DynamoDB table. */
 #include "../testlib.h"
+#include "util/jsonv.h"
 
 #include "store/store.h"
 #include "util/clock.h"
@@ -588,7 +589,8 @@ static void test_store__scan(void **state)
  * process's, including a rewrite to bytes of the same length, a delete and an expiry. */
 static int64_t ro_n(struct bc_store *s, const char *p, const char *sk)
 {
-    json_t *got = NULL, *fresh = NULL;
+    const json_t *got = NULL;
+    json_t *fresh = NULL;
     int rc = bc_store_get_ro(s, p, sk, &got);
     int rc2 = bc_store_get(s, p, sk, &fresh);
     assert_int_equal(rc, rc2);
@@ -596,7 +598,7 @@ static int64_t ro_n(struct bc_store *s, const char *p, const char *sk)
     assert_int_equal(rc, 0);
     assert_true(json_equal(got, fresh));
     int64_t n = json_integer_value(json_object_get(got, "n"));
-    json_decref(got);
+    bc_json_release(got);
     json_decref(fresh);
     /* the same through a read-only query */
     struct bc_query q = {.pk = p, .sk_prefix = sk, .read_only = true};
@@ -627,7 +629,7 @@ static void *ro_read_loop(void *arg)
     struct ro_reader *r = arg;
     int64_t last = 0;
     for (int i = 0; i < 3000; i++) {
-        json_t *got = NULL;
+        const json_t *got = NULL;
         if (bc_store_get_ro(r->s, r->p, "RO#T", &got) != 0) {
             r->bad++;
             continue;
@@ -635,7 +637,7 @@ static void *ro_read_loop(void *arg)
         int64_t n = json_integer_value(json_object_get(got, "n"));
         if (n < last) r->bad++; /* a write seen, then an older value: a stale memo */
         last = n;
-        json_decref(got);
+        bc_json_release(got);
     }
     return NULL;
 }
@@ -713,9 +715,9 @@ static void test_store__memo_takes_hot_items_after_a_crawl(void **state)
         json_t *it = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", sk, "pad", pad);
         assert_int_equal(bc_store_put(s, it, NULL), 0);
         json_decref(it);
-        json_t *got = NULL;
+        const json_t *got = NULL;
         assert_int_equal(bc_store_get_ro(s, p, sk, &got), 0);
-        json_decref(got);
+        bc_json_release(got);
     }
     pad[8000] = '\0'; /* then new hot items (8 KB: more than the budget's slack), each read twice */
     for (int i = 0; i < 20; i++) {
@@ -723,7 +725,7 @@ static void test_store__memo_takes_hot_items_after_a_crawl(void **state)
         json_t *it = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", sk, "pad", pad);
         assert_int_equal(bc_store_put(s, it, NULL), 0);
         json_decref(it);
-        json_t *a = NULL, *b = NULL;
+        const json_t *a = NULL, *b = NULL;
         assert_int_equal(bc_store_get_ro(s, p, sk, &a), 0);
         assert_int_equal(bc_store_get_ro(s, p, sk, &b), 0);
         assert_string_equal(json_string_value(json_object_get(a, "pad")), pad);
@@ -731,8 +733,8 @@ static void test_store__memo_takes_hot_items_after_a_crawl(void **state)
             assert_ptr_equal(a, b);
         else
             assert_true(json_equal(a, b));
-        json_decref(a);
-        json_decref(b);
+        bc_json_release(a);
+        bc_json_release(b);
     }
     free(pad);
 }
