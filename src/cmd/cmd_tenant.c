@@ -2,6 +2,7 @@
  * the operator's tenant commands (PRODUCT.md section 10). They act on the configured store directly, like
  * the platform API; the data-moving ones are in cmd_tenant_data.c. */
 #include "cmd/cmd.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/onboarding.h"
 #include "domain/plan.h"
@@ -22,9 +23,8 @@ static int fail(bool json, int rc, const char *msg)
 
 static void print_tenant_line(json_t *t)
 {
-    printf("%-28s %-10s %-10s %s\n", json_string_value(json_object_get(t, "id")),
-           json_string_value(json_object_get(t, "status")), json_string_value(json_object_get(t, "plan")),
-           json_string_value(json_object_get(t, "name")));
+    struct bc_tenant_meta m = bc_tenant_meta_of(t);
+    printf("%-28s %-10s %-10s %s\n", m.id, m.status, m.plan, m.name);
 }
 
 static int tenant_create(struct bc_cli *cli)
@@ -78,7 +78,7 @@ static int tenant_create(struct bc_cli *cli)
     json_t *t = json_object_get(out, "tenant"), *k = json_object_get(out, "api_key"),
            *o = json_object_get(out, "owner");
     printf("tenant   %s (%s, plan %s)\n", json_string_value(json_object_get(t, "id")),
-           json_string_value(json_object_get(t, "name")), json_string_value(json_object_get(t, "plan")));
+           bc_field_str(t, BC_F_NAME), bc_field_str(t, BC_F_PLAN));
     printf("api key  %s  (shown once)\n", json_string_value(json_object_get(k, "secret")));
     printf("owner    %s / %s  (shown once)\n", json_string_value(json_object_get(o, "email")),
            json_string_value(json_object_get(o, "password"))

@@ -3,6 +3,7 @@
  * these verbs of `bookchat tenant` parse options, pick the destination's secret, and print results and
  * progress. */
 #include "auth/secret.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "cmd/cmd.h"
 #include "domain/archive.h"
@@ -341,7 +342,7 @@ int bc__cmd_tenant_purge(struct bc_cli *cli)
         return 1;
     }
     if (meta) {
-        const char *status = S(meta, "status");
+        const char *status = bc_field_str(meta, BC_F_STATUS);
         int64_t after = bc_tenant_purge_after(cli->env, meta);
         if (!status || strcmp(status, "DELETED") != 0) {
             bc_cli_error(cli->json, "tenant %s is %s: delete it first (bookchat tenant delete %s)", pos[0],

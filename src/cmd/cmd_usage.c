@@ -1,6 +1,7 @@
 /* bookchat usage TENANT [--month YYYY-MM] and bookchat usage export [--month YYYY-MM] [--format csv|json]:
  * a tenant's metered usage against its plan, and one line per tenant for billing (docs/metering.md). */
 #include "cmd/cmd.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
@@ -54,7 +55,7 @@ static int show(struct bc_env *env, bool json, const char *tenant_id, const char
            *pct = json_object_get(out, "used_pct"), *ai = json_object_get(t, "ai_tokens"),
            *err = json_object_get(t, "errors");
     printf("tenant %s (%s, plan %s), %s (UTC)\n", tenant_id, json_string_value(json_object_get(meta, "name")),
-           json_string_value(json_object_get(meta, "plan")), month);
+           bc_field_str(meta, BC_F_PLAN), month);
     print_limited("messages", I(t, "messages"), json_object_get(lim, "messages_month"),
                   json_object_get(pct, "messages"));
     print_limited("bookings", I(t, "bookings"), json_object_get(lim, "bookings_month"),
@@ -125,9 +126,8 @@ static int export_one(struct bc_env *env, bool csv, json_t *idx, const char *mon
         return rc;
     }
     json_t *ai = json_object_get(t, "ai_tokens"), *err = json_object_get(t, "errors");
-    const char *name = json_string_value(json_object_get(meta, "name")),
-               *plan = json_string_value(json_object_get(meta, "plan")),
-               *status = json_string_value(json_object_get(meta, "status"));
+    struct bc_tenant_meta m = bc_tenant_meta_of(meta);
+    const char *name = m.name, *plan = m.plan, *status = m.status;
     if (csv) {
         csv_cell(id);
         putchar(',');

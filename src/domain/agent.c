@@ -3,6 +3,7 @@
  * answers the customer and saves the conversation. DESIGN NOTES (the guard rails, the state between turns)
  * are in agent.h. */
 #include "domain/agent.h"
+#include "domain/fields.h"
 #include "domain/agent_internal.h"
 #include "domain/env.h"
 #include "domain/chat_text.h"
@@ -90,7 +91,7 @@ int bc_agent_begin(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, c
     if (rc == 0) rc = bc_settings_get(env, ctx, &a->settings);
     if (rc == 0) rc = bc_nlp_catalog_load(env, ctx, &a->services, &a->providers);
     if (rc < 0) goto out;
-    a->zone = S(a->settings, "timezone");
+    a->zone = bc_settings_zone(a->settings);
     if (bc_tz_from_utc(a->zone, bc_now_s(), &a->now) < 0) {
         rc = BC_EINTERNAL;
         goto out;

@@ -3,6 +3,7 @@
  * only on the call that confirms the pending action (agent_guard.c), and then leaves the sentence and the
  * booking card that answer the customer if the model says nothing more. */
 #include "domain/agent_internal.h"
+#include "domain/fields.h"
 #include "domain/nlp.h"
 #include "domain/env.h"
 #include "domain/booking.h"
@@ -198,7 +199,7 @@ json_t *bc__agent_create_booking(struct bc_agent *a, json_t *in)
         result = bc__agent_tool_error(bc_err_code(rc), "%s", msg[0] ? msg : bc_strerror(rc));
     } else {
         char when[120];
-        when_words(a, S(b, "start"), when, sizeof when);
+        when_words(a, bc_field_str(b, BC_F_START), when, sizeof when);
         result = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O}", "status", "booked", "code",
                            json_object_get(b, "code"), "start", json_object_get(b, "start"), "end",
                            json_object_get(b, "end"), "service", json_object_get(b, "service_name"),
@@ -207,7 +208,8 @@ json_t *bc__agent_create_booking(struct bc_agent *a, json_t *in)
         a->booking = booking_card(a, b);
         a->acted = true;
         char t[600];
-        textf(a, t, sizeof t, BC_T_BOOKED, bc__agent_name_of(a->services, svc), when, S(b, "code"));
+        textf(a, t, sizeof t, BC_T_BOOKED, bc__agent_name_of(a->services, svc), when,
+              bc_field_str(b, BC_F_CODE));
         set_action_text(a, "%s", t);
         json_object_set_new(a->conv, "status", json_string("booked"));
         json_object_set_new(
@@ -257,10 +259,10 @@ json_t *bc__agent_cancel_booking(struct bc_agent *a, json_t *in)
         json_decref(args);
         return err;
     }
-    when_words(a, S(item, "start"), when, sizeof when);
+    when_words(a, bc_field_str(item, BC_F_START), when, sizeof when);
     if (!bc__agent_confirmed(a, "cancel_booking", args)) {
         textf(a, summary, sizeof summary, BC_T_CANCEL_CONFIRM,
-              bc__agent_name_of(a->services, S(item, "service_id")), when);
+              bc__agent_name_of(a->services, bc_field_str(item, BC_F_SERVICE)), when);
         result = bc__agent_ask_confirmation(a, "cancel_booking", args, NULL, summary);
     } else {
         bc__agent_clear_pending(a);
@@ -289,8 +291,8 @@ json_t *bc__agent_reschedule_booking(struct bc_agent *a, json_t *in)
         return err;
     }
     const char *pro = S(in, "provider_id");
-    if (!pro) pro = S(item, "provider_id");
-    json_t *slot = bc__agent_offered_slot(a, S(item, "service_id"), pro, S(in, "new_start"));
+    if (!pro) pro = bc_field_str(item, BC_F_PROVIDER);
+    json_t *slot = bc__agent_offered_slot(a, bc_field_str(item, BC_F_SERVICE), pro, S(in, "new_start"));
     if (!slot) {
         json_decref(item);
         json_decref(args);
@@ -301,7 +303,7 @@ json_t *bc__agent_reschedule_booking(struct bc_agent *a, json_t *in)
     }
     json_object_set_new(args, "new_start", json_string(S(slot, "start")));
     json_object_set_new(args, "provider_id", json_string(S(slot, "provider_id")));
-    when_words(a, S(item, "start"), old_when, sizeof old_when);
+    when_words(a, bc_field_str(item, BC_F_START), old_when, sizeof old_when);
     when_words(a, S(slot, "start"), new_when, sizeof new_when);
     if (!bc__agent_confirmed(a, "reschedule_booking", args)) {
         textf(a, summary, sizeof summary, BC_T_RESCHED_CONFIRM, old_when, new_when);

@@ -25,6 +25,7 @@
  * - Monthly bookings are metered by domain/usage.h: one is reserved against the plan's limit before the
  *   commit (exact at the boundary within a process) and given back when the booking is not made. */
 #include "domain/booking.h"
+#include "domain/fields.h"
 #include "domain/booking_internal.h"
 #include "domain/env.h"
 #include "domain/availability.h"
@@ -77,7 +78,7 @@ const char *const *bc__booking_date_ptrs(char dates[][11], int n, const char **p
 
 static int tenant_zone_local(json_t *settings, int64_t t, struct bc_tz_local *out)
 {
-    const char *z = json_string_value(json_object_get(settings, "timezone"));
+    const char *z = bc_settings_zone(settings);
     return bc_tz_from_utc(z ? z : "UTC", t, out);
 }
 
@@ -150,7 +151,7 @@ static size_t finish_writes(const char *pk, json_t *item, const char *status, st
     size_t n = 0;
     w[n++] = (struct bc_write){item, lazy, false};
     *look = *entry = NULL;
-    if (bc_key_sk(sk, "BCODE", json_string_value(json_object_get(item, "code")))) {
+    if (bc_key_sk(sk, "BCODE", bc_field_str(item, BC_F_CODE))) {
         *look = json_pack("{s:s, s:s, s:O}", "PK", pk, "SK", sk, "booking_id", json_object_get(item, "id"));
         if (*look) w[n++] = (struct bc_write){*look, lazy, false};
     }
@@ -355,7 +356,7 @@ static int idem_check(struct create *c, char *msg, size_t msgsize)
     json_t *b = NULL;
     rc = bc_booking_get(c->env, c->ctx, bid, &b);
     json_decref(prev);
-    const char *st = json_string_value(json_object_get(b, "status"));
+    const char *st = bc_field_str(b, BC_F_STATUS);
     if (rc == 0 && st && strcmp(st, "pending") != 0 && strcmp(st, "failed") != 0) {
         c->replay = b;
         c->outcome = CREATE_REPLAYED;
@@ -431,7 +432,7 @@ static int create_prepare(struct create *c)
     c->dur = sc->q.duration_min * 60;
     c->bb = sc->q.buffer_before_min * 60;
     c->ba = sc->q.buffer_after_min * 60;
-    c->zone = json_string_value(json_object_get(sc->settings, "timezone"));
+    c->zone = bc_settings_zone(sc->settings);
     bc_tz_format_iso(c->zone, c->start, c->start_iso, sizeof c->start_iso);
     bc_tz_format_iso(c->zone, c->start + c->dur, c->end_iso, sizeof c->end_iso);
     make_code(c->code);
@@ -665,8 +666,7 @@ int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *se
         rc = bc_cal_commit_hold(env, ctx, sc.pros[k].id, bc__booking_date_ptrs(dates, nd, ptrs), nd, &e);
         if (rc == 0) {
             bc_time_format_utc(exp, exp_iso, sizeof exp_iso);
-            bc_tz_format_iso(json_string_value(json_object_get(sc.settings, "timezone")), start, start_iso,
-                             sizeof start_iso);
+            bc_tz_format_iso(bc_settings_zone(sc.settings), start, start_iso, sizeof start_iso);
             *out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "expires_at", exp_iso, "provider_id",
                              sc.pros[k].id, "service_id", service_id, "start", start_iso);
             break;

@@ -2,6 +2,7 @@
  * staff), rescheduling to another time or professional (the new slot is taken before the old one is freed),
  * and staff status changes. Every change of the booking item is conditional on its version. */
 #include "domain/booking.h"
+#include "domain/fields.h"
 #include "domain/booking_internal.h"
 #include "domain/env.h"
 #include "domain/calendar.h"
@@ -86,7 +87,7 @@ int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *
     *out = NULL;
     int rc = bc_booking_get(env, ctx, id, &item);
     if (rc < 0) return rc;
-    const char *st = json_string_value(json_object_get(item, "status"));
+    const char *st = bc_field_str(item, BC_F_STATUS);
     if (!st || strcmp(st, "confirmed") != 0) {
         snprintf(msg, msgsize, "this booking is %s", st ? st : "not active");
         rc = BC_ECONFLICT;
@@ -130,7 +131,7 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
     }
     int rc = bc_booking_get(env, ctx, id, &item);
     if (rc < 0) return rc;
-    const char *st = json_string_value(json_object_get(item, "status"));
+    const char *st = bc_field_str(item, BC_F_STATUS);
     if (!st || strcmp(st, "confirmed") != 0) {
         snprintf(msg, msgsize, "this booking is %s", st ? st : "not active");
         json_decref(item);
@@ -140,12 +141,12 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
         json_decref(item);
         return rc;
     }
-    const char *old_pro = json_string_value(json_object_get(item, "provider_id"));
+    const char *old_pro = bc_field_str(item, BC_F_PROVIDER);
     const char *pro_id = new_provider && *new_provider ? new_provider : old_pro;
     bc_arena_init(&arena);
     /* the booking's own entry does not block its new time */
-    rc = bc__booking_load_for(env, ctx, json_string_value(json_object_get(item, "service_id")), pro_id, start,
-                              id, !by_customer, &arena, &sc, msg, msgsize);
+    rc = bc__booking_load_for(env, ctx, bc_field_str(item, BC_F_SERVICE), pro_id, start, id, !by_customer,
+                              &arena, &sc, msg, msgsize);
     if (rc == 0 && sc.n_pros != 1) rc = BC_EINVALID;
     if (rc == 0) rc = bc__booking_check_slot(&sc, 0, start, msg, msgsize);
     int nd = 0;
@@ -153,9 +154,8 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
     if (rc == 0) rc = bc__booking_busy_dates(sc.pros[0].zone, start - bb, start + dur + ba, dates, &nd);
     if (rc == 0) {
         const char *ptrs[BC_CAL_MAX_DAYS];
-        struct bc_cal_entry e = {id,         false,
-                                 start - bb, start + dur + ba,
-                                 0,          json_string_value(json_object_get(item, "service_id"))};
+        struct bc_cal_entry e = {
+            id, false, start - bb, start + dur + ba, 0, bc_field_str(item, BC_F_SERVICE)};
         /* same professional: the old entry goes in the same write on dates both share */
         rc = bc_cal_commit(env, ctx, pro_id, bc__booking_date_ptrs(dates, nd, ptrs), nd, &e,
                            strcmp(pro_id, old_pro) == 0 ? id : NULL);
@@ -172,7 +172,7 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
             if (!shared) rm[nrm++] = optrs[i];
         }
         bc_cal_remove(env, ctx, old_pro, rm, nrm, id);
-        const char *zone = json_string_value(json_object_get(sc.settings, "timezone"));
+        const char *zone = bc_settings_zone(sc.settings);
         bc_tz_format_iso(zone, start, start_iso, sizeof start_iso);
         bc_tz_format_iso(zone, start + dur, end_iso, sizeof end_iso);
         json_t *jd = json_array();
@@ -222,7 +222,7 @@ int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const ch
     if (strcmp(status, "cancelled") == 0) return bc_booking_cancel(env, ctx, id, false, msg, msgsize, out);
     int rc = bc_booking_get(env, ctx, id, &item);
     if (rc < 0) return rc;
-    const char *cur = json_string_value(json_object_get(item, "status"));
+    const char *cur = bc_field_str(item, BC_F_STATUS);
     if (strcmp(cur, "cancelled") == 0 || strcmp(cur, "failed") == 0) {
         /* a cancelled booking comes back only if its slot is still free */
         if (strcmp(status, "confirmed") != 0 || strcmp(cur, "failed") == 0) {
@@ -237,9 +237,8 @@ int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const ch
                                      json_integer_value(json_object_get(item, "busy_from")),
                                      json_integer_value(json_object_get(item, "busy_to")),
                                      0,
-                                     json_string_value(json_object_get(item, "service_id"))};
-            rc = bc_cal_commit(env, ctx, json_string_value(json_object_get(item, "provider_id")), ptrs, nd,
-                               &e, NULL);
+                                     bc_field_str(item, BC_F_SERVICE)};
+            rc = bc_cal_commit(env, ctx, bc_field_str(item, BC_F_PROVIDER), ptrs, nd, &e, NULL);
             if (rc == BC_ESLOT)
                 snprintf(msg, msgsize, "that time has been taken since the booking was cancelled");
         }

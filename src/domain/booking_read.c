@@ -1,6 +1,7 @@
 /* Bookings as they are read: the look-ups (by id, repaired when a crash left them pending; by code), the
  * listing by start, the API view, the customer's manage token and the iCalendar document. */
 #include "domain/booking.h"
+#include "domain/fields.h"
 #include "domain/booking_internal.h"
 #include "domain/env.h"
 #include "auth/secret.h"
@@ -125,7 +126,7 @@ json_t *bc_booking_view(const struct bc_ctx *ctx, json_t *item, bool with_token)
 static int repair(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
 {
     char pk[BC_KEY_SIZE];
-    const char *st = json_string_value(json_object_get(item, "status"));
+    const char *st = bc_field_str(item, BC_F_STATUS);
     if (!st || strcmp(st, "pending") != 0) return 0;
     char created[40];
     int64_t at = 0;
@@ -134,8 +135,8 @@ static int repair(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
         return 0; /* still in flight */
     bool found = false;
     json_t *d0 = json_array_get(json_object_get(item, "cal_dates"), 0);
-    int rc = bc_cal_has(env, ctx, json_string_value(json_object_get(item, "provider_id")),
-                        json_string_value(d0), json_string_value(json_object_get(item, "id")), &found);
+    int rc = bc_cal_has(env, ctx, bc_field_str(item, BC_F_PROVIDER), json_string_value(d0),
+                        json_string_value(json_object_get(item, "id")), &found);
     if (rc < 0 || !bc_key_tenant_pk(ctx, pk)) return rc;
     return bc__booking_finish(env, pk, item, found ? "confirmed" : "failed");
 }
@@ -170,7 +171,7 @@ static int day_bound(json_t *settings, const char *date, int plus_days, char *ou
 {
     int32_t d;
     int64_t t;
-    const char *zone = json_string_value(json_object_get(settings, "timezone"));
+    const char *zone = bc_settings_zone(settings);
     if (bc_tz_date_parse(date, &d) < 0 || bc_tz_day_start(zone ? zone : "UTC", d + plus_days, &t) < 0)
         return BC_EINVALID;
     snprintf(out, size, "BSTART#%012lld", (long long)t);
@@ -239,7 +240,7 @@ char *bc_booking_ics(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
     snprintf(uid, sizeof uid, "%s@bookchat", json_string_value(json_object_get(item, "id")));
     snprintf(summary, sizeof summary, "%s — %s", json_string_value(json_object_get(item, "service_name")),
              bname ? bname : "");
-    snprintf(desc, sizeof desc, "%s: %s\n%s", "Code", json_string_value(json_object_get(item, "code")),
+    snprintf(desc, sizeof desc, "%s: %s\n%s", "Code", bc_field_str(item, BC_F_CODE),
              json_string_value(json_object_get(item, "provider_name"))
                  ? json_string_value(json_object_get(item, "provider_name"))
                  : "");
@@ -252,7 +253,7 @@ char *bc_booking_ics(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
         .location = json_string_value(json_object_get(biz, "address")),
         .description = desc,
         .organizer = bname,
-        .cancelled = strcmp(json_string_value(json_object_get(item, "status")), "cancelled") == 0,
+        .cancelled = strcmp(bc_field_str(item, BC_F_STATUS), "cancelled") == 0,
     };
     char *ics = bc_ics_render(&ev);
     json_decref(settings);

@@ -16,6 +16,7 @@
  * - Unknown input gets the current question again with its options; the third miss in a row also offers a
  *   person (hand-off). Nothing is a dead end. */
 #include "domain/chat.h"
+#include "domain/fields.h"
 #include "util/jsonv.h"
 #include "domain/chat_internal.h"
 #include "domain/conversation.h"
@@ -109,7 +110,7 @@ static int chat_open(struct chat *c, struct bc_env *env, const struct bc_ctx *ct
     if (rc == 0) rc = bc__chat_active(c, "SERVICE", &c->services);
     if (rc == 0) rc = bc__chat_active(c, "PROVIDER", &c->providers);
     if (rc < 0) return rc;
-    c->zone = json_string_value(json_object_get(c->settings, "timezone"));
+    c->zone = bc_settings_zone(c->settings);
     if (bc_tz_from_utc(c->zone, bc_now_s(), &c->now) < 0) return BC_EINTERNAL;
     c->cat = bc_nlu_catalog_new();
     if (!c->cat) return BC_ENOMEM;

@@ -1,6 +1,7 @@
 /* What the booking chat does to the world: holds a slot, books, cancels or moves a booking, hands over to
  * a person, and advance(), which asks for the first thing still missing in the current flow. */
 #include "domain/chat_internal.h"
+#include "domain/fields.h"
 #include "domain/availability.h"
 #include "domain/booking.h"
 #include "domain/plan.h"
@@ -144,10 +145,11 @@ static void target_found(struct chat *c)
         bc__chat_prompt_code(c);
         return;
     }
-    slot_set(c, "target_id", json_string_value(json_object_get(b, "id")));
-    slot_set(c, "target_start", json_string_value(json_object_get(b, "start")));
-    slot_set(c, "target_service", json_string_value(json_object_get(b, "service_id")));
-    slot_set(c, "target_provider", json_string_value(json_object_get(b, "provider_id")));
+    struct bc_booking_fields f = bc_booking_fields_of(b);
+    slot_set(c, "target_id", f.id);
+    slot_set(c, "target_start", f.start);
+    slot_set(c, "target_service", f.service_id);
+    slot_set(c, "target_provider", f.provider_id);
     json_decref(b);
     if (flow_of(c) == FLOW_CANCEL)
         bc__chat_prompt_target_confirm(c);

@@ -1,6 +1,7 @@
 /* The demo tenant: "Clínica Dental Sonrisa" in Madrid, the clinic of the demo page (web/demo/). See
  * demo.h. */
 #include "domain/demo.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/apikey.h"
 #include "domain/catalog.h"
@@ -153,7 +154,7 @@ int bc_demo_ensure(struct bc_env *env, const char *public_url, json_t **out, cha
         snprintf(msg, msgsize,
                  "the demo tenant \"%s\" is %s: restore it (bookchat tenant restore %s) or purge it "
                  "(bookchat tenant purge %s --now) and start again",
-                 BC_DEMO_TENANT_ID, S(meta, "status"), BC_DEMO_TENANT_ID, BC_DEMO_TENANT_ID);
+                 BC_DEMO_TENANT_ID, bc_field_str(meta, BC_F_STATUS), BC_DEMO_TENANT_ID, BC_DEMO_TENANT_ID);
         rc = BC_ECONFLICT;
         goto out;
     }

@@ -1,6 +1,7 @@
 /* The tenant health score: six factors, each a pure function with a fixed maximum penalty, and the
  * gathering of their inputs from the usage items, the tenant and its widget keys. */
 #include "domain/health.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
@@ -301,7 +302,7 @@ struct health_all {
 static int health_row(json_t *t, void *arg)
 {
     struct health_all *a = arg;
-    const char *st = json_string_value(json_object_get(t, "status"));
+    const char *st = bc_field_str(t, BC_F_STATUS);
     if (st && strcmp(st, "DELETED") == 0) return 0;
     struct bc_ctx ctx;
     json_t *meta = NULL, *h = NULL;

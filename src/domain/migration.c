@@ -1,6 +1,7 @@
 /* Tenant migration between stores, resumable from a checkpoint in the destination. See migration.h for
  * the phases and their invariants. */
 #include "domain/migration.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "auth/context.h"
 #include "domain/apikey.h"
@@ -152,7 +153,7 @@ static int copy_lookups(struct run *r, json_t *meta)
         if (!cursor) break;
     }
     free(cursor);
-    const char *plan = S(meta, "plan");
+    const char *plan = bc_field_str(meta, BC_F_PLAN);
     if (rc == 0 && plan && bc_key_sk(psk, "PLAN", plan)) {
         json_t *p = NULL;
         int g = bc_store_get(r->m->from->store, BC_KEY_PLATFORM, psk, &p);
@@ -305,7 +306,7 @@ int bc_migration_run(const struct bc_migration *m, json_t **result, char *msg, s
         resumed = true;
         r.p.done = resumed_from = json_integer_value(json_object_get(r.ck, "done"));
     } else if (rc == BC_ENOT_FOUND) {
-        const char *status = S(meta, "status");
+        const char *status = bc_field_str(meta, BC_F_STATUS);
         bool exists = false;
         if (status && strcmp(status, "DELETED") == 0) {
             snprintf(msg, msgsize, "tenant %s is deleted: restore it before migrating it", m->tenant_id);

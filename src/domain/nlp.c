@@ -1,5 +1,6 @@
 /* The nlp mode's prompt, schema and strict validation (see nlp.h). */
 #include "domain/nlp.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/booking.h"
 #include "domain/chat.h"
@@ -226,7 +227,7 @@ static char *build_prompt(struct bc_nlp *n, json_t *settings, json_t *conv)
         "book anything: a program acts on your reading.\n",
         biz ? biz : "a business");
     bc_buf_printf(&b, "Now it is %s %s %s in the time zone %s. The chat's language is %s.\n",
-                  bc_chat_weekday_name("en", n->now.weekday), today, hm, S(settings, "timezone"),
+                  bc_chat_weekday_name("en", n->now.weekday), today, hm, bc_settings_zone(settings),
                   strcmp(n->lang, "en") == 0 ? "English" : "Spanish");
     bc_buf_printf(&b, "The chat is waiting for: %s.\n", expect_words(n->expect));
     chosen(&b, n, json_object_get(conv, "slots"));
@@ -267,7 +268,7 @@ int bc_nlp_new(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, const
     int rc = bc_nlp_catalog_load(env, ctx, &n->services, &n->providers);
     if (rc == 0) rc = bc_settings_get(env, ctx, &settings);
     if (rc < 0) goto out;
-    if (bc_tz_from_utc(S(settings, "timezone"), bc_now_s(), &n->now) < 0) {
+    if (bc_tz_from_utc(bc_settings_zone(settings), bc_now_s(), &n->now) < 0) {
         rc = BC_EINTERNAL;
         goto out;
     }

@@ -1,6 +1,7 @@
 /* Plans as data, with a short cache per env (5 s) so a widget request does not read its plan every time;
  * an operator's edit reaches every process within that time. */
 #include "domain/plan.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/keys.h"
 #include "store/store.h"
@@ -265,7 +266,7 @@ static double number_of(json_t *plan, json_t *over, const char *field, double de
 int bc_plan_limits(struct bc_env *env, const json_t *tenant, struct bc_limits *out)
 {
     json_t *plan = NULL;
-    const char *name = json_string_value(json_object_get(tenant, "plan"));
+    const char *name = bc_field_str(tenant, BC_F_PLAN);
     int rc = bc_plan_get(env, name ? name : "FREE", &plan);
     if (rc == BC_ENOT_FOUND) rc = bc_plan_get(env, "FREE", &plan); /* a plan deleted under a tenant */
     if (rc < 0) return rc;

@@ -1,5 +1,6 @@
 /* Weekly hours, exceptions, and the loading of a schedule for the availability computation. */
 #include "domain/schedule.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/calendar.h"
 #include "domain/entity.h"
@@ -45,7 +46,7 @@ const char *bc_provider_zone(json_t *provider, json_t *settings)
 {
     const char *z = json_string_value(json_object_get(provider, "timezone"));
     if (z && *z) return z;
-    z = json_string_value(json_object_get(settings, "timezone"));
+    z = bc_settings_zone(settings);
     return z ? z : "UTC";
 }
 
@@ -397,7 +398,7 @@ static void set_query(struct bc_schedule *out, const char *from, const char *to,
         .n_business_exceptions = pl->nbiz,
         .from = from,
         .to = to,
-        .zone = zone ? zone : json_string_value(json_object_get(out->settings, "timezone")),
+        .zone = zone ? zone : bc_settings_zone(out->settings),
     };
 }
 

@@ -11,6 +11,7 @@
  * - The reaper finds deleted tenants through the platform index, which is deleted last by a purge
  *   (tenant_items.h): a purge cut short is finished by the next round. */
 #include "domain/tenant.h"
+#include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
@@ -30,7 +31,7 @@
 
 int64_t bc_tenant_purge_after(const struct bc_env *env, const json_t *meta)
 {
-    const char *st = json_string_value(json_object_get(meta, "status"));
+    const char *st = bc_field_str(meta, BC_F_STATUS);
     const char *at = json_string_value(json_object_get(meta, "deleted_at"));
     int64_t t;
     if (!st || strcmp(st, "DELETED") != 0 || !at || bc_time_parse_iso(at, &t) < 0) return 0;
@@ -75,7 +76,7 @@ static int write_index(struct bc_env *env, json_t *meta)
 
 int bc_tenant_check_active(const json_t *meta)
 {
-    const char *st = json_string_value(json_object_get(meta, "status"));
+    const char *st = bc_field_str(meta, BC_F_STATUS);
     if (st && strcmp(st, "ACTIVE") == 0) return 0;
     if (st && strcmp(st, "SUSPENDED") == 0) return BC_ESUSPENDED;
     return BC_EDELETED;
@@ -183,7 +184,7 @@ int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char
     json_t *it;
     json_array_foreach(r.items, i, it)
     {
-        const char *st = json_string_value(json_object_get(it, "status"));
+        const char *st = bc_field_str(it, BC_F_STATUS);
         if (status && (!st || strcmp(st, status) != 0)) continue;
         json_t *v = json_deep_copy(it);
         json_object_del(v, "PK");
@@ -277,7 +278,7 @@ int bc_tenant_set_status(struct bc_env *env, const struct bc_ctx *ctx, const cha
     json_t *meta = NULL;
     int rc = bc_tenant_get(env, ctx, &meta);
     if (rc < 0) return rc;
-    const char *cur = json_string_value(json_object_get(meta, "status"));
+    const char *cur = bc_field_str(meta, BC_F_STATUS);
     int64_t purge = bc_tenant_purge_after(env, meta), version = bc__store_version(meta);
     bool deleting = strcmp(status, "DELETED") == 0, was_deleted = cur && strcmp(cur, "DELETED") == 0;
     json_t *deleted_at = json_incref(json_object_get(meta, "deleted_at"));

@@ -1,6 +1,7 @@
 /* Availability, holds and bookings: the widget's booking flow, the customer's cancel/reschedule, and the
  * staff's schedule (weekly hours, exceptions) and bookings. */
 #include "domain/availability.h"
+#include "domain/fields.h"
 #include "domain/booking.h"
 #include "domain/plan.h"
 #include "domain/schedule.h"
@@ -321,7 +322,7 @@ int bc_api_admin_bookings_get(struct bc_req *req)
 {
     json_t *item;
     int rc = bc_booking_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &item);
-    if (rc == 0 && strcmp(S(item, "status"), "failed") == 0) rc = BC_ENOT_FOUND;
+    if (rc == 0 && strcmp(bc_field_str(item, BC_F_STATUS), "failed") == 0) rc = BC_ENOT_FOUND;
     if (rc < 0) {
         json_decref(item);
         return rc;

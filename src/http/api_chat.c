@@ -1,6 +1,7 @@
 /* The chat over HTTP: the widget starts a conversation and sends messages (the conversation token binds
  * them to the tenant and the key); staff read transcripts, mark hand-offs handled, and try the NLU. */
 #include "domain/conversation.h"
+#include "domain/fields.h"
 #include "domain/entity.h"
 #include "nlu/nlu.h"
 #include "domain/plan.h"
@@ -190,7 +191,7 @@ int bc_api_admin_nlu_parse(struct bc_req *req)
     int rc = bc_req_body(req, nlu_fields, &body);
     if (rc == 0) rc = bc_settings_get(req->srv->env, &req->ctx, &settings);
     if (rc < 0) return rc;
-    const char *zone = S(settings, "timezone"),
+    const char *zone = bc_settings_zone(settings),
                *lang = S(body, "lang") ? S(body, "lang") : S(settings, "locale");
     int64_t ref = bc_now_s();
     struct bc_tz_local l;

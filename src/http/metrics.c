@@ -1,6 +1,7 @@
 /* GET /metrics: the HTTP, LLM, conversation and tenant metrics kept here, the store's and the process's,
  * in the Prometheus text format; and the optional metrics-only listener. */
 #include "http/metrics.h"
+#include "domain/fields.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
 #include "http/router.h"
@@ -272,8 +273,8 @@ static int count_tenant(json_t *t, void *arg)
 {
     json_t *counts = arg;
     char key[128];
-    const char *st = json_string_value(json_object_get(t, "status")),
-               *plan = json_string_value(json_object_get(t, "plan"));
+    struct bc_tenant_meta m = bc_tenant_meta_of(t);
+    const char *st = m.status, *plan = m.plan;
     snprintf(key, sizeof key, "%s\x1f%s", st ? st : "UNKNOWN", plan ? plan : "NONE");
     return json_object_set_new(counts, key,
                                json_integer(json_integer_value(json_object_get(counts, key)) + 1)) < 0
