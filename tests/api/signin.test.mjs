@@ -1,10 +1,12 @@
 // Staff sign-in and credentials (issue 17): every failed sign-in costs the same time whatever its cause
 // (unknown e-mail, other tenant, wrong password); the per-e-mail limit cannot be dodged by changing the
-// letter case; guesses of the current password on a password change are limited per user.
+// letter case; guesses of the current password on a password change are limited per user; a server with a
+// short platform token refuses to start.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { startServer, errorCode, makeTenant } from './harness.mjs';
+import { rmSync } from 'node:fs';
+import { startServer, errorCode, makeTenant, Server } from './harness.mjs';
 
 let srv, A, B;
 before(async () => {
@@ -123,3 +125,22 @@ test('guesses of the current password on a password change are limited per user'
   assert.equal(ok.status, 403);
 });
 
+test('a platform token under 32 characters stops the server at start with a one-line error', async () => {
+  const weak = new Server({ env: { BOOKCHAT_PLATFORM_TOKEN: 'too-short-platform-token' } });
+  let started = false;
+  try {
+    await weak.start();
+    started = true;
+  } catch (e) {
+    assert.match(e.message, /exited \(1\)/);
+  }
+  if (started) await weak.stop({ allowDirty: true });
+  rmSync(weak.dataDir, { recursive: true, force: true });
+  assert.equal(started, false, 'the server started with a 24-character platform token');
+  const lines = weak.logs.filter((l) => /platform_token/.test(l));
+  assert.equal(lines.length, 1, weak.logs.join('\n'));
+  assert.match(lines[0], /at least 32 characters/);
+  // 32 characters start
+  const ok = await new Server({ env: { BOOKCHAT_PLATFORM_TOKEN: 'x'.repeat(32) } }).start();
+  await ok.stop();
+});
