@@ -272,7 +272,7 @@ int bc_user_login(struct bc_env *env, const char *email, const char *password, c
     struct bc_store *s = env->store;
     char lk[BC_KEY_SIZE], em[BC_EMAIL_SIZE], tid_first[BC_TENANT_ID_MAX + 1] = "";
     json_t *first = NULL; /* the candidate whose password is checked: the first user of the e-mail */
-    int candidates = 0, rc = 0;
+    int candidates = 0, reads = 0, rc = 0;
     *user = NULL;
     if (bc_email_normalize(email, em) && password && bc_key_email_lookup(lk, em)) {
         struct bc_query q = {.pk = lk, .sk_prefix = "TENANT#", .limit = 20};
@@ -286,9 +286,9 @@ int bc_user_login(struct bc_env *env, const char *email, const char *password, c
             if (!tid || (tenant_id && strcmp(tid, tenant_id) != 0)) continue;
             struct bc_ctx ctx;
             json_t *u = NULL;
-            if (bc_ctx_operator(&ctx, tid) < 0 ||
-                bc_user_get(env, &ctx, json_string_value(json_object_get(look, "user_id")), &u) < 0)
-                continue;
+            if (bc_ctx_operator(&ctx, tid) < 0) continue;
+            reads++;
+            if (bc_user_get(env, &ctx, json_string_value(json_object_get(look, "user_id")), &u) < 0) continue;
             if (candidates++ == 0) {
                 first = u;
                 snprintf(tid_first, sizeof tid_first, "%s", tid);
@@ -297,6 +297,11 @@ int bc_user_login(struct bc_env *env, const char *email, const char *password, c
             }
         }
         bc_query_result_release(&r);
+        if (reads == 0) { /* no user to read (unknown e-mail, other tenant): an absent item, read alike */
+            json_t *none = NULL;
+            bc_store_get(s, lk, "TENANT#~", &none);
+            json_decref(none);
+        }
     }
     /* exactly one Argon2 verification on every path: the candidate's hash, or the dummy one */
     if (!bc_password_check(json_string_value(json_object_get(first, "pw_hash")), password)) {
