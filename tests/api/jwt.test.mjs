@@ -1,6 +1,7 @@
 // Admin tokens: our own HS256 tokens and an external OpenID provider's RS256/ES256 tokens, made by an
 // independent implementation (jose) with a JWKS it generates. Valid ones are accepted; forged, expired,
-// wrongly-addressed or algorithm-confused ones are 401.
+// wrongly-addressed or algorithm-confused ones are 401. An external subject never acts as an internal user,
+// and the JWKS is only fetched over https (http on loopback only with the tests-only setting).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
