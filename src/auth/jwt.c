@@ -6,6 +6,7 @@
 #include "util/err.h"
 #include "util/id.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/core_names.h>
@@ -210,6 +211,24 @@ static int copy_claim(char *dst, json_t *v)
     return 0;
 }
 
+/* The user id of an external token: "ext:" and 32 hex digits of SHA-256(issuer, NUL, sub). It can never
+ * equal one of our user ids (which have no ':'), so an external subject cannot act as an internal user,
+ * and the same subject under another issuer is another user. */
+static int ext_subject(char *dst, const char *issuer, json_t *v)
+{
+    const char *sub = json_string_value(v);
+    if (!sub || !*sub || strlen(sub) > 255) return -1;
+    crypto_hash_sha256_state st;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const unsigned char *)issuer, strlen(issuer) + 1);
+    crypto_hash_sha256_update(&st, (const unsigned char *)sub, strlen(sub));
+    crypto_hash_sha256_final(&st, h);
+    memcpy(dst, BC_JWT_EXTERNAL_PREFIX, sizeof BC_JWT_EXTERNAL_PREFIX - 1);
+    bc_hex(h, 16, dst + sizeof BC_JWT_EXTERNAL_PREFIX - 1);
+    return 0;
+}
+
 int bc_jwt_verify(const char *token, struct bc_jwt_claims *claims, const char **why)
 {
     memset(claims, 0, sizeof *claims);
@@ -288,7 +307,7 @@ int bc_jwt_verify(const char *token, struct bc_jwt_claims *claims, const char **
             reason = "token not yet valid";
         } else if (!aud_matches(json_object_get(pl, "aud"), K.ext_audience)) {
             reason = "wrong audience";
-        } else if (copy_claim(claims->sub, json_object_get(pl, "sub")) < 0 ||
+        } else if (ext_subject(claims->sub, K.ext_issuer, json_object_get(pl, "sub")) < 0 ||
                    copy_claim(claims->tenant_id, json_object_get(pl, K.ext_tenant_claim)) < 0) {
             reason = "missing subject or tenant claim";
         } else if ((claims->role = role_from(json_object_get(pl, K.ext_role_claim))) == BC_ROLE_NONE) {
@@ -414,15 +433,60 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-int bc_jwt_fetch_jwks(const char *source, char *err, size_t errsize)
+/* True when the authority of an http URL (after "http://") is a loopback address: 127.0.0.0/8, [::1] or
+ * localhost, then an optional port of digits, then a path, a query or nothing (no user info: with
+ * "127.0.0.1:80@evil.example.com" the host would be evil.example.com). */
+static bool loopback_host(const char *h)
+{
+    size_t n;
+    if (strncasecmp(h, "localhost", 9) == 0) {
+        n = 9;
+    } else if (strncmp(h, "[::1]", 5) == 0) {
+        n = 5;
+    } else {
+        char ip[16];
+        unsigned char a[4];
+        n = strspn(h, "0123456789.");
+        if (n == 0 || n >= sizeof ip) return false;
+        memcpy(ip, h, n);
+        ip[n] = '\0';
+        if (inet_pton(AF_INET, ip, a) != 1 || a[0] != 127) return false;
+    }
+    if (h[n] == ':') n += 1 + strspn(h + n + 1, "0123456789");
+    return h[n] == '\0' || h[n] == '/' || h[n] == '?';
+}
+
+int bc_jwt_jwks_source_check(const char *source, bool allow_http_loopback, char *err, size_t errsize)
+{
+    if (strncasecmp(source, "https://", 8) == 0) return 0;
+    if (strncasecmp(source, "http://", 7) == 0) {
+        if (allow_http_loopback && loopback_host(source + 7)) return 0;
+        snprintf(err, errsize,
+                 "the JWKS URL %s must use https (http is accepted only on a loopback address with "
+                 "oidc_allow_http_loopback = on, for tests)",
+                 source);
+        return BC_EINVALID;
+    }
+    if (strstr(source, "://")) {
+        snprintf(err, errsize, "the JWKS source %s must be an https URL or a file path", source);
+        return BC_EINVALID;
+    }
+    return 0;
+}
+
+int bc_jwt_fetch_jwks(const char *source, bool allow_http_loopback, char *err, size_t errsize)
 {
     struct bc_buf b = BC_BUF_INIT;
-    int rc = 0;
-    if (strncmp(source, "http://", 7) == 0 || strncmp(source, "https://", 8) == 0) {
+    int rc = bc_jwt_jwks_source_check(source, allow_http_loopback, err, errsize);
+    if (rc < 0) return rc;
+    bool https = strncasecmp(source, "https://", 8) == 0;
+    if (https || strncasecmp(source, "http://", 7) == 0) {
         CURL *c = curl_easy_init();
         long status = 0;
         if (!c) return BC_ENOMEM;
         curl_easy_setopt(c, CURLOPT_URL, source);
+        /* no redirects (curl's default) and no other protocol than the one checked above */
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, https ? "https" : "http");
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);

@@ -17,13 +17,15 @@
 
 #define BC_JWT_ISSUER   "bookchat"
 #define BC_JWT_AUDIENCE "bookchat-admin"
+/* Prefix of the user ids of external tokens: "ext:" + 32 hex digits of a hash of issuer and subject. */
+#define BC_JWT_EXTERNAL_PREFIX "ext:"
 
 struct bc_jwt_claims {
     char sub[BC_TENANT_ID_MAX + 1];
     char tenant_id[BC_TENANT_ID_MAX + 1];
     enum bc_role role;
     int64_t iat, exp;
-    bool external; /* issued by the external OpenID provider */
+    bool external; /* issued by the external OpenID provider (sub is then BC_JWT_EXTERNAL_PREFIX…) */
 };
 
 /* Issues a token for a user; *token is malloc'd (caller frees). */
@@ -37,8 +39,12 @@ void bc_jwt_configure_external(const char *issuer, const char *audience, const c
                                const char *role_claim);
 /* Replaces the external provider's key set from JWKS JSON text. 0 or BC_EINVALID (err says why). */
 int bc_jwt_load_jwks(const char *json, char *err, size_t errsize);
-/* Loads the JWKS from a file path or an http(s) URL. 0 or a negative bc_err with err. */
-int bc_jwt_fetch_jwks(const char *source, char *err, size_t errsize);
+/* Whether a JWKS source may be used: a file path or an https URL; an http URL only on a loopback address
+ * (127.0.0.0/8, [::1], localhost) and only when allow_http_loopback (tests). 0 or BC_EINVALID with err. */
+int bc_jwt_jwks_source_check(const char *source, bool allow_http_loopback, char *err, size_t errsize);
+/* Loads the JWKS from a file path or an https URL (checked as above, no redirects). 0 or a negative bc_err
+ * with err. */
+int bc_jwt_fetch_jwks(const char *source, bool allow_http_loopback, char *err, size_t errsize);
 /* Frees the key set and configuration. */
 void bc_jwt_cleanup(void);
 

@@ -59,7 +59,8 @@ static void housekeeping_pass(struct housekeeping *hk)
     const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
     if (jwks && strncmp(jwks, "http", 4) == 0 && hk->rounds % 60 == 0) { /* every 10 minutes */
         char err[256];
-        if (bc_jwt_fetch_jwks(jwks, err, sizeof err) < 0) bc_log(BC_LOG_WARN, "JWKS refresh: %s", err);
+        if (bc_jwt_fetch_jwks(jwks, bc_config_bool(BC_CFG_OIDC_ALLOW_HTTP_LOOPBACK), err, sizeof err) < 0)
+            bc_log(BC_LOG_WARN, "JWKS refresh: %s", err);
     }
 }
 
@@ -174,15 +175,26 @@ int cmd_serve_prepare(struct bc_cli *cli)
     return BC_CLI_GO;
 }
 
-/* The external identity provider's settings and keys (OIDC): a provider that is down at start-up is retried
- * by housekeeping; a bad file is an error. */
+/* The credentials of the server: a platform token strong enough (like the server secret, at least 32
+ * characters), and the external identity provider's settings and keys (OIDC) from a file or an https URL:
+ * a provider that is down at start-up is retried by housekeeping; a bad file or a plain http URL is an
+ * error. */
 static int setup_keys(struct bc_cli *cli)
 {
-    const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
+    const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS), *platform = bc_config_get(BC_CFG_PLATFORM_TOKEN);
+    bool http_loopback = bc_config_bool(BC_CFG_OIDC_ALLOW_HTTP_LOOPBACK);
+    char err[512];
+    if (platform && *platform && strlen(platform) < 32) {
+        bc_cli_error(cli->json, "the platform_token setting must be at least 32 characters");
+        return 1;
+    }
+    if (jwks && *jwks && bc_jwt_jwks_source_check(jwks, http_loopback, err, sizeof err) < 0) {
+        bc_cli_error(cli->json, "%s", err);
+        return 1;
+    }
     bc_jwt_configure_external(bc_config_get(BC_CFG_OIDC_ISSUER), bc_config_get(BC_CFG_OIDC_AUDIENCE),
                               bc_config_get(BC_CFG_OIDC_TENANT_CLAIM), bc_config_get(BC_CFG_OIDC_ROLE_CLAIM));
-    char err[256];
-    if (!jwks || !*jwks || bc_jwt_fetch_jwks(jwks, err, sizeof err) == 0) return 0;
+    if (!jwks || !*jwks || bc_jwt_fetch_jwks(jwks, http_loopback, err, sizeof err) == 0) return 0;
     if (strncmp(jwks, "http", 4) != 0) {
         bc_cli_error(cli->json, "%s", err);
         return 1;

@@ -16,7 +16,6 @@
 #include "util/jsonv.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,11 +34,17 @@ bool bc_email_valid(const char *e)
     return true;
 }
 
-static void lower(char *out, const char *in, size_t size)
+bool bc_email_normalize(const char *email, char out[BC_EMAIL_SIZE])
 {
-    size_t i = 0;
-    for (; in[i] && i < size - 1; i++) out[i] = (char)tolower((unsigned char)in[i]);
-    out[i] = '\0';
+    out[0] = '\0';
+    if (!email) return false;
+    while (isspace((unsigned char)*email)) email++;
+    size_t n = strlen(email);
+    while (n > 0 && isspace((unsigned char)email[n - 1])) n--;
+    if (n >= BC_EMAIL_SIZE) return false;
+    for (size_t i = 0; i < n; i++) out[i] = (char)tolower((unsigned char)email[i]);
+    out[n] = '\0';
+    return bc_email_valid(out);
 }
 
 json_t *bc_user_view(json_t *item)
@@ -65,10 +70,11 @@ int bc_user_get(struct bc_env *env, const struct bc_ctx *ctx, const char *user_i
 int bc_user_find(struct bc_env *env, const struct bc_ctx *ctx, const char *email, json_t **out)
 {
     struct bc_store *s = env->store;
-    char lk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    char lk[BC_KEY_SIZE], sk[BC_KEY_SIZE], em[BC_EMAIL_SIZE];
     json_t *look = NULL;
     *out = NULL;
-    if (!bc_key_email_lookup(lk, email) || !bc_key_sk(sk, "TENANT", ctx->tenant_id)) return BC_ENOT_FOUND;
+    bc_email_normalize(email, em);
+    if (!bc_key_email_lookup(lk, em) || !bc_key_sk(sk, "TENANT", ctx->tenant_id)) return BC_ENOT_FOUND;
     int rc = bc_store_get(s, lk, sk, &look);
     if (rc < 0) return rc;
     rc = bc_user_get(env, ctx, json_string_value(json_object_get(look, "user_id")), out);
@@ -82,10 +88,10 @@ int bc_user_create(struct bc_env *env, const struct bc_ctx *ctx, const char *ema
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], lk[BC_KEY_SIZE], tsk[BC_KEY_SIZE], usk[BC_KEY_SIZE], id[BC_ID_LEN + 1];
-    char em[128], hash[BC_PASSWORD_HASH_SIZE], now[32];
+    char em[BC_EMAIL_SIZE], hash[BC_PASSWORD_HASH_SIZE], now[32];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    if (!bc_email_valid(email)) {
+    if (!bc_email_normalize(email, em)) {
         snprintf(msg, msgsize, "a valid e-mail address is required");
         return BC_EINVALID;
     }
@@ -105,7 +111,6 @@ int bc_user_create(struct bc_env *env, const struct bc_ctx *ctx, const char *ema
         snprintf(msg, msgsize, "passwords are %d to %d characters", BC_PASSWORD_MIN, BC_PASSWORD_MAX);
         return BC_EINVALID;
     }
-    lower(em, email, sizeof em);
     bc_id_new(id);
     bc_key_email_lookup(lk, em);
     bc_key_sk(tsk, "TENANT", ctx->tenant_id);
@@ -261,64 +266,53 @@ int bc_user_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *use
     return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
 }
 
-/* Process-wide on purpose: a hash of a random password made once and never changed, the same for every
- * store, so that a sign-in for an unknown e-mail costs one Argon2 check like a wrong password. */
-static char dummy_hash[BC_PASSWORD_HASH_SIZE];
-static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
-
-static void make_dummy(void)
-{
-    char pw[21];
-    bc_password_generate(pw);
-    bc_password_hash(pw, dummy_hash);
-}
-
 int bc_user_login(struct bc_env *env, const char *email, const char *password, const char *tenant_id,
                   json_t **user, char *tenant_out)
 {
     struct bc_store *s = env->store;
-    char lk[BC_KEY_SIZE];
+    char lk[BC_KEY_SIZE], em[BC_EMAIL_SIZE], tid_first[BC_TENANT_ID_MAX + 1] = "";
+    json_t *first = NULL; /* the candidate whose password is checked: the first user of the e-mail */
+    int candidates = 0, reads = 0, rc = 0;
     *user = NULL;
-    if (!bc_email_valid(email) || !password || !bc_key_email_lookup(lk, email)) return BC_EUNAUTHORIZED;
-    struct bc_query q = {.pk = lk, .sk_prefix = "TENANT#", .limit = 20};
-    struct bc_query_result r;
-    int rc = bc_store_query(s, &q, &r);
-    if (rc < 0) return rc;
-    int matches = 0;
-    size_t i;
-    json_t *look;
-    json_array_foreach(r.items, i, look)
-    {
-        const char *tid = json_string_value(json_object_get(look, "tenant_id"));
-        if (!tid || (tenant_id && strcmp(tid, tenant_id) != 0)) continue;
-        struct bc_ctx ctx;
-        json_t *u = NULL;
-        if (bc_ctx_operator(&ctx, tid) < 0 ||
-            bc_user_get(env, &ctx, json_string_value(json_object_get(look, "user_id")), &u) < 0)
-            continue;
-        if (bc_password_verify(json_string_value(json_object_get(u, "pw_hash")), password)) {
-            matches++;
-            if (*user) {
+    if (bc_email_normalize(email, em) && password && bc_key_email_lookup(lk, em)) {
+        struct bc_query q = {.pk = lk, .sk_prefix = "TENANT#", .limit = 20};
+        struct bc_query_result r;
+        if ((rc = bc_store_query(s, &q, &r)) < 0) return rc;
+        size_t i;
+        json_t *look;
+        json_array_foreach(r.items, i, look)
+        {
+            const char *tid = json_string_value(json_object_get(look, "tenant_id"));
+            if (!tid || (tenant_id && strcmp(tid, tenant_id) != 0)) continue;
+            struct bc_ctx ctx;
+            json_t *u = NULL;
+            if (bc_ctx_operator(&ctx, tid) < 0) continue;
+            reads++;
+            if (bc_user_get(env, &ctx, json_string_value(json_object_get(look, "user_id")), &u) < 0) continue;
+            if (candidates++ == 0) {
+                first = u;
+                snprintf(tid_first, sizeof tid_first, "%s", tid);
+            } else {
                 json_decref(u);
-                continue;
             }
-            *user = u;
-            snprintf(tenant_out, BC_TENANT_ID_MAX + 1, "%s", tid);
-        } else {
-            json_decref(u);
+        }
+        bc_query_result_release(&r);
+        if (reads == 0) { /* no user to read (unknown e-mail, other tenant): an absent item, read alike */
+            json_t *none = NULL;
+            bc_store_get(s, lk, "TENANT#~", &none);
+            json_decref(none);
         }
     }
-    bc_query_result_release(&r);
-    if (matches == 0) {
-        /* spend the same time as a real verification so timing does not reveal which e-mails exist */
-        pthread_once(&dummy_once, make_dummy);
-        bc_password_verify(dummy_hash, password);
+    /* exactly one Argon2 verification on every path: the candidate's hash, or the dummy one */
+    if (!bc_password_check(json_string_value(json_object_get(first, "pw_hash")), password)) {
+        json_decref(first);
         return BC_EUNAUTHORIZED;
     }
-    if (matches > 1) {
-        json_decref(*user);
-        *user = NULL;
+    if (candidates > 1) {
+        json_decref(first);
         return BC_ECONFLICT;
     }
+    *user = first;
+    snprintf(tenant_out, BC_TENANT_ID_MAX + 1, "%s", tid_first);
     return 0;
 }

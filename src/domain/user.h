@@ -34,12 +34,20 @@ int bc_user_set_password(struct bc_env *env, const struct bc_ctx *ctx, const cha
 int bc_user_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *user_id);
 /* Verifies e-mail + password across the tenants the e-mail belongs to (tenant_id narrows it). Returns 0
  * with the USER item and its tenant id (tenant_out[BC_TENANT_ID_MAX+1]), BC_EUNAUTHORIZED, or
- * BC_ECONFLICT when the credentials match users of several tenants and no tenant_id was given. */
+ * BC_ECONFLICT when the e-mail belongs to several tenants, no tenant_id was given and the password is the
+ * one of the first of them (by tenant id). Every call spends exactly one Argon2id verification, whatever
+ * the outcome (unknown e-mail, other tenant, wrong password, a user without a password), so timing does
+ * not reveal which e-mails exist or where; the price is that an e-mail of several tenants with different
+ * passwords must name its tenant_id to sign in to any but the first. */
 int bc_user_login(struct bc_env *env, const char *email, const char *password, const char *tenant_id,
                   json_t **user, char *tenant_out);
 /* The API view of a USER item: no hash (new reference). */
 json_t *bc_user_view(json_t *item);
 /* True for a plausible e-mail address (local@domain.tld, no spaces, <= 120 characters). */
 bool bc_email_valid(const char *email);
+/* The one form of an e-mail used everywhere (sign-in limits, look-ups, new users): surrounding white space
+ * removed, ASCII letters lower-cased, into out[BC_EMAIL_SIZE]. Returns bc_email_valid of the result. */
+#define BC_EMAIL_SIZE 128
+bool bc_email_normalize(const char *email, char out[BC_EMAIL_SIZE]);
 
 #endif

@@ -22,15 +22,17 @@ static const struct bc_jfield login_fields[] = {
     {NULL},
 };
 
-/* Brute-force brakes: per client address and per e-mail, before any password is hashed. */
+/* Brute-force brakes: per client address and per e-mail (in its one normalised form, so changing the
+ * letter case is the same e-mail), before any password is hashed. */
 static int login_rate(struct bc_req *req, const char *email)
 {
-    char k[200];
+    char k[200], em[BC_EMAIL_SIZE];
     struct bc_rl_info info;
+    bc_email_normalize(email, em);
     snprintf(k, sizeof k, "login-ip:%s", bc_req_remote(req));
     int rc = bc_ratelimit_take(k, 1.0, 20, &info);
     if (rc == 0) {
-        snprintf(k, sizeof k, "login-email:%s", email);
+        snprintf(k, sizeof k, "login-email:%s", em);
         rc = bc_ratelimit_take(k, 0.2, 10, &info);
     }
     if (rc < 0) {
@@ -119,6 +121,10 @@ int bc_api_me(struct bc_req *req)
                                    bc_api_limits_json(req->srv->env, req->ctx.tenant)));
 }
 
+/* Attempts at the current password per user: PW_CHANGE_BURST at once, then one every 60 seconds. */
+#define PW_CHANGE_BURST 5
+#define PW_CHANGE_RATE  (1.0 / 60)
+
 static const struct bc_jfield password_fields[] = {
     {"current_password", BC_J_STRING, BC_JF_REQUIRED, 1, 200},
     {"new_password", BC_J_STRING, BC_JF_REQUIRED, 1, 200},
@@ -134,6 +140,19 @@ int bc_api_me_password(struct bc_req *req)
     if (!req->ctx.user_id[0] || bc_user_get(req->srv->env, &req->ctx, req->ctx.user_id, &user) < 0)
         return bc_fail(req, BC_EFORBIDDEN,
                        "Passwords of external sign-in users are managed by their provider.");
+    /* a stolen token must not allow unlimited guesses of the current password: a few tries, then one a
+     * minute, per user (successful changes count too) */
+    char k[200];
+    struct bc_rl_info info;
+    snprintf(k, sizeof k, "pw-change:%s:%s", req->ctx.tenant_id, req->ctx.user_id);
+    if (bc_ratelimit_take(k, PW_CHANGE_RATE, PW_CHANGE_BURST, &info) < 0) {
+        char v[16];
+        json_decref(user);
+        snprintf(v, sizeof v, "%d", info.retry_after_s);
+        bc_reply_header(req, "Retry-After", v);
+        return bc_fail(req, BC_EPASSWORD_RATE, "Too many attempts at the current password; retry in %d s.",
+                       info.retry_after_s);
+    }
     json_t *verified = NULL;
     rc = bc_user_login(req->srv->env, json_string_value(json_object_get(user, "email")),
                        json_string_value(json_object_get(body, "current_password")), req->ctx.tenant_id,

@@ -17,7 +17,8 @@
     XX(LOG_LEVEL, "log_level", "info", "debug | info | warn | error | off")                                  \
     XX(ACCESS_LOG, "access_log", "on", "one JSON line per request: on | off")                                \
     XX(DRAIN_TIMEOUT, "drain_timeout", "30", "seconds to finish in-flight requests on SIGTERM")              \
-    XX(PLATFORM_TOKEN, "platform_token", NULL, "bearer token of the platform API (unset: platform API off)") \
+    XX(PLATFORM_TOKEN, "platform_token", NULL,                                                               \
+       "bearer token of the platform API, at least 32 characters (unset: platform API off)")                 \
     XX(SECRET, "secret", NULL, "server secret for key hashing and JWT signing (default: DATA/secret)")       \
     XX(PUBLIC_URL, "public_url", NULL, "URL where browsers reach this server (default http://LISTEN)")       \
     XX(TEST_HOOKS, "test_hooks", "off", "enable test-only routes (never in production): on | off")           \
@@ -27,7 +28,9 @@
        "days a deleted tenant can be restored before its data is purged")                                    \
     XX(OIDC_ISSUER, "oidc_issuer", NULL, "issuer (iss) of an external OpenID provider's JWTs")               \
     XX(OIDC_AUDIENCE, "oidc_audience", NULL, "audience (aud) the external JWTs must carry")                  \
-    XX(OIDC_JWKS, "oidc_jwks", NULL, "JWKS of the external provider: a file path or an http(s) URL")         \
+    XX(OIDC_JWKS, "oidc_jwks", NULL, "JWKS of the external provider: a file path or an https URL")           \
+    XX(OIDC_ALLOW_HTTP_LOOPBACK, "oidc_allow_http_loopback", "off",                                          \
+       "tests only: also accept an http JWKS URL on a loopback address (127.0.0.0/8, [::1], localhost)")     \
     XX(OIDC_TENANT_CLAIM, "oidc_tenant_claim", "tenantId",                                                   \
        "claim holding the tenant id (Cognito: custom:tenantId)")                                             \
     XX(OIDC_ROLE_CLAIM, "oidc_role_claim", "role", "claim holding the role (Cognito: cognito:groups)")       \

@@ -20,6 +20,8 @@
     XX(TOO_LARGE, "payload_too_large", 413, "The request body is too large.")                                \
     XX(MEDIA, "unsupported_media_type", 415, "Send JSON with Content-Type: application/json.")               \
     XX(RATE, "rate_limited", 429, "Too many requests; retry later.")                                         \
+    XX(PASSWORD_RATE, "password_attempts_exceeded", 429,                                                     \
+       "Too many attempts at the current password; retry later.")                                            \
     XX(PLAN, "plan_limit_exceeded", 429, "The plan's limit has been reached.")                               \
     XX(INTERNAL, "internal", 500, "Internal error.")                                                         \
     XX(UNAVAILABLE, "unavailable", 503, "Service unavailable; retry later.")                                 \

@@ -1,13 +1,15 @@
 // Admin tokens: our own HS256 tokens and an external OpenID provider's RS256/ES256 tokens, made by an
 // independent implementation (jose) with a JWKS it generates. Valid ones are accepted; forged, expired,
-// wrongly-addressed or algorithm-confused ones are 401.
+// wrongly-addressed or algorithm-confused ones are 401. An external subject never acts as an internal user,
+// and the JWKS is only fetched over https (http on loopback only with the tests-only setting).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createHash, createHmac } from 'node:crypto';
 import * as jose from 'jose';
-import { startServer, errorCode, makeTenant, tempDir } from './harness.mjs';
+import { startServer, errorCode, makeTenant, tempDir, Server } from './harness.mjs';
 
 const ISSUER = 'https://idp.example.com/pool';
 const AUDIENCE = 'bookchat-test';
@@ -169,4 +171,73 @@ test('a password change invalidates earlier tokens; removing a user invalidates 
   const login = await srv.post('/v1/auth/login', { email: x.owner.email, password: 'a-brand-new-password' });
   assert.equal(login.status, 200);
   assert.equal((await me(login.json.token)).status, 200);
+});
+
+test('an external token whose subject is an internal user id does not act as that user', async () => {
+  const owner = (await me(A.token)).json.user;
+  assert.ok(owner.id && owner.email);
+  const token = await new jose.SignJWT({ 'custom:tenantId': A.id, 'cognito:groups': ['owner'] })
+    .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).setIssuedAt().setIssuer(ISSUER).setAudience(AUDIENCE)
+    .setSubject(owner.id).setExpirationTime('5m').sign(rsa.privateKey);
+  const r = await me(token);
+  assert.equal(r.status, 200, r.text);
+  assert.notEqual(r.json.user.id, owner.id);
+  assert.match(r.json.user.id, /^ext:[0-9a-f]{32}$/);
+  assert.equal(r.json.user.email, undefined);
+  // the internal owner's password cannot be changed with it, even knowing the current one
+  const ch = await srv.req('POST', '/v1/admin/me/password', {
+    body: { current_password: A.owner.password, new_password: 'taken-over-password' },
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(ch.status, 403, ch.text);
+  const login = await srv.post('/v1/auth/login', { email: A.owner.email, password: A.owner.password });
+  assert.equal(login.status, 200);
+  // the same subject is the same user every time; another subject is another one
+  assert.equal((await me(token)).json.user.id, r.json.user.id);
+  assert.notEqual((await me(await ext({}))).json.user.id, r.json.user.id);
+});
+
+test('the JWKS is fetched only over https; http only on a loopback address with the tests-only setting', async () => {
+  const jwksServer = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(jwk));
+  });
+  await new Promise((r) => jwksServer.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${jwksServer.address().port}/jwks.json`;
+  const env = (extra) => ({
+    BOOKCHAT_SECRET: SECRET, BOOKCHAT_OIDC_ISSUER: ISSUER, BOOKCHAT_OIDC_AUDIENCE: AUDIENCE,
+    BOOKCHAT_OIDC_TENANT_CLAIM: 'custom:tenantId', BOOKCHAT_OIDC_ROLE_CLAIM: 'cognito:groups', ...extra,
+  });
+  // refuses to start: returns the one error line, or null (and stops it) if the server started
+  const refused = async (extra) => {
+    const s = new Server({ env: env(extra) });
+    try {
+      await s.start();
+    } catch {
+      rmSync(s.dataDir, { recursive: true, force: true });
+      return s.logs.find((l) => /JWKS/.test(l)) ?? s.logs.join('\n');
+    }
+    await s.stop({ allowDirty: true });
+    return null;
+  };
+  try {
+    const plain = await refused({ BOOKCHAT_OIDC_JWKS: url });
+    assert.ok(plain, 'started with an http JWKS URL without the setting');
+    assert.match(plain, /must use https/);
+    const remote = await refused({ BOOKCHAT_OIDC_JWKS: 'http://192.0.2.1:9/jwks.json', BOOKCHAT_OIDC_ALLOW_HTTP_LOOPBACK: 'on' });
+    assert.ok(remote, 'started with an http JWKS URL of a non-loopback host');
+    assert.match(remote, /must use https/);
+    // loopback with the setting: keys loaded, an external token accepted
+    const s = await startServer({ env: env({ BOOKCHAT_OIDC_JWKS: url, BOOKCHAT_OIDC_ALLOW_HTTP_LOOPBACK: 'on' }) });
+    try {
+      const t = await makeTenant(s, { name: 'L', origins: ['https://l.example.com'] });
+      const tok = await ext({ 'custom:tenantId': t.id });
+      const r = await s.get('/v1/admin/me', { headers: { authorization: `Bearer ${tok}` } });
+      assert.equal(r.status, 200, r.text);
+    } finally {
+      await s.stop();
+    }
+  } finally {
+    jwksServer.close();
+  }
 });
