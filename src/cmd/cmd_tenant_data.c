@@ -62,12 +62,17 @@ int bc__cmd_tenant_export(struct bc_cli *cli)
     FILE *out = stdout;
     json_t *header = NULL;
     if (!to_stdout) {
-        /* written beside the target, then renamed: a cut-short export never looks complete */
+        /* written beside the target, then renamed: a cut-short export never looks complete. The temporary
+         * file is always a new one of ours: never a file or a symlink someone left at its name */
         snprintf(tmp, sizeof tmp, "%s.partial-%ld", file, (long)getpid());
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 || !(out = fdopen(fd, "w"))) {
-            if (fd >= 0) close(fd);
-            bc_cli_error(cli->json, "cannot write %s: %s", file, strerror(errno));
+            int e = errno;
+            if (fd >= 0) {
+                close(fd);
+                unlink(tmp);
+            }
+            bc_cli_error(cli->json, "cannot create the temporary file %s: %s", tmp, strerror(e));
             return 1;
         }
     }

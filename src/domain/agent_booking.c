@@ -9,7 +9,6 @@
 #include "domain/booking.h"
 #include "domain/chat_text.h"
 #include "domain/plan.h"
-#include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/tz.h"
@@ -83,19 +82,15 @@ static bool hold_alive(json_t *hold)
     return e && bc_time_parse_iso(e, &exp) == 0 && exp > bc_now_s() + 5;
 }
 
-/* The booking card of the widget (as fsm mode shows it). */
+/* The booking card of the widget (as fsm mode shows it), with the customer's link for this answer only: the
+ * stored transcript goes without it (conversation.h). */
 static json_t *booking_card(struct bc_agent *a, json_t *b)
 {
-    struct bc_buf u = BC_BUF_INIT;
-    bc_buf_printf(&u, "%s/v1/manage/booking.ics?token=%s", a->public_url ? a->public_url : "",
-                  S(b, "manage_token") ? S(b, "manage_token") : "");
-    char *ics = bc_buf_detach(&u, NULL);
-    json_t *card = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:s}", "id", json_object_get(b, "id"),
-                             "code", json_object_get(b, "code"), "start", json_object_get(b, "start"), "end",
+    json_t *card = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "id", json_object_get(b, "id"), "code",
+                             json_object_get(b, "code"), "start", json_object_get(b, "start"), "end",
                              json_object_get(b, "end"), "service", json_object_get(b, "service_name"),
-                             "provider", json_object_get(b, "provider_name"), "manage_token",
-                             json_object_get(b, "manage_token"), "ics_url", ics ? ics : "");
-    free(ics);
+                             "provider", json_object_get(b, "provider_name"));
+    bc_booking_card_secrets(a->ctx->tenant_id, card, a->public_url);
     return card;
 }
 

@@ -228,7 +228,7 @@ int bc_apikey_create(struct bc_env *env, const struct bc_ctx *ctx, const struct 
     *out = NULL;
     const char *name = in->name ? in->name : "Widget key";
     if (bc_json_check_string(name, 1, 80, 0) < 0) {
-        snprintf(msg, msgsize, "the name must be 1 to 80 characters");
+        snprintf(msg, msgsize, "the name must be 1 to 80 characters " BC_JSON_PLAIN_TEXT);
         return BC_EINVALID;
     }
     int rc = normalize_list(in->origins, &origins, msg, msgsize);

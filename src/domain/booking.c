@@ -202,7 +202,8 @@ static void make_code(char out[BC_BOOKING_CODE_LEN + 1])
 static int validate_customer(const struct bc_booking_in *in, char *msg, size_t msgsize)
 {
     if (!in->name || bc_json_check_string(in->name, 1, 120, 0) < 0) {
-        snprintf(msg, msgsize, "the customer's name is required (1 to 120 characters)");
+        snprintf(msg, msgsize,
+                 "the customer's name is required (1 to 120 characters, " BC_JSON_PLAIN_TEXT ")");
         return BC_EINVALID;
     }
     if (in->email && *in->email && !bc_email_valid(in->email)) {

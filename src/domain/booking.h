@@ -62,8 +62,8 @@ int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const ch
                           char *msg, size_t msgsize, json_t **out);
 /* The API view of a booking item; with_token adds the customer's manage token. */
 json_t *bc_booking_view(const struct bc_ctx *ctx, json_t *item, bool with_token);
-/* True when the given e-mail or phone is the booking customer's (case-insensitive e-mail, digits of phone).
- */
+/* True when the given e-mail or phone is the booking customer's: the e-mail case-insensitively, the phone
+ * whole (bc_phone_same). */
 bool bc_booking_customer_matches(json_t *item, const char *email, const char *phone);
 /* The manage token of a booking: "<booking id>.<tenant id b64url>.<mac>", derived from the server secret
  * (never stored). Caller frees. */
@@ -71,8 +71,21 @@ char *bc_booking_manage_token(const char *tenant_id, const char *booking_id);
 /* Verifies a manage token; 0 with the tenant and booking it names, or BC_EUNAUTHORIZED. */
 int bc_booking_manage_verify(const char *token, char *tenant_out, size_t tsize, char *booking_out,
                              size_t bsize);
+/* A manage token works until this many days after its booking's end (docs/security.md). */
+#define BC_MANAGE_TOKEN_DAYS 7
+/* 0 while the manage token of the booking item works, BC_ETOKEN_EXPIRED once BC_MANAGE_TOKEN_DAYS have
+ * passed since the booking's end. */
+int bc_booking_manage_check(json_t *item);
+/* Adds the customer's secrets to the booking card of a chat answer (an object with the booking's "id"):
+ * "manage_token" and "ics_url", the calendar link under public_url. Only for answers to the customer: the
+ * stored transcript and every staff view go without them (domain/conversation.h). */
+void bc_booking_card_secrets(const char *tenant_id, json_t *card, const char *public_url);
 /* The booking as an iCalendar document (caller frees). */
 char *bc_booking_ics(struct bc_env *env, const struct bc_ctx *ctx, json_t *item);
+/* True when two spellings name the same whole phone number: digits only, "00" read as "+"; an international
+ * number matches a national one only when the national number (with or without its trunk 0) is all of it
+ * after the country code ("+34 612 345 678" = "612-345-678"; never a tail such as the last 6 digits). */
+bool bc_phone_same(const char *a, const char *b);
 /* True for a plausible phone number (6 to 15 digits, with + ( ) - . and spaces). */
 bool bc_phone_valid(const char *phone);
 

@@ -40,12 +40,51 @@ bool bc_phone_valid(const char *phone)
     return digits >= 6 && digits <= 15;
 }
 
-static void digits_of(const char *s, char *out, size_t size)
+/* A phone number as its digits, "+" first when it is international: "+34 612-345-678" and
+ * "0034 612 345 678" are both "+34612345678", "612 345 678" is "612345678". False when it does not fit. */
+static bool phone_norm(const char *s, char *out, size_t size)
 {
     size_t n = 0;
-    for (; s && *s && n + 1 < size; s++)
-        if (isdigit((unsigned char)*s)) out[n++] = *s;
+    while (*s == ' ' || *s == '(') s++;
+    if (*s == '+') out[n++] = '+';
+    for (; *s; s++) {
+        if (!isdigit((unsigned char)*s)) continue;
+        if (n + 1 >= size) return false;
+        out[n++] = *s;
+    }
     out[n] = '\0';
+    if (out[0] != '+' && strncmp(out, "00", 2) == 0) {
+        out[0] = '+';
+        memmove(out + 1, out + 2, n - 1); /* "00" is the international prefix */
+    }
+    return true;
+}
+
+/* The length of the E.164 country code that starts the digits d: 1 for zone 1 and 7, 2 for the two-digit
+ * codes, 3 for every other. */
+static size_t country_code_len(const char *d)
+{
+    static const char two[] = "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 "
+                              "60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98";
+    if (d[0] == '1' || d[0] == '7') return 1;
+    for (const char *p = two; *p; p += 3)
+        if (p[0] == d[0] && p[1] == d[1]) return 2;
+    return 3;
+}
+
+bool bc_phone_same(const char *a, const char *b)
+{
+    char x[40], y[40];
+    if (!a || !b || !phone_norm(a, x, sizeof x) || !phone_norm(b, y, sizeof y)) return false;
+    if (strlen(x + (x[0] == '+')) < 6 || strlen(y + (y[0] == '+')) < 6) return false;
+    if (strcmp(x, y) == 0) return true;
+    if ((x[0] == '+') == (y[0] == '+')) return false;
+    /* one international, one national: the national number (with or without its trunk 0) must be all of
+     * the international one after its country code */
+    const char *intl = x[0] == '+' ? x + 1 : y + 1, *nat = x[0] == '+' ? y : x;
+    size_t cc = country_code_len(intl);
+    if (strlen(intl) <= cc) return false;
+    return strcmp(intl + cc, nat) == 0 || (nat[0] == '0' && strcmp(intl + cc, nat + 1) == 0);
 }
 
 bool bc_booking_customer_matches(json_t *item, const char *email, const char *phone)
@@ -54,17 +93,7 @@ bool bc_booking_customer_matches(json_t *item, const char *email, const char *ph
     const char *e = json_string_value(json_object_get(c, "email")),
                *p = json_string_value(json_object_get(c, "phone"));
     if (email && *email && e && strcasecmp(email, e) == 0) return true;
-    if (phone && *phone && p) {
-        char a[32], b[32];
-        digits_of(phone, a, sizeof a);
-        digits_of(p, b, sizeof b);
-        size_t la = strlen(a), lb = strlen(b);
-        /* compare the last 9 digits so "+34 600 111 222" matches "600111222" */
-        size_t k = la < lb ? la : lb;
-        if (k > 9) k = 9;
-        return k >= 6 && strcmp(a + la - k, b + lb - k) == 0;
-    }
-    return false;
+    return phone && *phone && bc_phone_same(phone, p);
 }
 
 char *bc_booking_manage_token(const char *tenant_id, const char *booking_id)
@@ -100,6 +129,28 @@ int bc_booking_manage_verify(const char *token, char *tenant_out, size_t tsize, 
     if (!ok) return BC_EUNAUTHORIZED;
     snprintf(tenant_out, tsize, "%s", tenant);
     return 0;
+}
+
+int bc_booking_manage_check(json_t *item)
+{
+    int64_t end = json_integer_value(json_object_get(item, "end_ts"));
+    if (!end && bc_time_parse_iso(json_string_value(json_object_get(item, "end")), &end) < 0)
+        return BC_ETOKEN_EXPIRED; /* no end to count from: nothing to manage */
+    return bc_now_s() > end + (int64_t)BC_MANAGE_TOKEN_DAYS * 86400 ? BC_ETOKEN_EXPIRED : 0;
+}
+
+void bc_booking_card_secrets(const char *tenant_id, json_t *card, const char *public_url)
+{
+    const char *id = json_string_value(json_object_get(card, "id"));
+    char *t = id ? bc_booking_manage_token(tenant_id, id) : NULL;
+    if (!t) return;
+    struct bc_buf b = BC_BUF_INIT;
+    bc_buf_printf(&b, "%s/v1/manage/booking.ics?token=%s", public_url ? public_url : "", t);
+    char *ics = bc_buf_detach(&b, NULL);
+    json_object_set_new(card, "manage_token", json_string(t));
+    json_object_set_new(card, "ics_url", json_string(ics ? ics : ""));
+    free(ics);
+    free(t);
 }
 
 json_t *bc_booking_view(const struct bc_ctx *ctx, json_t *item, bool with_token)

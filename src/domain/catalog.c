@@ -55,7 +55,7 @@ static int check_synonyms(json_t *syn, char *msg, size_t msgsize)
     json_array_foreach(syn, i, v)
     {
         if (!json_is_string(v) || bc_json_check_string(json_string_value(v), 1, 60, 0) < 0) {
-            snprintf(msg, msgsize, "synonyms must be strings of 1 to 60 characters");
+            snprintf(msg, msgsize, "synonyms must be strings of 1 to 60 characters " BC_JSON_PLAIN_TEXT);
             return BC_EINVALID;
         }
     }

@@ -6,7 +6,6 @@
 #include "domain/booking.h"
 #include "domain/plan.h"
 #include "domain/schedule.h"
-#include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
 
@@ -91,21 +90,15 @@ void bc__chat_do_book(struct chat *c)
     bc_time_parse_iso(json_string_value(json_object_get(out, "start")), &t);
     bc__chat_when_words(c, t, when, sizeof when);
     const char *code = json_string_value(json_object_get(out, "code"));
-    char *ics = NULL;
-    struct bc_buf b = BC_BUF_INIT;
-    bc_buf_printf(&b, "%s/v1/manage/booking.ics?token=%s", c->public_url ? c->public_url : "",
-                  json_string_value(json_object_get(out, "manage_token")));
-    ics = bc_buf_detach(&b, NULL);
     json_t *m =
         bc__chat_sayf(c, NULL, BC_T_BOOKED, bc__chat_name_of(c->services, slot(c, "service_id")), when, code);
-    json_object_set_new(m, "booking",
-                        json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:s}", "id",
-                                  json_object_get(out, "id"), "code", json_object_get(out, "code"), "start",
-                                  json_object_get(out, "start"), "end", json_object_get(out, "end"),
-                                  "service", json_object_get(out, "service_name"), "provider",
-                                  json_object_get(out, "provider_name"), "manage_token",
-                                  json_object_get(out, "manage_token"), "ics_url", ics ? ics : ""));
-    free(ics);
+    json_t *card = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "id", json_object_get(out, "id"), "code",
+                             json_object_get(out, "code"), "start", json_object_get(out, "start"), "end",
+                             json_object_get(out, "end"), "service", json_object_get(out, "service_name"),
+                             "provider", json_object_get(out, "provider_name"));
+    /* the customer's link in this answer only: the stored transcript goes without it (conversation.h) */
+    bc_booking_card_secrets(c->ctx->tenant_id, card, c->public_url);
+    json_object_set_new(m, "booking", card);
     json_object_set_new(c->conv, "status", json_string("booked"));
     json_object_set_new(
         c->conv, "booking",

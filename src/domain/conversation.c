@@ -100,13 +100,37 @@ int bc_conv_save_with(struct bc_env *env, json_t *conv, json_t *const *messages,
     return rc == BC_ECOND ? BC_ECONFLICT : rc;
 }
 
+/* The customer's secrets a booking card of an answer carries (domain/booking.h): never stored, never shown
+ * to staff. */
+static const char *const card_secrets[] = {"manage_token", "ics_url"};
+
+/* m itself when its booking card holds no secret, else a shallow copy with a card without them (new ref). */
+static json_t *without_secrets(json_t *m)
+{
+    json_t *card = json_object_get(m, "booking");
+    bool found = false;
+    for (size_t i = 0; i < sizeof card_secrets / sizeof *card_secrets; i++)
+        found = found || json_object_get(card, card_secrets[i]);
+    if (!found) return json_incref(m);
+    json_t *c = json_copy(card), *out = json_copy(m);
+    for (size_t i = 0; c && i < sizeof card_secrets / sizeof *card_secrets; i++)
+        json_object_del(c, card_secrets[i]);
+    if (!c || !out || json_object_set_new(out, "booking", c) < 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
 json_t *bc_conv_message_item(json_t *conv, const char *role, json_t *msg)
 {
     char sk[BC_KEY_SIZE], now[32];
     json_int_t seq = json_integer_value(json_object_get(conv, "seq")) + 1;
     snprintf(sk, sizeof sk, "MSG#%s#%08lld", json_string_value(json_object_get(conv, "id")), (long long)seq);
     bc_now_iso(now);
-    json_t *item = json_copy(msg); /* shallow: only top-level members are added; written, never modified */
+    json_t *clean = without_secrets(msg);
+    json_t *item = clean ? json_copy(clean) : NULL; /* shallow: only top-level members are added */
+    json_decref(clean);
     if (!item) return NULL;
     json_object_set_new(item, "PK", json_string(json_string_value(json_object_get(conv, "PK"))));
     json_object_set_new(item, "SK", json_string(sk));
@@ -147,6 +171,9 @@ int bc_conv_add_message(struct bc_env *env, json_t *conv, const char *role, json
 static json_t *message_view(json_t *item)
 {
     json_t *v = json_deep_copy(item);
+    json_t *card = json_object_get(v, "booking"); /* written before secrets were kept out */
+    for (size_t i = 0; i < sizeof card_secrets / sizeof *card_secrets; i++)
+        json_object_del(card, card_secrets[i]);
     json_object_del(v, "PK");
     json_object_del(v, "SK");
     json_object_del(v, "ttl");

@@ -27,7 +27,8 @@ int bc_conv_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, js
  * version it was read with (BC_ECONFLICT otherwise: a concurrent turn). The version is bumped in conv. */
 int bc_conv_save(struct bc_env *env, json_t *conv);
 /* Appends a message (role "user" or "assistant", with text and optional extra fields, borrowed) and bumps
- * the conversation's message sequence (in conv, saved by the caller). Lazy write. */
+ * the conversation's message sequence (in conv, saved by the caller). Lazy write. A booking card's customer
+ * secrets ("manage_token", "ics_url": booking.h) are never stored, here or in bc_conv_message_item. */
 int bc_conv_add_message(struct bc_env *env, json_t *conv, const char *role, json_t *msg);
 /* A turn's writes together: bc_conv_message_item makes the item of conv's next message (role, msg copied)
  * and advances conv's sequence as bc_conv_add_message does (caller owns the item); bc_conv_save_with then
@@ -35,7 +36,7 @@ int bc_conv_add_message(struct bc_env *env, json_t *conv, const char *role, json
  * transaction, so the messages and the conversation land together or not at all). n <= 24. */
 json_t *bc_conv_message_item(json_t *conv, const char *role, json_t *msg);
 int bc_conv_save_with(struct bc_env *env, json_t *conv, json_t *const *messages, size_t n);
-/* Messages of a conversation in order, as views. */
+/* Messages of a conversation in order, as views (booking cards without customer secrets). */
 int bc_conv_messages(struct bc_env *env, const struct bc_ctx *ctx, const char *id, int limit,
                      const char *cursor, json_t **items, char **next_cursor);
 /* Conversations, newest first, as summaries; status filter optional ("open", "booked", "handoff", …). */

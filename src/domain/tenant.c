@@ -91,7 +91,7 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
     const char *tz = in->timezone ? in->timezone : (strcmp(locale, "en") == 0 ? "UTC" : "Europe/Madrid");
     *out = NULL;
     if (!in->name || bc_json_check_string(in->name, 1, 120, 0) < 0) {
-        snprintf(msg, msgsize, "the name must be 1 to 120 characters");
+        snprintf(msg, msgsize, "the name must be 1 to 120 characters " BC_JSON_PLAIN_TEXT);
         return BC_EINVALID;
     }
     if (strcmp(locale, "es") != 0 && strcmp(locale, "en") != 0) {

@@ -100,7 +100,7 @@ int bc_user_create(struct bc_env *env, const struct bc_ctx *ctx, const char *ema
         return BC_EINVALID;
     }
     if (name && bc_json_check_string(name, 0, 120, 0) < 0) {
-        snprintf(msg, msgsize, "the name must be at most 120 characters");
+        snprintf(msg, msgsize, "the name must be at most 120 characters " BC_JSON_PLAIN_TEXT);
         return BC_EINVALID;
     }
     if (!password) {

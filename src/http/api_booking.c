@@ -178,6 +178,11 @@ static int customer_booking(struct bc_req *req, json_t *body, json_t **item)
         ok = tok ? bc_booking_manage_verify(tok, t, sizeof t, b, sizeof b) == 0 &&
                        strcmp(t, req->ctx.tenant_id) == 0 && strcmp(b, S(*item, "id")) == 0
                  : bc_booking_customer_matches(*item, S(body, "email"), S(body, "phone"));
+        if (ok && tok && (rc = bc_booking_manage_check(*item)) < 0) {
+            json_decref(*item);
+            *item = NULL;
+            return bc_fail(req, rc, "This booking link has expired.");
+        }
     }
     if (!ok) {
         json_decref(*item);
@@ -234,6 +239,10 @@ int bc_api_manage_ics(struct bc_req *req)
     if (rc == 0) rc = bc_booking_get(req->srv->env, &ctx, booking, &item);
     json_decref(meta);
     if (rc < 0) return rc == BC_ENOT_FOUND ? bc_fail(req, rc, "No such booking.") : rc;
+    if ((rc = bc_booking_manage_check(item)) < 0) {
+        json_decref(item);
+        return bc_fail(req, rc, "This booking link has expired.");
+    }
     char *ics = bc_booking_ics(req->srv->env, &ctx, item);
     json_decref(item);
     if (!ics) return BC_ENOMEM;

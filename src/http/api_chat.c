@@ -1,5 +1,6 @@
 /* The chat over HTTP: the widget starts a conversation and sends messages (the conversation token binds
  * them to the tenant and the key); staff read transcripts, mark hand-offs handled, and try the NLU. */
+#include "domain/booking.h"
 #include "domain/conversation.h"
 #include "domain/fields.h"
 #include "domain/entity.h"
@@ -109,6 +110,12 @@ int bc_api_conversations_get(struct bc_req *req)
     if (rc < 0) return rc;
     rc = bc_conv_messages(req->srv->env, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
     free(next);
+    size_t i;
+    json_t *m;
+    /* the customer's own transcript: their booking links again (staff's views go without them) */
+    json_array_foreach(items, i, m) if (json_is_object(json_object_get(m, "booking")))
+        bc_booking_card_secrets(req->ctx.tenant_id, json_object_get(m, "booking"),
+                                bc_api_public_url(req->srv));
     if (rc == 0)
         rc = bc_reply_json(
             req, 200,

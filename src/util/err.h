@@ -17,6 +17,7 @@
     XX(PLAN_CONFLICT, "plan_limit_exceeded", 409, "Your plan does not allow this.")                          \
     XX(GONE, "gone", 410, "This resource is gone.")                                                          \
     XX(DELETED, "tenant_deleted", 410, "This business's account has been deleted.")                          \
+    XX(TOKEN_EXPIRED, "manage_token_expired", 410, "This booking link has expired.")                         \
     XX(TOO_LARGE, "payload_too_large", 413, "The request body is too large.")                                \
     XX(MEDIA, "unsupported_media_type", 415, "Send JSON with Content-Type: application/json.")               \
     XX(RATE, "rate_limited", 429, "Too many requests; retry later.")                                         \

@@ -16,12 +16,29 @@ size_t bc_utf8_len(const char *s)
     return n;
 }
 
+/* A character that reorders or hides text, or breaks a line, where one line is expected (a name shown to
+ * staff and customers): C1 controls (U+0080–U+009F, U+0085 among them), U+061C, U+200E/U+200F, the line and
+ * paragraph separators U+2028/U+2029, the embeddings and overrides U+202A–U+202E and the isolates
+ * U+2066–U+2069. p points into valid UTF-8 (jansson guarantees it); continuation bytes never match. */
+static bool line_breaking(const unsigned char *p)
+{
+    if (p[0] == 0xc2) return p[1] >= 0x80 && p[1] <= 0x9f;
+    if (p[0] == 0xd8) return p[1] == 0x9c;
+    if (p[0] == 0xe2 && p[1] == 0x80) return p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae);
+    if (p[0] == 0xe2 && p[1] == 0x81) return p[2] >= 0xa6 && p[2] <= 0xa9;
+    return false;
+}
+
 int bc_json_check_string(const char *s, long long min, long long max, int multiline)
 {
     if (!s) return BC_EINVALID;
     long long n = (long long)bc_utf8_len(s);
     if (n < min || n > max) return BC_EINVALID;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x80) {
+            if (!multiline && line_breaking(p)) return BC_EINVALID;
+            continue;
+        }
         if (*p >= 0x20 && *p != 0x7f) continue;
         if (multiline && (*p == '\n' || *p == '\t')) continue;
         return BC_EINVALID;
@@ -57,7 +74,7 @@ static int check_one(const struct bc_jfield *f, json_t *v, char *msg, size_t msg
         if (!json_is_string(v) ||
             bc_json_check_string(json_string_value(v), min, max, (f->flags & BC_JF_MULTILINE) != 0) < 0) {
             snprintf(msg, msgsize, "field '%s' must be a string of %lld to %lld characters%s", f->name, min,
-                     max, f->flags & BC_JF_MULTILINE ? "" : " without control characters");
+                     max, f->flags & BC_JF_MULTILINE ? "" : " " BC_JSON_PLAIN_TEXT);
             return BC_EINVALID;
         }
         return 0;

@@ -26,8 +26,12 @@ struct bc_jfield {
  * a one-line message in msg ("field 'name' must be a string of 1 to 80 characters"). */
 int bc_json_check(json_t *obj, const struct bc_jfield *fields, char *msg, size_t msgsize);
 /* Checks one string value: length in characters within [min,max] and no control characters (except \n, \t
- * when multiline). 0 or BC_EINVALID. */
+ * when multiline). A single-line string (every name) also refuses C1 controls (U+0080–U+009F), the line
+ * and paragraph separators U+2028/U+2029 and the bidirectional marks, embeddings, overrides and isolates
+ * (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069). 0 or BC_EINVALID. */
 int bc_json_check_string(const char *s, long long min, long long max, int multiline);
+/* The words for what a single-line string must not hold, for error messages. */
+#define BC_JSON_PLAIN_TEXT "without control or bidirectional-formatting characters"
 /* Number of UTF-8 characters in s (s is valid UTF-8: jansson guarantees it). */
 size_t bc_utf8_len(const char *s);
 

@@ -94,6 +94,11 @@ test('es (Anthropic): the agent finds a time and books it after the customer con
   assert.equal(list[0].source, 'chat');
   assert.equal(list[0].customer.email, 'marta@example.com');
   esBooking = { code: b.code, email: 'marta@example.com' };
+  // the stored transcript staff read goes without the customer's secret (the widget's answer had it)
+  const staff = await ES.admin('GET', `/v1/admin/conversations/${c.id}`);
+  assert.equal(staff.status, 200, staff.text);
+  assert.equal(staff.json.messages.find((m) => m.booking)?.booking.code, b.code);
+  assert.ok(!staff.text.includes(b.manage_token), 'staff can read the customer\'s manage token');
   // the transcript carried from turn to turn
   const last = fake.calls.at(-1);
   assert.ok(last.messages.some((m) => m.texts.includes('hola, quiero cortarme el pelo con Ana el jueves por la tarde')));

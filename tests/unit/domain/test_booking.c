@@ -357,6 +357,54 @@ static void fault_case(const char *point, const char *svc, const char *date, con
 }
 
 /* one date: the batched commit */
+/* A phone proves a booking only whole: any spelling of the whole number, never a tail of it. */
+static void test_booking__phone_whole_number(void **state)
+{
+    (void)state;
+    static const char *const same[][2] = {{"+34 612 345 678", "+34-612-345-678"},
+                                          {"+34 612 345 678", "0034 612 345 678"},
+                                          {"+34 612 345 678", "612 345 678"},
+                                          {"(+1) 212 555 0100", "212-555-0100"},
+                                          {"+44 7700 900123", "07700 900123"},
+                                          {"+39 06 1234 5678", "06 1234 5678"},
+                                          {"612345678", "612 345 678"}};
+    static const char *const other[][2] = {
+        {"+34 612 345 678", "345678"},         {"+34 612 345 678", "2345678"},
+        {"+34 612 345 678", "12345678"},       {"+34 612 345 678", "+34 000 345 678"},
+        {"+34 612 345 678", "+1 612 345 678"}, {"612 345 678", "12 345 678"},
+        {"+34 612 345 678", "+34 612 345 67"}, {"+34 612 345 678", ""},
+        {"612345678", "+1 612345678 0"}};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        if (!bc_phone_same(same[i][0], same[i][1]) || !bc_phone_same(same[i][1], same[i][0]))
+            fail_msg("%s and %s are the same number", same[i][0], same[i][1]);
+    }
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+        if (bc_phone_same(other[i][0], other[i][1]) || bc_phone_same(other[i][1], other[i][0]))
+            fail_msg("%s and %s are not the same number", other[i][0], other[i][1]);
+    }
+    json_t *item = json_pack("{s:{s:s, s:n}}", "customer", "phone", "+34 612 345 678", "email");
+    assert_false(bc_booking_customer_matches(item, NULL, "345678"));
+    assert_false(bc_booking_customer_matches(item, NULL, "12345678"));
+    assert_true(bc_booking_customer_matches(item, NULL, "+34 612-345-678"));
+    json_decref(item);
+}
+
+/* A manage token works until 7 days after the booking's end, then answers manage_token_expired. */
+static void test_booking__manage_token_expires(void **state)
+{
+    (void)state;
+    int64_t now = bc_now_s();
+    json_t *item = json_pack("{s:I}", "end_ts", (json_int_t)(now - 6 * 86400));
+    assert_int_equal(bc_booking_manage_check(item), 0);
+    json_object_set_new(item, "end_ts", json_integer(now - BC_MANAGE_TOKEN_DAYS * 86400 - 1));
+    assert_int_equal(bc_booking_manage_check(item), BC_ETOKEN_EXPIRED);
+    assert_string_equal(bc_err_code(BC_ETOKEN_EXPIRED), "manage_token_expired");
+    assert_int_equal(bc_err_status(BC_ETOKEN_EXPIRED), 410);
+    json_object_set_new(item, "end_ts", json_integer(now + 86400)); /* a future booking */
+    assert_int_equal(bc_booking_manage_check(item), 0);
+    json_decref(item);
+}
+
 static void test_booking__fault_before_commit_batched(void **state)
 {
     (void)state;
@@ -412,6 +460,8 @@ int main(void)
         cmocka_unit_test(test_booking__conflict_on_taken_slot),
         cmocka_unit_test(test_booking__cancel),
         cmocka_unit_test(test_booking__reschedule),
+        cmocka_unit_test(test_booking__phone_whole_number),
+        cmocka_unit_test(test_booking__manage_token_expires),
         cmocka_unit_test_teardown(test_booking__fault_before_commit_batched, reset_faults),
         cmocka_unit_test_teardown(test_booking__fault_after_commit_batched, reset_faults),
         cmocka_unit_test_teardown(test_booking__fault_before_answer_batched, reset_faults),

@@ -99,6 +99,35 @@ static void test_buf__json_str_like_jansson(void **state)
     }
 }
 
+/* Names refuse what reorders, hides or breaks text (bidi overrides, marks, isolates, C0/C1 controls, line
+ * separators); ordinary text of every script passes, and multi-line text keeps its rules. */
+static void test_json__check_string_refuses_bidi_and_controls(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "Ann\u202eevil", "Ann\xc2\x85Lee", "Ann\u2028Lee",   "Ann\u2029Lee", "Ann\u200eLee", "Ann\u200fLee",
+        "Ann\u202aLee",  "Ann\u202dLee",   "Ann\u2066Lee",   "Ann\u2069Lee", "Ann\u061cLee", "Ann\x01Lee",
+        "Ann\x7fLee",    "Ann\xc2\x80Lee", "Ann\xc2\x9fLee", "Ann\nLee",     "Ann\tLee"};
+    static const char *const good[] = {"Jos\u00e9 M\u00fcller-\u00d8rsted",
+                                       "\u0645\u062d\u0645\u062f",
+                                       "\u05e9\u05e8\u05d4",
+                                       "\u5c71\u7530 \u592a\u90ce",
+                                       "Zo\u00eb \U0001f600",
+                                       "A\u00a0B",
+                                       "\u2030 \u2065 \u206a"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (bc_json_check_string(bad[i], 1, 80, 0) != BC_EINVALID) fail_msg("accepted bad name #%zu", i);
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (bc_json_check_string(good[i], 1, 80, 0) != 0) fail_msg("refused good name #%zu", i);
+    assert_int_equal(bc_json_check_string("line one\nline\u2028two \u200e", 1, 80, 1), 0);
+    char msg[200];
+    json_t *o = json_pack("{s:s}", "name", "Ann\u202eevil");
+    const struct bc_jfield f[] = {{"name", BC_J_STRING, 0, 1, 80}, {NULL}};
+    assert_int_equal(bc_json_check(o, f, msg, sizeof msg), BC_EINVALID);
+    assert_non_null(strstr(msg, "bidirectional"));
+    json_decref(o);
+}
+
 static void test_buf__json_real_like_jansson(void **state)
 {
     (void)state;
@@ -320,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_buf__json_str_like_jansson),
         cmocka_unit_test(test_buf__json_real_like_jansson),
         cmocka_unit_test(test_json__dumps_like_jansson),
+        cmocka_unit_test(test_json__check_string_refuses_bidi_and_controls),
         cmocka_unit_test(test_arena__many_and_large),
         cmocka_unit_test(test_id__ulid_sortable_and_valid),
         cmocka_unit_test(test_id__b64url_roundtrip),
