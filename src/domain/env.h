@@ -20,6 +20,7 @@ struct bc_memo;
 struct bc_plan_cache;
 struct bc_usage_meter;
 struct bc_key_touches;
+struct bc_challenge_rates;
 
 struct bc_env {
     struct bc_store *store;       /* borrowed */
@@ -28,8 +29,10 @@ struct bc_env {
     struct bc_memo *days;         /* calendar date items parsed into structs, by shared item (calendar.c) */
     struct bc_memo *views;        /* settings views, by shared item (settings.c) */
     struct bc_key_touches *touches; /* API keys' last uses not yet written (apikey.c) */
-    int64_t retention_s;            /* how long a deleted tenant can be restored (tenant_retention_days;
-                                       30 days unless the caller sets it) */
+    struct bc_challenge_rates
+        *challenge;      /* tenants' guarded requests per minute, "under attack" (challenge.c) */
+    int64_t retention_s; /* how long a deleted tenant can be restored (tenant_retention_days;
+                            30 days unless the caller sets it) */
 };
 
 /* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */

@@ -19,6 +19,8 @@
     XX(DELETED, "tenant_deleted", 410, "This business's account has been deleted.")                          \
     XX(TOO_LARGE, "payload_too_large", 413, "The request body is too large.")                                \
     XX(MEDIA, "unsupported_media_type", 415, "Send JSON with Content-Type: application/json.")               \
+    XX(CHALLENGE, "challenge_required", 428,                                                                 \
+       "Solve a proof-of-work challenge (GET /v1/widget/challenge) and send it in the X-Altcha header.")     \
     XX(RATE, "rate_limited", 429, "Too many requests; retry later.")                                         \
     XX(PLAN, "plan_limit_exceeded", 429, "The plan's limit has been reached.")                               \
     XX(INTERNAL, "internal", 500, "Internal error.")                                                         \
