@@ -29,10 +29,11 @@ struct bc_env {
     struct bc_memo *days;         /* calendar date items parsed into structs, by shared item (calendar.c) */
     struct bc_memo *views;        /* settings views, by shared item (settings.c) */
     struct bc_key_touches *touches; /* API keys' last uses not yet written (apikey.c) */
-    struct bc_challenge_rates
-        *challenge;      /* tenants' guarded requests per minute, "under attack" (challenge.c) */
-    int64_t retention_s; /* how long a deleted tenant can be restored (tenant_retention_days;
-                            30 days unless the caller sets it) */
+    int64_t retention_s;            /* how long a deleted tenant can be restored (tenant_retention_days;
+                                       30 days unless the caller sets it) */
+
+    /* tenants' guarded requests per minute and whether each is under attack (challenge.c) */
+    struct bc_challenge_rates *challenge;
 };
 
 /* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */

@@ -9,6 +9,7 @@ import css from './widget.css';
 import { client } from './api.js';
 import { h, icon, linkified } from './dom.js';
 import { conversationStore } from './store.js';
+import { altcha } from './pow.js';
 import { pickLang, texts } from './i18n.js';
 
 const MIN_TYPING_MS = 350; // a reply that arrives at once still shows the typing dots for a moment
@@ -40,6 +41,7 @@ function start() {
   let status = 'loading'; // loading | ready | offline | unavailable
   let conv = null, loaded = false, loading = null, pending = false, isOpen = false;
   let host = null, el = {};
+  let ahead = null; // the X-Altcha value of a challenge solved ahead (the business asks for one always)
   let ready;
   const mounted = new Promise((r) => (ready = r));
 
@@ -89,6 +91,25 @@ function start() {
     }
     lang = pickLang(ds.locale, cfg && cfg.locale, document.documentElement.lang);
     T = texts(lang);
+    if (cfg && cfg.challenge === 'always' && !ahead) solveAhead();
+  }
+
+  // Proof of work (pow.js), never seen by the customer: solved in a worker while the page is read when the
+  // business always asks for it, or when a start is answered 428 challenge_required (an attack is on).
+  function solveAhead() {
+    ahead = api.challenge().then(altcha);
+    ahead.catch(() => (ahead = null));
+  }
+
+  async function startConversation(locale) {
+    const pow = ahead && (await ahead.catch(() => null));
+    ahead = null; // a solution is accepted once
+    try {
+      return await api.start(locale, pow);
+    } catch (e) {
+      if (!(e.kind === 'http' && e.code === 'challenge_required')) throw e;
+      return api.start(locale, await altcha(await api.challenge()));
+    }
   }
 
   function mount() {
@@ -319,7 +340,7 @@ function start() {
             conv = null; // expired or from another key: start again
           }
         }
-        const r = await api.start(ds.locale);
+        const r = await startConversation(ds.locale);
         conv = { id: r.conversation.id, token: r.conversation.token, n: r.messages.length };
         store.set(conv);
         typing(false);
