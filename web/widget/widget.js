@@ -91,18 +91,19 @@ function start() {
     }
     lang = pickLang(ds.locale, cfg && cfg.locale, document.documentElement.lang);
     T = texts(lang);
-    if (cfg && cfg.challenge === 'always' && !ahead) solveAhead();
   }
 
-  // Proof of work (pow.js), never seen by the customer: solved in a worker while the page is read when the
-  // business always asks for it, or when a start is answered 428 challenge_required (an attack is on).
+  // Proof of work (pow.js), never seen by the customer: solved in a worker as soon as the customer shows
+  // interest (pointer over, or focus on, the launcher) when the business always asks for it, or when a start
+  // is answered 428 challenge_required (an attack is on). A page view without interest costs nothing.
+  const always = () => cfg && cfg.challenge === 'always';
   function solveAhead() {
-    ahead = api.challenge().then(altcha);
-    ahead.catch(() => (ahead = null));
+    if (!ahead) (ahead = api.challenge().then(altcha)).catch(() => (ahead = null));
+    return ahead;
   }
 
   async function startConversation(locale) {
-    const pow = ahead && (await ahead.catch(() => null));
+    const pow = always() ? await solveAhead().catch(() => null) : null;
     ahead = null; // a solution is accepted once
     try {
       return await api.start(locale, pow);
@@ -137,7 +138,8 @@ function start() {
     if (/^https?:\/\//.test(b.logo_url || '')) avatar.append(h('img', { src: b.logo_url, alt: '' }));
     else avatar.textContent = title.trim().charAt(0).toUpperCase();
 
-    el.launcher = h('button', { class: 'launcher', type: 'button', 'aria-controls': 'bc-panel', 'aria-expanded': 'false', 'aria-label': T.open, title: T.open, onclick: () => (isOpen ? close() : open()) }, icon('chat', 'i-chat'), icon('close', 'i-close'));
+    const interest = () => always() && !conv && !store.get() && solveAhead();
+    el.launcher = h('button', { class: 'launcher', type: 'button', 'aria-controls': 'bc-panel', 'aria-expanded': 'false', 'aria-label': T.open, title: T.open, onclick: () => (isOpen ? close() : open()), onpointerenter: interest, onfocus: interest }, icon('chat', 'i-chat'), icon('close', 'i-close'));
     el.restart = h('button', { class: 'tool', type: 'button', 'aria-label': T.restart, title: T.restart, onclick: restart }, icon('restart'));
     el.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': title, tabindex: '0' });
     el.input = h('input', { class: 'input', type: 'text', 'aria-label': T.input, placeholder: T.placeholder, maxlength: '2000', autocomplete: 'off', enterkeyhint: 'send' });
