@@ -3,6 +3,7 @@
 #include "domain/env.h"
 #include "domain/apikey.h"
 #include "domain/calendar.h"
+#include "domain/challenge.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
 #include "domain/usage.h"
@@ -27,7 +28,8 @@ struct bc_env *bc_env_new(struct bc_store *store)
     env->views = bc_memo_new(VIEW_SLOTS, VIEW_LOCKS, bc__settings_view_free);
     env->touches = bc__key_touches_new();
     env->usage = bc__usage_meter_new();
-    if (!env->plans || !env->days || !env->views || !env->touches || !env->usage) {
+    env->challenge = bc__challenge_rates_new();
+    if (!env->plans || !env->days || !env->views || !env->touches || !env->usage || !env->challenge) {
         bc_env_free(env);
         return NULL;
     }
@@ -42,5 +44,6 @@ void bc_env_free(struct bc_env *env)
     bc_memo_free(env->views);
     bc__key_touches_free(env->touches);
     bc__usage_meter_free(env->usage);
+    bc__challenge_rates_free(env->challenge);
     free(env);
 }

@@ -80,3 +80,9 @@ const char *bc_key_migration(char *buf, const char *tenant_id)
     if (!bc_key_id_ok(tenant_id)) return NULL;
     return JOIN(buf, "MIGRATION", tenant_id);
 }
+
+const char *bc_key_pow_used(char *buf, const char *challenge)
+{
+    if (!challenge || strlen(challenge) != 64 || strspn(challenge, "0123456789abcdef") != 64) return NULL;
+    return JOIN(buf, "POW", challenge);
+}

@@ -36,6 +36,9 @@ const char *bc_key_origin_lookup(char *buf, const char *origin);
 /* "MIGRATION#<tenant id>" (SK "STATE"): the checkpoint of a tenant migration, kept in the destination store
  * while the migration runs so that it can resume. */
 const char *bc_key_migration(char *buf, const char *tenant_id);
+/* "POW#<challenge hex>" (SK "USED"): a proof-of-work solution already accepted (challenge.c), kept until the
+ * challenge expires; NULL when challenge is not 64 hex characters. */
+const char *bc_key_pow_used(char *buf, const char *challenge);
 /* "TENANT#<id>" for the operator (platform API and CLI), whose credential covers every tenant. The id
  * comes from the operator's command or path; it is validated like any id. */
 const char *bc_key_tenant_pk_operator(char *buf, const char *tenant_id);

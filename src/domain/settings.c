@@ -6,6 +6,7 @@
  * - Updates are read-merge-conditional-write on the item's "version" (retried once), so two staff members
  *   saving different fields at once both win, and neither silently loses the other's change. */
 #include "domain/settings.h"
+#include "domain/challenge.h"
 #include "domain/env.h"
 #include "util/memo.h"
 #include "domain/plan.h"
@@ -42,9 +43,13 @@ static const struct bc_jfield business_fields[] = {
 };
 
 static const struct bc_jfield widget_fields[] = {
-    {"title", BC_J_STRING, 0, 1, 60},   {"greeting", BC_J_STRING, BC_JF_MULTILINE, 1, 500},
-    {"color", BC_J_STRING, 0, 7, 7},    {"logo_url", BC_J_STRING, BC_JF_NULLABLE, 0, 500},
-    {"position", BC_J_STRING, 0, 4, 5}, {NULL},
+    {"title", BC_J_STRING, 0, 1, 60},
+    {"greeting", BC_J_STRING, BC_JF_MULTILINE, 1, 500},
+    {"color", BC_J_STRING, 0, 7, 7},
+    {"logo_url", BC_J_STRING, BC_JF_NULLABLE, 0, 500},
+    {"position", BC_J_STRING, 0, 4, 5},
+    {"challenge", BC_J_STRING, 0, 2, 6},
+    {NULL},
 };
 
 static const struct bc_jfield booking_fields[] = {
@@ -70,12 +75,12 @@ static json_t *defaults(const char *name, const char *locale, const char *tz)
              es ? "¡Hola! Soy el asistente de reservas de %s. ¿Qué te gustaría reservar?"
                 : "Hi! I'm the booking assistant of %s. What would you like to book?",
              name);
-    return json_pack("{s:s, s:s, s:{s:s, s:n, s:n, s:n, s:n, s:n}, s:{s:s, s:s, s:s, s:n, s:s},"
+    return json_pack("{s:s, s:s, s:{s:s, s:n, s:n, s:n, s:n, s:n}, s:{s:s, s:s, s:s, s:n, s:s, s:s},"
                      " s:{s:i, s:i, s:i, s:i, s:i}, s:i}",
                      "locale", locale, "timezone", tz, "business", "name", name, "address", "phone", "email",
                      "website", "about", "widget", "title", name, "greeting", greeting, "color", "#2563eb",
-                     "logo_url", "position", "right", "booking", "slot_step_min", 15, "min_notice_min", 60,
-                     "max_days_ahead", 60, "cancel_window_min", 120, "hold_minutes", 5,
+                     "logo_url", "position", "right", "challenge", "auto", "booking", "slot_step_min", 15,
+                     "min_notice_min", 60, "max_days_ahead", 60, "cancel_window_min", 120, "hold_minutes", 5,
                      "conversation_retention_days", 90);
 }
 
@@ -215,6 +220,11 @@ static int validate(json_t *patch, char *msg, size_t msgsize)
     const char *pos = json_string_value(json_object_get(w, "position"));
     if (pos && strcmp(pos, "left") && strcmp(pos, "right")) {
         snprintf(msg, msgsize, "widget.position must be \"left\" or \"right\"");
+        return BC_EINVALID;
+    }
+    const char *challenge = json_string_value(json_object_get(w, "challenge"));
+    if (challenge && bc_challenge_mode_parse(challenge) < 0) {
+        snprintf(msg, msgsize, "widget.challenge must be \"off\", \"auto\" or \"always\"");
         return BC_EINVALID;
     }
     const char *logo = json_string_value(json_object_get(w, "logo_url"));

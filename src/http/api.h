@@ -41,6 +41,11 @@ int bc_api_settings_ai_put(struct bc_req *req);
 int bc_api_widget_config(struct bc_req *req);
 int bc_api_widget_preflight(struct bc_req *req);
 
+/* api_challenge.c: the widget's proof-of-work challenge; bc_api_challenge_check is the guard of new
+ * conversations, holds and bookings (0: go on; else the error to return, message set) */
+int bc_api_widget_challenge(struct bc_req *req);
+int bc_api_challenge_check(struct bc_req *req);
+
 /* api_apikeys.c */
 int bc_api_apikeys_list(struct bc_req *req);
 int bc_api_apikeys_create(struct bc_req *req);

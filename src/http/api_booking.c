@@ -83,6 +83,7 @@ int bc_api_holds_create(struct bc_req *req)
     json_t *body, *out;
     char msg[256] = "";
     int rc = bc_req_body(req, hold_fields, &body);
+    if (rc == 0) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;
     rc = bc_booking_hold(req->srv->env, &req->ctx, S(body, "service_id"), S(body, "provider_id"),
                          S(body, "start"), msg, sizeof msg, &out);
@@ -123,6 +124,7 @@ static int create_booking(struct bc_req *req, bool staff)
     int rc = bc_req_body(req, booking_fields, &body);
     if (rc == 0) rc = bc_req_check(req, json_object_get(body, "customer"), customer_fields);
     if (rc == 0) rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim);
+    if (rc == 0 && !staff) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;
     body_hash(req, hash);
     json_t *c = json_object_get(body, "customer");

@@ -54,8 +54,10 @@ int bc_api_conversations_create(struct bc_req *req)
         int rc = bc_req_body(req, start_fields, &body);
         if (rc < 0) return rc;
     }
-    int rc = bc_turn_open(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(req->srv), &conv,
-                          &messages);
+    int rc = bc_api_challenge_check(req);
+    if (rc < 0) return rc;
+    rc = bc_turn_open(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(req->srv), &conv,
+                      &messages);
     if (rc < 0) return rc;
     bc_metrics_conversation_touch(S(conv, "id"));
     json_t *out =

@@ -74,13 +74,15 @@ int bc_api_widget_config(struct bc_req *req)
     if (rc == 0) {
         json_t *w = json_object_get(settings, "widget"), *b = json_object_get(settings, "business");
         json_t *cfg = json_pack(
-            "{s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O, s:O}, s:{s:O, s:O?, s:O?}, s:O}", "locale",
+            "{s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O, s:O}, s:{s:O, s:O?, s:O?}, s:O, s:O}", "locale",
             json_object_get(settings, "locale"), "timezone", json_object_get(settings, "timezone"),
             "greeting", json_object_get(w, "greeting"), "branding", "title", json_object_get(w, "title"),
             "color", json_object_get(w, "color"), "logo_url", json_object_get(w, "logo_url"), "position",
             json_object_get(w, "position"), "greeting", json_object_get(w, "greeting"), "business", "name",
             json_object_get(b, "name"), "address", json_object_get(b, "address"), "phone",
-            json_object_get(b, "phone"), "ai_mode", json_object_get(ai, "mode"));
+            json_object_get(b, "phone"), "ai_mode", json_object_get(ai, "mode"),
+            /* the widget solves ahead when "always"; under "auto" it solves when asked (428) */
+            "challenge", json_object_get(w, "challenge"));
         rc = cfg ? bc_rendered_reply_json(req, key, in, 2, cfg) : BC_ENOMEM;
     }
     json_decref(settings);
@@ -100,7 +102,7 @@ int bc_api_widget_preflight(struct bc_req *req)
     bc_auth_cors_headers(req, origin);
     bc_reply_header(req, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
     bc_reply_header(req, "Access-Control-Allow-Headers",
-                    "X-Api-Key, Content-Type, Idempotency-Key, X-Conversation-Token, Accept");
+                    "X-Api-Key, Content-Type, Idempotency-Key, X-Conversation-Token, X-Altcha, Accept");
     bc_reply_header(req, "Access-Control-Max-Age", "600");
     return bc_reply_empty(req, 204);
 }

@@ -6,9 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
-const char bc_asset_csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
-                            "img-src 'self' data: https:; font-src 'self'; connect-src 'self'; "
-                            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+const char bc_asset_csp[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data: https:; font-src 'self'; connect-src 'self'; worker-src blob:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
 const struct bc_asset *bc_asset_find(const char *path)
 {

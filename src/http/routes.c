@@ -39,6 +39,7 @@ const struct bc_route bc_routes[] = {
     /* public widget API (X-Api-Key + allowed Origin) */
     {BC_OPTIONS,"/v1/widget/{*rest}",              NONE,     ANY,    bc_api_widget_preflight,        "widget.preflight",      UNDOC},
     {BC_GET,    "/v1/widget/config",               APIKEY,   ANY,    bc_api_widget_config,           "widget.config",         0},
+    {BC_GET,    "/v1/widget/challenge",            APIKEY,   ANY,    bc_api_widget_challenge,        "widget.challenge",      0},
     {BC_GET,    "/v1/widget/services",             APIKEY,   ANY,    bc_api_widget_services,         "widget.services",       0},
     {BC_GET,    "/v1/widget/providers",            APIKEY,   ANY,    bc_api_widget_providers,        "widget.providers",      0},
     {BC_GET,    "/v1/widget/availability",         APIKEY,   ANY,    bc_api_availability,            "widget.availability",   0},

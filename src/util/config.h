@@ -66,6 +66,12 @@
        "default per-conversation AI token cap (a tenant may set its own in settings/ai)")                    \
     XX(USAGE_FLUSH_INTERVAL, "usage_flush_interval", "5",                                                    \
        "seconds between writes of the usage counters (a crash loses at most this much)")                     \
+    XX(CHALLENGE_MAXNUMBER, "challenge_maxnumber", "100000",                                                 \
+       "largest secret number of the widget's proof-of-work challenge (its difficulty; 1000..10000000)")     \
+    XX(CHALLENGE_AUTO_RATE, "challenge_auto_rate", "60",                                                     \
+       "new conversations, holds and bookings per minute of one tenant that turn the challenge on (auto)")   \
+    XX(CHALLENGE_AUTO_VISITORS, "challenge_auto_visitors", "3",                                              \
+       "distinct client addresses among them needed to call it an attack (1..16)")                           \
     XX(METRICS_LISTEN, "metrics_listen", NULL,                                                               \
        "address:port of a listener serving only GET /metrics without credentials (unset: none)")
 

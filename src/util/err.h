@@ -20,6 +20,8 @@
     XX(TOKEN_EXPIRED, "manage_token_expired", 410, "This booking link has expired.")                         \
     XX(TOO_LARGE, "payload_too_large", 413, "The request body is too large.")                                \
     XX(MEDIA, "unsupported_media_type", 415, "Send JSON with Content-Type: application/json.")               \
+    XX(CHALLENGE, "challenge_required", 428,                                                                 \
+       "Solve a proof-of-work challenge (GET /v1/widget/challenge) and send it in the X-Altcha header.")     \
     XX(RATE, "rate_limited", 429, "Too many requests; retry later.")                                         \
     XX(PASSWORD_RATE, "password_attempts_exceeded", 429,                                                     \
        "Too many attempts at the current password; retry later.")                                            \

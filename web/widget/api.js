@@ -15,10 +15,11 @@ export class ApiError extends Error {
 }
 
 export function client(base, key) {
-  async function call(method, path, body, token) {
+  async function call(method, path, body, token, altcha) {
     const headers = { 'X-Api-Key': key, Accept: 'application/json' };
     if (body) headers['Content-Type'] = 'application/json';
     if (token) headers['X-Conversation-Token'] = token;
+    if (altcha) headers['X-Altcha'] = altcha; // a solved proof-of-work challenge (pow.js)
     const ctl = typeof AbortController === 'function' ? new AbortController() : null;
     const timer = ctl && setTimeout(() => ctl.abort(), TIMEOUT_MS);
     let res;
@@ -49,7 +50,8 @@ export function client(base, key) {
   const conv = (id) => `/v1/widget/conversations/${encodeURIComponent(id)}`;
   return {
     config: () => call('GET', '/v1/widget/config'),
-    start: (locale) => call('POST', '/v1/widget/conversations', locale ? { locale } : {}),
+    challenge: () => call('GET', '/v1/widget/challenge'),
+    start: (locale, altcha) => call('POST', '/v1/widget/conversations', locale ? { locale } : {}, null, altcha),
     send: (c, body) => call('POST', conv(c.id) + '/messages', body, c.token),
     transcript: (c) => call('GET', conv(c.id), null, c.token),
     // Is the server up? /healthz answers any origin, so a failure here is the network, not CORS.

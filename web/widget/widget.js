@@ -9,6 +9,7 @@ import css from './widget.css';
 import { client } from './api.js';
 import { h, icon, linkified } from './dom.js';
 import { conversationStore } from './store.js';
+import { altcha } from './pow.js';
 import { pickLang, texts } from './i18n.js';
 
 const MIN_TYPING_MS = 350; // a reply that arrives at once still shows the typing dots for a moment
@@ -40,6 +41,7 @@ function start() {
   let status = 'loading'; // loading | ready | offline | unavailable
   let conv = null, loaded = false, loading = null, pending = false, isOpen = false;
   let host = null, el = {};
+  let ahead = null; // the X-Altcha value of a challenge solved ahead (the business asks for one always)
   let ready;
   const mounted = new Promise((r) => (ready = r));
 
@@ -91,6 +93,26 @@ function start() {
     T = texts(lang);
   }
 
+  // Proof of work (pow.js), never seen by the customer: solved in a worker as soon as the customer shows
+  // interest (pointer over, or focus on, the launcher) when the business always asks for it, or when a start
+  // is answered 428 challenge_required (an attack is on). A page view without interest costs nothing.
+  const always = () => cfg && cfg.challenge === 'always';
+  function solveAhead() {
+    if (!ahead) (ahead = api.challenge().then(altcha)).catch(() => (ahead = null));
+    return ahead;
+  }
+
+  async function startConversation(locale) {
+    const pow = always() ? await solveAhead().catch(() => null) : null;
+    ahead = null; // a solution is accepted once
+    try {
+      return await api.start(locale, pow);
+    } catch (e) {
+      if (!(e.kind === 'http' && e.code === 'challenge_required')) throw e;
+      return api.start(locale, await altcha(await api.challenge()));
+    }
+  }
+
   function mount() {
     const b = (cfg && cfg.branding) || {};
     const color = HEX.test(b.color || '') ? b.color : '#2563eb';
@@ -116,7 +138,8 @@ function start() {
     if (/^https?:\/\//.test(b.logo_url || '')) avatar.append(h('img', { src: b.logo_url, alt: '' }));
     else avatar.textContent = title.trim().charAt(0).toUpperCase();
 
-    el.launcher = h('button', { class: 'launcher', type: 'button', 'aria-controls': 'bc-panel', 'aria-expanded': 'false', 'aria-label': T.open, title: T.open, onclick: () => (isOpen ? close() : open()) }, icon('chat', 'i-chat'), icon('close', 'i-close'));
+    const interest = () => always() && !conv && !store.get() && solveAhead();
+    el.launcher = h('button', { class: 'launcher', type: 'button', 'aria-controls': 'bc-panel', 'aria-expanded': 'false', 'aria-label': T.open, title: T.open, onclick: () => (isOpen ? close() : open()), onpointerenter: interest, onfocus: interest }, icon('chat', 'i-chat'), icon('close', 'i-close'));
     el.restart = h('button', { class: 'tool', type: 'button', 'aria-label': T.restart, title: T.restart, onclick: restart }, icon('restart'));
     el.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': title, tabindex: '0' });
     el.input = h('input', { class: 'input', type: 'text', 'aria-label': T.input, placeholder: T.placeholder, maxlength: '2000', autocomplete: 'off', enterkeyhint: 'send' });
@@ -319,7 +342,7 @@ function start() {
             conv = null; // expired or from another key: start again
           }
         }
-        const r = await api.start(ds.locale);
+        const r = await startConversation(ds.locale);
         conv = { id: r.conversation.id, token: r.conversation.token, n: r.messages.length };
         store.set(conv);
         typing(false);
