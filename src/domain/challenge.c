@@ -2,6 +2,7 @@
  * per-tenant rates that decide "under attack", and the guard the widget's writes call. challenge.h has the
  * design notes. */
 #include "domain/challenge.h"
+#include "util/jsonv.h"
 #include "auth/secret.h"
 #include "domain/env.h"
 #include "domain/keys.h"
@@ -323,12 +324,12 @@ bool bc_challenge_note(struct bc_env *env, const char *tenant_id, const char *vi
 int bc_challenge_guard(struct bc_env *env, const struct bc_ctx *ctx, const char *visitor, const char *payload,
                        char *msg, size_t msgsize)
 {
-    json_t *item = NULL;
+    const json_t *item = NULL;
     int rc = bc_settings_item_ro(env, ctx, "GLOBAL", &item);
     if (rc < 0) return rc;
     int mode = bc_challenge_mode_parse(
         json_string_value(json_object_get(json_object_get(item, "widget"), "challenge")));
-    json_decref(item);
+    bc_json_release(item);
     if (mode == BC_CHALLENGE_OFF) return 0;
     bool attack = bc_challenge_note(env, ctx->tenant_id, visitor);
     if (mode != BC_CHALLENGE_ALWAYS && !attack) return 0;
