@@ -6,6 +6,7 @@
 #include "domain/plan.h"
 #include "domain/settings.h"
 #include "domain/usage.h"
+#include "domain/visitor.h"
 #include "util/memo.h"
 
 #include <stdlib.h>
@@ -27,7 +28,8 @@ struct bc_env *bc_env_new(struct bc_store *store)
     env->views = bc_memo_new(VIEW_SLOTS, VIEW_LOCKS, bc__settings_view_free);
     env->touches = bc__key_touches_new();
     env->usage = bc__usage_meter_new();
-    if (!env->plans || !env->days || !env->views || !env->touches || !env->usage) {
+    env->visitors = bc__visitor_watch_new();
+    if (!env->plans || !env->days || !env->views || !env->touches || !env->usage || !env->visitors) {
         bc_env_free(env);
         return NULL;
     }
@@ -42,5 +44,6 @@ void bc_env_free(struct bc_env *env)
     bc_memo_free(env->views);
     bc__key_touches_free(env->touches);
     bc__usage_meter_free(env->usage);
+    bc__visitor_watch_free(env->visitors);
     free(env);
 }

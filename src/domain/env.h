@@ -20,6 +20,7 @@ struct bc_memo;
 struct bc_plan_cache;
 struct bc_usage_meter;
 struct bc_key_touches;
+struct bc_visitor_watch;
 
 struct bc_env {
     struct bc_store *store;       /* borrowed */
@@ -30,6 +31,8 @@ struct bc_env {
     struct bc_key_touches *touches; /* API keys' last uses not yet written (apikey.c) */
     int64_t retention_s;            /* how long a deleted tenant can be restored (tenant_retention_days;
                                        30 days unless the caller sets it) */
+    /* widget refusals of the last minutes per tenant (visitor.c) */
+    struct bc_visitor_watch *visitors;
 };
 
 /* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */
