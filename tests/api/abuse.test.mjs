@@ -201,3 +201,33 @@ test('every refusal is counted by limit in /metrics, without tenant labels, and 
   const abuse = row.reasons.find((r) => r.factor === 'abuse');
   assert.ok(abuse && abuse.penalty > 0 && abuse.value > 100, JSON.stringify(row.reasons));
 });
+
+test('security headers: nosniff and a Referrer-Policy on every answer, frame-ancestors on pages, HSTS on https', async () => {
+  const api = await w(T, '192.0.2.90', 'GET', '/v1/widget/config');
+  assert.equal(api.status, 200, api.text);
+  const err = await srv.get('/v1/admin/me'); // an error answer too
+  assert.equal(err.status, 401);
+  for (const r of [api, err, await srv.get('/healthz')]) {
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(r.headers.get('referrer-policy'), 'strict-origin-when-cross-origin');
+    assert.equal(r.headers.get('strict-transport-security'), null, 'no HSTS over plain http');
+  }
+  for (const [path, ancestors, xfo] of [['/admin/', "'none'", 'DENY'], ['/platform/', "'none'", 'DENY'], ['/demo/', "'self'", 'SAMEORIGIN']]) {
+    const p = await srv.get(path);
+    assert.equal(p.status, 200, path);
+    assert.match(p.headers.get('content-security-policy'), new RegExp(`frame-ancestors ${ancestors}(;|$)`), path);
+    assert.equal(p.headers.get('x-frame-options'), xfo, path);
+    assert.equal(p.headers.get('referrer-policy'), 'no-referrer', path);
+    assert.equal(p.headers.get('x-content-type-options'), 'nosniff', path);
+  }
+  const https = await startServer({ env: { BOOKCHAT_PUBLIC_URL: 'https://book.example.com' } });
+  try {
+    for (const path of ['/healthz', '/admin/', '/v1/widget/config']) {
+      const r = await https.get(path);
+      assert.equal(r.headers.get('strict-transport-security'), 'max-age=31536000', path);
+      assert.ok(r.headers.get('referrer-policy'), path);
+    }
+  } finally {
+    await https.stop();
+  }
+});
