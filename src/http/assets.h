@@ -39,7 +39,8 @@ const char *bc_asset_cache_control(enum bc_asset_kind kind);
 extern const char bc_asset_csp[];
 /* The same for the staff consoles (/admin/, /platform/): no page may frame them (clickjacking). */
 extern const char bc_asset_csp_console[];
-/* True for an asset of a staff console (its path starts with /admin/ or /platform/). */
+/* True for a page of a staff console that no page may frame (its path starts with /admin/ or /platform/),
+ * except the admin's settings preview, which the console frames itself ('self'). */
 bool bc_asset_is_console(const char *path);
 /* Does an If-None-Match header value (a list of entity tags, possibly weak, or "*") name etag? Weak
  * comparison (W/"x" matches "x"), as RFC 9110 prescribes for If-None-Match. */

@@ -212,7 +212,7 @@ test('security headers: nosniff and a Referrer-Policy on every answer, frame-anc
     assert.equal(r.headers.get('referrer-policy'), 'strict-origin-when-cross-origin');
     assert.equal(r.headers.get('strict-transport-security'), null, 'no HSTS over plain http');
   }
-  for (const [path, ancestors, xfo] of [['/admin/', "'none'", 'DENY'], ['/platform/', "'none'", 'DENY'], ['/demo/', "'self'", 'SAMEORIGIN']]) {
+  for (const [path, ancestors, xfo] of [['/admin/', "'none'", 'DENY'], ['/platform/', "'none'", 'DENY'], ['/demo/', "'self'", 'SAMEORIGIN'], ['/admin/preview.html', "'self'", 'SAMEORIGIN']]) {
     const p = await srv.get(path);
     assert.equal(p.status, 200, path);
     assert.match(p.headers.get('content-security-policy'), new RegExp(`frame-ancestors ${ancestors}(;|$)`), path);
