@@ -8,6 +8,7 @@
 #include "util/clock.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "util/hash.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -144,9 +145,7 @@ void bc__visitor_watch_free(struct bc_visitor_watch *w)
 
 static unsigned slot_of(const char *tenant_id)
 {
-    unsigned h = 2166136261u;
-    for (const char *p = tenant_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    return h % WATCH_SLOTS;
+    return (unsigned)(bc_fnv1a_str(tenant_id) % WATCH_SLOTS);
 }
 
 /* the tenant's slot brought to this minute (a colliding tenant takes the slot over); under the lock */
