@@ -25,6 +25,8 @@ struct bc_ctx {
     char key_id[BC_TENANT_ID_MAX + 1];  /* API key id, "" otherwise */
     const char *origin;                 /* verified Origin (borrowed for the request), or NULL */
     json_t *tenant;                     /* the tenant's META item, owned by the context, or NULL */
+    /* the widget visitor's client address (borrowed for the request), or NULL: domain/visitor.h */
+    const char *visitor;
 };
 
 /* "owner" | "admin" | "viewer" -> role; BC_ROLE_NONE when unknown. */

@@ -112,6 +112,16 @@ void bc_visitor_contact(const char *email, const char *phone, char *out, size_t 
     snprintf(out, outsize, "p:%s", d > 9 ? digits + d - 9 : digits);
 }
 
+int bc_visitor_booking(struct bc_env *env, const char *tenant_id, const char *visitor, const char *email,
+                       const char *phone)
+{
+    char contact[160];
+    bc_visitor_contact(email, phone, contact, sizeof contact);
+    int rc = bc_visitor_take(env, tenant_id, BC_VL_BOOKINGS_DAY, visitor, 0, 0, NULL);
+    if (rc == 0) rc = bc_visitor_take(env, tenant_id, BC_VL_CONTACT_DAY, contact, 0, 0, NULL);
+    return rc;
+}
+
 /* ---- recent refusals per tenant (the under-attack hook) ---- */
 
 #define WATCH_SLOTS    64

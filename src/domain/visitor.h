@@ -49,6 +49,11 @@ int bc_visitor_limit_of(int err);
  * visitor gets visitor_share of them); other limits ignore them. An empty subject is never limited. */
 int bc_visitor_take(struct bc_env *env, const char *tenant_id, enum bc_visitor_limit l, const char *subject,
                     double key_rate, double key_burst, struct bc_rl_info *info);
+/* The daily booking caps of a visitor (its address) and of the contact (e-mail or phone) for a booking
+ * that does not come through the widget's booking route, which applies them itself: a chat turn's.
+ * 0, or BC_EVISITOR_BOOKINGS / BC_ECONTACT_BOOKINGS. */
+int bc_visitor_booking(struct bc_env *env, const char *tenant_id, const char *visitor, const char *email,
+                       const char *phone);
 /* The contact of a booking as one key: the e-mail trimmed and lower-cased, or the phone's digits (the
  * last 9, as bookings compare them). Writes "" when neither is usable. */
 void bc_visitor_contact(const char *email, const char *phone, char *out, size_t outsize);

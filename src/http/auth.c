@@ -128,6 +128,7 @@ static int widget(struct bc_req *req)
     /* the visitor's own, smaller bucket first: a visitor it refuses takes nothing from the key's, so one
      * visitor cannot starve the others of the key (domain/visitor.h) */
     if ((rc = bc_api_visitor_limit(req, BC_VL_REQUESTS, NULL, lim.rate_per_s, lim.burst)) < 0) return rc;
+    req->ctx.visitor = bc_req_remote(req); /* for the caps the domain applies (chat bookings) */
     snprintf(bucket, sizeof bucket, "key:%s", req->ctx.key_id);
     rc = bc_ratelimit_take(bucket, lim.rate_per_s, lim.burst, &info);
     rate_headers(req, &info, rc < 0);

@@ -171,6 +171,28 @@ test('one visitor cannot hold or book more than its daily caps under invented na
   assert.equal(other.status, 201, other.text);
 });
 
+test('the booking caps hold in the chat too: a contact at its cap cannot book by chatting from a new address', async () => {
+  const chat = async (ip, when, name, email) => {
+    const c = await w(T, ip, 'POST', '/v1/widget/conversations', { locale: 'es' });
+    assert.equal(c.status, 201, c.text);
+    const { id, token } = c.json.conversation;
+    let r;
+    for (const text of [`quiero un corte con Ana ${when}`, `Me llamo ${name}`, `mi email es ${email}`, 'sí, perfecto']) {
+      r = await w(T, ip, 'POST', `/v1/widget/conversations/${id}/messages`, { text }, { 'x-conversation-token': token });
+      assert.equal(r.status, 200, r.text);
+    }
+    return r.json;
+  };
+  // this contact booked twice through the widget (from other addresses) in the contact test
+  const refused = await chat('192.0.2.130', 'el viernes a las 6 de la tarde', 'Luis', 'luis@example.com');
+  assert.notEqual(refused.state, 'booked', JSON.stringify(refused.messages));
+  const day = await T.admin('GET', '/v1/admin/bookings?from=2026-12-04&to=2026-12-04');
+  assert.ok(!day.json.items.some((b) => b.customer.email === 'luis@example.com'), 'nothing booked for the contact');
+  // another contact books by chat normally
+  const ok = await chat('192.0.2.131', 'el viernes a las 5 de la tarde', 'Nuria', 'nuria@example.com');
+  assert.equal(ok.state, 'booked', JSON.stringify(ok.messages));
+});
+
 test('a conversation has a pace and a length; a visitor a number of conversations per hour', async () => {
   const ip = '192.0.2.80';
   const c = await w(T, ip, 'POST', '/v1/widget/conversations', {});
