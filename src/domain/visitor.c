@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ int bc_visitor_limit_of(int err)
     return -1;
 }
 
-static void refused(struct bc_env *env, const char *tenant_id);
+static void refused(struct bc_env *env, const char *tenant_id, const char *subject);
 
 int bc_visitor_take(struct bc_env *env, const char *tenant_id, enum bc_visitor_limit l, const char *subject,
                     double key_rate, double key_burst, struct bc_rl_info *info)
@@ -80,7 +81,9 @@ int bc_visitor_take(struct bc_env *env, const char *tenant_id, enum bc_visitor_l
     char key[256];
     snprintf(key, sizeof key, "v:%s:%s:%s", limits[l].name, tenant_id, subject);
     if (bc_ratelimit_take(key, rate, burst, info) == 0) return 0;
-    refused(env, tenant_id);
+    /* only a visitor's address tells visitors apart: a conversation or a contact is no new visitor */
+    bool by_visitor = l != BC_VL_CONV_RATE && l != BC_VL_CONV_MESSAGES && l != BC_VL_CONTACT_DAY;
+    refused(env, tenant_id, by_visitor ? subject : NULL);
     return limits[l].err;
 }
 
@@ -124,14 +127,18 @@ int bc_visitor_booking(struct bc_env *env, const char *tenant_id, const char *vi
 
 /* ---- recent refusals per tenant (the under-attack hook) ---- */
 
-#define WATCH_SLOTS    64
-#define WINDOW_S       60
-#define ATTACK_REFUSED 30 /* refusals in the current and the previous minute that mean an attack */
+#define WATCH_SLOTS 64
+#define WINDOW_S    60
+/* distinct refused visitors (client addresses) in the current and the previous minute
+ * that mean an attack: one visitor already stopped by its own caps is not one (PRODUCT.md section 16) */
+#define ATTACK_DISTINCT 10
+#define SEEN_MAX        (ATTACK_DISTINCT + 1)
 
 struct watch_slot {
     char tenant[72];
     int64_t minute;
-    int count, previous;
+    int count, previous;     /* distinct visitors refused this minute, and the minute before */
+    uint64_t seen[SEEN_MAX]; /* their hashes (this minute), up to what decides an attack */
 };
 
 struct bc_visitor_watch {
@@ -170,17 +177,22 @@ static struct watch_slot *slot_now(struct bc_visitor_watch *w, const char *tenan
     if (s->minute != minute) {
         s->previous = s->minute == minute - 1 ? s->count : 0;
         s->count = 0;
+        memset(s->seen, 0, sizeof s->seen);
         s->minute = minute;
     }
     return s;
 }
 
-static void refused(struct bc_env *env, const char *tenant_id)
+static void refused(struct bc_env *env, const char *tenant_id, const char *subject)
 {
     bc_usage_add(env, tenant_id, BC_USAGE_VISITOR_LIMITED, 1);
-    if (!env->visitors) return;
+    if (!env->visitors || !subject) return;
+    uint64_t h = bc_fnv1a_str(subject) | 1; /* never 0, the empty mark */
     pthread_mutex_lock(&env->visitors->mu);
-    slot_now(env->visitors, tenant_id, bc_now_s() / WINDOW_S)->count++;
+    struct watch_slot *s = slot_now(env->visitors, tenant_id, bc_now_s() / WINDOW_S);
+    int i = 0;
+    while (i < s->count && i < SEEN_MAX && s->seen[i] != h) i++;
+    if (i == s->count && i < SEEN_MAX) s->seen[s->count++] = h; /* a new subject this minute */
     pthread_mutex_unlock(&env->visitors->mu);
 }
 
@@ -189,7 +201,7 @@ bool bc_visitor_under_attack(struct bc_env *env, const char *tenant_id)
     if (!env->visitors || !tenant_id) return false;
     pthread_mutex_lock(&env->visitors->mu);
     struct watch_slot *s = slot_now(env->visitors, tenant_id, bc_now_s() / WINDOW_S);
-    bool attack = s->count + s->previous >= ATTACK_REFUSED;
+    bool attack = s->count + s->previous >= ATTACK_DISTINCT;
     pthread_mutex_unlock(&env->visitors->mu);
     return attack;
 }

@@ -57,8 +57,10 @@ int bc_visitor_booking(struct bc_env *env, const char *tenant_id, const char *vi
 /* The contact of a booking as one key: the e-mail trimmed and lower-cased, or the phone's digits (the
  * last 9, as bookings compare them). Writes "" when neither is usable. */
 void bc_visitor_contact(const char *email, const char *phone, char *out, size_t outsize);
-/* True when the tenant's visitors were refused often in the last minutes (from many addresses or one):
- * a hook for a stronger guard (a proof-of-work challenge) on new conversations and bookings. */
+/* True when many distinct visitors (client addresses) of the tenant were refused by these limits in the
+ * current and the previous minute (10 or more); one visitor stopped by its own caps, however often and in
+ * however many conversations, is not an attack. A hook for a stronger guard (a proof-of-work challenge) on
+ * new conversations and bookings. */
 bool bc_visitor_under_attack(struct bc_env *env, const char *tenant_id);
 
 /* The recent-refusal window of an env (env.c): new, NULL when out of memory; free, NULL-safe. */

@@ -122,8 +122,21 @@ static void test_visitor__under_attack(void **state)
     (void)state;
     bc_config_set(BC_CFG_VISITOR_HOLDS_DAY, "1");
     assert_false(bc_visitor_under_attack(env, "t5"));
+    /* one visitor stopped by its own cap, a hundred times over, is not an attack */
+    assert_int_equal(take("t5", BC_VL_HOLDS_DAY, "198.51.100.200"), 0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(take("t5", BC_VL_HOLDS_DAY, "198.51.100.200"), BC_EVISITOR_HOLDS);
+    assert_false(bc_visitor_under_attack(env, "t5"));
     char ip[32];
-    for (int i = 0; i < 40; i++) { /* 40 visitors, each refused once */
+    bc_config_set(BC_CFG_CONVERSATION_MESSAGES, "1"); /* nor are its many conversations */
+    for (int i = 0; i < 20; i++) {
+        snprintf(ip, sizeof ip, "conv%d", i);
+        assert_int_equal(take("t5", BC_VL_CONV_MESSAGES, ip), 0);
+        assert_int_equal(take("t5", BC_VL_CONV_MESSAGES, ip), BC_ECONV_LONG);
+    }
+    assert_false(bc_visitor_under_attack(env, "t5"));
+    for (int i = 0; i < 9; i++) { /* 9 more visitors, each refused once: 10 distinct in all */
+        if (i == 8) assert_false(bc_visitor_under_attack(env, "t5")); /* 9 distinct: not yet */
         snprintf(ip, sizeof ip, "203.0.113.%d", i);
         assert_int_equal(take("t5", BC_VL_HOLDS_DAY, ip), 0);
         assert_int_equal(take("t5", BC_VL_HOLDS_DAY, ip), BC_EVISITOR_HOLDS);
