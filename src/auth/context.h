@@ -26,6 +26,8 @@ struct bc_ctx {
     const char *origin;                 /* verified Origin (borrowed for the request), or NULL */
     const json_t *tenant;               /* the tenant's META item (may be shared: read only), a reference
                                            owned by the context, or NULL */
+    /* the widget visitor's client address (borrowed for the request), or NULL: domain/visitor.h */
+    const char *visitor;
 };
 
 /* "owner" | "admin" | "viewer" -> role; BC_ROLE_NONE when unknown. */

@@ -35,6 +35,7 @@
 #include "domain/settings.h"
 #include "domain/usage.h"
 #include "domain/user.h"
+#include "domain/visitor.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -617,6 +618,9 @@ int bc_booking_create(struct bc_env *env, const struct bc_ctx *ctx, const struct
     *out = NULL;
     bc_arena_init(&c.arena);
     int rc = create_check_input(&c);
+    /* a widget visitor booking in a chat: the daily caps the widget's booking route applies (visitor.h) */
+    if (rc == 0 && ctx->visitor && in->source && strcmp(in->source, "chat") == 0)
+        rc = bc_visitor_booking(env, ctx->tenant_id, ctx->visitor, in->email, in->phone);
     if (rc == 0) rc = create_claim_key(&c);
     if (rc == 0 && c.outcome == CREATE_OPEN) rc = create_prepare(&c);
     if (rc == 0 && c.outcome == CREATE_OPEN) rc = create_place(&c);

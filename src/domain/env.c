@@ -7,6 +7,7 @@
 #include "domain/plan.h"
 #include "domain/settings.h"
 #include "domain/usage.h"
+#include "domain/visitor.h"
 #include "util/memo.h"
 
 #include <stdlib.h>
@@ -29,7 +30,9 @@ struct bc_env *bc_env_new(struct bc_store *store)
     env->touches = bc__key_touches_new();
     env->usage = bc__usage_meter_new();
     env->challenge = bc__challenge_rates_new();
-    if (!env->plans || !env->days || !env->views || !env->touches || !env->usage || !env->challenge) {
+    env->visitors = bc__visitor_watch_new();
+    if (!env->plans || !env->days || !env->views || !env->touches || !env->usage || !env->challenge ||
+        !env->visitors) {
         bc_env_free(env);
         return NULL;
     }
@@ -45,5 +48,6 @@ void bc_env_free(struct bc_env *env)
     bc__key_touches_free(env->touches);
     bc__usage_meter_free(env->usage);
     bc__challenge_rates_free(env->challenge);
+    bc__visitor_watch_free(env->visitors);
     free(env);
 }

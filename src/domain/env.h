@@ -21,6 +21,7 @@ struct bc_plan_cache;
 struct bc_usage_meter;
 struct bc_key_touches;
 struct bc_challenge_rates;
+struct bc_visitor_watch;
 
 struct bc_env {
     struct bc_store *store;       /* borrowed */
@@ -34,6 +35,8 @@ struct bc_env {
 
     /* tenants' guarded requests per minute and whether each is under attack (challenge.c) */
     struct bc_challenge_rates *challenge;
+    /* widget refusals of the last minutes per tenant (visitor.c) */
+    struct bc_visitor_watch *visitors;
 };
 
 /* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */

@@ -1,4 +1,4 @@
-/* The tenant health score: six factors, each a pure function with a fixed maximum penalty, and the
+/* The tenant health score: seven factors, each a pure function with a fixed maximum penalty, and the
  * gathering of their inputs from the usage items, the tenant and its widget keys. */
 #include "domain/health.h"
 #include "domain/fields.h"
@@ -23,6 +23,7 @@
 #define MAX_INACTIVE   20
 #define MAX_KEY_AGE    10
 #define MAX_HANDOFFS   15
+#define MAX_ABUSE      10
 
 /* error rate: (4xx + 2 * 5xx) / requests; judged from MIN_REQUESTS on, free up to 5 %, full at 30 % */
 #define MIN_REQUESTS 20
@@ -38,6 +39,10 @@
 #define KEY_HALF_DAYS 180.0
 #define KEY_FULL_DAYS 365.0
 #define PER_HANDOFF   5
+/* abuse: refusals by the widget's visitor limits in the window; free up to 20 (a person pressing on), full
+ * from 500 (someone is flooding the widget) */
+#define ABUSE_FREE 20
+#define ABUSE_FULL 500
 
 static int clampi(double v, int max)
 {
@@ -178,9 +183,24 @@ int bc_health_handoffs(const struct bc_health_in *in, struct bc_health_factor *f
     return f->penalty;
 }
 
+int bc_health_abuse(const struct bc_health_in *in, struct bc_health_factor *f)
+{
+    start(f, "abuse", MAX_ABUSE);
+    int64_t n = in->visitor_limited > 0 ? in->visitor_limited : 0;
+    f->value = (double)n;
+    if (n > ABUSE_FREE)
+        f->penalty = clampi((double)(n - ABUSE_FREE) / (ABUSE_FULL - ABUSE_FREE) * MAX_ABUSE, MAX_ABUSE);
+    if (f->penalty == 0 && n > ABUSE_FREE) f->penalty = 1;
+    snprintf(f->detail, sizeof f->detail,
+             "%lld widget request%s refused by the per-visitor limits in the last %d days%s", (long long)n,
+             n == 1 ? "" : "s", BC_HEALTH_WINDOW_DAYS,
+             f->penalty ? ": someone may be abusing the widget" : "");
+    return f->penalty;
+}
+
 static int (*const factors[])(const struct bc_health_in *, struct bc_health_factor *) = {
-    bc_health_error_rate, bc_health_booking_conversion, bc_health_plan_limits,
-    bc_health_inactivity, bc_health_api_key_age,        bc_health_handoffs,
+    bc_health_error_rate,  bc_health_booking_conversion, bc_health_plan_limits, bc_health_inactivity,
+    bc_health_api_key_age, bc_health_handoffs,           bc_health_abuse,
 };
 #define NFACTORS (sizeof factors / sizeof factors[0])
 
@@ -239,6 +259,7 @@ int bc_health_gather(struct bc_env *env, const json_t *tenant, struct bc_health_
         in->errors_5xx = R("errors_5xx");
         in->conversations = R("conversations");
         in->conversations_booked = R("conversations_booked");
+        in->visitor_limited = R("visitor_limited");
 #undef R
         in->used[0] = json_integer_value(json_object_get(totals, "messages"));
         in->used[1] = json_integer_value(json_object_get(totals, "bookings"));

@@ -1,7 +1,8 @@
 /* The tenant health score: 0 (needs help now) to 100 (fine), with the reasons, so the operator sees who
- * to help first. Six factors each take off up to a fixed number of points; docs/metering.md has the table.
- * The factors are pure functions of struct bc_health_in (unit-tested one by one); bc_health_gather fills
- * it from the store (usage of the last 7 days and of the month, last activity, hand-offs, widget keys). */
+ * to help first. Seven factors each take off up to a fixed number of points; docs/metering.md has the
+ * table. The factors are pure functions of struct bc_health_in (unit-tested one by one); bc_health_gather
+ * fills it from the store (usage of the last 7 days and of the month, last activity, hand-offs, widget
+ * keys, widget requests refused by the per-visitor limits). */
 #ifndef BC_HEALTH_H
 #define BC_HEALTH_H
 #include <jansson.h>
@@ -24,11 +25,13 @@ struct bc_health_in {
     int active_keys;       /* widget keys that work (active or rotated within their grace) */
     int64_t oldest_key_s;  /* creation of the oldest active key (0: none) */
     int64_t handoffs_open; /* hand-offs waiting for an answer */
+    /* widget requests refused by a per-visitor limit in the window (abuse, domain/visitor.h) */
+    int64_t visitor_limited;
 };
 
 struct bc_health_factor {
     const char *factor; /* "error_rate", "booking_conversion", "plan_limits", "inactivity", "api_key_age",
-                           "handoffs" */
+                           "handoffs", "abuse" */
     int penalty;        /* points taken off, 0..max */
     int max;
     double value;     /* the measured value (a share, a count or days); NAN when not measurable */
@@ -42,6 +45,8 @@ int bc_health_plan_limits(const struct bc_health_in *in, struct bc_health_factor
 int bc_health_inactivity(const struct bc_health_in *in, struct bc_health_factor *f);
 int bc_health_api_key_age(const struct bc_health_in *in, struct bc_health_factor *f);
 int bc_health_handoffs(const struct bc_health_in *in, struct bc_health_factor *f);
+/* Abuse seen recently: widget requests refused by the per-visitor limits (domain/visitor.h). */
+int bc_health_abuse(const struct bc_health_in *in, struct bc_health_factor *f);
 
 /* The score (100 minus the penalties, at least 0) and, when out is not NULL, the JSON
  * {"score", "reasons":[{"factor","penalty","max","value","detail"}, …] (penalised factors, worst first),

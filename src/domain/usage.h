@@ -50,6 +50,7 @@ enum bc_usage_counter {
     BC_USAGE_AI_TOKENS_IN,
     BC_USAGE_AI_TOKENS_OUT,
     BC_USAGE_AI_CALLS,
+    BC_USAGE_VISITOR_LIMITED, /* widget requests refused by a per-visitor limit (domain/visitor.h) */
     BC_USAGE__COUNT
 };
 #define BC_USAGE__LIMITED 3 /* the first three are the limited ones */

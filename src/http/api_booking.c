@@ -7,6 +7,7 @@
 #include "domain/schedule.h"
 #include "domain/tenant.h"
 #include "http/api.h"
+#include "http/limits.h"
 #include "http/server.h"
 #include "util/clock.h"
 #include "util/buf.h"
@@ -83,6 +84,7 @@ int bc_api_holds_create(struct bc_req *req)
     json_t *body, *out;
     char msg[256] = "";
     int rc = bc_req_body(req, hold_fields, &body);
+    if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_HOLDS_DAY, NULL, 0, 0);
     if (rc == 0) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;
     rc = bc_booking_hold(req->srv->env, &req->ctx, S(body, "service_id"), S(body, "provider_id"),
@@ -128,6 +130,13 @@ static int create_booking(struct bc_req *req, bool staff)
     if (rc < 0) return rc;
     body_hash(req, hash);
     json_t *c = json_object_get(body, "customer");
+    if (!staff) { /* the widget's bookings per visitor and per contact (domain/visitor.h) */
+        char contact[160];
+        bc_visitor_contact(S(c, "email"), S(c, "phone"), contact, sizeof contact);
+        rc = bc_api_visitor_limit(req, BC_VL_BOOKINGS_DAY, NULL, 0, 0);
+        if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_CONTACT_DAY, contact, 0, 0);
+        if (rc < 0) return rc;
+    }
     struct bc_booking_in in = {
         .service_id = S(body, "service_id"),
         .provider_id = S(body, "provider_id"),

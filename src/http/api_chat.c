@@ -11,6 +11,7 @@
 #include "domain/usage.h"
 #include "http/api.h"
 #include "http/chatturn.h"
+#include "http/limits.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "util/clock.h"
@@ -54,7 +55,10 @@ int bc_api_conversations_create(struct bc_req *req)
         int rc = bc_req_body(req, start_fields, &body);
         if (rc < 0) return rc;
     }
-    int rc = bc_api_challenge_check(req);
+    /* conversations per visitor, before one is created (the widget's abuse limits, domain/visitor.h) */
+    int rc = bc_api_visitor_limit(req, BC_VL_CONVS_HOUR, NULL, 0, 0);
+    if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_CONVS_DAY, NULL, 0, 0);
+    if (rc == 0) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;
     rc = bc_turn_open(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(req->srv), &conv,
                       &messages);
@@ -86,7 +90,14 @@ int bc_api_conversations_message(struct bc_req *req)
     if (rc == 0 && !S(body, "text") == !S(body, "action"))
         rc = bc_fail(req, BC_EINVALID, "send either text or action");
     if (rc == 0) rc = load(req, &conv);
-    if (rc < 0) return rc;
+    /* the conversation's pace and length and the visitor's day, before the plan's quota is touched */
+    if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_CONV_RATE, bc_req_param(req, "id"), 0, 0);
+    if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_CONV_MESSAGES, bc_req_param(req, "id"), 0, 0);
+    if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_MESSAGES_DAY, NULL, 0, 0);
+    if (rc < 0) {
+        json_decref(conv);
+        return rc;
+    }
     /* counted against the plan's monthly messages; past them, the domain's polite words for the widget and
      * the status for integrators */
     rc = bc_turn_admit(req->srv->env, &req->ctx, conv, &messages);

@@ -19,9 +19,10 @@ int bc_api_serve_asset(struct bc_req *req, const struct bc_asset *a)
     bc_reply_header(req, "Cache-Control", bc_asset_cache_control(a->kind));
     if (a->gz) bc_reply_header(req, "Vary", "Accept-Encoding");
     if (a->kind == BC_ASSET_PAGE) {
-        bc_reply_header(req, "Content-Security-Policy", bc_asset_csp);
+        bool console = bc_asset_is_console(a->path);
+        bc_reply_header(req, "Content-Security-Policy", console ? bc_asset_csp_console : bc_asset_csp);
         bc_reply_header(req, "Referrer-Policy", "no-referrer");
-        bc_reply_header(req, "X-Frame-Options", "SAMEORIGIN");
+        bc_reply_header(req, "X-Frame-Options", console ? "DENY" : "SAMEORIGIN");
         bc_reply_header(req, "Cross-Origin-Opener-Policy", "same-origin");
     } else {
         /* scripts and files any site may load (the widget) or read (a CDN, a tool reading the OpenAPI) */

@@ -6,10 +6,19 @@
 #include <string.h>
 #include <strings.h>
 
-const char bc_asset_csp[] =
-    "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data: https:; font-src 'self'; connect-src 'self'; worker-src blob:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+#define CSP_COMMON                                                                                           \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; font-src "        \
+    "'self'; "                                                                                               \
+    "connect-src 'self'; worker-src blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+const char bc_asset_csp[] = CSP_COMMON "frame-ancestors 'self'";
+const char bc_asset_csp_console[] = CSP_COMMON "frame-ancestors 'none'";
+
+bool bc_asset_is_console(const char *path)
+{
+    /* the settings' live preview is framed by the admin console itself (same origin) */
+    if (strcmp(path, "/admin/preview.html") == 0) return false;
+    return strncmp(path, "/admin/", 7) == 0 || strncmp(path, "/platform/", 10) == 0;
+}
 
 const struct bc_asset *bc_asset_find(const char *path)
 {

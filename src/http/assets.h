@@ -37,6 +37,11 @@ const char *bc_asset_cache_control(enum bc_asset_kind kind);
 /* The Content-Security-Policy of the HTML pages: everything from this origin only, no inline script or
  * style, no framing. */
 extern const char bc_asset_csp[];
+/* The same for the staff consoles (/admin/, /platform/): no page may frame them (clickjacking). */
+extern const char bc_asset_csp_console[];
+/* True for a page of a staff console that no page may frame (its path starts with /admin/ or /platform/),
+ * except the admin's settings preview, which the console frames itself ('self'). */
+bool bc_asset_is_console(const char *path);
 /* Does an If-None-Match header value (a list of entity tags, possibly weak, or "*") name etag? Weak
  * comparison (W/"x" matches "x"), as RFC 9110 prescribes for If-None-Match. */
 bool bc_asset_etag_matches(const char *if_none_match, const char *etag);

@@ -10,6 +10,8 @@
 #include "domain/tenant.h"
 #include "domain/user.h"
 #include "http/api.h"
+#include "http/limits.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -124,9 +126,14 @@ static int widget(struct bc_req *req)
     struct bc_rl_info info;
     char bucket[96];
     if ((rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim)) < 0) return rc;
+    /* the visitor's own, smaller bucket first: a visitor it refuses takes nothing from the key's, so one
+     * visitor cannot starve the others of the key (domain/visitor.h) */
+    if ((rc = bc_api_visitor_limit(req, BC_VL_REQUESTS, NULL, lim.rate_per_s, lim.burst)) < 0) return rc;
+    req->ctx.visitor = bc_req_remote(req); /* for the caps the domain applies (chat bookings) */
     snprintf(bucket, sizeof bucket, "key:%s", req->ctx.key_id);
     rc = bc_ratelimit_take(bucket, lim.rate_per_s, lim.burst, &info);
     rate_headers(req, &info, rc < 0);
+    if (rc < 0) bc_metrics_limited(BC_METRICS_LIMIT_KEY);
     if (rc < 0)
         return bc_fail(req, BC_ERATE, "Too many requests for this key; retry in %d s.", info.retry_after_s);
     bc_apikey_touch(req->srv->env, req->ctx.tenant_id, req->ctx.key_id);

@@ -45,6 +45,7 @@ struct bc_req {
     char id[BC_ID_LEN + 1]; /* request id, echoed as X-Request-Id */
     struct bc_arena arena;  /* request-lifetime memory */
     int64_t t_start_ns;     /* monotonic */
+    const char *remote;     /* the client address, once bc_req_remote has worked it out (in the arena) */
     enum bc_req_state state;
     bool mhd_suspended; /* MHD_suspend_connection was called and not yet resumed (under the server's lock) */
 
@@ -90,7 +91,10 @@ const char *bc_req_param(struct bc_req *req, const char *name);
 const char *bc_req_query(struct bc_req *req, const char *name);
 /* A request header (case-insensitive name) or NULL. */
 const char *bc_req_header(struct bc_req *req, const char *name);
-/* The client's IP address as text (borrowed for the request's lifetime). */
+/* The client's IP address as text (borrowed for the request's lifetime): the socket's peer, or, when the
+ * peer is one of the trusted_proxies, the right-most X-Forwarded-For entry that is not itself a trusted
+ * proxy (a malformed header is ignored: the peer's address). Every per-IP limit, the widget's per-visitor
+ * limits and the access log's "remote" use it. */
 const char *bc_req_remote(struct bc_req *req);
 /* Parses the body as a JSON object into *out (borrowed, owned by the request). Returns 0, or BC_EINVALID
  * with a message set (empty body, malformed JSON, invalid UTF-8, not an object). */

@@ -4,6 +4,7 @@
 #include "domain/fields.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
+#include "domain/visitor.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "llm/llm.h"
@@ -16,6 +17,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,7 @@ static struct {
     const struct bc_env *tenants_env; /* whose tenants they are */
     struct MHD_Daemon *metrics_daemon;
     struct bc_server *metrics_srv;
+    atomic_ullong limited[BC_METRICS_LIMITS]; /* refusals by limit (bc_metrics_limited) */
 } P = {.once = PTHREAD_ONCE_INIT,
        .llm_mu = PTHREAD_MUTEX_INITIALIZER,
        .conv_mu = PTHREAD_MUTEX_INITIALIZER,
@@ -329,6 +332,26 @@ static void render_tenants(struct bc_env *env, struct bc_buf *b)
     pthread_mutex_unlock(&P.tenants_mu);
 }
 
+/* ---- limits ---- */
+
+_Static_assert(BC_METRICS_LIMIT_KEY == BC_VL__COUNT, "metrics.h counts one limit per visitor limit");
+
+void bc_metrics_limited(int limit)
+{
+    if (limit >= 0 && limit < BC_METRICS_LIMITS) atomic_fetch_add(&P.limited[limit], 1);
+}
+
+static void render_limits(struct bc_buf *b)
+{
+    bc_metrics_family(b, "bookchat_limited_total", "counter",
+                      "Widget requests refused by a limit, by limit (docs/security.md, Widget abuse).");
+    for (int i = 0; i < BC_METRICS_LIMITS; i++) {
+        char l[96];
+        snprintf(l, sizeof l, "limit=\"%s\"", i < BC_VL__COUNT ? bc_visitor_limit_name(i) : "widget_key");
+        bc_metrics_sample(b, "bookchat_limited_total", l, (double)atomic_load(&P.limited[i]));
+    }
+}
+
 int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
 {
     render_http(srv, b);
@@ -338,6 +361,7 @@ int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
                       "Conversations with a customer turn in the last 15 minutes (this process).");
     bc_metrics_sample(b, "bookchat_conversations_active", NULL, (double)conversations_active());
     render_tenants(srv ? srv->env : NULL, b);
+    render_limits(b);
     struct bc_usage_stats us;
     bc_usage_stats(srv ? srv->env : NULL, &us);
     bc_metrics_family(b, "bookchat_usage_flushes_total", "counter", "Flushes of the usage counters.");
@@ -373,6 +397,7 @@ void bc_metrics_reset(void)
     json_decref(P.tenants_counts);
     P.tenants_counts = NULL;
     pthread_mutex_unlock(&P.tenants_mu);
+    for (int i = 0; i < BC_METRICS_LIMITS; i++) atomic_store(&P.limited[i], 0);
 }
 
 /* ---- the metrics-only listener ---- */

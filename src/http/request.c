@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *bc_req_param(struct bc_req *req, const char *name)
 {
@@ -29,19 +30,144 @@ const char *bc_req_header(struct bc_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+/* ---- the client address (trusted_proxies and X-Forwarded-For) ---- */
+
+/* n bytes of s as an IP address into 16 bytes (IPv4 mapped); false when they are not one */
+static bool parse_ip(const char *s, size_t n, unsigned char out[16])
+{
+    char buf[INET6_ADDRSTRLEN + 1];
+    if (n == 0 || n >= sizeof buf) return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    struct in_addr a4;
+    if (inet_pton(AF_INET, buf, &a4) == 1) {
+        memset(out, 0, 10);
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &a4, 4);
+        return true;
+    }
+    return inet_pton(AF_INET6, buf, out) == 1;
+}
+
+static bool is_v4(const unsigned char ip[16])
+{
+    static const unsigned char prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(ip, prefix, 12) == 0;
+}
+
+static void ip_text(const unsigned char ip[16], char out[INET6_ADDRSTRLEN])
+{
+    if (!inet_ntop(is_v4(ip) ? AF_INET : AF_INET6, is_v4(ip) ? ip + 12 : ip, out, INET6_ADDRSTRLEN))
+        snprintf(out, INET6_ADDRSTRLEN, "?");
+}
+
+int bc_cidr_parse_list(const char *list, struct bc_cidr *out, int max, char *err, size_t errsize)
+{
+    int n = 0;
+    for (const char *p = list ? list : ""; *p;) {
+        while (*p == ',' || *p == ' ' || *p == '\t') p++;
+        if (!*p) break;
+        size_t len = strcspn(p, ", \t");
+        const char *slash = memchr(p, '/', len);
+        size_t alen = slash ? (size_t)(slash - p) : len;
+        struct bc_cidr c;
+        bool ok = n < max && parse_ip(p, alen, c.addr);
+        c.bits = ok && is_v4(c.addr) ? 32 : 128;
+        if (ok && slash) {
+            char *end;
+            long b = strtol(slash + 1, &end, 10);
+            ok = end == p + len && slash + 1 < p + len && b >= 0 && b <= c.bits;
+            c.bits = (int)b;
+        }
+        if (!ok) {
+            snprintf(err, errsize, "trusted_proxies: '%.*s' is not an address or CIDR block%s", (int)len, p,
+                     n >= max ? " (too many entries)" : "");
+            return BC_EINVALID;
+        }
+        if (is_v4(c.addr)) c.bits += 96;
+        out[n++] = c;
+        p += len;
+    }
+    return n;
+}
+
+bool bc_cidr_match(const struct bc_cidr *list, int n, const unsigned char ip[16])
+{
+    for (int i = 0; i < n; i++) {
+        int full = list[i].bits / 8, rest = list[i].bits % 8;
+        if (memcmp(list[i].addr, ip, (size_t)full) != 0) continue;
+        if (rest && ((list[i].addr[full] ^ ip[full]) & (0xff00 >> rest) & 0xff)) continue;
+        return true;
+    }
+    return false;
+}
+
+static enum MHD_Result join_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct bc_buf *b = cls;
+    (void)kind;
+    if (value && strcasecmp(key, "X-Forwarded-For") == 0) {
+        if (b->len) bc_buf_putc(b, ',');
+        bc_buf_puts(b, value);
+    }
+    return MHD_YES;
+}
+
+/* The right-most X-Forwarded-For entry that is not a trusted proxy into ip; false when the header is
+ * absent or malformed (then the peer stays the client). Several header lines are one list, in order. */
+static bool forwarded_client(struct bc_req *req, unsigned char ip[16])
+{
+    struct bc_buf b = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, join_xff, &b);
+    bool found = false;
+    size_t end = b.len;
+    for (int hops = 0; b.data && end > 0 && hops < 64; hops++) {
+        size_t start = end;
+        while (start > 0 && b.data[start - 1] != ',') start--;
+        size_t s = start, e = end;
+        while (s < e && (b.data[s] == ' ' || b.data[s] == '\t')) s++;
+        while (e > s && (b.data[e - 1] == ' ' || b.data[e - 1] == '\t')) e--;
+        unsigned char hop[16];
+        if (!parse_ip(b.data + s, e - s, hop)) break; /* malformed: trust nothing of it */
+        memcpy(ip, hop, 16);
+        found = true;
+        if (!bc_cidr_match(req->srv->trusted, req->srv->ntrusted, hop)) break;
+        end = start > 0 ? start - 1 : 0;
+        if (start == 0) break; /* every entry a trusted proxy: the left-most is the client */
+    }
+    bc_buf_release(&b);
+    return found;
+}
+
 const char *bc_req_remote(struct bc_req *req)
 {
+    if (req->remote) return req->remote;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char buf[INET6_ADDRSTRLEN] = "?";
+    unsigned char ip[16];
+    bool have = false;
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof buf);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof buf);
+        if (sa->sa_family == AF_INET) {
+            memset(ip, 0, 10);
+            ip[10] = ip[11] = 0xff;
+            memcpy(ip + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+            have = true;
+        } else if (sa->sa_family == AF_INET6) {
+            memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+            have = true;
+        }
+    }
+    if (have) {
+        unsigned char client[16];
+        if (req->srv && req->srv->ntrusted > 0 && bc_cidr_match(req->srv->trusted, req->srv->ntrusted, ip) &&
+            forwarded_client(req, client))
+            memcpy(ip, client, 16);
+        ip_text(ip, buf);
     }
     const char *s = bc_arena_strdup(&req->arena, buf);
+    req->remote = s;
     return s ? s : "?";
 }
 

@@ -7,6 +7,7 @@
 #include "http/router.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,7 +149,15 @@ static enum MHD_Result queue(struct bc_req *req)
     struct MHD_Response *r = req->resp;
     MHD_add_response_header(r, "X-Request-Id", req->id);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    for (int i = 0; i < req->nheaders; i++) MHD_add_response_header(r, req->hnames[i], req->hvalues[i]);
+    bool referrer = false;
+    for (int i = 0; i < req->nheaders; i++) {
+        MHD_add_response_header(r, req->hnames[i], req->hvalues[i]);
+        if (strcasecmp(req->hnames[i], "Referrer-Policy") == 0) referrer = true;
+    }
+    /* security headers on every answer (docs/security.md): a page may set a stricter Referrer-Policy */
+    if (!referrer) MHD_add_response_header(r, "Referrer-Policy", "strict-origin-when-cross-origin");
+    if (strncmp(req->srv->public_url, "https://", 8) == 0)
+        MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
     if (atomic_load(&req->srv->draining)) MHD_add_response_header(r, "Connection", "close");
     req->state = BC_REQ_DONE;
     /* the tenant's usage (requests, peak per minute, errors, origins), counted before the client can see
@@ -289,6 +299,10 @@ int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t
     }
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
+    int ntrusted = bc_cidr_parse_list(bc_config_get(BC_CFG_TRUSTED_PROXIES), srv->trusted,
+                                      BC_MAX_TRUSTED_PROXIES, err, errsize);
+    if (ntrusted < 0) return ntrusted;
+    srv->ntrusted = ntrusted;
     if (srv->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         srv->threads = n > 0 ? (unsigned)n : 1;

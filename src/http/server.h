@@ -20,6 +20,13 @@ struct MHD_Daemon;
 struct bc_env;
 struct bc_store;
 
+/* An address block of trusted_proxies: 16 bytes (IPv4 as ::ffff:a.b.c.d) and a prefix length. */
+struct bc_cidr {
+    unsigned char addr[16];
+    int bits;
+};
+#define BC_MAX_TRUSTED_PROXIES 32
+
 struct bc_server {
     struct MHD_Daemon *daemon;
     struct bc_store *store; /* borrowed; outlives the server */
@@ -37,11 +44,18 @@ struct bc_server {
     pthread_mutex_t
         async_mu;         /* serialises suspend/resume decisions between a handler and a completing thread */
     char public_url[256]; /* where browsers reach this server, without a trailing '/' (bc_api_public_url) */
+    struct bc_cidr trusted[BC_MAX_TRUSTED_PROXIES]; /* trusted_proxies, parsed by bc_server_start */
+    int ntrusted;
 };
 
 /* Starts listening on "host:port" (port 0 picks a free one, see srv->port). Fields store, body_limit,
  * test_hooks, access_log and threads must be set first. Returns 0 or a negative bc_err with a message. */
 int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t errsize);
+/* Parses a trusted_proxies list ("10.0.0.0/8, 2001:db8::/32, 127.0.0.1": commas or spaces, a bare address
+ * is /32 or /128) into out. Returns the count, or BC_EINVALID with a message naming the bad entry. */
+int bc_cidr_parse_list(const char *list, struct bc_cidr *out, int max, char *err, size_t errsize);
+/* True when ip (16 bytes, IPv4 mapped) is inside one of the n blocks. */
+bool bc_cidr_match(const struct bc_cidr *list, int n, const unsigned char ip[16]);
 /* Stops accepting connections and waits up to timeout_ms for in-flight requests to finish.
  * Returns the number still in flight (0 when drained). */
 int bc_server_drain(struct bc_server *srv, int timeout_ms);

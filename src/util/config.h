@@ -73,7 +73,25 @@
     XX(CHALLENGE_AUTO_VISITORS, "challenge_auto_visitors", "3",                                              \
        "distinct client addresses among them needed to call it an attack (1..16)")                           \
     XX(METRICS_LISTEN, "metrics_listen", NULL,                                                               \
-       "address:port of a listener serving only GET /metrics without credentials (unset: none)")
+       "address:port of a listener serving only GET /metrics without credentials (unset: none)")             \
+    XX(TRUSTED_PROXIES, "trusted_proxies", "",                                                               \
+       "CIDR list of proxies whose X-Forwarded-For names the client (empty: the socket address)")            \
+    XX(VISITOR_LIMITS, "visitor_limits", "on",                                                               \
+       "the widget's limits per visitor and per conversation: on | off (only for test suites)")              \
+    XX(VISITOR_SHARE, "visitor_share", "0.25",                                                               \
+       "share of a widget key's rate and burst one visitor may use (at least 2/s and 10)")                   \
+    XX(CONVERSATION_MESSAGE_RATE, "conversation_message_rate", "12",                                         \
+       "messages one conversation may send per minute (a burst of as many)")                                 \
+    XX(CONVERSATION_MESSAGES, "conversation_messages", "40", "messages one conversation may send in all")    \
+    XX(VISITOR_MESSAGES_DAY, "visitor_messages_day", "60", "chat messages one visitor may send per day")     \
+    XX(VISITOR_CONVERSATIONS_HOUR, "visitor_conversations_hour", "6",                                        \
+       "conversations one visitor may start per hour")                                                       \
+    XX(VISITOR_CONVERSATIONS_DAY, "visitor_conversations_day", "15",                                         \
+       "conversations one visitor may start per day")                                                        \
+    XX(VISITOR_HOLDS_DAY, "visitor_holds_day", "10", "times one visitor may hold per day")                   \
+    XX(VISITOR_BOOKINGS_DAY, "visitor_bookings_day", "4", "widget bookings one visitor may make per day")    \
+    XX(CONTACT_BOOKINGS_DAY, "contact_bookings_day", "2",                                                    \
+       "widget bookings per day for one customer e-mail or phone")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,

@@ -26,6 +26,18 @@
     XX(PASSWORD_RATE, "password_attempts_exceeded", 429,                                                     \
        "Too many attempts at the current password; retry later.")                                            \
     XX(PLAN, "plan_limit_exceeded", 429, "The plan's limit has been reached.")                               \
+    /* the public widget's limits per visitor (client address) and conversation: domain/visitor.h */         \
+    XX(VISITOR_RATE, "visitor_rate_limited", 429, "Too many requests from this visitor; retry later.")       \
+    XX(CONV_RATE, "conversation_rate_limited", 429, "Messages are coming too fast; retry shortly.")          \
+    XX(CONV_LONG, "conversation_too_long", 429, "This conversation has too many messages; start a new one.") \
+    XX(VISITOR_MESSAGES, "visitor_messages_limited", 429, "Too many messages from this visitor today.")      \
+    XX(VISITOR_CONVS_HOUR, "visitor_conversations_hour_limited", 429,                                        \
+       "Too many conversations from this visitor in the last hour.")                                         \
+    XX(VISITOR_CONVS_DAY, "visitor_conversations_day_limited", 429,                                          \
+       "Too many conversations from this visitor today.")                                                    \
+    XX(VISITOR_HOLDS, "visitor_holds_limited", 429, "Too many held times from this visitor today.")          \
+    XX(VISITOR_BOOKINGS, "visitor_bookings_limited", 429, "Too many bookings from this visitor today.")      \
+    XX(CONTACT_BOOKINGS, "contact_bookings_limited", 429, "Too many bookings for this contact today.")       \
     XX(INTERNAL, "internal", 500, "Internal error.")                                                         \
     XX(UNAVAILABLE, "unavailable", 503, "Service unavailable; retry later.")                                 \
     XX(TIMEOUT, "timeout", 504, "An upstream service timed out.")                                            \

@@ -63,3 +63,67 @@ test('sign-in attempts are rate limited per e-mail', async () => {
   assert.ok(tries.slice(10).every((r) => r.status === 429), statuses);
   assert.ok(Number(tries[13].headers.get('retry-after')) >= 1);
 });
+
+// The client address behind a load balancer (trusted_proxies): the per-visitor bucket of the widget shows
+// whose address counts. FREE key: 5/s, burst 20; a visitor's share: 2/s, burst 10.
+const burst = (t, xff, n) =>
+  Promise.all(Array.from({ length: n }, (_, i) => t.widget('GET', '/v1/widget/config', { headers: { 'x-forwarded-for': typeof xff === 'function' ? xff(i) : xff } })));
+const remotes = (s) => s.logs.filter((l) => l.includes('"route":"widget.config"')).map((l) => JSON.parse(l).remote);
+
+test('without trusted_proxies a spoofed X-Forwarded-For changes nothing: the socket address is the visitor', async () => {
+  const s = await startServer({ env: { BOOKCHAT_VISITOR_LIMITS: 'on' } });
+  try {
+    const t = await makeTenant(s, { name: 'Direct' });
+    const r = await burst(t, (i) => `203.0.113.${i + 1}`, 30);
+    const limited = r.filter((x) => x.status === 429);
+    assert.ok(limited.length >= 5, `one bucket for every spoofed address: ${r.map((x) => x.status)}`);
+    for (const x of limited) {
+      assert.equal(errorCode(x), 'visitor_rate_limited');
+      assert.ok(Number(x.headers.get('retry-after')) >= 1);
+    }
+    await new Promise((res) => setTimeout(res, 300)); // the access lines are written after the answer
+    assert.ok(remotes(s).length >= 30 && remotes(s).every((a) => a === '127.0.0.1'), remotes(s).join());
+  } finally {
+    await s.stop();
+  }
+});
+
+test('with 127.0.0.1/32 trusted, two forwarded clients get separate buckets; malformed headers are ignored', async () => {
+  const s = await startServer({ env: { BOOKCHAT_VISITOR_LIMITS: 'on', BOOKCHAT_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1/32 ::1' } });
+  try {
+    const t = await makeTenant(s, { name: 'Proxied' });
+    const a = await burst(t, '198.51.100.1', 30);
+    assert.ok(a.some((x) => x.status === 429 && errorCode(x) === 'visitor_rate_limited'), `${a.map((x) => x.status)}`);
+    // another client: its own bucket, served in full
+    const b = await burst(t, '198.51.100.2', 5);
+    assert.deepEqual(b.map((x) => x.status), Array(5).fill(200));
+    // the right-most entry that is not a trusted proxy: the client spoofs the left part, the proxies append
+    // (the access log below shows whose address it was)
+    const chain = await burst(t, '1.2.3.4, 198.51.100.1, 10.1.2.3', 30);
+    assert.ok(chain.some((x) => x.status === 429), `client .1 again, limited: ${chain.map((x) => x.status)}`);
+    // IPv6 clients, and a malformed header (then the peer, 127.0.0.1, is the visitor: not limited)
+    assert.equal((await burst(t, '2001:db8::7', 1))[0].status, 200);
+    assert.equal((await burst(t, '198.51.100.1, not-an-address', 1))[0].status, 200);
+    assert.equal((await burst(t, '198.51.100.1:4431', 1))[0].status, 200);
+    await new Promise((res) => setTimeout(res, 300));
+    const seen = remotes(s);
+    for (const addr of ['198.51.100.1', '198.51.100.2', '2001:db8::7', '127.0.0.1']) assert.ok(seen.includes(addr), `${addr} in ${seen}`);
+    assert.ok(!seen.includes('1.2.3.4') && !seen.includes('10.1.2.3'), seen.join());
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a malformed trusted_proxies refuses to start, naming the entry', async () => {
+  for (const [value, why] of [['10.0.0.0/33', /trusted_proxies: '10.0.0.0\/33'/], ['proxy.example.com', /trusted_proxies: 'proxy.example.com'/]]) {
+    let s;
+    try {
+      s = await startServer({ env: { BOOKCHAT_TRUSTED_PROXIES: value } });
+    } catch (e) {
+      assert.match(e.message, why);
+      continue;
+    }
+    await s.stop();
+    assert.fail(`started with trusted_proxies = ${value}`);
+  }
+});

@@ -39,7 +39,7 @@ static void test_health__healthy_is_100(void **state)
     assert_int_equal(bc_health_score(&in, &out), 100);
     assert_int_equal(json_integer_value(json_object_get(out, "score")), 100);
     assert_int_equal(json_array_size(json_object_get(out, "reasons")), 0);
-    assert_int_equal(json_object_size(json_object_get(out, "factors")), 6);
+    assert_int_equal(json_object_size(json_object_get(out, "factors")), 7);
     json_decref(out);
 }
 
@@ -160,6 +160,31 @@ static void test_health__api_key_age(void **state)
     assert_non_null(strstr(f.detail, "no active widget key"));
 }
 
+static void test_health__abuse(void **state)
+{
+    (void)state;
+    struct bc_health_in in = healthy();
+    struct bc_health_factor f;
+    assert_int_equal(bc_health_abuse(&in, &f), 0); /* nobody refused */
+    assert_string_equal(f.factor, "abuse");
+    in.visitor_limited = 20; /* a person pressing on: free */
+    assert_int_equal(bc_health_abuse(&in, &f), 0);
+    in.visitor_limited = 21; /* past it: at least a point, so the operator sees it */
+    assert_int_equal(bc_health_abuse(&in, &f), 1);
+    in.visitor_limited = 260; /* half-way from 20 to 500 */
+    assert_int_equal(bc_health_abuse(&in, &f), 5);
+    assert_float_equal(f.value, 260, 1e-9);
+    assert_non_null(strstr(f.detail, "260 widget requests refused"));
+    in.visitor_limited = 100000; /* a flood cannot go past the maximum */
+    assert_int_equal(bc_health_abuse(&in, &f), 10);
+    json_t *out = NULL; /* and it counts in the score */
+    assert_int_equal(bc_health_score(&in, &out), 90);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(out, "factors"), "abuse"), "penalty")),
+                     10);
+    json_decref(out);
+}
+
 static void test_health__handoffs(void **state)
 {
     (void)state;
@@ -211,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_health__inactivity),
         cmocka_unit_test(test_health__api_key_age),
         cmocka_unit_test(test_health__handoffs),
+        cmocka_unit_test(test_health__abuse),
         cmocka_unit_test(test_health__score_and_reasons_worst_first),
     };
     return cmocka_run_group_tests_name("health", tests, NULL, NULL);
