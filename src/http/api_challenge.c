@@ -2,6 +2,7 @@
  * and the guard that new conversations, holds and bookings call reads the solution from X-Altcha. */
 #include "domain/challenge.h"
 #include "http/api.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "util/err.h"
 
@@ -18,5 +19,6 @@ int bc_api_challenge_check(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_challenge_guard(req->srv->env, &req->ctx, bc_req_remote(req), bc_req_header(req, "X-Altcha"),
                                 msg, sizeof msg);
+    if (rc == BC_ECHALLENGE) bc_metrics_limited(BC_METRICS_LIMIT_CHALLENGE);
     return rc < 0 ? bc_fail_msg(req, rc, msg) : 0;
 }

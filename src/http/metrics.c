@@ -347,7 +347,10 @@ static void render_limits(struct bc_buf *b)
                       "Widget requests refused by a limit, by limit (docs/security.md, Widget abuse).");
     for (int i = 0; i < BC_METRICS_LIMITS; i++) {
         char l[96];
-        snprintf(l, sizeof l, "limit=\"%s\"", i < BC_VL__COUNT ? bc_visitor_limit_name(i) : "widget_key");
+        snprintf(l, sizeof l, "limit=\"%s\"",
+                 i < BC_VL__COUNT                  ? bc_visitor_limit_name(i)
+                 : i == BC_METRICS_LIMIT_CHALLENGE ? "challenge_required"
+                                                   : "widget_key");
         bc_metrics_sample(b, "bookchat_limited_total", l, (double)atomic_load(&P.limited[i]));
     }
 }

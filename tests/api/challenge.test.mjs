@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startServer, makeTenant, errorCode } from './harness.mjs';
+import { startServer, makeTenant, errorCode, PLATFORM_TOKEN } from './harness.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
 let srv, A, B, C, svc;
@@ -116,6 +116,12 @@ test('"always": a new conversation, hold or booking needs a solution, each solut
   const conv = ok.json.conversation;
   const msg = await A.widget('POST', `/v1/widget/conversations/${conv.id}/messages`, { body: { text: 'hola' }, headers: { 'x-conversation-token': conv.token } });
   assert.equal(msg.status, 200, msg.text);
+  // every refusal above is counted in /metrics, without a tenant label
+  const m = await srv.get('/metrics', { headers: { authorization: `Bearer ${PLATFORM_TOKEN}` } });
+  const line = m.text.split('\n').find((l) => l.startsWith('bookchat_limited_total{limit="challenge_required"}'));
+  assert.ok(line, 'the challenge refusals have their series');
+  assert.ok(Number(line.split(' ')[1]) >= 9, line);
+  assert.ok(!/challenge_required.*tenant/.test(line));
 });
 
 test('"off" needs no solution; bad values of the setting are refused', async () => {
