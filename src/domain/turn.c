@@ -30,6 +30,7 @@ struct bc_turn {
     struct bc_ctx ctx; /* a copy (its own reference on the tenant item) */
     json_t *conv;
     char *text, *action, *public_url;
+    char *visitor; /* ctx.visitor's copy: the request's own may be gone before a waiting turn ends */
     struct bc_turn_io io;
     unsigned mode; /* BC_AI_FSM | BC_AI_NLP | BC_AI_AGENT */
     enum bc_llm_kind kind;
@@ -90,8 +91,11 @@ int bc_turn_new(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, cons
     t->text = text ? strdup(text) : NULL;
     t->action = action ? strdup(action) : NULL;
     t->public_url = public_url ? strdup(public_url) : NULL;
+    t->visitor = ctx->visitor ? strdup(ctx->visitor) : NULL;
+    t->ctx.visitor = t->visitor;
     if (io) t->io = *io;
-    if ((text && !t->text) || (action && !t->action) || (public_url && !t->public_url)) {
+    if ((text && !t->text) || (action && !t->action) || (public_url && !t->public_url) ||
+        (ctx->visitor && !t->visitor)) {
         bc_turn_free(t);
         return BC_ENOMEM;
     }
@@ -108,6 +112,7 @@ void bc_turn_free(struct bc_turn *t)
     free(t->text);
     free(t->action);
     free(t->public_url);
+    free(t->visitor);
     free(t->instructions);
     bc_nlp_free(t->nlp);
     bc_agent_free(t->agent);
