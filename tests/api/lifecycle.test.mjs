@@ -240,6 +240,8 @@ test('migrate to a DynamoDB table (dynalite): the tenant takes bookings there wi
   const t = await makeTenant(srv, { name: 'Clínica Nube', plan: 'BUSINESS', timezone: 'Europe/Madrid', empty: false });
   await raiseLimits(srv, t);
   await bookOne(t.widget);
+  // as above: the booking's usage counts are written before the copy, not in the middle of it
+  assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
   const before = (await exportOf(t.id, src)).items;
   const dyn = await startDynalite();
   // the destination's servers share this secret; the new keys are hashed with it
@@ -272,6 +274,7 @@ test('a migration killed half-way resumes where it stopped and completes', async
   for (let i = 0; i < 60; i += 10)
     await Promise.all(Array.from({ length: 10 }, (_, j) =>
       t.admin('POST', '/v1/admin/services', { name: `Servicio ${i + j}`, duration_min: 30 })));
+  assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
   const before = (await exportOf(t.id, src)).items;
   const d = fresh();
   // a slow copy (test hook), watched through its JSON progress lines, killed once a checkpoint covers a
