@@ -3,7 +3,9 @@
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
 #include "cmd/cmd.h"
+#include "domain/dispatch.h"
 #include "domain/env.h"
+#include "domain/mail.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
@@ -117,6 +119,8 @@ struct serve {
     struct bc_server srv; /* srv.daemon when started */
     bool hk_running;
     struct housekeeping hk;
+    struct bc_dispatcher *disp; /* notifications (domain/dispatch.h) */
+    char mail_from[256];
 };
 
 int cmd_serve_parse(struct bc_cli *cli)
@@ -239,6 +243,53 @@ static int start(struct bc_cli *cli, struct serve *s)
     return 0;
 }
 
+/* The notifications' dispatcher: e-mail when smtp_url is set (said either way at start), webhooks always. */
+static int dispatcher_start(struct bc_cli *cli, struct serve *s)
+{
+    const char *smtp = bc_config_get(BC_CFG_SMTP_URL), *from = bc_config_get(BC_CFG_MAIL_FROM);
+    const char *pub = bc_api_public_url(&s->srv);
+    if (!from || !*from) { /* bookchat@<host of the public URL> */
+        const char *h = strstr(pub, "://");
+        h = h ? h + 3 : pub;
+        snprintf(s->mail_from, sizeof s->mail_from, "bookchat@%.*s", (int)strcspn(h, ":/"), h);
+    } else {
+        snprintf(s->mail_from, sizeof s->mail_from, "%s", from);
+    }
+    bool email = smtp && *smtp;
+    if (email && !bc_mail_address_valid(s->mail_from)) {
+        bc_cli_error(cli->json, "mail_from %s is not a valid e-mail address: set mail_from", s->mail_from);
+        return 1;
+    }
+    if (email && strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0) {
+        bc_cli_error(cli->json, "smtp_url must be smtp://host:port or smtps://host:port");
+        return 1;
+    }
+    struct bc_notify_cfg cfg = {
+        .smtp_url = email ? smtp : NULL,
+        .smtp_user = bc_config_get(BC_CFG_SMTP_USER),
+        .smtp_password = bc_config_get(BC_CFG_SMTP_PASSWORD),
+        .mail_from = s->mail_from,
+        .public_url = pub,
+        .allow_private = bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE),
+    };
+    struct bc_delivery_timing t = bc_delivery_default_timing;
+    t.retry_base_s = bc_config_int(BC_CFG_OUTBOX_RETRY_BASE, 30);
+    if (t.retry_base_s < 1 || t.retry_base_s > 3600) {
+        bc_cli_error(cli->json, "outbox_retry_base must be 1..3600 seconds");
+        return 1;
+    }
+    char err[256] = "";
+    if (bc_dispatcher_start(cli->env, &cfg, &t, &s->disp, err, sizeof err) < 0) {
+        bc_cli_error(cli->json, "notifications: %s", err);
+        return 1;
+    }
+    if (email)
+        bc_log(BC_LOG_INFO, "e-mail on: %s, from %s", smtp, s->mail_from);
+    else
+        bc_log(BC_LOG_INFO, "e-mail off: set smtp_url (BOOKCHAT_SMTP_URL) to send confirmations and reminders");
+    return 0;
+}
+
 static void housekeeping_start(struct serve *s, struct bc_env *env)
 {
     s->hk = (struct housekeeping){.env = env, .usage_every = s->usage_every};
@@ -286,6 +337,9 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
     bc_llm_runtime_stop();
     if (left) bc_server_drain(&s->srv, 2000); /* let those answers go out */
     bc_server_stop(&s->srv);
+    /* no request adds events now; sends in flight are cancelled and retried after their lease */
+    bc_dispatcher_stop(s->disp);
+    s->disp = NULL;
     bc_log_access_buffering(false);
     bc_metrics_listen_stop();
     housekeeping_stop(s);
@@ -308,6 +362,7 @@ int cmd_serve(struct bc_cli *cli)
     struct serve *s = cli->opts;
     int left = 0, rc = setup_keys(cli);
     if (rc == 0) rc = start(cli, s);
+    if (rc == 0) rc = dispatcher_start(cli, s);
     if (rc == 0) {
         housekeeping_start(s, cli->env);
         bc_log(BC_LOG_INFO, "listening on %s:%u with %u threads, store %s", s->srv.host,

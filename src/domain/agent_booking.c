@@ -179,6 +179,7 @@ json_t *bc__agent_create_booking(struct bc_agent *a, json_t *in)
         .notes = S(args, "notes"),
         .hold_id = S(hold, "id"),
         .source = "chat",
+        .lang = json_string_value(json_object_get(a->conv, "lang")),
         .monthly_limit = lim.bookings_month,
     };
     json_t *b = NULL;

@@ -31,6 +31,7 @@
 #include "domain/availability.h"
 #include "domain/calendar.h"
 #include "domain/keys.h"
+#include "domain/outbox.h"
 #include "domain/schedule.h"
 #include "domain/settings.h"
 #include "domain/usage.h"
@@ -299,6 +300,7 @@ struct create {
     struct idem im;
     json_t *item;   /* the booking item being made (owned) */
     json_t *replay; /* CREATE_REPLAYED: the previous request's booking item (owned) */
+    struct bc_outbox_batch ob; /* the notifications of the booking (outbox.h), written before its commit */
     enum create_outcome outcome;
 };
 
@@ -467,7 +469,10 @@ static int create_item(struct create *c, size_t k, char dates[][11], int nd)
     json_t *jd = json_array();
     for (int d = 0; d < nd; d++) json_array_append_new(jd, json_string(dates[d]));
     json_object_set_new(c->item, "cal_dates", jd);
-    return 0;
+    if (in->lang) json_object_set_new(c->item, "lang", json_string(in->lang));
+    /* its notifications, marked on the item (a professional tried before had its own) */
+    bc_outbox_batch_release(&c->ob);
+    return bc_outbox_booking(c->env, c->ctx, BC_EV_BOOKING_CREATED, c->item, &c->ob);
 }
 
 /* A fault point was hit: the caller leaves everything as a process death there would (no clean-up). */
@@ -486,14 +491,16 @@ static int crashed(struct create *c)
 static int commit_batched(struct create *c, size_t k, const char *date, const struct bc_cal_entry *e)
 {
     json_t *conf = json_copy(c->item), *look = NULL, *entry = NULL; /* shallow: status etc. differ */
-    struct bc_write pre[2], post[3];
+    struct bc_write pre[2 + BC_OUTBOX_BATCH_MAX], post[3];
     size_t np = conf ? finish_writes(c->pk, conf, "confirmed", post, &look, &entry) : 0;
     /* a store without atomic batches may stop between the calendar write and the confirmation */
     bool cut = bc_fault_armed(BC_FAULT_BOOKING_AFTER_COMMIT);
     int rc = np ? 0 : BC_ENOMEM;
     for (int attempt = 0; np && attempt < 3; attempt++) {
         size_t npre = 0, failed = SIZE_MAX;
-        if (c->im.state == IDEM_UNCLAIMED) pre[npre++] = (struct bc_write){c->im.item, claim_cond, false};
+        bool claiming = c->im.state == IDEM_UNCLAIMED;
+        if (claiming) pre[npre++] = (struct bc_write){c->im.item, claim_cond, false};
+        npre += bc_outbox_writes(&c->ob, pre + npre); /* before the calendar write that decides */
         pre[npre++] = (struct bc_write){c->item, lazy, false};
         if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) { /* the batch stops after the pending item */
             bc_store_put_batch(c->env->store, pre, npre, NULL);
@@ -502,7 +509,7 @@ static int commit_batched(struct create *c, size_t k, const char *date, const st
         }
         rc = bc_cal_commit_with(c->env, c->ctx, c->sc.pros[k].id, date, e, c->in->hold_id, pre, npre, post,
                                 cut ? 0 : np, &failed);
-        if (!(rc == BC_ECONFLICT && failed == 0 && npre == 2)) break;
+        if (!(rc == BC_ECONFLICT && failed == 0 && claiming)) break;
         /* the key's claim failed: another request's (its answer), or ours from an earlier attempt */
         if ((rc = idem_check(c, c->msg, c->msgsize)) < 0 || c->outcome == CREATE_REPLAYED) break;
         rc = BC_ECONFLICT;
@@ -540,6 +547,7 @@ static int commit_sequential(struct create *c, size_t k, char dates[][11], int n
         if (rc < 0 || c->outcome == CREATE_REPLAYED) return rc;
         c->im.state = IDEM_MINE;
     }
+    if ((rc = bc_outbox_put(c->env, &c->ob)) < 0) return rc; /* its notifications, before the commit */
     if ((rc = bc_store_put(s, c->item, &lazy)) < 0) return rc; /* made durable by the commit's sync */
     if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) return crashed(c);
     const char *ptrs[BC_CAL_MAX_DAYS];
@@ -603,7 +611,10 @@ static int create_answer(struct create *c, int rc, json_t **out)
     if (c->outcome == CREATE_BOOKED && bc_fault_hit(BC_FAULT_BOOKING_BEFORE_ANSWER)) rc = crashed(c);
     if (c->reserved && c->outcome != CREATE_BOOKED)
         bc_usage_add(c->env, c->ctx->tenant_id, BC_USAGE_BOOKINGS, -1);
-    if (c->outcome == CREATE_BOOKED) *out = bc_booking_view(c->ctx, c->item, true);
+    if (c->outcome == CREATE_BOOKED) {
+        *out = bc_booking_view(c->ctx, c->item, true);
+        bc_outbox_wake(c->env);
+    }
     if (c->outcome == CREATE_REPLAYED) {
         *out = bc_booking_view(c->ctx, c->replay, true);
         rc = 0;
@@ -628,6 +639,7 @@ int bc_booking_create(struct bc_env *env, const struct bc_ctx *ctx, const struct
     json_decref(c.im.item);
     json_decref(c.item);
     json_decref(c.replay);
+    bc_outbox_batch_release(&c.ob);
     bc_schedule_release(&c.sc);
     bc_arena_release(&c.arena);
     return rc;

@@ -27,6 +27,7 @@ struct bc_booking_in {
     const char *idempotency_key; /* or NULL */
     const char *request_hash;    /* a hash of the whole request, compared on idempotent retries */
     bool staff;                  /* staff: minimum notice and maximum days ahead do not apply */
+    const char *lang;            /* the customer's language ("es", "en") for its messages, or NULL */
     int64_t monthly_limit;       /* the plan's bookings per month */
 };
 

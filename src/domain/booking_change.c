@@ -6,6 +6,7 @@
 #include "domain/booking_internal.h"
 #include "domain/env.h"
 #include "domain/calendar.h"
+#include "domain/outbox.h"
 #include "domain/schedule.h"
 #include "domain/settings.h"
 #include "domain/usage.h"
@@ -62,6 +63,26 @@ static int customer_window(struct bc_env *env, const struct bc_ctx *ctx, json_t 
     return 0;
 }
 
+/* The notifications of changing item by set (borrowed): their intents (outbox.h), written before the change,
+ * with item as it will be as their snapshot; set gets the item's new "events" so that the change carries
+ * their id. 0 or a negative bc_err (nothing changed then). */
+static int announce(struct bc_env *env, const struct bc_ctx *ctx, const char *type, json_t *item, json_t *set,
+                    struct bc_outbox_batch *ob)
+{
+    json_t *snap = json_deep_copy(item);
+    if (!snap || !set) {
+        json_decref(snap);
+        return BC_ENOMEM;
+    }
+    json_object_update(snap, set);
+    json_object_set_new(snap, "version", json_integer(bc__store_version(item) + 1));
+    int rc = bc_outbox_booking(env, ctx, type, snap, ob);
+    if (rc == 0) json_object_set(set, "events", json_object_get(snap, "events"));
+    if (rc == 0) rc = bc_outbox_put(env, ob);
+    json_decref(snap);
+    return rc;
+}
+
 static int update_item(struct bc_env *env, json_t *item, json_t *set, json_t **out)
 {
     struct bc_store *s = env->store;
@@ -93,13 +114,18 @@ int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *
         rc = BC_ECONFLICT;
     }
     if (rc == 0 && by_customer) rc = customer_window(env, ctx, item, msg, msgsize);
+    struct bc_outbox_batch ob = {0};
     if (rc == 0) {
         bc_now_iso(now);
-        rc = update_item(env, item,
-                         json_pack("{s:s, s:s, s:s}", "status", "cancelled", "cancelled_at", now,
-                                   "cancelled_by", by_customer ? "customer" : "staff"),
-                         &updated);
+        json_t *set = json_pack("{s:s, s:s, s:s}", "status", "cancelled", "cancelled_at", now, "cancelled_by",
+                                by_customer ? "customer" : "staff");
+        rc = announce(env, ctx, BC_EV_BOOKING_CANCELLED, item, set, &ob);
+        if (rc == 0)
+            rc = update_item(env, item, set, &updated);
+        else
+            json_decref(set);
     }
+    bc_outbox_batch_release(&ob);
     if (rc == 0) {
         const char *ptrs[BC_CAL_MAX_DAYS];
         int nd;
@@ -108,6 +134,7 @@ int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *
             bc_cal_remove(env, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd, id);
         if (rc == 0) rc = relist(env, updated);
         if (rc == 0) bc_usage_add(env, ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
+        bc_outbox_wake(env);
     }
     if (rc == 0) *out = json_incref(updated);
     json_decref(updated);
@@ -186,14 +213,19 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
         json_array_append_new(hist, json_pack("{s:O, s:O, s:s}", "start", json_object_get(item, "start"),
                                               "provider_id", json_object_get(item, "provider_id"), "by",
                                               by_customer ? "customer" : "staff"));
-        rc = update_item(env, item,
-                         json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:s, s:O, s:o}", "start", start_iso,
-                                   "end", end_iso, "start_ts", (json_int_t)start, "end_ts",
-                                   (json_int_t)(start + dur), "busy_from", (json_int_t)(start - bb),
-                                   "busy_to", (json_int_t)(start + dur + ba), "cal_dates", jd, "provider_id",
-                                   pro_id, "provider_name",
-                                   json_object_get(json_array_get(sc.providers, 0), "name"), "history", hist),
-                         &updated);
+        json_t *set = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:s, s:O, s:o}", "start", start_iso, "end",
+                                end_iso, "start_ts", (json_int_t)start, "end_ts", (json_int_t)(start + dur),
+                                "busy_from", (json_int_t)(start - bb), "busy_to", (json_int_t)(start + dur + ba),
+                                "cal_dates", jd, "provider_id", pro_id, "provider_name",
+                                json_object_get(json_array_get(sc.providers, 0), "name"), "history", hist);
+        struct bc_outbox_batch ob = {0};
+        rc = announce(env, ctx, BC_EV_BOOKING_RESCHEDULED, item, set, &ob);
+        if (rc == 0)
+            rc = update_item(env, item, set, &updated);
+        else
+            json_decref(set);
+        bc_outbox_batch_release(&ob);
+        if (rc == 0) bc_outbox_wake(env);
         if (rc == 0 && old_bsk) {
             bc_store_delete(s, json_string_value(json_object_get(item, "PK")), old_bsk, NULL);
             rc = relist(env, updated);

@@ -71,6 +71,7 @@ void bc__chat_do_book(struct chat *c)
         .phone = slot(c, "phone"),
         .hold_id = json_string_value(json_object_get(json_object_get(c->slots, "hold"), "id")),
         .source = "chat",
+        .lang = c->lang,
         .monthly_limit = lim.bookings_month,
     };
     int rc = bc_booking_create(c->env, c->ctx, &in, msg, sizeof msg, &out);

@@ -13,6 +13,7 @@
 #include "domain/env.h"
 #include "auth/secret.h"
 #include "domain/keys.h"
+#include "domain/outbox.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -87,15 +88,37 @@ int bc_conv_save_with(struct bc_env *env, json_t *conv, json_t *const *messages,
     bc_now_iso(now);
     json_object_set_new(conv, "updated_at", json_string(now));
     json_object_set_new(conv, "version", json_integer(v + 1));
-    for (size_t i = 0; i < n; i++) w[i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}, false};
+    /* a new hand-off: its notification's intent joins the batch, before the conversation (outbox.h) */
+    struct bc_outbox_batch ob = {0};
+    json_t *h = json_object_get(conv, "handoff");
+    const char *pk = json_string_value(json_object_get(conv, "PK"));
+    if (bc_conv_handoff_open(conv) && !json_object_get(h, "event") && pk && strncmp(pk, "TENANT#", 7) == 0) {
+        struct bc_ctx ctx;
+        int rc = bc_ctx_operator(&ctx, pk + 7);
+        if (rc == 0) rc = bc_outbox_handoff(env, &ctx, conv, &ob);
+        bc_ctx_release(&ctx);
+        if (rc < 0 || ob.n + n + 1 > BC_STORE_BATCH_MAX) {
+            bc_outbox_batch_release(&ob);
+            json_object_set_new(conv, "version", json_integer(v));
+            return rc < 0 ? rc : BC_EINVALID;
+        }
+    }
+    size_t k = bc_outbox_writes(&ob, w);
+    for (size_t i = 0; i < n; i++) w[k + i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}, false};
+    n += k;
     /* the conversation last: with a backend that writes one item after the other, a conflict on it leaves
      * at most messages that the next successful turn overwrites (same sequence numbers). A private copy is
      * written and kept by the store (struct bc_write.keep): the next turn's read finds it parsed */
     json_t *frozen = json_deep_copy(conv);
-    if (!frozen) return BC_ENOMEM;
+    if (!frozen) {
+        bc_outbox_batch_release(&ob);
+        return BC_ENOMEM;
+    }
     w[n] = (struct bc_write){frozen, {v == 0 ? BC_COND_NOT_EXISTS : BC_COND_VERSION, v, true}, true};
     int rc = bc_store_put_batch(s, w, n + 1, NULL);
     json_decref(frozen);
+    if (rc == 0 && ob.n) bc_outbox_wake(env);
+    bc_outbox_batch_release(&ob);
     if (rc < 0) json_object_set_new(conv, "version", json_integer(v));
     return rc == BC_ECOND ? BC_ECONFLICT : rc;
 }

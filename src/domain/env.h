@@ -37,6 +37,11 @@ struct bc_env {
     struct bc_challenge_rates *challenge;
     /* widget refusals of the last minutes per tenant (visitor.c) */
     struct bc_visitor_watch *visitors;
+
+    /* tells this process's dispatcher that an event was written (outbox.h); NULL without one (the
+     * dispatcher sets and clears it) */
+    void (*outbox_wake)(void *ud);
+    void *outbox_wake_ud;
 };
 
 /* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */

@@ -47,6 +47,21 @@ static void line(struct bc_buf *b, const char *name, const char *value, int esca
     bc_buf_release(&l);
 }
 
+/* A quoted parameter value (RFC 5545 3.1): it cannot hold '"' or control characters; they become "'"
+ * and are dropped. */
+struct quoted_s {
+    char s[256];
+};
+static struct quoted_s quoted(const char *in)
+{
+    struct quoted_s q;
+    size_t n = 0;
+    for (const char *p = in; *p && n + 1 < sizeof q.s; p++)
+        if ((unsigned char)*p >= 0x20 && *p != 0x7f) q.s[n++] = *p == '"' ? '\'' : *p;
+    q.s[n] = '\0';
+    return q;
+}
+
 char *bc_ics_render(const struct bc_ics_event *ev)
 {
     struct bc_buf b = BC_BUF_INIT;
@@ -57,7 +72,7 @@ char *bc_ics_render(const struct bc_ics_event *ev)
     bc_buf_puts(
         &b,
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bookchat//bookchat 0.1//EN\r\nCALSCALE:GREGORIAN\r\n");
-    bc_buf_puts(&b, ev->cancelled ? "METHOD:CANCEL\r\n" : "METHOD:PUBLISH\r\n");
+    bc_buf_printf(&b, "METHOD:%s\r\n", ev->method ? ev->method : ev->cancelled ? "CANCEL" : "PUBLISH");
     bc_buf_puts(&b, "BEGIN:VEVENT\r\n");
     line(&b, "UID", ev->uid, 0);
     line(&b, "DTSTAMP", st, 0);
@@ -67,14 +82,19 @@ char *bc_ics_render(const struct bc_ics_event *ev)
     if (ev->location && *ev->location) line(&b, "LOCATION", ev->location, 1);
     if (ev->description && *ev->description) line(&b, "DESCRIPTION", ev->description, 1);
     if (ev->organizer && *ev->organizer) {
-        struct bc_buf o = BC_BUF_INIT;
-        bc_buf_printf(&o, "ORGANIZER;CN=\"%s\"", ev->organizer);
-        /* a quoted parameter value cannot hold '"': drop them */
-        for (size_t i = 14; i + 1 < o.len; i++)
-            if (o.data[i] == '"') o.data[i] = '\'';
-        line(&b, o.data, "mailto:noreply@bookchat.invalid", 0);
-        bc_buf_release(&o);
+        char p[400], to[300];
+        snprintf(p, sizeof p, "ORGANIZER;CN=\"%s\"", quoted(ev->organizer).s);
+        snprintf(to, sizeof to, "mailto:%s", ev->organizer_email ? ev->organizer_email : "noreply@bookchat.invalid");
+        line(&b, p, to, 0);
     }
+    if (ev->attendee_email && *ev->attendee_email) {
+        char p[400], to[300];
+        snprintf(p, sizeof p, "ATTENDEE;CN=\"%s\";ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED",
+                 quoted(ev->attendee_name ? ev->attendee_name : "").s);
+        snprintf(to, sizeof to, "mailto:%s", ev->attendee_email);
+        line(&b, p, to, 0);
+    }
+    if (ev->sequence > 0) bc_buf_printf(&b, "SEQUENCE:%lld\r\n", (long long)ev->sequence);
     bc_buf_puts(&b, ev->cancelled ? "STATUS:CANCELLED\r\n" : "STATUS:CONFIRMED\r\n");
     bc_buf_puts(&b, "END:VEVENT\r\nEND:VCALENDAR\r\n");
     return bc_buf_detach(&b, NULL);

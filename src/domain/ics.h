@@ -13,6 +13,13 @@ struct bc_ics_event {
     const char *description; /* may be NULL */
     const char *organizer;   /* business name, may be NULL */
     int cancelled;           /* STATUS:CANCELLED */
+    /* iTIP (RFC 5546), for the invitation an e-mail carries: METHOD (NULL: PUBLISH, or CANCEL when
+     * cancelled), SEQUENCE (higher on each change of the same UID), and the organizer's and attendee's
+     * addresses (NULL: none) */
+    const char *method;
+    int64_t sequence;
+    const char *organizer_email;
+    const char *attendee_email, *attendee_name;
 };
 
 /* Returns the document (caller frees) or NULL on OOM. */

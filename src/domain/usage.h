@@ -51,6 +51,8 @@ enum bc_usage_counter {
     BC_USAGE_AI_TOKENS_OUT,
     BC_USAGE_AI_CALLS,
     BC_USAGE_VISITOR_LIMITED, /* widget requests refused by a per-visitor limit (domain/visitor.h) */
+    BC_USAGE_EMAILS,          /* e-mails delivered (domain/dispatch.c) */
+    BC_USAGE_WEBHOOKS,        /* webhook calls delivered */
     BC_USAGE__COUNT
 };
 #define BC_USAGE__LIMITED 3 /* the first three are the limited ones */

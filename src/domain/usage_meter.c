@@ -4,7 +4,9 @@
  * invariants. */
 #include "domain/usage_internal.h"
 #include "domain/env.h"
+#include "domain/outbox.h"
 #include "domain/plan.h"
+#include "domain/usage.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -353,7 +355,7 @@ static struct bc__usage_tenant *load_locked(struct bc_env *env, const char *tena
 
 /* Check (and with commit, count) n units of limited counter c against limit. */
 static int reserve(struct bc_env *env, const char *tenant, enum bc_usage_counter c, int64_t n, int64_t limit,
-                   bool commit)
+                   bool commit, int64_t *after)
 {
     if ((unsigned)c >= BC_USAGE__LIMITED || !bc_key_id_ok(tenant)) return BC_EINVALID;
     int64_t now_ms = bc_now_ms();
@@ -362,6 +364,7 @@ static int reserve(struct bc_env *env, const char *tenant, enum bc_usage_counter
     struct bc__usage_tenant *m = load_locked(env, tenant, now_ms, &mu, &rc);
     if (!m) return rc;
     int64_t est = m->stored[c] + m->unflushed[c];
+    if (after) *after = est + n;
     rc = 0;
     if (commit ? est + n > limit : est >= limit) {
         rc = BC_EPLAN;
@@ -397,13 +400,24 @@ int bc_usage_take(struct bc_env *env, const char *tenant_id, enum bc_usage_count
         bc_usage_add(env, tenant_id, c, n);
         return 0;
     }
-    return reserve(env, tenant_id, c, n, limit, true);
+    int64_t after = 0;
+    int rc = reserve(env, tenant_id, c, n, limit, true, &after);
+    /* the staff are told when the month's count passes 80 % of the plan's limit, and when it reaches it
+     * (once a month each: outbox.h) */
+    const char *what = rc == BC_EPLAN || (rc == 0 && after >= limit && after - n < limit) ? BC_EV_LIMIT_REACHED
+                       : rc == 0 && after * 5 >= limit * 4 && (after - n) * 5 < limit * 4 ? BC_EV_LIMIT_NEAR
+                                                                                          : NULL;
+    if (what && limit > 0) {
+        int r = bc_outbox_usage(env, tenant_id, what, bc_usage_name(c), rc == BC_EPLAN ? limit : after, limit);
+        if (r < 0) bc_log(BC_LOG_WARN, "usage notice for %s failed: %d", tenant_id, r);
+    }
+    return rc;
 }
 
 int bc_usage_check(struct bc_env *env, const char *tenant_id, enum bc_usage_counter c, int64_t limit)
 {
     if ((unsigned)c >= BC_USAGE__LIMITED || limit == BC_UNLIMITED) return 0;
-    return reserve(env, tenant_id, c, 0, limit, false);
+    return reserve(env, tenant_id, c, 0, limit, false, NULL);
 }
 
 static int64_t plan_limit(const struct bc_limits *l, enum bc_usage_counter c)

@@ -35,6 +35,14 @@ json_t *bc_api_limits_json(struct bc_env *env, const json_t *tenant);
 
 /* api_settings.c: settings, widget config, CORS preflight */
 int bc_api_settings_get(struct bc_req *req);
+/* api_notify.c */
+int bc_api_notify_get(struct bc_req *req);
+int bc_api_notify_put(struct bc_req *req);
+int bc_api_notify_preview(struct bc_req *req);
+int bc_api_deliveries_list(struct bc_req *req);
+int bc_api_deliveries_retry(struct bc_req *req);
+int bc_api_webhook_deliveries(struct bc_req *req);
+int bc_api_webhook_test(struct bc_req *req);
 int bc_api_settings_patch(struct bc_req *req);
 int bc_api_settings_ai_get(struct bc_req *req);
 int bc_api_settings_ai_put(struct bc_req *req);

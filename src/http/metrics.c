@@ -1,6 +1,7 @@
 /* GET /metrics: the HTTP, LLM, conversation and tenant metrics kept here, the store's and the process's,
  * in the Prometheus text format; and the optional metrics-only listener. */
 #include "http/metrics.h"
+#include "domain/dispatch.h"
 #include "domain/fields.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
@@ -359,6 +360,7 @@ int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
 {
     render_http(srv, b);
     bc_store_metrics(srv ? srv->store : NULL, b);
+    bc_dispatch_metrics(b);
     render_llm(b);
     bc_metrics_family(b, "bookchat_conversations_active", "gauge",
                       "Conversations with a customer turn in the last 15 minutes (this process).");

@@ -57,6 +57,13 @@ const struct bc_route bc_routes[] = {
     {BC_PATCH,  "/v1/admin/settings",              JWT,      ADMIN,  bc_api_settings_patch,          "admin.settings.patch",  0},
     {BC_GET,    "/v1/admin/settings/ai",           JWT,      VIEWER, bc_api_settings_ai_get,         "admin.settings.ai.get", 0},
     {BC_PUT,    "/v1/admin/settings/ai",           JWT,      ADMIN,  bc_api_settings_ai_put,         "admin.settings.ai.put", 0},
+    {BC_GET,    "/v1/admin/settings/notifications", JWT,     ADMIN,  bc_api_notify_get,              "admin.notifications.get", 0},
+    {BC_PUT,    "/v1/admin/settings/notifications", JWT,     ADMIN,  bc_api_notify_put,              "admin.notifications.put", 0},
+    {BC_POST,   "/v1/admin/settings/notifications/preview", JWT, ADMIN, bc_api_notify_preview,       "admin.notifications.preview", NOAUDIT},
+    {BC_GET,    "/v1/admin/deliveries",            JWT,      ADMIN,  bc_api_deliveries_list,         "admin.deliveries.list", 0},
+    {BC_POST,   "/v1/admin/deliveries/{id}/retry", JWT,      ADMIN,  bc_api_deliveries_retry,        "admin.deliveries.retry", 0},
+    {BC_GET,    "/v1/admin/webhooks/{id}/deliveries", JWT,   ADMIN,  bc_api_webhook_deliveries,      "admin.webhooks.deliveries", 0},
+    {BC_POST,   "/v1/admin/webhooks/{id}/test",    JWT,      ADMIN,  bc_api_webhook_test,            "admin.webhooks.test",   0},
 
     /* admin API: catalogue */
     {BC_GET,    "/v1/admin/services",              JWT,      VIEWER, bc_api_services_list,           "admin.services.list",   0},

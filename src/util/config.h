@@ -21,6 +21,15 @@
        "bearer token of the platform API, at least 32 characters (unset: platform API off)")                 \
     XX(SECRET, "secret", NULL, "server secret for key hashing and JWT signing (default: DATA/secret)")       \
     XX(PUBLIC_URL, "public_url", NULL, "URL where browsers reach this server (default http://LISTEN)")       \
+    XX(SMTP_URL, "smtp_url", NULL,                                                                           \
+       "SMTP server for e-mail: smtp://host:port (STARTTLS when offered) or smtps://host:port; unset: e-mail off") \
+    XX(SMTP_USER, "smtp_user", NULL, "SMTP AUTH user name")                                                  \
+    XX(SMTP_PASSWORD, "smtp_password", NULL, "SMTP AUTH password")                                           \
+    XX(MAIL_FROM, "mail_from", NULL, "sender address of e-mails (default bookchat@<host of public_url>)")     \
+    XX(WEBHOOK_ALLOW_PRIVATE, "webhook_allow_private", "false",                                            \
+       "also allow webhook and feed URLs on private, loopback and link-local addresses, and http")       \
+    XX(OUTBOX_RETRY_BASE, "outbox_retry_base", "30",                                                         \
+       "seconds before the first retry of a failed delivery (doubling up to 4 h, for 24 h)")                 \
     XX(TEST_HOOKS, "test_hooks", "off", "enable test-only routes (never in production): on | off")           \
     XX(JWT_TTL, "jwt_ttl", "3600", "lifetime in seconds of the admin JWTs this server issues")               \
     XX(APIKEY_GRACE, "apikey_grace", "86400", "seconds a rotated API key keeps working")                     \

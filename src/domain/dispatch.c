@@ -1,0 +1,507 @@
+/* The dispatcher (dispatch.h): events into deliveries, deliveries into sends, outcomes into the log. */
+#include "domain/dispatch.h"
+#include "domain/booking.h"
+#include "domain/conversation.h"
+#include "domain/env.h"
+#include "domain/fields.h"
+#include "domain/keys.h"
+#include "domain/outbox.h"
+#include "domain/tenant.h"
+#include "domain/usage.h"
+#include "domain/webhook.h"
+#include "net/sender.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE          64
+#define MAX_INFLIGHT  32
+#define EVENT_LEASE_S 30
+#define SETTLE_S      120 /* an intent whose change is not visible after this never happened */
+#define RECHECK_S     3   /* …and is looked at again after this meanwhile */
+
+/* Process-wide counters for /metrics (every dispatcher of the process adds to them). */
+enum { K_EMAIL, K_WEBHOOK, K__N };
+enum { O_DELIVERED, O_RETRY, O_FAILED, O__N };
+static struct {
+    atomic_ullong sends[K__N][O__N];
+    atomic_ullong events, dropped;
+} M;
+
+/* A send in flight: what its completion needs. */
+struct inflight {
+    struct inflight *next;
+    struct bc_dispatcher *d;
+    char tenant[BC_TENANT_ID_MAX + 1];
+    char pointer_sk[BC_KEY_SIZE];
+    json_t *claimed;
+    char *body;
+    struct bc_send_result res;
+};
+
+struct bc_dispatcher {
+    struct bc_env *env;
+    struct bc_notify_cfg cfg;
+    char *strs[6]; /* the cfg's copies */
+    struct bc_delivery_timing timing;
+    struct bc_sender *sender;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, woken;
+    struct inflight *done; /* finished sends, under mu */
+    int inflight;          /* only the dispatcher thread */
+};
+
+static void wake(void *ud)
+{
+    struct bc_dispatcher *d = ud;
+    pthread_mutex_lock(&d->mu);
+    d->woken = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* ---- events ---- */
+
+/* Leaves the event for RECHECK_S (its change may still be on the way), or drops it once SETTLE_S passed. */
+static void not_yet(struct bc_dispatcher *d, const json_t *ev)
+{
+    int64_t created = 0;
+    bc_time_parse_iso(bc_field_str(ev, "created_at"), &created);
+    if (bc_now_s() - created > SETTLE_S) {
+        bc_store_delete(d->env->store, bc_field_str(ev, "PK"), bc_field_str(ev, "SK"), NULL);
+        atomic_fetch_add(&M.dropped, 1);
+        return;
+    }
+    /* the claim's lease already holds it for EVENT_LEASE_S; shorten it to RECHECK_S */
+    json_t *set = json_pack("{s:I}", "lease_until", (json_int_t)(bc_now_s() + RECHECK_S));
+    struct bc_update u = {set, NULL, NULL};
+    bc_store_update(d->env->store, bc_field_str(ev, "PK"), bc_field_str(ev, "SK"), &u, NULL, NULL);
+    json_decref(set);
+}
+
+static void drop(struct bc_dispatcher *d, const json_t *ev)
+{
+    bc_store_delete(d->env->store, bc_field_str(ev, "PK"), bc_field_str(ev, "SK"), NULL);
+    atomic_fetch_add(&M.dropped, 1);
+}
+
+/* Whether the event's change happened: 1 yes (*fresh: the item now, for reminders), 0 not (yet), -1 never
+ * will (drop). */
+static int happened(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *ev, json_t **fresh)
+{
+    const char *type = bc_field_str(ev, "type"), *id = bc_field_str(ev, BC_F_ID);
+    json_t *data = json_object_get(ev, "data");
+    *fresh = NULL;
+    if (strncmp(type, "usage.", 6) == 0) return 1;
+    if (strcmp(type, BC_EV_HANDOFF) == 0) {
+        json_t *conv = NULL;
+        const char *cid = bc_field_str(json_object_get(data, "conversation"), BC_F_ID);
+        int rc = bc_conv_get(d->env, ctx, cid, &conv);
+        int r = rc == 0 && bc_outbox_marked(conv, id) ? 1 : rc == BC_ENOT_FOUND || rc == 0 ? 0 : -2;
+        json_decref(conv);
+        return r == -2 ? 0 : r;
+    }
+    json_t *b = NULL;
+    const char *bid = bc_field_str(json_object_get(data, "booking"), BC_F_ID);
+    int rc = bc_booking_get(d->env, ctx, bid, &b);
+    if (rc < 0) return 0; /* not found (the change may come) or an error: again later, dropped in time */
+    const char *st = bc_field_str(b, BC_F_STATUS) ?: "";
+    int r;
+    if (strcmp(type, BC_EV_BOOKING_REMINDER) == 0) {
+        int64_t start = json_integer_value(json_object_get(data, "start_ts"));
+        /* valid while the booking is confirmed at the start it was made for, and not yet started */
+        r = strcmp(st, "confirmed") == 0 && json_integer_value(json_object_get(b, "start_ts")) == start &&
+                    bc_now_s() < start
+                ? 1
+                : -1;
+        if (r == 1) *fresh = json_incref(b);
+    } else if (strcmp(st, "failed") == 0) {
+        r = -1;
+    } else {
+        r = bc_outbox_marked(b, id) ? 1 : 0;
+    }
+    json_decref(b);
+    return r;
+}
+
+static const char *lang_of(const json_t *settings, const json_t *data)
+{
+    const char *l = bc_field_str(json_object_get(data, "booking"), "lang");
+    if (!l) l = bc_field_str(json_object_get(data, "conversation"), "lang");
+    if (!l) l = bc_field_str(settings, BC_F_LOCALE);
+    return l && strncmp(l, "es", 2) == 0 ? "es" : "en";
+}
+
+/* Fans a valid event out into its deliveries. */
+static int fan_out(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *ev, const json_t *tenant)
+{
+    struct bc_recipient *rs = NULL;
+    size_t n = 0;
+    char now[32];
+    int rc = bc_notify_recipients(d->env, ctx, &d->cfg, ev, &rs, &n);
+    bc_now_iso(now);
+    const char *lang = lang_of(tenant, json_object_get(ev, "data"));
+    char *body = NULL;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (rs[i].kind == 'w' && !body)
+            body = bc_notify_webhook_body(bc_field_str(ev, "type"), now, json_object_get(ev, "data"));
+        rc = bc_delivery_create(d->env, ctx, ev, &rs[i], lang, rs[i].kind == 'w' ? body : NULL);
+    }
+    free(body);
+    free(rs);
+    return rc;
+}
+
+static void process_event(struct bc_dispatcher *d, const json_t *found)
+{
+    struct bc_store *s = d->env->store;
+    int64_t now = bc_now_s();
+    if (json_integer_value(json_object_get(found, "lease_until")) > now) return;
+    json_t *ev = NULL, *add = json_pack("{s:i}", "version", 1),
+           *set = json_pack("{s:I}", "lease_until", (json_int_t)(now + EVENT_LEASE_S));
+    struct bc_update u = {set, add, NULL};
+    struct bc_cond c = {BC_COND_VERSION, json_integer_value(json_object_get(found, "version")), false};
+    int rc = bc_store_update(s, bc_field_str(found, "PK"), bc_field_str(found, "SK"), &u, &c, &ev);
+    json_decref(add);
+    json_decref(set);
+    if (rc < 0) return; /* another process has it */
+    struct bc_ctx ctx;
+    json_t *tenant = NULL, *fresh = NULL;
+    if (bc_ctx_operator(&ctx, bc_field_str(ev, "tenant_id")) < 0) {
+        drop(d, ev);
+        json_decref(ev);
+        return;
+    }
+    rc = bc_tenant_get(d->env, &ctx, &tenant);
+    if (rc == BC_ENOT_FOUND || (rc == 0 && bc_tenant_check_active(tenant) < 0)) {
+        drop(d, ev); /* a deleted or suspended tenant is told nothing */
+    } else if (rc == 0) {
+        int h = happened(d, &ctx, ev, &fresh);
+        if (h < 0) drop(d, ev);
+        if (h == 0) not_yet(d, ev);
+        if (h > 0 && fresh) json_object_set_new(json_object_get(ev, "data"), "booking", bc_booking_view(&ctx, fresh, false));
+        if (h > 0 && !fresh && json_object_get(json_object_get(ev, "data"), "booking")) {
+            /* the snapshot is the stored item: what leaves is its API view */
+            json_t *v = bc_booking_view(&ctx, json_object_get(json_object_get(ev, "data"), "booking"), false);
+            json_object_set_new(json_object_get(ev, "data"), "booking", v);
+        }
+        if (h > 0 && fan_out(d, &ctx, ev, tenant) == 0) {
+            struct bc_cond mine = {BC_COND_VERSION, json_integer_value(json_object_get(ev, "version")), false};
+            bc_store_delete(s, bc_field_str(ev, "PK"), bc_field_str(ev, "SK"), &mine);
+            atomic_fetch_add(&M.events, 1);
+        }
+    }
+    json_decref(fresh);
+    json_decref(tenant);
+    json_decref(ev);
+    bc_ctx_release(&ctx);
+}
+
+/* ---- sends ---- */
+
+static void sent(void *ud, const struct bc_send_result *r)
+{
+    struct inflight *f = ud;
+    struct bc_dispatcher *d = f->d;
+    f->res = *r;
+    pthread_mutex_lock(&d->mu);
+    f->next = d->done;
+    d->done = f;
+    d->woken = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void record(struct bc_dispatcher *d, struct inflight *f)
+{
+    struct bc_ctx ctx;
+    bool final = false, ok = f->res.rc == 0;
+    int k = strcmp(bc_field_str(f->claimed, "kind") ?: "", "email") == 0 ? K_EMAIL : K_WEBHOOK;
+    if (bc_ctx_operator(&ctx, f->tenant) == 0) {
+        int rc = bc_delivery_complete(d->env, &ctx, f->claimed, ok, f->res.permanent, f->res.status, f->res.error,
+                                      &d->timing, f->pointer_sk, &final);
+        if (rc < 0 && rc != BC_ECONFLICT) bc_log(BC_LOG_WARN, "recording a delivery failed: %d", rc);
+        if (ok) bc_usage_add(d->env, f->tenant, k == K_EMAIL ? BC_USAGE_EMAILS : BC_USAGE_WEBHOOKS, 1);
+        bc_ctx_release(&ctx);
+    }
+    atomic_fetch_add(&M.sends[k][ok ? O_DELIVERED : final ? O_FAILED : O_RETRY], 1);
+    json_decref(f->claimed);
+    free(f->body);
+    free(f);
+}
+
+/* The request of a claimed e-mail delivery into r; the message in f->body. */
+static int email_request(struct bc_dispatcher *d, const struct bc_ctx *ctx, struct inflight *f,
+                         struct bc_send_req *r, char *msg, size_t msgsize)
+{
+    if (!d->cfg.smtp_url || !*d->cfg.smtp_url) {
+        snprintf(msg, msgsize, "e-mail is off on this server (smtp_url)");
+        return BC_EINVALID;
+    }
+    f->body = bc_notify_email(d->env, ctx, &d->cfg, f->claimed, msg, msgsize);
+    if (!f->body) return BC_EINVALID;
+    *r = (struct bc_send_req){.kind = BC_SEND_SMTP,
+                              .url = d->cfg.smtp_url,
+                              .body = f->body,
+                              .body_len = strlen(f->body),
+                              .user = d->cfg.smtp_user && *d->cfg.smtp_user ? d->cfg.smtp_user : NULL,
+                              .password = d->cfg.smtp_password,
+                              .mail_from = d->cfg.mail_from,
+                              .rcpt = bc_field_str(f->claimed, "to")};
+    return 0;
+}
+
+/* Standard Webhooks: the same webhook-id on every attempt, a fresh timestamp and signature. */
+static int webhook_request(struct bc_dispatcher *d, const struct bc_ctx *ctx, struct inflight *f,
+                           struct bc_send_req *r, char hdrs[4][400], const char *h[4], char *msg, size_t msgsize)
+{
+    json_t *hook = NULL;
+    int rc = bc_webhook_target(d->env, ctx, bc_field_str(f->claimed, "webhook_id"), &hook);
+    if (rc < 0 || !json_is_true(json_object_get(hook, "enabled"))) {
+        json_decref(hook);
+        snprintf(msg, msgsize, "the webhook was deleted or disabled");
+        return BC_EINVALID;
+    }
+    const char *body = bc_field_str(f->claimed, "body") ?: "{}";
+    int64_t ts = bc_now_s();
+    char sig[128];
+    rc = bc_webhook_sign(bc_field_str(hook, "secret"), bc_field_str(f->claimed, BC_F_ID), ts, body, strlen(body), sig,
+                         sizeof sig);
+    if (rc == 0 && !(f->body = strdup(body))) rc = BC_ENOMEM;
+    if (rc == 0) {
+        snprintf(hdrs[0], 400, "webhook-id: %s", bc_field_str(f->claimed, BC_F_ID));
+        snprintf(hdrs[1], 400, "webhook-timestamp: %lld", (long long)ts);
+        snprintf(hdrs[2], 400, "webhook-signature: %s", sig);
+        snprintf(hdrs[3], 400, "Content-Type: application/json");
+        for (int i = 0; i < 4; i++) h[i] = hdrs[i];
+        *r = (struct bc_send_req){.kind = BC_SEND_HTTP_POST,
+                                  .url = bc_field_str(hook, "url"),
+                                  .headers = h,
+                                  .nheaders = 4,
+                                  .body = f->body,
+                                  .body_len = strlen(f->body),
+                                  .allow_private = d->cfg.allow_private};
+        rc = bc_sender_submit(d->sender, r, sent, f); /* copies the url before the hook goes */
+    } else {
+        snprintf(msg, msgsize, "the webhook's secret could not be used");
+    }
+    json_decref(hook);
+    return rc == 0 ? 1 : rc;
+}
+
+static void start_delivery(struct bc_dispatcher *d, const json_t *ptr)
+{
+    const char *tenant = bc_field_str(ptr, "tenant_id"), *id = bc_field_str(ptr, BC_F_ID);
+    struct bc_ctx ctx;
+    json_t *claimed = NULL;
+    if (!tenant || !id || bc_ctx_operator(&ctx, tenant) < 0) {
+        bc_store_delete(d->env->store, bc_field_str(ptr, "PK"), bc_field_str(ptr, "SK"), NULL);
+        return;
+    }
+    int rc = bc_delivery_claim(d->env, &ctx, id, d->timing.lease_s, &claimed);
+    if (rc == BC_ENOT_FOUND || rc == BC_EINVALID ||
+        (rc == 0 && json_integer_value(json_object_get(claimed, "next_at")) >
+                        json_integer_value(json_object_get(ptr, "due")) + 1)) {
+        /* a stale pointer: the delivery is done, or due later under another pointer */
+        bc_store_delete(d->env->store, bc_field_str(ptr, "PK"), bc_field_str(ptr, "SK"), NULL);
+        if (rc == 0) { /* give the claim back at once */
+            json_t *set = json_pack("{s:I}", "lease_until", (json_int_t)0);
+            struct bc_update u = {set, NULL, NULL};
+            bc_store_update(d->env->store, bc_field_str(claimed, "PK"), bc_field_str(claimed, "SK"), &u, NULL,
+                            NULL);
+            json_decref(set);
+        }
+        json_decref(claimed);
+        bc_ctx_release(&ctx);
+        return;
+    }
+    if (rc < 0) { /* held by another process, or an error: the pointer stays */
+        bc_ctx_release(&ctx);
+        return;
+    }
+    struct inflight *f = calloc(1, sizeof *f);
+    if (!f) {
+        json_decref(claimed);
+        bc_ctx_release(&ctx);
+        return;
+    }
+    f->d = d;
+    f->claimed = claimed;
+    snprintf(f->tenant, sizeof f->tenant, "%s", tenant);
+    snprintf(f->pointer_sk, sizeof f->pointer_sk, "%s", bc_field_str(ptr, "SK"));
+    struct bc_send_req r;
+    char msg[256] = "", hdrs[4][400];
+    const char *h[4];
+    bool email = strcmp(bc_field_str(claimed, "kind") ?: "", "email") == 0;
+    rc = email ? email_request(d, &ctx, f, &r, msg, sizeof msg)
+               : webhook_request(d, &ctx, f, &r, hdrs, h, msg, sizeof msg);
+    if (rc == 0) rc = bc_sender_submit(d->sender, &r, sent, f);
+    if (rc >= 0) {
+        d->inflight++;
+    } else { /* nothing to send: a permanent failure, recorded now */
+        f->res = (struct bc_send_result){.rc = rc, .permanent = true};
+        snprintf(f->res.error, sizeof f->res.error, "%s", msg[0] ? msg : "could not be sent");
+        record(d, f);
+    }
+    bc_ctx_release(&ctx);
+}
+
+/* ---- the loop ---- */
+
+static void drain(struct bc_dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    struct inflight *f = d->done;
+    d->done = NULL;
+    pthread_mutex_unlock(&d->mu);
+    while (f) {
+        struct inflight *next = f->next;
+        d->inflight--;
+        record(d, f);
+        f = next;
+    }
+}
+
+/* One pass; returns true when a page was full (more may be due). */
+static bool pass(struct bc_dispatcher *d)
+{
+    bool more = false;
+    char pk[32], to[24];
+    drain(d);
+    snprintf(to, sizeof to, "%011lld#~", (long long)bc_now_s());
+    for (int sh = 0; sh < BC_OUTBOX_SHARDS; sh++) {
+        snprintf(pk, sizeof pk, "OUTBOX#%d", sh);
+        struct bc_query q = {.pk = pk, .sk_to = to, .limit = PAGE};
+        struct bc_query_result res = {0};
+        if (bc_store_query(d->env->store, &q, &res) < 0) continue;
+        size_t i;
+        json_t *it;
+        json_array_foreach(res.items, i, it)
+        {
+            const char *sk = bc_field_str(it, "SK");
+            char kind = sk && strlen(sk) > 13 ? sk[12] : '?';
+            if (kind == 'E')
+                process_event(d, it);
+            else if (kind == 'D' && d->inflight < MAX_INFLIGHT)
+                start_delivery(d, it);
+        }
+        more |= json_array_size(res.items) == PAGE && d->inflight < MAX_INFLIGHT;
+        bc_query_result_release(&res);
+    }
+    return more;
+}
+
+static void *run(void *arg)
+{
+    struct bc_dispatcher *d = arg;
+    bool more = false;
+    pthread_mutex_lock(&d->mu);
+    while (!d->stop) {
+        if (!more && !d->woken && !d->done) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+        }
+        if (d->stop) break;
+        d->woken = false;
+        pthread_mutex_unlock(&d->mu);
+        more = pass(d);
+        pthread_mutex_lock(&d->mu);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg, const struct bc_delivery_timing *t,
+                        struct bc_dispatcher **out, char *err, size_t errsize)
+{
+    struct bc_dispatcher *d = calloc(1, sizeof *d);
+    *out = NULL;
+    if (!d) return BC_ENOMEM;
+    d->env = env;
+    d->timing = *t;
+    const char *src[6] = {cfg->smtp_url, cfg->smtp_user, cfg->smtp_password, cfg->mail_from, cfg->public_url, NULL};
+    for (int i = 0; i < 5; i++) d->strs[i] = dup_or_null(src[i]);
+    d->cfg = (struct bc_notify_cfg){d->strs[0], d->strs[1], d->strs[2], d->strs[3], d->strs[4], cfg->allow_private};
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+    int rc = bc_sender_new(&d->sender, err, errsize);
+    if (rc == 0 && pthread_create(&d->thread, NULL, run, d) != 0) {
+        snprintf(err, errsize, "cannot start the dispatcher thread");
+        bc_sender_free(d->sender);
+        rc = BC_EINTERNAL;
+    }
+    if (rc < 0) {
+        for (int i = 0; i < 5; i++) free(d->strs[i]);
+        pthread_mutex_destroy(&d->mu);
+        pthread_cond_destroy(&d->cv);
+        free(d);
+        return rc;
+    }
+    env->outbox_wake_ud = d;
+    env->outbox_wake = wake;
+    *out = d;
+    return 0;
+}
+
+void bc_dispatcher_stop(struct bc_dispatcher *d)
+{
+    if (!d) return;
+    d->env->outbox_wake = NULL;
+    pthread_mutex_lock(&d->mu);
+    d->stop = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->thread, NULL);
+    /* cancels what is in flight: each completes into d->done; then nothing more is recorded (the
+     * deliveries' leases expire and a successor sends them) */
+    bc_sender_free(d->sender);
+    struct inflight *f = d->done;
+    while (f) {
+        struct inflight *next = f->next;
+        json_decref(f->claimed);
+        free(f->body);
+        free(f);
+        f = next;
+    }
+    for (int i = 0; i < 5; i++) free(d->strs[i]);
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cv);
+    free(d);
+}
+
+void bc_dispatch_metrics(struct bc_buf *b)
+{
+    static const char *const kinds[K__N] = {"email", "webhook"};
+    static const char *const outcomes[O__N] = {"delivered", "retry", "failed"};
+    bc_metrics_family(b, "bookchat_deliveries_total", "counter",
+                      "Notification sends by kind and outcome (docs/notifications.md).");
+    for (int k = 0; k < K__N; k++)
+        for (int o = 0; o < O__N; o++) {
+            char l[64];
+            snprintf(l, sizeof l, "kind=\"%s\",outcome=\"%s\"", kinds[k], outcomes[o]);
+            bc_metrics_sample(b, "bookchat_deliveries_total", l, (double)atomic_load(&M.sends[k][o]));
+        }
+    bc_metrics_family(b, "bookchat_notification_events_total", "counter",
+                      "Outbox events fanned out into deliveries, and dropped (their change never happened).");
+    bc_metrics_sample(b, "bookchat_notification_events_total", "outcome=\"fanned_out\"",
+                      (double)atomic_load(&M.events));
+    bc_metrics_sample(b, "bookchat_notification_events_total", "outcome=\"dropped\"", (double)atomic_load(&M.dropped));
+}
