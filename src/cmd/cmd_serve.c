@@ -279,6 +279,10 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
         return 1;
     }
     char err[256] = "";
+    if (!bc_config_bool(BC_CFG_DISPATCHER)) {
+        bc_log(BC_LOG_INFO, "notifications are sent by other processes (dispatcher = off)");
+        return 0;
+    }
     if (bc_dispatcher_start(cli->env, &cfg, &t, &s->disp, err, sizeof err) < 0) {
         bc_cli_error(cli->json, "notifications: %s", err);
         return 1;

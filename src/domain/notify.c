@@ -274,7 +274,9 @@ static void words_of(const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg, 
         if (tok) snprintf(w->manage, sizeof w->manage, "%s/manage/?code=%s&token=%s", base, w->v.code, tok);
         free(tok);
         w->v.manage_url = w->manage;
-        snprintf(w->admin, sizeof w->admin, "%s/admin/#/bookings/%s", base, bc_field_str(b, BC_F_ID));
+        /* the admin panel's day view of the booking's local date */
+        snprintf(w->admin, sizeof w->admin, "%s/admin/#/bookings?view=day&date=%.10s", base,
+                 bc_field_str(b, BC_F_START) ?: "");
     } else {
         snprintf(w->admin, sizeof w->admin, "%s/admin/", base);
     }
@@ -283,7 +285,7 @@ static void words_of(const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg, 
     const json_t *u = json_object_get(data, "usage");
     if (conv) {
         snprintf(w->detail, sizeof w->detail, "%s", bc_field_str(data, "detail") ?: "");
-        snprintf(w->admin, sizeof w->admin, "%s/admin/#/conversations/%s", base, bc_field_str(conv, BC_F_ID));
+        snprintf(w->admin, sizeof w->admin, "%s/admin/#/conversations?id=%s", base, bc_field_str(conv, BC_F_ID));
     } else if (u) {
         snprintf(w->detail, sizeof w->detail, "%s: %lld / %lld", bc_field_str(u, "counter"),
                  (long long)json_integer_value(json_object_get(u, "count")),

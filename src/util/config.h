@@ -28,6 +28,8 @@
     XX(MAIL_FROM, "mail_from", NULL, "sender address of e-mails (default bookchat@<host of public_url>)")     \
     XX(WEBHOOK_ALLOW_PRIVATE, "webhook_allow_private", "false",                                            \
        "also allow webhook and feed URLs on private, loopback and link-local addresses, and http")       \
+    XX(DISPATCHER, "dispatcher", "on",                                                                       \
+       "send this store's notifications from this process: on | off (at least one process must)")            \
     XX(OUTBOX_RETRY_BASE, "outbox_retry_base", "30",                                                         \
        "seconds before the first retry of a failed delivery (doubling up to 4 h, for 24 h)")                 \
     XX(TEST_HOOKS, "test_hooks", "off", "enable test-only routes (never in production): on | off")           \
