@@ -154,8 +154,14 @@ static int fan_out(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *ev
     const char *lang = lang_of(tenant, json_object_get(ev, "data"));
     char *body = NULL;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (rs[i].kind == 'w' && !body)
-            body = bc_notify_webhook_body(bc_field_str(ev, "type"), now, json_object_get(ev, "data"));
+        if (rs[i].kind == 'w' && !body) { /* what leaves is the booking's API view, not the stored item */
+            json_t *data = json_copy(json_object_get(ev, "data"));
+            const json_t *b = json_object_get(data, "booking");
+            if (b) json_object_set_new(data, "booking", bc_booking_view(ctx, (json_t *)b, false));
+            body = data ? bc_notify_webhook_body(bc_field_str(ev, "type"), now, data) : NULL;
+            json_decref(data);
+            if (!body) rc = BC_ENOMEM;
+        }
         rc = bc_delivery_create(d->env, ctx, ev, &rs[i], lang, rs[i].kind == 'w' ? body : NULL);
     }
     free(body);
@@ -190,12 +196,8 @@ static void process_event(struct bc_dispatcher *d, const json_t *found)
         int h = happened(d, &ctx, ev, &fresh);
         if (h < 0) drop(d, ev);
         if (h == 0) not_yet(d, ev);
-        if (h > 0 && fresh) json_object_set_new(json_object_get(ev, "data"), "booking", bc_booking_view(&ctx, fresh, false));
-        if (h > 0 && !fresh && json_object_get(json_object_get(ev, "data"), "booking")) {
-            /* the snapshot is the stored item: what leaves is its API view */
-            json_t *v = bc_booking_view(&ctx, json_object_get(json_object_get(ev, "data"), "booking"), false);
-            json_object_set_new(json_object_get(ev, "data"), "booking", v);
-        }
+        /* a reminder speaks of the booking as it is now */
+        if (h > 0 && fresh) json_object_set(json_object_get(ev, "data"), "booking", fresh);
         if (h > 0 && fan_out(d, &ctx, ev, tenant) == 0) {
             struct bc_cond mine = {BC_COND_VERSION, json_integer_value(json_object_get(ev, "version")), false};
             bc_store_delete(s, bc_field_str(ev, "PK"), bc_field_str(ev, "SK"), &mine);

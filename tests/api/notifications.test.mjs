@@ -64,6 +64,12 @@ async function hookReceiver(statuses = []) {
   return h;
 }
 
+// The calendar invitation of a message: its text/calendar part (decoded), or null.
+function icsOf(mail) {
+  const a = mail.attachments.find((x) => /text\/calendar|application\/ics/.test(x.contentType));
+  return a ? a.content.toString('utf8').replace(/\r\n[ \t]/g, '') : null;
+}
+
 async function waitFor(what, fn, ms = 15000) {
   const end = Date.now() + ms;
   for (;;) {
@@ -140,7 +146,7 @@ test('settings: defaults, a valid change, and bad input refused with nothing sto
   for (const n of bad) {
     const r = await T.admin('PUT', '/v1/admin/settings/notifications', { notifications: n });
     assert.equal(r.status, 400, `${JSON.stringify(n)}: ${r.text}`);
-    assert.equal(errorCode(r), 'invalid');
+    assert.equal(errorCode(r), 'invalid_request');
   }
   assert.equal((await T.admin('PUT', '/v1/admin/settings/notifications', { nope: 1 })).status, 400);
   const raw = await srv.req('PUT', '/v1/admin/settings/notifications', { raw: '{"notifications":', headers: { authorization: `Bearer ${T.token}`, 'content-type': 'application/json' } });
@@ -170,15 +176,17 @@ test('a booking sends the customer a confirmation with its invitation, and tells
   assert.ok(link, conf.text);
   assert.match(link[0], new RegExp(`code=${b.code}&token=`));
   const token = new URL(link[0]).searchParams.get('token');
-  const ics = await srv.get(`/v1/manage/booking.ics?token=${encodeURIComponent(token)}`);
-  assert.equal(ics.status, 200, 'the link token is the booking\'s manage token');
-  // the calendar invitation: METHOD:REQUEST, the booking's UID
-  const cal = conf.raw.replace(/=\r\n/g, '');
+  const file = await srv.get(`/v1/manage/booking.ics?token=${encodeURIComponent(token)}`);
+  assert.equal(file.status, 200, 'the link token is the booking\'s manage token');
+  // the calendar invitation: METHOD:REQUEST, the booking's UID and time, the customer as attendee
   assert.match(conf.raw, /text\/calendar;[^\r\n]*method=REQUEST/i);
-  const inv = conf.attachments.find((a) => /calendar|ics/.test(a.contentType)) ?? null;
-  const icsText = inv ? inv.content.toString() : cal;
-  assert.match(icsText, /METHOD:REQUEST/);
-  assert.match(icsText, new RegExp(`UID:${b.id}@bookchat`));
+  const ics = icsOf(conf);
+  assert.ok(ics, 'an invitation');
+  assert.match(ics, /METHOD:REQUEST/);
+  assert.match(ics, new RegExp(`UID:${b.id}@bookchat`));
+  const utc = new Date(b.start).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  assert.match(ics, new RegExp(`DTSTART:${utc}`));
+  assert.match(ics, /ATTENDEE;[^\r\n]*mailto:lucia@example.com/);
   // staff: the address of the settings
   await waitFor('the staff e-mail', () => mine().find((m) => m.envelope.to.includes('recepcion@penalara.example')));
   const d = await T.admin('GET', '/v1/admin/deliveries?kind=email');
@@ -196,13 +204,15 @@ test('cancel: a CANCEL with the same UID and a higher SEQUENCE; reschedule: the 
   const r = await T.widget('POST', `/v1/widget/bookings/${b.code}/reschedule`, { body: { manage_token: b.manage_token, start: slot.start } });
   assert.equal(r.status, 200, r.text);
   const moved = await waitFor('the change', () => smtp.mails.filter((m) => m.text?.includes(b.code) && m.envelope.to.includes(customer.email))[1]);
-  assert.match(moved.raw, /METHOD:REQUEST/);
+  assert.match(icsOf(moved), /METHOD:REQUEST/);
+  const utc = new Date(slot.start).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  assert.match(icsOf(moved), new RegExp(`DTSTART:${utc}`), 'the new time');
   const c = await T.widget('POST', `/v1/widget/bookings/${b.code}/cancel`, { body: { email: customer.email } });
   assert.equal(c.status, 200, c.text);
   const cancel = await waitFor('the cancellation', () => smtp.mails.filter((m) => m.text?.includes(b.code) && m.envelope.to.includes(customer.email))[2]);
-  const seq = (m) => Number((m.raw.replace(/\r\n /g, '').match(/SEQUENCE:(\d+)/) || [])[1] || 0);
-  assert.match(cancel.raw, /METHOD:CANCEL/);
-  assert.match(cancel.raw, new RegExp(`UID:${b.id}@bookchat`));
+  const seq = (m) => Number((icsOf(m).match(/SEQUENCE:(\d+)/) || [])[1] || 0);
+  assert.match(icsOf(cancel), /METHOD:CANCEL/);
+  assert.match(icsOf(cancel), new RegExp(`UID:${b.id}@bookchat`));
   assert.ok(seq(cancel) > seq(moved), `SEQUENCE ${seq(cancel)} after ${seq(moved)}`);
 });
 
@@ -266,11 +276,14 @@ test('a hand-off request tells the staff', async () => {
   assert.match(m.text, new RegExp(conv.id));
 });
 
-test('reminders: sent before the booking on the clock; none when already past; none after a cancellation', async () => {
+test('reminders: sent on the clock; none when already past at booking time; none after a cancellation', async () => {
   const mail2 = await mailCatcher();
   const s2 = await startServer({ env: serverEnv(mail2) });
   try {
     const U = await makeTenant(s2, { name: 'Estudio Norte', locale: 'en', timezone: 'Europe/Madrid', empty: false });
+    // a day before, and two weeks before: for a booking three days ahead, the second is already past
+    const set = await U.admin('PUT', '/v1/admin/settings/notifications', { notifications: { reminders: [{ before_min: 1440 }, { before_min: 20160 }] } });
+    assert.equal(set.status, 200, set.text);
     const b1 = await book(U, 3, 0, { ...customer, email: 'r1@example.com' });
     const b2 = await book(U, 3, 1, { ...customer, email: 'r2@example.com' });
     const to = (a) => mail2.mails.filter((m) => m.envelope.to.includes(a));
@@ -284,10 +297,9 @@ test('reminders: sent before the booking on the clock; none when already past; n
     assert.equal((await s2.post('/v1/test/clock', { advance_s: adv })).status, 200);
     const rem = await waitFor('the reminder', () => mail2.mails.slice(n0).find((m) => m.envelope.to.includes('r1@example.com')));
     assert.match(rem.text, new RegExp(b1.code));
-    // a booking made now, less than 24 h ahead: its reminder is already past and never sent
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(mail2.mails.slice(n0).filter((m) => m.envelope.to.includes('r2@example.com')).length, 0, 'no reminder for a cancelled booking');
-    assert.equal(mail2.mails.slice(n0).filter((m) => m.envelope.to.includes('r1@example.com')).length, 1, 'one reminder');
+    assert.equal(mail2.mails.slice(n0).filter((m) => m.envelope.to.includes('r1@example.com')).length, 1, 'one reminder: the one of two weeks before was past when the booking was made');
   } finally {
     await s2.stop();
     await mail2.stop();
