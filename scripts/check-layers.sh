@@ -4,13 +4,14 @@
 # in docs/architecture.md). A new folder must be given its rank here before anything may include it.
 #   0 util    primitives: buffers, JSON helpers, time zones, ids, log, config
 #   1 store   the KV contract and its backends        llm  provider clients     nlu  offline understanding
+#             net   outgoing deliveries (webhook POSTs, SMTP) and the public-address rule against SSRF
 #   2 auth    credentials' primitives: jwt, password, secret, rate limits, the tenant context
 #   3 domain  the use cases (bookings, availability, chat turns, usage …) and the tenant key schema
 #   4 http    server, router, credential middleware, handlers
 #   5 cmd     subcommands                              6 main.c
 set -u
 src=${1:-src}
-declare -A rank=([util]=0 [store]=1 [llm]=1 [nlu]=1 [auth]=2 [domain]=3 [http]=4 [cmd]=5 [main.c]=6)
+declare -A rank=([util]=0 [store]=1 [llm]=1 [nlu]=1 [net]=1 [auth]=2 [domain]=3 [http]=4 [cmd]=5 [main.c]=6)
 bad=0
 # every file of src/ once (a folder without includes must still have a rank), then every include line
 while IFS= read -r f; do

@@ -31,6 +31,8 @@
     XX(OIDC_JWKS, "oidc_jwks", NULL, "JWKS of the external provider: a file path or an https URL")           \
     XX(OIDC_ALLOW_HTTP_LOOPBACK, "oidc_allow_http_loopback", "off",                                          \
        "tests only: also accept an http JWKS URL on a loopback address (127.0.0.0/8, [::1], localhost)")     \
+    XX(WEBHOOK_ALLOW_PRIVATE, "webhook_allow_private", "off",                                                \
+       "tests and private networks only: webhook and feed URLs may be http and reach private addresses")     \
     XX(OIDC_TENANT_CLAIM, "oidc_tenant_claim", "tenantId",                                                   \
        "claim holding the tenant id (Cognito: custom:tenantId)")                                             \
     XX(OIDC_ROLE_CLAIM, "oidc_role_claim", "role", "claim holding the role (Cognito: cognito:groups)")       \
