@@ -275,6 +275,22 @@ static bool subscribed(const json_t *item, const char *type)
     return false;
 }
 
+/* {"id","url","secret"} of a stored item (shared: only read), or NULL when its secret does not open. */
+static json_t *target_of(const struct bc_ctx *ctx, const json_t *it)
+{
+    char secret[SECRET_TEXT_SIZE];
+    const char *id = json_string_value(json_object_get(it, "id"));
+    if (open_secret(json_string_value(json_object_get(it, "secret_box")), secret) < 0) {
+        bc_log(BC_LOG_WARN, "webhook %s of tenant %s: its secret does not open (another server secret?)",
+               id ? id : "?", ctx->tenant_id);
+        return NULL;
+    }
+    json_t *t = json_pack("{s:s?, s:s?, s:s}", "id", id, "url", json_string_value(json_object_get(it, "url")),
+                          "secret", secret);
+    sodium_memzero(secret, sizeof secret);
+    return t;
+}
+
 int bc_webhook_targets(struct bc_env *env, const struct bc_ctx *ctx, const char *type, json_t **items)
 {
     json_t *all = NULL;
@@ -288,20 +304,23 @@ int bc_webhook_targets(struct bc_env *env, const struct bc_ctx *ctx, const char 
     json_array_foreach(all, i, it)
     {
         if (!json_is_true(json_object_get(it, "enabled")) || !subscribed(it, type)) continue;
-        char secret[SECRET_TEXT_SIZE];
-        const char *id = json_string_value(json_object_get(it, "id"));
-        if (open_secret(json_string_value(json_object_get(it, "secret_box")), secret) < 0) {
-            bc_log(BC_LOG_WARN, "webhook %s of tenant %s: its secret does not open (another server secret?)",
-                   id ? id : "?", ctx->tenant_id);
-            continue;
-        }
-        json_array_append_new(list, json_pack("{s:s?, s:O, s:s}", "id", id, "url", json_object_get(it, "url"),
-                                              "secret", secret));
-        sodium_memzero(secret, sizeof secret);
+        json_t *t = target_of(ctx, it);
+        if (t) json_array_append_new(list, t);
     }
     json_decref(all);
     *items = list;
     return 0;
+}
+
+int bc_webhook_target(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out)
+{
+    const json_t *it = NULL;
+    *out = NULL;
+    int rc = bc_entity_get_ro(env, ctx, KIND, id, &it);
+    if (rc < 0) return rc;
+    *out = target_of(ctx, it);
+    bc_json_release(it);
+    return *out ? 0 : BC_EINVALID;
 }
 
 int bc_webhook_sign(const char *secret, const char *msg_id, int64_t ts, const char *body, size_t len,

@@ -45,6 +45,9 @@ int bc_webhook_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *
  * {"id","url","secret"} with the secret decrypted (caller decrefs *items; never log them). A webhook whose
  * secret cannot be decrypted (a store copied under another server secret) is left out, with a warning. */
 int bc_webhook_targets(struct bc_env *env, const struct bc_ctx *ctx, const char *type, json_t **items);
+/* One webhook as a target {"id","url","secret"} whatever its events and enabled flag (for a test delivery;
+ * caller decrefs). BC_ENOT_FOUND, or BC_EINVALID when its secret does not open. */
+int bc_webhook_target(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out);
 
 /* The Standard Webhooks signature "v1,<base64 HMAC-SHA256(key, "<msg_id>.<ts>.<body>")>" into out, where
  * key is the base64-decoded secret after its "whsec_" prefix (a secret without the prefix is decoded

@@ -176,6 +176,13 @@ static void test_webhook__secret_sealed_and_targets(void **state)
     assert_int_equal(bc_webhook_targets(env, &a, "booking.cancelled", &t), 0);
     assert_string_equal(json_string_value(json_object_get(json_array_get(t, 0), "secret")), fresh);
     json_decref(t);
+    /* one target by id, for a test delivery; another tenant's id is not found */
+    assert_int_equal(bc_webhook_target(env, &a, id, &t), 0);
+    assert_string_equal(json_string_value(json_object_get(t, "secret")), fresh);
+    assert_string_equal(json_string_value(json_object_get(t, "id")), id);
+    json_decref(t);
+    assert_int_equal(bc_webhook_target(env, &b, id, &t), BC_ENOT_FOUND);
+    assert_null(t);
     json_decref(out);
 
     /* under another server secret the box does not open: left out, not garbage */
@@ -184,6 +191,7 @@ static void test_webhook__secret_sealed_and_targets(void **state)
     assert_int_equal(bc_webhook_targets(env, &a, "booking.cancelled", &t), 0);
     assert_int_equal(json_array_size(t), 0);
     json_decref(t);
+    assert_int_equal(bc_webhook_target(env, &a, id, &t), BC_EINVALID);
     fx_init();
 
     assert_int_equal(bc_webhook_delete(env, &a, id), 0);
