@@ -101,6 +101,15 @@ static int check_url(const char *url, char *msg, size_t msgsize)
 /* ---------------------------------------------------------------------------------------------------- */
 /* The secret                                                                                           */
 
+/* The text form of a secret: "whsec_" + base64 (standard alphabet, padded), as Standard Webhooks writes it.
+ */
+static void secret_text(const unsigned char raw[SECRET_BYTES], char text[SECRET_TEXT_SIZE])
+{
+    size_t pl = sizeof BC_WEBHOOK_SECRET_PREFIX - 1;
+    memcpy(text, BC_WEBHOOK_SECRET_PREFIX, pl);
+    sodium_bin2base64(text + pl, SECRET_TEXT_SIZE - pl, raw, SECRET_BYTES, sodium_base64_VARIANT_ORIGINAL);
+}
+
 /* A new secret: its text form (shown once) into text and its box (stored) into *box (new reference). */
 static int new_secret(char text[SECRET_TEXT_SIZE], json_t **box)
 {
@@ -113,10 +122,7 @@ static int new_secret(char text[SECRET_TEXT_SIZE], json_t **box)
     bc_random(sealed, crypto_secretbox_NONCEBYTES);
     crypto_secretbox_easy(sealed + crypto_secretbox_NONCEBYTES, raw, sizeof raw, sealed, key);
     sodium_bin2base64(b64, sizeof b64, sealed, sizeof sealed, sodium_base64_VARIANT_ORIGINAL);
-    memcpy(text, BC_WEBHOOK_SECRET_PREFIX, sizeof BC_WEBHOOK_SECRET_PREFIX - 1);
-    sodium_bin2base64(text + sizeof BC_WEBHOOK_SECRET_PREFIX - 1,
-                      SECRET_TEXT_SIZE - (sizeof BC_WEBHOOK_SECRET_PREFIX - 1), raw, sizeof raw,
-                      sodium_base64_VARIANT_ORIGINAL);
+    secret_text(raw, text);
     sodium_memzero(raw, sizeof raw);
     sodium_memzero(key, sizeof key);
     *box = json_string(b64);
@@ -139,10 +145,7 @@ static int open_secret(const char *box, char text[SECRET_TEXT_SIZE])
                                         sizeof sealed - crypto_secretbox_NONCEBYTES, sealed, key);
     sodium_memzero(key, sizeof key);
     if (rc != 0) return BC_EINVALID;
-    memcpy(text, BC_WEBHOOK_SECRET_PREFIX, sizeof BC_WEBHOOK_SECRET_PREFIX - 1);
-    sodium_bin2base64(text + sizeof BC_WEBHOOK_SECRET_PREFIX - 1,
-                      SECRET_TEXT_SIZE - (sizeof BC_WEBHOOK_SECRET_PREFIX - 1), raw, sizeof raw,
-                      sodium_base64_VARIANT_ORIGINAL);
+    secret_text(raw, text);
     sodium_memzero(raw, sizeof raw);
     return 0;
 }
