@@ -4,7 +4,7 @@
 # in docs/architecture.md). A new folder must be given its rank here before anything may include it.
 #   0 util    primitives: buffers, JSON helpers, time zones, ids, log, config
 #   1 store   the KV contract and its backends        llm  provider clients     nlu  offline understanding
-#           net     sending e-mail and webhook calls, address rules
+#             net   outgoing deliveries (webhook POSTs, SMTP) and the public-address rule against SSRF
 #   2 auth    credentials' primitives: jwt, password, secret, rate limits, the tenant context
 #   3 domain  the use cases (bookings, availability, chat turns, usage …) and the tenant key schema
 #   4 http    server, router, credential middleware, handlers

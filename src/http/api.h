@@ -62,6 +62,13 @@ int bc_api_apikeys_patch(struct bc_req *req);
 int bc_api_apikeys_rotate(struct bc_req *req);
 int bc_api_apikeys_revoke(struct bc_req *req);
 
+/* api_webhooks.c: webhook endpoints (owners and admins) */
+int bc_api_webhooks_list(struct bc_req *req);
+int bc_api_webhooks_create(struct bc_req *req);
+int bc_api_webhooks_get(struct bc_req *req);
+int bc_api_webhooks_patch(struct bc_req *req);
+int bc_api_webhooks_delete(struct bc_req *req);
+
 /* api_users.c: users and audit */
 int bc_api_users_list(struct bc_req *req);
 int bc_api_users_create(struct bc_req *req);

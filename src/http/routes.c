@@ -105,6 +105,13 @@ const struct bc_route bc_routes[] = {
     {BC_POST,   "/v1/admin/api-keys/{id}/rotate",  JWT,      ADMIN,  bc_api_apikeys_rotate,          "admin.apikeys.rotate",  0},
     {BC_DELETE, "/v1/admin/api-keys/{id}",         JWT,      ADMIN,  bc_api_apikeys_revoke,          "admin.apikeys.revoke",  0},
 
+    /* admin API: webhooks (owners and admins only: the URLs say where the tenant's data goes) */
+    {BC_GET,    "/v1/admin/webhooks",              JWT,      ADMIN,  bc_api_webhooks_list,           "admin.webhooks.list",   0},
+    {BC_POST,   "/v1/admin/webhooks",              JWT,      ADMIN,  bc_api_webhooks_create,         "admin.webhooks.create", 0},
+    {BC_GET,    "/v1/admin/webhooks/{id}",         JWT,      ADMIN,  bc_api_webhooks_get,            "admin.webhooks.get",    0},
+    {BC_PATCH,  "/v1/admin/webhooks/{id}",         JWT,      ADMIN,  bc_api_webhooks_patch,          "admin.webhooks.patch",  0},
+    {BC_DELETE, "/v1/admin/webhooks/{id}",         JWT,      ADMIN,  bc_api_webhooks_delete,         "admin.webhooks.delete", 0},
+
     /* admin API: users and audit */
     {BC_GET,    "/v1/admin/users",                 JWT,      VIEWER, bc_api_users_list,              "admin.users.list",      0},
     {BC_POST,   "/v1/admin/users",                 JWT,      OWNER,  bc_api_users_create,            "admin.users.create",    0},

@@ -26,8 +26,6 @@
     XX(SMTP_USER, "smtp_user", NULL, "SMTP AUTH user name")                                                  \
     XX(SMTP_PASSWORD, "smtp_password", NULL, "SMTP AUTH password")                                           \
     XX(MAIL_FROM, "mail_from", NULL, "sender address of e-mails (default bookchat@<host of public_url>)")     \
-    XX(WEBHOOK_ALLOW_PRIVATE, "webhook_allow_private", "false",                                            \
-       "also allow webhook and feed URLs on private, loopback and link-local addresses, and http")       \
     XX(DISPATCHER, "dispatcher", "on",                                                                       \
        "send this store's notifications from this process: on | off (at least one process must)")            \
     XX(OUTBOX_RETRY_BASE, "outbox_retry_base", "30",                                                         \
@@ -42,6 +40,8 @@
     XX(OIDC_JWKS, "oidc_jwks", NULL, "JWKS of the external provider: a file path or an https URL")           \
     XX(OIDC_ALLOW_HTTP_LOOPBACK, "oidc_allow_http_loopback", "off",                                          \
        "tests only: also accept an http JWKS URL on a loopback address (127.0.0.0/8, [::1], localhost)")     \
+    XX(WEBHOOK_ALLOW_PRIVATE, "webhook_allow_private", "off",                                                \
+       "tests and private networks only: webhook and feed URLs may be http and reach private addresses")     \
     XX(OIDC_TENANT_CLAIM, "oidc_tenant_claim", "tenantId",                                                   \
        "claim holding the tenant id (Cognito: custom:tenantId)")                                             \
     XX(OIDC_ROLE_CLAIM, "oidc_role_claim", "role", "claim holding the role (Cognito: cognito:groups)")       \

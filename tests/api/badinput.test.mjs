@@ -21,8 +21,9 @@ before(async () => {
   const b = (await A.widget('POST', '/v1/widget/bookings', { body: { service_id: svc, provider_id: pro, start: '2026-12-01T09:00:00+01:00', customer: { name: 'X', email: 'x@example.com' } } })).json.booking;
   const user = (await A.admin('POST', '/v1/admin/users', { email: 'v@example.com', role: 'viewer' })).json.user.id;
   const conv = (await A.widget('POST', '/v1/widget/conversations', { body: {} })).json.conversation;
+  const hook = (await A.admin('POST', '/v1/admin/webhooks', { url: 'https://8.8.8.8/hook', events: ['booking.created'] })).json.webhook.id;
   ids = { services: svc, providers: pro, exceptions: exc, bookings: b.id, code: b.code, users: user, 'api-keys': A.keyId,
-    conversations: conv.id, tenants: A.id, plans: 'FREE' };
+    conversations: conv.id, webhooks: hook, tenants: A.id, plans: 'FREE' };
   A.convToken = conv.token;
   doc = (await srv.get('/v1/openapi.json')).json;
   routes = [];

@@ -28,10 +28,12 @@ before(async () => {
   const bConv = await B.widget('POST', '/v1/widget/conversations', { body: {} });
   bConvToken = bConv.json.conversation.token;
   bToken = bBooking.json.booking.manage_token;
+  const bHook = await B.admin('POST', '/v1/admin/webhooks', { url: 'https://8.8.8.8/b-hook', events: ['booking.created'] });
+  assert.equal(bHook.status, 201, bHook.text);
   // B's ids, by the resource segment that precedes {id} in a path
   bIds = { 'api-keys': B.keyId, users: bAdmin.id, services: bSvc.json.service.id, providers: bPro.json.provider.id,
     exceptions: bExc.json.exception.id, bookings: bBooking.json.booking.id, code: bCode,
-    conversations: bConv.json.conversation.id };
+    conversations: bConv.json.conversation.id, webhooks: bHook.json.webhook.id };
   bBefore = await dumpTenant(srv, B.id);
   const doc = (await srv.get('/v1/openapi.json')).json;
   routes = [];
@@ -63,6 +65,7 @@ const validBody = {
   'PUT /v1/admin/providers/{id}/availability': { weekly: [] },
   'PATCH /v1/admin/bookings/{id}': { status: 'cancelled' },
   'PATCH /v1/admin/conversations/{id}': { handled: true },
+  'PATCH /v1/admin/webhooks/{id}': { enabled: false, rotate_secret: true },
 };
 
 test('A\'s admin token with B\'s ids: 404 not_found on every admin route that takes an id', async () => {
@@ -115,7 +118,7 @@ test('A\'s widget key cannot reach B\'s data through any widget route', async ()
 test('a viewer gets 403 forbidden on every admin write, and reads work', async () => {
   const writes = routes.filter((r) => r.sec.includes('bearerJwt') && r.method !== 'GET' && !r.path.startsWith('/v1/admin/me') && r.path !== '/v1/admin/nlu/parse');
   assert.ok(writes.length >= 20, `got ${writes.length}`);
-  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', exceptions: 'E', bookings: 'B', conversations: 'C' };
+  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', exceptions: 'E', bookings: 'B', conversations: 'C', webhooks: 'W' };
   for (const r of writes) {
     const res = await viewerA.admin(r.method, fill(r.path, ids), r.method === 'DELETE' ? undefined : sample);
     assert.equal(res.status, 403, `${r.method} ${r.path}: ${res.status} ${res.text}`);

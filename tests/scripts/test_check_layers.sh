@@ -21,6 +21,7 @@ fresh && echo '#include "http/server.h"' >>"$tmp/src/domain/booking.c" && expect
 fresh && echo '#include "domain/keys.h"' >>"$tmp/src/store/store.c" && expect 1 "store including domain"
 fresh && echo '#include "store/store.h"' >>"$tmp/src/util/buf.c" && expect 1 "util including store"
 fresh && echo '#include "llm/llm.h"' >>"$tmp/src/nlu/nlu.c" && expect 1 "nlu including llm (same rank)"
+fresh && echo '#include "store/store.h"' >>"$tmp/src/net/addr.c" && expect 1 "net including store (same rank)"
 fresh && echo '#include "cmd/cmd.h"' >>"$tmp/src/http/router.c" && expect 1 "http including cmd"
 fresh && mkdir "$tmp/src/extra" && echo '#include "util/buf.h"' >"$tmp/src/extra/x.c" && expect 1 "a folder without a rank"
 ((fail)) && { echo "1 failed"; exit 1; }
