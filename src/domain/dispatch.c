@@ -489,8 +489,10 @@ void bc_dispatcher_stop(struct bc_dispatcher *d)
     free(d);
 }
 
-void bc_dispatch_metrics(struct bc_buf *b)
+void bc_dispatch_metrics(struct bc_env *env, struct bc_buf *b)
 {
+    /* this process's sender: each attempt's outcome, by the sender's own words */
+    if (env && env->outbox_wake == wake) bc_sender_metrics(((struct bc_dispatcher *)env->outbox_wake_ud)->sender, b);
     static const char *const kinds[K__N] = {"email", "webhook"};
     static const char *const outcomes[O__N] = {"delivered", "retry", "failed"};
     bc_metrics_family(b, "bookchat_deliveries_total", "counter",

@@ -31,7 +31,8 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg, con
 /* Stops it: sends in flight are cancelled (their deliveries stay pending and are retried after their lease,
  * by this process's successor or another). NULL is a no-op. */
 void bc_dispatcher_stop(struct bc_dispatcher *d);
-/* Prometheus families: deliveries by kind and outcome, events processed and dropped (no tenant labels). */
-void bc_dispatch_metrics(struct bc_buf *b);
+/* Prometheus families: deliveries by kind and outcome (delivered, retry, failed for good), events fanned
+ * out and dropped, and the send attempts of env's dispatcher (net/sender.h); no tenant labels. */
+void bc_dispatch_metrics(struct bc_env *env, struct bc_buf *b);
 
 #endif

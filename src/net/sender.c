@@ -442,8 +442,8 @@ void bc_sender_metrics(struct bc_sender *s, struct bc_buf *b)
     bc_sender_stats(s, &st);
     static const char *const kinds[2] = {"webhook", "email"};
     bc_metrics_family(
-        b, "bookchat_deliveries_total", "counter",
-        "Outgoing deliveries sent, by kind and outcome (failed: retryable; rejected: permanent)");
+        b, "bookchat_sends_total", "counter",
+        "Send attempts of e-mails and webhook calls, by kind and outcome (failed: retryable; rejected: permanent)");
     for (int k = 0; k < 2; k++) {
         const struct {
             const char *name;
@@ -455,7 +455,7 @@ void bc_sender_metrics(struct bc_sender *s, struct bc_buf *b)
         for (size_t i = 0; i < sizeof o / sizeof o[0]; i++) {
             char labels[64];
             snprintf(labels, sizeof labels, "kind=\"%s\",outcome=\"%s\"", kinds[k], o[i].name);
-            bc_metrics_sample(b, "bookchat_deliveries_total", labels, (double)o[i].n);
+            bc_metrics_sample(b, "bookchat_sends_total", labels, (double)o[i].n);
         }
     }
 }

@@ -61,7 +61,7 @@ struct bc_sender_stats {
     uint64_t delivered[2], failed[2], rejected[2], cancelled[2]; /* failed: retryable; rejected: permanent */
 };
 void bc_sender_stats(struct bc_sender *s, struct bc_sender_stats *out);
-/* Appends bookchat_deliveries_total{kind="webhook|email",outcome="delivered|failed|rejected|cancelled"} to
+/* Appends bookchat_sends_total{kind="webhook|email",outcome="delivered|failed|rejected|cancelled"} to
  * b (Prometheus text). s may be NULL (nothing written). */
 struct bc_buf;
 void bc_sender_metrics(struct bc_sender *s, struct bc_buf *b);

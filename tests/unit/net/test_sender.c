@@ -486,8 +486,8 @@ static void test_sender__metrics(void **state)
     bc_buf_init(&b);
     bc_sender_metrics(f->snd, &b);
     bc_buf_append(&b, "", 1);
-    assert_non_null(strstr(b.data, "bookchat_deliveries_total{kind=\"webhook\",outcome=\"delivered\"} 1\n"));
-    assert_non_null(strstr(b.data, "bookchat_deliveries_total{kind=\"email\",outcome=\"delivered\"} 0\n"));
+    assert_non_null(strstr(b.data, "bookchat_sends_total{kind=\"webhook\",outcome=\"delivered\"} 1\n"));
+    assert_non_null(strstr(b.data, "bookchat_sends_total{kind=\"email\",outcome=\"delivered\"} 0\n"));
     bc_buf_release(&b);
 }
 
