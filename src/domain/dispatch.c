@@ -169,11 +169,12 @@ static int fan_out(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *ev
     return rc;
 }
 
-static void process_event(struct bc_dispatcher *d, const json_t *found)
+/* Returns true when it claimed the event (progress), false when another process holds it. */
+static bool process_event(struct bc_dispatcher *d, const json_t *found)
 {
     struct bc_store *s = d->env->store;
     int64_t now = bc_now_s();
-    if (json_integer_value(json_object_get(found, "lease_until")) > now) return;
+    if (json_integer_value(json_object_get(found, "lease_until")) > now) return false;
     json_t *ev = NULL, *add = json_pack("{s:i}", "version", 1),
            *set = json_pack("{s:I}", "lease_until", (json_int_t)(now + EVENT_LEASE_S));
     struct bc_update u = {set, add, NULL};
@@ -181,13 +182,13 @@ static void process_event(struct bc_dispatcher *d, const json_t *found)
     int rc = bc_store_update(s, bc_field_str(found, "PK"), bc_field_str(found, "SK"), &u, &c, &ev);
     json_decref(add);
     json_decref(set);
-    if (rc < 0) return; /* another process has it */
+    if (rc < 0) return false; /* another process has it */
     struct bc_ctx ctx;
     json_t *tenant = NULL, *fresh = NULL;
     if (bc_ctx_operator(&ctx, bc_field_str(ev, "tenant_id")) < 0) {
         drop(d, ev);
         json_decref(ev);
-        return;
+        return true;
     }
     rc = bc_tenant_get(d->env, &ctx, &tenant);
     if (rc == BC_ENOT_FOUND || (rc == 0 && bc_tenant_check_active(tenant) < 0)) {
@@ -208,6 +209,7 @@ static void process_event(struct bc_dispatcher *d, const json_t *found)
     json_decref(tenant);
     json_decref(ev);
     bc_ctx_release(&ctx);
+    return true;
 }
 
 /* ---- sends ---- */
@@ -302,14 +304,15 @@ static int webhook_request(struct bc_dispatcher *d, const struct bc_ctx *ctx, st
     return rc == 0 ? 1 : rc;
 }
 
-static void start_delivery(struct bc_dispatcher *d, const json_t *ptr)
+/* Returns true when it claimed the delivery or removed a stale pointer (progress). */
+static bool start_delivery(struct bc_dispatcher *d, const json_t *ptr)
 {
     const char *tenant = bc_field_str(ptr, "tenant_id"), *id = bc_field_str(ptr, BC_F_ID);
     struct bc_ctx ctx;
     json_t *claimed = NULL;
     if (!tenant || !id || bc_ctx_operator(&ctx, tenant) < 0) {
         bc_store_delete(d->env->store, bc_field_str(ptr, "PK"), bc_field_str(ptr, "SK"), NULL);
-        return;
+        return true;
     }
     int rc = bc_delivery_claim(d->env, &ctx, id, d->timing.lease_s, &claimed);
     if (rc == BC_ENOT_FOUND || rc == BC_EINVALID ||
@@ -326,17 +329,17 @@ static void start_delivery(struct bc_dispatcher *d, const json_t *ptr)
         }
         json_decref(claimed);
         bc_ctx_release(&ctx);
-        return;
+        return true;
     }
     if (rc < 0) { /* held by another process, or an error: the pointer stays */
         bc_ctx_release(&ctx);
-        return;
+        return false;
     }
     struct inflight *f = calloc(1, sizeof *f);
-    if (!f) {
+    if (!f) { /* the claim's lease expires and the delivery is sent later */
         json_decref(claimed);
         bc_ctx_release(&ctx);
-        return;
+        return false;
     }
     f->d = d;
     f->claimed = claimed;
@@ -357,6 +360,7 @@ static void start_delivery(struct bc_dispatcher *d, const json_t *ptr)
         record(d, f);
     }
     bc_ctx_release(&ctx);
+    return true;
 }
 
 /* ---- the loop ---- */
@@ -375,7 +379,8 @@ static void drain(struct bc_dispatcher *d)
     }
 }
 
-/* One pass; returns true when a page was full (more may be due). */
+/* One pass; returns true when a full page made progress (more may be due at once). A page of items that
+ * other processes hold is not read again before the next second. */
 static bool pass(struct bc_dispatcher *d)
 {
     bool more = false;
@@ -389,16 +394,17 @@ static bool pass(struct bc_dispatcher *d)
         if (bc_store_query(d->env->store, &q, &res) < 0) continue;
         size_t i;
         json_t *it;
+        bool progress = false;
         json_array_foreach(res.items, i, it)
         {
             const char *sk = bc_field_str(it, "SK");
             char kind = sk && strlen(sk) > 13 ? sk[12] : '?';
             if (kind == 'E')
-                process_event(d, it);
+                progress |= process_event(d, it);
             else if (kind == 'D' && d->inflight < MAX_INFLIGHT)
-                start_delivery(d, it);
+                progress |= start_delivery(d, it);
         }
-        more |= json_array_size(res.items) == PAGE && d->inflight < MAX_INFLIGHT;
+        more |= progress && json_array_size(res.items) == PAGE && d->inflight < MAX_INFLIGHT;
         bc_query_result_release(&res);
     }
     return more;
