@@ -115,6 +115,9 @@ int bc_api_manage_booking(struct bc_req *req)
     json_t *biz = json_pack("{s:s, s:s, s:s}", "name", S(business, "name") ? S(business, "name") : "",
                             "locale", S(settings, BC_F_LOCALE) ? S(settings, BC_F_LOCALE) : "es", "timezone",
                             bc_settings_zone(settings) ? bc_settings_zone(settings) : "UTC");
+    /* the widget's colour, so the page looks like the chat the customer booked in */
+    const char *color = S(json_object_get(settings, "widget"), "color");
+    if (color) json_object_set_new(biz, "color", json_string(color));
     /* the number to call once it is too late to change the booking online */
     if (S(business, "phone") && *S(business, "phone"))
         json_object_set_new(biz, "phone", json_string(S(business, "phone")));
