@@ -412,7 +412,7 @@ function addWebhook(ctx) {
           const v = f.read();
           if (!v.url || !/^https?:\/\//i.test(v.url)) throw new Error(t('notif.badUrl'));
           if (!v.events.length) throw new Error(t('notif.noEvents'));
-          const r = await api.post('/v1/admin/webhooks', { url: v.url, events: v.events, description: v.description || '' });
+          const r = await api.post('/v1/admin/webhooks', { url: v.url, events: v.events, ...(v.description ? { description: v.description } : {}) });
           showSecret(ctx, r.webhook, t('notif.webhookCreated'));
         },
       },
