@@ -281,6 +281,22 @@ test('a suspended tenant\'s links are refused, a deleted one\'s are gone, a rest
   assert.equal(back.json.booking.status, 'confirmed', 'nothing was cancelled while the tenant was away');
 });
 
+test('the page: /manage/ is served under the strict CSP, never framed, without Referer; /manage keeps the query', async () => {
+  const r = await srv.get('/manage/');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^text\/html/);
+  const csp = r.headers.get('content-security-policy');
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(r.headers.get('x-frame-options'), 'DENY');
+  assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+  assert.match(r.text, /<meta name="referrer" content="no-referrer">/);
+  assert.doesNotMatch(r.text, /<script>|style=/, 'no inline script or style');
+  const redirect = await fetch(`${srv.url}/manage?code=ABC&token=x.y.z`, { redirect: 'manual' });
+  assert.equal(redirect.status, 308);
+  assert.equal(redirect.headers.get('location'), '/manage/?code=ABC&token=x.y.z');
+});
+
 test('no manage token appears in the server\'s log lines', async () => {
   assert.ok(tokens.size >= 5);
   await new Promise((r) => setTimeout(r, 100)); // access lines are flushed within 10 ms
