@@ -4,6 +4,7 @@
 // screen; no request of the page carries a Referer; no CSP violation or page error anywhere.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { NOW, expectClean, newContext, screenshot, startClinic, watch } from './harness.mjs';
 
 let srv, browser, clinic, fixture;
@@ -201,6 +202,18 @@ test('an invalid or missing link, in both languages, and the keyboard reaches ev
   } finally {
     await ctx.close();
   }
+});
+
+test('every word the page uses exists in Spanish and English', async () => {
+  const { TEXTS } = await import('../../web/manage/i18n.js');
+  const code = readFileSync(new URL('../../web/manage/manage.js', import.meta.url), 'utf8');
+  const used = new Set([...code.matchAll(/\bt\('([a-zA-Z0-9_.]*[a-zA-Z0-9_])'(?!\s*\+)/g)].map((m) => m[1]));
+  // the keys built from a name: the states' titles and texts, the statuses
+  for (const v of ['invalid', 'expired', 'unavailable', 'error']) used.add(v).add(v + 'Title');
+  for (const st of ['confirmed', 'cancelled', 'completed', 'no_show', 'pending']) used.add('status.' + st);
+  assert.ok(used.size > 40, `keys found: ${used.size}`);
+  for (const lang of ['es', 'en']) assert.deepEqual([...used].filter((k) => !(k in TEXTS[lang])), [], `${lang}: missing words`);
+  assert.deepEqual(Object.keys(TEXTS.es).sort(), Object.keys(TEXTS.en).sort());
 });
 
 // last: moves the server's clock past the link's life
