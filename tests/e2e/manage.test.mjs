@@ -141,6 +141,15 @@ test('English from the browser, a taken time said plainly, too late to change on
     await p.getByRole('button', { name: 'Back' }).click();
     assert.equal(await p.evaluate(() => document.activeElement.id), 'reschedule');
 
+    // with any professional, 12:00 is free again (with the other one), and the booking moves to them
+    await p.getByRole('button', { name: 'Change date or time' }).click();
+    await p.getByLabel('Professional').selectOption({ label: 'With any professional' });
+    await p.locator('.chips').waitFor();
+    await p.getByRole('button', { name: '12:00', exact: true }).click();
+    await p.getByRole('button', { name: 'Confirm the change' }).click();
+    await p.locator('#flash', { hasText: 'Done: your booking is now on Friday, 4 December 2026, 12:00.' }).waitFor();
+    assert.match(await p.locator('.card').textContent(), /Dr\. Javier Ruiz/);
+
     // the switch: Spanish, and back
     await p.getByRole('button', { name: 'Ver esta página en español' }).click();
     await p.getByRole('heading', { name: 'Tu cita' }).waitFor();

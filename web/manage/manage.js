@@ -19,7 +19,7 @@ const t = makeI18n(TEXTS, params.get('lang') || browserLang || 'es');
 const app = document.getElementById('app');
 
 // what the page knows: the manage answer, the state shown, the reschedule picker's day, slots and choice
-const S = { data: null, view: 'loading', error: null, flash: null, day: null, slots: null, slotsErr: null, pick: null, busy: false };
+const S = { data: null, view: 'loading', error: null, flash: null, day: null, anyPro: false, slots: null, slotsErr: null, pick: null, busy: false };
 let slotsReq = 0;
 
 const q = (extra = {}) => api.q({ token, ...extra });
@@ -229,6 +229,7 @@ function openReschedule() {
   const first = today(b.timezone || S.data.business.timezone);
   const day = local(b.start).day;
   S.view = 'reschedule';
+  S.anyPro = false;
   S.flash = null;
   S.actionError = null;
   S.pick = null;
@@ -245,7 +246,7 @@ async function loadSlots(day, keepError) {
   const n = ++slotsReq;
   render();
   try {
-    const r = await api.get('/v1/manage/slots' + q({ date: day }));
+    const r = await api.get('/v1/manage/slots' + q({ date: day, provider_id: S.anyPro ? 'any' : null }));
     if (n !== slotsReq) return;
     S.slots = r.slots;
   } catch (e) {
@@ -290,10 +291,16 @@ function rescheduleView(d) {
         });
       }),
     );
+  const who = h('select', { id: 'who', class: 'input' }, h('option', { value: 'same', text: t('samePro', { name: b.provider_name }), selected: !S.anyPro }), h('option', { value: 'any', text: t('anyPro'), selected: S.anyPro }));
+  who.addEventListener('change', () => {
+    S.anyPro = who.value === 'any';
+    loadSlots(S.day);
+  });
   return h(
     'section',
     { class: 'picker', 'aria-labelledby': 'pick-title' },
     h('h2', { id: 'pick-title', text: t('pickDate') }),
+    h('div', { class: 'pro-pick' }, h('label', { for: 'who', text: t('provider') }), who),
     h('div', { class: 'day' }, h('label', { for: 'day', class: 'sr', text: t('date') }), step(-1, t('prevDay'), 'prev'), input, step(1, t('nextDay'), 'next')),
     h('p', { class: 'dayname', text: fmtDay(S.day, fmtLang()) }),
     h('h3', { id: 'slots-label', text: t('slots') }),
