@@ -98,6 +98,12 @@ int bc_api_widget_bookings_create(struct bc_req *req);
 int bc_api_widget_bookings_cancel(struct bc_req *req);
 int bc_api_widget_bookings_reschedule(struct bc_req *req);
 int bc_api_manage_ics(struct bc_req *req);
+/* The free slots answer of the availability endpoints, {"timezone","slots":[{"start","end","provider_id"}]},
+ * for a service and professional (an id, "any" or NULL) over local dates [from, to] (validated by the
+ * caller) in tz (NULL: the tenant's) of req->ctx's tenant; ignore: a booking id whose own time is not busy
+ * (a reschedule's), or NULL. Replies, or returns the error to return. */
+int bc_api_slots_reply(struct bc_req *req, const char *svc, const char *pro, const char *from, const char *to,
+                       const char *tz, const char *ignore);
 int bc_api_hours_get(struct bc_req *req);
 int bc_api_hours_put(struct bc_req *req);
 int bc_api_exceptions_list(struct bc_req *req);
@@ -109,6 +115,12 @@ int bc_api_admin_bookings_create(struct bc_req *req);
 int bc_api_admin_bookings_get(struct bc_req *req);
 int bc_api_admin_bookings_patch(struct bc_req *req);
 int bc_api_admin_bookings_ics(struct bc_req *req);
+
+/* api_manage.c: the customer's manage page (/manage/), with the e-mailed manage token as the credential */
+int bc_api_manage_booking(struct bc_req *req);
+int bc_api_manage_slots(struct bc_req *req);
+int bc_api_manage_cancel(struct bc_req *req);
+int bc_api_manage_reschedule(struct bc_req *req);
 
 /* api_chat.c: conversations, transcripts, the NLU try-out */
 int bc_api_conversations_create(struct bc_req *req);

@@ -22,25 +22,14 @@
 
 #define S(o, k) json_string_value(json_object_get((o), (k)))
 
-/* GET …/availability?service_id=&provider_id=ID|any&from=&to=[&tz=] */
-int bc_api_availability(struct bc_req *req)
+int bc_api_slots_reply(struct bc_req *req, const char *svc, const char *pro, const char *from, const char *to,
+                       const char *tz, const char *ignore)
 {
-    const char *svc = bc_req_query(req, "service_id"), *pro = bc_req_query(req, "provider_id");
-    const char *from = bc_req_query(req, "from"), *to = bc_req_query(req, "to"),
-               *tz = bc_req_query(req, "tz");
     char msg[256] = "";
-    int32_t d1, d2;
-    if (!svc || !from || !to) return bc_fail(req, BC_EINVALID, "service_id, from and to are required");
-    if (bc_tz_date_parse(from, &d1) < 0 || bc_tz_date_parse(to, &d2) < 0)
-        return bc_fail(req, BC_EINVALID, "from and to must be dates (YYYY-MM-DD)");
-    if (d2 < d1) return bc_fail(req, BC_EINVALID, "from must not be after to");
-    if (d2 - d1 + 1 > BC_AVAILABILITY_MAX_RANGE_DAYS)
-        return bc_fail(req, BC_EINVALID, "at most %d days at a time", BC_AVAILABILITY_MAX_RANGE_DAYS);
-    if (tz && bc_tz_validate(tz) < 0) return bc_fail(req, BC_EINVALID, "unknown time zone");
     struct bc_schedule sc;
     struct bc_availability_slot *slots = NULL;
-    int rc = bc_schedule_load(req->srv->env, &req->ctx, svc, pro, from, to, tz, NULL, bc_now_s(), &req->arena,
-                              &sc, msg, sizeof msg);
+    int rc = bc_schedule_load(req->srv->env, &req->ctx, svc, pro, from, to, tz, ignore, bc_now_s(),
+                              &req->arena, &sc, msg, sizeof msg);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     sc.q.max_slots = 5000;
     int n = sc.n_pros ? bc_availability_compute(&sc.q, sc.pros, sc.n_pros, &req->arena, &slots) : 0;
@@ -70,6 +59,23 @@ int bc_api_availability(struct bc_req *req)
     bc_buf_release(&b);
     if (!text) return BC_ENOMEM;
     return bc_reply_json_text(req, 200, text, len);
+}
+
+/* GET …/availability?service_id=&provider_id=ID|any&from=&to=[&tz=] */
+int bc_api_availability(struct bc_req *req)
+{
+    const char *svc = bc_req_query(req, "service_id"), *pro = bc_req_query(req, "provider_id");
+    const char *from = bc_req_query(req, "from"), *to = bc_req_query(req, "to"),
+               *tz = bc_req_query(req, "tz");
+    int32_t d1, d2;
+    if (!svc || !from || !to) return bc_fail(req, BC_EINVALID, "service_id, from and to are required");
+    if (bc_tz_date_parse(from, &d1) < 0 || bc_tz_date_parse(to, &d2) < 0)
+        return bc_fail(req, BC_EINVALID, "from and to must be dates (YYYY-MM-DD)");
+    if (d2 < d1) return bc_fail(req, BC_EINVALID, "from must not be after to");
+    if (d2 - d1 + 1 > BC_AVAILABILITY_MAX_RANGE_DAYS)
+        return bc_fail(req, BC_EINVALID, "at most %d days at a time", BC_AVAILABILITY_MAX_RANGE_DAYS);
+    if (tz && bc_tz_validate(tz) < 0) return bc_fail(req, BC_EINVALID, "unknown time zone");
+    return bc_api_slots_reply(req, svc, pro, from, to, tz, NULL);
 }
 
 static const struct bc_jfield hold_fields[] = {
@@ -233,35 +239,6 @@ int bc_api_widget_bookings_reschedule(struct bc_req *req)
     json_t *v = bc_booking_view(&req->ctx, out, false);
     json_decref(out);
     return bc_reply_wrapped(req, 200, "booking", v);
-}
-
-/* GET /v1/manage/booking.ics?token=…: the customer's calendar file; the manage token is the credential. */
-int bc_api_manage_ics(struct bc_req *req)
-{
-    char tenant[BC_TENANT_ID_MAX + 1], booking[BC_TENANT_ID_MAX + 1];
-    struct bc_ctx ctx;
-    json_t *item = NULL, *meta = NULL;
-    if (bc_booking_manage_verify(bc_req_query(req, "token"), tenant, sizeof tenant, booking, sizeof booking) <
-            0 ||
-        bc_ctx_operator(&ctx, tenant) < 0)
-        return bc_fail(req, BC_ENOT_FOUND, "No such booking.");
-    int rc = bc_tenant_get(req->srv->env, &ctx, &meta);
-    if (rc == 0) rc = bc_tenant_check_active(meta);
-    if (rc == 0) rc = bc_booking_get(req->srv->env, &ctx, booking, &item);
-    json_decref(meta);
-    if (rc < 0) return rc == BC_ENOT_FOUND ? bc_fail(req, rc, "No such booking.") : rc;
-    if ((rc = bc_booking_manage_check(item)) < 0) {
-        json_decref(item);
-        return bc_fail(req, rc, "This booking link has expired.");
-    }
-    char *ics = bc_booking_ics(req->srv->env, &ctx, item);
-    json_decref(item);
-    if (!ics) return BC_ENOMEM;
-    bc_reply_header(req, "Content-Disposition", "attachment; filename=\"booking.ics\"");
-    bc_reply_header(req, "Cache-Control", "no-store");
-    rc = bc_reply_bytes(req, 200, "text/calendar; charset=utf-8", ics, strlen(ics), true);
-    free(ics);
-    return rc;
 }
 
 /* staff */

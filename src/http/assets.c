@@ -17,7 +17,9 @@ bool bc_asset_is_console(const char *path)
 {
     /* the settings' live preview is framed by the admin console itself (same origin) */
     if (strcmp(path, "/admin/preview.html") == 0) return false;
-    return strncmp(path, "/admin/", 7) == 0 || strncmp(path, "/platform/", 10) == 0;
+    /* the manage page acts on a booking with the token in its URL: no site may frame it (clickjacking) */
+    return strncmp(path, "/admin/", 7) == 0 || strncmp(path, "/platform/", 10) == 0 ||
+           strncmp(path, "/manage/", 8) == 0;
 }
 
 const struct bc_asset *bc_asset_find(const char *path)

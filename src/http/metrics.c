@@ -345,12 +345,13 @@ void bc_metrics_limited(int limit)
 static void render_limits(struct bc_buf *b)
 {
     bc_metrics_family(b, "bookchat_limited_total", "counter",
-                      "Widget requests refused by a limit, by limit (docs/security.md, Widget abuse).");
+                      "Public requests refused by a limit, by limit (docs/security.md, Widget abuse).");
     for (int i = 0; i < BC_METRICS_LIMITS; i++) {
         char l[96];
         snprintf(l, sizeof l, "limit=\"%s\"",
                  i < BC_VL__COUNT                  ? bc_visitor_limit_name(i)
                  : i == BC_METRICS_LIMIT_CHALLENGE ? "challenge_required"
+                 : i == BC_METRICS_LIMIT_MANAGE    ? "manage_requests"
                                                    : "widget_key");
         bc_metrics_sample(b, "bookchat_limited_total", l, (double)atomic_load(&P.limited[i]));
     }

@@ -31,11 +31,13 @@ void bc_metrics_conversation_touch(const char *conv_id);
  * tracked count; a negative value goes back to tracking. */
 void bc_metrics_conversations_set(long n);
 /* One request refused by a limit: a widget visitor limit (enum bc_visitor_limit, domain/visitor.h),
- * BC_METRICS_LIMIT_KEY (the widget key's bucket) or BC_METRICS_LIMIT_CHALLENGE (a missing or bad
- * proof-of-work solution, 428); bookchat_limited_total{limit="<name>"} counts them. */
+ * BC_METRICS_LIMIT_KEY (the widget key's bucket), BC_METRICS_LIMIT_CHALLENGE (a missing or bad
+ * proof-of-work solution, 428) or BC_METRICS_LIMIT_MANAGE (a client address's requests to the manage
+ * page's API); bookchat_limited_total{limit="<name>"} counts them. */
 #define BC_METRICS_LIMIT_KEY       9 /* BC_VL__COUNT: checked in metrics.c */
 #define BC_METRICS_LIMIT_CHALLENGE (BC_METRICS_LIMIT_KEY + 1)
-#define BC_METRICS_LIMITS          (BC_METRICS_LIMIT_CHALLENGE + 1)
+#define BC_METRICS_LIMIT_MANAGE    (BC_METRICS_LIMIT_CHALLENGE + 1)
+#define BC_METRICS_LIMITS          (BC_METRICS_LIMIT_MANAGE + 1)
 void bc_metrics_limited(int limit);
 /* The whole exposition (text format 0.0.4) into b. srv may be NULL (no HTTP gauges). Reads the tenant
  * index at most every 30 seconds for the tenants gauge. */

@@ -50,7 +50,13 @@ const struct bc_route bc_routes[] = {
     {BC_POST,   "/v1/widget/conversations",        APIKEY,   ANY,    bc_api_conversations_create,    "widget.conversations.create", 0},
     {BC_POST,   "/v1/widget/conversations/{id}/messages", CONV, ANY, bc_api_conversations_message,   "widget.conversations.message", 0},
     {BC_GET,    "/v1/widget/conversations/{id}",   CONV,     ANY,    bc_api_conversations_get,       "widget.conversations.get", 0},
+
+    /* the customer's manage page (the manage token of the booking's e-mail is the credential) */
+    {BC_GET,    "/v1/manage/booking",              NONE,     ANY,    bc_api_manage_booking,          "manage.booking",        0},
     {BC_GET,    "/v1/manage/booking.ics",          NONE,     ANY,    bc_api_manage_ics,              "manage.ics",            0},
+    {BC_GET,    "/v1/manage/slots",                NONE,     ANY,    bc_api_manage_slots,            "manage.slots",          0},
+    {BC_POST,   "/v1/manage/booking/cancel",       NONE,     ANY,    bc_api_manage_cancel,           "manage.cancel",         0},
+    {BC_POST,   "/v1/manage/booking/reschedule",   NONE,     ANY,    bc_api_manage_reschedule,       "manage.reschedule",     0},
 
     /* admin API (JWT): settings */
     {BC_GET,    "/v1/admin/settings",              JWT,      VIEWER, bc_api_settings_get,            "admin.settings.get",    0},
@@ -140,6 +146,7 @@ const struct bc_route bc_routes[] = {
     WEB_DIR("/demo", "web.demo"),
     WEB_DIR("/admin", "web.admin"),
     WEB_DIR("/platform", "web.platform"),
+    WEB_DIR("/manage", "web.manage"),
 
     /* test hooks (test_hooks=on only) */
     {BC_GET,  "/v1/test/sleep",        NONE, ANY, bc_api_test_sleep, "test.sleep",    TEST},

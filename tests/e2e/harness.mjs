@@ -178,3 +178,11 @@ export function widget(page) {
   };
   return w;
 }
+
+// A server at NOW with the demo clinic and a browser, for a test file's before(); stop() in its after().
+export async function startClinic(opts = {}) {
+  const srv = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW) } });
+  const clinic = await makeClinic(srv, opts);
+  const browser = await launch();
+  return { srv, clinic, browser, stop: async () => { await browser.close(); await srv.stop(); } };
+}

@@ -20,6 +20,7 @@ import exceptions from './screens/exceptions.js';
 import settings from './screens/settings.js';
 import assistant from './screens/assistant.js';
 import keys from './screens/keys.js';
+import notifications from './screens/notifications.js';
 import users from './screens/users.js';
 import audit from './screens/audit.js';
 
@@ -36,6 +37,7 @@ const ROUTES = [
   { path: 'exceptions', screen: exceptions, icon: 'calendar-off' },
   { path: 'settings', screen: settings, icon: 'settings', group: 'nav.setup' },
   { path: 'assistant', screen: assistant, icon: 'sparkles' },
+  { path: 'notifications', screen: notifications, icon: 'mail' },
   { path: 'widget', screen: keys, icon: 'key' },
   { path: 'users', screen: users, icon: 'users', owner: true },
   { path: 'audit', screen: audit, icon: 'audit', owner: true },

@@ -42,6 +42,9 @@ import {
   Building2,
   Ban,
   RotateCcw,
+  Mail,
+  Send,
+  Webhook,
 } from 'lucide';
 
 const ICONS = {
@@ -84,6 +87,9 @@ const ICONS = {
   building: Building2,
   ban: Ban,
   restore: RotateCcw,
+  mail: Mail,
+  send: Send,
+  webhook: Webhook,
 };
 
 // h('button', {class: 'btn', onclick: fn, disabled: true}, 'Save'): props become attributes, except

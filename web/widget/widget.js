@@ -7,7 +7,7 @@
 // Options (data-* attributes) and the window.BookChat API are documented in docs/web.md.
 import css from './widget.css';
 import { client } from './api.js';
-import { h, icon, linkified } from './dom.js';
+import { h, icon, linkified, accentVars } from './dom.js';
 import { conversationStore } from './store.js';
 import { altcha } from './pow.js';
 import { pickLang, texts } from './i18n.js';
@@ -26,11 +26,6 @@ if (!key || !base) {
   start();
 }
 
-function luminance(hex) {
-  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
-  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
-}
-const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function start() {
@@ -116,7 +111,6 @@ function start() {
   function mount() {
     const b = (cfg && cfg.branding) || {};
     const color = HEX.test(b.color || '') ? b.color : '#2563eb';
-    const lum = luminance(color);
     const position = (ds.position || b.position) === 'left' ? 'left' : 'right';
     const title = b.title || (cfg && cfg.business && cfg.business.name) || 'Chat';
 
@@ -155,10 +149,8 @@ function start() {
       h('p', { class: 'powered', text: T.powered }),
     );
     el.wrap = h('div', { class: `bc ${position}${ds.launcher === 'false' ? ' nolauncher' : ''}`, lang, onkeydown: (e) => e.key === 'Escape' && isOpen && (e.stopPropagation(), close()) }, el.launcher, el.panel);
-    const ink = contrast(lum, 1) >= 3 ? color : '#1f2937';
-    el.wrap.style.setProperty('--bc-accent', color);
-    el.wrap.style.setProperty('--bc-on-accent', contrast(lum, 1) >= contrast(lum, 0) ? '#fff' : '#111827');
-    el.wrap.style.setProperty('--bc-ink', ink);
+    const vars = accentVars(color);
+    for (const v in vars) el.wrap.style.setProperty(v, vars[v]);
     root.append(el.wrap);
     document.body.append(host);
     showStatus();

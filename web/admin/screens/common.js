@@ -1,7 +1,7 @@
 // What several screens share: the catalogue (services and professionals), status badges, professional
-// colours, and the notice viewers see instead of edit controls.
+// colours, the notice viewers see instead of edit controls, and the dialog that shows a secret once.
 import { h, icon } from '../../shared/dom.js';
-import { badge } from '../../shared/ui.js';
+import { badge, codeBlock, dialog } from '../../shared/ui.js';
 
 export async function catalog(api) {
   const [services, providers] = await Promise.all([api.all('/v1/admin/services'), api.all('/v1/admin/providers')]);
@@ -34,3 +34,20 @@ export const initials = (name) =>
     .slice(0, 2)
     .map((w) => w.charAt(0).toUpperCase())
     .join('');
+
+// A secret shown this once (a widget key, a webhook's signing secret): the warning, each block ({label,
+// text, opts} for codeBlock) under its heading, then extra; the screen is drawn again when it closes.
+export function secretDialog(ctx, title, warning, blocks, extra) {
+  dialog({
+    title,
+    cls: 'secret-dialog',
+    wide: true,
+    body: [
+      h('div', { class: 'alert alert-warn' }, icon('alert'), h('p', { text: warning })),
+      blocks.map((b) => [h('h3', { class: 'secret-label', text: b.label }), codeBlock(b.text, b.opts)]),
+      extra,
+    ],
+    actions: [{ label: ctx.t('keys.done'), kind: 'primary', onClick: () => ctx.refresh() }],
+    onClose: () => ctx.refresh(),
+  });
+}

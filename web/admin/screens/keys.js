@@ -1,11 +1,11 @@
 // The widget on the business's site: its keys (a key is bound to the sites, i.e. origins, it may be used
 // from), the embed snippet, shown with the secret once when a key is created or rotated; changing a key's
 // origins, rotating it with a grace period for the old one, revoking it at once.
-import { h, icon, mount } from '../../shared/dom.js';
+import { h, mount } from '../../shared/dom.js';
 import { badge, button, card, codeBlock, confirm, dialog, empty, pageHeader, table, toast, rowLink } from '../../shared/ui.js';
 import { form } from '../../shared/form.js';
 import { fmtAgo, fmtInstant } from '../../shared/format.js';
-import { viewOnly } from './common.js';
+import { secretDialog, viewOnly } from './common.js';
 
 const STATUS = { active: 'ok', rotated: 'warn', revoked: 'neutral' };
 
@@ -58,21 +58,16 @@ const originsField = (t) => ({ name: 'origins', label: t('keys.origins'), type: 
 // The secret and the snippet, this once.
 function showSecret(ctx, k, title) {
   const { t } = ctx;
-  dialog({
+  secretDialog(
+    ctx,
     title,
-    cls: 'secret-dialog',
-    wide: true,
-    body: [
-      h('div', { class: 'alert alert-warn' }, icon('alert'), h('p', { text: t('keys.once') })),
-      h('h3', { class: 'secret-label', text: t('keys.snippet') }),
-      codeBlock(k.snippet || `<script src="${location.origin}/widget.js" data-key="${k.secret}" async></script>`, { label: t('keys.copySnippet') }),
-      h('h3', { class: 'secret-label', text: t('keys.secret') }),
-      codeBlock(k.secret, { secret: true }),
-      h('p', { class: 'hint' }, t('keys.tryDemo'), ' ', h('a', { href: `/demo/?key=${encodeURIComponent(k.secret)}`, target: '_blank', rel: 'noopener', text: t('keys.demoLink') })),
+    t('keys.once'),
+    [
+      { label: t('keys.snippet'), text: k.snippet || `<script src="${location.origin}/widget.js" data-key="${k.secret}" async></script>`, opts: { label: t('keys.copySnippet') } },
+      { label: t('keys.secret'), text: k.secret, opts: { secret: true } },
     ],
-    actions: [{ label: t('keys.done'), kind: 'primary', onClick: () => ctx.refresh() }],
-    onClose: () => ctx.refresh(),
-  });
+    h('p', { class: 'hint' }, t('keys.tryDemo'), ' ', h('a', { href: `/demo/?key=${encodeURIComponent(k.secret)}`, target: '_blank', rel: 'noopener', text: t('keys.demoLink') })),
+  );
 }
 
 function create(ctx) {
