@@ -33,15 +33,15 @@
 #include <strings.h>
 #include <time.h>
 
-#define HDR_LINE 78   /* RFC 5322 2.1.1: a header line SHOULD be at most 78 characters */
-#define WORD_MAX 75   /* RFC 2047 section 2: an encoded word is at most 75 characters */
-#define WORD_EXTRA 12 /* "=?UTF-8?B?" and "?=" */
-#define QP_LINE 76    /* RFC 2045 6.7 (5): encoded lines at most 76 characters, a soft break's '=' included */
-#define B64_CHUNK 57  /* 57 octets make a 76-character base64 line */
+#define HDR_LINE        78 /* RFC 5322 2.1.1: a header line SHOULD be at most 78 characters */
+#define WORD_MAX        75 /* RFC 2047 section 2: an encoded word is at most 75 characters */
+#define WORD_EXTRA      12 /* "=?UTF-8?B?" and "?=" */
+#define QP_LINE         76 /* RFC 2045 6.7 (5): encoded lines at most 76 characters, a soft break's '=' included */
+#define B64_CHUNK       57 /* 57 octets make a 76-character base64 line */
 #define LINE_MAX_OCTETS 998
-#define SUBJECT_MAX 1000 /* characters; the template layer keeps subjects far shorter */
-#define NAME_MAX_CHARS 300
-#define BOUNDARY_LEN (4 + 32 + 1)
+#define SUBJECT_MAX     1000 /* characters; the template layer keeps subjects far shorter */
+#define NAME_MAX_CHARS  300
+#define BOUNDARY_LEN    (4 + 32 + 1)
 
 static void say(char *msg, size_t msgsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(char *msg, size_t msgsize, const char *fmt, ...)
@@ -94,7 +94,8 @@ static bool dot_atom(const char *s, size_t n)
     return true;
 }
 
-/* A DNS host name of at least two labels: letters, digits and '-' (not at a label's ends), labels of 1..63. */
+/* A DNS host name of at least two labels: letters, digits and '-' (not at a label's ends), labels of 1..63.
+ */
 static bool host_name(const char *s, size_t n)
 {
     size_t label = 0, labels = 1;
@@ -366,17 +367,20 @@ static const char *check(const struct bc_mail *m)
 {
     if (!bc_mail_address_valid(m->from_addr)) return "the sender address (mail_from) is not a valid address";
     if (!bc_mail_address_valid(m->to)) return "the recipient address is not a valid address";
-    if (m->reply_to && !bc_mail_address_valid(m->reply_to)) return "the reply-to address is not a valid address";
+    if (m->reply_to && !bc_mail_address_valid(m->reply_to))
+        return "the reply-to address is not a valid address";
     if (m->from_name && *m->from_name && !header_text_valid(m->from_name, NAME_MAX_CHARS))
         return "the sender name must be UTF-8 of at most 300 characters without control characters";
     if (!header_text_valid(m->subject, SUBJECT_MAX))
         return "the subject must be UTF-8 of 1 to 1000 characters without control characters";
     if (!m->text || !*m->text || !utf8_valid(m->text)) return "the text must be non-empty UTF-8";
     if (m->html && !utf8_valid(m->html)) return "the HTML must be UTF-8";
-    if (!message_id_valid(m->message_id)) return "the Message-ID must be 'left@right' (dot-atoms, at most 250)";
+    if (!message_id_valid(m->message_id))
+        return "the Message-ID must be 'left@right' (dot-atoms, at most 250)";
     if (m->lang && !lang_valid(m->lang)) return "the language must be a language tag such as 'es'";
     if (m->ics && !ics_matches(m->ics, m->ics_method))
-        return "the calendar must be a UTF-8 VCALENDAR whose METHOD is ics_method (REQUEST, CANCEL or PUBLISH)";
+        return "the calendar must be a UTF-8 VCALENDAR whose METHOD is ics_method (REQUEST, CANCEL or "
+               "PUBLISH)";
     return NULL;
 }
 
@@ -404,7 +408,8 @@ static void put_headers(struct bc_buf *b, const struct bc_mail *m)
     header_date(b, m->date_s);
     bc_buf_printf(b, "Message-ID: <%s>\r\n", m->message_id);
     /* RFC 3834 asks auto-responders not to answer Auto-Submitted mail; Exchange reads its own header */
-    bc_buf_puts(b, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: All\r\n");
+    bc_buf_puts(b,
+                "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: All\r\n");
     if (m->lang) bc_buf_printf(b, "Content-Language: %s\r\n", m->lang);
 }
 
@@ -436,9 +441,12 @@ char *bc_mail_build(const struct bc_mail *m, char *msg, size_t msgsize)
     struct part mixed[2] = {{alt_type}, {NULL}};
     struct bc_buf b = BC_BUF_INIT;
     char *out = NULL;
-    size_t textlen = strlen(m->text), htmllen = m->html ? strlen(m->html) : 0, icslen = m->ics ? strlen(m->ics) : 0;
-    if (bc_buf_reserve(&text->body, 4 * textlen + 16) < 0 || (html && bc_buf_reserve(&html->body, 4 * htmllen + 16) < 0) ||
-        (cal && (bc_buf_reserve(&cal->body, 2 * icslen + 8) < 0 || bc_buf_reserve(&attach->body, 2 * icslen + 8) < 0)))
+    size_t textlen = strlen(m->text), htmllen = m->html ? strlen(m->html) : 0,
+           icslen = m->ics ? strlen(m->ics) : 0;
+    if (bc_buf_reserve(&text->body, 4 * textlen + 16) < 0 ||
+        (html && bc_buf_reserve(&html->body, 4 * htmllen + 16) < 0) ||
+        (cal && (bc_buf_reserve(&cal->body, 2 * icslen + 8) < 0 ||
+                 bc_buf_reserve(&attach->body, 2 * icslen + 8) < 0)))
         goto oom;
     qp_put(&text->body, m->text);
     if (html) qp_put(&html->body, m->html);
@@ -462,16 +470,17 @@ char *bc_mail_build(const struct bc_mail *m, char *msg, size_t msgsize)
         bc_buf_append(&b, text->body.data, text->body.len);
     } else if (!cal) {
         pick_boundary(inner, alt, nalt);
-        bc_buf_printf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", inner);
+        bc_buf_printf(&b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", inner);
         put_multipart(&b, inner, alt, nalt);
     } else {
         pick_boundary(inner, alt, nalt);
-        snprintf(alt_type, sizeof alt_type, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n", inner);
+        snprintf(alt_type, sizeof alt_type, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n",
+                 inner);
         if (bc_buf_reserve(&mixed[0].body, bodies + 512) < 0) goto oom;
         put_multipart(&mixed[0].body, inner, alt, nalt);
         mixed[1] = *attach;
         pick_boundary(outer, mixed, 2);
-        bc_buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", outer);
+        bc_buf_printf(&b, "Content-Type: multipart/mixed;\r\n boundary=\"%s\"\r\n\r\n", outer);
         put_multipart(&b, outer, mixed, 2);
     }
     bc_buf_puts(&b, "\r\n");
