@@ -33,6 +33,24 @@ struct words {
     const char *subject, *text;
 };
 
+/* The facts of a booking in a staff message, with the label of its time. */
+#define STAFF_BOOKING_EN(when)                                                                               \
+    "Customer: {{customer_name}}\n"                                                                          \
+    "Contact: {{customer_contact}}\n"                                                                        \
+    "Service: {{service}}\n"                                                                                 \
+    "Professional: {{professional}}\n" when ": {{start_local}}\n"                                            \
+    "Booking code: {{code}}\n\n"                                                                             \
+    "Open it in the admin panel:\n"                                                                          \
+    "{{admin_url}}"
+#define STAFF_BOOKING_ES(when)                                                                               \
+    "Cliente: {{customer_name}}\n"                                                                           \
+    "Contacto: {{customer_contact}}\n"                                                                       \
+    "Servicio: {{service}}\n"                                                                                \
+    "Profesional: {{professional}}\n" when ": {{start_local}}\n"                                             \
+    "Código de reserva: {{code}}\n\n"                                                                       \
+    "Ábrela en el panel:\n"                                                                                 \
+    "{{admin_url}}"
+
 /* [audience][event][language]; customer hand-off and usage messages do not exist (NULL). */
 static const struct words builtin[2][EV_COUNT][LANG_COUNT] =
     {
@@ -124,85 +142,24 @@ static const struct words builtin[2][EV_COUNT][LANG_COUNT] =
         [BC_TPL_STAFF] =
             {
                 [EV_CREATED] = {{"New booking: {{customer_name}}, {{service}}, {{start_local}}",
-                                 "A new booking has been made.\n\n"
-                                 "Customer: {{customer_name}}\n"
-                                 "Contact: {{customer_contact}}\n"
-                                 "Service: {{service}}\n"
-                                 "Professional: {{professional}}\n"
-                                 "When: {{start_local}}\n"
-                                 "Booking code: {{code}}\n\n"
-                                 "Open it in the admin panel:\n"
-                                 "{{admin_url}}"},
+                                 "A new booking has been made.\n\n" STAFF_BOOKING_EN("When")},
                                 {"Nueva reserva: {{customer_name}}, {{service}}, {{start_local}}",
-                                 "Se ha hecho una reserva nueva.\n\n"
-                                 "Cliente: {{customer_name}}\n"
-                                 "Contacto: {{customer_contact}}\n"
-                                 "Servicio: {{service}}\n"
-                                 "Profesional: {{professional}}\n"
-                                 "Fecha y hora: {{start_local}}\n"
-                                 "Código de reserva: {{code}}\n\n"
-                                 "Ábrela en el panel:\n"
-                                 "{{admin_url}}"}},
-                [EV_CANCELLED] = {{"Booking cancelled: {{customer_name}}, {{service}}, {{start_local}}",
-                                   "A booking has been cancelled; its time is free again.\n\n"
-                                   "Customer: {{customer_name}}\n"
-                                   "Contact: {{customer_contact}}\n"
-                                   "Service: {{service}}\n"
-                                   "Professional: {{professional}}\n"
-                                   "When: {{start_local}}\n"
-                                   "Booking code: {{code}}\n\n"
-                                   "Open it in the admin panel:\n"
-                                   "{{admin_url}}"},
-                                  {"Reserva cancelada: {{customer_name}}, {{service}}, {{start_local}}",
-                                   "Se ha cancelado una reserva; su hora vuelve a estar libre.\n\n"
-                                   "Cliente: {{customer_name}}\n"
-                                   "Contacto: {{customer_contact}}\n"
-                                   "Servicio: {{service}}\n"
-                                   "Profesional: {{professional}}\n"
-                                   "Fecha y hora: {{start_local}}\n"
-                                   "Código de reserva: {{code}}\n\n"
-                                   "Ábrela en el panel:\n"
-                                   "{{admin_url}}"}},
-                [EV_RESCHEDULED] = {{"Booking moved: {{customer_name}}, now {{start_local}}",
-                                     "A booking has been moved to a new time.\n\n"
-                                     "Customer: {{customer_name}}\n"
-                                     "Contact: {{customer_contact}}\n"
-                                     "Service: {{service}}\n"
-                                     "Professional: {{professional}}\n"
-                                     "New time: {{start_local}}\n"
-                                     "Booking code: {{code}}\n\n"
-                                     "Open it in the admin panel:\n"
-                                     "{{admin_url}}"},
-                                    {"Reserva cambiada: {{customer_name}}, ahora {{start_local}}",
-                                     "Una reserva ha cambiado de hora.\n\n"
-                                     "Cliente: {{customer_name}}\n"
-                                     "Contacto: {{customer_contact}}\n"
-                                     "Servicio: {{service}}\n"
-                                     "Profesional: {{professional}}\n"
-                                     "Nueva fecha y hora: {{start_local}}\n"
-                                     "Código de reserva: {{code}}\n\n"
-                                     "Ábrela en el panel:\n"
-                                     "{{admin_url}}"}},
+                                 "Se ha hecho una reserva nueva.\n\n" STAFF_BOOKING_ES("Fecha y hora")}},
+                [EV_CANCELLED] =
+                    {{"Booking cancelled: {{customer_name}}, {{service}}, {{start_local}}",
+                      "A booking has been cancelled; its time is free again.\n\n" STAFF_BOOKING_EN("When")},
+                     {"Reserva cancelada: {{customer_name}}, {{service}}, {{start_local}}",
+                      "Se ha cancelado una reserva; su hora vuelve a estar libre.\n\n" STAFF_BOOKING_ES(
+                          "Fecha y hora")}},
+                [EV_RESCHEDULED] =
+                    {{"Booking moved: {{customer_name}}, now {{start_local}}",
+                      "A booking has been moved to a new time.\n\n" STAFF_BOOKING_EN("New time")},
+                     {"Reserva cambiada: {{customer_name}}, ahora {{start_local}}",
+                      "Una reserva ha cambiado de hora.\n\n" STAFF_BOOKING_ES("Nueva fecha y hora")}},
                 [EV_REMINDER] = {{"Coming up: {{customer_name}}, {{service}}, {{start_local}}",
-                                  "A reminder of an upcoming appointment.\n\n"
-                                  "Customer: {{customer_name}}\n"
-                                  "Contact: {{customer_contact}}\n"
-                                  "Service: {{service}}\n"
-                                  "Professional: {{professional}}\n"
-                                  "When: {{start_local}}\n"
-                                  "Booking code: {{code}}\n\n"
-                                  "Open it in the admin panel:\n"
-                                  "{{admin_url}}"},
+                                  "A reminder of an upcoming appointment.\n\n" STAFF_BOOKING_EN("When")},
                                  {"Próxima cita: {{customer_name}}, {{service}}, {{start_local}}",
-                                  "Te recordamos una cita próxima.\n\n"
-                                  "Cliente: {{customer_name}}\n"
-                                  "Contacto: {{customer_contact}}\n"
-                                  "Servicio: {{service}}\n"
-                                  "Profesional: {{professional}}\n"
-                                  "Fecha y hora: {{start_local}}\n"
-                                  "Código de reserva: {{code}}\n\n"
-                                  "Ábrela en el panel:\n"
-                                  "{{admin_url}}"}},
+                                  "Te recordamos una cita próxima.\n\n" STAFF_BOOKING_ES("Fecha y hora")}},
                 [EV_HANDOFF] = {{"A customer asked to talk to a person",
                                  "A customer in the chat of {{business}} asked to talk to a person.\n\n"
                                  "Customer: {{customer_name}}\n"
@@ -320,31 +277,20 @@ static int placeholder(const char *s, size_t *len)
 
 enum mode { M_SUBJECT, M_TEXT, M_HTML };
 
+/* Text as HTML: the five characters with a meaning in markup or attribute values become references, a line
+ * break becomes <br>. */
 static void html_escaped(struct bc_buf *b, const char *s, size_t n)
 {
+    static const char *const entity[128] = {
+        ['&'] = "&amp;",  ['<'] = "&lt;",   ['>'] = "&gt;",
+        ['"'] = "&quot;", ['\''] = "&#39;", ['\n'] = "<br>\n",
+    };
     for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '&':
-            bc_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            bc_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            bc_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            bc_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            bc_buf_puts(b, "&#39;");
-            break;
-        case '\n':
-            bc_buf_puts(b, "<br>\n");
-            break;
-        default:
-            bc_buf_putc(b, s[i]);
-        }
+        unsigned char c = (unsigned char)s[i];
+        if (c < 128 && entity[c])
+            bc_buf_puts(b, entity[c]);
+        else
+            bc_buf_putc(b, (char)c);
     }
 }
 
