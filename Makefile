@@ -38,7 +38,8 @@ api:
 # The API suites with every server on one DynamoDB-protocol table (dynalite), as a scaled-out deployment
 # runs: the processes share BOOKCHAT_STORE and BOOKCHAT_SECRET. secrets.test.mjs reads LMDB's file and
 # crash.test.mjs checks LMDB's recovery (`store check` on the data directory), so they stay on the LMDB run.
-DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/crash.test.mjs tests/api/backup.test.mjs,$(wildcard tests/api/*.test.mjs))
+# mailcatcher.test.mjs starts no server (it tests the SMTP catcher of tests/api/lib).
+DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/crash.test.mjs tests/api/backup.test.mjs tests/api/mailcatcher.test.mjs,$(wildcard tests/api/*.test.mjs))
 api-dynamo:
 	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) BOOKCHAT_SECRET=dynamo-suite-shared-secret-0123456789 \
 	  node tests/store/with-dynalite.mjs --bin $(CURDIR)/$(ASAN_BIN) -- \
