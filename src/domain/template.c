@@ -674,10 +674,11 @@ static int check_words(json_t *w, const char *where, enum bc_tpl_audience aud, c
                  SUBJECT_TPL_MAX, TEXT_TPL_MAX);
         return BC_EINVALID;
     }
-    snprintf(sub, sizeof sub, "%s.subject", where);
-    if (check_placeholders(subject, sub, aud, msg, msgsize) < 0) return BC_EINVALID;
-    snprintf(sub, sizeof sub, "%s.text", where);
-    return check_placeholders(text, sub, aud, msg, msgsize);
+    char path[200]; /* where is at most 160 */
+    snprintf(path, sizeof path, "%s.subject", where);
+    if (check_placeholders(subject, path, aud, msg, msgsize) < 0) return BC_EINVALID;
+    snprintf(path, sizeof path, "%s.text", where);
+    return check_placeholders(text, path, aud, msg, msgsize);
 }
 
 int bc_template_validate(const json_t *templates, char *msg, size_t msgsize)
