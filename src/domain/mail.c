@@ -5,17 +5,19 @@
  * - Structure. Without a calendar: multipart/alternative [text/plain, text/html]. With one:
  *     multipart/mixed [ multipart/alternative [text/plain, text/html, text/calendar; method=M],
  *                       application/ics; name="invite.ics" (attachment) ]
- *   which is the layout of Google Calendar's own invitations. Gmail and Outlook build their RSVP card from
- *   the text/calendar alternative, and only when its method parameter is present and equal to the METHOD
- *   property of the calendar (RFC 6047 section 2.4 says they MUST match, so the builder refuses a mismatch);
- *   clients that show the last alternative they understand (HTML) and ignore the calendar one (Apple Mail,
- *   most web mailers) still offer the attached invite.ics for import.
+ *   which is the layout of Google Calendar's own invitations. Gmail and Outlook show their invitation card
+ *   (accept/decline) from the text/calendar alternative; Outlook goes by its method parameter, which RFC 6047
+ *   section 2.4 requires to equal the calendar's METHOD property, so the builder refuses a mismatch. Clients
+ *   that show the richest alternative they understand (HTML) and skip the calendar one (Apple Mail, most
+ *   web mailers) still offer the attached invite.ics for import.
  * - Dot-stuffing. libcurl's SMTP upload stuffs the data itself: its lib/smtp.c replaces every "CRLF." with
- *   "CRLF.." while sending (Curl_smtp_escape_eob, libcurl 7.20.0 on; curl's test 901 "SMTP with
- *   CRLF-dot-CRLF in data" sends lines "." as "..") and appends the final "CRLF.CRLF". So the message is
- *   never stuffed here (it would arrive with doubled dots). It holds no line starting with '.' at all:
- *   headers start with a field name or a folding space, quoted-printable encodes a leading '.' as "=2E",
- *   base64 has no '.', boundary lines start with "--"; a sender that does not stuff is safe as well.
+ *   "CRLF.." while sending (Curl_smtp_escape_eob, libcurl 7.20.0 on; curl's own test 901 "SMTP with
+ *   CRLF-dot-CRLF in data" sends lines "." as "..") and appends the final "CRLF.CRLF";
+ *   tests/api/mailcatcher.test.mjs checks it with Debian's libcurl 7.88 (a message with lines ".", ".."
+ *   and ".x" arrives byte for byte). So the message is never stuffed here: it would arrive with doubled
+ *   dots. It holds no line starting with '.' at all: headers start with a field name or a folding space,
+ *   quoted-printable encodes a leading '.' as "=2E", base64 has no '.', boundary lines start with "--";
+ *   a transport that does not stuff (an HTTP mail API) is safe as well.
  * - Boundaries: "=_bc" and 32 random hex digits (libsodium). "=_" can occur neither in quoted-printable
  *   ('=' is followed by two hex digits or a line end) nor in base64; each part is still checked.
  * - Every line ends in CRLF and is at most 998 octets (RFC 5322 2.1.1), checked before returning. */
@@ -42,6 +44,7 @@
 #define SUBJECT_MAX     1000 /* characters; the template layer keeps subjects far shorter */
 #define NAME_MAX_CHARS  300
 #define BOUNDARY_LEN    (4 + 32 + 1)
+#define DATE_MAX        253402300799LL /* 9999-12-31T23:59:59Z: four-digit years */
 
 static void say(char *msg, size_t msgsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(char *msg, size_t msgsize, const char *fmt, ...)
@@ -378,6 +381,7 @@ static const char *check(const struct bc_mail *m)
     if (!message_id_valid(m->message_id))
         return "the Message-ID must be 'left@right' (dot-atoms, at most 250)";
     if (m->lang && !lang_valid(m->lang)) return "the language must be a language tag such as 'es'";
+    if (m->date_s < 0 || m->date_s > DATE_MAX) return "the date must be between 1970 and 9999";
     if (m->ics && !ics_matches(m->ics, m->ics_method))
         return "the calendar must be a UTF-8 VCALENDAR whose METHOD is ics_method (REQUEST, CANCEL or "
                "PUBLISH)";

@@ -21,7 +21,7 @@ struct bc_mail {
         *ics_method; /* "REQUEST" | "CANCEL" | "PUBLISH" (with ics): must equal the METHOD line of ics */
     const char *message_id; /* the whole id without brackets, e.g. "<delivery id>@<domain of from_addr>";
                                stable per delivery so a retry sends the same Message-ID */
-    int64_t date_s;         /* epoch seconds for the Date header */
+    int64_t date_s;         /* epoch seconds for the Date header (1970 to 9999) */
     const char *lang; /* "es" | "en" (any BCP 47 tag of letters, digits, '-'): Content-Language; NULL: none */
 };
 

@@ -471,6 +471,11 @@ static void test_mail__hostile_input_refused(void **state)
         if (s) fail_msg("accepted: %s", cases[i].what);
         assert_true(msg[0] != '\0');
     }
+    struct bc_mail dated = sample();
+    dated.date_s = -1;
+    assert_null(bc_mail_build(&dated, NULL, 0));
+    dated.date_s = INT64_MAX;
+    assert_null(bc_mail_build(&dated, NULL, 0));
     assert_null(bc_mail_build(NULL, NULL, 0));
     /* a long but valid name and a non-ASCII one are fine */
     struct bc_mail m = sample();
