@@ -330,6 +330,11 @@ static void put_text(struct bc_buf *b, const char *s, size_t n, int var, enum mo
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\r' && i + 1 < n && s[i + 1] == '\n') continue;
+        if (mode == M_SUBJECT && c >= 0x80 && bc_utf8_line_breaking((const unsigned char *)s + i)) {
+            bc_buf_putc(b, ' '); /* a C1 control, line separator or bidi control: a header refuses them */
+            i += c >= 0xe0 ? 2 : 1;
+            continue;
+        }
         bool brk = c == '\n' || c == '\r';
         if (mode == M_SUBJECT && (brk || c < 0x20 || c == 0x7f))
             bc_buf_putc(b, ' ');
@@ -592,6 +597,11 @@ int bc_template_render(const json_t *templates, const char *event, const char *l
     }
     render(&t, text_tpl ? text_tpl : def->text, v, M_TEXT);
     tidy_text(&t);
+    if (!t.len && text_tpl) { /* every line of the tenant's text was left out: a mail needs a text */
+        text_tpl = NULL;
+        render(&t, def->text, v, M_TEXT);
+        tidy_text(&t);
+    }
     layout(&h, text_tpl ? text_tpl : def->text, s.data ? s.data : "", v, aud, lg);
     *subject = bc_buf_detach(&s, NULL);
     *text = bc_buf_detach(&t, NULL);

@@ -23,9 +23,11 @@ enum bc_tpl_audience { BC_TPL_CUSTOMER, BC_TPL_STAFF };
  * language) or the built-in texts.
  * - Placeholders {{name}} (spaces inside the braces allowed) are replaced by the vars (NULL → empty); a line
  *   whose placeholders all render empty is left out ("Profesional: {{professional}}" without one).
- * - subject: one line (line breaks and control characters in values become spaces), at most 250
- *   characters (longer ones are cut with "…"); when it renders empty, the built-in subject is used.
- * - text: the plain text with LF line ends.
+ * - subject: one line (line breaks, control characters, line separators and bidirectional controls in
+ *   values become spaces, so bc_mail_build takes it), at most 250 characters (longer ones are cut with
+ *   "…"); when the tenant's subject renders empty, the built-in one is used.
+ * - text: the plain text with LF line ends; when every line of the tenant's text is left out, the
+ *   built-in text (and its HTML) is used.
  * - html: a small inline-styled layout that mail clients render alike (business name header, the text as
  *   paragraphs with links, a button to manage_url for the customer / admin_url for the staff when it is an
  *   http(s) URL, an "automatic message" footer); every value and every text is HTML-escaped.
