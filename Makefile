@@ -40,7 +40,8 @@ api:
 # crash.test.mjs checks LMDB's recovery (`store check` on the data directory), so they stay on the LMDB run.
 # Servers of concurrent suites share the table and its notification queue, so only the servers that test
 # notifications (with their own SMTP and webhook stand-ins) dispatch: the others run with dispatcher=off.
-DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/crash.test.mjs tests/api/backup.test.mjs,$(wildcard tests/api/*.test.mjs))
+# mailcatcher.test.mjs starts no server (it tests the SMTP catcher of tests/api/lib).
+DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/crash.test.mjs tests/api/backup.test.mjs tests/api/mailcatcher.test.mjs,$(wildcard tests/api/*.test.mjs))
 api-dynamo:
 	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) BOOKCHAT_SECRET=dynamo-suite-shared-secret-0123456789 BOOKCHAT_DISPATCHER=off \
 	  node tests/store/with-dynalite.mjs --bin $(CURDIR)/$(ASAN_BIN) -- \

@@ -16,11 +16,7 @@ size_t bc_utf8_len(const char *s)
     return n;
 }
 
-/* A character that reorders or hides text, or breaks a line, where one line is expected (a name shown to
- * staff and customers): C1 controls (U+0080–U+009F, U+0085 among them), U+061C, U+200E/U+200F, the line and
- * paragraph separators U+2028/U+2029, the embeddings and overrides U+202A–U+202E and the isolates
- * U+2066–U+2069. p points into valid UTF-8 (jansson guarantees it); continuation bytes never match. */
-static bool line_breaking(const unsigned char *p)
+bool bc_utf8_line_breaking(const unsigned char *p)
 {
     if (p[0] == 0xc2) return p[1] >= 0x80 && p[1] <= 0x9f;
     if (p[0] == 0xd8) return p[1] == 0x9c;
@@ -36,7 +32,7 @@ int bc_json_check_string(const char *s, long long min, long long max, int multil
     if (n < min || n > max) return BC_EINVALID;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p >= 0x80) {
-            if (!multiline && line_breaking(p)) return BC_EINVALID;
+            if (!multiline && bc_utf8_line_breaking(p)) return BC_EINVALID;
             continue;
         }
         if (*p >= 0x20 && *p != 0x7f) continue;

@@ -4,6 +4,7 @@
 #ifndef BC_JSONV_H
 #define BC_JSONV_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum bc_jtype { BC_J_STRING = 1, BC_J_INT, BC_J_NUMBER, BC_J_BOOL, BC_J_OBJECT, BC_J_ARRAY };
@@ -32,6 +33,12 @@ int bc_json_check(json_t *obj, const struct bc_jfield *fields, char *msg, size_t
 int bc_json_check_string(const char *s, long long min, long long max, int multiline);
 /* The words for what a single-line string must not hold, for error messages. */
 #define BC_JSON_PLAIN_TEXT "without control or bidirectional-formatting characters"
+/* True at a character that reorders or hides text, or breaks a line, where one line is expected (a name
+ * shown to staff and customers, a mail subject): C1 controls (U+0080–U+009F, U+0085 among them), U+061C,
+ * U+200E/U+200F, the line and paragraph separators U+2028/U+2029, the embeddings and overrides
+ * U+202A–U+202E and the isolates U+2066–U+2069. p points into a NUL-terminated string (a NUL ends the
+ * look-ahead); continuation bytes never match. All of these are 2 or 3 bytes long (their lead byte says). */
+bool bc_utf8_line_breaking(const unsigned char *p);
 /* Number of UTF-8 characters in s (s is valid UTF-8: jansson guarantees it). */
 size_t bc_utf8_len(const char *s);
 
