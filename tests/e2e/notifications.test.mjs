@@ -34,7 +34,10 @@ after(async () => {
 });
 
 // the sandboxed preview inherits the panel's CSP (no inline styles): the browser says so in the console
-const PREVIEW_CSP = [/inline style/, /Refused to load the stylesheet/];
+// The preview iframe (sandbox="", srcdoc) runs nothing and inherits the page's CSP: its inline styles are
+// refused, and so is the script Playwright's fake clock injects into every frame, the sandboxed one too.
+const PREVIEW_CSP = [/inline style/, /Refused to load the stylesheet/,
+  /Blocked script execution in 'about:(srcdoc|blank)' because the document's frame is sandboxed/];
 
 async function signIn(ctx, email, password) {
   const page = watch(await ctx.newPage());
