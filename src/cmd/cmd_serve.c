@@ -290,7 +290,8 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
     if (email)
         bc_log(BC_LOG_INFO, "e-mail on: %s, from %s", smtp, s->mail_from);
     else
-        bc_log(BC_LOG_INFO, "e-mail off: set smtp_url (BOOKCHAT_SMTP_URL) to send confirmations and reminders");
+        bc_log(BC_LOG_INFO,
+               "e-mail off: set smtp_url (BOOKCHAT_SMTP_URL) to send confirmations and reminders");
     return 0;
 }
 

@@ -298,8 +298,8 @@ struct create {
     size_t *order; /* the order in which professionals are tried (sc.n_pros of them, in the arena) */
     bool reserved; /* a booking of the month is reserved on the meter */
     struct idem im;
-    json_t *item;   /* the booking item being made (owned) */
-    json_t *replay; /* CREATE_REPLAYED: the previous request's booking item (owned) */
+    json_t *item;              /* the booking item being made (owned) */
+    json_t *replay;            /* CREATE_REPLAYED: the previous request's booking item (owned) */
     struct bc_outbox_batch ob; /* the notifications of the booking (outbox.h), written before its commit */
     enum create_outcome outcome;
 };
@@ -547,7 +547,7 @@ static int commit_sequential(struct create *c, size_t k, char dates[][11], int n
         if (rc < 0 || c->outcome == CREATE_REPLAYED) return rc;
         c->im.state = IDEM_MINE;
     }
-    if ((rc = bc_outbox_put(c->env, &c->ob)) < 0) return rc; /* its notifications, before the commit */
+    if ((rc = bc_outbox_put(c->env, &c->ob)) < 0) return rc;   /* its notifications, before the commit */
     if ((rc = bc_store_put(s, c->item, &lazy)) < 0) return rc; /* made durable by the commit's sync */
     if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) return crashed(c);
     const char *ptrs[BC_CAL_MAX_DAYS];

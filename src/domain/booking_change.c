@@ -213,11 +213,12 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
         json_array_append_new(hist, json_pack("{s:O, s:O, s:s}", "start", json_object_get(item, "start"),
                                               "provider_id", json_object_get(item, "provider_id"), "by",
                                               by_customer ? "customer" : "staff"));
-        json_t *set = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:s, s:O, s:o}", "start", start_iso, "end",
-                                end_iso, "start_ts", (json_int_t)start, "end_ts", (json_int_t)(start + dur),
-                                "busy_from", (json_int_t)(start - bb), "busy_to", (json_int_t)(start + dur + ba),
-                                "cal_dates", jd, "provider_id", pro_id, "provider_name",
-                                json_object_get(json_array_get(sc.providers, 0), "name"), "history", hist);
+        json_t *set =
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:s, s:O, s:o}", "start", start_iso, "end",
+                      end_iso, "start_ts", (json_int_t)start, "end_ts", (json_int_t)(start + dur),
+                      "busy_from", (json_int_t)(start - bb), "busy_to", (json_int_t)(start + dur + ba),
+                      "cal_dates", jd, "provider_id", pro_id, "provider_name",
+                      json_object_get(json_array_get(sc.providers, 0), "name"), "history", hist);
         struct bc_outbox_batch ob = {0};
         rc = announce(env, ctx, BC_EV_BOOKING_RESCHEDULED, item, set, &ob);
         if (rc == 0)

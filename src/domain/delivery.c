@@ -55,12 +55,12 @@ int bc_delivery_create(struct bc_env *env, const struct bc_ctx *ctx, const json_
     if (!bc_key_tenant_pk(ctx, pk) || !item_sk(sk, id)) return BC_EINVALID;
     bc_now_iso(now);
     bool email = r->kind == 'e';
-    json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:O, s:s, s:i, s:I, s:s, s:I}", "PK",
-                             pk, "SK", sk, "id", id, "kind", email ? "email" : "webhook", "event",
-                             bc_field_str(ev, "type"), "event_id", event_id, email ? "to" : "webhook_id", r->to,
-                             "staff", r->staff, "lang", lang ? lang : "en", "data", json_object_get(ev, "data"),
-                             "status", "pending", "attempts", 0, "next_at", (json_int_t)t, "created_at", now,
-                             "version", (json_int_t)1);
+    json_t *item =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:O, s:s, s:i, s:I, s:s, s:I}", "PK", pk,
+                  "SK", sk, "id", id, "kind", email ? "email" : "webhook", "event", bc_field_str(ev, "type"),
+                  "event_id", event_id, email ? "to" : "webhook_id", r->to, "staff", r->staff, "lang",
+                  lang ? lang : "en", "data", json_object_get(ev, "data"), "status", "pending", "attempts", 0,
+                  "next_at", (json_int_t)t, "created_at", now, "version", (json_int_t)1);
     if (!item) return BC_ENOMEM;
     if (webhook_body) json_object_set_new(item, "body", json_string(webhook_body));
     const struct bc_cond once = {BC_COND_NOT_EXISTS, 0, false};
@@ -113,7 +113,8 @@ int bc_delivery_claim(struct bc_env *env, const struct bc_ctx *ctx, const char *
         rc = BC_EINVALID;
     else if (json_integer_value(json_object_get(item, "lease_until")) > now)
         rc = BC_ECONFLICT;
-    if (rc == 0) rc = change(env, item, json_pack("{s:I}", "lease_until", (json_int_t)(now + lease_s)), NULL, out);
+    if (rc == 0)
+        rc = change(env, item, json_pack("{s:I}", "lease_until", (json_int_t)(now + lease_s)), NULL, out);
     json_decref(item);
     return rc;
 }
@@ -138,8 +139,8 @@ int bc_delivery_complete(struct bc_env *env, const struct bc_ctx *ctx, const jso
     bc_time_parse_iso(bc_field_str(claimed, "created_at"), &created);
     bc_now_iso(now_iso);
     const char *id = bc_field_str(claimed, BC_F_ID);
-    json_t *set = json_pack("{s:I, s:I, s:s}", "attempts", (json_int_t)attempts, "last_status", (json_int_t)status,
-                            "last_attempt_at", now_iso);
+    json_t *set = json_pack("{s:I, s:I, s:s}", "attempts", (json_int_t)attempts, "last_status",
+                            (json_int_t)status, "last_attempt_at", now_iso);
     json_t *remove = json_pack("[s]", "lease_until");
     int64_t next = 0;
     *final = true;
@@ -160,7 +161,8 @@ int bc_delivery_complete(struct bc_env *env, const struct bc_ctx *ctx, const jso
     if (*final) json_object_set_new(set, "ttl", json_integer(now + BC_DELIVERY_KEEP_S));
     /* the next pointer first: a crash after it leaves a pointer to a pending item, never a lost retry */
     int rc = *final ? 0 : put_pointer(env, ctx->tenant_id, id, next);
-    if (rc == 0) rc = change(env, claimed, set, remove, NULL);
+    if (rc == 0)
+        rc = change(env, claimed, set, remove, NULL);
     else {
         json_decref(set);
         json_decref(remove);
@@ -183,8 +185,8 @@ int bc_delivery_retry(struct bc_env *env, const struct bc_ctx *ctx, const char *
     if (rc == 0) rc = put_pointer(env, ctx->tenant_id, id, now);
     if (rc == 0)
         rc = change(env, item,
-                    json_pack("{s:s, s:I, s:s}", "status", "pending", "next_at", (json_int_t)now, "created_at",
-                              now_iso),
+                    json_pack("{s:s, s:I, s:s}", "status", "pending", "next_at", (json_int_t)now,
+                              "created_at", now_iso),
                     json_pack("[s, s]", "ttl", "lease_until"), &updated);
     if (rc == 0) *out = bc_delivery_view(updated);
     json_decref(item);
@@ -192,7 +194,8 @@ int bc_delivery_retry(struct bc_env *env, const struct bc_ctx *ctx, const char *
     return rc;
 }
 
-int bc_delivery_webhook_test(struct bc_env *env, const struct bc_ctx *ctx, const char *webhook_id, json_t **out)
+int bc_delivery_webhook_test(struct bc_env *env, const struct bc_ctx *ctx, const char *webhook_id,
+                             json_t **out)
 {
     json_t *hook = NULL, *ev = NULL, *item = NULL;
     char eid[BC_ID_LEN + 1], now[32];
@@ -202,8 +205,8 @@ int bc_delivery_webhook_test(struct bc_env *env, const struct bc_ctx *ctx, const
     json_decref(hook);
     bc_id_new(eid);
     bc_now_iso(now);
-    ev = json_pack("{s:s, s:s, s:I, s:{s:s}}", "id", eid, "type", "webhook.test", "due", (json_int_t)bc_now_s(),
-                   "data", "message", "This is a test delivery from bookchat.");
+    ev = json_pack("{s:s, s:s, s:I, s:{s:s}}", "id", eid, "type", "webhook.test", "due",
+                   (json_int_t)bc_now_s(), "data", "message", "This is a test delivery from bookchat.");
     char *body = ev ? bc_notify_webhook_body("webhook.test", now, json_object_get(ev, "data")) : NULL;
     struct bc_recipient r = {'w', false, ""};
     snprintf(r.to, sizeof r.to, "%s", webhook_id);
@@ -213,7 +216,8 @@ int bc_delivery_webhook_test(struct bc_env *env, const struct bc_ctx *ctx, const
     char seed[400], h[BC_OUTBOX_DERIVED_ID], id[64];
     snprintf(seed, sizeof seed, "%s|%c|%d|%s", eid, r.kind, r.staff, r.to);
     bc_outbox_derived_id(h, 'D', seed);
-    snprintf(id, sizeof id, "%010lld.%.24s", (long long)json_integer_value(json_object_get(ev, "due")), h + 1);
+    snprintf(id, sizeof id, "%010lld.%.24s", (long long)json_integer_value(json_object_get(ev, "due")),
+             h + 1);
     if (rc == 0) rc = bc_delivery_get(env, ctx, id, &item);
     if (rc == 0) {
         *out = bc_delivery_view(item);
@@ -227,9 +231,9 @@ int bc_delivery_webhook_test(struct bc_env *env, const struct bc_ctx *ctx, const
 json_t *bc_delivery_view(const json_t *item)
 {
     json_t *v = json_object();
-    static const char *const fields[] = {"id",          "kind",       "event",       "to",          "webhook_id",
-                                         "status",      "attempts",   "last_status", "last_error",  "created_at",
-                                         "delivered_at", "last_attempt_at"};
+    static const char *const fields[] = {"id",         "kind",       "event",        "to",
+                                         "webhook_id", "status",     "attempts",     "last_status",
+                                         "last_error", "created_at", "delivered_at", "last_attempt_at"};
     for (size_t i = 0; v && i < sizeof fields / sizeof *fields; i++) {
         json_t *f = json_object_get(item, fields[i]);
         if (f) json_object_set(v, fields[i], f);
@@ -263,8 +267,11 @@ int bc_delivery_list(struct bc_env *env, const struct bc_ctx *ctx, const char *w
     int rc = 0;
     /* filtered in memory: a few pages of the tenant's recent deliveries at most per call */
     for (int page = 0; page < 10 && (int)json_array_size(out) < limit; page++) {
-        struct bc_query q = {.pk = pk, .sk_prefix = "DELIVERY#", .descending = true,
-                             .limit = limit - (int)json_array_size(out), .cursor = cur,
+        struct bc_query q = {.pk = pk,
+                             .sk_prefix = "DELIVERY#",
+                             .descending = true,
+                             .limit = limit - (int)json_array_size(out),
+                             .cursor = cur,
                              .read_only = true};
         struct bc_query_result res = {0};
         if ((rc = bc_store_query(env->store, &q, &res)) < 0) break;

@@ -200,7 +200,8 @@ static bool process_event(struct bc_dispatcher *d, const json_t *found)
         /* a reminder speaks of the booking as it is now */
         if (h > 0 && fresh) json_object_set(json_object_get(ev, "data"), "booking", fresh);
         if (h > 0 && fan_out(d, &ctx, ev, tenant) == 0) {
-            struct bc_cond mine = {BC_COND_VERSION, json_integer_value(json_object_get(ev, "version")), false};
+            struct bc_cond mine = {BC_COND_VERSION, json_integer_value(json_object_get(ev, "version")),
+                                   false};
             bc_store_delete(s, bc_field_str(ev, "PK"), bc_field_str(ev, "SK"), &mine);
             atomic_fetch_add(&M.events, 1);
         }
@@ -233,8 +234,8 @@ static void record(struct bc_dispatcher *d, struct inflight *f)
     bool final = false, ok = f->res.rc == 0;
     int k = strcmp(bc_field_str(f->claimed, "kind") ?: "", "email") == 0 ? K_EMAIL : K_WEBHOOK;
     if (bc_ctx_operator(&ctx, f->tenant) == 0) {
-        int rc = bc_delivery_complete(d->env, &ctx, f->claimed, ok, f->res.permanent, f->res.status, f->res.error,
-                                      &d->timing, f->pointer_sk, &final);
+        int rc = bc_delivery_complete(d->env, &ctx, f->claimed, ok, f->res.permanent, f->res.status,
+                                      f->res.error, &d->timing, f->pointer_sk, &final);
         if (rc < 0 && rc != BC_ECONFLICT) bc_log(BC_LOG_WARN, "recording a delivery failed: %d", rc);
         if (ok) bc_usage_add(d->env, f->tenant, k == K_EMAIL ? BC_USAGE_EMAILS : BC_USAGE_WEBHOOKS, 1);
         bc_ctx_release(&ctx);
@@ -268,7 +269,8 @@ static int email_request(struct bc_dispatcher *d, const struct bc_ctx *ctx, stru
 
 /* Standard Webhooks: the same webhook-id on every attempt, a fresh timestamp and signature. */
 static int webhook_request(struct bc_dispatcher *d, const struct bc_ctx *ctx, struct inflight *f,
-                           struct bc_send_req *r, char hdrs[4][400], const char *h[4], char *msg, size_t msgsize)
+                           struct bc_send_req *r, char hdrs[4][400], const char *h[4], char *msg,
+                           size_t msgsize)
 {
     json_t *hook = NULL;
     int rc = bc_webhook_target(d->env, ctx, bc_field_str(f->claimed, "webhook_id"), &hook);
@@ -280,8 +282,8 @@ static int webhook_request(struct bc_dispatcher *d, const struct bc_ctx *ctx, st
     const char *body = bc_field_str(f->claimed, "body") ?: "{}";
     int64_t ts = bc_now_s();
     char sig[128];
-    rc = bc_webhook_sign(bc_field_str(hook, "secret"), bc_field_str(f->claimed, BC_F_ID), ts, body, strlen(body), sig,
-                         sizeof sig);
+    rc = bc_webhook_sign(bc_field_str(hook, "secret"), bc_field_str(f->claimed, BC_F_ID), ts, body,
+                         strlen(body), sig, sizeof sig);
     if (rc == 0 && !(f->body = strdup(body))) rc = BC_ENOMEM;
     if (rc == 0) {
         snprintf(hdrs[0], 400, "webhook-id: %s", bc_field_str(f->claimed, BC_F_ID));
@@ -437,17 +439,20 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg, const struct bc_delivery_timing *t,
-                        struct bc_dispatcher **out, char *err, size_t errsize)
+int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
+                        const struct bc_delivery_timing *t, struct bc_dispatcher **out, char *err,
+                        size_t errsize)
 {
     struct bc_dispatcher *d = calloc(1, sizeof *d);
     *out = NULL;
     if (!d) return BC_ENOMEM;
     d->env = env;
     d->timing = *t;
-    const char *src[6] = {cfg->smtp_url, cfg->smtp_user, cfg->smtp_password, cfg->mail_from, cfg->public_url, NULL};
+    const char *src[6] = {cfg->smtp_url,  cfg->smtp_user,  cfg->smtp_password,
+                          cfg->mail_from, cfg->public_url, NULL};
     for (int i = 0; i < 5; i++) d->strs[i] = dup_or_null(src[i]);
-    d->cfg = (struct bc_notify_cfg){d->strs[0], d->strs[1], d->strs[2], d->strs[3], d->strs[4], cfg->allow_private};
+    d->cfg = (struct bc_notify_cfg){d->strs[0], d->strs[1], d->strs[2],
+                                    d->strs[3], d->strs[4], cfg->allow_private};
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     int rc = bc_sender_new(&d->sender, err, errsize);
@@ -498,7 +503,8 @@ void bc_dispatcher_stop(struct bc_dispatcher *d)
 void bc_dispatch_metrics(struct bc_env *env, struct bc_buf *b)
 {
     /* this process's sender: each attempt's outcome, by the sender's own words */
-    if (env && env->outbox_wake == wake) bc_sender_metrics(((struct bc_dispatcher *)env->outbox_wake_ud)->sender, b);
+    if (env && env->outbox_wake == wake)
+        bc_sender_metrics(((struct bc_dispatcher *)env->outbox_wake_ud)->sender, b);
     static const char *const kinds[K__N] = {"email", "webhook"};
     static const char *const outcomes[O__N] = {"delivered", "retry", "failed"};
     bc_metrics_family(b, "bookchat_deliveries_total", "counter",
@@ -513,5 +519,6 @@ void bc_dispatch_metrics(struct bc_env *env, struct bc_buf *b)
                       "Outbox events fanned out into deliveries, and dropped (their change never happened).");
     bc_metrics_sample(b, "bookchat_notification_events_total", "outcome=\"fanned_out\"",
                       (double)atomic_load(&M.events));
-    bc_metrics_sample(b, "bookchat_notification_events_total", "outcome=\"dropped\"", (double)atomic_load(&M.dropped));
+    bc_metrics_sample(b, "bookchat_notification_events_total", "outcome=\"dropped\"",
+                      (double)atomic_load(&M.dropped));
 }

@@ -26,8 +26,9 @@ struct bc_buf;
 
 /* Starts the dispatcher of env (which it borrows, and whose bc_outbox_wake it sets) with cfg (copied).
  * 0, or a negative bc_err with err. */
-int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg, const struct bc_delivery_timing *t,
-                        struct bc_dispatcher **out, char *err, size_t errsize);
+int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
+                        const struct bc_delivery_timing *t, struct bc_dispatcher **out, char *err,
+                        size_t errsize);
 /* Stops it: sends in flight are cancelled (their deliveries stay pending and are retried after their lease,
  * by this process's successor or another). NULL is a no-op. */
 void bc_dispatcher_stop(struct bc_dispatcher *d);

@@ -84,7 +84,8 @@ char *bc_ics_render(const struct bc_ics_event *ev)
     if (ev->organizer && *ev->organizer) {
         char p[400], to[300];
         snprintf(p, sizeof p, "ORGANIZER;CN=\"%s\"", quoted(ev->organizer).s);
-        snprintf(to, sizeof to, "mailto:%s", ev->organizer_email ? ev->organizer_email : "noreply@bookchat.invalid");
+        snprintf(to, sizeof to, "mailto:%s",
+                 ev->organizer_email ? ev->organizer_email : "noreply@bookchat.invalid");
         line(&b, p, to, 0);
     }
     if (ev->attendee_email && *ev->attendee_email) {

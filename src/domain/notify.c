@@ -57,7 +57,8 @@ int bc_notify_settings_get(struct bc_env *env, const struct bc_ctx *ctx, json_t 
 static int check_staff(json_t *v, char *msg, size_t msgsize)
 {
     if (!json_is_array(v) || json_array_size(v) > BC_NOTIFY_STAFF_MAX) {
-        snprintf(msg, msgsize, "staff_emails must be a list of at most %d e-mail addresses", BC_NOTIFY_STAFF_MAX);
+        snprintf(msg, msgsize, "staff_emails must be a list of at most %d e-mail addresses",
+                 BC_NOTIFY_STAFF_MAX);
         return BC_EINVALID;
     }
     size_t i, j;
@@ -89,13 +90,15 @@ static int check_reminders(json_t *v, char *msg, size_t msgsize)
     json_array_foreach(v, i, r)
     {
         json_t *b = json_object_get(r, "before_min");
-        if (!json_is_object(r) || json_object_size(r) != 1 || !json_is_integer(b) || json_integer_value(b) < 5 ||
-            json_integer_value(b) > BC_NOTIFY_REMINDER_MAX_MIN) {
-            snprintf(msg, msgsize, "reminders[%zu] must be {\"before_min\": 5..%d}", i, BC_NOTIFY_REMINDER_MAX_MIN);
+        if (!json_is_object(r) || json_object_size(r) != 1 || !json_is_integer(b) ||
+            json_integer_value(b) < 5 || json_integer_value(b) > BC_NOTIFY_REMINDER_MAX_MIN) {
+            snprintf(msg, msgsize, "reminders[%zu] must be {\"before_min\": 5..%d}", i,
+                     BC_NOTIFY_REMINDER_MAX_MIN);
             return BC_EINVALID;
         }
         for (j = 0; j < i; j++)
-            if (json_integer_value(json_object_get(json_array_get(v, j), "before_min")) == json_integer_value(b)) {
+            if (json_integer_value(json_object_get(json_array_get(v, j), "before_min")) ==
+                json_integer_value(b)) {
                 snprintf(msg, msgsize, "reminders[%zu] repeats another reminder", i);
                 return BC_EINVALID;
             }
@@ -141,8 +144,8 @@ int bc_notify_settings_put(struct bc_env *env, const struct bc_ctx *ctx, json_t 
     char pk[BC_KEY_SIZE], now[32];
     bc_now_iso(now);
     if (!bc_key_tenant_pk(ctx, pk)) rc = BC_ENOT_FOUND;
-    json_t *item = rc == 0 ? json_pack("{s:s, s:s, s:O, s:s}", "PK", pk, "SK", SETTINGS_SK, "notifications", cur,
-                                       "updated_at", now)
+    json_t *item = rc == 0 ? json_pack("{s:s, s:s, s:O, s:s}", "PK", pk, "SK", SETTINGS_SK, "notifications",
+                                       cur, "updated_at", now)
                            : NULL;
     if (rc == 0) rc = item ? bc_store_put(env->store, item, NULL) : BC_ENOMEM;
     json_decref(item);
@@ -244,7 +247,8 @@ static void start_local(const json_t *booking, const char *lang, char *out, size
     struct bc_tz_local l;
     const char *zone = bc_field_str(booking, BC_F_TIMEZONE);
     out[0] = '\0';
-    if (!zone || bc_tz_from_utc(zone, json_integer_value(json_object_get(booking, "start_ts")), &l) < 0) return;
+    if (!zone || bc_tz_from_utc(zone, json_integer_value(json_object_get(booking, "start_ts")), &l) < 0)
+        return;
     char d[96], t[32];
     bc_chat_format_date(lang, l.year, l.month, l.mday, l.weekday, d, sizeof d);
     bc_chat_format_time(lang, l.hour, l.minute, t, sizeof t);
@@ -285,7 +289,8 @@ static void words_of(const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg, 
     const json_t *u = json_object_get(data, "usage");
     if (conv) {
         snprintf(w->detail, sizeof w->detail, "%s", bc_field_str(data, "detail") ?: "");
-        snprintf(w->admin, sizeof w->admin, "%s/admin/#/conversations?id=%s", base, bc_field_str(conv, BC_F_ID));
+        snprintf(w->admin, sizeof w->admin, "%s/admin/#/conversations?id=%s", base,
+                 bc_field_str(conv, BC_F_ID));
     } else if (u) {
         snprintf(w->detail, sizeof w->detail, "%s: %lld / %lld", bc_field_str(u, "counter"),
                  (long long)json_integer_value(json_object_get(u, "count")),
@@ -337,8 +342,8 @@ char *bc_notify_email(struct bc_env *env, const struct bc_ctx *ctx, const struct
     }
     struct words w;
     words_of(ctx, cfg, settings, type, data, lang, &w);
-    if (bc_template_render(json_object_get(ns, "templates"), type, lang, staff ? BC_TPL_STAFF : BC_TPL_CUSTOMER,
-                           &w.v, &subject, &text, &html) < 0) {
+    if (bc_template_render(json_object_get(ns, "templates"), type, lang,
+                           staff ? BC_TPL_STAFF : BC_TPL_CUSTOMER, &w.v, &subject, &text, &html) < 0) {
         snprintf(msg, msgsize, "no message for %s", type);
         goto done;
     }
@@ -389,8 +394,9 @@ int bc_notify_preview(struct bc_env *env, const struct bc_ctx *ctx, const char *
     bool staff = audience && strcmp(audience, "staff") == 0;
     if (!bc_event_type_known(event) || (audience && !staff && strcmp(audience, "customer") != 0) ||
         (!staff && !customer_event(event))) {
-        snprintf(msg, msgsize, "event must be one of the notification events (customers get booking.* only), "
-                               "audience customer or staff");
+        snprintf(msg, msgsize,
+                 "event must be one of the notification events (customers get booking.* only), "
+                 "audience customer or staff");
         return BC_EINVALID;
     }
     if (templates && !json_is_object(templates)) {
@@ -405,15 +411,15 @@ int bc_notify_preview(struct bc_env *env, const struct bc_ctx *ctx, const char *
     struct bc_tz_local l;
     int64_t start = bc_now_s() + 86400;
     if (rc == 0 && bc_tz_from_utc(zone, start, &l) == 0) bc_tz_to_utc(zone, l.day, 10 * 3600, &start);
-    json_t *data = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{s:s, s:s}}, s:s, s:{s:s, s:s}, s:{s:s, "
-                             "s:I, s:I}}",
-                             "booking", "id", "01SAMPLE000000000000000000", "code", "K7M2QX", "service_name",
-                             lang && strcmp(lang, "es") == 0 ? "Corte de pelo" : "Haircut", "provider_name",
-                             "Ana", "timezone", zone, "start_ts", (json_int_t)start, "end_ts",
-                             (json_int_t)(start + 1800), "customer", "name", "María García", "email",
-                             "maria@example.com", "detail", "¿Puedo hablar con alguien?", "conversation", "id",
-                             "01SAMPLE000000000000000000", "lang", lang ? lang : "en", "usage", "counter",
-                             "bookings", "count", (json_int_t)80, "limit", (json_int_t)100);
+    json_t *data = json_pack(
+        "{s:{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{s:s, s:s}}, s:s, s:{s:s, s:s}, s:{s:s, "
+        "s:I, s:I}}",
+        "booking", "id", "01SAMPLE000000000000000000", "code", "K7M2QX", "service_name",
+        lang && strcmp(lang, "es") == 0 ? "Corte de pelo" : "Haircut", "provider_name", "Ana", "timezone",
+        zone, "start_ts", (json_int_t)start, "end_ts", (json_int_t)(start + 1800), "customer", "name",
+        "María García", "email", "maria@example.com", "detail", "¿Puedo hablar con alguien?", "conversation",
+        "id", "01SAMPLE000000000000000000", "lang", lang ? lang : "en", "usage", "counter", "bookings",
+        "count", (json_int_t)80, "limit", (json_int_t)100);
     if (rc == 0 && strncmp(event, "booking.", 8) != 0) json_object_del(data, "booking");
     if (rc == 0 && strcmp(event, BC_EV_HANDOFF) != 0) json_object_del(data, "conversation");
     if (rc == 0 && strncmp(event, "usage.", 6) != 0) json_object_del(data, "usage");
@@ -425,8 +431,7 @@ int bc_notify_preview(struct bc_env *env, const struct bc_ctx *ctx, const char *
         w.v.manage_url = "https://example.com/manage/?code=K7M2QX";
         rc = bc_template_render(templates ? templates : json_object_get(ns, "templates"), event, lang,
                                 staff ? BC_TPL_STAFF : BC_TPL_CUSTOMER, &w.v, &subject, &text, &html);
-        if (rc == 0)
-            *out = json_pack("{s:s, s:s, s:s}", "subject", subject, "text", text, "html", html);
+        if (rc == 0) *out = json_pack("{s:s, s:s, s:s}", "subject", subject, "text", text, "html", html);
         if (rc == 0 && !*out) rc = BC_ENOMEM;
         free(subject);
         free(text);

@@ -11,8 +11,8 @@
 
 struct bc_env;
 
-#define BC_NOTIFY_STAFF_MAX     10 /* staff addresses of a tenant */
-#define BC_NOTIFY_REMINDERS_MAX 3  /* reminders of a booking */
+#define BC_NOTIFY_STAFF_MAX        10 /* staff addresses of a tenant */
+#define BC_NOTIFY_REMINDERS_MAX    3  /* reminders of a booking */
 #define BC_NOTIFY_REMINDER_MAX_MIN (14 * 24 * 60)
 
 /* The settings with defaults: {"customer_emails":true,"staff_emails":[],"reminders":[{"before_min":1440}],
@@ -34,9 +34,9 @@ struct bc_notify_cfg {
 
 /* One recipient of an event: an e-mail address (customer or staff audience) or a webhook. */
 struct bc_recipient {
-    char kind;     /* 'e' e-mail, 'w' webhook */
-    bool staff;    /* e-mail to the business, not the customer */
-    char to[256];  /* the address, or the webhook id */
+    char kind;    /* 'e' e-mail, 'w' webhook */
+    bool staff;   /* e-mail to the business, not the customer */
+    char to[256]; /* the address, or the webhook id */
 };
 
 /* The recipients of event ev (an outbox event item) under the tenant's settings, into *out (malloc'd, *n of

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const types[] = {BC_EV_BOOKING_CREATED, BC_EV_BOOKING_CANCELLED, BC_EV_BOOKING_RESCHEDULED,
-                                    BC_EV_BOOKING_REMINDER, BC_EV_HANDOFF,          BC_EV_LIMIT_NEAR,
-                                    BC_EV_LIMIT_REACHED};
+static const char *const types[] = {
+    BC_EV_BOOKING_CREATED, BC_EV_BOOKING_CANCELLED, BC_EV_BOOKING_RESCHEDULED, BC_EV_BOOKING_REMINDER,
+    BC_EV_HANDOFF,         BC_EV_LIMIT_NEAR,        BC_EV_LIMIT_REACHED};
 
 bool bc_event_type_known(const char *type)
 {
@@ -78,9 +78,9 @@ static json_t *intent(const char *tenant_id, const char *id, const char *type, i
         return NULL;
     }
     bc_now_iso(now);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:I}", "PK", pk, "SK", sk, "id", id, "type", type,
-                     "tenant_id", tenant_id, "due", (json_int_t)due, "created_at", now, "data", data, "version",
-                     (json_int_t)1);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:I}", "PK", pk, "SK", sk, "id", id, "type",
+                     type, "tenant_id", tenant_id, "due", (json_int_t)due, "created_at", now, "data", data,
+                     "version", (json_int_t)1);
 }
 
 static int add(struct bc_outbox_batch *b, json_t *item)
@@ -131,8 +131,10 @@ int bc_outbox_booking(struct bc_env *env, const struct bc_ctx *ctx, const char *
     /* the snapshot, taken after the mark, says what the item will be once the change is made (a new
      * booking: confirmed) */
     json_t *snap = json_deep_copy(booking);
-    if (snap && strcmp(type, BC_EV_BOOKING_CREATED) == 0) json_object_set_new(snap, "status", json_string("confirmed"));
-    rc = snap ? add(b, intent(ctx->tenant_id, id, type, bc_now_s(), json_pack("{s:O}", "booking", snap))) : BC_ENOMEM;
+    if (snap && strcmp(type, BC_EV_BOOKING_CREATED) == 0)
+        json_object_set_new(snap, "status", json_string("confirmed"));
+    rc = snap ? add(b, intent(ctx->tenant_id, id, type, bc_now_s(), json_pack("{s:O}", "booking", snap)))
+              : BC_ENOMEM;
     if (rc == 0 && (strcmp(type, BC_EV_BOOKING_CREATED) == 0 || strcmp(type, BC_EV_BOOKING_RESCHEDULED) == 0))
         rc = reminders(ctx, settings, snap, b);
     json_decref(snap);
@@ -150,10 +152,10 @@ int bc_outbox_handoff(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv
     json_object_set_new(h, "event", json_string(id));
     /* who asked, as the customer left it: name, e-mail, phone */
     snprintf(detail, sizeof detail, "%s%s%s%s%s", bc_field_str(h, BC_F_NAME) ?: "",
-             bc_field_str(h, "email") ? " " : "", bc_field_str(h, "email") ?: "", bc_field_str(h, "phone") ? " " : "",
-             bc_field_str(h, "phone") ?: "");
-    json_t *data = json_pack("{s:{s:O, s:O, s:O}, s:s}", "conversation", "id", json_object_get(conv, "id"), "lang",
-                             json_object_get(conv, "lang"), "handoff", h, "detail", detail);
+             bc_field_str(h, "email") ? " " : "", bc_field_str(h, "email") ?: "",
+             bc_field_str(h, "phone") ? " " : "", bc_field_str(h, "phone") ?: "");
+    json_t *data = json_pack("{s:{s:O, s:O, s:O}, s:s}", "conversation", "id", json_object_get(conv, "id"),
+                             "lang", json_object_get(conv, "lang"), "handoff", h, "detail", detail);
     return add(b, intent(ctx->tenant_id, id, BC_EV_HANDOFF, bc_now_s(), data));
 }
 
@@ -202,11 +204,13 @@ int bc_outbox_usage(struct bc_env *env, const char *tenant_id, const char *type,
                            (json_int_t)(bc_now_s() + 40 * 86400));
     const struct bc_cond once = {BC_COND_NOT_EXISTS, 0, false};
     const json_t *seen = NULL;
-    if (rc == 0 && bc_store_get_ro(env->store, pk, sk, &seen) == 0) rc = BC_ECOND; /* a read spares the write */
+    if (rc == 0 && bc_store_get_ro(env->store, pk, sk, &seen) == 0)
+        rc = BC_ECOND; /* a read spares the write */
     bc_json_release(seen);
     if (rc == 0) rc = marker ? bc_store_put(env->store, marker, &once) : BC_ENOMEM;
     json_decref(marker);
-    if (rc == BC_ECOND) rc = 0; /* sent already (or being sent) this month */
+    if (rc == BC_ECOND)
+        rc = 0; /* sent already (or being sent) this month */
     else if (rc == 0) {
         char id[BC_ID_LEN + 1];
         bc_id_new(id);

@@ -19,7 +19,8 @@ static const char *const names[BC_USAGE__COUNT] = {
     "cancellations", "conversations",     "conversations_booked",
     "handoffs",      "handoffs_answered", "requests",
     "errors_4xx",    "errors_5xx",        "ai_tokens_in",
-    "ai_tokens_out", "ai_calls",          "visitor_limited", "emails", "webhooks",
+    "ai_tokens_out", "ai_calls",          "visitor_limited",
+    "emails",        "webhooks",
 };
 
 const char *bc_usage_name(enum bc_usage_counter c)

@@ -404,11 +404,13 @@ int bc_usage_take(struct bc_env *env, const char *tenant_id, enum bc_usage_count
     int rc = reserve(env, tenant_id, c, n, limit, true, &after);
     /* the staff are told when the month's count passes 80 % of the plan's limit, and when it reaches it
      * (once a month each: outbox.h) */
-    const char *what = rc == BC_EPLAN || (rc == 0 && after >= limit && after - n < limit) ? BC_EV_LIMIT_REACHED
+    const char *what = rc == BC_EPLAN || (rc == 0 && after >= limit && after - n < limit)
+                           ? BC_EV_LIMIT_REACHED
                        : rc == 0 && after * 5 >= limit * 4 && (after - n) * 5 < limit * 4 ? BC_EV_LIMIT_NEAR
                                                                                           : NULL;
     if (what && limit > 0) {
-        int r = bc_outbox_usage(env, tenant_id, what, bc_usage_name(c), rc == BC_EPLAN ? limit : after, limit);
+        int r =
+            bc_outbox_usage(env, tenant_id, what, bc_usage_name(c), rc == BC_EPLAN ? limit : after, limit);
         if (r < 0) bc_log(BC_LOG_WARN, "usage notice for %s failed: %d", tenant_id, r);
     }
     return rc;

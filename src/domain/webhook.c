@@ -288,8 +288,9 @@ static json_t *target_of(const struct bc_ctx *ctx, const json_t *it)
                id ? id : "?", ctx->tenant_id);
         return NULL;
     }
-    json_t *t = json_pack("{s:s?, s:s?, s:s, s:b}", "id", id, "url", json_string_value(json_object_get(it, "url")),
-                          "secret", secret, "enabled", json_is_true(json_object_get(it, "enabled")));
+    json_t *t =
+        json_pack("{s:s?, s:s?, s:s, s:b}", "id", id, "url", json_string_value(json_object_get(it, "url")),
+                  "secret", secret, "enabled", json_is_true(json_object_get(it, "enabled")));
     sodium_memzero(secret, sizeof secret);
     return t;
 }

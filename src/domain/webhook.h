@@ -42,8 +42,9 @@ int bc_webhook_patch(struct bc_env *env, const struct bc_ctx *ctx, const char *i
 int bc_webhook_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *id);
 
 /* For the dispatcher: the enabled webhooks of the tenant subscribed to event type, each
- * {"id","url","secret","enabled"} with the secret decrypted (caller decrefs *items; never log them). A webhook whose
- * secret cannot be decrypted (a store copied under another server secret) is left out, with a warning. */
+ * {"id","url","secret","enabled"} with the secret decrypted (caller decrefs *items; never log them). A
+ * webhook whose secret cannot be decrypted (a store copied under another server secret) is left out, with a
+ * warning. */
 int bc_webhook_targets(struct bc_env *env, const struct bc_ctx *ctx, const char *type, json_t **items);
 /* One webhook as a target {"id","url","secret","enabled"} whatever its events (for its deliveries;
  * caller decrefs). BC_ENOT_FOUND, or BC_EINVALID when its secret does not open. */

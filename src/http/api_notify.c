@@ -50,9 +50,11 @@ int bc_api_notify_preview(struct bc_req *req)
     if ((lang && !json_is_string(lang)) || (aud && !json_is_string(aud)))
         return bc_fail(req, BC_EINVALID, "lang and audience must be strings");
     const char *l = json_string_value(lang);
-    if (l && strcmp(l, "es") != 0 && strcmp(l, "en") != 0) return bc_fail(req, BC_EINVALID, "lang must be es or en");
-    rc = bc_notify_preview(req->srv->env, &req->ctx, json_string_value(json_object_get(body, "event")), l ? l : "en",
-                           json_string_value(aud), json_object_get(body, "templates"), msg, sizeof msg, &out);
+    if (l && strcmp(l, "es") != 0 && strcmp(l, "en") != 0)
+        return bc_fail(req, BC_EINVALID, "lang must be es or en");
+    rc = bc_notify_preview(req->srv->env, &req->ctx, json_string_value(json_object_get(body, "event")),
+                           l ? l : "en", json_string_value(aud), json_object_get(body, "templates"), msg,
+                           sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_json(req, 200, out);
 }

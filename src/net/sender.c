@@ -441,9 +441,9 @@ void bc_sender_metrics(struct bc_sender *s, struct bc_buf *b)
     struct bc_sender_stats st;
     bc_sender_stats(s, &st);
     static const char *const kinds[2] = {"webhook", "email"};
-    bc_metrics_family(
-        b, "bookchat_sends_total", "counter",
-        "Send attempts of e-mails and webhook calls, by kind and outcome (failed: retryable; rejected: permanent)");
+    bc_metrics_family(b, "bookchat_sends_total", "counter",
+                      "Send attempts of e-mails and webhook calls, by kind and outcome (failed: retryable; "
+                      "rejected: permanent)");
     for (int k = 0; k < 2; k++) {
         const struct {
             const char *name;

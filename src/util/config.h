@@ -22,10 +22,11 @@
     XX(SECRET, "secret", NULL, "server secret for key hashing and JWT signing (default: DATA/secret)")       \
     XX(PUBLIC_URL, "public_url", NULL, "URL where browsers reach this server (default http://LISTEN)")       \
     XX(SMTP_URL, "smtp_url", NULL,                                                                           \
-       "SMTP server for e-mail: smtp://host:port (STARTTLS when offered) or smtps://host:port; unset: e-mail off") \
+       "SMTP server for e-mail: smtp://host:port (STARTTLS when offered) or smtps://host:port; unset: "      \
+       "e-mail off")                                                                                         \
     XX(SMTP_USER, "smtp_user", NULL, "SMTP AUTH user name")                                                  \
     XX(SMTP_PASSWORD, "smtp_password", NULL, "SMTP AUTH password")                                           \
-    XX(MAIL_FROM, "mail_from", NULL, "sender address of e-mails (default bookchat@<host of public_url>)")     \
+    XX(MAIL_FROM, "mail_from", NULL, "sender address of e-mails (default bookchat@<host of public_url>)")    \
     XX(DISPATCHER, "dispatcher", "on",                                                                       \
        "send this store's notifications from this process: on | off (at least one process must)")            \
     XX(OUTBOX_RETRY_BASE, "outbox_retry_base", "30",                                                         \

@@ -84,9 +84,10 @@ static void clear_queue(void)
 
 static json_t *booking(const char *id, int64_t start)
 {
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:{s:s, s:s}, s:i}", "id", id, "code", "K7M2QX", "status",
-                     "pending", "start_ts", (json_int_t)start, "end_ts", (json_int_t)(start + 1800), "timezone",
-                     "Europe/Madrid", "customer", "name", "Marta", "email", "marta@example.com", "version", 1);
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:{s:s, s:s}, s:i}", "id", id, "code", "K7M2QX",
+                     "status", "pending", "start_ts", (json_int_t)start, "end_ts", (json_int_t)(start + 1800),
+                     "timezone", "Europe/Madrid", "customer", "name", "Marta", "email", "marta@example.com",
+                     "version", 1);
 }
 
 static void test_outbox__mark_keeps_the_last_ids(void **state)
@@ -232,7 +233,8 @@ static void test_delivery__once_claim_retry_fail(void **state)
     json_decref(p0);
     struct bc_delivery_timing t = {30, 86400, 60};
     bool final = true;
-    assert_int_equal(bc_delivery_complete(env, &ctx, claimed, false, false, 451, "try later", &t, old_sk, &final), 0);
+    assert_int_equal(
+        bc_delivery_complete(env, &ctx, claimed, false, false, 451, "try later", &t, old_sk, &final), 0);
     assert_false(final);
     json_t *d = NULL;
     assert_int_equal(bc_delivery_get(env, &ctx, id, &d), 0);
@@ -254,12 +256,13 @@ static void test_delivery__once_claim_retry_fail(void **state)
     json_t *set = json_pack("{s:I}", "lease_until", (json_int_t)0);
     struct bc_update u = {set, NULL, NULL};
     assert_int_equal(bc_delivery_get(env, &ctx, id, &d), 0);
-    bc_store_update(env->store, json_string_value(json_object_get(d, "PK")), json_string_value(json_object_get(d, "SK")),
-                    &u, NULL, NULL);
+    bc_store_update(env->store, json_string_value(json_object_get(d, "PK")),
+                    json_string_value(json_object_get(d, "SK")), &u, NULL, NULL);
     json_decref(set);
     json_decref(d);
     assert_int_equal(bc_delivery_claim(env, &ctx, id, 60, &claimed), 0);
-    assert_int_equal(bc_delivery_complete(env, &ctx, claimed, false, true, 550, "no such user", &t, NULL, &final), 0);
+    assert_int_equal(
+        bc_delivery_complete(env, &ctx, claimed, false, true, 550, "no such user", &t, NULL, &final), 0);
     assert_true(final);
     json_decref(claimed);
     assert_int_equal(bc_delivery_get(env, &ctx, id, &d), 0);
@@ -296,14 +299,16 @@ static void test_delivery__gives_up_after_a_day(void **state)
     assert_int_equal(bc_delivery_create(env, &ctx, ev, &r, "en", "{}"), 0);
     json_t *items = NULL, *claimed = NULL;
     char *next = NULL;
-    assert_int_equal(bc_delivery_list(env, &ctx, "01WEBHOOK00000000000000000", NULL, NULL, 10, NULL, &items, &next), 0);
+    assert_int_equal(
+        bc_delivery_list(env, &ctx, "01WEBHOOK00000000000000000", NULL, NULL, 10, NULL, &items, &next), 0);
     assert_int_equal(json_array_size(items), 1);
     const char *id = json_string_value(json_object_get(json_array_get(items, 0), "id"));
     assert_int_equal(bc_delivery_claim(env, &ctx, id, 60, &claimed), 0);
     bc_clock_advance(86400);
     struct bc_delivery_timing t = {30, 86400, 60};
     bool final = false;
-    assert_int_equal(bc_delivery_complete(env, &ctx, claimed, false, false, 503, "busy", &t, NULL, &final), 0);
+    assert_int_equal(bc_delivery_complete(env, &ctx, claimed, false, false, 503, "busy", &t, NULL, &final),
+                     0);
     assert_true(final);
     json_t *d = NULL;
     assert_int_equal(bc_delivery_get(env, &ctx, id, &d), 0);
