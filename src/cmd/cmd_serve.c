@@ -264,9 +264,17 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
         bc_cli_error(cli->json, "smtp_url must be smtp://host:port or smtps://host:port");
         return 1;
     }
+    const char *user = bc_config_get(BC_CFG_SMTP_USER), *tls = bc_config_get(BC_CFG_SMTP_STARTTLS);
+    if (tls && strcmp(tls, "required") != 0 && strcmp(tls, "opportunistic") != 0) {
+        bc_cli_error(cli->json, "smtp_starttls must be required or opportunistic");
+        return 1;
+    }
     struct bc_notify_cfg cfg = {
         .smtp_url = email ? smtp : NULL,
-        .smtp_user = bc_config_get(BC_CFG_SMTP_USER),
+        .smtp_user = user,
+        /* a password never crosses the network in clear unless the operator says so */
+        .smtp_require_tls = tls ? strcmp(tls, "required") == 0 : user && *user,
+        .smtp_ca_file = bc_config_get(BC_CFG_SMTP_CA_FILE),
         .smtp_password = bc_config_get(BC_CFG_SMTP_PASSWORD),
         .mail_from = s->mail_from,
         .public_url = pub,
@@ -287,8 +295,11 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
         bc_cli_error(cli->json, "notifications: %s", err);
         return 1;
     }
-    if (email)
-        bc_log(BC_LOG_INFO, "e-mail on: %s, from %s", smtp, s->mail_from);
+    if (email) { /* the server's address without any user:password@ a URL may carry */
+        const char *host = strstr(smtp, "://") + 3, *at = strchr(host, '@');
+        if (at && at < host + strcspn(host, "/")) host = at + 1;
+        bc_log(BC_LOG_INFO, "e-mail on: %.*s://%s, from %s", (int)strcspn(smtp, ":"), smtp, host, s->mail_from);
+    }
     else
         bc_log(BC_LOG_INFO,
                "e-mail off: set smtp_url (BOOKCHAT_SMTP_URL) to send confirmations and reminders");

@@ -263,7 +263,9 @@ static int email_request(struct bc_dispatcher *d, const struct bc_ctx *ctx, stru
                               .user = d->cfg.smtp_user && *d->cfg.smtp_user ? d->cfg.smtp_user : NULL,
                               .password = d->cfg.smtp_password,
                               .mail_from = d->cfg.mail_from,
-                              .rcpt = bc_field_str(f->claimed, "to")};
+                              .rcpt = bc_field_str(f->claimed, "to"),
+                              .require_tls = d->cfg.smtp_require_tls,
+                              .ca_file = d->cfg.smtp_ca_file};
     return 0;
 }
 
@@ -449,10 +451,16 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
     d->env = env;
     d->timing = *t;
     const char *src[6] = {cfg->smtp_url,  cfg->smtp_user,  cfg->smtp_password,
-                          cfg->mail_from, cfg->public_url, NULL};
-    for (int i = 0; i < 5; i++) d->strs[i] = dup_or_null(src[i]);
-    d->cfg = (struct bc_notify_cfg){d->strs[0], d->strs[1], d->strs[2],
-                                    d->strs[3], d->strs[4], cfg->allow_private};
+                          cfg->mail_from, cfg->public_url, cfg->smtp_ca_file};
+    for (int i = 0; i < 6; i++) d->strs[i] = dup_or_null(src[i]);
+    d->cfg = (struct bc_notify_cfg){.smtp_url = d->strs[0],
+                                    .smtp_user = d->strs[1],
+                                    .smtp_password = d->strs[2],
+                                    .smtp_require_tls = cfg->smtp_require_tls,
+                                    .smtp_ca_file = d->strs[5],
+                                    .mail_from = d->strs[3],
+                                    .public_url = d->strs[4],
+                                    .allow_private = cfg->allow_private};
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     int rc = bc_sender_new(&d->sender, err, errsize);
@@ -462,7 +470,7 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
         rc = BC_EINTERNAL;
     }
     if (rc < 0) {
-        for (int i = 0; i < 5; i++) free(d->strs[i]);
+        for (int i = 0; i < 6; i++) free(d->strs[i]);
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->cv);
         free(d);
@@ -494,7 +502,7 @@ void bc_dispatcher_stop(struct bc_dispatcher *d)
         free(f);
         f = next;
     }
-    for (int i = 0; i < 5; i++) free(d->strs[i]);
+    for (int i = 0; i < 6; i++) free(d->strs[i]);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
     free(d);

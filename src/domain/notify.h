@@ -27,6 +27,8 @@ int bc_notify_settings_put(struct bc_env *env, const struct bc_ctx *ctx, json_t 
 struct bc_notify_cfg {
     const char *smtp_url; /* NULL or "": e-mail is off */
     const char *smtp_user, *smtp_password;
+    bool smtp_require_tls; /* smtp://: STARTTLS or no mail */
+    const char *smtp_ca_file;
     const char *mail_from;  /* envelope and From address */
     const char *public_url; /* for the manage page and admin links */
     bool allow_private;     /* webhook_allow_private */

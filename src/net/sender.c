@@ -39,7 +39,8 @@ struct send {
     struct curl_slist *headers, *rcpt;
     char *body;
     size_t body_len, body_off; /* body_off: bytes already handed to curl (SMTP upload) */
-    bool allow_private;
+    bool allow_private, require_tls;
+    char *ca_file;
     long timeout_ms;
     bc_send_done_fn done;
     void *ud;
@@ -79,6 +80,7 @@ static void send_free(struct send *j)
         free(j->password);
     }
     free(j->user);
+    free(j->ca_file);
     free(j->mail_from);
     free(j->body);
     free(j);
@@ -179,6 +181,7 @@ static void start(struct send *j)
                      j->timeout_ms < MAX_CONNECT_MS ? j->timeout_ms : MAX_CONNECT_MS);
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* never a proxy from the environment */
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    if (j->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, j->ca_file);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_response);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     if (j->kind == BC_SEND_HTTP_POST) {
@@ -199,7 +202,8 @@ static void start(struct send *j)
         curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(h, CURLOPT_READDATA, j);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->body_len);
-        if (strncmp(j->url, "smtp:", 5) == 0) curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+        if (strncmp(j->url, "smtp:", 5) == 0)
+            curl_easy_setopt(h, CURLOPT_USE_SSL, (long)(j->require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
         if (j->user) curl_easy_setopt(h, CURLOPT_USERNAME, j->user);
         if (j->password) curl_easy_setopt(h, CURLOPT_PASSWORD, j->password);
     }
@@ -380,12 +384,14 @@ int bc_sender_submit(struct bc_sender *s, const struct bc_send_req *r, bc_send_d
     j->snd = s;
     j->kind = r->kind;
     j->allow_private = r->allow_private;
+    j->require_tls = r->require_tls;
     j->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : DEFAULT_TIMEOUT_MS;
     j->done = done;
     j->ud = ud;
     int rc = BC_ENOMEM;
     if (copy_str(r->url, &j->url) < 0 || copy_str(r->user, &j->user) < 0 ||
-        copy_str(r->password, &j->password) < 0 || copy_str(r->mail_from, &j->mail_from) < 0)
+        copy_str(r->password, &j->password) < 0 || copy_str(r->mail_from, &j->mail_from) < 0 ||
+        copy_str(r->ca_file, &j->ca_file) < 0)
         goto fail;
     if (!(j->body = malloc(r->body_len + 1))) goto fail;
     if (r->body_len) memcpy(j->body, r->body, r->body_len);

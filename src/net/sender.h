@@ -30,6 +30,8 @@ struct bc_send_req {
     const char *mail_from;       /* SMTP envelope sender */
     const char *rcpt;            /* SMTP envelope recipient (one) */
     bool allow_private;          /* skip the public-address rule (tests, private networks) */
+    bool require_tls;            /* smtp://: STARTTLS or nothing (else TLS only when the server offers it) */
+    const char *ca_file;         /* PEM of the certificates to trust instead of the system's (NULL: system) */
     long timeout_ms;             /* whole transfer; 0 -> 30000 */
 };
 

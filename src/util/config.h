@@ -26,6 +26,11 @@
        "e-mail off")                                                                                         \
     XX(SMTP_USER, "smtp_user", NULL, "SMTP AUTH user name")                                                  \
     XX(SMTP_PASSWORD, "smtp_password", NULL, "SMTP AUTH password")                                           \
+    XX(SMTP_STARTTLS, "smtp_starttls", NULL,                                                                 \
+       "smtp://: required (STARTTLS or no mail) or opportunistic; default required with smtp_user, else "    \
+       "opportunistic")                                                                                      \
+    XX(SMTP_CA_FILE, "smtp_ca_file", NULL,                                                                   \
+       "PEM file of the CA certificates that sign the SMTP server's (default: the system's)")                \
     XX(MAIL_FROM, "mail_from", NULL, "sender address of e-mails (default bookchat@<host of public_url>)")    \
     XX(DISPATCHER, "dispatcher", "on",                                                                       \
        "send this store's notifications from this process: on | off (at least one process must)")            \

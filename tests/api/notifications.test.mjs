@@ -8,6 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
 import { startServer, makeTenant, makeUser, errorCode, tempDir } from './harness.mjs';
+import { startMailCatcher, makeSelfSignedCert } from './lib/mailcatcher.mjs';
 
 const customer = { name: 'Lucía Fernández', email: 'lucia@example.com', phone: '+34 600 222 333' };
 
@@ -347,5 +348,38 @@ test('three processes on one store send each confirmation once', async () => {
   } finally {
     for (const p of procs) await p.stop();
     await mail4.stop();
+  }
+});
+
+test('SMTP AUTH over STARTTLS with the server\'s certificate verified; without TLS no password is sent', async () => {
+  const cert = makeSelfSignedCert(tempDir('bc-cert'));
+  const tls = await startMailCatcher({ user: 'bookchat', password: 'smtp-pass-123', tls: { key: cert.key, cert: cert.cert } });
+  const plain = await startMailCatcher({ user: 'bookchat', password: 'smtp-pass-123' });
+  const auth = { BOOKCHAT_SMTP_USER: 'bookchat', BOOKCHAT_SMTP_PASSWORD: 'smtp-pass-123', BOOKCHAT_SMTP_CA_FILE: cert.certPath };
+  const s1 = await startServer({ env: serverEnv(tls, auth) });
+  const s2 = await startServer({ env: serverEnv(plain, auth) });
+  try {
+    const U = await makeTenant(s1, { name: 'Clínica TLS', empty: false });
+    const b = await book(U, 3, 0, { ...customer, email: 'tls@example.com' });
+    const m = await tls.waitFor((x) => x.envelope.rcptTo.includes('tls@example.com'), 15000);
+    assert.equal(m.secure, true, 'STARTTLS before the message');
+    assert.equal(m.user, 'bookchat', 'signed in');
+    assert.match(m.mail.text, new RegExp(b.code));
+    assert.ok(tls.auths.every((a) => a.ok));
+    // the same credentials towards a server without STARTTLS: refused by bookchat before AUTH
+    const V = await makeTenant(s2, { name: 'Clínica Sin TLS', empty: false });
+    await book(V, 3, 0, { ...customer, email: 'plain@example.com' });
+    const d = await waitFor('a failed attempt', async () => {
+      const r = await V.admin('GET', '/v1/admin/deliveries?kind=email');
+      return r.json.items.find((x) => x.to === 'plain@example.com' && x.attempts >= 1 && x.last_error) && r;
+    });
+    assert.ok(d);
+    assert.equal(plain.messages.length, 0);
+    assert.equal(plain.auths.length, 0, 'no password over a plain connection');
+  } finally {
+    await s1.stop();
+    await s2.stop();
+    await tls.stop();
+    await plain.stop();
   }
 });
