@@ -13,7 +13,8 @@ function nextDate(days) {
 }
 
 before(async () => {
-  srv = await startServer();
+  // no dispatcher: B's delivery (below) must stay byte-for-byte as made, not be sent in the background
+  srv = await startServer({ env: { BOOKCHAT_DISPATCHER: 'off' } });
   A = await makeTenant(srv, { name: 'Tenant A', origins: ['https://a.example.com'] });
   B = await makeTenant(srv, { name: 'Tenant B', origins: ['https://b.example.com'] });
   viewerA = await makeUser(srv, A, 'viewer');
@@ -30,10 +31,12 @@ before(async () => {
   bToken = bBooking.json.booking.manage_token;
   const bHook = await B.admin('POST', '/v1/admin/webhooks', { url: 'https://8.8.8.8/b-hook', events: ['booking.created'] });
   assert.equal(bHook.status, 201, bHook.text);
+  const bDelivery = await B.admin('POST', `/v1/admin/webhooks/${bHook.json.webhook.id}/test`);
+  assert.equal(bDelivery.status, 202, bDelivery.text);
   // B's ids, by the resource segment that precedes {id} in a path
   bIds = { 'api-keys': B.keyId, users: bAdmin.id, services: bSvc.json.service.id, providers: bPro.json.provider.id,
     exceptions: bExc.json.exception.id, bookings: bBooking.json.booking.id, code: bCode,
-    conversations: bConv.json.conversation.id, webhooks: bHook.json.webhook.id };
+    conversations: bConv.json.conversation.id, webhooks: bHook.json.webhook.id, deliveries: bDelivery.json.delivery.id };
   bBefore = await dumpTenant(srv, B.id);
   const doc = (await srv.get('/v1/openapi.json')).json;
   routes = [];
@@ -66,6 +69,8 @@ const validBody = {
   'PATCH /v1/admin/bookings/{id}': { status: 'cancelled' },
   'PATCH /v1/admin/conversations/{id}': { handled: true },
   'PATCH /v1/admin/webhooks/{id}': { enabled: false, rotate_secret: true },
+  'POST /v1/admin/deliveries/{id}/retry': {},
+  'POST /v1/admin/webhooks/{id}/test': {},
 };
 
 test('A\'s admin token with B\'s ids: 404 not_found on every admin route that takes an id', async () => {
@@ -118,7 +123,7 @@ test('A\'s widget key cannot reach B\'s data through any widget route', async ()
 test('a viewer gets 403 forbidden on every admin write, and reads work', async () => {
   const writes = routes.filter((r) => r.sec.includes('bearerJwt') && r.method !== 'GET' && !r.path.startsWith('/v1/admin/me') && r.path !== '/v1/admin/nlu/parse');
   assert.ok(writes.length >= 20, `got ${writes.length}`);
-  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', exceptions: 'E', bookings: 'B', conversations: 'C', webhooks: 'W' };
+  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', exceptions: 'E', bookings: 'B', conversations: 'C', webhooks: 'W', deliveries: 'D' };
   for (const r of writes) {
     const res = await viewerA.admin(r.method, fill(r.path, ids), r.method === 'DELETE' ? undefined : sample);
     assert.equal(res.status, 403, `${r.method} ${r.path}: ${res.status} ${res.text}`);
