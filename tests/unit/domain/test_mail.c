@@ -4,10 +4,10 @@
 #include "../testlib.h"
 
 #include "domain/mail.h"
+#include "mail_words.h"
 
 #include <openssl/evp.h>
 #include <sodium.h>
-#include <unicode/ustring.h>
 
 #define ICS(method)                                                                                          \
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bookchat//test//EN\r\nMETHOD:" method                       \
@@ -75,41 +75,10 @@ static size_t b64_decode(const char *in, size_t n, unsigned char *out)
     return (size_t)w;
 }
 
-static bool utf8_ok(const unsigned char *s, size_t n)
-{
-    UErrorCode err = U_ZERO_ERROR;
-    int32_t len = 0;
-    u_strFromUTF8(NULL, 0, &len, (const char *)s, (int32_t)n, &err);
-    return U_SUCCESS(err) || err == U_BUFFER_OVERFLOW_ERROR;
-}
-
-/* Decodes RFC 2047 "B" words of a header value (whitespace between two words is dropped, RFC 2047 6.2);
- * checks each word is at most 75 characters and decodes on its own to whole UTF-8 characters. */
 static char *decode_words(const char *v)
 {
-    char *out = calloc(1, strlen(v) + 1);
-    size_t n = 0, word_end = 0;
-    bool after_word = false;
-    for (const char *p = v; *p;) {
-        if (strncmp(p, "=?UTF-8?B?", 10) == 0) {
-            const char *e = strstr(p + 10, "?=");
-            assert_non_null(e);
-            assert_true(e + 2 - p <= 75);
-            if (after_word) n = word_end; /* drop the whitespace written since the last word */
-            unsigned char buf[128];
-            size_t k = b64_decode(p + 10, (size_t)(e - p - 10), buf);
-            assert_true(utf8_ok(buf, k));
-            memcpy(out + n, buf, k);
-            n += k;
-            p = e + 2;
-            word_end = n;
-            after_word = true;
-            continue;
-        }
-        if (*p != ' ') after_word = false;
-        out[n++] = *p++;
-    }
-    out[n] = '\0';
+    char *out = bc_test_decode_words(v);
+    if (!out) fail_msg("malformed encoded words: %s", v);
     return out;
 }
 
