@@ -256,7 +256,7 @@ static void start_local(const json_t *booking, const char *lang, char *out, size
 }
 
 struct words {
-    char start[160], manage[1024], admin[512], detail[600];
+    char start[160], manage[1024], admin[512], detail[600], contact[300];
     struct bc_tpl_vars v;
 };
 
@@ -269,7 +269,11 @@ static void words_of(const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg, 
     w->v.business = bc_field_str(json_object_get(settings, BC_F_BUSINESS), BC_F_NAME);
     if (b) {
         start_local(b, lang, w->start, sizeof w->start);
-        w->v.customer_name = bc_field_str(json_object_get(b, BC_F_CUSTOMER), BC_F_NAME);
+        const json_t *cu = json_object_get(b, BC_F_CUSTOMER);
+        const char *em = bc_field_str(cu, "email"), *ph = bc_field_str(cu, "phone");
+        w->v.customer_name = bc_field_str(cu, BC_F_NAME);
+        snprintf(w->contact, sizeof w->contact, "%s%s%s", em ? em : "", em && ph ? ", " : "", ph ? ph : "");
+        w->v.customer_contact = w->contact;
         w->v.service = bc_field_str(b, "service_name");
         w->v.professional = bc_field_str(b, "provider_name");
         w->v.start_local = w->start;
