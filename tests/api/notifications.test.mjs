@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
-import { startServer, makeTenant, makeUser, errorCode, tempDir } from './harness.mjs';
+import { startServer, makeTenant, makeUser, errorCode, tempDir, cli } from './harness.mjs';
 import { startMailCatcher, makeSelfSignedCert } from './lib/mailcatcher.mjs';
 
 const customer = { name: 'Lucía Fernández', email: 'lucia@example.com', phone: '+34 600 222 333' };
@@ -81,6 +81,18 @@ async function waitFor(what, fn, ms = 15000) {
   }
 }
 
+// A store of the test's own. LMDB: a data directory per server already is. DynamoDB (the dynalite run): a
+// table of its own, since every server on one table shares its notification queue, and the servers here
+// each send to their own SMTP server (a dispatcher of another test would send this test's mail).
+async function ownStore() {
+  const base = process.env.BOOKCHAT_STORE;
+  if (!base || !base.startsWith('dynamodb:')) return {};
+  const store = base.replace(/^dynamodb:\/\/[^?]+/, `dynamodb://bc-notify-${Math.random().toString(36).slice(2, 10)}`);
+  const r = await cli(['store', 'init', '--store', store]);
+  assert.equal(r.code, 0, r.stderr);
+  return { store };
+}
+
 function serverEnv(smtp, extra = {}) {
   return { BOOKCHAT_SMTP_URL: smtp.url, BOOKCHAT_MAIL_FROM: 'reservas@bookchat.test', BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'true',
     BOOKCHAT_OUTBOX_RETRY_BASE: '1', BOOKCHAT_DISPATCHER: 'on', ...extra };
@@ -107,7 +119,7 @@ async function book(t, days = 1, n = 0, who = customer) {
 let smtp, srv, T;
 before(async () => {
   smtp = await mailCatcher();
-  srv = await startServer({ env: serverEnv(smtp) });
+  srv = await startServer({ ...(await ownStore()), env: serverEnv(smtp) });
   T = await makeTenant(srv, { name: 'Clínica Peñalara', locale: 'es', timezone: 'Europe/Madrid', empty: false });
   await srv.platform('PATCH', `/v1/platform/tenants/${T.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
   const s = await T.admin('PATCH', '/v1/admin/settings', { business: { email: 'hola@penalara.example' } });
@@ -190,9 +202,12 @@ test('a booking sends the customer a confirmation with its invitation, and tells
   assert.match(ics, /ATTENDEE;[^\r\n]*mailto:lucia@example.com/);
   // staff: the address of the settings
   await waitFor('the staff e-mail', () => mine().find((m) => m.envelope.to.includes('recepcion@penalara.example')));
-  const d = await T.admin('GET', '/v1/admin/deliveries?kind=email');
-  assert.equal(d.status, 200, d.text);
-  assert.ok(d.json.items.filter((x) => x.status === 'delivered').length >= 2);
+  // the log says so once the sends are recorded (a moment after the SMTP server has the message)
+  await waitFor('two delivered e-mails in the log', async () => {
+    const d = await T.admin('GET', '/v1/admin/deliveries?kind=email');
+    assert.equal(d.status, 200, d.text);
+    return d.json.items.filter((x) => x.status === 'delivered').length >= 2;
+  });
   // counted in usage and /metrics
   const m = await srv.platform('GET', '/metrics');
   assert.match(m.text, /bookchat_deliveries_total\{kind="email",outcome="delivered"\} [1-9]/);
@@ -279,7 +294,7 @@ test('a hand-off request tells the staff', async () => {
 
 test('reminders: sent on the clock; none when already past at booking time; none after a cancellation', async () => {
   const mail2 = await mailCatcher();
-  const s2 = await startServer({ env: serverEnv(mail2) });
+  const s2 = await startServer({ ...(await ownStore()), env: serverEnv(mail2) });
   try {
     const U = await makeTenant(s2, { name: 'Estudio Norte', locale: 'en', timezone: 'Europe/Madrid', empty: false });
     // a day before, and two weeks before: for a booking three days ahead, the second is already past
@@ -311,11 +326,12 @@ test('SIGKILL right after the answer: the next process sends the confirmation', 
   const mail3 = await mailCatcher();
   const dir = tempDir('bc-kill');
   // the first process cannot reach its SMTP server; it is killed right after answering the booking
-  const s1 = await startServer({ dataDir: dir, env: serverEnv({ url: 'smtp://127.0.0.1:9' }) });
+  const own = await ownStore();
+  const s1 = await startServer({ ...own, dataDir: dir, env: serverEnv({ url: 'smtp://127.0.0.1:9' }) });
   const U = await makeTenant(s1, { name: 'Clínica Kill', empty: false });
   const b = await book(U, 3, 0, { ...customer, email: 'kill@example.com' });
   await s1.kill();
-  const s2 = await startServer({ dataDir: dir, env: serverEnv(mail3) });
+  const s2 = await startServer({ ...own, dataDir: dir, env: serverEnv(mail3) });
   try {
     const m = await waitFor('the confirmation from the next process', () => mail3.mails.find((x) => x.envelope.to.includes('kill@example.com')), 90000);
     assert.match(m.text, new RegExp(b.code));
@@ -328,8 +344,9 @@ test('SIGKILL right after the answer: the next process sends the confirmation', 
 test('three processes on one store send each confirmation once', async () => {
   const mail4 = await mailCatcher();
   const dir = tempDir('bc-three');
-  // one LMDB data directory, or in the dynalite run one DynamoDB table (BOOKCHAT_STORE, inherited)
-  const opts = () => ({ dataDir: dir, keepData: true, env: serverEnv(mail4) });
+  // one LMDB data directory, or in the dynalite run one DynamoDB table
+  const own = await ownStore();
+  const opts = () => ({ ...own, dataDir: dir, keepData: true, env: serverEnv(mail4) });
   const procs = [await startServer(opts()), await startServer(opts()), await startServer(opts())];
   try {
     const U = await makeTenant(procs[0], { name: 'Tres', empty: false });
@@ -356,8 +373,8 @@ test('SMTP AUTH over STARTTLS with the server\'s certificate verified; without T
   const tls = await startMailCatcher({ user: 'bookchat', password: 'smtp-pass-123', tls: { key: cert.key, cert: cert.cert } });
   const plain = await startMailCatcher({ user: 'bookchat', password: 'smtp-pass-123' });
   const auth = { BOOKCHAT_SMTP_USER: 'bookchat', BOOKCHAT_SMTP_PASSWORD: 'smtp-pass-123', BOOKCHAT_SMTP_CA_FILE: cert.certPath };
-  const s1 = await startServer({ env: serverEnv(tls, auth) });
-  const s2 = await startServer({ env: serverEnv(plain, auth) });
+  const s1 = await startServer({ ...(await ownStore()), env: serverEnv(tls, auth) });
+  const s2 = await startServer({ ...(await ownStore()), env: serverEnv(plain, auth) });
   try {
     const U = await makeTenant(s1, { name: 'Clínica TLS', empty: false });
     const b = await book(U, 3, 0, { ...customer, email: 'tls@example.com' });
