@@ -20,6 +20,7 @@
 
 #include <libical/ical.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,11 +64,11 @@ static int add_address(icalcomponent *c, icalproperty *(*mk)(const char *), cons
                        int attendee)
 {
     char *addr = clean(email, 0, 0), *name = clean(cn ? cn : "", 0, 1);
-    char *to = addr ? malloc(strlen(addr) + 8) : NULL;
+    size_t size = addr ? strlen(addr) + 8 : 0;
+    char *to = addr ? malloc(size) : NULL;
     int rc = -1;
     if (to && name) {
-        strcpy(to, "mailto:");
-        strcat(to, addr);
+        snprintf(to, size, "mailto:%s", addr);
         icalproperty *p = mk(to);
         if (p) {
             if (*name || !attendee) icalproperty_add_parameter(p, icalparameter_new_cn(name));
