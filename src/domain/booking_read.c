@@ -231,7 +231,7 @@ static int day_bound(json_t *settings, const char *date, int plus_days, char *ou
 
 static int list_bookings(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
                          const char *provider_id, const char *status, int limit, const char *cursor, bool raw,
-                json_t **items, char **next_cursor)
+                         json_t **items, char **next_cursor)
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], lo[64] = "BSTART#", hi[64] = "BSTART#~";

@@ -94,8 +94,10 @@ int bc_feed_token(struct bc_env *env, const struct bc_ctx *ctx, const char *scop
         rc = bc_entity_create(env, ctx, KIND, item);
         json_decref(item);
         /* made meanwhile by another request: use that one */
-        if (rc == BC_ECONFLICT) rc = generation(env, ctx, scope, &gen);
-        else if (rc == 0) gen = 1;
+        if (rc == BC_ECONFLICT)
+            rc = generation(env, ctx, scope, &gen);
+        else if (rc == 0)
+            gen = 1;
     } else if (renew) {
         /* two renewals at once may both write gen+1: both get the same new URL, the old one is dead */
         json_t *set = json_pack("{s:I}", "gen", (json_int_t)(gen + 1));
@@ -132,8 +134,8 @@ int bc_feed_verify(struct bc_env *env, const char *token, char *tenant_out, size
     /* no generation: compared against generation 0, which never verifies (no token is made for it), so an
      * unknown scope costs the same as a wrong MAC */
     char *want = make_token(tenant, scope, gen);
-    bool ok = want && gen > 0 && strlen(want) == strlen(token) &&
-              sodium_memcmp(want, token, strlen(token)) == 0;
+    bool ok =
+        want && gen > 0 && strlen(want) == strlen(token) && sodium_memcmp(want, token, strlen(token)) == 0;
     free(want);
     if (!ok) return BC_ENOT_FOUND;
     snprintf(tenant_out, tsize, "%s", tenant);
@@ -242,7 +244,8 @@ int bc_feed_render(struct bc_env *env, const struct bc_ctx *ctx, const char *sco
     if (rc == 0) rc = bc_settings_get(env, ctx, &settings);
     if (rc < 0) goto done;
     const char *zone = bc_settings_zone(settings) ? bc_settings_zone(settings) : "UTC";
-    int64_t ahead = json_integer_value(json_object_get(json_object_get(settings, "booking"), "max_days_ahead"));
+    int64_t ahead =
+        json_integer_value(json_object_get(json_object_get(settings, "booking"), "max_days_ahead"));
     if (ahead < 1) ahead = 60;
     struct bc_tz_local now;
     if ((rc = bc_tz_from_utc(zone, bc_now_s(), &now)) < 0) goto done;

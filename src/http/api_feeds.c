@@ -66,8 +66,8 @@ int bc_api_feed_get(struct bc_req *req)
     bc_reply_header(req, "Referrer-Policy", "no-referrer");
     int rc = brake(req);
     if (rc < 0) return rc;
-    if (bc_feed_verify(req->srv->env, bc_req_param(req, "token"), tenant, sizeof tenant, scope, sizeof scope) <
-            0 ||
+    if (bc_feed_verify(req->srv->env, bc_req_param(req, "token"), tenant, sizeof tenant, scope,
+                       sizeof scope) < 0 ||
         bc_ctx_operator(&check, tenant) < 0)
         return not_found(req);
     memcpy(req->ctx.tenant_id, check.tenant_id, sizeof req->ctx.tenant_id);

@@ -1,6 +1,7 @@
 /* The route table (routes.c) and its matcher. Each row: method, path pattern with {params} (a parameter may
- * end at a literal of its segment, "{token}.ics"; an optional trailing {*rest}), the auth kind and minimum role the router enforces before the handler runs, and the
- * handler. Auth and roles live here, in one place, not in handlers. */
+ * end at a literal of its segment, "{token}.ics"; an optional trailing {*rest}), the auth kind and minimum
+ * role the router enforces before the handler runs, and the handler. Auth and roles live here, in one place,
+ * not in handlers. */
 #ifndef BC_ROUTER_H
 #define BC_ROUTER_H
 #include <stdbool.h>
