@@ -50,6 +50,11 @@ int bc_booking_by_code(struct bc_env *env, const struct bc_ctx *ctx, const char 
 int bc_booking_list(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
                     const char *provider_id, const char *status, int limit, const char *cursor,
                     json_t **items, char **next_cursor);
+/* bc_booking_list (any status but "failed") with the stored items instead of views, for staff renderings
+ * that need their "version" and epoch times (the calendar feeds). Items may be shared: do not modify. */
+int bc_booking_list_items(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
+                          const char *provider_id, int limit, const char *cursor, json_t **items,
+                          char **next_cursor);
 /* Cancels; a customer must be within the tenant's cancellation window (BC_ECONFLICT with msg otherwise). */
 int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *id, bool by_customer,
                       char *msg, size_t msgsize, json_t **out);

@@ -229,9 +229,9 @@ static int day_bound(json_t *settings, const char *date, int plus_days, char *ou
     return 0;
 }
 
-int bc_booking_list(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
-                    const char *provider_id, const char *status, int limit, const char *cursor,
-                    json_t **items, char **next_cursor)
+static int list_bookings(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
+                         const char *provider_id, const char *status, int limit, const char *cursor, bool raw,
+                         json_t **items, char **next_cursor)
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], lo[64] = "BSTART#", hi[64] = "BSTART#~";
@@ -264,7 +264,7 @@ int bc_booking_list(struct bc_env *env, const struct bc_ctx *ctx, const char *fr
             if (provider_id && (!pid || strcmp(pid, provider_id) != 0)) continue;
             if (st && strcmp(st, "failed") == 0) continue;
             if (status && (!st || strcmp(st, status) != 0)) continue;
-            json_array_append_new(list, bc_booking_view(ctx, it, false));
+            json_array_append_new(list, raw ? json_incref(it) : bc_booking_view(ctx, it, false));
         }
         cur = r.next_cursor;
         r.next_cursor = NULL;
@@ -279,6 +279,20 @@ int bc_booking_list(struct bc_env *env, const struct bc_ctx *ctx, const char *fr
     *items = list;
     *next_cursor = cur;
     return 0;
+}
+
+int bc_booking_list(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
+                    const char *provider_id, const char *status, int limit, const char *cursor,
+                    json_t **items, char **next_cursor)
+{
+    return list_bookings(env, ctx, from, to, provider_id, status, limit, cursor, false, items, next_cursor);
+}
+
+int bc_booking_list_items(struct bc_env *env, const struct bc_ctx *ctx, const char *from, const char *to,
+                          const char *provider_id, int limit, const char *cursor, json_t **items,
+                          char **next_cursor)
+{
+    return list_bookings(env, ctx, from, to, provider_id, NULL, limit, cursor, true, items, next_cursor);
 }
 
 char *bc_booking_ics(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)

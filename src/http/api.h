@@ -116,6 +116,13 @@ int bc_api_admin_bookings_get(struct bc_req *req);
 int bc_api_admin_bookings_patch(struct bc_req *req);
 int bc_api_admin_bookings_ics(struct bc_req *req);
 
+/* api_feeds.c: calendar subscription feeds (the token in the path is the credential) and their admin URLs */
+int bc_api_feed_get(struct bc_req *req);
+int bc_api_provider_feed_get(struct bc_req *req);
+int bc_api_provider_feed_renew(struct bc_req *req);
+int bc_api_tenant_feed_get(struct bc_req *req);
+int bc_api_tenant_feed_renew(struct bc_req *req);
+
 /* api_manage.c: the customer's manage page (/manage/), with the e-mailed manage token as the credential */
 int bc_api_manage_booking(struct bc_req *req);
 int bc_api_manage_slots(struct bc_req *req);

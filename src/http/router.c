@@ -44,6 +44,12 @@ static bool match(const char *pattern, const char *path, struct bc_req *req)
             if (!close || n >= BC_MAX_PARAMS) return false;
             bool rest = p[1] == '*';
             const char *end = rest ? u + strlen(u) : strchrnul(u, '/');
+            /* a literal after the parameter in the same segment ("{token}.ics") ends it */
+            size_t lit = rest ? 0 : (size_t)(strchrnul(close + 1, '/') - (close + 1));
+            if (lit) {
+                if ((size_t)(end - u) <= lit || memcmp(end - lit, close + 1, lit) != 0) return false;
+                end -= lit;
+            }
             if (end == u) return false; /* empty parameter */
             names[n] = p + 1 + rest;
             nlens[n] = (size_t)(close - p - 1 - rest);

@@ -1,6 +1,7 @@
-/* The route table (routes.c) and its matcher. Each row: method, path pattern with {params} (and an optional
- * trailing {*rest}), the auth kind and minimum role the router enforces before the handler runs, and the
- * handler. Auth and roles live here, in one place, not in handlers. */
+/* The route table (routes.c) and its matcher. Each row: method, path pattern with {params} (a parameter may
+ * end at a literal of its segment, "{token}.ics"; an optional trailing {*rest}), the auth kind and minimum
+ * role the router enforces before the handler runs, and the handler. Auth and roles live here, in one place,
+ * not in handlers. */
 #ifndef BC_ROUTER_H
 #define BC_ROUTER_H
 #include <stdbool.h>
@@ -15,6 +16,7 @@ enum bc_route_flags {
     BC_ROUTE_TEST_ONLY = 1,    /* exists only when test_hooks is on */
     BC_ROUTE_UNDOCUMENTED = 2, /* not an API route (static assets, test hooks): not in openapi.json */
     BC_ROUTE_NO_AUDIT = 4,     /* a POST that changes nothing (e.g. the NLU try-out): not audited */
+    BC_ROUTE_SECRET_PATH = 8,  /* the path holds a credential (a feed token): logged as the pattern */
 };
 
 struct bc_route {

@@ -58,6 +58,9 @@ const struct bc_route bc_routes[] = {
     {BC_POST,   "/v1/manage/booking/cancel",       NONE,     ANY,    bc_api_manage_cancel,           "manage.cancel",         0},
     {BC_POST,   "/v1/manage/booking/reschedule",   NONE,     ANY,    bc_api_manage_reschedule,       "manage.reschedule",     0},
 
+    /* calendar subscription feeds (the token in the path is the credential: logged as the pattern) */
+    {BC_GET,    "/v1/feeds/{token}.ics",           NONE,     ANY,    bc_api_feed_get,                "feeds.get",             BC_ROUTE_SECRET_PATH},
+
     /* admin API (JWT): settings */
     {BC_GET,    "/v1/admin/settings",              JWT,      VIEWER, bc_api_settings_get,            "admin.settings.get",    0},
     {BC_PATCH,  "/v1/admin/settings",              JWT,      ADMIN,  bc_api_settings_patch,          "admin.settings.patch",  0},
@@ -82,6 +85,10 @@ const struct bc_route bc_routes[] = {
     {BC_GET,    "/v1/admin/providers/{id}",        JWT,      VIEWER, bc_api_providers_get,           "admin.providers.get",   0},
     {BC_PATCH,  "/v1/admin/providers/{id}",        JWT,      ADMIN,  bc_api_providers_patch,         "admin.providers.patch", 0},
     {BC_DELETE, "/v1/admin/providers/{id}",        JWT,      ADMIN,  bc_api_providers_delete,        "admin.providers.delete",0},
+    {BC_GET,    "/v1/admin/providers/{id}/feed",   JWT,      VIEWER, bc_api_provider_feed_get,       "admin.providers.feed.get", 0},
+    {BC_POST,   "/v1/admin/providers/{id}/feed",   JWT,      ADMIN,  bc_api_provider_feed_renew,     "admin.providers.feed.renew", 0},
+    {BC_GET,    "/v1/admin/feed",                  JWT,      VIEWER, bc_api_tenant_feed_get,         "admin.feed.get",        0},
+    {BC_POST,   "/v1/admin/feed",                  JWT,      ADMIN,  bc_api_tenant_feed_renew,       "admin.feed.renew",      0},
 
     /* admin API: schedules and bookings */
     {BC_GET,    "/v1/admin/providers/{id}/availability", JWT, VIEWER, bc_api_hours_get,             "admin.hours.get",       0},

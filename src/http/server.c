@@ -99,7 +99,12 @@ static void access_log(struct bc_req *req, enum MHD_RequestTerminationCode toe)
     if (bc_buf_json_str(&b, req->method_str ? req->method_str : "?") < 0)
         b.len = mark; /* dropped, as before */
     bc_buf_puts(&b, ",\"path\":");
-    if (bc_buf_json_str(&b, req->path ? req->path : "") < 0) bc_buf_json_str(&b, "(invalid utf-8)");
+    /* a path that carries a credential is written as its route's pattern; a near miss of the feed route (a
+     * token without ".ics", a token cut short) would still carry one, so that folder is never written */
+    const char *path =
+        req->route && (req->route->flags & BC_ROUTE_SECRET_PATH) ? req->route->pattern : req->path;
+    if (!req->route && path && strncmp(path, "/v1/feeds/", 10) == 0) path = "/v1/feeds/(redacted)";
+    if (bc_buf_json_str(&b, path ? path : "") < 0) bc_buf_json_str(&b, "(invalid utf-8)");
     if (req->route) {
         bc_buf_puts(&b, ",\"route\":");
         bc_buf_json_str(&b, req->route->name);

@@ -71,6 +71,7 @@ const validBody = {
   'PATCH /v1/admin/webhooks/{id}': { enabled: false, rotate_secret: true },
   'POST /v1/admin/deliveries/{id}/retry': {},
   'POST /v1/admin/webhooks/{id}/test': {},
+  'POST /v1/admin/providers/{id}/feed': {},
 };
 
 test('A\'s admin token with B\'s ids: 404 not_found on every admin route that takes an id', async () => {

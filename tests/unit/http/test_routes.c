@@ -83,6 +83,21 @@ static void test_routes__match_params(void **state)
     assert_null(bc_router_match(&req, &allowed));
     srv.test_hooks = true;
     assert_non_null(bc_router_match(&req, &allowed));
+    /* a parameter ends at the literal after it in its segment ("{token}.ics") */
+    req.path = "/v1/feeds/abc.DEF-_x.ics";
+    r = bc_router_match(&req, &allowed);
+    assert_non_null(r);
+    assert_string_equal(r->name, "feeds.get");
+    assert_string_equal(bc_req_param(&req, "token"), "abc.DEF-_x");
+    assert_true(r->flags & BC_ROUTE_SECRET_PATH);
+    req.path = "/v1/feeds/.ics"; /* an empty token */
+    assert_null(bc_router_match(&req, &allowed));
+    req.path = "/v1/feeds/abc"; /* no suffix */
+    assert_null(bc_router_match(&req, &allowed));
+    req.path = "/v1/feeds/abc.ics/x";
+    assert_null(bc_router_match(&req, &allowed));
+    req.path = "/v1/feeds/abc.icsx";
+    assert_null(bc_router_match(&req, &allowed));
     bc_arena_release(&req.arena);
 }
 

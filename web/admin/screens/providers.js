@@ -1,11 +1,13 @@
-// Professionals: who does what (services), their own time zone if it differs, and their weekly hours
-// (an editor of intervals per weekday, PUT /v1/admin/providers/{id}/availability). Creating one past the
+// Professionals: who does what (services), their own time zone if it differs, their weekly hours
+// (an editor of intervals per weekday, PUT /v1/admin/providers/{id}/availability), and their calendars
+// (the subscription feed and the external calendars, calendars.js). Creating one past the
 // plan's number of professionals is refused by the API (409 plan_limit_exceeded) and said so here.
 import { h, icon, mount } from '../../shared/dom.js';
 import { badge, button, card, confirm, dialog, empty, pageHeader, toast } from '../../shared/ui.js';
 import { form } from '../../shared/form.js';
 import { addDays, fmtDay, minutesOf, zones } from '../../shared/format.js';
 import { catalog, colorOf, initials, viewOnly } from './common.js';
+import { calendarDialog } from './calendars.js';
 
 // 2026-11-30 is a Monday: weekday n (1 = Monday) is n - 1 days later, for day names in the page's language.
 const dayName = (n, lang, style = 'long') => fmtDay(addDays('2026-11-30', n - 1), lang, { weekday: style });
@@ -46,6 +48,7 @@ export default {
                   'footer',
                   { class: 'pro-foot' },
                   button(ctx.can.write ? t('pros.hours') : t('pros.seeHours'), { small: true, ico: 'clock', onclick: () => editHours(ctx, p, hours[p.id]) }),
+                  button(t('cal.button'), { small: true, kind: 'ghost', ico: 'calendar', attrs: { dataset: { action: 'calendar' } }, onclick: () => calendarDialog(ctx, p) }),
                   button(ctx.can.write ? t('ui.edit') : t('ui.details'), { small: true, kind: 'ghost', ico: ctx.can.write ? 'edit' : 'eye', onclick: () => edit(ctx, cat, p) }),
                 ),
               ),

@@ -1,11 +1,13 @@
 // Settings: the business's details, the chat widget's look (with a live preview: the real widget in an
 // iframe, fed the values being edited), language and time zone, and the booking rules. One save
 // (PATCH /v1/admin/settings, nested objects merged). Viewers see the values and the preview, no inputs.
+// Beside them, the whole business's calendar subscription URL (calendars.js).
 import { h, icon, mount } from '../../shared/dom.js';
 import { button, card, pageHeader, toast, describe } from '../../shared/ui.js';
 import { form } from '../../shared/form.js';
 import { zones } from '../../shared/format.js';
 import { viewOnly } from './common.js';
+import { feedBox } from './calendars.js';
 
 export default {
   async render(ctx) {
@@ -124,6 +126,7 @@ export default {
           'aside',
           { class: 'preview-col' },
           card(t('set.preview'), [h('p', { class: 'hint card-lead' }, icon('eye'), ' ', t('set.previewHint')), h('div', { class: 'preview-box' }, frame)], { cls: 'preview-card' }),
+          card(t('cal.tenantFeed'), [h('p', { class: 'hint card-lead', text: t('cal.tenantFeedLead') }), feedBox(ctx, '/v1/admin/feed', { cls: 'tenant-feed' })], { cls: 'feed-card' }),
         ),
       ),
     );
