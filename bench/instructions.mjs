@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 const [bin, out] = process.argv.slice(2);
 const dir = mkdtempSync(join(out, 'data-'));
-const env = { ...process.env, BOOKCHAT_DATA: dir, BOOKCHAT_LOG_LEVEL: 'warn', BOOKCHAT_TEST_NOW: '1796025600', BOOKCHAT_ACCESS_LOG: 'off' };
+// one client address plays every visitor: the per-visitor limits (docs/security.md) would stop the mix
+const env = { ...process.env, BOOKCHAT_DATA: dir, BOOKCHAT_LOG_LEVEL: 'warn', BOOKCHAT_TEST_NOW: '1796025600', BOOKCHAT_ACCESS_LOG: 'off', BOOKCHAT_VISITOR_LIMITS: 'off' };
 const origin = 'https://shop.example.com';
 const t = JSON.parse(execFileSync(bin, ['tenant', 'create', '--name', 'Bench', '--plan', 'BUSINESS', '--origin', origin, '--json'], { env }).toString());
 const key = t.api_key.secret, tid = t.tenant.id;
