@@ -298,9 +298,9 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
     if (email) { /* the server's address without any user:password@ a URL may carry */
         const char *host = strstr(smtp, "://") + 3, *at = strchr(host, '@');
         if (at && at < host + strcspn(host, "/")) host = at + 1;
-        bc_log(BC_LOG_INFO, "e-mail on: %.*s://%s, from %s", (int)strcspn(smtp, ":"), smtp, host, s->mail_from);
-    }
-    else
+        bc_log(BC_LOG_INFO, "e-mail on: %.*s://%s, from %s", (int)strcspn(smtp, ":"), smtp, host,
+               s->mail_from);
+    } else
         bc_log(BC_LOG_INFO,
                "e-mail off: set smtp_url (BOOKCHAT_SMTP_URL) to send confirmations and reminders");
     return 0;
