@@ -147,8 +147,9 @@ static int query_items(struct bc_env *env, const struct bc_ctx *ctx, const char 
 {
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    if (provider_id && !bc_key_sk(prefix, "XCAL", provider_id)) return BC_ENOT_FOUND;
-    if (provider_id) strcat(prefix, "#");
+    char sk[BC_KEY_SIZE];
+    if (provider_id && !bc_key_sk(sk, "XCAL", provider_id)) return BC_ENOT_FOUND;
+    if (provider_id) snprintf(prefix, sizeof prefix, "%.200s#", sk);
     struct bc_query q = {.pk = pk,
                          .sk_prefix = provider_id ? prefix : "XCAL#",
                          .limit = provider_id ? BC_EXTCAL_MAX : 1000,
