@@ -221,28 +221,24 @@ static void start(struct send *j)
     if (j->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, j->ca_file);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_response);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
-    if (j->kind == BC_SEND_HTTP_GET) {
+    if (j->kind != BC_SEND_SMTP) { /* HTTP: the address rule at connect time (see on_open_socket) */
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, j->allow_private ? "http,https" : "https");
         curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
         curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, j);
         if (j->allow_private) curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
+    }
+    if (j->kind == BC_SEND_HTTP_GET) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, j);
-        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING,
-                         ""); /* gzip is welcome; the limit counts decoded bytes */
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* gzip welcome; the limit counts decoded bytes */
         curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)j->max_body);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "bookchat-calendars");
     } else if (j->kind == BC_SEND_HTTP_POST) {
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, j->allow_private ? "http,https" : "https");
-        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, j);
-        if (j->allow_private) curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "bookchat-webhooks");
     } else {
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
