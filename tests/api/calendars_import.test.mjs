@@ -6,14 +6,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { startServer, errorCode, makeTenant, dumpTenant } from './harness.mjs';
+import { startServer, errorCode, makeTenant, dumpTenant, Server } from './harness.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
+const pollerEnv = {
+  BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'true',
+  BOOKCHAT_CALENDAR_POLL_INTERVAL: '1', BOOKCHAT_CALENDAR_POLLER: 'on',
+};
 let srv, strict, T, svc, ana, luis, eva, feeds, feedUrl;
 
 // ---- the calendars' server ----
 const files = new Map(); // path -> ICS text
 const seen = []; // {path, ifNoneMatch, status}
+const lease = { now: 0, max: 0, total: 0 }; // fetches of /lease.ics in flight
 function startFeeds() {
   return new Promise((resolve) => {
     const s = http.createServer((req, res) => {
@@ -21,6 +26,16 @@ function startFeeds() {
       const rec = { path, ifNoneMatch: req.headers['if-none-match'] || null, status: 200 };
       seen.push(rec);
       if (path === '/slow.ics') return; // never answers: the fetch times out
+      if (path === '/lease.ics') { // answers after 700 ms, counting the fetches in flight
+        lease.total++;
+        lease.max = Math.max(lease.max, ++lease.now);
+        setTimeout(() => {
+          lease.now--;
+          res.writeHead(200, { 'content-type': 'text/calendar' });
+          res.end(cal());
+        }, 700);
+        return;
+      }
       if (path === '/redirect.ics') {
         rec.status = 302;
         res.writeHead(302, { location: 'http://127.0.0.1:1/private.ics' });
@@ -104,12 +119,7 @@ before(async () => {
   feeds = await startFeeds();
   feedUrl = (p) => `http://127.0.0.1:${feeds.address().port}${p}`;
   files.set('/ana.ics', ANA_ICS);
-  srv = await startServer({
-    env: {
-      BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'true',
-      BOOKCHAT_CALENDAR_POLL_INTERVAL: '1', BOOKCHAT_CALENDAR_POLLER: 'on',
-    },
-  });
+  srv = await startServer({ env: pollerEnv });
   T = await makeTenant(srv, { name: 'Clínica', plan: 'BUSINESS', timezone: 'Europe/Madrid' });
   await srv.platform('PATCH', `/v1/platform/tenants/${T.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
   const st = await T.admin('PATCH', '/v1/admin/settings', { booking: { max_days_ahead: 150 } });
@@ -230,6 +240,27 @@ test('bad feeds: bounded time, a clear status, the last good copy kept, others u
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(await calendars(luis), []);
   assert.deepEqual(await slots(luis, '2026-12-02'), await slots(eva, '2026-12-02'));
+});
+
+test('three processes on one store: one fetch of a calendar at a time (the lease)', async () => {
+  const others = [];
+  for (let i = 0; i < 2; i++) others.push(await new Server({ dataDir: srv.dataDir, env: pollerEnv }).start());
+  // the test clocks of the three processes in step, so that a calendar falls due in all of them at once
+  const clock = async (s, advance_s = 0) => (await s.post('/v1/test/clock', { advance_s })).json.now;
+  for (const o of others) {
+    const lag = (await clock(srv)) - (await clock(o));
+    if (lag > 0) await clock(o, lag);
+  }
+  try {
+    const p = await T.admin('POST', '/v1/admin/providers', { name: 'Leo', service_ids: [svc], external_calendars: [{ url: feedUrl('/lease.ics') }] });
+    assert.equal(p.status, 201, p.text);
+    await until('several fetches', async () => lease.total >= 4, 20000);
+    assert.equal(lease.max, 1, 'two processes fetched the same calendar at once');
+    assert.equal((await calendars(p.json.provider.id))[0].status, 'ok');
+    assert.equal((await T.admin('DELETE', `/v1/admin/providers/${p.json.provider.id}`)).status, 204);
+  } finally {
+    for (const o of others) await o.stop();
+  }
 });
 
 test('bad external_calendars are refused with 400 and nothing is stored', async () => {
