@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#define QUEUE_PK      "XCALQ#0"
+#define QUEUE_PK      BC_EXTCAL_QUEUE_PK
 #define PAGE          32
 #define MAX_INFLIGHT  16
 #define LEASE_S       60    /* a claim's hold: longer than a fetch can take */
@@ -42,6 +42,15 @@ static const char *item_sk(char *buf, const char *pid, int idx)
 static void queue_sk(char *buf, int64_t next_at, const char *tenant, const char *pid, int idx)
 {
     snprintf(buf, BC_KEY_SIZE, "%012lld#%s#%s#%d", (long long)next_at, tenant, pid, idx);
+}
+
+const char *bc_extcal_pointer_key(const json_t *item, char *sk)
+{
+    const char *tenant = bc_field_str(item, "tenant_id"), *pid = bc_field_str(item, "provider_id");
+    if (!tenant || !pid || !json_is_integer(json_object_get(item, "next_at"))) return NULL;
+    queue_sk(sk, json_integer_value(json_object_get(item, "next_at")), tenant, pid,
+             (int)json_integer_value(json_object_get(item, "idx")));
+    return sk;
 }
 
 /* ---------------------------------------------------------------------------------------------------- */

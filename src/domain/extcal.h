@@ -33,7 +33,13 @@ struct bc_env;
 struct bc_busy;
 struct bc_buf;
 
-#define BC_EXTCAL_MAX 5 /* calendars per professional */
+#define BC_EXTCAL_MAX      5         /* calendars per professional */
+#define BC_EXTCAL_QUEUE_PK "XCALQ#0" /* the poller's queue partition */
+
+/* The queue pointer of a calendar item (its SK in BC_EXTCAL_QUEUE_PK, into sk of BC_KEY_SIZE bytes), so
+ * that the tenant's walks (export, migration, purge: domain/tenant_items.h) carry it along; NULL when the
+ * item is not a calendar item. */
+const char *bc_extcal_pointer_key(const json_t *item, char *sk);
 
 /* Checks a professional's external_calendars value (an array of {"url"}: at most 5, https (http too with
  * allow_private), public addresses unless allow_private, at most 2048 bytes, no duplicates). 0, or

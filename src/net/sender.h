@@ -9,6 +9,8 @@
  *   a name re-pointed at a private address between the URL check and the send (DNS rebinding) is refused.
  *   Redirects are never followed (a 3xx is a failure), so a redirect cannot lead anywhere unchecked: the
  *   "re-checked on every redirect" rule holds trivially. Proxies from the environment are ignored.
+ * - A GET (external calendars) keeps the answer's body up to its limit and hands it, with the ETag and
+ *   Last-Modified, to done; a 304 is a success without a body. Redirects are errors here too.
  * - SMTP is exempt from the address rule: its server is the operator's own setting, often local.
  * - Everything a request points to is copied by bc_sender_submit; done is called exactly once, on the
  *   sender's thread (keep it short). */

@@ -240,6 +240,10 @@ test('bad feeds: bounded time, a clear status, the last good copy kept, others u
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(await calendars(luis), []);
   assert.deepEqual(await slots(luis, '2026-12-02'), await slots(eva, '2026-12-02'));
+  // and their pointers leave the poller's queue (dropped as stale when due)
+  const queue = async () => (await srv.get(`/v1/test/items?pk=${encodeURIComponent('XCALQ#0')}`)).json.items;
+  assert.ok((await queue()).some((q) => q.provider_id === ana), 'Ana is still polled');
+  await until('Luis out of the queue', async () => !(await queue()).some((q) => q.provider_id === luis));
 });
 
 test('three processes on one store: one fetch of a calendar at a time (the lease)', async () => {
