@@ -53,6 +53,21 @@ const char *bc_extcal_pointer_key(const json_t *item, char *sk)
     return sk;
 }
 
+/* Writes the queue pointer of a calendar due at next_at. It is written BEFORE the item's next_at changes
+ * to it: a crash in between leaves a pointer that does not match its item (dropped as stale when due),
+ * never an item that no pointer leads to. */
+static int put_pointer(struct bc_store *s, const char *tenant, const char *pid, int idx, const char *url,
+                       int64_t next_at, char *qsk)
+{
+    queue_sk(qsk, next_at, tenant, pid, idx);
+    json_t *ptr =
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "PK", QUEUE_PK, "SK", qsk, "tenant_id", tenant,
+                  "provider_id", pid, "idx", idx, "url", url, "next_at", (json_int_t)next_at);
+    int rc = ptr ? bc_store_put(s, ptr, NULL) : BC_ENOMEM;
+    json_decref(ptr);
+    return rc;
+}
+
 /* ---------------------------------------------------------------------------------------------------- */
 /* The professional's list                                                                              */
 
@@ -126,14 +141,9 @@ int bc_extcal_sync(struct bc_env *env, const struct bc_ctx *ctx, const char *pro
                           url, "idx", i, "status", "pending", "last_ok_at", "last_attempt_at", "last_error",
                           "events", 0, "busy", "next_at", (json_int_t)now, "lease_until", 0, "version",
                           (json_int_t)(bc__store_version(cur) + 1));
-            rc = bc_store_put(s, item, NULL);
+            rc = put_pointer(s, ctx->tenant_id, provider_id, i, url, now, qsk);
+            if (rc == 0) rc = bc_store_put(s, item, NULL);
             json_decref(item);
-            queue_sk(qsk, now, ctx->tenant_id, provider_id, i);
-            json_t *ptr = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "PK", QUEUE_PK, "SK", qsk,
-                                    "tenant_id", ctx->tenant_id, "provider_id", provider_id, "idx", i, "url",
-                                    url, "next_at", (json_int_t)now);
-            if (rc == 0) rc = bc_store_put(s, ptr, NULL);
-            json_decref(ptr);
         }
         json_decref(cur);
     }
@@ -342,7 +352,7 @@ struct fetch {
     int64_t version; /* of the claimed item */
     bool was_error;
     int64_t error_since;
-    char zone[80];
+    char zone[80], url[BC_NET_URL_MAX + 1];
     int64_t wfrom, wto;
     /* the result, copied on the sender's thread */
     struct bc_send_result res;
@@ -445,25 +455,19 @@ static void record(struct bc_extcal_poller *p, struct fetch *f)
         json_object_set_new(set, "error_since",
                             json_integer(f->was_error && f->error_since ? f->error_since : now));
     }
+    char qsk[BC_KEY_SIZE];
+    int rc = put_pointer(s, f->tenant, f->pid, f->idx, f->url, next, qsk);
     json_t *add = json_pack("{s:i}", "version", 1);
     struct bc_update u = {set, add, NULL};
     struct bc_cond c = {BC_COND_VERSION, f->version, false};
-    json_t *item = NULL;
-    int rc = bc_store_update(s, pk, sk, &u, &c, &item);
+    if (rc == 0) rc = bc_store_update(s, pk, sk, &u, &c, NULL);
     json_decref(set);
     json_decref(add);
-    if (rc == 0) { /* the next poll's pointer, then the old one goes */
-        char qsk[BC_KEY_SIZE];
-        queue_sk(qsk, next, f->tenant, f->pid, f->idx);
-        json_t *ptr = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "PK", QUEUE_PK, "SK", qsk, "tenant_id",
-                                f->tenant, "provider_id", f->pid, "idx", f->idx, "url",
-                                bc_field_str(item, "url") ?: "", "next_at", (json_int_t)next);
-        if (bc_store_put(s, ptr, NULL) == 0) bc_store_delete(s, QUEUE_PK, f->pointer_sk, NULL);
-        json_decref(ptr);
-    } else if (rc != BC_ECOND) {
+    if (rc == 0) /* the item now leads to the new pointer: the old one goes */
+        bc_store_delete(s, QUEUE_PK, f->pointer_sk, NULL);
+    else if (rc !=
+             BC_ECOND) /* BC_ECOND: the calendar changed meanwhile (a new URL), its own pointer polls it */
         bc_log(BC_LOG_WARN, "calendar poller: recording a fetch failed: %d", rc);
-    } /* BC_ECOND: the calendar changed meanwhile (a new URL): its own pointer polls it */
-    json_decref(item);
     bc_ctx_release(&ctx);
 }
 
@@ -482,10 +486,11 @@ static void poll_one(struct bc_extcal_poller *p, const json_t *ptr, int64_t now)
     }
     json_t *tenant_item = NULL, *item = NULL, *settings = NULL;
     int rc = bc_tenant_get(p->env, &ctx, &tenant_item);
-    if (rc == BC_ENOT_FOUND || (rc == 0 && bc_tenant_check_active(tenant_item) < 0)) {
-        bc_store_delete(s, QUEUE_PK, psk, NULL); /* a deleted or suspended tenant's calendars rest */
+    if (rc == BC_ENOT_FOUND) { /* a purged tenant */
+        bc_store_delete(s, QUEUE_PK, psk, NULL);
         goto out;
     }
+    bool inactive = rc == 0 && bc_tenant_check_active(tenant_item) < 0;
     if (rc < 0 || !bc_key_tenant_pk(&ctx, pk) || !item_sk(sk, pid, idx)) goto out;
     rc = bc_store_get(s, pk, sk, &item);
     if (rc == BC_ENOT_FOUND ||
@@ -496,6 +501,19 @@ static void poll_one(struct bc_extcal_poller *p, const json_t *ptr, int64_t now)
         goto out;
     }
     if (rc < 0 || json_integer_value(json_object_get(item, "lease_until")) > now) goto out;
+    if (inactive) { /* a suspended or deleted (restorable) tenant's calendars rest: looked at hourly */
+        char qsk[BC_KEY_SIZE];
+        json_t *set = json_pack("{s:I}", "next_at", (json_int_t)(now + 3600)),
+               *add = json_pack("{s:i}", "version", 1);
+        struct bc_update u = {set, add, NULL};
+        struct bc_cond c = {BC_COND_VERSION, bc__store_version(item), false};
+        if (put_pointer(s, tenant, pid, idx, bc_field_str(item, "url") ?: "", now + 3600, qsk) == 0 &&
+            bc_store_update(s, pk, sk, &u, &c, NULL) == 0)
+            bc_store_delete(s, QUEUE_PK, psk, NULL);
+        json_decref(set);
+        json_decref(add);
+        goto out;
+    }
     json_t *set = json_pack("{s:I}", "lease_until", (json_int_t)(now + LEASE_S)),
            *add = json_pack("{s:i}", "version", 1), *claimed = NULL;
     struct bc_update u = {set, add, NULL};
@@ -515,6 +533,7 @@ static void poll_one(struct bc_extcal_poller *p, const json_t *ptr, int64_t now)
     snprintf(f->pid, sizeof f->pid, "%s", pid);
     snprintf(f->pointer_sk, sizeof f->pointer_sk, "%s", psk);
     snprintf(f->zone, sizeof f->zone, "%s", bc_settings_zone(settings));
+    snprintf(f->url, sizeof f->url, "%s", bc_field_str(claimed, "url") ?: "");
     f->idx = idx;
     f->version = bc__store_version(claimed);
     f->was_error = strcmp(bc_field_str(claimed, "status") ?: "", "error") == 0;
