@@ -1,6 +1,7 @@
 // Busy times in (docs/calendars.md, PRODUCT.md section 12): a professional's own calendars, served by a
 // local HTTP server in this test, are polled by the real server (calendar_poller on, every second,
-// webhook_allow_private so that 127.0.0.1 may be fetched) and block availability and the booking commit.
+// webhook_allow_private so that 127.0.0.1 may be fetched) and block availability and the booking commit;
+// several processes share the polling through a lease, and a suspended tenant's calendars rest.
 // The server's clock starts at Monday 2026-11-30 08:00 UTC; the tenant is in Europe/Madrid.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -300,4 +301,22 @@ test('bad external_calendars are refused with 400 and nothing is stored', async 
     assert.match(r.json.error.message, /external calendar URL/);
   }
   assert.deepEqual(await dumpTenant(strict, S.id), sBefore);
+});
+
+// last: it moves the server's clock an hour on (the admin tokens of the tests above expire)
+test('a suspended tenant\'s calendars rest, and are polled again after it is reactivated', async () => {
+  const U = await makeTenant(srv, { name: 'Suspendida', timezone: 'Europe/Madrid' });
+  files.set('/u.ics', cal());
+  const p = await U.admin('POST', '/v1/admin/providers', { name: 'Uma', external_calendars: [{ url: feedUrl('/u.ics') }] });
+  assert.equal(p.status, 201, p.text);
+  const hits = () => seen.filter((x) => x.path === '/u.ics').length;
+  await until('U polled', async () => hits() >= 2);
+  assert.equal((await srv.platform('PATCH', `/v1/platform/tenants/${U.id}`, { status: 'SUSPENDED' })).status, 200);
+  await new Promise((r) => setTimeout(r, 1500)); // a fetch in flight may still finish
+  const frozen = hits();
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(hits(), frozen, 'a suspended tenant\'s calendar was fetched');
+  assert.equal((await srv.platform('PATCH', `/v1/platform/tenants/${U.id}`, { status: 'ACTIVE' })).status, 200);
+  await srv.post('/v1/test/clock', { advance_s: 3600 }); // the hourly look
+  await until('U polled again', async () => hits() > frozen);
 });
