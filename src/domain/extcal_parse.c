@@ -133,19 +133,56 @@ static int occurrence(struct acc *a, struct icaltimetype t, int64_t secs, int da
     return add(a, s, epoch_of(a, e));
 }
 
+/* The overrides are sorted by rid (after pass 1): a binary search, then the UIDs of that start. */
 static bool overridden(const struct acc *a, const char *uid, int64_t start)
 {
-    for (size_t i = 0; uid && i < a->novr; i++)
-        if (a->ovr[i].rid == start && strcmp(a->ovr[i].uid, uid) == 0) return true;
+    size_t lo = 0, hi = a->novr;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->ovr[mid].rid < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; uid && i < a->novr && a->ovr[i].rid == start; i++)
+        if (strcmp(a->ovr[i].uid, uid) == 0) return true;
     return false;
 }
 
-static bool excluded(const struct acc *a, icalcomponent *ev, int64_t start)
+static int cmp_i64(const void *x, const void *y)
 {
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* An event's EXDATEs as sorted epoch seconds (converted once, not once per occurrence). */
+struct exdates {
+    int64_t *t;
+    size_t n;
+};
+
+static int exdates_of(const struct acc *a, icalcomponent *ev, struct exdates *x)
+{
+    size_t cap = 0;
+    x->t = NULL;
+    x->n = 0;
     for (icalproperty *p = icalcomponent_get_first_property(ev, ICAL_EXDATE_PROPERTY); p;
-         p = icalcomponent_get_next_property(ev, ICAL_EXDATE_PROPERTY))
-        if (epoch_of(a, with_zone(a, p, icalproperty_get_exdate(p))) == start) return true;
-    return false;
+         p = icalcomponent_get_next_property(ev, ICAL_EXDATE_PROPERTY)) {
+        if (x->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            int64_t *t = realloc(x->t, cap * sizeof *t);
+            if (!t) return BC_ENOMEM;
+            x->t = t;
+        }
+        x->t[x->n++] = epoch_of(a, with_zone(a, p, icalproperty_get_exdate(p)));
+    }
+    if (x->n > 1) qsort(x->t, x->n, sizeof *x->t, cmp_i64);
+    return 0;
+}
+
+static bool excluded(const struct exdates *x, int64_t start)
+{
+    return x->n && bsearch(&start, x->t, x->n, sizeof *x->t, cmp_i64) != NULL;
 }
 
 /* A recurring (or plain) event without RECURRENCE-ID: its occurrences that are not excluded or replaced. */
@@ -157,11 +194,13 @@ static int expand_master(struct acc *a, icalcomponent *ev, struct icaltimetype s
     int64_t span = start.is_date ? (int64_t)days * 86400 + 7200 : secs;
     const char *uid = icalcomponent_get_uid(ev);
     bool busy = is_busy(ev);
-    int rc = 0;
+    struct exdates ex;
+    int rc = exdates_of(a, ev, &ex);
     icalproperty *rr = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY);
     if (!rr) {
         int64_t s = epoch_of(a, start);
-        if (busy && !overridden(a, uid, s) && !excluded(a, ev, s)) rc = occurrence(a, start, secs, days);
+        if (rc == 0 && busy && !overridden(a, uid, s) && !excluded(&ex, s))
+            rc = occurrence(a, start, secs, days);
     }
     /* RRULE: iterate from DTSTART, at most BC_EXTCAL_MAX_STEPS steps, up to the window's end */
     for (; rr && rc == 0; rr = icalcomponent_get_next_property(ev, ICAL_RRULE_PROPERTY)) {
@@ -179,7 +218,7 @@ static int expand_master(struct acc *a, icalcomponent *ev, struct icaltimetype s
             int64_t s = epoch_of(a, t);
             if (s >= a->to) break;
             if (s + span <= a->from) continue;
-            if (!busy || overridden(a, uid, s) || excluded(a, ev, s)) continue;
+            if (!busy || overridden(a, uid, s) || excluded(&ex, s)) continue;
             if ((rc = occurrence(a, t, secs, days)) < 0) break;
         }
         icalrecur_iterator_free(it);
@@ -193,13 +232,14 @@ static int expand_master(struct acc *a, icalcomponent *ev, struct icaltimetype s
             int64_t e = !icaltime_is_null_time(dp.period.end)
                             ? epoch_of(a, with_zone(a, p, dp.period.end))
                             : s + icaldurationtype_as_int(dp.period.duration);
-            if (!overridden(a, uid, s) && !excluded(a, ev, s)) rc = add(a, s, e);
+            if (!overridden(a, uid, s) && !excluded(&ex, s)) rc = add(a, s, e);
             continue;
         }
         struct icaltimetype t = with_zone(a, p, dp.time);
         int64_t s = epoch_of(a, t);
-        if (!overridden(a, uid, s) && !excluded(a, ev, s)) rc = occurrence(a, t, secs, days);
+        if (!overridden(a, uid, s) && !excluded(&ex, s)) rc = occurrence(a, t, secs, days);
     }
+    free(ex.t);
     return rc;
 }
 
@@ -214,6 +254,12 @@ static int cmp_iv(const void *x, const void *y)
 {
     const struct bc_extcal_iv *a = x, *b = y;
     return a->from < b->from ? -1 : a->from > b->from ? 1 : (a->to > b->to) - (a->to < b->to);
+}
+
+static int cmp_ovr(const void *x, const void *y)
+{
+    const struct ovr *a = x, *b = y;
+    return (a->rid > b->rid) - (a->rid < b->rid);
 }
 
 static int walk(struct acc *a)
@@ -233,6 +279,7 @@ static int walk(struct acc *a)
         }
         a->ovr[a->novr++] = (struct ovr){uid, epoch_of(a, with_zone(a, p, icalproperty_get_recurrenceid(p)))};
     }
+    if (a->novr > 1) qsort(a->ovr, a->novr, sizeof *a->ovr, cmp_ovr);
     /* pass 2: masters and plain events, then the overrides themselves (at their own time) */
     int rc = 0;
     for (icalcomponent *ev = icalcomponent_get_first_component(a->cal, ICAL_VEVENT_COMPONENT); ev && rc == 0;

@@ -4,6 +4,7 @@
 #include "../testlib.h"
 
 #include "domain/extcal_parse.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #include <time.h>
@@ -204,6 +205,29 @@ static void test_extcal__limits_and_bad_files(void **state)
     assert_int_equal(r.n, 7);
     assert_iv(&r, 6, "2026-12-07T08:00:00Z", "2026-12-07T08:30:00Z");
     free(r.iv);
+
+    /* many EXDATEs and overrides on a long rule stay cheap (each converted once, looked up by bisection) */
+    struct bc_buf many = BC_BUF_INIT;
+    bc_buf_puts(&many,
+                HEAD "BEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:19800101T080000Z\r\n"
+                     "DURATION:PT30M\r\nRRULE:FREQ=DAILY\r\n");
+    for (int i = 0; i < 4000; i++) bc_buf_printf(&many, "EXDATE:%04d0101T080000Z\r\n", 1980 + i % 40);
+    bc_buf_puts(&many, "END:VEVENT\r\n");
+    for (int i = 0; i < 3000; i++)
+        bc_buf_printf(
+            &many,
+            "BEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:20261201T000000Z\r\nRECURRENCE-ID:%04d0102T080000Z\r\n"
+            "DTSTART:%04d0102T090000Z\r\nDURATION:PT30M\r\nEND:VEVENT\r\n",
+            1980 + i % 40, 1980 + i % 40);
+    bc_buf_puts(&many, TAIL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = expand(many.data, "2026-12-01T00:00:00Z", "2026-12-08T00:00:00Z");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.n, 7);
+    assert_true(t1.tv_sec - t0.tv_sec < 5);
+    free(r.iv);
+    bc_buf_release(&many);
 
     size_t big = BC_EXTCAL_MAX_BYTES + 1;
     char *huge = malloc(big + 1);
