@@ -13,11 +13,14 @@
  *   process, calendar_poller = on) reads the due pointers, claims the calendar item with a version-checked
  *   write of lease_until (so with several processes on one table one polls a calendar at a time), fetches
  *   through the sender (net/sender.h: GET, conditional, 2 MiB, no redirects, the public-address rule unless
- *   webhook_allow_private), expands (extcal_parse.h) and writes the result, the next pointer, and deletes
- *   the old one. A pointer whose item is gone, names another URL or another next_at is stale: deleted.
+ *   webhook_allow_private), expands (extcal_parse.h), writes the next pointer, then the result (with the
+ *   next next_at, version-checked), then deletes the old pointer: a crash anywhere leaves the item led to by
+ *   some pointer. A pointer whose item is gone, names another URL or another next_at is stale: deleted.
  * - Changing a professional's calendars rewrites their items (a new URL starts "pending", due at once) and
- *   deletes the items past the new count; deleting the professional deletes them all. A deleted or
- *   suspended tenant's calendars are not polled (their pointers are dropped).
+ *   deletes the items past the new count; deleting the professional deletes them all. A suspended (or
+ *   deleted, still restorable) tenant's calendars are not fetched, only looked at again hourly; a purged
+ *   tenant's pointers are dropped. The pointer is a global item of the calendar item
+ *   (bc_extcal_pointer_key), so the tenant's walks (export, migration, purge) carry it along.
  * - Reads for availability are read-only queries of at most BC_EXTCAL_MAX items, and only for a
  *   professional whose item lists calendars: the others cost nothing. */
 #ifndef BC_EXTCAL_H
