@@ -40,10 +40,11 @@ api:
 # crash.test.mjs checks LMDB's recovery (`store check` on the data directory), so they stay on the LMDB run.
 # Servers of concurrent suites share the table and its notification queue, so only the servers that test
 # notifications (with their own SMTP and webhook stand-ins) dispatch: the others run with dispatcher=off.
+# The same for the calendar poller (calendars_import.test.mjs turns it on for its own server).
 # mailcatcher.test.mjs starts no server (it tests the SMTP catcher of tests/api/lib).
 DYNAMO_SUITES := $(filter-out tests/api/secrets.test.mjs tests/api/crash.test.mjs tests/api/backup.test.mjs tests/api/mailcatcher.test.mjs,$(wildcard tests/api/*.test.mjs))
 api-dynamo:
-	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) BOOKCHAT_SECRET=dynamo-suite-shared-secret-0123456789 BOOKCHAT_DISPATCHER=off \
+	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) BOOKCHAT_SECRET=dynamo-suite-shared-secret-0123456789 BOOKCHAT_DISPATCHER=off BOOKCHAT_CALENDAR_POLLER=off \
 	  node tests/store/with-dynalite.mjs --bin $(CURDIR)/$(ASAN_BIN) -- \
 	  node --test --test-reporter=spec $(DYNAMO_SUITES)
 

@@ -4,6 +4,7 @@
 #include "auth/ratelimit.h"
 #include "cmd/cmd.h"
 #include "domain/dispatch.h"
+#include "domain/extcal.h"
 #include "domain/env.h"
 #include "domain/mail.h"
 #include "domain/apikey.h"
@@ -119,7 +120,8 @@ struct serve {
     struct bc_server srv; /* srv.daemon when started */
     bool hk_running;
     struct housekeeping hk;
-    struct bc_dispatcher *disp; /* notifications (domain/dispatch.h) */
+    struct bc_dispatcher *disp;    /* notifications (domain/dispatch.h) */
+    struct bc_extcal_poller *xcal; /* the professionals' external calendars (domain/extcal.h) */
     char mail_from[256];
 };
 
@@ -243,6 +245,28 @@ static int start(struct bc_cli *cli, struct serve *s)
     return 0;
 }
 
+/* The poller of the professionals' external calendars (busy times in), unless calendar_poller = off. */
+static int calendar_poller_start(struct bc_cli *cli, struct serve *s)
+{
+    int interval = bc_config_int(BC_CFG_CALENDAR_POLL_INTERVAL, 300);
+    if (interval < 1 || interval > 86400) {
+        bc_cli_error(cli->json, "calendar_poll_interval must be 1..86400 seconds");
+        return 1;
+    }
+    if (!bc_config_bool(BC_CFG_CALENDAR_POLLER)) {
+        bc_log(BC_LOG_INFO, "external calendars are polled by other processes (calendar_poller = off)");
+        return 0;
+    }
+    char err[256] = "";
+    if (bc_extcal_poller_start(cli->env, interval, bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE), &s->xcal,
+                               err, sizeof err) < 0) {
+        bc_cli_error(cli->json, "calendar poller: %s", err);
+        return 1;
+    }
+    bc_log(BC_LOG_INFO, "external calendars polled every %d s", interval);
+    return 0;
+}
+
 /* The notifications' dispatcher: e-mail when smtp_url is set (said either way at start), webhooks always. */
 static int dispatcher_start(struct bc_cli *cli, struct serve *s)
 {
@@ -356,6 +380,8 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
     /* no request adds events now; sends in flight are cancelled and retried after their lease */
     bc_dispatcher_stop(s->disp);
     s->disp = NULL;
+    bc_extcal_poller_stop(s->xcal);
+    s->xcal = NULL;
     bc_log_access_buffering(false);
     bc_metrics_listen_stop();
     housekeeping_stop(s);
@@ -379,6 +405,7 @@ int cmd_serve(struct bc_cli *cli)
     int left = 0, rc = setup_keys(cli);
     if (rc == 0) rc = start(cli, s);
     if (rc == 0) rc = dispatcher_start(cli, s);
+    if (rc == 0) rc = calendar_poller_start(cli, s);
     if (rc == 0) {
         housekeeping_start(s, cli->env);
         bc_log(BC_LOG_INFO, "listening on %s:%u with %u threads, store %s", s->srv.host,

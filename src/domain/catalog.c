@@ -9,10 +9,12 @@
 #include "domain/catalog.h"
 #include "domain/env.h"
 #include "domain/entity.h"
+#include "domain/extcal.h"
 #include "domain/settings.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/config.h"
 #include "util/err.h"
 #include "util/id.h"
 #include "util/jsonv.h"
@@ -45,6 +47,7 @@ static const struct bc_jfield provider_fields[] = {
     {"synonyms", BC_J_ARRAY, 0, 0, 20},
     {"email", BC_J_STRING, BC_JF_NULLABLE, 0, 120},
     {"bio", BC_J_STRING, BC_JF_NULLABLE | BC_JF_MULTILINE, 0, 1000},
+    {"external_calendars", BC_J_ARRAY, 0, 0, 1000}, /* the limits: bc_extcal_check's own messages */
     {NULL},
 };
 
@@ -151,6 +154,9 @@ static int check_provider(struct bc_env *env, const struct bc_ctx *ctx, json_t *
         return BC_EINVALID;
     }
     if ((rc = check_synonyms(json_object_get(body, "synonyms"), msg, msgsize)) < 0) return rc;
+    const json_t *cals = json_object_get(body, "external_calendars");
+    if (cals && (rc = bc_extcal_check(cals, bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE), msg, msgsize)) < 0)
+        return rc;
     return check_service_ids(env, ctx, json_object_get(body, "service_ids"), msg, msgsize);
 }
 
@@ -235,6 +241,7 @@ int bc_provider_create(struct bc_env *env, const struct bc_ctx *ctx, json_t *bod
     if (json_is_null(json_object_get(item, "timezone")))
         json_object_set(item, "timezone", json_object_get(body, "timezone")); /* keeps null = the tenant's */
     rc = bc_entity_create(env, ctx, "PROVIDER", item);
+    if (rc == 0) rc = bc_extcal_sync(env, ctx, id, json_object_get(item, "external_calendars"));
     if (rc == 0)
         *out = bc_entity_view(item);
     else
@@ -253,6 +260,7 @@ int bc_provider_patch(struct bc_env *env, const struct bc_ctx *ctx, const char *
     json_t *set = json_deep_copy(body);
     rc = bc_entity_update(env, ctx, "PROVIDER", id, set, &item);
     json_decref(set);
+    if (rc == 0) rc = bc_extcal_sync(env, ctx, id, json_object_get(body, "external_calendars"));
     if (rc == 0) *out = bc_entity_view(item);
     json_decref(item);
     return rc;
@@ -266,6 +274,7 @@ int bc_provider_delete(struct bc_env *env, const struct bc_ctx *ctx, const char 
     if (rc < 0) return rc;
     release_provider(env, ctx);
     if (bc_key_tenant_pk(ctx, pk) && bc_key_sk(sk, "AVAIL", id)) bc_store_delete(s, pk, sk, NULL);
+    bc_extcal_forget(env, ctx, id);
     return 0;
 }
 

@@ -1,9 +1,10 @@
-/* The tenant health score: seven factors, each a pure function with a fixed maximum penalty, and the
+/* The tenant health score: eight factors, each a pure function with a fixed maximum penalty, and the
  * gathering of their inputs from the usage items, the tenant and its widget keys. */
 #include "domain/health.h"
 #include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/apikey.h"
+#include "domain/extcal.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
@@ -24,6 +25,8 @@
 #define MAX_KEY_AGE    10
 #define MAX_HANDOFFS   15
 #define MAX_ABUSE      10
+#define MAX_CALENDARS  10
+#define PER_CALENDAR   5 /* each external calendar failing for over an hour */
 
 /* error rate: (4xx + 2 * 5xx) / requests; judged from MIN_REQUESTS on, free up to 5 %, full at 30 % */
 #define MIN_REQUESTS 20
@@ -198,9 +201,21 @@ int bc_health_abuse(const struct bc_health_in *in, struct bc_health_factor *f)
     return f->penalty;
 }
 
+int bc_health_calendars(const struct bc_health_in *in, struct bc_health_factor *f)
+{
+    start(f, "calendars", MAX_CALENDARS);
+    int n = in->calendars_failing > 0 ? in->calendars_failing : 0;
+    f->value = (double)n;
+    f->penalty = n * PER_CALENDAR > MAX_CALENDARS ? MAX_CALENDARS : n * PER_CALENDAR;
+    snprintf(f->detail, sizeof f->detail, "%d of %d external calendar%s failing for over an hour%s", n,
+             in->calendars, in->calendars == 1 ? "" : "s",
+             n ? ": busy times come from an old copy (see the professional's calendars)" : "");
+    return f->penalty;
+}
+
 static int (*const factors[])(const struct bc_health_in *, struct bc_health_factor *) = {
     bc_health_error_rate,  bc_health_booking_conversion, bc_health_plan_limits, bc_health_inactivity,
-    bc_health_api_key_age, bc_health_handoffs,           bc_health_abuse,
+    bc_health_api_key_age, bc_health_handoffs,           bc_health_abuse,       bc_health_calendars,
 };
 #define NFACTORS (sizeof factors / sizeof factors[0])
 
@@ -270,6 +285,7 @@ int bc_health_gather(struct bc_env *env, const json_t *tenant, struct bc_health_
     }
     json_decref(recent);
     json_decref(totals);
+    if (rc == 0) rc = bc_extcal_failing(env, &ctx, in->now_s, &in->calendars_failing, &in->calendars);
     char *cursor = NULL;
     while (rc == 0) {
         json_t *items;

@@ -27,11 +27,14 @@ struct bc_health_in {
     int64_t handoffs_open; /* hand-offs waiting for an answer */
     /* widget requests refused by a per-visitor limit in the window (abuse, domain/visitor.h) */
     int64_t visitor_limited;
+    /* the professionals' external calendars (domain/extcal.h): how many, and how many fail for over an hour
+     */
+    int calendars, calendars_failing;
 };
 
 struct bc_health_factor {
     const char *factor; /* "error_rate", "booking_conversion", "plan_limits", "inactivity", "api_key_age",
-                           "handoffs", "abuse" */
+                           "handoffs", "abuse", "calendars" */
     int penalty;        /* points taken off, 0..max */
     int max;
     double value;     /* the measured value (a share, a count or days); NAN when not measurable */
@@ -44,6 +47,7 @@ int bc_health_booking_conversion(const struct bc_health_in *in, struct bc_health
 int bc_health_plan_limits(const struct bc_health_in *in, struct bc_health_factor *f);
 int bc_health_inactivity(const struct bc_health_in *in, struct bc_health_factor *f);
 int bc_health_api_key_age(const struct bc_health_in *in, struct bc_health_factor *f);
+int bc_health_calendars(const struct bc_health_in *in, struct bc_health_factor *f);
 int bc_health_handoffs(const struct bc_health_in *in, struct bc_health_factor *f);
 /* Abuse seen recently: widget requests refused by the per-visitor limits (domain/visitor.h). */
 int bc_health_abuse(const struct bc_health_in *in, struct bc_health_factor *f);

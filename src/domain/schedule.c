@@ -4,6 +4,7 @@
 #include "domain/env.h"
 #include "domain/calendar.h"
 #include "domain/entity.h"
+#include "domain/extcal.h"
 #include "domain/settings.h"
 #include "domain/keys.h"
 #include "store/store.h"
@@ -341,6 +342,34 @@ struct pro_load {
     size_t nbiz;
 };
 
+/* Adds the busy intervals of a professional's external calendars over the dates (a day wider on each side:
+ * zones differ by less than a day) to pro->busy. */
+static int add_external(struct bc_env *env, const struct bc_ctx *ctx, const char *pid,
+                        const struct pro_load *pl, struct bc_arena *arena, struct bc_availability_pro *pro)
+{
+    int32_t df, dt;
+    if (bc_tz_date_parse(pl->wfrom, &df) < 0 || bc_tz_date_parse(pl->wto, &dt) < 0) return BC_EINVALID;
+    struct bc_busy *ext = NULL;
+    size_t ne = 0;
+    int rc = bc_extcal_busy(env, ctx, pid, (int64_t)(df - 1) * 86400, (int64_t)(dt + 2) * 86400, &ext, &ne);
+    if (rc < 0 || ne == 0) {
+        free(ext);
+        return rc;
+    }
+    struct bc_availability_busy *ab = arena_array(arena, pro->n_busy + ne, sizeof *ab);
+    if (!ab) {
+        free(ext);
+        return BC_ENOMEM;
+    }
+    if (pro->n_busy) memcpy(ab, pro->busy, pro->n_busy * sizeof *ab);
+    for (size_t j = 0; j < ne; j++)
+        ab[pro->n_busy + j] = (struct bc_availability_busy){ext[j].from, ext[j].to};
+    free(ext);
+    pro->busy = ab;
+    pro->n_busy += ne;
+    return 0;
+}
+
 /* Professional k of out->providers: their zone, rules, own exceptions and busy intervals over the dates. */
 static int load_pro(struct bc_env *env, const struct bc_ctx *ctx, struct bc_schedule *out, size_t k,
                     struct pro_load *pl, struct bc_arena *arena)
@@ -378,6 +407,8 @@ static int load_pro(struct bc_env *env, const struct bc_ctx *ctx, struct bc_sche
     if (!ab) return BC_ENOMEM;
     pro->busy = ab;
     pro->n_busy = nb;
+    if (bc_extcal_has(p)) /* the professional's own calendars (only read for those who have any) */
+        return add_external(env, ctx, pid, pl, arena, pro);
     return 0;
 }
 

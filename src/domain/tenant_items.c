@@ -2,6 +2,7 @@
  * purging and the verification scan. See tenant_items.h for the list and the DESIGN NOTES. */
 #include "domain/tenant_items.h"
 #include "domain/env.h"
+#include "domain/extcal.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -54,6 +55,8 @@ json_t *bc_tenant_item_globals(json_t *item, const char *tenant_id)
         const char *ksk = bc_key_sk(sk, "KEY", S(item, "id"));
         json_array_foreach(json_object_get(item, "origins"), i, o)
             add_key(keys, bc_key_origin_lookup(pk, json_string_value(o)), ksk);
+    } else if (has_prefix(isk, "XCAL#")) { /* an external calendar's pointer in the poller's queue */
+        if (bc_extcal_pointer_key(item, sk)) add_key(keys, BC_EXTCAL_QUEUE_PK, sk);
     } else if (has_prefix(isk, "USER#")) {
         const char *email = S(item, "email");
         if (email) add_key(keys, bc_key_email_lookup(pk, email), bc_key_sk(sk, "TENANT", tenant_id));
@@ -73,6 +76,7 @@ int bc_tenant_item_check(json_t *item, const char *tenant_id)
     if (has_prefix(pk, "APIKEY#") && strcmp(sk, "META") == 0 && mine) return 0;
     if (has_prefix(pk, "ORIGIN#") && has_prefix(sk, "KEY#") && mine) return 0;
     if (has_prefix(pk, "EMAIL#") && strcmp(sk, tpk) == 0 && mine) return 0;
+    if (strcmp(pk, BC_EXTCAL_QUEUE_PK) == 0 && mine) return 0;
     if (strcmp(pk, BC_KEY_PLATFORM) == 0 && strcmp(sk, tpk) == 0) return 0;
     if (strcmp(pk, BC_KEY_PLATFORM) == 0 && has_prefix(sk, "PLAN#")) return 0;
     return BC_EINVALID;

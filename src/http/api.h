@@ -85,6 +85,9 @@ int bc_api_services_patch(struct bc_req *req);
 int bc_api_services_delete(struct bc_req *req);
 int bc_api_providers_list(struct bc_req *req);
 int bc_api_providers_get(struct bc_req *req);
+/* GET /v1/admin/providers/{id}/calendars and GET /v1/admin/busy (busy times in: domain/extcal.h). */
+int bc_api_provider_calendars(struct bc_req *req);
+int bc_api_busy_list(struct bc_req *req);
 int bc_api_providers_create(struct bc_req *req);
 int bc_api_providers_patch(struct bc_req *req);
 int bc_api_providers_delete(struct bc_req *req);

@@ -1,6 +1,7 @@
 /* Services and professionals: admin CRUD and the widget's public lists. */
 #include "domain/catalog.h"
 #include "domain/entity.h"
+#include "domain/extcal.h"
 #include "domain/plan.h"
 #include "http/api.h"
 #include "http/rendered.h"
@@ -83,6 +84,25 @@ int bc_api_providers_list(struct bc_req *req)
 int bc_api_providers_get(struct bc_req *req)
 {
     return get(req, "PROVIDER", "provider");
+}
+
+int bc_api_provider_calendars(struct bc_req *req)
+{
+    json_t *items = NULL;
+    int rc = bc_extcal_status(req->srv->env, &req->ctx, bc_req_param(req, "id"), &items);
+    if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "Unknown professional.");
+    if (rc < 0) return rc;
+    return bc_reply_list(req, items, NULL);
+}
+
+int bc_api_busy_list(struct bc_req *req)
+{
+    json_t *items = NULL;
+    char msg[200] = "";
+    int rc = bc_extcal_busy_list(req->srv->env, &req->ctx, bc_req_query(req, "from"), bc_req_query(req, "to"),
+                                 bc_req_query(req, "provider_id"), &items, msg, sizeof msg);
+    if (rc < 0) return msg[0] ? bc_fail_msg(req, rc, msg) : rc;
+    return bc_reply_list(req, items, NULL);
 }
 
 int bc_api_providers_create(struct bc_req *req)

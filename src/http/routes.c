@@ -93,6 +93,8 @@ const struct bc_route bc_routes[] = {
     /* admin API: schedules and bookings */
     {BC_GET,    "/v1/admin/providers/{id}/availability", JWT, VIEWER, bc_api_hours_get,             "admin.hours.get",       0},
     {BC_PUT,    "/v1/admin/providers/{id}/availability", JWT, ADMIN,  bc_api_hours_put,             "admin.hours.put",       0},
+    {BC_GET,    "/v1/admin/providers/{id}/calendars", JWT,  VIEWER, bc_api_provider_calendars,      "admin.calendars.status", 0},
+    {BC_GET,    "/v1/admin/busy",                  JWT,      VIEWER, bc_api_busy_list,               "admin.busy.list",       0},
     {BC_GET,    "/v1/admin/exceptions",            JWT,      VIEWER, bc_api_exceptions_list,         "admin.exceptions.list", 0},
     {BC_POST,   "/v1/admin/exceptions",            JWT,      ADMIN,  bc_api_exceptions_create,       "admin.exceptions.create", 0},
     {BC_GET,    "/v1/admin/exceptions/{id}",       JWT,      VIEWER, bc_api_exceptions_get,          "admin.exceptions.get",  0},

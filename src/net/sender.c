@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #define MAX_RESPONSE       (64u << 10) /* response bytes read (and discarded) before the transfer stops */
@@ -48,6 +49,10 @@ struct send {
     size_t resp_len;
     bool resp_capped, refused;
     char curl_err[CURL_ERROR_SIZE];
+    /* GET: the body kept (up to max_body), and the validators of the answer */
+    struct bc_buf resp;
+    size_t max_body;
+    char *etag, *last_modified;
 };
 
 struct bc_sender {
@@ -57,7 +62,7 @@ struct bc_sender {
     struct send *in_head, *in_tail; /* under mu */
     bool stopping;                  /* under mu */
     struct send *active;            /* sender thread only */
-    _Atomic uint64_t delivered[2], failed[2], rejected[2], cancelled[2];
+    _Atomic uint64_t delivered[3], failed[3], rejected[3], cancelled[3];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -83,6 +88,9 @@ static void send_free(struct send *j)
     free(j->ca_file);
     free(j->mail_from);
     free(j->body);
+    bc_buf_release(&j->resp);
+    free(j->etag);
+    free(j->last_modified);
     free(j);
 }
 
@@ -100,7 +108,7 @@ static void unlink_active(struct bc_sender *s, struct send *j)
 static void complete(struct send *j, struct bc_send_result *r, bool on_active, bool cancelled)
 {
     struct bc_sender *s = j->snd;
-    int k = j->kind == BC_SEND_SMTP;
+    int k = j->kind == BC_SEND_SMTP ? 1 : j->kind == BC_SEND_HTTP_GET ? 2 : 0;
     if (on_active) unlink_active(s, j);
     if (cancelled)
         atomic_fetch_add(&s->cancelled[k], 1);
@@ -110,10 +118,8 @@ static void complete(struct send *j, struct bc_send_result *r, bool on_active, b
         atomic_fetch_add(&s->rejected[k], 1);
     else
         atomic_fetch_add(&s->failed[k], 1);
-    bc_send_done_fn done = j->done;
-    void *ud = j->ud;
+    j->done(j->ud, r); /* before the free: a GET's result borrows the body and headers from j */
     send_free(j);
-    done(ud, r);
 }
 
 static void fail_now(struct send *j, bool on_active, int rc, bool permanent, const char *why)
@@ -137,17 +143,48 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
     return socket(a->family, a->socktype, a->protocol);
 }
 
-/* The answer's body is of no use to a delivery: read up to MAX_RESPONSE, keep nothing, stop past it. */
+/* The answer's body is of no use to a delivery: read up to MAX_RESPONSE, keep nothing, stop past it. A
+ * GET keeps it, up to max_body. */
 static size_t on_response(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct send *j = ud;
     size_t n = size * nmemb;
-    (void)ptr;
+    if (j->kind == BC_SEND_HTTP_GET) {
+        if (j->resp.len + n > j->max_body) {
+            j->resp_capped = true;
+            return 0;
+        }
+        bc_buf_append(&j->resp, ptr, n);
+        return n;
+    }
     if (j->resp_len + n > MAX_RESPONSE) {
         j->resp_capped = true;
         return 0; /* CURLE_WRITE_ERROR; the status already received still decides */
     }
     j->resp_len += n;
+    return n;
+}
+
+/* A GET's ETag and Last-Modified, kept for the next conditional request. */
+static size_t on_header(char *ptr, size_t size, size_t nitems, void *ud)
+{
+    struct send *j = ud;
+    size_t n = size * nitems;
+    static const struct {
+        const char *name;
+        size_t len;
+    } hs[] = {{"etag:", 5}, {"last-modified:", 14}};
+    for (int i = 0; i < 2; i++) {
+        if (n <= hs[i].len || strncasecmp(ptr, hs[i].name, hs[i].len) != 0) continue;
+        const char *v = ptr + hs[i].len, *e = ptr + n;
+        while (v < e && (*v == ' ' || *v == '\t')) v++;
+        while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ')) e--;
+        char **dst = i == 0 ? &j->etag : &j->last_modified;
+        if (e - v > 0 && e - v < 512) {
+            free(*dst);
+            *dst = strndup(v, (size_t)(e - v));
+        }
+    }
     return n;
 }
 
@@ -184,15 +221,24 @@ static void start(struct send *j)
     if (j->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, j->ca_file);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_response);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
-    if (j->kind == BC_SEND_HTTP_POST) {
+    if (j->kind != BC_SEND_SMTP) { /* HTTP: the address rule at connect time (see on_open_socket) */
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, j->allow_private ? "http,https" : "https");
         curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
         curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, j);
         if (j->allow_private) curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
+    }
+    if (j->kind == BC_SEND_HTTP_GET) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, j);
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* gzip welcome; the limit counts decoded bytes */
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)j->max_body);
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "bookchat-calendars");
+    } else if (j->kind == BC_SEND_HTTP_POST) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "bookchat-webhooks");
     } else {
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -233,10 +279,35 @@ static void http_verdict(struct bc_send_result *r, long status)
     }
 }
 
+/* The verdict on a GET: 200 with its body, 304 (the copy held is current), anything else an error. */
+static void get_verdict(struct send *j, struct bc_send_result *r, CURLcode cc)
+{
+    if (j->resp_capped || cc == CURLE_FILESIZE_EXCEEDED) {
+        r->rc = BC_ETOO_LARGE;
+        snprintf(r->error, sizeof r->error, "too large (over %zu bytes)", j->max_body);
+    } else if (r->status == 304) {
+        r->etag = j->etag;
+        r->last_modified = j->last_modified;
+    } else if (r->status >= 200 && r->status < 300) {
+        r->body = j->resp.data ? j->resp.data : "";
+        r->body_len = j->resp.len;
+        r->etag = j->etag;
+        r->last_modified = j->last_modified;
+    } else {
+        http_verdict(r, r->status);
+    }
+}
+
 static void finish(struct send *j, CURLcode cc)
 {
     struct bc_send_result r = {.rc = 0};
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &r.status);
+    if (j->kind == BC_SEND_HTTP_GET && !j->refused &&
+        (cc == CURLE_OK || cc == CURLE_FILESIZE_EXCEEDED || (cc == CURLE_WRITE_ERROR && j->resp_capped))) {
+        get_verdict(j, &r, cc);
+        complete(j, &r, true, false);
+        return;
+    }
     bool answered = cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && j->resp_capped && r.status > 0);
     if (j->kind == BC_SEND_HTTP_POST && answered) {
         http_verdict(&r, r.status);
@@ -376,7 +447,9 @@ int bc_sender_submit(struct bc_sender *s, const struct bc_send_req *r, bc_send_d
         has_crlf(r->rcpt))
         return BC_EINVALID;
     if (r->kind == BC_SEND_SMTP && (!r->mail_from || !r->rcpt || !*r->rcpt)) return BC_EINVALID;
-    if (r->kind != BC_SEND_SMTP && r->kind != BC_SEND_HTTP_POST) return BC_EINVALID;
+    if (r->kind != BC_SEND_SMTP && r->kind != BC_SEND_HTTP_POST && r->kind != BC_SEND_HTTP_GET)
+        return BC_EINVALID;
+    if (has_crlf(r->if_none_match) || has_crlf(r->if_modified_since)) return BC_EINVALID;
     for (size_t i = 0; i < r->nheaders; i++)
         if (!r->headers[i] || has_crlf(r->headers[i]) || !strchr(r->headers[i], ':')) return BC_EINVALID;
     struct send *j = calloc(1, sizeof *j);
@@ -386,6 +459,7 @@ int bc_sender_submit(struct bc_sender *s, const struct bc_send_req *r, bc_send_d
     j->allow_private = r->allow_private;
     j->require_tls = r->require_tls;
     j->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : DEFAULT_TIMEOUT_MS;
+    j->max_body = r->max_body ? r->max_body : BC_SEND_GET_MAX_DEFAULT;
     j->done = done;
     j->ud = ud;
     int rc = BC_ENOMEM;
@@ -405,6 +479,16 @@ int bc_sender_submit(struct bc_sender *s, const struct bc_send_req *r, bc_send_d
     if (r->kind == BC_SEND_HTTP_POST) {
         if (!(n = curl_slist_append(j->headers, "Expect:"))) goto fail; /* no 100-continue round trip */
         j->headers = n;
+    } else if (r->kind == BC_SEND_HTTP_GET) {
+        char line[600];
+        const char *v[2] = {r->if_none_match, r->if_modified_since};
+        const char *name[2] = {"If-None-Match", "If-Modified-Since"};
+        for (int i = 0; i < 2; i++) {
+            if (!v[i] || !*v[i] || strlen(v[i]) > 512) continue;
+            snprintf(line, sizeof line, "%s: %s", name[i], v[i]);
+            if (!(n = curl_slist_append(j->headers, line))) goto fail;
+            j->headers = n;
+        }
     } else if (!(j->rcpt = curl_slist_append(NULL, r->rcpt))) {
         goto fail;
     }
@@ -433,7 +517,7 @@ fail:
 void bc_sender_stats(struct bc_sender *s, struct bc_sender_stats *out)
 {
     memset(out, 0, sizeof *out);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         out->delivered[k] = atomic_load(&s->delivered[k]);
         out->failed[k] = atomic_load(&s->failed[k]);
         out->rejected[k] = atomic_load(&s->rejected[k]);
@@ -446,11 +530,11 @@ void bc_sender_metrics(struct bc_sender *s, struct bc_buf *b)
     if (!s) return;
     struct bc_sender_stats st;
     bc_sender_stats(s, &st);
-    static const char *const kinds[2] = {"webhook", "email"};
+    static const char *const kinds[3] = {"webhook", "email", "calendar"};
     bc_metrics_family(b, "bookchat_sends_total", "counter",
                       "Send attempts of e-mails and webhook calls, by kind and outcome (failed: retryable; "
                       "rejected: permanent)");
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         const struct {
             const char *name;
             uint64_t n;

@@ -34,6 +34,10 @@
     XX(MAIL_FROM, "mail_from", NULL, "sender address of e-mails (default bookchat@<host of public_url>)")    \
     XX(DISPATCHER, "dispatcher", "on",                                                                       \
        "send this store's notifications from this process: on | off (at least one process must)")            \
+    XX(CALENDAR_POLLER, "calendar_poller", "on",                                                             \
+       "poll the professionals' external calendars from this process: on | off")                             \
+    XX(CALENDAR_POLL_INTERVAL, "calendar_poll_interval", "300",                                              \
+       "seconds between two fetches of an external calendar (busy times in)")                                \
     XX(OUTBOX_RETRY_BASE, "outbox_retry_base", "30",                                                         \
        "seconds before the first retry of a failed delivery (doubling up to 4 h, for 24 h)")                 \
     XX(TEST_HOOKS, "test_hooks", "off", "enable test-only routes (never in production): on | off")           \

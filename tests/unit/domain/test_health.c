@@ -39,7 +39,7 @@ static void test_health__healthy_is_100(void **state)
     assert_int_equal(bc_health_score(&in, &out), 100);
     assert_int_equal(json_integer_value(json_object_get(out, "score")), 100);
     assert_int_equal(json_array_size(json_object_get(out, "reasons")), 0);
-    assert_int_equal(json_object_size(json_object_get(out, "factors")), 7);
+    assert_int_equal(json_object_size(json_object_get(out, "factors")), 8);
     json_decref(out);
 }
 
@@ -201,6 +201,19 @@ static void test_health__handoffs(void **state)
     assert_int_equal(bc_health_handoffs(&in, &f), 0);
 }
 
+static void test_health__calendars(void **state)
+{
+    (void)state;
+    struct bc_health_in in = {.now_s = 1000000, .calendars = 3};
+    struct bc_health_factor f;
+    assert_int_equal(bc_health_calendars(&in, &f), 0);
+    in.calendars_failing = 1;
+    assert_int_equal(bc_health_calendars(&in, &f), 5);
+    assert_non_null(strstr(f.detail, "1 of 3 external calendars failing"));
+    in.calendars_failing = 3;
+    assert_int_equal(bc_health_calendars(&in, &f), 10); /* capped */
+}
+
 static void test_health__score_and_reasons_worst_first(void **state)
 {
     (void)state;
@@ -237,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_health__api_key_age),
         cmocka_unit_test(test_health__handoffs),
         cmocka_unit_test(test_health__abuse),
+        cmocka_unit_test(test_health__calendars),
         cmocka_unit_test(test_health__score_and_reasons_worst_first),
     };
     return cmocka_run_group_tests_name("health", tests, NULL, NULL);

@@ -83,7 +83,7 @@ static void serve_http(struct conn *c)
         snprintf(c->srv->last_header, sizeof c->srv->last_header, "%.*s", (int)strcspn(h + 10, "\r"), h + 10);
     pthread_mutex_unlock(&c->srv->mu);
     char path[64] = "";
-    sscanf(req, "POST %63s", path);
+    if (sscanf(req, "POST %63s", path) != 1) sscanf(req, "GET %63s", path);
     const char *answer = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     if (strcmp(path, "/ok") == 0) {
         atomic_fetch_add(&c->srv->ok_hits, 1);
@@ -98,6 +98,13 @@ static void serve_http(struct conn *c)
         answer = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     } else if (strcmp(path, "/redir") == 0) {
         answer = "HTTP/1.1 302 Found\r\nLocation: /ok\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    } else if (strcmp(path, "/cal") == 0) { /* a calendar: 304 when the client holds its ETag */
+        if (strcasestr(req, "\r\nif-none-match: \"v1\"\r\n"))
+            answer =
+                "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        else
+            answer = "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nLast-Modified: Sat, 05 Dec 2026 10:00:00 GMT\r\n"
+                     "Content-Length: 15\r\nConnection: close\r\n\r\nBEGIN:VCALENDAR";
     } else if (strcmp(path, "/slow") == 0) {
         struct pollfd p = {c->fd, POLLIN, 0}; /* no answer: wait for the client to give up (at most 5 s) */
         poll(&p, 1, 5000);
@@ -231,6 +238,8 @@ struct waiter {
     pthread_cond_t cv;
     int calls;
     struct bc_send_result res;
+    char body[64], etag[64], last_modified[64]; /* a GET's borrowed strings, copied during the callback */
+    size_t body_len;
 };
 
 static void on_done(void *ud, const struct bc_send_result *r)
@@ -239,6 +248,11 @@ static void on_done(void *ud, const struct bc_send_result *r)
     pthread_mutex_lock(&w->mu);
     w->calls++;
     w->res = *r;
+    snprintf(w->body, sizeof w->body, "%s", r->body ? r->body : "");
+    snprintf(w->etag, sizeof w->etag, "%s", r->etag ? r->etag : "");
+    snprintf(w->last_modified, sizeof w->last_modified, "%s", r->last_modified ? r->last_modified : "");
+    w->body_len = r->body_len;
+    w->res.body = w->res.etag = w->res.last_modified = NULL;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
@@ -413,6 +427,92 @@ static void test_sender__timeout(void **state)
     assert_true(ms >= 250 && ms < 3000);
 }
 
+/* ---------------------------------------------------------------------------------------------------- */
+/* GET (calendar feeds)                                                                                 */
+
+static struct waiter get(struct bc_sender *s, const char *url, const char *etag, size_t max_body)
+{
+    struct bc_send_req r = {.kind = BC_SEND_HTTP_GET,
+                            .url = url,
+                            .allow_private = true,
+                            .if_none_match = etag,
+                            .max_body = max_body};
+    struct waiter w;
+    waiter_init(&w);
+    assert_int_equal(bc_sender_submit(s, &r, on_done, &w), 0);
+    waiter_wait(&w);
+    assert_int_equal(w.calls, 1);
+    return w;
+}
+
+static void test_sender__get_body_and_validators(void **state)
+{
+    struct fixture *f = *state;
+    struct waiter w = get(f->snd, url(f, "http", "127.0.0.1", "/cal"), NULL, 0);
+    assert_int_equal(w.res.rc, 0);
+    assert_int_equal(w.res.status, 200);
+    assert_string_equal(w.body, "BEGIN:VCALENDAR");
+    assert_int_equal(w.body_len, 15);
+    assert_string_equal(w.etag, "\"v1\"");
+    assert_string_equal(w.last_modified, "Sat, 05 Dec 2026 10:00:00 GMT");
+}
+
+static void test_sender__get_not_modified(void **state)
+{
+    struct fixture *f = *state;
+    struct waiter w = get(f->snd, url(f, "http", "127.0.0.1", "/cal"), "\"v1\"", 0);
+    assert_int_equal(w.res.rc, 0);
+    assert_int_equal(w.res.status, 304);
+    assert_int_equal(w.body_len, 0);
+    assert_string_equal(w.body, "");
+    /* an ETag with CR/LF in it is refused before anything is sent */
+    struct bc_send_req r = {.kind = BC_SEND_HTTP_GET,
+                            .url = url(f, "http", "127.0.0.1", "/cal"),
+                            .allow_private = true,
+                            .if_none_match = "\"v1\"\r\nX-Evil: 1"};
+    assert_int_equal(bc_sender_submit(f->snd, &r, on_done, &w), BC_EINVALID);
+}
+
+static void test_sender__get_too_large(void **state)
+{
+    struct fixture *f = *state;
+    /* /big announces 1 MiB: over a 64 KiB limit, refused before or while reading */
+    struct waiter w = get(f->snd, url(f, "http", "127.0.0.1", "/big"), NULL, 64 << 10);
+    assert_int_equal(w.res.rc, BC_ETOO_LARGE);
+    assert_non_null(strstr(w.res.error, "too large"));
+    assert_string_equal(w.body, "");
+    /* within the default limit (2 MiB) it is read whole */
+    w = get(f->snd, url(f, "http", "127.0.0.1", "/big"), NULL, 0);
+    assert_int_equal(w.res.rc, 0);
+    assert_int_equal(w.body_len, 1048576);
+}
+
+static void test_sender__get_redirect_and_private(void **state)
+{
+    struct fixture *f = *state;
+    int hits = atomic_load(&f->srv->ok_hits);
+    struct waiter w = get(f->snd, url(f, "http", "127.0.0.1", "/redir"), NULL, 0);
+    assert_true(w.res.rc < 0);
+    assert_int_equal(w.res.status, 302);
+    assert_non_null(strstr(w.res.error, "redirect not followed"));
+    assert_int_equal(atomic_load(&f->srv->ok_hits), hits);
+    /* the address rule holds for GETs too */
+    struct bc_send_req r = {.kind = BC_SEND_HTTP_GET, .url = url(f, "https", "127.0.0.1", "/cal")};
+    waiter_init(&w);
+    assert_int_equal(bc_sender_submit(f->snd, &r, on_done, &w), 0);
+    waiter_wait(&w);
+    assert_int_equal(w.res.rc, BC_EFORBIDDEN);
+    /* and the time-out */
+    struct bc_send_req slow = {.kind = BC_SEND_HTTP_GET,
+                               .url = url(f, "http", "127.0.0.1", "/slow"),
+                               .allow_private = true,
+                               .timeout_ms = 300};
+    waiter_init(&w);
+    assert_int_equal(bc_sender_submit(f->snd, &slow, on_done, &w), 0);
+    waiter_wait(&w);
+    assert_int_equal(w.res.rc, BC_ETIMEOUT);
+}
+
 static void test_sender__refuses_bad_requests(void **state)
 {
     struct fixture *f = *state;
@@ -544,6 +644,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sender__redirect_not_followed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender__private_addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender__timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender__get_body_and_validators, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender__get_not_modified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender__get_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender__get_redirect_and_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender__refuses_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender__free_cancels_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender__metrics, setup, teardown),

@@ -79,11 +79,13 @@ export default {
       const q = { from, to };
       if (provider) q.provider_id = provider;
       if (view === 'list' && params.get('status')) q.status = params.get('status');
-      const [items, hours] = await Promise.all([api.all('/v1/admin/bookings', q), view === 'list' ? null : weeklyHours(api, pros)]);
+      // busy times from the professionals' own calendars (docs/calendars.md): greyed blocks, never fatal
+      const busyOf = () => api.get('/v1/admin/busy', { from, to, provider_id: provider }).then((r) => r.items, () => []);
+      const [items, hours, busy] = await Promise.all([api.all('/v1/admin/bookings', q), view === 'list' ? null : weeklyHours(api, pros), view === 'list' ? [] : busyOf()]);
       if (!ctx.current()) return;
       const open = (b) => showBooking(ctx, cat, b, reload);
       if (view === 'list') mount(body, listView(ctx, items, open));
-      else mount(body, calendar(ctx, { view, from, to, date, items, hours, pros: provider ? pros.filter((p) => p.id === provider) : pros, all: cat.providers, cat, open, reload }));
+      else mount(body, calendar(ctx, { view, from, to, date, items, hours, busy, pros: provider ? pros.filter((p) => p.id === provider) : pros, all: cat.providers, cat, open, reload }));
     }
     await reload();
     if (params.get('new') && ctx.can.write) openForm(ctx, cat, { date, provider_id: provider }, reload);
@@ -118,7 +120,7 @@ function listView(ctx, items, open) {
 }
 
 // The calendar grid: columns are the week's days or (day view) the professionals.
-function calendar(ctx, { view, from, date, items, hours, pros, all, cat, open, reload }) {
+function calendar(ctx, { view, from, date, items, hours, busy = [], pros, all, cat, open, reload }) {
   const { t, lang, tz } = ctx;
   let days = view === 'day' ? [date] : Array.from({ length: 7 }, (_, i) => addDays(from, i));
   const byDay = (d) => items.filter((b) => local(b.start).day === d);
@@ -161,6 +163,23 @@ function calendar(ctx, { view, from, date, items, hours, pros, all, cat, open, r
     for (const id of c.pros)
       for (const w of (hours[id] || []).filter((w) => w.weekday === weekday(c.day)))
         col.append(h('div', { class: 'cal-open', style: { top: px(minutesOf(w.start)) + 'px', height: px(minutesOf(w.end)) - px(minutesOf(w.start)) + 'px' } }));
+    // busy times of the professionals' own calendars: greyed blocks under the bookings, clipped to the day
+    for (const bz of busy.filter((x) => c.pros.includes(x.provider_id))) {
+      const f = local(bz.from), u = local(bz.to);
+      if (f.day > c.day || u.day < c.day || (u.day === c.day && u.minutes === 0)) continue;
+      const s = Math.max(lo, f.day < c.day ? 0 : f.minutes), e = Math.min(hi, u.day > c.day ? 1440 : u.minutes);
+      if (e <= s) continue;
+      const who = view === 'week' && c.pros.length > 1 ? (pros.find((p) => p.id === bz.provider_id) || {}).name : '';
+      col.append(
+        h('div', {
+          class: 'cal-busy',
+          dataset: { provider: bz.provider_id },
+          style: { top: px(s) + 'px', height: px(e) - px(s) - 1 + 'px' },
+          title: `${t('bookings.busyOwn')}${who ? ' · ' + who : ''} · ${f.time}–${u.time}`,
+          text: who ? `${t('bookings.busyOwn')} · ${who}` : t('bookings.busyOwn'),
+        }),
+      );
+    }
     // overlapping bookings share the column's width in lanes
     const evs = c.items.map((b) => ({ b, s: local(b.start).minutes, e: local(b.end).minutes || 1440 })).sort((x, y) => x.s - y.s || x.e - y.e);
     let group = [], groupEnd = -1;
