@@ -145,10 +145,9 @@ static void target_found(struct chat *c)
     slot_set(c, "target_service", f.service_id);
     slot_set(c, "target_provider", f.provider_id);
     json_decref(b);
-    if (flow_of(c) == FLOW_CANCEL)
-        bc__chat_prompt_target_confirm(c);
-    else
-        bc__chat_prompt_day(c);
+    /* a move: a new day and time said with the request are still in the slots, so advance() asks only for
+     * what is missing (or goes straight to confirming the new time) */
+    bc__chat_advance(c);
 }
 
 void bc__chat_do_target(struct chat *c)
@@ -234,16 +233,18 @@ void bc__chat_advance(struct chat *c)
     if (!slot(c, "date")) return bc__chat_prompt_day(c);
     if (!slot(c, "start")) {
         /* a time the customer already said: take it if it is free that day */
-        char want[6] = "", alt[6] = "";
+        char want[6] = "", alt[6] = "", by[128] = "";
         if (slot(c, "want_time")) snprintf(want, sizeof want, "%s", slot(c, "want_time"));
         if (slot(c, "want_alt")) snprintf(alt, sizeof alt, "%s", slot(c, "want_alt"));
+        if (slot(c, "want_by")) snprintf(by, sizeof by, "%s", slot(c, "want_by"));
         slot_set(c, "want_time", NULL);
         slot_set(c, "want_alt", NULL);
+        slot_set(c, "want_by", NULL);
         if (want[0]) {
             struct bc_schedule sc;
             struct bc_availability_slot *slots = NULL;
-            const char *date = slot(c, "date");
-            int n = bc__chat_free_slots(c, date, date, &slots, &sc);
+            const char *date = slot(c, "date"), *part = slot(c, "part");
+            int n = bc__chat_free_slots(c, date, date, &slots, &sc), before = 0, shown = 0;
             for (int i = 0; i < n; i++) {
                 struct bc_tz_local l;
                 char hm[6], iso[BC_TZ_ISO_SIZE];
@@ -255,16 +256,29 @@ void bc__chat_advance(struct chat *c)
                     slot_set(c, "slot_provider", slots[i].pro_id);
                     break;
                 }
+                /* the times listed if it is not free: the distinct ones of the part of the day, counting
+                 * those before the wish so the list can centre on it */
+                if ((i > 0 && slots[i].start == slots[i - 1].start) ||
+                    !bc__chat_in_part(c, slots[i].start, part))
+                    continue;
+                shown++;
+                before += strcmp(hm, want) < 0;
             }
             if (n >= 0) bc_schedule_release(&sc);
             if (!slot(c, "start")) {
-                /* not free at that time: say so, then show the free times of that day */
+                /* not free at that time: say so (naming the professional just asked for), then show the free
+                 * times of that day nearest to the wish */
                 char words[80], hm[20];
-                int h = 0, m = 0;
+                int h = 0, m = 0, skip = before - MAX_TIME_OPTIONS / 2;
+                if (skip > shown - MAX_TIME_OPTIONS) skip = shown - MAX_TIME_OPTIONS;
+                if (skip > 0) json_object_set_new(c->slots, "times_offset", json_integer(skip));
                 sscanf(want, "%d:%d", &h, &m);
                 bc_chat_format_time(c->lang, h, m, hm, sizeof hm);
                 bc__chat_date_words(c, date, words, sizeof words);
-                bc__chat_sayf(c, NULL, BC_T_TIME_TAKEN, hm, words);
+                if (by[0] && bc__chat_find(c->providers, by))
+                    bc__chat_sayf(c, NULL, BC_T_PRO_TAKEN, bc__chat_name_of(c->providers, by), hm, words);
+                else
+                    bc__chat_sayf(c, NULL, BC_T_TIME_TAKEN, hm, words);
                 return bc__chat_prompt_time(c);
             }
         } else {

@@ -117,6 +117,7 @@ void bc__chat_prompt_time(struct chat *c)
             (i == 0 || slots[i].start != slots[i - 1].start) && bc__chat_in_part(c, slots[i].start, part);
     if (matching == 0 && part) { /* nothing in that part of the day: show the whole day */
         slot_set(c, "part", NULL);
+        slot_set(c, "part_pref", NULL);
         part = NULL;
         for (int i = 0; i < n; i++) matching += i == 0 || slots[i].start != slots[i - 1].start;
     }

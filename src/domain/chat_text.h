@@ -26,6 +26,8 @@
     XX(ASK_TIME, "Horas libres el %s:", "Free times on %s:")                                                 \
     XX(ASK_TIME_PART, "Horas libres el %s por la %s:", "Free times on %s in the %s:")                        \
     XX(TIME_TAKEN, "A las %s no hay hueco el %s.", "%s is not available on %s.")                             \
+    XX(PRO_TAKEN, "%s no está libre a las %s el %s; estas son sus horas más cercanas.",                      \
+       "%s is not free at %s on %s; these are the nearest free times.")                                      \
     XX(JUST_TAKEN, "Vaya, esa hora se acaba de ocupar. Elige otra:",                                         \
        "Oops, that time was just taken. Please pick another:")                                               \
     XX(ASK_NAME, "Te guardo %s. ¿A nombre de quién hago la reserva?",                                        \

@@ -50,6 +50,8 @@ static int absorb(struct chat *c, const struct bc_nlu_result *r, bool *asked)
                 slot_set(c, "provider_id", p);
                 bc__chat_keep_time_as_wish(c);
                 bc__chat_clear_time(c);
+                /* if the new professional is busy then, advance() says so by name */
+                if (strcmp(p, "any") != 0 && slot(c, "want_time")) slot_set(c, "want_by", p);
             }
             n++;
         }
@@ -66,9 +68,13 @@ static int absorb(struct chat *c, const struct bc_nlu_result *r, bool *asked)
             memcpy(date, r->date, 11);
         }
         if (date[0]) {
+            /* a new day alone keeps the chosen time as a wish ("¿y el lunes?" at the summary) */
+            if (!r->has_time && r->part_of_day == BC_NLU_PART_NONE) bc__chat_keep_time_as_wish(c);
             slot_set(c, "date", date);
             bc__chat_clear_time(c);
-            if (r->part_of_day == BC_NLU_PART_NONE) slot_set(c, "part", NULL); /* a new day, a new question */
+            /* a new day, a new question, unless the part of the day was said as a preference of its own
+             * ("mejor por la tarde" before any day) */
+            if (r->part_of_day == BC_NLU_PART_NONE && !slot(c, "part_pref")) slot_set(c, "part", NULL);
             n++;
         }
     }
@@ -80,6 +86,7 @@ static int absorb(struct chat *c, const struct bc_nlu_result *r, bool *asked)
     }
     if (r->part_of_day != BC_NLU_PART_NONE) {
         slot_set(c, "part", bc_nlu_part_name(r->part_of_day));
+        slot_set(c, "part_pref", r->has_date || r->asap ? NULL : "1");
         n++;
     }
     if (r->name[0]) {
@@ -284,6 +291,10 @@ void bc__chat_understand(struct chat *c, const char *text, const struct bc_nlu_r
         go_back(c);
         return;
     }
+    /* a booking code with a new day or time moves that booking ("pasar mi reserva XYZ987 al lunes a las 9")
+     */
+    if (r.code[0] && (r.has_date || r.has_time) && flow_of(c) == FLOW_BOOK && r.intent != BC_NLU_CANCEL)
+        r.intent = BC_NLU_RESCHEDULE;
     if ((r.intent == BC_NLU_CANCEL || r.intent == BC_NLU_RESCHEDULE) &&
         strcmp(st->name, "target_confirm") != 0 && strcmp(st->name, "confirm") != 0) {
         bc__chat_enter_flow(c, r.intent == BC_NLU_CANCEL ? "cancel" : "resched");
@@ -303,8 +314,10 @@ void bc__chat_understand(struct chat *c, const char *text, const struct bc_nlu_r
             return;
         }
     }
-    /* questions about the business */
-    int taken = absorb(c, &r, &asked);
+    /* questions about the business: a question is answered and the dialog goes on where it was; a day or a
+     * service named in it ("¿qué horario tenéis el sábado?") is part of the question, not a change */
+    bool question = r.intent == BC_NLU_HOURS || r.intent == BC_NLU_PRICES || r.intent == BC_NLU_LOCATION;
+    int taken = question ? 0 : absorb(c, &r, &asked);
     if (asked) return;
     if (HAS(HOURS) || HAS(PRICES) || HAS(LOCATION)) {
         if (HAS(HOURS)) bc__chat_answer_faq(c, "hours");

@@ -253,6 +253,116 @@ test('en: quick replies only, and the widget can ask for Spanish', async () => {
   assert.match(es.text(), /¿Qué servicio/);
 });
 
+// ---- dialogue memory (issue 20): what was said is kept until the customer changes it ----
+
+test('es/en: a correction at the summary changes only what was changed', async () => {
+  const c = await open(ES);
+  await c.say('corte con Ana el martes 8 a las 10');
+  await c.say('Sara Gil');
+  await c.say('sara@example.com');
+  assert.equal(c.state, 'confirm', c.text());
+  await c.say('espera, prefiero con Luis');
+  assert.equal(c.state, 'confirm', c.text());
+  assert.match(c.text(), /Corte de pelo con Luis\nmartes 8 de diciembre a las 10:00\nA nombre de Sara Gil \(sara@example.com\)/);
+  await c.say('¿podría ser a las 6?');
+  assert.equal(c.state, 'confirm', c.text());
+  assert.match(c.text(), /Corte de pelo con Luis\nmartes 8 de diciembre a las 18:00/);
+  await c.say('¿y el miércoles?');
+  assert.equal(c.state, 'confirm', c.text());
+  assert.match(c.text(), /Corte de pelo con Luis\nmiércoles 2 de diciembre a las 18:00/);
+
+  const e = await open(EN);
+  await e.say('a haircut with John on Tuesday at 10am');
+  await e.say('Sam Lee');
+  await e.say('sam@example.com');
+  assert.equal(e.state, 'confirm', e.text());
+  await e.say('actually, with Mary please');
+  assert.equal(e.state, 'confirm', e.text());
+  assert.match(e.text(), /Mary/);
+  assert.match(e.text(), /Tuesday, December 1 at 10:00 am/);
+  await e.say('actually, could it be at 6 instead?');
+  assert.equal(e.state, 'confirm', e.text());
+  assert.match(e.text(), /Mary/);
+  assert.match(e.text(), /Tuesday, December 1 at 6:00 pm/);
+  await e.say('what about Wednesday?');
+  assert.equal(e.state, 'confirm', e.text());
+  assert.match(e.text(), /Wednesday, December 2 at 6:00 pm/);
+  assert.match(e.text(), /Sam Lee/);
+});
+
+test('es/en: a reschedule request with the new day and time goes straight to confirming it', async () => {
+  const cases = [
+    [ES, 'corte con Ana el jueves a las 9:30', 'Nora Díaz', 'nora@example.com', (code) => `necesito pasar mi reserva ${code} al lunes a las 9`,
+      /a lunes 7 de diciembre a las 09:00/, 'sí', /ahora lunes 7 de diciembre a las 09:00/],
+    [EN, 'a haircut with Mary on Thursday at 9:30am', 'Nora Day', 'nora@example.com', (code) => `please shift booking ${code} to Monday 9am`,
+      /to Monday, December 7 at 9:00 am/, 'yes', /Monday, December 7 at 9:00 am/],
+  ];
+  for (const [t, first, name, email, request, asked, yes, done] of cases) {
+    const b = await open(t);
+    await b.say(first);
+    await b.say(name);
+    await b.say(email);
+    await b.say(yes);
+    assert.equal(b.state, 'booked', b.text());
+    const code = b.booking().code;
+    const c = await open(t);
+    await c.say(request(code));
+    assert.equal(c.state, 'code_contact', c.text());
+    await c.say(email);
+    assert.equal(c.state, 'target_confirm', c.text());
+    assert.match(c.text(), asked);
+    await c.say(yes);
+    assert.match(c.text(), done);
+  }
+});
+
+test('es/en: a question in the middle of a booking is answered and the booking goes on where it was', async () => {
+  const c = await open(ES);
+  await c.say('corte con Luis el martes 8');
+  assert.equal(c.state, 'time', c.text());
+  await c.say('¿cuánto cuesta?');
+  assert.match(c.text(), /Corte de pelo \(30 min\): 18\.00 EUR/);
+  assert.equal(c.state, 'time');
+  assert.match(c.text(), /Horas libres el martes 8 de diciembre/);
+  await c.say('¿qué horario tenéis el sábado?');
+  assert.match(c.text(), /lunes – viernes: 09:00–13:00, 15:00–19:00/);
+  assert.equal(c.state, 'time', 'a day named in a question does not move the booking');
+  assert.match(c.text(), /Horas libres el martes 8 de diciembre/);
+
+  const e = await open(EN);
+  await e.say('a haircut with John on Tuesday');
+  assert.equal(e.state, 'time', e.text());
+  await e.say('what are your opening hours?');
+  assert.equal(e.state, 'time');
+  assert.match(e.text(), /Free times on Tuesday, December 1/);
+  await e.say('where are you?');
+  assert.match(e.text(), /9 Main St, New York/);
+  assert.match(e.text(), /Free times on Tuesday, December 1/);
+});
+
+test('es/en: several facts in one message are all taken', async () => {
+  const c = await open(ES);
+  await c.say('corte con Ana');
+  assert.equal(c.state, 'day', c.text());
+  await c.say('me llamo Pablo Gil y mi correo es pablo@example.com, mejor por la tarde');
+  assert.equal(c.state, 'day', c.text());
+  await c.say('el martes 8');
+  assert.match(c.text(), /por la tarde/);
+  await c.tap(c.replies()[0].payload);
+  assert.equal(c.state, 'confirm', 'the name and the e-mail were taken already');
+  assert.match(c.text(), /martes 8 de diciembre a las 1[2-8]:\d\d\nA nombre de Pablo Gil \(pablo@example.com\)/);
+
+  const e = await open(EN);
+  await e.say('a haircut with John');
+  await e.say("I'm Paul Smith, paul@example.com, afternoons are best");
+  assert.equal(e.state, 'day', e.text());
+  await e.say('on Tuesday');
+  assert.match(e.text(), /in the afternoon/);
+  await e.tap(e.replies()[0].payload);
+  assert.equal(e.state, 'confirm', e.text());
+  assert.match(e.text(), /Paul Smith \(paul@example.com\)/);
+});
+
 test('the conversation token binds a conversation to its tenant and key', async () => {
   const c = await open(ES);
   const bad = [

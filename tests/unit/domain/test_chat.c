@@ -415,6 +415,203 @@ static void test_chat__bad_input_and_races(void **state)
     json_decref(conv);
 }
 
+/* ---- dialogue memory ---- */
+
+/* Books up to the confirmation summary: text, then the name and the e-mail. */
+static json_t *to_confirm(const char *lang, const char *text, const char *name, const char *email)
+{
+    json_t *conv = start(lang);
+    say(conv, text);
+    say(conv, name);
+    say(conv, email);
+    assert_string_equal(state_of(conv), "confirm");
+    return conv;
+}
+
+/* At the summary, three corrections in a row (the professional, the time, the day): each changes only what
+ * it names, so the summary comes again with the rest as it was. */
+static void corrections_at_confirm(const char *lang, const char *first, const char *const says[3],
+                                   const char *const starts[3])
+{
+    json_t *conv = to_confirm(lang, first, "Pablo Gil", "pablo@example.com");
+    for (int i = 0; i < 3; i++) {
+        say(conv, says[i]);
+        assert_string_equal(state_of(conv), "confirm");
+        assert_string_equal(slot_of(conv, "slot_provider"), luis);
+        assert_string_equal(slot_of(conv, "start"), starts[i]);
+        assert_string_equal(slot_of(conv, "name"), "Pablo Gil");
+        assert_string_equal(slot_of(conv, "email"), "pablo@example.com");
+    }
+    json_decref(conv);
+}
+
+static void test_chat__a_correction_at_confirm_changes_only_that_in_spanish(void **state)
+{
+    corrections_at_confirm(
+        "es", "corte con Ana el viernes a las 10",
+        (const char *const[]){"espera, prefiero con Luis", "¿podría ser a las 11?", "¿y el lunes?"},
+        (const char *const[]){"2026-12-04T10:00:00+01:00", "2026-12-04T11:00:00+01:00",
+                              "2026-12-07T11:00:00+01:00"});
+}
+
+static void test_chat__a_correction_at_confirm_changes_only_that_in_english(void **state)
+{
+    corrections_at_confirm("en", "a haircut with Ana on Friday at 12pm",
+                           (const char *const[]){"actually, with Luis please",
+                                                 "actually, could it be at 9 instead?",
+                                                 "what about Tuesday?"},
+                           (const char *const[]){"2026-12-04T12:00:00+01:00", "2026-12-04T09:00:00+01:00",
+                                                 "2026-12-01T09:00:00+01:00"});
+}
+
+/* The professional asked for is busy at the chosen time: said, and her nearest times that day offered. */
+static void correction_to_a_busy_professional(const char *lang, const char *first, const char *change,
+                                              const char *date, const char *busy_words)
+{
+    char t[80];
+    json_t *conv = to_confirm(lang, first, "Rosa Gil", "rosa@example.com");
+    say(conv, change);
+    assert_string_equal(state_of(conv), "time");
+    assert_string_equal(slot_of(conv, "provider_id"), luis);
+    assert_string_equal(slot_of(conv, "date"), date);
+    assert_null(slot_of(conv, "start"));
+    assert_non_null(strstr(said(0), busy_words));
+    /* the free times nearest to 12:00, not the first ones of the day */
+    snprintf(t, sizeof t, "time:%sT11:30:00+01:00|", date);
+    assert_non_null(offered(t));
+    snprintf(t, sizeof t, "time:%sT12:30:00+01:00|", date);
+    assert_non_null(offered(t));
+    snprintf(t, sizeof t, "time:%sT12:00:00+01:00|", date);
+    assert_null(offered(t));
+    snprintf(t, sizeof t, "time:%sT09:00:00+01:00|", date);
+    assert_null(offered(t));
+    assert_string_equal(slot_of(conv, "name"), "Rosa Gil");
+    json_decref(conv);
+}
+
+static void test_chat__a_correction_to_a_busy_professional_offers_her_nearest_times(void **state)
+{
+    /* Luis is booked on Wednesday and Thursday at 12:00 */
+    for (const char *const *b = (const char *const[]){"corte con Luis el miércoles a las 12",
+                                                      "corte con Luis el jueves a las 12", NULL};
+         *b; b++) {
+        json_t *conv = to_confirm("es", *b, "Eva Sanz", "eva@example.com");
+        say(conv, "sí");
+        assert_string_equal(state_of(conv), "booked");
+        json_decref(conv);
+    }
+    correction_to_a_busy_professional("es", "corte con Ana el jueves a las 12", "espera, prefiero con Luis",
+                                      "2026-12-03",
+                                      "Luis no está libre a las 12:00 el jueves 3 de diciembre");
+    correction_to_a_busy_professional("en", "a haircut with Ana on Wednesday at 12pm",
+                                      "actually, with Luis please", "2026-12-02",
+                                      "Luis is not free at 12:00 pm on Wednesday, December 2");
+}
+
+/* A reschedule request carrying the new day and time goes from the contact check straight to confirming. */
+static void reschedule_in_one_message(const char *lang, const char *first, const char *before,
+                                      const char *after, const char *email, const char *expect_words)
+{
+    char text[200];
+    json_t *conv = to_confirm(lang, first, "Ines Mora", email);
+    say(conv, lang[0] == 'e' && lang[1] == 's' ? "sí" : "yes");
+    json_t *b = booking_of(conv);
+    char code[16];
+    snprintf(code, sizeof code, "%s", str(b, "code"));
+    json_decref(b);
+    json_decref(conv);
+
+    conv = start(lang);
+    snprintf(text, sizeof text, "%s%s%s", before, code, after);
+    say(conv, text);
+    assert_string_equal(state_of(conv), "code_contact");
+    assert_string_equal(slot_of(conv, "flow"), "resched");
+    say(conv, email);
+    assert_string_equal(state_of(conv), "target_confirm");
+    assert_string_equal(slot_of(conv, "start"), "2026-12-07T09:00:00+01:00");
+    assert_non_null(strstr(said(-1), expect_words));
+    say(conv, lang[0] == 'e' && lang[1] == 's' ? "sí" : "yes");
+    assert_int_equal(bc_booking_by_code(env, &ctx, code, &b), 0);
+    assert_string_equal(str(b, "start"), "2026-12-07T09:00:00+01:00");
+    json_decref(b);
+    json_decref(conv);
+}
+
+static void test_chat__a_reschedule_with_the_new_time_goes_straight_to_confirming(void **state)
+{
+    reschedule_in_one_message("es", "corte con Ana el viernes a las 12:30", "necesito pasar mi reserva ",
+                              " al lunes a las 9", "ines@example.com", "a lunes 7 de diciembre a las 09:00");
+    reschedule_in_one_message("en", "a haircut with Luis on Friday at 10:30am", "please shift booking ",
+                              " to Monday 9am", "ines.en@example.com", "Monday, December 7");
+}
+
+static void test_chat__questions_in_the_middle_of_a_booking_lose_nothing(void **state)
+{
+    json_t *conv = start("es");
+    say(conv, "corte con Ana el viernes por la mañana");
+    assert_string_equal(state_of(conv), "time");
+    say(conv, "¿cuánto cuesta?");
+    assert_non_null(strstr(said(0), "Precios:"));
+    assert_string_equal(state_of(conv), "time");
+    assert_string_equal(slot_of(conv, "date"), "2026-12-04");
+    assert_string_equal(slot_of(conv, "provider_id"), ana);
+    assert_non_null(strstr(said(-1), "Horas libres el viernes 4 de diciembre"));
+    say(conv, "a las 11:30");
+    assert_string_equal(state_of(conv), "name");
+    say(conv, "¿dónde estáis?");
+    assert_string_equal(state_of(conv), "name");
+    assert_string_equal(slot_of(conv, "start"), "2026-12-04T11:30:00+01:00");
+    assert_non_null(strstr(said(-1), "¿A nombre de quién"));
+    say(conv, "Juan Pérez");
+    say(conv, "juan@example.com");
+    assert_string_equal(state_of(conv), "confirm");
+    /* a question naming a day asks about the day, it does not move the booking */
+    say(conv, "¿qué horario tenéis el sábado?");
+    assert_non_null(strstr(said(0), "Nuestro horario"));
+    assert_string_equal(state_of(conv), "confirm");
+    assert_string_equal(slot_of(conv, "start"), "2026-12-04T11:30:00+01:00");
+    assert_string_equal(slot_of(conv, "date"), "2026-12-04");
+    json_decref(conv);
+
+    conv = start("en");
+    say(conv, "a haircut with Luis on Friday");
+    assert_string_equal(state_of(conv), "time");
+    say(conv, "what are your opening hours?");
+    assert_non_null(strstr(said(0), "Our opening hours"));
+    assert_string_equal(state_of(conv), "time");
+    assert_non_null(strstr(said(-1), "Free times on Friday, December 4"));
+    say(conv, "how much is it?");
+    assert_non_null(strstr(said(0), "Prices:"));
+    assert_string_equal(slot_of(conv, "date"), "2026-12-04");
+    assert_string_equal(slot_of(conv, "provider_id"), luis);
+    json_decref(conv);
+}
+
+static void test_chat__several_facts_in_one_message_are_all_taken(void **state)
+{
+    static const struct {
+        const char *lang, *first, *facts, *name, *email;
+    } cases[] = {
+        {"es", "corte con Ana", "me llamo Pablo Gil y mi correo es pablo@example.com, mejor por la tarde",
+         "Pablo Gil", "pablo@example.com"},
+        {"en", "a haircut with Luis", "I'm Paul Smith, paul@example.com, afternoons are best", "Paul Smith",
+         "paul@example.com"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *conv = start(cases[i].lang);
+        say(conv, cases[i].first);
+        assert_string_equal(state_of(conv), "day");
+        say(conv, cases[i].facts);
+        assert_string_equal(slot_of(conv, "name"), cases[i].name);
+        assert_string_equal(slot_of(conv, "email"), cases[i].email);
+        assert_string_equal(slot_of(conv, "part"), "afternoon");
+        /* a preference of its own, kept for the day said next */
+        assert_string_equal(slot_of(conv, "part_pref"), "1");
+        assert_string_equal(state_of(conv), "day");
+        json_decref(conv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +625,12 @@ int main(void)
         cmocka_unit_test(test_chat__three_misses_offer_a_person),
         cmocka_unit_test(test_chat__message_limit_is_said_politely_and_stored),
         cmocka_unit_test(test_chat__bad_input_and_races),
+        cmocka_unit_test(test_chat__a_correction_at_confirm_changes_only_that_in_spanish),
+        cmocka_unit_test(test_chat__a_correction_at_confirm_changes_only_that_in_english),
+        cmocka_unit_test(test_chat__a_correction_to_a_busy_professional_offers_her_nearest_times),
+        cmocka_unit_test(test_chat__a_reschedule_with_the_new_time_goes_straight_to_confirming),
+        cmocka_unit_test(test_chat__questions_in_the_middle_of_a_booking_lose_nothing),
+        cmocka_unit_test(test_chat__several_facts_in_one_message_are_all_taken),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     json_decref(last);
