@@ -1,6 +1,7 @@
 /* How the booking chat understands the customer: quick-reply payloads, and free text read by the offline
  * NLU (or an LLM in nlp mode), whose slots are taken at any point of the dialog and whose intents switch
- * flows, go back, confirm, answer questions, or count a miss. */
+ * flows, go back, confirm, answer questions, or count a miss. What is kept between messages and what a
+ * message changes (the dialogue memory rules) is described in docs/chat.md, "Dialogue memory". */
 #include "domain/chat_internal.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -228,7 +229,7 @@ bool bc__chat_apply_action(struct chat *c, const char *a)
         bc__chat_enter_flow(c, a[0] == 'c' ? "cancel" : "resched");
     } else if (!strncmp(a, "faq:", 4)) {
         bc__chat_answer_faq(c, a + 4);
-        bc__chat_advance(c);
+        bc__chat_state(c)->prompt(c); /* the question again: the booking goes on where it was */
         return true;
     } else {
         return false;
@@ -323,7 +324,12 @@ void bc__chat_understand(struct chat *c, const char *text, const struct bc_nlu_r
         if (HAS(HOURS)) bc__chat_answer_faq(c, "hours");
         if (HAS(PRICES)) bc__chat_answer_faq(c, "prices");
         if (HAS(LOCATION)) bc__chat_answer_faq(c, "location");
-        bc__chat_advance(c);
+        /* a question alone gets the state's question again (also after a booking); with new slots, the
+         * next thing missing */
+        if (taken)
+            bc__chat_advance(c);
+        else
+            st->prompt(c);
         return;
     }
     /* a bare answer to the question asked */

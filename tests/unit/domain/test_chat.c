@@ -571,6 +571,12 @@ static void test_chat__questions_in_the_middle_of_a_booking_lose_nothing(void **
     assert_string_equal(state_of(conv), "confirm");
     assert_string_equal(slot_of(conv, "start"), "2026-12-04T11:30:00+01:00");
     assert_string_equal(slot_of(conv, "date"), "2026-12-04");
+    /* after the booking too: the answer, then "anything else?" again */
+    say(conv, "sí");
+    assert_string_equal(state_of(conv), "booked");
+    say(conv, "¿dónde estáis?");
+    assert_string_equal(state_of(conv), "booked");
+    assert_string_equal(said(-1), bc_chat_text("es", BC_T_ANYTHING_ELSE));
     json_decref(conv);
 
     conv = start("en");
