@@ -316,8 +316,10 @@ void bc__chat_understand(struct chat *c, const char *text, const struct bc_nlu_r
         }
     }
     /* questions about the business: a question is answered and the dialog goes on where it was; a day or a
-     * service named in it ("¿qué horario tenéis el sábado?") is part of the question, not a change */
-    bool question = r.intent == BC_NLU_HOURS || r.intent == BC_NLU_PRICES || r.intent == BC_NLU_LOCATION;
+     * service named in it ("¿qué horario tenéis el sábado?") is part of the question, not a change, unless
+     * the message also asks for a booking or a change ("quiero un tinte con Ana, ¿cuánto cuesta?") */
+    bool question = (r.intent == BC_NLU_HOURS || r.intent == BC_NLU_PRICES || r.intent == BC_NLU_LOCATION) &&
+                    !HAS(BOOK) && !HAS(CHANGE);
     int taken = question ? 0 : absorb(c, &r, &asked);
     if (asked) return;
     if (HAS(HOURS) || HAS(PRICES) || HAS(LOCATION)) {

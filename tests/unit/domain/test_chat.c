@@ -579,6 +579,15 @@ static void test_chat__questions_in_the_middle_of_a_booking_lose_nothing(void **
     assert_string_equal(said(-1), bc_chat_text("es", BC_T_ANYTHING_ELSE));
     json_decref(conv);
 
+    /* a question that also asks for a booking takes its values */
+    conv = start("es");
+    say(conv, "quiero un tinte con Ana, ¿cuánto cuesta?");
+    assert_non_null(strstr(said(0), "Precios:"));
+    assert_string_equal(slot_of(conv, "service_id"), tinte);
+    assert_string_equal(slot_of(conv, "provider_id"), ana);
+    assert_string_equal(state_of(conv), "day");
+    json_decref(conv);
+
     conv = start("en");
     say(conv, "a haircut with Luis on Friday");
     assert_string_equal(state_of(conv), "time");
