@@ -198,21 +198,32 @@ static size_t year_holidays(const struct place *p, const struct place *nat, int 
     return n;
 }
 
+/* The last place and year asked for on this thread, with the holidays that fall in it: availability asks
+ * about each day of a range, and a year's list costs a few dozen rules and a sort. */
+static _Thread_local struct {
+    const struct place *p;
+    int year;
+    size_t n;
+    struct occ o[2 * MAX_YEAR_HOLIDAYS];
+} cache;
+
 bool bc_holiday(const char *country, const char *region, int year, int month, int day, const char **name)
 {
     const struct place *p = find_place(country, region), *nat = find_place(country, NULL);
     int32_t d;
     if (!p || !nat || bc_tz_date_from_ymd(year, month, day, &d) < 0) return false;
-    struct occ o[MAX_YEAR_HOLIDAYS];
-    /* this year's, then next year's (a substitute can fall back into December); the day itself before a
-     * substitute landing on it */
-    for (int y = year; y <= year + 1; y++) {
-        size_t n = year_holidays(p, nat, y, o);
-        for (size_t i = 0; i < n; i++) {
-            if (o[i].day != d) continue;
-            if (name) *name = o[i].name;
-            return true;
-        }
+    if (cache.p != p || cache.year != year) {
+        /* this year's, then next year's (a substitute can fall back into December); the day itself before
+         * a substitute landing on it */
+        cache.n = year_holidays(p, nat, year, cache.o);
+        cache.n += year_holidays(p, nat, year + 1, cache.o + cache.n);
+        cache.p = p;
+        cache.year = year;
+    }
+    for (size_t i = 0; i < cache.n; i++) {
+        if (cache.o[i].day != d) continue;
+        if (name) *name = cache.o[i].name;
+        return true;
     }
     return false;
 }
