@@ -199,7 +199,9 @@ static size_t year_holidays(const struct place *p, const struct place *nat, int 
 }
 
 /* The last place and year asked for on this thread, with the holidays that fall in it: availability asks
- * about each day of a range, and a year's list costs a few dozen rules and a sort. */
+ * about each day of a range, and a year's list costs a few dozen rules and a sort. Process-wide by design
+ * (CONVENTIONS 17): a memo of a pure function of the constant tables, holding nothing of a store or a
+ * tenant; per thread so it needs no lock, like util/tz's calendar cache. */
 static _Thread_local struct {
     const struct place *p;
     int year;
