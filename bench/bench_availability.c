@@ -110,6 +110,11 @@ int main(int argc, char **argv)
     q.to = "2026-03-29";
     double us28 = run(&q, pros, 1, iters, &slots);
     printf("availability 1 professional, 28 days: %7.1f us/call (%d slots)\n", us28, slots);
+    q.holiday_country = "ES"; /* the public holidays of Madrid looked up for every day built */
+    q.holiday_region = "MD";
+    double hol28 = run(&q, pros, 1, iters, &slots);
+    printf("availability 1 professional, 28 days, holidays ES-MD: %7.1f us/call (%d slots)\n", hol28, slots);
+    q.holiday_country = q.holiday_region = NULL;
     q.to = "2026-03-08";
     double any7 = run(&q, pros, 3, iters, &slots);
     printf("availability 3 professionals (any), 7 days: %7.1f us/call (%d slots)\n", any7, slots);

@@ -6,6 +6,7 @@
  * runs), and every local<->UTC conversion goes through a struct bc_tz_span loaded once per zone per call,
  * so the loops make no ICU call. */
 #include "domain/availability.h"
+#include "domain/holidays.h"
 #include "util/err.h"
 #include "util/tz.h"
 
@@ -158,6 +159,7 @@ static int validate_query(const struct bc_availability_query *q)
     if (q->max_days_ahead < 1 || q->max_days_ahead > MAX_DAYS_AHEAD) return BC_EINVALID;
     if (q->now < 0 || q->now > (int64_t)BC_TZ_DATE_MAX * 86400) return BC_EINVALID;
     if (q->n_business_exceptions && !q->business_exceptions) return BC_EINVALID;
+    if (q->n_holidays_open && !q->holidays_open) return BC_EINVALID;
     return 0;
 }
 
@@ -165,6 +167,7 @@ static int validate_query(const struct bc_availability_query *q)
 
 /* Everything one professional needs, parsed once; released by pro_release. */
 struct pro {
+    const struct bc_availability_query *q;
     const struct bc_availability_pro *in;
     struct daymap week[8];
     struct vec exc;  /* struct pexc: the professional's and the business's */
@@ -208,6 +211,7 @@ static int pro_parse(const struct bc_availability_query *q, const struct bc_avai
 {
     int rc = BC_EINVALID;
     memset(p, 0, sizeof *p);
+    p->q = q;
     p->in = in;
     p->exc.size = sizeof(struct pexc);
     p->busy.size = sizeof(struct interval);
@@ -245,6 +249,20 @@ static void day_map(const struct pro *p, int32_t day, struct daymap *m)
     for (int open = 1; open >= 0; open--)
         for (size_t i = 0; i < p->exc.n; i++)
             if (x[i].open == open && x[i].from <= day && day <= x[i].to) map_fill(m, x[i].a, x[i].b, open);
+    if (p->q->holiday_country && bc_availability_holiday(p->q, day, NULL)) memset(m, 0, sizeof *m);
+}
+
+bool bc_availability_holiday(const struct bc_availability_query *q, int32_t day, const char **name)
+{
+    int y, mo, d;
+    if (!q->holiday_country) return false;
+    bc_tz_date_to_ymd(day, &y, &mo, &d);
+    if (!bc_holiday(q->holiday_country, q->holiday_region, y, mo, d, name)) return false;
+    char date[11];
+    bc_tz_date_format(day, date);
+    for (size_t i = 0; i < q->n_holidays_open; i++)
+        if (q->holidays_open[i] && !strcmp(q->holidays_open[i], date)) return false;
+    return true;
 }
 
 /* Index of the last interval with start <= t, or -1. */

@@ -6,6 +6,7 @@
  * 1. Rules and exceptions are wall-clock times in the PROFESSIONAL's zone. Per local date d, open time is
  *    (weekly intervals of d's weekday ∪ "open" exceptions covering d) − "closed" exceptions covering d,
  *    business-wide exceptions included: closed wins over open. An exception without start/end is all day.
+ *    A public holiday of the business's place closes all of d (unless the business opens that date).
  * 2. Each resulting local interval [a, b) of d becomes the real interval [instant(d, a), instant(d, b)),
  *    where instant() takes the first occurrence of a repeated time and the end of the gap for a skipped one.
  *    So "09:00–17:00" is 09:00 to 17:00 on the wall clock on both sides of a DST change (8 real hours);
@@ -27,6 +28,7 @@
  */
 #ifndef BC_AVAILABILITY_H
 #define BC_AVAILABILITY_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,6 +92,13 @@ struct bc_availability_query {
     /* exceptions of the whole business (provider_id null), applied to every professional in its own zone */
     const struct bc_availability_exception *business_exceptions;
     size_t n_business_exceptions;
+    /* the business's public holidays (domain/holidays.h; holiday_country NULL: none): a holiday closes the
+     * whole local day for every professional, whatever the exceptions say, unless its date
+     * ("YYYY-MM-DD") is in holidays_open */
+    const char *holiday_country;
+    const char *holiday_region;
+    const char *const *holidays_open;
+    size_t n_holidays_open;
     /* compute only (check ignores them): local dates from..to inclusive ("YYYY-MM-DD", at most
      * BC_AVAILABILITY_MAX_RANGE_DAYS days) in zone (the requested zone, else pass the tenant's) */
     const char *from;
@@ -126,6 +135,10 @@ int bc_availability_compute(const struct bc_availability_query *q, const struct 
  * busy, too soon, too far ahead); BC_EINVALID for bad input as above; BC_ENOMEM. */
 int bc_availability_check(const struct bc_availability_query *q, const struct bc_availability_pro *pro,
                           int64_t start);
+
+/* Whether local date day (util/tz day number) is closed by a public holiday for q: a holiday of its place
+ * that is not in q->holidays_open; *name gets the holiday's name (static). */
+bool bc_availability_holiday(const struct bc_availability_query *q, int32_t day, const char **name);
 
 /* Validation for writes (admin API), with the same rules as the computation: 0 or BC_EINVALID. */
 int bc_availability_validate_rules(const struct bc_availability_rule *rules, size_t n);

@@ -123,11 +123,19 @@ void bc__chat_prompt_time(struct chat *c)
     }
     if (matching == 0) {
         char dates[MAX_DAY_OPTIONS][11];
+        const char *holiday = NULL; /* closed for a public holiday: say so (docs/holidays.md) */
+        int32_t day;
+        if (bc_tz_date_parse(date, &day) < 0 || !bc_availability_holiday(&sc.q, day, &holiday))
+            holiday = NULL;
         bc_schedule_release(&sc);
         slot_set(c, "date", NULL);
         bc__chat_set_state(c, "day");
         int nd = bc__chat_days_with_slots(c, dates, MAX_DAY_OPTIONS);
-        bc__chat_sayf(c, bc__chat_day_options(c, dates, nd > 0 ? nd : 0), BC_T_DAY_FULL, words);
+        json_t *options = bc__chat_day_options(c, dates, nd > 0 ? nd : 0);
+        if (holiday)
+            bc__chat_sayf(c, options, BC_T_DAY_HOLIDAY, holiday);
+        else
+            bc__chat_sayf(c, options, BC_T_DAY_FULL, words);
         return;
     }
     json_t *offset = json_object_get(c->slots, "times_offset");

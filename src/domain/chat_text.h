@@ -21,6 +21,8 @@
        "There are no free times in the coming weeks. I can put you in touch with someone if you like.")      \
     XX(DAY_FULL,                                                                                             \
        "El %s no hay huecos libres. Estos días sí:", "There are no free times on %s. These days do:")        \
+    XX(DAY_HOLIDAY, "Ese día está cerrado (festivo: %s). Estos días sí:",                                    \
+       "We're closed that day (holiday: %s). These days are open:")                                          \
     XX(DAY_PAST,                                                                                             \
        "Ese día ya no se puede reservar. Estos días sí:", "That day can't be booked. These days can:")       \
     XX(ASK_TIME, "Horas libres el %s:", "Free times on %s:")                                                 \

@@ -433,6 +433,24 @@ static void set_query(struct bc_schedule *out, const char *from, const char *to,
     };
 }
 
+/* The business's public holidays from the settings already loaded (docs/holidays.md): its place, and the
+ * dates it opens anyway. */
+static int set_holidays(struct bc_schedule *out, struct bc_arena *arena)
+{
+    json_t *h = json_object_get(out->settings, "holidays"),
+           *open = json_object_get(out->settings, "holidays_open");
+    out->q.holiday_country = json_string_value(json_object_get(h, "country"));
+    out->q.holiday_region = json_string_value(json_object_get(h, "region"));
+    size_t n = json_array_size(open);
+    if (!out->q.holiday_country || !n) return 0;
+    const char **dates = arena_array(arena, n, sizeof *dates);
+    if (!dates) return BC_ENOMEM;
+    for (size_t i = 0; i < n; i++) dates[i] = json_string_value(json_array_get(open, i));
+    out->q.holidays_open = dates;
+    out->q.n_holidays_open = n;
+    return 0;
+}
+
 int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                      const char *provider_id, const char *from, const char *to, const char *zone,
                      const char *ignore_busy, int64_t now, struct bc_arena *arena, struct bc_schedule *out,
@@ -466,6 +484,7 @@ int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *s
     }
     for (size_t k = 0; rc == 0 && k < out->n_pros; k++) rc = load_pro(env, ctx, out, k, &pl, arena);
     if (rc == 0) set_query(out, from, to, zone, now, &pl);
+    if (rc == 0) rc = set_holidays(out, arena);
     if (rc < 0) bc_schedule_release(out);
     return rc;
 }

@@ -7,6 +7,7 @@
  *   saving different fields at once both win, and neither silently loses the other's change. */
 #include "domain/settings.h"
 #include "domain/challenge.h"
+#include "domain/holidays.h"
 #include "domain/env.h"
 #include "util/memo.h"
 #include "domain/plan.h"
@@ -29,6 +30,15 @@ static const struct bc_jfield top_fields[] = {
     {"widget", BC_J_OBJECT, 0, 0, 0},
     {"booking", BC_J_OBJECT, 0, 0, 0},
     {"conversation_retention_days", BC_J_INT, 0, 1, 3650},
+    {"holidays", BC_J_OBJECT, BC_JF_NULLABLE, 0, 0},
+    {"holidays_open", BC_J_ARRAY, 0, 0, 366},
+    {NULL},
+};
+
+/* The place whose public holidays close the business (domain/holidays.h): replaced whole by a PATCH. */
+static const struct bc_jfield holidays_fields[] = {
+    {"country", BC_J_STRING, BC_JF_REQUIRED, 2, 2},
+    {"region", BC_J_STRING, BC_JF_NULLABLE, 1, 8},
     {NULL},
 };
 
@@ -76,12 +86,12 @@ static json_t *defaults(const char *name, const char *locale, const char *tz)
                 : "Hi! I'm the booking assistant of %s. What would you like to book?",
              name);
     return json_pack("{s:s, s:s, s:{s:s, s:n, s:n, s:n, s:n, s:n}, s:{s:s, s:s, s:s, s:n, s:s, s:s},"
-                     " s:{s:i, s:i, s:i, s:i, s:i}, s:i}",
+                     " s:{s:i, s:i, s:i, s:i, s:i}, s:i, s:n, s:[]}",
                      "locale", locale, "timezone", tz, "business", "name", name, "address", "phone", "email",
                      "website", "about", "widget", "title", name, "greeting", greeting, "color", "#2563eb",
                      "logo_url", "position", "right", "challenge", "auto", "booking", "slot_step_min", 15,
                      "min_notice_min", 60, "max_days_ahead", 60, "cancel_window_min", 120, "hold_minutes", 5,
-                     "conversation_retention_days", 90);
+                     "conversation_retention_days", 90, "holidays", "holidays_open");
 }
 
 int bc_settings_init(struct bc_env *env, const struct bc_ctx *ctx, const char *name, const char *locale,
@@ -193,6 +203,34 @@ static bool url_ok(const char *u)
     return strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0;
 }
 
+/* holidays: null or a place of the holiday table; holidays_open: real dates. */
+static int validate_holidays(json_t *patch, char *msg, size_t msgsize)
+{
+    json_t *h = json_object_get(patch, "holidays"), *open = json_object_get(patch, "holidays_open");
+    if (json_is_object(h)) {
+        int rc = bc_json_check(h, holidays_fields, msg, msgsize);
+        if (rc < 0) return rc;
+        const char *country = json_string_value(json_object_get(h, "country"));
+        const char *region = json_string_value(json_object_get(h, "region"));
+        if (bc_holiday_place_check(country, region) < 0) {
+            snprintf(msg, msgsize, "holidays: no public holidays known for %s%s%s (docs/holidays.md)",
+                     country, region ? "-" : "", region ? region : "");
+            return BC_EINVALID;
+        }
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(open, i, d)
+    {
+        int32_t day;
+        if (!json_is_string(d) || bc_tz_date_parse(json_string_value(d), &day) < 0) {
+            snprintf(msg, msgsize, "holidays_open must hold dates (YYYY-MM-DD)");
+            return BC_EINVALID;
+        }
+    }
+    return 0;
+}
+
 static int validate(json_t *patch, char *msg, size_t msgsize)
 {
     int rc = bc_json_check(patch, top_fields, msg, msgsize);
@@ -212,6 +250,7 @@ static int validate(json_t *patch, char *msg, size_t msgsize)
         snprintf(msg, msgsize, "unknown time zone '%.64s'", tz);
         return BC_EINVALID;
     }
+    if ((rc = validate_holidays(patch, msg, msgsize)) < 0) return rc;
     const char *color = json_string_value(json_object_get(w, "color"));
     if (color && !color_ok(color)) {
         snprintf(msg, msgsize, "widget.color must be a #rrggbb colour");
@@ -258,7 +297,7 @@ int bc_settings_patch(struct bc_env *env, const struct bc_ctx *ctx, json_t *patc
         json_object_foreach(patch, k, val)
         {
             json_t *cur = json_object_get(item, k);
-            if (json_is_object(val) && json_is_object(cur))
+            if (json_is_object(val) && json_is_object(cur) && strcmp(k, "holidays"))
                 json_object_update(cur, val);
             else
                 json_object_set(item, k, val);

@@ -123,6 +123,57 @@ static void test_availability__exception_closes_whole_day(void **state)
                                                        "2026-03-02T09:30:00+01:00\n");
 }
 
+/* A public holiday of the business's place closes the day for everyone, whatever the exceptions say,
+ * unless the business opens that date; the check agrees. 2026-12-08 (Tuesday) is a holiday in Spain. */
+static void test_availability__public_holiday(void **state)
+{
+    (void)state;
+    struct bc_availability_rule r[] = {{1, "09:00", "10:00"}, {2, "09:00", "10:00"}, {3, "09:00", "10:00"}};
+    struct bc_availability_pro p = pro("p1", MADRID, r, 3);
+    struct bc_availability_query q = query("2026-12-07", "2026-12-09");
+    const char *all = "2026-12-07T09:00:00+01:00\n2026-12-07T09:30:00+01:00\n"
+                      "2026-12-08T09:00:00+01:00\n2026-12-08T09:30:00+01:00\n"
+                      "2026-12-09T09:00:00+01:00\n2026-12-09T09:30:00+01:00\n";
+    assert_string_equal(render(&q, &p, 1, SHOW_START), all);
+    q.holiday_country = "ES";
+    q.holiday_region = "MD";
+    const char *closed = "2026-12-07T09:00:00+01:00\n2026-12-07T09:30:00+01:00\n"
+                         "2026-12-09T09:00:00+01:00\n2026-12-09T09:30:00+01:00\n";
+    assert_string_equal(render(&q, &p, 1, SHOW_START), closed);
+    assert_int_equal(bc_availability_check(&q, &p, iso("2026-12-08T08:00:00Z")), BC_ESLOT);
+    assert_int_equal(bc_availability_check(&q, &p, iso("2026-12-09T08:00:00Z")), 0);
+    int32_t day;
+    const char *name = NULL;
+    assert_int_equal(bc_tz_date_parse("2026-12-08", &day), 0);
+    assert_true(bc_availability_holiday(&q, day, &name));
+    assert_string_equal(name, "Inmaculada Concepción");
+    assert_false(bc_availability_holiday(&q, day + 1, &name));
+    /* an "open" exception does not reopen a holiday (closed wins) */
+    struct bc_availability_exception extra[] = {
+        {"2026-12-08", "2026-12-08", BC_AVAILABILITY_OPEN, "11:00", "12:00"}};
+    p.exceptions = extra;
+    p.n_exceptions = 1;
+    assert_string_equal(render(&q, &p, 1, SHOW_START), closed);
+    /* the business opens that date anyway: its rules and exceptions apply again */
+    const char *open[] = {"2026-12-25", "2026-12-08"};
+    q.holidays_open = open;
+    q.n_holidays_open = 2;
+    assert_false(bc_availability_holiday(&q, day, NULL));
+    assert_string_equal(render(&q, &p, 1, SHOW_START),
+                        "2026-12-07T09:00:00+01:00\n2026-12-07T09:30:00+01:00\n"
+                        "2026-12-08T09:00:00+01:00\n2026-12-08T09:30:00+01:00\n"
+                        "2026-12-08T11:00:00+01:00\n2026-12-08T11:30:00+01:00\n"
+                        "2026-12-09T09:00:00+01:00\n2026-12-09T09:30:00+01:00\n");
+    assert_int_equal(bc_availability_check(&q, &p, iso("2026-12-08T08:00:00Z")), 0);
+    /* a count without the array is bad input */
+    q.holidays_open = NULL;
+    struct bc_arena a;
+    bc_arena_init(&a);
+    struct bc_availability_slot *s = NULL;
+    assert_int_equal(bc_availability_compute(&q, &p, 1, &a, &s), BC_EINVALID);
+    bc_arena_release(&a);
+}
+
 static void test_availability__exception_closes_some_hours(void **state)
 {
     (void)state;
@@ -700,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_availability__dst_new_york_fall_back),
         cmocka_unit_test(test_availability__professional_in_other_zone),
         cmocka_unit_test(test_availability__any_professional),
+        cmocka_unit_test(test_availability__public_holiday),
         cmocka_unit_test(test_availability__check),
         cmocka_unit_test(test_availability__bad_input),
         cmocka_unit_test(test_availability__check_agrees_with_compute),

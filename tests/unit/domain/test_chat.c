@@ -12,6 +12,7 @@
 #include "domain/conversation.h"
 #include "domain/plan.h"
 #include "domain/schedule.h"
+#include "domain/settings.h"
 #include "domain/tenant.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -627,6 +628,45 @@ static void test_chat__several_facts_in_one_message_are_all_taken(void **state)
     }
 }
 
+static void set_holidays(json_t *place)
+{
+    char msg[256];
+    json_t *out = NULL, *patch = json_pack("{s:o}", "holidays", place);
+    if (bc_settings_patch(env, &ctx, patch, msg, sizeof msg, &out) < 0) fail_msg("settings: %s", msg);
+    json_decref(patch);
+    json_decref(out);
+}
+
+/* A day closed for a public holiday is named as such, in both languages, with the open days offered;
+ * a day that is only full keeps the plain answer. Tuesday 2026-12-08 is a holiday in Spain. */
+static void test_chat__holiday_is_named(void **state)
+{
+    set_holidays(json_pack("{s:s, s:s}", "country", "ES", "region", "MD"));
+    json_t *conv = start("es");
+    say(conv, "quiero un corte con Ana el 8 de diciembre");
+    assert_string_equal(state_of(conv), "day");
+    assert_null(slot_of(conv, "date"));
+    assert_non_null(strstr(said(-1), "Ese día está cerrado (festivo: Inmaculada Concepción)."));
+    assert_non_null(offered("day:"));
+    json_decref(conv);
+    conv = start("en");
+    say(conv, "a haircut with Ana on December 8");
+    assert_string_equal(state_of(conv), "day");
+    assert_non_null(strstr(said(-1), "We're closed that day (holiday: Inmaculada Concepción)."));
+    json_decref(conv);
+    /* Saturday 2026-12-05 is closed too, but not for a holiday */
+    conv = start("en");
+    say(conv, "a haircut with Ana on December 5");
+    assert_null(strstr(said(-1), "holiday"));
+    assert_non_null(strstr(said(-1), "There are no free times on"));
+    json_decref(conv);
+    set_holidays(json_null());
+    conv = start("es");
+    say(conv, "quiero un corte con Ana el 8 de diciembre");
+    assert_null(strstr(said(-1), "festivo"));
+    json_decref(conv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_chat__hands_off_to_a_person),
         cmocka_unit_test(test_chat__three_misses_offer_a_person),
         cmocka_unit_test(test_chat__message_limit_is_said_politely_and_stored),
+        cmocka_unit_test(test_chat__holiday_is_named),
         cmocka_unit_test(test_chat__bad_input_and_races),
         cmocka_unit_test(test_chat__a_correction_at_confirm_changes_only_that_in_spanish),
         cmocka_unit_test(test_chat__a_correction_at_confirm_changes_only_that_in_english),
