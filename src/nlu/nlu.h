@@ -177,6 +177,10 @@ struct bc_nlu_result {
     bool has_time_end; /* RANGE: "entre las 5 y las 7" */
     int end_hour, end_minute;
     enum bc_nlu_part part_of_day; /* "por la tarde", "in the morning", "esta noche" */
+    /* A duration from now ("dentro de tres horas", "in 45 minutes", "an hour from now"): date and time hold
+     * the instant now + from_now_minutes (exact, never ambiguous, never a clock reading of the number). */
+    bool from_now;
+    int from_now_minutes;
 
     char name[96];   /* "me llamo Ana López" -> "Ana López" (title-cased when typed all in lower case) */
     char email[256]; /* lower-cased */

@@ -180,6 +180,8 @@ void bc__nlu_dates(struct bc__nlu_p *p)
         out->has_time_end = x->has_end;
         out->end_hour = x->end_h;
         out->end_minute = x->end_mi;
+        out->from_now = x->from_now > 0;
+        out->from_now_minutes = x->from_now;
         break;
     }
     out->part_of_day = (enum bc_nlu_part)p->part;
