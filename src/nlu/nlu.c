@@ -588,6 +588,7 @@ int bc_nlu_parse(const struct bc_nlu_request *req, struct bc_nlu_result *out)
     p.len = req->len > BC_NLU_MAX_TEXT ? BC_NLU_MAX_TEXT : req->len;
     p.n_dates = p.n_times = 0;
     p.part = 0;
+    p.has_window = false;
     int hint = lang_index(v, req->lang);
     p.day_first = hint >= 0 ? v->langs[hint]->day_first : true;
     p.ref_days = bc__nlu_days(req->now.year, req->now.month, req->now.day);

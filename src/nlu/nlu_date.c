@@ -117,6 +117,7 @@ void bc__nlu_dates(struct bc__nlu_p *p)
             i += k;
             continue;
         }
+        bc__nlu_try_window(p, i);
         if ((k = bc__nlu_try_date(p, i)) || (k = bc__nlu_try_time(p, i)) || (k = bc__nlu_try_part(p, i))) {
             i += k;
             continue;
@@ -182,7 +183,20 @@ void bc__nlu_dates(struct bc__nlu_p *p)
         out->end_minute = x->end_mi;
         out->from_now = x->from_now > 0;
         out->from_now_minutes = x->from_now;
+        if (x->qual == BC_NLU_AT_RANGE || x->qual == BC_NLU_AT_AFTER || x->qual == BC_NLU_AT_BEFORE) {
+            out->has_window = true;
+            out->window_from = x->qual == BC_NLU_AT_BEFORE ? -1 : h * 60 + x->mi;
+            out->window_to = x->qual == BC_NLU_AT_RANGE    ? x->end_h * 60 + x->end_mi
+                             : x->qual == BC_NLU_AT_BEFORE ? h * 60 + x->mi
+                                                           : -1;
+        }
         break;
+    }
+    if (!out->has_window && p->has_window) {
+        out->has_window = true;
+        out->window_from = p->win_from;
+        out->window_to = p->win_to;
+        out->window_pick = (enum bc_nlu_pick)p->win_pick;
     }
     out->part_of_day = (enum bc_nlu_part)p->part;
 }

@@ -73,6 +73,8 @@ enum bc__nlu_cat {
     NC_NAMED_DAY,  /* a named day of the year; aux NA_FIXED: value month * 100 + day ("Navidad" 1225);
                       aux NA_EASTER: value days from Easter Sunday ("Viernes Santo" -2); aux NA_NTH: value
                       month * 100 + n * 10 + weekday, n 9 for the last ("Thanksgiving" 1144) */
+    NC_WINDOW,     /* a stretch of the day: value from_hour * 100 + to_hour ("lunchtime" 1214), -1 for the
+                      whole day or part of day; aux: enum bc_nlu_pick ("a primera hora" FIRST) */
     NC__COUNT
 };
 
@@ -233,7 +235,9 @@ struct bc__nlu_p {
     int n_dates;
     struct bc__nlu_mention times[NLU_MAX_MENTIONS];
     int n_times;
-    int part;    /* first part of day mentioned */
+    int part;        /* first part of day mentioned */
+    bool has_window; /* a window phrase ("a primera hora", "at lunchtime"): see bc_nlu_result */
+    int win_from, win_to, win_pick;
     int n_words; /* word tokens in the message */
 };
 
@@ -314,6 +318,10 @@ int bc__nlu_easter(int year);
 
 /* nlu_time.c: a time at token i ("a las 5", "from 3 to 5pm"); the tokens read (the time recorded), or 0. */
 int bc__nlu_try_time(struct bc__nlu_p *p, int i);
+/* A window phrase at token i ("a primera hora", "at lunchtime"): records the first one and, when a part of
+ * day follows ("a última hora de la tarde"), sets p->part to it. Reads no token: the part-of-day grammar
+ * still sees them. */
+void bc__nlu_try_window(struct bc__nlu_p *p, int i);
 /* A part of day at token i ("por la tarde"): sets p->part if unset; returns the tokens read, or 0. */
 int bc__nlu_try_part(struct bc__nlu_p *p, int i);
 /* Records a bare hour (0 … 24) read at tokens at .. at+n-1 as a time, ambiguous as "a las 5" is; the caller

@@ -367,6 +367,18 @@ static const struct bc__nlu_word words[] = {
     C("night", PART, BC_NLU_PART_EVENING),
     C("end of the day", PART, BC_NLU_PART_EVENING),
     C("after work", PART, BC_NLU_PART_EVENING),
+    /* windows of the day (bc_nlu_result.window_*): an edge, or a stretch from_hour * 100 + to_hour */
+    CA("first thing", WINDOW, -1, BC_NLU_PICK_FIRST),
+    CA("as early as possible", WINDOW, -1, BC_NLU_PICK_FIRST),
+    CA("as late as possible", WINDOW, -1, BC_NLU_PICK_LAST),
+    CA("late afternoon", WINDOW, -1, BC_NLU_PICK_LAST),
+    CA("early afternoon", WINDOW, -1, BC_NLU_PICK_FIRST),
+    CA("late morning", WINDOW, -1, BC_NLU_PICK_LAST),
+    CA("early morning", WINDOW, -1, BC_NLU_PICK_FIRST),
+    CA("end of the day", WINDOW, -1, BC_NLU_PICK_LAST),
+    C("lunchtime", WINDOW, 1214),
+    C("lunch time", WINDOW, 1214),
+    C("over lunch", WINDOW, 1214),
     C("in", PART_CTX, 1),
     C("the", PART_CTX, 1),
     C("at", PART_CTX, 0),
@@ -508,7 +520,6 @@ static const struct bc__nlu_word words[] = {
     C("o clock", OCLOCK, 0),
     C("noon", NOON, 0),
     C("midday", NOON, 0),
-    C("lunchtime", NOON, 0),
     C("midnight", MIDNIGHT, 0),
 
     /* no preference, as soon as possible */

@@ -304,6 +304,18 @@ int bc__nlu_try_time(struct bc__nlu_p *p, int i)
     return j - i;
 }
 
+void bc__nlu_try_window(struct bc__nlu_p *p, int i)
+{
+    int v, aux, k = bc__nlu_lx(p, i, NC_WINDOW, &v, &aux);
+    if (!k || p->has_window || !bc__nlu_span_free(p, i, k)) return;
+    p->has_window = true;
+    p->win_from = v < 0 ? -1 : v / 100 * 60;
+    p->win_to = v < 0 ? -1 : v % 100 * 60;
+    p->win_pick = aux;
+    int part, kp = part_suffix(p, i + k, &part);
+    if (kp && !p->part) p->part = part;
+}
+
 int bc__nlu_try_part(struct bc__nlu_p *p, int i)
 {
     int v, aux, k = bc__nlu_lx(p, i, NC_PART, &v, &aux);

@@ -225,12 +225,78 @@ static void test_nlu_families__durations_are_not_clock_times(void **state)
     assert_string_equal(o.time, "17:10");
 }
 
+/* Windows of the day: a range, an open end, a named stretch or an edge, with the part of day. */
+struct window_row {
+    const char *lang, *text;
+    int from, to;
+    enum bc_nlu_pick pick;
+    const char *part;
+};
+
+static void test_nlu_families__windows(void **state)
+{
+    (void)state;
+    static const struct window_row rows[] = {
+        {"es", "entre las 4 y las 6", 960, 1080, BC_NLU_PICK_ANY, ""},
+        {"es", "el lunes entre las 4 y las 6", 960, 1080, BC_NLU_PICK_ANY, ""},
+        {"es", "de 11 a 1", 660, 780, BC_NLU_PICK_ANY, ""},
+        {"es", "de 10 a 14", 600, 840, BC_NLU_PICK_ANY, ""},
+        {"es", "a partir de las 5", 1020, -1, BC_NLU_PICK_ANY, ""},
+        {"es", "después de las 6 de la tarde", 1080, -1, BC_NLU_PICK_ANY, "afternoon"},
+        {"es", "antes de las 11", -1, 660, BC_NLU_PICK_ANY, ""},
+        {"es", "antes del mediodía", -1, 720, BC_NLU_PICK_ANY, ""},
+        {"es", "después del mediodía", 720, -1, BC_NLU_PICK_ANY, ""},
+        {"es", "a primera hora", -1, -1, BC_NLU_PICK_FIRST, "morning"},
+        {"es", "mañana a primera hora", -1, -1, BC_NLU_PICK_FIRST, "morning"},
+        {"es", "a primera hora de la tarde", -1, -1, BC_NLU_PICK_FIRST, "afternoon"},
+        {"es", "a última hora de la tarde", -1, -1, BC_NLU_PICK_LAST, "afternoon"},
+        {"es", "a ultima hora de la mañana", -1, -1, BC_NLU_PICK_LAST, "morning"},
+        {"es", "a última hora", -1, -1, BC_NLU_PICK_LAST, "evening"},
+        {"es", "a la hora de comer", 840, 960, BC_NLU_PICK_ANY, ""},
+        {"es", "lo más tarde posible", -1, -1, BC_NLU_PICK_LAST, ""},
+        {"en", "between 2 and 4pm", 840, 960, BC_NLU_PICK_ANY, ""},
+        {"en", "Tuesday between 2 and 4pm", 840, 960, BC_NLU_PICK_ANY, ""},
+        {"en", "from 10 to 12", 600, 720, BC_NLU_PICK_ANY, ""},
+        {"en", "after 5", 1020, -1, BC_NLU_PICK_ANY, ""},
+        {"en", "sometime after 5", 1020, -1, BC_NLU_PICK_ANY, ""},
+        {"en", "any time after 3pm", 900, -1, BC_NLU_PICK_ANY, ""},
+        {"en", "before noon", -1, 720, BC_NLU_PICK_ANY, ""},
+        {"en", "before 11am", -1, 660, BC_NLU_PICK_ANY, ""},
+        {"en", "at lunchtime", 720, 840, BC_NLU_PICK_ANY, ""},
+        {"en", "first thing in the morning", -1, -1, BC_NLU_PICK_FIRST, "morning"},
+        {"en", "late afternoon", -1, -1, BC_NLU_PICK_LAST, "afternoon"},
+        {"en", "early afternoon", -1, -1, BC_NLU_PICK_FIRST, "afternoon"},
+        {"en", "as late as possible", -1, -1, BC_NLU_PICK_LAST, ""},
+    };
+    int failed = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const struct window_row *r = &rows[i];
+        struct bc_nlu_result o = parse_at(r->text, r->lang, &REF);
+        const char *part = bc_nlu_part_name(o.part_of_day);
+        if (!o.has_window || o.window_from != r->from || o.window_to != r->to || o.window_pick != r->pick ||
+            strcmp(part, r->part)) {
+            print_message("FAIL [%s] \"%s\": got window=%d %d..%d pick=%d part=%s\n", r->lang, r->text,
+                          o.has_window, o.window_from, o.window_to, o.window_pick, part);
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+    /* no window: an exact time, a day alone, a duration, "antes del 15" (not a time) */
+    static const char *const none[] = {"a las 5", "el jueves", "dentro de tres horas", "antes del 15",
+                                       "at 3pm"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        struct bc_nlu_result o = parse_at(none[i], "es", &REF);
+        assert_false(o.has_window);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nlu_families__spanish),
         cmocka_unit_test(test_nlu_families__english),
         cmocka_unit_test(test_nlu_families__durations_are_not_clock_times),
+        cmocka_unit_test(test_nlu_families__windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
