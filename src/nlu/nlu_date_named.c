@@ -42,6 +42,8 @@ int bc__nlu_ordinal_weekday(struct bc__nlu_p *p, int start, int j)
     int k, n, wd, v, aux;
     if ((k = bc__nlu_cat_len(p, j, NC_LAST)))
         n = 9;
+    else if (bc__nlu_is(p, j, "cuarto") && (k = 1))
+        n = 4; /* not an ordinal word of the table, where it would be the quarter of "y cuarto" */
     else if (!(k = bc__nlu_ordinal_at(p, j, &n)) || n < 1 || n > 5)
         return 0;
     j += k;
@@ -78,9 +80,9 @@ int bc__nlu_ordinal_weekday(struct bc__nlu_p *p, int start, int j)
         return 0;
     }
     int y = ref_year(p), m = p->req->now.month, days;
-    if (month) {
-        days = nth_weekday(y, month, n, wd);
-        if (days < p->ref_days) days = nth_weekday(y + 1, month, n, wd);
+    if (month) { /* this year's while ahead, else the next year that has it (a fifth Monday of December) */
+        days = -1;
+        for (int yy = y; yy <= y + 8 && days < p->ref_days; yy++) days = nth_weekday(yy, month, n, wd);
     } else {
         m += months_ahead;
         if (m > 12) {
@@ -88,7 +90,7 @@ int bc__nlu_ordinal_weekday(struct bc__nlu_p *p, int start, int j)
             y++;
         }
         days = nth_weekday(y, m, n, wd);
-        if (months_ahead == 0 && days >= 0 && days < p->ref_days) { /* passed this month: the next month's */
+        if (months_ahead == 0 && days < p->ref_days) { /* passed (or none) this month: the next month's */
             if (++m > 12) {
                 m = 1;
                 y++;
@@ -96,7 +98,11 @@ int bc__nlu_ordinal_weekday(struct bc__nlu_p *p, int start, int j)
             days = nth_weekday(y, m, n, wd);
         }
     }
-    if (days < 0) return 0;
+    if (days < 0) { /* "el quinto lunes del mes" in a month without one: no date, and not "lunes" either */
+        if (!bc__nlu_span_free(p, start, j - start)) return 0;
+        bc__nlu_use(p, start, j - start);
+        return j - start;
+    }
     return bc__nlu_add_date(p, start, j - start, days, 0) ? j - start : 0;
 }
 

@@ -350,6 +350,9 @@ static const struct bc__nlu_word words[] = {
     C("tercero", ORDINAL, 3),
     C("tercera", ORDINAL, 3),
     C("tercer", ORDINAL, 3),
+    C("cuarta", ORDINAL, 4), /* "cuarto" is the quarter of "y cuarto": nlu_date_named.c reads it */
+    C("quinto", ORDINAL, 5),
+    C("quinta", ORDINAL, 5),
     C("o", ORD_SUFFIX, 0),
     C("a", ORD_SUFFIX, 0),
     C("ro", ORD_SUFFIX, 0),

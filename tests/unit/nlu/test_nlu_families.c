@@ -99,6 +99,32 @@ static const struct row spanish[] = {
     {"el día de la Constitución", "2026-12-06", "", "", ""},
     {"Todos los Santos", "2027-11-01", "", "", ""},
     {"me llamo Ana Reyes", "", "", "", ""},
+    /* without accents, numbers in words, and combined with times */
+    {"el sabado de la proxima semana a las diez", "2026-12-05", "10:00", "22:00", ""},
+    {"dentro de veinte minutos", "2026-11-25", "10:20", "", ""},
+    {"en cuarenta y cinco minutos", "2026-11-25", "10:45", "", ""},
+    {"dentro de dos horas", "2026-11-25", "12:00", "", ""},
+    {"el tercer viernes de diciembre", "2026-12-18", "", "", ""},
+    {"el primer jueves de enero", "2027-01-07", "", "", ""},
+    {"el ultimo sabado de diciembre", "2026-12-26", "", "", ""},
+    {"el segundo lunes del mes que viene", "2026-12-14", "", "", ""},
+    {"nochebuena por la tarde", "2026-12-24", "", "", "afternoon"},
+    {"navidad a las once", "2026-12-25", "11:00", "23:00", ""},
+    {"el viernes santo por la mañana", "2027-03-26", "", "", "morning"},
+    {"el lunes de pascua a las 10", "2027-03-29", "10:00", "22:00", ""},
+    {"el miercoles de la semana que viene a las nueve y cuarto", "2026-12-02", "09:15", "21:15", ""},
+    {"en diez minutos", "2026-11-25", "10:10", "", ""},
+    {"el dia de reyes a las 12", "2027-01-06", "12:00", "", ""},
+    {"nochevieja a mediodia", "2026-12-31", "12:00", "", ""},
+    {"el ultimo jueves del proximo mes", "2026-12-31", "", "", ""},
+    {"el cuarto domingo de marzo", "2027-03-28", "", "", ""},
+    {"el quinto lunes de noviembre", "2026-11-30", "", "", ""},
+    {"el quinto lunes de diciembre", "2029-12-31", "", "", ""},
+    {"el quinto jueves del mes", "2026-12-31", "", "", ""},
+    {"el quinto viernes de febrero", "", "", "", ""},
+    {"el primer miercoles de julio", "2027-07-07", "", "", ""},
+    {"el segundo sábado de abril por la mañana", "2027-04-10", "", "", "morning"},
+    {"dentro de 45 min", "2026-11-25", "10:45", "", ""},
 };
 
 static const struct row english[] = {
@@ -169,6 +195,23 @@ static const struct row english[] = {
     {"Thanksgiving", "2026-11-26", "", "", ""},
     {"Mother's Day", "2027-05-09", "", "", ""},
     {"Halloween evening", "2027-10-31", "", "", "evening"},
+    /* numbers in words, and combined with times */
+    {"in twenty minutes", "2026-11-25", "10:20", "", ""},
+    {"in forty-five minutes", "2026-11-25", "10:45", "", ""},
+    {"the last Thursday of next month", "2026-12-31", "", "", ""},
+    {"the third Friday in December", "2026-12-18", "", "", ""},
+    {"Christmas Day at 3pm", "2026-12-25", "15:00", "", ""},
+    {"New Year's Eve in the evening", "2026-12-31", "", "", "evening"},
+    {"Good Friday morning", "2027-03-26", "", "", "morning"},
+    {"a week from Tuesday", "2026-12-08", "", "", ""},
+    {"Friday week", "2026-12-04", "", "", ""},
+    {"next week's Thursday at 4pm", "2026-12-03", "16:00", "", ""},
+    {"the fifth Monday of November", "2026-11-30", "", "", ""},
+    {"Easter Monday at 11am", "2027-03-29", "11:00", "", ""},
+    {"in 10 mins", "2026-11-25", "10:10", "", ""},
+    {"in an hour's time", "2026-11-25", "11:00", "", ""},
+    {"on Halloween", "2027-10-31", "", "", ""},
+    {"on Valentine's Day at 8pm", "2027-02-14", "20:00", "", ""},
 };
 
 static void test_nlu_families__spanish(void **state)
@@ -223,6 +266,42 @@ static void test_nlu_families__durations_are_not_clock_times(void **state)
     assert_string_equal(o.time, "17:00");
     o = parse_at("a las 5 y 10 minutos", "es", &REF);
     assert_string_equal(o.time, "17:10");
+}
+
+/* Named and ordinal days from other references: after this year's has passed, in a leap year, and the
+ * Easter dates of several years (the computation, not a list). */
+static void test_nlu_families__other_references(void **state)
+{
+    (void)state;
+    static const struct bc_nlu_datetime boxing = {2027, 12, 26, 0, 9, 0};
+    static const struct row after_christmas[] = {
+        {"Navidad", "2028-12-25", "", "", ""},
+        {"Nochevieja", "2027-12-31", "", "", ""},
+        {"Viernes Santo", "2028-04-14", "", "", ""},
+        {"Easter Monday", "2028-04-17", "", "", ""},
+        {"Christmas Eve", "2028-12-24", "", "", ""},
+        {"el último viernes del mes", "2027-12-31", "", "", ""},
+        {"the first Monday of next month", "2028-01-03", "", "", ""},
+        {"el primer lunes de diciembre", "2028-12-04", "", "", ""},
+    };
+    static const struct bc_nlu_datetime easter_day = {2027, 3, 28, 0, 12, 0};
+    static const struct row on_easter[] = {
+        {"Easter", "2027-03-28", "", "", ""},
+        {"Good Friday", "2028-04-14", "", "", ""},
+        {"Lunes de Pascua", "2027-03-29", "", "", ""},
+        {"en media hora", "2027-03-28", "12:30", "", ""},
+    };
+    static const struct bc_nlu_datetime leap = {2028, 2, 1, 0, 12, 0};
+    static const struct row leap_rows[] = {
+        {"el último martes de febrero", "2028-02-29", "", "", ""},
+        {"the last Tuesday of the month", "2028-02-29", "", "", ""},
+        {"a week from Monday", "2028-02-14", "", "", ""},
+    };
+    int failed =
+        check_rows("es", after_christmas, sizeof after_christmas / sizeof after_christmas[0], &boxing);
+    failed += check_rows("es", on_easter, sizeof on_easter / sizeof on_easter[0], &easter_day);
+    failed += check_rows("en", leap_rows, sizeof leap_rows / sizeof leap_rows[0], &leap);
+    assert_int_equal(failed, 0);
 }
 
 /* Windows of the day: a range, an open end, a named stretch or an edge, with the part of day. */
@@ -297,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_nlu_families__english),
         cmocka_unit_test(test_nlu_families__durations_are_not_clock_times),
         cmocka_unit_test(test_nlu_families__windows),
+        cmocka_unit_test(test_nlu_families__other_references),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
