@@ -33,11 +33,18 @@ static int relative_date(struct bc__nlu_p *p, int start, int i)
         in = true;
         j += k;
     }
+    bool and_half = false;
     if ((k = bc__nlu_num_at_x(p, j, &n, true, true))) {
         j += k;
         counted = true;
+        /* "two and a half hours" */
+        if (bc__nlu_is(p, j, "and") && bc__nlu_is(p, j + 1, "a") && bc__nlu_is(p, j + 2, "half")) {
+            and_half = true;
+            j += 3;
+        }
     }
     if (!(k = bc__nlu_lx(p, j, NC_UNIT, &unit, &aux))) return 0;
+    if (and_half && (aux != NA_MINUTES || unit != 60)) return 0;
     /* "en hora", "in minutes": a duration needs an amount, said or in the unit ("media hora"); without "en"
      * only a unit with its amount may go uncounted ("half an hour from now") */
     if (!counted && (aux == NA_MINUTES ? unit == 60 || unit == 1 : !in)) return 0;
@@ -60,10 +67,13 @@ static int relative_date(struct bc__nlu_p *p, int start, int i)
         return n >= 0 && n <= 60 && bc__nlu_add_date(p, start, j - start, days, 0) ? j - start : 0;
     }
     if (!in && !kf) return 0;
+    /* "an hour later" is later than the time being discussed, not than now */
+    if (aux == NA_MINUTES && kf && bc__nlu_is(p, j, "later")) return 0;
     j += kf;
     if (n < 0 || n > 400) return 0;
     if (aux == NA_MINUTES) {
-        int minutes = n * unit + extra, now = p->req->now.hour * 60 + p->req->now.minute + minutes;
+        int minutes = n * unit + extra + (and_half ? 30 : 0),
+            now = p->req->now.hour * 60 + p->req->now.minute + minutes;
         if (p->n_times >= NLU_MAX_MENTIONS ||
             !bc__nlu_add_date(p, start, j - start, p->ref_days + now / 1440, 0))
             return 0;

@@ -36,6 +36,11 @@ static const struct row spanish[] = {
     {"tardo tres horas", "", "", "", ""},
     {"son dos horas", "", "", "", ""},
     {"tengo 20 minutos", "", "", "", ""},
+    {"una hora más tarde", "", "", "", ""},
+    {"la cita dura una hora", "", "", "", ""},
+    {"llego en 5 minutos", "2026-11-25", "10:05", "", ""},
+    {"dentro de 3 horas y media", "2026-11-25", "13:30", "", ""},
+    {"15 minutos antes", "", "", "", ""},
     /* ordinal weekdays of a month: the next occurrence (this year if still ahead, else next year) */
     {"el tercer miércoles de junio", "2027-06-16", "", "", ""},
     {"el tercer miercoles de junio", "2027-06-16", "", "", ""},
@@ -151,6 +156,11 @@ static const struct row english[] = {
     {"half an hour from now", "2026-11-25", "10:30", "", ""},
     {"it takes two hours", "", "", "", ""},
     {"I have 20 minutes", "", "", "", ""},
+    {"could we do it an hour later?", "", "", "", ""},
+    {"3 days later", "2026-11-28", "", "", ""},
+    {"in two and a half hours", "2026-11-25", "12:30", "", ""},
+    {"an hour and a half from now", "2026-11-25", "11:30", "", ""},
+    {"book me in an hour", "2026-11-25", "11:00", "", ""},
     /* ordinal weekdays of a month */
     {"the first Thursday of next month", "2026-12-03", "", "", ""},
     {"the last Wednesday in October", "2027-10-27", "", "", ""},
