@@ -1,8 +1,8 @@
 /* Dates, times and parts of the day in a message, relative to the caller's local "now": bc__nlu_dates walks
- * the tokens and tries each form (nlu_date_relative.c, nlu_date_absolute.c, nlu_time.c), then keeps the
- * first date and time not refused ("el jueves no, el viernes"). The grammar works on word categories, so
- * it is the same for every language: the tables give the words. See docs/nlu.md for the expressions
- * understood and the choices made ("next friday", "el jueves" said on a Thursday …). */
+ * the tokens and tries each form (nlu_date_relative.c, nlu_date_absolute.c, nlu_date_named.c, nlu_time.c),
+ * then keeps the first date and time not refused ("el jueves no, el viernes"). The grammar works on word
+ * categories, so it is the same for every language: the tables give the words. See docs/nlu.md for the
+ * expressions understood and the choices made ("next friday", "el jueves" said on a Thursday …). */
 #include "nlu/nlu_internal.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Internals shared by the nlu_*.c files (tokens, the vocabulary, the per-parse state); not for other
  * modules. nlu.c runs a parse, nlu_text.c folds and tokenizes, nlu_lexicon.c indexes the language tables,
- * nlu_date.c understands dates and times (with nlu_date_relative.c, nlu_date_absolute.c, nlu_time.c,
- * nlu_number.c, nlu_civil.c), nlu_match.c the catalog, nlu_lang_<code>.c hold the vocabulary. */
+ * nlu_date.c understands dates and times (with nlu_date_relative.c, nlu_date_absolute.c, nlu_date_named.c,
+ * nlu_time.c, nlu_number.c, nlu_civil.c), nlu_match.c the catalog, nlu_lang_<code>.c hold the vocabulary. */
 #ifndef BC_NLU_INTERNAL_H
 #define BC_NLU_INTERNAL_H
 #include "nlu/nlu.h"
