@@ -109,6 +109,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(o.time[0] == 0 && !o.time_ambiguous);
     }
     CHECK(o.part_of_day >= BC_NLU_PART_NONE && o.part_of_day <= BC_NLU_PART_EVENING);
+    /* a duration from now is an exact instant; a window is minutes of the day, -1 for an open end */
+    CHECK(!o.from_now || (o.has_time && o.has_date && !o.time_ambiguous && o.from_now_minutes > 0));
+    CHECK(o.from_now || o.from_now_minutes == 0);
+    if (o.has_window) {
+        CHECK(o.window_from >= -1 && o.window_from < 24 * 60 && o.window_to >= -1 && o.window_to <= 24 * 60);
+        CHECK(o.window_pick >= BC_NLU_PICK_ANY && o.window_pick <= BC_NLU_PICK_LAST);
+    } else {
+        CHECK(o.window_from == 0 && o.window_to == 0 && o.window_pick == BC_NLU_PICK_ANY);
+    }
     CHECK(o.n_service_candidates >= 0 && o.n_service_candidates <= BC_NLU_MAX_CANDIDATES);
     CHECK(o.n_provider_candidates >= 0 && o.n_provider_candidates <= BC_NLU_MAX_CANDIDATES);
     CHECK(!o.service_id || (o.n_service_candidates == 1 && known_id(o.service_id)));

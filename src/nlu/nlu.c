@@ -300,7 +300,9 @@ static bool name_word(const struct bc__nlu_p *p, int i, bool first, bool lenient
     const struct bc__nlu_tok *t = &p->t[i];
     if (t->kind != NT_WORD || (t->flags & NF_USED)) return false;
     if (t->fl < 2 && !(t->flags & NF_UPPER)) return false;
-    bool known = t->wid >= 0 && !(t->flags & NF_FUZZY) && p->v->word_in[t->wid] != 0;
+    /* words only of named days ("Reyes", "Valentín", "Ramos") are names as well */
+    bool known =
+        t->wid >= 0 && !(t->flags & NF_FUZZY) && (p->v->word_in[t->wid] & ~(1ull << NC_NAMED_DAY)) != 0;
     int sv = stop_value(p, i);
     if (sv == 1) return true;
     if (!known) return first ? (lenient || (t->flags & NF_UPPER)) : true;
@@ -586,6 +588,7 @@ int bc_nlu_parse(const struct bc_nlu_request *req, struct bc_nlu_result *out)
     p.len = req->len > BC_NLU_MAX_TEXT ? BC_NLU_MAX_TEXT : req->len;
     p.n_dates = p.n_times = 0;
     p.part = 0;
+    p.has_window = false;
     int hint = lang_index(v, req->lang);
     p.day_first = hint >= 0 ? v->langs[hint]->day_first : true;
     p.ref_days = bc__nlu_days(req->now.year, req->now.month, req->now.day);

@@ -63,6 +63,10 @@ enum bc_nlu_qualifier {
     BC_NLU_AT_RANGE
 };
 
+/* Which slot of a window the customer wants: any, the first ("a primera hora", "first thing") or the last
+ * ("a última hora de la tarde", "late afternoon"). */
+enum bc_nlu_pick { BC_NLU_PICK_ANY = 0, BC_NLU_PICK_FIRST, BC_NLU_PICK_LAST };
+
 /* What the dialog is waiting for, when the caller knows it. It lets a bare answer count: "5" is a time
  * when a time is expected, a day of the month when a date is, "ana lópez" is a name when a name is, a
  * lower-case "k7m2qx" is a code when a code is. NONE: no such guesses. */
@@ -177,6 +181,20 @@ struct bc_nlu_result {
     bool has_time_end; /* RANGE: "entre las 5 y las 7" */
     int end_hour, end_minute;
     enum bc_nlu_part part_of_day; /* "por la tarde", "in the morning", "esta noche" */
+    /* A duration from now ("dentro de tres horas", "in 45 minutes", "an hour from now"): date and time hold
+     * the instant now + from_now_minutes (exact, never ambiguous, never a clock reading of the number). */
+    bool from_now;
+    int from_now_minutes;
+    /* Window: the stretch of the day asked for, in minutes since midnight, from window_from (included) to
+     * window_to (excluded); -1 is an open end (the opening or closing time, of the part of day when one is
+     * given). From a range ("entre las 4 y las 6" 960..1080), an open end ("after 5" 1020..-1, "before noon"
+     * -1..720), a named stretch ("at lunchtime" 720..840) or an edge ("a primera hora" -1..-1 pick FIRST,
+     * "a última hora de la tarde" -1..-1 pick LAST with part AFTERNOON). An ambiguous hour gives the likelier
+     * reading (time_alt holds the other). The caller offers the earliest free slot inside it (the latest
+     * for LAST) and may keep it when the customer picks a day next. */
+    bool has_window;
+    int window_from, window_to;
+    enum bc_nlu_pick window_pick;
 
     char name[96];   /* "me llamo Ana López" -> "Ana López" (title-cased when typed all in lower case) */
     char email[256]; /* lower-cased */

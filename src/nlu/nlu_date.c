@@ -1,8 +1,8 @@
 /* Dates, times and parts of the day in a message, relative to the caller's local "now": bc__nlu_dates walks
- * the tokens and tries each form (nlu_date_relative.c, nlu_date_absolute.c, nlu_time.c), then keeps the
- * first date and time not refused ("el jueves no, el viernes"). The grammar works on word categories, so
- * it is the same for every language: the tables give the words. See docs/nlu.md for the expressions
- * understood and the choices made ("next friday", "el jueves" said on a Thursday …). */
+ * the tokens and tries each form (nlu_date_relative.c, nlu_date_absolute.c, nlu_date_named.c, nlu_time.c),
+ * then keeps the first date and time not refused ("el jueves no, el viernes"). The grammar works on word
+ * categories, so it is the same for every language: the tables give the words. See docs/nlu.md for the
+ * expressions understood and the choices made ("next friday", "el jueves" said on a Thursday …). */
 #include "nlu/nlu_internal.h"
 
 #include <string.h>
@@ -117,6 +117,7 @@ void bc__nlu_dates(struct bc__nlu_p *p)
             i += k;
             continue;
         }
+        bc__nlu_try_window(p, i);
         if ((k = bc__nlu_try_date(p, i)) || (k = bc__nlu_try_time(p, i)) || (k = bc__nlu_try_part(p, i))) {
             i += k;
             continue;
@@ -180,7 +181,22 @@ void bc__nlu_dates(struct bc__nlu_p *p)
         out->has_time_end = x->has_end;
         out->end_hour = x->end_h;
         out->end_minute = x->end_mi;
+        out->from_now = x->from_now > 0;
+        out->from_now_minutes = x->from_now;
+        if (x->qual == BC_NLU_AT_RANGE || x->qual == BC_NLU_AT_AFTER || x->qual == BC_NLU_AT_BEFORE) {
+            out->has_window = true;
+            out->window_from = x->qual == BC_NLU_AT_BEFORE ? -1 : h * 60 + x->mi;
+            out->window_to = x->qual == BC_NLU_AT_RANGE    ? x->end_h * 60 + x->end_mi
+                             : x->qual == BC_NLU_AT_BEFORE ? h * 60 + x->mi
+                                                           : -1;
+        }
         break;
+    }
+    if (!out->has_window && p->has_window) {
+        out->has_window = true;
+        out->window_from = p->win_from;
+        out->window_to = p->win_to;
+        out->window_pick = (enum bc_nlu_pick)p->win_pick;
     }
     out->part_of_day = (enum bc_nlu_part)p->part;
 }

@@ -22,25 +22,64 @@ static int weekday_days(const struct bc__nlu_p *p, int wd, int mod)
     return p->ref_days + delta;
 }
 
-/* "dentro de 3 días", "en dos semanas", "in a week", "3 days from now", "a week from today" */
+/* "dentro de 3 días", "en dos semanas", "in a week", "3 days from now", "a week from today"; durations
+ * ("dentro de tres horas", "en media hora", "an hour from now") give the instant now + the duration: a date
+ * and an exact time, never a clock reading of the number ("tres horas" is not 03:00 nor 15:00). */
 static int relative_date(struct bc__nlu_p *p, int start, int i)
 {
     int j = i, k, n = 1, unit, aux = 0;
-    bool in = false;
+    bool in = false, counted = false;
     if ((k = bc__nlu_cat_len(p, j, NC_IN))) {
         in = true;
         j += k;
     }
-    if ((k = bc__nlu_num_at_x(p, j, &n, true, true)))
+    bool and_half = false;
+    if ((k = bc__nlu_num_at_x(p, j, &n, true, true))) {
         j += k;
-    else if (!in)
-        return 0;
+        counted = true;
+        /* "two and a half hours" */
+        if (bc__nlu_is(p, j, "and") && bc__nlu_is(p, j + 1, "a") && bc__nlu_is(p, j + 2, "half")) {
+            and_half = true;
+            j += 3;
+        }
+    }
     if (!(k = bc__nlu_lx(p, j, NC_UNIT, &unit, &aux))) return 0;
+    if (and_half && (aux != NA_MINUTES || unit != 60)) return 0;
+    /* "en hora", "in minutes": a duration needs an amount, said or in the unit ("media hora"); without "en"
+     * only a unit with its amount may go uncounted ("half an hour from now") */
+    if (!counted && (aux == NA_MINUTES ? unit == 60 || unit == 1 : !in)) return 0;
     j += k;
-    int kf = bc__nlu_cat_len(p, j, NC_FROM_NOW);
+    int extra = 0, v, kp, kh;
+    if (aux == NA_MINUTES && unit == 60 && (kp = bc__nlu_lx(p, j, NC_PLUS, &v, NULL)) && v == 0) {
+        /* "dos horas y media", "una hora y cuarto" */
+        if ((kh = bc__nlu_cat_len(p, j + kp, NC_HALF)))
+            extra = 30;
+        else if ((kh = bc__nlu_cat_len(p, j + kp, NC_QUARTER)))
+            extra = 15;
+        if (extra) j += kp + kh;
+    }
+    int kf = bc__nlu_cat_len(p, j, NC_FROM_NOW), wd, kd;
+    if (!in && !kf && aux == 0 && counted && bc__nlu_is(p, j, "from") &&
+        (kd = bc__nlu_lx(p, j + 1, NC_WEEKDAY, &wd, NULL))) {
+        /* "a week from Monday": the coming Monday, then the amount */
+        j += 1 + kd;
+        int days = weekday_days(p, wd, MOD_NONE) + n * unit;
+        return n >= 0 && n <= 60 && bc__nlu_add_date(p, start, j - start, days, 0) ? j - start : 0;
+    }
     if (!in && !kf) return 0;
+    /* "an hour later" is later than the time being discussed, not than now */
+    if (aux == NA_MINUTES && kf && bc__nlu_is(p, j, "later")) return 0;
     j += kf;
     if (n < 0 || n > 400) return 0;
+    if (aux == NA_MINUTES) {
+        int minutes = n * unit + extra + (and_half ? 30 : 0),
+            now = p->req->now.hour * 60 + p->req->now.minute + minutes;
+        if (p->n_times >= NLU_MAX_MENTIONS ||
+            !bc__nlu_add_date(p, start, j - start, p->ref_days + now / 1440, 0))
+            return 0;
+        bc__nlu_add_from_now(p, start, j - start, now % 1440 / 60, now % 60, minutes);
+        return j - start;
+    }
     int days = aux ? bc__nlu_add_months(p->ref_days, n) : p->ref_days + n * unit;
     return bc__nlu_add_date(p, start, j - start, days, 0) ? j - start : 0;
 }
@@ -61,6 +100,8 @@ int bc__nlu_try_date(struct bc__nlu_p *p, int i)
         art = v;
         j += k;
     }
+    /* "Nochebuena", "Good Friday", "el tercer miércoles de junio", "the last Friday of the month" */
+    if ((k = bc__nlu_named_day(p, i, j)) || (k = bc__nlu_ordinal_weekday(p, i, j))) return k;
     /* relative day: "mañana", "pasado mañana", "tonight" */
     if ((k = bc__nlu_lx(p, j, NC_DAYREL, &v, &aux))) {
         if ((aux & NA_AMBIG_PART) && part_context_before(p, j)) return 0;
@@ -124,6 +165,10 @@ int bc__nlu_try_date(struct bc__nlu_p *p, int i)
         } else if ((kk = bc__nlu_cat_len(p, j, NC_COMING))) {
             if (mod == MOD_NONE) mod = MOD_COMING;
             j += kk;
+        } else if (mod == MOD_NONE && bc__nlu_is(p, j, "week") && !bc__nlu_cat_len(p, j + 1, NC_FROM_NOW)) {
+            /* "Monday week": the coming Monday + 7 days */
+            j++;
+            return bc__nlu_add_date(p, i, j - i, weekday_days(p, wd, MOD_NONE) + 7, 0) ? j - i : 0;
         }
         /* an explicit date after the weekday wins: "el lunes 30", "monday the 30th", "Monday, Nov 30" */
         int je = j;

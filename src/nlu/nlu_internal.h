@@ -1,7 +1,7 @@
 /* Internals shared by the nlu_*.c files (tokens, the vocabulary, the per-parse state); not for other
  * modules. nlu.c runs a parse, nlu_text.c folds and tokenizes, nlu_lexicon.c indexes the language tables,
- * nlu_date.c understands dates and times (with nlu_date_relative.c, nlu_date_absolute.c, nlu_time.c,
- * nlu_number.c, nlu_civil.c), nlu_match.c the catalog, nlu_lang_<code>.c hold the vocabulary. */
+ * nlu_date.c understands dates and times (with nlu_date_relative.c, nlu_date_absolute.c, nlu_date_named.c,
+ * nlu_time.c, nlu_number.c, nlu_civil.c), nlu_match.c the catalog, nlu_lang_<code>.c hold the vocabulary. */
 #ifndef BC_NLU_INTERNAL_H
 #define BC_NLU_INTERNAL_H
 #include "nlu/nlu.h"
@@ -16,41 +16,42 @@
  * rule asks for the category it needs. The value (and aux) of each category is documented here and is
  * what the language tables must follow. */
 enum bc__nlu_cat {
-    NC_STOP = 0,    /* common word: never fuzzy-matched, not a name; value 0: dropped from catalog names
-                       ("de" in "Corte de pelo"); value 1: a noun that is also a first name ("Mar", "Rosa"):
-                       kept, but a catalog name made of it matches only after "con"/"with" or alone */
-    NC_INTENT,      /* value: enum bc_nlu_intent; aux: NA_* flags below */
-    NC_WEEKDAY,     /* value 1 = Monday … 7 = Sunday */
-    NC_MONTH,       /* value 1 … 12 */
-    NC_NUM,         /* number word, value 0 … 59; tens (20, 30, 40, 50) may combine with a unit; aux 1: an
-                       article that is a number only before a unit ("a week", "un mes"), never an hour */
-    NC_NUM_JOIN,    /* joins tens and units: "treinta y uno" */
-    NC_ORDINAL,     /* ordinal word, value 1 … 31 */
-    NC_ORD_SUFFIX,  /* after digits, glued: 1º ("o"), 1st, 2nd, 3rd, 4th */
-    NC_DAYREL,      /* value: days from today ("hoy" 0, "mañana" 1, "pasado mañana" 2); aux: part of day
-                       ("tonight"), NA_AMBIG_PART when it can also be a part of day ("mañana") */
-    NC_PART,        /* value: enum bc_nlu_part; aux NA_NEEDS_CTX: only after an NC_PART_CTX word */
-    NC_PART_CTX,    /* words before a part of day: "por la", "de la", "in the", "esta"; value 1 when the word
-                       makes an ambiguous word a part of day ("la mañana" is the morning, "de mañana" not) */
-    NC_THIS,        /* "este", "this": this week's weekday; "esta tarde" is today */
-    NC_COMING,      /* "próximo", "que viene", "coming": the next such weekday after today */
-    NC_NEXT,        /* "next" (English): the weekday of next week */
-    NC_WEEK_NEXT,   /* "la semana que viene", "next week" */
-    NC_WEEK_THIS,   /* "esta semana", "this week" */
-    NC_MONTH_NEXT,  /* "del mes que viene", "next month" (after a day of the month) */
-    NC_MONTH_THIS,  /* "de este mes", "this month" */
-    NC_WEEKEND,     /* "fin de semana", "weekend" */
-    NC_UNIT,        /* value: days in the unit (1, 7, 14, 15); aux 1: months */
-    NC_IN,          /* "dentro de", "en", "in": before an amount of time */
-    NC_FROM_NOW,    /* "from now", "from today": after an amount of time */
-    NC_DATE_JOIN,   /* "de", "of": between day and month, month and year */
-    NC_DAY_WORD,    /* "día": "el día 15" */
-    NC_ARTICLE,     /* "el", "on", "para": before a weekday; value 1 also before a bare day number ("el 3") */
-    NC_TIME_PREP,   /* value: enum bc_nlu_qualifier; aux: NA_WEAK (needs more evidence of a time),
-                       NA_ONE (only before "una": "la una"), NA_RANGE (starts a range: "entre las") */
-    NC_RANGE_SEP,   /* between two times of a range: "a", "y", "to", "and", "until" */
-    NC_AMPM,        /* value 1 = am, 2 = pm */
-    NC_HOUR_WORD,   /* "h", "horas": "17h", "a las 17 horas" */
+    NC_STOP = 0,   /* common word: never fuzzy-matched, not a name; value 0: dropped from catalog names
+                      ("de" in "Corte de pelo"); value 1: a noun that is also a first name ("Mar", "Rosa"):
+                      kept, but a catalog name made of it matches only after "con"/"with" or alone */
+    NC_INTENT,     /* value: enum bc_nlu_intent; aux: NA_* flags below */
+    NC_WEEKDAY,    /* value 1 = Monday … 7 = Sunday */
+    NC_MONTH,      /* value 1 … 12 */
+    NC_NUM,        /* number word, value 0 … 59; tens (20, 30, 40, 50) may combine with a unit; aux 1: an
+                      article that is a number only before a unit ("a week", "un mes"), never an hour */
+    NC_NUM_JOIN,   /* joins tens and units: "treinta y uno" */
+    NC_ORDINAL,    /* ordinal word, value 1 … 31 */
+    NC_ORD_SUFFIX, /* after digits, glued: 1º ("o"), 1st, 2nd, 3rd, 4th */
+    NC_DAYREL,     /* value: days from today ("hoy" 0, "mañana" 1, "pasado mañana" 2); aux: part of day
+                      ("tonight"), NA_AMBIG_PART when it can also be a part of day ("mañana") */
+    NC_PART,       /* value: enum bc_nlu_part; aux NA_NEEDS_CTX: only after an NC_PART_CTX word */
+    NC_PART_CTX,   /* words before a part of day: "por la", "de la", "in the", "esta"; value 1 when the word
+                      makes an ambiguous word a part of day ("la mañana" is the morning, "de mañana" not) */
+    NC_THIS,       /* "este", "this": this week's weekday; "esta tarde" is today */
+    NC_COMING,     /* "próximo", "que viene", "coming": the next such weekday after today */
+    NC_NEXT,       /* "next" (English): the weekday of next week */
+    NC_WEEK_NEXT,  /* "la semana que viene", "next week" */
+    NC_WEEK_THIS,  /* "esta semana", "this week" */
+    NC_MONTH_NEXT, /* "del mes que viene", "next month" (after a day of the month) */
+    NC_MONTH_THIS, /* "de este mes", "this month" */
+    NC_WEEKEND,    /* "fin de semana", "weekend" */
+    NC_UNIT,      /* value: days in the unit (1, 7, 14, 15); aux 1: months; aux 2 (NA_MINUTES): minutes in the
+                     unit ("hora" 60, "media hora" 30, "cuarto de hora" 15): a duration from now */
+    NC_IN,        /* "dentro de", "en", "in": before an amount of time */
+    NC_FROM_NOW,  /* "from now", "from today": after an amount of time */
+    NC_DATE_JOIN, /* "de", "of": between day and month, month and year */
+    NC_DAY_WORD,  /* "día": "el día 15" */
+    NC_ARTICLE,   /* "el", "on", "para": before a weekday; value 1 also before a bare day number ("el 3") */
+    NC_TIME_PREP, /* value: enum bc_nlu_qualifier; aux: NA_WEAK (needs more evidence of a time),
+                     NA_ONE (only before "una": "la una"), NA_RANGE (starts a range: "entre las") */
+    NC_RANGE_SEP, /* between two times of a range: "a", "y", "to", "and", "until" */
+    NC_AMPM,      /* value 1 = am, 2 = pm */
+    NC_HOUR_WORD, /* "h", "horas": "17h", "a las 17 horas" */
     NC_MINUTE_WORD, /* "minutos", "minutes" */
     NC_HALF,        /* "media", "half" */
     NC_QUARTER,     /* "cuarto", "quarter" */
@@ -68,6 +69,12 @@ enum bc__nlu_cat {
     NC_BLOCK,      /* phrases whose words must not be read alone: "más tarde" (not the afternoon) */
     NC_SLOT_WORD,  /* value: enum bc_nlu_slot ("la hora" -> TIME, "el día" -> DATE) */
     NC_WITH,       /* "con", "with": before a professional's name */
+    NC_LAST,       /* "último", "last": the last such weekday of a month */
+    NC_NAMED_DAY,  /* a named day of the year; aux NA_FIXED: value month * 100 + day ("Navidad" 1225);
+                      aux NA_EASTER: value days from Easter Sunday ("Viernes Santo" -2); aux NA_NTH: value
+                      month * 100 + n * 10 + weekday, n 9 for the last ("Thanksgiving" 1144) */
+    NC_WINDOW,     /* a stretch of the day: value from_hour * 100 + to_hour ("lunchtime" 1214), -1 for the
+                      whole day or part of day; aux: enum bc_nlu_pick ("a primera hora" FIRST) */
     NC__COUNT
 };
 
@@ -83,6 +90,10 @@ enum bc__nlu_cat {
 #define NA_WEAK       1  /* TIME_PREP: "for", "from": needs a colon, am/pm … to make a time */
 #define NA_ONE        2  /* TIME_PREP "la": only in "la una" */
 #define NA_RANGE      4  /* TIME_PREP: starts a range ("entre las", "between") */
+#define NA_MINUTES    2  /* UNIT: an amount of minutes, not of days */
+#define NA_FIXED      0  /* NAMED_DAY: a fixed day of the year */
+#define NA_EASTER     1  /* NAMED_DAY: days from Easter Sunday */
+#define NA_NTH        2  /* NAMED_DAY: the n-th weekday of a month */
 
 /* One row of a language table: a word or a phrase (words separated by spaces, written naturally: accents
  * and capitals are folded away when the table is indexed). */
@@ -202,6 +213,7 @@ struct bc__nlu_mention {
     int h, mi, alt_h, end_h, end_mi;
     int qual;
     int part;
+    int from_now; /* minutes: the time is now + a duration ("dentro de tres horas"), never a clock reading */
 };
 
 #define NLU_MAX_MENTIONS 16
@@ -223,7 +235,9 @@ struct bc__nlu_p {
     int n_dates;
     struct bc__nlu_mention times[NLU_MAX_MENTIONS];
     int n_times;
-    int part;    /* first part of day mentioned */
+    int part;        /* first part of day mentioned */
+    bool has_window; /* a window phrase ("a primera hora", "at lunchtime"): see bc_nlu_result */
+    int win_from, win_to, win_pick;
     int n_words; /* word tokens in the message */
 };
 
@@ -294,13 +308,31 @@ int bc__nlu_numeric_date(struct bc__nlu_p *p, int start, int i);
 /* The next date (today included) with this day of the month, as days since 1970-01-01; -1 when none. */
 int bc__nlu_next_day(const struct bc__nlu_p *p, int d);
 
+/* nlu_date_named.c: an ordinal weekday of a month ("el tercer miércoles de junio", "the last Friday of the
+ * month") or a named day ("Nochebuena", "Good Friday") at token j, the mention starting at start; the
+ * tokens read from start (the date recorded), or 0. */
+int bc__nlu_ordinal_weekday(struct bc__nlu_p *p, int start, int j);
+int bc__nlu_named_day(struct bc__nlu_p *p, int start, int j);
+/* Easter Sunday of a Gregorian year, as days since 1970-01-01 (the anonymous Gregorian algorithm). */
+int bc__nlu_easter(int year);
+
 /* nlu_time.c: a time at token i ("a las 5", "from 3 to 5pm"); the tokens read (the time recorded), or 0. */
 int bc__nlu_try_time(struct bc__nlu_p *p, int i);
+/* A window phrase at token i ("a primera hora", "at lunchtime"): records the first one and, when a part of
+ * day follows ("a última hora de la tarde"), sets p->part to it. Reads no token: the part-of-day grammar
+ * still sees them. */
+void bc__nlu_try_window(struct bc__nlu_p *p, int i);
 /* A part of day at token i ("por la tarde"): sets p->part if unset; returns the tokens read, or 0. */
 int bc__nlu_try_part(struct bc__nlu_p *p, int i);
 /* Records a bare hour (0 … 24) read at tokens at .. at+n-1 as a time, ambiguous as "a las 5" is; the caller
  * checks that p->times has room. */
 void bc__nlu_add_bare_hour(struct bc__nlu_p *p, int at, int n, int hour);
+/* Records the instant now + minutes read at tokens at .. at+n-1 (already taken by its date) as an exact,
+ * unambiguous time. */
+void bc__nlu_add_from_now(struct bc__nlu_p *p, int at, int n, int h, int mi, int minutes);
+/* Length of an amount-of-minutes unit at token i ("horas", "media hora"), its minutes in *minutes; 0: none.
+ */
+int bc__nlu_minutes_unit(const struct bc__nlu_p *p, int i, int *minutes);
 
 /* nlu_number.c: a number at token i in digits (up to 4) or words ("veintiuno", "treinta y uno", "twenty-
  * one" when compound); with amount, articles count as one ("in a week"). Returns the tokens read, or 0. */

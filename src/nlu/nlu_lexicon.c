@@ -135,6 +135,8 @@ static void build(void)
         /* words of dialog phrases only ("costo", "hola") are too short to guess from a typo below 7 letters
          */
         size_t min = (cats & ~((1ull << NC_INTENT) | (1ull << NC_SLOT_WORD) | (1ull << NC_ANY))) ? 5 : 7;
+        /* words only of named days ("reyes", "ramos", "valentín") are names too: never guessed from a typo */
+        if (cats == (1ull << NC_NAMED_DAY)) continue;
         if (v->word_len[w] >= min && (cats & ~(1ull << NC_STOP)) != 0 && !(cats & (1ull << NC_STOP)))
             v->fuzzy[nf++] = w;
     }
@@ -183,7 +185,7 @@ int bc__nlu_vocab_fuzzy(const struct bc__nlu_vocab *v, const char *s, size_t n)
 bool bc__nlu_vocab_is_common(const struct bc__nlu_vocab *v, const char *s, size_t n)
 {
     int w = bc__nlu_vocab_find(v, s, n);
-    return w >= 0 && v->word_in[w] != 0;
+    return w >= 0 && (v->word_in[w] & ~(1ull << NC_NAMED_DAY)) != 0;
 }
 
 static bool tok_wid_is(const struct bc__nlu_p *p, int i, int w)

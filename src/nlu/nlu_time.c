@@ -112,7 +112,8 @@ static int clock_minutes_after(const struct bc__nlu_p *p, int j, int h, struct c
         else if ((km = bc__nlu_cat_len(p, jm, NC_QUARTER)))
             mm = 15;
         else if ((km = bc__nlu_num_at(p, jm, &mm, true)) && mm >= 1 && mm <= 59 &&
-                 !bc__nlu_cat_len(p, jm + km, NC_TIME_PREP) && !bc__nlu_cat_len(p, jm + km, NC_UNIT))
+                 !bc__nlu_cat_len(p, jm + km, NC_TIME_PREP) &&
+                 (!bc__nlu_cat_len(p, jm + km, NC_UNIT) || bc__nlu_minutes_unit(p, jm + km, &v)))
             ;
         else
             km = 0;
@@ -243,7 +244,10 @@ int bc__nlu_try_time(struct bc__nlu_p *p, int i)
     struct clock c, e;
     if (!(k = clock_at(p, j, &c))) return 0;
     if ((aux & NA_ONE) && c.h != 1) return 0;
-    /* "el 5 de diciembre" is a date, "5 personas"/"in 2 weeks" amounts */
+    /* "el 5 de diciembre" is a date, "5 personas"/"in 2 weeks" amounts; "tres horas" without "a las" is a
+     * duration, not 03:00 */
+    int hn, kn = bc__nlu_num_at(p, j, &hn, true), um;
+    if (kn && (!prep || (aux & NA_WEAK)) && bc__nlu_minutes_unit(p, j + kn, &um)) return 0;
     if (bc__nlu_cat_len(p, j + k, NC_UNIT) ||
         (bc__nlu_cat_len(p, j + k, NC_DATE_JOIN) && bc__nlu_cat_len(p, j + k + 1, NC_MONTH)))
         return 0;
@@ -300,6 +304,18 @@ int bc__nlu_try_time(struct bc__nlu_p *p, int i)
     return j - i;
 }
 
+void bc__nlu_try_window(struct bc__nlu_p *p, int i)
+{
+    int v, aux, k = bc__nlu_lx(p, i, NC_WINDOW, &v, &aux);
+    if (!k || p->has_window || !bc__nlu_span_free(p, i, k)) return;
+    p->has_window = true;
+    p->win_from = v < 0 ? -1 : v / 100 * 60;
+    p->win_to = v < 0 ? -1 : v % 100 * 60;
+    p->win_pick = aux;
+    int part, kp = part_suffix(p, i + k, &part);
+    if (kp && !p->part) p->part = part;
+}
+
 int bc__nlu_try_part(struct bc__nlu_p *p, int i)
 {
     int v, aux, k = bc__nlu_lx(p, i, NC_PART, &v, &aux);
@@ -322,4 +338,23 @@ void bc__nlu_add_bare_hour(struct bc__nlu_p *p, int at, int n, int hour)
     x->n = n;
     p->n_times++;
     bc__nlu_use(p, at, n);
+}
+
+int bc__nlu_minutes_unit(const struct bc__nlu_p *p, int i, int *minutes)
+{
+    int aux = 0, k = bc__nlu_lx(p, i, NC_UNIT, minutes, &aux);
+    return k && aux == NA_MINUTES ? k : 0;
+}
+
+void bc__nlu_add_from_now(struct bc__nlu_p *p, int at, int n, int h, int mi, int minutes)
+{
+    if (p->n_times >= NLU_MAX_MENTIONS) return;
+    struct bc__nlu_mention *x = &p->times[p->n_times++];
+    memset(x, 0, sizeof *x);
+    x->has_time = true;
+    x->at = at;
+    x->n = n;
+    x->h = h;
+    x->mi = mi;
+    x->from_now = minutes;
 }

@@ -1,18 +1,8 @@
 /* Table-driven tests of the NLU's dates and times (src/nlu/nlu_date.c) in Spanish and English, with a
  * fixed reference: Wednesday 2026-11-25 10:00 local. Every expected value is written by hand. A row is
  * (text, date, time, other reading of an ambiguous time, part of day); "" means "not understood". */
-#include "../testlib.h"
-
-#include "nlu/nlu.h"
+#include "nlu_rows.h"
 #include "util/err.h"
-
-struct row {
-    const char *text;
-    const char *date;
-    const char *time;
-    const char *alt;
-    const char *part;
-};
 
 static const struct bc_nlu_datetime REF = {2026, 11, 25, 3, 10, 0};
 
@@ -400,27 +390,6 @@ static const struct row english[] = {
     {"tomorrow evning", "2026-11-26", "", "", "evening"},
     {"this thurday", "2026-11-26", "", "", ""},
 };
-
-static int check_row(const char *lang, const struct row *r, const struct bc_nlu_datetime *ref)
-{
-    struct bc_nlu_request req = {.text = r->text, .len = strlen(r->text), .lang = lang, .now = *ref};
-    struct bc_nlu_result o;
-    if (bc_nlu_parse(&req, &o) != 0) {
-        print_message("FAIL [%s] \"%s\": parse error\n", lang, r->text);
-        return 1;
-    }
-    const char *part = bc_nlu_part_name(o.part_of_day);
-    const char *alt = o.time_ambiguous ? o.time_alt : "";
-    if (strcmp(o.date, r->date) || strcmp(o.time, r->time) || strcmp(alt, r->alt) || strcmp(part, r->part)) {
-        print_message("FAIL [%s] \"%s\": got date=%s time=%s alt=%s part=%s, want date=%s time=%s alt=%s "
-                      "part=%s\n",
-                      lang, r->text, o.date, o.time, alt, part, r->date, r->time, r->alt, r->part);
-        return 1;
-    }
-    if (o.has_date != (r->date[0] != 0) || o.has_time != (r->time[0] != 0)) return 1;
-    if (o.has_date && (o.weekday != bc_nlu_weekday(o.year, o.month, o.day))) return 1;
-    return 0;
-}
 
 static void test_nlu_date__spanish(void **state)
 {
