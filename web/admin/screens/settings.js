@@ -60,6 +60,17 @@ export default {
       { ...b, conversation_retention_days: s.conversation_retention_days },
       opt,
     );
+    // public holidays (docs/holidays.md): the place whose holidays close the business, and days it opens anyway
+    const PLACES = ['', 'ES', 'ES-MD', 'ES-CT', 'ES-AN', 'ES-VC', 'ES-PV', 'US', 'GB', 'GB-ENG', 'GB-WLS', 'GB-SCT'];
+    const hol = s.holidays || null;
+    const holidays = form(
+      [
+        { name: 'place', label: t('set.holidays'), type: 'select', options: PLACES.map((v) => ({ value: v, label: t('set.place.' + (v || 'none')) })), hint: t('set.holidaysHint') },
+        { name: 'open', label: t('set.holidaysOpen'), type: 'textarea', wide: true, rows: 2, maxlength: 4000, placeholder: '2026-12-08, 2026-12-24', hint: t('set.holidaysOpenHint') },
+      ],
+      { place: hol ? hol.country + (hol.region ? '-' + hol.region : '') : '', open: (s.holidays_open || []).join(', ') },
+      opt,
+    );
 
     // the live preview: the frame asks this page for the draft when it loads
     const draft = () => {
@@ -95,6 +106,10 @@ export default {
         const body = { business: business.read(), widget: widget.read(), booking: rl, locale: rg.locale, timezone: rg.timezone };
         if (retention != null) body.conversation_retention_days = retention;
         for (const k of Object.keys(body.booking)) if (body.booking[k] == null) delete body.booking[k];
+        const hv = holidays.read();
+        const [country, reg] = (hv.place || '').split('-');
+        body.holidays = country ? (reg ? { country, region: reg } : { country }) : null;
+        body.holidays_open = (hv.open || '').split(/[\s,;]+/).filter(Boolean);
         await api.patch('/v1/admin/settings', body);
         toast(t('ui.saved'));
         const m = await api.get('/v1/admin/me');
@@ -112,7 +127,7 @@ export default {
       { class: 'settings-form', onsubmit: ro ? null : save },
       card(t('set.business'), [h('p', { class: 'hint card-lead', text: t('set.businessHint') }), business.el]),
       card(t('set.widget'), [h('p', { class: 'hint card-lead', text: t('set.widgetHint') }), widget.el], { cls: 'widget-card' }),
-      card(t('set.regionRules'), [section(t('set.region'), null, region), section(t('set.rules'), t('set.rulesHint'), rules)]),
+      card(t('set.regionRules'), [section(t('set.region'), null, region), section(t('set.rules'), t('set.rulesHint'), rules), section(t('set.holidaysTitle'), null, holidays)]),
       !ro && h('div', { class: 'save-bar sticky-save' }, h('span', { class: 'muted small', text: t('set.saveHint') }), button(t('ui.saveChanges'), { kind: 'primary', type: 'submit', ico: 'check' })),
     );
     mount(ctx.main, 
