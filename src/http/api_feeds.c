@@ -8,11 +8,10 @@
  * the token, being in the path, is kept out of the access log by the route's BC_ROUTE_SECRET_PATH. */
 #include "domain/feed.h"
 #include "domain/tenant.h"
-#include "auth/ratelimit.h"
 #include "http/api.h"
+#include "http/limits.h"
 #include "http/metrics.h"
 #include "http/server.h"
-#include "util/config.h"
 #include "util/err.h"
 
 #include <sodium.h>
@@ -33,16 +32,7 @@ static int not_found(struct bc_req *req)
 
 static int brake(struct bc_req *req)
 {
-    if (!bc_config_bool(BC_CFG_VISITOR_LIMITS)) return 0;
-    char k[200];
-    struct bc_rl_info info;
-    snprintf(k, sizeof k, "feed:%s", bc_req_remote(req));
-    if (bc_ratelimit_take(k, FEED_RATE, FEED_BURST, &info) == 0) return 0;
-    char v[16];
-    snprintf(v, sizeof v, "%d", info.retry_after_s);
-    bc_reply_header(req, "Retry-After", v);
-    bc_metrics_limited(BC_METRICS_LIMIT_MANAGE);
-    return bc_fail(req, BC_ERATE, "Too many requests; retry in %d s.", info.retry_after_s);
+    return bc_api_address_brake(req, "feed", FEED_RATE, FEED_BURST, BC_METRICS_LIMIT_MANAGE);
 }
 
 /* True when the If-None-Match header lists etag (or is "*"). */

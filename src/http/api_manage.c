@@ -9,12 +9,11 @@
 #include "domain/fields.h"
 #include "domain/settings.h"
 #include "domain/tenant.h"
-#include "auth/ratelimit.h"
 #include "http/api.h"
+#include "http/limits.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "util/clock.h"
-#include "util/config.h"
 #include "util/err.h"
 #include "util/jsonv.h"
 #include "util/tz.h"
@@ -39,16 +38,7 @@ static void private_headers(struct bc_req *req)
 
 static int brake(struct bc_req *req)
 {
-    if (!bc_config_bool(BC_CFG_VISITOR_LIMITS)) return 0;
-    char k[200];
-    struct bc_rl_info info;
-    snprintf(k, sizeof k, "manage:%s", bc_req_remote(req));
-    if (bc_ratelimit_take(k, MANAGE_RATE, MANAGE_BURST, &info) == 0) return 0;
-    char v[16];
-    snprintf(v, sizeof v, "%d", info.retry_after_s);
-    bc_reply_header(req, "Retry-After", v);
-    bc_metrics_limited(BC_METRICS_LIMIT_MANAGE);
-    return bc_fail(req, BC_ERATE, "Too many requests; retry in %d s.", info.retry_after_s);
+    return bc_api_address_brake(req, "manage", MANAGE_RATE, MANAGE_BURST, BC_METRICS_LIMIT_MANAGE);
 }
 
 /* The booking item of the manage token: req->ctx becomes its tenant's (for the domain calls, the usage

@@ -4,6 +4,7 @@
 #include "auth/ratelimit.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "util/config.h"
 #include "util/err.h"
 
 #include <stdio.h>
@@ -20,4 +21,17 @@ int bc_api_visitor_limit(struct bc_req *req, enum bc_visitor_limit l, const char
     bc_reply_header(req, "Retry-After", v);
     bc_metrics_limited((int)l);
     return bc_fail(req, rc, "%s Retry in %d s.", bc_strerror(rc), info.retry_after_s);
+}
+
+int bc_api_address_brake(struct bc_req *req, const char *scope, double rate, double burst, int metric)
+{
+    if (!bc_config_bool(BC_CFG_VISITOR_LIMITS)) return 0;
+    char k[200], v[16];
+    struct bc_rl_info info;
+    snprintf(k, sizeof k, "%s:%s", scope, bc_req_remote(req));
+    if (bc_ratelimit_take(k, rate, burst, &info) == 0) return 0;
+    snprintf(v, sizeof v, "%d", info.retry_after_s);
+    bc_reply_header(req, "Retry-After", v);
+    bc_metrics_limited(metric);
+    return bc_fail(req, BC_ERATE, "Too many requests; retry in %d s.", info.retry_after_s);
 }

@@ -12,4 +12,10 @@
 int bc_api_visitor_limit(struct bc_req *req, enum bc_visitor_limit l, const char *subject, double key_rate,
                          double key_burst);
 
+/* A brake per client address on the public routes whose credential is in the URL (the manage page, the
+ * calendar feeds): at most rate requests a second with bursts of burst under the bucket "<scope>:<address>".
+ * 0, or 429 with Retry-After, counted in /metrics as limit metric (return it from the handler). Off with
+ * visitor_limits = off, like the widget's limits. */
+int bc_api_address_brake(struct bc_req *req, const char *scope, double rate, double burst, int metric);
+
 #endif
