@@ -43,15 +43,24 @@ static void delete_pointer(struct bc_env *env, const char *id, const char *sk)
     if (sk && bc_outbox_pk(pk, id)) bc_store_delete(env->store, pk, sk, NULL);
 }
 
+/* The id of event ev's delivery to r (delivery.h: "<due>.<hash of event id, kind, recipient>"). */
+static void delivery_id(const json_t *ev, const struct bc_recipient *r, char id[64])
+{
+    char seed[400], h[BC_OUTBOX_DERIVED_ID];
+    const char *event_id = bc_field_str(ev, BC_F_ID);
+    int64_t due = json_integer_value(json_object_get(ev, "due"));
+    snprintf(seed, sizeof seed, "%s|%c|%d|%s", event_id ? event_id : "", r->kind, r->staff, r->to);
+    bc_outbox_derived_id(h, 'D', seed);
+    snprintf(id, 64, "%010lld.%.24s", (long long)(due > 0 ? due : bc_now_s()), h + 1);
+}
+
 int bc_delivery_create(struct bc_env *env, const struct bc_ctx *ctx, const json_t *ev,
                        const struct bc_recipient *r, const char *lang, const char *webhook_body)
 {
-    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], seed[400], h[BC_OUTBOX_DERIVED_ID], id[64], now[32];
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], id[64], now[32];
     const char *event_id = bc_field_str(ev, BC_F_ID);
-    int64_t due = json_integer_value(json_object_get(ev, "due")), t = bc_now_s();
-    snprintf(seed, sizeof seed, "%s|%c|%d|%s", event_id ? event_id : "", r->kind, r->staff, r->to);
-    bc_outbox_derived_id(h, 'D', seed);
-    snprintf(id, sizeof id, "%010lld.%.24s", (long long)(due > 0 ? due : t), h + 1);
+    int64_t t = bc_now_s();
+    delivery_id(ev, r, id);
     if (!bc_key_tenant_pk(ctx, pk) || !item_sk(sk, id)) return BC_EINVALID;
     bc_now_iso(now);
     bool email = r->kind == 'e';
@@ -212,12 +221,8 @@ int bc_delivery_webhook_test(struct bc_env *env, const struct bc_ctx *ctx, const
     snprintf(r.to, sizeof r.to, "%s", webhook_id);
     rc = body ? bc_delivery_create(env, ctx, ev, &r, "en", body) : BC_ENOMEM;
     free(body);
-    /* find it again: its id derives from the event */
-    char seed[400], h[BC_OUTBOX_DERIVED_ID], id[64];
-    snprintf(seed, sizeof seed, "%s|%c|%d|%s", eid, r.kind, r.staff, r.to);
-    bc_outbox_derived_id(h, 'D', seed);
-    snprintf(id, sizeof id, "%010lld.%.24s", (long long)json_integer_value(json_object_get(ev, "due")),
-             h + 1);
+    char id[64]; /* found again by its id, which derives from the event */
+    if (rc == 0) delivery_id(ev, &r, id);
     if (rc == 0) rc = bc_delivery_get(env, ctx, id, &item);
     if (rc == 0) {
         *out = bc_delivery_view(item);
