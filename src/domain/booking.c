@@ -694,3 +694,21 @@ int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *se
     bc_arena_release(&arena);
     return rc;
 }
+
+int bc_booking_hold_release(struct bc_env *env, const struct bc_ctx *ctx, const json_t *hold)
+{
+    const char *id = json_string_value(json_object_get(hold, "id")),
+               *pro = json_string_value(json_object_get(hold, "provider_id")),
+               *start_s = json_string_value(json_object_get(hold, "start"));
+    int64_t start;
+    if (!id || id[0] != 'H' || !pro || !start_s || bc_time_parse_iso(start_s, &start) < 0) return BC_EINVALID;
+    /* the professional's local date of the start is the UTC date or a neighbour (offsets are under a day) */
+    char dates[3][11];
+    const char *ptrs[3];
+    int32_t day = (int32_t)((start >= 0 ? start : start - 86399) / 86400);
+    for (int i = 0; i < 3; i++) {
+        bc_tz_date_format(day - 1 + i, dates[i]);
+        ptrs[i] = dates[i];
+    }
+    return bc_cal_remove(env, ctx, pro, ptrs, 3, id);
+}

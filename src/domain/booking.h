@@ -41,6 +41,9 @@ int bc_booking_create(struct bc_env *env, const struct bc_ctx *ctx, const struct
  */
 int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                     const char *provider_id, const char *start, char *msg, size_t msgsize, json_t **out);
+/* Lets go of a hold (the object bc_booking_hold gave) before it expires, when the customer moves away from
+ * its time. Best effort: what it misses (an entry on a fourth local date) frees itself at expiry. */
+int bc_booking_hold_release(struct bc_env *env, const struct bc_ctx *ctx, const json_t *hold);
 /* The booking item, repaired if a crash left it pending (see docs/booking.md). BC_ENOT_FOUND. */
 int bc_booking_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out);
 /* The booking item of a customer-facing code ("K7M2QX"), case-insensitive. */

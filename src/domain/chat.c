@@ -16,6 +16,7 @@
  * - Unknown input gets the current question again with its options; the third miss in a row also offers a
  *   person (hand-off). Nothing is a dead end. */
 #include "domain/chat.h"
+#include "domain/booking.h"
 #include "domain/fields.h"
 #include "util/jsonv.h"
 #include "domain/chat_internal.h"
@@ -85,6 +86,9 @@ void bc__chat_keep_time_as_wish(struct chat *c)
 
 void bc__chat_clear_time(struct chat *c)
 {
+    json_t *hold = json_object_get(c->slots, "hold");
+    /* the time the customer moved away from is free again for everyone (best effort: it expires anyway) */
+    if (hold) bc_booking_hold_release(c->env, c->ctx, hold);
     slot_set(c, "start", NULL);
     slot_set(c, "slot_provider", NULL);
     json_object_del(c->slots, "hold");

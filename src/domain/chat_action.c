@@ -41,6 +41,7 @@ static bool hold_alive(struct chat *c)
 
 void bc__chat_start_over(struct chat *c, bool keep_contact)
 {
+    bc__chat_clear_time(c); /* lets go of a hold still taken */
     json_t *keep = json_object();
     if (keep_contact)
         for (const char *const *k = (const char *const[]){"name", "email", "phone", NULL}; *k; k++)
@@ -105,6 +106,7 @@ void bc__chat_do_book(struct chat *c)
         c->conv, "booking",
         json_pack("{s:O, s:O}", "id", json_object_get(out, "id"), "code", json_object_get(out, "code")));
     json_decref(out);
+    json_object_del(c->slots, "hold"); /* the booking consumed it */
     bc__chat_start_over(c, true);
     bc__chat_prompt_booked(c);
 }
@@ -201,6 +203,44 @@ void bc__chat_do_handoff(struct chat *c)
     bc__chat_prompt_booked(c);
 }
 
+/* Takes the earliest free time of the chosen day inside the window asked for (the latest for "a última
+ * hora") and says which; when none is free there, says so. True when a time was taken. */
+static bool take_from_window(struct chat *c, const struct chat_window *w)
+{
+    struct bc_schedule sc;
+    struct bc_availability_slot *slots = NULL;
+    const char *date = slot(c, "date");
+    char words[80], span[80], hm[20];
+    int n = bc__chat_free_slots(c, date, date, &slots, &sc), best = -1;
+    struct chat_window day = *w;
+    for (int pass = 0; pass < 2 && best < 0; pass++) {
+        /* an edge without numbers ("a última hora") whose part of the day has nothing: the day's edge */
+        if (pass == 1 && (w->from >= 0 || w->to >= 0 || w->pick == BC_NLU_PICK_ANY)) break;
+        if (pass == 1) day.lo = 0, day.hi = 24 * 60;
+        for (int i = 0; i < n; i++)
+            if (bc__chat_in_window(c, &day, slots[i].start) &&
+                (best < 0 || (w->pick == BC_NLU_PICK_LAST && slots[i].start > slots[best].start)))
+                best = i;
+    }
+    bc__chat_date_words(c, date, words, sizeof words);
+    bc__chat_window_words(c, w, span, sizeof span);
+    if (best >= 0) {
+        struct bc_tz_local l;
+        char iso[BC_TZ_ISO_SIZE];
+        bc_tz_from_utc(c->zone, slots[best].start, &l);
+        bc_tz_format_iso_offset(slots[best].start, slots[best].start_offset, iso, sizeof iso);
+        slot_set(c, "start", iso);
+        slot_set(c, "slot_provider", slots[best].pro_id);
+        bc_chat_format_time(c->lang, l.hour, l.minute, hm, sizeof hm);
+        bc__chat_sayf(c, NULL, w->pick == BC_NLU_PICK_LAST ? BC_T_WINDOW_LAST : BC_T_WINDOW_FIRST, words,
+                      span, hm);
+    } else if (n > 0) { /* the day has other times: say why none is taken (prompt_time lists them) */
+        bc__chat_sayf(c, NULL, BC_T_WINDOW_NONE, words, span);
+    }
+    if (n >= 0) bc_schedule_release(&sc);
+    return best >= 0;
+}
+
 /* The first thing still missing in the booking flow: ask for it. */
 void bc__chat_advance(struct chat *c)
 {
@@ -265,6 +305,11 @@ void bc__chat_advance(struct chat *c)
                 before += strcmp(hm, want) < 0;
             }
             if (n >= 0) bc_schedule_release(&sc);
+            struct chat_window w;
+            /* not free then, but a window was asked for: its earliest free time (the window's sentence says
+             * which, and the summary who) */
+            if (!slot(c, "start") && bc__chat_window(c, &w) && !take_from_window(c, &w))
+                return bc__chat_prompt_time(c);
             if (!slot(c, "start")) {
                 /* not free at that time: say so (naming the professional just asked for), then show the free
                  * times of that day nearest to the wish */
@@ -282,7 +327,8 @@ void bc__chat_advance(struct chat *c)
                 return bc__chat_prompt_time(c);
             }
         } else {
-            return bc__chat_prompt_time(c);
+            struct chat_window w;
+            if (!bc__chat_window(c, &w) || !take_from_window(c, &w)) return bc__chat_prompt_time(c);
         }
     }
     if (f == FLOW_RESCHED) return bc__chat_prompt_target_confirm(c);

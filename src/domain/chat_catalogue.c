@@ -116,8 +116,11 @@ int bc__chat_days_with_slots(struct chat *c, char dates[][11], int max)
     today_plus(c, 0, from);
     today_plus(c, HORIZON_DAYS, to);
     int n = bc__chat_free_slots(c, from, to, &slots, &sc), k = 0;
+    struct chat_window win;
+    bool windowed = bc__chat_window(c, &win); /* only days with a free time in the window asked for */
     for (int i = 0; i < n && k < max; i++) {
         struct bc_tz_local l;
+        if (windowed && !bc__chat_in_window(c, &win, slots[i].start)) continue;
         bc_tz_from_utc(c->zone, slots[i].start, &l);
         char d[11];
         bc_tz_date_format(l.day, d);
@@ -143,13 +146,85 @@ json_t *bc__chat_day_options(struct chat *c, char dates[][11], int n)
     return list;
 }
 
+/* The stretch of the day a part covers, in minutes since midnight: [*lo, *hi). */
+static void part_bounds(const char *part, int *lo, int *hi)
+{
+    *lo = 0;
+    *hi = 24 * 60;
+    if (!part) return;
+    if (strcmp(part, "morning") == 0)
+        *hi = 12 * 60;
+    else if (strcmp(part, "afternoon") == 0)
+        *lo = 12 * 60, *hi = 20 * 60;
+    else
+        *lo = 18 * 60; /* evening */
+}
+
 bool bc__chat_in_part(struct chat *c, int64_t t, const char *part)
 {
     struct bc_tz_local l;
+    int lo, hi;
     if (!part || bc_tz_from_utc(c->zone, t, &l) < 0) return true;
-    if (strcmp(part, "morning") == 0) return l.hour < 12;
-    if (strcmp(part, "afternoon") == 0) return l.hour >= 12 && l.hour < 20;
-    return l.hour >= 18; /* evening */
+    part_bounds(part, &lo, &hi);
+    return l.hour * 60 + l.minute >= lo && l.hour * 60 + l.minute < hi;
+}
+
+bool bc__chat_window(struct chat *c, struct chat_window *w)
+{
+    json_t *o = json_object_get(c->slots, "window");
+    if (!json_is_object(o)) return false;
+    w->from = (int)json_integer_value(json_object_get(o, "from"));
+    w->to = (int)json_integer_value(json_object_get(o, "to"));
+    const char *pick = json_string_value(json_object_get(o, "pick"));
+    w->pick = pick && strcmp(pick, "last") == 0    ? BC_NLU_PICK_LAST
+              : pick && strcmp(pick, "first") == 0 ? BC_NLU_PICK_FIRST
+                                                   : BC_NLU_PICK_ANY;
+    /* an open end is the part of the day's (or the day's) */
+    part_bounds(slot(c, "part"), &w->lo, &w->hi);
+    if (w->from >= 0) w->lo = w->from;
+    if (w->to >= 0) w->hi = w->to;
+    return w->lo < w->hi;
+}
+
+bool bc__chat_in_window(struct chat *c, const struct chat_window *w, int64_t t)
+{
+    struct bc_tz_local l;
+    if (!w || bc_tz_from_utc(c->zone, t, &l) < 0) return true;
+    return l.hour * 60 + l.minute >= w->lo && l.hour * 60 + l.minute < w->hi;
+}
+
+void bc__chat_set_window(struct chat *c, const struct bc_nlu_result *r)
+{
+    int from = r->window_from, to = r->window_to;
+    enum bc_nlu_pick pick = r->window_pick;
+    if (!r->has_window) { /* a duration from now: the earliest free time from then on */
+        from = r->hour * 60 + r->minute;
+        to = -1;
+        pick = BC_NLU_PICK_FIRST;
+    }
+    json_object_set_new(c->slots, "window",
+                        json_pack("{s:i, s:i, s:s}", "from", from, "to", to, "pick",
+                                  pick == BC_NLU_PICK_LAST    ? "last"
+                                  : pick == BC_NLU_PICK_FIRST ? "first"
+                                                              : "any"));
+}
+
+void bc__chat_window_words(struct chat *c, const struct chat_window *w, char *out, size_t size)
+{
+    char a[20], b[20];
+    bool en = strncmp(c->lang, "en", 2) == 0;
+    if (w->from >= 0) bc_chat_format_time(c->lang, w->from / 60, w->from % 60, a, sizeof a);
+    if (w->to >= 0) bc_chat_format_time(c->lang, w->to / 60, w->to % 60, b, sizeof b);
+    if (w->from >= 0 && w->to >= 0)
+        snprintf(out, size, en ? "between %s and %s" : "entre las %s y las %s", a, b);
+    else if (w->from >= 0)
+        snprintf(out, size, en ? "from %s on" : "a partir de las %s", a);
+    else if (w->to >= 0)
+        snprintf(out, size, en ? "before %s" : "antes de las %s", b);
+    else if (w->pick == BC_NLU_PICK_LAST)
+        snprintf(out, size, "%s", en ? "late in the day" : "a última hora");
+    else
+        snprintf(out, size, "%s", en ? "first thing" : "a primera hora");
 }
 
 void bc__chat_slot_payload(char *out, size_t size, struct bc_availability_slot *s)

@@ -86,7 +86,7 @@ static inline enum flow flow_of(struct chat *c)
 
 /* A change of service or professional keeps the chosen day and time as a wish for bc__chat_advance. */
 void bc__chat_keep_time_as_wish(struct chat *c);
-/* Clears the chosen time (and forgets the hold: it expires by itself). */
+/* Clears the chosen time and lets go of its hold. */
 void bc__chat_clear_time(struct chat *c);
 
 /* ---- output (chat_prompt.c) ---- */
@@ -149,6 +149,22 @@ int bc__chat_days_with_slots(struct chat *c, char dates[][11], int max);
 json_t *bc__chat_day_options(struct chat *c, char dates[][11], int n);
 /* True when t is in part of the day ("morning", "afternoon", "evening"; NULL: any). */
 bool bc__chat_in_part(struct chat *c, int64_t t, const char *part);
+/* A window of the day the customer asked for ("entre las 4 y las 6", "after 5", "a primera hora", "in 45
+ * minutes"), kept in the slot "window" as {from, to, pick} (minutes since midnight, -1 an open end) until a
+ * time is chosen or said; docs/chat.md, "Windows". lo/hi are the bounds in force: an open end is the part
+ * of the day's, or the day's. */
+struct chat_window {
+    int from, to, lo, hi;
+    enum bc_nlu_pick pick;
+};
+/* The window in force (false: none). */
+bool bc__chat_window(struct chat *c, struct chat_window *w);
+/* True when t starts inside w (w NULL: always). */
+bool bc__chat_in_window(struct chat *c, const struct chat_window *w, int64_t t);
+/* Keeps the window of an NLU result (has_window, or from_now: the earliest free time from then on). */
+void bc__chat_set_window(struct chat *c, const struct bc_nlu_result *r);
+/* "entre las 16:00 y las 18:00" / "between 4:00 pm and 6:00 pm", "a partir de las 17:00", "first thing". */
+void bc__chat_window_words(struct chat *c, const struct chat_window *w, char *out, size_t size);
 /* The payload of a time quick reply: "<ISO start>|<professional id>". */
 void bc__chat_slot_payload(char *out, size_t size, struct bc_availability_slot *s);
 

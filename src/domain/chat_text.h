@@ -28,6 +28,9 @@
     XX(ASK_TIME, "Horas libres el %s:", "Free times on %s:")                                                 \
     XX(ASK_TIME_PART, "Horas libres el %s por la %s:", "Free times on %s in the %s:")                        \
     XX(TIME_TAKEN, "A las %s no hay hueco el %s.", "%s is not available on %s.")                             \
+    XX(WINDOW_FIRST, "El %s %s, lo primero libre es a las %s.", "On %s %s, the earliest free time is %s.")   \
+    XX(WINDOW_LAST, "El %s %s, lo último libre es a las %s.", "On %s %s, the latest free time is %s.")       \
+    XX(WINDOW_NONE, "El %s no queda nada libre %s.", "There is nothing free on %s %s.")                      \
     XX(PRO_TAKEN, "%s no está libre a las %s el %s; estas son sus horas más cercanas.",                      \
        "%s is not free at %s on %s; these are the nearest free times.")                                      \
     XX(JUST_TAKEN, "Vaya, esa hora se acaba de ocupar. Elige otra:",                                         \

@@ -57,6 +57,20 @@ static int absorb(struct chat *c, const struct bc_nlu_result *r, bool *asked)
             n++;
         }
     }
+    /* a window ("entre las 4 y las 6", "after 5", "a primera hora", "in 45 minutes") replaces the time asked
+     * for, and stays for the day said next; bounds said in numbers replace the part of the day too */
+    bool windowed = r->has_window || r->from_now;
+    if (windowed) {
+        bc__chat_set_window(c, r);
+        slot_set(c, "want_time", NULL);
+        slot_set(c, "want_alt", NULL);
+        if (r->part_of_day == BC_NLU_PART_NONE && (r->window_from >= 0 || r->window_to >= 0 || r->from_now)) {
+            slot_set(c, "part", NULL);
+            slot_set(c, "part_pref", NULL);
+        }
+        bc__chat_clear_time(c);
+        n++;
+    }
     if (r->has_date || r->asap) {
         char date[11];
         if (r->asap) {
@@ -70,7 +84,9 @@ static int absorb(struct chat *c, const struct bc_nlu_result *r, bool *asked)
         }
         if (date[0]) {
             /* a new day alone keeps the chosen time as a wish ("¿y el lunes?" at the summary) */
-            if (!r->has_time && r->part_of_day == BC_NLU_PART_NONE) bc__chat_keep_time_as_wish(c);
+            if (!r->has_time && !windowed && r->part_of_day == BC_NLU_PART_NONE &&
+                !json_object_get(c->slots, "window"))
+                bc__chat_keep_time_as_wish(c);
             slot_set(c, "date", date);
             bc__chat_clear_time(c);
             /* a new day, a new question, unless the part of the day was said as a preference of its own
@@ -79,7 +95,8 @@ static int absorb(struct chat *c, const struct bc_nlu_result *r, bool *asked)
             n++;
         }
     }
-    if (r->has_time) {
+    if (r->has_time && !windowed) {
+        json_object_del(c->slots, "window");
         slot_set(c, "want_time", r->time);
         slot_set(c, "want_alt", r->time_ambiguous && r->time_alt[0] ? r->time_alt : NULL);
         bc__chat_clear_time(c);
@@ -88,6 +105,7 @@ static int absorb(struct chat *c, const struct bc_nlu_result *r, bool *asked)
     if (r->part_of_day != BC_NLU_PART_NONE) {
         slot_set(c, "part", bc_nlu_part_name(r->part_of_day));
         slot_set(c, "part_pref", r->has_date || r->asap ? NULL : "1");
+        if (!windowed) json_object_del(c->slots, "window"); /* "mejor por la tarde" replaces "after 5" */
         n++;
     }
     if (r->name[0]) {
@@ -161,6 +179,7 @@ bool bc__chat_apply_action(struct chat *c, const char *a)
         snprintf(iso, sizeof iso, "%.*s", (int)(bar - a - 5), a + 5);
         if (bc_time_parse_iso(iso, &t) < 0 || !bc__chat_find(c->providers, bar + 1)) return false;
         bc__chat_clear_time(c);
+        json_object_del(c->slots, "window"); /* a time picked from the list is the wish from now on */
         slot_set(c, "start", iso);
         slot_set(c, "slot_provider", bar + 1);
     } else if (!strncmp(a, "more_times:", 11)) {
@@ -209,7 +228,9 @@ bool bc__chat_apply_action(struct chat *c, const char *a)
             slot_set(c, "name", NULL);
             slot_set(c, "email", NULL);
             slot_set(c, "phone", NULL);
-        } else if (strcmp(w, "time") != 0)
+        } else if (strcmp(w, "time") == 0)
+            json_object_del(c->slots, "window");
+        else
             return false;
         if (strcmp(w, "details") != 0) bc__chat_clear_time(c);
     } else if (!strcmp(a, "restart") || !strcmp(a, "new_booking")) {

@@ -628,6 +628,129 @@ static void test_chat__several_facts_in_one_message_are_all_taken(void **state)
     }
 }
 
+/* ---- windows ---- */
+
+/* Books Ana on a day at a time, through the chat. */
+static void book_ana(const char *when)
+{
+    char text[120];
+    snprintf(text, sizeof text, "corte con Ana el %s", when);
+    json_t *conv = to_confirm("es", text, "Eva Sanz", "eva@example.com");
+    say(conv, "sí");
+    assert_string_equal(state_of(conv), "booked");
+    json_decref(conv);
+}
+
+/* One message with a day and a window: the earliest free time inside it is taken and said. */
+static void window_takes_earliest(const char *lang, const char *text, const char *at, const char *words)
+{
+    json_t *conv = start(lang);
+    say(conv, text);
+    assert_string_equal(state_of(conv), "name");
+    assert_string_equal(slot_of(conv, "start"), at);
+    assert_non_null(strstr(said(0), words));
+    act(conv, "restart"); /* lets go of the hold, so the next case finds the same times free */
+    assert_null(slot_of(conv, "start"));
+    json_decref(conv);
+}
+
+/* Ana is booked on Tuesday 15 December at 10:00 and 10:30, and at 12:00 and 12:30. */
+static void test_chat__a_window_takes_its_earliest_free_time(void **state)
+{
+    for (const char *const *w =
+             (const char *const[]){"15 de diciembre a las 10", "15 de diciembre a las 10:30",
+                                   "15 de diciembre a las 12", "15 de diciembre a las 12:30", NULL};
+         *w; w++)
+        book_ana(*w);
+    window_takes_earliest(
+        "es", "corte con Ana el 15 de diciembre entre las 10 y las 12", "2026-12-15T11:00:00+01:00",
+        "El martes 15 de diciembre entre las 10:00 y las 12:00, lo primero libre es a las 11:00.");
+    window_takes_earliest("en", "a haircut with Ana on December 15 between 10 and 12",
+                          "2026-12-15T11:00:00+01:00",
+                          "On Tuesday, December 15 between 10:00 am and 12:00 pm, the earliest free time is "
+                          "11:00 am.");
+    window_takes_earliest("es", "corte con Ana el 15 de diciembre a partir de las 10",
+                          "2026-12-15T11:00:00+01:00",
+                          "a partir de las 10:00, lo primero libre es a las 11:00.");
+    window_takes_earliest("en", "a haircut with Ana on December 15, sometime after 10am",
+                          "2026-12-15T11:00:00+01:00",
+                          "from 10:00 am on, the earliest free time is 11:00 am.");
+    window_takes_earliest("es", "corte con Ana el 15 de diciembre antes de las 11",
+                          "2026-12-15T09:00:00+01:00",
+                          "antes de las 11:00, lo primero libre es a las 09:00.");
+    /* the edges: the first and the last free time of the day (her day ends at 13:00, so "late" is the
+     * morning's end) */
+    window_takes_earliest("es", "corte con Ana el 15 de diciembre a primera hora",
+                          "2026-12-15T09:00:00+01:00", "lo primero libre es a las 09:00.");
+    window_takes_earliest("es", "corte con Ana el 15 de diciembre lo más tarde posible",
+                          "2026-12-15T11:30:00+01:00", "lo último libre es a las 11:30.");
+    window_takes_earliest("es", "corte con Ana el 15 de diciembre a última hora", "2026-12-15T11:30:00+01:00",
+                          "lo último libre es a las 11:30.");
+    window_takes_earliest("en", "a haircut with Ana on December 15, as late as possible",
+                          "2026-12-15T11:30:00+01:00", "the latest free time is 11:30 am.");
+    /* a duration from now (Monday 30 November, 09:00): the earliest free time from then on, never 15:00 */
+    window_takes_earliest("es", "corte con Ana dentro de dos horas", "2026-11-30T11:00:00+01:00",
+                          "a partir de las 11:00");
+    window_takes_earliest("en", "a haircut with Luis in 90 minutes", "2026-11-30T10:30:00+01:00",
+                          "from 10:30 am on");
+}
+
+/* A window said before the day is kept for the day said next; a window with nothing free is said, the
+ * day's times are listed, and the window stays for the next day named; a time said or picked replaces it. */
+static void test_chat__a_window_is_remembered_for_the_day_said_next(void **state)
+{
+    static const struct {
+        const char *lang, *first, *day, *other;
+    } cases[] = {
+        {"es", "corte con Ana, después de las 11", "el 15 de diciembre", "¿y el 16?"},
+        {"en", "a haircut with Ana, sometime after 11am", "on December 15", "what about the 16th?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *conv = start(cases[i].lang);
+        say(conv, cases[i].first);
+        assert_string_equal(state_of(conv), "day");
+        assert_non_null(json_object_get(json_object_get(conv, "slots"), "window"));
+        say(conv, cases[i].day);
+        assert_string_equal(state_of(conv), "name");
+        assert_string_equal(slot_of(conv, "start"), "2026-12-15T11:00:00+01:00");
+        say(conv, cases[i].other); /* another day at the name question: the window again, not 11:00 as such */
+        assert_string_equal(slot_of(conv, "start"), "2026-12-16T11:00:00+01:00");
+        act(conv, "restart");
+        json_decref(conv);
+    }
+    /* nothing free in the window (12:00-13:00 on the 15th is taken): said, the day's times listed */
+    json_t *conv = start("es");
+    say(conv, "corte con Ana el 15 de diciembre entre las 12 y la 1");
+    assert_string_equal(state_of(conv), "time");
+    assert_null(slot_of(conv, "start"));
+    assert_non_null(
+        strstr(said(0), "El martes 15 de diciembre no queda nada libre entre las 12:00 y las 13:00."));
+    assert_non_null(offered("time:2026-12-15T11:00:00+01:00|"));
+    say(conv, "¿y el 16?");
+    assert_string_equal(slot_of(conv, "start"), "2026-12-16T12:00:00+01:00");
+    /* a time said replaces the window */
+    say(conv, "mejor a las 9");
+    assert_string_equal(slot_of(conv, "start"), "2026-12-16T09:00:00+01:00");
+    assert_null(json_object_get(json_object_get(conv, "slots"), "window"));
+    act(conv, "restart");
+    json_decref(conv);
+    conv = start("en");
+    say(conv, "a haircut with Ana on December 15 between 12 and 1pm");
+    assert_string_equal(state_of(conv), "time");
+    assert_non_null(
+        strstr(said(0), "There is nothing free on Tuesday, December 15 between 12:00 pm and 1:00 pm."));
+    /* a time picked from the list replaces the window: another day then keeps that time */
+    char pick[128];
+    assert_non_null(offered("time:2026-12-15T11:00:00+01:00|"));
+    snprintf(pick, sizeof pick, "%s", offered("time:2026-12-15T11:00:00+01:00|"));
+    act(conv, pick);
+    assert_null(json_object_get(json_object_get(conv, "slots"), "window"));
+    say(conv, "what about the 16th?");
+    assert_string_equal(slot_of(conv, "start"), "2026-12-16T11:00:00+01:00");
+    act(conv, "restart");
+    json_decref(conv);
+}
+
 static void set_holidays(json_t *place)
 {
     char msg[256];
@@ -687,6 +810,8 @@ int main(void)
         cmocka_unit_test(test_chat__a_reschedule_with_the_new_time_goes_straight_to_confirming),
         cmocka_unit_test(test_chat__questions_in_the_middle_of_a_booking_lose_nothing),
         cmocka_unit_test(test_chat__several_facts_in_one_message_are_all_taken),
+        cmocka_unit_test(test_chat__a_window_takes_its_earliest_free_time),
+        cmocka_unit_test(test_chat__a_window_is_remembered_for_the_day_said_next),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     json_decref(last);
