@@ -126,6 +126,18 @@ json_t *bc__agent_find_availability(struct bc_agent *a, json_t *in)
     }
     json_t *outj = json_pack("{s:s, s:s, s:s, s:o, s:b}", "timezone", sc.q.zone ? sc.q.zone : a->zone, "from",
                              from, "to", to, "slots", list, "more", more);
+    /* the public holidays the business is closed on in the range, by name, so the assistant can say why a
+     * day has nothing (docs/holidays.md) */
+    json_t *closed = json_array();
+    for (int32_t d = d1; d <= d2; d++) {
+        const char *name = NULL;
+        char date[11];
+        if (!bc_availability_holiday(&sc.q, d, &name) || !name) continue;
+        bc_tz_date_format(d, date);
+        json_array_append_new(closed, json_pack("{s:s, s:s}", "date", date, "holiday", name));
+    }
+    if (json_array_size(closed)) json_object_set(outj, "closed", closed);
+    json_decref(closed);
     bc_schedule_release(&sc);
     bc_arena_release(&arena);
     if (n < 0) {

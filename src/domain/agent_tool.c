@@ -84,7 +84,8 @@ static struct bc_llm_tool tools[] = {
     {"list_professionals", "The professionals (id, name, the ids of the services they do).", NULL},
     {"find_availability",
      "Free start times for a service between two local dates, optionally with one professional and in one "
-     "part of the day. Only times returned here can be booked.",
+     "part of the day. Only times returned here can be booked. Days closed for a public holiday are listed "
+     "in closed, with the holiday's name.",
      NULL},
     {"create_booking",
      "Books a slot returned by find_availability for the customer (name and an e-mail or a phone). The "

@@ -14,6 +14,7 @@
 #include "domain/conversation.h"
 #include "domain/plan.h"
 #include "domain/schedule.h"
+#include "domain/settings.h"
 #include "domain/tenant.h"
 #include "llm/llm.h"
 #include "store/store.h"
@@ -397,10 +398,47 @@ static void test_agent__offers_are_matched_by_instant(void **state)
     json_decref(conv);
 }
 
+/* A public holiday in the range is named in the tool's answer, so the model can say why the day is empty:
+ * Tuesday 2026-12-08 is a holiday in Spain, and Ana works on Tuesdays. */
+static void test_agent__availability_names_the_holiday(void **state)
+{
+    char avail[200], msg[256];
+    json_t *conv = new_conv(), *out = NULL;
+    struct bc_agent *a = NULL;
+    json_t *patch = json_pack("{s:{s:s, s:s}}", "holidays", "country", "ES", "region", "MD");
+    assert_int_equal(bc_settings_patch(env, &ctx, patch, msg, sizeof msg, &out), 0);
+    json_decref(patch);
+    json_decref(out);
+    snprintf(avail, sizeof avail, "{\"service_id\":\"%s\",\"from\":\"2026-12-08\",\"to\":\"2026-12-15\"}",
+             svc);
+    assert_int_equal(bc_agent_begin(env, &ctx, conv, "¿el martes 8?", NULL, "", &a), 0);
+    assert_int_equal(step(a, NULL, "find_availability", avail, NULL, NULL), BC_AGENT_MORE);
+    json_t *r = last_result(a), *closed = json_object_get(r, "closed");
+    assert_int_equal(json_array_size(closed), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(closed, 0), "date")), "2026-12-08");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(closed, 0), "holiday")),
+                        "Inmaculada Concepción");
+    /* only the 15th has times */
+    assert_true(json_array_size(json_object_get(r, "slots")) > 0);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_array_get(json_object_get(r, "slots"), 0), "start")),
+               "2026-12-15T"));
+    assert_int_equal(step(a, "Ese día es festivo.", NULL, NULL, NULL, NULL), BC_AGENT_DONE);
+    json_t *msgs = NULL;
+    finish(a, &msgs);
+    json_decref(msgs);
+    patch = json_pack("{s:n}", "holidays");
+    assert_int_equal(bc_settings_patch(env, &ctx, patch, msg, sizeof msg, &out), 0);
+    json_decref(patch);
+    json_decref(out);
+    json_decref(conv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agent__books_only_an_offered_slot_after_the_customers_yes),
+        cmocka_unit_test(test_agent__availability_names_the_holiday),
         cmocka_unit_test(test_agent__round_limit),
         cmocka_unit_test(test_agent__transcript_is_trimmed_by_whole_turns),
         cmocka_unit_test(test_agent__tool_table_and_dispatch),
