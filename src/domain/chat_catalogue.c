@@ -107,27 +107,33 @@ static void today_plus(struct chat *c, int days, char out[11])
     bc_tz_date_format(c->now.day + days, out);
 }
 
-/* Up to max local dates with free slots within the horizon, into dates[][11]. */
+/* Up to max local dates with free slots within the horizon, into dates[][11]. The horizon is computed a week
+ * at a time and the search stops once max days are found: most calendars have them in the first week, and
+ * the availability of three weeks was a fifth of a turn's cost. */
 int bc__chat_days_with_slots(struct chat *c, char dates[][11], int max)
 {
-    char from[11], to[11];
-    struct bc_schedule sc;
-    struct bc_availability_slot *slots = NULL;
-    today_plus(c, 0, from);
-    today_plus(c, HORIZON_DAYS, to);
-    int n = bc__chat_free_slots(c, from, to, &slots, &sc), k = 0;
     struct chat_window win;
     bool windowed = bc__chat_window(c, &win); /* only days with a free time in the window asked for */
-    for (int i = 0; i < n && k < max; i++) {
-        struct bc_tz_local l;
-        if (windowed && !bc__chat_in_window(c, &win, slots[i].start)) continue;
-        bc_tz_from_utc(c->zone, slots[i].start, &l);
-        char d[11];
-        bc_tz_date_format(l.day, d);
-        if (k == 0 || strcmp(dates[k - 1], d) != 0) memcpy(dates[k++], d, 11);
+    int k = 0;
+    for (int first = 0; first <= HORIZON_DAYS && k < max; first += 7) {
+        char from[11], to[11];
+        struct bc_schedule sc;
+        struct bc_availability_slot *slots = NULL;
+        today_plus(c, first, from);
+        today_plus(c, first + 6 < HORIZON_DAYS ? first + 6 : HORIZON_DAYS, to);
+        int n = bc__chat_free_slots(c, from, to, &slots, &sc);
+        if (n < 0) return n;
+        for (int i = 0; i < n && k < max; i++) {
+            struct bc_tz_local l;
+            if (windowed && !bc__chat_in_window(c, &win, slots[i].start)) continue;
+            bc_tz_from_utc(c->zone, slots[i].start, &l);
+            char d[11];
+            bc_tz_date_format(l.day, d);
+            if (k == 0 || strcmp(dates[k - 1], d) != 0) memcpy(dates[k++], d, 11);
+        }
+        bc_schedule_release(&sc);
     }
-    if (n >= 0) bc_schedule_release(&sc);
-    return n < 0 ? n : k;
+    return k;
 }
 
 json_t *bc__chat_day_options(struct chat *c, char dates[][11], int n)

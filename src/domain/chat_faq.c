@@ -3,6 +3,7 @@
  * mode (bc_chat_hours_text). */
 #include "domain/chat.h"
 #include "domain/chat_internal.h"
+#include "util/jsonv.h"
 #include "domain/entity.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -31,12 +32,12 @@ static void hours_text(struct chat *c, struct bc_buf *b)
     json_t *p;
     json_array_foreach(c->providers, i, p)
     {
-        json_t *h = NULL;
-        if (bc_entity_get(c->env, c->ctx, "AVAIL", json_string_value(json_object_get(p, "id")), &h) < 0)
+        const json_t *h = NULL; /* only read: the store's parsed item (no parse, no copy) */
+        if (bc_entity_get_ro(c->env, c->ctx, "AVAIL", json_string_value(json_object_get(p, "id")), &h) < 0)
             continue;
         size_t j;
         json_t *r;
-        json_array_foreach(json_object_get(h, "weekly"), j, r)
+        json_array_foreach(json_object_get(bc_json_shared(h), "weekly"), j, r)
         {
             int wd = (int)json_integer_value(json_object_get(r, "weekday")), a, e;
             if (wd < 1 || wd > 7 || nd[wd] >= 40) continue;
@@ -45,7 +46,7 @@ static void hours_text(struct chat *c, struct bc_buf *b)
                 continue;
             days[wd][nd[wd]++] = (struct iv){a, e};
         }
-        json_decref(h);
+        bc_json_release(h);
     }
     char lines[8][200];
     for (int wd = 1; wd <= 7; wd++) {
