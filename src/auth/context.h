@@ -23,9 +23,12 @@ struct bc_ctx {
     enum bc_role role;
     char user_id[BC_TENANT_ID_MAX + 1]; /* JWT subject, "" otherwise */
     char key_id[BC_TENANT_ID_MAX + 1];  /* API key id, "" otherwise */
-    const char *origin;                 /* verified Origin (borrowed for the request), or NULL */
-    const json_t *tenant;               /* the tenant's META item (may be shared: read only), a reference
-                                           owned by the context, or NULL */
+    /* the organisation whose staff acts on this branch (X-Tenant-Id; tenant_id is then the branch's), or ""
+     */
+    char org_id[BC_TENANT_ID_MAX + 1];
+    const char *origin;   /* verified Origin (borrowed for the request), or NULL */
+    const json_t *tenant; /* the tenant's META item (may be shared: read only), a reference
+                             owned by the context, or NULL */
     /* the widget visitor's client address (borrowed for the request), or NULL: domain/visitor.h */
     const char *visitor;
 };

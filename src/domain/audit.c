@@ -25,6 +25,7 @@ int bc_audit_record(struct bc_env *env, const struct bc_ctx *ctx, const struct b
                            "action", action, "target", target, "status", status, "remote", actor->remote,
                            "request_id", actor->req_id, "ttl", (json_int_t)(bc_now_s() + RETENTION_S));
     if (!it) return BC_ENOMEM;
+    if (actor->org) json_object_set_new(json_object_get(it, "actor"), "org", json_string(actor->org));
     if (detail) json_object_set(it, "detail", detail);
     int rc = bc_store_put(s, it, NULL);
     json_decref(it);

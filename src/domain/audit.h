@@ -14,6 +14,7 @@ struct bc_actor {
     const char *id;     /* user id / subject; NULL for platform and cli */
     const char *remote; /* client address, or NULL */
     const char *req_id; /* request id, or NULL */
+    const char *org;    /* the organisation whose staff acted on this branch (X-Tenant-Id), or NULL */
 };
 
 /* Records action (e.g. "admin.users.create") on target (e.g. "/v1/admin/users/01J…") with optional

@@ -11,6 +11,7 @@
  * - The reaper finds deleted tenants through the platform index, which is deleted last by a purge
  *   (tenant_items.h): a purge cut short is finished by the next round. */
 #include "domain/tenant.h"
+#include "domain/org.h"
 #include "domain/fields.h"
 #include "domain/env.h"
 #include "domain/plan.h"
@@ -126,7 +127,14 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
             snprintf(msg, msgsize, "parent tenant not found");
             return BC_EINVALID;
         }
+        /* one level: an organisation and its branches (X-Tenant-Id covers the parent's own branches only) */
+        bool nested = json_is_string(json_object_get(parent, "parent_id"));
         json_decref(parent);
+        if (nested) {
+            snprintf(msg, msgsize,
+                     "the parent is itself a branch: an organisation's branches have no branches");
+            return BC_EINVALID;
+        }
     }
     char pk[BC_KEY_SIZE];
     bc_key_tenant_pk(&ctx, pk);
@@ -145,6 +153,7 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
     }
     if (rc == 0) rc = bc_settings_init(env, &ctx, in->name, locale, tz);
     if (rc == 0) rc = write_index(env, meta);
+    if (rc == 0 && in->parent_id) rc = bc_org_add_branch(env, meta);
     if (rc == 0) *out = bc_tenant_view(env, meta);
     json_decref(meta);
     return rc;

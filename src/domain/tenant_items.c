@@ -101,42 +101,38 @@ void bc_tenant_item_rename(json_t *item, const char *from, const char *to)
     if (meta || index) swap_attr(item, "id", from, to);
 }
 
+struct partition_walk {
+    const char *tenant_id;
+    int (*fn)(json_t *, void *);
+    void *arg;
+    json_t *globals;
+    char *plan;
+    size_t plansize;
+};
+
+static int partition_item(json_t *it, void *arg)
+{
+    struct partition_walk *w = arg;
+    if (w->globals) {
+        json_t *g = bc_tenant_item_globals(it, w->tenant_id);
+        json_array_extend(w->globals, g);
+        json_decref(g);
+    }
+    if (w->plan && strcmp(S(it, "SK"), "META") == 0 && S(it, "plan"))
+        snprintf(w->plan, w->plansize, "%s", S(it, "plan"));
+    return w->fn ? w->fn(it, w->arg) : 0;
+}
+
 /* Pages through the partition, calling fn on each item; keys of the derived global items are appended to
  * globals when not NULL, and the plan name copied from META into plan. */
 static int walk_partition(struct bc_env *env, const char *tenant_id, int (*fn)(json_t *, void *), void *arg,
                           json_t *globals, char *plan, size_t plansize)
 {
-    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
-    char *cursor = NULL;
-    int rc = 0;
     if (!bc_key_tenant_pk_operator(pk, tenant_id)) return BC_EINVALID;
-    do {
-        struct bc_query q = {.pk = pk, .limit = 500, .cursor = cursor};
-        struct bc_query_result r;
-        rc = bc_store_query(s, &q, &r);
-        free(cursor);
-        cursor = NULL;
-        if (rc < 0) break;
-        size_t i;
-        json_t *it;
-        json_array_foreach(r.items, i, it)
-        {
-            if (globals) {
-                json_t *g = bc_tenant_item_globals(it, tenant_id);
-                json_array_extend(globals, g);
-                json_decref(g);
-            }
-            if (plan && strcmp(S(it, "SK"), "META") == 0 && S(it, "plan"))
-                snprintf(plan, plansize, "%s", S(it, "plan"));
-            if (fn && (rc = fn(it, arg)) < 0) break;
-        }
-        cursor = r.next_cursor;
-        r.next_cursor = NULL;
-        bc_query_result_release(&r);
-    } while (rc == 0 && cursor);
-    free(cursor);
-    return rc;
+    struct partition_walk w = {tenant_id, fn, arg, globals, plan, plansize};
+    struct bc_query q = {.pk = pk, .limit = 500};
+    return bc_store_query_each(env->store, &q, partition_item, &w);
 }
 
 /* Gets one global item and hands it to fn when it exists and belongs to the tenant. */

@@ -158,4 +158,8 @@ int bc_api_platform_health(struct bc_req *req);
 int bc_api_metrics(struct bc_req *req);
 int bc_api_test_usage_flush(struct bc_req *req);
 
+/* api_org.c: an organisation's branches and its month summed over them (docs/organisations.md) */
+int bc_api_admin_org_branches(struct bc_req *req);
+int bc_api_admin_org_usage(struct bc_req *req);
+
 #endif

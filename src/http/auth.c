@@ -16,6 +16,7 @@
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "util/id.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -140,6 +141,37 @@ static int widget(struct bc_req *req)
     return 0;
 }
 
+/* X-Tenant-Id: the staff of an organisation (owners and admins of the parent tenant) act on one of its
+ * branches with their own sign-in. The header only chooses among tenants the credential already covers: a
+ * tenant that is not a branch of the credential's own is refused, never trusted (docs/organisations.md). */
+static int act_on_branch(struct bc_req *req)
+{
+    const char *want = bc_req_header(req, "X-Tenant-Id");
+    if (!want || strcmp(want, req->ctx.tenant_id) == 0) return 0;
+    if (!bc_key_id_ok(want) || strlen(want) > BC_TENANT_ID_MAX)
+        return bc_fail(req, BC_EINVALID, "X-Tenant-Id is not a tenant id.");
+    if (req->ctx.role < BC_ROLE_ADMIN)
+        return bc_fail(req, BC_EFORBIDDEN, "Only the organisation's owners and admins act on its branches.");
+    struct bc_ctx branch;
+    const json_t *t = NULL;
+    int rc = bc_ctx_operator(&branch, want);
+    if (rc == 0) rc = bc_tenant_get_ro(req->srv->env, &branch, &t);
+    const char *parent = rc == 0 ? json_string_value(json_object_get(bc_json_shared(t), "parent_id")) : NULL;
+    if (rc == 0 && (!parent || strcmp(parent, req->ctx.tenant_id) != 0)) rc = BC_ENOT_FOUND;
+    if (rc < 0) {
+        bc_json_release(t);
+        /* the same answer for a stranger's tenant and for none: no probing which ids exist */
+        if (rc == BC_ENOT_FOUND || rc == BC_EINVALID)
+            return bc_fail(req, BC_EFORBIDDEN, "X-Tenant-Id names no branch of your organisation.");
+        return rc;
+    }
+    memcpy(req->ctx.org_id, req->ctx.tenant_id, sizeof req->ctx.org_id);
+    snprintf(req->ctx.tenant_id, sizeof req->ctx.tenant_id, "%s", want);
+    bc_json_release(req->ctx.tenant);
+    req->ctx.tenant = t;
+    return bc_tenant_check_active(t);
+}
+
 static int admin(struct bc_req *req)
 {
     struct bc_jwt_claims c;
@@ -154,7 +186,7 @@ static int admin(struct bc_req *req)
     if (rc < 0) return rc;
     if (c.external) {
         req->ctx.role = c.role;
-        return 0;
+        return act_on_branch(req);
     }
     /* our own users: the stored user decides (removal, role change and password change apply at once) */
     json_t *u = NULL;
@@ -166,7 +198,7 @@ static int admin(struct bc_req *req)
     req->ctx.role = bc_role_parse(json_string_value(json_object_get(u, "role")));
     json_decref(u);
     if (rc < 0) return bc_fail(req, rc, "This token was issued before a password change; sign in again.");
-    return 0;
+    return act_on_branch(req);
 }
 
 int bc_auth_resolve(struct bc_req *req, const struct bc_route *route)

@@ -131,6 +131,7 @@ static void audit(struct bc_req *req, const struct bc_route *r)
         .id = req->ctx.user_id[0] ? req->ctx.user_id : NULL,
         .remote = bc_req_remote(req),
         .req_id = req->id,
+        .org = req->ctx.org_id[0] ? req->ctx.org_id : NULL,
     };
     char target_path[300];
     snprintf(target_path, sizeof target_path, "%s %s", req->method_str, req->path);

@@ -135,6 +135,8 @@ const struct bc_route bc_routes[] = {
     {BC_DELETE, "/v1/admin/users/{id}",            JWT,      OWNER,  bc_api_users_delete,            "admin.users.delete",    0},
     {BC_GET,    "/v1/admin/audit",                 JWT,      OWNER,  bc_api_audit_list,              "admin.audit.list",      0},
     {BC_GET,    "/v1/admin/usage",                 JWT,      VIEWER, bc_api_admin_usage,             "admin.usage.get",       0},
+    {BC_GET,    "/v1/admin/org/branches",          JWT,      ADMIN,  bc_api_admin_org_branches,      "admin.org.branches",    0},
+    {BC_GET,    "/v1/admin/org/usage",             JWT,      ADMIN,  bc_api_admin_org_usage,         "admin.org.usage",       0},
 
     /* platform API (operator token) */
     {BC_POST,   "/v1/platform/tenants",            PLATFORM, ANY,    bc_api_platform_tenants_create, "platform.tenants.create", 0},

@@ -278,6 +278,29 @@ int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query
     return timed(OP_QUERY, t0, s->ops->query(s, q, res));
 }
 
+int bc_store_query_each(struct bc_store *s, const struct bc_query *q, int (*fn)(json_t *item, void *arg),
+                        void *arg)
+{
+    struct bc_query page = *q;
+    char *cursor = NULL;
+    int rc;
+    do {
+        struct bc_query_result r;
+        page.cursor = cursor;
+        rc = bc_store_query(s, &page, &r);
+        free(cursor);
+        cursor = NULL;
+        if (rc < 0) break;
+        size_t i;
+        json_t *it;
+        json_array_foreach(r.items, i, it) if ((rc = fn(it, arg)) < 0) break;
+        cursor = rc < 0 ? NULL : r.next_cursor;
+        if (rc >= 0) r.next_cursor = NULL;
+        bc_query_result_release(&r);
+    } while (cursor);
+    return rc < 0 ? rc : 0;
+}
+
 int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res)
 {
     res->items = NULL;

@@ -152,6 +152,10 @@ int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const st
 /* Items of one PK in SK order. Returns 0 and fills res (release with bc_query_result_release), or
  * BC_EINVALID (bad bounds or cursor) or another negative bc_err. */
 int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res);
+/* Every item of the query (q->cursor ignored), page after page, handed to fn (borrowed for the call; shared
+ * when q->read_only). Stops at fn's first negative return and returns it; 0 after the last item. */
+int bc_store_query_each(struct bc_store *s, const struct bc_query *q, int (*fn)(json_t *item, void *arg),
+                        void *arg);
 /* Every item of the store, in backend order, a page at a time (operator tools only: export checks, purge
  * verification, `store check`). Same result and cursor rules as query. */
 int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);

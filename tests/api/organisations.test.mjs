@@ -1,0 +1,122 @@
+// Organisations and branches (PRODUCT.md section 13, docs/organisations.md): the organisation's owners and
+// admins act on its branches with X-Tenant-Id; anything else named there is refused (never trusted); the
+// organisation sees its branches and its month summed over them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, errorCode, makeTenant, makeUser } from './harness.mjs';
+
+let srv, org, b1, b2, stranger, strangerBranch, orgViewer, orgAdmin;
+
+before(async () => {
+  srv = await startServer({ env: { BOOKCHAT_DISPATCHER: 'off' } });
+  org = await makeTenant(srv, { name: 'Clínicas Sol' });
+  b1 = await makeTenant(srv, { name: 'Sol Chamberí', parent_id: org.id });
+  b2 = await makeTenant(srv, { name: 'Sol Gràcia', parent_id: org.id });
+  stranger = await makeTenant(srv, { name: 'Otra Clínica' });
+  strangerBranch = await makeTenant(srv, { name: 'Otra Clínica Centro', parent_id: stranger.id });
+  orgViewer = await makeUser(srv, org, 'viewer');
+  orgAdmin = await makeUser(srv, org, 'admin');
+});
+after(async () => { await srv.stop(); });
+
+const as = (who, tenantId) => (method, path, body) =>
+  srv.req(method, path, { body, headers: { authorization: `Bearer ${who.token}`, 'x-tenant-id': tenantId } });
+
+test('the organisation\'s owner and admins act on a branch with X-Tenant-Id, and only on it', async () => {
+  const made = await as(org, b1.id)('POST', '/v1/admin/services', { name: 'Limpieza dental', duration_min: 30 });
+  assert.equal(made.status, 201, made.text);
+  const id = made.json.service.id;
+  // it is the branch's: its own staff see it, the organisation's own catalogue does not have it
+  const mine = await b1.admin('GET', '/v1/admin/services');
+  assert.ok(mine.json.items.some((s) => s.id === id));
+  const orgOwn = await org.admin('GET', '/v1/admin/services');
+  assert.ok(!orgOwn.json.items.some((s) => s.id === id));
+  const other = await b2.admin('GET', '/v1/admin/services');
+  assert.ok(!other.json.items.some((s) => s.id === id));
+  // an admin of the organisation too
+  const viaAdmin = await as(orgAdmin, b2.id)('GET', '/v1/admin/services');
+  assert.equal(viaAdmin.status, 200, viaAdmin.text);
+  // the audit trail of the branch names the organisation that acted
+  const audit = await b1.admin('GET', '/v1/admin/audit');
+  const entry = audit.json.items.find((e) => e.action === 'admin.services.create');
+  assert.ok(entry, audit.text);
+  assert.equal(entry.actor.org, org.id);
+  // the header naming the credential's own tenant changes nothing
+  const same = await as(org, org.id)('GET', '/v1/admin/services');
+  assert.equal(same.status, 200);
+  assert.deepEqual(same.json.items.map((s) => s.id), orgOwn.json.items.map((s) => s.id));
+});
+
+test('X-Tenant-Id naming anything but one of the credential\'s own branches is refused and changes nothing', async () => {
+  const before = (await strangerBranch.admin('GET', '/v1/admin/services')).json.items.length;
+  const cases = [
+    [org, strangerBranch.id, 403], // another organisation's branch
+    [org, stranger.id, 403], // another tenant
+    [org, '01J0000000000000000000000Z', 403], // no such tenant: the same answer
+    [b1, b2.id, 403], // a branch's staff: not its sibling
+    [b1, org.id, 403], // nor its organisation
+    [orgViewer, b1.id, 403], // a viewer of the organisation: owners and admins only
+    [stranger, b1.id, 403],
+    [org, '../TENANT#x', 400],
+    [org, 'x'.repeat(200), 400],
+  ];
+  for (const [who, tid, status] of cases) {
+    const r = await as(who, tid)('POST', '/v1/admin/services', { name: 'pwned', duration_min: 30 });
+    assert.equal(r.status, status, `${tid}: ${r.text}`);
+    assert.equal(errorCode(r), status === 400 ? 'invalid_request' : 'forbidden');
+    const g = await as(who, tid)('GET', '/v1/admin/services');
+    assert.equal(g.status, status);
+  }
+  const after = (await strangerBranch.admin('GET', '/v1/admin/services')).json.items.length;
+  assert.equal(after, before);
+  for (const t of [b1, b2, org, stranger, strangerBranch]) {
+    const items = (await t.admin('GET', '/v1/admin/services')).json.items;
+    assert.ok(!items.some((s) => s.name === 'pwned'), t.id);
+  }
+});
+
+test('the organisation lists its branches; a branch has none; a branch cannot have branches', async () => {
+  const list = await org.admin('GET', '/v1/admin/org/branches');
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.json.items.map((t) => t.id).sort(), [b1.id, b2.id].sort());
+  assert.ok(list.json.items.every((t) => t.parent_id === org.id));
+  // asked from inside a branch (X-Tenant-Id), still the organisation's
+  const inside = await as(org, b1.id)('GET', '/v1/admin/org/branches');
+  assert.equal(inside.json.items.length, 2);
+  const own = await b1.admin('GET', '/v1/admin/org/branches');
+  assert.deepEqual(own.json.items, []);
+  const viewer = await orgViewer.admin('GET', '/v1/admin/org/branches');
+  assert.equal(viewer.status, 403);
+  const nested = await srv.platform('POST', '/v1/platform/tenants', { name: 'Nested', parent_id: b1.id, empty: true });
+  assert.equal(nested.status, 400, nested.text);
+  assert.match(nested.json.error.message, /branch/);
+  const orphan = await srv.platform('POST', '/v1/platform/tenants', { name: 'Orphan', parent_id: '01J0000000000000000000000Z', empty: true });
+  assert.equal(orphan.status, 400);
+});
+
+test('the organisation\'s month sums its branches\' usage and gives each one\'s figures', async () => {
+  // some traffic on each branch's widget key
+  for (const [t, n] of [[b1, 3], [b2, 2]]) {
+    for (let i = 0; i < n; i++) assert.equal((await t.widget('GET', '/v1/widget/services')).status, 200);
+  }
+  assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
+  const r = await org.admin('GET', '/v1/admin/org/usage');
+  assert.equal(r.status, 200, r.text);
+  const u = r.json;
+  assert.equal(u.organisation.id, org.id);
+  assert.deepEqual(u.branches.map((b) => b.id), [org.id, ...u.branches.slice(1).map((b) => b.id)]);
+  assert.deepEqual(u.branches.slice(1).map((b) => b.id).sort(), [b1.id, b2.id].sort());
+  for (const [k, v] of Object.entries(u.totals)) {
+    assert.equal(v, u.branches.reduce((s, b) => s + (b.totals[k] || 0), 0), k);
+  }
+  const row = (id) => u.branches.find((b) => b.id === id);
+  assert.ok(row(b1.id).totals.requests >= 3, JSON.stringify(row(b1.id)));
+  assert.ok(row(b2.id).totals.requests >= 2);
+  assert.ok(u.health.min <= u.health.mean && u.health.mean <= 100);
+  assert.equal(typeof row(b1.id).health, 'number');
+  // the stranger's organisation is not in it, and its own answer does not include ours
+  const s = await stranger.admin('GET', '/v1/admin/org/usage');
+  assert.deepEqual(s.json.branches.map((b) => b.id), [stranger.id, strangerBranch.id]);
+  const bad = await org.admin('GET', '/v1/admin/org/usage?month=2026-13x');
+  assert.equal(bad.status, 400);
+});
