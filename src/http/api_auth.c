@@ -109,16 +109,21 @@ int bc_api_me(struct bc_req *req)
     json_t *user = NULL;
     if (req->ctx.user_id[0]) {
         json_t *item = NULL;
-        if (bc_user_get(req->srv->env, &req->ctx, req->ctx.user_id, &item) == 0) user = bc_user_view(item);
+        struct bc_ctx home; /* organisation staff acting on a branch: their user is the organisation's */
+        if (bc_ctx_operator(&home, req->ctx.org_id[0] ? req->ctx.org_id : req->ctx.tenant_id) == 0 &&
+            bc_user_get(req->srv->env, &home, req->ctx.user_id, &item) == 0)
+            user = bc_user_view(item);
+        bc_ctx_release(&home);
         json_decref(item);
     }
     if (!user) /* an external (OpenID) user: what the token says */
         user = json_pack("{s:s, s:s}", "id", req->ctx.user_id, "role", bc_role_name(req->ctx.role));
     json_object_set_new(user, "role", json_string(bc_role_name(req->ctx.role)));
-    return bc_reply_json(req, 200,
-                         json_pack("{s:o, s:o, s:o}", "user", user, "tenant",
-                                   bc_tenant_view(req->srv->env, req->ctx.tenant), "limits",
-                                   bc_api_limits_json(req->srv->env, req->ctx.tenant)));
+    json_t *out =
+        json_pack("{s:o, s:o, s:o}", "user", user, "tenant", bc_tenant_view(req->srv->env, req->ctx.tenant),
+                  "limits", bc_api_limits_json(req->srv->env, req->ctx.tenant));
+    if (req->ctx.org_id[0]) json_object_set_new(out, "org_id", json_string(req->ctx.org_id));
+    return bc_reply_json(req, 200, out);
 }
 
 /* Attempts at the current password per user: PW_CHANGE_BURST at once, then one every 60 seconds. */

@@ -1,10 +1,12 @@
 /* An organisation over HTTP: its branches and its month summed over them, for its owners and admins. Asked
  * with X-Tenant-Id naming one of its branches, the answer is still the organisation's (ctx.org_id). */
 #include "domain/org.h"
+#include "domain/tenant.h"
 #include "domain/usage.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "util/err.h"
+#include "util/jsonv.h"
 
 /* The organisation the credential acts for. */
 static int org_ctx(struct bc_req *req, struct bc_ctx *org)
@@ -17,11 +19,18 @@ int bc_api_admin_org_branches(struct bc_req *req)
 {
     struct bc_ctx org;
     json_t *items = NULL;
+    const json_t *meta = NULL;
     int rc = org_ctx(req, &org);
+    if (rc == 0) rc = bc_tenant_get_ro(req->srv->env, &org, &meta);
     if (rc == 0) rc = bc_org_branches(req->srv->env, &org, &items);
+    json_t *out = rc < 0 ? NULL
+                         : json_pack("{s:{s:O, s:O}, s:o}", "organisation", "id",
+                                     json_object_get(bc_json_shared(meta), "id"), "name",
+                                     json_object_get(bc_json_shared(meta), "name"), "items", items);
+    bc_json_release(meta);
     bc_ctx_release(&org);
     if (rc < 0) return rc;
-    return bc_reply_json(req, 200, json_pack("{s:o}", "items", items));
+    return bc_reply_json(req, 200, out);
 }
 
 /* GET /v1/admin/org/usage?month=YYYY-MM */

@@ -25,6 +25,7 @@ import users from './screens/users.js';
 import audit from './screens/audit.js';
 
 const SESSION = 'bookchat-admin-session';
+const BRANCH = 'bookchat-admin-branch'; // the branch an organisation's staff is acting on (X-Tenant-Id)
 const LANG = 'bookchat-admin-lang';
 
 // The sidebar, in order: route, screen, icon, group; owner: only for owners.
@@ -66,13 +67,16 @@ const t = makeI18n(TEXTS, store.get(LANG) || navigator.language);
 uiInit(t);
 
 let session = store.get(SESSION); // {token, email}
-let me = null; // {user, tenant, limits}
+let me = null; // {user, tenant, limits, org_id?}
+let branch = store.get(BRANCH); // a branch id, or null: the credential's own tenant
+let org = null; // {id, name, branches: [{id, name}]} when the user's tenant has branches
 let shell = null; // {main, nav, crumb}
 let renderSeq = 0;
 const counts = { handoffs: 0 };
 
 const api = apiClient({
   token: () => session && session.token,
+  tenant: () => branch,
   onUnauthorized: () => session && signOut(t('login.expired')),
 });
 
@@ -93,7 +97,10 @@ function signOut(message) {
   session = null;
   me = null;
   shell = null;
+  branch = null;
+  org = null;
   store.set(SESSION, null);
+  store.set(BRANCH, null);
   showLogin(message);
 }
 
@@ -126,7 +133,21 @@ async function start() {
   mount(app, spinner(t('ui.loading')));
   try {
     me = await api.get('/v1/admin/me');
+    org = null;
+    // an organisation's owners and admins get a switcher between the organisation and its branches
+    if (me.user.role === 'owner' || me.user.role === 'admin') {
+      const list = await api.get('/v1/admin/org/branches');
+      if (list.items.length) {
+        org = { id: list.organisation.id, name: list.organisation.name, branches: list.items.map((b) => ({ id: b.id, name: b.name })) };
+      }
+    }
   } catch (e) {
+    if (e.status === 403 && branch) {
+      // the branch is no longer ours to act on: back to the organisation
+      branch = null;
+      store.set(BRANCH, null);
+      return start();
+    }
     if (e.status === 401) return; // onUnauthorized shows the sign-in
     if (e.status === 403 || e.status === 410) return signOut(t('login.unavailable'));
     mount(app, h('div', { class: 'auth' }, h('div', { class: 'auth-box' }, errorBox(e, start))));
@@ -139,6 +160,31 @@ async function start() {
 }
 
 const can = () => ({ write: me.user.role === 'owner' || me.user.role === 'admin', owner: me.user.role === 'owner' });
+
+// The organisation and its branches, for its owners and admins: choosing one re-opens the panel on it.
+function branchSwitcher() {
+  if (!org) return null;
+  const current = branch || org.id;
+  const options = [{ id: org.id, name: t('org.self', { name: org.name }) }, ...org.branches];
+  return h(
+    'label',
+    { class: 'branch-switch' },
+    h(
+      'select',
+      {
+        'aria-label': t('org.switch'),
+        dataset: { testid: 'branch-switch' },
+        onchange: (e) => {
+          branch = e.target.value === org.id ? null : e.target.value;
+          store.set(BRANCH, branch);
+          shell = null;
+          start();
+        },
+      },
+      options.map((o) => h('option', { value: o.id, selected: o.id === current, text: o.name })),
+    ),
+  );
+}
 
 function buildShell() {
   const c = can();
@@ -184,6 +230,7 @@ function buildShell() {
         h('button', { class: 'btn btn-ghost btn-icon menu-btn', type: 'button', 'aria-label': t('nav.menu'), onclick: () => root.classList.toggle('nav-open') }, icon('menu')),
         crumb,
         h('div', { class: 'spacer' }),
+        branchSwitcher(),
         langSeg,
         h('button', { class: 'btn btn-ghost btn-sm account-btn', type: 'button', onclick: account, title: t('account.title') }, icon('user'), h('span', { class: 'account-name', text: roleName })),
         h('button', { class: 'btn btn-ghost btn-icon', type: 'button', 'aria-label': t('account.signOut'), title: t('account.signOut'), onclick: () => signOut() }, icon('logout')),

@@ -91,6 +91,8 @@ const es = {
   'account.change': 'Cambiar contraseña',
   'account.changed': 'Contraseña cambiada',
   'account.signOut': 'Salir',
+  'org.switch': 'Organización o sede',
+  'org.self': '{name} (organización)',
 
   'dash.today': 'Hoy · {day}',
   'dash.noneToday': 'Sin citas hoy',
@@ -746,6 +748,8 @@ const en = {
   'account.change': 'Change password',
   'account.changed': 'Password changed',
   'account.signOut': 'Sign out',
+  'org.switch': 'Organisation or branch',
+  'org.self': '{name} (organisation)',
 
   'dash.today': 'Today · {day}',
   'dash.noneToday': 'No bookings today',

@@ -10,11 +10,13 @@ export class ApiError extends Error {
   }
 }
 
-export function apiClient({ token, onUnauthorized }) {
+export function apiClient({ token, onUnauthorized, tenant }) {
   async function call(method, path, body, { raw = false } = {}) {
     const headers = { Accept: raw ? '*/*' : 'application/json' };
     const tok = token();
     if (tok) headers.Authorization = `Bearer ${tok}`;
+    const branch = tenant && tenant(); // organisation staff acting on one of its branches (docs/organisations.md)
+    if (branch) headers['X-Tenant-Id'] = branch;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res;
     try {
