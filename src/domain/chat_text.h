@@ -90,6 +90,7 @@
     XX(THANKS, "¡De nada!", "You're welcome!")                                                               \
     XX(GOODBYE, "¡Hasta pronto!", "See you soon!")                                                           \
     XX(HELLO, "¡Hola!", "Hi!")                                                                               \
+    XX(ASK_BRANCH, "¿En qué centro quieres la cita?", "Which of our locations would you like to book at?")   \
     XX(ANYTHING_ELSE, "¿Te ayudo con algo más?", "Can I help you with anything else?")                       \
     XX(L_ANY, "Me da igual", "No preference")                                                                \
     XX(L_OTHER_DAY, "Otro día", "Another day")                                                               \

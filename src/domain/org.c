@@ -51,8 +51,7 @@ static int visit(json_t *entry, void *arg)
     return rc;
 }
 
-/* Calls fn for the META of each branch still there. */
-static int each_branch(struct bc_env *env, const struct bc_ctx *org, int (*fn)(const json_t *, void *),
+int bc_org_each_branch(struct bc_env *env, const struct bc_ctx *org, int (*fn)(const json_t *, void *),
                        void *arg)
 {
     char pk[BC_KEY_SIZE];
@@ -78,7 +77,7 @@ int bc_org_branches(struct bc_env *env, const struct bc_ctx *org, json_t **out)
 {
     struct views v = {env, json_array()};
     *out = v.list;
-    int rc = each_branch(env, org, add_view, &v);
+    int rc = bc_org_each_branch(env, org, add_view, &v);
     if (rc < 0) {
         json_decref(*out);
         *out = NULL;
@@ -134,7 +133,7 @@ int bc_org_usage(struct bc_env *env, const struct bc_ctx *org, const char *month
     const json_t *meta = NULL;
     int rc = bc_tenant_get_ro(env, org, &meta);
     if (rc == 0) rc = add_usage(bc_json_shared(meta), &w); /* the organisation's own first */
-    if (rc == 0) rc = each_branch(env, org, add_usage, &w);
+    if (rc == 0) rc = bc_org_each_branch(env, org, add_usage, &w);
     if (rc == 0)
         *out = json_pack("{s:{s:O, s:O}, s:s, s:O, s:{s:i, s:i}, s:O}", "organisation", "id",
                          json_object_get(bc_json_shared(meta), "id"), "name",

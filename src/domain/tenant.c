@@ -154,6 +154,11 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
     if (rc == 0) rc = bc_settings_init(env, &ctx, in->name, locale, tz);
     if (rc == 0) rc = write_index(env, meta);
     if (rc == 0 && in->parent_id) rc = bc_org_add_branch(env, meta);
+    if (rc == 0 && in->parent_id) {
+        struct bc_ctx pctx;
+        rc = bc_ctx_operator(&pctx, in->parent_id);
+        if (rc == 0) rc = bc_tenant_mark_organisation(env, &pctx);
+    }
     if (rc == 0) *out = bc_tenant_view(env, meta);
     json_decref(meta);
     return rc;
@@ -256,6 +261,11 @@ static int update_meta_at(struct bc_env *env, const struct bc_ctx *ctx, json_t *
 static int update_meta(struct bc_env *env, const struct bc_ctx *ctx, json_t *set, json_t **out)
 {
     return update_meta_at(env, ctx, set, 0, out);
+}
+
+int bc_tenant_mark_organisation(struct bc_env *env, const struct bc_ctx *ctx)
+{
+    return update_meta(env, ctx, json_pack("{s:b}", "has_branches", 1), NULL);
 }
 
 int bc_tenant_set_plan(struct bc_env *env, const struct bc_ctx *ctx, const char *plan, json_t **out)

@@ -38,6 +38,9 @@ int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char
  * bc_tenant_list; borrowed for the call). Stops at fn's first negative return and returns it; 0 after the
  * last tenant, or a store error. */
 int bc_tenant_each(struct bc_env *env, int (*fn)(json_t *tenant, void *arg), void *arg);
+/* Marks META as an organisation's (has_branches: its widget chat asks which branch), when a branch of it is
+ * created. */
+int bc_tenant_mark_organisation(struct bc_env *env, const struct bc_ctx *ctx);
 /* Changes the plan (must exist). */
 int bc_tenant_set_plan(struct bc_env *env, const struct bc_ctx *ctx, const char *plan, json_t **out);
 /* Replaces the limits overrides (validated; {} clears them). */

@@ -2,6 +2,7 @@
  * the fallback to fsm mode, the log line of an AI turn, the usage counters and the agent's transcript of
  * fsm turns. Transports only carry it (http/chatturn.c). */
 #include "domain/turn.h"
+#include "domain/org.h"
 #include "util/jsonv.h"
 #include "domain/agent.h"
 #include "domain/aibudget.h"
@@ -58,7 +59,9 @@ struct bc_turn {
 int bc_turn_open(struct bc_env *env, const struct bc_ctx *ctx, const char *lang, const char *public_url,
                  json_t **conv, json_t **messages)
 {
-    int rc = bc_chat_start(env, ctx, lang, public_url, conv, messages);
+    /* an organisation's widget asks which branch first (docs/organisations.md) */
+    int rc = bc_org_has_branches(ctx->tenant) ? bc_org_chat_start(env, ctx, lang, conv, messages)
+                                              : bc_chat_start(env, ctx, lang, public_url, conv, messages);
     if (rc == 0) bc_usage_add(env, ctx->tenant_id, BC_USAGE_CONVERSATIONS, 1);
     return rc;
 }

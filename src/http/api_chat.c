@@ -3,6 +3,7 @@
 #include "domain/booking.h"
 #include "domain/conversation.h"
 #include "domain/fields.h"
+#include "domain/org.h"
 #include "domain/entity.h"
 #include "nlu/nlu.h"
 #include "domain/plan.h"
@@ -109,8 +110,24 @@ int bc_api_conversations_message(struct bc_req *req)
         return bc_reply_json(req, 429, err);
     }
     bc_metrics_conversation_touch(S(conv, "id"));
+    /* an organisation's widget: which branch first, then every turn in that branch (docs/organisations.md) */
+    struct bc_ctx branch;
+    const char *action = S(body, "action");
+    if (rc == 0)
+        rc = bc_org_chat_route(req->srv->env, &req->ctx, conv, S(body, "text"), action, &branch, &messages);
+    if (rc == 1) {
+        json_t *out =
+            json_pack("{s:o, s:O, s:O}", "messages", messages, "state", json_object_get(conv, "state"),
+                      "status", json_object_get(conv, "status")); /* as a turn's answer */
+        json_decref(conv);
+        return bc_reply_json(req, 200, out);
+    }
+    /* a branch chosen by its quick reply starts that branch's booking flow */
+    if (rc == 0 && branch.tenant_id[0] && action && strncmp(action, "branch:", 7) == 0) action = "restart";
     /* the turn in the tenant's mode (fsm, nlp, agent); it may suspend the request to wait for a model */
-    if (rc == 0) rc = bc_chatturn_run(req, conv, S(body, "text"), S(body, "action"));
+    if (rc == 0)
+        rc = bc_chatturn_run(req, branch.tenant_id[0] ? &branch : &req->ctx, conv, S(body, "text"), action);
+    if (branch.tenant_id[0]) bc_ctx_release(&branch);
     json_decref(conv);
     return rc;
 }

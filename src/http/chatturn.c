@@ -109,7 +109,8 @@ static void on_text(const char *text, size_t len, void *ud)
     json_decref(d);
 }
 
-int bc_chatturn_run(struct bc_req *req, json_t *conv, const char *text, const char *action)
+int bc_chatturn_run(struct bc_req *req, const struct bc_ctx *ctx, json_t *conv, const char *text,
+                    const char *action)
 {
     struct chatturn *ct = calloc(1, sizeof *ct);
     if (!ct) return BC_ENOMEM;
@@ -119,8 +120,7 @@ int bc_chatturn_run(struct bc_req *req, json_t *conv, const char *text, const ch
         io.text = on_text;
     else
         io.waiting = on_waiting;
-    int rc = bc_turn_new(req->srv->env, &req->ctx, conv, text, action, bc_api_public_url(req->srv), &io,
-                         &ct->turn);
+    int rc = bc_turn_new(req->srv->env, ctx, conv, text, action, bc_api_public_url(req->srv), &io, &ct->turn);
     if (rc == 0 && stream) rc = bc_sse_start(req, &ct->sse);
     if (rc < 0) {
         chatturn_free(ct);

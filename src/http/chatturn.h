@@ -20,6 +20,10 @@ struct bc_req;
 /* Runs the turn of text or action (exactly one) on conv (borrowed; the turn takes its own reference).
  * Returns 0 (replied), BC_ASYNC (the request was suspended and will be answered later) or a negative
  * bc_err. */
-int bc_chatturn_run(struct bc_req *req, json_t *conv, const char *text, const char *action);
+struct bc_ctx;
+
+/* Runs the turn in ctx (the request's, or a branch's for an organisation's widget: domain/org.h). */
+int bc_chatturn_run(struct bc_req *req, const struct bc_ctx *ctx, json_t *conv, const char *text,
+                    const char *action);
 
 #endif

@@ -81,6 +81,9 @@ int bc__nlu_daynum_date(struct bc__nlu_p *p, int start, int i, int art, bool day
     bool ord_digits = ord && p->t[i].kind == NT_NUM;
     if (ord && !ord_digits) return 0;
     if (!(art == 1 || day_word || ord_digits)) return 0;
+    /* "the one in Brooklyn", "the two of us": an English number word after "the" is not a day of the month
+     * (the day is written "the 1st", "the 1") */
+    if (p->t[i].kind != NT_NUM && i > 0 && bc__nlu_is(p, i - 1, "the")) return 0;
     if (bc__nlu_cat_len(p, j, NC_UNIT) || bc__nlu_cat_len(p, j, NC_HOUR_WORD) ||
         bc__nlu_cat_len(p, j, NC_AMPM) || bc__nlu_cat_len(p, j, NC_MINUTE_WORD) ||
         bc__nlu_is_punct(p, j, ':') || (bc__nlu_is_punct(p, j, '.') && bc__nlu_is_num(p, j + 1)) ||

@@ -120,3 +120,88 @@ test('the organisation\'s month sums its branches\' usage and gives each one\'s 
   const bad = await org.admin('GET', '/v1/admin/org/usage?month=2026-13x');
   assert.equal(bad.status, 400);
 });
+
+// ---- the organisation's widget chat: which branch first, then that branch's booking ----
+
+async function open(t, locale) {
+  const r = await t.widget('POST', '/v1/widget/conversations', { body: locale ? { locale } : {} });
+  assert.equal(r.status, 201, r.text);
+  const { id, token } = r.json.conversation;
+  const conv = { id, token, last: r.json.messages };
+  conv.send = async (body) => {
+    const res = await t.widget('POST', `/v1/widget/conversations/${id}/messages`, { body, headers: { 'x-conversation-token': token } });
+    assert.equal(res.status, 200, res.text);
+    conv.last = res.json.messages;
+    conv.state = res.json.state;
+    return res.json;
+  };
+  return conv;
+}
+const replies = (msgs) => msgs.flatMap((m) => m.quick_replies || []);
+const payload = (conv, prefix) => replies(conv.last).find((q) => q.payload.startsWith(prefix))?.payload;
+
+async function staffed(t, service, address) {
+  const s = await t.admin('POST', '/v1/admin/services', { name: service, duration_min: 30 });
+  assert.equal(s.status, 201, s.text);
+  const p = await t.admin('POST', '/v1/admin/providers', { name: `Dra. de ${service}`, service_ids: [s.json.service.id] });
+  const weekly = [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '09:00', end: '14:00' }));
+  assert.equal((await t.admin('PUT', `/v1/admin/providers/${p.json.provider.id}/availability`, { weekly })).status, 200);
+  assert.equal((await t.admin('PATCH', '/v1/admin/settings', { business: { address } })).status, 200);
+}
+
+test('the organisation\'s widget asks which branch, by name, town or postal code, then books in that branch', async () => {
+  await staffed(b1, 'Limpieza', 'Calle de Santa Engracia 10, 28010 Madrid');
+  await staffed(b2, 'Revisión', 'Carrer de Verdi 5, 08012 Barcelona');
+  // opening: a greeting and the question, with the branches as quick replies
+  const c = await open(org, 'es');
+  assert.match(c.last.at(-1).text, /En qué centro/);
+  assert.deepEqual(replies(c.last).map((q) => q.label).sort(), ['Sol Chamberí', 'Sol Gràcia']);
+  // an answer naming no branch: asked again
+  await c.send({ text: 'hola' });
+  assert.equal(c.state, 'branch');
+  assert.match(c.last.at(-1).text, /En qué centro/);
+  // a stranger's branch as a payload is not one of ours: asked again
+  await c.send({ action: `branch:${strangerBranch.id}` });
+  assert.equal(c.state, 'branch');
+  // "la de Chamberí": that branch's flow, with its own catalogue (its two services, the one made through the
+  // organisation in the first test among them)
+  await c.send({ text: 'quiero cita en la de Chamberi' });
+  assert.equal(c.state, 'service');
+  assert.deepEqual(replies(c.last).filter((r) => r.payload.startsWith('svc:')).map((r) => r.label).sort(), ['Limpieza', 'Limpieza dental']);
+  await c.send({ action: replies(c.last).find((r) => r.label === 'Limpieza').payload });
+  assert.ok(payload(c, 'day:'), JSON.stringify(c.last));
+  await c.send({ action: payload(c, 'day:') });
+  await c.send({ action: payload(c, 'time:') });
+  await c.send({ text: 'Lucía Gómez' });
+  await c.send({ text: 'lucia@example.com' });
+  assert.equal(c.state, 'confirm');
+  const done = await c.send({ action: 'yes' });
+  assert.equal(done.state, 'booked', JSON.stringify(done));
+  const card = c.last.find((m) => m.booking)?.booking;
+  assert.ok(card, JSON.stringify(c.last));
+  // the booking is the branch's, not the organisation's nor the other branch's
+  const inB1 = (await b1.admin('GET', '/v1/admin/bookings')).json.items;
+  assert.ok(inB1.some((b) => b.code === card.code));
+  assert.ok(!(await org.admin('GET', '/v1/admin/bookings')).json.items.some((b) => b.code === card.code));
+  assert.ok(!(await b2.admin('GET', '/v1/admin/bookings')).json.items.some((b) => b.code === card.code));
+  // the conversation stays the organisation's, with the branch it chose
+  const conv = await org.admin('GET', `/v1/admin/conversations/${c.id}`);
+  assert.equal(conv.status, 200, conv.text);
+
+  // in English, by town; by postal code; by the quick reply
+  const e = await open(org, 'en');
+  assert.match(e.last.at(-1).text, /Which of our locations/);
+  await e.send({ text: 'the one in Barcelona please' });
+  assert.notEqual(e.state, 'branch');
+  assert.ok(payload(e, 'day:'), JSON.stringify(e.last) + e.state);
+  const p = await open(org, 'es');
+  await p.send({ text: 'vivo en el 28010' });
+  assert.notEqual(p.state, 'branch');
+  const q = await open(org, 'es');
+  await q.send({ action: `branch:${b2.id}` });
+  assert.notEqual(q.state, 'branch');
+  assert.ok(payload(q, 'day:'));
+  // a branch's own widget is as before: no question
+  const own = await open(b1, 'es');
+  assert.doesNotMatch(own.last.map((m) => m.text).join(' '), /En qué centro/);
+});
