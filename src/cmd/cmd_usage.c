@@ -1,5 +1,6 @@
-/* bookchat usage TENANT [--month YYYY-MM] and bookchat usage export [--month YYYY-MM] [--format csv|json]:
- * a tenant's metered usage against its plan, and one line per tenant for billing (docs/metering.md). */
+/* bookchat usage TENANT [--month YYYY-MM] and bookchat usage export [--month YYYY-MM] [--format csv|json]
+ * [--by tenant|organisation]: a tenant's metered usage against its plan, and one line per tenant (or per
+ * organisation, its branches summed in) for billing (docs/metering.md, docs/organisations.md). */
 #include "cmd/cmd.h"
 #include "domain/fields.h"
 #include "domain/env.h"
@@ -18,7 +19,8 @@
 static const char usage_text[] =
     "bookchat usage TENANT [--month YYYY-MM]          a tenant's usage and limits (default: this month, "
     "UTC)\n"
-    "       bookchat usage export [--month YYYY-MM] [--format csv|json]   one line per tenant, for billing";
+    "       bookchat usage export [--month YYYY-MM] [--format csv|json] [--by tenant|organisation]\n"
+    "                                                   one line per tenant (or organisation), for billing";
 
 #define I(o, k) ((long long)json_integer_value(json_object_get((o), (k))))
 
@@ -109,9 +111,34 @@ static const char csv_header[] =
     "tenant_id,name,plan,status,month,messages,messages_limit,bookings,bookings_limit,cancellations,"
     "conversations,conversations_booked,handoffs,ai_tokens_in,ai_tokens_out,ai_tokens_limit,ai_calls,"
     "requests,"
-    "peak_rpm,errors_4xx,errors_5xx";
+    "peak_rpm,errors_4xx,errors_5xx,organisation_id";
 
-static int export_one(struct bc_env *env, bool csv, json_t *idx, const char *month)
+/* --by organisation: one line per organisation (a tenant with its branches, or a tenant on its own); the
+ * counters are summed (peak_rpm is the highest), limits are per tenant and left out */
+static const char csv_org_header[] =
+    "organisation_id,name,plan,month,tenants,messages,bookings,cancellations,conversations,"
+    "conversations_booked,handoffs,ai_tokens_in,ai_tokens_out,ai_calls,requests,peak_rpm,errors_4xx,"
+    "errors_5xx";
+
+/* Adds the totals t (nested objects too) into sum; peak_rpm keeps the highest. */
+static void add_totals(json_t *sum, json_t *t)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(t, k, v)
+    {
+        json_t *have = json_object_get(sum, k);
+        if (json_is_object(v)) {
+            if (!have) json_object_set_new(sum, k, have = json_object());
+            add_totals(have, v);
+        } else if (json_is_integer(v)) {
+            json_int_t a = json_integer_value(have), b = json_integer_value(v);
+            json_object_set_new(sum, k, json_integer(strcmp(k, "peak_rpm") == 0 ? (a > b ? a : b) : a + b));
+        }
+    }
+}
+
+static int export_one(struct bc_env *env, bool csv, json_t *idx, const char *month, json_t *orgs)
 {
     struct bc_ctx ctx;
     struct bc_limits lim;
@@ -128,7 +155,19 @@ static int export_one(struct bc_env *env, bool csv, json_t *idx, const char *mon
     json_t *ai = json_object_get(t, "ai_tokens"), *err = json_object_get(t, "errors");
     struct bc_tenant_meta m = bc_tenant_meta_of(meta);
     const char *name = m.name, *plan = m.plan, *status = m.status;
-    if (csv) {
+    const char *org = m.parent_id ? m.parent_id : id;
+    if (orgs) { /* --by organisation: summed after the walk */
+        json_t *o = json_object_get(orgs, org);
+        if (!o) json_object_set_new(orgs, org, o = json_pack("{s:i, s:{}}", "tenants", 0, "totals"));
+        json_object_set_new(o, "tenants",
+                            json_integer(json_integer_value(json_object_get(o, "tenants")) + 1));
+        add_totals(json_object_get(o, "totals"), t);
+        if (!m.parent_id) { /* the organisation's own line names it */
+            json_t *named = json_pack("{s:s?, s:s?}", "name", name, "plan", plan);
+            json_object_update(o, named);
+            json_decref(named);
+        }
+    } else if (csv) {
         csv_cell(id);
         putchar(',');
         csv_cell(name);
@@ -143,11 +182,12 @@ static int export_one(struct bc_env *env, bool csv, json_t *idx, const char *mon
         printf(",%lld,%lld,%lld,%lld,%lld,%lld,", I(t, "cancellations"), I(t, "conversations"),
                I(t, "conversations_booked"), I(t, "handoffs"), I(ai, "in"), I(ai, "out"));
         csv_limit(lim.ai_tokens_month);
-        printf(",%lld,%lld,%lld,%lld,%lld\n", I(ai, "calls"), I(t, "requests"), I(t, "peak_rpm"),
-               I(err, "4xx"), I(err, "5xx"));
+        printf(",%lld,%lld,%lld,%lld,%lld,%s\n", I(ai, "calls"), I(t, "requests"), I(t, "peak_rpm"),
+               I(err, "4xx"), I(err, "5xx"), org);
     } else {
-        json_t *line = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:O}", "tenant_id", id, "name", name, "plan",
-                                 plan, "status", status, "month", month, "totals", t);
+        json_t *line =
+            json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:O, s:s}", "tenant_id", id, "name", name, "plan", plan,
+                      "status", status, "month", month, "totals", t, "organisation_id", org);
         char *txt = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (txt) printf("%s\n", txt);
         free(txt);
@@ -162,19 +202,56 @@ struct export_all {
     struct bc_env *env;
     bool csv;
     const char *month;
+    json_t *orgs; /* --by organisation: organisation id -> {name, plan, tenants, totals} */
 };
 
 static int export_row(json_t *t, void *arg)
 {
     struct export_all *a = arg;
-    return export_one(a->env, a->csv, t, a->month);
+    return export_one(a->env, a->csv, t, a->month, a->orgs);
 }
 
-static int export_all(struct bc_env *env, bool json, const char *month, const char *format)
+static void print_orgs(json_t *orgs, bool csv, const char *month)
+{
+    const char *id;
+    json_t *o;
+    json_object_foreach(orgs, id, o)
+    {
+        json_t *t = json_object_get(o, "totals"), *ai = json_object_get(t, "ai_tokens"),
+               *err = json_object_get(t, "errors");
+        const char *name = json_string_value(json_object_get(o, "name")),
+                   *plan = json_string_value(json_object_get(o, "plan"));
+        if (csv) {
+            csv_cell(id);
+            putchar(',');
+            csv_cell(name ? name : "");
+            putchar(',');
+            csv_cell(plan ? plan : "");
+            printf(",%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", month,
+                   I(o, "tenants"), I(t, "messages"), I(t, "bookings"), I(t, "cancellations"),
+                   I(t, "conversations"), I(t, "conversations_booked"), I(t, "handoffs"), I(ai, "in"),
+                   I(ai, "out"), I(ai, "calls"), I(t, "requests"), I(t, "peak_rpm"), I(err, "4xx"),
+                   I(err, "5xx"));
+        } else {
+            json_t *line =
+                json_pack("{s:s, s:s?, s:s?, s:s, s:O, s:O}", "organisation_id", id, "name", name, "plan",
+                          plan, "month", month, "tenants", json_object_get(o, "tenants"), "totals", t);
+            char *txt = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+            if (txt) printf("%s\n", txt);
+            free(txt);
+            json_decref(line);
+        }
+    }
+}
+
+static int export_all(struct bc_env *env, bool json, const char *month, const char *format, bool by_org)
 {
     bool csv = strcmp(format, "csv") == 0;
-    if (csv) printf("%s\n", csv_header);
-    int rc = bc_tenant_each(env, export_row, &(struct export_all){env, csv, month});
+    if (csv) printf("%s\n", by_org ? csv_org_header : csv_header);
+    struct export_all a = {env, csv, month, by_org ? json_object() : NULL};
+    int rc = bc_tenant_each(env, export_row, &a);
+    if (rc >= 0 && by_org) print_orgs(a.orgs, csv, month);
+    json_decref(a.orgs);
     fflush(stdout);
     if (rc < 0) {
         bc_cli_error(json, "export failed: %s", bc_strerror(rc));
@@ -185,7 +262,7 @@ static int export_all(struct bc_env *env, bool json, const char *month, const ch
 
 /* What cmd_usage_parse found: the tenant (or "export"), the month and the export format. */
 struct usage_opts {
-    const char *what, *format;
+    const char *what, *format, *by;
     char month[8];
 };
 
@@ -206,9 +283,12 @@ int cmd_usage_parse(struct bc_cli *cli)
     }
     int n = bc_cli_take_globals(cli->argc, cli->argv, rest, &cli->json);
     o->format = "csv";
+    o->by = "tenant";
     const struct bc_opt opts[] = {
         {"month", BC_OPT_STR, &month_s, 0, "YYYY-MM", "the month (UTC; default: this month)"},
         {"format", BC_OPT_STR, &o->format, 0, "csv|json", "export format: CSV with a header, or JSON lines"},
+        {"by", BC_OPT_STR, &o->by, 0, "tenant|organisation",
+         "export: a line per tenant, or per organisation"},
         {0},
     };
     char *pos[2];
@@ -216,7 +296,8 @@ int cmd_usage_parse(struct bc_cli *cli)
     bc_clock_init(); /* the default month follows the (test-shiftable) clock */
     if (bc_opt_parse(opts, n, rest, pos, 2, &npos, &help) < 0 || npos != 1 ||
         bc_usage_month_parse(month_s, o->month) < 0 ||
-        (strcmp(o->format, "csv") && strcmp(o->format, "json"))) {
+        (strcmp(o->format, "csv") && strcmp(o->format, "json")) ||
+        (strcmp(o->by, "tenant") && strcmp(o->by, "organisation"))) {
         fprintf(help ? stdout : stderr, "usage: %s\n", usage_text);
         rc = help ? 0 : 2;
     } else {
@@ -230,6 +311,7 @@ int cmd_usage(struct bc_cli *cli)
 {
     const struct usage_opts *o = cli->opts;
     if (!strcmp(o->what, "export"))
-        return export_all(cli->env, cli->json, o->month, cli->json ? "json" : o->format);
+        return export_all(cli->env, cli->json, o->month, cli->json ? "json" : o->format,
+                          strcmp(o->by, "organisation") == 0);
     return show(cli->env, cli->json, o->what, o->month);
 }

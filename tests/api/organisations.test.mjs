@@ -3,7 +3,7 @@
 // organisation sees its branches and its month summed over them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, errorCode, makeTenant, makeUser } from './harness.mjs';
+import { startServer, errorCode, makeTenant, makeUser, cli } from './harness.mjs';
 
 let srv, org, b1, b2, stranger, strangerBranch, orgViewer, orgAdmin;
 
@@ -204,4 +204,35 @@ test('the organisation\'s widget asks which branch, by name, town or postal code
   // a branch's own widget is as before: no question
   const own = await open(b1, 'es');
   assert.doesNotMatch(own.last.map((m) => m.text).join(' '), /En qué centro/);
+});
+
+test('the usage export names each tenant\'s organisation, and rolls up per organisation for billing', async () => {
+  for (const [t, n] of [[b1, 2], [b2, 3], [stranger, 1]]) {
+    for (let i = 0; i < n; i++) assert.equal((await t.widget('GET', '/v1/widget/services')).status, 200);
+  }
+  assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
+  const data = ['--data', srv.dataDir];
+  const per = await cli(['usage', 'export', '--format', 'json', ...data]);
+  assert.equal(per.code, 0, per.stderr);
+  const lines = per.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const byId = Object.fromEntries(lines.map((l) => [l.tenant_id, l]));
+  assert.equal(byId[b1.id].organisation_id, org.id);
+  assert.equal(byId[org.id].organisation_id, org.id);
+  assert.equal(byId[stranger.id].organisation_id, stranger.id);
+  assert.equal(byId[strangerBranch.id].organisation_id, stranger.id);
+  const rolled = await cli(['usage', 'export', '--format', 'json', '--by', 'organisation', ...data]);
+  assert.equal(rolled.code, 0, rolled.stderr);
+  const orgs = Object.fromEntries(rolled.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((o) => [o.organisation_id, o]));
+  assert.equal(orgs[org.id].tenants, 3);
+  assert.equal(orgs[org.id].name, 'Clínicas Sol');
+  assert.equal(orgs[stranger.id].tenants, 2);
+  assert.ok(!orgs[b1.id] && !orgs[strangerBranch.id], 'branches are rolled into their organisation');
+  const sum = (ids, k) => ids.reduce((s, id) => s + (byId[id].totals[k] || 0), 0);
+  for (const k of ['requests', 'bookings', 'messages', 'conversations'])
+    assert.equal(orgs[org.id].totals[k] || 0, sum([org.id, b1.id, b2.id], k), k);
+  const csv = await cli(['usage', 'export', '--by', 'organisation', ...data]);
+  const rows = csv.stdout.trim().split('\n');
+  assert.match(rows[0], /^organisation_id,name,plan,month,tenants,messages,bookings,/);
+  assert.ok(rows.some((r) => r.startsWith(`${org.id},Clínicas Sol,`)));
+  assert.equal((await cli(['usage', 'export', '--by', 'branch', ...data])).code, 2);
 });
