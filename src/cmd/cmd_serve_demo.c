@@ -21,11 +21,11 @@ int bc__cmd_serve_demo(struct bc_env *env, const char *public_url, bool json)
     }
     json_t *key = json_object_get(d, "api_key"), *owner = json_object_get(d, "owner");
     if (json) {
-        json_t *o =
-            json_pack("{s:s, s:s, s:b, s:O, s:O, s:O, s:O}", "event", "demo", "tenant_id",
-                      S(json_object_get(d, "tenant"), "id"), "created",
-                      json_is_true(json_object_get(d, "created")), "demo_url", json_object_get(d, "demo_url"),
-                      "admin_url", json_object_get(d, "admin_url"), "owner", owner, "api_key", key);
+        json_t *o = json_pack(
+            "{s:s, s:s, s:b, s:O, s:O, s:O, s:O, s:O}", "event", "demo", "tenant_id",
+            S(json_object_get(d, "tenant"), "id"), "created", json_is_true(json_object_get(d, "created")),
+            "demo_url", json_object_get(d, "demo_url"), "admin_url", json_object_get(d, "admin_url"), "owner",
+            owner, "api_key", key, "organisation", json_object_get(d, "organisation"));
         char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         printf("%s\n", line ? line : "{}");
         free(line);
@@ -35,6 +35,8 @@ int bc__cmd_serve_demo(struct bc_env *env, const char *public_url, bool json)
                S(json_object_get(d, "tenant"), "id"),
                json_is_true(json_object_get(d, "created")) ? ", created" : "");
         printf("  demo page   %s\n", S(d, "demo_url"));
+        printf("  branches    %s  (an organisation of two clinics: the chat asks which one)\n",
+               S(json_object_get(d, "organisation"), "demo_url"));
         printf("  admin       %s\n", S(d, "admin_url"));
         printf("  sign in     %s / %s  (a new password at each start)\n", S(owner, "email"),
                S(owner, "password"));

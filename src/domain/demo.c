@@ -52,15 +52,25 @@ static json_t *parse_hours(const char *spec)
     return json_pack("{s:o}", "weekly", weekly);
 }
 
-/* The demo's business details, catalogue and hours: what the demo page (web/demo/) shows. */
-static int fill(struct bc_env *env, const struct bc_ctx *ctx, char *msg, size_t msgsize)
+/* The multi-branch organisation of the demo (docs/organisations.md): the organisation and its branches. */
+static const struct {
+    const char *id, *name, *address;
+} org_tenants[] = {
+    {BC_DEMO_ORG_ID, BC_DEMO_ORG_NAME, "Calle de Alcalá 120, 28009 Madrid"},
+    {"demo-chamberi", "Sonrisa Chamberí", "Calle de Santa Engracia 40, 28010 Madrid"},
+    {"demo-salamanca", "Sonrisa Salamanca", "Calle de Serrano 60, 28001 Madrid"},
+};
+
+/* A clinic's business details, catalogue and hours: what the demo page (web/demo/) shows. */
+static int fill(struct bc_env *env, const struct bc_ctx *ctx, const char *title, const char *address,
+                char *msg, size_t msgsize)
 {
     json_t *ids = json_array(), *out = NULL;
-    json_t *settings = json_pack(
-        "{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "business", "address", "Calle de Alcalá 120, 28009 Madrid",
-        "phone", "+34 910 000 000", "email", "hola@clinica-sonrisa.example", "about",
-        "Clínica dental en Madrid: revisiones, limpiezas y tratamientos sin esperas.", "widget", "color",
-        "#0f766e", "title", BC_DEMO_TENANT_NAME);
+    json_t *settings =
+        json_pack("{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "business", "address", address, "phone",
+                  "+34 910 000 000", "email", "hola@clinica-sonrisa.example", "about",
+                  "Clínica dental en Madrid: revisiones, limpiezas y tratamientos sin esperas.", "widget",
+                  "color", "#0f766e", "title", title);
     int rc = bc_settings_patch(env, ctx, settings, msg, msgsize, &out);
     json_decref(settings);
     json_decref(out);
@@ -123,6 +133,36 @@ static int revoke_all(struct bc_env *env, const struct bc_ctx *ctx)
     return rc;
 }
 
+/* The demo organisation and its branches, once (each branch a whole clinic; the organisation only asks
+ * which branch); then a fresh widget key of the organisation for origin, its secret into secret. */
+static int ensure_org(struct bc_env *env, const char *origin, char secret[BC_APIKEY_SECRET_SIZE], char *msg,
+                      size_t msgsize)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof org_tenants / sizeof org_tenants[0]; i++) {
+        struct bc_ctx ctx;
+        json_t *meta = NULL, *made = NULL;
+        bc_ctx_operator(&ctx, org_tenants[i].id);
+        rc = bc_tenant_get(env, &ctx, &meta);
+        json_decref(meta);
+        if (rc != BC_ENOT_FOUND) continue;
+        struct bc_tenant_new tn = {org_tenants[i].id, org_tenants[i].name,      "BUSINESS", "es",
+                                   "Europe/Madrid",   i ? BC_DEMO_ORG_ID : NULL};
+        rc = bc_tenant_create(env, &tn, msg, msgsize, &made);
+        json_decref(made);
+        if (rc == 0 && i) rc = fill(env, &ctx, org_tenants[i].name, org_tenants[i].address, msg, msgsize);
+    }
+    struct bc_ctx org;
+    json_t *key = NULL, *origins = json_pack("[s]", origin);
+    struct bc_apikey_new kn = {"Demo key", origins, false};
+    bc_ctx_operator(&org, BC_DEMO_ORG_ID);
+    if (rc == 0) rc = revoke_all(env, &org);
+    if (rc == 0) rc = bc_apikey_create(env, &org, &kn, secret, msg, msgsize, &key);
+    json_decref(origins);
+    json_decref(key);
+    return rc;
+}
+
 int bc_demo_ensure(struct bc_env *env, const char *public_url, json_t **out, char *msg, size_t msgsize)
 {
     struct bc_ctx ctx;
@@ -145,7 +185,8 @@ int bc_demo_ensure(struct bc_env *env, const char *public_url, json_t **out, cha
         };
         rc = bc_onboard_tenant(env, &in, msg, msgsize, &onboarded);
         json_decref(origins);
-        if (rc == 0) rc = fill(env, &ctx, msg, msgsize);
+        if (rc == 0)
+            rc = fill(env, &ctx, BC_DEMO_TENANT_NAME, "Calle de Alcalá 120, 28009 Madrid", msg, msgsize);
         if (rc == 0) rc = bc_tenant_get(env, &ctx, &meta);
         created = rc == 0;
     }
@@ -171,17 +212,22 @@ int bc_demo_ensure(struct bc_env *env, const char *public_url, json_t **out, cha
     } else if (rc == 0) {
         rc = bc_user_set_password(env, &ctx, S(user, "id"), NULL, password, msg, msgsize);
     }
+    char org_secret[BC_APIKEY_SECRET_SIZE];
+    if (rc == 0) rc = ensure_org(env, origin, org_secret, msg, msgsize);
     if (rc < 0) goto out;
-    struct bc_buf demo = BC_BUF_INIT, admin = BC_BUF_INIT;
+    struct bc_buf demo = BC_BUF_INIT, admin = BC_BUF_INIT, org_demo = BC_BUF_INIT;
     bc_buf_printf(&demo, "%s/demo/?key=%s", public_url, secret); /* the page keeps the key it is given */
     bc_buf_printf(&admin, "%s/admin/", public_url);
-    *out = json_pack("{s:o, s:b, s:{s:O, s:s, s:O}, s:{s:s, s:s}, s:s, s:s}", "tenant",
+    bc_buf_printf(&org_demo, "%s/demo/?key=%s", public_url, org_secret);
+    *out = json_pack("{s:o, s:b, s:{s:O, s:s, s:O}, s:{s:s, s:s}, s:s, s:s, s:{s:s, s:s}}", "tenant",
                      bc_tenant_view(env, meta), "created", created, "api_key", "id",
                      json_object_get(key, "id"), "secret", secret, "origins", json_object_get(key, "origins"),
                      "owner", "email", BC_DEMO_OWNER_EMAIL, "password", password, "demo_url",
-                     demo.data ? demo.data : "", "admin_url", admin.data ? admin.data : "");
+                     demo.data ? demo.data : "", "admin_url", admin.data ? admin.data : "", "organisation",
+                     "tenant_id", BC_DEMO_ORG_ID, "demo_url", org_demo.data ? org_demo.data : "");
     bc_buf_release(&demo);
     bc_buf_release(&admin);
+    bc_buf_release(&org_demo);
     if (!*out) rc = BC_ENOMEM;
 out:
     json_decref(meta);

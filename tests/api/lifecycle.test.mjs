@@ -420,6 +420,18 @@ test('serve --demo creates the demo clinic once and hands out a fresh key and pa
       assert.equal(page.status, 200);
       const login = await s.post('/v1/auth/login', { email: demo.owner.email, password: demo.owner.password });
       assert.equal(login.status, 200, login.text);
+      // the demo's organisation of two clinics: its chat asks which one, then books in it
+      assert.equal(demo.organisation.tenant_id, 'demo-org');
+      const orgKey = new URL(demo.organisation.demo_url).searchParams.get('key');
+      const ow = (method, path, body, headers = {}) => s.req(method, path, { body, headers: { 'x-api-key': orgKey, origin: s.url, ...headers } });
+      const conv = await ow('POST', '/v1/widget/conversations', {});
+      assert.equal(conv.status, 201, conv.text);
+      assert.deepEqual(conv.json.messages.at(-1).quick_replies.map((q) => q.label), ['Sonrisa Chamberí', 'Sonrisa Salamanca']);
+      const turn = await ow('POST', `/v1/widget/conversations/${conv.json.conversation.id}/messages`, { text: 'en la de Salamanca, una revisión' },
+        { 'x-conversation-token': conv.json.conversation.token });
+      assert.equal(turn.status, 200, turn.text);
+      assert.notEqual(turn.json.state, 'branch');
+      assert.ok(turn.json.messages.some((m) => (m.quick_replies || []).some((q) => q.payload.startsWith('pro:') || q.payload.startsWith('day:'))), turn.text);
       if (i === 1) {
         assert.equal((await w(starts[0].api_key.secret)).status, 401, 'the key of the last start is revoked');
         const old = await s.post('/v1/auth/login', { email: demo.owner.email, password: starts[0].owner.password });
