@@ -1,12 +1,14 @@
-// Tenant isolation: with two tenants A and B, every admin endpoint that takes an id answers A's credentials
-// with B's ids by 404 (never 403, which would leak existence) and changes nothing; a viewer gets 403 on
+// Tenant isolation: with two tenants A and B (sibling branches of one organisation), every admin endpoint
+// that takes an id answers A's credentials with B's ids by 404 (never 403, which would leak existence) and
+// changes nothing; X-Tenant-Id naming B is refused on every admin route for A, another organisation and a
+// viewer of theirs; a viewer gets 403 on
 // every write; B's items are byte-for-byte the same after the whole suite. Routes come from the served
 // OpenAPI document, so a new endpoint is covered (or fails the id map below) the day it is added.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, errorCode, makeTenant, makeUser, dumpTenant } from './harness.mjs';
 
-let srv, A, B, viewerA, bIds, bBefore, routes, bSlot, bCode, bToken, bConvToken;
+let srv, A, B, O, S, viewerA, bIds, bBefore, routes, bSlot, bCode, bToken, bConvToken;
 
 function nextDate(days) {
   return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
@@ -15,8 +17,11 @@ function nextDate(days) {
 before(async () => {
   // no dispatcher: B's delivery (below) must stay byte-for-byte as made, not be sent in the background
   srv = await startServer({ env: { BOOKCHAT_DISPATCHER: 'off' } });
-  A = await makeTenant(srv, { name: 'Tenant A', origins: ['https://a.example.com'] });
-  B = await makeTenant(srv, { name: 'Tenant B', origins: ['https://b.example.com'] });
+  // A and B are sibling branches of one organisation O (docs/organisations.md); S is another organisation
+  O = await makeTenant(srv, { name: 'Organisation O' });
+  S = await makeTenant(srv, { name: 'Organisation S' });
+  A = await makeTenant(srv, { name: 'Tenant A', origins: ['https://a.example.com'], parent_id: O.id });
+  B = await makeTenant(srv, { name: 'Tenant B', origins: ['https://b.example.com'], parent_id: O.id });
   viewerA = await makeUser(srv, A, 'viewer');
   const bAdmin = await makeUser(srv, B, 'admin');
   const bSvc = await B.admin('POST', '/v1/admin/services', { name: 'B service', duration_min: 30 });
@@ -119,6 +124,30 @@ test('A\'s widget key cannot reach B\'s data through any widget route', async ()
   // B's key from A's origin is refused (keys are bound to their tenant's origins)
   const cross = await B.widget('GET', '/v1/widget/config', { origin: A.origin });
   assert.equal(cross.status, 403);
+});
+
+test('X-Tenant-Id naming B: refused on every admin route for a sibling branch, another organisation and a viewer', async () => {
+  const viewerO = await makeUser(srv, O, 'viewer');
+  const jwtRoutes = routes.filter((r) => r.sec.includes('bearerJwt'));
+  assert.ok(jwtRoutes.length >= 30, `got ${jwtRoutes.length}`);
+  for (const who of [A, S, viewerO]) {
+    for (const r of jwtRoutes) {
+      const key = `${r.method} ${r.path}`;
+      const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : validBody[key] ?? sample;
+      const res = await srv.req(r.method, fill(r.path, bIds), { body, headers: { authorization: `Bearer ${who.token}`, 'x-tenant-id': B.id } });
+      assert.equal(res.status, 403, `${key} as ${who === A ? 'sibling A' : who === S ? 'organisation S' : 'viewer of O'}: ${res.status} ${res.text}`);
+      assert.equal(errorCode(res), 'forbidden');
+    }
+  }
+  // the organisation's owner does act on B (a read here: B must stay as it was for the last test)
+  const ok = await srv.req('GET', '/v1/admin/services', { headers: { authorization: `Bearer ${O.token}`, 'x-tenant-id': B.id } });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.json.items.map((x) => x.id), [bIds.services]);
+  // and not on S's tenant, nor on A's with B's ids (404: the ids are looked up in A's partition)
+  const foreign = await srv.req('GET', '/v1/admin/services', { headers: { authorization: `Bearer ${O.token}`, 'x-tenant-id': S.id } });
+  assert.equal(foreign.status, 403);
+  const crossed = await srv.req('GET', `/v1/admin/services/${bIds.services}`, { headers: { authorization: `Bearer ${O.token}`, 'x-tenant-id': A.id } });
+  assert.equal(crossed.status, 404);
 });
 
 test('a viewer gets 403 forbidden on every admin write, and reads work', async () => {
