@@ -100,11 +100,12 @@ static int add_usage(const json_t *meta, void *arg)
     json_t *rep = NULL, *health = NULL;
     int rc = bc_usage_report(w->env, meta, w->month, &rep);
     if (rc < 0) return rc;
-    int score = bc_health_tenant(w->env, meta, &health);
-    if (score < 0) {
+    rc = bc_health_tenant(w->env, meta, &health);
+    if (rc < 0) {
         json_decref(rep);
-        return score;
+        return rc;
     }
+    int score = (int)json_integer_value(json_object_get(health, "score"));
     const char *k;
     json_t *v, *totals = json_object_get(rep, "totals");
     json_object_foreach(totals, k, v)

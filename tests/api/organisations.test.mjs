@@ -113,6 +113,10 @@ test('the organisation\'s month sums its branches\' usage and gives each one\'s 
   assert.ok(row(b1.id).totals.requests >= 3, JSON.stringify(row(b1.id)));
   assert.ok(row(b2.id).totals.requests >= 2);
   assert.ok(u.health.min <= u.health.mean && u.health.mean <= 100);
+  // each row's score is the tenant's own health score (GET /v1/platform/health)
+  const platform = (await srv.platform('GET', '/v1/platform/health?limit=100')).json.items;
+  for (const b of u.branches) assert.equal(b.health, platform.find((x) => x.tenant_id === b.id).score, b.id);
+  assert.ok(u.health.mean > 0);
   assert.equal(typeof row(b1.id).health, 'number');
   // the stranger's organisation is not in it, and its own answer does not include ours
   const s = await stranger.admin('GET', '/v1/admin/org/usage');

@@ -3,7 +3,7 @@
 // the choice on reload, and a branch's own staff get no switcher.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { NOW, expectClean, launch, makeClinic, makeTenant, newContext, startServer, watch } from './harness.mjs';
+import { NOW, expectClean, launch, makeClinic, makeTenant, newContext, screenshot, startServer, watch } from './harness.mjs';
 
 let srv, browser, org, branch;
 
@@ -64,6 +64,28 @@ test('the organisation\'s owner switches to a branch, sees and changes its catal
   await page.getByLabel('Organización o sede').selectOption(org.id);
   await page.locator('.brand small', { hasText: 'Clínicas Sol' }).waitFor();
   assert.match(await services(page), /Limpieza dental/);
+  expectClean(page);
+  await page.context().close();
+});
+
+test('the organisation\'s dashboard shows its branches side by side, and opens one', async () => {
+  const page = await signIn(org);
+  await page.goto(`${srv.url}/admin/#/dashboard`);
+  const cardEl = page.locator('.org-card');
+  await cardEl.waitFor();
+  const text = await cardEl.innerText();
+  assert.match(text, /Tus centros este mes \(1\)/);
+  assert.match(text, /Clínicas Sol/);
+  assert.match(text, /Sol Chamberí/);
+  assert.match(text, /Total de la organización/);
+  await screenshot(page, 'admin-organisation', { fullPage: true });
+  await cardEl.getByRole('button', { name: 'Sol Chamberí' }).click();
+  await page.locator('.brand small', { hasText: 'Sol Chamberí' }).waitFor();
+  // a branch's dashboard has no organisation card
+  await page.locator('main[data-screen="dashboard"] .stats').waitFor();
+  assert.equal(await page.locator('.org-card').count(), 0);
+  await page.getByLabel('Organización o sede').selectOption(org.id);
+  await page.locator('.org-card').waitFor();
   expectClean(page);
   await page.context().close();
 });

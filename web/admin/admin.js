@@ -161,6 +161,14 @@ async function start() {
 
 const can = () => ({ write: me.user.role === 'owner' || me.user.role === 'admin', owner: me.user.role === 'owner' });
 
+// Re-opens the panel on a branch (null: the organisation itself).
+function switchBranch(id) {
+  branch = id;
+  store.set(BRANCH, branch);
+  shell = null;
+  start();
+}
+
 // The organisation and its branches, for its owners and admins: choosing one re-opens the panel on it.
 function branchSwitcher() {
   if (!org) return null;
@@ -174,12 +182,7 @@ function branchSwitcher() {
       {
         'aria-label': t('org.switch'),
         dataset: { testid: 'branch-switch' },
-        onchange: (e) => {
-          branch = e.target.value === org.id ? null : e.target.value;
-          store.set(BRANCH, branch);
-          shell = null;
-          start();
-        },
+        onchange: (e) => switchBranch(e.target.value === org.id ? null : e.target.value),
       },
       options.map((o) => h('option', { value: o.id, selected: o.id === current, text: o.name })),
     ),
@@ -298,6 +301,9 @@ async function render() {
     current: () => seq === renderSeq,
     refresh: render,
     refreshCounts,
+    // the organisation's figures on its own dashboard (not when acting on a branch): switchTo opens a branch
+    org: org && !branch ? org : null,
+    switchTo: switchBranch,
     setMe: (m) => {
       me = { ...me, ...m };
       buildShell();

@@ -93,6 +93,10 @@ const es = {
   'account.signOut': 'Salir',
   'org.switch': 'Organización o sede',
   'org.self': '{name} (organización)',
+  'org.title': 'Tus centros este mes ({n})',
+  'org.branch': 'Centro',
+  'org.health': 'Salud',
+  'org.total': 'Total de la organización',
 
   'dash.today': 'Hoy · {day}',
   'dash.noneToday': 'Sin citas hoy',
@@ -750,6 +754,10 @@ const en = {
   'account.signOut': 'Sign out',
   'org.switch': 'Organisation or branch',
   'org.self': '{name} (organisation)',
+  'org.title': 'Your branches this month ({n})',
+  'org.branch': 'Branch',
+  'org.health': 'Health',
+  'org.total': 'Organisation total',
 
   'dash.today': 'Today · {day}',
   'dash.noneToday': 'No bookings today',

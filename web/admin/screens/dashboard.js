@@ -1,7 +1,8 @@
 // The dashboard: today's and the coming days' bookings, hand-offs waiting for an answer, and this month's
-// usage against the plan's limits (GET /v1/admin/usage: totals and a per-day series, drawn with uPlot).
+// usage against the plan's limits (GET /v1/admin/usage: totals and a per-day series, drawn with uPlot). An
+// organisation's own dashboard also shows its branches side by side (GET /v1/admin/org/usage).
 import { h, icon, mount } from '../../shared/dom.js';
-import { card, empty, meter, pageHeader, button } from '../../shared/ui.js';
+import { card, empty, meter, pageHeader, button, table, rowLink } from '../../shared/ui.js';
 import { dailyChart } from '../../shared/chart.js';
 import { addDays, fmtDay, fmtNumber, local, today } from '../../shared/format.js';
 import { catalog, statusBadge } from './common.js';
@@ -10,7 +11,7 @@ export default {
   async render(ctx) {
     const { t, api, tz, lang, me } = ctx;
     const day = today(tz);
-    const [cat, todays, coming, handoffs, usage] = await Promise.all([
+    const [cat, todays, coming, handoffs, usage, orgUsage] = await Promise.all([
       catalog(api),
       api.all('/v1/admin/bookings', { from: day, to: day }),
       api.get('/v1/admin/bookings', { from: addDays(day, 1), to: addDays(day, 7), limit: 500 }).then((r) => r.items),
@@ -19,6 +20,7 @@ export default {
         (r) => r.usage,
         (e) => (e.status === 404 ? null : Promise.reject(e)),
       ),
+      ctx.org ? api.get('/v1/admin/org/usage') : null,
     ]);
     if (!ctx.current()) return;
     const live = (b) => b.status !== 'cancelled';
@@ -86,6 +88,25 @@ export default {
       { actions: h('span', { class: 'badge badge-brand', text: t('plan.name', { plan: me.tenant.plan }) }), cls: 'usage-card' },
     );
 
+    // the organisation: its branches' month side by side, summed in the last row
+    const orgCard =
+      orgUsage &&
+      card(
+        t('org.title', { n: orgUsage.branches.length - 1 }),
+        table(
+          [
+            { label: t('org.branch'), cell: (b) => (b.id === orgUsage.organisation.id ? h('strong', { text: b.name }) : rowLink(b.name, () => ctx.switchTo(b.id))) },
+            { label: t('usage.bookings'), cls: 'num', cell: (b) => n(b.totals.bookings || 0) },
+            { label: t('usage.messages'), cls: 'num', cell: (b) => n(b.totals.messages || 0) },
+            { label: t('dash.statConversations'), cls: 'num', cell: (b) => n(b.totals.conversations || 0) },
+            { label: t('org.health'), cls: 'num', cell: (b) => (b.health == null ? '—' : String(b.health)) },
+          ],
+          [...orgUsage.branches, { id: '', name: t('org.total'), totals: orgUsage.totals, health: orgUsage.health.mean }],
+          { rowClass: (b) => (b.id ? null : 'total-row'), caption: t('org.title', { n: orgUsage.branches.length - 1 }) },
+        ),
+        { cls: 'org-card' },
+      );
+
     const handoffCard = handoffs.length
       ? h(
           'div',
@@ -120,6 +141,7 @@ export default {
         stat('chat', n(handoffs.length), t('dash.statHandoffs'), '#/conversations?filter=handoff', handoffs.length ? 'warn' : null),
         stat('activity', totals ? n(totals.conversations || 0) : '—', t('dash.statConversations'), '#/conversations', 'info'),
       ),
+      orgCard && h('div', { style: { 'margin-top': '16px' } }, orgCard),
       h('div', { class: 'grid grid-main' }, h('div', { class: 'col' }, todayCard, comingCard), h('div', { class: 'col' }, usageCard)),
     );
   },
