@@ -131,6 +131,32 @@ test('an operator creates a tenant; its snippet works on a page of another origi
   await ctx.close();
 });
 
+test('an operator creates a branch of an organisation', { timeout: 120000 }, async () => {
+  const org = (await srv.platform('GET', '/v1/platform/tenants?limit=100')).json.items.find((x) => x.name === 'Fisioterapia Norte');
+  assert.ok(org, 'the tenant of the test before');
+  const { ctx, page } = await console_();
+  await signIn(page);
+  await tenantsTable(page).waitFor();
+  await page.getByRole('button', { name: 'New tenant' }).click();
+  const dlg = page.locator('dialog.create-dialog');
+  await dlg.getByLabel('Business name *').fill('Fisioterapia Norte Centro');
+  await dlg.getByLabel('Organisation').selectOption(org.id);
+  await dlg.getByRole('button', { name: 'Create tenant' }).click();
+  const ob = page.locator('dialog.onboard-dialog');
+  await ob.waitFor();
+  const tenantId = (await ob.locator('dl.details dd.mono').textContent()).trim();
+  const made = (await srv.platform('GET', `/v1/platform/tenants/${tenantId}`)).json.tenant;
+  assert.equal(made.parent_id, org.id);
+  await ob.getByRole('button', { name: 'Done' }).click();
+  // a branch is not offered as an organisation
+  await page.getByRole('button', { name: 'New tenant' }).click();
+  const labels = await page.locator('dialog.create-dialog').getByLabel('Organisation').locator('option').allInnerTexts();
+  assert.ok(labels.some((l) => l.startsWith('Fisioterapia Norte ·')));
+  assert.ok(!labels.some((l) => l.startsWith('Fisioterapia Norte Centro')));
+  expectClean(page);
+  await ctx.close();
+});
+
 test("plan change, suspend, reactivate, delete and restore from a tenant's page; its usage", { timeout: 180000 }, async () => {
   const made = await srv.platform('POST', '/v1/platform/tenants', { name: 'Centro Dental Sur', plan: 'FREE', origins: [site.origin] });
   assert.equal(made.status, 201, made.text);

@@ -71,6 +71,9 @@ const en = {
   'create.ownerEmailHint': 'Optional: one is made up if empty.',
   'create.ownerName': 'Owner’s name',
   'create.sample': 'Start with sample data',
+  'create.parent': 'Organisation',
+  'create.noParent': 'None: a business of its own',
+  'create.parentHint': 'A branch of an organisation: its owners and admins manage it too, and its widget can ask which branch.',
   'create.sampleHint': 'A sample service, a professional and weekly hours, so the widget works at once.',
   'create.submit': 'Create tenant',
 
@@ -221,6 +224,9 @@ const es = {
   'create.ownerEmailHint': 'Opcional: si está vacío se inventa uno.',
   'create.ownerName': 'Nombre del propietario',
   'create.sample': 'Empezar con datos de ejemplo',
+  'create.parent': 'Organización',
+  'create.noParent': 'Ninguna: un negocio independiente',
+  'create.parentHint': 'Una sede de una organización: sus propietarios y administradores también la gestionan, y su widget puede preguntar por la sede.',
   'create.sampleHint': 'Un servicio, un profesional y un horario de ejemplo, para que el widget funcione desde el primer momento.',
   'create.submit': 'Crear negocio',
 

@@ -262,7 +262,7 @@ async function tenantsScreen(ctx) {
   const search = h('div', { class: 'search' }, icon('search'), h('input', { type: 'search', placeholder: t('tenants.search'), 'aria-label': t('tenants.search'), oninput: (e) => ((filter = e.target.value.trim().toLowerCase()), draw()) }));
   mount(
     ctx.main,
-    pageHeader(t('nav.tenants'), t('tenants.lead', { n: list.length }), button(t('tenants.new'), { kind: 'primary', ico: 'plus', onclick: createTenant })),
+    pageHeader(t('nav.tenants'), t('tenants.lead', { n: list.length }), button(t('tenants.new'), { kind: 'primary', ico: 'plus', onclick: () => createTenant(list.filter((tn) => !tn.parent_id && tn.status !== 'DELETED')) })),
     tabs(
       [
         { id: '', label: t('tenants.all'), href: '#/tenants' },
@@ -304,7 +304,8 @@ async function tenantsScreen(ctx) {
   }
 }
 
-function createTenant() {
+// orgs: the tenants that may take branches (not branches themselves, not deleted), from the list shown.
+function createTenant(orgs = []) {
   const f = form(
     [
       { name: 'name', label: t('create.name'), required: true, maxlength: 120, wide: true, placeholder: t('create.namePlaceholder') },
@@ -314,6 +315,14 @@ function createTenant() {
       { name: 'origins', label: t('create.origins'), type: 'lines', wide: true, rows: 2, placeholder: 'https://www.example.com', hint: t('create.originsHint') },
       { name: 'owner_email', label: t('create.ownerEmail'), type: 'email', hint: t('create.ownerEmailHint') },
       { name: 'owner_name', label: t('create.ownerName'), maxlength: 120 },
+      {
+        name: 'parent_id',
+        label: t('create.parent'),
+        type: 'select',
+        wide: true,
+        hint: t('create.parentHint'),
+        options: [{ value: '', label: t('create.noParent') }, ...orgs.map((o) => ({ value: o.id, label: `${o.name} · ${o.id}` }))],
+      },
       { name: 'sample', label: t('create.sample'), type: 'checkbox', wide: true, hint: t('create.sampleHint') },
     ],
     { plan: plans.some((p) => p.name === 'PRO') ? 'PRO' : plans[0] && plans[0].name, locale: 'es', timezone: 'Europe/Madrid', sample: true },
@@ -336,6 +345,7 @@ function createTenant() {
           if (v.origins.length) body.origins = v.origins;
           if (v.owner_email) body.owner_email = v.owner_email;
           if (v.owner_name) body.owner_name = v.owner_name;
+          if (v.parent_id) body.parent_id = v.parent_id;
           const r = await api.post('/v1/platform/tenants', body);
           onboarding(r);
         },
