@@ -1,9 +1,11 @@
 /* API keys: creation, rotation, revocation, resolution and origin rules.
  *
  * DESIGN NOTES
- * - The look-up item is what authenticates: revoking deletes it (effective at once on every process,
- *   since no process caches it); rotation gives it a ttl = the end of the grace period, after which the
- *   store treats it as absent.
+ * - The look-up item is what authenticates: revoking deletes it; rotation gives it a ttl = the end of the
+ *   grace period, after which the store treats it as absent. Resolution reads it with a cached read
+ *   (store.h): a revocation is effective at once in the process that made it (its write drops the cached
+ *   look-up) and within the store's read-cache bound (store_cache_ms, 1 s by default; none on LMDB) on
+ *   every other process; an expiry is checked on every request from expires_at.
  * - Creation order: key record, origin index, look-up last; so a key never works before it is listed.
  *   Revocation order: look-up first, so a half-done revocation still refuses the key.
  * - last_used_at is kept in memory and flushed by housekeeping (every few seconds and at shutdown), so a
@@ -475,7 +477,7 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **
         if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) return BC_EUNAUTHORIZED;
     bc_secret_hmac_hex_public("apikey", presented, strlen(presented), hash); /* widget keys are public */
     bc_key_apikey_lookup(lk, hash);
-    int rc = bc_store_get_ro(s, lk, "META", lookup);
+    int rc = bc_store_get_cached(s, lk, "META", lookup);
     if (rc == BC_ENOT_FOUND) return BC_EUNAUTHORIZED;
     if (rc < 0) return rc;
     json_t *exp = json_object_get(*lookup, "expires_at");
