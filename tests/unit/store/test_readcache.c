@@ -240,10 +240,14 @@ static void test_readcache__read_racing_a_write_is_not_kept(void **state)
     bc__readcache_wrote(c, "TENANT#r", "META");
     assert_false(bc__readcache_find(c, "k", 1, &hit));
     /* scopes: a prefix with a kind is that kind's; a range within one kind too; anything else the PK's */
-    assert_int_equal(bc__readcache_scope("P", "CAL#a", "CAL#z", false), bc__readcache_scope("P", "CAL#", "CAL#", false));
-    assert_int_equal(bc__readcache_scope("P", "CAL#x", NULL, true), bc__readcache_scope("P", "CAL#", "CAL#", false));
-    assert_int_equal(bc__readcache_scope("P", "CAL#a", "EXC#z", false), bc__readcache_scope("P", NULL, NULL, false));
-    assert_int_equal(bc__readcache_scope("P", "CA", "CA", false), bc__readcache_scope("P", NULL, NULL, false));
+    assert_int_equal(bc__readcache_scope("P", "CAL#a", "CAL#z", false),
+                     bc__readcache_scope("P", "CAL#", "CAL#", false));
+    assert_int_equal(bc__readcache_scope("P", "CAL#x", NULL, true),
+                     bc__readcache_scope("P", "CAL#", "CAL#", false));
+    assert_int_equal(bc__readcache_scope("P", "CAL#a", "EXC#z", false),
+                     bc__readcache_scope("P", NULL, NULL, false));
+    assert_int_equal(bc__readcache_scope("P", "CA", "CA", false),
+                     bc__readcache_scope("P", NULL, NULL, false));
     json_decref(old);
     bc__readcache_free(c);
 }
