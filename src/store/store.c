@@ -352,20 +352,20 @@ static int query_cached(struct bc_store *s, const struct bc_query *q, struct bc_
 {
     struct bc_buf key = {0};
     struct bc__rc_hit hit;
-    bc_buf_putc(&key, 'Q');
+    int built = bc_buf_putc(&key, 'Q');
     const char *parts[] = {q->pk, q->sk_prefix, q->sk_from, q->sk_to};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        bc_buf_puts(&key, parts[i] ? parts[i] : "");
-        bc_buf_putc(&key, '\0');
+        built |= bc_buf_puts(&key, parts[i] ? parts[i] : "");
+        built |= bc_buf_putc(&key, '\0');
     }
-    bc_buf_printf(&key, "%c%d", q->descending ? 'D' : 'A', q->limit);
-    bc_buf_putc(&key, '\0');
-    bc_buf_puts(&key, q->cursor ? q->cursor : "");
+    built |= bc_buf_printf(&key, "%c%d", q->descending ? 'D' : 'A', q->limit);
+    built |= bc_buf_putc(&key, '\0');
+    built |= bc_buf_puts(&key, q->cursor ? q->cursor : "");
     struct bc_query plain = *q;
     plain.read_only = true;
     plain.cached = false;
     int rc;
-    if (!key.data) {
+    if (built != 0 || !key.data) {
         rc = bc_store_query(s, &plain, res); /* out of memory for the key: uncached */
     } else if (bc__readcache_find(s->cache, key.data, key.len, &hit)) {
         res->items = json_array();
