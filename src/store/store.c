@@ -346,6 +346,28 @@ int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const st
     return rc;
 }
 
+int bc_store_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs)
+{
+    if (n == 0 || n > BC_STORE_UPDATE_BATCH_MAX) return BC_EINVALID;
+    for (size_t i = 0; i < n; i++) {
+        rcs[i] = bc__store_key_valid(ops[i].pk) < 0 || bc__store_key_valid(ops[i].sk) < 0 ? BC_EINVALID : 0;
+        wrote(s, ops[i].pk, ops[i].sk);
+    }
+    int64_t t0 = bc_mono_ns();
+    int rc = 0;
+    if (s->ops->update_batch) {
+        rc = s->ops->update_batch(s, ops, n, rcs); /* skips the ops already refused above */
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (rcs[i] == 0) rcs[i] = s->ops->update(s, ops[i].pk, ops[i].sk, &ops[i].u, &ops[i].cond, NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        wrote(s, ops[i].pk, ops[i].sk);
+        if (rc == 0 && rcs[i] < 0) rc = rcs[i];
+    }
+    return timed(OP_UPDATE, t0, rc);
+}
+
 /* A cached query (checked by the caller): its identity is every parameter, "Q" PK NUL prefix NUL from NUL
  * to NUL order+limit NUL cursor; the answer kept is the array of shared items and the next cursor. */
 static int query_cached(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)

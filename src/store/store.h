@@ -76,6 +76,15 @@ struct bc_update {
     json_t *remove;
 };
 
+/* One update of a batch (bc_store_update_batch): the item's keys (borrowed), what to change, its condition.
+ */
+struct bc_update_op {
+    const char *pk, *sk;
+    struct bc_update u;
+    struct bc_cond cond;
+};
+#define BC_STORE_UPDATE_BATCH_MAX 64
+
 struct bc_query {
     const char *pk;
     /* Either a prefix, or an inclusive range [sk_from, sk_to] (either bound may be NULL = open). */
@@ -104,6 +113,8 @@ struct bc_store_ops {
     int (*put)(struct bc_store *s, json_t *item, const struct bc_cond *cond);
     /* may be NULL: bc_store_put_batch then puts one item after the other */
     int (*put_batch)(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed);
+    /* may be NULL: bc_store_update_batch then updates one item after the other */
+    int (*update_batch)(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs);
     int (*update)(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                   const struct bc_cond *cond, json_t **out);
     int (*del)(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);
@@ -163,6 +174,13 @@ int bc_store_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, s
  */
 int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                     const struct bc_cond *cond, json_t **out);
+/* Applies ops[0..n) (1..BC_STORE_UPDATE_BATCH_MAX) as bc_store_update would, each on its own condition, and
+ * puts each one's result in rcs[i] (0, BC_ECOND, BC_EINVALID or another negative bc_err); an op that fails
+ * leaves the others to apply. A backend may apply them in one atomic step (LMDB: one write transaction, one
+ * commit, one sync unless every op is lazy: for many small writes at once, such as the key last-use marks);
+ * when that step fails as a whole (LMDB: a full map, an I/O error), every rcs[i] is its error and nothing
+ * is written. Returns 0 when every op succeeded, else the first failing op's error. */
+int bc_store_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs);
 /* Deletes one item if cond holds. Deleting a missing item with no condition succeeds. Returns 0 or BC_ECOND
  * or another negative bc_err. */
 int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);
