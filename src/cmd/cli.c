@@ -95,6 +95,17 @@ int bc_cli_open_store(bool json, struct bc_store **out)
         bc_cli_error(json, "cannot open store: %s", err[0] ? err : url);
         return 1;
     }
+    /* a remote store's rarely changed items are kept for store_cache_ms (docs/performance.md "Read cache");
+     * LMDB's reads are local and its memo is checked against the stored bytes, so a cache would only add
+     * staleness there */
+    long ms = bc_config_int(BC_CFG_STORE_CACHE_MS, 1000);
+    if (strncmp(url, "dynamodb:", 9) == 0 && ms > 0 && ms <= 60000 &&
+        bc_store_cache_enable(*out, ms, BC_STORE_CACHE_BYTES) < 0) {
+        bc_cli_error(json, "cannot open store: out of memory");
+        bc_store_close(*out);
+        *out = NULL;
+        return 1;
+    }
     return 0;
 }
 

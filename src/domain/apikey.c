@@ -1,13 +1,15 @@
 /* API keys: creation, rotation, revocation, resolution and origin rules.
  *
  * DESIGN NOTES
- * - The look-up item is what authenticates: revoking deletes it (effective at once on every process,
- *   since no process caches it); rotation gives it a ttl = the end of the grace period, after which the
- *   store treats it as absent.
+ * - The look-up item is what authenticates: revoking deletes it; rotation gives it a ttl = the end of the
+ *   grace period, after which the store treats it as absent. Resolution reads it with a cached read
+ *   (store.h): a revocation is effective at once in the process that made it (its write drops the cached
+ *   look-up) and within the store's read-cache bound (store_cache_ms, 1 s by default; none on LMDB) on
+ *   every other process; an expiry is checked on every request from expires_at.
  * - Creation order: key record, origin index, look-up last; so a key never works before it is listed.
  *   Revocation order: look-up first, so a half-done revocation still refuses the key.
  * - last_used_at is kept in memory and flushed by housekeeping (every few seconds and at shutdown), so a
- *   widget request never writes. */
+ *   widget request never writes; the flush writes them lazily (no sync of their own), 64 to a store batch. */
 #include "domain/apikey.h"
 #include "domain/env.h"
 #include "auth/secret.h"
@@ -475,7 +477,7 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **
         if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) return BC_EUNAUTHORIZED;
     bc_secret_hmac_hex_public("apikey", presented, strlen(presented), hash); /* widget keys are public */
     bc_key_apikey_lookup(lk, hash);
-    int rc = bc_store_get_ro(s, lk, "META", lookup);
+    int rc = bc_store_get_cached(s, lk, "META", lookup);
     if (rc == BC_ENOT_FOUND) return BC_EUNAUTHORIZED;
     if (rc < 0) return rc;
     json_t *exp = json_object_get(*lookup, "expires_at");
@@ -538,6 +540,22 @@ void bc_apikey_touch(struct bc_env *env, const char *tenant_id, const char *key_
     pthread_mutex_unlock(&tt->mu);
 }
 
+/* Writes the marks of done[0..n) in one store batch (one transaction on LMDB); counts the keys written in *n
+ * and keeps the first error other than a vanished key (BC_ECOND) in *rc. */
+static void write_marks(struct bc_store *s, struct bc_update_op *ops, json_t **sets, size_t n, int *written,
+                        int *rc)
+{
+    int rcs[BC_STORE_UPDATE_BATCH_MAX];
+    bc_store_update_batch(s, ops, n, rcs);
+    for (size_t i = 0; i < n; i++) {
+        if (rcs[i] == 0)
+            (*written)++;
+        else if (rcs[i] != BC_ECOND && *rc == 0)
+            *rc = rcs[i];
+        json_decref(sets[i]);
+    }
+}
+
 int bc_apikey_flush_last_used(struct bc_env *env)
 {
     struct bc_store *s = env->store;
@@ -553,26 +571,31 @@ int bc_apikey_flush_last_used(struct bc_env *env)
         }
     }
     pthread_mutex_unlock(&tt->mu);
-    int n = 0, rc = 0;
+    /* a batch of marks at a time: one transaction, not one per key (a crawl over many tenants' keys made
+     * the per-key transactions most of the server's background work: docs/performance.md) */
+    struct bc_update_op ops[BC_STORE_UPDATE_BATCH_MAX];
+    json_t *sets[BC_STORE_UPDATE_BATCH_MAX];
+    char pks[BC_STORE_UPDATE_BATCH_MAX][BC_KEY_SIZE], sks[BC_STORE_UPDATE_BATCH_MAX][BC_KEY_SIZE];
+    size_t n = 0;
+    int written = 0, rc = 0;
     while (all) {
         struct touch *t = all;
         all = t->next;
         struct bc_ctx ctx;
-        char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], when[32];
-        if (rc == 0 && bc_ctx_operator(&ctx, t->tenant) == 0 && bc_key_tenant_pk(&ctx, pk) &&
-            bc_key_sk(sk, "APIKEY", t->key)) {
+        char when[32];
+        if (bc_ctx_operator(&ctx, t->tenant) == 0 && bc_key_tenant_pk(&ctx, pks[n]) &&
+            bc_key_sk(sks[n], "APIKEY", t->key)) {
             bc_time_format_utc(t->at, when, sizeof when);
-            json_t *set = json_pack("{s:s}", "last_used_at", when);
-            struct bc_update u = {set, NULL, NULL};
-            struct bc_cond c = {BC_COND_EXISTS, 0};
-            int r = bc_store_update(s, pk, sk, &u, &c, NULL);
-            json_decref(set);
-            if (r == 0)
-                n++;
-            else if (r != BC_ECOND)
-                rc = r;
+            sets[n] = json_pack("{s:s}", "last_used_at", when);
+            /* lazy: a mark lost to a machine crash (not a process crash) costs nothing */
+            ops[n] = (struct bc_update_op){pks[n], sks[n], {sets[n], NULL, NULL}, {BC_COND_EXISTS, 0, true}};
+            if (++n == BC_STORE_UPDATE_BATCH_MAX) {
+                write_marks(s, ops, sets, n, &written, &rc);
+                n = 0;
+            }
         }
         free(t);
     }
-    return rc < 0 ? rc : n;
+    if (n > 0) write_marks(s, ops, sets, n, &written, &rc);
+    return rc < 0 ? rc : written;
 }

@@ -53,7 +53,8 @@ int bc_apikey_reissue(struct bc_env *env, const struct bc_ctx *ctx, json_t *old_
                       char secret[BC_APIKEY_SECRET_SIZE], json_t **out);
 
 /* Resolves a presented key to its look-up item {tenant_id, key_id, origins, allow_no_origin, expires_at}
- * (read-only, store.h; caller decrefs). BC_EUNAUTHORIZED for malformed, unknown, revoked or expired keys. */
+ * (read-only, store.h; caller decrefs). BC_EUNAUTHORIZED for malformed, unknown, revoked or expired keys;
+ * a key revoked by another process within the store's read-cache bound may still resolve (DESIGN NOTES). */
 int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **lookup);
 /* True when origin (as sent by a browser) is allowed by the look-up item's origins. */
 bool bc_apikey_origin_allowed(const json_t *lookup, const char *origin);

@@ -42,7 +42,7 @@ int bc_entity_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *k
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
     int rc = keys(ctx, kind, id, pk, sk);
-    return rc < 0 ? rc : bc_store_get_ro(s, pk, sk, out);
+    return rc < 0 ? rc : bc_store_get_cached(s, pk, sk, out);
 }
 
 int bc_entity_list(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int limit,
@@ -81,8 +81,12 @@ static int all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, i
     json_t *list = json_array();
     int rc = 0;
     do {
-        struct bc_query q = {
-            .pk = pk, .sk_prefix = prefix, .limit = 1000, .cursor = cursor, .read_only = read_only};
+        struct bc_query q = {.pk = pk,
+                             .sk_prefix = prefix,
+                             .limit = 1000,
+                             .cursor = cursor,
+                             .read_only = read_only,
+                             .cached = read_only};
         struct bc_query_result r;
         rc = bc_store_query(s, &q, &r);
         free(cursor);

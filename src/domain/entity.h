@@ -18,11 +18,13 @@ int bc_entity_list(struct bc_env *env, const struct bc_ctx *ctx, const char *kin
                    const char *cursor, json_t **items, char **next_cursor);
 /* Every entity of a kind (up to max), as stored items (caller decrefs). */
 int bc_entity_all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
-/* bc_entity_get for readers that never modify the item (store.h: read-only reads). */
+/* bc_entity_get for readers that never modify the item (store.h: read-only reads), and that accept it up
+ * to the store's read-cache bound old (store.h: cached reads; a write through this process is seen at
+ * once): the catalogue, availability rules, webhooks, feeds. */
 int bc_entity_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
                      const json_t **out);
 /* bc_entity_all for readers that never modify the items (store.h: read-only reads): the array is the
- * caller's, the items in it may be shared. */
+ * caller's, the items in it may be shared. Cached like bc_entity_get_ro. */
 int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
 /* Stores a new entity: item must carry "id"; created_at/updated_at are set. */
 int bc_entity_create(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, json_t *item);

@@ -159,7 +159,7 @@ int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char
     *item = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     snprintf(sk, sizeof sk, "SETTINGS#%s", which);
-    int rc = bc_store_get_ro(s, pk, sk, item);
+    int rc = bc_store_get_cached(s, pk, sk, item);
     return rc == BC_ENOT_FOUND ? 0 : rc;
 }
 

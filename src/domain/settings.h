@@ -20,7 +20,8 @@ int bc_settings_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
 /* For readers that never modify what they get (store.h: read-only reads), in two steps: the stored items
  * ("GLOBAL" or "AI"), shared and read-only, *item NULL when absent (returns 0); then the API objects
  * bc_settings_get and bc_settings_ai_get would answer, built from them (values inside may be shared: read
- * them only). The widget config renders its answer from the items (http/rendered.h). */
+ * them only). The widget config renders its answer from the items (http/rendered.h). The items are cached
+ * reads (store.h): another process's change is seen within the store's read-cache bound. */
 int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, const json_t **item);
 json_t *bc_settings_view_ro(struct bc_env *env, const json_t *item);
 /* Frees a view kept in env->views (env.c). */

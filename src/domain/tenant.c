@@ -179,7 +179,7 @@ int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const json_t 
     char pk[BC_KEY_SIZE];
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    return bc_store_get_ro(s, pk, "META", out);
+    return bc_store_get_cached(s, pk, "META", out);
 }
 
 int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char *status, json_t **items,

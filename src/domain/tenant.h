@@ -26,7 +26,8 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
 /* The META item of ctx's tenant (caller decrefs), or BC_ENOT_FOUND. */
 int bc_tenant_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
 /* bc_tenant_get for readers that never modify the item (store.h: read-only reads): the request's
- * ctx.tenant, which every handler only reads. */
+ * ctx.tenant, which every handler only reads. Cached (store.h): a change made by another process (a
+ * suspension, a plan) is seen within the store's read-cache bound, one made through this process at once. */
 int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const json_t **out);
 /* The API view of a META item (new reference). */
 json_t *bc_tenant_view(const struct bc_env *env, const json_t *meta);

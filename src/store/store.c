@@ -2,6 +2,8 @@
  * updates, ttl) that every backend shares so that they cannot drift apart. */
 #include "store/store.h"
 #include "store/dynamodb.h"
+#include "store/readcache.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/metrics.h"
@@ -48,8 +50,33 @@ void bc_store_close(struct bc_store *s)
 {
     if (!s) return;
     char *url = s->url;
+    bc__readcache_free(s->cache);
+    s->cache = NULL;
     s->ops->close(s);
     free(url);
+}
+
+int bc_store_cache_enable(struct bc_store *s, int64_t max_age_ms, size_t max_bytes)
+{
+    bc__readcache_free(s->cache);
+    s->cache = NULL;
+    if (max_age_ms <= 0) return 0;
+    s->cache = bc__readcache_new(max_age_ms, max_bytes);
+    return s->cache ? 0 : BC_ENOMEM;
+}
+
+/* A write to pk is about to be, or was, made through s: cached answers about pk go (readcache.c). */
+static void wrote(struct bc_store *s, const char *pk, const char *sk)
+{
+    if (s->cache) bc__readcache_wrote(s->cache, pk, sk);
+}
+
+/* wrote() for each item of a batch. */
+static void wrote_batch(struct bc_store *s, const struct bc_write *w, size_t n)
+{
+    for (size_t i = 0; i < n && s->cache; i++)
+        wrote(s, json_string_value(json_object_get(w[i].item, "PK")),
+              json_string_value(json_object_get(w[i].item, "SK")));
 }
 
 int bc__store_key_valid(const char *k)
@@ -178,6 +205,20 @@ static void ddb_metrics(struct bc_store *s, struct bc_buf *b)
     }
 }
 
+/* What the read cache spared (cached reads answered without the backend) and what it did not. */
+static void cache_metrics(struct bc_store *s, struct bc_buf *b)
+{
+    uint64_t hits, misses;
+    if (!s || !s->cache) return;
+    bc__readcache_counts(s->cache, &hits, &misses);
+    bc_metrics_family(b, "bookchat_store_cache_hits_total", "counter",
+                      "Cached reads answered by the store's read cache, without the backend.");
+    bc_metrics_sample(b, "bookchat_store_cache_hits_total", NULL, (double)hits);
+    bc_metrics_family(b, "bookchat_store_cache_misses_total", "counter",
+                      "Cached reads the read cache could not answer (then read from the backend).");
+    bc_metrics_sample(b, "bookchat_store_cache_misses_total", NULL, (double)misses);
+}
+
 void bc_store_metrics(struct bc_store *s, struct bc_buf *b)
 {
     char labels[32];
@@ -194,6 +235,7 @@ void bc_store_metrics(struct bc_store *s, struct bc_buf *b)
         bc_metrics_sample(b, "bookchat_store_errors_total", labels, (double)atomic_load(&op_errors[i]));
     }
     ddb_metrics(s, b);
+    cache_metrics(s, b);
 }
 
 int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)
@@ -215,12 +257,45 @@ int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, const js
     return rc;
 }
 
+int bc_store_get_cached(struct bc_store *s, const char *pk, const char *sk, const json_t **out)
+{
+    char key[2 * BC_STORE_KEY_MAX + 4];
+    struct bc__rc_hit hit;
+    *out = NULL;
+    if (!s->cache) return bc_store_get_ro(s, pk, sk, out);
+    if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
+    size_t pl = strlen(pk), sl = strlen(sk), klen = 1 + pl + 1 + sl;
+    key[0] = 'G'; /* a get's identity: "G" PK NUL SK */
+    memcpy(key + 1, pk, pl);
+    key[1 + pl] = '\0';
+    memcpy(key + 2 + pl, sk, sl);
+    if (bc__readcache_find(s->cache, key, klen, &hit)) {
+        /* an item whose ttl passed while kept is absent, as the backend would say */
+        if (hit.rc == 0 && bc__store_expired(hit.value, bc_now_s())) {
+            json_decref(hit.value);
+            return BC_ENOT_FOUND;
+        }
+        *out = hit.value;
+        return hit.rc;
+    }
+    size_t scope = bc__readcache_scope(pk, sk, NULL, true);
+    uint64_t gen = bc__readcache_gen(s->cache, scope);
+    int64_t t0 = bc_mono_ns();
+    int rc = bc_store_get_ro(s, pk, sk, out);
+    if (rc == 0 || rc == BC_ENOT_FOUND)
+        bc__readcache_keep(s->cache, scope, gen, key, klen, t0, rc, (json_t *)*out, NULL);
+    return rc;
+}
+
 int bc_store_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)
 {
     const char *pk, *sk;
     if (item_keys(item, &pk, &sk) < 0) return BC_EINVALID;
+    wrote(s, pk, sk);
     int64_t t0 = bc_mono_ns();
-    return timed(OP_PUT, t0, s->ops->put(s, item, cond));
+    int rc = timed(OP_PUT, t0, s->ops->put(s, item, cond));
+    wrote(s, pk, sk);
+    return rc;
 }
 
 int bc_store_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed)
@@ -236,16 +311,17 @@ int bc_store_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, s
             return BC_EINVALID;
         }
     }
+    wrote_batch(s, w, n);
     int64_t t0 = bc_mono_ns();
-    if (s->ops->put_batch) return timed(OP_PUT, t0, s->ops->put_batch(s, w, n, failed));
-    for (size_t i = 0; i < n; i++) {
-        int rc = s->ops->put(s, w[i].item, &w[i].cond);
-        if (rc < 0) {
-            *failed = i;
-            return timed(OP_PUT, t0, rc);
-        }
+    int rc = 0;
+    if (s->ops->put_batch) {
+        rc = s->ops->put_batch(s, w, n, failed);
+    } else {
+        for (size_t i = 0; i < n && rc == 0; i++)
+            if ((rc = s->ops->put(s, w[i].item, &w[i].cond)) < 0) *failed = i;
     }
-    return timed(OP_PUT, t0, 0);
+    wrote_batch(s, w, n);
+    return timed(OP_PUT, t0, rc);
 }
 
 int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
@@ -253,15 +329,88 @@ int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const st
 {
     if (out) *out = NULL;
     if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
+    wrote(s, pk, sk);
     int64_t t0 = bc_mono_ns();
-    return timed(OP_UPDATE, t0, s->ops->update(s, pk, sk, u, cond, out));
+    int rc = timed(OP_UPDATE, t0, s->ops->update(s, pk, sk, u, cond, out));
+    wrote(s, pk, sk);
+    return rc;
 }
 
 int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond)
 {
     if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
+    wrote(s, pk, sk);
     int64_t t0 = bc_mono_ns();
-    return timed(OP_DELETE, t0, s->ops->del(s, pk, sk, cond));
+    int rc = timed(OP_DELETE, t0, s->ops->del(s, pk, sk, cond));
+    wrote(s, pk, sk);
+    return rc;
+}
+
+int bc_store_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs)
+{
+    if (n == 0 || n > BC_STORE_UPDATE_BATCH_MAX) return BC_EINVALID;
+    for (size_t i = 0; i < n; i++) {
+        rcs[i] = bc__store_key_valid(ops[i].pk) < 0 || bc__store_key_valid(ops[i].sk) < 0 ? BC_EINVALID : 0;
+        wrote(s, ops[i].pk, ops[i].sk);
+    }
+    int64_t t0 = bc_mono_ns();
+    int rc = 0;
+    if (s->ops->update_batch) {
+        rc = s->ops->update_batch(s, ops, n, rcs); /* skips the ops already refused above */
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (rcs[i] == 0) rcs[i] = s->ops->update(s, ops[i].pk, ops[i].sk, &ops[i].u, &ops[i].cond, NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        wrote(s, ops[i].pk, ops[i].sk);
+        if (rc == 0 && rcs[i] < 0) rc = rcs[i];
+    }
+    return timed(OP_UPDATE, t0, rc);
+}
+
+/* A cached query (checked by the caller): its identity is every parameter, "Q" PK NUL prefix NUL from NUL
+ * to NUL order+limit NUL cursor; the answer kept is the array of shared items and the next cursor. */
+static int query_cached(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)
+{
+    struct bc_buf key = {0};
+    struct bc__rc_hit hit;
+    int built = bc_buf_putc(&key, 'Q');
+    const char *parts[] = {q->pk, q->sk_prefix, q->sk_from, q->sk_to};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        built |= bc_buf_puts(&key, parts[i] ? parts[i] : "");
+        built |= bc_buf_putc(&key, '\0');
+    }
+    built |= bc_buf_printf(&key, "%c%d", q->descending ? 'D' : 'A', q->limit);
+    built |= bc_buf_putc(&key, '\0');
+    built |= bc_buf_puts(&key, q->cursor ? q->cursor : "");
+    struct bc_query plain = *q;
+    plain.read_only = true;
+    plain.cached = false;
+    int rc;
+    if (built != 0 || !key.data) {
+        rc = bc_store_query(s, &plain, res); /* out of memory for the key: uncached */
+    } else if (bc__readcache_find(s->cache, key.data, key.len, &hit)) {
+        res->items = json_array();
+        res->next_cursor = hit.cursor;
+        rc = res->items && json_array_extend(res->items, hit.value) == 0 ? 0 : BC_ENOMEM;
+        json_decref(hit.value);
+        if (rc < 0) bc_query_result_release(res);
+    } else {
+        size_t scope = q->sk_prefix ? bc__readcache_scope(q->pk, q->sk_prefix, q->sk_prefix, false)
+                                    : bc__readcache_scope(q->pk, q->sk_from, q->sk_to, false);
+        uint64_t gen = bc__readcache_gen(s->cache, scope);
+        int64_t t0 = bc_mono_ns();
+        rc = bc_store_query(s, &plain, res);
+        if (rc == 0) {
+            /* the kept array is a copy the caller cannot reach: it may change res->items as it likes */
+            json_t *kept = json_array();
+            if (kept && json_array_extend(kept, res->items) == 0)
+                bc__readcache_keep(s->cache, scope, gen, key.data, key.len, t0, 0, kept, res->next_cursor);
+            json_decref(kept);
+        }
+    }
+    bc_buf_release(&key);
+    return rc;
 }
 
 int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)
@@ -274,6 +423,7 @@ int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query
         (q->sk_to && strlen(q->sk_to) > BC_STORE_KEY_MAX) ||
         (q->sk_prefix && strlen(q->sk_prefix) > BC_STORE_KEY_MAX))
         return BC_EINVALID;
+    if (q->cached && s->cache) return query_cached(s, q, res);
     int64_t t0 = bc_mono_ns();
     return timed(OP_QUERY, t0, s->ops->query(s, q, res));
 }

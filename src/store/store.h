@@ -21,7 +21,12 @@
  *   const json_t * (release with bc_json_release), and so do the domain's *_ro look-ups; a read-only
  *   query's array is the caller's, its items are shared. jansson's reference counts are atomic and
  *   its readers (get, iteration, dumps, deep copy) do not write to the values, so sharing across threads is
- *   safe. Every other call returns items the caller owns. */
+ *   safe. Every other call returns items the caller owns.
+ * - Cached reads (bc_store_get_cached, struct bc_query.cached) accept an answer up to the store's read-cache
+ *   bound old (bc_store_cache_enable; readcache.c): a write by another process is seen within that bound, a
+ *   write through this store at once. They are for items that change rarely and whose readers tolerate
+ *   that (a tenant, a widget key's look-up, settings, the catalogue); never for a read that a conditional
+ *   write relies on. Without a cache (LMDB by default) they are plain read-only reads. */
 #ifndef BC_STORE_H
 #define BC_STORE_H
 #include <jansson.h>
@@ -71,6 +76,15 @@ struct bc_update {
     json_t *remove;
 };
 
+/* One update of a batch (bc_store_update_batch): the item's keys (borrowed), what to change, its condition.
+ */
+struct bc_update_op {
+    const char *pk, *sk;
+    struct bc_update u;
+    struct bc_cond cond;
+};
+#define BC_STORE_UPDATE_BATCH_MAX 64
+
 struct bc_query {
     const char *pk;
     /* Either a prefix, or an inclusive range [sk_from, sk_to] (either bound may be NULL = open). */
@@ -81,6 +95,7 @@ struct bc_query {
     int limit;          /* 1..1000; 0 means 100 */
     const char *cursor; /* NULL, or a next_cursor from a previous page of the same query */
     bool read_only;     /* the items may be shared (DESIGN NOTES): read them, never modify them */
+    bool cached;        /* read_only, and the answer may be up to the read cache's bound old (DESIGN NOTES) */
 };
 
 struct bc_query_result {
@@ -98,6 +113,8 @@ struct bc_store_ops {
     int (*put)(struct bc_store *s, json_t *item, const struct bc_cond *cond);
     /* may be NULL: bc_store_put_batch then puts one item after the other */
     int (*put_batch)(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed);
+    /* may be NULL: bc_store_update_batch then updates one item after the other */
+    int (*update_batch)(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs);
     int (*update)(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                   const struct bc_cond *cond, json_t **out);
     int (*del)(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);
@@ -112,9 +129,11 @@ struct bc_store_ops {
     int (*backup)(struct bc_store *s, const char *dest_dir, char *err, size_t errsize);
 };
 
+struct bc__readcache;
 struct bc_store {
     const struct bc_store_ops *ops;
     char *url;
+    struct bc__readcache *cache; /* NULL: cached reads are plain read-only reads (bc_store_cache_enable) */
 };
 
 /* Opens a store from a URL: "lmdb:DIR" (DIR is created if missing) or "dynamodb://TABLE?region=R&endpoint=U".
@@ -130,6 +149,15 @@ int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **ou
  * parsing an unchanged item again, and is const to say so; release it with bc_json_release (util/jsonv.h).
  * Same results and errors as bc_store_get. */
 int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, const json_t **out);
+/* bc_store_get_ro that accepts an answer up to the read cache's bound old (DESIGN NOTES: for rarely
+ * changed items only). Same results and errors; release *out with bc_json_release. */
+int bc_store_get_cached(struct bc_store *s, const char *pk, const char *sk, const json_t **out);
+/* Puts a read cache in front of s for cached reads: answers at most max_age_ms old (a write through s is
+ * seen at once), at most max_bytes of them. max_age_ms <= 0 removes it. Call before the store is shared
+ * between threads. 0 or BC_ENOMEM. */
+int bc_store_cache_enable(struct bc_store *s, int64_t max_age_ms, size_t max_bytes);
+/* The read cache's size in a server: 32 MB of answers (their compact JSON). */
+#define BC_STORE_CACHE_BYTES ((size_t)32 << 20)
 /* Writes a whole item (replacing any old one) if cond holds. Returns 0, BC_ECOND when the condition failed,
  * BC_EINVALID for a bad item, or another negative bc_err. cond may be NULL (unconditional). The item is
  * borrowed. */
@@ -146,6 +174,13 @@ int bc_store_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, s
  */
 int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                     const struct bc_cond *cond, json_t **out);
+/* Applies ops[0..n) (1..BC_STORE_UPDATE_BATCH_MAX) as bc_store_update would, each on its own condition, and
+ * puts each one's result in rcs[i] (0, BC_ECOND, BC_EINVALID or another negative bc_err); an op that fails
+ * leaves the others to apply. A backend may apply them in one atomic step (LMDB: one write transaction, one
+ * commit, one sync unless every op is lazy: for many small writes at once, such as the key last-use marks);
+ * when that step fails as a whole (LMDB: a full map, an I/O error), every rcs[i] is its error and nothing
+ * is written. Returns 0 when every op succeeded, else the first failing op's error. */
+int bc_store_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs);
 /* Deletes one item if cond holds. Deleting a missing item with no condition succeeds. Returns 0 or BC_ECOND
  * or another negative bc_err. */
 int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);

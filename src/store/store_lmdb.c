@@ -287,6 +287,32 @@ static int lm_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, 
     return commit(st, txn, lazy);
 }
 
+/* One transaction for the whole batch: an op refused (rcs[i] already set) or whose condition or update
+ * fails is skipped, having changed nothing; any other failure aborts the transaction and fails every op. */
+static int lm_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs)
+{
+    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
+    MDB_txn *txn = NULL;
+    bool lazy = true;
+    int rc = bc__lmdb_txn_begin(st, 0, &txn);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (rcs[i] < 0) continue;
+        int r = write_step(st, txn, ops[i].pk, ops[i].sk, NULL, &ops[i].u, false, &ops[i].cond, false, NULL);
+        if (r == BC_ECOND || r == BC_EINVALID)
+            rcs[i] = r;
+        else
+            rc = r;
+        lazy = lazy && ops[i].cond.lazy;
+    }
+    if (rc == 0) {
+        rc = commit(st, txn, lazy);
+    } else if (txn) {
+        mdb_txn_abort(txn);
+    }
+    for (size_t i = 0; i < n && rc < 0; i++) rcs[i] = rc;
+    return rc;
+}
+
 static int lm_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)
 {
     const char *pk = json_string_value(json_object_get(item, "PK"));
@@ -415,6 +441,7 @@ static const struct bc_store_ops lmdb_ops = {
     .get_ro = lm_get_ro,
     .put = lm_put,
     .put_batch = lm_put_batch,
+    .update_batch = lm_update_batch,
     .update = lm_update,
     .del = lm_del,
     .query = bc__lmdb_query,

@@ -12,6 +12,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = process.env.BOOKCHAT_BIN || join(root, 'build', 'bookchat');
 export const PLATFORM_TOKEN = 'test-platform-token-0123456789abcdef';
 
+// On DynamoDB (BOOKCHAT_STORE=dynamodb://…) each server keeps the tenant, its keys, settings and catalogue for
+// up to store_cache_ms (1 s by default; docs/performance.md "Read cache"): a change made by another process
+// shows within that bound, one made through the same server at once. On LMDB every change shows at once.
+export const STORE_CACHE_BOUND_MS = (process.env.BOOKCHAT_STORE || '').startsWith('dynamodb:')
+  ? Number(process.env.BOOKCHAT_STORE_CACHE_MS || 1000) : 0;
+
+// Calls read() until check(value) holds, for at most STORE_CACHE_BOUND_MS and a margin (so: once on LMDB),
+// and returns the last value: for a change made by another process, which a cached read sees within the bound.
+export async function withinCacheBound(read, check) {
+  const until = Date.now() + (STORE_CACHE_BOUND_MS ? STORE_CACHE_BOUND_MS + 500 : 0);
+  for (;;) {
+    const v = await read();
+    if (check(v) || Date.now() >= until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function tempDir(tag = 'bc') {
   return mkdtempSync(join(process.env.BC_TEST_TMP || tmpdir(), `${tag}-`));
 }

@@ -215,6 +215,34 @@ test('A\'s writes are audited in A only, with who and from where', async () => {
   assert.ok(audit2.json.items.some((x) => x.action === 'platform.tenants.patch' && x.actor.kind === 'platform'));
 });
 
+test('cached and rendered answers are each tenant\'s own: two tenants read in turn never see each other\'s', async () => {
+  // the widget's reads are answered from caches (rendered answers; on DynamoDB the store's read cache, see
+  // docs/performance.md): two fresh tenants with the same catalogue shape, read in turn, each get their own
+  const C = await makeTenant(srv, { name: 'Tenant C', origins: ['https://c.example.com'] });
+  const D = await makeTenant(srv, { name: 'Tenant D', origins: ['https://d.example.com'] });
+  for (const [T, n] of [[C, 'C'], [D, 'D']]) {
+    for (const svc of ['one', 'two']) assert.equal((await T.admin('POST', '/v1/admin/services', { name: `${svc} of ${n}`, duration_min: 30 })).status, 201);
+    assert.equal((await T.admin('PATCH', '/v1/admin/settings', { business: { name: `Business ${n}` } })).status, 200);
+  }
+  const names = async (T) => (await T.widget('GET', '/v1/widget/services')).json.items.map((x) => x.name).sort();
+  const business = async (T) => (await T.widget('GET', '/v1/widget/config')).json.business.name;
+  for (let i = 0; i < 5; i++) {
+    assert.deepEqual(await names(C), ['one of C', 'two of C']);
+    assert.deepEqual(await names(D), ['one of D', 'two of D']);
+    assert.equal(await business(C), 'Business C');
+    assert.equal(await business(D), 'Business D');
+  }
+  // C's change is seen by C at once (a write through this process drops what it cached), D's stays
+  const list = await C.admin('GET', '/v1/admin/services');
+  const one = list.json.items.find((x) => x.name === 'one of C');
+  assert.equal((await C.admin('PATCH', `/v1/admin/services/${one.id}`, { name: 'uno of C' })).status, 200);
+  assert.deepEqual(await names(C), ['two of C', 'uno of C']);
+  assert.deepEqual(await names(D), ['one of D', 'two of D']);
+  // a key of C presented with D's origin is refused, whatever C's key look-up is cached as
+  const r = await srv.get('/v1/widget/services', { headers: { 'x-api-key': C.key, origin: 'https://d.example.com' } });
+  assert.equal(r.status, 403);
+});
+
 test('B is byte-for-byte unchanged after everything A tried', async () => {
   const now = await dumpTenant(srv, B.id);
   assert.deepEqual(now, bBefore);

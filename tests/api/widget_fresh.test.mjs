@@ -1,9 +1,10 @@
 // The widget's reads are served from memos (the LMDB store's memo of parsed items, the rendered answers of
-// services, providers and config: src/http/rendered.h): every change must show at the next read, whether
-// it was made through this server or by another process sharing the store.
+// services, providers and config: src/http/rendered.h) and, on DynamoDB, the store's read cache: every change
+// must show at the next read when it was made through this server, and one made by another process sharing
+// the store at once on LMDB, within the read cache's bound on DynamoDB (harness.mjs: withinCacheBound).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, makeTenant } from './harness.mjs';
+import { startServer, makeTenant, withinCacheBound } from './harness.mjs';
 
 let srv, other, T;
 before(async () => {
@@ -19,6 +20,8 @@ after(async () => {
 
 const cfg = async () => (await T.widget('GET', '/v1/widget/config')).json;
 const names = async (path) => (await T.widget('GET', path)).json.items.map((s) => `${s.name}:${s.price ?? ''}`);
+// after a change by the other process: the names as soon as they show (harness.mjs: withinCacheBound)
+const namesAfter = (path, want) => withinCacheBound(() => names(path), (v) => JSON.stringify(v) === JSON.stringify(want));
 const viaOther = (method, path, body) =>
   other.req(method, path, { body, headers: { authorization: `Bearer ${T.token}` } });
 
@@ -29,12 +32,12 @@ test('widget config shows each settings change at once, from this server or anot
     const patch = i === 1 ? viaOther : T.admin;
     const r = await patch('PATCH', '/v1/admin/settings', { widget: { color } });
     assert.equal(r.status, 200, r.text);
-    assert.equal((await cfg()).branding.color, color);
+    assert.equal((await withinCacheBound(cfg, (c) => c.branding.color === color)).branding.color, color);
     assert.equal((await cfg()).branding.color, color);
   }
   const r = await viaOther('PATCH', '/v1/admin/settings', { business: { name: 'Renamed' } });
   assert.equal(r.status, 200, r.text);
-  assert.equal((await cfg()).business.name, 'Renamed');
+  assert.equal((await withinCacheBound(cfg, (c) => c.business.name === 'Renamed')).business.name, 'Renamed');
   const ai = await T.admin('PUT', '/v1/admin/settings/ai', { mode: 'nlp' });
   assert.equal(ai.status, 200, ai.text);
   assert.equal((await cfg()).ai_mode, 'nlp');
@@ -47,22 +50,22 @@ test('widget services and providers show creations, changes and removals at once
   assert.deepEqual(await names('/v1/widget/services'), ['Corte:10']);
   const b = await viaOther('POST', '/v1/admin/services', { name: 'Tinte', duration_min: 60, price: 30 });
   assert.equal(b.status, 201, b.text);
-  assert.deepEqual(await names('/v1/widget/services'), ['Corte:10', 'Tinte:30']);
+  assert.deepEqual(await namesAfter('/v1/widget/services', ['Corte:10', 'Tinte:30']), ['Corte:10', 'Tinte:30']);
   await T.admin('PATCH', `/v1/admin/services/${a.json.service.id}`, { price: 12 });
   assert.deepEqual(await names('/v1/widget/services'), ['Corte:12', 'Tinte:30']);
   await viaOther('PATCH', `/v1/admin/services/${a.json.service.id}`, { price: 13 });
-  assert.deepEqual(await names('/v1/widget/services'), ['Corte:13', 'Tinte:30']);
+  assert.deepEqual(await namesAfter('/v1/widget/services', ['Corte:13', 'Tinte:30']), ['Corte:13', 'Tinte:30']);
   await T.admin('PATCH', `/v1/admin/services/${b.json.service.id}`, { active: false });
   assert.deepEqual(await names('/v1/widget/services'), ['Corte:13']);
   const d = await viaOther('DELETE', `/v1/admin/services/${a.json.service.id}`);
   assert.ok(d.status < 300, d.text);
-  assert.deepEqual(await names('/v1/widget/services'), []);
+  assert.deepEqual(await namesAfter('/v1/widget/services', []), []);
 
   const s = await T.admin('POST', '/v1/admin/services', { name: 'Masaje', duration_min: 30 });
   const p = await T.admin('POST', '/v1/admin/providers', { name: 'Ana', service_ids: [s.json.service.id] });
   assert.equal(p.status, 201, p.text);
   assert.deepEqual(await names('/v1/widget/providers'), ['Ana:']);
   await viaOther('PATCH', `/v1/admin/providers/${p.json.provider.id}`, { name: 'Ana María' });
-  assert.deepEqual(await names('/v1/widget/providers'), ['Ana María:']);
+  assert.deepEqual(await namesAfter('/v1/widget/providers', ['Ana María:']), ['Ana María:']);
   assert.deepEqual(await names(`/v1/widget/providers?service_id=${s.json.service.id}`), ['Ana María:']);
 });

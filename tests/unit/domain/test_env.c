@@ -82,6 +82,39 @@ static void test_env__key_uses_are_flushed_by_their_own_env(void **state)
     bc_test_env_close(b);
 }
 
+/* More uses than one store batch holds (BC_STORE_UPDATE_BATCH_MAX): every one is written (the batches'
+ * failed conditions are test_env__key_uses_are_flushed_by_their_own_env's). */
+static void test_env__many_key_uses_are_flushed_in_batches(void **state)
+{
+    (void)state;
+    fx_init();
+    struct bc_env *env = fx_store("env-kmany");
+    struct bc_ctx ctx;
+    bc_ctx_operator(&ctx, "tenant-many");
+    json_t *origins = json_pack("[s]", "https://shop.example.com");
+    struct bc_apikey_new in = {"site", origins, false};
+    enum { N = BC_STORE_UPDATE_BATCH_MAX + 6 };
+    char ids[N][64];
+    for (int i = 0; i < N; i++) {
+        char secret[BC_APIKEY_SECRET_SIZE], msg[128];
+        json_t *v = NULL;
+        assert_int_equal(bc_apikey_create(env, &ctx, &in, secret, msg, sizeof msg, &v), 0);
+        snprintf(ids[i], sizeof ids[i], "%s", json_string_value(json_object_get(v, "id")));
+        json_decref(v);
+        bc_apikey_touch(env, "tenant-many", ids[i]);
+    }
+    assert_int_equal(bc_apikey_flush_last_used(env), N);
+    for (int i = 0; i < N; i += N - 1) {
+        json_t *key = NULL;
+        assert_int_equal(bc_apikey_get(env, &ctx, ids[i], &key), 0);
+        assert_non_null(json_string_value(json_object_get(key, "last_used_at")));
+        json_decref(key);
+    }
+    assert_int_equal(bc_apikey_flush_last_used(env), 0); /* nothing pending any more */
+    json_decref(origins);
+    bc_test_env_close(env);
+}
+
 static void test_env__settings_views_and_retention_per_env(void **state)
 {
     (void)state;
@@ -108,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_env__plan_caches_are_per_store),
         cmocka_unit_test(test_env__key_uses_are_flushed_by_their_own_env),
+        cmocka_unit_test(test_env__many_key_uses_are_flushed_in_batches),
         cmocka_unit_test(test_env__settings_views_and_retention_per_env),
     };
     return cmocka_run_group_tests_name("env", tests, NULL, NULL);

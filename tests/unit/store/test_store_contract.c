@@ -791,6 +791,48 @@ static void test_store__put_batch(void **state)
     json_decref(c);
 }
 
+/* An update batch applies each op on its own condition: a failed condition or a bad update skips that op
+ * only, the others are written; results come back per op. */
+static void test_store__update_batch(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "ubatch");
+    json_t *a = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "U#1", "n", 1);
+    json_t *txt = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", "U#3", "n", "text");
+    assert_int_equal(bc_store_put(s, a, NULL), 0);
+    assert_int_equal(bc_store_put(s, txt, NULL), 0);
+    json_t *set = json_pack("{s:i}", "n", 10), *add = json_pack("{s:i}", "n", 5);
+    struct bc_update_op ops[4] = {
+        {p, "U#1", {set, NULL, NULL}, {BC_COND_EXISTS, 0, true}}, /* written */
+        {p, "U#2", {set, NULL, NULL}, {BC_COND_EXISTS, 0, true}}, /* absent: BC_ECOND, not created */
+        {p, "U#3", {NULL, add, NULL}, {BC_COND_NONE, 0, true}},   /* add to a string: BC_EINVALID */
+        {p, "U#4", {NULL, add, NULL}, {BC_COND_NONE, 0, false}},  /* created by the update */
+    };
+    int rcs[4] = {9, 9, 9, 9};
+    assert_int_equal(bc_store_update_batch(s, ops, 4, rcs), BC_ECOND);
+    assert_int_equal(rcs[0], 0);
+    assert_int_equal(rcs[1], BC_ECOND);
+    assert_int_equal(rcs[2], BC_EINVALID);
+    assert_int_equal(rcs[3], 0);
+    assert_int_equal(ro_n(s, p, "U#1"), 10);
+    assert_int_equal(ro_n(s, p, "U#2"), -1);
+    assert_int_equal(ro_n(s, p, "U#4"), 5);
+    /* all good: 0; bad sizes and keys refused */
+    assert_int_equal(bc_store_update_batch(s, ops, 1, rcs), 0);
+    assert_int_equal(bc_store_update_batch(s, ops, 0, rcs), BC_EINVALID);
+    assert_int_equal(bc_store_update_batch(s, ops, BC_STORE_UPDATE_BATCH_MAX + 1, rcs), BC_EINVALID);
+    struct bc_update_op bad[2] = {{p, "U#4", {NULL, add, NULL}, {0}}, {p, "", {NULL, add, NULL}, {0}}};
+    assert_int_equal(bc_store_update_batch(s, bad, 2, rcs), BC_EINVALID);
+    assert_int_equal(rcs[0], 0);
+    assert_int_equal(rcs[1], BC_EINVALID);
+    assert_int_equal(ro_n(s, p, "U#4"), 10);
+    json_decref(set);
+    json_decref(add);
+    json_decref(a);
+    json_decref(txt);
+}
+
 int main(void)
 {
     bc_clock_init();
@@ -814,6 +856,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__update_batch, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
 }
