@@ -44,8 +44,9 @@ static const char *index_fields[] = {"id", "name", "status", "plan", "created_at
 json_t *bc_tenant_view(const struct bc_env *env, const json_t *meta)
 {
     json_t *o = json_object();
-    const char *fields[] = {"id",        "name",   "status",     "plan",       "locale",    "timezone",
-                            "parent_id", "limits", "created_at", "updated_at", "deleted_at"};
+    const char *fields[] = {"id",         "name",       "status",    "plan",         "locale",
+                            "timezone",   "parent_id",  "limits",    "has_branches", "pooled_limits",
+                            "created_at", "updated_at", "deleted_at"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         json_t *v = json_object_get(meta, fields[i]);
         if (v) json_object_set(o, fields[i], v);
@@ -266,6 +267,17 @@ static int update_meta(struct bc_env *env, const struct bc_ctx *ctx, json_t *set
 int bc_tenant_mark_organisation(struct bc_env *env, const struct bc_ctx *ctx)
 {
     return update_meta(env, ctx, json_pack("{s:b}", "has_branches", 1), NULL);
+}
+
+int bc_tenant_set_pooled(struct bc_env *env, const struct bc_ctx *ctx, bool pooled, json_t **out)
+{
+    const json_t *meta = NULL;
+    int rc = bc_tenant_get_ro(env, ctx, &meta);
+    bool org = rc == 0 && json_is_true(json_object_get(bc_json_shared(meta), "has_branches"));
+    bc_json_release(meta);
+    if (rc < 0) return rc;
+    if (!org) return BC_EINVALID; /* only an organisation pools its limits */
+    return update_meta(env, ctx, json_pack("{s:b}", "pooled_limits", pooled), out);
 }
 
 int bc_tenant_set_plan(struct bc_env *env, const struct bc_ctx *ctx, const char *plan, json_t **out)

@@ -4,6 +4,7 @@
 #ifndef BC_TENANT_H
 #define BC_TENANT_H
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "auth/context.h"
 
@@ -42,6 +43,9 @@ int bc_tenant_each(struct bc_env *env, int (*fn)(json_t *tenant, void *arg), voi
 /* Marks META as an organisation's (has_branches: its widget chat asks which branch), when a branch of it is
  * created. */
 int bc_tenant_mark_organisation(struct bc_env *env, const struct bc_ctx *ctx);
+/* An organisation's branches share its plan limits (true) or each keeps its own (false): BC_EINVALID for a
+ * tenant without branches (docs/organisations.md, "Pooled limits"). */
+int bc_tenant_set_pooled(struct bc_env *env, const struct bc_ctx *ctx, bool pooled, json_t **out);
 /* Changes the plan (must exist). */
 int bc_tenant_set_plan(struct bc_env *env, const struct bc_ctx *ctx, const char *plan, json_t **out);
 /* Replaces the limits overrides (validated; {} clears them). */

@@ -7,6 +7,9 @@
 #include "domain/outbox.h"
 #include "domain/plan.h"
 #include "domain/usage.h"
+#include "domain/org.h"
+#include "domain/tenant.h"
+#include "util/jsonv.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -436,10 +439,59 @@ static int64_t plan_limit(const struct bc_limits *l, enum bc_usage_counter c)
     }
 }
 
+struct pool_sum {
+    struct bc_env *env;
+    enum bc_usage_counter c;
+    int64_t used;
+};
+
+static int add_branch_count(const json_t *meta, void *arg)
+{
+    struct pool_sum *p = arg;
+    int64_t v = 0;
+    int rc = bc_usage_month_count(p->env, json_string_value(json_object_get(meta, "id")), p->c, &v);
+    p->used += v;
+    return rc;
+}
+
+/* Pooled limits (docs/organisations.md): a tenant of an organisation that pools its limits is held to the
+ * organisation's plan against the month's count of the organisation and every branch together; its own
+ * counter still counts (its figures). 1 when the tenant's limits are its own. The sum is what this process
+ * knows of each tenant's month (as a take's), so concurrent takes in other branches may overshoot the pool
+ * by what they take at the same moment. */
+static int pool(struct bc_env *env, const json_t *tenant, enum bc_usage_counter c, int64_t n, bool take)
+{
+    const char *parent = json_string_value(json_object_get(tenant, "parent_id"));
+    const json_t *org = NULL;
+    struct bc_ctx octx;
+    if (!parent && !json_is_true(json_object_get(tenant, "pooled_limits"))) return 1;
+    if (parent && (bc_ctx_operator(&octx, parent) < 0 || bc_tenant_get_ro(env, &octx, &org) < 0)) return 1;
+    const json_t *o = parent ? bc_json_shared(org) : tenant;
+    int rc = 1;
+    struct bc_limits l;
+    if (json_is_true(json_object_get(o, "pooled_limits")) && (rc = bc_plan_limits(env, o, &l)) == 0) {
+        int64_t limit = plan_limit(&l, c);
+        struct pool_sum sum = {env, c, 0};
+        struct bc_ctx self;
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (limit != BC_UNLIMITED && (rc = bc_ctx_operator(&self, id)) == 0 &&
+            (rc = bc_usage_month_count(env, id, c, &sum.used)) == 0)
+            rc = bc_org_each_branch(env, &self, add_branch_count, &sum);
+        if (rc == 0 && limit != BC_UNLIMITED && (take ? sum.used + n > limit : sum.used >= limit))
+            rc = BC_EPLAN;
+        if (rc == 0 && take)
+            rc = bc_usage_take(env, json_string_value(json_object_get(tenant, "id")), c, n, BC_UNLIMITED);
+    }
+    bc_json_release(org);
+    return rc;
+}
+
 int bc_usage_take_plan(struct bc_env *env, const json_t *tenant, enum bc_usage_counter c, int64_t n)
 {
     struct bc_limits l;
-    int rc = bc_plan_limits(env, tenant, &l);
+    int rc = (unsigned)c < BC_USAGE__LIMITED ? pool(env, tenant, c, n, true) : 1;
+    if (rc <= 0) return rc;
+    rc = bc_plan_limits(env, tenant, &l);
     if (rc < 0) return rc;
     return bc_usage_take(env, json_string_value(json_object_get(tenant, "id")), c, n, plan_limit(&l, c));
 }
@@ -447,7 +499,9 @@ int bc_usage_take_plan(struct bc_env *env, const json_t *tenant, enum bc_usage_c
 int bc_usage_check_plan(struct bc_env *env, const json_t *tenant, enum bc_usage_counter c)
 {
     struct bc_limits l;
-    int rc = bc_plan_limits(env, tenant, &l);
+    int rc = (unsigned)c < BC_USAGE__LIMITED ? pool(env, tenant, c, 0, false) : 1;
+    if (rc <= 0) return rc;
+    rc = bc_plan_limits(env, tenant, &l);
     if (rc < 0) return rc;
     return bc_usage_check(env, json_string_value(json_object_get(tenant, "id")), c, plan_limit(&l, c));
 }

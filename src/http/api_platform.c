@@ -33,6 +33,7 @@ static const struct bc_jfield patch_fields[] = {
     {"plan", BC_J_STRING, 0, 1, 32},
     {"limits", BC_J_OBJECT, 0, 0, 0},
     {"status", BC_J_STRING, 0, 1, 16},
+    {"pooled_limits", BC_J_BOOL, 0, 0, 0}, /* organisations only */
     {NULL},
 };
 
@@ -113,8 +114,12 @@ int bc_api_platform_tenants_patch(struct bc_req *req)
     int rc = bc_req_body(req, patch_fields, &body);
     if (rc == 0) rc = target(req, &ctx, &meta);
     if (rc < 0) return rc;
+    bool org = json_is_true(json_object_get(meta, "has_branches"));
     json_decref(meta);
     const char *status = S(body, "status"), *plan = S(body, "plan");
+    json_t *pooled = json_object_get(body, "pooled_limits");
+    if (pooled && !org)
+        return bc_fail(req, BC_EINVALID, "only an organisation (a tenant with branches) pools its limits");
     /* validate everything before the first write */
     if (status && strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED"))
         return bc_fail(req, BC_EINVALID, "status must be ACTIVE or SUSPENDED (use DELETE to delete)");
@@ -128,6 +133,7 @@ int bc_api_platform_tenants_patch(struct bc_req *req)
     if (rc == 0 && plan) rc = bc_tenant_set_plan(env, &ctx, plan, NULL);
     if (rc == 0 && limits) rc = bc_tenant_set_limits(env, &ctx, limits, msg, sizeof msg, NULL);
     if (rc == 0 && status) rc = bc_tenant_set_status(env, &ctx, status, NULL);
+    if (rc == 0 && pooled) rc = bc_tenant_set_pooled(env, &ctx, json_is_true(pooled), NULL);
     if (rc == 0) rc = bc_tenant_get(env, &ctx, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_deep_copy(body);

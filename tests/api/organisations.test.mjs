@@ -240,3 +240,37 @@ test('the usage export names each tenant\'s organisation, and rolls up per organ
   assert.ok(rows.some((r) => r.startsWith(`${org.id},Clínicas Sol,`)));
   assert.equal((await cli(['usage', 'export', '--by', 'branch', ...data])).code, 2);
 });
+
+test('an organisation pools its limits: its branches share its monthly messages; only an organisation may', async () => {
+  const o = await makeTenant(srv, { name: 'Pool Org' });
+  const p1 = await makeTenant(srv, { name: 'Pool Uno', parent_id: o.id });
+  const p2 = await makeTenant(srv, { name: 'Pool Dos', parent_id: o.id });
+  for (const t of [p1, p2]) await staffed(t, 'Corte', 'Calle Mayor 1, 28013 Madrid');
+  const refused = await srv.platform('PATCH', `/v1/platform/tenants/${p1.id}`, { pooled_limits: true });
+  assert.equal(refused.status, 400, refused.text);
+  assert.match(refused.json.error.message, /organisation/);
+  const set = await srv.platform('PATCH', `/v1/platform/tenants/${o.id}`, { pooled_limits: true, limits: { messages_month: 5 } });
+  assert.equal(set.status, 200, set.text);
+  assert.equal(set.json.tenant.pooled_limits, true);
+  assert.equal(set.json.tenant.has_branches, true);
+  // five messages between the two branches, then both are refused
+  const c1 = await open(p1, 'es');
+  const c2 = await open(p2, 'es');
+  const say = (t, c, text) => t.widget('POST', `/v1/widget/conversations/${c.id}/messages`, { body: { text }, headers: { 'x-conversation-token': c.token } });
+  for (const [t, c] of [[p1, c1], [p2, c2], [p1, c1], [p2, c2], [p1, c1]]) assert.equal((await say(t, c, 'hola')).status, 200);
+  for (const [t, c] of [[p1, c1], [p2, c2]]) {
+    const r = await say(t, c, 'hola');
+    assert.equal(r.status, 429, r.text);
+    assert.equal(errorCode(r), 'plan_limit_exceeded');
+  }
+  // each branch still has its own figures
+  assert.equal((await srv.post('/v1/test/usage/flush', {})).status, 200);
+  const u = (await o.admin('GET', '/v1/admin/org/usage')).json;
+  const row = (id) => u.branches.find((b) => b.id === id).totals.messages || 0;
+  assert.equal(row(p1.id), 3);
+  assert.equal(row(p2.id), 2);
+  // limits back to each branch's own: the branches' plans allow more
+  const off = await srv.platform('PATCH', `/v1/platform/tenants/${o.id}`, { pooled_limits: false });
+  assert.equal(off.status, 200);
+  assert.equal((await say(p1, c1, 'hola')).status, 200);
+});
