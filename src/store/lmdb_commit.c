@@ -1,36 +1,45 @@
 /* The commit queue of the LMDB store backend (group commit): every write of the store (put, update,
- * delete, batch) is handed to this queue, and one writer at a time, the leader, applies every write queued
- * at that moment in one LMDB write transaction, commits it once and syncs it once, then hands each writer
- * its own result. Concurrent bookings so share a commit and an fsync instead of queueing for LMDB's write
- * lock and paying one each.
+ * delete, batch) is handed to this queue; one writer at a time, the leader, applies every write queued at
+ * that moment in one LMDB write transaction and commits it once, and one sync makes every group committed
+ * before it durable; then each writer gets its own result. Concurrent bookings so share commits and fsyncs
+ * instead of queueing for LMDB's write lock and paying one of each.
  *
  * DESIGN NOTES
  * - A writer is a function that applies its writes inside a given write transaction (struct
  *   bc__lmdb_apply), and whether it is lazy. bc__lmdb_commit puts it at the tail of the queue and waits.
- *   The writer at the head becomes the leader as soon as no group is running: it detaches itself and the
- *   writers behind it, up to GROUP_MAX, and runs them as one group. There is no timed wait: a lone writer
- *   leads at once and runs exactly as it did before this queue (one transaction, one sync); groups form
- *   only from writers that arrived while the previous group was committing or syncing.
+ *   The writer at the head becomes the leader as soon as no group is being applied: it detaches itself
+ *   and the writers behind it, up to GROUP_MAX, and applies and commits them as one group. There is no
+ *   timed wait: a lone writer leads at once and runs as it did before this queue (one transaction, one
+ *   commit, one sync); groups form only from writers that arrived while another group was committing.
  * - Each writer is all-or-nothing on its own. In a group of more than one, each writer applies inside its
  *   own nested transaction (mdb_txn_begin with the group's transaction as parent), which is aborted when
  *   the writer fails (a failed condition, a bad update, a full map): the writers before and after it in
  *   the group are untouched and commit. A group of one applies directly in the group's transaction and
- *   aborts it on failure (no nested transaction for the common case).
+ *   aborts it on failure (no nested transaction in the common case).
  * - Order: writers are applied in the order they joined the queue, each on top of every write before it
  *   (a nested transaction reads its parent's changes), so conditions are checked against exactly the
  *   state the writers before it left: the same serial history as one transaction per write.
- * - What a writer's answer means: 0 is given only after the group's commit and, unless every successful
- *   writer of the group is lazy or the store is sync=none, after the mdb_env_sync that follows that commit,
- *   so an acknowledged non-lazy write survives a SIGKILL (and a machine crash). A failed commit fails every
- *   writer of the group that had succeeded; a failed sync fails every non-lazy one (their writes are
- *   committed but not known to be durable, as before this queue); a lazy writer's 0 means committed.
- * - No deadlock: the queue's mutex is never held across an LMDB call; only the leader holds LMDB's write
- *   lock, while the waiting writers hold nothing but their place in the queue (no transaction of any
- *   kind); a writer's apply function works only inside the transaction it is given and never calls the
- *   store. A leader, once its group is done, wakes the writer now at the head, so the queue never waits
- *   with nobody leading. Other processes, and reaping in this one, take LMDB's write lock on their own;
- *   LMDB serialises them with the groups.
- * - Measured (docs/performance.md, "Group commit"): ... */
+ * - Syncs, pipelined: once its group is committed, the leader lets the next group begin, answers the
+ *   writers that need no sync (failed, lazy) and then waits until its commit is on disk: when no sync is
+ *   running it runs one (mdb_env_sync), which covers every group committed before it started; when one is
+ *   running, it started maybe before this commit, so the leader waits for its end and looks again. So the
+ *   next group applies and commits while this one syncs, and the groups committed during one sync share
+ *   the next: fsyncs per booking fall with concurrency even when groups are small.
+ * - What a writer's answer means: a non-lazy writer's 0 is given only after its group's commit and after
+ *   a sync that started after that commit (unless the store is sync=none), so an acknowledged write
+ *   survives a SIGKILL (and a machine crash). A lazy writer's 0 means committed (visible, and on disk
+ *   within a second: housekeeping syncs). A failed commit fails every writer of the group that had
+ *   succeeded; a failed sync fails the non-lazy writers of the group whose leader ran it (their writes are
+ *   committed but not known to be durable, as before this queue), and the leaders that waited for it try
+ *   their own.
+ * - No deadlock: the queue's mutex is never held across an LMDB call; only the leader applying a group
+ *   holds LMDB's write lock, while waiting writers hold nothing but their place in the queue (no
+ *   transaction of any kind); a writer's apply function works only inside the transaction it is given and
+ *   never calls the store. A leader, once its group is committed, wakes the writer now at the head, so the
+ *   queue never waits with nobody leading; a running sync always ends with a broadcast to those waiting
+ *   for it. Other processes, and reaping in this one, take LMDB's write lock on their own; LMDB serialises
+ *   them with the groups.
+ * - Measured: docs/performance.md, "Group commit". */
 #include "store/lmdb_internal.h"
 #include "util/err.h"
 
@@ -54,13 +63,20 @@ int bc__lmdb_queue_init(struct bc__lmdb_queue *q)
 {
     q->head = q->tail = NULL;
     q->waiting = 0;
-    q->leading = false;
-    q->groups = q->writers = 0;
-    return pthread_mutex_init(&q->mu, NULL) == 0 ? 0 : BC_ENOMEM;
+    q->leading = q->syncing = false;
+    q->committed = q->synced = 0;
+    q->groups = q->writers = q->syncs = 0;
+    if (pthread_mutex_init(&q->mu, NULL) != 0) return BC_ENOMEM;
+    if (pthread_cond_init(&q->sync_done, NULL) != 0) {
+        pthread_mutex_destroy(&q->mu);
+        return BC_ENOMEM;
+    }
+    return 0;
 }
 
 void bc__lmdb_queue_release(struct bc__lmdb_queue *q)
 {
+    pthread_cond_destroy(&q->sync_done);
     pthread_mutex_destroy(&q->mu);
 }
 
@@ -78,16 +94,17 @@ static int apply_nested(struct bc__lmdb_store *st, MDB_txn *txn, const struct bc
     return bc__lmdb_map_err(mdb_txn_commit(child));
 }
 
-/* Runs a detached group (first .. end of its list, n writers): one transaction, one commit, at most one
- * sync; sets every writer's rc. */
-static void run_group(struct bc__lmdb_store *st, struct bc__lmdb_writer *first, size_t n)
+/* Applies and commits a detached group (first .. end of its list, n writers) in one transaction; sets the
+ * rc of every writer that failed, or of every writer when the group's transaction could not be made. True
+ * when the commit carried a successful non-lazy writer that must be synced before its answer. */
+static bool apply_group(struct bc__lmdb_store *st, struct bc__lmdb_writer *first, size_t n)
 {
     MDB_txn *txn;
     int rc = bc__lmdb_txn_begin(st, 0, &txn);
     struct bc__lmdb_writer *w;
     if (rc < 0) {
         for (w = first; w; w = w->next) w->rc = rc;
-        return;
+        return false;
     }
     size_t ok = 0;
     bool durable = false;
@@ -96,7 +113,7 @@ static void run_group(struct bc__lmdb_store *st, struct bc__lmdb_writer *first, 
             w->rc = w->apply->fn(st, txn, w->apply->arg);
             if (w->rc < 0) {
                 mdb_txn_abort(txn);
-                return;
+                return false;
             }
         } else {
             w->rc = apply_nested(st, txn, w->apply);
@@ -108,17 +125,60 @@ static void run_group(struct bc__lmdb_store *st, struct bc__lmdb_writer *first, 
     }
     if (ok == 0) {
         mdb_txn_abort(txn);
-        return;
+        return false;
     }
-    int commit_rc = bc__lmdb_map_err(mdb_txn_commit(txn)), sync_rc = 0;
-    if (commit_rc == 0 && durable && !st->nosync) sync_rc = bc__lmdb_map_err(mdb_env_sync(st->env, 1));
-    for (w = first; w; w = w->next) {
-        if (w->rc < 0) continue;
-        if (commit_rc < 0)
-            w->rc = commit_rc;
-        else if (!w->lazy)
-            w->rc = sync_rc;
+    if ((rc = bc__lmdb_map_err(mdb_txn_commit(txn))) < 0) {
+        for (w = first; w; w = w->next)
+            if (w->rc == 0) w->rc = rc;
+        return false;
     }
+    return durable && !st->nosync;
+}
+
+/* Called with the queue's mutex held, which it releases while it syncs: returns once every commit up to
+ * seq is on disk, with one sync for all the commits made before it started (a sync already running may
+ * have started before seq's commit: it is waited for, then a new one covers seq). 0 or the error of the
+ * sync this caller made. */
+static int wait_synced(struct bc__lmdb_store *st, unsigned long long seq)
+{
+    struct bc__lmdb_queue *q = &st->queue;
+    while (q->synced < seq) {
+        if (q->syncing) {
+            pthread_cond_wait(&q->sync_done, &q->mu);
+            continue;
+        }
+        unsigned long long upto = q->committed;
+        q->syncing = true;
+        pthread_mutex_unlock(&q->mu);
+        int rc = bc__lmdb_map_err(mdb_env_sync(st->env, 1));
+        pthread_mutex_lock(&q->mu);
+        q->syncing = false;
+        q->syncs++;
+        if (rc == 0 && upto > q->synced) q->synced = upto;
+        pthread_cond_broadcast(&q->sync_done);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+/* Answers the writers of the list that have their final rc (all of them when all is true, else those that
+ * failed or are lazy) and returns the list of the others. Called with the queue's mutex held: a writer
+ * cannot return (and free its entry) before it is released. */
+static struct bc__lmdb_writer *answer(struct bc__lmdb_writer *list, bool all, struct bc__lmdb_writer *leader)
+{
+    struct bc__lmdb_writer *keep = NULL, **tail = &keep;
+    for (struct bc__lmdb_writer *w = list, *next; w; w = next) {
+        next = w->next;
+        if (!all && w->rc == 0 && !w->lazy) {
+            *tail = w;
+            tail = &w->next;
+            continue;
+        }
+        w->done = true;
+        if (w != leader) pthread_cond_signal(&w->wake);
+    }
+    *tail = NULL;
+    return keep;
 }
 
 int bc__lmdb_commit(struct bc__lmdb_store *st, const struct bc__lmdb_apply *apply, bool lazy)
@@ -151,17 +211,19 @@ int bc__lmdb_commit(struct bc__lmdb_store *st, const struct bc__lmdb_apply *appl
         q->writers += n;
         pthread_mutex_unlock(&q->mu);
 
-        run_group(st, &me, n);
+        bool sync = apply_group(st, &me, n);
 
         pthread_mutex_lock(&q->mu);
-        for (struct bc__lmdb_writer *w = &me, *next; w; w = next) {
-            next = w->next;
-            w->done = true;
-            /* signalled under the mutex: the writer cannot return (and destroy wake) before we unlock */
-            if (w != &me) pthread_cond_signal(&w->wake);
-        }
+        unsigned long long seq = ++q->committed;
+        /* the next group may begin while this one syncs */
         q->leading = false;
         if (q->head) pthread_cond_signal(&q->head->wake);
+        struct bc__lmdb_writer *durable = answer(&me, !sync, &me);
+        if (durable) {
+            int rc = wait_synced(st, seq);
+            for (struct bc__lmdb_writer *w = durable; w; w = w->next) w->rc = rc;
+            answer(durable, true, &me);
+        }
     }
     pthread_mutex_unlock(&q->mu);
     pthread_cond_destroy(&me.wake);

@@ -14,14 +14,18 @@
 /* Room for a PK "\0" SK key. */
 #define BC__LMDB_KEYBUF (2 * BC_STORE_KEY_MAX + 2)
 
-/* The commit queue (lmdb_commit.c): writers waiting for a group commit. Guarded by mu. */
+/* The commit queue (lmdb_commit.c): writers waiting for a group commit, and the syncs that make the
+ * groups durable. Guarded by mu. */
 struct bc__lmdb_queue {
     pthread_mutex_t mu;
     struct bc__lmdb_writer *head, *tail; /* waiting, in arrival order; the head leads the next group */
     size_t waiting;                      /* writers in the list */
-    bool leading;                        /* a leader is running a group now */
-    unsigned long long groups;           /* groups committed and writers they carried, since open */
-    unsigned long long writers;
+    bool leading;                        /* a leader is applying and committing a group now */
+    unsigned long long committed;        /* groups committed (each leader's sequence number) */
+    unsigned long long synced;           /* every group up to this number is on disk */
+    bool syncing;                        /* a sync is running (sync_done is broadcast when it ends) */
+    pthread_cond_t sync_done;
+    unsigned long long groups, writers, syncs; /* since open: groups run, writers they carried, syncs */
 };
 
 /* An open LMDB store (its base is what bc_store_open hands out); read-only after bc__store_lmdb_open, but

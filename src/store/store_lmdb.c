@@ -427,7 +427,8 @@ void bc__lmdb_close(struct bc_store *s)
         mdb_env_close(st->env);
     }
     if (st->queue_ready) {
-        bc_log(BC_LOG_DEBUG, "lmdb: %llu writes in %llu group commits", st->queue.writers, st->queue.groups);
+        bc_log(BC_LOG_DEBUG, "lmdb: %llu writes in %llu group commits, %llu syncs", st->queue.writers,
+               st->queue.groups, st->queue.syncs);
         bc__lmdb_queue_release(&st->queue);
     }
     bc__lmdb_memo_free(st->memo);
