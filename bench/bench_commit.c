@@ -3,11 +3,11 @@
  * database) and times one-item write transactions, each committed and then made durable with
  * mdb_env_sync(env, 1), as every non-lazy write of the store is (sync=full, the default). Prints one JSON
  * line: commits per second, p50/p99 latency of one commit+sync, and the same without the sync; then, with
- * STORE_THREADS > 0, booking-shaped batches (a claim that must not exist and four more items, ~600 bytes)
- * through the store itself (bc_store_put_batch on an lmdb: store in DIR/store, group commit included) from
- * STORE_THREADS threads: what the store makes of the commit rate when bookings write concurrently.
- * Usage: bench_commit [DIR] [SECONDS] [THREADS] [VALUE_BYTES] [STORE_THREADS]  (DIR must be on the store's
- * file system) */
+ * STORE_THREADS > 0, as store_commits_per_s etc., booking-shaped batches (a claim that must not exist and
+ * four more items, ~600 bytes) through the store itself (bc_store_put_batch on an lmdb: store in DIR/store,
+ * group commit included) from STORE_THREADS threads: what the store makes of the commit rate when bookings
+ * write concurrently. Usage: bench_commit [DIR] [SECONDS] [THREADS] [VALUE_BYTES] [STORE_THREADS]  (DIR must
+ * be on the store's file system) */
 #include "store/store.h"
 
 #include <lmdb.h>
@@ -23,6 +23,7 @@
 
 struct worker {
     pthread_t th;
+    struct bc_store *store; /* run_store's */
     MDB_env *env;
     MDB_dbi dbi;
     int id, sync;
@@ -84,9 +85,10 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Runs THREADS writers for SECONDS; prints a JSON object's members (no braces). 0 or -1. */
-static int measure(MDB_env *env, MDB_dbi dbi, int threads, double seconds, size_t value_bytes, int sync,
-                   const char *prefix)
+/* Runs THREADS writers fn (run, run_store) for SECONDS; prints a JSON object's members (no braces). 0 or
+ * -1. */
+static int measure(void *(*fn)(void *), struct bc_store *store, MDB_env *env, MDB_dbi dbi, int threads,
+                   double seconds, size_t value_bytes, int sync, const char *prefix)
 {
     struct worker w[MAX_THREADS];
     memset(w, 0, sizeof w);
@@ -94,7 +96,8 @@ static int measure(MDB_env *env, MDB_dbi dbi, int threads, double seconds, size_
     if (!all) return -1;
     double t0 = now_s();
     for (int i = 0; i < threads; i++) {
-        w[i] = (struct worker){.env = env,
+        w[i] = (struct worker){.store = store,
+                               .env = env,
                                .dbi = dbi,
                                .id = i + (sync ? 0 : MAX_THREADS),
                                .sync = sync,
@@ -102,7 +105,7 @@ static int measure(MDB_env *env, MDB_dbi dbi, int threads, double seconds, size_
                                .value_bytes = value_bytes,
                                .lat_us = all + (long)i * (MAX_SAMPLES / threads),
                                .maxlat = MAX_SAMPLES / threads};
-        if (pthread_create(&w[i].th, NULL, run, &w[i]) != 0) return free(all), -1;
+        if (pthread_create(&w[i].th, NULL, fn, &w[i]) != 0) return free(all), -1;
     }
     long commits = 0, n = 0;
     int failed = 0;
@@ -126,20 +129,9 @@ static int measure(MDB_env *env, MDB_dbi dbi, int threads, double seconds, size_
     return failed ? -1 : 0;
 }
 
-struct store_worker {
-    pthread_t th;
-    struct bc_store *s;
-    int id;
-    double seconds;
-    long batches;
-    int failed;
-    double *lat_us;
-    long nlat, maxlat;
-};
-
 static void *run_store(void *arg)
 {
-    struct store_worker *w = arg;
+    struct worker *w = arg;
     char pk[32], sk[5][48], pad[120];
     memset(pad, 'x', sizeof pad - 1);
     pad[sizeof pad - 1] = '\0';
@@ -156,14 +148,14 @@ static void *run_store(void *arg)
                                      {k == 0 ? BC_COND_NOT_EXISTS : BC_COND_NONE, 0, false},
                                      false};
         }
-        int rc = bc_store_put_batch(w->s, b, 5, NULL);
+        int rc = bc_store_put_batch(w->store, b, 5, NULL);
         for (int k = 0; k < 5; k++) json_decref(b[k].item);
         if (rc < 0) {
             fprintf(stderr, "bench_commit: store batch: %d\n", rc);
             w->failed = 1;
             break;
         }
-        w->batches++;
+        w->commits++;
         if (w->nlat < w->maxlat) w->lat_us[w->nlat++] = (now_s() - t0) * 1e6;
     }
     return NULL;
@@ -179,38 +171,10 @@ static int measure_store(const char *dir, int threads, double seconds)
         fprintf(stderr, "bench_commit: %s\n", err);
         return -1;
     }
-    struct store_worker w[MAX_THREADS];
-    memset(w, 0, sizeof w);
-    double *all = calloc(MAX_SAMPLES, sizeof *all);
-    if (!all) return bc_store_close(s), -1;
-    double t0 = now_s();
-    for (int i = 0; i < threads; i++) {
-        w[i] = (struct store_worker){.s = s,
-                                     .id = i,
-                                     .seconds = seconds,
-                                     .lat_us = all + (long)i * (MAX_SAMPLES / threads),
-                                     .maxlat = MAX_SAMPLES / threads};
-        if (pthread_create(&w[i].th, NULL, run_store, &w[i]) != 0) return free(all), bc_store_close(s), -1;
-    }
-    long batches = 0, n = 0;
-    int failed = 0;
-    for (int i = 0; i < threads; i++) {
-        pthread_join(w[i].th, NULL);
-        batches += w[i].batches;
-        failed |= w[i].failed;
-    }
-    double elapsed = now_s() - t0;
-    for (int i = 0; i < threads; i++) {
-        memmove(all + n, w[i].lat_us, (size_t)w[i].nlat * sizeof *all);
-        n += w[i].nlat;
-    }
-    qsort(all, (size_t)n, sizeof *all, cmp_double);
-    printf(",\"store_threads\":%d,\"store_batches_per_s\":%.1f,\"store_p50_us\":%.1f,\"store_p99_us\":%.1f",
-           threads, (double)batches / elapsed, n ? all[(long)(0.50 * (double)(n - 1))] : 0,
-           n ? all[(long)(0.99 * (double)(n - 1))] : 0);
-    free(all);
+    printf(",\"store_threads\":%d,", threads);
+    int rc = measure(run_store, s, NULL, 0, threads, seconds, 0, 0, "store_");
     bc_store_close(s);
-    return failed ? -1 : 0;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -244,10 +208,10 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("{\"threads\":%d,\"seconds\":%.1f,\"value_bytes\":%zu,", threads, seconds, value_bytes);
-    rc = measure(env, dbi, threads, seconds, value_bytes, 1, "");
+    rc = measure(run, NULL, env, dbi, threads, seconds, value_bytes, 1, "");
     printf(",");
     /* the engine without fsync, for scale: what the disk's flush costs */
-    if (rc == 0) rc = measure(env, dbi, threads, seconds / 3, value_bytes, 0, "nosync_");
+    if (rc == 0) rc = measure(run, NULL, env, dbi, threads, seconds / 3, value_bytes, 0, "nosync_");
     mdb_env_close(env);
     if (rc == 0 && store_threads > 0) rc = measure_store(dir, store_threads, seconds);
     printf("}\n");
