@@ -20,11 +20,12 @@
  *   (a nested transaction reads its parent's changes), so conditions are checked against exactly the
  *   state the writers before it left: the same serial history as one transaction per write.
  * - Syncs, pipelined: once its group is committed, the leader lets the next group begin, answers the
- *   writers that need no sync (failed, lazy) and then waits until its commit is on disk: when no sync is
- *   running it runs one (mdb_env_sync), which covers every group committed before it started; when one is
- *   running, it started maybe before this commit, so the leader waits for its end and looks again. So the
- *   next group applies and commits while this one syncs, and the groups committed during one sync share
- *   the next: fsyncs per booking fall with concurrency even when groups are small.
+ *   writers that need no sync (failed, lazy) and then waits until its commit is on disk. A sync
+ *   (mdb_env_sync: fdatasync) covers every group committed before it started. If one that started after
+ *   this commit is running, the leader waits for it; else it runs one, unless SYNCS_MAX are running (then
+ *   it waits for one to end and looks again). So the next group applies and commits while this one syncs,
+ *   two writers' syncs overlap as they did before the queue, and the groups committed while SYNCS_MAX
+ *   syncs run share the next one: syncs per booking fall with concurrency even when groups are small.
  * - What a writer's answer means: a non-lazy writer's 0 is given only after its group's commit and after
  *   a sync that started after that commit (unless the store is sync=none), so an acknowledged write
  *   survives a SIGKILL (and a machine crash). A lazy writer's 0 means committed (visible, and on disk
@@ -50,6 +51,11 @@
  * BC_STORE_BATCH_MAX items) and the wait of its last writer. */
 #define GROUP_MAX 64
 
+/* The most syncs running at once. Two overlap as well on this machine's disk as one runs (fdatasync from
+ * two threads: 2 x the rate of one, bench_commit), more add little; so a lone pair of writers keeps the
+ * overlap it had before this queue, and beyond two, the writers committed meanwhile share the next sync. */
+#define SYNCS_MAX 2
+
 struct bc__lmdb_writer {
     const struct bc__lmdb_apply *apply;
     bool lazy;
@@ -63,8 +69,9 @@ int bc__lmdb_queue_init(struct bc__lmdb_queue *q)
 {
     q->head = q->tail = NULL;
     q->waiting = 0;
-    q->leading = q->syncing = false;
-    q->committed = q->synced = 0;
+    q->leading = false;
+    q->syncing = 0;
+    q->committed = q->synced = q->sync_upto = 0;
     q->groups = q->writers = q->syncs = 0;
     if (pthread_mutex_init(&q->mu, NULL) != 0) return BC_ENOMEM;
     if (pthread_cond_init(&q->sync_done, NULL) != 0) {
@@ -136,25 +143,28 @@ static bool apply_group(struct bc__lmdb_store *st, struct bc__lmdb_writer *first
 }
 
 /* Called with the queue's mutex held, which it releases while it syncs: returns once every commit up to
- * seq is on disk, with one sync for all the commits made before it started (a sync already running may
- * have started before seq's commit: it is waited for, then a new one covers seq). 0 or the error of the
- * sync this caller made. */
+ * seq is on disk. A sync covers every group committed before it started: when one that started after
+ * seq's commit is running, wait for it; else start one, unless SYNCS_MAX are running already (then wait
+ * for one to end and look again). 0 or the error of the sync this caller made. */
 static int wait_synced(struct bc__lmdb_store *st, unsigned long long seq)
 {
     struct bc__lmdb_queue *q = &st->queue;
     while (q->synced < seq) {
-        if (q->syncing) {
+        if (q->sync_upto >= seq || q->syncing >= SYNCS_MAX) {
             pthread_cond_wait(&q->sync_done, &q->mu);
             continue;
         }
         unsigned long long upto = q->committed;
-        q->syncing = true;
+        q->syncing++;
+        q->sync_upto = upto;
         pthread_mutex_unlock(&q->mu);
         int rc = bc__lmdb_map_err(mdb_env_sync(st->env, 1));
         pthread_mutex_lock(&q->mu);
-        q->syncing = false;
+        q->syncing--;
         q->syncs++;
         if (rc == 0 && upto > q->synced) q->synced = upto;
+        /* a failed sync covers nothing: those who counted on it start their own */
+        if (rc < 0) q->sync_upto = q->synced;
         pthread_cond_broadcast(&q->sync_done);
         if (rc < 0) return rc;
     }

@@ -23,7 +23,8 @@ struct bc__lmdb_queue {
     bool leading;                        /* a leader is applying and committing a group now */
     unsigned long long committed;        /* groups committed (each leader's sequence number) */
     unsigned long long synced;           /* every group up to this number is on disk */
-    bool syncing;                        /* a sync is running (sync_done is broadcast when it ends) */
+    unsigned syncing;                    /* syncs running (sync_done is broadcast when one ends) */
+    unsigned long long sync_upto;        /* the groups the latest sync started covers */
     pthread_cond_t sync_done;
     unsigned long long groups, writers, syncs; /* since open: groups run, writers they carried, syncs */
 };
