@@ -54,8 +54,9 @@
 /* The most syncs running at once. fdatasyncs of the same file from several threads overlap on this
  * machine's disk (two threads sync twice as often as one, bench_commit), so a few run side by side, as
  * they did before this queue; beyond them, the writers committed meanwhile share the next sync. Measured
- * with 8 store writers (bench_commit STORE_THREADS=8, same minutes): 1 running at once 2,450-4,200
- * batches/s, 2: 3,340-3,580, 4: 3,600-4,520, unlimited: 3,620-3,890, before the queue 3,220-3,250. */
+ * with 8 store writers (bench_commit STORE_THREADS=8, a loaded machine, so +-30 %): 1 running at once
+ * 2,450-4,200 batches/s, 2: 3,330-3,580, 4: 3,600-4,520, unlimited: 3,620-3,890; before the queue
+ * 1,570-3,480 over the same half hour (3,220-3,250 beside the runs of 4 and unlimited). */
 #define SYNCS_MAX 4
 
 struct bc__lmdb_writer {
