@@ -46,6 +46,7 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <string.h>
 
 /* The most writers one group carries: bounds a group's transaction (each writer is at most
  * BC_STORE_BATCH_MAX items) and the wait of its last writer. */
@@ -88,6 +89,19 @@ void bc__lmdb_queue_release(struct bc__lmdb_queue *q)
 {
     pthread_cond_destroy(&q->sync_done);
     pthread_mutex_destroy(&q->mu);
+}
+
+int bc__lmdb_commit_stats(struct bc_store *s, struct bc__lmdb_commit_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s || strcmp(s->ops->name, "lmdb") != 0) return BC_EINVALID;
+    struct bc__lmdb_queue *q = &((struct bc__lmdb_store *)s)->queue;
+    pthread_mutex_lock(&q->mu);
+    out->groups = q->groups;
+    out->writers = q->writers;
+    out->syncs = q->syncs;
+    pthread_mutex_unlock(&q->mu);
+    return 0;
 }
 
 /* Applies one writer of a group of several inside its own nested transaction of txn. */

@@ -178,6 +178,27 @@ static void ddb_metrics(struct bc_store *s, struct bc_buf *b)
     }
 }
 
+/* What an LMDB store's commit queue did: writers per group and syncs per writer are group commit at work. */
+static void lmdb_metrics(struct bc_store *s, struct bc_buf *b)
+{
+    struct bc__lmdb_commit_stats st;
+    if (!s || bc__lmdb_commit_stats(s, &st) < 0) return;
+    const struct {
+        const char *name, *help;
+        uint64_t v;
+    } rows[] = {
+        {"bookchat_lmdb_commit_groups_total",
+         "Write transactions the LMDB commit queue committed (group commits).", st.groups},
+        {"bookchat_lmdb_commit_writers_total", "Writes and batches those group commits carried.", st.writers},
+        {"bookchat_lmdb_syncs_total", "Syncs (fdatasync) that made acknowledged LMDB writes durable.",
+         st.syncs},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        bc_metrics_family(b, rows[i].name, "counter", rows[i].help);
+        bc_metrics_sample(b, rows[i].name, NULL, (double)rows[i].v);
+    }
+}
+
 void bc_store_metrics(struct bc_store *s, struct bc_buf *b)
 {
     char labels[32];
@@ -194,6 +215,7 @@ void bc_store_metrics(struct bc_store *s, struct bc_buf *b)
         bc_metrics_sample(b, "bookchat_store_errors_total", labels, (double)atomic_load(&op_errors[i]));
     }
     ddb_metrics(s, b);
+    lmdb_metrics(s, b);
 }
 
 int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)
