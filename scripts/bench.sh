@@ -94,11 +94,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server DATA NAME: bookchat serve on a free loopback port, access log on (as shipped) into NAME.log;
+# start_server DATA NAME: bookchat serve on a free loopback port, access log on (as shipped) into NAME.log,
+# the widget's per-visitor limits off (wrk is one visitor: it would get 429 after 4 bookings);
 # then `use NAME`
 start_server() {
   local data=$1 name=$2 pid url
-  BOOKCHAT_PLATFORM_TOKEN=$TOKEN BOOKCHAT_DRAIN_TIMEOUT=5 \
+  BOOKCHAT_PLATFORM_TOKEN=$TOKEN BOOKCHAT_DRAIN_TIMEOUT=5 BOOKCHAT_VISITOR_LIMITS=off \
     "$BIN" serve --listen 127.0.0.1:0 --data "$data" --json >"$WORK/$name.out" 2>"$WORK/$name.log" &
   pid=$!
   SERVERS="$SERVERS $name"

@@ -7,13 +7,30 @@
 
 #include <jansson.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 /* Room for a PK "\0" SK key. */
 #define BC__LMDB_KEYBUF (2 * BC_STORE_KEY_MAX + 2)
 
-/* An open LMDB store (its base is what bc_store_open hands out); read-only after bc__store_lmdb_open. */
+/* The commit queue (lmdb_commit.c): writers waiting for a group commit, and the syncs that make the
+ * groups durable. Guarded by mu. */
+struct bc__lmdb_queue {
+    pthread_mutex_t mu;
+    struct bc__lmdb_writer *head, *tail; /* waiting, in arrival order; the head leads the next group */
+    size_t waiting;                      /* writers in the list */
+    bool leading;                        /* a leader is applying and committing a group now */
+    unsigned long long committed;        /* groups committed (each leader's sequence number) */
+    unsigned long long synced;           /* every group up to this number is on disk */
+    unsigned syncing;                    /* syncs running (sync_done is broadcast when one ends) */
+    unsigned long long sync_upto;        /* the groups the latest sync started covers */
+    pthread_cond_t sync_done;
+    unsigned long long groups, writers, syncs; /* since open: groups run, writers they carried, syncs */
+};
+
+/* An open LMDB store (its base is what bc_store_open hands out); read-only after bc__store_lmdb_open, but
+ * for its commit queue. */
 struct bc__lmdb_store {
     struct bc_store base;
     MDB_env *env;
@@ -21,6 +38,8 @@ struct bc__lmdb_store {
     MDB_dbi items;
     MDB_dbi ttl;
     struct bc__lmdb_memo *memo; /* NULL when it could not be allocated: read-only reads then parse */
+    struct bc__lmdb_queue queue;
+    bool queue_ready; /* queue initialised (released by bc__lmdb_close) */
 };
 
 /* ---- store_lmdb.c ---- */
@@ -50,6 +69,21 @@ void bc__lmdb_memo_keep(struct bc__lmdb_memo *m, const char *key, size_t klen, c
  * is NULL. NULL when undecodable (logged). */
 json_t *bc__lmdb_decode_shared(struct bc__lmdb_memo *m, const char *key, size_t klen, const MDB_val *v,
                                bool remember);
+
+/* ---- the commit queue (lmdb_commit.c) ---- */
+
+/* One writer's writes: fn applies them inside txn (a write transaction it must neither commit nor abort,
+ * and must not use after returning) and returns 0 or a negative bc_err; arg is fn's. */
+struct bc__lmdb_apply {
+    int (*fn)(struct bc__lmdb_store *st, MDB_txn *txn, void *arg);
+    void *arg;
+};
+int bc__lmdb_queue_init(struct bc__lmdb_queue *q);
+void bc__lmdb_queue_release(struct bc__lmdb_queue *q);
+/* Applies a's writes in a group commit (lmdb_commit.c DESIGN NOTES): all of them or none, in the order of
+ * arrival among concurrent writers, committed and, unless lazy or sync=none, synced before it returns.
+ * Returns a's own error (nothing of it written), or the group's commit or sync error, or 0. */
+int bc__lmdb_commit(struct bc__lmdb_store *st, const struct bc__lmdb_apply *a, bool lazy);
 
 /* ---- the store operations (struct bc_store_ops of lmdb, in store_lmdb.c) ---- */
 

@@ -179,15 +179,26 @@ static int timed(enum op op, int64_t t0, int rc)
     return rc;
 }
 
+/* One counter of a backend's own figures. */
+struct counter {
+    const char *name, *help;
+    double v;
+};
+
+static void counters(struct bc_buf *b, const struct counter *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bc_metrics_family(b, rows[i].name, "counter", rows[i].help);
+        bc_metrics_sample(b, rows[i].name, NULL, rows[i].v);
+    }
+}
+
 /* What a DynamoDB store sent and was charged: the cost of a workload is the difference of two scrapes. */
 static void ddb_metrics(struct bc_store *s, struct bc_buf *b)
 {
     struct bc__ddb_stats st;
     if (!s || bc__ddb_stats(s, &st) < 0) return;
-    const struct {
-        const char *name, *help;
-        double v;
-    } rows[] = {
+    const struct counter rows[] = {
         {"bookchat_dynamodb_requests_total", "HTTP requests sent to DynamoDB, retries included.",
          (double)st.requests},
         {"bookchat_dynamodb_retries_total", "Requests retried after throttling, 5xx or network errors.",
@@ -199,10 +210,23 @@ static void ddb_metrics(struct bc_store *s, struct bc_buf *b)
         {"bookchat_dynamodb_write_units_total", "Write capacity units DynamoDB reported as consumed.",
          st.write_units},
     };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        bc_metrics_family(b, rows[i].name, "counter", rows[i].help);
-        bc_metrics_sample(b, rows[i].name, NULL, rows[i].v);
-    }
+    counters(b, rows, sizeof rows / sizeof rows[0]);
+}
+
+/* What an LMDB store's commit queue did: writers per group and syncs per writer are group commit at work. */
+static void lmdb_metrics(struct bc_store *s, struct bc_buf *b)
+{
+    struct bc__lmdb_commit_stats st;
+    if (!s || bc__lmdb_commit_stats(s, &st) < 0) return;
+    const struct counter rows[] = {
+        {"bookchat_lmdb_commit_groups_total",
+         "Write transactions the LMDB commit queue committed (group commits).", (double)st.groups},
+        {"bookchat_lmdb_commit_writers_total", "Writes and batches those group commits carried.",
+         (double)st.writers},
+        {"bookchat_lmdb_syncs_total", "Syncs (fdatasync) that made acknowledged LMDB writes durable.",
+         (double)st.syncs},
+    };
+    counters(b, rows, sizeof rows / sizeof rows[0]);
 }
 
 /* What the read cache spared (cached reads answered without the backend) and what it did not. */
@@ -211,12 +235,13 @@ static void cache_metrics(struct bc_store *s, struct bc_buf *b)
     uint64_t hits, misses;
     if (!s || !s->cache) return;
     bc__readcache_counts(s->cache, &hits, &misses);
-    bc_metrics_family(b, "bookchat_store_cache_hits_total", "counter",
-                      "Cached reads answered by the store's read cache, without the backend.");
-    bc_metrics_sample(b, "bookchat_store_cache_hits_total", NULL, (double)hits);
-    bc_metrics_family(b, "bookchat_store_cache_misses_total", "counter",
-                      "Cached reads the read cache could not answer (then read from the backend).");
-    bc_metrics_sample(b, "bookchat_store_cache_misses_total", NULL, (double)misses);
+    const struct counter rows[] = {
+        {"bookchat_store_cache_hits_total",
+         "Cached reads answered by the store's read cache, without the backend.", (double)hits},
+        {"bookchat_store_cache_misses_total",
+         "Cached reads the read cache could not answer (then read from the backend).", (double)misses},
+    };
+    counters(b, rows, sizeof rows / sizeof rows[0]);
 }
 
 void bc_store_metrics(struct bc_store *s, struct bc_buf *b)
@@ -236,6 +261,7 @@ void bc_store_metrics(struct bc_store *s, struct bc_buf *b)
     }
     ddb_metrics(s, b);
     cache_metrics(s, b);
+    lmdb_metrics(s, b);
 }
 
 int bc_store_get(struct bc_store *s, const char *pk, const char *sk, json_t **out)

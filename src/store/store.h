@@ -235,6 +235,14 @@ int bc__store_check_cond(json_t *current, const struct bc_cond *cond);
 /* The integer "version" of item, 0 when absent. */
 int64_t bc__store_version(json_t *item);
 
+/* The LMDB backend's commit queue since the store was opened (src/store/lmdb_commit.c): groups committed
+ * (write transactions), writers they carried (writes and batches), syncs run for them. */
+struct bc__lmdb_commit_stats {
+    uint64_t groups, writers, syncs;
+};
+/* Fills *out for a store opened from an lmdb: URL. 0, or BC_EINVALID for another backend. */
+int bc__lmdb_commit_stats(struct bc_store *s, struct bc__lmdb_commit_stats *out);
+
 /* Backend constructors (used by bc_store_open); spec is the URL without its scheme. */
 int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size_t errsize);
 int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, size_t errsize);

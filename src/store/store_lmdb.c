@@ -7,17 +7,20 @@
  *   DynamoDB's string sort keys), value = the item as compact JSON.
  * - Database "ttl": key = big-endian 64-bit ttl + PK "\0" SK, empty value; an index of items that expire,
  *   kept in the same write transaction as the item, so reaping never scans the whole store.
- * - Every write is one LMDB write transaction: read the current item, check the condition, write, commit.
- *   A batch (bc_store_put_batch) is one transaction for all its items: all are written or none.
- *   LMDB serialises write transactions across threads and processes, so conditional writes are atomic.
+ * - Every write (one item, or a batch: all its items or none) goes through the commit queue
+ *   (lmdb_commit.c): read the current item, check the condition, write, inside a write transaction that
+ *   concurrent writers of this process share (group commit: one commit, one sync, each writer
+ *   all-or-nothing on its own). LMDB serialises write transactions across threads and processes, so
+ *   conditional writes are atomic.
  * - Durability: the environment is opened with MDB_NOSYNC and every commit is followed by mdb_env_sync,
- *   except lazy writes (struct bc_cond.lazy), which housekeeping syncs within a second: so chat messages
- *   and counters cost no fsync, while bookings are on disk when acknowledged. sync=none (URL) skips the
- *   syncs entirely (benchmarks of the engine's ceiling); sync=full is the default. A process crash never
- *   loses a committed transaction (the OS has it); only a machine crash can lose lazy ones.
+ *   except commits of only lazy writes (struct bc_cond.lazy), which housekeeping syncs within a second: so
+ * chat messages and counters cost no fsync, while bookings are on disk when acknowledged. sync=none (URL)
+ * skips the syncs entirely (benchmarks of the engine's ceiling); sync=full is the default. A process crash
+ * never loses a committed transaction (the OS has it); only a machine crash can lose lazy ones.
  * - Readers never block writers (MVCC). MDB_NOTLS: a read transaction is not bound to its thread.
  * - The backend's files (shared internals in lmdb_internal.h): lmdb_memo.c (the memo of parsed items that
- *   read-only reads share), lmdb_query.c (query, scan, cursors), lmdb_backup.c (backup, restore). */
+ *   read-only reads share), lmdb_query.c (query, scan, cursors), lmdb_backup.c (backup, restore),
+ *   lmdb_commit.c (the commit queue: group commit). */
 #include "store/lmdb_internal.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -238,77 +241,104 @@ out:
     return rc;
 }
 
-/* Commits txn (always consumed) and, unless lazy or sync=none, makes it durable. */
-static int commit(struct bc__lmdb_store *st, MDB_txn *txn, bool lazy)
+/* One item's write, as the commit queue applies it (struct bc__lmdb_apply). */
+struct op_write {
+    const char *pk, *sk;
+    json_t *put_item;
+    const struct bc_update *u;
+    bool del;
+    const struct bc_cond *cond;
+    json_t *written; /* with want_out: the item as written, until the caller takes it */
+    bool want_out;
+};
+
+static int apply_op(struct bc__lmdb_store *st, MDB_txn *txn, void *arg)
 {
-    int rc = bc__lmdb_map_err(mdb_txn_commit(txn));
-    if (rc == 0 && !st->nosync && !lazy) rc = bc__lmdb_map_err(mdb_env_sync(st->env, 1));
-    return rc;
+    struct op_write *o = arg;
+    return write_step(st, txn, o->pk, o->sk, o->put_item, o->u, o->del, o->cond, false,
+                      o->want_out ? &o->written : NULL);
 }
 
-/* The common write path: one item's write step in its own transaction, then commit. */
+/* The common write path: one item's write step, committed through the commit queue. */
 static int write_op(struct bc__lmdb_store *st, const char *pk, const char *sk, json_t *put_item,
                     const struct bc_update *u, bool del, const struct bc_cond *cond, json_t **out)
 {
-    MDB_txn *txn;
-    json_t *written = NULL;
-    int rc = bc__lmdb_txn_begin(st, 0, &txn);
-    if (rc < 0) return rc;
-    rc = write_step(st, txn, pk, sk, put_item, u, del, cond, false, out ? &written : NULL);
-    if (rc < 0) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    rc = commit(st, txn, cond && cond->lazy);
+    struct op_write o = {
+        .pk = pk, .sk = sk, .put_item = put_item, .u = u, .del = del, .cond = cond, .want_out = out != NULL};
+    struct bc__lmdb_apply a = {apply_op, &o};
+    int rc = bc__lmdb_commit(st, &a, cond && cond->lazy);
     if (rc == 0 && out)
-        *out = written;
+        *out = o.written;
     else
-        json_decref(written);
+        json_decref(o.written);
     return rc;
+}
+
+/* A batch's writes, as the commit queue applies them: all or none. */
+struct batch_write {
+    const struct bc_write *w;
+    size_t n;
+    size_t failed; /* the index of the write that failed; n while none did */
+};
+
+static int apply_batch(struct bc__lmdb_store *st, MDB_txn *txn, void *arg)
+{
+    struct batch_write *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct bc_write *w = &b->w[i];
+        const char *pk = json_string_value(json_object_get(w->item, "PK"));
+        const char *sk = json_string_value(json_object_get(w->item, "SK"));
+        int rc = write_step(st, txn, pk, sk, w->item, NULL, false, &w->cond, w->keep, NULL);
+        if (rc < 0) {
+            b->failed = i; /* the queue aborts this batch's transaction: nothing of it is written */
+            return rc;
+        }
+    }
+    return 0;
 }
 
 static int lm_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed)
 {
-    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
-    MDB_txn *txn;
+    struct batch_write b = {.w = w, .n = n, .failed = n};
+    struct bc__lmdb_apply a = {apply_batch, &b};
     bool lazy = true;
-    int rc = bc__lmdb_txn_begin(st, 0, &txn);
-    if (rc < 0) return rc;
-    for (size_t i = 0; i < n; i++) {
-        const char *pk = json_string_value(json_object_get(w[i].item, "PK"));
-        const char *sk = json_string_value(json_object_get(w[i].item, "SK"));
-        if ((rc = write_step(st, txn, pk, sk, w[i].item, NULL, false, &w[i].cond, w[i].keep, NULL)) < 0) {
-            *failed = i;
-            mdb_txn_abort(txn); /* nothing of the batch is written */
-            return rc;
-        }
-        lazy = lazy && w[i].cond.lazy;
-    }
-    return commit(st, txn, lazy);
+    for (size_t i = 0; i < n; i++) lazy = lazy && w[i].cond.lazy;
+    int rc = bc__lmdb_commit((struct bc__lmdb_store *)s, &a, lazy);
+    if (b.failed < n) *failed = b.failed; /* else a commit or sync error: stays 0, as before the queue */
+    return rc;
 }
 
-/* One transaction for the whole batch: an op refused (rcs[i] already set) or whose condition or update
- * fails is skipped, having changed nothing; any other failure aborts the transaction and fails every op. */
+struct update_batch {
+    const struct bc_update_op *ops;
+    size_t n;
+    int *rcs;
+};
+
+/* Applies the ops in the queue's transaction: an op refused (rcs[i] already set) or whose condition or
+ * update fails is skipped, having changed nothing; any other failure fails the whole batch. */
+static int apply_updates(struct bc__lmdb_store *st, MDB_txn *txn, void *arg)
+{
+    struct update_batch *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->rcs[i] < 0) continue;
+        const struct bc_update_op *op = &b->ops[i];
+        int r = write_step(st, txn, op->pk, op->sk, NULL, &op->u, false, &op->cond, false, NULL);
+        if (r == BC_ECOND || r == BC_EINVALID)
+            b->rcs[i] = r;
+        else if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* One commit (through the queue, so a group commit) for the whole batch. */
 static int lm_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs)
 {
-    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
-    MDB_txn *txn = NULL;
+    struct update_batch b = {ops, n, rcs};
+    struct bc__lmdb_apply a = {apply_updates, &b};
     bool lazy = true;
-    int rc = bc__lmdb_txn_begin(st, 0, &txn);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (rcs[i] < 0) continue;
-        int r = write_step(st, txn, ops[i].pk, ops[i].sk, NULL, &ops[i].u, false, &ops[i].cond, false, NULL);
-        if (r == BC_ECOND || r == BC_EINVALID)
-            rcs[i] = r;
-        else
-            rc = r;
-        lazy = lazy && ops[i].cond.lazy;
-    }
-    if (rc == 0) {
-        rc = commit(st, txn, lazy);
-    } else if (txn) {
-        mdb_txn_abort(txn);
-    }
+    for (size_t i = 0; i < n; i++) lazy = lazy && ops[i].cond.lazy;
+    int rc = bc__lmdb_commit((struct bc__lmdb_store *)s, &a, lazy);
     for (size_t i = 0; i < n && rc < 0; i++) rcs[i] = rc;
     return rc;
 }
@@ -431,6 +461,11 @@ void bc__lmdb_close(struct bc_store *s)
         mdb_env_sync(st->env, 1);
         mdb_env_close(st->env);
     }
+    if (st->queue_ready) {
+        bc_log(BC_LOG_DEBUG, "lmdb: %llu writes in %llu group commits, %llu syncs", st->queue.writers,
+               st->queue.groups, st->queue.syncs);
+        bc__lmdb_queue_release(&st->queue);
+    }
     bc__lmdb_memo_free(st->memo);
     free(st);
 }
@@ -498,6 +533,12 @@ int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size
     st->base.ops = &lmdb_ops;
     st->nosync = nosync;
     st->memo = bc__lmdb_memo_new(); /* without it (out of memory), read-only reads parse every time */
+    if (bc__lmdb_queue_init(&st->queue) < 0) {
+        bc__lmdb_memo_free(st->memo);
+        free(st);
+        return BC_ENOMEM;
+    }
+    st->queue_ready = true;
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc) rc = mdb_env_set_maxdbs(st->env, 4);

@@ -17,6 +17,7 @@ const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
 const REPS = 5;
 const OPS = ['get', 'put', 'update', 'delete', 'query', 'scan'];
 const DDB = ['requests', 'read_units', 'write_units'];
+const LMDB = ['commit_groups', 'commit_writers', 'syncs']; // the commit queue (src/store/lmdb_commit.c)
 let srv, T, ids, backend;
 const results = {};
 
@@ -30,6 +31,10 @@ async function scrape() {
   }
   for (const k of DDB) {
     const x = m.text.match(new RegExp(`\\nbookchat_dynamodb_${k}_total (\\S+)`));
+    if (x) v[k] = Number(x[1]);
+  }
+  for (const k of LMDB) {
+    const x = m.text.match(new RegExp(`\\nbookchat_lmdb_${k}_total (\\S+)`));
     if (x) v[k] = Number(x[1]);
   }
   return v;
@@ -94,6 +99,9 @@ test('a widget booking costs a bounded number of store operations', async () => 
   assert.ok(c.ops >= 3 && c.ops <= 20, JSON.stringify(c));
   assert.ok(c.put + c.update >= 1, 'a booking writes the booking and its calendar item');
   if (backend === 'dynamodb') assert.ok(c.requests >= c.ops && c.write_units >= 2, JSON.stringify(c));
+  // LMDB: its writes went through the commit queue, and the acknowledged booking was synced
+  if (backend === 'lmdb')
+    assert.ok(c.commit_groups >= 1 && c.commit_writers >= c.commit_groups && c.syncs >= 1, JSON.stringify(c));
 });
 
 test('the widget reads cost a few store reads and no writes', async () => {
