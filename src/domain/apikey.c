@@ -7,7 +7,10 @@
  * - Creation order: key record, origin index, look-up last; so a key never works before it is listed.
  *   Revocation order: look-up first, so a half-done revocation still refuses the key.
  * - last_used_at is kept in memory and flushed by housekeeping (every few seconds and at shutdown), so a
- *   widget request never writes. */
+ *   widget request never writes; a flush writes a key's time only when it moved by
+ *   BC_APIKEY_LAST_USED_STEP_S (an hour) since this process last wrote it, all keys due in a few batches
+ *   of lazy writes: after reads spread over thousands of keys, one durable write per key was most of the
+ *   server's idle CPU (issue 21). */
 #include "domain/apikey.h"
 #include "domain/env.h"
 #include "auth/secret.h"
@@ -487,10 +490,13 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **
     return 0;
 }
 
-/* last-used times, in memory until flushed (one table per env: the keys of one store) */
+/* last-used times, in memory until flushed (one table per env: the keys of one store). An entry stays
+ * while its key is in use, remembering what was last written, so that a key's last_used_at is written at
+ * most once per BC_APIKEY_LAST_USED_STEP_S (and at its first use in this process). */
 struct touch {
     struct touch *next;
-    int64_t at;
+    int64_t at;      /* the last use */
+    int64_t written; /* the last use written (0: none yet) */
     char tenant[BC_TENANT_ID_MAX + 1];
     char key[BC_TENANT_ID_MAX + 1];
 };
@@ -538,41 +544,96 @@ void bc_apikey_touch(struct bc_env *env, const char *tenant_id, const char *key_
     pthread_mutex_unlock(&tt->mu);
 }
 
+/* A use to write: copied out of the table, so the table's lock is not held across the store's writes. */
+struct due {
+    int64_t at;
+    char tenant[BC_TENANT_ID_MAX + 1];
+    char key[BC_TENANT_ID_MAX + 1];
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+};
+
+/* After the writes: what each did to its entry (written: remember it; the key is gone: forget it; an
+ * error: keep it pending for the next flush). */
+static void settle_due(struct bc_key_touches *tt, const struct due *d, int rc)
+{
+    pthread_mutex_lock(&tt->mu);
+    struct touch **pp = &tt->b[bc_fnv1a_str(d->key) % TOUCH_BUCKETS];
+    while (*pp && strcmp((*pp)->key, d->key) != 0) pp = &(*pp)->next;
+    struct touch *t = *pp;
+    if (t && rc == 0 && t->written < d->at) t->written = d->at;
+    if (t && rc == BC_ECOND) {
+        *pp = t->next;
+        free(t);
+    }
+    pthread_mutex_unlock(&tt->mu);
+}
+
 int bc_apikey_flush_last_used(struct bc_env *env)
 {
-    struct bc_store *s = env->store;
     struct bc_key_touches *tt = env->touches;
-    struct touch *all = NULL;
+    size_t n = 0, cap = 0;
+    struct due *all = NULL;
+    int64_t now = bc_now_s();
     pthread_mutex_lock(&tt->mu);
     for (int i = 0; i < TOUCH_BUCKETS; i++) {
-        while (tt->b[i]) {
-            struct touch *t = tt->b[i];
-            tt->b[i] = t->next;
-            t->next = all;
-            all = t;
+        struct touch **pp = &tt->b[i];
+        while (*pp) {
+            struct touch *t = *pp;
+            bool due =
+                t->at > t->written && (!t->written || t->at - t->written >= BC_APIKEY_LAST_USED_STEP_S);
+            if (!due && now - t->at > BC_APIKEY_LAST_USED_STEP_S) { /* idle: its next use writes at once */
+                *pp = t->next;
+                free(t);
+                continue;
+            }
+            pp = &t->next;
+            if (!due) continue;
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                struct due *na = realloc(all, ncap * sizeof *na);
+                if (!na) break; /* the others next time */
+                all = na;
+                cap = ncap;
+            }
+            struct due *d = &all[n++];
+            d->at = t->at;
+            memcpy(d->tenant, t->tenant, sizeof d->tenant);
+            memcpy(d->key, t->key, sizeof d->key);
         }
     }
     pthread_mutex_unlock(&tt->mu);
-    int n = 0, rc = 0;
-    while (all) {
-        struct touch *t = all;
-        all = t->next;
-        struct bc_ctx ctx;
-        char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], when[32];
-        if (rc == 0 && bc_ctx_operator(&ctx, t->tenant) == 0 && bc_key_tenant_pk(&ctx, pk) &&
-            bc_key_sk(sk, "APIKEY", t->key)) {
-            bc_time_format_utc(t->at, when, sizeof when);
-            json_t *set = json_pack("{s:s}", "last_used_at", when);
-            struct bc_update u = {set, NULL, NULL};
-            struct bc_cond c = {BC_COND_EXISTS, 0};
-            int r = bc_store_update(s, pk, sk, &u, &c, NULL);
-            json_decref(set);
-            if (r == 0)
-                n++;
-            else if (r != BC_ECOND)
-                rc = r;
+    /* one store batch per BC_STORE_UPDATE_BATCH_MAX keys (LMDB: one transaction, lazy: synced by
+     * housekeeping within a second), not one durable write per key */
+    struct bc_update_op ops[64];
+    json_t *sets[64];
+    size_t chunk = sizeof ops / sizeof ops[0];
+    int written = 0, rc = 0;
+    for (size_t i = 0; i < n; i += chunk) {
+        size_t k = 0;
+        size_t idx[64];
+        for (size_t x = i; x < n && x < i + chunk; x++) {
+            struct due *d = &all[x];
+            struct bc_ctx ctx;
+            char when[32];
+            if (bc_ctx_operator(&ctx, d->tenant) < 0 || !bc_key_tenant_pk(&ctx, d->pk) ||
+                !bc_key_sk(d->sk, "APIKEY", d->key)) {
+                settle_due(tt, d, BC_ECOND); /* cannot be stored: forget it */
+                continue;
+            }
+            bc_time_format_utc(d->at, when, sizeof when);
+            sets[k] = json_pack("{s:s}", "last_used_at", when);
+            ops[k] = (struct bc_update_op){
+                .pk = d->pk, .sk = d->sk, .u = {sets[k], NULL, NULL}, .cond = {BC_COND_EXISTS, 0, true}};
+            idx[k++] = x;
         }
-        free(t);
+        int r = k ? bc_store_update_batch(env->store, ops, k) : 0;
+        if (r < 0 && rc == 0) rc = r;
+        for (size_t x = 0; x < k; x++) {
+            json_decref(sets[x]);
+            settle_due(tt, &all[idx[x]], ops[x].rc);
+            if (ops[x].rc == 0) written++;
+        }
     }
-    return rc < 0 ? rc : n;
+    free(all);
+    return rc < 0 ? rc : written;
 }

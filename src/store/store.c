@@ -257,6 +257,33 @@ int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const st
     return timed(OP_UPDATE, t0, s->ops->update(s, pk, sk, u, cond, out));
 }
 
+int bc_store_update_batch(struct bc_store *s, struct bc_update_op *ops, size_t n)
+{
+    if (n == 0 || n > BC_STORE_UPDATE_BATCH_MAX) return BC_EINVALID;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        ops[i].out = NULL;
+        ops[i].rc = 0;
+        if (bc__store_key_valid(ops[i].pk) < 0 || bc__store_key_valid(ops[i].sk) < 0) rc = BC_EINVALID;
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) ops[i].rc = rc;
+        return rc;
+    }
+    int64_t t0 = bc_mono_ns();
+    if (s->ops->update_batch) return timed(OP_UPDATE, t0, s->ops->update_batch(s, ops, n));
+    for (size_t i = 0; i < n; i++) {
+        if (rc < 0) {
+            ops[i].rc = rc;
+            continue;
+        }
+        ops[i].rc = s->ops->update(s, ops[i].pk, ops[i].sk, &ops[i].u, &ops[i].cond,
+                                   ops[i].want_out ? &ops[i].out : NULL);
+        if (ops[i].rc < 0 && ops[i].rc != BC_ECOND) rc = ops[i].rc;
+    }
+    return timed(OP_UPDATE, t0, rc);
+}
+
 int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond)
 {
     if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;

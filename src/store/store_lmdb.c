@@ -8,7 +8,8 @@
  * - Database "ttl": key = big-endian 64-bit ttl + PK "\0" SK, empty value; an index of items that expire,
  *   kept in the same write transaction as the item, so reaping never scans the whole store.
  * - Every write is one LMDB write transaction: read the current item, check the condition, write, commit.
- *   A batch (bc_store_put_batch) is one transaction for all its items: all are written or none.
+ *   A batch (bc_store_put_batch) is one transaction for all its items: all are written or none. So is a
+ *   batch of updates (bc_store_update_batch), where a failed condition skips only its own update.
  *   LMDB serialises write transactions across threads and processes, so conditional writes are atomic.
  * - Durability: the environment is opened with MDB_NOSYNC and every commit is followed by mdb_env_sync,
  *   except lazy writes (struct bc_cond.lazy), which housekeeping syncs within a second: so chat messages
@@ -287,6 +288,35 @@ static int lm_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, 
     return commit(st, txn, lazy);
 }
 
+/* One transaction for the whole batch: a failed condition skips its own update (write_step changes nothing
+ * before the check), any other error aborts them all. */
+static int lm_update_batch(struct bc_store *s, struct bc_update_op *ops, size_t n)
+{
+    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
+    MDB_txn *txn;
+    bool lazy = true;
+    int rc = bc__lmdb_txn_begin(st, 0, &txn);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        ops[i].rc = write_step(st, txn, ops[i].pk, ops[i].sk, NULL, &ops[i].u, false, &ops[i].cond, false,
+                               ops[i].want_out ? &ops[i].out : NULL);
+        if (ops[i].rc == 0) lazy = lazy && ops[i].cond.lazy;
+        if (ops[i].rc < 0 && ops[i].rc != BC_ECOND) rc = ops[i].rc;
+    }
+    if (rc == 0) {
+        rc = commit(st, txn, lazy);
+    } else if (txn) {
+        mdb_txn_abort(txn);
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) {
+            json_decref(ops[i].out);
+            ops[i].out = NULL;
+            ops[i].rc = rc;
+        }
+    }
+    return rc;
+}
+
 static int lm_put(struct bc_store *s, json_t *item, const struct bc_cond *cond)
 {
     const char *pk = json_string_value(json_object_get(item, "PK"));
@@ -416,6 +446,7 @@ static const struct bc_store_ops lmdb_ops = {
     .put = lm_put,
     .put_batch = lm_put_batch,
     .update = lm_update,
+    .update_batch = lm_update_batch,
     .del = lm_del,
     .query = bc__lmdb_query,
     .scan = bc__lmdb_scan,

@@ -791,6 +791,71 @@ static void test_store__put_batch(void **state)
     json_decref(c);
 }
 
+/* A batch of updates: each its own atomic update, a failed condition refuses only its own, every op gets
+ * its result and item; updates of one item in a batch apply in order. */
+static void test_store__update_batch(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "ubatch");
+    json_t *add1 = json_pack("{s:i}", "n", 1), *add5 = json_pack("{s:i}", "n", 5),
+           *setv = json_pack("{s:i}", "peak", 9), *addv = json_pack("{s:i}", "version", 1);
+    struct bc_update_op ops[4] = {
+        {.pk = p, .sk = "U#1", .u = {NULL, add1, NULL}, .cond = {BC_COND_NONE, 0, true}, .want_out = true},
+        {.pk = p, .sk = "U#2", .u = {setv, addv, NULL}, .cond = {BC_COND_VERSION, 3, true}, .want_out = true},
+        {.pk = p, .sk = "U#1", .u = {NULL, add5, NULL}, .cond = {BC_COND_NONE, 0, true}, .want_out = true},
+        {.pk = p, .sk = "U#3", .u = {setv, addv, NULL}, .cond = {BC_COND_VERSION, 0, true}},
+    };
+    /* U#2 does not exist (version 0), so its condition fails; the others are written */
+    assert_int_equal(bc_store_update_batch(s, ops, 4), 0);
+    assert_int_equal(ops[0].rc, 0);
+    assert_int_equal(ops[1].rc, BC_ECOND);
+    assert_null(ops[1].out);
+    assert_int_equal(ops[2].rc, 0);
+    assert_int_equal(ops[3].rc, 0);
+    assert_null(ops[3].out); /* not asked for */
+    assert_int_equal(json_integer_value(json_object_get(ops[0].out, "n")), 1);
+    assert_int_equal(json_integer_value(json_object_get(ops[2].out, "n")), 6); /* in order, after the first */
+    json_decref(ops[0].out);
+    json_decref(ops[2].out);
+    json_t *it = NULL;
+    assert_int_equal(bc_store_get(s, p, "U#2", &it), BC_ENOT_FOUND);
+    assert_int_equal(bc_store_get(s, p, "U#3", &it), 0);
+    assert_int_equal(json_integer_value(json_object_get(it, "peak")), 9);
+    assert_int_equal(json_integer_value(json_object_get(it, "version")), 1);
+    json_decref(it);
+    assert_int_equal(ro_n(s, p, "U#1"), 6);
+    /* a bad key refuses the whole batch before anything is written */
+    struct bc_update_op bad[2] = {
+        {.pk = p, .sk = "U#1", .u = {NULL, add1, NULL}},
+        {.pk = p, .sk = "", .u = {NULL, add1, NULL}},
+    };
+    assert_int_equal(bc_store_update_batch(s, bad, 2), BC_EINVALID);
+    assert_int_equal(bad[0].rc, BC_EINVALID);
+    assert_int_equal(ro_n(s, p, "U#1"), 6);
+    /* an update that cannot apply (add to a string) is an error: on LMDB the whole batch is undone */
+    json_t *str = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", "U#S", "n", "x");
+    assert_int_equal(bc_store_put(s, str, NULL), 0);
+    struct bc_update_op mixed[2] = {
+        {.pk = p, .sk = "U#4", .u = {NULL, add1, NULL}},
+        {.pk = p, .sk = "U#S", .u = {NULL, add1, NULL}},
+    };
+    int rc = bc_store_update_batch(s, mixed, 2);
+    assert_true(rc < 0 && rc != BC_ECOND);
+    assert_int_equal(mixed[1].rc, rc);
+    if (strcmp(s->ops->name, "lmdb") == 0) {
+        assert_int_equal(mixed[0].rc, rc);
+        assert_int_equal(bc_store_get(s, p, "U#4", &it), BC_ENOT_FOUND);
+    }
+    assert_int_equal(ro_n(s, p, "U#1"), 6);
+    assert_int_equal(bc_store_update_batch(s, ops, 0), BC_EINVALID);
+    json_decref(str);
+    json_decref(add1);
+    json_decref(add5);
+    json_decref(setv);
+    json_decref(addv);
+}
+
 int main(void)
 {
     bc_clock_init();
@@ -814,6 +879,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__update_batch, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
 }
