@@ -4,38 +4,19 @@
 # store's writes in that window (/metrics). Each binary gets a fresh copy of one seeded store, in one run.
 #
 #   bench/idle.sh BIN [BIN…]      env: IDLE_TENANTS (2000), IDLE_ROUNDS (reads of each tenant, 1),
-#                                 IDLE_SETTLE (12 s), IDLE_KEEP=1 (keep the dir),
-#                                 IDLE_DISPATCHER (off: the seed's booking events would keep the notifications'
-#                                 dispatcher busy for minutes, which is not what this measures; on to include it)
+#                                 IDLE_SETTLE (12 s), BENCH_KEEP=1 (keep the dir), BENCH_DISPATCHER (bench/lib.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${IDLE_TENANTS:-2000}
 ROUNDS=${IDLE_ROUNDS:-1}
 SETTLE=${IDLE_SETTLE:-12}
-[ $# -ge 1 ] || {
-  echo "usage: bench/idle.sh BIN [BIN…]" >&2
-  exit 2
-}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bookchat-idle-XXXXXX")
-TOKEN=idle-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-SRV=""
-cleanup() {
-  [ -n "$SRV" ] && kill -TERM "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
-  if [ "${IDLE_KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
-"$(realpath "$1")" dev seed --tenants "$N" --providers-per-tenant 2 --bookings-per-provider 2 \
-  --conversations-per-tenant 0 --keys-out "$WORK/keys.jsonl" --data "$WORK/seed" --json >/dev/null
+BENCH_NAME=idle
+. bench/lib.sh
+bench_seed "$1" "$N"
 HZ=$(getconf CLK_TCK)
 for bin in "$@"; do
-  rm -rf "$WORK/data" && cp -a "$WORK/seed" "$WORK/data"
-  BOOKCHAT_DISPATCHER=${IDLE_DISPATCHER:-off} BOOKCHAT_PLATFORM_TOKEN=$TOKEN "$(realpath "$bin")" serve --listen 127.0.0.1:0 --data "$WORK/data" --json \
-    >"$WORK/out" 2>/dev/null &
-  SRV=$!
-  for _ in $(seq 200); do grep -q '"listening"' "$WORK/out" 2>/dev/null && break; sleep 0.05; done
-  url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$WORK/out" | head -n1)
+  bench_start "$bin"
+  url=$URL
   sleep 11 # past the start-up flushes (usage every 5 s, key last-used every 10 s)
   c0=$(cpu_ticks "$SRV")
   IDLE_ROUNDS=$ROUNDS IDLE_URL=$url IDLE_KEYS=$WORK/keys.jsonl node --input-type=module -e '
@@ -65,6 +46,5 @@ for bin in "$@"; do
     -v p1="$(count put "$m1")" -v i0="$(items "$m0")" -v i1="$(items "$m1")" 'BEGIN {
       printf "%s: %d reads, %.0f µs CPU/read serving them; idle %d s after: %.2f s CPU = %.1f µs per read served; ", bin, n, (b - a) / hz * 1e6 / n, s, (c - b) / hz, (c - b) / hz * 1e6 / n
       printf "store updates %d, puts %d, usage items %d\n", u1 - u0, p1 - p0, i1 - i0 }'
-  kill -TERM "$SRV" && wait "$SRV" || true
-  SRV=""
+  bench_stop
 done
