@@ -27,7 +27,7 @@ for bin in "$@"; do
   wrk -t1 -c16 -d"${DUR}s" -H "X-Api-Key: $(cat "$WORK/flood.tsv")" -H "Origin: $BENCH_ORIGIN" \
     "$url/v1/widget/services" >"$WORK/full.wrk"
   c1=$(cpu_ticks "$SRV")
-  awk -v bin="$bin" -v t="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" '/requests in/ { n = $1 } /Non-2xx/ { r = $4 }
+  awk -v bin="$bin" -v t="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" '/requests in/ { n = $1 } /Non-2xx/ { r = $5 }
     END { printf "%s: refusals at full speed: %d requests (%d not 2xx), server CPU %.1f µs per request\n", bin, n, r, t / hz * 1e6 / n }' \
     "$WORK/full.wrk"
   solo=() under=() cpu_flood=() statuses=""
