@@ -8,7 +8,7 @@
  *   Revocation order: look-up first, so a half-done revocation still refuses the key.
  * - last_used_at is kept in memory and flushed by housekeeping (every few seconds and at shutdown), so a
  *   widget request never writes; a flush writes a key's time only when it moved by
- *   BC_APIKEY_LAST_USED_STEP_S (an hour) since this process last wrote it, all keys due in a few batches
+ *   BC_APIKEY_LAST_USED_STEP_S (an hour) past the time written (or stored), all keys due in a few batches
  *   of lazy writes: after reads spread over thousands of keys, one durable write per key was most of the
  *   server's idle CPU (issue 21). */
 #include "domain/apikey.h"
@@ -492,7 +492,7 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **
 
 /* last-used times, in memory until flushed (one table per env: the keys of one store). An entry stays
  * while its key is in use, remembering what was last written, so that a key's last_used_at is written at
- * most once per BC_APIKEY_LAST_USED_STEP_S (and at its first use in this process). */
+ * most once per BC_APIKEY_LAST_USED_STEP_S. */
 struct touch {
     struct touch *next;
     int64_t at;      /* the last use */
@@ -547,6 +547,7 @@ void bc_apikey_touch(struct bc_env *env, const char *tenant_id, const char *key_
 /* A use to write: copied out of the table, so the table's lock is not held across the store's writes. */
 struct due {
     int64_t at;
+    bool first; /* never written by this env: the stored time may already be within the step */
     char tenant[BC_TENANT_ID_MAX + 1];
     char key[BC_TENANT_ID_MAX + 1];
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
@@ -554,6 +555,27 @@ struct due {
 
 /* After the writes: what each did to its entry (written: remember it; the key is gone: forget it; an
  * error: keep it pending for the next flush). */
+static void settle_due(struct bc_key_touches *tt, const struct due *d, int rc);
+
+/* A key's first use in this env: when the stored last_used_at (another process's, or this one's before a
+ * restart) is already within the step of it, that counts as written and nothing is written now. A read,
+ * not a write: after a restart every key in use would otherwise be written once. */
+static bool stored_recent(struct bc_env *env, struct bc_key_touches *tt, struct due *d)
+{
+    const json_t *rec = NULL;
+    int64_t stored = 0;
+    if (bc_store_get_ro(env->store, d->pk, d->sk, &rec) < 0) return false;
+    const char *s = json_string_value(json_object_get(rec, "last_used_at"));
+    bool recent =
+        s && bc_time_parse_iso(s, &stored) == 0 && stored > 0 && d->at - stored < BC_APIKEY_LAST_USED_STEP_S;
+    bc_json_release(rec);
+    if (recent) {
+        d->at = stored;
+        settle_due(tt, d, 0);
+    }
+    return recent;
+}
+
 static void settle_due(struct bc_key_touches *tt, const struct due *d, int rc)
 {
     pthread_mutex_lock(&tt->mu);
@@ -597,6 +619,7 @@ int bc_apikey_flush_last_used(struct bc_env *env)
             }
             struct due *d = &all[n++];
             d->at = t->at;
+            d->first = !t->written;
             memcpy(d->tenant, t->tenant, sizeof d->tenant);
             memcpy(d->key, t->key, sizeof d->key);
         }
@@ -620,6 +643,7 @@ int bc_apikey_flush_last_used(struct bc_env *env)
                 settle_due(tt, d, BC_ECOND); /* cannot be stored: forget it */
                 continue;
             }
+            if (d->first && stored_recent(env, tt, d)) continue;
             bc_time_format_utc(d->at, when, sizeof when);
             sets[k] = json_pack("{s:s}", "last_used_at", when);
             ops[k] = (struct bc_update_op){
