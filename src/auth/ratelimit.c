@@ -42,6 +42,25 @@ static uint64_t hash(const char *s)
     return bc_fnv1a_str(s);
 }
 
+/* Under the shard's lock: key's bucket, or NULL; *slot: its chain. */
+static struct bucket *find(struct shard *sh, uint64_t h, const char *key, struct bucket ***slot)
+{
+    *slot = &sh->slots[(h / SHARDS) % SLOTS];
+    struct bucket *b = **slot;
+    while (b && strcmp(b->key, key) != 0) b = b->next;
+    return b;
+}
+
+static void fill(struct bc_rl_info *info, double rate, double burst, double tokens, int rc)
+{
+    if (!info) return;
+    info->limit = burst;
+    info->remaining = floor(tokens);
+    info->retry_after_s = rc ? (int)ceil((1.0 - tokens) / rate) : 0;
+    if (rc && info->retry_after_s < 1) info->retry_after_s = 1;
+    info->reset_s = (int)ceil((burst - tokens) / rate);
+}
+
 int bc_ratelimit_take(const char *key, double rate, double burst, struct bc_rl_info *info)
 {
     pthread_once(&L.once, init_shards);
@@ -50,8 +69,7 @@ int bc_ratelimit_take(const char *key, double rate, double burst, struct bc_rl_i
     int64_t now = bc_mono_ns();
     int rc = 0;
     pthread_mutex_lock(&sh->mu);
-    struct bucket **slot = &sh->slots[(h / SHARDS) % SLOTS], *b = *slot;
-    while (b && strcmp(b->key, key) != 0) b = b->next;
+    struct bucket **slot, *b = find(sh, h, key, &slot);
     if (!b) {
         size_t n = strlen(key) + 1;
         b = malloc(sizeof *b + n);
@@ -72,13 +90,22 @@ int bc_ratelimit_take(const char *key, double rate, double burst, struct bc_rl_i
     } else {
         rc = BC_ERATE;
     }
-    if (info) {
-        info->limit = burst;
-        info->remaining = floor(b->tokens);
-        info->retry_after_s = rc ? (int)ceil((1.0 - b->tokens) / rate) : 0;
-        if (rc && info->retry_after_s < 1) info->retry_after_s = 1;
-        info->reset_s = (int)ceil((burst - b->tokens) / rate);
-    }
+    fill(info, rate, burst, b->tokens, rc);
+    pthread_mutex_unlock(&sh->mu);
+    return rc;
+}
+
+int bc_ratelimit_peek(const char *key, double rate, double burst, struct bc_rl_info *info)
+{
+    pthread_once(&L.once, init_shards);
+    uint64_t h = hash(key);
+    struct shard *sh = &L.shards[h % SHARDS];
+    int64_t now = bc_mono_ns();
+    pthread_mutex_lock(&sh->mu);
+    struct bucket **slot, *b = find(sh, h, key, &slot);
+    double tokens = b ? fmin(burst, b->tokens + (double)(now - b->last_ns) / 1e9 * rate) : burst;
+    int rc = tokens < 1.0 ? BC_ERATE : 0;
+    if (rc) fill(info, rate, burst, tokens, rc);
     pthread_mutex_unlock(&sh->mu);
     return rc;
 }

@@ -19,6 +19,9 @@ struct bc_rl_info {
 
 /* Takes one token from key's bucket. Returns 0, or BC_ERATE when empty (info says when to retry). */
 int bc_ratelimit_take(const char *key, double rate, double burst, struct bc_rl_info *info);
+/* Whether a take would be refused now, without taking or creating anything: BC_ERATE (info filled as a
+ * refused take fills it) or 0 (info untouched). For refusing a request before any work is spent on it. */
+int bc_ratelimit_peek(const char *key, double rate, double burst, struct bc_rl_info *info);
 /* Drops buckets unused for idle_ms; returns how many. */
 int bc_ratelimit_sweep(int64_t idle_ms);
 /* Frees every bucket (shutdown, tests). */

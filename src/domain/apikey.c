@@ -9,7 +9,10 @@
  * - Creation order: key record, origin index, look-up last; so a key never works before it is listed.
  *   Revocation order: look-up first, so a half-done revocation still refuses the key.
  * - last_used_at is kept in memory and flushed by housekeeping (every few seconds and at shutdown), so a
- *   widget request never writes; the flush writes them lazily (no sync of their own), 64 to a store batch. */
+ *   widget request never writes; a flush writes a key's time only when it moved by
+ *   BC_APIKEY_LAST_USED_STEP_S (an hour) past the time written (or stored), all keys due in a few batches
+ *   of lazy writes: after reads spread over thousands of keys, one durable write per key was most of the
+ *   server's idle CPU (issue 21). */
 #include "domain/apikey.h"
 #include "domain/env.h"
 #include "auth/secret.h"
@@ -489,10 +492,13 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **
     return 0;
 }
 
-/* last-used times, in memory until flushed (one table per env: the keys of one store) */
+/* last-used times, in memory until flushed (one table per env: the keys of one store). An entry stays
+ * while its key is in use, remembering what was last written, so that a key's last_used_at is written at
+ * most once per BC_APIKEY_LAST_USED_STEP_S. */
 struct touch {
     struct touch *next;
-    int64_t at;
+    int64_t at;      /* the last use */
+    int64_t written; /* the last use written (0: none yet) */
     char tenant[BC_TENANT_ID_MAX + 1];
     char key[BC_TENANT_ID_MAX + 1];
 };
@@ -540,62 +546,120 @@ void bc_apikey_touch(struct bc_env *env, const char *tenant_id, const char *key_
     pthread_mutex_unlock(&tt->mu);
 }
 
-/* Writes the marks of done[0..n) in one store batch (one transaction on LMDB); counts the keys written in *n
- * and keeps the first error other than a vanished key (BC_ECOND) in *rc. */
-static void write_marks(struct bc_store *s, struct bc_update_op *ops, json_t **sets, size_t n, int *written,
-                        int *rc)
+/* A use to write: copied out of the table, so the table's lock is not held across the store's writes. */
+struct due {
+    int64_t at;
+    bool first; /* never written by this env: the stored time may already be within the step */
+    char tenant[BC_TENANT_ID_MAX + 1];
+    char key[BC_TENANT_ID_MAX + 1];
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+};
+
+/* After the writes: what each did to its entry (written: remember it; the key is gone: forget it; an
+ * error: keep it pending for the next flush). */
+static void settle_due(struct bc_key_touches *tt, const struct due *d, int rc);
+
+/* A key's first use in this env: when the stored last_used_at (another process's, or this one's before a
+ * restart) is already within the step of it, that counts as written and nothing is written now. A read,
+ * not a write: after a restart every key in use would otherwise be written once. */
+static bool stored_recent(struct bc_env *env, struct bc_key_touches *tt, struct due *d)
 {
-    int rcs[BC_STORE_UPDATE_BATCH_MAX];
-    bc_store_update_batch(s, ops, n, rcs);
-    for (size_t i = 0; i < n; i++) {
-        if (rcs[i] == 0)
-            (*written)++;
-        else if (rcs[i] != BC_ECOND && *rc == 0)
-            *rc = rcs[i];
-        json_decref(sets[i]);
+    const json_t *rec = NULL;
+    int64_t stored = 0;
+    if (bc_store_get_ro(env->store, d->pk, d->sk, &rec) < 0) return false;
+    const char *s = json_string_value(json_object_get(rec, "last_used_at"));
+    bool recent =
+        s && bc_time_parse_iso(s, &stored) == 0 && stored > 0 && d->at - stored < BC_APIKEY_LAST_USED_STEP_S;
+    bc_json_release(rec);
+    if (recent) {
+        d->at = stored;
+        settle_due(tt, d, 0);
     }
+    return recent;
+}
+
+static void settle_due(struct bc_key_touches *tt, const struct due *d, int rc)
+{
+    pthread_mutex_lock(&tt->mu);
+    struct touch **pp = &tt->b[bc_fnv1a_str(d->key) % TOUCH_BUCKETS];
+    while (*pp && strcmp((*pp)->key, d->key) != 0) pp = &(*pp)->next;
+    struct touch *t = *pp;
+    if (t && rc == 0 && t->written < d->at) t->written = d->at;
+    if (t && rc == BC_ECOND) {
+        *pp = t->next;
+        free(t);
+    }
+    pthread_mutex_unlock(&tt->mu);
 }
 
 int bc_apikey_flush_last_used(struct bc_env *env)
 {
-    struct bc_store *s = env->store;
     struct bc_key_touches *tt = env->touches;
-    struct touch *all = NULL;
+    size_t n = 0, cap = 0;
+    struct due *all = NULL;
+    int64_t now = bc_now_s();
     pthread_mutex_lock(&tt->mu);
     for (int i = 0; i < TOUCH_BUCKETS; i++) {
-        while (tt->b[i]) {
-            struct touch *t = tt->b[i];
-            tt->b[i] = t->next;
-            t->next = all;
-            all = t;
+        struct touch **pp = &tt->b[i];
+        while (*pp) {
+            struct touch *t = *pp;
+            bool due =
+                t->at > t->written && (!t->written || t->at - t->written >= BC_APIKEY_LAST_USED_STEP_S);
+            if (!due && now - t->at > BC_APIKEY_LAST_USED_STEP_S) { /* idle: its next use writes at once */
+                *pp = t->next;
+                free(t);
+                continue;
+            }
+            pp = &t->next;
+            if (!due) continue;
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                struct due *na = realloc(all, ncap * sizeof *na);
+                if (!na) break; /* the others next time */
+                all = na;
+                cap = ncap;
+            }
+            struct due *d = &all[n++];
+            d->at = t->at;
+            d->first = !t->written;
+            memcpy(d->tenant, t->tenant, sizeof d->tenant);
+            memcpy(d->key, t->key, sizeof d->key);
         }
     }
     pthread_mutex_unlock(&tt->mu);
-    /* a batch of marks at a time: one transaction, not one per key (a crawl over many tenants' keys made
-     * the per-key transactions most of the server's background work: docs/performance.md) */
-    struct bc_update_op ops[BC_STORE_UPDATE_BATCH_MAX];
-    json_t *sets[BC_STORE_UPDATE_BATCH_MAX];
-    char pks[BC_STORE_UPDATE_BATCH_MAX][BC_KEY_SIZE], sks[BC_STORE_UPDATE_BATCH_MAX][BC_KEY_SIZE];
-    size_t n = 0;
+    /* one store batch per BC_STORE_UPDATE_BATCH_MAX keys (LMDB: one transaction, lazy: synced by
+     * housekeeping within a second), not one durable write per key */
+    struct bc_update_op ops[64];
+    json_t *sets[64];
+    size_t chunk = sizeof ops / sizeof ops[0];
     int written = 0, rc = 0;
-    while (all) {
-        struct touch *t = all;
-        all = t->next;
-        struct bc_ctx ctx;
-        char when[32];
-        if (bc_ctx_operator(&ctx, t->tenant) == 0 && bc_key_tenant_pk(&ctx, pks[n]) &&
-            bc_key_sk(sks[n], "APIKEY", t->key)) {
-            bc_time_format_utc(t->at, when, sizeof when);
-            sets[n] = json_pack("{s:s}", "last_used_at", when);
-            /* lazy: a mark lost to a machine crash (not a process crash) costs nothing */
-            ops[n] = (struct bc_update_op){pks[n], sks[n], {sets[n], NULL, NULL}, {BC_COND_EXISTS, 0, true}};
-            if (++n == BC_STORE_UPDATE_BATCH_MAX) {
-                write_marks(s, ops, sets, n, &written, &rc);
-                n = 0;
+    for (size_t i = 0; i < n; i += chunk) {
+        size_t k = 0;
+        size_t idx[64];
+        for (size_t x = i; x < n && x < i + chunk; x++) {
+            struct due *d = &all[x];
+            struct bc_ctx ctx;
+            char when[32];
+            if (bc_ctx_operator(&ctx, d->tenant) < 0 || !bc_key_tenant_pk(&ctx, d->pk) ||
+                !bc_key_sk(d->sk, "APIKEY", d->key)) {
+                settle_due(tt, d, BC_ECOND); /* cannot be stored: forget it */
+                continue;
             }
+            if (d->first && stored_recent(env, tt, d)) continue;
+            bc_time_format_utc(d->at, when, sizeof when);
+            sets[k] = json_pack("{s:s}", "last_used_at", when);
+            ops[k] = (struct bc_update_op){
+                .pk = d->pk, .sk = d->sk, .u = {sets[k], NULL, NULL}, .cond = {BC_COND_EXISTS, 0, true}};
+            idx[k++] = x;
         }
-        free(t);
+        int r = k ? bc_store_update_batch(env->store, ops, k) : 0;
+        if (r < 0 && rc == 0) rc = r;
+        for (size_t x = 0; x < k; x++) {
+            json_decref(sets[x]);
+            settle_due(tt, &all[idx[x]], ops[x].rc);
+            if (ops[x].rc == 0) written++;
+        }
     }
-    if (n > 0) write_marks(s, ops, sets, n, &written, &rc);
+    free(all);
     return rc < 0 ? rc : written;
 }

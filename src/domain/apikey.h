@@ -64,13 +64,19 @@ bool bc_apikey_origin_known(struct bc_env *env, const char *origin);
  * wildcard entries such as "https://STAR.example.com" (STAR = *) allowed. 0 or BC_EINVALID. */
 int bc_origin_normalize(const char *in, char *out, size_t size);
 
+/* A key's last_used_at is written when its use moved by at least this much past the last time written
+ * (or stored, read at a process's first use of the key): it may lag the real last use by up to this step
+ * (docs/security.md). */
+#define BC_APIKEY_LAST_USED_STEP_S 3600
 /* Remembers that key_id was used now (in env's memory; no store write per request). */
 void bc_apikey_touch(struct bc_env *env, const char *tenant_id, const char *key_id);
 /* The remembered uses of an env (env.c): new, NULL when out of memory; free, NULL-safe (drops them). */
 struct bc_key_touches;
 struct bc_key_touches *bc__key_touches_new(void);
 void bc__key_touches_free(struct bc_key_touches *t);
-/* Writes the remembered last-use times (housekeeping, shutdown). Returns how many or a negative error. */
+/* Writes the remembered last-use times that are due (moved by BC_APIKEY_LAST_USED_STEP_S past the time
+ * written, or stored when this env never wrote it), in batches (housekeeping, shutdown). Returns how many
+ * or a negative error. */
 int bc_apikey_flush_last_used(struct bc_env *env);
 
 #endif

@@ -56,35 +56,56 @@ int bc_visitor_limit_of(int err)
 
 static void refused(struct bc_env *env, const char *tenant_id, const char *subject);
 
-int bc_visitor_take(struct bc_env *env, const char *tenant_id, enum bc_visitor_limit l, const char *subject,
-                    double key_rate, double key_burst, struct bc_rl_info *info)
+/* The bucket of a limit for subject: its name, rate and burst; false when the limit does not apply. */
+static bool bucket_of(enum bc_visitor_limit l, const char *tenant_id, const char *subject, double key_rate,
+                      double key_burst, char key[256], double *rate, double *burst)
 {
-    struct bc_rl_info scratch;
-    if (!info) info = &scratch;
-    memset(info, 0, sizeof *info);
-    if ((unsigned)l >= BC_VL__COUNT || !tenant_id || !subject || !*subject) return 0;
-    if (!bc_config_bool(BC_CFG_VISITOR_LIMITS)) return 0;
-    double rate, burst;
+    if ((unsigned)l >= BC_VL__COUNT || !tenant_id || !subject || !*subject) return false;
+    if (!bc_config_bool(BC_CFG_VISITOR_LIMITS)) return false;
     const char *v = bc_config_get(limits[l].setting);
     if (l == BC_VL_REQUESTS) {
         double share = v ? strtod(v, NULL) : 0;
-        if (!(share > 0) || share >= 1) return 0; /* off, or the key's own bucket is the visitor's */
-        rate = key_rate * share < SHARE_MIN_RATE ? SHARE_MIN_RATE : key_rate * share;
-        burst = key_burst * share < SHARE_MIN_BURST ? SHARE_MIN_BURST : key_burst * share;
-        if (rate >= key_rate && burst >= key_burst) return 0; /* no smaller than the key's: nothing to add */
+        if (!(share > 0) || share >= 1) return false; /* off, or the key's own bucket is the visitor's */
+        *rate = key_rate * share < SHARE_MIN_RATE ? SHARE_MIN_RATE : key_rate * share;
+        *burst = key_burst * share < SHARE_MIN_BURST ? SHARE_MIN_BURST : key_burst * share;
+        if (*rate >= key_rate && *burst >= key_burst) return false; /* no smaller than the key's */
     } else {
         long n = bc_config_int(limits[l].setting, 0);
-        if (n <= 0) return 0;
-        burst = (double)n;
-        rate = burst / limits[l].period_s;
+        if (n <= 0) return false;
+        *burst = (double)n;
+        *rate = *burst / limits[l].period_s;
     }
+    snprintf(key, 256, "v:%s:%s:%s", limits[l].name, tenant_id, subject);
+    return true;
+}
+
+static int take_or_peek(struct bc_env *env, const char *tenant_id, enum bc_visitor_limit l,
+                        const char *subject, double key_rate, double key_burst, struct bc_rl_info *info,
+                        bool peek)
+{
+    struct bc_rl_info scratch;
     char key[256];
-    snprintf(key, sizeof key, "v:%s:%s:%s", limits[l].name, tenant_id, subject);
-    if (bc_ratelimit_take(key, rate, burst, info) == 0) return 0;
+    double rate = 0, burst = 0;
+    if (!info) info = &scratch;
+    memset(info, 0, sizeof *info);
+    if (!bucket_of(l, tenant_id, subject, key_rate, key_burst, key, &rate, &burst)) return 0;
+    if ((peek ? bc_ratelimit_peek : bc_ratelimit_take)(key, rate, burst, info) == 0) return 0;
     /* only a visitor's address tells visitors apart: a conversation or a contact is no new visitor */
     bool by_visitor = l != BC_VL_CONV_RATE && l != BC_VL_CONV_MESSAGES && l != BC_VL_CONTACT_DAY;
     refused(env, tenant_id, by_visitor ? subject : NULL);
     return limits[l].err;
+}
+
+int bc_visitor_take(struct bc_env *env, const char *tenant_id, enum bc_visitor_limit l, const char *subject,
+                    double key_rate, double key_burst, struct bc_rl_info *info)
+{
+    return take_or_peek(env, tenant_id, l, subject, key_rate, key_burst, info, false);
+}
+
+int bc_visitor_peek(struct bc_env *env, const char *tenant_id, enum bc_visitor_limit l, const char *subject,
+                    double key_rate, double key_burst, struct bc_rl_info *info)
+{
+    return take_or_peek(env, tenant_id, l, subject, key_rate, key_burst, info, true);
 }
 
 void bc_visitor_contact(const char *email, const char *phone, char *out, size_t outsize)

@@ -49,6 +49,11 @@ int bc_visitor_limit_of(int err);
  * visitor gets visitor_share of them); other limits ignore them. An empty subject is never limited. */
 int bc_visitor_take(struct bc_env *env, const char *tenant_id, enum bc_visitor_limit l, const char *subject,
                     double key_rate, double key_burst, struct bc_rl_info *info);
+/* The same check without taking a unit (auth/ratelimit.h's peek): the limit's error when a take would be
+ * refused now (counted as a refusal, like a refused take), else 0. For refusing a widget request as soon as
+ * its headers arrive (http/auth.c). */
+int bc_visitor_peek(struct bc_env *env, const char *tenant_id, enum bc_visitor_limit l, const char *subject,
+                    double key_rate, double key_burst, struct bc_rl_info *info);
 /* The daily booking caps of a visitor (its address) and of the contact (e-mail or phone) for a booking
  * that does not come through the widget's booking route, which applies them itself: a chat turn's.
  * 0, or BC_EVISITOR_BOOKINGS / BC_ECONTACT_BOOKINGS. */

@@ -9,16 +9,22 @@
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "domain/user.h"
+#include "domain/visitor.h"
 #include "http/api.h"
 #include "http/limits.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "util/buf.h"
 #include "util/config.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/id.h"
+#include "util/hash.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,16 +98,161 @@ static void rate_headers(struct bc_req *req, const struct bc_rl_info *info, int 
     }
 }
 
-static int widget(struct bc_req *req)
+/* ---- widget keys ----
+ * The key's last full resolution is kept by the key as presented (widget keys are public: they sit in web
+ * pages), EARLY_TTL_MS after each, so that bc_auth_refuse_early can refuse a request over the visitor's or
+ * the key's limit before anything is spent on it: a flood at ten times a key's limit then costs a bucket
+ * look-up per request, not its store reads, tenant and body (issue 21: another tenant's latency must not
+ * move). It is only used to refuse. Every admin or platform write through this process forgets it all (a
+ * raised limit, a revoked key, a suspended tenant apply at once, as before); a change made through another
+ * process is seen within EARLY_TTL_MS (meanwhile a flood of a key revoked there gets 429 rather than 401:
+ * refused either way; a raised limit lets the next requests through up to EARLY_TTL_MS later). */
+#define EARLY_SLOTS  1024
+#define EARLY_LOCKS  64
+#define EARLY_TTL_MS 5000
+
+struct early_entry {
+    char key[BC_APIKEY_SECRET_SIZE];
+    char tenant_id[BC_TENANT_ID_MAX + 1];
+    char key_id[BC_TENANT_ID_MAX + 1];
+    double rate, burst;
+    const json_t *look; /* the key's look-up item (its origins): a shared, read-only reference */
+    int64_t until_ms;
+    unsigned long gen; /* the cache's generation when kept */
+};
+
+struct bc_auth_early {
+    atomic_ulong gen; /* bumped by every admin or platform write: limits, keys, tenants may have changed */
+    pthread_mutex_t mu[EARLY_LOCKS];
+    struct early_entry slot[EARLY_SLOTS];
+};
+
+struct bc_auth_early *bc_auth_early_new(void)
 {
-    const char *key = bc_req_header(req, "X-Api-Key"), *origin = bc_req_header(req, "Origin");
-    const json_t *look = NULL;
-    if (!key) return bc_fail(req, BC_EUNAUTHORIZED, "Send the widget key in the X-Api-Key header.");
-    /* A same-origin GET carries no Origin header (Fetch standard): the page is one this server serves (the
-     * demo, the admin's widget preview), at its public URL. Scripts cannot set Sec-Fetch-Site, and a client
-     * outside a browser can send any Origin anyway, so this trusts nothing new. */
+    struct bc_auth_early *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    for (int i = 0; i < EARLY_LOCKS; i++) pthread_mutex_init(&e->mu[i], NULL);
+    return e;
+}
+
+void bc_auth_early_forget(struct bc_auth_early *e)
+{
+    if (e) atomic_fetch_add(&e->gen, 1);
+}
+
+void bc_auth_early_free(struct bc_auth_early *e)
+{
+    if (!e) return;
+    for (int i = 0; i < EARLY_SLOTS; i++) bc_json_release(e->slot[i].look);
+    for (int i = 0; i < EARLY_LOCKS; i++) pthread_mutex_destroy(&e->mu[i]);
+    free(e);
+}
+
+static unsigned long early_gen(struct bc_auth_early *e)
+{
+    return e ? atomic_load(&e->gen) : 0;
+}
+
+/* Remembers a full resolution of key that started at generation gen (a write meanwhile makes it stale). */
+static void early_keep(struct bc_auth_early *e, unsigned long gen, const char *key, const json_t *look,
+                       const struct bc_ctx *ctx, double rate, double burst)
+{
+    if (!e || strlen(key) >= BC_APIKEY_SECRET_SIZE) return;
+    unsigned i = (unsigned)(bc_fnv1a_str(key) % EARLY_SLOTS);
+    struct early_entry *x = &e->slot[i];
+    const json_t *old = NULL;
+    pthread_mutex_lock(&e->mu[i % EARLY_LOCKS]);
+    if (strcmp(x->key, key) != 0 || x->look != look || x->rate != rate || x->burst != burst ||
+        strcmp(x->key_id, ctx->key_id) != 0) {
+        old = x->look;
+        x->look = json_incref((json_t *)look);
+        memcpy(x->key, key, strlen(key) + 1);
+        memcpy(x->tenant_id, ctx->tenant_id, sizeof x->tenant_id);
+        memcpy(x->key_id, ctx->key_id, sizeof x->key_id);
+        x->rate = rate;
+        x->burst = burst;
+    }
+    x->until_ms = bc_now_ms() + EARLY_TTL_MS;
+    x->gen = gen;
+    pthread_mutex_unlock(&e->mu[i % EARLY_LOCKS]);
+    bc_json_release(old);
+}
+
+/* The key's remembered resolution into *out (its look with a reference of the caller's), or false. */
+static bool early_find(struct bc_auth_early *e, const char *key, struct early_entry *out)
+{
+    if (!e) return false;
+    unsigned i = (unsigned)(bc_fnv1a_str(key) % EARLY_SLOTS);
+    struct early_entry *x = &e->slot[i];
+    bool hit = false;
+    pthread_mutex_lock(&e->mu[i % EARLY_LOCKS]);
+    if (x->look && strcmp(x->key, key) == 0 && x->until_ms > bc_now_ms() && x->gen == atomic_load(&e->gen)) {
+        *out = *x;
+        json_incref((json_t *)out->look);
+        hit = true;
+    }
+    pthread_mutex_unlock(&e->mu[i % EARLY_LOCKS]);
+    return hit;
+}
+
+/* The request's Origin. A same-origin GET carries no Origin header (Fetch standard): the page is one this
+ * server serves (the demo, the admin's widget preview), at its public URL. Scripts cannot set
+ * Sec-Fetch-Site, and a client outside a browser can send any Origin anyway, so this trusts nothing new. */
+static const char *widget_origin(struct bc_req *req)
+{
+    const char *origin = bc_req_header(req, "Origin");
     const char *site = bc_req_header(req, "Sec-Fetch-Site");
     if (!origin && site && strcmp(site, "same-origin") == 0) origin = bc_api_public_url(req->srv);
+    return origin;
+}
+
+static int key_refusal(struct bc_req *req, const struct bc_rl_info *info)
+{
+    rate_headers(req, info, 1);
+    bc_metrics_limited(BC_METRICS_LIMIT_KEY);
+    return bc_fail(req, BC_ERATE, "Too many requests for this key; retry in %d s.", info->retry_after_s);
+}
+
+int bc_auth_refuse_early(struct bc_req *req, const struct bc_route *route)
+{
+    const char *key = bc_req_header(req, "X-Api-Key");
+    struct early_entry x;
+    if (!route || (route->auth != BC_AUTH_APIKEY && route->auth != BC_AUTH_CONV) || !key ||
+        !early_find(req->srv->early, key, &x))
+        return 0;
+    const char *origin = widget_origin(req);
+    bool allowed = origin ? bc_apikey_origin_allowed(x.look, origin)
+                          : json_is_true(json_object_get(x.look, "allow_no_origin"));
+    bc_json_release(x.look);
+    if (!allowed) return 0; /* the full check answers */
+    memcpy(req->ctx.tenant_id, x.tenant_id, sizeof x.tenant_id);
+    memcpy(req->ctx.key_id, x.key_id, sizeof x.key_id);
+    req->ctx.kind = BC_AUTH_APIKEY;
+    req->ctx.origin = origin;
+    struct bc_rl_info info;
+    char bucket[96];
+    snprintf(bucket, sizeof bucket, "key:%s", x.key_id);
+    /* the full check's order: the visitor's bucket, then the key's */
+    int rc = bc_api_visitor_peek(req, BC_VL_REQUESTS, x.rate, x.burst);
+    if (rc == 0 && bc_ratelimit_peek(bucket, x.rate, x.burst, &info) != 0) rc = key_refusal(req, &info);
+    if (rc == 0) { /* not over a limit: the full check fills the context again */
+        req->ctx.tenant_id[0] = req->ctx.key_id[0] = '\0';
+        req->ctx.kind = BC_AUTH_NONE;
+        req->ctx.origin = NULL;
+        return 0;
+    }
+    if (origin) bc_auth_cors_headers(req, origin);
+    bc_reply_error(req, rc, req->err_msg);
+    req->refused_early = true;
+    return 1;
+}
+
+static int widget(struct bc_req *req)
+{
+    const char *key = bc_req_header(req, "X-Api-Key"), *origin = widget_origin(req);
+    const json_t *look = NULL;
+    unsigned long gen = early_gen(req->srv->early);
+    if (!key) return bc_fail(req, BC_EUNAUTHORIZED, "Send the widget key in the X-Api-Key header.");
     int rc = bc_apikey_resolve(req->srv->env, key, &look);
     if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
     if (rc < 0) return rc;
@@ -115,28 +266,27 @@ static int widget(struct bc_req *req)
                  json_string_value(json_object_get(look, "tenant_id")));
         snprintf(req->ctx.key_id, sizeof req->ctx.key_id, "%s",
                  json_string_value(json_object_get(look, "key_id")));
+        req->ctx.kind = BC_AUTH_APIKEY;
+        req->ctx.origin = origin;
+        if (origin) bc_auth_cors_headers(req, origin);
+        rc = load_tenant(req);
     }
-    bc_json_release(look);
-    if (rc < 0) return rc;
-    req->ctx.kind = BC_AUTH_APIKEY;
-    req->ctx.origin = origin;
-    if (origin) bc_auth_cors_headers(req, origin);
-    if ((rc = load_tenant(req)) < 0) return rc;
-
     struct bc_limits lim;
     struct bc_rl_info info;
     char bucket[96];
-    if ((rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim)) < 0) return rc;
+    if (rc == 0) rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim);
+    /* an active tenant's key, resolved in full: what refusing its next requests early needs */
+    if (rc == 0) early_keep(req->srv->early, gen, key, look, &req->ctx, lim.rate_per_s, lim.burst);
+    bc_json_release(look);
+    if (rc < 0) return rc;
     /* the visitor's own, smaller bucket first: a visitor it refuses takes nothing from the key's, so one
      * visitor cannot starve the others of the key (domain/visitor.h) */
     if ((rc = bc_api_visitor_limit(req, BC_VL_REQUESTS, NULL, lim.rate_per_s, lim.burst)) < 0) return rc;
     req->ctx.visitor = bc_req_remote(req); /* for the caps the domain applies (chat bookings) */
     snprintf(bucket, sizeof bucket, "key:%s", req->ctx.key_id);
     rc = bc_ratelimit_take(bucket, lim.rate_per_s, lim.burst, &info);
-    rate_headers(req, &info, rc < 0);
-    if (rc < 0) bc_metrics_limited(BC_METRICS_LIMIT_KEY);
-    if (rc < 0)
-        return bc_fail(req, BC_ERATE, "Too many requests for this key; retry in %d s.", info.retry_after_s);
+    if (rc < 0) return key_refusal(req, &info);
+    rate_headers(req, &info, 0);
     bc_apikey_touch(req->srv->env, req->ctx.tenant_id, req->ctx.key_id);
     return 0;
 }

@@ -8,6 +8,18 @@
 /* Returns 0 with req->ctx filled, or BC_EUNAUTHORIZED / BC_EFORBIDDEN / BC_EORIGIN / BC_ENOT_FOUND /
  * BC_ERATE (with a message and headers set on req). */
 int bc_auth_resolve(struct bc_req *req, const struct bc_route *route);
+/* Refuses a widget request over its limits as soon as its headers arrive, before its body is read and
+ * before the store is asked anything: from the key's last full resolution (kept EARLY_TTL_MS in
+ * srv->early), the visitor's and the key's buckets are looked at without taking. Returns 1 with the same
+ * 429 answer (headers, error, counted usage) the full check would give, or 0: the request goes on to the
+ * full check. Only ever refuses; never lets a request through. */
+int bc_auth_refuse_early(struct bc_req *req, const struct bc_route *route);
+/* The cache of bc_auth_refuse_early: new (NULL when out of memory: then nothing is refused early) and free
+ * (NULL-safe). */
+struct bc_auth_early *bc_auth_early_new(void);
+void bc_auth_early_free(struct bc_auth_early *e);
+/* Forgets every remembered resolution (a write that may change limits, keys or tenants). NULL-safe. */
+void bc_auth_early_forget(struct bc_auth_early *e);
 /* Adds the CORS response headers for an allowed origin. */
 void bc_auth_cors_headers(struct bc_req *req, const char *origin);
 

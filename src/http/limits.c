@@ -9,18 +9,33 @@
 
 #include <stdio.h>
 
+static int refusal(struct bc_req *req, enum bc_visitor_limit l, int rc, const struct bc_rl_info *info);
+
 int bc_api_visitor_limit(struct bc_req *req, enum bc_visitor_limit l, const char *subject, double key_rate,
                          double key_burst)
 {
     struct bc_rl_info info;
     if (!subject) subject = bc_req_remote(req);
     int rc = bc_visitor_take(req->srv->env, req->ctx.tenant_id, l, subject, key_rate, key_burst, &info);
-    if (rc == 0) return 0;
+    return rc == 0 ? 0 : refusal(req, l, rc, &info);
+}
+
+int bc_api_visitor_peek(struct bc_req *req, enum bc_visitor_limit l, double key_rate, double key_burst)
+{
+    struct bc_rl_info info;
+    int rc =
+        bc_visitor_peek(req->srv->env, req->ctx.tenant_id, l, bc_req_remote(req), key_rate, key_burst, &info);
+    return rc == 0 ? 0 : refusal(req, l, rc, &info);
+}
+
+/* A visitor's refusal: Retry-After, the limit's error, counted by limit in /metrics. */
+static int refusal(struct bc_req *req, enum bc_visitor_limit l, int rc, const struct bc_rl_info *info)
+{
     char v[16];
-    snprintf(v, sizeof v, "%d", info.retry_after_s);
+    snprintf(v, sizeof v, "%d", info->retry_after_s);
     bc_reply_header(req, "Retry-After", v);
     bc_metrics_limited((int)l);
-    return bc_fail(req, rc, "%s Retry in %d s.", bc_strerror(rc), info.retry_after_s);
+    return bc_fail(req, rc, "%s Retry in %d s.", bc_strerror(rc), info->retry_after_s);
 }
 
 int bc_api_address_brake(struct bc_req *req, const char *scope, double rate, double burst, int metric)

@@ -11,6 +11,9 @@
  * bucket, for BC_VL_REQUESTS only (0 otherwise). */
 int bc_api_visitor_limit(struct bc_req *req, enum bc_visitor_limit l, const char *subject, double key_rate,
                          double key_burst);
+/* The same without taking a unit (bc_visitor_peek), for the widget's BC_VL_REQUESTS as a request's headers
+ * arrive: 0, or the limit's error with the same answer set. */
+int bc_api_visitor_peek(struct bc_req *req, enum bc_visitor_limit l, double key_rate, double key_burst);
 
 /* A brake per client address on the public routes whose credential is in the URL (the manage page, the
  * calendar feeds): at most rate requests a second with bursts of burst under the bucket "<scope>:<address>".

@@ -140,6 +140,13 @@ static void audit(struct bc_req *req, const struct bc_route *r)
         bc_log(BC_LOG_ERROR, "audit write failed for %s", r->name);
 }
 
+int bc_router_refuse_early(struct bc_req *req)
+{
+    unsigned allowed = 0;
+    req->route = bc_router_match(req, &allowed);
+    return req->route ? bc_auth_refuse_early(req, req->route) : 0;
+}
+
 void bc_router_dispatch(struct bc_req *req)
 {
     unsigned allowed = 0;
@@ -149,7 +156,7 @@ void bc_router_dispatch(struct bc_req *req)
         rc = bc_fail(req, BC_ETOO_LARGE, "The request body is larger than %zu bytes.", req->srv->body_limit);
         goto out;
     }
-    r = bc_router_match(req, &allowed);
+    r = req->route ? req->route : bc_router_match(req, &allowed); /* matched early, as the headers came */
     req->route = r;
     if (!r) {
         if (allowed) allow_header(req, allowed);
@@ -161,6 +168,9 @@ void bc_router_dispatch(struct bc_req *req)
     if (rc == 0) {
         rc = r->handler(req);
         if (rc == 0) audit(req, r);
+        /* a write by staff or the operator may change what refusing early relies on (limits, keys) */
+        if (r->method != BC_GET && (r->auth == BC_AUTH_JWT || r->auth == BC_AUTH_PLATFORM))
+            bc_auth_early_forget(req->srv->early);
     }
 out:
     if (rc == BC_ASYNC) return;

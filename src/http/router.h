@@ -37,6 +37,10 @@ extern const size_t bc_nroutes;
 const struct bc_route *bc_router_match(struct bc_req *req, unsigned *allowed);
 /* Routes a request whose body has been read: match, enforce auth and role, run the handler, and make sure
  * a reply exists (or the request is suspended). */
+/* As a request's headers arrive (before its body is read): matches its route (kept for the dispatch) and
+ * refuses it at once when it is over its tenant's limits (bc_auth_refuse_early). Returns 1 with the
+ * answer set, or 0. */
+int bc_router_refuse_early(struct bc_req *req);
 void bc_router_dispatch(struct bc_req *req);
 /* "GET", "POST", … */
 const char *bc_method_name(enum bc_method m);

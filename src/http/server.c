@@ -2,6 +2,7 @@
 #include "http/server.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
+#include "http/auth.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -167,9 +168,10 @@ static enum MHD_Result queue(struct bc_req *req)
     req->state = BC_REQ_DONE;
     /* the tenant's usage (requests, peak per minute, errors, origins), counted before the client can see
      * the answer, so that whatever it does next (a usage read) finds it counted; only for active tenants:
-     * nothing is written into a suspended or deleted tenant's partition */
-    if (req->ctx.tenant_id[0] && req->status && req->ctx.tenant &&
-        bc_tenant_check_active(req->ctx.tenant) == 0)
+     * nothing is written into a suspended or deleted tenant's partition (a request refused early was
+     * refused with what the last full check of its key found: an active tenant) */
+    if (req->ctx.tenant_id[0] && req->status &&
+        (req->ctx.tenant ? bc_tenant_check_active(req->ctx.tenant) == 0 : req->refused_early))
         bc_usage_request(req->srv->env, req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
     enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)req->status, r);
     MHD_destroy_response(r);
@@ -201,6 +203,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             req->state = BC_REQ_RUNNING;
             bc_reply_error(req, BC_EMETHOD, "Unsupported HTTP method.");
             return queue(req);
+        }
+        /* a widget request over its limits is refused now, before its body is read or the store is asked
+         * anything (http/auth.c). With a body to come the answer goes at once (closing the connection
+         * rather than reading the body: no 100 Continue is sent); without one, on the next call, which
+         * keeps the connection alive (CONVENTIONS.md) */
+        if (bc_router_refuse_early(req)) {
+            req->state = BC_REQ_RUNNING;
+            if ((cl && strtoull(cl, NULL, 10) > 0) ||
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+                return queue(req);
         }
         return MHD_YES;
     }
@@ -318,6 +330,7 @@ int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t
     pthread_mutex_init(&srv->async_mu, NULL);
     if (!srv->public_url[0]) snprintf(srv->public_url, sizeof srv->public_url, "http://127.0.0.1:8080");
     srv->started_ms = bc_now_ms();
+    srv->early = bc_auth_early_new(); /* NULL: nothing is refused early */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     srv->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -329,6 +342,8 @@ int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errsize, "cannot listen on %s (address in use or not permitted)", listen);
+        bc_auth_early_free(srv->early);
+        srv->early = NULL;
         return BC_EIO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -353,6 +368,8 @@ void bc_server_stop(struct bc_server *srv)
 {
     if (!srv->daemon) return;
     MHD_stop_daemon(srv->daemon);
+    bc_auth_early_free(srv->early);
+    srv->early = NULL;
     pthread_mutex_destroy(&srv->async_mu);
     srv->daemon = NULL;
 }

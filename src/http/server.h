@@ -27,6 +27,8 @@ struct bc_cidr {
 };
 #define BC_MAX_TRUSTED_PROXIES 32
 
+struct bc_auth_early;
+
 struct bc_server {
     struct MHD_Daemon *daemon;
     struct bc_store *store; /* borrowed; outlives the server */
@@ -46,6 +48,7 @@ struct bc_server {
     char public_url[256]; /* where browsers reach this server, without a trailing '/' (bc_api_public_url) */
     struct bc_cidr trusted[BC_MAX_TRUSTED_PROXIES]; /* trusted_proxies, parsed by bc_server_start */
     int ntrusted;
+    struct bc_auth_early *early; /* widget keys' last resolutions, to refuse a flood early (http/auth.c) */
 };
 
 /* Starts listening on "host:port" (port 0 picks a free one, see srv->port). Fields store, body_limit,

@@ -362,6 +362,39 @@ int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const st
     return rc;
 }
 
+int bc_store_update_batch(struct bc_store *s, struct bc_update_op *ops, size_t n)
+{
+    if (n == 0 || n > BC_STORE_UPDATE_BATCH_MAX) return BC_EINVALID;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        ops[i].out = NULL;
+        ops[i].rc = 0;
+        if (bc__store_key_valid(ops[i].pk) < 0 || bc__store_key_valid(ops[i].sk) < 0) rc = BC_EINVALID;
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) ops[i].rc = rc;
+        return rc;
+    }
+    /* the read cache: every item's kind is dropped before and after (as for one write) */
+    for (size_t i = 0; i < n; i++) wrote(s, ops[i].pk, ops[i].sk);
+    int64_t t0 = bc_mono_ns();
+    if (s->ops->update_batch) {
+        rc = s->ops->update_batch(s, ops, n);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (rc < 0) {
+                ops[i].rc = rc;
+                continue;
+            }
+            ops[i].rc = s->ops->update(s, ops[i].pk, ops[i].sk, &ops[i].u, &ops[i].cond,
+                                       ops[i].want_out ? &ops[i].out : NULL);
+            if (ops[i].rc < 0 && ops[i].rc != BC_ECOND) rc = ops[i].rc;
+        }
+    }
+    for (size_t i = 0; i < n; i++) wrote(s, ops[i].pk, ops[i].sk);
+    return timed(OP_UPDATE, t0, rc);
+}
+
 int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond)
 {
     if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
@@ -370,28 +403,6 @@ int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const st
     int rc = timed(OP_DELETE, t0, s->ops->del(s, pk, sk, cond));
     wrote(s, pk, sk);
     return rc;
-}
-
-int bc_store_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs)
-{
-    if (n == 0 || n > BC_STORE_UPDATE_BATCH_MAX) return BC_EINVALID;
-    for (size_t i = 0; i < n; i++) {
-        rcs[i] = bc__store_key_valid(ops[i].pk) < 0 || bc__store_key_valid(ops[i].sk) < 0 ? BC_EINVALID : 0;
-        wrote(s, ops[i].pk, ops[i].sk);
-    }
-    int64_t t0 = bc_mono_ns();
-    int rc = 0;
-    if (s->ops->update_batch) {
-        rc = s->ops->update_batch(s, ops, n, rcs); /* skips the ops already refused above */
-    } else {
-        for (size_t i = 0; i < n; i++)
-            if (rcs[i] == 0) rcs[i] = s->ops->update(s, ops[i].pk, ops[i].sk, &ops[i].u, &ops[i].cond, NULL);
-    }
-    for (size_t i = 0; i < n; i++) {
-        wrote(s, ops[i].pk, ops[i].sk);
-        if (rc == 0 && rcs[i] < 0) rc = rcs[i];
-    }
-    return timed(OP_UPDATE, t0, rc);
 }
 
 /* A cached query (checked by the caller): its identity is every parameter, "Q" PK NUL prefix NUL from NUL

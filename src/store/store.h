@@ -76,14 +76,19 @@ struct bc_update {
     json_t *remove;
 };
 
-/* One update of a batch (bc_store_update_batch): the item's keys (borrowed), what to change, its condition.
- */
+/* One update of a batch (bc_store_update_batch): the item's keys, the update and its condition (borrowed
+ * for the call); with want_out, out receives the item as written (caller decrefs); rc receives the
+ * update's result. */
 struct bc_update_op {
-    const char *pk, *sk;
+    const char *pk;
+    const char *sk;
     struct bc_update u;
     struct bc_cond cond;
+    bool want_out;
+    json_t *out; /* set by the call: the item as written, when want_out and rc == 0 */
+    int rc;      /* set by the call: 0 written, BC_ECOND refused by its condition, or another error */
 };
-#define BC_STORE_UPDATE_BATCH_MAX 64
+#define BC_STORE_UPDATE_BATCH_MAX 256
 
 struct bc_query {
     const char *pk;
@@ -113,10 +118,10 @@ struct bc_store_ops {
     int (*put)(struct bc_store *s, json_t *item, const struct bc_cond *cond);
     /* may be NULL: bc_store_put_batch then puts one item after the other */
     int (*put_batch)(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed);
-    /* may be NULL: bc_store_update_batch then updates one item after the other */
-    int (*update_batch)(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs);
     int (*update)(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                   const struct bc_cond *cond, json_t **out);
+    /* may be NULL: bc_store_update_batch then updates one item after the other */
+    int (*update_batch)(struct bc_store *s, struct bc_update_op *ops, size_t n);
     int (*del)(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);
     int (*query)(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res);
     int (*scan)(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
@@ -174,13 +179,15 @@ int bc_store_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, s
  */
 int bc_store_update(struct bc_store *s, const char *pk, const char *sk, const struct bc_update *u,
                     const struct bc_cond *cond, json_t **out);
-/* Applies ops[0..n) (1..BC_STORE_UPDATE_BATCH_MAX) as bc_store_update would, each on its own condition, and
- * puts each one's result in rcs[i] (0, BC_ECOND, BC_EINVALID or another negative bc_err); an op that fails
- * leaves the others to apply. A backend may apply them in one atomic step (LMDB: one write transaction, one
- * commit, one sync unless every op is lazy: for many small writes at once, such as the key last-use marks);
- * when that step fails as a whole (LMDB: a full map, an I/O error), every rcs[i] is its error and nothing
- * is written. Returns 0 when every op succeeded, else the first failing op's error. */
-int bc_store_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs);
+/* Applies n (1..BC_STORE_UPDATE_BATCH_MAX) updates, in order, each atomic by itself; a failed condition
+ * refuses only its own update (rc BC_ECOND). Every op gets its rc (and out). Returns 0 when every update was
+ * written or refused by its condition, else the first other error (BC_EINVALID for bad keys, nothing
+ * written). A backend may write the whole batch in one step (LMDB: one write transaction and one commit,
+ * which is what makes it cheap: the flushes of usage counters and key last-uses write thousands of small
+ * items); then an error leaves every op with that error and nothing written. Without such a step the
+ * updates are made one after the other and an error stops there: the ops before it keep their rc, the
+ * others get the error. */
+int bc_store_update_batch(struct bc_store *s, struct bc_update_op *ops, size_t n);
 /* Deletes one item if cond holds. Deleting a missing item with no condition succeeds. Returns 0 or BC_ECOND
  * or another negative bc_err. */
 int bc_store_delete(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);

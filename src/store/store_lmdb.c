@@ -7,11 +7,11 @@
  *   DynamoDB's string sort keys), value = the item as compact JSON.
  * - Database "ttl": key = big-endian 64-bit ttl + PK "\0" SK, empty value; an index of items that expire,
  *   kept in the same write transaction as the item, so reaping never scans the whole store.
- * - Every write (one item, or a batch: all its items or none) goes through the commit queue
- *   (lmdb_commit.c): read the current item, check the condition, write, inside a write transaction that
- *   concurrent writers of this process share (group commit: one commit, one sync, each writer
- *   all-or-nothing on its own). LMDB serialises write transactions across threads and processes, so
- *   conditional writes are atomic.
+ * - Every write (one item, a batch: all its items or none, or a batch of updates, where a failed condition
+ *   skips only its own update) goes through the commit queue (lmdb_commit.c): read the current item, check
+ *   the condition, write, inside a write transaction that concurrent writers of this process share (group
+ *   commit: one commit, one sync, each writer all-or-nothing on its own). LMDB serialises write
+ *   transactions across threads and processes, so conditional writes are atomic.
  * - Durability: the environment is opened with MDB_NOSYNC and every commit is followed by mdb_env_sync,
  *   except commits of only lazy writes (struct bc_cond.lazy), which housekeeping syncs within a second: so
  * chat messages and counters cost no fsync, while bookings are on disk when acknowledged. sync=none (URL)
@@ -309,37 +309,40 @@ static int lm_put_batch(struct bc_store *s, const struct bc_write *w, size_t n, 
 }
 
 struct update_batch {
-    const struct bc_update_op *ops;
+    struct bc_update_op *ops;
     size_t n;
-    int *rcs;
 };
 
-/* Applies the ops in the queue's transaction: an op refused (rcs[i] already set) or whose condition or
- * update fails is skipped, having changed nothing; any other failure fails the whole batch. */
+/* Applies the updates in the queue's transaction: a failed condition skips its own update (write_step
+ * changes nothing before the check), any other error fails the whole batch. */
 static int apply_updates(struct bc__lmdb_store *st, MDB_txn *txn, void *arg)
 {
     struct update_batch *b = arg;
     for (size_t i = 0; i < b->n; i++) {
-        if (b->rcs[i] < 0) continue;
-        const struct bc_update_op *op = &b->ops[i];
-        int r = write_step(st, txn, op->pk, op->sk, NULL, &op->u, false, &op->cond, false, NULL);
-        if (r == BC_ECOND || r == BC_EINVALID)
-            b->rcs[i] = r;
-        else if (r < 0)
-            return r;
+        struct bc_update_op *op = &b->ops[i];
+        op->rc = write_step(st, txn, op->pk, op->sk, NULL, &op->u, false, &op->cond, false,
+                            op->want_out ? &op->out : NULL);
+        if (op->rc < 0 && op->rc != BC_ECOND) return op->rc;
     }
     return 0;
 }
 
-/* One commit (through the queue, so a group commit) for the whole batch. */
-static int lm_update_batch(struct bc_store *s, const struct bc_update_op *ops, size_t n, int *rcs)
+/* One commit (through the queue, so grouped with other writers) for the whole batch. The sync is decided
+ * before the updates run, so a batch is lazy only when every op asks for it. */
+static int lm_update_batch(struct bc_store *s, struct bc_update_op *ops, size_t n)
 {
-    struct update_batch b = {ops, n, rcs};
+    struct update_batch b = {ops, n};
     struct bc__lmdb_apply a = {apply_updates, &b};
     bool lazy = true;
     for (size_t i = 0; i < n; i++) lazy = lazy && ops[i].cond.lazy;
     int rc = bc__lmdb_commit((struct bc__lmdb_store *)s, &a, lazy);
-    for (size_t i = 0; i < n && rc < 0; i++) rcs[i] = rc;
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) {
+            json_decref(ops[i].out);
+            ops[i].out = NULL;
+            ops[i].rc = rc;
+        }
+    }
     return rc;
 }
 
@@ -476,8 +479,8 @@ static const struct bc_store_ops lmdb_ops = {
     .get_ro = lm_get_ro,
     .put = lm_put,
     .put_batch = lm_put_batch,
-    .update_batch = lm_update_batch,
     .update = lm_update,
+    .update_batch = lm_update_batch,
     .del = lm_del,
     .query = bc__lmdb_query,
     .scan = bc__lmdb_scan,

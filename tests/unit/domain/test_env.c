@@ -75,8 +75,34 @@ static void test_env__key_uses_are_flushed_by_their_own_env(void **state)
     assert_int_equal(bc_apikey_flush_last_used(b), 0);
     assert_int_equal(bc_apikey_flush_last_used(a), 1);
     assert_int_equal(bc_apikey_get(a, &ctx, kid, &key), 0);
-    assert_non_null(json_string_value(json_object_get(key, "last_used_at")));
+    char first[40];
+    snprintf(first, sizeof first, "%s", json_string_value(json_object_get(key, "last_used_at")));
+    assert_true(first[0] != '\0');
     json_decref(key);
+    /* the next uses are written once they moved by the step (an hour), not at every flush */
+    bc_clock_advance(BC_APIKEY_LAST_USED_STEP_S / 2);
+    bc_apikey_touch(a, tid, kid);
+    assert_int_equal(bc_apikey_flush_last_used(a), 0);
+    bc_clock_advance(BC_APIKEY_LAST_USED_STEP_S / 2);
+    bc_apikey_touch(a, tid, kid);
+    assert_int_equal(bc_apikey_flush_last_used(a), 1);
+    assert_int_equal(bc_apikey_flush_last_used(a), 0); /* written: nothing due */
+    assert_int_equal(bc_apikey_get(a, &ctx, kid, &key), 0);
+    int64_t t0 = 0, t1 = 0;
+    assert_int_equal(bc_time_parse_iso(first, &t0), 0);
+    assert_int_equal(bc_time_parse_iso(json_string_value(json_object_get(key, "last_used_at")), &t1), 0);
+    assert_int_equal(t1 - t0, BC_APIKEY_LAST_USED_STEP_S);
+    json_decref(key);
+    /* a new env on the same store (a restart, another process) finds the stored time within the step of
+     * its first use: a read, nothing written; an hour later it writes */
+    struct bc_env *again = bc_env_new(a->store);
+    assert_non_null(again);
+    bc_apikey_touch(again, tid, kid);
+    assert_int_equal(bc_apikey_flush_last_used(again), 0);
+    bc_clock_advance(BC_APIKEY_LAST_USED_STEP_S);
+    bc_apikey_touch(again, tid, kid);
+    assert_int_equal(bc_apikey_flush_last_used(again), 1);
+    bc_env_free(again);
     bc_json_release(look);
     bc_test_env_close(a);
     bc_test_env_close(b);

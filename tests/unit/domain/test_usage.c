@@ -7,6 +7,7 @@
 #include "domain/plan.h"
 #include "domain/usage.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/fault.h"
@@ -287,6 +288,88 @@ static void test_usage__two_processes_add_up(void **state)
     json_decref(it);
 }
 
+/* The store's update calls so far (a batch counts once), from its Prometheus text. */
+static long store_updates(struct bc_store *s)
+{
+    struct bc_buf b = BC_BUF_INIT;
+    bc_store_metrics(s, &b);
+    const char *needle = "bookchat_store_operation_duration_seconds_count{op=\"update\"} ";
+    const char *at = b.data ? strstr(b.data, needle) : NULL;
+    long n = at ? strtol(at + strlen(needle), NULL, 10) : -1;
+    bc_buf_release(&b);
+    return n;
+}
+
+/* A flush after reads spread over many tenants: the same numbers as one tenant at a time (requests, errors,
+ * peak per minute, last activity), four items per tenant (hour, day, month, state: the peaks ride on the
+ * day's and month's writes) and a handful of store batches instead of one write per item. */
+static void test_usage__many_tenants_flush_in_few_batches(void **state)
+{
+    struct bc_env *env = *state;
+    struct bc_store *s = env->store;
+    enum { N = 100 };
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        char pk[64];
+        snprintf(id, sizeof id, "spread-%03d", i);
+        snprintf(pk, sizeof pk, "TENANT#%s", id);
+        json_t *meta =
+            json_pack("{s:s, s:s, s:s, s:s}", "PK", pk, "SK", "META", "id", id, "status", "ACTIVE");
+        assert_int_equal(bc_store_put(s, meta, NULL), 0);
+        json_decref(meta);
+        for (int k = 0; k <= i % 4; k++) bc_usage_request(env, id, k == 0 && i % 2 ? 404 : 200, NULL, NULL);
+    }
+    struct bc_usage_stats st0, st1;
+    bc_usage_stats(env, &st0);
+    long u0 = store_updates(s);
+    assert_true(bc_usage_flush(env) > 0);
+    bc_usage_stats(env, &st1);
+    long u1 = store_updates(s);
+    assert_int_equal(st1.items_written - st0.items_written, 4 * N);
+    assert_true(u1 - u0 <= 8); /* 4 groups of 32 tenants; one write per item made 6 * N + … */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            snprintf(id, sizeof id, "spread-%03d", i);
+            json_t *it = month_item(s, id);
+            int want = i % 4 + 1 + round; /* the second round adds one request in the same minute */
+            assert_int_equal(attr(it, "requests"), want);
+            assert_int_equal(attr(it, "peak_rpm"), want);
+            assert_int_equal(attr(it, "errors_4xx"), i % 2);
+            json_decref(it);
+            json_t *recent = NULL;
+            assert_int_equal(bc_usage_recent(env, id, 1, &recent), 0);
+            assert_int_equal(attr(recent, "requests"), want);
+            json_decref(recent);
+            int64_t last = 0, open = -1;
+            assert_int_equal(bc_usage_state(env, id, &last, &open), 0);
+            assert_true(last > 0);
+            assert_int_equal(open, 0);
+        }
+        if (round == 1) break;
+        /* a second flush: the day's peak grows from the stored one (a version-checked write) */
+        for (int i = 0; i < N; i++) {
+            snprintf(id, sizeof id, "spread-%03d", i);
+            bc_usage_request(env, id, 200, NULL, NULL);
+        }
+        u0 = store_updates(s);
+        bc_usage_stats(env, &st0);
+        assert_true(bc_usage_flush(env) > 0);
+        bc_usage_stats(env, &st1);
+        assert_int_equal(st1.items_written - st0.items_written, 3 * N); /* the state is not due again */
+        assert_true(store_updates(s) - u0 <= 8);
+    }
+    /* the day's report agrees */
+    json_t *meta = json_pack("{s:s, s:s}", "id", "spread-003", "plan", "FREE"), *rep = NULL;
+    char month[8];
+    bc_usage_month_parse(NULL, month);
+    assert_int_equal(bc_usage_report(env, meta, month, &rep), 0);
+    json_t *totals = json_object_get(rep, "totals");
+    assert_int_equal(attr(totals, "requests"), 5);
+    assert_int_equal(attr(totals, "peak_rpm"), 5);
+    json_decref(rep);
+    json_decref(meta);
+}
+
 static void test_usage__failed_flush_keeps_counts_and_never_doubles(void **state)
 {
     struct bc_env *env = *state;
@@ -514,6 +597,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_usage__flush_counts_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage__many_tenants_flush_in_few_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage__a_purged_tenant_gets_nothing_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage__limit_exact_under_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage__raising_the_limit_lets_the_next_through, setup, teardown),

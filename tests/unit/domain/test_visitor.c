@@ -85,6 +85,32 @@ static void test_visitor__share_of_the_key(void **state)
         assert_int_equal(bc_visitor_take(env, "t4", BC_VL_REQUESTS, "198.51.100.3", 2, 10, NULL), 0);
 }
 
+/* A peek says what a take would say, and takes nothing, creates nothing: the early refusal of a request
+ * (http/auth.c) never spends a unit it did not spend before. */
+static void test_visitor__peek_takes_nothing(void **state)
+{
+    (void)state;
+    struct bc_rl_info info;
+    /* an unknown bucket is full: peeks never empty it */
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(bc_visitor_peek(env, "t5", BC_VL_REQUESTS, "198.51.100.9", 100, 100, NULL), 0);
+    assert_int_equal(bc_ratelimit_peek("key:k5", 1, 3, &info), 0);
+    int ok = 0;
+    for (int i = 0; i < 40; i++)
+        if (bc_visitor_take(env, "t5", BC_VL_REQUESTS, "198.51.100.9", 100, 100, NULL) == 0) ok++;
+    assert_true(ok >= 25 && ok <= 27); /* the whole share was still there */
+    assert_int_equal(bc_visitor_peek(env, "t5", BC_VL_REQUESTS, "198.51.100.9", 100, 100, &info),
+                     BC_EVISITOR_RATE);
+    assert_true(info.retry_after_s >= 1);
+    /* the key's bucket: three takes empty it, a peek then refuses with what a refused take says */
+    for (int i = 0; i < 3; i++) assert_int_equal(bc_ratelimit_take("key:k5", 1, 3, NULL), 0);
+    struct bc_rl_info took, peeked;
+    assert_int_equal(bc_ratelimit_peek("key:k5", 1, 3, &peeked), BC_ERATE);
+    assert_int_equal(bc_ratelimit_take("key:k5", 1, 3, &took), BC_ERATE);
+    assert_int_equal(peeked.retry_after_s, took.retry_after_s);
+    assert_true(peeked.limit == took.limit && peeked.remaining == took.remaining);
+}
+
 static void test_visitor__contact(void **state)
 {
     (void)state;
@@ -151,6 +177,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_visitor__daily_cap_per_subject_and_tenant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_visitor__off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_visitor__share_of_the_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_visitor__peek_takes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_visitor__contact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_visitor__names_and_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_visitor__under_attack, setup, teardown),

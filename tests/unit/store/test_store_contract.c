@@ -791,46 +791,69 @@ static void test_store__put_batch(void **state)
     json_decref(c);
 }
 
-/* An update batch applies each op on its own condition: a failed condition or a bad update skips that op
- * only, the others are written; results come back per op. */
+/* A batch of updates: each its own atomic update, a failed condition refuses only its own, every op gets
+ * its result and item; updates of one item in a batch apply in order. */
 static void test_store__update_batch(void **state)
 {
     struct bc_store *s = *state;
     char p[128];
     pk(p, "ubatch");
-    json_t *a = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "U#1", "n", 1);
-    json_t *txt = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", "U#3", "n", "text");
-    assert_int_equal(bc_store_put(s, a, NULL), 0);
-    assert_int_equal(bc_store_put(s, txt, NULL), 0);
-    json_t *set = json_pack("{s:i}", "n", 10), *add = json_pack("{s:i}", "n", 5);
+    json_t *add1 = json_pack("{s:i}", "n", 1), *add5 = json_pack("{s:i}", "n", 5),
+           *setv = json_pack("{s:i}", "peak", 9), *addv = json_pack("{s:i}", "version", 1);
     struct bc_update_op ops[4] = {
-        {p, "U#1", {set, NULL, NULL}, {BC_COND_EXISTS, 0, true}}, /* written */
-        {p, "U#2", {set, NULL, NULL}, {BC_COND_EXISTS, 0, true}}, /* absent: BC_ECOND, not created */
-        {p, "U#3", {NULL, add, NULL}, {BC_COND_NONE, 0, true}},   /* add to a string: BC_EINVALID */
-        {p, "U#4", {NULL, add, NULL}, {BC_COND_NONE, 0, false}},  /* created by the update */
+        {.pk = p, .sk = "U#1", .u = {NULL, add1, NULL}, .cond = {BC_COND_NONE, 0, true}, .want_out = true},
+        {.pk = p, .sk = "U#2", .u = {setv, addv, NULL}, .cond = {BC_COND_VERSION, 3, true}, .want_out = true},
+        {.pk = p, .sk = "U#1", .u = {NULL, add5, NULL}, .cond = {BC_COND_NONE, 0, true}, .want_out = true},
+        {.pk = p, .sk = "U#3", .u = {setv, addv, NULL}, .cond = {BC_COND_VERSION, 0, true}},
     };
-    int rcs[4] = {9, 9, 9, 9};
-    assert_int_equal(bc_store_update_batch(s, ops, 4, rcs), BC_ECOND);
-    assert_int_equal(rcs[0], 0);
-    assert_int_equal(rcs[1], BC_ECOND);
-    assert_int_equal(rcs[2], BC_EINVALID);
-    assert_int_equal(rcs[3], 0);
-    assert_int_equal(ro_n(s, p, "U#1"), 10);
-    assert_int_equal(ro_n(s, p, "U#2"), -1);
-    assert_int_equal(ro_n(s, p, "U#4"), 5);
-    /* all good: 0; bad sizes and keys refused */
-    assert_int_equal(bc_store_update_batch(s, ops, 1, rcs), 0);
-    assert_int_equal(bc_store_update_batch(s, ops, 0, rcs), BC_EINVALID);
-    assert_int_equal(bc_store_update_batch(s, ops, BC_STORE_UPDATE_BATCH_MAX + 1, rcs), BC_EINVALID);
-    struct bc_update_op bad[2] = {{p, "U#4", {NULL, add, NULL}, {0}}, {p, "", {NULL, add, NULL}, {0}}};
-    assert_int_equal(bc_store_update_batch(s, bad, 2, rcs), BC_EINVALID);
-    assert_int_equal(rcs[0], 0);
-    assert_int_equal(rcs[1], BC_EINVALID);
-    assert_int_equal(ro_n(s, p, "U#4"), 10);
-    json_decref(set);
-    json_decref(add);
-    json_decref(a);
-    json_decref(txt);
+    /* U#2 does not exist (version 0), so its condition fails; the others are written */
+    assert_int_equal(bc_store_update_batch(s, ops, 4), 0);
+    assert_int_equal(ops[0].rc, 0);
+    assert_int_equal(ops[1].rc, BC_ECOND);
+    assert_null(ops[1].out);
+    assert_int_equal(ops[2].rc, 0);
+    assert_int_equal(ops[3].rc, 0);
+    assert_null(ops[3].out); /* not asked for */
+    assert_int_equal(json_integer_value(json_object_get(ops[0].out, "n")), 1);
+    assert_int_equal(json_integer_value(json_object_get(ops[2].out, "n")), 6); /* in order, after the first */
+    json_decref(ops[0].out);
+    json_decref(ops[2].out);
+    json_t *it = NULL;
+    assert_int_equal(bc_store_get(s, p, "U#2", &it), BC_ENOT_FOUND);
+    assert_int_equal(bc_store_get(s, p, "U#3", &it), 0);
+    assert_int_equal(json_integer_value(json_object_get(it, "peak")), 9);
+    assert_int_equal(json_integer_value(json_object_get(it, "version")), 1);
+    json_decref(it);
+    assert_int_equal(ro_n(s, p, "U#1"), 6);
+    /* a bad key refuses the whole batch before anything is written */
+    struct bc_update_op bad[2] = {
+        {.pk = p, .sk = "U#1", .u = {NULL, add1, NULL}},
+        {.pk = p, .sk = "", .u = {NULL, add1, NULL}},
+    };
+    assert_int_equal(bc_store_update_batch(s, bad, 2), BC_EINVALID);
+    assert_int_equal(bad[0].rc, BC_EINVALID);
+    assert_int_equal(ro_n(s, p, "U#1"), 6);
+    /* an update that cannot apply (add to a string) is an error: on LMDB the whole batch is undone */
+    json_t *str = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", "U#S", "n", "x");
+    assert_int_equal(bc_store_put(s, str, NULL), 0);
+    struct bc_update_op mixed[2] = {
+        {.pk = p, .sk = "U#4", .u = {NULL, add1, NULL}},
+        {.pk = p, .sk = "U#S", .u = {NULL, add1, NULL}},
+    };
+    int rc = bc_store_update_batch(s, mixed, 2);
+    assert_true(rc < 0 && rc != BC_ECOND);
+    assert_int_equal(mixed[1].rc, rc);
+    if (strcmp(s->ops->name, "lmdb") == 0) {
+        assert_int_equal(mixed[0].rc, rc);
+        assert_int_equal(bc_store_get(s, p, "U#4", &it), BC_ENOT_FOUND);
+    }
+    assert_int_equal(ro_n(s, p, "U#1"), 6);
+    assert_int_equal(bc_store_update_batch(s, ops, 0), BC_EINVALID);
+    json_decref(str);
+    json_decref(add1);
+    json_decref(add5);
+    json_decref(setv);
+    json_decref(addv);
 }
 
 int main(void)
