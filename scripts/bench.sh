@@ -95,11 +95,14 @@ cleanup() {
 trap cleanup EXIT
 
 # start_server DATA NAME: bookchat serve on a free loopback port, access log on (as shipped) into NAME.log,
-# the widget's per-visitor limits off (wrk is one visitor: it would get 429 after 4 bookings);
-# then `use NAME`
+# the widget's per-visitor limits off (wrk is one visitor: it would get 429 after 4 bookings), the
+# notifications dispatcher off unless BENCH_DISPATCHER=on (the seeded stores hold an outbox event per seeded
+# booking: draining them in the background was most of the "idle" CPU and a third of the 10,000-tenant
+# server's CPU per request; what the outbox costs is measured on its own, docs/performance.md); then `use NAME`
 start_server() {
   local data=$1 name=$2 pid url
   BOOKCHAT_PLATFORM_TOKEN=$TOKEN BOOKCHAT_DRAIN_TIMEOUT=5 BOOKCHAT_VISITOR_LIMITS=off \
+    BOOKCHAT_DISPATCHER=${BENCH_DISPATCHER:-off} BOOKCHAT_CALENDAR_POLLER=off \
     "$BIN" serve --listen 127.0.0.1:0 --data "$data" --json >"$WORK/$name.out" 2>"$WORK/$name.log" &
   pid=$!
   SERVERS="$SERVERS $name"
