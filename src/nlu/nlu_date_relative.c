@@ -84,6 +84,18 @@ static int relative_date(struct bc__nlu_p *p, int start, int i)
     return bc__nlu_add_date(p, start, j - start, days, 0) ? j - start : 0;
 }
 
+/* Spanish "en ocho" / "en quince" after a day ("el lunes en ocho", "de hoy en quince días"): a week or two
+ * after it. The tokens it takes, and the days to add in *add. */
+static int en_ocho(struct bc__nlu_p *p, int j, int *add)
+{
+    int n, k;
+    if (!bc__nlu_is(p, j, "en") || !(k = bc__nlu_num_at(p, j + 1, &n, true)) || (n != 8 && n != 15)) return 0;
+    int used = 1 + k;
+    if (bc__nlu_is(p, j + used, "dias")) used++;
+    *add = n == 8 ? 7 : 14;
+    return used;
+}
+
 /* Whether the token before i makes an ambiguous word ("mañana") a part of day. */
 static bool part_context_before(const struct bc__nlu_p *p, int i)
 {
@@ -105,8 +117,8 @@ int bc__nlu_try_date(struct bc__nlu_p *p, int i)
     /* relative day: "mañana", "pasado mañana", "tonight" */
     if ((k = bc__nlu_lx(p, j, NC_DAYREL, &v, &aux))) {
         if ((aux & NA_AMBIG_PART) && part_context_before(p, j)) return 0;
-        int part = aux & 3;
-        return bc__nlu_add_date(p, i, j + k - i, p->ref_days + v, part) ? j + k - i : 0;
+        int part = aux & 3, add = 0, ko = en_ocho(p, j + k, &add); /* "de hoy en ocho" */
+        return bc__nlu_add_date(p, i, j + k + ko - i, p->ref_days + v + add, part) ? j + k + ko - i : 0;
     }
     if ((k = bc__nlu_cat_len(p, j, NC_DAY_WORD)) &&
         (bc__nlu_is_num(p, j + k) || bc__nlu_cat_len(p, j + k, NC_NUM))) {
@@ -169,6 +181,10 @@ int bc__nlu_try_date(struct bc__nlu_p *p, int i)
             /* "Monday week": the coming Monday + 7 days */
             j++;
             return bc__nlu_add_date(p, i, j - i, weekday_days(p, wd, MOD_NONE) + 7, 0) ? j - i : 0;
+        } else if (mod == MOD_NONE && (kk = en_ocho(p, j, &kt))) {
+            /* "el lunes en ocho (días)": the coming Monday + a week; "en quince": + two */
+            j += kk;
+            return bc__nlu_add_date(p, i, j - i, weekday_days(p, wd, MOD_NONE) + kt, 0) ? j - i : 0;
         }
         /* an explicit date after the weekday wins: "el lunes 30", "monday the 30th", "Monday, Nov 30" */
         int je = j;

@@ -70,6 +70,13 @@ static const struct row spanish[] = {
     {"el jueves de la proxima semana", "2026-12-03", "", "", ""},
     {"el jueves de la semana que viene", "2026-12-03", "", "", ""},
     {"el lunes de la otra semana", "2026-11-30", "", "", ""},
+    /* "en ocho" / "en quince": a week or two after the day named (the Spanish "a week from Monday") */
+    {"el lunes en ocho", "2026-12-07", "", "", ""},
+    {"del lunes en ocho días", "2026-12-07", "", "", ""},
+    {"el viernes en quince", "2026-12-11", "", "", ""},
+    {"de hoy en ocho", "2026-12-02", "", "", ""},
+    {"mañana en ocho a las 10", "2026-12-03", "10:00", "22:00", ""},
+    {"el lunes en 8 dias por la tarde", "2026-12-07", "", "", "afternoon"},
     {"el viernes de la otra semana", "2026-12-04", "", "", ""},
     {"el miércoles de la semana que viene", "2026-12-02", "", "", ""},
     {"el miercoles de la proxima semana", "2026-12-02", "", "", ""},
