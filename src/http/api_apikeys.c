@@ -39,7 +39,7 @@ int bc_api_apikeys_list(struct bc_req *req)
     json_t *items;
     char *next;
     int rc = bc_req_paging(req, &limit, &cursor);
-    if (rc == 0) rc = bc_apikey_list(req->srv->env, &req->ctx, limit, cursor, &items, &next);
+    if (rc == 0) rc = bc_apikey_list(req->env, &req->ctx, limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);
@@ -54,7 +54,7 @@ int bc_api_apikeys_create(struct bc_req *req)
     struct bc_apikey_new in = {json_string_value(json_object_get(body, "name")),
                                json_object_get(body, "origins"),
                                json_is_true(json_object_get(body, "allow_no_origin"))};
-    rc = bc_apikey_create(req->srv->env, &req->ctx, &in, secret, msg, sizeof msg, &out);
+    rc = bc_apikey_create(req->env, &req->ctx, &in, secret, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_pack("{s:O}", "key_id", json_object_get(out, "id"));
     return bc_reply_wrapped(req, 201, "api_key", with_secret(req, out, secret));
@@ -63,7 +63,7 @@ int bc_api_apikeys_create(struct bc_req *req)
 int bc_api_apikeys_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_apikey_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
+    int rc = bc_apikey_get(req->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "api_key", out);
 }
@@ -74,7 +74,7 @@ int bc_api_apikeys_patch(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_apikey_update(req->srv->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    rc = bc_apikey_update(req->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
     if (rc == BC_ECONFLICT) return bc_fail(req, rc, "This key is revoked.");
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "api_key", out);
@@ -91,7 +91,7 @@ int bc_api_apikeys_rotate(struct bc_req *req)
         if (json_object_get(body, "grace_seconds"))
             grace = json_integer_value(json_object_get(body, "grace_seconds"));
     }
-    int rc = bc_apikey_rotate(req->srv->env, &req->ctx, bc_req_param(req, "id"), grace, secret, &out);
+    int rc = bc_apikey_rotate(req->env, &req->ctx, bc_req_param(req, "id"), grace, secret, &out);
     if (rc == BC_ECONFLICT) return bc_fail(req, rc, "This key is revoked or already rotated.");
     if (rc < 0) return rc;
     req->audit_detail = json_pack("{s:O}", "new_key_id", json_object_get(out, "id"));
@@ -100,11 +100,11 @@ int bc_api_apikeys_rotate(struct bc_req *req)
 
 int bc_api_apikeys_revoke(struct bc_req *req)
 {
-    int rc = bc_apikey_revoke(req->srv->env, &req->ctx, bc_req_param(req, "id"));
+    int rc = bc_apikey_revoke(req->env, &req->ctx, bc_req_param(req, "id"));
     if (rc == BC_ECONFLICT) return bc_fail(req, rc, "This key is already revoked.");
     if (rc < 0) return rc;
     json_t *out;
-    rc = bc_apikey_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
+    rc = bc_apikey_get(req->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "api_key", out);
 }

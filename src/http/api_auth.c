@@ -53,7 +53,7 @@ int bc_api_login(struct bc_req *req)
     if (rc < 0) return rc;
     const char *email = json_string_value(json_object_get(body, "email"));
     if ((rc = login_rate(req, email)) < 0) return rc;
-    rc = bc_user_login(req->srv->env, email, json_string_value(json_object_get(body, "password")),
+    rc = bc_user_login(req->env, email, json_string_value(json_object_get(body, "password")),
                        json_string_value(json_object_get(body, "tenant_id")), &user, tenant_id);
     if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Wrong e-mail or password.");
     if (rc == BC_ECONFLICT)
@@ -62,7 +62,7 @@ int bc_api_login(struct bc_req *req)
     struct bc_ctx ctx;
     json_t *tenant = NULL;
     bc_ctx_operator(&ctx, tenant_id);
-    rc = bc_tenant_get(req->srv->env, &ctx, &tenant);
+    rc = bc_tenant_get(req->env, &ctx, &tenant);
     if (rc == 0) rc = bc_tenant_check_active(tenant);
     if (rc == 0) {
         enum bc_role role = bc_role_parse(json_string_value(json_object_get(user, "role")));
@@ -75,7 +75,7 @@ int bc_api_login(struct bc_req *req)
         json_object_set_new(u, "tenant_id", json_string(tenant_id));
         rc = bc_reply_json(req, 200,
                            json_pack("{s:s, s:s, s:o, s:o}", "token", token, "expires_at", exp_iso, "user", u,
-                                     "tenant", bc_tenant_view(req->srv->env, tenant)));
+                                     "tenant", bc_tenant_view(req->env, tenant)));
     }
     free(token);
     json_decref(user);
@@ -111,7 +111,7 @@ int bc_api_me(struct bc_req *req)
         json_t *item = NULL;
         struct bc_ctx home; /* organisation staff acting on a branch: their user is the organisation's */
         if (bc_ctx_operator(&home, req->ctx.org_id[0] ? req->ctx.org_id : req->ctx.tenant_id) == 0 &&
-            bc_user_get(req->srv->env, &home, req->ctx.user_id, &item) == 0)
+            bc_user_get(req->env, &home, req->ctx.user_id, &item) == 0)
             user = bc_user_view(item);
         bc_ctx_release(&home);
         json_decref(item);
@@ -120,8 +120,8 @@ int bc_api_me(struct bc_req *req)
         user = json_pack("{s:s, s:s}", "id", req->ctx.user_id, "role", bc_role_name(req->ctx.role));
     json_object_set_new(user, "role", json_string(bc_role_name(req->ctx.role)));
     json_t *out =
-        json_pack("{s:o, s:o, s:o}", "user", user, "tenant", bc_tenant_view(req->srv->env, req->ctx.tenant),
-                  "limits", bc_api_limits_json(req->srv->env, req->ctx.tenant));
+        json_pack("{s:o, s:o, s:o}", "user", user, "tenant", bc_tenant_view(req->env, req->ctx.tenant),
+                  "limits", bc_api_limits_json(req->env, req->ctx.tenant));
     if (req->ctx.org_id[0]) json_object_set_new(out, "org_id", json_string(req->ctx.org_id));
     return bc_reply_json(req, 200, out);
 }
@@ -142,7 +142,7 @@ int bc_api_me_password(struct bc_req *req)
     char tenant_id[BC_TENANT_ID_MAX + 1], msg[200] = "";
     int rc = bc_req_body(req, password_fields, &body);
     if (rc < 0) return rc;
-    if (!req->ctx.user_id[0] || bc_user_get(req->srv->env, &req->ctx, req->ctx.user_id, &user) < 0)
+    if (!req->ctx.user_id[0] || bc_user_get(req->env, &req->ctx, req->ctx.user_id, &user) < 0)
         return bc_fail(req, BC_EFORBIDDEN,
                        "Passwords of external sign-in users are managed by their provider.");
     /* a stolen token must not allow unlimited guesses of the current password: a few tries, then one a
@@ -159,14 +159,14 @@ int bc_api_me_password(struct bc_req *req)
                        info.retry_after_s);
     }
     json_t *verified = NULL;
-    rc = bc_user_login(req->srv->env, json_string_value(json_object_get(user, "email")),
+    rc = bc_user_login(req->env, json_string_value(json_object_get(user, "email")),
                        json_string_value(json_object_get(body, "current_password")), req->ctx.tenant_id,
                        &verified, tenant_id);
     json_decref(verified);
     json_decref(user);
     if (rc < 0) return bc_fail(req, BC_EFORBIDDEN, "The current password is wrong.");
     rc =
-        bc_user_set_password(req->srv->env, &req->ctx, req->ctx.user_id,
+        bc_user_set_password(req->env, &req->ctx, req->ctx.user_id,
                              json_string_value(json_object_get(body, "new_password")), NULL, msg, sizeof msg);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_json(req, 200, json_pack("{s:b}", "changed", 1));

@@ -28,8 +28,8 @@ int bc_api_slots_reply(struct bc_req *req, const char *svc, const char *pro, con
     char msg[256] = "";
     struct bc_schedule sc;
     struct bc_availability_slot *slots = NULL;
-    int rc = bc_schedule_load(req->srv->env, &req->ctx, svc, pro, from, to, tz, ignore, bc_now_s(),
-                              &req->arena, &sc, msg, sizeof msg);
+    int rc = bc_schedule_load(req->env, &req->ctx, svc, pro, from, to, tz, ignore, bc_now_s(), &req->arena,
+                              &sc, msg, sizeof msg);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     sc.q.max_slots = 5000;
     int n = sc.n_pros ? bc_availability_compute(&sc.q, sc.pros, sc.n_pros, &req->arena, &slots) : 0;
@@ -93,8 +93,8 @@ int bc_api_holds_create(struct bc_req *req)
     if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_HOLDS_DAY, NULL, 0, 0);
     if (rc == 0) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;
-    rc = bc_booking_hold(req->srv->env, &req->ctx, S(body, "service_id"), S(body, "provider_id"),
-                         S(body, "start"), msg, sizeof msg, &out);
+    rc = bc_booking_hold(req->env, &req->ctx, S(body, "service_id"), S(body, "provider_id"), S(body, "start"),
+                         msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 201, "hold", out);
 }
@@ -131,7 +131,7 @@ static int create_booking(struct bc_req *req, bool staff)
     struct bc_limits lim;
     int rc = bc_req_body(req, booking_fields, &body);
     if (rc == 0) rc = bc_req_check(req, json_object_get(body, "customer"), customer_fields);
-    if (rc == 0) rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim);
+    if (rc == 0) rc = bc_plan_limits(req->env, req->ctx.tenant, &lim);
     if (rc == 0 && !staff) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;
     body_hash(req, hash);
@@ -158,7 +158,7 @@ static int create_booking(struct bc_req *req, bool staff)
         .staff = staff,
         .monthly_limit = lim.bookings_month,
     };
-    rc = bc_booking_create(req->srv->env, &req->ctx, &in, msg, sizeof msg, &out);
+    rc = bc_booking_create(req->env, &req->ctx, &in, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     if (staff) json_object_del(out, "manage_token"); /* the customer's secret, not the staff's */
     req->audit_detail = json_pack("{s:O, s:O}", "booking_id", json_object_get(out, "id"), "code",
@@ -186,7 +186,7 @@ static const struct bc_jfield manage_fields[] = {
  * is the same 404 so the endpoint cannot be used to probe codes or contacts. */
 static int customer_booking(struct bc_req *req, json_t *body, json_t **item)
 {
-    int rc = bc_booking_by_code(req->srv->env, &req->ctx, bc_req_param(req, "code"), item);
+    int rc = bc_booking_by_code(req->env, &req->ctx, bc_req_param(req, "code"), item);
     if (rc < 0 && rc != BC_ENOT_FOUND) return rc;
     bool ok = rc == 0;
     if (ok) {
@@ -216,7 +216,7 @@ int bc_api_widget_bookings_cancel(struct bc_req *req)
     int rc = bc_req_body(req, manage_fields, &body);
     if (rc == 0) rc = customer_booking(req, body, &item);
     if (rc < 0) return rc;
-    rc = bc_booking_cancel(req->srv->env, &req->ctx, S(item, "id"), true, msg, sizeof msg, &out);
+    rc = bc_booking_cancel(req->env, &req->ctx, S(item, "id"), true, msg, sizeof msg, &out);
     json_decref(item);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     json_t *v = bc_booking_view(&req->ctx, out, false);
@@ -232,8 +232,8 @@ int bc_api_widget_bookings_reschedule(struct bc_req *req)
     if (rc == 0 && !S(body, "start")) rc = bc_fail(req, BC_EINVALID, "start is required");
     if (rc == 0) rc = customer_booking(req, body, &item);
     if (rc < 0) return rc;
-    rc = bc_booking_reschedule(req->srv->env, &req->ctx, S(item, "id"), S(body, "start"),
-                               S(body, "provider_id"), true, msg, sizeof msg, &out);
+    rc = bc_booking_reschedule(req->env, &req->ctx, S(item, "id"), S(body, "start"), S(body, "provider_id"),
+                               true, msg, sizeof msg, &out);
     json_decref(item);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     json_t *v = bc_booking_view(&req->ctx, out, false);
@@ -246,7 +246,7 @@ int bc_api_widget_bookings_reschedule(struct bc_req *req)
 int bc_api_hours_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_hours_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
+    int rc = bc_hours_get(req->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc < 0) return rc;
     return bc_reply_json(req, 200, out);
 }
@@ -257,7 +257,7 @@ int bc_api_hours_put(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_hours_put(req->srv->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    rc = bc_hours_put(req->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_json(req, 200, out);
 }
@@ -265,7 +265,7 @@ int bc_api_hours_put(struct bc_req *req)
 int bc_api_exceptions_list(struct bc_req *req)
 {
     json_t *items;
-    int rc = bc_exception_list(req->srv->env, &req->ctx, bc_req_query(req, "provider_id"), &items);
+    int rc = bc_exception_list(req->env, &req->ctx, bc_req_query(req, "provider_id"), &items);
     if (rc < 0) return rc;
     return bc_reply_list(req, items, NULL);
 }
@@ -276,7 +276,7 @@ int bc_api_exceptions_create(struct bc_req *req)
     char msg[300] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_exception_create(req->srv->env, &req->ctx, body, msg, sizeof msg, &out);
+    rc = bc_exception_create(req->env, &req->ctx, body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 201, "exception", out);
 }
@@ -284,14 +284,14 @@ int bc_api_exceptions_create(struct bc_req *req)
 int bc_api_exceptions_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_exception_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
+    int rc = bc_exception_get(req->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "exception", out);
 }
 
 int bc_api_exceptions_delete(struct bc_req *req)
 {
-    int rc = bc_exception_delete(req->srv->env, &req->ctx, bc_req_param(req, "id"));
+    int rc = bc_exception_delete(req->env, &req->ctx, bc_req_param(req, "id"));
     if (rc < 0) return rc;
     return bc_reply_empty(req, 204);
 }
@@ -308,7 +308,7 @@ int bc_api_admin_bookings_list(struct bc_req *req)
     if (rc < 0) return rc;
     if ((from && bc_tz_date_parse(from, &d) < 0) || (to && bc_tz_date_parse(to, &d) < 0))
         return bc_fail(req, BC_EINVALID, "from and to must be dates (YYYY-MM-DD)");
-    rc = bc_booking_list(req->srv->env, &req->ctx, from, to, bc_req_query(req, "provider_id"),
+    rc = bc_booking_list(req->env, &req->ctx, from, to, bc_req_query(req, "provider_id"),
                          bc_req_query(req, "status"), limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid filter or cursor.");
     if (rc < 0) return rc;
@@ -318,7 +318,7 @@ int bc_api_admin_bookings_list(struct bc_req *req)
 int bc_api_admin_bookings_get(struct bc_req *req)
 {
     json_t *item;
-    int rc = bc_booking_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &item);
+    int rc = bc_booking_get(req->env, &req->ctx, bc_req_param(req, "id"), &item);
     if (rc == 0 && strcmp(bc_field_str(item, BC_F_STATUS), "failed") == 0) rc = BC_ENOT_FOUND;
     if (rc < 0) {
         json_decref(item);
@@ -348,12 +348,12 @@ int bc_api_admin_bookings_patch(struct bc_req *req)
     if (S(body, "status") && (S(body, "start") || S(body, "provider_id")))
         return bc_fail(req, BC_EINVALID, "change the status or the time, not both at once");
     if (S(body, "status"))
-        rc = bc_booking_set_status(req->srv->env, &req->ctx, id, S(body, "status"), msg, sizeof msg, &out);
+        rc = bc_booking_set_status(req->env, &req->ctx, id, S(body, "status"), msg, sizeof msg, &out);
     else if (S(body, "start") || S(body, "provider_id")) {
         json_t *cur = NULL;
         const char *start = S(body, "start");
-        if (!start && (rc = bc_booking_get(req->srv->env, &req->ctx, id, &cur)) < 0) return rc;
-        rc = bc_booking_reschedule(req->srv->env, &req->ctx, id, start ? start : S(cur, "start"),
+        if (!start && (rc = bc_booking_get(req->env, &req->ctx, id, &cur)) < 0) return rc;
+        rc = bc_booking_reschedule(req->env, &req->ctx, id, start ? start : S(cur, "start"),
                                    S(body, "provider_id"), false, msg, sizeof msg, &out);
         json_decref(cur);
     } else
@@ -367,9 +367,9 @@ int bc_api_admin_bookings_patch(struct bc_req *req)
 int bc_api_admin_bookings_ics(struct bc_req *req)
 {
     json_t *item;
-    int rc = bc_booking_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &item);
+    int rc = bc_booking_get(req->env, &req->ctx, bc_req_param(req, "id"), &item);
     if (rc < 0) return rc;
-    char *ics = bc_booking_ics(req->srv->env, &req->ctx, item);
+    char *ics = bc_booking_ics(req->env, &req->ctx, item);
     json_decref(item);
     if (!ics) return BC_ENOMEM;
     rc = bc_reply_bytes(req, 200, "text/calendar; charset=utf-8", ics, strlen(ics), true);

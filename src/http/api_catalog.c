@@ -18,7 +18,7 @@ static int list(struct bc_req *req, const char *kind)
     json_t *items;
     char *next;
     int rc = bc_req_paging(req, &limit, &cursor);
-    if (rc == 0) rc = bc_entity_list(req->srv->env, &req->ctx, kind, limit, cursor, &items, &next);
+    if (rc == 0) rc = bc_entity_list(req->env, &req->ctx, kind, limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);
@@ -27,7 +27,7 @@ static int list(struct bc_req *req, const char *kind)
 static int get(struct bc_req *req, const char *kind, const char *wrap)
 {
     json_t *item;
-    int rc = bc_entity_get(req->srv->env, &req->ctx, kind, bc_req_param(req, "id"), &item);
+    int rc = bc_entity_get(req->env, &req->ctx, kind, bc_req_param(req, "id"), &item);
     if (rc < 0) return rc;
     json_t *v = bc_entity_view(item);
     json_decref(item);
@@ -50,7 +50,7 @@ int bc_api_services_create(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_service_create(req->srv->env, &req->ctx, body, msg, sizeof msg, &out);
+    rc = bc_service_create(req->env, &req->ctx, body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_pack("{s:O}", "service_id", json_object_get(out, "id"));
     return bc_reply_wrapped(req, 201, "service", out);
@@ -62,7 +62,7 @@ int bc_api_services_patch(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_service_patch(req->srv->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    rc = bc_service_patch(req->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "service", out);
 }
@@ -70,8 +70,8 @@ int bc_api_services_patch(struct bc_req *req)
 int bc_api_services_delete(struct bc_req *req)
 {
     const char *id = bc_req_param(req, "id");
-    int rc = bc_entity_delete(req->srv->env, &req->ctx, "SERVICE", id);
-    if (rc == 0) rc = bc_provider_forget_service(req->srv->env, &req->ctx, id);
+    int rc = bc_entity_delete(req->env, &req->ctx, "SERVICE", id);
+    if (rc == 0) rc = bc_provider_forget_service(req->env, &req->ctx, id);
     if (rc < 0) return rc;
     return bc_reply_empty(req, 204);
 }
@@ -89,7 +89,7 @@ int bc_api_providers_get(struct bc_req *req)
 int bc_api_provider_calendars(struct bc_req *req)
 {
     json_t *items = NULL;
-    int rc = bc_extcal_status(req->srv->env, &req->ctx, bc_req_param(req, "id"), &items);
+    int rc = bc_extcal_status(req->env, &req->ctx, bc_req_param(req, "id"), &items);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "Unknown professional.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, NULL);
@@ -99,7 +99,7 @@ int bc_api_busy_list(struct bc_req *req)
 {
     json_t *items = NULL;
     char msg[200] = "";
-    int rc = bc_extcal_busy_list(req->srv->env, &req->ctx, bc_req_query(req, "from"), bc_req_query(req, "to"),
+    int rc = bc_extcal_busy_list(req->env, &req->ctx, bc_req_query(req, "from"), bc_req_query(req, "to"),
                                  bc_req_query(req, "provider_id"), &items, msg, sizeof msg);
     if (rc < 0) return msg[0] ? bc_fail_msg(req, rc, msg) : rc;
     return bc_reply_list(req, items, NULL);
@@ -111,9 +111,9 @@ int bc_api_providers_create(struct bc_req *req)
     char msg[256] = "";
     struct bc_limits lim;
     int rc = bc_req_json(req, &body);
-    if (rc == 0) rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim);
+    if (rc == 0) rc = bc_plan_limits(req->env, req->ctx.tenant, &lim);
     if (rc < 0) return rc;
-    rc = bc_provider_create(req->srv->env, &req->ctx, body, lim.providers, msg, sizeof msg, &out);
+    rc = bc_provider_create(req->env, &req->ctx, body, lim.providers, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_pack("{s:O}", "provider_id", json_object_get(out, "id"));
     return bc_reply_wrapped(req, 201, "provider", out);
@@ -125,14 +125,14 @@ int bc_api_providers_patch(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_provider_patch(req->srv->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    rc = bc_provider_patch(req->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "provider", out);
 }
 
 int bc_api_providers_delete(struct bc_req *req)
 {
-    int rc = bc_provider_delete(req->srv->env, &req->ctx, bc_req_param(req, "id"));
+    int rc = bc_provider_delete(req->env, &req->ctx, bc_req_param(req, "id"));
     if (rc < 0) return rc;
     return bc_reply_empty(req, 204);
 }
@@ -188,7 +188,7 @@ static int widget_list(struct bc_req *req, const char *kind, const char *const *
     json_t *all;
     const json_t *in[BC_RENDERED_MAX_INPUTS];
     char key[160];
-    int rc = bc_entity_all_ro(req->srv->env, &req->ctx, kind, 1000, &all);
+    int rc = bc_entity_all_ro(req->env, &req->ctx, kind, 1000, &all);
     if (rc < 0) return rc;
     size_t n = json_array_size(all);
     bool memo = n <= BC_RENDERED_MAX_INPUTS &&
@@ -224,7 +224,7 @@ int bc_api_widget_providers(struct bc_req *req)
     const char *sid = bc_req_query(req, "service_id");
     json_t *svc = NULL;
     if (sid) {
-        int rc = bc_entity_get(req->srv->env, &req->ctx, "SERVICE", sid, &svc);
+        int rc = bc_entity_get(req->env, &req->ctx, "SERVICE", sid, &svc);
         json_decref(svc);
         if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "Unknown service.");
         if (rc < 0) return rc;

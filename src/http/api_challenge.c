@@ -17,8 +17,8 @@ int bc_api_widget_challenge(struct bc_req *req)
 int bc_api_challenge_check(struct bc_req *req)
 {
     char msg[256] = "";
-    int rc = bc_challenge_guard(req->srv->env, &req->ctx, bc_req_remote(req), bc_req_header(req, "X-Altcha"),
-                                msg, sizeof msg);
+    int rc = bc_challenge_guard(req->env, &req->ctx, bc_req_remote(req), bc_req_header(req, "X-Altcha"), msg,
+                                sizeof msg);
     if (rc == BC_ECHALLENGE) bc_metrics_limited(BC_METRICS_LIMIT_CHALLENGE);
     return rc < 0 ? bc_fail_msg(req, rc, msg) : 0;
 }

@@ -61,8 +61,7 @@ int bc_api_conversations_create(struct bc_req *req)
     if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_CONVS_DAY, NULL, 0, 0);
     if (rc == 0) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;
-    rc = bc_turn_open(req->srv->env, &req->ctx, S(body, "locale"), bc_api_public_url(req->srv), &conv,
-                      &messages);
+    rc = bc_turn_open(req->env, &req->ctx, S(body, "locale"), bc_api_public_url(req->srv), &conv, &messages);
     if (rc < 0) return rc;
     bc_metrics_conversation_touch(S(conv, "id"));
     json_t *out =
@@ -79,7 +78,7 @@ static int load(struct bc_req *req, json_t **conv)
     if (!bc_conv_token_ok(bc_req_header(req, "X-Conversation-Token"), req->ctx.tenant_id, req->ctx.key_id,
                           id))
         return bc_fail(req, BC_ENOT_FOUND, "No such conversation.");
-    int rc = bc_conv_get(req->srv->env, &req->ctx, id, conv);
+    int rc = bc_conv_get(req->env, &req->ctx, id, conv);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such conversation.");
     return rc;
 }
@@ -101,7 +100,7 @@ int bc_api_conversations_message(struct bc_req *req)
     }
     /* counted against the plan's monthly messages; past them, the domain's polite words for the widget and
      * the status for integrators */
-    rc = bc_turn_admit(req->srv->env, &req->ctx, conv, &messages);
+    rc = bc_turn_admit(req->env, &req->ctx, conv, &messages);
     if (rc == BC_EPLAN) {
         json_t *err = json_pack("{s:{s:s, s:s}, s:o}", "error", "code", "plan_limit_exceeded", "message",
                                 "This business cannot take more messages this month.", "messages", messages);
@@ -114,7 +113,7 @@ int bc_api_conversations_message(struct bc_req *req)
     struct bc_ctx branch;
     const char *action = S(body, "action");
     if (rc == 0)
-        rc = bc_org_chat_route(req->srv->env, &req->ctx, conv, S(body, "text"), action, &branch, &messages);
+        rc = bc_org_chat_route(req->env, &req->ctx, conv, S(body, "text"), action, &branch, &messages);
     if (rc == 1) {
         json_t *out =
             json_pack("{s:o, s:O, s:O}", "messages", messages, "state", json_object_get(conv, "state"),
@@ -138,7 +137,7 @@ int bc_api_conversations_get(struct bc_req *req)
     char *next;
     int rc = load(req, &conv);
     if (rc < 0) return rc;
-    rc = bc_conv_messages(req->srv->env, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
+    rc = bc_conv_messages(req->env, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
     free(next);
     size_t i;
     json_t *m;
@@ -164,8 +163,7 @@ int bc_api_admin_conversations_list(struct bc_req *req)
     char *next;
     int rc = bc_req_paging(req, &limit, &cursor);
     if (rc == 0)
-        rc =
-            bc_conv_list(req->srv->env, &req->ctx, bc_req_query(req, "status"), limit, cursor, &items, &next);
+        rc = bc_conv_list(req->env, &req->ctx, bc_req_query(req, "status"), limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);
@@ -175,9 +173,9 @@ int bc_api_admin_conversations_get(struct bc_req *req)
 {
     json_t *conv, *items;
     char *next;
-    int rc = bc_conv_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &conv);
+    int rc = bc_conv_get(req->env, &req->ctx, bc_req_param(req, "id"), &conv);
     if (rc < 0) return rc;
-    rc = bc_conv_messages(req->srv->env, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
+    rc = bc_conv_messages(req->env, &req->ctx, S(conv, "id"), 1000, NULL, &items, &next);
     free(next);
     if (rc == 0)
         rc = bc_reply_json(req, 200,
@@ -195,7 +193,7 @@ int bc_api_admin_conversations_patch(struct bc_req *req)
 {
     json_t *body, *conv;
     int rc = bc_req_body(req, conv_patch_fields, &body);
-    if (rc == 0) rc = bc_conv_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &conv);
+    if (rc == 0) rc = bc_conv_get(req->env, &req->ctx, bc_req_param(req, "id"), &conv);
     if (rc < 0) return rc;
     json_t *h = json_object_get(conv, "handoff");
     if (!json_is_object(h)) {
@@ -206,9 +204,9 @@ int bc_api_admin_conversations_patch(struct bc_req *req)
     json_object_set(h, "handled", json_object_get(body, "handled"));
     if (json_is_true(json_object_get(body, "handled")))
         json_object_set_new(h, "handled_by", json_string(req->ctx.user_id));
-    rc = bc_conv_save(req->srv->env, conv);
+    rc = bc_conv_save(req->env, conv);
     if (rc == 0 && was_open != bc_conv_handoff_open(conv))
-        bc_usage_add(req->srv->env, req->ctx.tenant_id, BC_USAGE_HANDOFFS_ANSWERED, was_open ? 1 : -1);
+        bc_usage_add(req->env, req->ctx.tenant_id, BC_USAGE_HANDOFFS_ANSWERED, was_open ? 1 : -1);
     if (rc == 0) rc = bc_reply_wrapped(req, 200, "conversation", bc_conv_view(conv));
     json_decref(conv);
     return rc;
@@ -226,7 +224,7 @@ int bc_api_admin_nlu_parse(struct bc_req *req)
 {
     json_t *body, *settings = NULL, *all = NULL;
     int rc = bc_req_body(req, nlu_fields, &body);
-    if (rc == 0) rc = bc_settings_get(req->srv->env, &req->ctx, &settings);
+    if (rc == 0) rc = bc_settings_get(req->env, &req->ctx, &settings);
     if (rc < 0) return rc;
     const char *zone = bc_settings_zone(settings),
                *lang = S(body, "lang") ? S(body, "lang") : S(settings, "locale");
@@ -251,8 +249,7 @@ int bc_api_admin_nlu_parse(struct bc_req *req)
     }
     struct bc_nlu_catalog *cat = bc_nlu_catalog_new();
     for (int kind = 0; cat && kind < 2; kind++) {
-        if (bc_entity_all(req->srv->env, &req->ctx, kind == 0 ? "SERVICE" : "PROVIDER", 1000, &all) < 0)
-            break;
+        if (bc_entity_all(req->env, &req->ctx, kind == 0 ? "SERVICE" : "PROVIDER", 1000, &all) < 0) break;
         size_t i;
         json_t *it;
         json_array_foreach(all, i, it)

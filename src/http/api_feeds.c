@@ -56,17 +56,17 @@ int bc_api_feed_get(struct bc_req *req)
     bc_reply_header(req, "Referrer-Policy", "no-referrer");
     int rc = brake(req);
     if (rc < 0) return rc;
-    if (bc_feed_verify(req->srv->env, bc_req_param(req, "token"), tenant, sizeof tenant, scope,
-                       sizeof scope) < 0 ||
+    if (bc_feed_verify(req->env, bc_req_param(req, "token"), tenant, sizeof tenant, scope, sizeof scope) <
+            0 ||
         bc_ctx_operator(&check, tenant) < 0)
         return not_found(req);
     memcpy(req->ctx.tenant_id, check.tenant_id, sizeof req->ctx.tenant_id);
-    rc = bc_tenant_get_ro(req->srv->env, &req->ctx, &req->ctx.tenant);
+    rc = bc_tenant_get_ro(req->env, &req->ctx, &req->ctx.tenant);
     if (rc == 0) rc = bc_tenant_check_active(req->ctx.tenant);
     if (rc == BC_ENOMEM) return rc;
     if (rc < 0) return not_found(req);
     char *ics = NULL;
-    rc = bc_feed_render(req->srv->env, &req->ctx, scope, &ics);
+    rc = bc_feed_render(req->env, &req->ctx, scope, &ics);
     if (rc == BC_ENOT_FOUND) return not_found(req);
     if (rc < 0) return rc;
     size_t len = strlen(ics);
@@ -90,7 +90,7 @@ int bc_api_feed_get(struct bc_req *req)
 static int feed_url(struct bc_req *req, const char *scope, bool renew)
 {
     char *token = NULL;
-    int rc = bc_feed_token(req->srv->env, &req->ctx, scope, renew, &token);
+    int rc = bc_feed_token(req->env, &req->ctx, scope, renew, &token);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such professional.");
     if (rc < 0) return rc;
     char url[600];

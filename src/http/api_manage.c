@@ -55,10 +55,10 @@ static int resolve(struct bc_req *req, const char *token, json_t **item)
         bc_ctx_operator(&check, tenant) < 0)
         return bc_fail(req, BC_ENOT_FOUND, "No such booking.");
     memcpy(req->ctx.tenant_id, check.tenant_id, sizeof req->ctx.tenant_id);
-    rc = bc_tenant_get_ro(req->srv->env, &req->ctx, &req->ctx.tenant);
+    rc = bc_tenant_get_ro(req->env, &req->ctx, &req->ctx.tenant);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such booking.");
     if (rc == 0) rc = bc_tenant_check_active(req->ctx.tenant);
-    if (rc == 0) rc = bc_booking_get(req->srv->env, &req->ctx, booking, item);
+    if (rc == 0) rc = bc_booking_get(req->env, &req->ctx, booking, item);
     /* a booking a crash left unmade is not one (as the staff's read) */
     const char *st = rc == 0 ? bc_field_str(*item, BC_F_STATUS) : NULL;
     if (rc == 0 && (!st || strcmp(st, "failed") == 0)) rc = BC_ENOT_FOUND;
@@ -91,7 +91,7 @@ int bc_api_manage_booking(struct bc_req *req)
     private_headers(req);
     int rc = resolve(req, token, &item);
     if (rc < 0) return rc;
-    if ((rc = bc_settings_get(req->srv->env, &req->ctx, &settings)) < 0) {
+    if ((rc = bc_settings_get(req->env, &req->ctx, &settings)) < 0) {
         json_decref(item);
         return rc;
     }
@@ -167,8 +167,7 @@ int bc_api_manage_cancel(struct bc_req *req)
     int rc = bc_req_body(req, change_fields, &body);
     if (rc == 0) rc = resolve(req, S(body, "token"), &item);
     if (rc < 0) return rc;
-    rc =
-        bc_booking_cancel(req->srv->env, &req->ctx, bc_field_str(item, BC_F_ID), true, msg, sizeof msg, &out);
+    rc = bc_booking_cancel(req->env, &req->ctx, bc_field_str(item, BC_F_ID), true, msg, sizeof msg, &out);
     json_decref(item);
     return reply_booking(req, rc, msg, out);
 }
@@ -183,7 +182,7 @@ int bc_api_manage_reschedule(struct bc_req *req)
     if (rc == 0 && !S(body, "start")) rc = bc_fail(req, BC_EINVALID, "start is required");
     if (rc == 0) rc = resolve(req, S(body, "token"), &item);
     if (rc < 0) return rc;
-    rc = bc_booking_reschedule(req->srv->env, &req->ctx, bc_field_str(item, BC_F_ID), S(body, "start"),
+    rc = bc_booking_reschedule(req->env, &req->ctx, bc_field_str(item, BC_F_ID), S(body, "start"),
                                S(body, "provider_id"), true, msg, sizeof msg, &out);
     json_decref(item);
     return reply_booking(req, rc, msg, out);
@@ -196,7 +195,7 @@ int bc_api_manage_ics(struct bc_req *req)
     private_headers(req);
     int rc = resolve(req, bc_req_query(req, "token"), &item);
     if (rc < 0) return rc;
-    char *ics = bc_booking_ics(req->srv->env, &req->ctx, item);
+    char *ics = bc_booking_ics(req->env, &req->ctx, item);
     json_decref(item);
     if (!ics) return BC_ENOMEM;
     bc_reply_header(req, "Content-Disposition", "attachment; filename=\"booking.ics\"");

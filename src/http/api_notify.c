@@ -24,7 +24,7 @@ static int reply_settings(struct bc_req *req, json_t *n)
 int bc_api_notify_get(struct bc_req *req)
 {
     json_t *n;
-    int rc = bc_notify_settings_get(req->srv->env, &req->ctx, &n);
+    int rc = bc_notify_settings_get(req->env, &req->ctx, &n);
     if (rc < 0) return rc;
     return reply_settings(req, n);
 }
@@ -35,7 +35,7 @@ int bc_api_notify_put(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_notify_settings_put(req->srv->env, &req->ctx, body, msg, sizeof msg, &n);
+    rc = bc_notify_settings_put(req->env, &req->ctx, body, msg, sizeof msg, &n);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return reply_settings(req, n);
 }
@@ -52,7 +52,7 @@ int bc_api_notify_preview(struct bc_req *req)
     const char *l = json_string_value(lang);
     if (l && strcmp(l, "es") != 0 && strcmp(l, "en") != 0)
         return bc_fail(req, BC_EINVALID, "lang must be es or en");
-    rc = bc_notify_preview(req->srv->env, &req->ctx, json_string_value(json_object_get(body, "event")),
+    rc = bc_notify_preview(req->env, &req->ctx, json_string_value(json_object_get(body, "event")),
                            l ? l : "en", json_string_value(aud), json_object_get(body, "templates"), msg,
                            sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
@@ -71,7 +71,7 @@ static int list(struct bc_req *req, const char *webhook_id)
         return bc_fail(req, BC_EINVALID, "status must be pending, delivered or failed");
     if (kind && strcmp(kind, "email") && strcmp(kind, "webhook"))
         return bc_fail(req, BC_EINVALID, "kind must be email or webhook");
-    rc = bc_delivery_list(req->srv->env, &req->ctx, webhook_id, status, kind, limit, cursor, &items, &next);
+    rc = bc_delivery_list(req->env, &req->ctx, webhook_id, status, kind, limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);
@@ -85,7 +85,7 @@ int bc_api_deliveries_list(struct bc_req *req)
 int bc_api_webhook_deliveries(struct bc_req *req)
 {
     json_t *hook = NULL;
-    int rc = bc_webhook_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &hook);
+    int rc = bc_webhook_get(req->env, &req->ctx, bc_req_param(req, "id"), &hook);
     if (rc < 0) return rc == BC_ENOT_FOUND ? bc_fail(req, rc, "No such webhook.") : rc;
     json_decref(hook);
     return list(req, bc_req_param(req, "id"));
@@ -94,18 +94,18 @@ int bc_api_webhook_deliveries(struct bc_req *req)
 int bc_api_deliveries_retry(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_delivery_retry(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
+    int rc = bc_delivery_retry(req->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such delivery.");
     if (rc == BC_ECONFLICT) return bc_fail(req, rc, "This delivery was delivered already.");
     if (rc < 0) return rc;
-    bc_outbox_wake(req->srv->env);
+    bc_outbox_wake(req->env);
     return bc_reply_wrapped(req, 200, "delivery", out);
 }
 
 int bc_api_webhook_test(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_delivery_webhook_test(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
+    int rc = bc_delivery_webhook_test(req->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such webhook.");
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 202, "delivery", out);

@@ -21,8 +21,8 @@ int bc_api_admin_org_branches(struct bc_req *req)
     json_t *items = NULL;
     const json_t *meta = NULL;
     int rc = org_ctx(req, &org);
-    if (rc == 0) rc = bc_tenant_get_ro(req->srv->env, &org, &meta);
-    if (rc == 0) rc = bc_org_branches(req->srv->env, &org, &items);
+    if (rc == 0) rc = bc_tenant_get_ro(req->env, &org, &meta);
+    if (rc == 0) rc = bc_org_branches(req->env, &org, &items);
     json_t *out = rc < 0 ? NULL
                          : json_pack("{s:{s:O, s:O}, s:o}", "organisation", "id",
                                      json_object_get(bc_json_shared(meta), "id"), "name",
@@ -42,7 +42,7 @@ int bc_api_admin_org_usage(struct bc_req *req)
     if (bc_usage_month_parse(bc_req_query(req, "month"), month) < 0)
         return bc_fail(req, BC_EINVALID, "month must be YYYY-MM");
     int rc = org_ctx(req, &org);
-    if (rc == 0) rc = bc_org_usage(req->srv->env, &org, month, &out);
+    if (rc == 0) rc = bc_org_usage(req->env, &org, month, &out);
     bc_ctx_release(&org);
     if (rc < 0) return rc;
     return bc_reply_json(req, 200, out);

@@ -55,7 +55,7 @@ int bc_api_platform_tenants_create(struct bc_req *req)
         .empty = json_is_true(json_object_get(body, "empty")),
         .public_url = bc_api_public_url(req->srv),
     };
-    rc = bc_onboard_tenant(req->srv->env, &in, msg, sizeof msg, &out);
+    rc = bc_onboard_tenant(req->env, &in, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_tenant = bc_arena_strdup(&req->arena, S(json_object_get(out, "tenant"), "id"));
     return bc_reply_json(req, 201, out);
@@ -69,7 +69,7 @@ int bc_api_platform_tenants_list(struct bc_req *req)
     char *next;
     int rc = bc_req_paging(req, &limit, &cursor);
     if (rc < 0) return rc;
-    rc = bc_tenant_list(req->srv->env, limit, cursor, status, &items, &next);
+    rc = bc_tenant_list(req->env, limit, cursor, status, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);
@@ -80,15 +80,15 @@ static int target(struct bc_req *req, struct bc_ctx *ctx, json_t **meta)
 {
     const char *id = bc_req_param(req, "id");
     if (bc_ctx_operator(ctx, id) < 0) return BC_ENOT_FOUND;
-    int rc = bc_tenant_get(req->srv->env, ctx, meta);
+    int rc = bc_tenant_get(req->env, ctx, meta);
     if (rc == 0) req->audit_tenant = bc_arena_strdup(&req->arena, id);
     return rc;
 }
 
 static int reply_tenant(struct bc_req *req, json_t *meta)
 {
-    json_t *out = json_pack("{s:o, s:o}", "tenant", bc_tenant_view(req->srv->env, meta), "limits",
-                            bc_api_limits_json(req->srv->env, meta));
+    json_t *out = json_pack("{s:o, s:o}", "tenant", bc_tenant_view(req->env, meta), "limits",
+                            bc_api_limits_json(req->env, meta));
     return bc_reply_json(req, 200, out);
 }
 
@@ -99,9 +99,9 @@ int bc_api_platform_tenants_get(struct bc_req *req)
     int rc = target(req, &ctx, &meta);
     if (rc < 0) return rc;
     json_t *health = NULL; /* the health score with its reasons (domain/health.h) */
-    if (bc_health_tenant(req->srv->env, meta, &health) < 0) health = json_null();
-    json_t *out = json_pack("{s:o, s:o, s:o}", "tenant", bc_tenant_view(req->srv->env, meta), "limits",
-                            bc_api_limits_json(req->srv->env, meta), "health", health);
+    if (bc_health_tenant(req->env, meta, &health) < 0) health = json_null();
+    json_t *out = json_pack("{s:o, s:o, s:o}", "tenant", bc_tenant_view(req->env, meta), "limits",
+                            bc_api_limits_json(req->env, meta), "health", health);
     json_decref(meta);
     return bc_reply_json(req, 200, out);
 }
@@ -123,12 +123,11 @@ int bc_api_platform_tenants_patch(struct bc_req *req)
     /* validate everything before the first write */
     if (status && strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED"))
         return bc_fail(req, BC_EINVALID, "status must be ACTIVE or SUSPENDED (use DELETE to delete)");
-    if (plan && !bc_plan_exists(req->srv->env, plan))
-        return bc_fail(req, BC_EINVALID, "unknown plan '%s'", plan);
+    if (plan && !bc_plan_exists(req->env, plan)) return bc_fail(req, BC_EINVALID, "unknown plan '%s'", plan);
     json_t *limits = json_object_get(body, "limits");
     if (limits && (rc = bc_plan_check_overrides(limits, msg, sizeof msg)) < 0)
         return bc_fail_msg(req, rc, msg);
-    struct bc_env *env = req->srv->env;
+    struct bc_env *env = req->env;
     if (S(body, "name")) rc = bc_tenant_rename(env, &ctx, S(body, "name"), NULL);
     if (rc == 0 && plan) rc = bc_tenant_set_plan(env, &ctx, plan, NULL);
     if (rc == 0 && limits) rc = bc_tenant_set_limits(env, &ctx, limits, msg, sizeof msg, NULL);
@@ -149,12 +148,12 @@ static int set_status(struct bc_req *req, const char *status)
     int rc = target(req, &ctx, &meta);
     if (rc < 0) return rc;
     json_decref(meta);
-    rc = bc_tenant_set_status(req->srv->env, &ctx, status, NULL);
+    rc = bc_tenant_set_status(req->env, &ctx, status, NULL);
     if (rc == BC_EGONE)
         return bc_fail(req, rc,
                        "This tenant was deleted more than %lld days ago: it can no longer be restored.",
-                       (long long)(req->srv->env->retention_s / 86400));
-    if (rc == 0) rc = bc_tenant_get(req->srv->env, &ctx, &out);
+                       (long long)(req->env->retention_s / 86400));
+    if (rc == 0) rc = bc_tenant_get(req->env, &ctx, &out);
     if (rc < 0) return rc;
     rc = reply_tenant(req, out);
     json_decref(out);
@@ -174,7 +173,7 @@ int bc_api_platform_tenants_restore(struct bc_req *req)
 int bc_api_platform_plans_list(struct bc_req *req)
 {
     json_t *items;
-    int rc = bc_plan_list(req->srv->env, &items);
+    int rc = bc_plan_list(req->env, &items);
     if (rc < 0) return rc;
     return bc_reply_list(req, items, NULL);
 }
@@ -185,7 +184,7 @@ int bc_api_platform_plans_put(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_plan_put(req->srv->env, bc_req_param(req, "name"), body, msg, sizeof msg, &out);
+    rc = bc_plan_put(req->env, bc_req_param(req, "name"), body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "plan", out);
 }

@@ -15,7 +15,7 @@
 int bc_api_settings_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_settings_get(req->srv->env, &req->ctx, &out);
+    int rc = bc_settings_get(req->env, &req->ctx, &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "settings", out);
 }
@@ -26,7 +26,7 @@ int bc_api_settings_patch(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_settings_patch(req->srv->env, &req->ctx, body, msg, sizeof msg, &out);
+    rc = bc_settings_patch(req->env, &req->ctx, body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "settings", out);
 }
@@ -34,7 +34,7 @@ int bc_api_settings_patch(struct bc_req *req)
 int bc_api_settings_ai_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_settings_ai_get(req->srv->env, &req->ctx, &out);
+    int rc = bc_settings_ai_get(req->env, &req->ctx, &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "ai", out);
 }
@@ -45,9 +45,9 @@ int bc_api_settings_ai_put(struct bc_req *req)
     char msg[256] = "";
     struct bc_limits lim;
     int rc = bc_req_json(req, &body);
-    if (rc == 0) rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim);
+    if (rc == 0) rc = bc_plan_limits(req->env, req->ctx.tenant, &lim);
     if (rc < 0) return rc;
-    rc = bc_settings_ai_put(req->srv->env, &req->ctx, body, lim.ai_modes, msg, sizeof msg, &out);
+    rc = bc_settings_ai_put(req->env, &req->ctx, body, lim.ai_modes, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     return bc_reply_wrapped(req, 200, "ai", out);
 }
@@ -60,15 +60,15 @@ int bc_api_widget_config(struct bc_req *req)
     const json_t *in[2] = {NULL, NULL};
     char key[96];
     snprintf(key, sizeof key, "widget config %s", req->ctx.tenant_id);
-    int rc = bc_settings_item_ro(req->srv->env, &req->ctx, "GLOBAL", &in[0]);
-    if (rc == 0) rc = bc_settings_item_ro(req->srv->env, &req->ctx, "AI", &in[1]);
+    int rc = bc_settings_item_ro(req->env, &req->ctx, "GLOBAL", &in[0]);
+    if (rc == 0) rc = bc_settings_item_ro(req->env, &req->ctx, "AI", &in[1]);
     if (rc == 0 && bc_rendered_reply(req, key, in, 2)) {
         bc_json_release(in[0]);
         bc_json_release(in[1]);
         return 0;
     }
     if (rc == 0) {
-        settings = bc_settings_view_ro(req->srv->env, in[0]);
+        settings = bc_settings_view_ro(req->env, in[0]);
         ai = bc_settings_ai_view_ro(in[1]);
     }
     if (rc == 0) {
@@ -97,7 +97,7 @@ int bc_api_widget_config(struct bc_req *req)
 int bc_api_widget_preflight(struct bc_req *req)
 {
     const char *origin = bc_req_header(req, "Origin");
-    if (!origin || !bc_apikey_origin_known(req->srv->env, origin))
+    if (!origin || !bc_apikey_origin_known(req->env, origin))
         return bc_fail(req, BC_EORIGIN, "This origin is not allowed.");
     bc_auth_cors_headers(req, origin);
     bc_reply_header(req, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");

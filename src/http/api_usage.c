@@ -17,7 +17,7 @@ static int report(struct bc_req *req, const json_t *tenant)
     json_t *out;
     if (bc_usage_month_parse(bc_req_query(req, "month"), month) < 0)
         return bc_fail(req, BC_EINVALID, "month must be YYYY-MM");
-    int rc = bc_usage_report(req->srv->env, tenant, month, &out);
+    int rc = bc_usage_report(req->env, tenant, month, &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "usage", out);
 }
@@ -35,7 +35,7 @@ int bc_api_platform_tenant_usage(struct bc_req *req)
     json_t *meta = NULL;
     if (bc_ctx_operator(&ctx, bc_req_param(req, "id")) < 0)
         return bc_fail(req, BC_ENOT_FOUND, "No such tenant.");
-    int rc = bc_tenant_get(req->srv->env, &ctx, &meta);
+    int rc = bc_tenant_get(req->env, &ctx, &meta);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such tenant.");
     if (rc < 0) return rc;
     rc = report(req, meta);
@@ -52,7 +52,7 @@ int bc_api_platform_health(struct bc_req *req)
     int rc = bc_req_paging(req, &limit, &cursor);
     if (rc < 0) return rc;
     if (cursor) return bc_fail(req, BC_EINVALID, "This list has no cursor; use limit.");
-    if ((rc = bc_health_all(req->srv->env, &all)) < 0) return rc;
+    if ((rc = bc_health_all(req->env, &all)) < 0) return rc;
     size_t total = json_array_size(all);
     while (json_array_size(all) > (size_t)limit) json_array_remove(all, json_array_size(all) - 1);
     return bc_reply_json(req, 200, json_pack("{s:o, s:I}", "items", all, "total", (json_int_t)total));
@@ -71,7 +71,7 @@ int bc_api_metrics(struct bc_req *req)
 /* POST /v1/test/usage/flush: writes this process's pending usage now. */
 int bc_api_test_usage_flush(struct bc_req *req)
 {
-    int rc = bc_usage_flush(req->srv->env);
+    int rc = bc_usage_flush(req->env);
     if (rc < 0) return rc;
     return bc_reply_json(req, 200, json_pack("{s:i}", "written", rc));
 }

@@ -27,7 +27,7 @@ int bc_api_users_list(struct bc_req *req)
     json_t *items;
     char *next;
     int rc = bc_req_paging(req, &limit, &cursor);
-    if (rc == 0) rc = bc_user_list(req->srv->env, &req->ctx, limit, cursor, &items, &next);
+    if (rc == 0) rc = bc_user_list(req->env, &req->ctx, limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);
@@ -40,7 +40,7 @@ int bc_api_users_create(struct bc_req *req)
     int rc = bc_req_body(req, create_fields, &body);
     if (rc < 0) return rc;
     const char *password = json_string_value(json_object_get(body, "password"));
-    rc = bc_user_create(req->srv->env, &req->ctx, json_string_value(json_object_get(body, "email")),
+    rc = bc_user_create(req->env, &req->ctx, json_string_value(json_object_get(body, "email")),
                         json_string_value(json_object_get(body, "name")),
                         json_string_value(json_object_get(body, "role")), password, generated, msg,
                         sizeof msg, &out);
@@ -54,7 +54,7 @@ int bc_api_users_create(struct bc_req *req)
 int bc_api_users_get(struct bc_req *req)
 {
     json_t *item;
-    int rc = bc_user_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &item);
+    int rc = bc_user_get(req->env, &req->ctx, bc_req_param(req, "id"), &item);
     if (rc < 0) return rc;
     json_t *v = bc_user_view(item);
     json_decref(item);
@@ -74,17 +74,16 @@ int bc_api_users_patch(struct bc_req *req)
         return bc_fail(req, BC_EINVALID, "role must be owner, admin or viewer");
     /* check the user exists before changing anything */
     json_t *item = NULL;
-    if ((rc = bc_user_get(req->srv->env, &req->ctx, id, &item)) < 0) return rc;
+    if ((rc = bc_user_get(req->env, &req->ctx, id, &item)) < 0) return rc;
     json_decref(item);
-    if (password &&
-        (rc = bc_user_set_password(req->srv->env, &req->ctx, id, password, NULL, msg, sizeof msg)) < 0)
+    if (password && (rc = bc_user_set_password(req->env, &req->ctx, id, password, NULL, msg, sizeof msg)) < 0)
         return bc_fail_msg(req, rc, msg);
     if (role) {
-        rc = bc_user_set_role(req->srv->env, &req->ctx, id, role, &out);
+        rc = bc_user_set_role(req->env, &req->ctx, id, role, &out);
         if (rc == BC_ECONFLICT) return bc_fail(req, rc, "A business needs at least one owner.");
         if (rc < 0) return rc;
     } else {
-        if ((rc = bc_user_get(req->srv->env, &req->ctx, id, &item)) < 0) return rc;
+        if ((rc = bc_user_get(req->env, &req->ctx, id, &item)) < 0) return rc;
         out = bc_user_view(item);
         json_decref(item);
     }
@@ -93,7 +92,7 @@ int bc_api_users_patch(struct bc_req *req)
 
 int bc_api_users_delete(struct bc_req *req)
 {
-    int rc = bc_user_remove(req->srv->env, &req->ctx, bc_req_param(req, "id"));
+    int rc = bc_user_remove(req->env, &req->ctx, bc_req_param(req, "id"));
     if (rc == BC_ECONFLICT) return bc_fail(req, rc, "A business needs at least one owner.");
     if (rc < 0) return rc;
     return bc_reply_empty(req, 204);
@@ -106,7 +105,7 @@ int bc_api_audit_list(struct bc_req *req)
     json_t *items;
     char *next;
     int rc = bc_req_paging(req, &limit, &cursor);
-    if (rc == 0) rc = bc_audit_list(req->srv->env, &req->ctx, limit, cursor, &items, &next);
+    if (rc == 0) rc = bc_audit_list(req->env, &req->ctx, limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;
     return bc_reply_list(req, items, next);

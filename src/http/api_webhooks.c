@@ -8,7 +8,7 @@
 int bc_api_webhooks_list(struct bc_req *req)
 {
     json_t *items;
-    int rc = bc_webhook_list(req->srv->env, &req->ctx, &items);
+    int rc = bc_webhook_list(req->env, &req->ctx, &items);
     if (rc < 0) return rc;
     return bc_reply_list(req, items, NULL);
 }
@@ -19,7 +19,7 @@ int bc_api_webhooks_create(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_webhook_create(req->srv->env, &req->ctx, body, msg, sizeof msg, &out);
+    rc = bc_webhook_create(req->env, &req->ctx, body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_pack("{s:O}", "webhook_id", json_object_get(out, "id"));
     return bc_reply_wrapped(req, 201, "webhook", out);
@@ -28,7 +28,7 @@ int bc_api_webhooks_create(struct bc_req *req)
 int bc_api_webhooks_get(struct bc_req *req)
 {
     json_t *out;
-    int rc = bc_webhook_get(req->srv->env, &req->ctx, bc_req_param(req, "id"), &out);
+    int rc = bc_webhook_get(req->env, &req->ctx, bc_req_param(req, "id"), &out);
     if (rc < 0) return rc;
     return bc_reply_wrapped(req, 200, "webhook", out);
 }
@@ -39,7 +39,7 @@ int bc_api_webhooks_patch(struct bc_req *req)
     char msg[256] = "";
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
-    rc = bc_webhook_patch(req->srv->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    rc = bc_webhook_patch(req->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_pack("{s:b}", "secret_rotated", json_object_get(out, "secret") != NULL);
     return bc_reply_wrapped(req, 200, "webhook", out);
@@ -47,7 +47,7 @@ int bc_api_webhooks_patch(struct bc_req *req)
 
 int bc_api_webhooks_delete(struct bc_req *req)
 {
-    int rc = bc_webhook_delete(req->srv->env, &req->ctx, bc_req_param(req, "id"));
+    int rc = bc_webhook_delete(req->env, &req->ctx, bc_req_param(req, "id"));
     if (rc < 0) return rc;
     return bc_reply_empty(req, 204);
 }

@@ -58,7 +58,7 @@ static int platform(struct bc_req *req)
 /* Loads the tenant of ctx and refuses inactive ones. */
 static int load_tenant(struct bc_req *req)
 {
-    int rc = bc_tenant_get_ro(req->srv->env, &req->ctx, &req->ctx.tenant);
+    int rc = bc_tenant_get_ro(req->env, &req->ctx, &req->ctx.tenant);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "Unknown tenant.");
     if (rc < 0) return rc;
     return bc_tenant_check_active(req->ctx.tenant);
@@ -253,7 +253,7 @@ static int widget(struct bc_req *req)
     const json_t *look = NULL;
     unsigned long gen = early_gen(req->srv->early);
     if (!key) return bc_fail(req, BC_EUNAUTHORIZED, "Send the widget key in the X-Api-Key header.");
-    int rc = bc_apikey_resolve(req->srv->env, key, &look);
+    int rc = bc_apikey_resolve(req->env, key, &look);
     if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
     if (rc < 0) return rc;
     if (origin) {
@@ -274,7 +274,7 @@ static int widget(struct bc_req *req)
     struct bc_limits lim;
     struct bc_rl_info info;
     char bucket[96];
-    if (rc == 0) rc = bc_plan_limits(req->srv->env, req->ctx.tenant, &lim);
+    if (rc == 0) rc = bc_plan_limits(req->env, req->ctx.tenant, &lim);
     /* an active tenant's key, resolved in full: what refusing its next requests early needs */
     if (rc == 0) early_keep(req->srv->early, gen, key, look, &req->ctx, lim.rate_per_s, lim.burst);
     bc_json_release(look);
@@ -287,7 +287,7 @@ static int widget(struct bc_req *req)
     rc = bc_ratelimit_take(bucket, lim.rate_per_s, lim.burst, &info);
     if (rc < 0) return key_refusal(req, &info);
     rate_headers(req, &info, 0);
-    bc_apikey_touch(req->srv->env, req->ctx.tenant_id, req->ctx.key_id);
+    bc_apikey_touch(req->env, req->ctx.tenant_id, req->ctx.key_id);
     return 0;
 }
 
@@ -305,7 +305,7 @@ static int act_on_branch(struct bc_req *req)
     struct bc_ctx branch;
     const json_t *t = NULL;
     int rc = bc_ctx_operator(&branch, want);
-    if (rc == 0) rc = bc_tenant_get_ro(req->srv->env, &branch, &t);
+    if (rc == 0) rc = bc_tenant_get_ro(req->env, &branch, &t);
     const char *parent = rc == 0 ? json_string_value(json_object_get(bc_json_shared(t), "parent_id")) : NULL;
     if (rc == 0 && (!parent || strcmp(parent, req->ctx.tenant_id) != 0)) rc = BC_ENOT_FOUND;
     if (rc < 0) {
@@ -340,7 +340,7 @@ static int admin(struct bc_req *req)
     }
     /* our own users: the stored user decides (removal, role change and password change apply at once) */
     json_t *u = NULL;
-    rc = bc_user_get(req->srv->env, &req->ctx, c.sub, &u);
+    rc = bc_user_get(req->env, &req->ctx, c.sub, &u);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "This user no longer exists.");
     if (rc < 0) return rc;
     json_t *after = json_object_get(u, "tokens_after");

@@ -120,7 +120,7 @@ int bc_chatturn_run(struct bc_req *req, const struct bc_ctx *ctx, json_t *conv, 
         io.text = on_text;
     else
         io.waiting = on_waiting;
-    int rc = bc_turn_new(req->srv->env, ctx, conv, text, action, bc_api_public_url(req->srv), &io, &ct->turn);
+    int rc = bc_turn_new(req->env, ctx, conv, text, action, bc_api_public_url(req->srv), &io, &ct->turn);
     if (rc == 0 && stream) rc = bc_sse_start(req, &ct->sse);
     if (rc < 0) {
         chatturn_free(ct);

@@ -36,8 +36,14 @@ enum bc_method {
 
 enum bc_req_state { BC_REQ_READING, BC_REQ_RUNNING, BC_REQ_SUSPENDED, BC_REQ_READY, BC_REQ_DONE };
 
+struct bc_env;
+
 struct bc_req {
     struct bc_server *srv;
+    /* the environment (store, caches, meter) the request is served from: the server's own (req_new). Every
+     * handler reaches the domain through it, never through srv, so that a tenant's requests can later be
+     * routed to another store (issue 22: dedicated environments) by changing only this field. */
+    struct bc_env *env;
     struct MHD_Connection *conn;
     enum bc_method method;
     const char *method_str;

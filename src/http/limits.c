@@ -16,15 +16,14 @@ int bc_api_visitor_limit(struct bc_req *req, enum bc_visitor_limit l, const char
 {
     struct bc_rl_info info;
     if (!subject) subject = bc_req_remote(req);
-    int rc = bc_visitor_take(req->srv->env, req->ctx.tenant_id, l, subject, key_rate, key_burst, &info);
+    int rc = bc_visitor_take(req->env, req->ctx.tenant_id, l, subject, key_rate, key_burst, &info);
     return rc == 0 ? 0 : refusal(req, l, rc, &info);
 }
 
 int bc_api_visitor_peek(struct bc_req *req, enum bc_visitor_limit l, double key_rate, double key_burst)
 {
     struct bc_rl_info info;
-    int rc =
-        bc_visitor_peek(req->srv->env, req->ctx.tenant_id, l, bc_req_remote(req), key_rate, key_burst, &info);
+    int rc = bc_visitor_peek(req->env, req->ctx.tenant_id, l, bc_req_remote(req), key_rate, key_burst, &info);
     return rc == 0 ? 0 : refusal(req, l, rc, &info);
 }
 

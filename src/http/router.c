@@ -135,8 +135,7 @@ static void audit(struct bc_req *req, const struct bc_route *r)
     };
     char target_path[300];
     snprintf(target_path, sizeof target_path, "%s %s", req->method_str, req->path);
-    if (bc_audit_record(req->srv->env, &target, &actor, r->name, target_path, req->status,
-                        req->audit_detail) < 0)
+    if (bc_audit_record(req->env, &target, &actor, r->name, target_path, req->status, req->audit_detail) < 0)
         bc_log(BC_LOG_ERROR, "audit write failed for %s", r->name);
 }
 

@@ -40,6 +40,7 @@ static struct bc_req *req_new(struct bc_server *srv, struct MHD_Connection *conn
     struct bc_req *req = calloc(1, sizeof *req);
     if (!req) return NULL;
     req->srv = srv;
+    req->env = srv->env;
     req->conn = conn;
     req->t_start_ns = bc_mono_ns();
     bc_arena_init(&req->arena);
@@ -172,7 +173,7 @@ static enum MHD_Result queue(struct bc_req *req)
      * refused with what the last full check of its key found: an active tenant) */
     if (req->ctx.tenant_id[0] && req->status &&
         (req->ctx.tenant ? bc_tenant_check_active(req->ctx.tenant) == 0 : req->refused_early))
-        bc_usage_request(req->srv->env, req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
+        bc_usage_request(req->env, req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
     enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)req->status, r);
     MHD_destroy_response(r);
     req->resp = NULL;
