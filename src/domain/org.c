@@ -37,16 +37,30 @@ struct walk {
     void *arg;
 };
 
+int bc_org_branch_get(struct bc_env *env, const char *org_id, const char *branch_id, const json_t **meta)
+{
+    struct bc_ctx b;
+    *meta = NULL;
+    int rc = bc_ctx_operator(&b, branch_id) < 0 ? BC_ENOT_FOUND : bc_tenant_get_ro(env, &b, meta);
+    const char *parent =
+        rc == 0 ? json_string_value(json_object_get(bc_json_shared(*meta), "parent_id")) : NULL;
+    if (rc == 0 && (!parent || strcmp(parent, org_id) != 0)) rc = BC_ENOT_FOUND;
+    if (rc < 0) {
+        bc_json_release(*meta);
+        *meta = NULL;
+    }
+    return rc;
+}
+
 /* A BRANCH# entry: its META to fn when the branch is still there and still the organisation's. */
 static int visit(json_t *entry, void *arg)
 {
     struct walk *w = arg;
-    struct bc_ctx b;
     const json_t *meta = NULL;
-    if (bc_ctx_operator(&b, json_string_value(json_object_get(entry, "id"))) < 0) return 0;
-    if (bc_tenant_get_ro(w->env, &b, &meta) < 0) return 0; /* purged since */
-    const char *parent = json_string_value(json_object_get(bc_json_shared(meta), "parent_id"));
-    int rc = parent && strcmp(parent, w->org->tenant_id) == 0 ? w->fn(bc_json_shared(meta), w->arg) : 0;
+    if (bc_org_branch_get(w->env, w->org->tenant_id, json_string_value(json_object_get(entry, "id")), &meta) <
+        0)
+        return 0; /* purged since */
+    int rc = w->fn(bc_json_shared(meta), w->arg);
     bc_json_release(meta);
     return rc;
 }

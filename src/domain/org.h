@@ -21,6 +21,9 @@ int bc_org_branches(struct bc_env *env, const struct bc_ctx *org, json_t **out);
  * the organisation itself first. month "YYYY-MM". *out: caller decrefs. */
 int bc_org_usage(struct bc_env *env, const struct bc_ctx *org, const char *month, json_t **out);
 
+/* The META of branch_id (shared: release with bc_json_release) when it is a branch of org_id; BC_ENOT_FOUND
+ * otherwise, whether or not a tenant of that id exists. */
+int bc_org_branch_get(struct bc_env *env, const char *org_id, const char *branch_id, const json_t **meta);
 /* Calls fn for the META of each branch still there and still the organisation's (borrowed for the call).
  * Stops at fn's first negative return and returns it. */
 int bc_org_each_branch(struct bc_env *env, const struct bc_ctx *org, int (*fn)(const json_t *meta, void *arg),

@@ -6,6 +6,7 @@
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
 #include "domain/apikey.h"
+#include "domain/org.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "domain/user.h"
@@ -302,19 +303,12 @@ static int act_on_branch(struct bc_req *req)
         return bc_fail(req, BC_EINVALID, "X-Tenant-Id is not a tenant id.");
     if (req->ctx.role < BC_ROLE_ADMIN)
         return bc_fail(req, BC_EFORBIDDEN, "Only the organisation's owners and admins act on its branches.");
-    struct bc_ctx branch;
     const json_t *t = NULL;
-    int rc = bc_ctx_operator(&branch, want);
-    if (rc == 0) rc = bc_tenant_get_ro(req->env, &branch, &t);
-    const char *parent = rc == 0 ? json_string_value(json_object_get(bc_json_shared(t), "parent_id")) : NULL;
-    if (rc == 0 && (!parent || strcmp(parent, req->ctx.tenant_id) != 0)) rc = BC_ENOT_FOUND;
-    if (rc < 0) {
-        bc_json_release(t);
-        /* the same answer for a stranger's tenant and for none: no probing which ids exist */
-        if (rc == BC_ENOT_FOUND || rc == BC_EINVALID)
-            return bc_fail(req, BC_EFORBIDDEN, "X-Tenant-Id names no branch of your organisation.");
-        return rc;
-    }
+    int rc = bc_org_branch_get(req->env, req->ctx.tenant_id, want, &t);
+    /* the same answer for a stranger's tenant and for none: no probing which ids exist */
+    if (rc == BC_ENOT_FOUND)
+        return bc_fail(req, BC_EFORBIDDEN, "X-Tenant-Id names no branch of your organisation.");
+    if (rc < 0) return rc;
     memcpy(req->ctx.org_id, req->ctx.tenant_id, sizeof req->ctx.org_id);
     snprintf(req->ctx.tenant_id, sizeof req->ctx.tenant_id, "%s", want);
     bc_json_release(req->ctx.tenant);
