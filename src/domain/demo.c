@@ -133,6 +133,19 @@ static int revoke_all(struct bc_env *env, const struct bc_ctx *ctx)
     return rc;
 }
 
+/* Revokes the keys of earlier starts and makes this start's widget key for origin (its secret into secret).
+ */
+static int fresh_key(struct bc_env *env, const struct bc_ctx *ctx, const char *origin,
+                     char secret[BC_APIKEY_SECRET_SIZE], char *msg, size_t msgsize, json_t **key)
+{
+    json_t *origins = json_pack("[s]", origin);
+    struct bc_apikey_new kn = {"Demo key", origins, false};
+    int rc = revoke_all(env, ctx);
+    if (rc == 0) rc = bc_apikey_create(env, ctx, &kn, secret, msg, msgsize, key);
+    json_decref(origins);
+    return rc;
+}
+
 /* The demo organisation and its branches, once (each branch a whole clinic; the organisation only asks
  * which branch); then a fresh widget key of the organisation for origin, its secret into secret. */
 static int ensure_org(struct bc_env *env, const char *origin, char secret[BC_APIKEY_SECRET_SIZE], char *msg,
@@ -153,12 +166,9 @@ static int ensure_org(struct bc_env *env, const char *origin, char secret[BC_API
         if (rc == 0 && i) rc = fill(env, &ctx, org_tenants[i].name, org_tenants[i].address, msg, msgsize);
     }
     struct bc_ctx org;
-    json_t *key = NULL, *origins = json_pack("[s]", origin);
-    struct bc_apikey_new kn = {"Demo key", origins, false};
+    json_t *key = NULL;
     bc_ctx_operator(&org, BC_DEMO_ORG_ID);
-    if (rc == 0) rc = revoke_all(env, &org);
-    if (rc == 0) rc = bc_apikey_create(env, &org, &kn, secret, msg, msgsize, &key);
-    json_decref(origins);
+    if (rc == 0) rc = fresh_key(env, &org, origin, secret, msg, msgsize, &key);
     json_decref(key);
     return rc;
 }
@@ -200,11 +210,7 @@ int bc_demo_ensure(struct bc_env *env, const char *public_url, json_t **out, cha
         goto out;
     }
     /* a fresh key for this start's origin, a fresh password: nothing to remember between runs */
-    json_t *origins = json_pack("[s]", origin);
-    struct bc_apikey_new kn = {"Demo key", origins, false};
-    rc = revoke_all(env, &ctx);
-    if (rc == 0) rc = bc_apikey_create(env, &ctx, &kn, secret, msg, msgsize, &key);
-    json_decref(origins);
+    rc = fresh_key(env, &ctx, origin, secret, msg, msgsize, &key);
     if (rc == 0) rc = bc_user_find(env, &ctx, BC_DEMO_OWNER_EMAIL, &user);
     if (rc == BC_ENOT_FOUND) {
         rc = bc_user_create(env, &ctx, BC_DEMO_OWNER_EMAIL, "Demo", "owner", NULL, password, msg, msgsize,
