@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startServer, errorCode, makeTenant, makeUser } from './harness.mjs';
+import { startServer, errorCode, makeTenant, makeUser, makeHaircutTeam } from './harness.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
 let srv, T, B, svc, ana, luis, bAna;
@@ -38,16 +38,6 @@ function parse(ics) {
 }
 
 const iso = (s) => new Date(s).toISOString().replace('.000Z', '+00:00');
-
-async function setupTenant(t) {
-  const s = (await t.admin('POST', '/v1/admin/services', { name: 'Haircut', duration_min: 30 })).json.service.id;
-  const a = (await t.admin('POST', '/v1/admin/providers', { name: 'Ana', service_ids: [s] })).json.provider.id;
-  const l = (await t.admin('POST', '/v1/admin/providers', { name: 'Luis', service_ids: [s] })).json.provider.id;
-  const weekly = [];
-  for (let d = 1; d <= 5; d++) weekly.push({ weekday: d, start: '09:00', end: '13:00' });
-  for (const p of [a, l]) assert.equal((await t.admin('PUT', `/v1/admin/providers/${p}/availability`, { weekly })).status, 200);
-  return { s, a, l };
-}
 
 async function book(t, start, { service = svc, provider = ana, customer, notes } = {}) {
   const r = await t.widget('POST', '/v1/widget/bookings', {
@@ -84,8 +74,8 @@ before(async () => {
   T = await makeTenant(srv, { name: 'Studio Nine', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'en' });
   B = await makeTenant(srv, { name: 'Other Shop', plan: 'BUSINESS', timezone: 'America/New_York' });
   for (const t of [T, B]) await srv.platform('PATCH', `/v1/platform/tenants/${t.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
-  ({ s: svc, a: ana, l: luis } = await setupTenant(T));
-  bAna = (await setupTenant(B)).a;
+  ({ s: svc, a: ana, l: luis } = await makeHaircutTeam(T));
+  bAna = (await makeHaircutTeam(B)).a;
 });
 after(async () => { await srv.stop(); });
 
@@ -243,7 +233,7 @@ test('tampered, foreign and malformed tokens are 404 "No such feed."', async () 
 test('a hostile customer name (commas, semicolons, backslashes, newlines, unicode) parses back identically', async () => {
   const x = await makeTenant(srv, { name: 'Café, "Ñandú"; \\ Bar', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
   await srv.platform('PATCH', `/v1/platform/tenants/${x.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
-  const o = await setupTenant(x);
+  const o = await makeHaircutTeam(x);
   const name = 'Zoë O\'Brien, Jr.; "the \\ one" — 日本語 🙂 ' + 'ñ'.repeat(40);
   const notes = 'line one\nline two, with; commas\\ and\nATTENDEE:mailto:evil@example.com\nEND:VEVENT';
   const b = await book(x, '2026-12-02T10:00:00+01:00', { service: o.s, provider: o.a, customer: { name, email: 'zoe@example.com' }, notes });
@@ -264,7 +254,7 @@ test('a hostile customer name (commas, semicolons, backslashes, newlines, unicod
 test('a deleted professional\'s feed is gone; a suspended or deleted tenant\'s feeds are 404', async () => {
   const x = await makeTenant(srv, { name: 'Soon suspended', plan: 'BUSINESS', timezone: 'Europe/Madrid' });
   await srv.platform('PATCH', `/v1/platform/tenants/${x.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
-  const o = await setupTenant(x);
+  const o = await makeHaircutTeam(x);
   const pu = await feedUrl(x, o.l), au = await feedUrl(x, 'all');
   assert.equal((await x.admin('DELETE', `/v1/admin/providers/${o.l}`)).status, 204);
   assert.equal((await fetchFeed(pu)).status, 404);

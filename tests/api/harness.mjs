@@ -177,6 +177,25 @@ export async function makeTenant(srv, { name = 'Tenant', origins = ['https://sho
   };
 }
 
+// The JSON of a response that must succeed (a test's setup step); else an error naming what failed.
+export async function must(response, what) {
+  const res = await response;
+  if (res.status >= 300) throw new Error(`${what}: ${res.status} ${res.text}`);
+  return res.json;
+}
+
+// A bookable team in tenant t: the service "Haircut" (30 minutes) and Ana and Luis, who do it on weekdays
+// 09:00-13:00. Returns their ids { s, a, l }.
+export async function makeHaircutTeam(t) {
+  const s = (await must(t.admin('POST', '/v1/admin/services', { name: 'Haircut', duration_min: 30 }), 'service')).service.id;
+  const a = (await must(t.admin('POST', '/v1/admin/providers', { name: 'Ana', service_ids: [s] }), 'provider')).provider.id;
+  const l = (await must(t.admin('POST', '/v1/admin/providers', { name: 'Luis', service_ids: [s] }), 'provider')).provider.id;
+  const weekly = [];
+  for (let d = 1; d <= 5; d++) weekly.push({ weekday: d, start: '09:00', end: '13:00' });
+  for (const p of [a, l]) await must(t.admin('PUT', `/v1/admin/providers/${p}/availability`, { weekly }), 'hours');
+  return { s, a, l };
+}
+
 // Signs in as another user of a tenant (created with role) and returns an admin() bound to that token.
 export async function makeUser(srv, tenant, role) {
   const email = `${role}-${Math.random().toString(36).slice(2, 8)}@example.com`;

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, createHash } from 'node:crypto';
-import { startServer, errorCode, makeTenant, PLATFORM_TOKEN } from './harness.mjs';
+import { startServer, errorCode, makeTenant, PLATFORM_TOKEN, makeHaircutTeam } from './harness.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
 // a configured secret, so the test can mint tokens the server accepts (for bookings that do not exist)
@@ -18,16 +18,6 @@ function mint(tenantId, bookingId) {
   const key = createHmac('sha256', createHash('sha256').update(SECRET).digest()).update('manage').digest();
   const mac = createHmac('sha256', key).update(`${tenantId}|${bookingId}`).digest().subarray(0, 16);
   return `${bookingId}.${Buffer.from(tenantId).toString('base64url')}.${mac.toString('base64url')}`;
-}
-
-async function setupTenant(t) {
-  const s = (await t.admin('POST', '/v1/admin/services', { name: 'Haircut', duration_min: 30 })).json.service.id;
-  const a = (await t.admin('POST', '/v1/admin/providers', { name: 'Ana', service_ids: [s] })).json.provider.id;
-  const l = (await t.admin('POST', '/v1/admin/providers', { name: 'Luis', service_ids: [s] })).json.provider.id;
-  const weekly = [];
-  for (let d = 1; d <= 5; d++) weekly.push({ weekday: d, start: '09:00', end: '13:00' });
-  for (const p of [a, l]) assert.equal((await t.admin('PUT', `/v1/admin/providers/${p}/availability`, { weekly })).status, 200);
-  return { s, a, l };
 }
 
 async function book(t, start, { service = svc, provider = ana, email = 'eve@example.com' } = {}) {
@@ -54,7 +44,7 @@ before(async () => {
   srv = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_SECRET: SECRET } });
   T = await makeTenant(srv, { name: 'Studio Nine', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'en' });
   await srv.platform('PATCH', `/v1/platform/tenants/${T.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
-  ({ s: svc, a: ana, l: luis } = await setupTenant(T));
+  ({ s: svc, a: ana, l: luis } = await makeHaircutTeam(T));
   await T.admin('PATCH', '/v1/admin/settings', { business: { phone: '+34 911 222 333' } });
 });
 after(async () => { await srv.stop(); });
@@ -203,7 +193,7 @@ test('forged, foreign and unknown tokens are 404 "No such booking." everywhere, 
   const b = await book(T, '2026-12-14T10:00:00+01:00');
   const other = await makeTenant(srv, { name: 'Other', plan: 'BUSINESS', timezone: 'Europe/Madrid' });
   await srv.platform('PATCH', `/v1/platform/tenants/${other.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
-  const o = await setupTenant(other);
+  const o = await makeHaircutTeam(other);
   const ob = await book(other, '2026-12-14T10:00:00+01:00', { service: o.s, provider: o.a });
   const [id, t64, mac] = b.manage_token.split('.');
   const flip = (s) => s.slice(0, -1) + (s.endsWith('A') ? 'B' : 'A');
@@ -263,7 +253,7 @@ test('bad bodies: malformed JSON, wrong types, unknown fields, no token, oversiz
 test('a suspended tenant\'s links are refused, a deleted one\'s are gone, a restored one\'s work again', async () => {
   const x = await makeTenant(srv, { name: 'Soon suspended', plan: 'BUSINESS', timezone: 'Europe/Madrid' });
   await srv.platform('PATCH', `/v1/platform/tenants/${x.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
-  const o = await setupTenant(x);
+  const o = await makeHaircutTeam(x);
   const b = await book(x, '2026-12-16T10:00:00+01:00', { service: o.s, provider: o.a });
   assert.equal((await srv.platform('PATCH', `/v1/platform/tenants/${x.id}`, { status: 'SUSPENDED' })).status, 200);
   for (const r of [await view(b.manage_token), await slots(b.manage_token, '2026-12-16'), await cancel(b.manage_token)]) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NOW, expectClean, launch, makeClinic, newContext, screenshot, startServer, watch, widget } from './harness.mjs';
+import { adminSignIn, NOW, expectClean, launch, makeClinic, newContext, screenshot, startServer, watch, widget } from './harness.mjs';
 import { makeUser } from '../api/harness.mjs';
 
 const WEB = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
@@ -36,11 +36,7 @@ async function staffContext(opts) {
 
 async function signIn(ctx, email, password) {
   const page = watch(await ctx.newPage());
-  await page.goto(`${srv.url}/admin/`);
-  await page.locator('#login-email').fill(email);
-  await page.locator('#login-password').fill(password);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await page.locator('.sidebar').waitFor();
+  await adminSignIn(page, srv.url, email, password);
   return page;
 }
 const owner = (ctx) => signIn(ctx, clinic.owner.email, clinic.owner.password);

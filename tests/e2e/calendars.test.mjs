@@ -6,7 +6,7 @@
 // professional, GET /v1/admin/providers/{id}/calendars), which the "busy times in" half of the issue serves.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { NOW, expectClean, launch, makeClinic, newContext, startServer, watch } from './harness.mjs';
+import { adminSignIn, NOW, expectClean, launch, makeClinic, newContext, startServer, watch } from './harness.mjs';
 import { makeUser } from '../api/harness.mjs';
 import { createServer } from 'node:http';
 
@@ -46,11 +46,7 @@ async function signIn(email, password) {
   const ctx = await newContext(browser);
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
   const page = watch(await ctx.newPage());
-  await page.goto(`${srv.url}/admin/`);
-  await page.locator('#login-email').fill(email);
-  await page.locator('#login-password').fill(password);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await page.locator('.sidebar').waitFor();
+  await adminSignIn(page, srv.url, email, password);
   return page;
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { makeTenant, startServer, PLATFORM_TOKEN } from '../api/harness.mjs';
+import { makeTenant, must, startServer, PLATFORM_TOKEN } from '../api/harness.mjs';
 
 export { makeTenant, startServer, PLATFORM_TOKEN };
 
@@ -90,13 +90,19 @@ export const snippet = (serverUrl, key, attrs = '') => `<script src="${serverUrl
 
 // A Spanish dental clinic with three services, two professionals and weekday hours. The key allows the
 // server's own origin (the demo page) and the given extra origins.
+// Signs in to the admin panel of the server at url through its form (in Spanish); resolves with the page
+// once the panel's shell is drawn.
+export async function adminSignIn(page, url, email, password) {
+  await page.goto(`${url}/admin/`);
+  await page.locator('#login-email').fill(email);
+  await page.locator('#login-password').fill(password);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  await page.locator('.sidebar').waitFor();
+  return page;
+}
+
 export async function makeClinic(srv, { origins = [], name = 'Clínica Dental Sonrisa', plan = 'PRO', color = '#0f766e' } = {}) {
   const t = await makeTenant(srv, { name, plan, locale: 'es', timezone: 'Europe/Madrid', origins: [srv.url, ...origins] });
-  const must = async (r, what) => {
-    const res = await r;
-    if (res.status >= 300) throw new Error(`${what}: ${res.status} ${res.text}`);
-    return res.json;
-  };
   const services = {};
   for (const s of [
     { name: 'Limpieza dental', duration_min: 30, price: 45, description: 'Limpieza completa con ultrasonidos y pulido.', synonyms: ['limpieza', 'higiene dental'] },

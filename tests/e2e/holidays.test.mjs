@@ -2,7 +2,7 @@
 // the holidays it opens anyway, chosen in the form, saved through the settings API, shown again on reload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { NOW, expectClean, launch, makeClinic, newContext, startServer, watch } from './harness.mjs';
+import { adminSignIn, NOW, expectClean, launch, makeClinic, newContext, startServer, watch } from './harness.mjs';
 
 let srv, browser, clinic;
 
@@ -18,11 +18,7 @@ after(async () => {
 
 async function settingsPage() {
   const page = watch(await (await newContext(browser)).newPage());
-  await page.goto(`${srv.url}/admin/`);
-  await page.locator('#login-email').fill(clinic.owner.email);
-  await page.locator('#login-password').fill(clinic.owner.password);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await page.locator('.sidebar').waitFor();
+  await adminSignIn(page, srv.url, clinic.owner.email, clinic.owner.password);
   await page.goto(`${srv.url}/admin/#/settings`);
   await page.locator('main[data-screen="settings"] .page-head').waitFor();
   await page.locator('main .loading').waitFor({ state: 'detached' });

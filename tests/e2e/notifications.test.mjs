@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { NOW, expectClean, launch, makeClinic, newContext, screenshot, startServer, watch } from './harness.mjs';
+import { adminSignIn, NOW, expectClean, launch, makeClinic, newContext, screenshot, startServer, watch } from './harness.mjs';
 import { makeUser } from '../api/harness.mjs';
 
 let srv, browser, clinic, receiver;
@@ -42,11 +42,7 @@ const PREVIEW_CSP = [/inline style/, /Refused to load the stylesheet/,
 async function signIn(ctx, email, password) {
   const page = watch(await ctx.newPage());
   await ctx.clock.setFixedTime(new Date((NOW + 2 * 3600) * 1000));
-  await page.goto(`${srv.url}/admin/`);
-  await page.locator('#login-email').fill(email);
-  await page.locator('#login-password').fill(password);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await page.locator('.sidebar').waitFor();
+  await adminSignIn(page, srv.url, email, password);
   await page.goto(`${srv.url}/admin/#/notifications`);
   await page.locator('main[data-screen="notifications"] .page-head').waitFor();
   await page.locator('main .loading').first().waitFor({ state: 'detached' });

@@ -3,7 +3,7 @@
 // the choice on reload, and a branch's own staff get no switcher.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { NOW, expectClean, launch, makeClinic, makeTenant, newContext, screenshot, startServer, watch } from './harness.mjs';
+import { adminSignIn, NOW, expectClean, launch, makeClinic, makeTenant, newContext, screenshot, startServer, watch } from './harness.mjs';
 
 let srv, browser, org, branch;
 
@@ -22,11 +22,7 @@ after(async () => {
 
 async function signIn(who) {
   const page = watch(await (await newContext(browser)).newPage());
-  await page.goto(`${srv.url}/admin/`);
-  await page.locator('#login-email').fill(who.owner.email);
-  await page.locator('#login-password').fill(who.owner.password);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await page.locator('.sidebar').waitFor();
+  await adminSignIn(page, srv.url, who.owner.email, who.owner.password);
   return page;
 }
 
