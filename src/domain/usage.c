@@ -154,6 +154,20 @@ static json_t *pct_json(int64_t used, int64_t limit)
     return json_real((double)(int64_t)((double)used * 1000.0 / (double)limit) / 10.0);
 }
 
+/* A month's usage items: the month's own (SK "USAGE#YYYY-MM") and each day's by date. */
+struct month_items {
+    json_t *month, *days;
+};
+
+static int sort_month_item(json_t *it, void *arg)
+{
+    struct month_items *m = arg;
+    const char *sk = json_string_value(json_object_get(it, "SK"));
+    if (strlen(sk) == 13 && !m->month) m->month = json_incref(it);
+    if (strlen(sk) == 16) json_object_set(m->days, sk + 6, it);
+    return 0;
+}
+
 int bc_usage_report(struct bc_env *env, const json_t *tenant, const char *month, json_t **out)
 {
     struct bc_store *s = env->store;
@@ -164,27 +178,10 @@ int bc_usage_report(struct bc_env *env, const json_t *tenant, const char *month,
     if (!tid || bc__usage_tenant_pk(tid, pk) < 0 || !bc_key_sk(prefix, "USAGE", month)) return BC_EINVALID;
     int rc = bc_plan_limits(env, tenant, &lim);
     if (rc < 0) return rc;
-    json_t *month_item = NULL, *days = json_object();
-    char *cursor = NULL;
-    do {
-        struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = 100, .cursor = cursor};
-        struct bc_query_result r;
-        rc = bc_store_query(s, &q, &r);
-        free(cursor);
-        cursor = NULL;
-        if (rc < 0) break;
-        size_t i;
-        json_t *it;
-        json_array_foreach(r.items, i, it)
-        {
-            const char *sk = json_string_value(json_object_get(it, "SK"));
-            if (strlen(sk) == 13 && !month_item) month_item = json_incref(it);
-            if (strlen(sk) == 16) json_object_set(days, sk + 6, it);
-        }
-        cursor = r.next_cursor;
-        r.next_cursor = NULL;
-        bc_query_result_release(&r);
-    } while (cursor);
+    struct month_items m = {NULL, json_object()};
+    struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = 100};
+    rc = bc_store_query_each(s, &q, sort_month_item, &m);
+    json_t *month_item = m.month, *days = m.days;
     if (rc < 0) {
         json_decref(month_item);
         json_decref(days);
