@@ -49,9 +49,19 @@ int bc__lmdb_map_err(int rc);
 /* Begins a transaction (flags: 0 or MDB_RDONLY) into *txn, adopting a map grown by another process. 0 or
  * a negative bc_err. */
 int bc__lmdb_txn_begin(struct bc__lmdb_store *st, unsigned flags, MDB_txn **txn);
-/* Parses a stored value (new reference); NULL when corrupt (logged). */
-json_t *bc__lmdb_decode(const MDB_val *v);
 void bc__lmdb_close(struct bc_store *s);
+
+/* ---- how values are stored (lmdb_codec.c) ---- */
+
+/* The bytes stored for item (malloc'd, *len set): CBOR, or JSON for an item nested too deep; NULL when out
+ * of memory. */
+char *bc__lmdb_encode(const json_t *item, size_t *len);
+/* Parses a stored value, CBOR or JSON (new reference); NULL when corrupt (logged). */
+json_t *bc__lmdb_decode(const MDB_val *v);
+/* Whether stored bytes are CBOR (else JSON). */
+bool bc__lmdb_is_cbor(const void *data, size_t size);
+/* False only when the stored item surely has no "ttl" key (so it is live and has no ttl entry). */
+bool bc__lmdb_may_have_ttl(const MDB_val *v);
 
 /* ---- the memo of parsed items (lmdb_memo.c) ---- */
 

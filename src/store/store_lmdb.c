@@ -90,14 +90,6 @@ int bc__lmdb_txn_begin(struct bc__lmdb_store *st, unsigned flags, MDB_txn **txn)
     return bc__lmdb_map_err(rc);
 }
 
-/* Parses a stored value; NULL when corrupt (logged). */
-json_t *bc__lmdb_decode(const MDB_val *v)
-{
-    json_t *j = json_loadb(v->mv_data, v->mv_size, JSON_DISABLE_EOF_CHECK, NULL);
-    if (!j) bc_log(BC_LOG_ERROR, "lmdb: undecodable item (%zu bytes)", v->mv_size);
-    return j;
-}
-
 /* How read_live parses: a fresh value the caller owns, or a shared read-only one from the memo (kept there
  * for the next reader, or not: a writer's current item is about to be replaced). */
 enum parse { PARSE_FRESH, PARSE_SHARED, PARSE_SHARED_NO_KEEP };
@@ -144,7 +136,7 @@ static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, 
         return rc == MDB_NOTFOUND ? 0 : bc__lmdb_map_err(rc);
     }
     size_t len = 0;
-    char *s = bc_json_dumps(item, &len); /* json_dumps(item, JSON_COMPACT)'s bytes, faster */
+    char *s = bc__lmdb_encode(item, &len);
     if (!s) return BC_ENOMEM;
     MDB_val v = {len, s};
     rc = mdb_put(txn, st->items, &k, &v, 0);
@@ -201,7 +193,7 @@ static int write_step(struct bc__lmdb_store *st, MDB_txn *txn, const char *pk, c
     if (!u && (!cond || cond->kind == BC_COND_NONE || cond->kind == BC_COND_NOT_EXISTS)) {
         MDB_val k = {klen, key}, v;
         rc = mdb_get(txn, st->items, &k, &v);
-        if (rc == MDB_NOTFOUND || (rc == 0 && !memmem(v.mv_data, v.mv_size, "\"ttl\"", 5))) {
+        if (rc == MDB_NOTFOUND || (rc == 0 && !bc__lmdb_may_have_ttl(&v))) {
             rc = rc == 0 && cond && cond->kind == BC_COND_NOT_EXISTS ? BC_ECOND : 0;
             if (rc < 0) goto out;
             goto checked;
