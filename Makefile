@@ -71,7 +71,7 @@ install: deps
 # pieces: `make install` layout, the systemd unit (systemd-analyze), the Dockerfile and the compose file.
 deploy-test: deploy-aws-test deploy-server-test
 
-deploy-aws-test:
+deploy-aws-test: deps
 	node_modules/.bin/tsc -p deploy/aws
 	node deploy/aws/run.mjs --test --test-reporter=spec
 
