@@ -3,10 +3,12 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../lib/config';
 import { TABLE_ACTIONS } from '../lib/data';
+import { UNCACHED_PATHS } from '../lib/edge';
 import { BookchatStack } from '../lib/stack';
 
 // The real package comes from `make lambda-package`; the stack only zips the directory, so a fixture does.
@@ -233,6 +235,19 @@ describe('CloudFront', () => {
     assert.equal(dist(lambdaDev).Aliases, undefined);
     assert.throws(() => loadConfig((k) => ({ certificateArn: arn } as Record<string, unknown>)[k]), /needs publicUrl/);
     assert.throws(() => loadConfig((k) => ({ publicUrl: 'https://a.example.com', certificateArn: arn.replace('us-east-1', 'eu-west-1') } as Record<string, unknown>)[k]), /us-east-1/);
+  });
+  test("every route of bookchat's route table fits a behaviour: writes and API calls uncached, the cached default serves only web pages", () => {
+    const table = readFileSync(path.join(process.env.BOOKCHAT_REPO ?? process.cwd(), 'src/http/routes.c'), 'utf8');
+    const routes = [...table.matchAll(/\{(BC_[A-Z]+),\s*"([^"]+)",\s*\w+,\s*\w+,\s*(\w+)/g)].map((m) => ({ method: m[1], path: m[2], handler: m[3] }));
+    for (const m of table.matchAll(/WEB_DIR\("([^"]+)"/g)) routes.push({ method: 'BC_GET', path: `${m[1]}/`, handler: 'bc_api_web' });
+    assert.ok(routes.length > 50, `parsed ${routes.length} routes`);
+    const uncached = (p: string) => UNCACHED_PATHS.some((u) => (u.endsWith('/*') ? p.startsWith(u.slice(0, -1)) : p === u));
+    for (const r of routes) {
+      if (uncached(r.path)) continue;
+      // the default behaviour: GET/HEAD/OPTIONS only, cached: only the web asset handler may live there
+      assert.equal(r.method, 'BC_GET', `${r.method} ${r.path} would be refused by CloudFront's cached behaviour`);
+      assert.equal(r.handler, 'bc_api_web', `${r.path} (${r.handler}) would be cached by CloudFront`);
+    }
   });
   test('the origin is the HTTP API (https) or the load balancer', () => {
     const o = dist(lambdaDev).Origins[0];
