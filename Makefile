@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both install what is missing first.
-# Other targets: build, asan, unit, api, e2e, bench, fuzz, format, check-format, clean, install, deploy-test.
+# Other targets: build, asan, unit, api, e2e, bench, fuzz, format, check-format, clean.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -9,8 +9,7 @@ export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1:d
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan test unit api api-dynamo e2e crash run bench fuzz fuzz-smoke format check-format clean \
-        install deploy-test deploy-aws-test deploy-server-test
+.PHONY: all deps build asan test unit api api-dynamo e2e crash run bench fuzz fuzz-smoke format check-format clean
 
 all: build
 
@@ -61,6 +60,7 @@ crash: build
 # Installs the binary (web assets inside), the systemd unit, its sysusers.d user and the docs under PREFIX,
 # staged under DESTDIR when set: `sudo make install`, or `make install PREFIX=/usr DESTDIR=$$PWD/pkg`.
 PREFIX ?= /usr/local
+.PHONY: install deploy-test deploy-aws-test deploy-server-test
 install: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
