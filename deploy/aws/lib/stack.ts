@@ -30,17 +30,24 @@ export class BookchatStack extends Stack {
     let originDomain: string;
     let originIsHttps: boolean;
     let alarms: cloudwatch.Alarm[];
+    let fargate: BookchatFargate | undefined;
     if (cfg.compute === 'lambda') {
       const c = new BookchatLambda(this, 'Lambda', cfg, this.data, env);
       [originDomain, originIsHttps, alarms] = [c.originDomain, true, c.alarms];
       new CfnOutput(this, 'ApiUrl', { value: c.api.apiEndpoint });
       new CfnOutput(this, 'FunctionName', { value: c.fn.functionName });
     } else {
-      const c = new BookchatFargate(this, 'Fargate', cfg, this.data, env);
-      [originDomain, originIsHttps, alarms] = [c.originDomain, false, c.alarms];
-      new CfnOutput(this, 'LoadBalancer', { value: c.originDomain });
+      fargate = new BookchatFargate(this, 'Fargate', cfg, this.data, env);
+      [originDomain, originIsHttps, alarms] = [fargate.originDomain, false, fargate.alarms];
+      new CfnOutput(this, 'LoadBalancer', { value: fargate.originDomain });
     }
     this.edge = new BookchatEdge(this, 'Edge', cfg, originDomain, originIsHttps);
+    // Without a name of its own, bookchat's public URL is the distribution's: the tasks may name it (the
+    // distribution depends on the load balancer only). The function may not (distribution -> API ->
+    // function would be a cycle): docs/deploy.md says to deploy again with publicUrl.
+    if (fargate && !cfg.publicUrl)
+      fargate.service.taskDefinition.defaultContainer!.addEnvironment(
+        'BOOKCHAT_PUBLIC_URL', `https://${this.edge.distribution.distributionDomainName}`);
 
     alarms.push(...this.tableAlarms());
     const topic = new sns.Topic(this, 'Alarms', { displayName: `bookchat ${cfg.stage} alarms` });

@@ -147,6 +147,13 @@ describe('fargate shape', () => {
       ],
     });
   });
+  test("without publicUrl the tasks' public URL is the distribution's", () => {
+    const env = JSON.stringify(fargateProd.findResources('AWS::ECS::TaskDefinition'));
+    assert.match(env, /"Name":"BOOKCHAT_PUBLIC_URL","Value":\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["EdgeDistribution[0-9A-F]+","DomainName"\]\}\]\]\}/);
+    const own = JSON.stringify(synth({ compute: 'fargate', publicUrl: 'https://book.example.com' }).findResources('AWS::ECS::TaskDefinition'));
+    assert.ok(own.includes('{"Name":"BOOKCHAT_PUBLIC_URL","Value":"https://book.example.com"}'));
+    assert.equal((own.match(/BOOKCHAT_PUBLIC_URL/g) || []).length, 1);
+  });
   test('health check on /readyz, deregistration within the drain', () => {
     fargateProd.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       HealthCheckPath: '/readyz',
