@@ -27,7 +27,7 @@ asan: deps
 # Every suite, under AddressSanitizer + UndefinedBehaviorSanitizer; the release build is built too so that
 # its warnings (-O2 sees more) fail the run as well.
 test: build asan check-format
-	@$(MAKE) --no-print-directory unit api api-dynamo e2e fuzz-smoke
+	@$(MAKE) --no-print-directory unit api api-dynamo e2e fuzz-smoke deploy-test
 
 unit:
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
@@ -56,6 +56,27 @@ e2e:
 # The full crash-safety run: 50 SIGKILL cycles under booking load (make test runs a few).
 crash: build
 	CRASH_CYCLES=$${CRASH_CYCLES:-50} BOOKCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-reporter=spec tests/api/crash.test.mjs
+
+# Installs the binary (web assets inside), the systemd unit, its sysusers.d user and the docs under PREFIX,
+# staged under DESTDIR when set: `sudo make install`, or `make install PREFIX=/usr DESTDIR=$$PWD/pkg`.
+PREFIX ?= /usr/local
+.PHONY: install deploy-test deploy-aws-test deploy-server-test
+install: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
+
+# Deployment checks that need no cloud account (docs/deploy.md): the CDK app type-checked, synthesised and
+# its template asserted (deploy/aws/test, a fixture instead of the Lambda package); and the plain-server
+# pieces: `make install` layout, the systemd unit (systemd-analyze), the Dockerfile and the compose file.
+deploy-test: deploy-aws-test deploy-server-test
+
+deploy-aws-test: deps
+	node_modules/.bin/tsc -p deploy/aws
+	node deploy/aws/run.mjs --test --test-reporter=spec
+
+deploy-server-test: build
+	BOOKCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-reporter=spec tests/deploy/*.test.mjs
 
 run: build
 	$(BIN) serve --demo

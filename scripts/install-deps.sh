@@ -4,11 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: build tools, C libraries (see CONVENTIONS.md), test and bench tools.
+# Debian packages: build tools, C libraries (see CONVENTIONS.md), test and bench tools (systemd for
+# systemd-analyze, which checks the unit of `make install`).
 PKGS=(build-essential cmake pkg-config clang clang-format llvm
   libmicrohttpd-dev libjansson-dev liblmdb-dev lmdb-utils libcurl4-openssl-dev libssl-dev
   libsodium-dev libjwt-dev libicu-dev libcmocka-dev libical-dev libcbor-dev python3-icalendar
-  nodejs npm chromium wrk nginx-light prometheus curl ca-certificates git)
+  nodejs npm chromium wrk nginx-light prometheus curl ca-certificates git
+  systemd)
 
 missing=()
 for p in "${PKGS[@]}"; do
