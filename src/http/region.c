@@ -51,9 +51,9 @@ static int parse_urls(struct bc_regions *g, const char *list, char *err, size_t 
         }
         size_t ul = strlen(url);
         while (ul && url[ul - 1] == '/') url[--ul] = '\0';
-        bool scheme = strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
-        if (!bc_tenant_region_ok(name) || !scheme || strlen(url) <= 8 || strpbrk(url, "?#") ||
-            g->n >= MAX_REGIONS) {
+        size_t scheme = strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8 : 0;
+        if (!bc_tenant_region_ok(name) || !scheme || !url[scheme] || url[scheme] == '/' ||
+            strpbrk(url, "?#") || g->n >= MAX_REGIONS) {
             snprintf(err, errsize,
                      "region_urls: '%.*s' is not REGION=http(s)://HOST[:PORT][/PATH] (at most %d regions)",
                      (int)(len > 80 ? 80 : len), p, MAX_REGIONS);
