@@ -412,11 +412,17 @@ static int forward(struct bc_req *req, struct bc_regions *g, const char *home, c
 
 int bc_region_route(struct bc_req *req, const struct bc_route *r)
 {
-    struct bc_regions *g = req->srv->regions;
-    if (!g || req->method == BC_GET || req->method == BC_HEAD || req->method == BC_OPTIONS ||
+    if (req->method == BC_GET || req->method == BC_HEAD || req->method == BC_OPTIONS ||
         (r->flags & BC_ROUTE_NO_AUDIT) ||
         (r->auth != BC_AUTH_APIKEY && r->auth != BC_AUTH_CONV && r->auth != BC_AUTH_JWT))
         return 0;
+    return bc_region_write_here(req);
+}
+
+int bc_region_write_here(struct bc_req *req)
+{
+    struct bc_regions *g = req->srv->regions;
+    if (!g) return 0;
     const char *home = bc_tenant_home_region(req->ctx.tenant);
     if (!home || strcmp(home, g->self) == 0) return 0;
     const char *url = bc_regions_url(g, home);

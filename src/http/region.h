@@ -8,7 +8,8 @@
  * - The decision is taken after the credential (the tenant is only known then) and before the handler, by
  *   the router (bc_region_route); nothing of the handlers changes. A write is any route that is not GET,
  *   HEAD or OPTIONS, whose credential names a tenant (widget key, conversation, staff JWT), and that is not
- *   marked BC_ROUTE_NO_AUDIT (a POST that changes nothing). The platform API is never forwarded: it is
+ *   marked BC_ROUTE_NO_AUDIT (a POST that changes nothing); the manage page's cancel and reschedule, whose
+ *   token is read by the handler, ask bc_region_write_here themselves. The platform API is never forwarded: it is
  *   how the operator moves a tenant's home, which must work while the old home is down.
  * - A forwarded request carries X-Bookchat-Forwarded: "v1;origin=R;client=IP;ts=UNIX;mac=HEX", an
  *   HMAC-SHA256 (the server secret, label "region-forward", shared by every region) of the version, origin
@@ -55,6 +56,9 @@ const char *bc_region_forwarded_client(struct bc_req *req);
  * region (the request is suspended and answered with the home's answer); BC_REGION_ANSWERED after a 421;
  * or a negative bc_err. */
 int bc_region_route(struct bc_req *req, const struct bc_route *r);
+/* The same decision for a write whose credential only its handler reads (the customer's manage token):
+ * called by the handler once req->ctx.tenant comes from that verified credential. Same answers. */
+int bc_region_write_here(struct bc_req *req);
 
 /* The header's value for a request forwarded from origin (its client's address, now in epoch seconds):
  * into out (at least 256 bytes). Returns 0, or BC_EINVALID when origin or client cannot be put in it. */

@@ -240,6 +240,13 @@ test('the race over two regions: one booking of a slot after replication, no dou
   assert.equal(inA.length, 1);
   assert.equal(inB.length, 1);
   assert.equal(inA[0].id, inB[0].id);
+  // the customer's manage link (its token is the credential, read by the handler) is a write too
+  const won = res.find((r) => r.status === 201).json.booking;
+  const cancel = await sB.post('/v1/manage/booking/cancel', { token: won.manage_token });
+  assert.equal(cancel.status, 200, cancel.text);
+  assert.equal(cancel.headers.get('x-bookchat-region'), 'a');
+  const [inAAfter] = (await items(sA, T.id, `BOOKING#${won.id}`));
+  assert.equal(inAAfter.status, 'cancelled');
 });
 
 test('the control: the same race for a tenant without a home region double-books once replicated', async () => {
