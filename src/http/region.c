@@ -93,6 +93,11 @@ int bc_regions_new(struct bc_regions **out, char *err, size_t errsize)
     return 0;
 }
 
+void bc_regions_stop(struct bc_regions *g)
+{
+    if (g) bc_proxy_stop(g->proxy);
+}
+
 void bc_regions_free(struct bc_regions *g)
 {
     if (!g) return;

@@ -9,8 +9,8 @@
  *   the router (bc_region_route); nothing of the handlers changes. A write is any route that is not GET,
  *   HEAD or OPTIONS, whose credential names a tenant (widget key, conversation, staff JWT), and that is not
  *   marked BC_ROUTE_NO_AUDIT (a POST that changes nothing); the manage page's cancel and reschedule, whose
- *   token is read by the handler, ask bc_region_write_here themselves. The platform API is never forwarded: it is
- *   how the operator moves a tenant's home, which must work while the old home is down.
+ *   token is read by the handler, ask bc_region_write_here themselves. The platform API is never forwarded:
+ * it is how the operator moves a tenant's home, which must work while the old home is down.
  * - A forwarded request carries X-Bookchat-Forwarded: "v1;origin=R;client=IP;ts=UNIX;mac=HEX", an
  *   HMAC-SHA256 (the server secret, label "region-forward", shared by every region) of the version, origin
  *   region, client address, time, method and path. The home trusts it only when the MAC verifies within
@@ -39,7 +39,10 @@ struct bc_regions;
  * start. 0 and *out (free with bc_regions_free; NULL when no region is set: a single-region process), or
  * BC_EINVALID with a message naming the bad setting. */
 int bc_regions_new(struct bc_regions **out, char *err, size_t errsize);
-/* Cancels the writes being forwarded (their requests answer 503) and frees. NULL is fine. */
+/* At shutdown, before the HTTP server stops: cancels the writes being forwarded (their suspended requests
+ * are resumed and answer 503) and refuses new ones (503), so no connection stays suspended. NULL is fine. */
+void bc_regions_stop(struct bc_regions *g);
+/* Stops (bc_regions_stop) and frees. NULL is fine. */
 void bc_regions_free(struct bc_regions *g);
 /* This process's region, or NULL (g NULL). */
 const char *bc_regions_self(const struct bc_regions *g);

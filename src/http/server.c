@@ -377,9 +377,10 @@ void bc_server_stop(struct bc_server *srv)
 {
     if (!srv->daemon) return;
     /* writes still being forwarded to their home region answer 503 (resumed before the daemon stops) */
+    bc_regions_stop(srv->regions);
+    MHD_stop_daemon(srv->daemon);
     bc_regions_free(srv->regions);
     srv->regions = NULL;
-    MHD_stop_daemon(srv->daemon);
     bc_auth_early_free(srv->early);
     srv->early = NULL;
     pthread_mutex_destroy(&srv->async_mu);

@@ -271,14 +271,22 @@ int bc_proxy_new(struct bc_proxy **out)
     return 0;
 }
 
-void bc_proxy_free(struct bc_proxy *p)
+void bc_proxy_stop(struct bc_proxy *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
+    bool first = !p->stopping;
     p->stopping = true;
     pthread_mutex_unlock(&p->mu);
+    if (!first) return;
     curl_multi_wakeup(p->multi);
     pthread_join(p->thread, NULL);
+}
+
+void bc_proxy_free(struct bc_proxy *p)
+{
+    if (!p) return;
+    bc_proxy_stop(p);
     curl_multi_cleanup(p->multi);
     pthread_mutex_destroy(&p->mu);
     free(p);

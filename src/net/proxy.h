@@ -49,8 +49,10 @@ int bc_proxy_new(struct bc_proxy **out);
  * Returns 0, BC_EINVALID (no method or url, a header with CR/LF), BC_ENOMEM, or BC_EUNAVAILABLE once
  * bc_proxy_free has started (done not called). */
 int bc_proxy_submit(struct bc_proxy *p, const struct bc_proxy_req *r, bc_proxy_done_fn done, void *ud);
-/* Stops: every queued or running request completes with rc BC_EUNAVAILABLE ("cancelled"), then the thread
- * is joined. NULL is fine. */
+/* Stops: every queued or running request completes with rc BC_EUNAVAILABLE ("cancelled"), the thread is
+ * joined, and later submits are refused (BC_EUNAVAILABLE). Idempotent; NULL is fine. */
+void bc_proxy_stop(struct bc_proxy *p);
+/* Stops (bc_proxy_stop) and frees. NULL is fine. */
 void bc_proxy_free(struct bc_proxy *p);
 void bc_proxy_result_free(struct bc_proxy_result *r);
 /* The value of header name in r (case-insensitive; the first), or NULL. */

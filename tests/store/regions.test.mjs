@@ -66,8 +66,9 @@ before(async () => {
     const init = await cli(['store', 'init', '--store', d.url(TABLE)], { env });
     assert.equal(init.code, 0, init.stderr);
   }
-  const [pA, pB] = [await freePort(), await freePort()];
-  urls = `a=http://127.0.0.1:${pA},b=http://127.0.0.1:${pB}`;
+  const [pA, pB, pD] = [await freePort(), await freePort(), await freePort()];
+  // region d has a URL but nothing listens there: a home region that is down
+  urls = `a=http://127.0.0.1:${pA},b=http://127.0.0.1:${pB},d=http://127.0.0.1:${pD}`;
   // b sits behind a load balancer on 127.0.0.1 whose X-Forwarded-For names the client
   [sA, sB] = await Promise.all([
     regionServer(dA, 'a', pA),
@@ -88,10 +89,8 @@ test('a tenant is homed in the region that creates it; the operator names anothe
   const viaB = await sB.platform('POST', '/v1/platform/tenants', { name: 'Shop B', empty: true });
   assert.equal(viaB.status, 201, viaB.text);
   assert.equal(viaB.json.tenant.home_region, 'b');
-  const none = await sB.platform('POST', '/v1/platform/tenants', { name: 'Anywhere', empty: true, home_region: null });
-  assert.equal(none.status, 201, none.text);
-  assert.equal(none.json.tenant.home_region, undefined);
-  for (const bad of ['EU', 'eu_west', '', 'x'.repeat(33), 'a\r\nX: y']) {
+  // (a tenant without a home, "home_region": null, is the control case of the race below)
+  for (const bad of ['EU', '', 'x'.repeat(33), 'a\r\nX: y']) {
     const r = await sA.platform('POST', '/v1/platform/tenants', { name: 'Bad', empty: true, home_region: bad });
     assert.equal(r.status, 400, `${bad}: ${r.text}`);
     assert.equal(errorCode(r), 'invalid_request');
@@ -168,6 +167,13 @@ test('forwarding off, or a home without a URL: 421 wrong_region with the locatio
   assert.equal(r.status, 421, r.text);
   assert.equal(r.json.error.region, 'c');
   assert.equal(r.json.error.url, null);
+  assert.equal((await items(sA, C.id, 'SERVICE#')).length, 0);
+  // a home region that does not answer: 503, retry later, nothing written here
+  await must(sA.platform('PATCH', `/v1/platform/tenants/${C.id}`, { home_region: 'd' }), 'home d');
+  const down = await C.admin('POST', '/v1/admin/services', { name: 'Down', duration_min: 20 });
+  assert.equal(down.status, 503, down.text);
+  assert.equal(errorCode(down), 'unavailable');
+  assert.equal(down.headers.get('retry-after'), '5');
   assert.equal((await items(sA, C.id, 'SERVICE#')).length, 0);
 });
 
