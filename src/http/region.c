@@ -10,10 +10,12 @@
 #include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,11 @@ struct bc_regions {
     char name[MAX_REGIONS][33];
     char url[MAX_REGIONS][256];
     struct bc_proxy *proxy; /* only when forwarding is on */
+    /* writes of tenants homed elsewhere, by outcome (enum outcome), for /metrics */
+    atomic_ulong writes[3];
 };
+
+enum outcome { O_FORWARDED, O_FAILED, O_MISDIRECTED };
 
 /* ---- settings ---- */
 
@@ -103,6 +109,20 @@ void bc_regions_free(struct bc_regions *g)
     if (!g) return;
     bc_proxy_free(g->proxy);
     free(g);
+}
+
+void bc_regions_metrics(struct bc_regions *g, struct bc_buf *b)
+{
+    static const char *const names[3] = {"forwarded", "failed", "misdirected"};
+    if (!g) return;
+    bc_metrics_family(b, "bookchat_region_writes_total", "counter",
+                      "Writes of tenants homed in another region: proxied there (forwarded), not answered by "
+                      "it (failed), or refused with 421 (misdirected). docs/scaling.md, Home regions.");
+    for (int i = 0; i < 3; i++) {
+        char l[40];
+        snprintf(l, sizeof l, "outcome=\"%s\"", names[i]);
+        bc_metrics_sample(b, "bookchat_region_writes_total", l, (double)atomic_load(&g->writes[i]));
+    }
 }
 
 const char *bc_regions_self(const struct bc_regions *g)
@@ -262,6 +282,7 @@ static int misdirected(struct bc_req *req, const char *home, const char *url, co
     json_t *body = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", "wrong_region", "message", msg,
                              "region", home, "url", url ? json_string(url) : json_null());
     req->err_code = "wrong_region";
+    atomic_fetch_add(&req->srv->regions->writes[O_MISDIRECTED], 1);
     int rc = bc_reply_json(req, 421, body);
     return rc < 0 ? rc : BC_REGION_ANSWERED;
 }
@@ -349,6 +370,7 @@ static int forward_answered(struct bc_req *req, void *ud)
 {
     struct forward *f = ud;
     struct bc_proxy_result *r = f->res;
+    atomic_fetch_add(&req->srv->regions->writes[r->rc < 0 ? O_FAILED : O_FORWARDED], 1);
     if (r->rc < 0) {
         bc_log(BC_LOG_WARN, "forwarding %s %s to region %s failed: %s", req->method_str, req->path, f->home,
                r->error);

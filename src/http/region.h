@@ -44,6 +44,10 @@ int bc_regions_new(struct bc_regions **out, char *err, size_t errsize);
 void bc_regions_stop(struct bc_regions *g);
 /* Stops (bc_regions_stop) and frees. NULL is fine. */
 void bc_regions_free(struct bc_regions *g);
+/* Appends bookchat_region_writes_total{outcome="forwarded|failed|misdirected"} to b (nothing when g is
+ * NULL: no region). */
+struct bc_buf;
+void bc_regions_metrics(struct bc_regions *g, struct bc_buf *b);
 /* This process's region, or NULL (g NULL). */
 const char *bc_regions_self(const struct bc_regions *g);
 /* The base URL of region (no trailing '/'), or NULL when region_urls names none. */

@@ -122,6 +122,8 @@ test('a write of a tenant homed in a sent to b is forwarded, lands in a, and rea
   assert.equal((await items(sB, T.id, `SERVICE#${id}`)).length, 0); // b's replica: not yet
   await rep.sync();
   assert.equal((await items(sB, T.id, `SERVICE#${id}`)).length, 1);
+  const m = await sB.req('GET', '/metrics', { headers: { authorization: `Bearer ${PLATFORM_TOKEN}` } });
+  assert.match(m.text, /^bookchat_region_writes_total\{outcome="forwarded"\} [1-9]/m);
   // the widget's writes too, with the visitor's address as b saw it (X-Forwarded-For from b's balancer)
   const conv = await sB.req('POST', '/v1/widget/conversations', {
     body: {},
@@ -175,6 +177,11 @@ test('forwarding off, or a home without a URL: 421 wrong_region with the locatio
   assert.equal(errorCode(down), 'unavailable');
   assert.equal(down.headers.get('retry-after'), '5');
   assert.equal((await items(sA, C.id, 'SERVICE#')).length, 0);
+  // each outcome is counted where the write arrived
+  const m = await sA.req('GET', '/metrics', { headers: { authorization: `Bearer ${PLATFORM_TOKEN}` } });
+  const count = (o) => Number(m.text.match(new RegExp(`^bookchat_region_writes_total\\{outcome="${o}"\\} (\\d+)`, 'm'))?.[1]);
+  assert.ok(count('misdirected') >= 1, m.text);
+  assert.ok(count('failed') >= 1);
 });
 
 test('a forged or replayed X-Bookchat-Forwarded is refused, and never names the client', async () => {
