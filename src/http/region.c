@@ -265,7 +265,7 @@ static const char *target_url(struct bc_req *req, const char *base)
 {
     struct bc_buf b = BC_BUF_INIT;
     bc_buf_puts(&b, base);
-    pct(&b, req->path, "/:@!$&'()*+,;=");
+    pct(&b, req->path, "/:@!$&'()*,;="); /* '+' encoded: some servers read it as a space */
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_arg, &b);
     const char *s = b.data ? bc_arena_strdup(&req->arena, b.data) : NULL;
     bc_buf_release(&b);
