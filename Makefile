@@ -9,7 +9,7 @@ export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1:d
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan test unit api api-dynamo e2e crash run bench fuzz fuzz-smoke format check-format clean
+.PHONY: all deps build asan test unit api api-dynamo api-regions e2e crash run bench fuzz fuzz-smoke format check-format clean
 
 all: build
 
@@ -27,7 +27,7 @@ asan: deps
 # Every suite, under AddressSanitizer + UndefinedBehaviorSanitizer; the release build is built too so that
 # its warnings (-O2 sees more) fail the run as well.
 test: build asan check-format
-	@$(MAKE) --no-print-directory unit api api-dynamo e2e fuzz-smoke deploy-test
+	@$(MAKE) --no-print-directory unit api api-dynamo api-regions e2e fuzz-smoke deploy-test
 
 unit:
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
@@ -47,6 +47,11 @@ api-dynamo:
 	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) BOOKCHAT_SECRET=dynamo-suite-shared-secret-0123456789 BOOKCHAT_DISPATCHER=off BOOKCHAT_CALENDAR_POLLER=off \
 	  node tests/store/with-dynalite.mjs --bin $(CURDIR)/$(ASAN_BIN) -- \
 	  node --test --test-reporter=spec $(DYNAMO_SUITES)
+
+# Home regions (docs/scaling.md): two dynalite replicas with a last-writer-wins replicator between them and a
+# bookchat process per region (tests/store/regions.test.mjs starts them all itself; about 15 s).
+api-regions:
+	BOOKCHAT_BIN=$(CURDIR)/$(ASAN_BIN) node --test --test-reporter=spec tests/store/regions.test.mjs
 
 # Browser tests: playwright-core driving Debian's chromium (headless) against a real server, one test file
 # at a time (each starts one browser); screenshots go to test-artifacts/screenshots/ (docs/web.md).

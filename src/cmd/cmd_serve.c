@@ -13,6 +13,7 @@
 #include "domain/usage.h"
 #include "http/api.h"
 #include "http/metrics.h"
+#include "http/region.h"
 #include "http/server.h"
 #include "llm/runtime.h"
 #include "store/store.h"
@@ -375,6 +376,7 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
     /* before the HTTP server stops: cancelling the model calls still in flight resumes their suspended
      * requests (answered by fsm), and libmicrohttpd must not stop with a connection suspended */
     bc_llm_runtime_stop();
+    bc_regions_stop(s->srv.regions);          /* the same for writes being forwarded to their home region */
     if (left) bc_server_drain(&s->srv, 2000); /* let those answers go out */
     bc_server_stop(&s->srv);
     /* no request adds events now; sends in flight are cancelled and retried after their lease */

@@ -1,4 +1,5 @@
-/* bookchat tenant create|list|show|set-plan|set-limits|suspend|delete|restore|purge|export|import|migrate:
+/* bookchat tenant
+ * create|list|show|set-plan|set-home-region|set-limits|suspend|delete|restore|purge|export|import|migrate:
  * the operator's tenant commands (PRODUCT.md section 10). They act on the configured store directly, like
  * the platform API; the data-moving ones are in cmd_tenant_data.c. */
 #include "cmd/cmd.h"
@@ -8,6 +9,7 @@
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "store/store.h"
+#include "util/config.h"
 #include "util/err.h"
 #include "util/opt.h"
 
@@ -30,7 +32,7 @@ static void print_tenant_line(json_t *t)
 static int tenant_create(struct bc_cli *cli)
 {
     const char *name = NULL, *plan = NULL, *locale = NULL, *tz = NULL, *email = NULL, *oname = NULL,
-               *parent = NULL, *id = NULL;
+               *parent = NULL, *id = NULL, *home = bc_config_get(BC_CFG_REGION);
     bool empty = false, no_origin = false, help = false;
     struct bc_strlist origins = {0};
     const struct bc_opt opts[] = {
@@ -45,6 +47,8 @@ static int tenant_create(struct bc_cli *cli)
         {"parent", BC_OPT_STR, &parent, 0, "ID", "parent tenant (branches)"},
         {"id", BC_OPT_STR, &id, 0, "ID", "tenant id (default: a new ULID)"},
         {"empty", BC_OPT_FLAG, &empty, 0, NULL, "no sample service, professional or hours"},
+        {"home-region", BC_OPT_STR, &home, 0, "REGION",
+         "region that commits its writes (default: the region setting; none: every region)"},
         {"json", BC_OPT_FLAG, &cli->json, 0, NULL, NULL},
         {0},
     };
@@ -59,7 +63,7 @@ static int tenant_create(struct bc_cli *cli)
     for (int i = 0; i < origins.n; i++) json_array_append_new(olist, json_string(origins.v[i]));
     bc_strlist_release(&origins);
     struct bc_onboard in = {
-        .tenant = {id, name, plan, locale, tz, parent},
+        .tenant = {id, name, plan, locale, tz, parent, home && strcmp(home, "none") != 0 ? home : NULL},
         .origins = olist,
         .allow_no_origin = no_origin,
         .owner_email = email,
@@ -207,6 +211,16 @@ static int set_plan(struct bc_env *env, struct one *o)
     return rc;
 }
 
+/* home regions (docs/scaling.md "Moving a tenant's home"): "none" removes the home */
+static int set_home_region(struct bc_env *env, struct one *o)
+{
+    const char *r = strcmp(o->pos[1], "none") == 0 ? NULL : o->pos[1];
+    int rc = bc_tenant_set_home_region(env, &o->ctx, r, NULL);
+    if (rc == BC_EINVALID)
+        snprintf(o->msg, sizeof o->msg, "a region is 1 to 32 of a-z, 0-9 and '-' (e.g. eu-west-1), or none");
+    return rc;
+}
+
 static int suspend(struct bc_env *env, struct one *o)
 {
     return bc_tenant_set_status(env, &o->ctx, "SUSPENDED", NULL);
@@ -266,6 +280,11 @@ static int tenant_set_plan(struct bc_cli *cli)
     return on_tenant(cli, 2, set_plan);
 }
 
+static int tenant_set_home_region(struct bc_cli *cli)
+{
+    return on_tenant(cli, 2, set_home_region);
+}
+
 static int tenant_set_limits(struct bc_cli *cli)
 {
     return on_tenant(cli, 1, set_limits);
@@ -290,10 +309,13 @@ static const struct bc_verb verbs[] = {
     {"create", tenant_create,
      "create --name NAME [--plan PLAN] [--locale es|en] [--timezone TZ] [--origin URL]... "
      "[--allow-no-origin]\n"
-     "         [--owner-email EMAIL] [--owner-name NAME] [--parent ID] [--id ID] [--empty]"},
+     "         [--owner-email EMAIL] [--owner-name NAME] [--parent ID] [--id ID] [--empty]\n"
+     "         [--home-region REGION|none]"},
     {"list", tenant_list, "list [--status ACTIVE|SUSPENDED|DELETED] [--limit N]"},
     {"show", tenant_show, "show ID | set-plan ID PLAN | suspend ID | delete ID | restore ID"},
     {"set-plan", tenant_set_plan, NULL},
+    {"set-home-region", tenant_set_home_region,
+     "set-home-region ID REGION|none   the region that commits the tenant's writes (docs/scaling.md)"},
     {"set-limits", tenant_set_limits,
      "set-limits ID [--messages N] [--bookings N] [--providers N] [--ai-tokens N] [--rate R] [--burst B]\n"
      "             (N = -1 means unlimited; a limit not given keeps the plan's)"},

@@ -39,14 +39,15 @@ int64_t bc_tenant_purge_after(const struct bc_env *env, const json_t *meta)
     return t + env->retention_s;
 }
 
-static const char *index_fields[] = {"id", "name", "status", "plan", "created_at", "parent_id"};
+static const char *index_fields[] = {"id",         "name",      "status",     "plan",
+                                     "created_at", "parent_id", "home_region"};
 
 json_t *bc_tenant_view(const struct bc_env *env, const json_t *meta)
 {
     json_t *o = json_object();
-    const char *fields[] = {"id",         "name",       "status",    "plan",         "locale",
-                            "timezone",   "parent_id",  "limits",    "has_branches", "pooled_limits",
-                            "created_at", "updated_at", "deleted_at"};
+    const char *fields[] = {"id",         "name",       "status",     "plan",         "locale",
+                            "timezone",   "parent_id",  "limits",     "has_branches", "pooled_limits",
+                            "created_at", "updated_at", "deleted_at", "home_region"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         json_t *v = json_object_get(meta, fields[i]);
         if (v) json_object_set(o, fields[i], v);
@@ -104,6 +105,10 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
         snprintf(msg, msgsize, "unknown time zone '%.64s' (use an IANA name such as Europe/Madrid)", tz);
         return BC_EINVALID;
     }
+    if (in->home_region && !bc_tenant_region_ok(in->home_region)) {
+        snprintf(msg, msgsize, "home_region must be 1 to 32 of a-z, 0-9 and '-' (e.g. eu-west-1)");
+        return BC_EINVALID;
+    }
     int rc = bc_plan_ensure_defaults(env);
     if (rc < 0) return rc;
     if (!bc_plan_exists(env, plan)) {
@@ -146,6 +151,7 @@ int bc_tenant_create(struct bc_env *env, const struct bc_tenant_new *in, char *m
                   "created_at", now, "limits", json_object(), "version", 1);
     json_object_set_new(meta, "updated_at", json_string(now));
     json_object_set_new(meta, "parent_id", in->parent_id ? json_string(in->parent_id) : json_null());
+    if (in->home_region) json_object_set_new(meta, "home_region", json_string(in->home_region));
     struct bc_cond c = {BC_COND_NOT_EXISTS, 0};
     rc = bc_store_put(s, meta, &c);
     if (rc == BC_ECOND) {
@@ -292,6 +298,47 @@ int bc_tenant_set_limits(struct bc_env *env, const struct bc_ctx *ctx, json_t *l
     int rc = bc_plan_check_overrides(limits, msg, msgsize);
     if (rc < 0) return rc;
     return update_meta(env, ctx, json_pack("{s:O}", "limits", limits), out);
+}
+
+bool bc_tenant_region_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > 32) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-')) return false;
+    return true;
+}
+
+const char *bc_tenant_home_region(const json_t *meta)
+{
+    const char *r = json_string_value(json_object_get(meta, "home_region"));
+    return r && *r ? r : NULL;
+}
+
+int bc_tenant_set_home_region(struct bc_env *env, const struct bc_ctx *ctx, const char *region, json_t **out)
+{
+    if (region && !bc_tenant_region_ok(region)) return BC_EINVALID;
+    if (region) return update_meta(env, ctx, json_pack("{s:s}", "home_region", region), out);
+    /* no home: the attribute goes (REMOVE), so META reads as a single-region tenant's */
+    struct bc_store *s = env->store;
+    char pk[BC_KEY_SIZE], now[32];
+    if (out) *out = NULL;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    bc_now_iso(now);
+    json_t *set = json_pack("{s:s}", "updated_at", now), *add = json_pack("{s:i}", "version", 1),
+           *meta = NULL;
+    json_t *remove = json_pack("[s]", "home_region");
+    struct bc_update u = {set, add, remove};
+    struct bc_cond c = {BC_COND_EXISTS, 0};
+    int rc = bc_store_update(s, pk, "META", &u, &c, &meta);
+    json_decref(set);
+    json_decref(add);
+    json_decref(remove);
+    if (rc == BC_ECOND) return BC_ENOT_FOUND;
+    if (rc == 0) rc = write_index(env, meta);
+    if (rc == 0 && out) *out = bc_tenant_view(env, meta);
+    json_decref(meta);
+    return rc;
 }
 
 int bc_tenant_rename(struct bc_env *env, const struct bc_ctx *ctx, const char *name, json_t **out)

@@ -18,6 +18,9 @@ struct bc_tenant_new {
     const char *locale;    /* "es" | "en"; NULL: es */
     const char *timezone;  /* IANA zone; NULL: Europe/Madrid */
     const char *parent_id; /* multi-branch: the parent tenant, or NULL */
+    /* home regions: the region whose processes commit the tenant's writes (bc_tenant_region_ok), or NULL:
+     * no home, every region serves its writes (a single-region install). */
+    const char *home_region;
 };
 
 /* Creates the tenant (META, index, default settings and AI settings). *out: the tenant as an API object
@@ -56,6 +59,13 @@ int bc_tenant_set_limits(struct bc_env *env, const struct bc_ctx *ctx, json_t *l
  * period (it can no longer be restored: its data is being purged), BC_ECONFLICT when a concurrent change
  * won. */
 int bc_tenant_set_status(struct bc_env *env, const struct bc_ctx *ctx, const char *status, json_t **out);
+/* Home regions (docs/scaling.md): true when s is a region name, 1 to 32 of [a-z0-9-] (eu-west-1). */
+bool bc_tenant_region_ok(const char *s);
+/* Sets META's home_region (region NULL: removes it, every region is home). BC_EINVALID for a malformed
+ * name. The tenant's writes go to the new home as soon as each region reads META again (its read cache). */
+int bc_tenant_set_home_region(struct bc_env *env, const struct bc_ctx *ctx, const char *region, json_t **out);
+/* META's home_region (borrowed from meta), or NULL when the tenant has none. */
+const char *bc_tenant_home_region(const json_t *meta);
 /* Renames. */
 int bc_tenant_rename(struct bc_env *env, const struct bc_ctx *ctx, const char *name, json_t **out);
 /* 0 when the META item says ACTIVE; BC_ESUSPENDED, BC_EDELETED otherwise. */

@@ -9,6 +9,7 @@
 #include "domain/fields.h"
 #include "domain/settings.h"
 #include "domain/tenant.h"
+#include "http/region.h"
 #include "http/api.h"
 #include "http/limits.h"
 #include "http/metrics.h"
@@ -158,6 +159,16 @@ static int reply_booking(struct bc_req *req, int rc, const char *msg, json_t *ou
     return bc_reply_wrapped(req, 200, "booking", v);
 }
 
+/* A change of a tenant homed in another region goes there (http/region.h): the token is the credential, so
+ * only now is the tenant known. 0 to go on here; else what the handler returns (item released). */
+static int home_region(struct bc_req *req, json_t *item)
+{
+    int rc = bc_region_write_here(req);
+    if (rc == 0) return 0;
+    json_decref(item);
+    return rc == BC_REGION_ANSWERED ? 0 : rc;
+}
+
 /* POST /v1/manage/booking/cancel {"token"} */
 int bc_api_manage_cancel(struct bc_req *req)
 {
@@ -167,6 +178,7 @@ int bc_api_manage_cancel(struct bc_req *req)
     int rc = bc_req_body(req, change_fields, &body);
     if (rc == 0) rc = resolve(req, S(body, "token"), &item);
     if (rc < 0) return rc;
+    if ((rc = home_region(req, item)) != 0) return rc;
     rc = bc_booking_cancel(req->env, &req->ctx, bc_field_str(item, BC_F_ID), true, msg, sizeof msg, &out);
     json_decref(item);
     return reply_booking(req, rc, msg, out);
@@ -182,6 +194,7 @@ int bc_api_manage_reschedule(struct bc_req *req)
     if (rc == 0 && !S(body, "start")) rc = bc_fail(req, BC_EINVALID, "start is required");
     if (rc == 0) rc = resolve(req, S(body, "token"), &item);
     if (rc < 0) return rc;
+    if ((rc = home_region(req, item)) != 0) return rc;
     rc = bc_booking_reschedule(req->env, &req->ctx, bc_field_str(item, BC_F_ID), S(body, "start"),
                                S(body, "provider_id"), true, msg, sizeof msg, &out);
     json_decref(item);

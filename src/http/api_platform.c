@@ -8,6 +8,7 @@
 #include "domain/tenant.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "util/config.h"
 #include "util/err.h"
 #include "util/jsonv.h"
 
@@ -25,6 +26,7 @@ static const struct bc_jfield create_fields[] = {
     {"owner_email", BC_J_STRING, 0, 3, 120},
     {"owner_name", BC_J_STRING, 0, 0, 120},
     {"empty", BC_J_BOOL, 0, 0, 0},
+    {"home_region", BC_J_STRING, BC_JF_NULLABLE, 1, 32}, /* default: this process's region */
     {NULL},
 };
 
@@ -33,7 +35,8 @@ static const struct bc_jfield patch_fields[] = {
     {"plan", BC_J_STRING, 0, 1, 32},
     {"limits", BC_J_OBJECT, 0, 0, 0},
     {"status", BC_J_STRING, 0, 1, 16},
-    {"pooled_limits", BC_J_BOOL, 0, 0, 0}, /* organisations only */
+    {"pooled_limits", BC_J_BOOL, 0, 0, 0},               /* organisations only */
+    {"home_region", BC_J_STRING, BC_JF_NULLABLE, 1, 32}, /* null: no home (every region commits) */
     {NULL},
 };
 
@@ -55,6 +58,9 @@ int bc_api_platform_tenants_create(struct bc_req *req)
         .empty = json_is_true(json_object_get(body, "empty")),
         .public_url = bc_api_public_url(req->srv),
     };
+    /* home regions: a tenant is homed where it is created unless the operator names a region (or null) */
+    json_t *home = json_object_get(body, "home_region");
+    in.tenant.home_region = home ? json_string_value(home) : bc_config_get(BC_CFG_REGION);
     rc = bc_onboard_tenant(req->env, &in, msg, sizeof msg, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_tenant = bc_arena_strdup(&req->arena, S(json_object_get(out, "tenant"), "id"));
@@ -124,6 +130,9 @@ int bc_api_platform_tenants_patch(struct bc_req *req)
     if (status && strcmp(status, "ACTIVE") && strcmp(status, "SUSPENDED"))
         return bc_fail(req, BC_EINVALID, "status must be ACTIVE or SUSPENDED (use DELETE to delete)");
     if (plan && !bc_plan_exists(req->env, plan)) return bc_fail(req, BC_EINVALID, "unknown plan '%s'", plan);
+    json_t *home = json_object_get(body, "home_region");
+    if (json_is_string(home) && !bc_tenant_region_ok(json_string_value(home)))
+        return bc_fail(req, BC_EINVALID, "home_region must be 1 to 32 of a-z, 0-9 and '-' (e.g. eu-west-1)");
     json_t *limits = json_object_get(body, "limits");
     if (limits && (rc = bc_plan_check_overrides(limits, msg, sizeof msg)) < 0)
         return bc_fail_msg(req, rc, msg);
@@ -133,6 +142,7 @@ int bc_api_platform_tenants_patch(struct bc_req *req)
     if (rc == 0 && limits) rc = bc_tenant_set_limits(env, &ctx, limits, msg, sizeof msg, NULL);
     if (rc == 0 && status) rc = bc_tenant_set_status(env, &ctx, status, NULL);
     if (rc == 0 && pooled) rc = bc_tenant_set_pooled(env, &ctx, json_is_true(pooled), NULL);
+    if (rc == 0 && home) rc = bc_tenant_set_home_region(env, &ctx, json_string_value(home), NULL);
     if (rc == 0) rc = bc_tenant_get(env, &ctx, &out);
     if (rc < 0) return bc_fail_msg(req, rc, msg);
     req->audit_detail = json_deep_copy(body);

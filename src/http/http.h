@@ -70,6 +70,13 @@ struct bc_req {
     struct bc_ctx ctx;
     bool refused_early; /* refused over its limits as its headers arrived (bc_router_refuse_early) */
 
+    /* home regions (http/region.h): X-Bookchat-Forwarded looked at (0 not yet, 1 absent, 2 verified, 3 not
+     * verified), the origin region and client address it names, and whether the answer is the home
+     * region's (then this region does not count it) */
+    signed char fwd;
+    const char *fwd_origin, *fwd_client;
+    bool proxied;
+
     /* audit: set by platform handlers to the tenant a write concerns (admin writes use ctx.tenant_id), and
      * optionally a detail object (owned by the request) recorded with the entry */
     const char *audit_tenant;

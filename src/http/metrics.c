@@ -7,6 +7,7 @@
 #include "domain/usage.h"
 #include "domain/visitor.h"
 #include "http/router.h"
+#include "http/region.h"
 #include "http/server.h"
 #include "llm/llm.h"
 #include "store/store.h"
@@ -362,6 +363,7 @@ int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
     render_http(srv, b);
     bc_store_metrics(srv ? srv->store : NULL, b);
     bc_dispatch_metrics(srv ? srv->env : NULL, b);
+    bc_regions_metrics(srv ? srv->regions : NULL, b);
     render_llm(b);
     bc_metrics_family(b, "bookchat_conversations_active", "gauge",
                       "Conversations with a customer turn in the last 15 minutes (this process).");

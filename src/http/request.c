@@ -1,6 +1,7 @@
 /* Request accessors and reply helpers used by every handler. Replies may be built from any thread (for
  * suspended requests); only queueing, in server.c, touches the connection. */
 #include "http/http.h"
+#include "http/region.h"
 #include "http/server.h"
 #include "util/err.h"
 #include "util/jsonv.h"
@@ -142,6 +143,10 @@ static bool forwarded_client(struct bc_req *req, unsigned char ip[16])
 const char *bc_req_remote(struct bc_req *req)
 {
     if (req->remote) return req->remote;
+    /* a write forwarded by another region (http/region.h): the client is the one that region saw, but only
+     * when its signed header verifies */
+    const char *fwd = bc_region_forwarded_client(req);
+    if (fwd) return req->remote = fwd;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char buf[INET6_ADDRSTRLEN] = "?";

@@ -3,6 +3,7 @@
 #include "http/router.h"
 #include "http/auth.h"
 #include "domain/audit.h"
+#include "http/region.h"
 #include "http/server.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -163,8 +164,13 @@ void bc_router_dispatch(struct bc_req *req)
                      : bc_fail(req, BC_ENOT_FOUND, "No such resource.");
         goto out;
     }
-    rc = bc_auth_resolve(req, r);
-    if (rc == 0) {
+    rc = bc_region_check(req); /* a forged X-Bookchat-Forwarded is refused (http/region.h) */
+    if (rc == 0) rc = bc_auth_resolve(req, r);
+    /* a write of a tenant homed in another region goes there, or is answered 421 (http/region.h) */
+    if (rc == 0) rc = bc_region_route(req, r);
+    if (rc == BC_REGION_ANSWERED)
+        rc = 0;
+    else if (rc == 0) {
         rc = r->handler(req);
         if (rc == 0) audit(req, r);
         /* a write by staff or the operator may change what refusing early relies on (limits, keys) */

@@ -1,5 +1,6 @@
 /* libmicrohttpd glue: connection lifecycle, body reading, response queueing, access log, drain. */
 #include "http/server.h"
+#include "http/region.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
 #include "http/auth.h"
@@ -156,11 +157,14 @@ static enum MHD_Result queue(struct bc_req *req)
     struct MHD_Response *r = req->resp;
     MHD_add_response_header(r, "X-Request-Id", req->id);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    bool referrer = false;
+    bool referrer = false, region = false;
     for (int i = 0; i < req->nheaders; i++) {
         MHD_add_response_header(r, req->hnames[i], req->hvalues[i]);
         if (strcasecmp(req->hnames[i], "Referrer-Policy") == 0) referrer = true;
+        if (strcasecmp(req->hnames[i], "X-Bookchat-Region") == 0) region = true; /* a home region's answer */
     }
+    if (!region && req->srv->regions)
+        MHD_add_response_header(r, "X-Bookchat-Region", bc_regions_self(req->srv->regions));
     /* security headers on every answer (docs/security.md): a page may set a stricter Referrer-Policy */
     if (!referrer) MHD_add_response_header(r, "Referrer-Policy", "strict-origin-when-cross-origin");
     if (strncmp(req->srv->public_url, "https://", 8) == 0)
@@ -171,7 +175,7 @@ static enum MHD_Result queue(struct bc_req *req)
      * the answer, so that whatever it does next (a usage read) finds it counted; only for active tenants:
      * nothing is written into a suspended or deleted tenant's partition (a request refused early was
      * refused with what the last full check of its key found: an active tenant) */
-    if (req->ctx.tenant_id[0] && req->status &&
+    if (req->ctx.tenant_id[0] && req->status && !req->proxied && /* a proxied answer: the home counted it */
         (req->ctx.tenant ? bc_tenant_check_active(req->ctx.tenant) == 0 : req->refused_early))
         bc_usage_request(req->env, req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
     enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)req->status, r);
@@ -331,6 +335,8 @@ int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t
     pthread_mutex_init(&srv->async_mu, NULL);
     if (!srv->public_url[0]) snprintf(srv->public_url, sizeof srv->public_url, "http://127.0.0.1:8080");
     srv->started_ms = bc_now_ms();
+    int rc = bc_regions_new(&srv->regions, err, errsize);
+    if (rc < 0) return rc;
     srv->early = bc_auth_early_new(); /* NULL: nothing is refused early */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     srv->daemon = MHD_start_daemon(
@@ -345,6 +351,8 @@ int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t
         snprintf(err, errsize, "cannot listen on %s (address in use or not permitted)", listen);
         bc_auth_early_free(srv->early);
         srv->early = NULL;
+        bc_regions_free(srv->regions);
+        srv->regions = NULL;
         return BC_EIO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -368,7 +376,11 @@ int bc_server_drain(struct bc_server *srv, int timeout_ms)
 void bc_server_stop(struct bc_server *srv)
 {
     if (!srv->daemon) return;
+    /* writes still being forwarded to their home region answer 503 (resumed before the daemon stops) */
+    bc_regions_stop(srv->regions);
     MHD_stop_daemon(srv->daemon);
+    bc_regions_free(srv->regions);
+    srv->regions = NULL;
     bc_auth_early_free(srv->early);
     srv->early = NULL;
     pthread_mutex_destroy(&srv->async_mu);

@@ -114,7 +114,16 @@
     XX(VISITOR_HOLDS_DAY, "visitor_holds_day", "10", "times one visitor may hold per day")                   \
     XX(VISITOR_BOOKINGS_DAY, "visitor_bookings_day", "4", "widget bookings one visitor may make per day")    \
     XX(CONTACT_BOOKINGS_DAY, "contact_bookings_day", "2",                                                    \
-       "widget bookings per day for one customer e-mail or phone")
+       "widget bookings per day for one customer e-mail or phone")                                           \
+    /* home regions (docs/scaling.md "Home regions"): unset region = every tenant is at home here */         \
+    XX(REGION, "region", NULL,                                                                               \
+       "this process's region, e.g. eu-west-1 (unset: single region, no forwarding)")                        \
+    XX(REGION_URLS, "region_urls", "",                                                                       \
+       "base URL of each region: eu-west-1=https://eu.example.com,us-east-1=https://us.example.com")         \
+    XX(REGION_FORWARD, "region_forward", "on",                                                               \
+       "proxy a write of a tenant homed in another region there: on | off (off: 421 with its location)")     \
+    XX(REGION_FORWARD_TIMEOUT, "region_forward_timeout", "30",                                               \
+       "seconds a write forwarded to its home region may take")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,

@@ -411,6 +411,7 @@ async function tenantScreen(ctx, id) {
         [t('tenant.updated'), fmtInstant(tn.updated_at, L)],
         tn.deleted_at && [t('tenant.deletedAt'), fmtInstant(tn.deleted_at, L)],
         tn.parent_id && [t('tenant.parent'), tn.parent_id],
+        tn.home_region && [t('tenant.homeRegion'), h('span', { class: 'mono', text: tn.home_region })],
       ]
         .filter(Boolean)
         .map(([k, v]) => h('div', { class: 'detail' }, h('dt', { text: k }), h('dd', {}, v))),
