@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages: build tools, C libraries (see CONVENTIONS.md), test and bench tools.
 PKGS=(build-essential cmake pkg-config clang clang-format llvm
   libmicrohttpd-dev libjansson-dev liblmdb-dev lmdb-utils libcurl4-openssl-dev libssl-dev
-  libsodium-dev libjwt-dev libicu-dev libcmocka-dev libical-dev python3-icalendar
+  libsodium-dev libjwt-dev libicu-dev libcmocka-dev libical-dev python3-icalendar libexpat1-dev
   nodejs npm chromium wrk nginx-light prometheus curl ca-certificates git)
 
 missing=()

@@ -69,6 +69,7 @@ struct bc_req {
     /* the tenant context, filled by the router from the credential only (auth/context.h) */
     struct bc_ctx ctx;
     bool refused_early; /* refused over its limits as its headers arrived (bc_router_refuse_early) */
+    bool placed;        /* req->env is a tenant's dedicated env (for the placement label of /metrics) */
 
     /* audit: set by platform handlers to the tenant a write concerns (admin writes use ctx.tenant_id), and
      * optionally a detail object (owned by the request) recorded with the entry */
