@@ -58,7 +58,7 @@ struct entry {
 
 struct snapshot {
     struct entry *e; /* sorted by tenant_id (the query's SK order) */
-    size_t n;
+    size_t n, cap;
 };
 
 struct bc_placement_cache {
@@ -96,7 +96,13 @@ static int collect(json_t *item, void *arg)
     if (!tid || strlen(tid) >= sizeof x.tenant_id) return 0;
     bc_placement_route_of(item, &x.route);
     if (!x.route.store[0] && !x.route.frozen) return 0; /* served by the pooled store as if absent */
-    if (s->n >= BC_PLACEMENT_MAX) return BC_ENOMEM;
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 64;
+        struct entry *ne = s->n < BC_PLACEMENT_MAX ? realloc(s->e, ncap * sizeof *ne) : NULL;
+        if (!ne) return BC_ENOMEM;
+        s->e = ne;
+        s->cap = ncap;
+    }
     memcpy(x.tenant_id, tid, strlen(tid) + 1);
     s->e[s->n++] = x;
     return 0;
@@ -106,36 +112,10 @@ static int collect(json_t *item, void *arg)
 static int refresh_locked(struct bc_placement_cache *c)
 {
     int64_t start = bc_mono_ns();
-    struct snapshot s = {calloc(64, sizeof *s.e), 0};
-    size_t cap = 64;
-    if (!s.e) return BC_ENOMEM;
-    /* grown page by page: the query hands out at most 1000 items a page */
+    struct snapshot s = {0};
     struct bc_query q = {.pk = BC_PLACEMENT_PK, .sk_prefix = "TENANT#", .limit = 1000};
-    char *cursor = NULL;
-    int rc = 0;
     atomic_fetch_add(&c->reads, 1);
-    do {
-        struct bc_query_result r;
-        q.cursor = cursor;
-        rc = bc_store_query(c->dir, &q, &r);
-        free(cursor);
-        cursor = NULL;
-        if (rc < 0) break;
-        size_t need = s.n + json_array_size(r.items);
-        if (need > cap) {
-            size_t ncap = need > BC_PLACEMENT_MAX ? BC_PLACEMENT_MAX : need;
-            struct entry *ne = realloc(s.e, ncap * sizeof *ne);
-            if (!ne) rc = BC_ENOMEM;
-            if (ne) s.e = ne, cap = ncap;
-        }
-        size_t i;
-        json_t *it;
-        json_array_foreach(r.items, i, it) if (rc == 0 && s.n < cap) rc = collect(it, &s);
-        cursor = r.next_cursor;
-        r.next_cursor = NULL;
-        bc_query_result_release(&r);
-    } while (rc == 0 && cursor);
-    free(cursor);
+    int rc = bc_store_query_each(c->dir, &q, collect, &s);
     if (rc < 0) {
         free(s.e);
         return rc;

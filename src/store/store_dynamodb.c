@@ -164,8 +164,8 @@ int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, 
         bool is_num = *val && end && *end == '\0';
         if (kl == 6 && strncmp(p, "region", 6) == 0 && strlen(val) < sizeof st->region && *val) {
             memcpy(st->region, val, strlen(val) + 1);
-        } else if (kl == 8 && strncmp(p, "endpoint", 8) == 0) {
-            snprintf(endpoint, sizeof endpoint, "%s", val);
+        } else if (kl == 8 && strncmp(p, "endpoint", 8) == 0 && strlen(val) < sizeof endpoint) {
+            memcpy(endpoint, val, strlen(val) + 1);
         } else if (kl == 3 && strncmp(p, "ttl", 3) == 0 &&
                    (strcmp(val, "native") == 0 || strcmp(val, "reap") == 0)) {
             st->ttl_reap = strcmp(val, "reap") == 0;

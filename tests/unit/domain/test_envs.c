@@ -7,6 +7,7 @@
 #include "domain/envs.h"
 #include "domain/placement.h"
 #include "domain/plan.h"
+#include "domain/tenant_items.h"
 #include "util/jsonv.h"
 #include "util/err.h"
 
@@ -194,6 +195,93 @@ static void test_envs__the_directory_stays_pooled(void **state)
     bc_test_env_close(pooled);
 }
 
+static const char *moved_step;
+static void last_step(const char *step, int64_t items, void *arg)
+{
+    (void)items, (void)arg;
+    moved_step = step;
+}
+
+/* bc_placement_move between two LMDB envs, with a short bound: the partition moves, the look-ups stay, the
+ * directory entry follows; a target that holds the tenant and a placement under way are refused, and
+ * --abort ends a placement that was cut short. */
+static void test_envs__a_tenant_moves_and_back(void **state)
+{
+    (void)state;
+    fx_init();
+    struct bc_env *pooled = open_pooled();
+    struct bc_envs_config cfg = {0};
+    struct bc_envs *r = bc_envs_new(pooled, &cfg);
+    char url[600], err[256], secret[BC_APIKEY_SECRET_SIZE], msg[256] = "";
+    lmdb_url(url, sizeof url, "envs-move");
+    struct bc_env *ded = NULL;
+    assert_int_equal(bc_envs_get(r, url, &ded, err, sizeof err), 0);
+    fx_tenant(pooled, "t-move", secret, NULL);
+    int64_t n = 0;
+    assert_int_equal(bc_tenant_items_count(pooled, "t-move", &n), 0);
+    assert_true(n > 5);
+    struct bc_placement_move m = {.pooled = pooled,
+                                  .from = pooled,
+                                  .to = ded,
+                                  .tenant_id = "t-move",
+                                  .target = url,
+                                  .bound_ms = 10,
+                                  .progress = last_step};
+    json_t *res = NULL, *e = NULL;
+    assert_int_equal(bc_placement_move(&m, &res, msg, sizeof msg), 0);
+    assert_string_equal(moved_step, "drop");
+    assert_int_equal(json_integer_value(json_object_get(res, "items")), n);
+    json_decref(res);
+    int64_t there = 0, here = 0;
+    assert_int_equal(bc_tenant_items_count(ded, "t-move", &there), 0);
+    assert_int_equal(bc_tenant_items_count(pooled, "t-move", &here), 0);
+    assert_int_equal(there, n);
+    assert_int_equal(here, 0);
+    assert_int_equal(bc_placement_get(pooled->store, "t-move", &e), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "state")), "placed");
+    assert_string_equal(json_string_value(json_object_get(e, "store")), url);
+    json_decref(e);
+    const json_t *look = NULL; /* the key's look-up never moved */
+    assert_int_equal(bc_apikey_resolve(pooled, secret, &look), 0);
+    bc_json_release(look);
+    /* the same store again, and a placement under way, are refused; nothing changes */
+    assert_int_equal(bc_placement_move(&m, &res, msg, sizeof msg), BC_EINVALID);
+    e = json_pack("{s:s, s:s, s:s, s:s, s:i}", "tenant_id", "t-move", "state", "copying", "store", url,
+                  "target", "pooled", "version", 4);
+    assert_int_equal(bc_placement_put(pooled->store, e), 0);
+    json_decref(e);
+    struct bc_placement_move back = {.pooled = pooled,
+                                     .from = ded,
+                                     .to = pooled,
+                                     .tenant_id = "t-move",
+                                     .target = "pooled",
+                                     .bound_ms = 10};
+    assert_int_equal(bc_placement_move(&back, &res, msg, sizeof msg), BC_ECONFLICT);
+    assert_non_null(strstr(msg, "under way"));
+    assert_int_equal(bc_placement_abort(pooled, pooled, "t-move", msg, sizeof msg), 0);
+    assert_int_equal(bc_placement_get(pooled->store, "t-move", &e), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "state")), "placed");
+    json_decref(e);
+    assert_int_equal(bc_placement_abort(pooled, pooled, "t-move", msg, sizeof msg), BC_ENOT_FOUND);
+    /* a pooled store that holds the tenant's META (not placed there) is refused */
+    json_t *meta = json_pack("{s:s, s:s, s:s}", "PK", "TENANT#t-move", "SK", "META", "status", "ACTIVE");
+    assert_int_equal(bc_store_put(pooled->store, meta, NULL), 0);
+    assert_int_equal(bc_placement_move(&back, &res, msg, sizeof msg), BC_ECONFLICT);
+    assert_non_null(strstr(msg, "already holds"));
+    assert_int_equal(bc_store_delete(pooled->store, "TENANT#t-move", "META", NULL), 0);
+    json_decref(meta);
+    /* back into the pooled store: the entry goes, the dedicated copy too */
+    assert_int_equal(bc_placement_move(&back, &res, msg, sizeof msg), 0);
+    json_decref(res);
+    assert_int_equal(bc_placement_get(pooled->store, "t-move", &e), BC_ENOT_FOUND);
+    assert_int_equal(bc_tenant_items_count(pooled, "t-move", &here), 0);
+    assert_int_equal(bc_tenant_items_count(ded, "t-move", &there), 0);
+    assert_int_equal(here, n);
+    assert_int_equal(there, 0);
+    bc_envs_free(r);
+    bc_test_env_close(pooled);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_envs__at_most_max_stores),
         cmocka_unit_test(test_envs__tenants_are_routed_by_the_directory),
         cmocka_unit_test(test_envs__the_directory_stays_pooled),
+        cmocka_unit_test(test_envs__a_tenant_moves_and_back),
     };
     return cmocka_run_group_tests_name("envs", tests, NULL, NULL);
 }
