@@ -3,6 +3,7 @@
  * output. */
 #include "auth/secret.h"
 #include "cmd/cmd.h"
+#include "domain/envs.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "store/store.h"
@@ -131,6 +132,30 @@ int bc_cli_setup(bool json, struct bc_env **out)
     return 0;
 }
 
+int bc_cli_route_tenant(struct bc_cli *cli, const char *tenant_id)
+{
+    struct bc_env *env = NULL;
+    bool frozen = false;
+    struct bc_envs_config cfg = {0}; /* no read cache: an operator's command reads what was just written */
+    if (!cli->envs && !(cli->envs = bc_envs_new(cli->env, &cfg))) {
+        bc_cli_error(cli->json, "out of memory");
+        return 1;
+    }
+    if (!cli->pooled) cli->pooled = cli->env;
+    if (bc_envs_route(cli->envs, tenant_id, &env, &frozen) < 0) {
+        bc_cli_error(cli->json, "the store of tenant %s cannot be reached", tenant_id);
+        return 1;
+    }
+    if (frozen) {
+        bc_cli_error(cli->json,
+                     "tenant %s is being moved to another store (tenant place): retry in a few seconds",
+                     tenant_id);
+        return 1;
+    }
+    cli->env = env;
+    return 0;
+}
+
 void bc_cli_close(struct bc_env *env)
 {
     if (!env) return;
@@ -148,7 +173,8 @@ const char *bc_cli_public_url(void)
     return buf;
 }
 
-int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json)
+/* bc_cli_take_globals; own_store: --store is the verb's own option (tenant place), left in rest. */
+static int take_globals(int argc, char **argv, char **rest, bool *json, bool own_store)
 {
     static const struct {
         const char *name;
@@ -165,6 +191,7 @@ int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json)
         for (size_t g = 0; g < sizeof globals / sizeof globals[0] && key == -2; g++) {
             size_t l = strlen(globals[g].name);
             if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, globals[g].name, l) != 0) continue;
+            if (own_store && globals[g].key == BC_CFG_STORE) continue;
             if (a[2 + l] == '=') {
                 val = a + 3 + l;
                 key = globals[g].key;
@@ -182,6 +209,11 @@ int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json)
         }
     }
     return n;
+}
+
+int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json)
+{
+    return take_globals(argc, argv, rest, json, false);
 }
 
 int bc_cli_copy_file(const char *from, const char *to)
@@ -266,12 +298,15 @@ int bc_cli_run(const struct bc_cmd *cmd, int argc, char **argv)
     if (rc == BC_CLI_GO && (cmd->needs & BC_TAKES_GLOBALS)) {
         rest = calloc((size_t)cli.argc + 1, sizeof *rest);
         if (!rest) rc = 1;
-        cli.argc = rest ? bc_cli_take_globals(cli.argc, cli.argv, rest, &cli.json) : 0;
+        cli.argc =
+            rest ? take_globals(cli.argc, cli.argv, rest, &cli.json, cli.verb && cli.verb->own_store) : 0;
         cli.argv = rest;
     }
     if (rc == BC_CLI_GO && cmd->parse) rc = cmd->parse(&cli);
     if (rc == BC_CLI_GO) rc = setup(&cli);
     if (rc == BC_CLI_GO) rc = cli.verb ? cli.verb->fn(&cli) : cmd->run(&cli);
+    if (cli.pooled) cli.env = cli.pooled;
+    bc_envs_free(cli.envs);
     if (cli.env)
         bc_cli_close(cli.env);
     else

@@ -39,6 +39,8 @@ struct bc_cli {
     struct bc_env *env;         /* BC_NEEDS_ENV: borrowed until the command returns */
     void *opts;                 /* the command's options from its parse step (bc_cli_opts); freed by the
                                  * dispatcher */
+    struct bc_envs *envs;       /* the envs of dedicated stores, once bc_cli_route_tenant needed them */
+    struct bc_env *pooled;      /* the configured store's env after bc_cli_route_tenant changed env */
 };
 
 /* A verb of a command ("tenant create"): a row of its table, which also makes the command's usage. */
@@ -46,7 +48,9 @@ struct bc_verb {
     const char *name; /* NULL ends the table */
     int (*fn)(struct bc_cli *cli);
     const char
-        *synopsis; /* its line in the usage (after two spaces), or NULL when an earlier one covers it */
+        *synopsis;  /* its line in the usage (after two spaces), or NULL when an earlier one covers it */
+    bool own_store; /* --store is this verb's option, not the global one (the configured store then comes
+                     * from BOOKCHAT_STORE, --data or the config file) */
 };
 struct bc_verbs {
     const char *args; /* what follows "<verb|verb…>" on the usage's first line */
@@ -101,6 +105,8 @@ int bc__cmd_tenant_export(struct bc_cli *cli);
 int bc__cmd_tenant_import(struct bc_cli *cli);
 int bc__cmd_tenant_migrate(struct bc_cli *cli);
 int bc__cmd_tenant_purge(struct bc_cli *cli);
+/* tenant place (cmd_tenant_place.c): a tenant onto a store of its own, or back into the pooled store. */
+int bc__cmd_tenant_place(struct bc_cli *cli);
 /* serve --demo: makes sure the demo tenant exists and prints its URLs, owner login and key (stdout; one
  * {"event":"demo",…} line with --json). Returns 0, or 1 after printing the error. */
 int bc__cmd_serve_demo(struct bc_env *env, const char *public_url, bool json);
@@ -116,6 +122,10 @@ int bc_cli_open_store(bool json, struct bc_store **out);
  * plans exist: what every
  * command that touches tenant data needs. Returns 0, or 1 after printing the error. */
 int bc_cli_setup(bool json, struct bc_env **out);
+/* Points cli->env at the env that holds tenant_id's partition (its dedicated store when the placement
+ * directory names one; domain/envs.h). Returns 0, or 1 after printing the error (its store cannot be
+ * opened; it is being moved: "retry in a few seconds"). */
+int bc_cli_route_tenant(struct bc_cli *cli, const char *tenant_id);
 /* Releases an env from bc_cli_setup and closes its store; NULL is a no-op. */
 void bc_cli_close(struct bc_env *env);
 /* The public URL for snippets: the public_url setting, else http://<listen>. */

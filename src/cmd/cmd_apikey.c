@@ -46,8 +46,9 @@ static int key_begin(struct bc_cli *cli, struct key_cmd *k, int want)
         return 2;
     }
     json_t *meta = NULL;
-    int rc =
-        bc_ctx_operator(&k->ctx, k->pos[0]) < 0 ? BC_ENOT_FOUND : bc_tenant_get(cli->env, &k->ctx, &meta);
+    int rc = bc_ctx_operator(&k->ctx, k->pos[0]) < 0 ? BC_ENOT_FOUND : 0;
+    if (rc == 0 && bc_cli_route_tenant(cli, k->ctx.tenant_id)) rc = BC_EUNAVAILABLE;
+    if (rc == 0) rc = bc_tenant_get(cli->env, &k->ctx, &meta);
     json_decref(meta);
     if (rc < 0) {
         bc_strlist_release(&k->origins);

@@ -6,6 +6,7 @@
 #include "domain/dispatch.h"
 #include "domain/extcal.h"
 #include "domain/env.h"
+#include "domain/envs.h"
 #include "domain/mail.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
@@ -32,32 +33,42 @@
 static const char usage_line[] =
     "bookchat serve [--listen ADDR:PORT] [--data DIR] [--store URL] [--config FILE] [--demo]";
 
-/* Housekeeping: background work that must not run on request threads (expired-item reaping). */
+/* Housekeeping: background work that must not run on request threads (expired-item reaping), for the
+ * pooled env and every dedicated env of the registry (domain/envs.h). */
 struct housekeeping {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
-    struct bc_env *env;
+    struct bc_env *env;   /* the pooled env */
+    struct bc_envs *envs; /* every env, the pooled one first */
     unsigned long rounds;
     unsigned long ticks;
     char *reap_cursor; /* where the deleted-tenant reaper goes on next round */
     long usage_every;  /* seconds between usage flushes */
 };
 
+/* The part of a round that each env's store needs: expired items, key last-uses. */
+static void env_pass(struct bc_env *env, void *ud)
+{
+    (void)ud;
+    /* bounded batches so one pass never holds the store's write lock for long */
+    int n;
+    while ((n = bc_store_reap(env->store, 500)) == 500) {
+    }
+    if (n < 0) bc_log(BC_LOG_WARN, "reaping expired items failed: %d", n);
+    if ((n = bc_apikey_flush_last_used(env)) < 0) bc_log(BC_LOG_WARN, "flushing key last-use failed: %d", n);
+}
+
 /* One round of background work; runs every 10 seconds (the thread itself wakes every second to sync). */
 static void housekeeping_pass(struct housekeeping *hk)
 {
-    /* bounded batches so one pass never holds the store's write lock for long */
     int n;
-    while ((n = bc_store_reap(hk->env->store, 500)) == 500) {
-    }
-    if (n < 0) bc_log(BC_LOG_WARN, "reaping expired items failed: %d", n);
-    /* deleted tenants past retention, at most 1000 items a round, one small write each */
+    bc_envs_each(hk->envs, env_pass, NULL);
+    /* deleted tenants past retention, at most 1000 items a round, one small write each (the platform's
+     * index is the pooled store's; a placed tenant's partition is purged in its own store) */
     if ((n = bc_tenant_reap_deleted(hk->env, 1000, &hk->reap_cursor)) < 0)
         bc_log(BC_LOG_WARN, "purging deleted tenants failed: %d", n);
-    if ((n = bc_apikey_flush_last_used(hk->env)) < 0)
-        bc_log(BC_LOG_WARN, "flushing key last-use failed: %d", n);
     bc_ratelimit_sweep(10 * 60 * 1000);
     hk->rounds++;
     const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
@@ -68,10 +79,18 @@ static void housekeeping_pass(struct housekeeping *hk)
     }
 }
 
-static void flush_usage(struct bc_env *env)
+static void flush_usage(struct bc_env *env, void *ud)
 {
+    (void)ud;
     int n = bc_usage_flush(env);
     if (n < 0) bc_log(BC_LOG_WARN, "usage flush failed (the counts stay pending): %d", n);
+}
+
+static void sync_store(struct bc_env *env, void *ud)
+{
+    (void)ud;
+    int rc = bc_store_sync(env->store);
+    if (rc < 0) bc_log(BC_LOG_WARN, "store sync failed: %d", rc);
 }
 
 static void *housekeeping_main(void *arg)
@@ -85,11 +104,14 @@ static void *housekeeping_main(void *arg)
         pthread_cond_timedwait(&hk->cv, &hk->mu, &ts);
         if (hk->stop) break;
         pthread_mutex_unlock(&hk->mu);
+        /* the placement directory, and the dedicated stores it names opened (their dispatcher and
+         * calendar poller start with them), before their first request */
+        int rc = bc_envs_refresh(hk->envs);
+        if (rc < 0) bc_log(BC_LOG_WARN, "placement directory refresh failed: %d", rc);
         /* metered usage: the pending counters become atomic adds (docs/metering.md) */
-        if ((hk->ticks + 1) % (unsigned long)hk->usage_every == 0) flush_usage(hk->env);
+        if ((hk->ticks + 1) % (unsigned long)hk->usage_every == 0) bc_envs_each(hk->envs, flush_usage, NULL);
         /* lazy writes (chat messages, counters) reach the disk within a second */
-        int rc = bc_store_sync(hk->env->store);
-        if (rc < 0) bc_log(BC_LOG_WARN, "store sync failed: %d", rc);
+        bc_envs_each(hk->envs, sync_store, NULL);
         if (++hk->ticks % 10 == 0) housekeeping_pass(hk);
         pthread_mutex_lock(&hk->mu);
     }
@@ -124,7 +146,68 @@ struct serve {
     struct bc_dispatcher *disp;    /* notifications (domain/dispatch.h) */
     struct bc_extcal_poller *xcal; /* the professionals' external calendars (domain/extcal.h) */
     char mail_from[256];
+    /* the envs of dedicated stores (domain/envs.h) and the workers started for each */
+    struct bc_envs *envs;
+    pthread_mutex_t workers_mu;
+    bool dispatch_on, poll_on, allow_private;
+    struct bc_notify_cfg notify;
+    struct bc_delivery_timing timing;
+    int poll_interval;
+    bool workers_ready; /* the settings above are set: envs opened from now on get their workers at once */
+    struct bc_env *env_list[BC_ENVS_MAX]; /* dedicated envs, in the order they were opened */
+    struct bc_dispatcher *env_disp[BC_ENVS_MAX];
+    struct bc_extcal_poller *env_xcal[BC_ENVS_MAX];
+    int nenvs;
 };
+
+/* The dispatcher and calendar poller of dedicated env i (workers_mu held). */
+static void env_workers_start(struct serve *s, int i)
+{
+    char err[256] = "";
+    if (s->dispatch_on && !s->env_disp[i] &&
+        bc_dispatcher_start(s->env_list[i], &s->notify, &s->timing, &s->env_disp[i], err, sizeof err) < 0)
+        bc_log(BC_LOG_WARN, "notifications of %s: %s", s->env_list[i]->store->url, err);
+    if (s->poll_on && !s->env_xcal[i] &&
+        bc_extcal_poller_start(s->env_list[i], s->poll_interval, s->allow_private, &s->env_xcal[i], err,
+                               sizeof err) < 0)
+        bc_log(BC_LOG_WARN, "calendar poller of %s: %s", s->env_list[i]->store->url, err);
+}
+
+/* The registry opened a dedicated env (on a request thread or housekeeping): its workers. */
+static void env_opened(struct bc_env *env, void *ud)
+{
+    struct serve *s = ud;
+    pthread_mutex_lock(&s->workers_mu);
+    if (s->nenvs < BC_ENVS_MAX) {
+        s->env_list[s->nenvs] = env;
+        if (s->workers_ready) env_workers_start(s, s->nenvs);
+        s->nenvs++;
+    }
+    pthread_mutex_unlock(&s->workers_mu);
+    bc_log(BC_LOG_INFO, "dedicated store opened: %s", env->store->url);
+}
+
+/* After the pooled env's workers: the same for every dedicated env opened so far and from now on. */
+static void env_workers_ready(struct serve *s)
+{
+    pthread_mutex_lock(&s->workers_mu);
+    s->workers_ready = true;
+    for (int i = 0; i < s->nenvs; i++) env_workers_start(s, i);
+    pthread_mutex_unlock(&s->workers_mu);
+}
+
+static void env_workers_stop(struct serve *s)
+{
+    pthread_mutex_lock(&s->workers_mu);
+    for (int i = 0; i < s->nenvs; i++) {
+        bc_dispatcher_stop(s->env_disp[i]);
+        bc_extcal_poller_stop(s->env_xcal[i]);
+        s->env_disp[i] = NULL;
+        s->env_xcal[i] = NULL;
+    }
+    s->workers_ready = false;
+    pthread_mutex_unlock(&s->workers_mu);
+}
 
 int cmd_serve_parse(struct bc_cli *cli)
 {
@@ -216,6 +299,16 @@ static int start(struct bc_cli *cli, struct serve *s)
     struct bc_server *srv = &s->srv;
     srv->store = cli->store;
     srv->env = cli->env;
+    /* tenants placed on stores of their own are routed from the first request on */
+    long cache_ms = bc_config_int(BC_CFG_STORE_CACHE_MS, 1000);
+    struct bc_envs_config ecfg = {
+        .store_cache_ms = cache_ms > 0 && cache_ms <= 60000 ? cache_ms : 0, .on_open = env_opened, .ud = s};
+    pthread_mutex_init(&s->workers_mu, NULL);
+    if (!(s->envs = bc_envs_new(cli->env, &ecfg))) {
+        bc_cli_error(cli->json, "out of memory");
+        return 1;
+    }
+    srv->envs = s->envs;
     srv->body_limit = (size_t)s->body_limit;
     srv->threads = (unsigned)s->threads;
     srv->test_hooks = bc_config_bool(BC_CFG_TEST_HOOKS);
@@ -254,10 +347,13 @@ static int calendar_poller_start(struct bc_cli *cli, struct serve *s)
         bc_cli_error(cli->json, "calendar_poll_interval must be 1..86400 seconds");
         return 1;
     }
+    s->poll_interval = interval;
+    s->allow_private = bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE);
     if (!bc_config_bool(BC_CFG_CALENDAR_POLLER)) {
         bc_log(BC_LOG_INFO, "external calendars are polled by other processes (calendar_poller = off)");
         return 0;
     }
+    s->poll_on = true;
     char err[256] = "";
     if (bc_extcal_poller_start(cli->env, interval, bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE), &s->xcal,
                                err, sizeof err) < 0) {
@@ -312,10 +408,13 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
         return 1;
     }
     char err[256] = "";
+    s->notify = cfg;
+    s->timing = t;
     if (!bc_config_bool(BC_CFG_DISPATCHER)) {
         bc_log(BC_LOG_INFO, "notifications are sent by other processes (dispatcher = off)");
         return 0;
     }
+    s->dispatch_on = true;
     if (bc_dispatcher_start(cli->env, &cfg, &t, &s->disp, err, sizeof err) < 0) {
         bc_cli_error(cli->json, "notifications: %s", err);
         return 1;
@@ -333,7 +432,7 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
 
 static void housekeeping_start(struct serve *s, struct bc_env *env)
 {
-    s->hk = (struct housekeeping){.env = env, .usage_every = s->usage_every};
+    s->hk = (struct housekeeping){.env = env, .envs = s->envs, .usage_every = s->usage_every};
     pthread_mutex_init(&s->hk.mu, NULL);
     pthread_cond_init(&s->hk.cv, NULL);
     pthread_create(&s->hk.thread, NULL, housekeeping_main, &s->hk);
@@ -367,6 +466,19 @@ static int wait_and_drain(struct serve *s)
     return left;
 }
 
+/* Every request is finished: an env's last key uses and usage counts (retried briefly if the store
+ * hiccups), synced. */
+static void final_flush(struct bc_env *env, void *ud)
+{
+    (void)ud;
+    bc_apikey_flush_last_used(env);
+    for (int i = 0; i < 3 && bc_usage_flush(env) < 0; i++) {
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    bc_store_sync(env->store);
+}
+
 /* The one shutdown, after a signal or a failed start: stops what was started, flushes what a server that
  * ran left pending, and resets the process-wide state (so leak checkers see a clean exit). */
 static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
@@ -384,18 +496,17 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
     s->disp = NULL;
     bc_extcal_poller_stop(s->xcal);
     s->xcal = NULL;
+    if (s->envs) env_workers_stop(s);
     bc_log_access_buffering(false);
     bc_metrics_listen_stop();
     housekeeping_stop(s);
-    if (started) {
-        bc_apikey_flush_last_used(cli->env);
-        /* every request is finished: the last usage counts, retried briefly if the store hiccups */
-        for (int i = 0; i < 3 && bc_usage_flush(cli->env) < 0; i++) {
-            struct timespec pause = {0, 200 * 1000 * 1000};
-            nanosleep(&pause, NULL);
-        }
-        bc_store_sync(cli->store);
-    }
+    if (started && s->envs)
+        bc_envs_each(s->envs, final_flush, NULL);
+    else if (started)
+        final_flush(cli->env, NULL);
+    bc_envs_free(s->envs); /* nothing uses the dedicated envs now */
+    if (s->envs) pthread_mutex_destroy(&s->workers_mu);
+    s->envs = s->srv.envs = NULL;
     bc_metrics_reset();
     bc_jwt_cleanup();
     bc_ratelimit_reset();
@@ -408,6 +519,7 @@ int cmd_serve(struct bc_cli *cli)
     if (rc == 0) rc = start(cli, s);
     if (rc == 0) rc = dispatcher_start(cli, s);
     if (rc == 0) rc = calendar_poller_start(cli, s);
+    if (rc == 0) env_workers_ready(s);
     if (rc == 0) {
         housekeeping_start(s, cli->env);
         bc_log(BC_LOG_INFO, "listening on %s:%u with %u threads, store %s", s->srv.host,

@@ -1,7 +1,7 @@
 /* bookchat tenant
- * create|list|show|set-plan|set-home-region|set-limits|suspend|delete|restore|purge|export|import|migrate:
- * the operator's tenant commands (PRODUCT.md section 10). They act on the configured store directly, like
- * the platform API; the data-moving ones are in cmd_tenant_data.c. */
+ * create|list|show|set-plan|set-home-region|set-limits|suspend|delete|restore|purge|export|import|migrate|
+ * place: the operator's tenant commands (PRODUCT.md section 10). They act on the configured store directly,
+ * like the platform API; the data-moving ones are in cmd_tenant_data.c. */
 #include "cmd/cmd.h"
 #include "domain/fields.h"
 #include "domain/env.h"
@@ -192,8 +192,9 @@ static int on_tenant(struct bc_cli *cli, int want, int (*action)(struct bc_env *
         return 2;
     }
     json_t *meta = NULL;
-    if (bc_ctx_operator(&o.ctx, o.pos[0]) < 0 || bc_tenant_get(cli->env, &o.ctx, &meta) < 0)
-        return fail(cli->json, BC_ENOT_FOUND, "no such tenant");
+    if (bc_ctx_operator(&o.ctx, o.pos[0]) < 0) return fail(cli->json, BC_ENOT_FOUND, "no such tenant");
+    if (bc_cli_route_tenant(cli, o.ctx.tenant_id)) return 1;
+    if (bc_tenant_get(cli->env, &o.ctx, &meta) < 0) return fail(cli->json, BC_ENOT_FOUND, "no such tenant");
     json_decref(meta);
     meta = NULL;
     int rc = action ? action(cli->env, &o) : 0;
@@ -329,6 +330,10 @@ static const struct bc_verb verbs[] = {
     {"import", bc__cmd_tenant_import, "import FILE [--as NEW_ID] [--reissue-keys] [--force]"},
     {"migrate", bc__cmd_tenant_migrate,
      "migrate ID --to STORE_URL [--force]   copy to another store, re-issue keys, suspend the source"},
+    {"place", bc__cmd_tenant_place,
+     "place ID --store URL|pooled [--abort]  serve the tenant from a store of its own (online; the pooled\n"
+     "         store from BOOKCHAT_STORE or --data)",
+     true},
     {0},
 };
 

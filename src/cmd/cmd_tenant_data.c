@@ -57,6 +57,7 @@ int bc__cmd_tenant_export(struct bc_cli *cli)
     if (bc_opt_parse(opts, cli->argc, cli->argv, pos, 1, &npos, &help) < 0 || help || npos != 1)
         return usage(line, opts, help);
     if (!file) file = output;
+    if (bc_cli_route_tenant(cli, pos[0])) return 1; /* a placed tenant is read from its own store */
     bool to_stdout = !file || strcmp(file, "-") == 0;
     char tmp[4200];
     FILE *out = stdout;
@@ -336,6 +337,7 @@ int bc__cmd_tenant_purge(struct bc_cli *cli)
         bc_cli_error(cli->json, "no tenant %s", pos[0]);
         return 1;
     }
+    if (bc_cli_route_tenant(cli, pos[0])) return 1; /* a placed tenant's partition is in its own store */
     int rc = bc_tenant_get(cli->env, &ctx, &meta);
     if (rc == BC_ENOT_FOUND) rc = bc_tenant_items_exist(cli->env, pos[0], &exists); /* a purge cut short? */
     if (rc < 0) {

@@ -47,8 +47,9 @@ static int user_begin(struct bc_cli *cli, struct user_cmd *u, int want, bool nee
         return 2;
     }
     json_t *meta = NULL;
-    int rc =
-        bc_ctx_operator(&u->ctx, u->pos[0]) < 0 ? BC_ENOT_FOUND : bc_tenant_get(cli->env, &u->ctx, &meta);
+    int rc = bc_ctx_operator(&u->ctx, u->pos[0]) < 0 ? BC_ENOT_FOUND : 0;
+    if (rc == 0 && bc_cli_route_tenant(cli, u->ctx.tenant_id)) rc = BC_EUNAVAILABLE;
+    if (rc == 0) rc = bc_tenant_get(cli->env, &u->ctx, &meta);
     json_decref(meta);
     if (rc < 0) {
         bc_cli_error(cli->json, "no such tenant");

@@ -101,7 +101,7 @@ bool bc_apikey_origin_allowed(const json_t *lookup, const char *origin)
 
 static bool index_has(struct bc_env *env, const char *origin_entry)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* the origin index is the directory's */
     char pk[BC_KEY_SIZE];
     if (!bc_key_origin_lookup(pk, origin_entry)) return false;
     struct bc_query q = {.pk = pk, .sk_prefix = "KEY#", .limit = 1};
@@ -170,7 +170,7 @@ static json_t *view(json_t *item)
 static int write_origin_index(struct bc_env *env, const char *tenant_id, const char *key_id, json_t *origins,
                               int64_t ttl_at)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env);
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     size_t i;
     json_t *o;
@@ -219,7 +219,7 @@ static int create_key(struct bc_env *env, const struct bc_ctx *ctx, const char *
     struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
     int rc = bc_store_put(s, rec, &ne);
     if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, id, origins, 0);
-    if (rc == 0) rc = bc_store_put(s, look, &ne);
+    if (rc == 0) rc = bc_store_put(bc_env_dir(env), look, &ne);
     if (rc == 0 && out) *out = view(rec);
     json_decref(rec);
     json_decref(look);
@@ -324,12 +324,12 @@ int bc_apikey_rotate(struct bc_env *env, const struct bc_ctx *ctx, const char *k
         json_t *set = json_pack("{s:I, s:I}", "expires_at", (json_int_t)until, "ttl", (json_int_t)until);
         struct bc_update u = {set, NULL, NULL};
         struct bc_cond c = {BC_COND_EXISTS, 0};
-        rc = bc_store_update(s, lk, "META", &u, &c, NULL);
+        rc = bc_store_update(bc_env_dir(env), lk, "META", &u, &c, NULL);
         json_decref(set);
         if (rc == BC_ECOND) rc = 0;
         if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, key_id, origins, until);
     } else {
-        rc = bc_store_delete(s, lk, "META", NULL);
+        rc = bc_store_delete(bc_env_dir(env), lk, "META", NULL);
         if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, key_id, origins, -1);
     }
     if (rc < 0) goto out;
@@ -355,7 +355,7 @@ int bc_apikey_revoke(struct bc_env *env, const struct bc_ctx *ctx, const char *k
     int rc = load_active(env, ctx, key_id, pk, sk, &rec);
     if (rc < 0) return rc;
     bc_key_apikey_lookup(lk, json_string_value(json_object_get(rec, "hash")));
-    rc = bc_store_delete(s, lk, "META", NULL);
+    rc = bc_store_delete(bc_env_dir(env), lk, "META", NULL);
     if (rc == 0) rc = write_origin_index(env, ctx->tenant_id, key_id, json_object_get(rec, "origins"), -1);
     if (rc == 0) {
         bc_now_iso(now);
@@ -448,7 +448,7 @@ int bc_apikey_update(struct bc_env *env, const struct bc_ctx *ctx, const char *k
                              "allow_no_origin", allow_none);
     struct bc_update lu = {lset, NULL, NULL};
     struct bc_cond c = {BC_COND_EXISTS, 0};
-    rc = bc_store_update(s, lk, "META", &lu, &c, NULL);
+    rc = bc_store_update(bc_env_dir(env), lk, "META", &lu, &c, NULL);
     json_decref(lset);
     if (rc == BC_ECOND) rc = 0; /* an expired rotated key: nothing to update there */
     if (rc == 0 && origins) {
@@ -469,7 +469,7 @@ out:
 
 int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **lookup)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* key look-ups are the directory's */
     char hash[65], lk[BC_KEY_SIZE];
     *lookup = NULL;
     size_t pl = strlen(BC_APIKEY_PREFIX);

@@ -24,7 +24,13 @@ struct bc_challenge_rates;
 struct bc_visitor_watch;
 
 struct bc_env {
-    struct bc_store *store;       /* borrowed */
+    struct bc_store *store; /* borrowed */
+    /* The env whose store holds the directory: the global look-ups that name a tenant (API key look-ups,
+     * the origin index, e-mail look-ups), the platform's index of tenants and the plans. NULL: this env's
+     * own store (the pooled env, a migration's destination). A tenant's dedicated env (domain/envs.h)
+     * points at the pooled env, so that a credential resolves in one place whatever store holds the
+     * tenant's partition (borrowed; docs/operations.md "Dedicated environments"). */
+    struct bc_env *directory;
     struct bc_plan_cache *plans;  /* plans by name, for 5 s (plan.c) */
     struct bc_usage_meter *usage; /* usage counts not yet flushed, month counts for limits (usage_meter.c) */
     struct bc_memo *days;         /* calendar date items parsed into structs, by shared item (calendar.c) */
@@ -38,11 +44,30 @@ struct bc_env {
     /* widget refusals of the last minutes per tenant (visitor.c) */
     struct bc_visitor_watch *visitors;
 
+    /* The env of a tenant whose partition may be in a store of its own (domain/envs.h sets it on the
+     * pooled env; NULL: every tenant is in this env). Returns NULL when that store cannot be reached. */
+    struct bc_env *(*route)(struct bc_env *env, const char *tenant_id, void *ud);
+    void *route_ud;
+
     /* tells this process's dispatcher that an event was written (outbox.h); NULL without one (the
      * dispatcher sets and clears it) */
     void (*outbox_wake)(void *ud);
     void *outbox_wake_ud;
 };
+
+/* The store of env's directory (see struct bc_env's directory). */
+static inline struct bc_store *bc_env_dir(const struct bc_env *env)
+{
+    return env->directory ? env->directory->store : env->store;
+}
+
+/* The env that holds tenant_id's partition: env itself unless env (or its directory) routes tenants to
+ * their own stores (see route above). NULL when the tenant's store cannot be reached. */
+static inline struct bc_env *bc_env_tenant(struct bc_env *env, const char *tenant_id)
+{
+    struct bc_env *root = env->directory ? env->directory : env; /* the env that routes */
+    return root->route ? root->route(root, tenant_id, root->route_ud) : env;
+}
 
 /* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */
 struct bc_env *bc_env_new(struct bc_store *store);

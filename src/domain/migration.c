@@ -59,19 +59,7 @@ static int save_checkpoint(struct run *r, const char *phase)
 /* Writes item to the destination and reads it back: the copy must be the same item. */
 static int copy_verified(struct run *r, json_t *item, const struct bc_cond *cond)
 {
-    json_t *back = NULL;
-    int rc = bc_store_put(r->m->to->store, item, cond);
-    if (rc == 0) rc = bc_store_get(r->m->to->store, S(item, "PK"), S(item, "SK"), &back);
-    if (rc == BC_ENOT_FOUND && json_is_integer(json_object_get(item, "ttl")) &&
-        json_integer_value(json_object_get(item, "ttl")) <= bc_now_s())
-        rc = 0; /* it expired meanwhile: invisible on both sides */
-    else if (rc == 0 && !json_equal(item, back)) {
-        snprintf(r->msg, r->msgsize, "verification failed: %.60s / %.80s differs after the copy",
-                 S(item, "PK"), S(item, "SK"));
-        rc = BC_EIO;
-    }
-    json_decref(back);
-    return rc;
+    return bc_tenant_item_copy(r->m->to->store, item, cond, r->msg, r->msgsize);
 }
 
 static void pause_ms(int ms)

@@ -41,7 +41,11 @@ int bc_org_branch_get(struct bc_env *env, const char *org_id, const char *branch
 {
     struct bc_ctx b;
     *meta = NULL;
-    int rc = bc_ctx_operator(&b, branch_id) < 0 ? BC_ENOT_FOUND : bc_tenant_get_ro(env, &b, meta);
+    /* a branch's partition may be in a store of its own (domain/envs.h) */
+    struct bc_env *benv = bc_env_tenant(env, branch_id);
+    int rc = bc_ctx_operator(&b, branch_id) < 0 ? BC_ENOT_FOUND
+             : !benv                            ? BC_EUNAVAILABLE
+                                                : bc_tenant_get_ro(benv, &b, meta);
     const char *parent =
         rc == 0 ? json_string_value(json_object_get(bc_json_shared(*meta), "parent_id")) : NULL;
     if (rc == 0 && (!parent || strcmp(parent, org_id) != 0)) rc = BC_ENOT_FOUND;

@@ -119,7 +119,7 @@ static json_t *api_view(json_t *item)
 
 int bc_plan_ensure_defaults(struct bc_env *env)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* plans are the directory's */
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
         json_t *p = json_loads(defaults[i], 0, NULL);
         char sk[BC_KEY_SIZE];
@@ -137,7 +137,7 @@ int bc_plan_ensure_defaults(struct bc_env *env)
 
 int bc_plan_get(struct bc_env *env, const char *name, json_t **out)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* plans are the directory's */
     char sk[BC_KEY_SIZE];
     *out = NULL;
     if (!name_ok(name) || !bc_key_sk(sk, "PLAN", name)) return BC_ENOT_FOUND;
@@ -182,7 +182,7 @@ bool bc_plan_exists(struct bc_env *env, const char *name)
 
 int bc_plan_list(struct bc_env *env, json_t **out)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* plans are the directory's */
     struct bc_query q = {.pk = BC_KEY_PLATFORM, .sk_prefix = "PLAN#", .limit = 100};
     struct bc_query_result r;
     *out = NULL;
@@ -213,7 +213,7 @@ static int check_modes(json_t *modes, char *msg, size_t msgsize)
 
 int bc_plan_put(struct bc_env *env, const char *name, json_t *body, char *msg, size_t msgsize, json_t **out)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* plans are the directory's */
     char sk[BC_KEY_SIZE];
     *out = NULL;
     if (!name_ok(name) || !bc_key_sk(sk, "PLAN", name)) {

@@ -64,7 +64,7 @@ json_t *bc_tenant_view(const struct bc_env *env, const json_t *meta)
 
 static int write_index(struct bc_env *env, json_t *meta)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* the platform's index is the directory's */
     char sk[BC_KEY_SIZE];
     if (!bc_key_sk(sk, "TENANT", json_string_value(json_object_get(meta, "id")))) return BC_EINVALID;
     json_t *idx = json_pack("{s:s, s:s}", "PK", BC_KEY_PLATFORM, "SK", sk);
@@ -192,7 +192,7 @@ int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const json_t 
 int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char *status, json_t **items,
                    char **next_cursor)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env);
     struct bc_query q = {
         .pk = BC_KEY_PLATFORM, .sk_prefix = "TENANT#", .limit = limit, .cursor = cursor, .descending = true};
     struct bc_query_result r;
@@ -393,14 +393,16 @@ int bc_tenant_reap_deleted(struct bc_env *env, int max_items, char **cursor)
         const char *id = json_string_value(json_object_get(t, "id"));
         struct bc_ctx ctx;
         json_t *meta = NULL;
-        if (n >= max_items || bc_ctx_operator(&ctx, id) < 0) continue;
-        int g = bc_tenant_get(env, &ctx, &meta);
-        int64_t purge = g == 0 ? bc_tenant_purge_after(env, meta) : 0;
+        /* the index is the directory's; the tenant's partition may be in a store of its own (envs.h) */
+        struct bc_env *tenv = n < max_items ? bc_env_tenant(env, id ? id : "") : NULL;
+        if (!tenv || bc_ctx_operator(&ctx, id) < 0) continue;
+        int g = bc_tenant_get(tenv, &ctx, &meta);
+        int64_t purge = g == 0 ? bc_tenant_purge_after(tenv, meta) : 0;
         json_decref(meta);
         /* META gone: a purge was cut short; DELETED past retention: due */
         if (!(g == BC_ENOT_FOUND || (g == 0 && purge && purge <= now))) continue;
         bool done = false;
-        int d = bc_tenant_purge_step(env, id, max_items - n, &done);
+        int d = bc_tenant_purge_step(tenv, id, max_items - n, &done);
         if (d < 0) {
             rc = d;
             break;

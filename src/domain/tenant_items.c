@@ -5,6 +5,7 @@
 #include "domain/extcal.h"
 #include "domain/keys.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/err.h"
 
 #include <stdio.h>
@@ -139,7 +140,7 @@ static int walk_partition(struct bc_env *env, const char *tenant_id, int (*fn)(j
 static int visit_global(struct bc_env *env, const char *tenant_id, const char *pk, const char *sk,
                         int (*fn)(json_t *, void *), void *arg)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* global items are the directory's */
     json_t *it = NULL;
     int rc = bc_store_get(s, pk, sk, &it);
     if (rc == BC_ENOT_FOUND) return 0;
@@ -209,7 +210,7 @@ static int purge_item(struct bc_env *env, const char *tenant_id, json_t *item)
     int rc = 0;
     json_array_foreach(g, i, k)
     {
-        if ((rc = bc_store_delete(s, S(k, "PK"), S(k, "SK"), &lazy)) < 0) break;
+        if ((rc = bc_store_delete(bc_env_dir(env), S(k, "PK"), S(k, "SK"), &lazy)) < 0) break;
     }
     json_decref(g);
     if (rc == 0) rc = bc_store_delete(s, S(item, "PK"), S(item, "SK"), &lazy);
@@ -246,7 +247,7 @@ int bc_tenant_purge_step(struct bc_env *env, const char *tenant_id, int max_item
     if (rc == 0 && only_meta) {
         rc = bc_store_delete(s, pk, "META", &lazy);
         if (rc == 0 && bc_key_sk(sk, "TENANT", tenant_id))
-            rc = bc_store_delete(s, BC_KEY_PLATFORM, sk, &lazy);
+            rc = bc_store_delete(bc_env_dir(env), BC_KEY_PLATFORM, sk, &lazy);
         if (rc == 0) *done = true;
     }
     int src = bc_store_sync(s);
@@ -295,4 +296,51 @@ int bc_tenant_items_stray(struct bc_env *env, const char *tenant_id, json_t **fo
     } while (cursor);
     free(cursor);
     return rc;
+}
+
+int bc_tenant_item_copy(struct bc_store *to, json_t *item, const struct bc_cond *cond, char *msg,
+                        size_t msgsize)
+{
+    json_t *back = NULL;
+    int rc = bc_store_put(to, item, cond);
+    if (rc == 0) rc = bc_store_get(to, S(item, "PK"), S(item, "SK"), &back);
+    if (rc == BC_ENOT_FOUND && json_is_integer(json_object_get(item, "ttl")) &&
+        json_integer_value(json_object_get(item, "ttl")) <= bc_now_s())
+        rc = 0; /* it expired meanwhile: invisible on both sides */
+    else if (rc == 0 && !json_equal(item, back)) {
+        snprintf(msg, msgsize, "verification failed: %.60s / %.80s differs after the copy", S(item, "PK"),
+                 S(item, "SK"));
+        rc = BC_EIO;
+    }
+    json_decref(back);
+    return rc;
+}
+
+static int drop_one(json_t *item, void *arg)
+{
+    struct bc_env *env = arg;
+    return bc_store_delete(env->store, S(item, "PK"), S(item, "SK"), &lazy);
+}
+
+int bc_tenant_partition_drop(struct bc_env *env, const char *tenant_id)
+{
+    char pk[BC_KEY_SIZE];
+    int64_t n = 0;
+    if (!bc_key_tenant_pk_operator(pk, tenant_id)) return BC_EINVALID;
+    /* page after page from the start: what was deleted is gone (META too, it is an item like any) */
+    for (;;) {
+        struct bc_query q = {.pk = pk, .limit = 200};
+        struct bc_query_result r;
+        int rc = bc_store_query(env->store, &q, &r);
+        if (rc < 0) return rc;
+        size_t i, k = json_array_size(r.items);
+        json_t *it;
+        json_array_foreach(r.items, i, it) if (rc == 0) rc = drop_one(it, env);
+        bc_query_result_release(&r);
+        if (rc < 0) return rc;
+        n += (int64_t)k;
+        if (k == 0) break;
+    }
+    int rc = bc_store_sync(env->store);
+    return rc < 0 ? rc : (int)(n > 0x7fffffff ? 0x7fffffff : n);
 }

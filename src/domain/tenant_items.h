@@ -23,6 +23,7 @@
 
 struct bc_env;
 struct bc_store;
+struct bc_cond;
 
 /* The kind of an item, for counts: a partition item's SK up to its first '#' ("BOOKING", "META"),
  * "global:" + the PK up to its first '#' for look-ups ("global:APIKEY", "global:EMAIL", "global:ORIGIN"),
@@ -54,6 +55,14 @@ int bc_tenant_items_exist(struct bc_env *env, const char *tenant_id, bool *exist
 int bc_tenant_purge_step(struct bc_env *env, const char *tenant_id, int max_items, bool *done);
 /* Purges the whole tenant (purge steps until done). Returns the number of items deleted or an error. */
 int bc_tenant_purge(struct bc_env *env, const char *tenant_id);
+/* Writes item into to (cond may be NULL) and reads it back: the copy must be the same item (one that
+ * expired meanwhile counts as copied). 0, BC_EIO (it differs; msg says which), or the store's error. */
+int bc_tenant_item_copy(struct bc_store *to, json_t *item, const struct bc_cond *cond, char *msg,
+                        size_t msgsize);
+/* Deletes every item of the tenant's partition, META included, and none of its global look-ups (a
+ * dedicated environment's old copy: the look-ups are the directory's and still in use). Returns the number
+ * of items deleted, or a negative bc_err. */
+int bc_tenant_partition_drop(struct bc_env *env, const char *tenant_id);
 /* Reads the WHOLE store (bc_store_scan) and appends to *found (an array, created when NULL) every live
  * item that names the tenant: PK or SK "TENANT#<id>", PK "MIGRATION#<id>", or "tenant_id" equal to it.
  * For verification (tests, `tenant purge --verify`); its cost grows with the store. */

@@ -69,13 +69,12 @@ int bc_user_get(struct bc_env *env, const struct bc_ctx *ctx, const char *user_i
 
 int bc_user_find(struct bc_env *env, const struct bc_ctx *ctx, const char *email, json_t **out)
 {
-    struct bc_store *s = env->store;
     char lk[BC_KEY_SIZE], sk[BC_KEY_SIZE], em[BC_EMAIL_SIZE];
     json_t *look = NULL;
     *out = NULL;
     bc_email_normalize(email, em);
     if (!bc_key_email_lookup(lk, em) || !bc_key_sk(sk, "TENANT", ctx->tenant_id)) return BC_ENOT_FOUND;
-    int rc = bc_store_get(s, lk, sk, &look);
+    int rc = bc_store_get(bc_env_dir(env), lk, sk, &look); /* e-mail look-ups are the directory's */
     if (rc < 0) return rc;
     rc = bc_user_get(env, ctx, json_string_value(json_object_get(look, "user_id")), out);
     json_decref(look);
@@ -119,10 +118,11 @@ int bc_user_create(struct bc_env *env, const struct bc_ctx *ctx, const char *ema
     json_t *look =
         json_pack("{s:s, s:s, s:s, s:s}", "PK", lk, "SK", tsk, "tenant_id", ctx->tenant_id, "user_id", id);
     struct bc_cond ne = {BC_COND_NOT_EXISTS, 0};
-    int rc = bc_store_put(s, look, &ne);
+    struct bc_store *dir = bc_env_dir(env);
+    int rc = bc_store_put(dir, look, &ne);
     if (rc == BC_ECOND) {
         json_t *existing = NULL;
-        if (bc_user_find(env, ctx, em, &existing) == BC_ENOT_FOUND) rc = bc_store_put(s, look, NULL);
+        if (bc_user_find(env, ctx, em, &existing) == BC_ENOT_FOUND) rc = bc_store_put(dir, look, NULL);
         json_decref(existing);
         if (rc == BC_ECOND) {
             snprintf(msg, msgsize, "a user with this e-mail already exists");
@@ -137,7 +137,7 @@ int bc_user_create(struct bc_env *env, const struct bc_ctx *ctx, const char *ema
                           "pw_hash", hash, "created_at", now, "tokens_after", (json_int_t)0);
     rc = bc_store_put(s, u, &ne);
     if (rc < 0)
-        bc_store_delete(s, lk, tsk, NULL);
+        bc_store_delete(dir, lk, tsk, NULL);
     else
         *out = bc_user_view(u);
     json_decref(u);
@@ -261,7 +261,7 @@ int bc_user_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *use
     rc = bc_store_delete(s, pk, sk, &c);
     if (rc == 0 && bc_key_email_lookup(lk, json_string_value(json_object_get(u, "email"))) &&
         bc_key_sk(tsk, "TENANT", ctx->tenant_id))
-        rc = bc_store_delete(s, lk, tsk, NULL);
+        rc = bc_store_delete(bc_env_dir(env), lk, tsk, NULL);
     json_decref(u);
     return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
 }
@@ -269,7 +269,7 @@ int bc_user_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *use
 int bc_user_login(struct bc_env *env, const char *email, const char *password, const char *tenant_id,
                   json_t **user, char *tenant_out)
 {
-    struct bc_store *s = env->store;
+    struct bc_store *s = bc_env_dir(env); /* e-mail look-ups are the directory's */
     char lk[BC_KEY_SIZE], em[BC_EMAIL_SIZE], tid_first[BC_TENANT_ID_MAX + 1] = "";
     json_t *first = NULL; /* the candidate whose password is checked: the first user of the e-mail */
     int candidates = 0, reads = 0, rc = 0;
@@ -288,7 +288,11 @@ int bc_user_login(struct bc_env *env, const char *email, const char *password, c
             json_t *u = NULL;
             if (bc_ctx_operator(&ctx, tid) < 0) continue;
             reads++;
-            if (bc_user_get(env, &ctx, json_string_value(json_object_get(look, "user_id")), &u) < 0) continue;
+            /* the user's record is in the tenant's partition: its own store when it is placed */
+            struct bc_env *tenv = bc_env_tenant(env, tid);
+            if (!tenv) continue;
+            if (bc_user_get(tenv, &ctx, json_string_value(json_object_get(look, "user_id")), &u) < 0)
+                continue;
             if (candidates++ == 0) {
                 first = u;
                 snprintf(tid_first, sizeof tid_first, "%s", tid);

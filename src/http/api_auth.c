@@ -1,6 +1,7 @@
 /* Staff sign-in (POST /v1/auth/login), who am I (GET /v1/admin/me), and changing one's own password. */
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
+#include "domain/env.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "domain/user.h"
@@ -62,6 +63,13 @@ int bc_api_login(struct bc_req *req)
     struct bc_ctx ctx;
     json_t *tenant = NULL;
     bc_ctx_operator(&ctx, tenant_id);
+    /* the tenant's partition may be in a store of its own (domain/envs.h) */
+    struct bc_env *tenv = bc_env_tenant(req->env, tenant_id);
+    if (!tenv) {
+        json_decref(user);
+        return BC_EUNAVAILABLE;
+    }
+    req->env = tenv;
     rc = bc_tenant_get(req->env, &ctx, &tenant);
     if (rc == 0) rc = bc_tenant_check_active(tenant);
     if (rc == 0) {

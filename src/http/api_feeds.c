@@ -8,6 +8,7 @@
  * the token, being in the path, is kept out of the access log by the route's BC_ROUTE_SECRET_PATH. */
 #include "domain/feed.h"
 #include "domain/tenant.h"
+#include "http/auth.h"
 #include "http/api.h"
 #include "http/limits.h"
 #include "http/metrics.h"
@@ -61,6 +62,7 @@ int bc_api_feed_get(struct bc_req *req)
         bc_ctx_operator(&check, tenant) < 0)
         return not_found(req);
     memcpy(req->ctx.tenant_id, check.tenant_id, sizeof req->ctx.tenant_id);
+    if ((rc = bc_auth_route_tenant(req)) < 0) return rc; /* its dedicated store, when it has one */
     rc = bc_tenant_get_ro(req->env, &req->ctx, &req->ctx.tenant);
     if (rc == 0) rc = bc_tenant_check_active(req->ctx.tenant);
     if (rc == BC_ENOMEM) return rc;

@@ -10,6 +10,7 @@
 #include "domain/settings.h"
 #include "domain/tenant.h"
 #include "http/region.h"
+#include "http/auth.h"
 #include "http/api.h"
 #include "http/limits.h"
 #include "http/metrics.h"
@@ -56,6 +57,7 @@ static int resolve(struct bc_req *req, const char *token, json_t **item)
         bc_ctx_operator(&check, tenant) < 0)
         return bc_fail(req, BC_ENOT_FOUND, "No such booking.");
     memcpy(req->ctx.tenant_id, check.tenant_id, sizeof req->ctx.tenant_id);
+    if ((rc = bc_auth_route_tenant(req)) < 0) return rc; /* its dedicated store, when it has one */
     rc = bc_tenant_get_ro(req->env, &req->ctx, &req->ctx.tenant);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such booking.");
     if (rc == 0) rc = bc_tenant_check_active(req->ctx.tenant);

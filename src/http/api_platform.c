@@ -6,6 +6,7 @@
 #include "domain/plan.h"
 #include "domain/env.h"
 #include "domain/tenant.h"
+#include "http/auth.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "util/config.h"
@@ -86,7 +87,12 @@ static int target(struct bc_req *req, struct bc_ctx *ctx, json_t **meta)
 {
     const char *id = bc_req_param(req, "id");
     if (bc_ctx_operator(ctx, id) < 0) return BC_ENOT_FOUND;
-    int rc = bc_tenant_get(req->env, ctx, meta);
+    /* the tenant's own store when it is placed, and no change while it is being moved */
+    memcpy(req->ctx.tenant_id, ctx->tenant_id, sizeof req->ctx.tenant_id);
+    int rc = bc_auth_route_tenant(req);
+    req->ctx.tenant_id[0] = '\0';
+    if (rc < 0) return rc;
+    rc = bc_tenant_get(req->env, ctx, meta);
     if (rc == 0) req->audit_tenant = bc_arena_strdup(&req->arena, id);
     return rc;
 }

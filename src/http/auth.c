@@ -6,6 +6,7 @@
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
 #include "domain/apikey.h"
+#include "domain/envs.h"
 #include "domain/org.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
@@ -53,6 +54,28 @@ static int platform(struct bc_req *req)
         return bc_fail(req, BC_EUNAUTHORIZED, "A valid platform token is required.");
     req->ctx.kind = BC_AUTH_PLATFORM;
     req->ctx.role = BC_ROLE_OWNER;
+    return 0;
+}
+
+int bc_auth_route_tenant(struct bc_req *req)
+{
+    struct bc_env *env = NULL;
+    bool frozen = false;
+    if (!req->srv->envs) return 0;
+    int rc = bc_envs_route(req->srv->envs, req->ctx.tenant_id, &env, &frozen);
+    if (rc < 0) {
+        bc_reply_header(req, "Retry-After", "5");
+        return bc_fail(req, rc, "This tenant's store cannot be reached; retry later.");
+    }
+    req->env = env;
+    req->placed = bc_envs_dedicated(env);
+    if (frozen && !(req->method & (BC_GET | BC_HEAD | BC_OPTIONS))) {
+        /* the freeze of a placement (domain/placement.h): a few seconds, then the tenant's new store */
+        bc_reply_header(req, "Retry-After", "2");
+        return bc_fail(
+            req, BC_EUNAVAILABLE,
+            "This business's data is being moved; changes are paused for a few seconds, retry then.");
+    }
     return 0;
 }
 
@@ -270,7 +293,8 @@ static int widget(struct bc_req *req)
         req->ctx.kind = BC_AUTH_APIKEY;
         req->ctx.origin = origin;
         if (origin) bc_auth_cors_headers(req, origin);
-        rc = load_tenant(req);
+        rc = bc_auth_route_tenant(req);
+        if (rc == 0) rc = load_tenant(req);
     }
     struct bc_limits lim;
     struct bc_rl_info info;
@@ -313,7 +337,8 @@ static int act_on_branch(struct bc_req *req)
     snprintf(req->ctx.tenant_id, sizeof req->ctx.tenant_id, "%s", want);
     bc_json_release(req->ctx.tenant);
     req->ctx.tenant = t;
-    return bc_tenant_check_active(t);
+    rc = bc_auth_route_tenant(req); /* the branch may be in a store of its own */
+    return rc < 0 ? rc : bc_tenant_check_active(t);
 }
 
 static int admin(struct bc_req *req)
@@ -326,7 +351,8 @@ static int admin(struct bc_req *req)
     req->ctx.kind = BC_AUTH_JWT;
     memcpy(req->ctx.tenant_id, c.tenant_id, sizeof c.tenant_id);
     memcpy(req->ctx.user_id, c.sub, sizeof c.sub);
-    int rc = load_tenant(req);
+    int rc = bc_auth_route_tenant(req);
+    if (rc == 0) rc = load_tenant(req);
     if (rc < 0) return rc;
     if (c.external) {
         req->ctx.role = c.role;

@@ -8,6 +8,10 @@
 /* Returns 0 with req->ctx filled, or BC_EUNAUTHORIZED / BC_EFORBIDDEN / BC_EORIGIN / BC_ENOT_FOUND /
  * BC_ERATE (with a message and headers set on req). */
 int bc_auth_resolve(struct bc_req *req, const struct bc_route *route);
+/* Points req->env at the env of req->ctx.tenant_id (its dedicated store's, or the pooled one; domain/envs.h)
+ * and refuses a write while that tenant is being moved (503 with Retry-After). For every handler whose
+ * credential names the tenant outside bc_auth_resolve (a manage link, a feed token). 0 or a failure. */
+int bc_auth_route_tenant(struct bc_req *req);
 /* Refuses a widget request over its limits as soon as its headers arrive, before its body is read and
  * before the store is asked anything: from the key's last full resolution (kept EARLY_TTL_MS in
  * srv->early), the visitor's and the key's buckets are looked at without taking. Returns 1 with the same

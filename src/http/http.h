@@ -69,6 +69,7 @@ struct bc_req {
     /* the tenant context, filled by the router from the credential only (auth/context.h) */
     struct bc_ctx ctx;
     bool refused_early; /* refused over its limits as its headers arrived (bc_router_refuse_early) */
+    bool placed;        /* req->env is a tenant's dedicated env (for the placement label of /metrics) */
 
     /* home regions (http/region.h): X-Bookchat-Forwarded looked at (0 not yet, 1 absent, 2 verified, 3 not
      * verified), the origin region and client address it names, and whether the answer is the home

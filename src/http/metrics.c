@@ -34,6 +34,9 @@
 
 static const char *const providers[] = {"anthropic", "bedrock", "openai", "other"};
 #define NPROVIDERS 4
+/* the placement label: a request served from the pooled store or a tenant's dedicated one (domain/envs.h) */
+static const char *const placements[] = {"pooled", "dedicated"};
+#define NPLACEMENTS 2
 
 /* The process's metrics. Process-wide on purpose: one exposition per process (GET /metrics), fed by every
  * server thread, the LLM engine's single thread and the store's operations alike; they carry no tenant
@@ -47,7 +50,7 @@ struct llm_series {
 
 static struct {
     pthread_once_t once;
-    struct bc_hist http_hist[MAX_ROUTES + 1][NCLASSES];
+    struct bc_hist http_hist[MAX_ROUTES + 1][NCLASSES][NPLACEMENTS]; /* [placement]: pooled, dedicated */
     pthread_mutex_t llm_mu;
     struct llm_series llm[MAX_MODELS + NPROVIDERS];
     size_t nllm;
@@ -74,7 +77,8 @@ static struct {
 static void metrics_init(void)
 {
     for (int r = 0; r <= MAX_ROUTES; r++)
-        for (int c = 0; c < NCLASSES; c++) P.http_hist[r][c].bounds = &bc_hist_fast;
+        for (int c = 0; c < NCLASSES; c++)
+            for (int p = 0; p < NPLACEMENTS; p++) P.http_hist[r][c][p].bounds = &bc_hist_fast;
     for (int p = 0; p < NPROVIDERS; p++) P.llm_hist[p].bounds = &bc_hist_slow;
 }
 
@@ -87,18 +91,18 @@ static size_t route_index(const struct bc_route *route)
     return i < MAX_ROUTES ? i : MAX_ROUTES;
 }
 
-void bc_metrics_http_observe(const struct bc_route *route, int status, int64_t ns)
+void bc_metrics_http_observe(const struct bc_route *route, int status, bool placed, int64_t ns)
 {
     pthread_once(&P.once, metrics_init);
     int c = status / 100 - 1;
     if (c < 0 || c >= NCLASSES) return; /* no answer was sent (aborted connection) */
-    bc_hist_observe_ns(&P.http_hist[route_index(route)][c], ns);
+    bc_hist_observe_ns(&P.http_hist[route_index(route)][c][placed ? 1 : 0], ns);
 }
 
-static void route_labels(char *out, size_t size, size_t r, int c)
+static void route_labels(char *out, size_t size, size_t r, int c, int p)
 {
     const char *name = r < MAX_ROUTES && r < bc_nroutes ? bc_routes[r].name : "unmatched";
-    snprintf(out, size, "route=\"%s\",status_class=\"%dxx\"", name, c + 1);
+    snprintf(out, size, "route=\"%s\",status_class=\"%dxx\",placement=\"%s\"", name, c + 1, placements[p]);
 }
 
 static void render_http(struct bc_server *srv, struct bc_buf *b)
@@ -106,26 +110,30 @@ static void render_http(struct bc_server *srv, struct bc_buf *b)
     char labels[160];
     pthread_once(&P.once, metrics_init);
     size_t n = bc_nroutes < MAX_ROUTES ? bc_nroutes : MAX_ROUTES;
-    bc_metrics_family(b, "bookchat_http_requests_total", "counter",
-                      "HTTP requests answered, by route name and status class.");
+    bc_metrics_family(
+        b, "bookchat_http_requests_total", "counter",
+        "HTTP requests answered, by route name, status class and placement (pooled or dedicated store).");
     for (size_t r = 0; r <= MAX_ROUTES; r++) {
         if (r >= n && r != MAX_ROUTES) continue;
-        for (int c = 0; c < NCLASSES; c++) {
-            uint64_t count = bc_hist_count(&P.http_hist[r][c]);
-            if (!count) continue;
-            route_labels(labels, sizeof labels, r, c);
-            bc_metrics_sample(b, "bookchat_http_requests_total", labels, (double)count);
-        }
+        for (int c = 0; c < NCLASSES; c++)
+            for (int p = 0; p < NPLACEMENTS; p++) {
+                uint64_t count = bc_hist_count(&P.http_hist[r][c][p]);
+                if (!count) continue;
+                route_labels(labels, sizeof labels, r, c, p);
+                bc_metrics_sample(b, "bookchat_http_requests_total", labels, (double)count);
+            }
     }
-    bc_metrics_family(b, "bookchat_http_request_duration_seconds", "histogram",
-                      "Time from the first byte of a request to its answer, by route name and status class.");
+    bc_metrics_family(
+        b, "bookchat_http_request_duration_seconds", "histogram",
+        "Time from the first byte of a request to its answer, by route, status class and placement.");
     for (size_t r = 0; r <= MAX_ROUTES; r++) {
         if (r >= n && r != MAX_ROUTES) continue;
-        for (int c = 0; c < NCLASSES; c++) {
-            if (!bc_hist_count(&P.http_hist[r][c])) continue;
-            route_labels(labels, sizeof labels, r, c);
-            bc_metrics_hist(b, "bookchat_http_request_duration_seconds", labels, &P.http_hist[r][c]);
-        }
+        for (int c = 0; c < NCLASSES; c++)
+            for (int p = 0; p < NPLACEMENTS; p++) {
+                if (!bc_hist_count(&P.http_hist[r][c][p])) continue;
+                route_labels(labels, sizeof labels, r, c, p);
+                bc_metrics_hist(b, "bookchat_http_request_duration_seconds", labels, &P.http_hist[r][c][p]);
+            }
     }
     if (srv) {
         bc_metrics_family(b, "bookchat_http_requests_in_flight", "gauge",
@@ -389,10 +397,12 @@ void bc_metrics_reset(void)
 {
     pthread_once(&P.once, metrics_init);
     for (int r = 0; r <= MAX_ROUTES; r++) {
-        for (int c = 0; c < NCLASSES; c++) {
-            for (int i = 0; i <= BC_HIST_MAX_BUCKETS; i++) atomic_store(&P.http_hist[r][c].bucket[i], 0);
-            atomic_store(&P.http_hist[r][c].sum_ns, 0);
-        }
+        for (int c = 0; c < NCLASSES; c++)
+            for (int p = 0; p < NPLACEMENTS; p++) {
+                struct bc_hist *h = &P.http_hist[r][c][p];
+                for (int i = 0; i <= BC_HIST_MAX_BUCKETS; i++) atomic_store(&h->bucket[i], 0);
+                atomic_store(&h->sum_ns, 0);
+            }
     }
     pthread_mutex_lock(&P.llm_mu);
     P.nllm = 0;

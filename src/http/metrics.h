@@ -9,6 +9,7 @@
  * - Observing a request is a few relaxed atomic adds on fixed arrays indexed by the route's row. */
 #ifndef BC_HTTP_METRICS_H
 #define BC_HTTP_METRICS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,9 @@ struct bc_route;
 struct bc_server;
 struct bc_llm_usage_event;
 
-/* One finished request: its route (NULL when no route matched), HTTP status and duration. */
-void bc_metrics_http_observe(const struct bc_route *route, int status, int64_t ns);
+/* One finished request: its route (NULL when no route matched), HTTP status, whether it was served from a
+ * tenant's dedicated store (the placement label: "pooled" or "dedicated", never a tenant) and duration. */
+void bc_metrics_http_observe(const struct bc_route *route, int status, bool placed, int64_t ns);
 /* The LLM engine's usage hook (bc_llm_runtime_set_usage_hook(bc_metrics_llm_hook, NULL)): counts the
  * call, its latency and its tokens by provider and model. A tenant's tokens are metered where the call's
  * tenant is known for certain, by the chat turn's budget (domain/aibudget.h -> bc_usage_ai), not here. */

@@ -145,7 +145,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req) return;
     if (srv->access_log) access_log(req, toe);
     /* metrics by route (the tenant's usage was counted when the answer was queued) */
-    bc_metrics_http_observe(req->route, req->status, bc_mono_ns() - req->t_start_ns);
+    bc_metrics_http_observe(req->route, req->status, req->placed, bc_mono_ns() - req->t_start_ns);
     req_free(req);
     *con_cls = NULL;
     atomic_fetch_add(&srv->requests, 1);

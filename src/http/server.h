@@ -29,11 +29,13 @@ struct bc_cidr {
 
 struct bc_auth_early;
 struct bc_regions;
+struct bc_envs;
 
 struct bc_server {
     struct MHD_Daemon *daemon;
     struct bc_store *store; /* borrowed; outlives the server */
     struct bc_env *env;     /* borrowed: the domain environment of store; outlives the server */
+    struct bc_envs *envs;   /* borrowed: the envs of dedicated stores (domain/envs.h); NULL: all pooled */
     size_t body_limit;
     bool test_hooks;
     bool access_log;

@@ -22,10 +22,11 @@ struct bc__ddb_store {
     struct bc_store base;
     char table[256];
     char region[64];
-    char url[1024]; /* endpoint URL the requests go to */
-    char host[512]; /* Host header (signed) */
-    char path[512]; /* request path (signed) */
-    char *access_key, *secret_key, *token;
+    char url[1024];                        /* endpoint URL the requests go to */
+    char host[512];                        /* Host header (signed) */
+    char path[512];                        /* request path (signed) */
+    char *access_key, *secret_key, *token; /* the process's own (AWS_* at open time) */
+    struct bc__ddb_role *role;             /* role_arn=…: the assumed role's credentials; NULL without */
     bool ttl_reap;
     long timeout_ms, connect_timeout_ms;
     int max_attempts;
@@ -51,6 +52,26 @@ enum bc__ddb_op_kind {
     BC__DDB_WRITE_ONCE,       /* a conditional or counting write: never replayed after an unknown outcome */
     BC__DDB_CONTROL,          /* table management: a missing table is reported as BC_ENOT_FOUND */
 };
+
+/* ---- credentials (dynamodb_sts.c) ---- */
+
+/* The credentials a request is signed with, copied out (the role's are refreshed meanwhile by others). */
+struct bc__ddb_creds {
+    char access_key[128];
+    char secret_key[128];
+    char token[4096]; /* "" for none */
+};
+
+/* Sets up role_arn (with external_id and session_name, any may be NULL) on st: the STS endpoint is the
+ * sts_url setting, else https://sts.REGION.amazonaws.com/; the first credentials are obtained at once.
+ * 0, or BC_EINVALID / BC_EIO with err. */
+int bc__ddb_role_init(struct bc__ddb_store *st, const char *role_arn, const char *external_id,
+                      const char *session_name, char *err, size_t errsize);
+/* Releases st's role; NULL role is a no-op. */
+void bc__ddb_role_free(struct bc__ddb_store *st);
+/* The credentials to sign with now: the role's (obtained again with STS AssumeRole shortly before they
+ * expire), or the process's own. 0, or BC_EIO (logged) when STS refuses or cannot be reached. */
+int bc__ddb_credentials(struct bc__ddb_store *st, struct bc__ddb_creds *out);
 
 /* ---- one HTTP request (dynamodb_request.c) ---- */
 

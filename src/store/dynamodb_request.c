@@ -22,6 +22,7 @@
 #include "util/sigv4.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -106,19 +107,24 @@ static int signed_headers(struct bc__ddb_store *st, const char *target, const ch
 {
     *out = NULL;
     char amz_date[17];
+    struct bc__ddb_creds creds; /* the process's, or an assumed role's (dynamodb_sts.c) */
+    int rc = bc__ddb_credentials(st, &creds);
+    if (rc < 0) return rc;
+    const char *token = creds.token[0] ? creds.token : NULL;
     bc_sigv4_amz_date(time(NULL), amz_date); /* the real clock: AWS refuses skewed signatures */
     struct bc_sigv4_header hs[5] = {
         {"host", st->host},
         {"content-type", "application/x-amz-json-1.0"},
         {"x-amz-date", amz_date},
         {"x-amz-target", target},
-        {"x-amz-security-token", st->token},
+        {"x-amz-security-token", token},
     };
-    struct bc_sigv4_request sr = {"POST", st->path, NULL, hs, st->token ? 5 : 4, body, body_len};
-    struct bc_sigv4_credentials cr = {st->access_key, st->secret_key};
+    struct bc_sigv4_request sr = {"POST", st->path, NULL, hs, token ? 5 : 4, body, body_len};
+    struct bc_sigv4_credentials cr = {creds.access_key, creds.secret_key};
     struct bc_sigv4_scope sc = {amz_date, st->region, "dynamodb"};
     char *authz = NULL;
-    int rc = bc_sigv4_authorization(&sr, &cr, &sc, &authz);
+    rc = bc_sigv4_authorization(&sr, &cr, &sc, &authz);
+    OPENSSL_cleanse(creds.secret_key, sizeof creds.secret_key);
     if (rc < 0) return rc;
 
     struct curl_slist *hl = NULL;
@@ -138,7 +144,7 @@ static int signed_headers(struct bc__ddb_store *st, const char *target, const ch
     ADD_HEADER("Content-Type: application/x-amz-json-1.0");
     ADD_HEADER("X-Amz-Date: %s", amz_date);
     ADD_HEADER("X-Amz-Target: %s", target);
-    if (st->token) ADD_HEADER("X-Amz-Security-Token: %s", st->token);
+    if (token) ADD_HEADER("X-Amz-Security-Token: %s", token);
     ADD_HEADER("Authorization: %s", authz);
     ADD_HEADER("Expect:");
 #undef ADD_HEADER

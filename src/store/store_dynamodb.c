@@ -70,6 +70,7 @@ static void dd_close(struct bc_store *s)
     free(st->access_key);
     free(st->secret_key);
     free(st->token);
+    bc__ddb_role_free(st);
     json_decref(st->reap_start);
     pthread_mutex_destroy(&st->mu);
     free(st);
@@ -127,7 +128,8 @@ static char *env_dup(const char *name)
     return v && *v ? strdup(v) : NULL;
 }
 
-/* spec: TABLE?region=R&endpoint=URL&ttl=native|reap&timeout_ms=N&connect_timeout_ms=N&retries=N */
+/* spec: TABLE?region=R&endpoint=URL&ttl=native|reap&timeout_ms=N&connect_timeout_ms=N&retries=N
+ *       [&role_arn=ARN[&external_id=X][&session_name=S]] */
 int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, size_t errsize)
 {
     pthread_once(&curl_once, curl_init_once);
@@ -138,7 +140,7 @@ int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, 
     st->timeout_ms = 10000;
     st->connect_timeout_ms = 3000;
     st->max_attempts = 8;
-    char endpoint[1024] = "", val[1024];
+    char endpoint[1024] = "", val[2048], role_arn[2048] = "", external_id[1300] = "", session[80] = "";
     int rc = BC_EINVALID;
     const char *q = strchr(spec, '?');
     size_t tl = q ? (size_t)(q - spec) : strlen(spec);
@@ -162,8 +164,8 @@ int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, 
         bool is_num = *val && end && *end == '\0';
         if (kl == 6 && strncmp(p, "region", 6) == 0 && strlen(val) < sizeof st->region && *val) {
             memcpy(st->region, val, strlen(val) + 1);
-        } else if (kl == 8 && strncmp(p, "endpoint", 8) == 0) {
-            snprintf(endpoint, sizeof endpoint, "%s", val);
+        } else if (kl == 8 && strncmp(p, "endpoint", 8) == 0 && strlen(val) < sizeof endpoint) {
+            memcpy(endpoint, val, strlen(val) + 1);
         } else if (kl == 3 && strncmp(p, "ttl", 3) == 0 &&
                    (strcmp(val, "native") == 0 || strcmp(val, "reap") == 0)) {
             st->ttl_reap = strcmp(val, "reap") == 0;
@@ -174,6 +176,13 @@ int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, 
             st->connect_timeout_ms = num;
         } else if (kl == 7 && strncmp(p, "retries", 7) == 0 && is_num && num >= 0 && num <= 20) {
             st->max_attempts = (int)num + 1;
+        } else if (kl == 8 && strncmp(p, "role_arn", 8) == 0 && *val && strlen(val) < sizeof role_arn) {
+            memcpy(role_arn, val, strlen(val) + 1);
+        } else if (kl == 11 && strncmp(p, "external_id", 11) == 0 && *val &&
+                   strlen(val) < sizeof external_id) {
+            memcpy(external_id, val, strlen(val) + 1);
+        } else if (kl == 12 && strncmp(p, "session_name", 12) == 0 && *val && strlen(val) < sizeof session) {
+            memcpy(session, val, strlen(val) + 1);
         } else {
             snprintf(err, errsize, "dynamodb: unknown or bad option '%.*s'", (int)n, p);
             goto fail;
@@ -217,6 +226,14 @@ int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, 
                  "temporary credentials)");
         goto fail;
     }
+    /* a table in another account: the role's credentials, from STS (dynamodb_sts.c) */
+    if ((external_id[0] || session[0]) && !role_arn[0]) {
+        snprintf(err, errsize, "dynamodb: external_id and session_name need role_arn");
+        goto fail;
+    }
+    if (role_arn[0] && (rc = bc__ddb_role_init(st, role_arn, external_id[0] ? external_id : NULL,
+                                               session[0] ? session : NULL, err, errsize)) < 0)
+        goto fail;
     *out = &st->base;
     return 0;
 fail:

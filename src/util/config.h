@@ -14,6 +14,8 @@
        "store URL: lmdb:DIR or dynamodb://TABLE?region=R&endpoint=URL (default lmdb:DATA)")                  \
     XX(STORE_CACHE_MS, "store_cache_ms", "1000",                                                             \
        "how old (ms) a cached read of a DynamoDB store may be: tenant, keys, settings, catalogue (0: off)")  \
+    XX(STS_URL, "sts_url", NULL,                                                                             \
+       "AWS STS endpoint for a DynamoDB store URL's role_arn (default https://sts.REGION.amazonaws.com/)")   \
     XX(THREADS, "threads", "0", "HTTP worker threads (0: one per core)")                                     \
     XX(BODY_LIMIT, "body_limit", "65536", "maximum request body in bytes")                                   \
     XX(LOG_LEVEL, "log_level", "info", "debug | info | warn | error | off")                                  \

@@ -242,9 +242,9 @@ test('/metrics needs the platform token, passes promtool and holds the listed fa
     'bookchat_usage_flushes_total counter']) {
     assert.ok(m.text.includes(`# TYPE ${family}\n`), family);
   }
-  assert.match(m.text, /\nbookchat_http_requests_total\{route="widget\.bookings\.create",status_class="2xx"\} [1-9]/);
-  assert.match(m.text, /\nbookchat_http_request_duration_seconds_bucket\{route="widget\.bookings\.create",status_class="2xx",le="\+Inf"\} [1-9]/);
-  assert.match(m.text, /\nbookchat_http_requests_total\{route="unmatched",status_class="4xx"\} |\nbookchat_http_requests_total\{route="ops\.metrics",status_class="4xx"\} /);
+  assert.match(m.text, /\nbookchat_http_requests_total\{route="widget\.bookings\.create",status_class="2xx",placement="pooled"\} [1-9]/);
+  assert.match(m.text, /\nbookchat_http_request_duration_seconds_bucket\{route="widget\.bookings\.create",status_class="2xx",placement="pooled",le="\+Inf"\} [1-9]/);
+  assert.match(m.text, /\nbookchat_http_requests_total\{route="unmatched",status_class="4xx",placement="pooled"\} |\nbookchat_http_requests_total\{route="ops\.metrics",status_class="4xx",placement="pooled"\} /);
   assert.match(m.text, /\nbookchat_store_operation_duration_seconds_count\{op="update"\} [1-9]/);
   assert.match(m.text, /\nbookchat_tenants\{status="ACTIVE",plan="FREE"\} [1-9]/);
   assert.match(m.text, /\nbookchat_conversations_active [1-9]/);
