@@ -12,6 +12,8 @@
 const struct bc_cmd bc_cmds[] = {
     {"serve", cmd_serve, "run the HTTP server (widget, admin and platform APIs)", BC_NEEDS_ENV,
      .parse = cmd_serve_parse, .prepare = cmd_serve_prepare},
+    {"lambda", cmd_lambda, "run as an AWS Lambda custom runtime (the Runtime API loop; docs/lambda.md)", 0,
+     .parse = cmd_lambda_parse},
     {"tenant", NULL, "create, list and manage tenants (operator)", ENV_CMD, .verbs = &cmd_tenant_verbs},
     {"apikey", NULL, "create, list, rotate and revoke a tenant's widget keys", ENV_CMD,
      .verbs = &cmd_apikey_verbs},

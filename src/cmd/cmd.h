@@ -82,6 +82,8 @@ int cmd_serve_parse(struct bc_cli *cli);
 int cmd_serve_prepare(struct bc_cli *cli);
 int cmd_serve(struct bc_cli *cli);
 int cmd_version(struct bc_cli *cli);
+int cmd_lambda_parse(struct bc_cli *cli);
+int cmd_lambda(struct bc_cli *cli);
 int cmd_store_parse(struct bc_cli *cli);
 int cmd_help(struct bc_cli *cli);
 int cmd_usage_parse(struct bc_cli *cli);
@@ -105,6 +107,21 @@ int bc__cmd_tenant_purge(struct bc_cli *cli);
  * {"event":"demo",…} line with --json). Returns 0, or 1 after printing the error. */
 int bc__cmd_serve_demo(struct bc_env *env, const char *public_url, bool json);
 
+/* What serve and lambda share (cmd_serve.c), each returning 0, or 1 after printing the error:
+ * the platform token and the OIDC provider's settings and keys; */
+int bc__cmd_serve_keys(struct bc_cli *cli);
+/* the notifications' dispatcher (unless dispatcher = off: *out stays NULL), mail_from worked out into
+ * mail_from (mfsize bytes, kept while it runs) from the setting or public_url; */
+struct bc_dispatcher;
+struct bc_extcal_poller;
+int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *public_url, char *mail_from, size_t mfsize,
+                             struct bc_dispatcher **out);
+/* the external calendars' poller (unless calendar_poller = off: *out stays NULL); */
+int bc__cmd_poller_start(struct bc_cli *cli, struct bc_extcal_poller **out);
+/* and one round of housekeeping (expired items, deleted tenants past retention, keys' last use, rate-limit
+ * tables, the OIDC keys every 60th round); reap_cursor: where the deleted-tenant reaper goes on. */
+void bc__cmd_housekeeping_round(struct bc_env *env, char **reap_cursor, unsigned long round);
+
 /* Loads configuration (config file from --config or BOOKCHAT_CONFIG, environment) and initialises the
  * clock and randomness. Returns 0, or 1 after printing the error. */
 int bc_cli_init(bool json);
@@ -125,6 +142,8 @@ const char *bc_cli_public_url(void);
 int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json);
 /* One line on stderr: "bookchat: <message>", or {"error":{"code","message"}} with --json. */
 void bc_cli_error(bool json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The message of the last bc_cli_error ("" when none). */
+const char *bc_cli_last_error(void);
 /* Copies a file to a new file (mode 0600, fsynced; fails when `to` exists). 0 or -1 with errno. */
 int bc_cli_copy_file(const char *from, const char *to);
 /* Prints obj as indented JSON on stdout and takes ownership of it. */

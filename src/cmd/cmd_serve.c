@@ -47,20 +47,23 @@ struct housekeeping {
 /* One round of background work; runs every 10 seconds (the thread itself wakes every second to sync). */
 static void housekeeping_pass(struct housekeeping *hk)
 {
+    bc__cmd_housekeeping_round(hk->env, &hk->reap_cursor, ++hk->rounds);
+}
+
+void bc__cmd_housekeeping_round(struct bc_env *env, char **reap_cursor, unsigned long round)
+{
     /* bounded batches so one pass never holds the store's write lock for long */
     int n;
-    while ((n = bc_store_reap(hk->env->store, 500)) == 500) {
+    while ((n = bc_store_reap(env->store, 500)) == 500) {
     }
     if (n < 0) bc_log(BC_LOG_WARN, "reaping expired items failed: %d", n);
     /* deleted tenants past retention, at most 1000 items a round, one small write each */
-    if ((n = bc_tenant_reap_deleted(hk->env, 1000, &hk->reap_cursor)) < 0)
+    if ((n = bc_tenant_reap_deleted(env, 1000, reap_cursor)) < 0)
         bc_log(BC_LOG_WARN, "purging deleted tenants failed: %d", n);
-    if ((n = bc_apikey_flush_last_used(hk->env)) < 0)
-        bc_log(BC_LOG_WARN, "flushing key last-use failed: %d", n);
+    if ((n = bc_apikey_flush_last_used(env)) < 0) bc_log(BC_LOG_WARN, "flushing key last-use failed: %d", n);
     bc_ratelimit_sweep(10 * 60 * 1000);
-    hk->rounds++;
     const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
-    if (jwks && strncmp(jwks, "http", 4) == 0 && hk->rounds % 60 == 0) { /* every 10 minutes */
+    if (jwks && strncmp(jwks, "http", 4) == 0 && round % 60 == 0) { /* every 10 minutes */
         char err[256];
         if (bc_jwt_fetch_jwks(jwks, bc_config_bool(BC_CFG_OIDC_ALLOW_HTTP_LOOPBACK), err, sizeof err) < 0)
             bc_log(BC_LOG_WARN, "JWKS refresh: %s", err);
@@ -185,7 +188,7 @@ int cmd_serve_prepare(struct bc_cli *cli)
  * characters), and the external identity provider's settings and keys (OIDC) from a file or an https URL:
  * a provider that is down at start-up is retried by housekeeping; a bad file or a plain http URL is an
  * error. */
-static int setup_keys(struct bc_cli *cli)
+int bc__cmd_serve_keys(struct bc_cli *cli)
 {
     const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS), *platform = bc_config_get(BC_CFG_PLATFORM_TOKEN);
     bool http_loopback = bc_config_bool(BC_CFG_OIDC_ALLOW_HTTP_LOOPBACK);
@@ -246,7 +249,7 @@ static int start(struct bc_cli *cli, struct serve *s)
 }
 
 /* The poller of the professionals' external calendars (busy times in), unless calendar_poller = off. */
-static int calendar_poller_start(struct bc_cli *cli, struct serve *s)
+int bc__cmd_poller_start(struct bc_cli *cli, struct bc_extcal_poller **out)
 {
     int interval = bc_config_int(BC_CFG_CALENDAR_POLL_INTERVAL, 300);
     if (interval < 1 || interval > 86400) {
@@ -258,8 +261,8 @@ static int calendar_poller_start(struct bc_cli *cli, struct serve *s)
         return 0;
     }
     char err[256] = "";
-    if (bc_extcal_poller_start(cli->env, interval, bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE), &s->xcal,
-                               err, sizeof err) < 0) {
+    if (bc_extcal_poller_start(cli->env, interval, bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE), out, err,
+                               sizeof err) < 0) {
         bc_cli_error(cli->json, "calendar poller: %s", err);
         return 1;
     }
@@ -268,20 +271,20 @@ static int calendar_poller_start(struct bc_cli *cli, struct serve *s)
 }
 
 /* The notifications' dispatcher: e-mail when smtp_url is set (said either way at start), webhooks always. */
-static int dispatcher_start(struct bc_cli *cli, struct serve *s)
+int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *pub, char *mail_from, size_t mfsize,
+                             struct bc_dispatcher **out)
 {
     const char *smtp = bc_config_get(BC_CFG_SMTP_URL), *from = bc_config_get(BC_CFG_MAIL_FROM);
-    const char *pub = bc_api_public_url(&s->srv);
     if (!from || !*from) { /* bookchat@<host of the public URL> */
         const char *h = strstr(pub, "://");
         h = h ? h + 3 : pub;
-        snprintf(s->mail_from, sizeof s->mail_from, "bookchat@%.*s", (int)strcspn(h, ":/"), h);
+        snprintf(mail_from, mfsize, "bookchat@%.*s", (int)strcspn(h, ":/"), h);
     } else {
-        snprintf(s->mail_from, sizeof s->mail_from, "%s", from);
+        snprintf(mail_from, mfsize, "%s", from);
     }
     bool email = smtp && *smtp;
-    if (email && !bc_mail_address_valid(s->mail_from)) {
-        bc_cli_error(cli->json, "mail_from %s is not a valid e-mail address: set mail_from", s->mail_from);
+    if (email && !bc_mail_address_valid(mail_from)) {
+        bc_cli_error(cli->json, "mail_from %s is not a valid e-mail address: set mail_from", mail_from);
         return 1;
     }
     if (email && strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0) {
@@ -300,7 +303,7 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
         .smtp_require_tls = tls ? strcmp(tls, "required") == 0 : user && *user,
         .smtp_ca_file = bc_config_get(BC_CFG_SMTP_CA_FILE),
         .smtp_password = bc_config_get(BC_CFG_SMTP_PASSWORD),
-        .mail_from = s->mail_from,
+        .mail_from = mail_from,
         .public_url = pub,
         .allow_private = bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE),
     };
@@ -315,15 +318,14 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
         bc_log(BC_LOG_INFO, "notifications are sent by other processes (dispatcher = off)");
         return 0;
     }
-    if (bc_dispatcher_start(cli->env, &cfg, &t, &s->disp, err, sizeof err) < 0) {
+    if (bc_dispatcher_start(cli->env, &cfg, &t, out, err, sizeof err) < 0) {
         bc_cli_error(cli->json, "notifications: %s", err);
         return 1;
     }
     if (email) { /* the server's address without any user:password@ a URL may carry */
         const char *host = strstr(smtp, "://") + 3, *at = strchr(host, '@');
         if (at && at < host + strcspn(host, "/")) host = at + 1;
-        bc_log(BC_LOG_INFO, "e-mail on: %.*s://%s, from %s", (int)strcspn(smtp, ":"), smtp, host,
-               s->mail_from);
+        bc_log(BC_LOG_INFO, "e-mail on: %.*s://%s, from %s", (int)strcspn(smtp, ":"), smtp, host, mail_from);
     } else
         bc_log(BC_LOG_INFO,
                "e-mail off: set smtp_url (BOOKCHAT_SMTP_URL) to send confirmations and reminders");
@@ -402,10 +404,12 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
 int cmd_serve(struct bc_cli *cli)
 {
     struct serve *s = cli->opts;
-    int left = 0, rc = setup_keys(cli);
+    int left = 0, rc = bc__cmd_serve_keys(cli);
     if (rc == 0) rc = start(cli, s);
-    if (rc == 0) rc = dispatcher_start(cli, s);
-    if (rc == 0) rc = calendar_poller_start(cli, s);
+    if (rc == 0)
+        rc = bc__cmd_dispatcher_start(cli, bc_api_public_url(&s->srv), s->mail_from, sizeof s->mail_from,
+                                      &s->disp);
+    if (rc == 0) rc = bc__cmd_poller_start(cli, &s->xcal);
     if (rc == 0) {
         housekeeping_start(s, cli->env);
         bc_log(BC_LOG_INFO, "listening on %s:%u with %u threads, store %s", s->srv.host,

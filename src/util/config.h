@@ -114,7 +114,9 @@
     XX(VISITOR_HOLDS_DAY, "visitor_holds_day", "10", "times one visitor may hold per day")                   \
     XX(VISITOR_BOOKINGS_DAY, "visitor_bookings_day", "4", "widget bookings one visitor may make per day")    \
     XX(CONTACT_BOOKINGS_DAY, "contact_bookings_day", "2",                                                    \
-       "widget bookings per day for one customer e-mail or phone")
+       "widget bookings per day for one customer e-mail or phone")                                           \
+    XX(LAMBDA_RESERVE_MS, "lambda_reserve_ms", "1000",                                                       \
+       "bookchat lambda: ms before an invocation's deadline by which the answer is ready (model calls end)")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,
