@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PKGS=(build-essential cmake pkg-config clang clang-format llvm
   libmicrohttpd-dev libjansson-dev liblmdb-dev lmdb-utils libcurl4-openssl-dev libssl-dev
   libsodium-dev libjwt-dev libicu-dev libcmocka-dev libical-dev python3-icalendar
-  nodejs npm chromium wrk nginx-light prometheus curl ca-certificates git)
+  nodejs npm chromium wrk nginx-light prometheus curl ca-certificates git zip)
 
 missing=()
 for p in "${PKGS[@]}"; do

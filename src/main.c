@@ -64,6 +64,14 @@ int cmd_help(struct bc_cli *cli)
 
 int main(int argc, char **argv)
 {
+    /* AWS Lambda runs a custom runtime's `bootstrap` without arguments: the Lambda package's binary is named
+     * so (make lambda-package) */
+    const char *self = strrchr(argv[0], '/');
+    if (argc < 2 && strcmp(self ? self + 1 : argv[0], "bootstrap") == 0) {
+        int rc = bc_cli_run(find("lambda"), 0, argv + 1);
+        bc_tz_global_cleanup();
+        return rc;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

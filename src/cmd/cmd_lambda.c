@@ -43,12 +43,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage_line[] = "bookchat lambda [--store URL] [--data DIR] [--config FILE] [--json]";
 
 /* The margin kept after the work that follows an answer, so that asking for the next invocation never
  * races the deadline. */
 #define AFTER_MARGIN_MS 200
+
+#define DEBIAN_CA "/etc/ssl/certs/ca-certificates.crt"
+#define AMAZON_CA "/etc/pki/tls/certs/ca-bundle.crt"
 
 struct lambda {
     struct bc_rapi *rapi;
@@ -121,6 +125,10 @@ static int init(struct bc_cli *cli, struct lambda *l)
         bc_cli_error(cli->json, "lambda_reserve_ms must be 100..60000");
         return 1;
     }
+    /* Debian's libcurl looks for Debian's CA bundle; provided.al2023 keeps its own elsewhere */
+    const char *ca = bc_config_get(BC_CFG_CA_FILE);
+    if ((!ca || !*ca) && access(DEBIAN_CA, R_OK) != 0 && access(AMAZON_CA, R_OK) == 0)
+        bc_config_set(BC_CFG_CA_FILE, AMAZON_CA);
     if (bc_cli_setup(cli->json, &l->env)) return 1;
     cli->env = l->env; /* closed by the dispatcher of commands */
     cli->store = l->env->store;

@@ -17,6 +17,8 @@ struct bc_rapi {
     CURL *curl;
     char base[300]; /* http://HOST:PORT/2018-06-01/runtime */
     volatile sig_atomic_t stop;
+    bool polling; /* in the long poll for the next invocation: the only call an interrupt ends (a response
+                   * or error being posted is finished first) */
 };
 
 void bc_invocation_release(struct bc_invocation *inv)
@@ -64,7 +66,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     struct bc_rapi *r = ud;
-    return r->stop ? 1 : 0;
+    return r->stop && r->polling ? 1 : 0;
 }
 
 /* "Name: value\r\n" into out when the header is name */
@@ -124,7 +126,7 @@ static int call(struct bc_rapi *r, const char *url, const char *body, size_t len
     *status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     if (cc != CURLE_OK) {
-        snprintf(err, errsize, "%s: %s", url, r->stop ? "interrupted" : curl_easy_strerror(cc));
+        snprintf(err, errsize, "%s: %s", url, r->stop && r->polling ? "interrupted" : curl_easy_strerror(cc));
         return BC_EIO;
     }
     return 0;
@@ -137,7 +139,13 @@ int bc_rapi_next(struct bc_rapi *r, struct bc_invocation *inv, char *err, size_t
     long status;
     memset(inv, 0, sizeof *inv);
     snprintf(url, sizeof url, "%s/invocation/next", r->base);
+    if (r->stop) {
+        snprintf(err, errsize, "interrupted");
+        return BC_EIO;
+    }
+    r->polling = true;
     int rc = call(r, url, NULL, 0, NULL, inv, &body, &status, err, errsize);
+    r->polling = false;
     if (rc == 0 && status != 200) {
         snprintf(err, errsize, "%s answered %ld", url, status);
         rc = BC_EIO;

@@ -115,6 +115,8 @@
     XX(VISITOR_BOOKINGS_DAY, "visitor_bookings_day", "4", "widget bookings one visitor may make per day")    \
     XX(CONTACT_BOOKINGS_DAY, "contact_bookings_day", "2",                                                    \
        "widget bookings per day for one customer e-mail or phone")                                           \
+    XX(CA_FILE, "ca_file", NULL,                                                                             \
+       "CA bundle (PEM) for outgoing TLS: DynamoDB, LLM providers, webhooks, OIDC keys (unset: libcurl's)")  \
     XX(LAMBDA_RESERVE_MS, "lambda_reserve_ms", "1000",                                                       \
        "bookchat lambda: ms before an invocation's deadline by which the answer is ready (model calls end)")
 
