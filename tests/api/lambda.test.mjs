@@ -8,13 +8,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { BIN, startServer, makeTenant, makeHaircutTeam, must, tempDir } from './harness.mjs';
 import { FakeLLM } from './fake_llm.mjs';
 import { RuntimeAPI, httpEvent, scheduledEvent } from './lib/runtime_api.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
-let srv, fake, rt, fn, T, AI, team;
+let srv, fake, rt, fn, T, AI, team, hooks;
+const received = []; // webhook deliveries: { at, event }
 
 const llmEnv = (url) => ({
   BOOKCHAT_ANTHROPIC_URL: url,
@@ -36,6 +38,7 @@ function startFunction(env = {}) {
       BOOKCHAT_LOG_LEVEL: 'info',
       BOOKCHAT_VISITOR_LIMITS: 'off',
       BOOKCHAT_LAMBDA_RESERVE_MS: '1000',
+      BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'on',
       ...llmEnv(fake.url),
       ...env,
     },
@@ -83,10 +86,18 @@ const widget = (t, method, path, { query = '', body, headers = {}, ...rest } = {
 
 before(async () => {
   fake = await new FakeLLM().start();
-  srv = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), ...llmEnv(fake.url) } });
+  // only the Lambda runtime sends notifications: serve's dispatcher is off
+  srv = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_DISPATCHER: 'off', BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'on', ...llmEnv(fake.url) } });
+  hooks = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d) => (raw += d));
+    req.on('end', () => { received.push({ at: Date.now(), body: JSON.parse(raw) }); res.writeHead(200); res.end('ok'); });
+  });
+  await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
   T = await makeTenant(srv, { name: 'Peluquería', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
   await srv.platform('PATCH', `/v1/platform/tenants/${T.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
   team = await makeHaircutTeam(T);
+  await must(T.admin('POST', '/v1/admin/webhooks', { url: `http://127.0.0.1:${hooks.address().port}/hook`, events: ['booking.created'] }), 'webhook');
   AI = await makeTenant(srv, { name: 'Clínica', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
   await makeHaircutTeam(AI);
   await must(AI.admin('PUT', '/v1/admin/settings/ai', { mode: 'agent', provider: 'anthropic' }), 'ai settings');
@@ -103,6 +114,7 @@ after(async () => {
   await rt?.stop();
   await srv?.stop();
   await fake?.stop();
+  hooks?.close();
 });
 
 test('a widget read: the same answer as serve, with the request id, CORS and security headers', async () => {
@@ -161,6 +173,12 @@ test('availability with a query string, a hold with a base64 body, and a booking
   // the same slot again through serve: taken
   const again = await T.widget('POST', '/v1/widget/bookings', { body: { ...booking, hold_id: undefined, customer: { name: 'Otro', email: 'otro@example.com' } } });
   assert.equal(again.status, 409);
+  // the outbox ran at the end of the invocation: the webhook arrived before the next invocation was asked for
+  const asked = rt.nextCalls;
+  for (let i = 0; i < 100 && rt.nextCalls === asked; i++) await new Promise((r) => setTimeout(r, 20));
+  const hook = received.find((h) => JSON.stringify(h.body).includes(b.json.booking.id));
+  assert.ok(hook, `the booking.created webhook was delivered (got ${received.length})`);
+  assert.ok(hook.at <= rt.nextAt[rt.nextAt.length - 1], 'delivered before the runtime asked for the next invocation');
   const list = await T.admin('GET', '/v1/admin/bookings?from=2026-12-01&to=2026-12-01');
   assert.ok(list.json.items.some((x) => x.code === b.json.booking.code), 'serve reads the booking the Lambda runtime made');
   // a body over body_limit: 413 from the router

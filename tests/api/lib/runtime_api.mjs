@@ -18,6 +18,7 @@ export class RuntimeAPI {
     this.pending = new Map(); // request id → { resolve, invocation }
     this.posts = [];      // every POST: { path, headers, body }
     this.nextCalls = 0;
+    this.nextAt = [];     // when each GET /next arrived
     this.sockets = new Set();
     this.initError = new Promise((r) => (this.resolveInit = r));
   }
@@ -71,6 +72,7 @@ export class RuntimeAPI {
     req.on('end', () => {
       if (req.method === 'GET' && req.url === `${BASE}/invocation/next`) {
         this.nextCalls++;
+        this.nextAt.push(Date.now());
         const inv = this.queue.shift();
         if (inv) this.#send(res, inv); else this.waiting.push(res);
         return;
