@@ -39,6 +39,7 @@ function startFunction(env = {}) {
       BOOKCHAT_VISITOR_LIMITS: 'off',
       BOOKCHAT_LAMBDA_RESERVE_MS: '1000',
       BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'on',
+      BOOKCHAT_DISPATCHER: 'on', // the function sends the notifications (make api-dynamo turns it off by default)
       ...llmEnv(fake.url),
       ...env,
     },
