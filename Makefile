@@ -9,7 +9,7 @@ export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1:d
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan test unit api api-dynamo api-regions e2e crash run bench fuzz fuzz-smoke format check-format clean
+.PHONY: all deps build asan test unit api api-dynamo api-regions e2e crash run bench fuzz fuzz-smoke format check-format clean lambda-package
 
 all: build
 
@@ -82,6 +82,10 @@ deploy-aws-test: deps
 
 deploy-server-test: build
 	BOOKCHAT_BIN=$(CURDIR)/$(BIN) node --test --test-reporter=spec tests/deploy/*.test.mjs
+
+# The AWS Lambda package (provided.al2023): build/lambda-package/ (bootstrap, lib/) and its zip; docs/lambda.md.
+lambda-package: deps
+	@scripts/lambda-package.sh $(BUILD) $(BUILD)/lambda-package
 
 run: build
 	$(BIN) serve --demo

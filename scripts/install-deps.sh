@@ -10,7 +10,7 @@ PKGS=(build-essential cmake pkg-config clang clang-format llvm
   libmicrohttpd-dev libjansson-dev liblmdb-dev lmdb-utils libcurl4-openssl-dev libssl-dev
   libsodium-dev libjwt-dev libicu-dev libcmocka-dev libical-dev libcbor-dev libexpat1-dev python3-icalendar
   nodejs npm chromium wrk nginx-light prometheus curl ca-certificates git
-  systemd)
+  systemd zip)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -12,6 +12,8 @@
 const struct bc_cmd bc_cmds[] = {
     {"serve", cmd_serve, "run the HTTP server (widget, admin and platform APIs)", BC_NEEDS_ENV,
      .parse = cmd_serve_parse, .prepare = cmd_serve_prepare},
+    {"lambda", cmd_lambda, "run as an AWS Lambda custom runtime (the Runtime API loop; docs/lambda.md)", 0,
+     .parse = cmd_lambda_parse},
     {"tenant", NULL, "create, list and manage tenants (operator)", ENV_CMD, .verbs = &cmd_tenant_verbs},
     {"apikey", NULL, "create, list, rotate and revoke a tenant's widget keys", ENV_CMD,
      .verbs = &cmd_apikey_verbs},
@@ -62,6 +64,14 @@ int cmd_help(struct bc_cli *cli)
 
 int main(int argc, char **argv)
 {
+    /* AWS Lambda runs a custom runtime's `bootstrap` without arguments: the Lambda package's binary is named
+     * so (make lambda-package) */
+    const char *self = strrchr(argv[0], '/');
+    if (argc < 2 && strcmp(self ? self + 1 : argv[0], "bootstrap") == 0) {
+        int rc = bc_cli_run(find("lambda"), 0, argv + 1);
+        bc_tz_global_cleanup();
+        return rc;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

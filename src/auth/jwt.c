@@ -1,6 +1,7 @@
 /* JWT issue and verification with OpenSSL EVP; JWKS parsing into EVP_PKEYs (OpenSSL 3 OSSL_PARAM). */
 #include "auth/jwt.h"
 #include "auth/secret.h"
+#include "util/config.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -485,6 +486,8 @@ int bc_jwt_fetch_jwks(const char *source, bool allow_http_loopback, char *err, s
         long status = 0;
         if (!c) return BC_ENOMEM;
         curl_easy_setopt(c, CURLOPT_URL, source);
+        const char *ca = bc_config_get(BC_CFG_CA_FILE); /* e.g. Amazon Linux's bundle (docs/lambda.md) */
+        if (ca && *ca) curl_easy_setopt(c, CURLOPT_CAINFO, ca);
         /* no redirects (curl's default) and no other protocol than the one checked above */
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, https ? "https" : "http");
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);

@@ -24,6 +24,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The last message bc_cli_error printed: one per process (a command runs once), read by bookchat lambda to
+ * report a failed start to the Runtime API's init/error. */
+static char last_error[1024];
+
+const char *bc_cli_last_error(void)
+{
+    return last_error;
+}
+
 void bc_cli_error(bool json, const char *fmt, ...)
 {
     char msg[1024];
@@ -31,6 +40,7 @@ void bc_cli_error(bool json, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     if (json) {
         json_t *m = json_string(msg);
         json_t *o =

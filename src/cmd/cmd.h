@@ -4,6 +4,9 @@
  * failure, 2 on bad usage, and writes errors to stderr in one line. */
 #ifndef BC_CMD_H
 #define BC_CMD_H
+#include "domain/delivery.h"
+#include "domain/notify.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -86,6 +89,8 @@ int cmd_serve_parse(struct bc_cli *cli);
 int cmd_serve_prepare(struct bc_cli *cli);
 int cmd_serve(struct bc_cli *cli);
 int cmd_version(struct bc_cli *cli);
+int cmd_lambda_parse(struct bc_cli *cli);
+int cmd_lambda(struct bc_cli *cli);
 int cmd_store_parse(struct bc_cli *cli);
 int cmd_help(struct bc_cli *cli);
 int cmd_usage_parse(struct bc_cli *cli);
@@ -111,6 +116,33 @@ int bc__cmd_tenant_place(struct bc_cli *cli);
  * {"event":"demo",…} line with --json). Returns 0, or 1 after printing the error. */
 int bc__cmd_serve_demo(struct bc_env *env, const char *public_url, bool json);
 
+/* What serve and lambda share (cmd_serve.c), each returning 0, or 1 after printing the error:
+ * the platform token and the OIDC provider's settings and keys; */
+int bc__cmd_serve_keys(struct bc_cli *cli);
+/* the notifications' dispatcher (unless dispatcher = off: *out stays NULL), mail_from worked out into
+ * mail_from (mfsize bytes, kept while it runs) from the setting or public_url; */
+struct bc_dispatcher;
+struct bc_extcal_poller;
+struct bc_envs;
+/* What the dispatcher and poller were started with, kept by serve for the workers of each dedicated env
+ * (domain/envs.h) it opens later. */
+struct bc__cmd_workers {
+    bool dispatch_on, poll_on, allow_private;
+    struct bc_notify_cfg notify;
+    struct bc_delivery_timing timing;
+    int poll_interval;
+};
+/* keep (may be NULL) receives what the dispatcher was started with; */
+int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *public_url, char *mail_from, size_t mfsize,
+                             struct bc_dispatcher **out, struct bc__cmd_workers *keep);
+/* the external calendars' poller (unless calendar_poller = off: *out stays NULL; keep as above); */
+int bc__cmd_poller_start(struct bc_cli *cli, struct bc_extcal_poller **out, struct bc__cmd_workers *keep);
+/* and one round of housekeeping (expired items and keys' last use in env, or in every env of envs when not
+ * NULL; deleted tenants past retention in env; rate-limit tables; the OIDC keys every 60th round);
+ * reap_cursor: where the deleted-tenant reaper goes on. */
+void bc__cmd_housekeeping_round(struct bc_envs *envs, struct bc_env *env, char **reap_cursor,
+                                unsigned long round);
+
 /* Loads configuration (config file from --config or BOOKCHAT_CONFIG, environment) and initialises the
  * clock and randomness. Returns 0, or 1 after printing the error. */
 int bc_cli_init(bool json);
@@ -135,6 +167,8 @@ const char *bc_cli_public_url(void);
 int bc_cli_take_globals(int argc, char **argv, char **rest, bool *json);
 /* One line on stderr: "bookchat: <message>", or {"error":{"code","message"}} with --json. */
 void bc_cli_error(bool json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The message of the last bc_cli_error ("" when none). */
+const char *bc_cli_last_error(void);
 /* Copies a file to a new file (mode 0600, fsynced; fails when `to` exists). 0 or -1 with errno. */
 int bc_cli_copy_file(const char *from, const char *to);
 /* Prints obj as indented JSON on stdout and takes ownership of it. */

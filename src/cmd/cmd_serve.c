@@ -14,7 +14,6 @@
 #include "domain/usage.h"
 #include "http/api.h"
 #include "http/metrics.h"
-#include "http/region.h"
 #include "http/server.h"
 #include "llm/runtime.h"
 #include "store/store.h"
@@ -48,6 +47,12 @@ struct housekeeping {
     long usage_every;  /* seconds between usage flushes */
 };
 
+/* One round of background work; runs every 10 seconds (the thread itself wakes every second to sync). */
+static void housekeeping_pass(struct housekeeping *hk)
+{
+    bc__cmd_housekeeping_round(hk->envs, hk->env, &hk->reap_cursor, ++hk->rounds);
+}
+
 /* The part of a round that each env's store needs: expired items, key last-uses. */
 static void env_pass(struct bc_env *env, void *ud)
 {
@@ -60,19 +65,21 @@ static void env_pass(struct bc_env *env, void *ud)
     if ((n = bc_apikey_flush_last_used(env)) < 0) bc_log(BC_LOG_WARN, "flushing key last-use failed: %d", n);
 }
 
-/* One round of background work; runs every 10 seconds (the thread itself wakes every second to sync). */
-static void housekeeping_pass(struct housekeeping *hk)
+void bc__cmd_housekeeping_round(struct bc_envs *envs, struct bc_env *env, char **reap_cursor,
+                                unsigned long round)
 {
     int n;
-    bc_envs_each(hk->envs, env_pass, NULL);
+    if (envs)
+        bc_envs_each(envs, env_pass, NULL);
+    else
+        env_pass(env, NULL);
     /* deleted tenants past retention, at most 1000 items a round, one small write each (the platform's
      * index is the pooled store's; a placed tenant's partition is purged in its own store) */
-    if ((n = bc_tenant_reap_deleted(hk->env, 1000, &hk->reap_cursor)) < 0)
+    if ((n = bc_tenant_reap_deleted(env, 1000, reap_cursor)) < 0)
         bc_log(BC_LOG_WARN, "purging deleted tenants failed: %d", n);
     bc_ratelimit_sweep(10 * 60 * 1000);
-    hk->rounds++;
     const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS);
-    if (jwks && strncmp(jwks, "http", 4) == 0 && hk->rounds % 60 == 0) { /* every 10 minutes */
+    if (jwks && strncmp(jwks, "http", 4) == 0 && round % 60 == 0) { /* every 10 minutes */
         char err[256];
         if (bc_jwt_fetch_jwks(jwks, bc_config_bool(BC_CFG_OIDC_ALLOW_HTTP_LOOPBACK), err, sizeof err) < 0)
             bc_log(BC_LOG_WARN, "JWKS refresh: %s", err);
@@ -149,11 +156,8 @@ struct serve {
     /* the envs of dedicated stores (domain/envs.h) and the workers started for each */
     struct bc_envs *envs;
     pthread_mutex_t workers_mu;
-    bool dispatch_on, poll_on, allow_private;
-    struct bc_notify_cfg notify;
-    struct bc_delivery_timing timing;
-    int poll_interval;
-    bool workers_ready; /* the settings above are set: envs opened from now on get their workers at once */
+    struct bc__cmd_workers workers; /* what the pooled env's workers were started with */
+    bool workers_ready;             /* workers is set: envs opened from now on get their workers at once */
     struct bc_env *env_list[BC_ENVS_MAX]; /* dedicated envs, in the order they were opened */
     struct bc_dispatcher *env_disp[BC_ENVS_MAX];
     struct bc_extcal_poller *env_xcal[BC_ENVS_MAX];
@@ -164,11 +168,12 @@ struct serve {
 static void env_workers_start(struct serve *s, int i)
 {
     char err[256] = "";
-    if (s->dispatch_on && !s->env_disp[i] &&
-        bc_dispatcher_start(s->env_list[i], &s->notify, &s->timing, &s->env_disp[i], err, sizeof err) < 0)
+    struct bc__cmd_workers *w = &s->workers;
+    if (w->dispatch_on && !s->env_disp[i] &&
+        bc_dispatcher_start(s->env_list[i], &w->notify, &w->timing, &s->env_disp[i], err, sizeof err) < 0)
         bc_log(BC_LOG_WARN, "notifications of %s: %s", s->env_list[i]->store->url, err);
-    if (s->poll_on && !s->env_xcal[i] &&
-        bc_extcal_poller_start(s->env_list[i], s->poll_interval, s->allow_private, &s->env_xcal[i], err,
+    if (w->poll_on && !s->env_xcal[i] &&
+        bc_extcal_poller_start(s->env_list[i], w->poll_interval, w->allow_private, &s->env_xcal[i], err,
                                sizeof err) < 0)
         bc_log(BC_LOG_WARN, "calendar poller of %s: %s", s->env_list[i]->store->url, err);
 }
@@ -269,7 +274,7 @@ int cmd_serve_prepare(struct bc_cli *cli)
  * characters), and the external identity provider's settings and keys (OIDC) from a file or an https URL:
  * a provider that is down at start-up is retried by housekeeping; a bad file or a plain http URL is an
  * error. */
-static int setup_keys(struct bc_cli *cli)
+int bc__cmd_serve_keys(struct bc_cli *cli)
 {
     const char *jwks = bc_config_get(BC_CFG_OIDC_JWKS), *platform = bc_config_get(BC_CFG_PLATFORM_TOKEN);
     bool http_loopback = bc_config_bool(BC_CFG_OIDC_ALLOW_HTTP_LOOPBACK);
@@ -340,23 +345,25 @@ static int start(struct bc_cli *cli, struct serve *s)
 }
 
 /* The poller of the professionals' external calendars (busy times in), unless calendar_poller = off. */
-static int calendar_poller_start(struct bc_cli *cli, struct serve *s)
+int bc__cmd_poller_start(struct bc_cli *cli, struct bc_extcal_poller **out, struct bc__cmd_workers *keep)
 {
     int interval = bc_config_int(BC_CFG_CALENDAR_POLL_INTERVAL, 300);
     if (interval < 1 || interval > 86400) {
         bc_cli_error(cli->json, "calendar_poll_interval must be 1..86400 seconds");
         return 1;
     }
-    s->poll_interval = interval;
-    s->allow_private = bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE);
+    if (keep) {
+        keep->poll_interval = interval;
+        keep->allow_private = bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE);
+    }
     if (!bc_config_bool(BC_CFG_CALENDAR_POLLER)) {
         bc_log(BC_LOG_INFO, "external calendars are polled by other processes (calendar_poller = off)");
         return 0;
     }
-    s->poll_on = true;
+    if (keep) keep->poll_on = true;
     char err[256] = "";
-    if (bc_extcal_poller_start(cli->env, interval, bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE), &s->xcal,
-                               err, sizeof err) < 0) {
+    if (bc_extcal_poller_start(cli->env, interval, bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE), out, err,
+                               sizeof err) < 0) {
         bc_cli_error(cli->json, "calendar poller: %s", err);
         return 1;
     }
@@ -365,20 +372,20 @@ static int calendar_poller_start(struct bc_cli *cli, struct serve *s)
 }
 
 /* The notifications' dispatcher: e-mail when smtp_url is set (said either way at start), webhooks always. */
-static int dispatcher_start(struct bc_cli *cli, struct serve *s)
+int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *pub, char *mail_from, size_t mfsize,
+                             struct bc_dispatcher **out, struct bc__cmd_workers *keep)
 {
     const char *smtp = bc_config_get(BC_CFG_SMTP_URL), *from = bc_config_get(BC_CFG_MAIL_FROM);
-    const char *pub = bc_api_public_url(&s->srv);
     if (!from || !*from) { /* bookchat@<host of the public URL> */
         const char *h = strstr(pub, "://");
         h = h ? h + 3 : pub;
-        snprintf(s->mail_from, sizeof s->mail_from, "bookchat@%.*s", (int)strcspn(h, ":/"), h);
+        snprintf(mail_from, mfsize, "bookchat@%.*s", (int)strcspn(h, ":/"), h);
     } else {
-        snprintf(s->mail_from, sizeof s->mail_from, "%s", from);
+        snprintf(mail_from, mfsize, "%s", from);
     }
     bool email = smtp && *smtp;
-    if (email && !bc_mail_address_valid(s->mail_from)) {
-        bc_cli_error(cli->json, "mail_from %s is not a valid e-mail address: set mail_from", s->mail_from);
+    if (email && !bc_mail_address_valid(mail_from)) {
+        bc_cli_error(cli->json, "mail_from %s is not a valid e-mail address: set mail_from", mail_from);
         return 1;
     }
     if (email && strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0) {
@@ -397,7 +404,7 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
         .smtp_require_tls = tls ? strcmp(tls, "required") == 0 : user && *user,
         .smtp_ca_file = bc_config_get(BC_CFG_SMTP_CA_FILE),
         .smtp_password = bc_config_get(BC_CFG_SMTP_PASSWORD),
-        .mail_from = s->mail_from,
+        .mail_from = mail_from,
         .public_url = pub,
         .allow_private = bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE),
     };
@@ -408,22 +415,23 @@ static int dispatcher_start(struct bc_cli *cli, struct serve *s)
         return 1;
     }
     char err[256] = "";
-    s->notify = cfg;
-    s->timing = t;
+    if (keep) {
+        keep->notify = cfg;
+        keep->timing = t;
+    }
     if (!bc_config_bool(BC_CFG_DISPATCHER)) {
         bc_log(BC_LOG_INFO, "notifications are sent by other processes (dispatcher = off)");
         return 0;
     }
-    s->dispatch_on = true;
-    if (bc_dispatcher_start(cli->env, &cfg, &t, &s->disp, err, sizeof err) < 0) {
+    if (keep) keep->dispatch_on = true;
+    if (bc_dispatcher_start(cli->env, &cfg, &t, out, err, sizeof err) < 0) {
         bc_cli_error(cli->json, "notifications: %s", err);
         return 1;
     }
     if (email) { /* the server's address without any user:password@ a URL may carry */
         const char *host = strstr(smtp, "://") + 3, *at = strchr(host, '@');
         if (at && at < host + strcspn(host, "/")) host = at + 1;
-        bc_log(BC_LOG_INFO, "e-mail on: %.*s://%s, from %s", (int)strcspn(smtp, ":"), smtp, host,
-               s->mail_from);
+        bc_log(BC_LOG_INFO, "e-mail on: %.*s://%s, from %s", (int)strcspn(smtp, ":"), smtp, host, mail_from);
     } else
         bc_log(BC_LOG_INFO,
                "e-mail off: set smtp_url (BOOKCHAT_SMTP_URL) to send confirmations and reminders");
@@ -466,6 +474,8 @@ static int wait_and_drain(struct serve *s)
     return left;
 }
 
+/* The one shutdown, after a signal or a failed start: stops what was started, flushes what a server that
+ * ran left pending, and resets the process-wide state (so leak checkers see a clean exit). */
 /* Every request is finished: an env's last key uses and usage counts (retried briefly if the store
  * hiccups), synced. */
 static void final_flush(struct bc_env *env, void *ud)
@@ -479,8 +489,6 @@ static void final_flush(struct bc_env *env, void *ud)
     bc_store_sync(env->store);
 }
 
-/* The one shutdown, after a signal or a failed start: stops what was started, flushes what a server that
- * ran left pending, and resets the process-wide state (so leak checkers see a clean exit). */
 static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
 {
     bool started = s->srv.daemon != NULL;
@@ -488,7 +496,6 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
     /* before the HTTP server stops: cancelling the model calls still in flight resumes their suspended
      * requests (answered by fsm), and libmicrohttpd must not stop with a connection suspended */
     bc_llm_runtime_stop();
-    bc_regions_stop(s->srv.regions);          /* the same for writes being forwarded to their home region */
     if (left) bc_server_drain(&s->srv, 2000); /* let those answers go out */
     bc_server_stop(&s->srv);
     /* no request adds events now; sends in flight are cancelled and retried after their lease */
@@ -515,10 +522,12 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
 int cmd_serve(struct bc_cli *cli)
 {
     struct serve *s = cli->opts;
-    int left = 0, rc = setup_keys(cli);
+    int left = 0, rc = bc__cmd_serve_keys(cli);
     if (rc == 0) rc = start(cli, s);
-    if (rc == 0) rc = dispatcher_start(cli, s);
-    if (rc == 0) rc = calendar_poller_start(cli, s);
+    if (rc == 0)
+        rc = bc__cmd_dispatcher_start(cli, bc_api_public_url(&s->srv), s->mail_from, sizeof s->mail_from,
+                                      &s->disp, &s->workers);
+    if (rc == 0) rc = bc__cmd_poller_start(cli, &s->xcal, &s->workers);
     if (rc == 0) env_workers_ready(s);
     if (rc == 0) {
         housekeeping_start(s, cli->env);

@@ -15,6 +15,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/passes.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,8 +59,9 @@ struct bc_dispatcher {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, woken;
-    struct inflight *done; /* finished sends, under mu */
-    int inflight;          /* only the dispatcher thread */
+    struct inflight *done;   /* finished sends, under mu */
+    int inflight;            /* only the dispatcher thread */
+    struct bc_passes passes; /* for bc_dispatcher_settle, under mu */
 };
 
 static void wake(void *ud)
@@ -420,7 +422,7 @@ static void *run(void *arg)
     bool more = false;
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {
-        if (!more && !d->woken && !d->done) {
+        if (!more && !d->woken && !d->passes.woken && !d->done) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1;
@@ -428,9 +430,11 @@ static void *run(void *arg)
         }
         if (d->stop) break;
         d->woken = false;
+        bc_passes_begin(&d->passes);
         pthread_mutex_unlock(&d->mu);
         more = pass(d);
         pthread_mutex_lock(&d->mu);
+        bc_passes_end(&d->passes, !more && d->inflight == 0 && !d->done);
     }
     pthread_mutex_unlock(&d->mu);
     return NULL;
@@ -463,6 +467,7 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
                                     .allow_private = cfg->allow_private};
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
+    bc_passes_init(&d->passes);
     int rc = bc_sender_new(&d->sender, err, errsize);
     if (rc == 0 && pthread_create(&d->thread, NULL, run, d) != 0) {
         snprintf(err, errsize, "cannot start the dispatcher thread");
@@ -473,6 +478,7 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
         for (int i = 0; i < 6; i++) free(d->strs[i]);
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->cv);
+        bc_passes_release(&d->passes);
         free(d);
         return rc;
     }
@@ -505,7 +511,17 @@ void bc_dispatcher_stop(struct bc_dispatcher *d)
     for (int i = 0; i < 6; i++) free(d->strs[i]);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
+    bc_passes_release(&d->passes);
     free(d);
+}
+
+bool bc_dispatcher_settle(struct bc_dispatcher *d, int64_t deadline_ns)
+{
+    if (!d) return true;
+    pthread_mutex_lock(&d->mu);
+    bool idle = bc_passes_settle(&d->passes, &d->mu, &d->cv, deadline_ns);
+    pthread_mutex_unlock(&d->mu);
+    return idle;
 }
 
 void bc_dispatch_metrics(struct bc_env *env, struct bc_buf *b)

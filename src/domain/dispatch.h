@@ -14,6 +14,7 @@
  *   dropped. */
 #ifndef BC_DISPATCH_H
 #define BC_DISPATCH_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,10 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
 /* Stops it: sends in flight are cancelled (their deliveries stay pending and are retried after their lease,
  * by this process's successor or another). NULL is a no-op. */
 void bc_dispatcher_stop(struct bc_dispatcher *d);
+/* Runs passes now until one leaves nothing due and no send in flight, or until deadline_ns (monotonic):
+ * for a process that is frozen between requests (Lambda), which must finish the outbox's work before it
+ * answers. True when settled. NULL is settled. */
+bool bc_dispatcher_settle(struct bc_dispatcher *d, int64_t deadline_ns);
 /* Prometheus families: deliveries by kind and outcome (delivered, retry, failed for good), events fanned
  * out and dropped, and the send attempts of env's dispatcher (net/sender.h); no tenant labels. */
 void bc_dispatch_metrics(struct bc_env *env, struct bc_buf *b);

@@ -12,6 +12,7 @@
 #include "net/sender.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/passes.h"
 #include "util/err.h"
 #include "util/jsonv.h"
 #include "util/log.h"
@@ -368,8 +369,9 @@ struct bc_extcal_poller {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
-    struct fetch *done; /* under mu */
-    int inflight;       /* poller thread only */
+    struct fetch *done;      /* under mu */
+    int inflight;            /* poller thread only */
+    struct bc_passes passes; /* for bc_extcal_poller_settle, under mu */
 };
 
 static char *dup_or_null(const char *s)
@@ -604,10 +606,12 @@ static void *poller_main(void *arg)
     struct bc_extcal_poller *p = arg;
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
+        bc_passes_begin(&p->passes);
         pthread_mutex_unlock(&p->mu);
         pass(p);
         pthread_mutex_lock(&p->mu);
-        if (p->stop || p->done) continue;
+        bc_passes_end(&p->passes, p->inflight == 0 && !p->done);
+        if (p->stop || p->done || p->passes.woken) continue;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;
@@ -633,10 +637,12 @@ int bc_extcal_poller_start(struct bc_env *env, int interval_s, bool allow_privat
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    bc_passes_init(&p->passes);
     if (pthread_create(&p->thread, NULL, poller_main, p) != 0) {
         bc_sender_free(p->sender);
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cv);
+        bc_passes_release(&p->passes);
         free(p);
         snprintf(err, errsize, "could not start the calendar poller thread");
         return BC_EINTERNAL;
@@ -663,5 +669,15 @@ void bc_extcal_poller_stop(struct bc_extcal_poller *p)
     }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    bc_passes_release(&p->passes);
     free(p);
+}
+
+bool bc_extcal_poller_settle(struct bc_extcal_poller *p, int64_t deadline_ns)
+{
+    if (!p) return true;
+    pthread_mutex_lock(&p->mu);
+    bool idle = bc_passes_settle(&p->passes, &p->mu, &p->cv, deadline_ns);
+    pthread_mutex_unlock(&p->mu);
+    return idle;
 }

@@ -75,5 +75,8 @@ struct bc_extcal_poller;
 int bc_extcal_poller_start(struct bc_env *env, int interval_s, bool allow_private,
                            struct bc_extcal_poller **out, char *err, size_t errsize);
 void bc_extcal_poller_stop(struct bc_extcal_poller *p);
+/* Polls the due calendars now and waits until no fetch is in flight, or until deadline_ns (monotonic): for a
+ * process frozen between invocations (Lambda's scheduled event). True when settled. NULL is settled. */
+bool bc_extcal_poller_settle(struct bc_extcal_poller *p, int64_t deadline_ns);
 
 #endif

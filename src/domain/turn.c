@@ -405,6 +405,7 @@ int bc_turn_begin(struct bc_turn *t)
         rc = bc_agent_begin(t->env, &t->ctx, t->conv, t->text, t->instructions, t->public_url, &t->agent);
         t->deadline_ns = bc_mono_ns() + bc_config_int(BC_CFG_AI_TURN_TIMEOUT, 45) * 1000000000LL;
     }
+    if (t->io.deadline_ns && t->io.deadline_ns < t->deadline_ns) t->deadline_ns = t->io.deadline_ns;
     if (rc < 0) return run_fsm(t, "prepare", bc_strerror(rc));
     if (submit(t) < 0) return run_fsm(t, t->reason, t->detail);
     return BC_TURN_WAIT;

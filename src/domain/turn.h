@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth/context.h"
 #include "llm/llm.h"
@@ -47,6 +48,10 @@ struct bc_turn_io {
     int (*submit)(enum bc_llm_kind kind, const struct bc_llm_conv *conv, const struct bc_llm_opts *opts,
                   bc_llm_done_fn done, void *done_ud, char *err, size_t errsize);
     void *ud;
+    /* The transport's own deadline (monotonic ns; 0: none), e.g. a Lambda invocation's less a reserve: the
+     * turn's time for model calls ends at the earlier of its own (ai_nlp_timeout, ai_turn_timeout) and this,
+     * so a call still out then is given up and fsm mode answers in time. */
+    int64_t deadline_ns;
 };
 
 /* Opens a conversation (bc_chat_start, domain/chat.h) and counts it in the usage (conversations). *conv

@@ -7,7 +7,6 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,17 +51,15 @@ static void put_encoded(struct bc_buf *b, const char *s)
     }
 }
 
-static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static void add_arg(void *cls, const char *key, const char *value)
 {
     struct bc_buf *b = cls;
-    (void)kind;
     bc_buf_putc(b, b->data && strchr(b->data, '?') ? '&' : '?');
     put_encoded(b, key);
     if (value) {
         bc_buf_putc(b, '=');
         put_encoded(b, value);
     }
-    return MHD_YES;
 }
 
 /* "/demo" → "/demo/", keeping the query ("/demo?key=…" must keep its key). */
@@ -70,7 +67,7 @@ static int redirect_to_dir(struct bc_req *req)
 {
     struct bc_buf b = BC_BUF_INIT;
     bc_buf_printf(&b, "%s/", req->path);
-    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_arg, &b);
+    req->tx->each_query(req, add_arg, &b);
     if (!b.data) return BC_ENOMEM;
     bc_reply_header(req, "Location", b.data);
     bc_reply_header(req, "Cache-Control", "no-cache");

@@ -115,7 +115,7 @@ int bc_chatturn_run(struct bc_req *req, const struct bc_ctx *ctx, json_t *conv, 
     struct chatturn *ct = calloc(1, sizeof *ct);
     if (!ct) return BC_ENOMEM;
     bool stream = bc_sse_wanted(req);
-    struct bc_turn_io io = {.answered = on_answered, .ud = ct};
+    struct bc_turn_io io = {.answered = on_answered, .ud = ct, .deadline_ns = req->deadline_ns};
     if (stream)
         io.text = on_text;
     else

@@ -37,6 +37,30 @@ enum bc_method {
 enum bc_req_state { BC_REQ_READING, BC_REQ_RUNNING, BC_REQ_SUSPENDED, BC_REQ_READY, BC_REQ_DONE };
 
 struct bc_env;
+struct bc_req;
+
+/* What carries a request: server.c's libmicrohttpd connection, or lambda.c's API Gateway / Function URL
+ * event. The request's headers, query and peer come from it, and a parked (suspended) request is woken
+ * through it; everything else — the request object, routing, auth, handlers, replies, the standard
+ * response headers, usage, the access log (bc_req_new, bc_req_each_header, bc_req_seal, bc_req_done) — is
+ * one path whatever the transport. */
+struct bc_transport {
+    const char *name; /* "http", "lambda" */
+    /* a request header (case-insensitive name) or NULL; borrowed for the request's lifetime */
+    const char *(*header)(struct bc_req *req, const char *name);
+    /* every line of a header, comma-joined, appended to out (X-Forwarded-For) */
+    void (*header_all)(struct bc_req *req, const char *name, struct bc_buf *out);
+    /* a decoded query argument or NULL */
+    const char *(*query)(struct bc_req *req, const char *name);
+    /* fn(ud, key, value) for each query argument, in order (value NULL for "?flag") */
+    void (*each_query)(struct bc_req *req, void (*fn)(void *ud, const char *key, const char *value),
+                       void *ud);
+    /* the peer's address (16 bytes, IPv4 mapped); false when unknown */
+    bool (*peer)(struct bc_req *req, unsigned char ip[16]);
+    /* wakes a parked request after bc_req_resume (called under srv->async_mu); NULL: nothing to wake */
+    void (*wake)(struct bc_req *req);
+    bool streams; /* can send an event stream as it is produced (sse.c); false: replies are buffered */
+};
 
 struct bc_req {
     struct bc_server *srv;
@@ -44,7 +68,10 @@ struct bc_req {
      * handler reaches the domain through it, never through srv, so that a tenant's requests can later be
      * routed to another store (issue 22: dedicated environments) by changing only this field. */
     struct bc_env *env;
-    struct MHD_Connection *conn;
+    const struct bc_transport *tx;
+    struct MHD_Connection *conn; /* tx "http": the connection */
+    void *tx_ud;                 /* the transport's own data (tx "lambda": the event) */
+    int64_t deadline_ns;         /* monotonic time by which the answer must be sent; 0: none (Lambda's) */
     enum bc_method method;
     const char *method_str;
     const char *path;       /* decoded path, without the query string */
@@ -53,7 +80,7 @@ struct bc_req {
     int64_t t_start_ns;     /* monotonic */
     const char *remote;     /* the client address, once bc_req_remote has worked it out (in the arena) */
     enum bc_req_state state;
-    bool mhd_suspended; /* MHD_suspend_connection was called and not yet resumed (under the server's lock) */
+    bool parked; /* the transport parked it (MHD_suspend_connection) and has not woken it (server's lock) */
 
     /* request body */
     struct bc_buf body;
@@ -83,9 +110,14 @@ struct bc_req {
     const char *audit_tenant;
     json_t *audit_detail;
 
-    /* response */
+    /* response: status (0 until a reply is set), content type, and the body bytes, or a stream the transport
+     * itself sends (sse.c: a libmicrohttpd callback response) */
     int status;
-    struct MHD_Response *resp;
+    const char *ctype; /* static or arena */
+    const void *resp_body;
+    bool resp_owned; /* resp_body is malloc'd and freed with the request (or handed to the transport) */
+    bool no_store;   /* Cache-Control: no-store */
+    struct MHD_Response *stream;
     int nheaders;
     const char *hnames[BC_MAX_RESP_HEADERS];
     const char *hvalues[BC_MAX_RESP_HEADERS];
@@ -99,6 +131,26 @@ struct bc_req {
     void *attach_ud;
     void (*attach_free)(void *ud);
 };
+
+/* Makes a request of srv arriving over tx (method and path as received; the path without its query):
+ * an arena, a request id, the server's env. NULL when out of memory. Free with bc_req_free. */
+struct bc_req *bc_req_new(struct bc_server *srv, const struct bc_transport *tx, const char *method,
+                          const char *path);
+void bc_req_free(struct bc_req *req);
+/* After the reply is set: counts the tenant's usage (before the client can see the answer) and marks the
+ * request done. Every transport calls it just before sending. */
+void bc_req_seal(struct bc_req *req);
+/* Every header of the reply in order: Content-Type, Cache-Control, the handler's, then the standard ones
+ * (X-Request-Id, X-Content-Type-Options, Referrer-Policy, HSTS on https). */
+void bc_req_each_header(struct bc_req *req, void (*fn)(void *ud, const char *name, const char *value),
+                        void *ud);
+/* When the answer is sent (or the client went away: aborted): the access line, the route's metrics, and
+ * the request freed. */
+void bc_req_done(struct bc_req *req, bool aborted);
+/* The continuation loop of a suspended request: runs the continuation a resumed request carries (which may
+ * suspend again). Returns BC_ASYNC when the request is (still) suspended — park(req) was then called under
+ * the server's lock, and bc_req_resume will call tx->wake — or 0 when its reply is set. */
+int bc_req_continue(struct bc_req *req, void (*park)(struct bc_req *req));
 
 /* The value of path parameter {name}; NULL if the route has none. Borrowed for the request's lifetime. */
 const char *bc_req_param(struct bc_req *req, const char *name);
@@ -146,6 +198,9 @@ int bc_reply_bytes(struct bc_req *req, int status, const char *content_type, con
                    bool copy);
 /* Replies with an empty body (204, 304, …). */
 int bc_reply_empty(struct bc_req *req, int status);
+/* Makes the reply a stream the transport sends as it is produced (sse.c; only when tx->streams): status
+ * 200, ctype (static), no-store; takes the response over. */
+void bc_req_set_stream(struct bc_req *req, struct MHD_Response *stream, const char *ctype);
 /* Adds a response header (name and value are copied). Up to BC_MAX_RESP_HEADERS. */
 void bc_reply_header(struct bc_req *req, const char *name, const char *value);
 

@@ -11,7 +11,6 @@
 
 #include <stdio.h>
 
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,7 +69,7 @@ bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const 
         e->used = true;
     }
     pthread_mutex_unlock(mu);
-    if (hit) MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (hit) req->no_store = true;
     return hit;
 }
 

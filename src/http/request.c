@@ -1,13 +1,21 @@
-/* Request accessors and reply helpers used by every handler. Replies may be built from any thread (for
- * suspended requests); only queueing, in server.c, touches the connection. */
+/* The request object whatever carries it (http.h's struct bc_transport): its life (made, sealed, logged,
+ * freed), its accessors and the reply helpers used by every handler. Replies may be built from any thread
+ * (for suspended requests); only the transport (server.c, lambda.c) sends them. */
+#include "domain/tenant.h"
+#include "domain/usage.h"
 #include "http/http.h"
+#include "http/metrics.h"
 #include "http/region.h"
+#include "http/router.h"
 #include "http/server.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/jsonv.h"
+#include "util/log.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +31,12 @@ const char *bc_req_param(struct bc_req *req, const char *name)
 
 const char *bc_req_query(struct bc_req *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    return req->tx->query(req, name);
 }
 
 const char *bc_req_header(struct bc_req *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    return req->tx->header(req, name);
 }
 
 /* ---- the client address (trusted_proxies and X-Forwarded-For) ---- */
@@ -103,23 +111,12 @@ bool bc_cidr_match(const struct bc_cidr *list, int n, const unsigned char ip[16]
     return false;
 }
 
-static enum MHD_Result join_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    struct bc_buf *b = cls;
-    (void)kind;
-    if (value && strcasecmp(key, "X-Forwarded-For") == 0) {
-        if (b->len) bc_buf_putc(b, ',');
-        bc_buf_puts(b, value);
-    }
-    return MHD_YES;
-}
-
 /* The right-most X-Forwarded-For entry that is not a trusted proxy into ip; false when the header is
  * absent or malformed (then the peer stays the client). Several header lines are one list, in order. */
 static bool forwarded_client(struct bc_req *req, unsigned char ip[16])
 {
     struct bc_buf b = {0};
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, join_xff, &b);
+    req->tx->header_all(req, "X-Forwarded-For", &b); /* several header lines are one list */
     bool found = false;
     size_t end = b.len;
     for (int hops = 0; b.data && end > 0 && hops < 64; hops++) {
@@ -147,24 +144,9 @@ const char *bc_req_remote(struct bc_req *req)
      * when its signed header verifies */
     const char *fwd = bc_region_forwarded_client(req);
     if (fwd) return req->remote = fwd;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char buf[INET6_ADDRSTRLEN] = "?";
     unsigned char ip[16];
-    bool have = false;
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET) {
-            memset(ip, 0, 10);
-            ip[10] = ip[11] = 0xff;
-            memcpy(ip + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-            have = true;
-        } else if (sa->sa_family == AF_INET6) {
-            memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-            have = true;
-        }
-    }
-    if (have) {
+    if (req->tx->peer(req, ip)) {
         unsigned char client[16];
         if (req->srv && req->srv->ntrusted > 0 && bc_cidr_match(req->srv->trusted, req->srv->ntrusted, ip) &&
             forwarded_client(req, client))
@@ -232,23 +214,40 @@ void bc_reply_header(struct bc_req *req, const char *name, const char *value)
     if (req->hnames[req->nheaders] && req->hvalues[req->nheaders]) req->nheaders++;
 }
 
-static int set_response(struct bc_req *req, int status, struct MHD_Response *r, const char *ctype, size_t len)
+/* Drops the body of an earlier reply (a handler may replace its reply) and the stream. */
+static void clear_response(struct bc_req *req)
 {
-    if (!r) return BC_ENOMEM;
-    if (req->resp) MHD_destroy_response(req->resp);
-    if (ctype) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    req->resp = r;
+    if (req->resp_owned) free((void *)req->resp_body);
+    req->resp_body = NULL;
+    req->resp_owned = false;
+    req->no_store = false;
+    if (req->stream) MHD_destroy_response(req->stream);
+    req->stream = NULL;
+}
+
+/* Sets the reply; takes data (malloc'd) over when owned. */
+static void set_response(struct bc_req *req, int status, const char *ctype, const void *data, size_t len,
+                         bool owned)
+{
+    clear_response(req);
+    req->ctype = ctype ? bc_arena_strdup(&req->arena, ctype) : NULL;
+    req->resp_body = data;
+    req->resp_owned = owned;
     req->status = status;
     req->resp_len = len;
-    return 0;
 }
 
 int bc_reply_bytes(struct bc_req *req, int status, const char *content_type, const void *data, size_t len,
                    bool copy)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, (void *)data, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
-    return set_response(req, status, r, content_type, len);
+    if (copy) {
+        void *c = malloc(len ? len : 1);
+        if (!c) return BC_ENOMEM;
+        if (len) memcpy(c, data, len);
+        data = c;
+    }
+    set_response(req, status, content_type, data, len, copy);
+    return 0;
 }
 
 int bc_reply_empty(struct bc_req *req, int status)
@@ -267,14 +266,19 @@ int bc_reply_json(struct bc_req *req, int status, json_t *body)
 
 int bc_reply_json_text(struct bc_req *req, int status, char *s, size_t len)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return BC_ENOMEM;
-    }
-    set_response(req, status, r, "application/json; charset=utf-8", len);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    set_response(req, status, "application/json; charset=utf-8", s, len, true);
+    req->no_store = true;
     return 0;
+}
+
+void bc_req_set_stream(struct bc_req *req, struct MHD_Response *stream, const char *ctype)
+{
+    clear_response(req);
+    req->stream = stream;
+    req->ctype = ctype;
+    req->no_store = true;
+    req->status = 200;
+    req->resp_len = 0;
 }
 
 int bc_reply_error(struct bc_req *req, int err, const char *msg)
@@ -319,4 +323,221 @@ int bc_fail_msg(struct bc_req *req, int rc, const char *msg)
 {
     if (rc < 0 && msg && *msg) return bc_fail(req, rc, "%s", msg);
     return rc;
+}
+
+/* ---- the request's life (every transport) ---- */
+
+static enum bc_method parse_method(const char *m)
+{
+    static const struct {
+        const char *name;
+        enum bc_method m;
+    } t[] = {{"GET", BC_GET},       {"POST", BC_POST},       {"PUT", BC_PUT},  {"PATCH", BC_PATCH},
+             {"DELETE", BC_DELETE}, {"OPTIONS", BC_OPTIONS}, {"HEAD", BC_HEAD}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(m, t[i].name) == 0) return t[i].m;
+    return 0;
+}
+
+struct bc_req *bc_req_new(struct bc_server *srv, const struct bc_transport *tx, const char *method,
+                          const char *path)
+{
+    struct bc_req *req = calloc(1, sizeof *req);
+    if (!req) return NULL;
+    req->srv = srv;
+    req->env = srv->env;
+    req->tx = tx;
+    req->t_start_ns = bc_mono_ns();
+    bc_arena_init(&req->arena);
+    bc_buf_init(&req->body);
+    bc_id_new(req->id);
+    req->method = parse_method(method);
+    req->method_str = bc_arena_strndup(&req->arena, method, strnlen(method, 16));
+    req->path = bc_arena_strdup(&req->arena, path);
+    req->state = BC_REQ_READING;
+    return req;
+}
+
+void bc_req_free(struct bc_req *req)
+{
+    if (!req) return;
+    if (req->attach_free) req->attach_free(req->attach_ud);
+    json_decref(req->json);
+    json_decref(req->audit_detail);
+    bc_ctx_release(&req->ctx);
+    clear_response(req);
+    bc_buf_release(&req->body);
+    bc_arena_release(&req->arena);
+    free(req);
+}
+
+void bc_req_each_header(struct bc_req *req, void (*fn)(void *ud, const char *name, const char *value),
+                        void *ud)
+{
+    if (req->ctype) fn(ud, "Content-Type", req->ctype);
+    if (req->no_store) fn(ud, "Cache-Control", "no-store");
+    bool referrer = false, region = false;
+    for (int i = 0; i < req->nheaders; i++) {
+        fn(ud, req->hnames[i], req->hvalues[i]);
+        if (strcasecmp(req->hnames[i], "Referrer-Policy") == 0) referrer = true;
+        if (strcasecmp(req->hnames[i], "X-Bookchat-Region") == 0) region = true; /* a home region's answer */
+    }
+    if (!region && req->srv->regions) fn(ud, "X-Bookchat-Region", bc_regions_self(req->srv->regions));
+    fn(ud, "X-Request-Id", req->id);
+    fn(ud, "X-Content-Type-Options", "nosniff");
+    /* security headers on every answer (docs/security.md): a page may set a stricter Referrer-Policy */
+    if (!referrer) fn(ud, "Referrer-Policy", "strict-origin-when-cross-origin");
+    if (strncmp(req->srv->public_url, "https://", 8) == 0)
+        fn(ud, "Strict-Transport-Security", "max-age=31536000");
+}
+
+void bc_req_seal(struct bc_req *req)
+{
+    req->state = BC_REQ_DONE;
+    /* the tenant's usage (requests, peak per minute, errors, origins), counted before the client can see
+     * the answer, so that whatever it does next (a usage read) finds it counted; only for active tenants:
+     * nothing is written into a suspended or deleted tenant's partition (a request refused early was
+     * refused with what the last full check of its key found: an active tenant) */
+    if (req->ctx.tenant_id[0] && req->status && !req->proxied && /* a proxied answer: the home counted it */
+        (req->ctx.tenant ? bc_tenant_check_active(req->ctx.tenant) == 0 : req->refused_early))
+        bc_usage_request(req->env, req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
+}
+
+/* us microseconds as milliseconds, as json_real(us / 1000.0) prints with JSON_REAL_PRECISION(6): under a
+ * second that is every digit, trailing zeros dropped ("0.085", "12.5", "3.0"); longer times (rounded to
+ * 6 digits) go through bc_buf_json_real. */
+static void put_ms(struct bc_buf *b, int64_t us)
+{
+    if (us < 0 || us >= 1000000) {
+        bc_buf_json_real(b, (double)us / 1000, 6);
+        return;
+    }
+    bc_buf_put_uint(b, (uint64_t)(us / 1000));
+    int frac = (int)(us % 1000);
+    if (!frac) {
+        bc_buf_puts(b, ".0");
+        return;
+    }
+    char f[5] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10), (char)('0' + frac % 10), 0};
+    int n = 4;
+    while (f[n - 1] == '0') n--;
+    bc_buf_append(b, f, (size_t)n);
+}
+
+/* The access line, written straight into a buffer (building it as jansson values cost ~8% of a widget
+ * read); the same members, order and formatting as json_dumps of the object it used to build. */
+static void access_log(struct bc_req *req, bool aborted)
+{
+    if (!bc_log_enabled(BC_LOG_INFO)) return;
+    double ms = (double)(bc_mono_ns() - req->t_start_ns) / 1e6;
+    struct bc_buf b = BC_BUF_INIT;
+    bc_buf_reserve(&b, 400);
+    bc_buf_puts(&b, "\"type\":\"access\",\"req_id\":");
+    bc_buf_json_str(&b, req->id);
+    size_t mark = b.len;
+    bc_buf_puts(&b, ",\"method\":");
+    if (bc_buf_json_str(&b, req->method_str ? req->method_str : "?") < 0)
+        b.len = mark; /* dropped, as before */
+    bc_buf_puts(&b, ",\"path\":");
+    /* a path that carries a credential is written as its route's pattern; a near miss of the feed route (a
+     * token without ".ics", a token cut short) would still carry one, so that folder is never written */
+    const char *path =
+        req->route && (req->route->flags & BC_ROUTE_SECRET_PATH) ? req->route->pattern : req->path;
+    if (!req->route && path && strncmp(path, "/v1/feeds/", 10) == 0) path = "/v1/feeds/(redacted)";
+    if (bc_buf_json_str(&b, path ? path : "") < 0) bc_buf_json_str(&b, "(invalid utf-8)");
+    if (req->route) {
+        bc_buf_puts(&b, ",\"route\":");
+        bc_buf_json_str(&b, req->route->name);
+    }
+    bc_buf_puts(&b, ",\"status\":");
+    bc_buf_put_uint(&b, (uint64_t)(req->status < 0 ? 0 : req->status));
+    bc_buf_puts(&b, ",\"ms\":");
+    put_ms(&b, (int64_t)(ms * 1000));
+    bc_buf_puts(&b, ",\"bytes_in\":");
+    bc_buf_put_uint(&b, req->body.len);
+    bc_buf_puts(&b, ",\"bytes_out\":");
+    bc_buf_put_uint(&b, req->resp_len);
+    if (req->ctx.tenant_id[0]) {
+        mark = b.len;
+        bc_buf_puts(&b, ",\"tenant\":");
+        if (bc_buf_json_str(&b, req->ctx.tenant_id) < 0) b.len = mark;
+    }
+    if (req->err_code) {
+        bc_buf_puts(&b, ",\"error\":");
+        bc_buf_json_str(&b, req->err_code);
+    }
+    bc_buf_puts(&b, ",\"remote\":");
+    bc_buf_json_str(&b, bc_req_remote(req));
+    if (aborted) bc_buf_puts(&b, ",\"aborted\":true");
+    if (b.data) bc_log_access(b.data, b.len);
+    bc_buf_release(&b);
+}
+
+void bc_req_done(struct bc_req *req, bool aborted)
+{
+    if (req->srv->access_log) access_log(req, aborted);
+    /* metrics by route (the tenant's usage was counted when the answer was sealed) */
+    bc_metrics_http_observe(req->route, req->status, req->placed, bc_mono_ns() - req->t_start_ns);
+    bc_req_free(req);
+}
+
+/* ---- asynchronous completion ---- */
+
+int bc_req_continue(struct bc_req *req, void (*park)(struct bc_req *req))
+{
+    for (;;) {
+        pthread_mutex_lock(&req->srv->async_mu);
+        if (req->state == BC_REQ_SUSPENDED) {
+            if (park) park(req);
+            req->parked = true;
+            pthread_mutex_unlock(&req->srv->async_mu);
+            return BC_ASYNC;
+        }
+        bc_req_cont_fn cont = req->state == BC_REQ_READY ? req->cont : NULL;
+        void *ud = req->cont_ud;
+        req->cont = NULL;
+        if (cont) req->state = BC_REQ_RUNNING;
+        pthread_mutex_unlock(&req->srv->async_mu);
+        if (!cont) break;
+        int rc = cont(req, ud);
+        if (rc != BC_ASYNC && rc < 0 && !req->status) bc_reply_error(req, rc, req->err_msg);
+    }
+    if (!req->status) bc_reply_error(req, BC_EINTERNAL, NULL);
+    return 0;
+}
+
+void bc_req_suspend(struct bc_req *req)
+{
+    pthread_mutex_lock(&req->srv->async_mu);
+    req->state = BC_REQ_SUSPENDED;
+    pthread_mutex_unlock(&req->srv->async_mu);
+}
+
+void bc_req_resume(struct bc_req *req)
+{
+    pthread_mutex_lock(&req->srv->async_mu);
+    req->state = BC_REQ_READY;
+    /* If the transport has not parked the request yet, it will see READY and send the reply itself;
+     * otherwise it is parked (a connection suspended in libmicrohttpd, a Lambda invocation waiting) and must
+     * be woken so that the continuation loop runs again. */
+    if (req->parked) {
+        req->parked = false;
+        if (req->tx->wake) req->tx->wake(req);
+    }
+    pthread_mutex_unlock(&req->srv->async_mu);
+}
+
+void bc_req_resume_with(struct bc_req *req, bc_req_cont_fn cont, void *ud)
+{
+    pthread_mutex_lock(&req->srv->async_mu);
+    req->cont = cont;
+    req->cont_ud = ud;
+    pthread_mutex_unlock(&req->srv->async_mu);
+    bc_req_resume(req);
+}
+
+void bc_req_attach(struct bc_req *req, void *ud, void (*free_fn)(void *ud))
+{
+    req->attach_ud = ud;
+    req->attach_free = free_fn;
 }

@@ -123,7 +123,7 @@ static void audit(struct bc_req *req, const struct bc_route *r)
     if (r->method == BC_GET || (r->flags & BC_ROUTE_NO_AUDIT) ||
         (r->auth != BC_AUTH_JWT && r->auth != BC_AUTH_PLATFORM))
         return;
-    if (!req->resp || req->status >= 400) return;
+    if (!req->status || req->status >= 400) return;
     struct bc_ctx target;
     const char *tenant = r->auth == BC_AUTH_JWT ? req->ctx.tenant_id : req->audit_tenant;
     if (!tenant || bc_ctx_operator(&target, tenant) < 0) return;
@@ -152,6 +152,10 @@ void bc_router_dispatch(struct bc_req *req)
     unsigned allowed = 0;
     int rc;
     const struct bc_route *r = NULL;
+    if (!req->method) {
+        rc = bc_fail(req, BC_EMETHOD, "Unsupported HTTP method.");
+        goto out;
+    }
     if (req->body_too_large) {
         rc = bc_fail(req, BC_ETOO_LARGE, "The request body is larger than %zu bytes.", req->srv->body_limit);
         goto out;
@@ -179,8 +183,8 @@ void bc_router_dispatch(struct bc_req *req)
     }
 out:
     if (rc == BC_ASYNC) return;
-    if (rc < 0 && !req->resp) bc_reply_error(req, rc, req->err_msg);
-    if (!req->resp) {
+    if (rc < 0 && !req->status) bc_reply_error(req, rc, req->err_msg);
+    if (!req->status) {
         bc_log(BC_LOG_ERROR, "handler %s returned without a reply", r ? r->name : "?");
         bc_reply_error(req, BC_EINTERNAL, NULL);
     }

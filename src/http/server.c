@@ -23,118 +23,100 @@
 #include <time.h>
 #include <unistd.h>
 
-static enum bc_method parse_method(const char *m)
+/* ---- the transport: a libmicrohttpd connection ---- */
+
+static const char *mhd_header(struct bc_req *req, const char *name)
 {
-    static const struct {
-        const char *name;
-        enum bc_method m;
-    } t[] = {{"GET", BC_GET},       {"POST", BC_POST},       {"PUT", BC_PUT},  {"PATCH", BC_PATCH},
-             {"DELETE", BC_DELETE}, {"OPTIONS", BC_OPTIONS}, {"HEAD", BC_HEAD}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (strcmp(m, t[i].name) == 0) return t[i].m;
-    return 0;
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-static struct bc_req *req_new(struct bc_server *srv, struct MHD_Connection *conn, const char *url,
-                              const char *method)
+struct join {
+    const char *name;
+    struct bc_buf *out;
+};
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-    struct bc_req *req = calloc(1, sizeof *req);
-    if (!req) return NULL;
-    req->srv = srv;
-    req->env = srv->env;
-    req->conn = conn;
-    req->t_start_ns = bc_mono_ns();
-    bc_arena_init(&req->arena);
-    bc_buf_init(&req->body);
-    bc_id_new(req->id);
-    req->method = parse_method(method);
-    req->method_str = bc_arena_strndup(&req->arena, method, strnlen(method, 16));
-    req->path = bc_arena_strdup(&req->arena, url);
-    req->state = BC_REQ_READING;
-    return req;
+    struct join *j = cls;
+    (void)kind;
+    if (value && strcasecmp(key, j->name) == 0) {
+        if (j->out->len) bc_buf_putc(j->out, ',');
+        bc_buf_puts(j->out, value);
+    }
+    return MHD_YES;
 }
 
-static void req_free(struct bc_req *req)
+static void mhd_header_all(struct bc_req *req, const char *name, struct bc_buf *out)
 {
-    if (req->attach_free) req->attach_free(req->attach_ud);
-    json_decref(req->json);
-    json_decref(req->audit_detail);
-    bc_ctx_release(&req->ctx);
-    if (req->resp) MHD_destroy_response(req->resp);
-    bc_buf_release(&req->body);
-    bc_arena_release(&req->arena);
-    free(req);
+    struct join j = {name, out};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, join_header, &j);
 }
 
-/* us microseconds as milliseconds, as json_real(us / 1000.0) prints with JSON_REAL_PRECISION(6): under a
- * second that is every digit, trailing zeros dropped ("0.085", "12.5", "3.0"); longer times (rounded to
- * 6 digits) go through bc_buf_json_real. */
-static void put_ms(struct bc_buf *b, int64_t us)
+static const char *mhd_query(struct bc_req *req, const char *name)
 {
-    if (us < 0 || us >= 1000000) {
-        bc_buf_json_real(b, (double)us / 1000, 6);
-        return;
-    }
-    bc_buf_put_uint(b, (uint64_t)(us / 1000));
-    int frac = (int)(us % 1000);
-    if (!frac) {
-        bc_buf_puts(b, ".0");
-        return;
-    }
-    char f[5] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10), (char)('0' + frac % 10), 0};
-    int n = 4;
-    while (f[n - 1] == '0') n--;
-    bc_buf_append(b, f, (size_t)n);
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* The access line, written straight into a buffer (building it as jansson values cost ~8% of a widget
- * read); the same members, order and formatting as json_dumps of the object it used to build. */
-static void access_log(struct bc_req *req, enum MHD_RequestTerminationCode toe)
+struct each_arg {
+    void (*fn)(void *ud, const char *key, const char *value);
+    void *ud;
+};
+
+static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-    if (!bc_log_enabled(BC_LOG_INFO)) return;
-    double ms = (double)(bc_mono_ns() - req->t_start_ns) / 1e6;
-    struct bc_buf b = BC_BUF_INIT;
-    bc_buf_reserve(&b, 400);
-    bc_buf_puts(&b, "\"type\":\"access\",\"req_id\":");
-    bc_buf_json_str(&b, req->id);
-    size_t mark = b.len;
-    bc_buf_puts(&b, ",\"method\":");
-    if (bc_buf_json_str(&b, req->method_str ? req->method_str : "?") < 0)
-        b.len = mark; /* dropped, as before */
-    bc_buf_puts(&b, ",\"path\":");
-    /* a path that carries a credential is written as its route's pattern; a near miss of the feed route (a
-     * token without ".ics", a token cut short) would still carry one, so that folder is never written */
-    const char *path =
-        req->route && (req->route->flags & BC_ROUTE_SECRET_PATH) ? req->route->pattern : req->path;
-    if (!req->route && path && strncmp(path, "/v1/feeds/", 10) == 0) path = "/v1/feeds/(redacted)";
-    if (bc_buf_json_str(&b, path ? path : "") < 0) bc_buf_json_str(&b, "(invalid utf-8)");
-    if (req->route) {
-        bc_buf_puts(&b, ",\"route\":");
-        bc_buf_json_str(&b, req->route->name);
-    }
-    bc_buf_puts(&b, ",\"status\":");
-    bc_buf_put_uint(&b, (uint64_t)(req->status < 0 ? 0 : req->status));
-    bc_buf_puts(&b, ",\"ms\":");
-    put_ms(&b, (int64_t)(ms * 1000));
-    bc_buf_puts(&b, ",\"bytes_in\":");
-    bc_buf_put_uint(&b, req->body.len);
-    bc_buf_puts(&b, ",\"bytes_out\":");
-    bc_buf_put_uint(&b, req->resp_len);
-    if (req->ctx.tenant_id[0]) {
-        mark = b.len;
-        bc_buf_puts(&b, ",\"tenant\":");
-        if (bc_buf_json_str(&b, req->ctx.tenant_id) < 0) b.len = mark;
-    }
-    if (req->err_code) {
-        bc_buf_puts(&b, ",\"error\":");
-        bc_buf_json_str(&b, req->err_code);
-    }
-    bc_buf_puts(&b, ",\"remote\":");
-    bc_buf_json_str(&b, bc_req_remote(req));
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) bc_buf_puts(&b, ",\"aborted\":true");
-    if (b.data) bc_log_access(b.data, b.len);
-    bc_buf_release(&b);
+    struct each_arg *e = cls;
+    (void)kind;
+    e->fn(e->ud, key, value);
+    return MHD_YES;
 }
+
+static void mhd_each_query(struct bc_req *req, void (*fn)(void *ud, const char *key, const char *value),
+                           void *ud)
+{
+    struct each_arg e = {fn, ud};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg, &e);
+}
+
+static bool mhd_peer(struct bc_req *req, unsigned char ip[16])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return false;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        memset(ip, 0, 10);
+        ip[10] = ip[11] = 0xff;
+        memcpy(ip + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        return true;
+    }
+    if (sa->sa_family == AF_INET6) {
+        memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+        return true;
+    }
+    return false;
+}
+
+/* under the server's lock: the connection was suspended by park */
+static void mhd_wake(struct bc_req *req)
+{
+    MHD_resume_connection(req->conn);
+}
+
+static void mhd_park(struct bc_req *req)
+{
+    MHD_suspend_connection(req->conn);
+}
+
+static const struct bc_transport mhd_transport = {
+    .name = "http",
+    .header = mhd_header,
+    .header_all = mhd_header_all,
+    .query = mhd_query,
+    .each_query = mhd_each_query,
+    .peer = mhd_peer,
+    .wake = mhd_wake,
+    .streams = true,
+};
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
@@ -143,44 +125,36 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct bc_req *req = *con_cls;
     (void)conn;
     if (!req) return;
-    if (srv->access_log) access_log(req, toe);
-    /* metrics by route (the tenant's usage was counted when the answer was queued) */
-    bc_metrics_http_observe(req->route, req->status, req->placed, bc_mono_ns() - req->t_start_ns);
-    req_free(req);
+    bc_req_done(req, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
     *con_cls = NULL;
     atomic_fetch_add(&srv->requests, 1);
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
+static void add_header(void *ud, const char *name, const char *value)
+{
+    MHD_add_response_header(ud, name, value);
+}
+
 static enum MHD_Result queue(struct bc_req *req)
 {
-    struct MHD_Response *r = req->resp;
-    MHD_add_response_header(r, "X-Request-Id", req->id);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    bool referrer = false, region = false;
-    for (int i = 0; i < req->nheaders; i++) {
-        MHD_add_response_header(r, req->hnames[i], req->hvalues[i]);
-        if (strcasecmp(req->hnames[i], "Referrer-Policy") == 0) referrer = true;
-        if (strcasecmp(req->hnames[i], "X-Bookchat-Region") == 0) region = true; /* a home region's answer */
+    struct MHD_Response *r = req->stream;
+    req->stream = NULL;
+    if (!r) {
+        /* the body goes over to libmicrohttpd (freed with the response when the request owned it) */
+        r = MHD_create_response_from_buffer(req->resp_len, (void *)req->resp_body,
+                                            req->resp_owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (!r) return MHD_NO;
+        req->resp_body = NULL;
+        req->resp_owned = false;
+        bc_req_each_header(req, add_header, r);
+    } else {
+        bc_req_each_header(req, add_header, r);
     }
-    if (!region && req->srv->regions)
-        MHD_add_response_header(r, "X-Bookchat-Region", bc_regions_self(req->srv->regions));
-    /* security headers on every answer (docs/security.md): a page may set a stricter Referrer-Policy */
-    if (!referrer) MHD_add_response_header(r, "Referrer-Policy", "strict-origin-when-cross-origin");
-    if (strncmp(req->srv->public_url, "https://", 8) == 0)
-        MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
     if (atomic_load(&req->srv->draining)) MHD_add_response_header(r, "Connection", "close");
-    req->state = BC_REQ_DONE;
-    /* the tenant's usage (requests, peak per minute, errors, origins), counted before the client can see
-     * the answer, so that whatever it does next (a usage read) finds it counted; only for active tenants:
-     * nothing is written into a suspended or deleted tenant's partition (a request refused early was
-     * refused with what the last full check of its key found: an active tenant) */
-    if (req->ctx.tenant_id[0] && req->status && !req->proxied && /* a proxied answer: the home counted it */
-        (req->ctx.tenant ? bc_tenant_check_active(req->ctx.tenant) == 0 : req->refused_early))
-        bc_usage_request(req->env, req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
+    bc_req_seal(req);
     enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)req->status, r);
     MHD_destroy_response(r);
-    req->resp = NULL;
     return ok;
 }
 
@@ -192,8 +166,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct bc_req *req = *con_cls;
     (void)version;
     if (!req) {
-        req = req_new(srv, conn, url, method);
+        req = bc_req_new(srv, &mhd_transport, method, url);
         if (!req) return MHD_NO;
+        req->conn = conn;
         *con_cls = req;
         atomic_fetch_add(&srv->inflight, 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -206,7 +181,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (!req->method) {
             req->state = BC_REQ_RUNNING;
-            bc_reply_error(req, BC_EMETHOD, "Unsupported HTTP method.");
+            bc_router_dispatch(req); /* 405 */
             return queue(req);
         }
         /* a widget request over its limits is refused now, before its body is read or the store is asked
@@ -237,63 +212,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     /* a suspended handler or continuation: suspend the connection, or, if it was already resumed, run the
      * continuation it was resumed with (which may suspend again) */
-    for (;;) {
-        pthread_mutex_lock(&req->srv->async_mu);
-        if (req->state == BC_REQ_SUSPENDED) {
-            MHD_suspend_connection(conn);
-            req->mhd_suspended = true;
-            pthread_mutex_unlock(&req->srv->async_mu);
-            return MHD_YES;
-        }
-        bc_req_cont_fn cont = req->state == BC_REQ_READY ? req->cont : NULL;
-        void *ud = req->cont_ud;
-        req->cont = NULL;
-        if (cont) req->state = BC_REQ_RUNNING;
-        pthread_mutex_unlock(&req->srv->async_mu);
-        if (!cont) break;
-        int rc = cont(req, ud);
-        if (rc != BC_ASYNC && rc < 0 && !req->resp) bc_reply_error(req, rc, req->err_msg);
-    }
-    if (req->state == BC_REQ_RUNNING || req->state == BC_REQ_READY) {
-        if (!req->resp) bc_reply_error(req, BC_EINTERNAL, NULL);
-        return queue(req);
-    }
-    return MHD_YES;
-}
-
-void bc_req_suspend(struct bc_req *req)
-{
-    pthread_mutex_lock(&req->srv->async_mu);
-    req->state = BC_REQ_SUSPENDED;
-    pthread_mutex_unlock(&req->srv->async_mu);
-}
-
-void bc_req_resume(struct bc_req *req)
-{
-    pthread_mutex_lock(&req->srv->async_mu);
-    req->state = BC_REQ_READY;
-    /* If the access handler has not suspended the connection yet, it will see READY and queue the reply
-     * itself; otherwise the connection is suspended in MHD and must be resumed so the handler runs again. */
-    if (req->mhd_suspended) {
-        req->mhd_suspended = false;
-        MHD_resume_connection(req->conn);
-    }
-    pthread_mutex_unlock(&req->srv->async_mu);
-}
-
-void bc_req_resume_with(struct bc_req *req, bc_req_cont_fn cont, void *ud)
-{
-    pthread_mutex_lock(&req->srv->async_mu);
-    req->cont = cont;
-    req->cont_ud = ud;
-    pthread_mutex_unlock(&req->srv->async_mu);
-    bc_req_resume(req);
-}
-
-void bc_req_attach(struct bc_req *req, void *ud, void (*free_fn)(void *ud))
-{
-    req->attach_ud = ud;
-    req->attach_free = free_fn;
+    if (req->state != BC_REQ_RUNNING && req->state != BC_REQ_READY && req->state != BC_REQ_SUSPENDED)
+        return MHD_YES;
+    if (bc_req_continue(req, mhd_park) == BC_ASYNC) return MHD_YES;
+    return queue(req);
 }
 
 static int split_listen(const char *listen, char *host, size_t hostsize, uint16_t *port)
@@ -309,18 +231,8 @@ static int split_listen(const char *listen, char *host, size_t hostsize, uint16_
     return 0;
 }
 
-int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t errsize)
+int bc_server_prepare(struct bc_server *srv, char *err, size_t errsize)
 {
-    uint16_t port;
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    if (split_listen(listen, srv->host, sizeof srv->host, &port) < 0 ||
-        inet_pton(AF_INET, srv->host, &addr.sin_addr) != 1) {
-        snprintf(err, errsize, "bad listen address '%s' (expected IPv4:PORT, e.g. 127.0.0.1:8080)", listen);
-        return BC_EINVALID;
-    }
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
     int ntrusted = bc_cidr_parse_list(bc_config_get(BC_CFG_TRUSTED_PROXIES), srv->trusted,
                                       BC_MAX_TRUSTED_PROXIES, err, errsize);
     if (ntrusted < 0) return ntrusted;
@@ -333,11 +245,39 @@ int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t
     atomic_init(&srv->draining, false);
     atomic_init(&srv->requests, 0);
     pthread_mutex_init(&srv->async_mu, NULL);
+    pthread_cond_init(&srv->async_cv, NULL);
     if (!srv->public_url[0]) snprintf(srv->public_url, sizeof srv->public_url, "http://127.0.0.1:8080");
     srv->started_ms = bc_now_ms();
     int rc = bc_regions_new(&srv->regions, err, errsize);
     if (rc < 0) return rc;
     srv->early = bc_auth_early_new(); /* NULL: nothing is refused early */
+    return 0;
+}
+
+void bc_server_release(struct bc_server *srv)
+{
+    bc_regions_free(srv->regions); /* stops its forwards first, when bc_server_stop has not */
+    srv->regions = NULL;
+    bc_auth_early_free(srv->early);
+    srv->early = NULL;
+    pthread_cond_destroy(&srv->async_cv);
+    pthread_mutex_destroy(&srv->async_mu);
+}
+
+int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t errsize)
+{
+    uint16_t port;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    if (split_listen(listen, srv->host, sizeof srv->host, &port) < 0 ||
+        inet_pton(AF_INET, srv->host, &addr.sin_addr) != 1) {
+        snprintf(err, errsize, "bad listen address '%s' (expected IPv4:PORT, e.g. 127.0.0.1:8080)", listen);
+        return BC_EINVALID;
+    }
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    int rc = bc_server_prepare(srv, err, errsize);
+    if (rc < 0) return rc;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     srv->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -349,10 +289,7 @@ int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errsize, "cannot listen on %s (address in use or not permitted)", listen);
-        bc_auth_early_free(srv->early);
-        srv->early = NULL;
-        bc_regions_free(srv->regions);
-        srv->regions = NULL;
+        bc_server_release(srv);
         return BC_EIO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -379,10 +316,6 @@ void bc_server_stop(struct bc_server *srv)
     /* writes still being forwarded to their home region answer 503 (resumed before the daemon stops) */
     bc_regions_stop(srv->regions);
     MHD_stop_daemon(srv->daemon);
-    bc_regions_free(srv->regions);
-    srv->regions = NULL;
-    bc_auth_early_free(srv->early);
-    srv->early = NULL;
-    pthread_mutex_destroy(&srv->async_mu);
+    bc_server_release(srv);
     srv->daemon = NULL;
 }

@@ -47,7 +47,8 @@ struct bc_server {
     atomic_bool draining;
     atomic_ullong requests; /* total served, for /metrics */
     pthread_mutex_t
-        async_mu;         /* serialises suspend/resume decisions between a handler and a completing thread */
+        async_mu; /* serialises suspend/resume decisions between a handler and a completing thread */
+    pthread_cond_t async_cv; /* with async_mu: a transport that waits for a parked request (Lambda) */
     char public_url[256]; /* where browsers reach this server, without a trailing '/' (bc_api_public_url) */
     struct bc_cidr trusted[BC_MAX_TRUSTED_PROXIES]; /* trusted_proxies, parsed by bc_server_start */
     int ntrusted;
@@ -58,6 +59,11 @@ struct bc_server {
 /* Starts listening on "host:port" (port 0 picks a free one, see srv->port). Fields store, body_limit,
  * test_hooks, access_log and threads must be set first. Returns 0 or a negative bc_err with a message. */
 int bc_server_start(struct bc_server *srv, const char *listen, char *err, size_t errsize);
+/* What start does before listening (trusted_proxies, the locks, the early-refusal table): for a transport
+ * without a socket (http/lambda.h). Fields as for bc_server_start. 0 or a negative bc_err with a message.
+ * Undo with bc_server_release (bc_server_stop does it for a started server). */
+int bc_server_prepare(struct bc_server *srv, char *err, size_t errsize);
+void bc_server_release(struct bc_server *srv);
 /* Parses a trusted_proxies list ("10.0.0.0/8, 2001:db8::/32, 127.0.0.1": commas or spaces, a bare address
  * is /32 or /128) into out. Returns the count, or BC_EINVALID with a message naming the bad entry. */
 int bc_cidr_parse_list(const char *list, struct bc_cidr *out, int max, char *err, size_t errsize);

@@ -96,6 +96,7 @@ static void on_free(void *cls)
 int bc_sse_start(struct bc_req *req, struct bc_sse **out)
 {
     *out = NULL;
+    if (!req->tx->streams) return BC_EINVALID; /* callers ask bc_sse_wanted first */
     struct bc_sse *s = calloc(1, sizeof *s);
     if (!s) return BC_ENOMEM;
     pthread_mutex_init(&s->mu, NULL);
@@ -108,13 +109,8 @@ int bc_sse_start(struct bc_req *req, struct bc_sse **out)
         free(s);
         return BC_ENOMEM;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Accel-Buffering", "no"); /* nginx: pass events through at once */
-    if (req->resp) MHD_destroy_response(req->resp);
-    req->resp = r;
-    req->status = 200;
-    req->resp_len = 0;
+    bc_req_set_stream(req, r, "text/event-stream; charset=utf-8");
     *out = s;
     return 0;
 }
@@ -169,6 +165,7 @@ void bc_sse_release(struct bc_sse *s)
 
 bool bc_sse_wanted(struct bc_req *req)
 {
+    if (!req->tx->streams) return false; /* a buffered transport (Lambda): the JSON reply instead */
     const char *a = bc_req_header(req, "Accept");
     return a && strcasestr(a, "text/event-stream") != NULL;
 }

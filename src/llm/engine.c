@@ -318,6 +318,8 @@ static void start_attempt(struct call *c)
     if (!(c->easy = curl_easy_init())) goto fail;
     CURL *h = c->easy;
     curl_easy_setopt(h, CURLOPT_URL, c->req.url);
+    const char *ca = bc_config_get(BC_CFG_CA_FILE); /* e.g. Amazon Linux's bundle (docs/lambda.md) */
+    if (ca && *ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->req.body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->req.body_len);

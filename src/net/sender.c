@@ -14,6 +14,7 @@
  *   host and port cannot ride on a connection the rule would have refused. */
 #include "net/sender.h"
 #include "net/addr.h"
+#include "util/config.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -218,7 +219,9 @@ static void start(struct send *j)
                      j->timeout_ms < MAX_CONNECT_MS ? j->timeout_ms : MAX_CONNECT_MS);
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* never a proxy from the environment */
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    if (j->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, j->ca_file);
+    const char *ca =
+        j->ca_file ? j->ca_file : bc_config_get(BC_CFG_CA_FILE); /* the SMTP server's own, or all */
+    if (ca && *ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_response);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     if (j->kind != BC_SEND_SMTP) { /* HTTP: the address rule at connect time (see on_open_socket) */

@@ -15,6 +15,7 @@
  *   after the last retry and network errors -> BC_EUNAVAILABLE, time-outs -> BC_ETIMEOUT, a missing table
  *   or rejected credentials -> BC_EIO (logged with the engine's message). */
 #include "store/dynamodb_internal.h"
+#include "util/config.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/id.h"
@@ -170,6 +171,8 @@ static int perform(struct bc__ddb_store *st, struct curl_slist *hl, const char *
     }
     bc_buf_reset(out);
     curl_easy_setopt(c, CURLOPT_URL, st->url);
+    const char *ca = bc_config_get(BC_CFG_CA_FILE); /* e.g. Amazon Linux's bundle (docs/lambda.md) */
+    if (ca && *ca) curl_easy_setopt(c, CURLOPT_CAINFO, ca);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);

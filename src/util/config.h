@@ -125,7 +125,11 @@
     XX(REGION_FORWARD, "region_forward", "on",                                                               \
        "proxy a write of a tenant homed in another region there: on | off (off: 421 with its location)")     \
     XX(REGION_FORWARD_TIMEOUT, "region_forward_timeout", "30",                                               \
-       "seconds a write forwarded to its home region may take")
+       "seconds a write forwarded to its home region may take")                                              \
+    XX(CA_FILE, "ca_file", NULL,                                                                             \
+       "CA bundle (PEM) for outgoing TLS: DynamoDB, LLM providers, webhooks, OIDC keys (unset: libcurl's)")  \
+    XX(LAMBDA_RESERVE_MS, "lambda_reserve_ms", "1000",                                                       \
+       "bookchat lambda: ms before an invocation's deadline by which the answer is ready (model calls end)")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,
