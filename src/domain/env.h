@@ -22,6 +22,7 @@ struct bc_usage_meter;
 struct bc_key_touches;
 struct bc_challenge_rates;
 struct bc_visitor_watch;
+struct bc_channels;
 
 struct bc_env {
     struct bc_store *store;       /* borrowed */
@@ -42,6 +43,9 @@ struct bc_env {
      * dispatcher sets and clears it) */
     void (*outbox_wake)(void *ud);
     void *outbox_wake_ud;
+
+    /* the worker of WhatsApp and Telegram messages (channel_run.h); NULL without one (serve sets it) */
+    struct bc_channels *channels;
 };
 
 /* A new env over store (borrowed; must outlive the env). Returns NULL when out of memory. */

@@ -114,7 +114,14 @@
     XX(VISITOR_HOLDS_DAY, "visitor_holds_day", "10", "times one visitor may hold per day")                   \
     XX(VISITOR_BOOKINGS_DAY, "visitor_bookings_day", "4", "widget bookings one visitor may make per day")    \
     XX(CONTACT_BOOKINGS_DAY, "contact_bookings_day", "2",                                                    \
-       "widget bookings per day for one customer e-mail or phone")
+       "widget bookings per day for one customer e-mail or phone")                                           \
+    XX(WHATSAPP_GRAPH_URL, "whatsapp_graph_url", "https://graph.facebook.com",                               \
+       "base URL of Meta's Graph API (WhatsApp Cloud API answers go to URL/VERSION/PHONE_ID/messages)")      \
+    XX(TELEGRAM_API_URL, "telegram_api_url", "https://api.telegram.org",                                     \
+       "base URL of the Telegram Bot API (URL/bot<token>/sendMessage)")                                      \
+    XX(CHANNEL_RETRY_MS, "channel_retry_ms", "1000",                                                         \
+       "milliseconds before the first retry of a WhatsApp/Telegram send after a 429 or 5xx (doubling, 6 "    \
+       "tries)")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,
