@@ -5,7 +5,7 @@
 // channel, and credentials that never come back. The clock starts on Monday 2026-11-30 at 09:00 in Madrid.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, makeTenant, makeUser, errorCode, dumpTenant } from './harness.mjs';
+import { startServer, makeTenant, makeUser, errorCode, dumpTenant, cli } from './harness.mjs';
 import { graphStandIn, botStandIn, waText, waButton, waStatus, waSign, waEnvelope, tgText, tgCallback, WA_PHONE_ID } from './channel_standins.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
@@ -268,6 +268,32 @@ test('telegram: setWebhook from the admin API', async () => {
   // a WhatsApp channel has no setWebhook; another tenant's channel is not found
   assert.equal((await ES.admin('POST', `/v1/admin/channels/${waCh.id}/telegram-webhook`)).status, 400);
   assert.equal((await ES.admin('POST', `/v1/admin/channels/${tgCh.id}/telegram-webhook`)).status, 404);
+});
+
+test('telegram: setWebhook and the channel list from the command line', async () => {
+  const before = bot.calls.length;
+  const env = { BOOKCHAT_TELEGRAM_API_URL: bot.url };
+  const r = await cli(['channel', 'telegram-set-webhook', EN.id, tgCh.id, '--url', 'https://book.example.com', '--data', srv.dataDir, '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.webhook_url, `https://book.example.com/v1/channels/telegram/${tgCh.id}`);
+  const call = bot.calls.slice(before).find((c) => c.path === `/bot${TG.bot_token}/setWebhook`);
+  assert.ok(call, 'setWebhook called');
+  assert.equal(call.body.url, `https://book.example.com/v1/channels/telegram/${tgCh.id}`);
+  assert.equal(call.body.secret_token, TG.secret_token);
+  assert.ok(!r.stdout.includes(TG.bot_token) && !r.stderr.includes(TG.bot_token));
+  // another tenant's channel, an unknown tenant, bad usage
+  assert.equal((await cli(['channel', 'telegram-set-webhook', ES.id, tgCh.id, '--data', srv.dataDir], { env })).code, 1);
+  assert.equal((await cli(['channel', 'telegram-set-webhook', 'nosuchtenant', tgCh.id, '--data', srv.dataDir], { env })).code, 1);
+  assert.equal((await cli(['channel', 'telegram-set-webhook', EN.id, '--data', srv.dataDir], { env })).code, 2);
+  // Telegram refusing: the command fails and says so
+  bot.fail(1, 401);
+  const refused = await cli(['channel', 'telegram-set-webhook', EN.id, tgCh.id, '--data', srv.dataDir], { env });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /Telegram answered 401/);
+  const list = await cli(['channel', 'list', EN.id, '--data', srv.dataDir, '--json']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok(list.json.result.some((c) => c.id === tgCh.id && c.kind === 'telegram'));
+  for (const v of Object.values(TG)) assert.ok(!list.stdout.includes(v));
 });
 
 test('telegram: a whole booking in English with inline keyboards', async () => {
