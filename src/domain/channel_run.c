@@ -307,6 +307,20 @@ static int open_conv(struct job *j, json_t **conv)
     return rc;
 }
 
+/* One step of the job's turn (begin or resume): counted as parked while a model call may be out (the
+ * answer may come back before the step returns), finished when the turn is done. */
+static void turn_step(struct job *j, int (*step)(struct bc_turn *t))
+{
+    pthread_mutex_lock(&j->w->mu);
+    j->w->parked++;
+    pthread_mutex_unlock(&j->w->mu);
+    if (step(j->turn) == BC_TURN_WAIT) return;
+    pthread_mutex_lock(&j->w->mu);
+    j->w->parked--;
+    pthread_mutex_unlock(&j->w->mu);
+    turn_done(j);
+}
+
 static void run_turn(struct job *j)
 {
     struct bc_env *env = j->w->env;
@@ -348,26 +362,12 @@ static void run_turn(struct job *j)
         job_free(j);
         return;
     }
-    pthread_mutex_lock(&j->w->mu);
-    j->w->parked++; /* before begin: the answer may come back at once */
-    pthread_mutex_unlock(&j->w->mu);
-    if (bc_turn_begin(j->turn) == BC_TURN_WAIT) return;
-    pthread_mutex_lock(&j->w->mu);
-    j->w->parked--;
-    pthread_mutex_unlock(&j->w->mu);
-    turn_done(j);
+    turn_step(j, bc_turn_begin);
 }
 
 static void run_resume(struct job *j)
 {
-    pthread_mutex_lock(&j->w->mu);
-    j->w->parked++;
-    pthread_mutex_unlock(&j->w->mu);
-    if (bc_turn_resume(j->turn) == BC_TURN_WAIT) return;
-    pthread_mutex_lock(&j->w->mu);
-    j->w->parked--;
-    pthread_mutex_unlock(&j->w->mu);
-    turn_done(j);
+    turn_step(j, bc_turn_resume);
 }
 
 /* ---- the worker ---- */

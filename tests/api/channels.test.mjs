@@ -366,3 +366,34 @@ test('isolation: a tenant sees, uses and deletes only its own channels', async (
   const viewer = await makeUser(srv, ES, 'viewer');
   assert.equal((await viewer.admin('GET', '/v1/admin/channels')).status, 403);
 });
+
+test('abuse: a sender over the widget visitor limits is acknowledged and not answered', async () => {
+  const g = await graphStandIn();
+  const s = await startServer({
+    env: {
+      BOOKCHAT_TEST_NOW: String(NOW),
+      BOOKCHAT_WHATSAPP_GRAPH_URL: g.url,
+      BOOKCHAT_VISITOR_LIMITS: 'on',
+      BOOKCHAT_CONVERSATION_MESSAGE_RATE: '2',
+    },
+  });
+  try {
+    const t = await makeTenant(s, { name: 'Peluquería Ana', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
+    await catalog(t, { s1: 'Corte de pelo', syn1: ['corte'], pros: ['Ana'] });
+    const ch = (await t.admin('POST', '/v1/admin/channels', { kind: 'whatsapp', phone_number_id: WA_PHONE_ID, ...WA })).json.channel;
+    const post = (payload) => {
+      const raw = JSON.stringify(payload);
+      return s.req('POST', `/v1/channels/whatsapp/${ch.id}`, { raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': waSign(WA.app_secret, raw) } });
+    };
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await post(waText('34622000111', `hola ${i}`))).json);
+    assert.deepEqual(answers.map((a) => a.accepted), [1, 1, 0, 0]);
+    assert.deepEqual(answers.map((a) => a.ignored), [0, 0, 1, 1]);
+    // another sender of the same business is not held back
+    assert.equal((await post(waText('34622000222', 'hola'))).json.accepted, 1);
+    await g.until((c) => new Set(c.map((x) => x.body.to)).size === 2, 'both senders answered');
+  } finally {
+    await s.stop();
+    await g.close();
+  }
+});
