@@ -148,11 +148,39 @@ static void add_send(json_t *sends, const char *url, json_t *body)
     json_array_append_new(sends, json_pack("{s:s, s:o}", "url", url, "body", body));
 }
 
+/* messages with the manage page of a booking card added to its text (a chat has no card to tap: the link
+ * is how the customer changes or cancels on their own). New reference. */
+static json_t *with_links(const json_t *messages, const char *public_url)
+{
+    json_t *out = json_array(), *m;
+    size_t i;
+    json_array_foreach(messages, i, m)
+    {
+        json_t *card = json_object_get(m, "booking");
+        const char *code = S(card, "code"), *token = S(card, "manage_token"), *text = S(m, "text");
+        if (!code || !token || !text) {
+            json_array_append(out, m);
+            continue;
+        }
+        json_t *c = json_copy(m);
+        char *full = NULL;
+        size_t n = strlen(text) + strlen(public_url) + strlen(code) + strlen(token) + 40;
+        if (c && (full = malloc(n))) {
+            snprintf(full, n, "%s\n\n%s/manage/?code=%s&token=%s", text, public_url, code, token);
+            json_object_set_new(c, "text", json_string(full));
+        }
+        free(full);
+        json_array_append_new(out, c ? c : json_incref(m));
+    }
+    return out;
+}
+
 /* The chain of sends of messages to the job's sender, queued now. */
 static void send_messages(struct job *j, const json_t *messages)
 {
     struct bc_channels *w = j->w;
-    json_t *bodies;
+    json_t *bodies, *linked = with_links(messages, w->public_url);
+    messages = linked;
     char url[1024];
     if (strcmp(j->ch->kind, BC_CHANNEL_WHATSAPP) == 0) {
         bodies = bc_channel_wa_bodies(j->sender, messages, S(j->ctx.tenant, "locale"));
@@ -167,6 +195,7 @@ static void send_messages(struct job *j, const json_t *messages)
     if (!j->sends) j->sends = json_array();
     json_array_foreach(bodies, i, b) add_send(j->sends, url, json_incref(b));
     json_decref(bodies);
+    json_decref(linked);
     sodium_memzero(url, sizeof url);
 }
 

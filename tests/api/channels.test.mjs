@@ -154,10 +154,17 @@ test('whatsapp: a whole booking in Spanish', async () => {
   const yes = waButtons(calls).find((b) => b.title === 'Sí, confirmar');
   assert.ok(yes, JSON.stringify(waButtons(calls)));
   calls = await exchange(graph, () => waPost(waCh.id, waButton(from, yes)));
-  assert.match(waTextOf(calls), /[A-Z2-9]{6}/);
   const list = await ES.admin('GET', '/v1/admin/bookings?from=2026-12-03&to=2026-12-03');
   const b = list.json.items.find((x) => x.customer.email === 'marta@example.com');
   assert.ok(b, 'booked');
+  // the confirmation carries the booking's code and its manage page, which works
+  assert.ok(waTextOf(calls).includes(b.code), waTextOf(calls));
+  const link = waTextOf(calls).match(/https?:\/\/\S+\/manage\/\?code=[A-Z2-9]{6}&token=\S+/);
+  assert.ok(link, waTextOf(calls));
+  const u = new URL(link[0]);
+  const manage = await srv.get(`/v1/manage/booking?token=${encodeURIComponent(u.searchParams.get('token'))}`);
+  assert.equal(manage.status, 200, manage.text);
+  assert.equal(manage.json.booking.code, b.code);
   assert.equal(b.start, '2026-12-03T17:00:00+01:00');
   // staff see the conversation and its channel
   const convs = await ES.admin('GET', '/v1/admin/conversations');
@@ -392,6 +399,50 @@ test('abuse: a sender over the widget visitor limits is acknowledged and not ans
     // another sender of the same business is not held back
     assert.equal((await post(waText('34622000222', 'hola'))).json.accepted, 1);
     await g.until((c) => new Set(c.map((x) => x.body.to)).size === 2, 'both senders answered');
+  } finally {
+    await s.stop();
+    await g.close();
+  }
+});
+
+test('whatsapp: outside the 24-hour window a staff reply is the approved template, or refused without one', async () => {
+  const g = await graphStandIn();
+  // the staff's sign-in must outlive the day the clock is moved on
+  const s = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WHATSAPP_GRAPH_URL: g.url, BOOKCHAT_JWT_TTL: '200000' } });
+  try {
+    const t = await makeTenant(s, { name: 'Peluquería Ana', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
+    await catalog(t, { s1: 'Corte de pelo', syn1: ['corte'], pros: ['Ana'] });
+    const withTpl = (await t.admin('POST', '/v1/admin/channels', { kind: 'whatsapp', phone_number_id: WA_PHONE_ID, ...WA, template_name: 'respuesta_equipo', template_lang: 'es' })).json.channel;
+    const without = (await t.admin('POST', '/v1/admin/channels', { kind: 'whatsapp', phone_number_id: '200000000000001', ...WA })).json.channel;
+    const post = (ch, payload) => {
+      const raw = JSON.stringify(payload);
+      return s.req('POST', `/v1/channels/whatsapp/${ch.id}`, { raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': waSign(WA.app_secret, raw) } });
+    };
+    assert.equal((await post(withTpl, waText('34633000111', 'hola'))).status, 200);
+    // the other number's notifications name its own phone number id
+    assert.equal((await post(without, waEnvelope({ messages: [{ from: '34633000222', id: 'wamid.WIN2', timestamp: '1764489600', type: 'text', text: { body: 'hola' } }] }, '200000000000001'))).status, 200);
+    await g.until((c) => new Set(c.map((x) => x.body.to)).size === 2, 'both answered');
+    const convs = (await t.admin('GET', '/v1/admin/conversations')).json.items;
+    const a = convs.find((c) => c.channel?.sender === '34633000111');
+    const b = convs.find((c) => c.channel?.sender === '34633000222');
+    // inside the window: plain text
+    let before = g.calls.length;
+    assert.equal((await t.admin('POST', `/v1/admin/conversations/${a.id}/reply`, { text: 'Dentro' })).status, 202);
+    await g.until((c) => c.length > before);
+    assert.equal(g.calls.at(-1).body.type, 'text');
+    // a day and an hour later
+    await s.post('/v1/test/clock', { advance_s: 25 * 3600 });
+    before = g.calls.length;
+    assert.equal((await t.admin('POST', `/v1/admin/conversations/${a.id}/reply`, { text: 'Te escribimos por tu cita' })).status, 202);
+    await g.until((c) => c.length > before);
+    const tpl = g.calls.at(-1).body;
+    assert.equal(tpl.type, 'template');
+    assert.equal(tpl.template.name, 'respuesta_equipo');
+    assert.equal(tpl.template.language.code, 'es');
+    assert.deepEqual(tpl.template.components, [{ type: 'body', parameters: [{ type: 'text', text: 'Te escribimos por tu cita' }] }]);
+    const refused = await t.admin('POST', `/v1/admin/conversations/${b.id}/reply`, { text: 'Hola' });
+    assert.equal(refused.status, 409);
+    assert.match(refused.json.error.message, /24 hours/);
   } finally {
     await s.stop();
     await g.close();
