@@ -46,9 +46,14 @@ async function exchange(stand, send, { min = 1 } = {}) {
   const res = await send();
   assert.equal(res.status, 200, res.text);
   await stand.until((c) => c.length >= before + min, 'an answer');
-  let n;
-  do { n = stand.calls.length; await new Promise((r) => setTimeout(r, 250)); } while (stand.calls.length !== n);
+  await settle(stand);
   return stand.calls.slice(before).filter((c) => !c.failed);
+}
+
+// Waits until a stand-in got no call for 300 ms (the chain of an answer has gone out).
+async function settle(stand) {
+  let n;
+  do { n = stand.calls.length; await new Promise((r) => setTimeout(r, 300)); } while (stand.calls.length !== n);
 }
 
 const waTextOf = (calls) => calls.map((c) => c.body.text?.body ?? c.body.interactive?.body?.text ?? '').join('\n');
@@ -422,6 +427,7 @@ test('whatsapp: outside the 24-hour window a staff reply is the approved templat
     // the other number's notifications name its own phone number id
     assert.equal((await post(without, waEnvelope({ messages: [{ from: '34633000222', id: 'wamid.WIN2', timestamp: '1764489600', type: 'text', text: { body: 'hola' } }] }, '200000000000001'))).status, 200);
     await g.until((c) => new Set(c.map((x) => x.body.to)).size === 2, 'both answered');
+    await settle(g);
     const convs = (await t.admin('GET', '/v1/admin/conversations')).json.items;
     const a = convs.find((c) => c.channel?.sender === '34633000111');
     const b = convs.find((c) => c.channel?.sender === '34633000222');
@@ -430,6 +436,7 @@ test('whatsapp: outside the 24-hour window a staff reply is the approved templat
     assert.equal((await t.admin('POST', `/v1/admin/conversations/${a.id}/reply`, { text: 'Dentro' })).status, 202);
     await g.until((c) => c.length > before);
     assert.equal(g.calls.at(-1).body.type, 'text');
+    assert.equal(g.calls.at(-1).body.text.body, 'Dentro');
     // a day and an hour later
     await s.post('/v1/test/clock', { advance_s: 25 * 3600 });
     before = g.calls.length;

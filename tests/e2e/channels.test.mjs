@@ -96,8 +96,8 @@ test('connect WhatsApp and Telegram, answer a hand-off on WhatsApp, disconnect',
     await page.locator('#conv-reply').fill('Hola, soy la doctora. Te llamo ahora.');
     const before = graph.calls.length;
     await page.getByRole('button', { name: 'Enviar por WhatsApp' }).click();
-    await graph.until((c) => c.length > before, 'the staff answer');
-    const sent = graph.calls.at(-1);
+    await graph.until((c) => c.slice(before).some((x) => x.body.text?.body?.startsWith('Hola, soy la doctora')), 'the staff answer');
+    const sent = graph.calls.slice(before).find((x) => x.body.text?.body?.startsWith('Hola, soy la doctora'));
     assert.equal(sent.body.to, from);
     assert.equal(sent.body.text.body, 'Hola, soy la doctora. Te llamo ahora.');
     await page.locator('.bubble.staff', { hasText: 'Te llamo ahora' }).waitFor();
