@@ -18,6 +18,8 @@ const struct bc_cmd bc_cmds[] = {
     {"apikey", NULL, "create, list, rotate and revoke a tenant's widget keys", ENV_CMD,
      .verbs = &cmd_apikey_verbs},
     {"user", NULL, "add, remove and change a tenant's staff users", ENV_CMD, .verbs = &cmd_user_verbs},
+    {"channel", NULL, "a tenant's WhatsApp and Telegram channels; Telegram's setWebhook", ENV_CMD,
+     .verbs = &cmd_channel_verbs},
     {"usage", cmd_usage, "a tenant's metered usage, or every tenant's for billing (export)", BC_NEEDS_ENV,
      .parse = cmd_usage_parse},
     {"store", NULL, "prepare (init) or verify (check) the store", BC_NEEDS_STORE, .parse = cmd_store_parse},

@@ -103,6 +103,7 @@ int cmd_backup(struct bc_cli *cli);
 int cmd_restore_parse(struct bc_cli *cli);
 int cmd_restore(struct bc_cli *cli);
 extern const struct bc_verbs cmd_tenant_verbs, cmd_apikey_verbs, cmd_user_verbs;
+extern const struct bc_verbs cmd_channel_verbs; /* cmd_channel.c */
 
 /* tenant export|import|migrate|purge (cmd_tenant_data.c), verbs of cmd_tenant; each returns the exit
  * status. */

@@ -3,6 +3,7 @@
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
 #include "cmd/cmd.h"
+#include "domain/channel_run.h"
 #include "domain/dispatch.h"
 #include "domain/extcal.h"
 #include "domain/env.h"
@@ -152,6 +153,7 @@ struct serve {
     struct housekeeping hk;
     struct bc_dispatcher *disp;    /* notifications (domain/dispatch.h) */
     struct bc_extcal_poller *xcal; /* the professionals' external calendars (domain/extcal.h) */
+    struct bc_channels *chans;     /* WhatsApp and Telegram turns and sends (domain/channel_run.h) */
     char mail_from[256];
     /* the envs of dedicated stores (domain/envs.h) and the workers started for each */
     struct bc_envs *envs;
@@ -438,6 +440,28 @@ int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *pub, char *mail_fro
     return 0;
 }
 
+/* The worker of the messaging channels: their turns and the answers' sends to Meta and Telegram. */
+static int channels_start(struct bc_cli *cli, struct serve *s)
+{
+    long retry = bc_config_int(BC_CFG_CHANNEL_RETRY_MS, 1000);
+    if (retry < 1 || retry > 600000) {
+        bc_cli_error(cli->json, "channel_retry_ms must be 1..600000");
+        return 1;
+    }
+    struct bc_channels_cfg cfg = {
+        .public_url = bc_api_public_url(&s->srv),
+        .graph_url = bc_config_get(BC_CFG_WHATSAPP_GRAPH_URL),
+        .telegram_url = bc_config_get(BC_CFG_TELEGRAM_API_URL),
+        .retry_ms = retry,
+    };
+    char err[256] = "";
+    if (bc_channels_start(cli->env, &cfg, &s->chans, err, sizeof err) < 0) {
+        bc_cli_error(cli->json, "channels: %s", err);
+        return 1;
+    }
+    return 0;
+}
+
 static void housekeeping_start(struct serve *s, struct bc_env *env)
 {
     s->hk = (struct housekeeping){.env = env, .envs = s->envs, .usage_every = s->usage_every};
@@ -501,6 +525,9 @@ static void shutdown_all(struct bc_cli *cli, struct serve *s, int left)
     /* no request adds events now; sends in flight are cancelled and retried after their lease */
     bc_dispatcher_stop(s->disp);
     s->disp = NULL;
+    /* after the LLM engine: every channel turn waiting for a model has been answered (by fsm) */
+    bc_channels_stop(s->chans);
+    s->chans = NULL;
     bc_extcal_poller_stop(s->xcal);
     s->xcal = NULL;
     if (s->envs) env_workers_stop(s);
@@ -529,6 +556,7 @@ int cmd_serve(struct bc_cli *cli)
                                       &s->disp, &s->workers);
     if (rc == 0) rc = bc__cmd_poller_start(cli, &s->xcal, &s->workers);
     if (rc == 0) env_workers_ready(s);
+    if (rc == 0) rc = channels_start(cli, s);
     if (rc == 0) {
         housekeeping_start(s, cli->env);
         bc_log(BC_LOG_INFO, "listening on %s:%u with %u threads, store %s", s->srv.host,

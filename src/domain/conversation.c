@@ -232,9 +232,9 @@ int bc_conv_messages(struct bc_env *env, const struct bc_ctx *ctx, const char *i
 
 json_t *bc_conv_view(json_t *conv)
 {
-    static const char *const fields[] = {
-        "id",      "status",  "lang", "created_at", "updated_at", "last_message_at", "user_messages",
-        "booking", "handoff", "state"};
+    static const char *const fields[] = {"id",         "status",          "lang",          "created_at",
+                                         "updated_at", "last_message_at", "user_messages", "booking",
+                                         "handoff",    "state",           "channel"};
     json_t *v = json_object();
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         json_t *f = json_object_get(conv, fields[i]);

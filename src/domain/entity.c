@@ -116,6 +116,22 @@ int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *k
     return all(env, ctx, kind, max, true, items);
 }
 
+int bc_entity_all_views(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max,
+                        json_t *(*view)(json_t *item), json_t **items)
+{
+    json_t *all = NULL;
+    *items = NULL;
+    int rc = bc_entity_all_ro(env, ctx, kind, max, &all);
+    if (rc < 0) return rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(all, i, it) json_array_append_new(list, view(it));
+    json_decref(all);
+    *items = list;
+    return list ? 0 : BC_ENOMEM;
+}
+
 int bc_entity_create(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, json_t *item)
 {
     struct bc_store *s = env->store;

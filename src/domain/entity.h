@@ -26,6 +26,10 @@ int bc_entity_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *k
 /* bc_entity_all for readers that never modify the items (store.h: read-only reads): the array is the
  * caller's, the items in it may be shared. Cached like bc_entity_get_ro. */
 int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
+/* Every entity of a kind (up to max) through view (a function of the item, read only, that returns a new
+ * reference: the entity's API view), in id order (caller decrefs *items). */
+int bc_entity_all_views(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max,
+                        json_t *(*view)(json_t *item), json_t **items);
 /* Stores a new entity: item must carry "id"; created_at/updated_at are set. */
 int bc_entity_create(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, json_t *item);
 /* Sets fields of an existing entity; *out (optional) is the stored item after the change. */

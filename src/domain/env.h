@@ -22,6 +22,7 @@ struct bc_usage_meter;
 struct bc_key_touches;
 struct bc_challenge_rates;
 struct bc_visitor_watch;
+struct bc_channels;
 
 struct bc_env {
     struct bc_store *store; /* borrowed */
@@ -53,6 +54,9 @@ struct bc_env {
      * dispatcher sets and clears it) */
     void (*outbox_wake)(void *ud);
     void *outbox_wake_ud;
+
+    /* the worker of WhatsApp and Telegram messages (channel_run.h); NULL without one (serve sets it) */
+    struct bc_channels *channels;
 };
 
 /* The store of env's directory (see struct bc_env's directory). */

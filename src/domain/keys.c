@@ -86,3 +86,9 @@ const char *bc_key_pow_used(char *buf, const char *challenge)
     if (!challenge || strlen(challenge) != 64 || strspn(challenge, "0123456789abcdef") != 64) return NULL;
     return JOIN(buf, "POW", challenge);
 }
+
+const char *bc_key_channel_route(char *buf, const char *channel_id)
+{
+    if (!bc_key_id_ok(channel_id)) return NULL;
+    return JOIN(buf, "CHANNEL", channel_id);
+}

@@ -39,6 +39,8 @@ const char *bc_key_migration(char *buf, const char *tenant_id);
 /* "POW#<challenge hex>" (SK "USED"): a proof-of-work solution already accepted (challenge.c), kept until the
  * challenge expires; NULL when challenge is not 64 hex characters. */
 const char *bc_key_pow_used(char *buf, const char *challenge);
+/* "CHANNEL#<channel id>" (SK "ROUTE"): a messaging channel's webhook id -> its tenant (domain/channel.h). */
+const char *bc_key_channel_route(char *buf, const char *channel_id);
 /* "TENANT#<id>" for the operator (platform API and CLI), whose credential covers every tenant. The id
  * comes from the operator's command or path; it is validated like any id. */
 const char *bc_key_tenant_pk_operator(char *buf, const char *tenant_id);

@@ -198,17 +198,7 @@ int bc_webhook_create(struct bc_env *env, const struct bc_ctx *ctx, json_t *body
 
 int bc_webhook_list(struct bc_env *env, const struct bc_ctx *ctx, json_t **items)
 {
-    json_t *all = NULL;
-    *items = NULL;
-    int rc = bc_entity_all_ro(env, ctx, KIND, 1000, &all);
-    if (rc < 0) return rc;
-    json_t *list = json_array();
-    size_t i;
-    json_t *it;
-    json_array_foreach(all, i, it) json_array_append_new(list, view(it));
-    json_decref(all);
-    *items = list;
-    return 0;
+    return bc_entity_all_views(env, ctx, KIND, 1000, view, items);
 }
 
 int bc_webhook_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out)

@@ -69,6 +69,17 @@ int bc_api_webhooks_get(struct bc_req *req);
 int bc_api_webhooks_patch(struct bc_req *req);
 int bc_api_webhooks_delete(struct bc_req *req);
 
+/* api_channels.c: WhatsApp and Telegram webhooks, channel configuration, staff replies on a channel */
+int bc_api_channel_whatsapp_verify(struct bc_req *req);
+int bc_api_channel_whatsapp(struct bc_req *req);
+int bc_api_channel_telegram(struct bc_req *req);
+int bc_api_channels_list(struct bc_req *req);
+int bc_api_channels_create(struct bc_req *req);
+int bc_api_channels_get(struct bc_req *req);
+int bc_api_channels_delete(struct bc_req *req);
+int bc_api_channels_tg_webhook(struct bc_req *req);
+int bc_api_admin_conversations_reply(struct bc_req *req);
+
 /* api_users.c: users and audit */
 int bc_api_users_list(struct bc_req *req);
 int bc_api_users_create(struct bc_req *req);

@@ -127,6 +127,20 @@ const struct bc_route bc_routes[] = {
     {BC_PATCH,  "/v1/admin/webhooks/{id}",         JWT,      ADMIN,  bc_api_webhooks_patch,          "admin.webhooks.patch",  0},
     {BC_DELETE, "/v1/admin/webhooks/{id}",         JWT,      ADMIN,  bc_api_webhooks_delete,         "admin.webhooks.delete", 0},
 
+    /* admin API: messaging channels (owners and admins: they hold the provider credentials) */
+    {BC_GET,    "/v1/admin/channels",              JWT,      ADMIN,  bc_api_channels_list,           "admin.channels.list",   0},
+    {BC_POST,   "/v1/admin/channels",              JWT,      ADMIN,  bc_api_channels_create,         "admin.channels.create", 0},
+    {BC_GET,    "/v1/admin/channels/{id}",         JWT,      ADMIN,  bc_api_channels_get,            "admin.channels.get",    0},
+    {BC_DELETE, "/v1/admin/channels/{id}",         JWT,      ADMIN,  bc_api_channels_delete,         "admin.channels.delete", 0},
+    {BC_POST,   "/v1/admin/channels/{id}/telegram-webhook", JWT, ADMIN, bc_api_channels_tg_webhook,  "admin.channels.telegram_webhook", 0},
+    {BC_POST,   "/v1/admin/conversations/{id}/reply", JWT,   ADMIN,  bc_api_admin_conversations_reply, "admin.conversations.reply", 0},
+
+    /* the providers' webhooks: the channel id alone names the tenant (domain/channel.h); each handler
+     * checks the provider's signature or secret token before reading the body */
+    {BC_GET,    "/v1/channels/whatsapp/{channel_id}", NONE,  ANY,    bc_api_channel_whatsapp_verify, "channels.whatsapp.verify", 0},
+    {BC_POST,   "/v1/channels/whatsapp/{channel_id}", NONE,  ANY,    bc_api_channel_whatsapp,        "channels.whatsapp.webhook", 0},
+    {BC_POST,   "/v1/channels/telegram/{channel_id}", NONE,  ANY,    bc_api_channel_telegram,        "channels.telegram.webhook", 0},
+
     /* admin API: users and audit */
     {BC_GET,    "/v1/admin/users",                 JWT,      VIEWER, bc_api_users_list,              "admin.users.list",      0},
     {BC_POST,   "/v1/admin/users",                 JWT,      OWNER,  bc_api_users_create,            "admin.users.create",    0},

@@ -129,7 +129,14 @@
     XX(CA_FILE, "ca_file", NULL,                                                                             \
        "CA bundle (PEM) for outgoing TLS: DynamoDB, LLM providers, webhooks, OIDC keys (unset: libcurl's)")  \
     XX(LAMBDA_RESERVE_MS, "lambda_reserve_ms", "1000",                                                       \
-       "bookchat lambda: ms before an invocation's deadline by which the answer is ready (model calls end)")
+       "bookchat lambda: ms before an invocation's deadline by which the answer is ready (model calls end)") \
+    XX(WHATSAPP_GRAPH_URL, "whatsapp_graph_url", "https://graph.facebook.com",                               \
+       "base URL of Meta's Graph API (WhatsApp Cloud API answers go to URL/VERSION/PHONE_ID/messages)")      \
+    XX(TELEGRAM_API_URL, "telegram_api_url", "https://api.telegram.org",                                     \
+       "base URL of the Telegram Bot API (URL/bot<token>/sendMessage)")                                      \
+    XX(CHANNEL_RETRY_MS, "channel_retry_ms", "1000",                                                         \
+       "milliseconds before the first retry of a WhatsApp/Telegram send after a 429 or 5xx (doubling, 6 "    \
+       "tries)")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,

@@ -20,6 +20,7 @@ import exceptions from './screens/exceptions.js';
 import settings from './screens/settings.js';
 import assistant from './screens/assistant.js';
 import keys from './screens/keys.js';
+import channels from './screens/channels.js';
 import notifications from './screens/notifications.js';
 import users from './screens/users.js';
 import audit from './screens/audit.js';
@@ -40,6 +41,7 @@ const ROUTES = [
   { path: 'assistant', screen: assistant, icon: 'sparkles' },
   { path: 'notifications', screen: notifications, icon: 'mail' },
   { path: 'widget', screen: keys, icon: 'key' },
+  { path: 'channels', screen: channels, icon: 'chat' },
   { path: 'users', screen: users, icon: 'users', owner: true },
   { path: 'audit', screen: audit, icon: 'audit', owner: true },
 ];

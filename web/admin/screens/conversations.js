@@ -35,7 +35,7 @@ export default {
                 'a',
                 { class: ['conv-item', c.id === selected && 'active', waiting(c) && 'waiting'], role: 'listitem', href: `#/conversations?filter=${filter}&id=${c.id}`, dataset: { id: c.id } },
                 h('div', { class: 'conv-top' }, h('strong', { text: who(t, c) }), h('span', { class: 'muted small', text: fmtAgo(c.last_message_at || c.created_at, ctx.lang) })),
-                h('div', { class: 'conv-meta' }, statusOf(t, c), h('span', { class: 'muted small', text: t('conv.messages', { n: c.messages || 0 }) }), h('span', { class: 'muted small lang', text: (c.lang || '').toUpperCase() })),
+                h('div', { class: 'conv-meta' }, statusOf(t, c), channelChip(t, c), h('span', { class: 'muted small', text: t('conv.messages', { n: c.messages || 0 }) }), h('span', { class: 'muted small lang', text: (c.lang || '').toUpperCase() })),
               ),
             )
           : empty('chat', t('conv.none'), filter === 'handoff' ? t('conv.noneHandoff') : t('conv.noneText')),
@@ -87,8 +87,11 @@ export default {
   },
 };
 
+// the medium a conversation came through: the widget, or a channel (WhatsApp, Telegram) with the sender
+const channelChip = (t, c) => (c.channel ? h('span', { class: ['chip', 'channel-chip', 'channel-' + c.channel.kind], title: c.channel.sender, text: t('chan.kind.' + c.channel.kind) }) : null);
+
 const waiting = (c) => (c.handoff && !c.handoff.handled ? 1 : 0);
-const who = (t, c) => (c.handoff && c.handoff.name) || (c.booking && c.booking.customer && c.booking.customer.name) || (c.booking && c.booking.code && t('conv.bookingCode', { code: c.booking.code })) || t('conv.visitor');
+const who = (t, c) => (c.handoff && c.handoff.name) || (c.booking && c.booking.customer && c.booking.customer.name) || (c.booking && c.booking.code && t('conv.bookingCode', { code: c.booking.code })) || (c.channel && c.channel.sender && (c.channel.kind === 'whatsapp' ? '+' : '') + c.channel.sender) || t('conv.visitor');
 
 function statusOf(t, c) {
   if (c.handoff) return c.handoff.handled ? badge(t('conv.handled'), 'neutral') : badge(t('conv.waiting'), 'warn');
@@ -101,6 +104,10 @@ function transcript(ctx, { conversation: c, messages }, filter) {
   const labels = {};
   const log = h('div', { class: 'transcript', role: 'log', 'aria-label': t('conv.transcript') });
   for (const m of messages) {
+    if (m.from === 'staff') {
+      log.append(h('div', { class: 'bubble staff' }, h('span', { class: 'sr', text: t('conv.staffSaid') }), m.text, h('time', { text: fmtInstant(m.at, lang, tz, { timeStyle: 'short' }) })));
+      continue;
+    }
     if (m.role === 'user') {
       const text = m.text || labels[m.action] || m.action;
       log.append(h('div', { class: 'bubble user' }, h('span', { class: 'sr', text: t('conv.customerSaid') }), text, h('time', { text: fmtInstant(m.at, lang, tz, { timeStyle: 'short' }) })));
@@ -152,11 +159,35 @@ function transcript(ctx, { conversation: c, messages }, filter) {
         { class: 'transcript-head' },
         h('a', { class: 'btn btn-ghost btn-sm back', href: `#/conversations?filter=${filter}` }, icon('back'), h('span', { text: t('ui.back') })),
         h('div', {}, h('h2', { text: who(t, c) }), h('p', { class: 'muted small', text: `${fmtInstant(c.created_at, lang, tz)} · ${(c.lang || '').toUpperCase()} · ${t('conv.messages', { n: c.messages || messages.length })}` })),
+        channelChip(t, c),
         statusOf(t, c),
       ),
       handBox,
       log,
+      c.channel && ctx.can.write && replyBox(ctx, c),
     ],
     { cls: 'transcript-card' },
   );
+}
+
+// Staff answer on the conversation's channel (POST /v1/admin/conversations/{id}/reply): the customer gets it
+// on WhatsApp or Telegram, and it joins the transcript.
+function replyBox(ctx, c) {
+  const { t, api } = ctx;
+  const text = h('textarea', { id: 'conv-reply', rows: 3, maxlength: 4000, required: true, 'aria-label': t('conv.replyLabel', { channel: t('chan.kind.' + c.channel.kind) }), placeholder: t('conv.replyPlaceholder') });
+  const send = button(t('conv.replySend', { channel: t('chan.kind.' + c.channel.kind) }), {
+    kind: 'primary',
+    ico: 'chat',
+    onclick: async () => {
+      if (!text.value.trim()) return;
+      try {
+        await api.post(`/v1/admin/conversations/${c.id}/reply`, { text: text.value.trim() });
+        toast(t('conv.replySent'));
+        ctx.refresh();
+      } catch (e) {
+        toast(e.message, 'error');
+      }
+    },
+  });
+  return h('div', { class: 'conv-reply' }, h('label', { for: 'conv-reply', class: 'small muted', text: t('conv.replyHint', { channel: t('chan.kind.' + c.channel.kind), sender: c.channel.sender }) }), text, h('div', { class: 'conv-reply-actions' }, send));
 }

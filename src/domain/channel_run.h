@@ -1,0 +1,80 @@
+/* The channel layer's conversations (PRODUCT.md section 15): an inbound WhatsApp or Telegram message becomes
+ * a turn of the same conversation engine as the widget's (domain/turn.h: fsm, nlp or agent mode, the plan's
+ * messages, metering, hand-off and booking rules), and the answer goes back out on the same medium
+ * (channel_render.h). The webhook is answered at once; a worker thread of the serve process runs the turn
+ * and sends the answer through the asynchronous sender (net/sender.h), retrying on 429 and 5xx.
+ *
+ * DESIGN NOTES
+ * - A conversation is keyed by (tenant, channel, sender): the item TENANT#t / CHSENDER#<channel>#<sender>
+ *   {conv_id, last_in, qr} points at the conversation the sender is in, so a customer who writes again
+ *   continues where they were; when the conversation has expired (retention) a new one starts. qr holds the
+ *   payloads of the last answer's quick replies (channel_render.h), last_in the time of the last inbound
+ *   message (WhatsApp's 24-hour customer-service window).
+ * - Deliveries are idempotent on the provider's message id (WhatsApp's wamid, Telegram's update_id): an item
+ *   CHSEEN#<channel>#<hash> written with a not-exists condition before the turn is queued (kept 7 days, as
+ *   long as Meta redelivers); a redelivery finds it and is acknowledged without a second turn.
+ * - Turns of one process run on its one worker thread, one after another, so two messages of a sender are
+ *   answered in order; a turn that waits for a model leaves the thread free (its io.answered queues the
+ *   rest). A turn that loses the conversation's version race to another process is run again.
+ * - The answer's messages go out one after the other (a chain), each retried on 429, 5xx and network errors
+ *   after channel_retry_ms doubling, six tries; a 4xx drops the rest of the chain with a warning.
+ * - What is queued lives in memory: a process killed between the acknowledgement and the send loses that
+ *   answer (the customer writes again and the conversation is where it was). */
+#ifndef BC_CHANNEL_RUN_H
+#define BC_CHANNEL_RUN_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth/context.h"
+
+struct bc_env;
+struct bc_channel;
+struct bc_channels;
+
+struct bc_channels_cfg {
+    const char *public_url;   /* where calendar links point */
+    const char *graph_url;    /* whatsapp_graph_url */
+    const char *telegram_url; /* telegram_api_url */
+    long retry_ms;            /* channel_retry_ms */
+};
+
+/* Starts the worker of env (sets env->channels; cfg copied). 0, or a negative bc_err with err. */
+int bc_channels_start(struct bc_env *env, const struct bc_channels_cfg *cfg, struct bc_channels **out,
+                      char *err, size_t errsize);
+/* Stops it: queued turns and sends are dropped (turns waiting for a model are waited for first). NULL ok. */
+void bc_channels_stop(struct bc_channels *w);
+
+/* An inbound message as a webhook adapter read it (everything borrowed). */
+struct bc_channel_msg {
+    const char *msg_id;      /* the provider's id of the delivery (dedup) */
+    const char *sender;      /* WhatsApp wa_id or Telegram chat id: digits, maybe a leading '-' */
+    const char *text;        /* free text, or NULL */
+    const char *button;      /* a pressed button's id, or NULL */
+    const char *button_text; /* its title when the provider sends it (WhatsApp), or NULL */
+    const char *callback_id; /* Telegram: the callback query to answer, or NULL */
+    const char *lang;        /* a language hint ("en", "es-ES"), or NULL */
+};
+
+/* Accepts one inbound message of ch (ctx from bc_channel_resolve): a message id seen before returns 1 (the
+ * provider redelivered: acknowledge, do nothing); otherwise the sender's limits are taken (the widget
+ * visitor's: messages per day, conversation pace; their errors are returned, nothing queued) and the turn is
+ * queued: 0. BC_EINVALID for a malformed sender, BC_EUNAVAILABLE when this process runs no worker. */
+int bc_channel_accept(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_channel *ch,
+                      const struct bc_channel_msg *m);
+
+/* Staff answer a conversation on its channel: the text is stored as an assistant message ("from": "staff",
+ * "by": user id) and sent. WhatsApp outside the 24-hour window: sent as the channel's template (its one
+ * body parameter the text), or BC_ECONFLICT with msg when it has none. BC_ECONFLICT with msg for a
+ * conversation that did not come through a channel, BC_ENOT_FOUND, BC_EUNAVAILABLE without a worker. */
+int bc_channel_staff_reply(struct bc_env *env, const struct bc_ctx *ctx, const char *conv_id,
+                           const char *text, char *msg, size_t msgsize);
+
+/* Telegram's setWebhook for channel id of ctx's tenant: url = public_url + the channel's webhook path, with
+ * its secret token, for messages and callback queries. Waits for Telegram's answer (10 s at most). 0, or
+ * BC_ENOT_FOUND, BC_EINVALID (not a Telegram channel), BC_EUNAVAILABLE with msg (Telegram refused or could
+ * not be reached). */
+int bc_channel_tg_set_webhook(struct bc_env *env, const struct bc_ctx *ctx, const char *id,
+                              const char *public_url, const char *api_url, char *msg, size_t msgsize);
+
+#endif
