@@ -6,6 +6,7 @@
 #include "domain/booking_internal.h"
 #include "domain/env.h"
 #include "domain/calendar.h"
+#include "domain/claim.h"
 #include "domain/outbox.h"
 #include "domain/schedule.h"
 #include "domain/settings.h"
@@ -130,8 +131,11 @@ int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *
         const char *ptrs[BC_CAL_MAX_DAYS];
         int nd;
         item_dates(updated, ptrs, &nd);
-        rc =
-            bc_cal_remove(env, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd, id);
+        if (bc_claim_is(updated)) /* its resources too (claim.h) */
+            rc = bc_claim_release(env, ctx, updated);
+        else
+            rc = bc_cal_remove(env, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd,
+                               id);
         if (rc == 0) rc = relist(env, updated);
         if (rc == 0) bc_usage_add(env, ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
         bc_outbox_wake(env);
@@ -167,6 +171,13 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
     if (by_customer && (rc = customer_window(env, ctx, item, msg, msgsize)) < 0) {
         json_decref(item);
         return rc;
+    }
+    if (bc_claim_is(item)) { /* its resources would need claims of their own */
+        snprintf(msg, msgsize,
+                 "a booking that uses a room or another resource cannot be moved: cancel it and "
+                 "book the new time");
+        json_decref(item);
+        return BC_ECONFLICT;
     }
     const char *old_pro = bc_field_str(item, BC_F_PROVIDER);
     const char *pro_id = new_provider && *new_provider ? new_provider : old_pro;
@@ -258,7 +269,7 @@ int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const ch
     const char *cur = bc_field_str(item, BC_F_STATUS);
     if (strcmp(cur, "cancelled") == 0 || strcmp(cur, "failed") == 0) {
         /* a cancelled booking comes back only if its slot is still free */
-        if (strcmp(status, "confirmed") != 0 || strcmp(cur, "failed") == 0) {
+        if (strcmp(status, "confirmed") != 0 || strcmp(cur, "failed") == 0 || bc_claim_is(item)) {
             snprintf(msg, msgsize, "a %s booking can only be confirmed again", cur);
             rc = BC_ECONFLICT;
         } else {
