@@ -234,3 +234,30 @@ test('SIGKILL at each step of the claim protocol: never double-booked, free agai
     assert.equal(list[0].provider_id, decided ? pros[0] : second, point);
   }
 });
+
+test('the chat says how many places are left in a group session (Spanish and English)', async () => {
+  const talk = async (locale, text) => {
+    // sent to the process that runs now (the SIGKILL test above restarted it)
+    const w = (path, body, headers = {}) => srv.req('POST', path, { body, headers: { 'x-api-key': T.key, origin: T.origin, ...headers } });
+    const r = await w('/v1/widget/conversations', { locale });
+    assert.equal(r.status, 201, r.text);
+    const { id, token } = r.json.conversation;
+    const m = await w(`/v1/widget/conversations/${id}/messages`, { text }, { 'x-conversation-token': token });
+    assert.equal(m.status, 200, m.text);
+    return m.json;
+  };
+  const labels = (j) => j.messages.flatMap((m) => m.quick_replies || []).map((q) => q.label);
+  let es = await talk('es', 'quiero yoga con Ana el viernes 4 de diciembre');
+  assert.equal(es.state, 'time', JSON.stringify(es));
+  assert.ok(labels(es).includes('9:00 · 3 plazas') || labels(es).includes('09:00 · 3 plazas'), labels(es).join());
+  assert.match(es.messages.map((m) => m.text).join('\n'), /sesión en grupo/);
+  assert.equal((await book(T, { service_id: yoga.id, provider_id: pros[0], start: '2026-12-04T09:00:00+01:00', customer: customer(400) })).status, 201);
+  assert.equal((await book(T, { service_id: yoga.id, provider_id: pros[0], start: '2026-12-04T09:00:00+01:00', customer: customer(401) })).status, 201);
+  es = await talk('es', 'quiero yoga con Ana el viernes 4 de diciembre');
+  assert.ok(labels(es).some((l) => /^0?9:00 · última plaza$/.test(l)), labels(es).join());
+  const en = await talk('en', 'I want yoga with Ana on Friday December 4');
+  assert.equal(en.state, 'time', JSON.stringify(en));
+  assert.ok(labels(en).some((l) => /^9:00 (AM|am) · last place$|^09:00 · last place$/.test(l)), labels(en).join());
+  assert.ok(labels(en).some((l) => / · 3 places left$/.test(l)), labels(en).join());
+  assert.match(en.messages.map((m) => m.text).join('\n'), /group session/);
+});
