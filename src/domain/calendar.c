@@ -494,19 +494,27 @@ int bc_cal_claim(struct bc_env *env, const struct bc_ctx *ctx, const char *kind,
     return commit_of(env, ctx, kind, owner, dates, ndates, &ch);
 }
 
-int bc_cal_complete(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
-                    const char *const *dates, int ndates, const char *id)
+/* Applies a change without an entry to add (a removal, a completion) to the items of dates of owner; every
+ * date is tried, the last error is returned. */
+static int each_date(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                     const char *const *dates, int ndates, const struct change *ch)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
-    struct change ch = {.complete_id = id};
     if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
     int rc = 0;
     for (int i = 0; i < ndates; i++) {
         if (!bc_key_sk2(sk, kind, owner, dates[i])) return BC_EINVALID;
-        int r = rewrite(env, pk, sk, &ch, NULL);
+        int r = rewrite(env, pk, sk, ch, NULL);
         if (r < 0) rc = r;
     }
     return rc;
+}
+
+int bc_cal_complete(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                    const char *const *dates, int ndates, const char *id)
+{
+    struct change ch = {.complete_id = id};
+    return each_date(env, ctx, kind, owner, dates, ndates, &ch);
 }
 
 int bc_cal_commit(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
@@ -543,16 +551,8 @@ int bc_cal_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *prov
 int bc_cal_remove_of(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
                      const char *const *dates, int ndates, const char *id)
 {
-    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     struct change ch = {.remove_id = id};
-    if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
-    int rc = 0;
-    for (int i = 0; i < ndates; i++) {
-        if (!bc_key_sk2(sk, kind, owner, dates[i])) return BC_EINVALID;
-        int r = rewrite(env, pk, sk, &ch, NULL);
-        if (r < 0) rc = r;
-    }
-    return rc;
+    return each_date(env, ctx, kind, owner, dates, ndates, &ch);
 }
 
 int bc_cal_has(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date,
