@@ -44,6 +44,12 @@ static const char *const *item_dates(json_t *item, const char **ptrs, int *n)
     return ptrs;
 }
 
+/* The seats of the group session a booking item is a seat of (0: not a group session). */
+static int seats_of(const json_t *item)
+{
+    return (int)json_integer_value(json_object_get(item, "capacity"));
+}
+
 /* Customers may change a booking only until cancel_window_min before its start. */
 static int customer_window(struct bc_env *env, const struct bc_ctx *ctx, json_t *item, char *msg,
                            size_t msgsize)
@@ -192,8 +198,13 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
     if (rc == 0) rc = bc__booking_busy_dates(sc.pros[0].zone, start - bb, start + dur + ba, dates, &nd);
     if (rc == 0) {
         const char *ptrs[BC_CAL_MAX_DAYS];
-        struct bc_cal_entry e = {
-            id, false, start - bb, start + dur + ba, 0, bc_field_str(item, BC_F_SERVICE)};
+        struct bc_cal_entry e = {id,
+                                 false,
+                                 start - bb,
+                                 start + dur + ba,
+                                 0,
+                                 bc_field_str(item, BC_F_SERVICE),
+                                 .capacity = seats_of(item)}; /* a seat of a session stays a seat */
         /* same professional: the old entry goes in the same write on dates both share */
         rc = bc_cal_commit(env, ctx, pro_id, bc__booking_date_ptrs(dates, nd, ptrs), nd, &e,
                            strcmp(pro_id, old_pro) == 0 ? id : NULL);
@@ -281,7 +292,8 @@ int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const ch
                                      json_integer_value(json_object_get(item, "busy_from")),
                                      json_integer_value(json_object_get(item, "busy_to")),
                                      0,
-                                     bc_field_str(item, BC_F_SERVICE)};
+                                     bc_field_str(item, BC_F_SERVICE),
+                                     .capacity = seats_of(item)};
             rc = bc_cal_commit(env, ctx, bc_field_str(item, BC_F_PROVIDER), ptrs, nd, &e, NULL);
             if (rc == BC_ESLOT)
                 snprintf(msg, msgsize, "that time has been taken since the booking was cancelled");

@@ -157,7 +157,16 @@ test('group sessions: seats_left, full at capacity, a cancellation frees a seat'
   assert.equal(full.status, 409);
   mustOk(await T.admin('PATCH', `/v1/admin/bookings/${b1.json.booking.id}`, { status: 'cancelled' }), 'cancel');
   assert.equal((await seat()).seats_left, 1);
-  assert.equal((await book(T, { service_id: yoga.id, provider_id: ana, start: at, customer: customer(15) })).status, 201);
+  const b5 = await book(T, { service_id: yoga.id, provider_id: ana, start: at, customer: customer(15) });
+  assert.equal(b5.status, 201);
+  // a seat moves to another session of the class, and stays a seat there
+  const at2 = '2026-12-02T12:00:00+01:00';
+  assert.equal((await book(T, { service_id: yoga.id, provider_id: ana, start: at2, customer: customer(16) })).status, 201);
+  const mv = await T.admin('PATCH', `/v1/admin/bookings/${b5.json.booking.id}`, { start: at2 });
+  assert.equal(mv.status, 200, mv.text);
+  const s2 = (await slots(q)).find((s) => s.start === at2);
+  assert.equal(s2.seats_left, 1);
+  assert.equal((await seat()).seats_left, 1);
 });
 
 async function threeProcesses(fn) {
