@@ -32,7 +32,7 @@ test('the demo page shows the clinic from the API and embeds the widget', { time
   const ctx = await newContext(browser);
   const page = await openDemo(ctx);
   await page.locator('body[data-filled="api"]').waitFor({ state: 'attached' });
-  assert.deepEqual(await page.locator('#services h3').allTextContents(), ['Blanqueamiento', 'Limpieza dental', 'Revisión', 'Taller de higiene bucal']);
+  assert.deepEqual(await page.locator('#services h3').allTextContents(), ['Blanqueamiento', 'Limpieza dental', 'Revisión']);
   assert.match(await page.locator('#services').textContent(), /45\s?€/);
   assert.deepEqual(await page.locator('#team h3').allTextContents(), ['Dr. Javier Ruiz', 'Dra. Marta López']);
   assert.equal(await page.locator('[data-business-address]').textContent(), 'Calle de Alcalá 120, 28009 Madrid');
