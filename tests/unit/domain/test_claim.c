@@ -2,7 +2,7 @@
  * one item, expired claims decided by their booking item (aborted so that they can never be confirmed), and
  * the busy time availability gets from sessions and resources. The whole protocol under races and SIGKILL:
  * tests/api/resources.test.mjs. */
-#include "../testlib.h"
+#include "tenant_fixture.h"
 
 #include "auth/context.h"
 #include "auth/secret.h"
@@ -30,7 +30,7 @@ static char tenant[BC_ID_LEN + 1], pk[BC_KEY_SIZE];
 static int setup(void **state)
 {
     static const unsigned char secret[32] = "claim-test-secret-0123456789abcd";
-    char url[600], err[256] = "", msg[256] = "";
+    char url[600], err[256] = "";
     struct bc_store *s = NULL;
     (void)state;
     setenv("BOOKCHAT_TEST_NOW", NOW_S, 1);
@@ -41,17 +41,7 @@ static int setup(void **state)
     if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("open %s: %s", url, err);
     env = bc_test_env(s);
     assert_int_equal(bc_plan_ensure_defaults(env), 0);
-    bc_id_new(tenant);
-    for (char *p = tenant; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    json_t *out = NULL, *origins = json_array();
-    struct bc_onboard in = {.tenant = {tenant, "Spa", "BUSINESS", "es", "Europe/Madrid", NULL},
-                            .origins = origins,
-                            .allow_no_origin = true,
-                            .empty = true};
-    if (bc_onboard_tenant(env, &in, msg, sizeof msg, &out) < 0) fail_msg("onboard: %s", msg);
-    json_decref(out);
-    json_decref(origins);
-    bc_ctx_operator(&ctx, tenant);
+    fx_empty_tenant(env, "Spa", tenant, &ctx);
     assert_non_null(bc_key_tenant_pk(&ctx, pk));
     return 0;
 }
