@@ -119,9 +119,12 @@ json_t *bc__agent_find_availability(struct bc_agent *a, json_t *in)
         char s1[BC_TZ_ISO_SIZE], s2[BC_TZ_ISO_SIZE];
         bc_tz_format_iso_offset(slots[i].start, slots[i].start_offset, s1, sizeof s1);
         bc_tz_format_iso_offset(slots[i].end, slots[i].end_offset, s2, sizeof s2);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "start", s1, "end", s2, "provider_id",
-                                              slots[i].pro_id, "provider",
-                                              bc__agent_name_of(a->providers, slots[i].pro_id)));
+        json_t *slot =
+            json_pack("{s:s, s:s, s:s, s:s}", "start", s1, "end", s2, "provider_id", slots[i].pro_id,
+                      "provider", bc__agent_name_of(a->providers, slots[i].pro_id));
+        if (sc.q.capacity > 1) /* a group session: the places left, for the assistant to tell */
+            json_object_set_new(slot, "seats_left", json_integer(slots[i].seats_left));
+        json_array_append_new(list, slot);
         bc__agent_remember_offer(a, svc, slots[i].pro_id, s1);
     }
     json_t *outj = json_pack("{s:s, s:s, s:s, s:o, s:b}", "timezone", sc.q.zone ? sc.q.zone : a->zone, "from",

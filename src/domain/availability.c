@@ -170,9 +170,28 @@ struct pro {
     const struct bc_availability_query *q;
     const struct bc_availability_pro *in;
     struct daymap week[8];
-    struct vec exc;  /* struct pexc: the professional's and the business's */
-    struct vec busy; /* struct interval, sorted, merged */
+    struct vec exc;    /* struct pexc: the professional's and the business's */
+    struct vec busy;   /* struct interval, sorted, merged */
+    struct vec groups; /* struct group: joinable sessions of a group service (bc_availability_busy) */
 };
+
+struct group {
+    int64_t start, end;
+    int taken;
+};
+
+/* Whether the widened slot [ws, we) is kept off by a session: true when it overlaps one it is not exactly;
+ * *seats: the seats left of the one it joins (else unchanged). */
+static bool session_blocks(const struct vec *groups, int capacity, int64_t ws, int64_t we, int *seats)
+{
+    const struct group *g = groups->data;
+    for (size_t i = 0; i < groups->n; i++) {
+        if (!(g[i].start < we && ws < g[i].end)) continue;
+        if (capacity <= 1 || g[i].start != ws || g[i].end != we) return true;
+        *seats = capacity - g[i].taken;
+    }
+    return false;
+}
 
 static int cmp_interval(const void *x, const void *y)
 {
@@ -204,6 +223,7 @@ static void pro_release(struct pro *p)
 {
     free(p->exc.data);
     free(p->busy.data);
+    free(p->groups.data);
 }
 
 static int pro_parse(const struct bc_availability_query *q, const struct bc_availability_pro *in,
@@ -215,6 +235,7 @@ static int pro_parse(const struct bc_availability_query *q, const struct bc_avai
     p->in = in;
     p->exc.size = sizeof(struct pexc);
     p->busy.size = sizeof(struct interval);
+    p->groups.size = sizeof(struct group);
     if (!in || !in->id || bc_tz_validate(in->zone) < 0) goto out;
     if ((rc = parse_rules(in->rules, in->n_rules, p->week)) < 0) goto out;
     rc = BC_EINVALID;
@@ -232,6 +253,11 @@ static int pro_parse(const struct bc_availability_query *q, const struct bc_avai
         struct interval b = {in->busy[i].start, in->busy[i].end};
         rc = BC_EINVALID;
         if (b.end <= b.start) goto out;
+        if (in->busy[i].seats_taken > 0) { /* a session to join, not plain busy time */
+            struct group g = {b.start, b.end, in->busy[i].seats_taken};
+            if ((rc = vec_push(&p->groups, &g)) < 0) goto out;
+            continue;
+        }
         if ((rc = vec_push(&p->busy, &b)) < 0) goto out;
     }
     merge_intervals(&p->busy);
@@ -332,6 +358,8 @@ static int pro_slots(const struct bc_availability_query *q, struct pro *p, size_
             long i = find_le(ov, open.n, ws);
             if (i < 0 || ov[i].end < we) continue;
             if (is_busy(&p->busy, ws, we)) continue;
+            int seats = q->capacity > 1 ? q->capacity : 0;
+            if (p->groups.n && session_blocks(&p->groups, q->capacity, ws, we, &seats)) continue;
             struct bc_availability_slot slot = {
                 .start = s,
                 .end = s + len,
@@ -339,6 +367,7 @@ static int pro_slots(const struct bc_availability_query *q, struct pro *p, size_
                 .end_offset = bc_tz_span_offset(span_q, s + len),
                 .pro = index,
                 .pro_id = p->in->id,
+                .seats_left = seats,
             };
             if ((rc = vec_push(out, &slot)) < 0) goto out;
             if (q->max_slots && out->n >= q->max_slots) goto out;

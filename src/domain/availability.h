@@ -65,6 +65,9 @@ struct bc_availability_exception {
 struct bc_availability_busy {
     int64_t start;
     int64_t end;
+    /* > 0: a group session of the queried service with this many seats taken and some left: a slot whose
+     * widened interval is exactly [start, end) joins it (q->capacity); any other overlapping slot is busy */
+    int seats_taken;
 };
 
 /* One professional. Everything is borrowed for the duration of the call. */
@@ -105,6 +108,7 @@ struct bc_availability_query {
     const char *to;
     const char *zone;
     size_t max_slots; /* compute only: keep the first max_slots slots; 0 = no limit */
+    int capacity;     /* seats of the service (0 or 1: not a group session) */
 };
 
 /* One free slot. */
@@ -116,6 +120,7 @@ struct bc_availability_slot {
     int32_t end_offset;   /* … and at end */
     size_t pro;           /* index into the professionals array */
     const char *pro_id;   /* pros[pro].id (borrowed from the caller) */
+    int seats_left;       /* q->capacity > 1: seats still free in this session (else 0) */
 };
 
 /* The free slots of n_pros professionals ("any": pass them all; 1 for a given professional) for q.

@@ -22,6 +22,10 @@
  *   retry with the same key and request gets the same booking, with another request 409.
  * - The manage token is an HMAC of tenant and booking under the server secret: never stored, always
  *   re-derivable (an idempotent retry returns it again).
+ * - A service that requires resources is committed by the claim protocol (claim.h; commit_claimed): its
+ *   professional's time and one unit of each resource as pending claims, then the booking item's one
+ *   conditional write that decides, then the claims made permanent. A group session (capacity > 1) without
+ *   resources takes one of its seats through the same calendar write as any booking (calendar.c, "Capacity").
  * - Monthly bookings are metered by domain/usage.h: one is reserved against the plan's limit before the
  *   commit (exact at the boundary within a process) and given back when the booking is not made. */
 #include "domain/booking.h"
@@ -30,6 +34,7 @@
 #include "domain/env.h"
 #include "domain/availability.h"
 #include "domain/calendar.h"
+#include "domain/claim.h"
 #include "domain/keys.h"
 #include "domain/outbox.h"
 #include "domain/schedule.h"
@@ -444,6 +449,49 @@ static int create_prepare(struct create *c)
     return 0;
 }
 
+/* The service's seats (1 unless a group session). */
+static int service_capacity(const struct create *c)
+{
+    int cap = (int)json_integer_value(json_object_get(c->sc.service, "capacity"));
+    return cap > 1 ? cap : 1;
+}
+
+/* Whether the service requires resources: then the claim protocol commits it (commit_claimed). */
+static bool needs_claims(const struct create *c)
+{
+    return json_array_size(json_object_get(c->sc.service, "resource_ids")) > 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The claim protocol's fields of the pending item (claim.h): the seats, and for a service with resources the
+ * resources in the fixed (sorted) order, their UTC dates and the claims' expiry. */
+static int claim_fields(struct create *c)
+{
+    int cap = service_capacity(c);
+    if (cap > 1) json_object_set_new(c->item, "capacity", json_integer(cap));
+    if (!needs_claims(c)) return 0;
+    json_t *ids = json_object_get(c->sc.service, "resource_ids");
+    const char *sorted[BC_STORE_BATCH_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(ids) && n < BC_STORE_BATCH_MAX; i++)
+        if (json_is_string(json_array_get(ids, i))) sorted[n++] = json_string_value(json_array_get(ids, i));
+    qsort(sorted, n, sizeof *sorted, cmp_str);
+    json_t *res = json_array(), *rd = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(res, json_string(sorted[i]));
+    char dates[BC_CAL_MAX_DAYS][11];
+    int nd = 0;
+    int rc = bc_claim_res_dates(c->start - c->bb, c->start + c->dur + c->ba, dates, &nd);
+    for (int d = 0; rc == 0 && d < nd; d++) json_array_append_new(rd, json_string(dates[d]));
+    json_object_set_new(c->item, "resource_ids", res);
+    json_object_set_new(c->item, "res_dates", rd);
+    json_object_set_new(c->item, "claim_exp", json_integer(bc_now_s() + BC_CLAIM_TTL_S));
+    return rc;
+}
+
 /* The pending booking item with professional k on the given dates, into c->item (replacing the item made
  * for a professional tried before). */
 static int create_item(struct create *c, size_t k, char dates[][11], int nd)
@@ -470,6 +518,8 @@ static int create_item(struct create *c, size_t k, char dates[][11], int nd)
     for (int d = 0; d < nd; d++) json_array_append_new(jd, json_string(dates[d]));
     json_object_set_new(c->item, "cal_dates", jd);
     if (in->lang) json_object_set_new(c->item, "lang", json_string(in->lang));
+    int rc = claim_fields(c);
+    if (rc < 0) return rc;
     /* its notifications, marked on the item (a professional tried before had its own) */
     bc_outbox_batch_release(&c->ob);
     return bc_outbox_booking(c->env, c->ctx, BC_EV_BOOKING_CREATED, c->item, &c->ob);
@@ -530,6 +580,69 @@ static int commit_batched(struct create *c, size_t k, const char *date, const st
     return rc;
 }
 
+/* The key's claim on its own write (the paths that are not one batch): 0 with IDEM_MINE, or the answer of a
+ * previous request (CREATE_REPLAYED), or a negative bc_err. */
+static int idem_take(struct create *c)
+{
+    int rc = 0;
+    if (c->im.state == IDEM_UNCLAIMED) {
+        rc = bc_store_put(c->env->store, c->im.item, &claim_cond);
+        if (rc == BC_ECOND && (rc = idem_check(c, c->msg, c->msgsize)) == 0 && c->outcome == CREATE_OPEN &&
+            c->im.state != IDEM_MINE)
+            rc = BC_ECONFLICT; /* claimed and given back meanwhile */
+        if (rc < 0 || c->outcome == CREATE_REPLAYED) return rc;
+        c->im.state = IDEM_MINE;
+    }
+    return rc;
+}
+
+/* Commit by the claim protocol (claim.h; the service requires resources): the key's claim and the pending
+ * item (version 1, claim_exp), the claims in the fixed order, the decision (the confirmation, written on
+ * the condition that the item is still version 1: an aborter that found a claim expired wins otherwise), the
+ * claims made permanent. BC_ESLOT after releasing the claims when anything is taken or the booking was
+ * aborted. */
+static int commit_claimed(struct create *c)
+{
+    struct bc_store *s = c->env->store;
+    bool died = false;
+    int rc = idem_take(c);
+    if (rc < 0 || c->outcome == CREATE_REPLAYED) return rc;
+    if ((rc = bc_outbox_put(c->env, &c->ob)) < 0) return rc;   /* its notifications, before the commit */
+    if ((rc = bc_store_put(s, c->item, &lazy)) < 0) return rc; /* made durable by the claims' syncs */
+    if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) return crashed(c);
+    rc = bc_claim_take(c->env, c->ctx, c->item, c->in->hold_id, c->msg, c->msgsize, &died);
+    if (died) return crashed(c);
+    if (rc < 0) return rc;
+    if (bc_fault_hit(BC_FAULT_CLAIM_BEFORE_DECIDE)) return crashed(c);
+    /* the decision: one write conditional on the pending item's version */
+    json_t *conf = json_copy(c->item), *look = NULL, *entry = NULL;
+    struct bc_write w[3];
+    size_t n = conf ? finish_writes(c->pk, conf, "confirmed", w, &look, &entry) : 0;
+    if (!n) {
+        json_decref(conf);
+        return BC_ENOMEM;
+    }
+    json_object_set_new(conf, "version", json_integer(2));
+    if (entry) json_object_set_new(entry, "version", json_integer(2));
+    w[0].cond = (struct bc_cond){BC_COND_VERSION, 1, false};
+    rc = bc_store_put_batch(s, w, n, NULL);
+    json_decref(look);
+    json_decref(entry);
+    if (rc < 0) {
+        json_decref(conf);
+        bc_claim_release(c->env, c->ctx, c->item); /* aborted (or a store error): nothing of it stays */
+        if (rc == BC_ECOND) snprintf(c->msg, c->msgsize, "that time is no longer available");
+        return rc == BC_ECOND ? BC_ESLOT : rc;
+    }
+    c->outcome = CREATE_BOOKED;
+    json_decref(c->item);
+    c->item = conf;
+    if (bc_fault_hit(BC_FAULT_CLAIM_AFTER_DECIDE)) return crashed(c);
+    /* made permanent; a failure here leaves claims that every reader and writer settles as confirmed */
+    bc_claim_complete(c->env, c->ctx, c->item, &died);
+    return died ? crashed(c) : 0;
+}
+
 /* Commit, sequential (the busy interval spans local dates): the key's claim, the pending item, the calendar
  * writes (bc_cal_commit undoes its earlier dates when a later one is taken), the confirmation, one after
  * the other. Same results as commit_batched; on BC_ESLOT the pending item and the claim stay for the next
@@ -538,15 +651,8 @@ static int commit_sequential(struct create *c, size_t k, char dates[][11], int n
                              const struct bc_cal_entry *e)
 {
     struct bc_store *s = c->env->store;
-    int rc;
-    if (c->im.state == IDEM_UNCLAIMED) {
-        rc = bc_store_put(s, c->im.item, &claim_cond);
-        if (rc == BC_ECOND && (rc = idem_check(c, c->msg, c->msgsize)) == 0 && c->outcome == CREATE_OPEN &&
-            c->im.state != IDEM_MINE)
-            rc = BC_ECONFLICT; /* claimed and given back meanwhile */
-        if (rc < 0 || c->outcome == CREATE_REPLAYED) return rc;
-        c->im.state = IDEM_MINE;
-    }
+    int rc = idem_take(c);
+    if (rc < 0 || c->outcome == CREATE_REPLAYED) return rc;
     if ((rc = bc_outbox_put(c->env, &c->ob)) < 0) return rc;   /* its notifications, before the commit */
     if ((rc = bc_store_put(s, c->item, &lazy)) < 0) return rc; /* made durable by the commit's sync */
     if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) return crashed(c);
@@ -569,8 +675,11 @@ static int create_try(struct create *c, size_t k)
     int64_t from = c->start - c->bb, to = c->start + c->dur + c->ba;
     if ((rc = bc__booking_busy_dates(c->sc.pros[k].zone, from, to, dates, &nd)) < 0) return rc;
     if ((rc = create_item(c, k, dates, nd)) < 0) return rc;
-    struct bc_cal_entry e = {c->id, false, from, to, 0, c->in->service_id};
-    rc = nd == 1 ? commit_batched(c, k, dates[0], &e) : commit_sequential(c, k, dates, nd, &e);
+    struct bc_cal_entry e = {c->id, false, from, to, 0, c->in->service_id, .capacity = service_capacity(c)};
+    if (needs_claims(c))
+        rc = commit_claimed(c);
+    else
+        rc = nd == 1 ? commit_batched(c, k, dates[0], &e) : commit_sequential(c, k, dates, nd, &e);
     if (c->outcome == CREATE_BOOKED && c->sc.n_pros > 1)
         rr_note(c->env, c->pk, c->in->service_id, c->sc.pros[k].id);
     return rc;
@@ -679,7 +788,9 @@ int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *se
         int nd;
         const char *ptrs[BC_CAL_MAX_DAYS];
         if ((rc = bc__booking_busy_dates(sc.pros[k].zone, from, to, dates, &nd)) < 0) break;
-        struct bc_cal_entry e = {id, true, from, to, exp, service_id};
+        int cap = (int)json_integer_value(json_object_get(sc.service, "capacity"));
+        struct bc_cal_entry e = {id,  true,       from,           to,
+                                 exp, service_id, .capacity = cap}; /* a seat, in a session */
         rc = bc_cal_commit_hold(env, ctx, sc.pros[k].id, bc__booking_date_ptrs(dates, nd, ptrs), nd, &e);
         if (rc == 0) {
             bc_time_format_utc(exp, exp_iso, sizeof exp_iso);

@@ -6,6 +6,7 @@
 #include "domain/booking_internal.h"
 #include "domain/env.h"
 #include "domain/calendar.h"
+#include "domain/claim.h"
 #include "domain/outbox.h"
 #include "domain/schedule.h"
 #include "domain/settings.h"
@@ -41,6 +42,12 @@ static const char *const *item_dates(json_t *item, const char **ptrs, int *n)
     for (size_t i = 0; i < json_array_size(d) && i < BC_CAL_MAX_DAYS; i++)
         ptrs[(*n)++] = json_string_value(json_array_get(d, i));
     return ptrs;
+}
+
+/* The seats of the group session a booking item is a seat of (0: not a group session). */
+static int seats_of(const json_t *item)
+{
+    return (int)json_integer_value(json_object_get(item, "capacity"));
 }
 
 /* Customers may change a booking only until cancel_window_min before its start. */
@@ -130,8 +137,11 @@ int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *
         const char *ptrs[BC_CAL_MAX_DAYS];
         int nd;
         item_dates(updated, ptrs, &nd);
-        rc =
-            bc_cal_remove(env, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd, id);
+        if (bc_claim_is(updated)) /* its resources too (claim.h) */
+            rc = bc_claim_release(env, ctx, updated);
+        else
+            rc = bc_cal_remove(env, ctx, json_string_value(json_object_get(updated, "provider_id")), ptrs, nd,
+                               id);
         if (rc == 0) rc = relist(env, updated);
         if (rc == 0) bc_usage_add(env, ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
         bc_outbox_wake(env);
@@ -168,6 +178,13 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
         json_decref(item);
         return rc;
     }
+    if (bc_claim_is(item)) { /* its resources would need claims of their own */
+        snprintf(msg, msgsize,
+                 "a booking that uses a room or another resource cannot be moved: cancel it and "
+                 "book the new time");
+        json_decref(item);
+        return BC_ECONFLICT;
+    }
     const char *old_pro = bc_field_str(item, BC_F_PROVIDER);
     const char *pro_id = new_provider && *new_provider ? new_provider : old_pro;
     bc_arena_init(&arena);
@@ -181,8 +198,13 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
     if (rc == 0) rc = bc__booking_busy_dates(sc.pros[0].zone, start - bb, start + dur + ba, dates, &nd);
     if (rc == 0) {
         const char *ptrs[BC_CAL_MAX_DAYS];
-        struct bc_cal_entry e = {
-            id, false, start - bb, start + dur + ba, 0, bc_field_str(item, BC_F_SERVICE)};
+        struct bc_cal_entry e = {id,
+                                 false,
+                                 start - bb,
+                                 start + dur + ba,
+                                 0,
+                                 bc_field_str(item, BC_F_SERVICE),
+                                 .capacity = seats_of(item)}; /* a seat of a session stays a seat */
         /* same professional: the old entry goes in the same write on dates both share */
         rc = bc_cal_commit(env, ctx, pro_id, bc__booking_date_ptrs(dates, nd, ptrs), nd, &e,
                            strcmp(pro_id, old_pro) == 0 ? id : NULL);
@@ -258,7 +280,7 @@ int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const ch
     const char *cur = bc_field_str(item, BC_F_STATUS);
     if (strcmp(cur, "cancelled") == 0 || strcmp(cur, "failed") == 0) {
         /* a cancelled booking comes back only if its slot is still free */
-        if (strcmp(status, "confirmed") != 0 || strcmp(cur, "failed") == 0) {
+        if (strcmp(status, "confirmed") != 0 || strcmp(cur, "failed") == 0 || bc_claim_is(item)) {
             snprintf(msg, msgsize, "a %s booking can only be confirmed again", cur);
             rc = BC_ECONFLICT;
         } else {
@@ -270,7 +292,8 @@ int bc_booking_set_status(struct bc_env *env, const struct bc_ctx *ctx, const ch
                                      json_integer_value(json_object_get(item, "busy_from")),
                                      json_integer_value(json_object_get(item, "busy_to")),
                                      0,
-                                     bc_field_str(item, BC_F_SERVICE)};
+                                     bc_field_str(item, BC_F_SERVICE),
+                                     .capacity = seats_of(item)};
             rc = bc_cal_commit(env, ctx, bc_field_str(item, BC_F_PROVIDER), ptrs, nd, &e, NULL);
             if (rc == BC_ESLOT)
                 snprintf(msg, msgsize, "that time has been taken since the booking was cancelled");

@@ -6,6 +6,7 @@
 #include "domain/env.h"
 #include "auth/secret.h"
 #include "domain/calendar.h"
+#include "domain/claim.h"
 #include "domain/entity.h"
 #include "domain/ics.h"
 #include "domain/keys.h"
@@ -173,6 +174,25 @@ json_t *bc_booking_view(const struct bc_ctx *ctx, json_t *item, bool with_token)
     return v;
 }
 
+/* A pending booking of the claim protocol left behind by a crash (claim.h): once its claims have expired it
+ * is aborted (never confirmed here: only its booker, holding every claim, may decide that) and its claims
+ * released; *item is then the stored item. */
+static int repair_claimed(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    const char *id = bc_field_str(item, BC_F_ID);
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk(sk, "BOOKING", id)) return BC_EINVALID;
+    int r = bc__claim_resolve(env, pk, id, true);
+    if (r < 0) return r;
+    json_t *now = NULL;
+    if ((r = bc_store_get(env->store, pk, sk, &now)) < 0) return r;
+    const char *st = bc_field_str(now, BC_F_STATUS);
+    if (st && strcmp(st, "failed") == 0) bc_claim_release(env, ctx, now);
+    json_object_update(item, now);
+    json_decref(now);
+    return 0;
+}
+
 /* A pending booking left behind by a crash: confirmed if its calendar entry exists, failed otherwise. */
 static int repair(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
 {
@@ -184,6 +204,7 @@ static int repair(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
     snprintf(created, sizeof created, "%s", json_string_value(json_object_get(item, "created_at")));
     if (bc_time_parse_iso(created, &at) == 0 && bc_now_s() - at < REPAIR_AFTER_S)
         return 0; /* still in flight */
+    if (bc_claim_is(item)) return repair_claimed(env, ctx, item);
     bool found = false;
     json_t *d0 = json_array_get(json_object_get(item, "cal_dates"), 0);
     int rc = bc_cal_has(env, ctx, bc_field_str(item, BC_F_PROVIDER), json_string_value(d0),

@@ -8,9 +8,18 @@
  * - A multi-date commit that fails on a later date removes what it wrote on the earlier ones; meanwhile the
  *   entry may briefly make a slot look taken (never free when it is not).
  * - Expired holds are dropped whenever an item is rewritten and ignored when read.
+ * - Claims (claim.h, docs/booking.md "Resources and group sessions") are entries with "pend" and an "exp":
+ *   live until they expire; an expired one is decided by its booking item (bc__claim_resolve): a writer
+ *   keeps it (made permanent) when the booking is confirmed and drops it otherwise, aborting a booking still
+ *   pending so that it can never be confirmed later; a reader counts it only when the booking is confirmed.
+ * - Capacity: a professional's entries never overlap, except the seats of one group session (same service,
+ *   same interval, "cap" > 1) up to cap; a resource's entries overlap up to its quantity, the seats of one
+ *   session (same service, professional and interval) counting as one unit. Every check and the write that
+ *   follows it are on one item, under its version.
  * - A booking's commit is a durable write (fsync before the booking is acknowledged); it also makes durable
  *   every lazy write before it (LMDB syncs the whole file), e.g. the pending booking item. Holds are lazy. */
 #include "domain/calendar.h"
+#include "domain/claim.h"
 #include "util/jsonv.h"
 #include "domain/env.h"
 #include "util/memo.h"
@@ -37,9 +46,22 @@ static bool live(json_t *e, int64_t now)
  * long as a reference is held; the cache holds one. */
 struct day_entry {
     int64_t from, to, exp; /* exp 0: no expiry (a booking) */
-    bool hold;
+    bool hold, pend;
+    int cap;
     char id[sizeof(((struct bc_busy *)0)->id)];
+    char svc[sizeof(((struct bc_busy *)0)->svc)];
+    char pro[sizeof(((struct bc_busy *)0)->pro)];
 };
+
+/* Copies a JSON string field (or "") into a fixed buffer. */
+static void copy_field(char *dst, size_t size, json_t *e, const char *key)
+{
+    const char *v = json_string_value(json_object_get(e, key));
+    size_t l = v ? strlen(v) : 0;
+    if (l >= size) l = size - 1;
+    if (l) memcpy(dst, v, l);
+    dst[l] = '\0';
+}
 
 /* The parsed entries of one date item: the value kept in env->days (util/memo.h). */
 struct day_parsed {
@@ -72,10 +94,11 @@ static struct day_parsed *day_parse(json_t *day)
         d->to = json_integer_value(json_object_get(e, "to"));
         d->hold = json_is_integer(exp);
         d->exp = d->hold ? json_integer_value(exp) : 0;
-        size_t idl = strlen(id);
-        if (idl >= sizeof d->id) idl = sizeof d->id - 1;
-        memcpy(d->id, id, idl);
-        d->id[idl] = '\0';
+        d->pend = json_is_true(json_object_get(e, "pend"));
+        d->cap = (int)json_integer_value(json_object_get(e, "cap"));
+        copy_field(d->id, sizeof d->id, e, "id");
+        copy_field(d->svc, sizeof d->svc, e, "svc");
+        copy_field(d->pro, sizeof d->pro, e, "pro");
     }
     return out;
 }
@@ -87,7 +110,10 @@ static int day_append(const struct day_entry *e, size_t ne, int64_t now, const c
                       size_t before, struct bc_busy **out, size_t *n, size_t *cap)
 {
     for (size_t j = 0; j < ne; j++) {
-        if ((e[j].hold && e[j].exp <= now) || (ignore_hold && strcmp(e[j].id, ignore_hold) == 0)) continue;
+        /* an expired claim stays, marked, for bc_cal_busy_of to decide (bc__claim_resolve) */
+        if ((e[j].hold && !e[j].pend && e[j].exp <= now) ||
+            (ignore_hold && strcmp(e[j].id, ignore_hold) == 0))
+            continue;
         /* the same entry appears on each date it touches: keep one copy */
         bool dup = false;
         for (size_t k = lo; k < before && !dup; k++)
@@ -104,8 +130,12 @@ static int day_append(const struct day_entry *e, size_t ne, int64_t now, const c
         struct bc_busy *b = &(*out)[(*n)++];
         b->from = e[j].from;
         b->to = e[j].to;
-        b->hold = e[j].hold;
+        b->hold = e[j].hold && !(e[j].pend && e[j].exp <= now);
+        b->pend = e[j].pend && e[j].exp <= now;
+        b->cap = e[j].cap;
         memcpy(b->id, e[j].id, sizeof b->id);
+        memcpy(b->svc, e[j].svc, sizeof b->svc);
+        memcpy(b->pro, e[j].pro, sizeof b->pro);
     }
     return 0;
 }
@@ -143,15 +173,40 @@ static int day_busy(struct bc_env *env, json_t *day, int64_t now, const char *ig
     return 0;
 }
 
+/* Expired claims on *out (marked pend by day_append): kept (as busy) only when their booking is confirmed;
+ * a reader never aborts (bc__claim_resolve with may_abort false). */
+static int settle_claims(struct bc_env *env, const char *pk, struct bc_busy *out, size_t *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (out[i].pend) {
+            int r = bc__claim_resolve(env, pk, out[i].id, false);
+            if (r < 0) return r;
+            if (r == 0) continue;
+            out[i].pend = false;
+        }
+        out[k++] = out[i];
+    }
+    *n = k;
+    return 0;
+}
+
 int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,
                 const char *date_to, const char *ignore_hold, struct bc_busy **out, size_t *n)
+{
+    return bc_cal_busy_of(env, ctx, BC_CAL_PROVIDER, provider_id, date_from, date_to, ignore_hold, out, n);
+}
+
+int bc_cal_busy_of(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                   const char *date_from, const char *date_to, const char *ignore_hold, struct bc_busy **out,
+                   size_t *n)
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], from[BC_KEY_SIZE], to[BC_KEY_SIZE];
     *out = NULL;
     *n = 0;
-    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(from, "CAL", provider_id, date_from) ||
-        !bc_key_sk2(to, "CAL", provider_id, date_to))
+    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(from, kind, owner, date_from) ||
+        !bc_key_sk2(to, kind, owner, date_to))
         return BC_EINVALID;
     size_t cap = 0, s1 = 0, s2 = 0; /* where the entries of the last two date items start */
     char *cursor = NULL;
@@ -179,6 +234,7 @@ int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provid
         bc_query_result_release(&r);
     } while (rc == 0 && cursor);
     free(cursor);
+    if (rc == 0) rc = settle_claims(env, pk, *out, n);
     if (rc < 0) {
         free(*out);
         *out = NULL;
@@ -191,8 +247,11 @@ static json_t *entry_json(const struct bc_cal_entry *e)
 {
     json_t *j =
         json_pack("{s:s, s:I, s:I}", "id", e->id, "from", (json_int_t)e->from, "to", (json_int_t)e->to);
-    if (e->hold) json_object_set_new(j, "exp", json_integer(e->expires));
+    if (e->hold || e->pending) json_object_set_new(j, "exp", json_integer(e->expires));
     if (e->service_id) json_object_set_new(j, "svc", json_string(e->service_id));
+    if (e->pending) json_object_set_new(j, "pend", json_true());
+    if (e->capacity > 1) json_object_set_new(j, "cap", json_integer(e->capacity));
+    if (e->provider_id) json_object_set_new(j, "pro", json_string(e->provider_id));
     return j;
 }
 
@@ -228,12 +287,108 @@ static int put_with(struct bc_env *env, json_t *item, const struct bc_cond *c, c
     return rc;
 }
 
-/* Rewrites one date's item with `mutate` applied, conditional on its version, retrying on races; with x,
+/* What one rewrite of a date item does: add an entry (into a resource's calendar when quantity > 0), remove
+ * one, consume a hold, make a claim permanent. */
+struct change {
+    const struct bc_cal_entry *add;
+    const char *remove_id, *consume_hold, *complete_id;
+    int quantity;
+    bool lazy;
+};
+
+static int64_t int_field(json_t *e, const char *key)
+{
+    return json_integer_value(json_object_get(e, key));
+}
+
+static bool str_same(json_t *a, json_t *b, const char *key)
+{
+    const char *x = json_string_value(json_object_get(a, key)),
+               *y = json_string_value(json_object_get(b, key));
+    return x && y ? strcmp(x, y) == 0 : x == y;
+}
+
+static bool str_is(json_t *e, const char *key, const char *v)
+{
+    const char *x = json_string_value(json_object_get(e, key));
+    return x && v ? strcmp(x, v) == 0 : x == v;
+}
+
+/* Whether e is a seat of the group session add would join. */
+static bool same_session(json_t *e, const struct bc_cal_entry *add)
+{
+    return add->capacity > 1 && int_field(e, "cap") > 1 && int_field(e, "from") == add->from &&
+           int_field(e, "to") == add->to && str_is(e, "svc", add->service_id) &&
+           str_is(e, "pro", add->provider_id);
+}
+
+/* Whether two entries are seats of one group session (one unit of a resource between them). */
+static bool session_eq(json_t *a, json_t *b)
+{
+    return int_field(a, "cap") > 1 && int_field(b, "cap") > 1 &&
+           int_field(a, "from") == int_field(b, "from") && int_field(a, "to") == int_field(b, "to") &&
+           str_same(a, b, "svc") && str_same(a, b, "pro");
+}
+
+static bool covers(json_t *e, int64_t t)
+{
+    return int_field(e, "from") <= t && t < int_field(e, "to");
+}
+
+/* Whether add fits among the live entries kept (DESIGN NOTES, "Capacity"). */
+static bool fits(json_t *kept, const struct bc_cal_entry *add, int quantity)
+{
+    size_t i, j, k;
+    json_t *e, *o, *p;
+    int seats = 0, most = 0;
+    json_array_foreach(kept, i, e)
+    {
+        if (!(int_field(e, "from") < add->to && add->from < int_field(e, "to"))) continue;
+        if (same_session(e, add)) {
+            if (quantity > 0) return true; /* its session holds a unit already */
+            seats++;
+        } else if (quantity <= 0) {
+            return false;
+        }
+    }
+    if (quantity <= 0) return add->capacity <= 1 ? seats == 0 : seats < add->capacity;
+    /* the most sessions using the resource at one instant of add: at its start or at a later start */
+    for (size_t c = 0; c <= json_array_size(kept); c++) {
+        int64_t t = c == 0 ? add->from : int_field(json_array_get(kept, c - 1), "from");
+        if (c > 0 && (t <= add->from || t >= add->to)) continue;
+        int n = 0;
+        json_array_foreach(kept, j, o)
+        {
+            if (!covers(o, t)) continue;
+            bool dup = false;
+            json_array_foreach(kept, k, p)
+            {
+                if (k >= j) break;
+                if (covers(p, t) && session_eq(p, o)) dup = true;
+            }
+            n += !dup;
+        }
+        if (n > most) most = n;
+    }
+    return most < quantity;
+}
+
+/* A copy of a claim's entry made permanent (new reference). */
+static json_t *completed(json_t *e)
+{
+    json_t *c = json_copy(e);
+    json_object_del(c, "exp");
+    json_object_del(c, "pend");
+    return c;
+}
+
+/* Rewrites one date's item with the change applied, conditional on its version, retrying on races; with x,
  * the extra writes go in the same batch (also when the entry is already there: a retried commit). */
-static int rewrite(struct bc_env *env, const char *pk, const char *sk, const struct bc_cal_entry *add,
-                   const char *remove_id, const char *consume_hold, bool lazy, const struct extra *x)
+static int rewrite(struct bc_env *env, const char *pk, const char *sk, const struct change *ch,
+                   const struct extra *x)
 {
     struct bc_store *s = env->store;
+    const struct bc_cal_entry *add = ch->add;
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         json_t *item = NULL;
         const json_t *shared = NULL;
@@ -255,39 +410,51 @@ static int rewrite(struct bc_env *env, const char *pk, const char *sk, const str
         size_t i;
         json_t *e;
         bool changed = false;
+        rc = 0;
         json_array_foreach(json_object_get(item, "entries"), i, e)
         {
             const char *id = json_string_value(json_object_get(e, "id"));
-            if (!live(e, now) || (remove_id && id && strcmp(id, remove_id) == 0) ||
-                (consume_hold && id && strcmp(id, consume_hold) == 0)) {
+            if ((ch->remove_id && id && strcmp(id, ch->remove_id) == 0) ||
+                (ch->consume_hold && id && strcmp(id, ch->consume_hold) == 0)) {
                 changed = true;
                 continue;
             }
-            if (add) {
-                int64_t f = json_integer_value(json_object_get(e, "from")),
-                        t = json_integer_value(json_object_get(e, "to"));
-                if ((id && strcmp(id, add->id) == 0) || (f < add->to && add->from < t)) {
-                    /* the same id again (a retried commit) or an overlap: the slot is not ours to take */
-                    bool same = id && strcmp(id, add->id) == 0 && f == add->from && t == add->to;
-                    json_decref(kept);
-                    json_decref(item);
-                    return same ? put_with(env, NULL, NULL, x) : BC_ESLOT;
-                }
+            if (!live(e, now)) {
+                changed = true;
+                /* an expired claim: kept (made permanent) only when its booking is confirmed */
+                int r =
+                    json_is_true(json_object_get(e, "pend")) && id ? bc__claim_resolve(env, pk, id, true) : 0;
+                if (r < 0) rc = r;
+                if (r > 0) json_array_append_new(kept, completed(e));
+                if (r < 0) break;
+                continue;
+            }
+            if (ch->complete_id && id && strcmp(id, ch->complete_id) == 0 && json_object_get(e, "pend")) {
+                json_array_append_new(kept, completed(e));
+                changed = true;
+                continue;
+            }
+            if (add && id && strcmp(id, add->id) == 0) {
+                /* the same id again: a retried commit (the same interval), else not ours to take */
+                rc = int_field(e, "from") == add->from && int_field(e, "to") == add->to ? 1 : BC_ESLOT;
+                break;
             }
             json_array_append(kept, e);
         }
-        if (add) {
+        if (rc == 0 && add) {
+            if (!fits(kept, add, ch->quantity)) rc = BC_ESLOT;
             json_array_append_new(kept, entry_json(add));
             changed = true;
         }
-        if (!changed) {
+        if (rc != 0 || !changed) {
             json_decref(kept);
             json_decref(item);
-            return 0;
+            if (rc == 1) return put_with(env, NULL, NULL, x);
+            return rc;
         }
         json_object_set_new(item, "entries", kept);
         json_object_set_new(item, "version", json_integer(version + 1));
-        struct bc_cond c = {BC_COND_VERSION, version, lazy};
+        struct bc_cond c = {BC_COND_VERSION, version, ch->lazy};
         rc = put_with(env, item, &c, x);
         json_decref(item);
         if (rc != BC_ECOND) return rc;
@@ -295,21 +462,59 @@ static int rewrite(struct bc_env *env, const char *pk, const char *sk, const str
     return BC_ECONFLICT; /* extreme contention: let the caller answer "try again" */
 }
 
-static int commit(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
-                  const char *const *dates, int ndates, const struct bc_cal_entry *e,
-                  const char *consume_hold, bool lazy)
+static int commit_of(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                     const char *const *dates, int ndates, const struct change *ch)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     if (!bc_key_tenant_pk(ctx, pk) || ndates < 1 || ndates > BC_CAL_MAX_DAYS) return BC_EINVALID;
     for (int i = 0; i < ndates; i++) {
-        if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int rc = rewrite(env, pk, sk, e, NULL, consume_hold, lazy, NULL);
+        if (!bc_key_sk2(sk, kind, owner, dates[i])) return BC_EINVALID;
+        int rc = rewrite(env, pk, sk, ch, NULL);
         if (rc < 0) {
-            bc_cal_remove(env, ctx, provider_id, dates, i, e->id); /* undo the earlier dates */
+            bc_cal_remove_of(env, ctx, kind, owner, dates, i, ch->add->id); /* undo the earlier dates */
             return rc;
         }
     }
     return 0;
+}
+
+static int commit(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
+                  const char *const *dates, int ndates, const struct bc_cal_entry *e,
+                  const char *consume_hold, bool lazy)
+{
+    struct change ch = {.add = e, .consume_hold = consume_hold, .lazy = lazy};
+    return commit_of(env, ctx, BC_CAL_PROVIDER, provider_id, dates, ndates, &ch);
+}
+
+int bc_cal_claim(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                 const char *const *dates, int ndates, const struct bc_cal_entry *e, int quantity,
+                 const char *consume_hold)
+{
+    struct change ch = {.add = e, .consume_hold = consume_hold, .quantity = quantity};
+    return commit_of(env, ctx, kind, owner, dates, ndates, &ch);
+}
+
+/* Applies a change without an entry to add (a removal, a completion) to the items of dates of owner; every
+ * date is tried, the last error is returned. */
+static int each_date(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                     const char *const *dates, int ndates, const struct change *ch)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
+    int rc = 0;
+    for (int i = 0; i < ndates; i++) {
+        if (!bc_key_sk2(sk, kind, owner, dates[i])) return BC_EINVALID;
+        int r = rewrite(env, pk, sk, ch, NULL);
+        if (r < 0) rc = r;
+    }
+    return rc;
+}
+
+int bc_cal_complete(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                    const char *const *dates, int ndates, const char *id)
+{
+    struct change ch = {.complete_id = id};
+    return each_date(env, ctx, kind, owner, dates, ndates, &ch);
 }
 
 int bc_cal_commit(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
@@ -327,7 +532,8 @@ int bc_cal_commit_with(struct bc_env *env, const struct bc_ctx *ctx, const char 
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(sk, "CAL", provider_id, date)) return BC_EINVALID;
     struct extra x = {pre, post, npre, npost, failed};
-    return rewrite(env, pk, sk, e, NULL, consume_hold, false, &x);
+    struct change ch = {.add = e, .consume_hold = consume_hold};
+    return rewrite(env, pk, sk, &ch, &x);
 }
 
 int bc_cal_commit_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
@@ -339,15 +545,14 @@ int bc_cal_commit_hold(struct bc_env *env, const struct bc_ctx *ctx, const char 
 int bc_cal_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const char *id)
 {
-    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
-    if (!bc_key_tenant_pk(ctx, pk)) return BC_EINVALID;
-    int rc = 0;
-    for (int i = 0; i < ndates; i++) {
-        if (!bc_key_sk2(sk, "CAL", provider_id, dates[i])) return BC_EINVALID;
-        int r = rewrite(env, pk, sk, NULL, id, NULL, false, NULL);
-        if (r < 0) rc = r;
-    }
-    return rc;
+    return bc_cal_remove_of(env, ctx, BC_CAL_PROVIDER, provider_id, dates, ndates, id);
+}
+
+int bc_cal_remove_of(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                     const char *const *dates, int ndates, const char *id)
+{
+    struct change ch = {.remove_id = id};
+    return each_date(env, ctx, kind, owner, dates, ndates, &ch);
 }
 
 int bc_cal_has(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date,

@@ -22,12 +22,23 @@ struct bc_cal_entry {
     int64_t to;
     int64_t expires; /* holds only */
     const char *service_id;
+    /* The claim protocol and group sessions (docs/booking.md, "Resources and group sessions"); zero: as
+     * before. */
+    bool pending; /* a claim: live until `expires`, then decided by its booking item (claim.h) */
+    int capacity; /* > 1: a seat of a group session of that many seats (sessions.h) */
+    const char
+        *provider_id; /* resource calendars: the booking's professional (a session is per professional) */
 };
 
 struct bc_busy {
     int64_t from, to;
     char id[32];
     bool hold;
+    /* a seat of a group session (cap > 1) of service svc with professional pro (resource calendars only) */
+    int cap;
+    char svc[32];
+    char pro[32];
+    bool pend; /* a claim (pending until its booking is decided) */
 };
 
 /* Frees a parsed date item kept in env->days (env.c). */
@@ -59,6 +70,29 @@ int bc_cal_commit_hold(struct bc_env *env, const struct bc_ctx *ctx, const char 
 /* Removes the entry with this id from the items of the given dates (absent entries are fine). */
 int bc_cal_remove(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id,
                   const char *const *dates, int ndates, const char *id);
+/* The calendars of resources (SK "RCAL#<resource>#<YYYY-MM-DD>", UTC dates): the same entries, where up to
+ * `quantity` sessions may overlap. The claim protocol (claim.h) writes them. */
+#define BC_CAL_PROVIDER "CAL"
+#define BC_CAL_RESOURCE "RCAL"
+/* bc_cal_busy for the calendar of a resource (kind BC_CAL_RESOURCE) or a professional (BC_CAL_PROVIDER). */
+int bc_cal_busy_of(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                   const char *date_from, const char *date_to, const char *ignore, struct bc_busy **out,
+                   size_t *n);
+/* Adds the pending entry e (e->pending, e->expires) to the calendar items of dates[0..ndates) of owner, in
+ * date order. A professional's calendar (quantity 0) takes it when it overlaps nothing but seats of the same
+ * session (fewer than e->capacity); a resource's when at every instant of e fewer than quantity other
+ * sessions use it (a seat of a session already using it needs no unit). BC_ESLOT (the dates written before
+ * are undone) otherwise. */
+int bc_cal_claim(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                 const char *const *dates, int ndates, const struct bc_cal_entry *e, int quantity,
+                 const char *consume_hold);
+/* Makes the pending entry id permanent on these dates (absent entries are fine). */
+int bc_cal_complete(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                    const char *const *dates, int ndates, const char *id);
+/* bc_cal_remove for either kind of calendar. */
+int bc_cal_remove_of(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *owner,
+                     const char *const *dates, int ndates, const char *id);
+
 /* True when the item of one date holds an entry with this id. */
 int bc_cal_has(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date,
                const char *id, bool *found);

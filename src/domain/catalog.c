@@ -12,6 +12,7 @@
 #include "domain/extcal.h"
 #include "domain/settings.h"
 #include "domain/keys.h"
+#include "domain/resource.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/config.h"
@@ -35,6 +36,8 @@ static const struct bc_jfield service_fields[] = {
     {"active", BC_J_BOOL, 0, 0, 0},
     {"order", BC_J_INT, 0, 0, 100000},
     {"synonyms", BC_J_ARRAY, 0, 0, 20},
+    {"capacity", BC_J_INT, 0, 1, BC_SERVICE_CAPACITY_MAX},
+    {"resource_ids", BC_J_ARRAY, 0, 0, BC_RESOURCES_PER_SERVICE},
     {NULL},
 };
 
@@ -65,7 +68,8 @@ static int check_synonyms(json_t *syn, char *msg, size_t msgsize)
     return 0;
 }
 
-static int check_service(json_t *body, bool creating, char *msg, size_t msgsize)
+static int check_service(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, bool creating, char *msg,
+                         size_t msgsize)
 {
     int rc = bc_json_check(body, service_fields, msg, msgsize);
     if (rc < 0) return rc;
@@ -79,7 +83,8 @@ static int check_service(json_t *body, bool creating, char *msg, size_t msgsize)
         snprintf(msg, msgsize, "currency must be an ISO 4217 code such as EUR or USD");
         return BC_EINVALID;
     }
-    return check_synonyms(json_object_get(body, "synonyms"), msg, msgsize);
+    if ((rc = check_synonyms(json_object_get(body, "synonyms"), msg, msgsize)) < 0) return rc;
+    return bc_resource_check_service(env, ctx, body, msg, msgsize);
 }
 
 int bc_service_create(struct bc_env *env, const struct bc_ctx *ctx, json_t *body, char *msg, size_t msgsize,
@@ -87,12 +92,13 @@ int bc_service_create(struct bc_env *env, const struct bc_ctx *ctx, json_t *body
 {
     char id[BC_ID_LEN + 1];
     *out = NULL;
-    int rc = check_service(body, true, msg, msgsize);
+    int rc = check_service(env, ctx, body, true, msg, msgsize);
     if (rc < 0) return rc;
     bc_id_new(id);
-    json_t *item = json_pack("{s:s, s:n, s:i, s:s, s:i, s:i, s:b, s:i, s:[]}", "id", id, "description",
-                             "price", 0, "currency", "EUR", "buffer_before_min", 0, "buffer_after_min", 0,
-                             "active", 1, "order", 0, "synonyms");
+    json_t *item =
+        json_pack("{s:s, s:n, s:i, s:s, s:i, s:i, s:b, s:i, s:[], s:i, s:[]}", "id", id, "description",
+                  "price", 0, "currency", "EUR", "buffer_before_min", 0, "buffer_after_min", 0, "active", 1,
+                  "order", 0, "synonyms", "capacity", 1, "resource_ids");
     json_object_update(item, body);
     rc = bc_entity_create(env, ctx, "SERVICE", item);
     if (rc == 0) *out = bc_entity_view(item);
@@ -105,7 +111,7 @@ int bc_service_patch(struct bc_env *env, const struct bc_ctx *ctx, const char *i
 {
     json_t *item = NULL;
     *out = NULL;
-    int rc = check_service(body, false, msg, msgsize);
+    int rc = check_service(env, ctx, body, false, msg, msgsize);
     if (rc < 0) return rc;
     json_t *set = json_deep_copy(body);
     rc = bc_entity_update(env, ctx, "SERVICE", id, set, &item);

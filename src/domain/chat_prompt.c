@@ -100,6 +100,27 @@ void bc__chat_prompt_day(struct chat *c)
                  bc__chat_day_options(c, dates, n));
 }
 
+/* A text of the tenant's language with arguments, into buf. */
+static void textf(struct chat *c, char *buf, size_t size, enum bc_chat_text key, ...)
+{
+    va_list ap;
+    va_start(ap, key);
+    vsnprintf(buf, size, bc_chat_text(c->lang, key), ap);
+    va_end(ap);
+}
+
+/* "10:00 · 3 plazas": a time of a group session with the places left in it (with the first professional
+ * offered at that time, the one the time's button books). */
+static void seats_label(struct chat *c, const struct bc_availability_slot *s, char *label, size_t size)
+{
+    char time[64];
+    snprintf(time, sizeof time, "%.20s", label);
+    if (s->seats_left == 1)
+        textf(c, label, size, BC_T_SEATS_LABEL_ONE, time);
+    else
+        textf(c, label, size, BC_T_SEATS_LABEL, time, s->seats_left);
+}
+
 /* Lists the free times of the chosen day (optionally only a part of the day). */
 void bc__chat_prompt_time(struct chat *c)
 {
@@ -146,14 +167,17 @@ void bc__chat_prompt_time(struct chat *c)
             continue;
         if (seen++ < skip) continue;
         struct bc_tz_local l;
-        char label[20], payload[120];
+        char label[64], payload[120];
         bc_tz_from_utc(c->zone, slots[i].start, &l);
         bc_chat_format_time(c->lang, l.hour, l.minute, label, sizeof label);
+        if (sc.q.capacity > 1) seats_label(c, &slots[i], label, sizeof label); /* a group session */
         bc__chat_slot_payload(payload, sizeof payload, &slots[i]);
         bc__chat_qr(list, label, "time:%s", payload);
         shown++;
     }
+    bool group = sc.q.capacity > 1;
     bc_schedule_release(&sc); /* the slots' professional ids point into it */
+    if (group) bc__chat_say(c, T(c, BC_T_SEATS_NOTE), NULL);
     if (skip + shown < matching) bc__chat_qr(list, T(c, BC_T_L_MORE_TIMES), "more_times:%d", skip + shown);
     bc__chat_qr(list, T(c, BC_T_L_OTHER_DAY), "other_day");
     if (part)

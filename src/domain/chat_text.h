@@ -27,6 +27,10 @@
        "Ese día ya no se puede reservar. Estos días sí:", "That day can't be booked. These days can:")       \
     XX(ASK_TIME, "Horas libres el %s:", "Free times on %s:")                                                 \
     XX(ASK_TIME_PART, "Horas libres el %s por la %s:", "Free times on %s in the %s:")                        \
+    XX(SEATS_NOTE, "Es una sesión en grupo: junto a cada hora, las plazas que quedan.",                      \
+       "It is a group session: next to each time, the places left.")                                         \
+    XX(SEATS_LABEL, "%s · %d plazas", "%s · %d places left")                                                 \
+    XX(SEATS_LABEL_ONE, "%s · última plaza", "%s · last place")                                              \
     XX(TIME_TAKEN, "A las %s no hay hueco el %s.", "%s is not available on %s.")                             \
     XX(WINDOW_FIRST, "El %s %s, lo primero libre es a las %s.", "On %s %s, the earliest free time is %s.")   \
     XX(WINDOW_LAST, "El %s %s, lo último libre es a las %s.", "On %s %s, the latest free time is %s.")       \

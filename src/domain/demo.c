@@ -6,6 +6,7 @@
 #include "domain/apikey.h"
 #include "domain/catalog.h"
 #include "domain/onboarding.h"
+#include "domain/resource.h"
 #include "domain/schedule.h"
 #include "domain/settings.h"
 #include "domain/tenant.h"
@@ -19,17 +20,30 @@
 
 #define S(o, k) json_string_value(json_object_get((o), (k)))
 
+/* room: the service needs the clinic's one whitening room (a resource, docs/booking.md); capacity: seats of a
+ * group session */
 static const struct {
     const char *name, *description, *synonyms[3];
     int minutes, price;
+    bool room;
+    int capacity;
 } services[] = {
     {"Limpieza dental",
      "Limpieza completa con ultrasonidos y pulido.",
      {"limpieza", "higiene dental", NULL},
      30,
-     45},
-    {"Revisión", "Revisión general y diagnóstico.", {"revision", "chequeo", "consulta"}, 20, 30},
-    {"Blanqueamiento", "Blanqueamiento dental en clínica.", {"blanquear", NULL, NULL}, 60, 180},
+     45,
+     false,
+     1},
+    {"Revisión", "Revisión general y diagnóstico.", {"revision", "chequeo", "consulta"}, 20, 30, false, 1},
+    {"Blanqueamiento", "Blanqueamiento dental en clínica.", {"blanquear", NULL, NULL}, 60, 180, true, 1},
+    {"Taller de higiene bucal",
+     "Sesión en grupo: cepillado, hilo dental y dudas (hasta 8 personas).",
+     {"taller", "charla", NULL},
+     60,
+     10,
+     false,
+     8},
 };
 
 /* Both professionals offer every service, Monday to Friday 09:00-14:00 and 16:00-20:00. */
@@ -74,6 +88,10 @@ static int fill(struct bc_env *env, const struct bc_ctx *ctx, const char *title,
     int rc = bc_settings_patch(env, ctx, settings, msg, msgsize, &out);
     json_decref(settings);
     json_decref(out);
+    /* the one whitening room both dentists share */
+    json_t *room = NULL, *rbody = json_pack("{s:s, s:i}", "name", "Sala de blanqueamiento", "quantity", 1);
+    if (rc == 0) rc = bc_resource_create(env, ctx, rbody, msg, msgsize, &room);
+    json_decref(rbody);
     for (size_t i = 0; rc == 0 && i < sizeof services / sizeof services[0]; i++) {
         json_t *syn = json_array();
         for (int j = 0; j < 3 && services[i].synonyms[j]; j++)
@@ -82,6 +100,9 @@ static int fill(struct bc_env *env, const struct bc_ctx *ctx, const char *title,
             json_pack("{s:s, s:s, s:i, s:i, s:s, s:i, s:o}", "name", services[i].name, "description",
                       services[i].description, "duration_min", services[i].minutes, "price",
                       services[i].price, "currency", "EUR", "order", (int)i, "synonyms", syn);
+        json_object_set_new(body, "capacity", json_integer(services[i].capacity));
+        if (services[i].room)
+            json_object_set_new(body, "resource_ids", json_pack("[O]", json_object_get(room, "id")));
         out = NULL;
         rc = bc_service_create(env, ctx, body, msg, msgsize, &out);
         if (rc == 0) json_array_append(ids, json_object_get(out, "id"));
@@ -103,6 +124,7 @@ static int fill(struct bc_env *env, const struct bc_ctx *ctx, const char *title,
         json_decref(out);
     }
     json_decref(ids);
+    json_decref(room);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include "domain/entity.h"
 #include "domain/extcal.h"
 #include "domain/settings.h"
+#include "domain/sessions.h"
 #include "domain/keys.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -401,15 +402,40 @@ static int load_pro(struct bc_env *env, const struct bc_ctx *ctx, struct bc_sche
     struct bc_busy *busy = NULL;
     size_t nb = 0;
     if ((rc = bc_cal_busy(env, ctx, pid, pl->wfrom, pl->wto, pl->ignore_busy, &busy, &nb)) < 0) return rc;
-    struct bc_availability_busy *ab = arena_array(arena, nb, sizeof *ab);
-    for (size_t j = 0; ab && j < nb; j++) ab[j] = (struct bc_availability_busy){busy[j].from, busy[j].to};
+    struct bc_availability_busy *ab = NULL;
+    size_t nab = 0; /* a group service's sessions become joinable (sessions.h) */
+    rc = bc_sessions_busy(busy, nb, json_string_value(json_object_get(out->service, "id")),
+                          (int)json_integer_value(json_object_get(out->service, "capacity")), arena, &ab,
+                          &nab);
     free(busy);
-    if (!ab) return BC_ENOMEM;
+    if (rc < 0) return rc;
     pro->busy = ab;
-    pro->n_busy = nb;
+    pro->n_busy = nab;
     if (bc_extcal_has(p)) /* the professional's own calendars (only read for those who have any) */
         return add_external(env, ctx, pid, pl, arena, pro);
     return 0;
+}
+
+/* The times when a resource the service requires has no unit left, as busy time of every professional
+ * (sessions.h); read by UTC date, a day wider again than the local dates. */
+static int add_resources(struct bc_env *env, const struct bc_ctx *ctx, struct bc_schedule *out,
+                         const struct pro_load *pl, struct bc_arena *arena)
+{
+    const json_t *ids = json_object_get(out->service, "resource_ids");
+    int32_t df, dt;
+    char from[11], to[11];
+    if (json_array_size(ids) == 0 || out->n_pros == 0) return 0;
+    if (bc_tz_date_parse(pl->wfrom, &df) < 0 || bc_tz_date_parse(pl->wto, &dt) < 0) return BC_EINVALID;
+    bc_tz_date_format(df - 1, from);
+    bc_tz_date_format(dt + 1, to);
+    struct bc_res_load rl;
+    int rc = bc_sessions_load_resources(env, ctx, ids, from, to, &rl);
+    const char *svc = json_string_value(json_object_get(out->service, "id"));
+    int cap = (int)json_integer_value(json_object_get(out->service, "capacity"));
+    for (size_t k = 0; rc == 0 && k < out->n_pros; k++)
+        rc = bc_sessions_add_resources(&rl, out->pros[k].id, svc, cap, arena, &out->pros[k]);
+    bc_sessions_release_resources(&rl);
+    return rc;
 }
 
 /* The query: the service's duration and buffers, the tenant's booking rules, the dates and the zone. */
@@ -430,6 +456,7 @@ static void set_query(struct bc_schedule *out, const char *from, const char *to,
         .from = from,
         .to = to,
         .zone = zone ? zone : bc_settings_zone(out->settings),
+        .capacity = (int)json_integer_value(json_object_get(out->service, "capacity")),
     };
 }
 
@@ -483,6 +510,7 @@ int bc_schedule_load(struct bc_env *env, const struct bc_ctx *ctx, const char *s
         if (!out->pros || !pl.biz) rc = BC_ENOMEM;
     }
     for (size_t k = 0; rc == 0 && k < out->n_pros; k++) rc = load_pro(env, ctx, out, k, &pl, arena);
+    if (rc == 0) rc = add_resources(env, ctx, out, &pl, arena);
     if (rc == 0) set_query(out, from, to, zone, now, &pl);
     if (rc == 0) rc = set_holidays(out, arena);
     if (rc < 0) bc_schedule_release(out);

@@ -94,6 +94,11 @@ int bc_api_services_get(struct bc_req *req);
 int bc_api_services_create(struct bc_req *req);
 int bc_api_services_patch(struct bc_req *req);
 int bc_api_services_delete(struct bc_req *req);
+int bc_api_resources_list(struct bc_req *req);
+int bc_api_resources_get(struct bc_req *req);
+int bc_api_resources_create(struct bc_req *req);
+int bc_api_resources_patch(struct bc_req *req);
+int bc_api_resources_delete(struct bc_req *req);
 int bc_api_providers_list(struct bc_req *req);
 int bc_api_providers_get(struct bc_req *req);
 /* GET /v1/admin/providers/{id}/calendars and GET /v1/admin/busy (busy times in: domain/extcal.h). */

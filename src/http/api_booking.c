@@ -50,7 +50,9 @@ int bc_api_slots_reply(struct bc_req *req, const char *svc, const char *pro, con
         bc_tz_format_iso_offset(slots[i].end, slots[i].end_offset, t1, sizeof t1);
         ok = bc_buf_printf(&b, "%s{\"start\":\"%s\",\"end\":\"%s\",\"provider_id\":",
                            b.data[b.len - 1] == '[' ? "" : ",", t0, t1) == 0 &&
-             bc_buf_json_str(&b, slots[i].pro_id) == 0 && bc_buf_putc(&b, '}') == 0;
+             bc_buf_json_str(&b, slots[i].pro_id) == 0;
+        if (ok && sc.q.capacity > 1) ok = bc_buf_printf(&b, ",\"seats_left\":%d", slots[i].seats_left) == 0;
+        ok = ok && bc_buf_putc(&b, '}') == 0;
     }
     ok = ok && bc_buf_puts(&b, "]}") == 0;
     bc_schedule_release(&sc);

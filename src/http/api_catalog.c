@@ -3,6 +3,7 @@
 #include "domain/entity.h"
 #include "domain/extcal.h"
 #include "domain/plan.h"
+#include "domain/resource.h"
 #include "http/api.h"
 #include "http/rendered.h"
 #include "http/server.h"
@@ -230,4 +231,47 @@ int bc_api_widget_providers(struct bc_req *req)
         if (rc < 0) return rc;
     }
     return widget_list(req, "PROVIDER", fields, sizeof fields / sizeof fields[0], sid);
+}
+
+/* ---- resources (rooms, equipment): admin CRUD ---- */
+
+int bc_api_resources_list(struct bc_req *req)
+{
+    return list(req, "RESOURCE");
+}
+
+int bc_api_resources_get(struct bc_req *req)
+{
+    return get(req, "RESOURCE", "resource");
+}
+
+int bc_api_resources_create(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    rc = bc_resource_create(req->env, &req->ctx, body, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    req->audit_detail = json_pack("{s:O}", "resource_id", json_object_get(out, "id"));
+    return bc_reply_wrapped(req, 201, "resource", out);
+}
+
+int bc_api_resources_patch(struct bc_req *req)
+{
+    json_t *body, *out;
+    char msg[256] = "";
+    int rc = bc_req_json(req, &body);
+    if (rc < 0) return rc;
+    rc = bc_resource_patch(req->env, &req->ctx, bc_req_param(req, "id"), body, msg, sizeof msg, &out);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    return bc_reply_wrapped(req, 200, "resource", out);
+}
+
+int bc_api_resources_delete(struct bc_req *req)
+{
+    char msg[256] = "";
+    int rc = bc_resource_delete(req->env, &req->ctx, bc_req_param(req, "id"), msg, sizeof msg);
+    if (rc < 0) return bc_fail_msg(req, rc, msg);
+    return bc_reply_empty(req, 204);
 }

@@ -109,17 +109,18 @@ int bc_api_test_clock(struct bc_req *req)
     return bc_reply_json(req, 200, json_pack("{s:I}", "now", (json_int_t)bc_now_s()));
 }
 
-/* POST /v1/test/fault {"point":NAME,"count":N}: arms a fault injection point. */
+/* POST /v1/test/fault {"point":NAME,"count":N,"kill":bool}: arms a fault injection point (with kill: the
+ * N-th pass SIGKILLs the process there). */
 int bc_api_test_fault(struct bc_req *req)
 {
     json_t *body;
     int rc = bc_req_json(req, &body);
     if (rc < 0) return rc;
     json_t *c = json_object_get(body, "count");
-    if (bc_fault_arm(json_string_value(json_object_get(body, "point"))
-                         ? json_string_value(json_object_get(body, "point"))
-                         : "",
-                     json_is_integer(c) ? (int)json_integer_value(c) : 1) < 0)
+    const char *point = json_string_value(json_object_get(body, "point"));
+    int n = json_is_integer(c) ? (int)json_integer_value(c) : 1;
+    if ((json_is_true(json_object_get(body, "kill")) ? bc_fault_arm_kill(point ? point : "", n)
+                                                     : bc_fault_arm(point ? point : "", n)) < 0)
         return bc_fail(req, BC_EINVALID, "unknown fault point");
     return bc_reply_json(req, 200, json_pack("{s:b}", "armed", 1));
 }

@@ -1,6 +1,7 @@
 // Crash safety: booking load against `bookchat serve`, killed with SIGKILL at random moments, restarted,
 // checked after every cycle: every booking the clients saw acknowledged is there and confirmed, no booking
-// is duplicated, no slot is double-booked, and the store opens cleanly (`bookchat store check`).
+// is duplicated, no slot is double-booked (nor the one room half the bookings need, taken through the claim
+// protocol), and the store opens cleanly (`bookchat store check`).
 // CRASH_CYCLES sets the number of cycles (a few in `make test`, 50+ in `make crash`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,9 +32,12 @@ test(`${CYCLES} SIGKILL cycles under booking load lose and duplicate nothing`, {
   const T = await makeTenant(srv, { name: 'Crash', plan: 'ENTERPRISE', timezone: 'Europe/Madrid' });
   await srv.platform('PATCH', `/v1/platform/tenants/${T.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });
   const svc = (await T.admin('POST', '/v1/admin/services', { name: 'Corte', duration_min: 15 })).json.service.id;
+  // half the load books a service that needs the one room both share: the claim protocol (docs/booking.md)
+  const room = (await T.admin('POST', '/v1/admin/resources', { name: 'Sala', quantity: 1 })).json.resource.id;
+  const roomSvc = (await T.admin('POST', '/v1/admin/services', { name: 'Sala', duration_min: 15, resource_ids: [room] })).json.service.id;
   const pros = [];
   for (const name of ['Ana', 'Luis']) {
-    const p = (await T.admin('POST', '/v1/admin/providers', { name, service_ids: [svc] })).json.provider.id;
+    const p = (await T.admin('POST', '/v1/admin/providers', { name, service_ids: [svc, roomSvc] })).json.provider.id;
     const weekly = [1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, start: '08:00', end: '20:00' }));
     assert.equal((await T.admin('PUT', `/v1/admin/providers/${p}/availability`, { weekly })).status, 200);
     pros.push(p);
@@ -48,10 +52,11 @@ test(`${CYCLES} SIGKILL cycles under booking load lose and duplicate nothing`, {
       while (!stop) {
         const start = starts[Math.floor(Math.random() * starts.length)];
         const provider = pros[Math.floor(Math.random() * pros.length)];
+        const service_id = Math.random() < 0.5 ? svc : roomSvc;
         attempts++;
         try {
           const r = await srv.req('POST', '/v1/widget/bookings', {
-            body: { service_id: svc, provider_id: provider, start, customer: { name: 'C', email: 'c@example.com' } },
+            body: { service_id, provider_id: provider, start, customer: { name: 'C', email: 'c@example.com' } },
             headers: { 'x-api-key': T.key, origin: T.origin },
           });
           if (r.status === 201) acked.set(r.json.booking.id, { provider, start, code: r.json.booking.code });
@@ -97,6 +102,13 @@ test(`${CYCLES} SIGKILL cycles under booking load lose and duplicate nothing`, {
     const k = `${b.provider_id}@${new Date(b.start).getTime()}`;
     assert.ok(!seen.has(k), `double booking at ${b.start}`);
     seen.add(k);
+  }
+  // the room: one booking at a time, whoever the professional
+  const roomUsed = new Set();
+  for (const b of confirmed.filter((x) => x.service_id === roomSvc)) {
+    const k = new Date(b.start).getTime();
+    assert.ok(!roomUsed.has(k), `the room double-booked at ${b.start}`);
+    roomUsed.add(k);
   }
   for (const id of acked.keys()) assert.ok(confirmed.some((b) => b.id === id), `acknowledged ${id} not listed`);
   console.log(`crash: ${CYCLES} cycles, ${attempts} attempts, ${acked.size} acknowledged, ${confirmed.length} confirmed`);

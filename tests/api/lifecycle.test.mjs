@@ -416,7 +416,15 @@ test('serve --demo creates the demo clinic once and hands out a fresh key and pa
       const svcs = await w(demo.api_key.secret);
       assert.equal(svcs.status, 200, svcs.text);
       // the clinic of the demo page (web/demo/): its services and team
-      assert.deepEqual(svcs.json.items.map((x) => x.name), ['Limpieza dental', 'Revisión', 'Blanqueamiento']);
+      assert.deepEqual(svcs.json.items.map((x) => x.name), ['Limpieza dental', 'Revisión', 'Blanqueamiento', 'Taller de higiene bucal']);
+      // whitening needs the clinic's one room (a resource); the workshop is a group session with seats
+      const svcAdmin = async (token) => (await s.req('GET', '/v1/admin/services', { headers: { authorization: `Bearer ${token}` } })).json.items;
+      const ownerToken = (await s.post('/v1/auth/login', { email: demo.owner.email, password: demo.owner.password })).json.token;
+      const rooms = (await s.req('GET', '/v1/admin/resources', { headers: { authorization: `Bearer ${ownerToken}` } })).json.items;
+      assert.deepEqual(rooms.map((r) => [r.name, r.quantity]), [['Sala de blanqueamiento', 1]]);
+      const byName = Object.fromEntries((await svcAdmin(ownerToken)).map((x) => [x.name, x]));
+      assert.deepEqual(byName.Blanqueamiento.resource_ids, [rooms[0].id]);
+      assert.equal(byName['Taller de higiene bucal'].capacity, 8);
       const pros = await s.req('GET', `/v1/widget/providers?service_id=${svcs.json.items[1].id}`, { headers: { 'x-api-key': demo.api_key.secret, origin: s.url } });
       assert.deepEqual(pros.json.items.map((x) => x.name), ['Dra. Marta López', 'Dr. Javier Ruiz']);
       const page = await s.get(new URL(demo.demo_url).pathname);

@@ -15,6 +15,7 @@ import dashboard from './screens/dashboard.js';
 import bookings from './screens/bookings.js';
 import conversations from './screens/conversations.js';
 import services from './screens/services.js';
+import resources from './screens/resources.js';
 import providers from './screens/providers.js';
 import exceptions from './screens/exceptions.js';
 import settings from './screens/settings.js';
@@ -35,6 +36,7 @@ const ROUTES = [
   { path: 'bookings', screen: bookings, icon: 'calendar' },
   { path: 'conversations', screen: conversations, icon: 'chat', badge: 'handoffs' },
   { path: 'services', screen: services, icon: 'tag', group: 'nav.catalog' },
+  { path: 'resources', screen: resources, icon: 'building' },
   { path: 'professionals', screen: providers, icon: 'pro' },
   { path: 'exceptions', screen: exceptions, icon: 'calendar-off' },
   { path: 'settings', screen: settings, icon: 'settings', group: 'nav.setup' },

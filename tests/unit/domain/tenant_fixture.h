@@ -37,6 +37,24 @@ static inline struct bc_env *fx_store(const char *tag)
     return bc_test_env(s);
 }
 
+/* An empty tenant (no sample data, no origins) in Europe/Madrid with a new lower-case id (tenant, at least
+ * BC_ID_LEN + 1 bytes), and an operator context for it (released by the caller with bc_ctx_release). */
+static inline void fx_empty_tenant(struct bc_env *s, const char *name, char *tenant, struct bc_ctx *ctx)
+{
+    char msg[256] = "";
+    bc_id_new(tenant);
+    for (char *p = tenant; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    json_t *out = NULL, *origins = json_array();
+    struct bc_onboard in = {.tenant = {tenant, name, "BUSINESS", "es", "Europe/Madrid", NULL},
+                            .origins = origins,
+                            .allow_no_origin = true,
+                            .empty = true};
+    if (bc_onboard_tenant(s, &in, msg, sizeof msg, &out) < 0) fail_msg("onboard: %s", msg);
+    json_decref(out);
+    json_decref(origins);
+    bc_ctx_operator(ctx, tenant);
+}
+
 /* Onboards tenant `id` with sample data and adds the extra kinds listed above. Secrets of the keys are
  * written to active_secret (the key that works) and old_secret (the rotated one, in its grace period). */
 static inline void fx_tenant(struct bc_env *s, const char *id, char *active_secret, char *old_secret)

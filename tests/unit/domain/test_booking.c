@@ -3,7 +3,7 @@
  * both commit paths (a one-day booking: one store batch; one across midnight: write after write), showing
  * that a failure never double-books, never loses an acknowledged booking, leaves the slot free again or the
  * booking complete, and that a retry with the same key gets the same booking. */
-#include "../testlib.h"
+#include "tenant_fixture.h"
 
 #include "auth/context.h"
 #include "auth/secret.h"
@@ -50,17 +50,7 @@ static int setup(void **state)
     if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("open %s: %s", url, err);
     env = bc_test_env(s);
     assert_int_equal(bc_plan_ensure_defaults(env), 0);
-    bc_id_new(tenant);
-    for (char *p = tenant; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    json_t *out = NULL, *origins = json_array();
-    struct bc_onboard in = {.tenant = {tenant, "Peluquería", "BUSINESS", "es", "Europe/Madrid", NULL},
-                            .origins = origins,
-                            .allow_no_origin = true,
-                            .empty = true};
-    if (bc_onboard_tenant(env, &in, msg, sizeof msg, &out) < 0) fail_msg("onboard: %s", msg);
-    json_decref(out);
-    json_decref(origins);
-    bc_ctx_operator(&ctx, tenant);
+    fx_empty_tenant(env, "Peluquería", tenant, &ctx);
     json_t *body = json_pack("{s:s, s:i}", "name", "Corte", "duration_min", 30), *v = NULL;
     assert_int_equal(bc_service_create(env, &ctx, body, msg, sizeof msg, &v), 0);
     created_id(v, "service", svc30);

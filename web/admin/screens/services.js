@@ -9,8 +9,9 @@ import { catalog, viewOnly } from './common.js';
 export default {
   async render(ctx) {
     const { t, api, lang } = ctx;
-    const cat = await catalog(api);
+    const [cat, resources] = await Promise.all([catalog(api), api.all('/v1/admin/resources')]);
     if (!ctx.current()) return;
+    cat.resources = resources;
     const offeredBy = (s) => cat.providers.filter((p) => (p.service_ids || []).includes(s.id));
     const open = (s) => edit(ctx, cat, s);
     mount(ctx.main, 
@@ -49,11 +50,13 @@ function edit(ctx, cat, s) {
       { name: 'price', label: t('services.price'), type: 'number', min: 0, step: 0.01, hint: t('services.priceHint') },
       { name: 'buffer_before_min', label: t('services.bufferBefore'), type: 'number', min: 0, max: 240, step: 5 },
       { name: 'buffer_after_min', label: t('services.bufferAfter'), type: 'number', min: 0, max: 240, step: 5, hint: t('services.bufferHint') },
+      { name: 'capacity', label: t('services.capacity'), type: 'number', min: 1, max: 500, step: 1, hint: t('services.capacityHint') },
+      { name: 'resource_ids', label: t('services.resources'), type: 'checks', wide: true, options: cat.resources.map((r) => ({ value: r.id, label: `${r.name} (${r.quantity})` })), none: t('services.noResources'), hint: t('services.resourcesHint') },
       { name: 'pros', label: t('services.pros'), type: 'checks', wide: true, options: cat.providers.map((p) => ({ value: p.id, label: p.name })), none: t('services.noPros') },
       { name: 'synonyms', label: t('services.synonyms'), type: 'lines', wide: true, rows: 2, hint: t('services.synonymsHint') },
       { name: 'active', label: t('services.active'), type: 'checkbox', wide: true, hint: t('services.activeHint') },
     ],
-    { duration_min: 30, buffer_before_min: 0, buffer_after_min: 0, active: true, ...(s || {}), pros: offering },
+    { duration_min: 30, buffer_before_min: 0, buffer_after_min: 0, capacity: 1, active: true, ...(s || {}), resource_ids: (s && s.resource_ids) || [], pros: offering },
     { readOnly: ro, t },
   );
   const actions = [];
@@ -83,6 +86,7 @@ function edit(ctx, cat, s) {
           delete v.pros;
           v.buffer_before_min = v.buffer_before_min || 0;
           v.buffer_after_min = v.buffer_after_min || 0;
+          v.capacity = v.capacity || 1;
           if (!s && v.price != null) v.currency = 'EUR';
           const saved = s ? (await api.patch(`/v1/admin/services/${s.id}`, v)).service : (await api.post('/v1/admin/services', v)).service;
           // who offers it lives on the professionals
