@@ -3,6 +3,7 @@
 #include "auth/jwt.h"
 #include "auth/ratelimit.h"
 #include "cmd/cmd.h"
+#include "domain/waitlist.h"
 #include "domain/dispatch.h"
 #include "domain/extcal.h"
 #include "domain/env.h"
@@ -89,6 +90,8 @@ static void *housekeeping_main(void *arg)
         /* lazy writes (chat messages, counters) reach the disk within a second */
         int rc = bc_store_sync(hk->env->store);
         if (rc < 0) bc_log(BC_LOG_WARN, "store sync failed: %d", rc);
+        /* waitlist offers past their time pass to the next entry (domain/waitlist.h) */
+        bc_waitlist_work(hk->env, 64);
         if (++hk->ticks % 10 == 0) housekeeping_pass(hk);
         pthread_mutex_lock(&hk->mu);
     }

@@ -114,7 +114,8 @@
     XX(VISITOR_HOLDS_DAY, "visitor_holds_day", "10", "times one visitor may hold per day")                   \
     XX(VISITOR_BOOKINGS_DAY, "visitor_bookings_day", "4", "widget bookings one visitor may make per day")    \
     XX(CONTACT_BOOKINGS_DAY, "contact_bookings_day", "2",                                                    \
-       "widget bookings per day for one customer e-mail or phone")
+       "widget bookings per day for one customer e-mail or phone")                                           \
+    XX(VISITOR_WAITLIST_DAY, "visitor_waitlist_day", "5", "waitlist entries one visitor may add per day")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,
