@@ -300,3 +300,83 @@ test('a direct booking racing an offer acceptance: never both', async () => {
     assert.equal(bookings[0].customer.email, `${who}@example.com`);
   }
 });
+
+// A conversation of the widget: tap(payload) / say(text); the last answer's messages and quick replies.
+async function chat(t, locale) {
+  const r = await t.widget('POST', '/v1/widget/conversations', { body: { locale } });
+  assert.equal(r.status, 201, r.text);
+  const { id, token } = r.json.conversation;
+  const c = { id, token, last: r.json.messages };
+  const send = async (body) => {
+    const res = await t.widget('POST', `/v1/widget/conversations/${id}/messages`, { body, headers: { 'x-conversation-token': token } });
+    assert.equal(res.status, 200, res.text);
+    c.last = res.json.messages;
+    return c;
+  };
+  c.tap = (action) => send({ action });
+  c.say = (text) => send({ text });
+  c.text = () => c.last.map((m) => m.text).join('\n');
+  c.replies = () => c.last.flatMap((m) => m.quick_replies || []);
+  c.transcript = async () => (await must(t.widget('GET', `/v1/widget/conversations/${id}`, { headers: { 'x-conversation-token': token } }), 'transcript')).messages;
+  return c;
+}
+
+for (const [locale, label, joined, offerWords] of [
+  ['es', 'Avisadme si se libera', /estás en la lista de espera/, /Se ha liberado una hora/],
+  ['en', 'Tell me if a time frees up', /you're on the waitlist/, /A time has freed up/],
+]) {
+  test(`the chat (${locale}) offers the waitlist of a full day, joins, and gets the offer back in the open conversation`, async () => {
+    const { date, start, booking } = await fullDay();
+    const c = await chat(T, locale);
+    await c.tap(`svc:${S}`);
+    await c.tap(`day:${date}`);
+    const q = c.replies().find((x) => x.label === label);
+    assert.ok(q, `${c.text()} ${JSON.stringify(c.replies())}`);
+    assert.equal(q.payload, `waitlist:${date}`);
+    await c.tap(q.payload);
+    await c.say(`Hugo ${locale}`);
+    await c.say(`hugo-${locale}@example.com`);
+    assert.match(c.text(), joined);
+    const e = (await list(date)).find((x) => x.customer.email === `hugo-${locale}@example.com`);
+    assert.ok(e, 'joined');
+    assert.equal(e.source, 'chat');
+    assert.equal(e.lang, locale);
+    // a payload with a bad date or window changes nothing
+    for (const bad of ['waitlist:2026-02-30', 'waitlist:nope', `waitlist:${date}|10:00|09:00`]) {
+      await c.tap(bad);
+      assert.equal((await list(date)).length, 1, bad);
+    }
+    await cancel(booking);
+    assert.equal((await entry(date, e.id)).status, 'offered');
+    const msgs = await c.transcript();
+    const offer = msgs.find((m) => m.waitlist_offer);
+    assert.ok(offer, JSON.stringify(msgs.slice(-2)));
+    assert.match(offer.text, offerWords);
+    const u = new URL(offer.waitlist_offer.path, srv.url);
+    assert.equal(u.pathname, '/manage/');
+    assert.equal(u.searchParams.get('waitlist'), e.id);
+    const ok = await accept(e.id, u.searchParams.get('token'));
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.json.booking.start, start);
+    // the e-mail in the customer's language
+    const m = await smtp.waitFor((x) => x.envelope.rcptTo.includes(`hugo-${locale}@example.com`) && x.mail.text.includes(e.id), 10000);
+    assert.match(m.mail.subject, locale === 'es' ? /Se ha liberado/ : /freed up/);
+  });
+}
+
+test('a window with nothing free offers the waitlist of that window', async () => {
+  const date = day(dayN++); // 09:00 is free, the afternoon is not
+  const c = await chat(T, 'en');
+  await c.tap(`svc:${S}`);
+  await c.tap(`day:${date}`);
+  await c.say('between 4 pm and 6 pm');
+  assert.match(c.text(), /nothing free/i);
+  const q = c.replies().find((x) => x.payload.startsWith('waitlist:'));
+  assert.ok(q, JSON.stringify(c.replies()));
+  assert.equal(q.payload, `waitlist:${date}|16:00|18:00`);
+  await c.tap(q.payload);
+  await c.say('Iris');
+  await c.say('iris@example.com');
+  const e = (await list(date)).find((x) => x.customer.email === 'iris@example.com');
+  assert.deepEqual(e.window, { from: '16:00', to: '18:00' });
+});
