@@ -592,7 +592,8 @@ static void release_hold(struct bc_env *env, const struct bc_ctx *ctx, const jso
 }
 
 /* An offer past its time: the entry becomes expired (version-checked), its hold goes, and the date is
- * offered again. 1 when this call expired it, 0 when there was nothing to do. */
+ * offered again. 1 when this call expired it, 0 when there was nothing to do,
+ * BC_EUNAVAILABLE when the offer is still open (a timer read early, by a process whose clock is behind). */
 static int expire_entry(struct bc_env *env, const struct bc_ctx *ctx, const json_t *entry,
                         const char *hold_id)
 {
@@ -600,7 +601,7 @@ static int expire_entry(struct bc_env *env, const struct bc_ctx *ctx, const json
     if (!status_is(entry, "offered") ||
         (hold_id && strcmp(bc_field_str(offer, "hold_id") ?: "", hold_id) != 0))
         return 0;
-    if (bc_now_s() < json_integer_value(json_object_get(offer, "expires_ts"))) return 0;
+    if (bc_now_s() < json_integer_value(json_object_get(offer, "expires_ts"))) return BC_EUNAVAILABLE;
     int rc = entry_update(env, entry, json_pack("{s:s}", "status", "expired"), NULL);
     if (rc < 0) return rc == BC_ECONFLICT ? 0 : rc;
     release_hold(env, ctx, offer);
@@ -627,7 +628,7 @@ static bool process_timer(struct bc_env *env, const json_t *t)
     if (bc_ctx_operator(&ctx, bc_field_str(claimed, "tenant_id")) == 0) {
         rc = bc_waitlist_get(env, &ctx, bc_field_str(claimed, "entry_id"), &entry);
         if (rc == 0) rc = expire_entry(env, &ctx, entry, bc_field_str(claimed, "hold_id"));
-        if (rc < 0 && rc != BC_ENOT_FOUND)
+        if (rc < 0 && rc != BC_ENOT_FOUND && rc != BC_EUNAVAILABLE)
             bc_log(BC_LOG_WARN, "waitlist expiry of %s failed: %d", bc_field_str(claimed, "entry_id"), rc);
         bc_ctx_release(&ctx);
     }
@@ -675,16 +676,17 @@ int bc_waitlist_accept(struct bc_env *env, const struct bc_ctx *ctx, const char 
                now - json_integer_value(json_object_get(entry, "accepting_ts")) < ACCEPT_STALE_S) {
         snprintf(msg, msgsize, "this offer is being accepted");
         rc = BC_ECONFLICT;
-    } else if (rc == 0 && (status_is(entry, "offered") || status_is(entry, "accepting")) &&
+    } else if (rc == 0 && status_is(entry, "offered") &&
                now >= json_integer_value(json_object_get(offer, "expires_ts"))) {
-        expire_entry(env, ctx, entry, NULL); /* passes it on now rather than at the worker's next pass */
+        (void)expire_entry(env, ctx, entry, NULL); /* passes it on now rather than at the worker's pass */
         snprintf(msg, msgsize, "this offer has expired");
         rc = BC_EGONE;
     } else if (rc == 0 && !status_is(entry, "offered") && !status_is(entry, "accepting")) {
         snprintf(msg, msgsize, "this offer is no longer open");
         rc = BC_EGONE;
     }
-    /* the claim: of two accepts, one books */
+    /* the claim: of two accepts, one books; an accept a crash left half done ("accepting", stale) is
+     * finished by the customer's retry, whatever the time: its Idempotency-Key replays a booking made */
     if (rc == 0) {
         rc = entry_update(env, entry,
                           json_pack("{s:s, s:I}", "status", "accepting", "accepting_ts", (json_int_t)now),
