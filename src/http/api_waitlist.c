@@ -36,13 +36,6 @@ static const struct bc_jfield window_fields[] = {
     {NULL},
 };
 
-static const struct bc_jfield customer_fields[] = {
-    {"name", BC_J_STRING, BC_JF_REQUIRED, 1, 120},
-    {"email", BC_J_STRING, BC_JF_NULLABLE, 0, 120},
-    {"phone", BC_J_STRING, BC_JF_NULLABLE, 0, 30},
-    {NULL},
-};
-
 /* POST /v1/widget/waitlist */
 int bc_api_widget_waitlist_join(struct bc_req *req)
 {
@@ -51,7 +44,7 @@ int bc_api_widget_waitlist_join(struct bc_req *req)
     int rc = bc_req_body(req, join_fields, &body);
     json_t *win = json_object_get(body, "window"), *c = json_object_get(body, "customer");
     if (rc == 0 && json_is_object(win)) rc = bc_req_check(req, win, window_fields);
-    if (rc == 0) rc = bc_req_check(req, c, customer_fields);
+    if (rc == 0) rc = bc_req_check(req, c, bc_api_customer_fields);
     if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_WAITLIST_DAY, NULL, 0, 0);
     if (rc == 0) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;

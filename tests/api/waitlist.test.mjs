@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import { startServer, makeTenant, makeUser, errorCode, must, cli } from './harness.mjs';
+import { startServer, makeTenant, makeUser, errorCode, must, cli, waitFor } from './harness.mjs';
 import { startMailCatcher } from './lib/mailcatcher.mjs';
 
 async function hookReceiver() {
@@ -25,15 +25,6 @@ async function hookReceiver() {
   return h;
 }
 
-async function waitFor(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // A store of the test's own on DynamoDB (its notification and waitlist queues are global to a table).
 async function ownStore() {
