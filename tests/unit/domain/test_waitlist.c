@@ -3,6 +3,7 @@
  * entry only, is held (a direct booking fails), the expiry worker passes it to the next entry once, the
  * token accepts it exactly once, a window that does not fit gets nothing, and staff removal passes it on. */
 #include "../testlib.h"
+#include "empty_tenant.h"
 
 #include "auth/context.h"
 #include "auth/secret.h"
@@ -76,29 +77,9 @@ static void created_id(json_t *view, char *out)
 /* A tenant in Madrid with a 60-minute service and Ana, open 09:00-10:00 every day: one time a day. */
 static int setup(void **state)
 {
-    static const unsigned char secret[32] = "waitlist-test-secret-0123456789a";
-    char url[600], err[256] = "", msg[256] = "";
-    struct bc_store *s = NULL;
+    char msg[256] = "";
     (void)state;
-    setenv("BOOKCHAT_TEST_NOW", NOW_S, 1);
-    bc_clock_init();
-    bc_id_global_init();
-    bc_secret_set_for_tests(secret, sizeof secret);
-    bc_test_store_url(url, sizeof url, "waitlist");
-    if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("open %s: %s", url, err);
-    env = bc_test_env(s);
-    assert_int_equal(bc_plan_ensure_defaults(env), 0);
-    bc_id_new(tenant);
-    for (char *p = tenant; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    json_t *out = NULL, *origins = json_array();
-    struct bc_onboard in = {.tenant = {tenant, "Spa", "BUSINESS", "es", "Europe/Madrid", NULL},
-                            .origins = origins,
-                            .allow_no_origin = true,
-                            .empty = true};
-    if (bc_onboard_tenant(env, &in, msg, sizeof msg, &out) < 0) fail_msg("onboard: %s", msg);
-    json_decref(out);
-    json_decref(origins);
-    bc_ctx_operator(&ctx, tenant);
+    env = empty_tenant("waitlist", NOW_S, "Spa", tenant, &ctx);
     json_t *body = json_pack("{s:s, s:i}", "name", "Masaje", "duration_min", 60), *v = NULL;
     assert_int_equal(bc_service_create(env, &ctx, body, msg, sizeof msg, &v), 0);
     created_id(v, svc);
