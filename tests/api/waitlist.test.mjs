@@ -144,6 +144,9 @@ test('joining: the entry is listed for staff; bad input and foreign ids are refu
   assert.equal((await v.admin('DELETE', `/v1/admin/waitlist/${id}`)).status, 403);
   assert.equal((await T.admin('GET', '/v1/admin/waitlist?date=yesterday')).status, 400);
   assert.equal((await T.admin('GET', '/v1/admin/waitlist')).status, 400);
+  // the offer time setting: 1..1440 minutes
+  for (const v of [0, 1441, '15', null]) assert.equal((await T.admin('PATCH', '/v1/admin/settings', { booking: { waitlist_offer_min: v } })).status, 400, String(v));
+  assert.equal((await must(T.admin('GET', '/v1/admin/settings'), 'settings')).settings.booking.waitlist_offer_min, 1);
   // no widget key: refused
   assert.equal((await T.widget('POST', '/v1/widget/waitlist', { body: bad[0][0], key: 'pk_live_nope' })).status, 401);
   // staff remove it
@@ -370,4 +373,30 @@ test('a window with nothing free offers the waitlist of that window', async () =
   await c.say('iris@example.com');
   const e = (await list(date)).find((x) => x.customer.email === 'iris@example.com');
   assert.deepEqual(e.window, { from: '16:00', to: '18:00' });
+});
+
+test('two processes on one store pass an expired offer on once', async () => {
+  // a second serve process on the same store: both run the expiry worker (leased timers, version-checked
+  // entries), so the next entry gets one offer and the one after it none
+  const second = await startServer({ ...(srv.opts.store ? { store: srv.opts.store } : { dataDir: srv.dataDir }), env: srv.opts.env });
+  try {
+    const { date, booking } = await fullDay();
+    const a = await join(date, 'jana');
+    const b = await join(date, 'kike');
+    const c = await join(date, 'lola');
+    await cancel(booking);
+    assert.equal((await entry(date, a)).status, 'offered');
+    await Promise.all([srv.post('/v1/test/clock', { advance_s: 61 }), second.post('/v1/test/clock', { advance_s: 61 })]);
+    await waitFor('the offer to pass on', async () => (await entry(date, b)).status === 'offered');
+    await new Promise((r) => setTimeout(r, 2500)); // both workers have passed over the timer by now
+    const eb = await entry(date, b);
+    assert.equal(eb.offers, 1);
+    assert.equal((await entry(date, a)).status, 'expired');
+    assert.equal((await entry(date, c)).status, 'waiting');
+    await offerMail('kike', b);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(smtp.messages.filter((m) => m.envelope.rcptTo.includes('kike@example.com')).length, 1, 'one e-mail');
+  } finally {
+    await second.stop();
+  }
 });
