@@ -4,6 +4,7 @@
 #include "auth/ratelimit.h"
 #include "cmd/cmd.h"
 #include "domain/channel_run.h"
+#include "domain/waitlist.h"
 #include "domain/dispatch.h"
 #include "domain/extcal.h"
 #include "domain/env.h"
@@ -101,6 +102,12 @@ static void sync_store(struct bc_env *env, void *ud)
     if (rc < 0) bc_log(BC_LOG_WARN, "store sync failed: %d", rc);
 }
 
+static void waitlist_work(struct bc_env *env, void *ud)
+{
+    (void)ud;
+    bc_waitlist_work(env, 64);
+}
+
 static void *housekeeping_main(void *arg)
 {
     struct housekeeping *hk = arg;
@@ -120,6 +127,8 @@ static void *housekeeping_main(void *arg)
         if ((hk->ticks + 1) % (unsigned long)hk->usage_every == 0) bc_envs_each(hk->envs, flush_usage, NULL);
         /* lazy writes (chat messages, counters) reach the disk within a second */
         bc_envs_each(hk->envs, sync_store, NULL);
+        /* waitlist offers past their time pass to the next entry (domain/waitlist.h) */
+        bc_envs_each(hk->envs, waitlist_work, NULL);
         if (++hk->ticks % 10 == 0) housekeeping_pass(hk);
         pthread_mutex_lock(&hk->mu);
     }

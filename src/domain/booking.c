@@ -759,6 +759,13 @@ int bc_booking_create(struct bc_env *env, const struct bc_ctx *ctx, const struct
 int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                     const char *provider_id, const char *start_s, char *msg, size_t msgsize, json_t **out)
 {
+    return bc_booking_hold_for(env, ctx, service_id, provider_id, start_s, 0, msg, msgsize, out);
+}
+
+int bc_booking_hold_for(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
+                        const char *provider_id, const char *start_s, int minutes_for, char *msg,
+                        size_t msgsize, json_t **out)
+{
     char id[BC_ID_LEN + 1], dates[BC_CAL_MAX_DAYS][11], exp_iso[32], start_iso[BC_TZ_ISO_SIZE];
     int64_t start;
     struct bc_arena arena;
@@ -775,6 +782,7 @@ int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *se
     int64_t minutes =
         json_integer_value(json_object_get(json_object_get(sc.settings, "booking"), "hold_minutes"));
     if (minutes <= 0) minutes = 5;
+    if (minutes_for > 0) minutes = minutes_for;
     int64_t exp = bc_now_s() + minutes * 60;
     bc_id_new(id);
     id[0] = 'H'; /* hold ids are told apart from booking ids at a glance; still key-safe */

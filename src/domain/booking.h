@@ -41,6 +41,10 @@ int bc_booking_create(struct bc_env *env, const struct bc_ctx *ctx, const struct
  */
 int bc_booking_hold(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
                     const char *provider_id, const char *start, char *msg, size_t msgsize, json_t **out);
+/* bc_booking_hold for minutes_for minutes instead of the setting (0: the setting): the waitlist's offers. */
+int bc_booking_hold_for(struct bc_env *env, const struct bc_ctx *ctx, const char *service_id,
+                        const char *provider_id, const char *start, int minutes_for, char *msg,
+                        size_t msgsize, json_t **out);
 /* Lets go of a hold (the object bc_booking_hold gave) before it expires, when the customer moves away from
  * its time. Best effort: what it misses (an entry on a fourth local date) frees itself at expiry. */
 int bc_booking_hold_release(struct bc_env *env, const struct bc_ctx *ctx, const json_t *hold);

@@ -11,10 +11,12 @@
 #include "domain/schedule.h"
 #include "domain/settings.h"
 #include "domain/usage.h"
+#include "domain/waitlist.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/log.h"
 #include "util/tz.h"
 
 #include <stdio.h>
@@ -48,6 +50,15 @@ static const char *const *item_dates(json_t *item, const char **ptrs, int *n)
 static int seats_of(const json_t *item)
 {
     return (int)json_integer_value(json_object_get(item, "capacity"));
+}
+
+/* The time item no longer takes may go to the waitlist of its (the tenant's local) date. */
+static void freed(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
+{
+    char date[11];
+    snprintf(date, sizeof date, "%.10s", bc_field_str(item, BC_F_START) ?: "");
+    int rc = bc_waitlist_freed(env, ctx, date);
+    if (rc < 0) bc_log(BC_LOG_WARN, "waitlist offers for %s failed: %d", date, rc);
 }
 
 /* Customers may change a booking only until cancel_window_min before its start. */
@@ -145,6 +156,7 @@ int bc_booking_cancel(struct bc_env *env, const struct bc_ctx *ctx, const char *
         if (rc == 0) rc = relist(env, updated);
         if (rc == 0) bc_usage_add(env, ctx->tenant_id, BC_USAGE_CANCELLATIONS, 1);
         bc_outbox_wake(env);
+        if (rc == 0) freed(env, ctx, updated);
     }
     if (rc == 0) *out = json_incref(updated);
     json_decref(updated);
@@ -253,6 +265,7 @@ int bc_booking_reschedule(struct bc_env *env, const struct bc_ctx *ctx, const ch
             bc_store_delete(s, json_string_value(json_object_get(item, "PK")), old_bsk, NULL);
             rc = relist(env, updated);
         }
+        if (rc == 0) freed(env, ctx, item); /* the old time */
         free(old_bsk);
     }
     if (rc == BC_ESLOT && !msg[0]) snprintf(msg, msgsize, "that time is no longer available");

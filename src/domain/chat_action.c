@@ -236,6 +236,11 @@ static bool take_from_window(struct chat *c, const struct chat_window *w)
                       span, hm);
     } else if (n > 0) { /* the day has other times: say why none is taken (prompt_time lists them) */
         bc__chat_sayf(c, NULL, BC_T_WINDOW_NONE, words, span);
+        char win[16], f[6], t[6]; /* …and the time list offers the waitlist of the window */
+        bc_tz_hhmm_format(w->from >= 0 ? w->from : w->lo, f);
+        bc_tz_hhmm_format(w->to >= 0 ? w->to : w->hi, t);
+        snprintf(win, sizeof win, "%s|%s", f, t);
+        slot_set(c, "wl_window", win);
     }
     if (n >= 0) bc_schedule_release(&sc);
     return best >= 0;
@@ -245,6 +250,7 @@ static bool take_from_window(struct chat *c, const struct chat_window *w)
 void bc__chat_advance(struct chat *c)
 {
     enum flow f = flow_of(c);
+    if (f == FLOW_WAITLIST) return bc__chat_waitlist_advance(c);
     if (f == FLOW_CANCEL || f == FLOW_RESCHED) {
         if (!slot(c, "code")) return bc__chat_prompt_code(c);
         if (!slot(c, "email") && !slot(c, "phone")) return bc__chat_prompt_code_contact(c);

@@ -44,7 +44,7 @@ struct chat {
     struct bc_arena arena;
 };
 
-enum flow { FLOW_BOOK, FLOW_CANCEL, FLOW_RESCHED };
+enum flow { FLOW_BOOK, FLOW_CANCEL, FLOW_RESCHED, FLOW_WAITLIST };
 
 /* A row of the state table (chat.c): the state's name, what the NLU should expect, how to ask. */
 struct state {
@@ -81,6 +81,7 @@ static inline enum flow flow_of(struct chat *c)
     const char *f = slot(c, "flow");
     if (f && strcmp(f, "cancel") == 0) return FLOW_CANCEL;
     if (f && strcmp(f, "resched") == 0) return FLOW_RESCHED;
+    if (f && strcmp(f, "waitlist") == 0) return FLOW_WAITLIST;
     return FLOW_BOOK;
 }
 
@@ -188,6 +189,17 @@ bool bc__chat_apply_action(struct chat *c, const char *a);
 void bc__chat_parse(struct chat *c, const char *text, struct bc_nlu_result *r);
 /* Acts on what the customer meant (from the offline NLU, or from an LLM in nlp mode). */
 void bc__chat_understand(struct chat *c, const char *text, const struct bc_nlu_result *rp);
+
+/* ---- the waitlist (chat_waitlist.c; domain/waitlist.h) ---- */
+
+/* Appends the quick reply that joins the waitlist of date (a window "HH:MM|HH:MM", or NULL for the day)
+ * with the flow's service and professional to list. */
+void bc__chat_waitlist_option(struct chat *c, json_t *list, const char *date, const char *window);
+/* Applies a "waitlist:<date>[|HH:MM|HH:MM]" payload: the waitlist flow with the service and professional
+ * of the booking flow. False for a bad payload. */
+bool bc__chat_waitlist_enter(struct chat *c, const char *payload);
+/* The waitlist flow: the name, a contact, then joins and says so. */
+void bc__chat_waitlist_advance(struct chat *c);
 
 /* ---- FAQ (chat_faq.c) ---- */
 

@@ -143,7 +143,8 @@ void bc__chat_prompt_time(struct chat *c)
         for (int i = 0; i < n; i++) matching += i == 0 || slots[i].start != slots[i - 1].start;
     }
     if (matching == 0) {
-        char dates[MAX_DAY_OPTIONS][11];
+        char dates[MAX_DAY_OPTIONS][11], full[11];
+        snprintf(full, sizeof full, "%s", date ? date : ""); /* the slot goes below */
         const char *holiday = NULL; /* closed for a public holiday: say so (docs/holidays.md) */
         int32_t day;
         if (bc_tz_date_parse(date, &day) < 0 || !bc_availability_holiday(&sc.q, day, &holiday))
@@ -153,6 +154,13 @@ void bc__chat_prompt_time(struct chat *c)
         bc__chat_set_state(c, "day");
         int nd = bc__chat_days_with_slots(c, dates, MAX_DAY_OPTIONS);
         json_t *options = bc__chat_day_options(c, dates, nd > 0 ? nd : 0);
+        if (!holiday && flow_of(c) == FLOW_BOOK) { /* a full day: its waitlist first */
+            json_t *all = json_array();
+            bc__chat_waitlist_option(c, all, full, NULL);
+            json_array_extend(all, options);
+            json_decref(options);
+            options = all;
+        }
         if (holiday)
             bc__chat_sayf(c, options, BC_T_DAY_HOLIDAY, holiday);
         else
@@ -180,6 +188,9 @@ void bc__chat_prompt_time(struct chat *c)
     if (group) bc__chat_say(c, T(c, BC_T_SEATS_NOTE), NULL);
     if (skip + shown < matching) bc__chat_qr(list, T(c, BC_T_L_MORE_TIMES), "more_times:%d", skip + shown);
     bc__chat_qr(list, T(c, BC_T_L_OTHER_DAY), "other_day");
+    if (slot(c, "wl_window") && flow_of(c) == FLOW_BOOK) /* nothing free in the window asked for */
+        bc__chat_waitlist_option(c, list, date, slot(c, "wl_window"));
+    slot_set(c, "wl_window", NULL);
     if (part)
         bc__chat_sayf(c, list, BC_T_ASK_TIME_PART, words,
                       T(c, strcmp(part, "morning") == 0     ? BC_T_MORNING
@@ -211,6 +222,11 @@ void bc__chat_prompt_name(struct chat *c)
 {
     char words[300];
     bc__chat_set_state(c, "name");
+    if (flow_of(c) == FLOW_WAITLIST) {
+        bc__chat_date_words(c, slot(c, "date"), words, sizeof words);
+        bc__chat_sayf(c, NULL, BC_T_WAITLIST_ASK_NAME, words);
+        return;
+    }
     booking_words(c, words, sizeof words);
     bc__chat_sayf(c, NULL, BC_T_ASK_NAME, words);
 }

@@ -248,6 +248,8 @@ bool bc__chat_apply_action(struct chat *c, const char *a)
         return true;
     } else if (!strcmp(a, "cancel_booking") || !strcmp(a, "reschedule")) {
         bc__chat_enter_flow(c, a[0] == 'c' ? "cancel" : "resched");
+    } else if (!strncmp(a, "waitlist:", 9)) {
+        if (!bc__chat_waitlist_enter(c, a + 9)) return false;
     } else if (!strncmp(a, "faq:", 4)) {
         bc__chat_answer_faq(c, a + 4);
         bc__chat_state(c)->prompt(c); /* the question again: the booking goes on where it was */

@@ -8,6 +8,7 @@
 #include "domain/outbox.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
+#include "domain/waitlist.h"
 #include "domain/webhook.h"
 #include "net/sender.h"
 #include "store/store.h"
@@ -98,6 +99,20 @@ static void drop(struct bc_dispatcher *d, const json_t *ev)
     atomic_fetch_add(&M.dropped, 1);
 }
 
+/* A waitlist offer happened when its entry carries the event's id; it is worth telling while the offer is
+ * still open (an offer accepted or expired before the dispatcher got to it is dropped). */
+static int waitlist_happened(struct bc_dispatcher *d, const struct bc_ctx *ctx, const json_t *ev)
+{
+    const json_t *w = json_object_get(json_object_get(ev, "data"), "waitlist");
+    json_t *it = NULL;
+    if (bc_waitlist_get(d->env, ctx, bc_field_str(w, BC_F_ID), &it) < 0) return 0; /* again later */
+    const char *st = bc_field_str(it, BC_F_STATUS) ?: "";
+    bool open = strcmp(st, "offered") == 0 || strcmp(st, "accepting") == 0 || strcmp(st, "booked") == 0;
+    int r = bc_outbox_marked(it, bc_field_str(ev, BC_F_ID)) ? (open ? 1 : -1) : 0;
+    json_decref(it);
+    return r;
+}
+
 /* Whether the event's change happened: 1 yes (*fresh: the item now, for reminders), 0 not (yet), -1 never
  * will (drop). */
 static int happened(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *ev, json_t **fresh)
@@ -114,6 +129,7 @@ static int happened(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *e
         json_decref(conv);
         return r == -2 ? 0 : r;
     }
+    if (strcmp(type, BC_EV_WAITLIST_OFFERED) == 0) return waitlist_happened(d, ctx, ev);
     json_t *b = NULL;
     const char *bid = bc_field_str(json_object_get(data, "booking"), BC_F_ID);
     int rc = bc_booking_get(d->env, ctx, bid, &b);
@@ -141,6 +157,7 @@ static const char *lang_of(const json_t *settings, const json_t *data)
 {
     const char *l = bc_field_str(json_object_get(data, "booking"), "lang");
     if (!l) l = bc_field_str(json_object_get(data, "conversation"), "lang");
+    if (!l) l = bc_field_str(json_object_get(data, "waitlist"), "lang");
     if (!l) l = bc_field_str(settings, BC_F_LOCALE);
     return l && strncmp(l, "es", 2) == 0 ? "es" : "en";
 }
@@ -160,6 +177,9 @@ static int fan_out(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *ev
             json_t *data = json_copy(json_object_get(ev, "data"));
             const json_t *b = json_object_get(data, "booking");
             if (b) json_object_set_new(data, "booking", bc_booking_view(ctx, (json_t *)b, false));
+            /* a waitlist offer leaves as its view: the hold and the e-mail's helpers stay inside */
+            json_t *wl = json_object_get(data, "waitlist");
+            if (wl) json_object_set_new(data, "waitlist", bc_waitlist_view(wl));
             body = data ? bc_notify_webhook_body(bc_field_str(ev, "type"), now, data) : NULL;
             json_decref(data);
             if (!body) rc = BC_ENOMEM;

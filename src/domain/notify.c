@@ -11,6 +11,7 @@
 #include "domain/outbox.h"
 #include "domain/settings.h"
 #include "domain/template.h"
+#include "domain/waitlist.h"
 #include "domain/webhook.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -165,12 +166,13 @@ static bool is_booking_event(const char *type)
 
 static bool customer_event(const char *type)
 {
-    return is_booking_event(type);
+    return is_booking_event(type) || strcmp(type, BC_EV_WAITLIST_OFFERED) == 0;
 }
 
+/* the staff see the waitlist in the panel; an offer is the customer's business */
 static bool staff_event(const char *type)
 {
-    return strcmp(type, BC_EV_BOOKING_REMINDER) != 0;
+    return strcmp(type, BC_EV_BOOKING_REMINDER) != 0 && strcmp(type, BC_EV_WAITLIST_OFFERED) != 0;
 }
 
 static int push(struct bc_recipient **arr, size_t *n, size_t *cap, char kind, bool staff, const char *to)
@@ -202,6 +204,8 @@ int bc_notify_recipients(struct bc_env *env, const struct bc_ctx *ctx, const str
     int rc = bc_notify_settings_get(env, ctx, &settings);
     bool email = cfg->smtp_url && *cfg->smtp_url;
     const json_t *booking = json_object_get(json_object_get(ev, "data"), "booking");
+    if (!booking)
+        booking = json_object_get(json_object_get(ev, "data"), "waitlist"); /* an offer's customer */
     if (rc == 0 && email && customer_event(type) &&
         json_is_true(json_object_get(settings, "customer_emails"))) {
         const char *to = bc_field_str(json_object_get(booking, BC_F_CUSTOMER), "email");
@@ -263,9 +267,10 @@ struct words {
 static void words_of(const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg, const json_t *settings,
                      const char *type, const json_t *data, const char *lang, struct words *w)
 {
-    const json_t *b = json_object_get(data, "booking");
+    const json_t *b = json_object_get(data, "booking"), *wl = json_object_get(data, "waitlist");
     const char *base = cfg->public_url ? cfg->public_url : "";
     memset(w, 0, sizeof *w);
+    if (!b) b = wl; /* an offer: the same words, its accept link for the manage link */
     w->v.business = bc_field_str(json_object_get(settings, BC_F_BUSINESS), BC_F_NAME);
     if (b) {
         start_local(b, lang, w->start, sizeof w->start);
@@ -278,13 +283,24 @@ static void words_of(const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg, 
         w->v.professional = bc_field_str(b, "provider_name");
         w->v.start_local = w->start;
         w->v.code = bc_field_str(b, BC_F_CODE);
-        char *tok = bc_booking_manage_token(ctx->tenant_id, bc_field_str(b, BC_F_ID));
-        if (tok) snprintf(w->manage, sizeof w->manage, "%s/manage/?code=%s&token=%s", base, w->v.code, tok);
+        char *tok = wl ? bc_waitlist_accept_url(base, ctx->tenant_id, bc_field_str(wl, BC_F_ID),
+                                                bc_field_str(wl, "hold_id"))
+                       : bc_booking_manage_token(ctx->tenant_id, bc_field_str(b, BC_F_ID));
+        if (tok && wl) snprintf(w->manage, sizeof w->manage, "%s", tok);
+        if (tok && !wl)
+            snprintf(w->manage, sizeof w->manage, "%s/manage/?code=%s&token=%s", base, w->v.code, tok);
         free(tok);
         w->v.manage_url = w->manage;
         /* the admin panel's day view of the booking's local date */
         snprintf(w->admin, sizeof w->admin, "%s/admin/#/bookings?view=day&date=%.10s", base,
-                 bc_field_str(b, BC_F_START) ?: "");
+                 bc_field_str(b, BC_F_START) ?: bc_field_str(b, "date") ?: "");
+        /* an offer: until when it is held, in the customer's words */
+        const json_t *offer = json_object_get(wl, "offer");
+        int64_t exp = 0;
+        struct bc_tz_local l;
+        if (offer && bc_time_parse_iso(bc_field_str(offer, "expires_at"), &exp) == 0 &&
+            bc_tz_from_utc(bc_field_str(b, BC_F_TIMEZONE) ?: "UTC", exp, &l) == 0)
+            bc_chat_format_time(lang, l.hour, l.minute, w->detail, sizeof w->detail);
     } else {
         snprintf(w->admin, sizeof w->admin, "%s/admin/", base);
     }
@@ -295,7 +311,7 @@ static void words_of(const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg, 
         snprintf(w->detail, sizeof w->detail, "%s", bc_field_str(data, "detail") ?: "");
         snprintf(w->admin, sizeof w->admin, "%s/admin/#/conversations?id=%s", base,
                  bc_field_str(conv, BC_F_ID));
-    } else if (u) {
+    } else if (u && !wl) {
         snprintf(w->detail, sizeof w->detail, "%s: %lld / %lld", bc_field_str(u, "counter"),
                  (long long)json_integer_value(json_object_get(u, "count")),
                  (long long)json_integer_value(json_object_get(u, "limit")));
@@ -424,6 +440,8 @@ int bc_notify_preview(struct bc_env *env, const struct bc_ctx *ctx, const char *
         "María García", "email", "maria@example.com", "detail", "¿Puedo hablar con alguien?", "conversation",
         "id", "01SAMPLE000000000000000000", "lang", lang ? lang : "en", "usage", "counter", "bookings",
         "count", (json_int_t)80, "limit", (json_int_t)100);
+    if (rc == 0 && strcmp(event, BC_EV_WAITLIST_OFFERED) == 0) /* the sample as an offer */
+        json_object_set_new(data, "waitlist", json_deep_copy(json_object_get(data, "booking")));
     if (rc == 0 && strncmp(event, "booking.", 8) != 0) json_object_del(data, "booking");
     if (rc == 0 && strcmp(event, BC_EV_HANDOFF) != 0) json_object_del(data, "conversation");
     if (rc == 0 && strncmp(event, "usage.", 6) != 0) json_object_del(data, "usage");

@@ -17,7 +17,7 @@
 
 static const char *const types[] = {
     BC_EV_BOOKING_CREATED, BC_EV_BOOKING_CANCELLED, BC_EV_BOOKING_RESCHEDULED, BC_EV_BOOKING_REMINDER,
-    BC_EV_HANDOFF,         BC_EV_LIMIT_NEAR,        BC_EV_LIMIT_REACHED};
+    BC_EV_HANDOFF,         BC_EV_LIMIT_NEAR,        BC_EV_LIMIT_REACHED,       BC_EV_WAITLIST_OFFERED};
 
 bool bc_event_type_known(const char *type)
 {
@@ -157,6 +157,15 @@ int bc_outbox_handoff(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv
     json_t *data = json_pack("{s:{s:O, s:O, s:O}, s:s}", "conversation", "id", json_object_get(conv, "id"),
                              "lang", json_object_get(conv, "lang"), "handoff", h, "detail", detail);
     return add(b, intent(ctx->tenant_id, id, BC_EV_HANDOFF, bc_now_s(), data));
+}
+
+int bc_outbox_event(const struct bc_ctx *ctx, const char *type, json_t *mark, json_t *data,
+                    struct bc_outbox_batch *b)
+{
+    char id[BC_ID_LEN + 1];
+    bc_id_new(id);
+    bc_outbox_mark(mark, id);
+    return add(b, intent(ctx->tenant_id, id, type, bc_now_s(), data));
 }
 
 int bc_outbox_put(struct bc_env *env, struct bc_outbox_batch *b)

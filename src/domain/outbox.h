@@ -45,7 +45,8 @@ struct bc_write;
 #define BC_EV_HANDOFF             "conversation.handoff"
 #define BC_EV_LIMIT_NEAR          "usage.limit_near"
 #define BC_EV_LIMIT_REACHED       "usage.limit_reached"
-/* True for one of the seven names above. */
+#define BC_EV_WAITLIST_OFFERED    "waitlist.offered" /* domain/waitlist.h */
+/* True for one of the eight names above. */
 bool bc_event_type_known(const char *type);
 
 /* The intent items of one change, written before the change (bc_outbox_put) or inside its batch. */
@@ -62,6 +63,10 @@ int bc_outbox_booking(struct bc_env *env, const struct bc_ctx *ctx, const char *
                       struct bc_outbox_batch *b);
 /* The intent of a conversation's new hand-off (conv marked as above, and its "handoff" with "event"). */
 int bc_outbox_handoff(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv, struct bc_outbox_batch *b);
+/* The intent of another kind of change (the waitlist's offers): an event of type with data (stolen) as its
+ * snapshot, due now; mark (the item the deciding write will write) gets its id in "events". */
+int bc_outbox_event(const struct bc_ctx *ctx, const char *type, json_t *mark, json_t *data,
+                    struct bc_outbox_batch *b);
 /* Writes the intents one after the other (durable before the change that follows). 0 or a negative bc_err. */
 int bc_outbox_put(struct bc_env *env, struct bc_outbox_batch *b);
 /* Appends the intents to a store batch as unconditional writes (w has room for b->n). Returns b->n. */

@@ -8,6 +8,7 @@
 #include "domain/settings.h"
 #include "domain/sessions.h"
 #include "domain/keys.h"
+#include "domain/waitlist.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -241,6 +242,8 @@ int bc_exception_delete(struct bc_env *env, const struct bc_ctx *ctx, const char
     struct bc_cond c = {BC_COND_EXISTS, 0};
     rc = bc_store_delete(s, json_string_value(json_object_get(e, "PK")),
                          json_string_value(json_object_get(e, "SK")), &c);
+    /* a closure removed frees its dates: the waitlist of each may get an offer */
+    if (rc == 0) bc_waitlist_freed_range(env, ctx, bc_field_str(e, "from"), bc_field_str(e, "to"));
     json_decref(e);
     return rc == BC_ECOND ? BC_ENOT_FOUND : rc;
 }

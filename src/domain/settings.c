@@ -63,9 +63,13 @@ static const struct bc_jfield widget_fields[] = {
 };
 
 static const struct bc_jfield booking_fields[] = {
-    {"slot_step_min", BC_J_INT, 0, 5, 240},  {"min_notice_min", BC_J_INT, 0, 0, 60 * 24 * 30},
-    {"max_days_ahead", BC_J_INT, 0, 1, 365}, {"cancel_window_min", BC_J_INT, 0, 0, 60 * 24 * 30},
-    {"hold_minutes", BC_J_INT, 0, 1, 30},    {NULL},
+    {"slot_step_min", BC_J_INT, 0, 5, 240},
+    {"min_notice_min", BC_J_INT, 0, 0, 60 * 24 * 30},
+    {"max_days_ahead", BC_J_INT, 0, 1, 365},
+    {"cancel_window_min", BC_J_INT, 0, 0, 60 * 24 * 30},
+    {"hold_minutes", BC_J_INT, 0, 1, 30},
+    {"waitlist_offer_min", BC_J_INT, 0, 1, 24 * 60},
+    {NULL},
 };
 
 static const struct bc_jfield ai_fields[] = {
@@ -86,12 +90,13 @@ static json_t *defaults(const char *name, const char *locale, const char *tz)
                 : "Hi! I'm the booking assistant of %s. What would you like to book?",
              name);
     return json_pack("{s:s, s:s, s:{s:s, s:n, s:n, s:n, s:n, s:n}, s:{s:s, s:s, s:s, s:n, s:s, s:s},"
-                     " s:{s:i, s:i, s:i, s:i, s:i}, s:i, s:n, s:[]}",
+                     " s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:i, s:n, s:[]}",
                      "locale", locale, "timezone", tz, "business", "name", name, "address", "phone", "email",
                      "website", "about", "widget", "title", name, "greeting", greeting, "color", "#2563eb",
                      "logo_url", "position", "right", "challenge", "auto", "booking", "slot_step_min", 15,
                      "min_notice_min", 60, "max_days_ahead", 60, "cancel_window_min", 120, "hold_minutes", 5,
-                     "conversation_retention_days", 90, "holidays", "holidays_open");
+                     "waitlist_offer_min", 15, "conversation_retention_days", 90, "holidays",
+                     "holidays_open");
 }
 
 int bc_settings_init(struct bc_env *env, const struct bc_ctx *ctx, const char *name, const char *locale,

@@ -11,8 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EV_CREATED, EV_CANCELLED, EV_RESCHEDULED, EV_REMINDER, EV_HANDOFF, EV_NEAR, EV_REACHED, EV_COUNT };
-#define CUSTOMER_EVENTS 4 /* the booking.* events; a customer gets no hand-off or usage messages */
+enum {
+    EV_CREATED,
+    EV_CANCELLED,
+    EV_RESCHEDULED,
+    EV_REMINDER,
+    EV_OFFERED,
+    EV_HANDOFF,
+    EV_NEAR,
+    EV_REACHED,
+    EV_COUNT
+};
+#define CUSTOMER_EVENTS 5 /* the booking.* events and waitlist offers; no hand-off or usage messages */
 #define STAFF_PREFIX    "staff."
 #define SUBJECT_TPL_MAX 200   /* bytes */
 #define TEXT_TPL_MAX    8000  /* bytes */
@@ -20,8 +30,8 @@ enum { EV_CREATED, EV_CANCELLED, EV_RESCHEDULED, EV_REMINDER, EV_HANDOFF, EV_NEA
 #define SUBJECT_OUT_MAX 250   /* characters of a rendered subject */
 
 static const char *const event_names[EV_COUNT] = {
-    "booking.created",      "booking.cancelled", "booking.rescheduled", "booking.reminder",
-    "conversation.handoff", "usage.limit_near",  "usage.limit_reached",
+    "booking.created",  "booking.cancelled",    "booking.rescheduled", "booking.reminder",
+    "waitlist.offered", "conversation.handoff", "usage.limit_near",    "usage.limit_reached",
 };
 
 enum lang { LANG_EN, LANG_ES, LANG_COUNT };
@@ -138,6 +148,29 @@ static const struct words builtin[2][EV_COUNT][LANG_COUNT] =
                                   "{{manage_url}}\n\n"
                                   "¡Hasta pronto!\n"
                                   "{{business}}"}},
+                [EV_OFFERED] = {{"A time has freed up: {{service}}, {{start_local}}",
+                                 "Hi {{customer_name}},\n\n"
+                                 "Good news from the waitlist of {{business}}: a time has freed up.\n\n"
+                                 "Service: {{service}}\n"
+                                 "With: {{professional}}\n"
+                                 "When: {{start_local}}\n"
+                                 "Held for you until: {{detail}}\n\n"
+                                 "To book it, open this link before then:\n"
+                                 "{{manage_url}}\n\n"
+                                 "If you do not, the time goes to the next person on the list.\n\n"
+                                 "{{business}}"},
+                                {"Se ha liberado una hora: {{service}}, {{start_local}}",
+                                 "Hola, {{customer_name}}:\n\n"
+                                 "Buenas noticias de la lista de espera de {{business}}: se ha liberado una "
+                                 "hora.\n\n"
+                                 "Servicio: {{service}}\n"
+                                 "Con: {{professional}}\n"
+                                 "Fecha y hora: {{start_local}}\n"
+                                 "Te la guardamos hasta las: {{detail}}\n\n"
+                                 "Para reservarla, abre este enlace antes:\n"
+                                 "{{manage_url}}\n\n"
+                                 "Si no, la hora pasa a la siguiente persona de la lista.\n\n"
+                                 "{{business}}"}},
             },
         [BC_TPL_STAFF] =
             {
@@ -160,6 +193,21 @@ static const struct words builtin[2][EV_COUNT][LANG_COUNT] =
                                   "A reminder of an upcoming appointment.\n\n" STAFF_BOOKING_EN("When")},
                                  {"Próxima cita: {{customer_name}}, {{service}}, {{start_local}}",
                                   "Te recordamos una cita próxima.\n\n" STAFF_BOOKING_ES("Fecha y hora")}},
+                [EV_OFFERED] =
+                    {{"Waitlist offer: {{customer_name}}, {{service}}, {{start_local}}",
+                      "A freed time was offered to a customer on the waitlist.\n\n"
+                      "Customer: {{customer_name}}\n"
+                      "Contact: {{customer_contact}}\n"
+                      "Service: {{service}}\n"
+                      "When: {{start_local}}\n\n"
+                      "{{admin_url}}"},
+                     {"Oferta de la lista de espera: {{customer_name}}, {{service}}, {{start_local}}",
+                      "Se ha ofrecido una hora liberada a un cliente de la lista de espera.\n\n"
+                      "Cliente: {{customer_name}}\n"
+                      "Contacto: {{customer_contact}}\n"
+                      "Servicio: {{service}}\n"
+                      "Fecha y hora: {{start_local}}\n\n"
+                      "{{admin_url}}"}},
                 [EV_HANDOFF] = {{"A customer asked to talk to a person",
                                  "A customer in the chat of {{business}} asked to talk to a person.\n\n"
                                  "Customer: {{customer_name}}\n"
@@ -203,6 +251,7 @@ static const char *const button_label[2][LANG_COUNT] = {
     [BC_TPL_CUSTOMER] = {"Manage my booking", "Gestionar mi reserva"},
     [BC_TPL_STAFF] = {"Open the admin panel", "Abrir el panel"},
 };
+static const char *const accept_label[LANG_COUNT] = {"Book this time", "Reservar esta hora"};
 static const char *const footer[LANG_COUNT] = {
     "This message was sent automatically.",
     "Este mensaje se ha enviado automáticamente.",
@@ -515,7 +564,7 @@ static const char html_footer[] = "</td></tr>\n</table>\n<p style=\"margin:16px 
 static const char html_close[] = "</p>\n</td></tr>\n</table>\n</body>\n</html>\n";
 
 static void layout(struct bc_buf *h, const char *body, const char *subject, const struct bc_tpl_vars *v,
-                   enum bc_tpl_audience aud, enum lang lg)
+                   enum bc_tpl_audience aud, enum lang lg, int ev)
 {
     bc_buf_printf(h, html_head, lang_names[lg]);
     html_escaped(h, subject, strlen(subject));
@@ -532,7 +581,7 @@ static void layout(struct bc_buf *h, const char *body, const char *subject, cons
         struct bc_buf esc = BC_BUF_INIT;
         html_escaped(&esc, url, strlen(url));
         bc_buf_printf(h, html_button, esc.data);
-        bc_buf_puts(h, button_label[aud][lg]);
+        bc_buf_puts(h, aud == BC_TPL_CUSTOMER && ev == EV_OFFERED ? accept_label[lg] : button_label[aud][lg]);
         bc_buf_puts(h, "</a></td></tr></table>\n");
         bc_buf_release(&esc);
     }
@@ -602,7 +651,7 @@ int bc_template_render(const json_t *templates, const char *event, const char *l
         render(&t, def->text, v, M_TEXT);
         tidy_text(&t);
     }
-    layout(&h, text_tpl ? text_tpl : def->text, s.data ? s.data : "", v, aud, lg);
+    layout(&h, text_tpl ? text_tpl : def->text, s.data ? s.data : "", v, aud, lg, ev);
     *subject = bc_buf_detach(&s, NULL);
     *text = bc_buf_detach(&t, NULL);
     *html = bc_buf_detach(&h, NULL);
@@ -717,7 +766,8 @@ int bc_template_validate(const json_t *templates, char *msg, size_t msgsize)
         if (ev < 0 || (!staff && ev >= CUSTOMER_EVENTS)) {
             snprintf(msg, msgsize,
                      "templates: unknown key '%s' (customer messages: booking.created, booking.cancelled, "
-                     "booking.rescheduled, booking.reminder; staff messages: 'staff.' and any of these or "
+                     "booking.rescheduled, booking.reminder, waitlist.offered; staff messages: 'staff.' and "
+                     "any of these or "
                      "conversation.handoff, usage.limit_near, usage.limit_reached)",
                      shown(key, k));
             return BC_EINVALID;

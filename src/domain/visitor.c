@@ -36,6 +36,7 @@ static const struct {
     [BC_VL_HOLDS_DAY] = {"visitor_holds_day", BC_EVISITOR_HOLDS, BC_CFG_VISITOR_HOLDS_DAY, 86400},
     [BC_VL_BOOKINGS_DAY] = {"visitor_bookings_day", BC_EVISITOR_BOOKINGS, BC_CFG_VISITOR_BOOKINGS_DAY, 86400},
     [BC_VL_CONTACT_DAY] = {"contact_bookings_day", BC_ECONTACT_BOOKINGS, BC_CFG_CONTACT_BOOKINGS_DAY, 86400},
+    [BC_VL_WAITLIST_DAY] = {"visitor_waitlist_day", BC_EVISITOR_WAITLIST, BC_CFG_VISITOR_WAITLIST_DAY, 86400},
 };
 
 /* the floor of a visitor's share of the key's bucket: a page load of the widget fits in it */

@@ -29,7 +29,8 @@ struct bc_rl_info;
     XX(CONVS_DAY, "visitor_conversations_day", BC_EVISITOR_CONVS_DAY)                                        \
     XX(HOLDS_DAY, "visitor_holds_day", BC_EVISITOR_HOLDS)                                                    \
     XX(BOOKINGS_DAY, "visitor_bookings_day", BC_EVISITOR_BOOKINGS)                                           \
-    XX(CONTACT_DAY, "contact_bookings_day", BC_ECONTACT_BOOKINGS)
+    XX(CONTACT_DAY, "contact_bookings_day", BC_ECONTACT_BOOKINGS)                                            \
+    XX(WAITLIST_DAY, "visitor_waitlist_day", BC_EVISITOR_WAITLIST)
 
 enum bc_visitor_limit {
 #define XX(e, name, err) BC_VL_##e,

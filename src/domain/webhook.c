@@ -32,20 +32,21 @@
 #define SECRET_TEXT_SIZE (sizeof BC_WEBHOOK_SECRET_PREFIX - 1 + 45)
 
 const char *const bc_webhook_events[] = {
-    "booking.created",      "booking.cancelled", "booking.rescheduled", "booking.reminder",
-    "conversation.handoff", "usage.limit_near",  "usage.limit_reached", NULL,
+    "booking.created",     "booking.cancelled",    "booking.rescheduled",
+    "booking.reminder",    "conversation.handoff", "usage.limit_near",
+    "usage.limit_reached", "waitlist.offered",     NULL,
 };
 
 static const struct bc_jfield create_fields[] = {
     {"url", BC_J_STRING, BC_JF_REQUIRED, 1, BC_NET_URL_MAX},
-    {"events", BC_J_ARRAY, BC_JF_REQUIRED, 1, 7},
+    {"events", BC_J_ARRAY, BC_JF_REQUIRED, 1, 8},
     {"description", BC_J_STRING, 0, 0, 200},
     {"enabled", BC_J_BOOL, 0, 0, 0},
     {NULL},
 };
 
 static const struct bc_jfield patch_fields[] = {
-    {"url", BC_J_STRING, 0, 1, BC_NET_URL_MAX}, {"events", BC_J_ARRAY, 0, 1, 7},
+    {"url", BC_J_STRING, 0, 1, BC_NET_URL_MAX}, {"events", BC_J_ARRAY, 0, 1, 8},
     {"description", BC_J_STRING, 0, 0, 200},    {"enabled", BC_J_BOOL, 0, 0, 0},
     {"rotate_secret", BC_J_BOOL, 0, 0, 0},      {NULL},
 };
@@ -77,7 +78,7 @@ static int check_events(json_t *events, char *msg, size_t msgsize)
             snprintf(msg, msgsize,
                      "events[%zu] is not a known event type (booking.created, booking.cancelled, "
                      "booking.rescheduled, booking.reminder, conversation.handoff, usage.limit_near, "
-                     "usage.limit_reached)",
+                     "usage.limit_reached, waitlist.offered)",
                      i);
             return BC_EINVALID;
         }

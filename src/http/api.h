@@ -3,6 +3,7 @@
 #ifndef BC_API_H
 #define BC_API_H
 #include "http/http.h"
+#include "util/jsonv.h"
 
 /* api_ops.c: health, readiness, OpenAPI, test hooks */
 int bc_api_healthz(struct bc_req *req);
@@ -113,6 +114,14 @@ int bc_api_widget_providers(struct bc_req *req);
 /* api_booking.c: availability, holds, bookings, schedules */
 int bc_api_availability(struct bc_req *req);
 int bc_api_holds_create(struct bc_req *req);
+/* A customer object of a booking or a waitlist entry: {"name", "email"?, "phone"?} (api_booking.c). */
+extern const struct bc_jfield bc_api_customer_fields[];
+/* api_waitlist.c: joining the waitlist (widget), accepting an offer (its token is the credential), the
+ * staff's list per date and removal */
+int bc_api_widget_waitlist_join(struct bc_req *req);
+int bc_api_waitlist_accept(struct bc_req *req);
+int bc_api_admin_waitlist_list(struct bc_req *req);
+int bc_api_admin_waitlist_delete(struct bc_req *req);
 int bc_api_widget_bookings_create(struct bc_req *req);
 int bc_api_widget_bookings_cancel(struct bc_req *req);
 int bc_api_widget_bookings_reschedule(struct bc_req *req);

@@ -101,7 +101,7 @@ int bc_api_holds_create(struct bc_req *req)
     return bc_reply_wrapped(req, 201, "hold", out);
 }
 
-static const struct bc_jfield customer_fields[] = {
+const struct bc_jfield bc_api_customer_fields[] = {
     {"name", BC_J_STRING, BC_JF_REQUIRED, 1, 120},
     {"email", BC_J_STRING, BC_JF_NULLABLE, 0, 120},
     {"phone", BC_J_STRING, BC_JF_NULLABLE, 0, 30},
@@ -132,7 +132,7 @@ static int create_booking(struct bc_req *req, bool staff)
     char msg[256] = "", hash[65];
     struct bc_limits lim;
     int rc = bc_req_body(req, booking_fields, &body);
-    if (rc == 0) rc = bc_req_check(req, json_object_get(body, "customer"), customer_fields);
+    if (rc == 0) rc = bc_req_check(req, json_object_get(body, "customer"), bc_api_customer_fields);
     if (rc == 0) rc = bc_plan_limits(req->env, req->ctx.tenant, &lim);
     if (rc == 0 && !staff) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;

@@ -36,7 +36,7 @@ void bc_metrics_conversations_set(long n);
  * BC_METRICS_LIMIT_KEY (the widget key's bucket), BC_METRICS_LIMIT_CHALLENGE (a missing or bad
  * proof-of-work solution, 428) or BC_METRICS_LIMIT_MANAGE (a client address's requests to the manage
  * page's API); bookchat_limited_total{limit="<name>"} counts them. */
-#define BC_METRICS_LIMIT_KEY       9 /* BC_VL__COUNT: checked in metrics.c */
+#define BC_METRICS_LIMIT_KEY       10 /* BC_VL__COUNT: checked in metrics.c */
 #define BC_METRICS_LIMIT_CHALLENGE (BC_METRICS_LIMIT_KEY + 1)
 #define BC_METRICS_LIMIT_MANAGE    (BC_METRICS_LIMIT_CHALLENGE + 1)
 #define BC_METRICS_LIMITS          (BC_METRICS_LIMIT_MANAGE + 1)

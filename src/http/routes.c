@@ -50,6 +50,9 @@ const struct bc_route bc_routes[] = {
     {BC_POST,   "/v1/widget/conversations",        APIKEY,   ANY,    bc_api_conversations_create,    "widget.conversations.create", 0},
     {BC_POST,   "/v1/widget/conversations/{id}/messages", CONV, ANY, bc_api_conversations_message,   "widget.conversations.message", 0},
     {BC_GET,    "/v1/widget/conversations/{id}",   CONV,     ANY,    bc_api_conversations_get,       "widget.conversations.get", 0},
+    {BC_POST,   "/v1/widget/waitlist",             APIKEY,   ANY,    bc_api_widget_waitlist_join,    "widget.waitlist.join",  0},
+    /* the offer's token is the credential (it names the tenant under a MAC), as the manage page's */
+    {BC_POST,   "/v1/widget/waitlist/{id}/accept", NONE,     ANY,    bc_api_waitlist_accept,         "widget.waitlist.accept", 0},
 
     /* the customer's manage page (the manage token of the booking's e-mail is the credential) */
     {BC_GET,    "/v1/manage/booking",              NONE,     ANY,    bc_api_manage_booking,          "manage.booking",        0},
@@ -110,6 +113,8 @@ const struct bc_route bc_routes[] = {
     {BC_GET,    "/v1/admin/bookings/{id}",         JWT,      VIEWER, bc_api_admin_bookings_get,      "admin.bookings.get",    0},
     {BC_PATCH,  "/v1/admin/bookings/{id}",         JWT,      ADMIN,  bc_api_admin_bookings_patch,    "admin.bookings.patch",  0},
     {BC_GET,    "/v1/admin/bookings/{id}/ics",     JWT,      VIEWER, bc_api_admin_bookings_ics,      "admin.bookings.ics",    0},
+    {BC_GET,    "/v1/admin/waitlist",              JWT,      VIEWER, bc_api_admin_waitlist_list,     "admin.waitlist.list",   0},
+    {BC_DELETE, "/v1/admin/waitlist/{id}",         JWT,      ADMIN,  bc_api_admin_waitlist_delete,   "admin.waitlist.delete", 0},
 
     /* admin API: conversations */
     {BC_GET,    "/v1/admin/conversations",         JWT,      VIEWER, bc_api_admin_conversations_list, "admin.conversations.list", 0},

@@ -136,7 +136,8 @@
        "base URL of the Telegram Bot API (URL/bot<token>/sendMessage)")                                      \
     XX(CHANNEL_RETRY_MS, "channel_retry_ms", "1000",                                                         \
        "milliseconds before the first retry of a WhatsApp/Telegram send after a 429 or 5xx (doubling, 6 "    \
-       "tries)")
+       "tries)")                                                                                             \
+    XX(VISITOR_WAITLIST_DAY, "visitor_waitlist_day", "5", "waitlist entries one visitor may add per day")
 
 enum bc_config_key {
 #define XX(e, name, def, help) BC_CFG_##e,

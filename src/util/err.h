@@ -38,6 +38,8 @@
     XX(VISITOR_HOLDS, "visitor_holds_limited", 429, "Too many held times from this visitor today.")          \
     XX(VISITOR_BOOKINGS, "visitor_bookings_limited", 429, "Too many bookings from this visitor today.")      \
     XX(CONTACT_BOOKINGS, "contact_bookings_limited", 429, "Too many bookings for this contact today.")       \
+    XX(VISITOR_WAITLIST, "visitor_waitlist_limited", 429,                                                    \
+       "Too many waitlist entries from this visitor today.")                                                 \
     XX(INTERNAL, "internal", 500, "Internal error.")                                                         \
     XX(UNAVAILABLE, "unavailable", 503, "Service unavailable; retry later.")                                 \
     XX(TIMEOUT, "timeout", 504, "An upstream service timed out.")                                            \

@@ -177,6 +177,17 @@ export async function makeTenant(srv, { name = 'Tenant', origins = ['https://sho
   };
 }
 
+// Polls fn (every 100 ms) until it returns something truthy, which it returns; throws naming what after ms.
+export async function waitFor(what, fn, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 // The JSON of a response that must succeed (a test's setup step); else an error naming what failed.
 export async function must(response, what) {
   const res = await response;

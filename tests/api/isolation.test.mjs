@@ -40,10 +40,13 @@ before(async () => {
   assert.equal(bDelivery.status, 202, bDelivery.text);
   const bRoom = await B.admin('POST', '/v1/admin/resources', { name: 'B room', quantity: 1 });
   assert.equal(bRoom.status, 201, bRoom.text);
+  const bWait = await B.widget('POST', '/v1/widget/waitlist', { body: { service_id: bSvc.json.service.id, date: nextDate(2), customer: { name: 'B waiting', email: 'bw@b.example.com' } } });
+  assert.equal(bWait.status, 201, bWait.text);
   // B's ids, by the resource segment that precedes {id} in a path
   bIds = { resources: bRoom.json.resource.id, 'api-keys': B.keyId, users: bAdmin.id, services: bSvc.json.service.id, providers: bPro.json.provider.id,
     exceptions: bExc.json.exception.id, bookings: bBooking.json.booking.id, code: bCode,
-    conversations: bConv.json.conversation.id, webhooks: bHook.json.webhook.id, deliveries: bDelivery.json.delivery.id };
+    conversations: bConv.json.conversation.id, webhooks: bHook.json.webhook.id, deliveries: bDelivery.json.delivery.id,
+    waitlist: bWait.json.waitlist.id };
   bBefore = await dumpTenant(srv, B.id);
   const doc = (await srv.get('/v1/openapi.json')).json;
   routes = [];
@@ -156,7 +159,7 @@ test('X-Tenant-Id naming B: refused on every admin route for a sibling branch, a
 test('a viewer gets 403 forbidden on every admin write, and reads work', async () => {
   const writes = routes.filter((r) => r.sec.includes('bearerJwt') && r.method !== 'GET' && !r.path.startsWith('/v1/admin/me') && r.path !== '/v1/admin/nlu/parse');
   assert.ok(writes.length >= 20, `got ${writes.length}`);
-  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', resources: 'R', exceptions: 'E', bookings: 'B', conversations: 'C', webhooks: 'W', deliveries: 'D' };
+  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', resources: 'R', exceptions: 'E', bookings: 'B', conversations: 'C', webhooks: 'W', deliveries: 'D', waitlist: 'L' };
   for (const r of writes) {
     const res = await viewerA.admin(r.method, fill(r.path, ids), r.method === 'DELETE' ? undefined : sample);
     assert.equal(res.status, 403, `${r.method} ${r.path}: ${res.status} ${res.text}`);

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
-import { startServer, makeTenant, makeUser, errorCode, tempDir, cli } from './harness.mjs';
+import { startServer, makeTenant, makeUser, errorCode, tempDir, cli, waitFor } from './harness.mjs';
 import { startMailCatcher, makeSelfSignedCert } from './lib/mailcatcher.mjs';
 
 const customer = { name: 'Lucía Fernández', email: 'lucia@example.com', phone: '+34 600 222 333' };
@@ -71,15 +71,6 @@ function icsOf(mail) {
   return a ? a.content.toString('utf8').replace(/\r\n[ \t]/g, '') : null;
 }
 
-async function waitFor(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // A store of the test's own. LMDB: a data directory per server already is. DynamoDB (the dynalite run): a
 // table of its own, since every server on one table shares its notification queue, and the servers here

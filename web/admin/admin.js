@@ -18,6 +18,7 @@ import services from './screens/services.js';
 import resources from './screens/resources.js';
 import providers from './screens/providers.js';
 import exceptions from './screens/exceptions.js';
+import waitlist from './screens/waitlist.js';
 import settings from './screens/settings.js';
 import assistant from './screens/assistant.js';
 import keys from './screens/keys.js';
@@ -35,6 +36,7 @@ const ROUTES = [
   { path: 'dashboard', screen: dashboard, icon: 'home' },
   { path: 'bookings', screen: bookings, icon: 'calendar' },
   { path: 'conversations', screen: conversations, icon: 'chat', badge: 'handoffs' },
+  { path: 'waitlist', screen: waitlist, icon: 'clock' },
   { path: 'services', screen: services, icon: 'tag', group: 'nav.catalog' },
   { path: 'resources', screen: resources, icon: 'building' },
   { path: 'professionals', screen: providers, icon: 'pro' },

@@ -13,6 +13,9 @@ import { TEXTS } from './i18n.js';
 const HEX = /^#[0-9a-f]{6}$/i;
 const params = new URLSearchParams(location.search);
 const token = params.get('token') || '';
+// a waitlist offer's link (/manage/?waitlist=<entry id>&token=<offer token>): accept it, then the booking
+const offer = params.get('waitlist');
+let manageToken = token;
 const api = apiClient({ token: () => null });
 const browserLang = (navigator.languages || [navigator.language]).map((l) => String(l).slice(0, 2).toLowerCase()).find((l) => LANGS.includes(l));
 const t = makeI18n(TEXTS, params.get('lang') || browserLang || 'es');
@@ -22,9 +25,13 @@ const app = document.getElementById('app');
 const S = { data: null, view: 'loading', error: null, flash: null, day: null, anyPro: false, slots: null, slotsErr: null, pick: null, busy: false };
 let slotsReq = 0;
 
-const q = (extra = {}) => api.q({ token, ...extra });
+const q = (extra = {}) => api.q({ token: manageToken, ...extra });
 
 async function load() {
+  if (offer && manageToken === token) {
+    S.view = token ? 'offer' : 'invalid';
+    return render();
+  }
   S.view = 'loading';
   render();
   if (!token) return fail({ status: 404 });
@@ -75,6 +82,7 @@ function render() {
   const main = h('main', { class: 'main', id: 'main' });
   if (S.view === 'loading') main.append(h('p', { class: 'state', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('loading')));
   else if (S.view === 'booking' || S.view === 'reschedule') main.append(...bookingView(d));
+  else if (S.view === 'offer') main.append(offerView());
   else main.append(stateView(S.view));
   app.replaceChildren(header(d), main, h('p', { class: 'powered', text: t('powered') }));
 }
@@ -166,6 +174,49 @@ function icsHref(d) {
   }
 }
 
+// ---- a waitlist offer ----
+
+function offerView() {
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'offer-head' },
+    h('h2', { class: 'card-head', id: 'offer-head' }, icon('calendar'), h('span', { text: t('offerTitle') })),
+    h('p', { class: 'note', text: t('offerText') }),
+    S.actionError && h('p', { class: 'error', role: 'alert', id: 'action-error', text: S.actionError }),
+    h('div', { class: 'actions' }, h('button', { class: 'btn primary', type: 'button', id: 'accept', disabled: S.busy, onclick: acceptOffer }, t('offerAccept'))),
+  );
+}
+
+async function acceptOffer() {
+  if (S.busy) return;
+  S.busy = true;
+  S.actionError = null;
+  render();
+  try {
+    const r = await api.post(`/v1/widget/waitlist/${encodeURIComponent(offer)}/accept`, { token });
+    manageToken = r.booking.manage_token; // from here on, the booking's own page
+    S.busy = false;
+    await load();
+    S.flash = t('offerBooked');
+    render();
+    return;
+  } catch (e) {
+    S.busy = false;
+    if (e.status === 409 && e.code !== 'slot_unavailable') return stateOffer('offerTaken');
+    if (e.status === 410 || e.code === 'slot_unavailable') return stateOffer('offerGone');
+    if (e.status === 404) return fail(e);
+    S.actionError = say(e) || t('error');
+  }
+  render();
+}
+
+function stateOffer(key) {
+  S.view = 'offerDone';
+  S.error = null;
+  const main = h('main', { class: 'main', id: 'main' }, h('section', { class: 'state', role: 'alert' }, icon('alert'), h('h2', { text: t(key + 'Title') }), h('p', { text: t(key) })));
+  app.replaceChildren(header(null), main, h('p', { class: 'powered', text: t('powered') }));
+}
+
 // ---- cancel ----
 
 function askCancel() {
@@ -193,7 +244,7 @@ function askCancel() {
   yes.addEventListener('click', async () => {
     yes.disabled = no.disabled = true;
     close();
-    await act(() => api.post('/v1/manage/booking/cancel', { token }), t('cancelled'));
+    await act(() => api.post('/v1/manage/booking/cancel', { token: manageToken }), t('cancelled'));
   });
   app.append(dlg); // inside the page's root: its colours and fonts
   dlg.showModal();
@@ -333,7 +384,7 @@ function closeReschedule() {
 function confirmMove() {
   const s = S.pick;
   if (!s || S.busy) return;
-  act(() => api.post('/v1/manage/booking/reschedule', { token, start: s.start, provider_id: s.provider_id }), (b) => t('moved', { when: whenMid(b.start) }));
+  act(() => api.post('/v1/manage/booking/reschedule', { token: manageToken, start: s.start, provider_id: s.provider_id }), (b) => t('moved', { when: whenMid(b.start) }));
 }
 
 load();

@@ -247,6 +247,13 @@ function start() {
     );
   }
 
+  // A waitlist offer in the chat: its accept page on the booking server (the path the server gave, under
+  // /manage/ only), opened in a new tab without a Referer (its token is in the URL).
+  function offerLink(o) {
+    const ok = typeof o.path === 'string' && o.path.startsWith('/manage/?');
+    return ok ? h('a', { class: 'ics offer', href: base + o.path, target: '_blank', rel: 'noopener noreferrer' }, icon('calendar'), h('span', { text: T.acceptOffer })) : null;
+  }
+
   function removeChips() {
     if (el.chips) el.chips.remove();
     el.chips = null;
@@ -275,6 +282,8 @@ function start() {
         continue;
       }
       if (m.text) el.log.append(bubble('bot', m.text));
+      const offer = m.waitlist_offer && offerLink(m.waitlist_offer);
+      if (offer) el.log.append(offer);
       if (m.booking && m.booking.code) {
         el.log.append(card(m.booking));
         if (live) window.dispatchEvent(new CustomEvent('bookchat:booked', { detail: { code: m.booking.code, start: m.booking.start, end: m.booking.end, service: m.booking.service, provider: m.booking.provider } }));

@@ -3,7 +3,8 @@
  * both commit paths (a one-day booking: one store batch; one across midnight: write after write), showing
  * that a failure never double-books, never loses an acknowledged booking, leaves the slot free again or the
  * booking complete, and that a retry with the same key gets the same booking. */
-#include "tenant_fixture.h"
+#include "../testlib.h"
+#include "empty_tenant.h"
 
 #include "auth/context.h"
 #include "auth/secret.h"
@@ -38,19 +39,9 @@ static void created_id(json_t *view, const char *kind, char *out)
  * day 00:00-02:00, 09:00-14:00 and 22:00-24:00 (so that 23:30 for 60 minutes spans midnight). */
 static int setup(void **state)
 {
-    static const unsigned char secret[32] = "booking-test-secret-0123456789ab";
-    char url[600], err[256] = "", msg[256] = "";
-    struct bc_store *s = NULL;
+    char msg[256] = "";
     (void)state;
-    setenv("BOOKCHAT_TEST_NOW", NOW_S, 1);
-    bc_clock_init();
-    bc_id_global_init();
-    bc_secret_set_for_tests(secret, sizeof secret);
-    bc_test_store_url(url, sizeof url, "booking");
-    if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("open %s: %s", url, err);
-    env = bc_test_env(s);
-    assert_int_equal(bc_plan_ensure_defaults(env), 0);
-    fx_empty_tenant(env, "Peluquería", tenant, &ctx);
+    env = empty_tenant("booking", NOW_S, "Peluquería", tenant, &ctx);
     json_t *body = json_pack("{s:s, s:i}", "name", "Corte", "duration_min", 30), *v = NULL;
     assert_int_equal(bc_service_create(env, &ctx, body, msg, sizeof msg, &v), 0);
     created_id(v, "service", svc30);

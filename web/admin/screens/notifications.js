@@ -11,10 +11,10 @@ import { fmtInstant } from '../../shared/format.js';
 import { secretDialog, viewOnly } from './common.js';
 
 // The events whose e-mails a business may reword, by audience (the customer's, or "staff.<event>").
-const CUSTOMER_EVENTS = ['booking.created', 'booking.rescheduled', 'booking.cancelled', 'booking.reminder'];
+const CUSTOMER_EVENTS = ['booking.created', 'booking.rescheduled', 'booking.cancelled', 'booking.reminder', 'waitlist.offered'];
 const STAFF_EVENTS = ['booking.created', 'booking.rescheduled', 'booking.cancelled', 'conversation.handoff'];
 // What a webhook may subscribe to (PRODUCT.md section 11).
-const WEBHOOK_EVENTS = ['booking.created', 'booking.cancelled', 'booking.rescheduled', 'booking.reminder', 'conversation.handoff', 'usage.limit_near', 'usage.limit_reached'];
+const WEBHOOK_EVENTS = ['booking.created', 'booking.cancelled', 'booking.rescheduled', 'booking.reminder', 'conversation.handoff', 'usage.limit_near', 'usage.limit_reached', 'waitlist.offered'];
 const PLACEHOLDERS = ['customer_name', 'service', 'professional', 'start_local', 'code', 'manage_url', 'business'];
 const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/;
 const MAX_STAFF = 20;
