@@ -524,7 +524,9 @@ static void test_openai__200_concurrent_calls(void **state)
     print_message("200 calls of 200 ms each: %lld ms in total, %d at once at the server\n", (long long)ms,
                   atomic_load(&f->max_active));
     assert_int_equal(t.ok, N);
-    assert_true(ms < 1500); /* about one round of 200 ms; serially it would be 40 s */
+    /* about one round of 200 ms; serially it would be 40 s. The bound leaves room for a loaded machine (under
+     * ASan with other suites beside it, one round took 1.5-1.7 s); max_active below proves the overlap */
+    assert_true(ms < 10000);
     assert_true(atomic_load(&f->max_active) >= 100);
     assert_int_equal(t.tokens, N * 37);
     struct bc_llm_engine_stats st;
