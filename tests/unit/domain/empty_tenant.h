@@ -1,5 +1,6 @@
 /* A test's own LMDB store at a fixed clock, with one empty tenant (no sample data) of the BUSINESS plan in
- * Europe/Madrid: the start of the booking and waitlist tests, which then add their services and hours. */
+ * Europe/Madrid: the start of the booking, claim and waitlist tests, which then add their services and hours.
+ */
 #ifndef BC_EMPTY_TENANT_H
 #define BC_EMPTY_TENANT_H
 #include "../testlib.h"

@@ -2,7 +2,8 @@
  * one item, expired claims decided by their booking item (aborted so that they can never be confirmed), and
  * the busy time availability gets from sessions and resources. The whole protocol under races and SIGKILL:
  * tests/api/resources.test.mjs. */
-#include "tenant_fixture.h"
+#include "../testlib.h"
+#include "empty_tenant.h"
 
 #include "auth/context.h"
 #include "auth/secret.h"
@@ -29,19 +30,8 @@ static char tenant[BC_ID_LEN + 1], pk[BC_KEY_SIZE];
 
 static int setup(void **state)
 {
-    static const unsigned char secret[32] = "claim-test-secret-0123456789abcd";
-    char url[600], err[256] = "";
-    struct bc_store *s = NULL;
     (void)state;
-    setenv("BOOKCHAT_TEST_NOW", NOW_S, 1);
-    bc_clock_init();
-    bc_id_global_init();
-    bc_secret_set_for_tests(secret, sizeof secret);
-    bc_test_store_url(url, sizeof url, "claim");
-    if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("open %s: %s", url, err);
-    env = bc_test_env(s);
-    assert_int_equal(bc_plan_ensure_defaults(env), 0);
-    fx_empty_tenant(env, "Spa", tenant, &ctx);
+    env = empty_tenant("claim", NOW_S, "Spa", tenant, &ctx);
     assert_non_null(bc_key_tenant_pk(&ctx, pk));
     return 0;
 }
