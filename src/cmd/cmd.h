@@ -138,6 +138,10 @@ int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *public_url, char *m
                              struct bc_dispatcher **out, struct bc__cmd_workers *keep);
 /* the external calendars' poller (unless calendar_poller = off: *out stays NULL; keep as above); */
 int bc__cmd_poller_start(struct bc_cli *cli, struct bc_extcal_poller **out, struct bc__cmd_workers *keep);
+/* the registry of envs (domain/envs.h) over the pooled env, with the store_cache_ms setting; on_open (may be
+ * NULL) is told of each dedicated env it opens; NULL when out of memory; */
+struct bc_envs *bc__cmd_envs_new(struct bc_env *pooled, void (*on_open)(struct bc_env *env, void *ud),
+                                 void *ud);
 /* and one round of housekeeping (expired items and keys' last use in env, or in every env of envs when not
  * NULL; deleted tenants past retention in env; rate-limit tables; the OIDC keys every 60th round);
  * reap_cursor: where the deleted-tenant reaper goes on. */

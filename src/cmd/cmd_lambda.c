@@ -140,9 +140,7 @@ static int init(struct bc_cli *cli, struct lambda *l)
     srv->env = cli->env;
     /* placed tenants (domain/envs.h) are routed to their stores as in serve; their outbox and calendars are
      * left to the serve processes or invocations of their own store (docs/lambda.md) */
-    long cache_ms = bc_config_int(BC_CFG_STORE_CACHE_MS, 1000);
-    struct bc_envs_config ecfg = {.store_cache_ms = cache_ms > 0 && cache_ms <= 60000 ? cache_ms : 0};
-    if (!(l->envs = bc_envs_new(cli->env, &ecfg))) {
+    if (!(l->envs = bc__cmd_envs_new(cli->env, NULL, NULL))) {
         bc_cli_error(cli->json, "out of memory");
         return 1;
     }

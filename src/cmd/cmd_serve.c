@@ -316,11 +316,8 @@ static int start(struct bc_cli *cli, struct serve *s)
     srv->store = cli->store;
     srv->env = cli->env;
     /* tenants placed on stores of their own are routed from the first request on */
-    long cache_ms = bc_config_int(BC_CFG_STORE_CACHE_MS, 1000);
-    struct bc_envs_config ecfg = {
-        .store_cache_ms = cache_ms > 0 && cache_ms <= 60000 ? cache_ms : 0, .on_open = env_opened, .ud = s};
     pthread_mutex_init(&s->workers_mu, NULL);
-    if (!(s->envs = bc_envs_new(cli->env, &ecfg))) {
+    if (!(s->envs = bc__cmd_envs_new(cli->env, env_opened, s))) {
         bc_cli_error(cli->json, "out of memory");
         return 1;
     }
@@ -353,6 +350,15 @@ static int start(struct bc_cli *cli, struct serve *s)
     if (mport)
         bc_log(BC_LOG_INFO, "metrics on http://%.*s:%u/metrics", (int)strcspn(mlisten, ":"), mlisten, mport);
     return 0;
+}
+
+struct bc_envs *bc__cmd_envs_new(struct bc_env *pooled, void (*on_open)(struct bc_env *env, void *ud),
+                                 void *ud)
+{
+    long cache_ms = bc_config_int(BC_CFG_STORE_CACHE_MS, 1000);
+    struct bc_envs_config cfg = {
+        .store_cache_ms = cache_ms > 0 && cache_ms <= 60000 ? cache_ms : 0, .on_open = on_open, .ud = ud};
+    return bc_envs_new(pooled, &cfg);
 }
 
 /* The poller of the professionals' external calendars (busy times in), unless calendar_poller = off. */
