@@ -5,11 +5,14 @@
  * ("ValidationException:…") with a {"message"} body. A structured answer is a forced tool
  * (toolConfig.toolChoice.tool). Streaming (ConverseStream's binary event stream) is not used. */
 #include "llm/wire.h"
+#include "util/awscreds.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/log.h"
 #include "util/sigv4.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,14 +163,25 @@ static int headers(const struct bc_llm_provider *p, const struct bc__llm_req *r,
         {"x-amz-date", date},
     };
     size_t nh = 3;
-    if (p->session_token) hs[nh++] = (struct bc_sigv4_header){"x-amz-security-token", p->session_token};
+    /* the provider's keys, or the task role's (util/awscreds.h) */
+    struct bc_aws_creds role;
+    const char *key = p->access_key_id, *secret = p->secret_access_key, *token = p->session_token;
+    if (!key || !secret) {
+        char err[256];
+        if ((rc = bc_aws_creds_get(&role, err, sizeof err)) < 0) {
+            bc_log(BC_LOG_WARN, "bedrock: %s", err);
+            return rc;
+        }
+        key = role.access_key, secret = role.secret_key, token = role.token[0] ? role.token : NULL;
+    }
+    if (token) hs[nh++] = (struct bc_sigv4_header){"x-amz-security-token", token};
     struct bc_sigv4_request req = {.method = "POST",
                                    .path = path,
                                    .headers = hs,
                                    .nheaders = nh,
                                    .body = r->body,
                                    .body_len = r->body_len};
-    struct bc_sigv4_credentials cr = {p->access_key_id, p->secret_access_key};
+    struct bc_sigv4_credentials cr = {key, secret};
     struct bc_sigv4_scope scope = {date, p->region, "bedrock"};
     char *auth = NULL;
     struct bc_buf tmp = BC_BUF_INIT;
@@ -176,6 +190,7 @@ static int headers(const struct bc_llm_provider *p, const struct bc__llm_req *r,
     if (rc == 0) rc = add(h, &tmp, "accept", "application/json");
     if (rc == 0) rc = add(h, &tmp, "authorization", auth);
 out:
+    OPENSSL_cleanse(&role, sizeof role);
     free(auth);
     bc_buf_release(&tmp);
     return rc;

@@ -2,6 +2,7 @@
  * from explicit settings (tests) or from the operator's configuration and the standard environment. */
 #include "llm/llm.h"
 #include "llm/wire.h"
+#include "util/awscreds.h"
 #include "util/clock.h"
 #include "util/config.h"
 #include "util/err.h"
@@ -78,10 +79,15 @@ int bc_llm_provider_new(const struct bc_llm_provider_cfg *cfg, struct bc_llm_pro
         snprintf(err, errsize, "anthropic: no API key (set ANTHROPIC_API_KEY)");
         return BC_EINVALID;
     }
-    if (cfg->kind == BC_LLM_BEDROCK && (!cfg->access_key_id || !*cfg->access_key_id ||
-                                        !cfg->secret_access_key || !*cfg->secret_access_key)) {
-        snprintf(err, errsize,
-                 "bedrock: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+    /* without keys, a task role's credentials from the container endpoint, fetched when signing */
+    if (cfg->kind == BC_LLM_BEDROCK &&
+        (!cfg->access_key_id || !*cfg->access_key_id || !cfg->secret_access_key ||
+         !*cfg->secret_access_key) &&
+        !bc_aws_creds_configured()) {
+        snprintf(
+            err, errsize,
+            "bedrock: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with a "
+            "task role)");
         return BC_EINVALID;
     }
     const char *region = cfg->region && *cfg->region ? cfg->region : "us-east-1";

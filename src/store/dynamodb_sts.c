@@ -11,6 +11,7 @@
  *   outage is not a store outage; once expired, requests fail with BC_EIO until STS answers.
  * - Secrets are wiped from memory when replaced or released. */
 #include "store/dynamodb_internal.h"
+#include "util/awscreds.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/err.h"
@@ -143,9 +144,34 @@ static int form_add(struct bc_buf *b, CURL *c, const char *k, const char *v)
     return rc < 0 ? BC_ENOMEM : 0;
 }
 
+/* The process's own credentials: the environment's read at open, or the task role's from the container
+ * credentials endpoint (util/awscreds.h). */
+static int base_credentials(struct bc__ddb_store *st, struct bc__ddb_creds *out, char *err, size_t errsize)
+{
+    if (st->access_key) {
+        snprintf(out->access_key, sizeof out->access_key, "%s", st->access_key);
+        snprintf(out->secret_key, sizeof out->secret_key, "%s", st->secret_key);
+        snprintf(out->token, sizeof out->token, "%s", st->token ? st->token : "");
+        return 0;
+    }
+    struct bc_aws_creds c;
+    int rc = bc_aws_creds_get(&c, err, errsize);
+    if (rc == 0) {
+        memcpy(out->access_key, c.access_key, sizeof out->access_key);
+        memcpy(out->secret_key, c.secret_key, sizeof out->secret_key);
+        memcpy(out->token, c.token, sizeof out->token);
+    }
+    OPENSSL_cleanse(&c, sizeof c);
+    return rc;
+}
+
 /* One AssumeRole call, signed with the process's own credentials; new credentials into r (r->mu held). */
 static int assume_role(struct bc__ddb_store *st, struct bc__ddb_role *r, char *err, size_t errsize)
 {
+    struct bc__ddb_creds base;
+    int brc = base_credentials(st, &base, err, errsize);
+    if (brc < 0) return brc;
+    const char *token = base.token[0] ? base.token : NULL;
     struct bc_buf body = BC_BUF_INIT, out = BC_BUF_INIT;
     struct curl_slist *hl = NULL;
     struct answer a = {.text = BC_BUF_INIT};
@@ -164,9 +190,9 @@ static int assume_role(struct bc__ddb_store *st, struct bc__ddb_role *r, char *e
     struct bc_sigv4_header hs[4] = {{"host", r->host},
                                     {"content-type", ctype},
                                     {"x-amz-date", amz_date},
-                                    {"x-amz-security-token", st->token}};
-    struct bc_sigv4_request sr = {"POST", r->path, NULL, hs, st->token ? 4 : 3, body.data, body.len};
-    struct bc_sigv4_credentials cr = {st->access_key, st->secret_key};
+                                    {"x-amz-security-token", token}};
+    struct bc_sigv4_request sr = {"POST", r->path, NULL, hs, token ? 4 : 3, body.data, body.len};
+    struct bc_sigv4_credentials cr = {base.access_key, base.secret_key};
     struct bc_sigv4_scope sc = {amz_date, st->region, "sts"};
     if ((rc = bc_sigv4_authorization(&sr, &cr, &sc, &authz)) < 0) goto out;
     rc = BC_ENOMEM;
@@ -175,7 +201,7 @@ static int assume_role(struct bc__ddb_store *st, struct bc__ddb_role *r, char *e
     snprintf(hdr[nh++], sizeof hdr[0], "Host: %s", r->host);
     snprintf(hdr[nh++], sizeof hdr[0], "Content-Type: %s", ctype);
     snprintf(hdr[nh++], sizeof hdr[0], "X-Amz-Date: %s", amz_date);
-    if (st->token) snprintf(hdr[nh++], sizeof hdr[0], "X-Amz-Security-Token: %s", st->token);
+    if (token) snprintf(hdr[nh++], sizeof hdr[0], "X-Amz-Security-Token: %s", token);
     for (int i = 0; i <= nh + 1; i++) {
         if (i == nh) snprintf(line, sizeof line, "Authorization: %s", authz);
         struct curl_slist *n = curl_slist_append(hl, i < nh ? hdr[i] : i == nh ? line : "Expect:");
@@ -220,6 +246,7 @@ static int assume_role(struct bc__ddb_store *st, struct bc__ddb_role *r, char *e
     r->refresh = exp - (margin > 300 ? 300 : margin);
     rc = 0;
 out:
+    OPENSSL_cleanse(&base, sizeof base);
     OPENSSL_cleanse(a.secret_key, sizeof a.secret_key);
     OPENSSL_cleanse(a.token, sizeof a.token);
     bc_buf_release(&a.text);
@@ -295,13 +322,12 @@ void bc__ddb_role_free(struct bc__ddb_store *st)
 int bc__ddb_credentials(struct bc__ddb_store *st, struct bc__ddb_creds *out)
 {
     struct bc__ddb_role *r = st->role;
-    if (!r) {
-        snprintf(out->access_key, sizeof out->access_key, "%s", st->access_key);
-        snprintf(out->secret_key, sizeof out->secret_key, "%s", st->secret_key);
-        snprintf(out->token, sizeof out->token, "%s", st->token ? st->token : "");
-        return 0;
-    }
     char err[512] = "";
+    if (!r) {
+        int rc = base_credentials(st, out, err, sizeof err);
+        if (rc < 0) bc_log(BC_LOG_WARN, "dynamodb %s: %s", st->table, err);
+        return rc;
+    }
     int rc = 0;
     pthread_mutex_lock(&r->mu);
     time_t now = time(NULL);

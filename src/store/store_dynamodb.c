@@ -16,7 +16,8 @@
  *     dynamodb_operations.c say.
  * - Conditions are server-side, so they hold across processes; "version" conditions compare the integer
  *   attribute (missing item, missing or non-number attribute count as 0).
- * - Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN at open time.
+ * - Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN at open time, or,
+ *   without them, from the container credentials endpoint of a task role (util/awscreds.h).
  * - Where DynamoDB is stricter than LMDB, its refusal is BC_EINVALID: items over 400 KB, empty attribute
  *   names, nesting deeper than 32 levels. Where it is looser: "add" to a non-integer number is applied
  *   (DynamoDB's ADD takes any number) instead of refused.
@@ -27,6 +28,7 @@
 #include "store/dynamodb.h"
 #include "store/dynamodb_internal.h"
 #include "store/store.h"
+#include "util/awscreds.h"
 #include "util/err.h"
 
 #include <curl/curl.h>
@@ -220,11 +222,17 @@ int bc__store_dynamodb_open(const char *spec, struct bc_store **out, char *err, 
     st->access_key = env_dup("AWS_ACCESS_KEY_ID");
     st->secret_key = env_dup("AWS_SECRET_ACCESS_KEY");
     st->token = env_dup("AWS_SESSION_TOKEN");
-    if (!st->access_key || !st->secret_key) {
+    if ((!st->access_key || !st->secret_key) && !bc_aws_creds_configured()) {
         snprintf(err, errsize,
                  "dynamodb: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for "
-                 "temporary credentials)");
+                 "temporary credentials), or run with a task role (the container credentials endpoint)");
         goto fail;
+    }
+    if (!st->access_key || !st->secret_key) { /* the task role's, fetched when first signing */
+        free(st->access_key);
+        free(st->secret_key);
+        free(st->token);
+        st->access_key = st->secret_key = st->token = NULL;
     }
     /* a table in another account: the role's credentials, from STS (dynamodb_sts.c) */
     if ((external_id[0] || session[0]) && !role_arn[0]) {

@@ -40,13 +40,15 @@ before(async () => {
   assert.equal(bDelivery.status, 202, bDelivery.text);
   const bRoom = await B.admin('POST', '/v1/admin/resources', { name: 'B room', quantity: 1 });
   assert.equal(bRoom.status, 201, bRoom.text);
+  const bChan = await B.admin('POST', '/v1/admin/channels', { kind: 'telegram', name: 'B bot', bot_token: '7000000002:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw' });
+  assert.equal(bChan.status, 201, bChan.text);
   const bWait = await B.widget('POST', '/v1/widget/waitlist', { body: { service_id: bSvc.json.service.id, date: nextDate(2), customer: { name: 'B waiting', email: 'bw@b.example.com' } } });
   assert.equal(bWait.status, 201, bWait.text);
   // B's ids, by the resource segment that precedes {id} in a path
   bIds = { resources: bRoom.json.resource.id, 'api-keys': B.keyId, users: bAdmin.id, services: bSvc.json.service.id, providers: bPro.json.provider.id,
     exceptions: bExc.json.exception.id, bookings: bBooking.json.booking.id, code: bCode,
     conversations: bConv.json.conversation.id, webhooks: bHook.json.webhook.id, deliveries: bDelivery.json.delivery.id,
-    waitlist: bWait.json.waitlist.id };
+    waitlist: bWait.json.waitlist.id, channels: bChan.json.channel.id };
   bBefore = await dumpTenant(srv, B.id);
   const doc = (await srv.get('/v1/openapi.json')).json;
   routes = [];
@@ -83,6 +85,8 @@ const validBody = {
   'POST /v1/admin/deliveries/{id}/retry': {},
   'POST /v1/admin/webhooks/{id}/test': {},
   'POST /v1/admin/providers/{id}/feed': {},
+  'POST /v1/admin/channels/{id}/telegram-webhook': {},
+  'POST /v1/admin/conversations/{id}/reply': { text: 'pwned' },
 };
 
 test('A\'s admin token with B\'s ids: 404 not_found on every admin route that takes an id', async () => {
@@ -159,7 +163,7 @@ test('X-Tenant-Id naming B: refused on every admin route for a sibling branch, a
 test('a viewer gets 403 forbidden on every admin write, and reads work', async () => {
   const writes = routes.filter((r) => r.sec.includes('bearerJwt') && r.method !== 'GET' && !r.path.startsWith('/v1/admin/me') && r.path !== '/v1/admin/nlu/parse');
   assert.ok(writes.length >= 20, `got ${writes.length}`);
-  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', resources: 'R', exceptions: 'E', bookings: 'B', conversations: 'C', webhooks: 'W', deliveries: 'D', waitlist: 'L' };
+  const ids = { 'api-keys': A.keyId, users: viewerA.id, services: 'S', providers: 'P', resources: 'R', exceptions: 'E', bookings: 'B', conversations: 'C', webhooks: 'W', deliveries: 'D', waitlist: 'L', channels: 'CH' };
   for (const r of writes) {
     const res = await viewerA.admin(r.method, fill(r.path, ids), r.method === 'DELETE' ? undefined : sample);
     assert.equal(res.status, 403, `${r.method} ${r.path}: ${res.status} ${res.text}`);
