@@ -9,13 +9,13 @@
 // credentials through.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, cli, errorCode, makeTenant, makeHaircutTeam, must, dumpTenant, startServer, tempDir, PLATFORM_TOKEN } from './harness.mjs';
 import { startDynalite, FAKE_AWS_ENV } from '../store/with-dynalite.mjs';
+import { listen, readBody, startSignedProxy, verifySigV4 } from './lib/sigv4.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000; // Monday 2026-11-30 08:00 UTC
 const cleanups = [];
@@ -280,32 +280,6 @@ test('bad placements are refused clearly and change nothing', async () => {
 
 // ---- DynamoDB through an assumed role ----
 
-// SigV4 as AWS computes it, to check a request's Authorization header: {ok, accessKey, why}.
-function verifySigV4(req, body, secrets) {
-  const auth = req.headers.authorization || '';
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(auth);
-  if (!m) return { ok: false, why: 'no SigV4 Authorization header' };
-  const [, accessKey, date, region, service, signed, signature] = m;
-  const secret = secrets[accessKey];
-  if (!secret) return { ok: false, accessKey, why: `unknown access key ${accessKey}` };
-  const amzDate = req.headers['x-amz-date'] || '';
-  if (!amzDate.startsWith(date)) return { ok: false, why: 'x-amz-date does not match the scope' };
-  const names = signed.split(';');
-  if (!names.includes('host') || !names.includes('x-amz-date')) return { ok: false, why: 'host and x-amz-date must be signed' };
-  const canonHeaders = names.map((n) => `${n}:${String(req.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-  const [path, query = ''] = req.url.split('?');
-  const canonical = [req.method, path, query, canonHeaders, signed, createHash('sha256').update(body).digest('hex')].join('\n');
-  const scope = `${date}/${region}/${service}/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
-  let k = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-  for (const part of [region, service, 'aws4_request']) k = createHmac('sha256', k).update(part).digest();
-  const expect = createHmac('sha256', k).update(toSign).digest('hex');
-  return expect === signature ? { ok: true, accessKey, service } : { ok: false, accessKey, why: 'SignatureDoesNotMatch' };
-}
-
-const readBody = (req) => new Promise((resolve) => { const c = []; req.on('data', (d) => c.push(d)); req.on('end', () => resolve(Buffer.concat(c))); });
-const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
-
 // The STS stand-in: AssumeRole of ROLE_ARN, signed with the process's own (fake) credentials.
 const ROLE_ARN = 'arn:aws:iam::210987654321:role/bookchat-dedicated';
 const ROLE = { accessKey: 'ASIAROLETESTKEY00001', secret: 'role-secret-9f8e7d6c5b4a', token: 'FwoGZXIvYXdzEBYaDROLETOKEN+/=' };
@@ -350,36 +324,12 @@ async function startSts() {
   return { url, calls, stop: () => new Promise((r) => server.close(r)) };
 }
 
-// A proxy in front of dynalite for the dedicated table: only requests signed with the role's credentials
-// (and carrying its session token) pass, as in the other account.
-async function startRoleProxy(target) {
-  const stats = { passed: 0, refused: [] };
-  const server = createServer(async (req, res) => {
-    const body = await readBody(req);
-    const v = verifySigV4(req, body, { [ROLE.accessKey]: ROLE.secret });
-    if (!v.ok || req.headers['x-amz-security-token'] !== ROLE.token) {
-      stats.refused.push(v.why || 'no session token');
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-      return res.end(JSON.stringify({ __type: 'com.amazon.coral.service#UnrecognizedClientException', message: 'The security token included in the request is invalid.' }));
-    }
-    stats.passed++;
-    const u = new URL(target);
-    const up = httpRequest({ host: u.hostname, port: u.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode, r.headers);
-      r.pipe(res);
-    });
-    up.end(body);
-  });
-  const url = await listen(server);
-  return { url, stats, stop: () => new Promise((r) => server.close(r)) };
-}
-
 test('on DynamoDB: placed onto a table in another account through STS AssumeRole, and back', async () => {
   const d = await startDynalite();
   cleanups.push(() => d.stop());
   const sts = await startSts();
   cleanups.push(() => sts.stop());
-  const proxy = await startRoleProxy(d.endpoint);
+  const proxy = await startSignedProxy(d.endpoint, ROLE); // as in the other account
   cleanups.push(() => proxy.stop());
   const dataDir = tempDir('bc-ddb');
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
