@@ -12,7 +12,8 @@
  *   shortest heads, object keys in jansson's insertion order), as the memo compares bytes.
  * - Only what jansson can hold is accepted back: text strings and keys are checked UTF-8, integers fit
  *   json_int_t, floats are doubles; tags, byte strings, indefinite lengths, undefined, half and single
- *   floats, trailing bytes and truncation all make the value undecodable (NULL), never a partial item. */
+ *   floats, keys holding NUL, trailing bytes and truncation all make the value undecodable (NULL), never a
+ *   partial item. */
 #include "store/lmdb_internal.h"
 #include "util/jsonv.h"
 #include "util/log.h"
@@ -131,6 +132,7 @@ struct dec {
     json_t *root;
     json_t *open[BC__LMDB_CBOR_DEPTH + 1]; /* the containers being filled, innermost last */
     size_t left[BC__LMDB_CBOR_DEPTH + 1];  /* values each still expects */
+    int level[BC__LMDB_CBOR_DEPTH + 1];    /* each one's depth in the item (the root's is 0) */
     int depth;
     const char *key; /* an object's key read, its value not yet */
     size_t klen;
@@ -182,16 +184,21 @@ static void open_container(struct dec *d, json_t *c, size_t n)
         fail(d);
         return;
     }
+    /* its depth in the item, known before place() may close its parent: bounded like the encoder's, so
+     * that every item read can be written back as CBOR */
+    int level = d->depth > 0 ? d->level[d->depth - 1] + 1 : 0;
+    if (level > BC__LMDB_CBOR_DEPTH) {
+        json_decref(c);
+        fail(d);
+        return;
+    }
     json_incref(c); /* place() hands its reference to the parent */
     place(d, c);
     if (!d->failed && n > 0) {
-        if (d->depth > BC__LMDB_CBOR_DEPTH) {
-            fail(d);
-        } else {
-            d->open[d->depth] = c;
-            d->left[d->depth] = n;
-            d->depth++;
-        }
+        d->open[d->depth] = c;
+        d->left[d->depth] = n;
+        d->level[d->depth] = level;
+        d->depth++;
     }
     json_decref(c);
 }
@@ -205,6 +212,10 @@ static void on_text(void *ctx, cbor_data s, size_t n)
 {
     struct dec *d = ctx;
     if (awaiting_key(d)) {
+        if (memchr(s, '\0', n)) { /* a key JSON text cannot carry (the fallback of a too-deep item) */
+            fail(d);
+            return;
+        }
         d->key = (const char *)s; /* points into the value's bytes, which outlive the decode */
         d->klen = n;
         return;
@@ -380,7 +391,7 @@ json_t *bc__lmdb_decode(const MDB_val *v)
 {
     json_t *j = bc__lmdb_is_cbor(v->mv_data, v->mv_size)
                     ? decode_cbor(v->mv_data, v->mv_size)
-                    : json_loadb(v->mv_data, v->mv_size, JSON_DISABLE_EOF_CHECK, NULL);
+                    : json_loadb(v->mv_data, v->mv_size, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, NULL);
     if (j && !json_is_object(j)) { /* every item is an object */
         json_decref(j);
         j = NULL;
