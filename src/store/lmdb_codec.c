@@ -12,8 +12,7 @@
  *   shortest heads, object keys in jansson's insertion order), as the memo compares bytes.
  * - Only what jansson can hold is accepted back: text strings and keys are checked UTF-8, integers fit
  *   json_int_t, floats are doubles; tags, byte strings, indefinite lengths, undefined, half and single
- *   floats, keys holding NUL, trailing bytes and truncation all make the value undecodable (NULL), never a
- *   partial item. */
+ *   floats, trailing bytes and truncation all make the value undecodable (NULL), never a partial item. */
 #include "store/lmdb_internal.h"
 #include "util/jsonv.h"
 #include "util/log.h"
@@ -65,7 +64,8 @@ static void put_text(struct enc *e, const char *s, size_t n)
 
 static void put_value(struct enc *e, const json_t *v, int depth)
 {
-    if (depth > BC__LMDB_CBOR_DEPTH) {
+    /* a container's depth (the root's is 0), bounded as the decoder bounds it */
+    if ((json_is_object(v) || json_is_array(v)) && depth > BC__LMDB_CBOR_DEPTH) {
         e->failed = true;
         return;
     }
@@ -212,10 +212,6 @@ static void on_text(void *ctx, cbor_data s, size_t n)
 {
     struct dec *d = ctx;
     if (awaiting_key(d)) {
-        if (memchr(s, '\0', n)) { /* a key JSON text cannot carry (the fallback of a too-deep item) */
-            fail(d);
-            return;
-        }
         d->key = (const char *)s; /* points into the value's bytes, which outlive the decode */
         d->klen = n;
         return;
