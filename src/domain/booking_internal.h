@@ -1,5 +1,6 @@
-/* What the booking files share and nobody else uses: booking.c (create, holds, the commit), booking_change.c
- * (cancel, reschedule, staff status) and booking_read.c (look-ups, listing, views, tokens). */
+/* What the booking files share and nobody else uses: booking.c (create, the commit), booking_hold.c
+ * (holds), booking_change.c (cancel, reschedule, staff status) and booking_read.c (look-ups, listing,
+ * views, tokens). */
 #ifndef BC_BOOKING_INTERNAL_H
 #define BC_BOOKING_INTERNAL_H
 #include <jansson.h>
