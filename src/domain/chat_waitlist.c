@@ -49,9 +49,8 @@ static void join(struct chat *c)
 {
     char msg[256] = "", words[80];
     json_t *out = NULL;
-    const char *pro = slot(c, "provider_id");
     struct bc_waitlist_in in = {.service_id = slot(c, "service_id"),
-                                .provider_id = pro && strcmp(pro, "any") != 0 ? pro : NULL,
+                                .provider_id = slot(c, "provider_id"),
                                 .date = slot(c, "date"),
                                 .from = slot(c, "wl_from"),
                                 .to = slot(c, "wl_to"),

@@ -326,6 +326,9 @@ int bc_waitlist_join(struct bc_env *env, const struct bc_ctx *ctx, const struct 
     json_t *settings = NULL, *entry = NULL, *ptr = NULL;
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], psk[BC_KEY_SIZE], id[BC_ID_LEN + 1], now[32];
     int from_min = 0, to_min = 1440;
+    struct bc_waitlist_in any = *in; /* "any" professional is no professional named */
+    if (any.provider_id && strcmp(any.provider_id, "any") == 0) any.provider_id = NULL;
+    in = &any;
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     int rc = bc_settings_get(env, ctx, &settings);

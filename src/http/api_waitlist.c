@@ -48,9 +48,8 @@ int bc_api_widget_waitlist_join(struct bc_req *req)
     if (rc == 0) rc = bc_api_visitor_limit(req, BC_VL_WAITLIST_DAY, NULL, 0, 0);
     if (rc == 0) rc = bc_api_challenge_check(req);
     if (rc < 0) return rc;
-    const char *pro = S(body, "provider_id");
     struct bc_waitlist_in in = {.service_id = S(body, "service_id"),
-                                .provider_id = pro && strcmp(pro, "any") != 0 ? pro : NULL,
+                                .provider_id = S(body, "provider_id"),
                                 .date = S(body, "date"),
                                 .from = S(win, "from"),
                                 .to = S(win, "to"),
