@@ -13,9 +13,11 @@
  *   the old answer past the write, and a change made through this process is seen by it at once (a
  *   counter shared by several scopes only costs extra misses). Kinds keep a tenant's chat turns, which
  *   write its conversations and messages, from dropping its cached catalogue and settings.
- * - Bounded memory: SLOTS direct-mapped entries under striped mutexes, values kept only while their compact
+ * - Bounded memory: SETS sets of WAYS entries under striped mutexes, values kept only while their compact
  *   JSON sizes stay within max_bytes (an over-budget answer sweeps out old and invalidated entries first,
- *   and is not kept when that is not enough).
+ *   and is not kept when that is not enough). Set-associative, not direct-mapped: with one entry a slot,
+ *   two answers a turn needs that hashed to one slot pushed each other out on every turn, so an unlucky
+ *   tenant paid both reads each time (a CI run's chat turn cost 6 requests instead of 4).
  * - Values are shared and never modified (store.h); handed out with json_incref. */
 #include "store/readcache.h"
 #include "util/clock.h"
@@ -27,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS       8192
+#define WAYS        BC__RC_WAYS
+#define SETS        BC__RC_SETS
+#define SLOTS       (SETS * WAYS)
 #define LOCKS       64
 #define GEN_STRIPES 65536
 
@@ -117,19 +121,23 @@ static bool fresh(struct bc__readcache *c, const struct entry *e, int64_t now_ns
 bool bc__readcache_find(struct bc__readcache *c, const char *key, size_t klen, struct bc__rc_hit *hit)
 {
     uint64_t h = bc_fnv1a(BC_FNV1A_INIT, key, klen);
-    size_t slot = (size_t)(h % SLOTS);
-    struct entry *e = &c->e[slot];
+    size_t set = (size_t)(h % SETS);
     bool found = false;
-    pthread_mutex_lock(&c->mu[slot % LOCKS]);
-    if (e->key && e->h == h && e->klen == klen && memcmp(e->key, key, klen) == 0 &&
-        fresh(c, e, bc_mono_ns())) {
-        hit->rc = e->rc;
-        hit->value = json_incref(e->value);
-        hit->cursor = e->cursor ? strdup(e->cursor) : NULL;
-        found = !(e->cursor && !hit->cursor);
-        if (!found) json_decref(hit->value);
+    pthread_mutex_lock(&c->mu[set % LOCKS]);
+    int64_t now = bc_mono_ns();
+    for (size_t w = 0; w < WAYS; w++) {
+        struct entry *e = &c->e[set * WAYS + w];
+        if (!(e->key && e->h == h && e->klen == klen && memcmp(e->key, key, klen) == 0)) continue;
+        if (fresh(c, e, now)) {
+            hit->rc = e->rc;
+            hit->value = json_incref(e->value);
+            hit->cursor = e->cursor ? strdup(e->cursor) : NULL;
+            found = !(e->cursor && !hit->cursor);
+            if (!found) json_decref(hit->value);
+        }
+        break; /* a key is kept in one way of its set at most */
     }
-    pthread_mutex_unlock(&c->mu[slot % LOCKS]);
+    pthread_mutex_unlock(&c->mu[set % LOCKS]);
     atomic_fetch_add(found ? &c->hits : &c->misses, 1);
     return found;
 }
@@ -139,18 +147,38 @@ bool bc__readcache_find(struct bc__readcache *c, const char *key, size_t klen, s
 static void sweep(struct bc__readcache *c, size_t size)
 {
     for (size_t n = 0; n < 2 * SLOTS && atomic_load(&c->bytes) + size > c->max_bytes; n++) {
-        size_t slot = atomic_fetch_add(&c->hand, 1) % SLOTS;
+        size_t slot = atomic_fetch_add(&c->hand, 1) % SLOTS, set = slot / WAYS;
         struct entry old = {0};
-        pthread_mutex_lock(&c->mu[slot % LOCKS]);
+        pthread_mutex_lock(&c->mu[set % LOCKS]);
         struct entry *e = &c->e[slot];
         if (e->key && (n >= SLOTS || !fresh(c, e, bc_mono_ns()))) {
             old = *e;
             atomic_fetch_sub(&c->bytes, e->size);
             memset(e, 0, sizeof *e);
         }
-        pthread_mutex_unlock(&c->mu[slot % LOCKS]);
+        pthread_mutex_unlock(&c->mu[set % LOCKS]);
         entry_release(&old);
     }
+}
+
+/* The way of set that a new answer for n's key takes, under the set's lock: the way holding that key (a
+ * key is in one way at most), else an empty way, else one no longer answerable, else the oldest. */
+static struct entry *victim(struct bc__readcache *c, size_t set, const struct entry *n)
+{
+    struct entry *ways = &c->e[set * WAYS], *empty = NULL, *stale = NULL, *oldest = &ways[0];
+    int64_t now = bc_mono_ns();
+    for (size_t w = 0; w < WAYS; w++) {
+        struct entry *e = &ways[w];
+        if (e->key && e->h == n->h && e->klen == n->klen && memcmp(e->key, n->key, n->klen) == 0) return e;
+        if (!e->key) {
+            if (!empty) empty = e;
+        } else if (!fresh(c, e, now)) {
+            if (!stale) stale = e;
+        } else if (e->at_ns < oldest->at_ns) {
+            oldest = e;
+        }
+    }
+    return empty ? empty : stale ? stale : oldest;
 }
 
 void bc__readcache_keep(struct bc__readcache *c, size_t scope, uint64_t gen, const char *key, size_t klen,
@@ -175,10 +203,10 @@ void bc__readcache_keep(struct bc__readcache *c, size_t scope, uint64_t gen, con
         return;
     }
     memcpy(fresh_e.key, key, klen);
-    size_t slot = (size_t)(fresh_e.h % SLOTS);
+    size_t set = (size_t)(fresh_e.h % SETS);
     struct entry old = {0};
-    pthread_mutex_lock(&c->mu[slot % LOCKS]);
-    struct entry *e = &c->e[slot];
+    pthread_mutex_lock(&c->mu[set % LOCKS]);
+    struct entry *e = victim(c, set, &fresh_e);
     if (atomic_load(&c->bytes) - e->size + size <= c->max_bytes) {
         old = *e;
         atomic_fetch_sub(&c->bytes, e->size);
@@ -186,7 +214,7 @@ void bc__readcache_keep(struct bc__readcache *c, size_t scope, uint64_t gen, con
         *e = fresh_e;
         fresh_e = (struct entry){0};
     }
-    pthread_mutex_unlock(&c->mu[slot % LOCKS]);
+    pthread_mutex_unlock(&c->mu[set % LOCKS]);
     entry_release(&old);
     entry_release(&fresh_e);
 }

@@ -11,6 +11,11 @@
 
 struct bc__readcache;
 
+/* Entries: BC__RC_SETS sets of BC__RC_WAYS, a key's set chosen by its FNV-1a hash (unit tests make keys
+ * that share a set). */
+#define BC__RC_WAYS 4
+#define BC__RC_SETS 2048
+
 /* What a look-up hands back on a hit: rc (0 or BC_ENOT_FOUND), the value (an item, or a query's array of
  * items; a reference the caller releases; NULL for BC_ENOT_FOUND) and, for a query, its next cursor (a
  * copy the caller frees; NULL for none). */
@@ -21,7 +26,7 @@ struct bc__rc_hit {
 };
 
 /* A cache that answers for at most max_age_ms after the read it keeps, with at most max_bytes of values
- * (their compact JSON size) in BC__RC_SLOTS entries. NULL when out of memory. */
+ * (their compact JSON size) in BC__RC_SETS × BC__RC_WAYS entries. NULL when out of memory. */
 struct bc__readcache *bc__readcache_new(int64_t max_age_ms, size_t max_bytes);
 /* NULL is a no-op. */
 void bc__readcache_free(struct bc__readcache *c);

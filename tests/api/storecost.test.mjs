@@ -59,7 +59,11 @@ function least(samples) {
 before(async () => {
   // no usage flush during the run: its cost (about three writes per active tenant per interval) is separate;
   // nor notifications: the dispatcher's work (docs/notifications.md) runs beside the request, not in it
-  srv = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_USAGE_FLUSH_INTERVAL: '3600', BOOKCHAT_DISPATCHER: 'off' } });
+  // and a read cache that outlives the run: the budgets are a warm tenant's, and with the default 1 s a slow
+  // machine (CI under ASan) let the tenant's cached items expire between two turns, so a turn paid their reads
+  srv = await startServer({
+    env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_USAGE_FLUSH_INTERVAL: '3600', BOOKCHAT_DISPATCHER: 'off', BOOKCHAT_STORE_CACHE_MS: '60000' },
+  });
   backend = (process.env.BOOKCHAT_STORE || '').startsWith('dynamodb:') ? 'dynamodb' : 'lmdb';
   T = await makeTenant(srv, { name: 'Fisioterapia Norte', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
   await srv.platform('PATCH', `/v1/platform/tenants/${T.id}`, { limits: { rate_per_s: 100000, burst: 100000 } });

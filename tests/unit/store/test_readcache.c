@@ -11,6 +11,7 @@
 #include "store/readcache.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/id.h"
 #include "util/jsonv.h"
 
@@ -292,6 +293,46 @@ static void test_readcache__memory_stays_within_budget(void **state)
     bc__readcache_free(c);
 }
 
+/* Answers whose keys share a set stay cached side by side, up to BC__RC_WAYS of them: with one entry a
+ * slot, two reads a chat turn needs pushed each other out on every turn (every turn paid both); the next
+ * one takes the oldest's place. */
+static void test_readcache__keys_sharing_a_set_stay_cached(void **state)
+{
+    (void)state;
+    struct bc__readcache *c = bc__readcache_new(10000, 1 << 20);
+    struct bc__rc_hit hit;
+    char keys[BC__RC_WAYS + 1][32];
+    uint64_t want = bc_fnv1a(BC_FNV1A_INIT, "k0", 2) % BC__RC_SETS;
+    int found = 0;
+    for (int i = 0; found <= BC__RC_WAYS; i++) {
+        char k[32];
+        int n = snprintf(k, sizeof k, "k%d", i);
+        if (bc_fnv1a(BC_FNV1A_INIT, k, (size_t)n) % BC__RC_SETS == want) memcpy(keys[found++], k, sizeof k);
+    }
+    json_t *v = json_pack("{s:s}", "f", "v");
+    for (int i = 0; i <= BC__RC_WAYS; i++) {
+        size_t scope = bc__readcache_scope("P", keys[i], NULL, true);
+        bc__readcache_keep(c, scope, bc__readcache_gen(c, scope), keys[i], strlen(keys[i]), bc_mono_ns(), 0,
+                           v, NULL);
+        for (int j = 0; j <= i; j++) {
+            bool in = bc__readcache_find(c, keys[j], strlen(keys[j]), &hit);
+            /* all of them while they fit; then the first, the oldest, made room for the newest */
+            assert_int_equal(in, i < BC__RC_WAYS || j > 0);
+            if (in) json_decref(hit.value);
+        }
+    }
+    /* keeping an answer again replaces its own entry, not another's */
+    size_t scope = bc__readcache_scope("P", keys[1], NULL, true);
+    bc__readcache_keep(c, scope, bc__readcache_gen(c, scope), keys[1], strlen(keys[1]), bc_mono_ns(), 0, v,
+                       NULL);
+    for (int j = 1; j <= BC__RC_WAYS; j++) {
+        assert_true(bc__readcache_find(c, keys[j], strlen(keys[j]), &hit));
+        json_decref(hit.value);
+    }
+    json_decref(v);
+    bc__readcache_free(c);
+}
+
 int main(void)
 {
     bc_clock_init();
@@ -305,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readcache__revoked_key_stops_within_the_bound, setup, teardown),
         cmocka_unit_test(test_readcache__read_racing_a_write_is_not_kept),
         cmocka_unit_test(test_readcache__memory_stays_within_budget),
+        cmocka_unit_test(test_readcache__keys_sharing_a_set_stay_cached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
