@@ -4,6 +4,7 @@
  * failure, 2 on bad usage, and writes errors to stderr in one line. */
 #ifndef BC_CMD_H
 #define BC_CMD_H
+#include "domain/channel_run.h"
 #include "domain/delivery.h"
 #include "domain/notify.h"
 
@@ -132,6 +133,8 @@ struct bc__cmd_workers {
     struct bc_notify_cfg notify;
     struct bc_delivery_timing timing;
     int poll_interval;
+    bool channels_on;
+    struct bc_channels_cfg channels;
 };
 /* keep (may be NULL) receives what the dispatcher was started with; */
 int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *public_url, char *mail_from, size_t mfsize,

@@ -172,10 +172,12 @@ struct serve {
     struct bc_env *env_list[BC_ENVS_MAX]; /* dedicated envs, in the order they were opened */
     struct bc_dispatcher *env_disp[BC_ENVS_MAX];
     struct bc_extcal_poller *env_xcal[BC_ENVS_MAX];
+    struct bc_channels *env_chans[BC_ENVS_MAX];
     int nenvs;
 };
 
-/* The dispatcher and calendar poller of dedicated env i (workers_mu held). */
+/* The dispatcher, calendar poller and channels' worker of dedicated env i (workers_mu held): a placed
+ * tenant's channel messages and their recovery run against its own store. */
 static void env_workers_start(struct serve *s, int i)
 {
     char err[256] = "";
@@ -187,6 +189,9 @@ static void env_workers_start(struct serve *s, int i)
         bc_extcal_poller_start(s->env_list[i], w->poll_interval, w->allow_private, &s->env_xcal[i], err,
                                sizeof err) < 0)
         bc_log(BC_LOG_WARN, "calendar poller of %s: %s", s->env_list[i]->store->url, err);
+    if (w->channels_on && !s->env_chans[i] &&
+        bc_channels_start(s->env_list[i], &w->channels, &s->env_chans[i], err, sizeof err) < 0)
+        bc_log(BC_LOG_WARN, "channels of %s: %s", s->env_list[i]->store->url, err);
 }
 
 /* The registry opened a dedicated env (on a request thread or housekeeping): its workers. */
@@ -218,8 +223,10 @@ static void env_workers_stop(struct serve *s)
     for (int i = 0; i < s->nenvs; i++) {
         bc_dispatcher_stop(s->env_disp[i]);
         bc_extcal_poller_stop(s->env_xcal[i]);
+        bc_channels_stop(s->env_chans[i]);
         s->env_disp[i] = NULL;
         s->env_xcal[i] = NULL;
+        s->env_chans[i] = NULL;
     }
     s->workers_ready = false;
     pthread_mutex_unlock(&s->workers_mu);
@@ -424,11 +431,18 @@ int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *pub, char *mail_fro
         .mail_from = mail_from,
         .public_url = pub,
         .allow_private = bc_config_bool(BC_CFG_WEBHOOK_ALLOW_PRIVATE),
+        .whatsapp_graph_url = bc_config_get(BC_CFG_WHATSAPP_GRAPH_URL),
+        .telegram_api_url = bc_config_get(BC_CFG_TELEGRAM_API_URL),
     };
     struct bc_delivery_timing t = bc_delivery_default_timing;
     t.retry_base_s = bc_config_int(BC_CFG_OUTBOX_RETRY_BASE, 30);
     if (t.retry_base_s < 1 || t.retry_base_s > 3600) {
         bc_cli_error(cli->json, "outbox_retry_base must be 1..3600 seconds");
+        return 1;
+    }
+    t.channel_retry_ms = bc_config_int(BC_CFG_CHANNEL_RETRY_MS, 1000);
+    if (t.channel_retry_ms < 1 || t.channel_retry_ms > 600000) {
+        bc_cli_error(cli->json, "channel_retry_ms must be 1..600000");
         return 1;
     }
     char err[256] = "";
@@ -458,18 +472,14 @@ int bc__cmd_dispatcher_start(struct bc_cli *cli, const char *pub, char *mail_fro
 /* The worker of the messaging channels: their turns and the answers' sends to Meta and Telegram. */
 static int channels_start(struct bc_cli *cli, struct serve *s)
 {
-    long retry = bc_config_int(BC_CFG_CHANNEL_RETRY_MS, 1000);
-    if (retry < 1 || retry > 600000) {
-        bc_cli_error(cli->json, "channel_retry_ms must be 1..600000");
-        return 1;
-    }
     struct bc_channels_cfg cfg = {
         .public_url = bc_api_public_url(&s->srv),
-        .graph_url = bc_config_get(BC_CFG_WHATSAPP_GRAPH_URL),
-        .telegram_url = bc_config_get(BC_CFG_TELEGRAM_API_URL),
-        .retry_ms = retry,
+        /* a crash between taking a message and its turn, for tests/api/channels_durable.test.mjs */
+        .hold = bc_config_bool(BC_CFG_TEST_HOOKS) && getenv("BOOKCHAT_TEST_CHANNEL_HOLD") != NULL,
     };
     char err[256] = "";
+    s->workers.channels_on = true;
+    s->workers.channels = cfg;
     if (bc_channels_start(cli->env, &cfg, &s->chans, err, sizeof err) < 0) {
         bc_cli_error(cli->json, "channels: %s", err);
         return 1;
@@ -570,8 +580,8 @@ int cmd_serve(struct bc_cli *cli)
         rc = bc__cmd_dispatcher_start(cli, bc_api_public_url(&s->srv), s->mail_from, sizeof s->mail_from,
                                       &s->disp, &s->workers);
     if (rc == 0) rc = bc__cmd_poller_start(cli, &s->xcal, &s->workers);
-    if (rc == 0) env_workers_ready(s);
     if (rc == 0) rc = channels_start(cli, s);
+    if (rc == 0) env_workers_ready(s);
     if (rc == 0) {
         housekeeping_start(s, cli->env);
         bc_log(BC_LOG_INFO, "listening on %s:%u with %u threads, store %s", s->srv.host,

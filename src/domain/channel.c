@@ -318,19 +318,32 @@ int bc_channel_open(struct bc_env *env, const struct bc_ctx *ctx, const char *id
     return 0;
 }
 
-int bc_channel_resolve(struct bc_env *env, const char *kind, const char *id, struct bc_ctx *ctx,
-                       struct bc_channel **out)
+int bc_channel_route(struct bc_env *env, const char *kind, const char *id,
+                     char tenant_id[BC_TENANT_ID_MAX + 1])
 {
     char pk[BC_KEY_SIZE];
     const json_t *route = NULL;
-    *out = NULL;
-    memset(ctx, 0, sizeof *ctx);
     if (!bc_key_channel_route(pk, id)) return BC_ENOT_FOUND;
-    int rc = bc_store_get_cached(env->store, pk, "ROUTE", &route);
+    /* the route is in the directory: a placed tenant's channels are found there too */
+    int rc = bc_store_get_cached(bc_env_dir(env), pk, "ROUTE", &route);
     if (rc < 0) return rc;
     const char *tenant = S(route, "tenant_id"), *rkind = S(route, "kind");
-    rc = tenant && rkind && strcmp(rkind, kind) == 0 ? bc_ctx_operator(ctx, tenant) : BC_ENOT_FOUND;
+    rc =
+        tenant && rkind && strcmp(rkind, kind) == 0 && strlen(tenant) <= BC_TENANT_ID_MAX ? 0 : BC_ENOT_FOUND;
+    if (rc == 0) snprintf(tenant_id, BC_TENANT_ID_MAX + 1, "%s", tenant);
     bc_json_release(route);
+    return rc;
+}
+
+int bc_channel_resolve(struct bc_env *env, const char *kind, const char *id, struct bc_ctx *ctx,
+                       struct bc_channel **out)
+{
+    *out = NULL;
+    memset(ctx, 0, sizeof *ctx);
+    char tenant[BC_TENANT_ID_MAX + 1];
+    int rc = bc_channel_route(env, kind, id, tenant);
+    if (rc < 0) return rc;
+    rc = bc_ctx_operator(ctx, tenant);
     if (rc < 0) return BC_ENOT_FOUND;
     snprintf(ctx->key_id, sizeof ctx->key_id, "%s", id);
     rc = bc_tenant_get_ro(env, ctx, &ctx->tenant);

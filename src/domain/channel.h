@@ -43,11 +43,16 @@ int bc_channel_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id,
 /* Deletes a channel and its route: 0 or BC_ENOT_FOUND. */
 int bc_channel_delete(struct bc_env *env, const struct bc_ctx *ctx, const char *id);
 
-/* The channel of a webhook: kind must match the channel's, the channel must be enabled and its tenant
- * active. Fills ctx (an operator-kind context of the channel's tenant with its META item, key_id the
- * channel id; release with bc_ctx_release) and *out (free with bc_channel_free). BC_ENOT_FOUND for anything
- * unknown, disabled or of another kind; BC_EUNAVAILABLE when the credentials do not open (another server
- * secret). */
+/* The tenant of channel id's webhook (its global route, in env's directory) into tenant_id: 0, or
+ * BC_ENOT_FOUND for an unknown id or another kind. The caller routes to that tenant's env (a placed tenant's
+ * own store) before bc_channel_resolve. */
+int bc_channel_route(struct bc_env *env, const char *kind, const char *id,
+                     char tenant_id[BC_TENANT_ID_MAX + 1]);
+/* The channel of a webhook (env: its tenant's): kind must match the channel's, the channel must be enabled
+ * and its tenant active. Fills ctx (an operator-kind context of the channel's tenant with its META item,
+ * key_id the channel id; release with bc_ctx_release) and *out (free with bc_channel_free). BC_ENOT_FOUND for
+ * anything unknown, disabled or of another kind; BC_EUNAVAILABLE when the credentials do not open (another
+ * server secret). */
 int bc_channel_resolve(struct bc_env *env, const char *kind, const char *id, struct bc_ctx *ctx,
                        struct bc_channel **out);
 /* The same inside a tenant's context (admin routes, the CLI): BC_ENOT_FOUND when not ctx's. */

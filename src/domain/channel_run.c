@@ -3,15 +3,20 @@
 #include "domain/channel_run.h"
 #include "domain/channel.h"
 #include "domain/channel_render.h"
+#include "domain/channel_send.h"
 #include "domain/conversation.h"
+#include "domain/delivery.h"
 #include "domain/env.h"
 #include "domain/keys.h"
+#include "domain/outbox.h"
+#include "domain/tenant.h"
 #include "domain/turn.h"
 #include "domain/visitor.h"
 #include "net/sender.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/id.h"
 #include "util/jsonv.h"
 #include "util/log.h"
 
@@ -25,15 +30,17 @@
 #define S(o, k)    json_string_value(json_object_get((o), (k)))
 #define SEEN_TTL_S (7 * 86400)
 #define WINDOW_S   (24 * 3600)
-#define SEND_TRIES 6
 #define TURN_TRIES 5
 #define SENDER_MAX 32
+#define RECOVER_S  120 /* an inbound message's turn is run again by any process after this (channel_run.h) */
+#define RUN_LEASE  300 /* a recovered turn is its taker's this long */
 
-enum job_kind { JOB_TURN, JOB_RESUME, JOB_SEND };
+enum job_kind { JOB_TURN, JOB_RESUME };
 
-/* One queued piece of work: a turn to run or resume, or a chain of sends. */
+/* One queued piece of work: a turn to run or resume. */
 struct job {
     struct job *next;
+    struct job *live_next; /* the worker's jobs that owe an event (w->live) */
     enum job_kind kind;
     int64_t due_ms;
     int tries;
@@ -46,21 +53,21 @@ struct job {
     struct bc_turn *turn;
     json_t *index;   /* the sender's CHSENDER item as read (or new) */
     json_t *opening; /* a new conversation's opening messages, else NULL */
-    /* the sends: [{"url","body"}] with the channel's bearer header for WhatsApp */
-    json_t *sends;
-    size_t next_send;
-    char *auth; /* "Authorization: Bearer …" or NULL */
+    /* the intent that owes this turn (channel.message, outbox.h): deleted once the answer is a delivery */
+    char event_id[BC_ID_LEN + 1];
+    int64_t event_due;
+    bool recovered; /* run by the dispatcher's recovery: a failure is given up, not recovered again */
 };
 
 struct bc_channels {
     struct bc_env *env;
-    char *public_url, *graph_url, *telegram_url;
-    long retry_ms;
-    struct bc_sender *sender;
+    char *public_url;
+    bool hold;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct job *queue; /* by due time */
+    struct job *live;  /* every job with an event, queued or running (a recovery of one is not run twice) */
     int parked;        /* turns waiting for a model */
     bool stop;
 };
@@ -70,6 +77,15 @@ struct bc_channels {
 static void job_free(struct job *j)
 {
     if (!j) return;
+    if (j->event_id[0]) { /* off the live list */
+        pthread_mutex_lock(&j->w->mu);
+        for (struct job **p = &j->w->live; *p; p = &(*p)->live_next)
+            if (*p == j) {
+                *p = j->live_next;
+                break;
+            }
+        pthread_mutex_unlock(&j->w->mu);
+    }
     bc_turn_free(j->turn);
     bc_ctx_release(&j->ctx);
     bc_channel_free(j->ch);
@@ -79,9 +95,6 @@ static void job_free(struct job *j)
     free(j->lang);
     json_decref(j->index);
     json_decref(j->opening);
-    json_decref(j->sends);
-    if (j->auth) sodium_memzero(j->auth, strlen(j->auth));
-    free(j->auth);
     free(j);
 }
 
@@ -141,133 +154,40 @@ static int index_put(struct bc_env *env, json_t *index)
     return bc_store_put(env->store, index, &(struct bc_cond){BC_COND_NONE, 0, true});
 }
 
-/* ---- sends ---- */
+/* ---- sends and the owed event ---- */
 
-static void add_send(json_t *sends, const char *url, json_t *body)
+/* The intent's item key of the job's event. */
+static bool event_key(const struct job *j, char pk[BC_KEY_SIZE], char sk[BC_KEY_SIZE])
 {
-    json_array_append_new(sends, json_pack("{s:s, s:o}", "url", url, "body", body));
+    return bc_outbox_pk(pk, j->event_id) &&
+           bc_outbox_sk(sk, j->event_due, 'E', j->ctx.tenant_id, j->event_id);
 }
 
-/* messages with the manage page of a booking card added to its text (a chat has no card to tap: the link
- * is how the customer changes or cancels on their own). New reference. */
-static json_t *with_links(const json_t *messages, const char *public_url)
+/* The turn's answer is a delivery (or there is none): the intent is no longer owed. */
+static void event_done(struct job *j)
 {
-    json_t *out = json_array(), *m;
-    size_t i;
-    json_array_foreach(messages, i, m)
-    {
-        json_t *card = json_object_get(m, "booking");
-        const char *code = S(card, "code"), *token = S(card, "manage_token"), *text = S(m, "text");
-        if (!code || !token || !text) {
-            json_array_append(out, m);
-            continue;
-        }
-        json_t *c = json_copy(m);
-        char *full = NULL;
-        size_t n = strlen(text) + strlen(public_url) + strlen(code) + strlen(token) + 40;
-        if (c && (full = malloc(n))) {
-            snprintf(full, n, "%s\n\n%s/manage/?code=%s&token=%s", text, public_url, code, token);
-            json_object_set_new(c, "text", json_string(full));
-        }
-        free(full);
-        json_array_append_new(out, c ? c : json_incref(m));
-    }
-    return out;
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    if (j->event_id[0] && event_key(j, pk, sk)) bc_store_delete(j->w->env->store, pk, sk, NULL);
 }
 
-/* The chain of sends of messages to the job's sender, queued now. */
-static void send_messages(struct job *j, const json_t *messages)
+/* The answer's messages as one delivery to the job's sender, its id derived from the owed event (a turn
+ * redone after a crash makes the same one), else from a fresh id. */
+static int deliver(struct job *j, const char *event, const json_t *messages)
 {
-    struct bc_channels *w = j->w;
-    json_t *bodies, *linked = with_links(messages, w->public_url);
-    messages = linked;
-    char url[1024];
-    if (strcmp(j->ch->kind, BC_CHANNEL_WHATSAPP) == 0) {
-        bodies = bc_channel_wa_bodies(j->sender, messages, S(j->ctx.tenant, "locale"));
-        snprintf(url, sizeof url, "%s/%s/%s/messages", w->graph_url, j->ch->api_version,
-                 j->ch->phone_number_id);
-    } else {
-        bodies = bc_channel_tg_bodies(j->sender, messages);
-        snprintf(url, sizeof url, "%s/bot%s/sendMessage", w->telegram_url, j->ch->bot_token);
+    char seed[128], fresh[BC_ID_LEN + 1];
+    if (!j->event_id[0]) bc_id_new(fresh);
+    snprintf(seed, sizeof seed, "%s|%s", event, j->event_id[0] ? j->event_id : fresh);
+    json_t *sends =
+        bc_channel_answer_sends(j->ch, j->sender, messages, S(j->ctx.tenant, "locale"), j->w->public_url);
+    if (json_array_size(sends) == 0) {
+        json_decref(sends);
+        return 0;
     }
-    size_t i;
-    json_t *b;
-    if (!j->sends) j->sends = json_array();
-    json_array_foreach(bodies, i, b) add_send(j->sends, url, json_incref(b));
-    json_decref(bodies);
-    json_decref(linked);
-    sodium_memzero(url, sizeof url);
-}
-
-static void chain_start(struct job *j)
-{
-    if (json_array_size(j->sends) == 0) {
-        job_free(j);
-        return;
-    }
-    if (strcmp(j->ch->kind, BC_CHANNEL_WHATSAPP) == 0 && !j->auth) {
-        size_t n = strlen(j->ch->access_token) + 32;
-        j->auth = malloc(n);
-        if (j->auth) snprintf(j->auth, n, "Authorization: Bearer %s", j->ch->access_token);
-    }
-    bc_turn_free(j->turn);
-    j->turn = NULL;
-    j->kind = JOB_SEND;
-    j->next_send = 0;
-    j->tries = 0;
-    j->due_ms = 0;
-    push(j->w, j);
-}
-
-/* On the sender's thread: the outcome of one send of a chain. */
-static void on_sent(void *ud, const struct bc_send_result *r)
-{
-    struct job *j = ud;
-    struct bc_channels *w = j->w;
-    bool retry = r->rc < 0 && !r->permanent;
-    if (r->rc == 0) {
-        j->next_send++;
-        j->tries = 0;
-        if (j->next_send >= json_array_size(j->sends)) {
-            job_free(j);
-            return;
-        }
-        j->due_ms = 0;
-    } else if (retry && ++j->tries < SEND_TRIES) {
-        j->due_ms = bc_now_ms() + (w->retry_ms << (j->tries - 1));
-        bc_log(BC_LOG_INFO,
-               "{\"type\":\"channel_send\",\"outcome\":\"retry\",\"channel\":\"%s\",\"status\":%ld}",
-               j->ch->id, r->status);
-    } else {
-        bc_log(BC_LOG_WARN,
-               "{\"type\":\"channel_send\",\"outcome\":\"failed\",\"channel\":\"%s\",\"status\":%ld,"
-               "\"tries\":%d}",
-               j->ch->id, r->status, j->tries + 1);
-        job_free(j);
-        return;
-    }
-    push(w, j);
-}
-
-static void run_send(struct job *j)
-{
-    json_t *s = json_array_get(j->sends, j->next_send);
-    char *body = json_dumps(json_object_get(s, "body"), JSON_COMPACT);
-    const char *headers[2] = {"Content-Type: application/json", j->auth};
-    struct bc_send_req r = {
-        .kind = BC_SEND_HTTP_POST,
-        .url = S(s, "url"),
-        .headers = headers,
-        .nheaders = j->auth ? 2 : 1,
-        .body = body,
-        .body_len = body ? strlen(body) : 0,
-        /* the upstream is the operator's setting, like the SMTP server: no address rule */
-        .allow_private = true,
-        .timeout_ms = 15000,
-    };
-    int rc = body ? bc_sender_submit(j->w->sender, &r, on_sent, j) : BC_ENOMEM;
-    free(body);
-    if (rc < 0) job_free(j); /* stopping, or out of memory: the answer is lost (channel_run.h) */
+    int rc = bc_delivery_create_channel(j->w->env, &j->ctx, seed, event, j->ch->id, j->sender, sends);
+    if (rc < 0)
+        bc_log(BC_LOG_WARN, "{\"type\":\"channel_send\",\"channel\":\"%s\",\"error\":\"%s\"}", j->ch->id,
+               bc_err_code(rc));
+    return rc;
 }
 
 /* ---- turns ---- */
@@ -284,7 +204,18 @@ static void on_answered(void *ud)
     pthread_mutex_unlock(&w->mu);
 }
 
-/* A finished turn: remember the sender's place and send the answer. */
+/* A turn that failed: logged; its event is left to the recovery once (a crash or a store outage), then
+ * given up. */
+static void turn_failed(struct job *j, int rc)
+{
+    bc_log(BC_LOG_WARN, "{\"type\":\"channel_turn\",\"channel\":\"%s\",\"error\":\"%s\"}", j->ch->id,
+           bc_err_code(rc));
+    if (j->recovered) event_done(j);
+    job_free(j);
+}
+
+/* A finished turn: the answer becomes a delivery, then the sender's place is remembered (marked with the
+ * event: a recovery of a turn that got this far finds it done), then the event is no longer owed. */
 static void turn_done(struct job *j)
 {
     struct bc_env *env = j->w->env;
@@ -300,9 +231,7 @@ static void turn_done(struct job *j)
         return;
     }
     if (rc < 0) {
-        bc_log(BC_LOG_WARN, "{\"type\":\"channel_turn\",\"channel\":\"%s\",\"error\":\"%s\"}", j->ch->id,
-               bc_err_code(rc));
-        job_free(j);
+        turn_failed(j, rc);
         return;
     }
     json_t *messages = bc_turn_messages(j->turn), *conv = bc_turn_conv(j->turn);
@@ -313,10 +242,15 @@ static void turn_done(struct job *j)
     json_object_set_new(j->index, "conv_id", json_string(S(conv, "id")));
     json_object_set_new(j->index, "last_in", json_integer(bc_now_s()));
     json_object_set_new(j->index, "qr", bc_channel_qr_list(messages));
+    if ((rc = deliver(j, "channel.answer", messages)) < 0) {
+        turn_failed(j, rc);
+        return;
+    }
+    if (j->event_id[0]) bc_outbox_mark(j->index, j->event_id);
     if (index_put(env, j->index) < 0)
         bc_log(BC_LOG_WARN, "{\"type\":\"channel_turn\",\"channel\":\"%s\",\"error\":\"index\"}", j->ch->id);
-    send_messages(j, messages);
-    chain_start(j);
+    event_done(j);
+    job_free(j);
 }
 
 /* A new conversation for the sender, marked with its channel. */
@@ -356,6 +290,11 @@ static void run_turn(struct job *j)
     json_t *conv = NULL, *limited = NULL;
     int rc = 0;
     if (!j->index) rc = index_get(env, &j->ctx, j->ch, j->sender, &j->index);
+    if (rc == 0 && j->event_id[0] && bc_outbox_marked(j->index, j->event_id)) { /* answered before a crash */
+        event_done(j);
+        job_free(j);
+        return;
+    }
     const char *cid = S(j->index, "conv_id");
     if (rc == 0 && cid) {
         rc = bc_conv_get(env, &j->ctx, cid, &conv);
@@ -365,10 +304,10 @@ static void run_turn(struct job *j)
     /* the plan's monthly messages, as for the widget: past them, the polite answer */
     if (rc == 0) rc = bc_turn_admit(env, &j->ctx, conv, &limited);
     if (rc == BC_EPLAN) {
-        send_messages(j, limited);
+        if (deliver(j, "channel.answer", limited) == 0) event_done(j);
         json_decref(limited);
         json_decref(conv);
-        chain_start(j);
+        job_free(j);
         return;
     }
     const char *text = j->text, *action = NULL;
@@ -386,9 +325,7 @@ static void run_turn(struct job *j)
     j->ctx.visitor = NULL;
     json_decref(conv);
     if (rc < 0) {
-        bc_log(BC_LOG_WARN, "{\"type\":\"channel_turn\",\"channel\":\"%s\",\"error\":\"%s\"}", j->ch->id,
-               bc_err_code(rc));
-        job_free(j);
+        turn_failed(j, rc);
         return;
     }
     turn_step(j, bc_turn_begin);
@@ -409,8 +346,8 @@ static void *worker_main(void *arg)
         if (w->stop && w->parked == 0) break;
         struct job *j = w->queue;
         int64_t now = bc_now_ms();
-        if (!j || j->due_ms > now) {
-            if (!j) {
+        if (!j || j->due_ms > now || (w->hold && !w->stop)) {
+            if (!j || w->hold) {
                 pthread_cond_wait(&w->cv, &w->mu);
             } else {
                 struct timespec ts;
@@ -429,10 +366,8 @@ static void *worker_main(void *arg)
             job_free(j);
         } else if (j->kind == JOB_TURN) {
             run_turn(j);
-        } else if (j->kind == JOB_RESUME) {
-            run_resume(j);
         } else {
-            run_send(j);
+            run_resume(j);
         }
         pthread_mutex_lock(&w->mu);
     }
@@ -453,22 +388,16 @@ int bc_channels_start(struct bc_env *env, const struct bc_channels_cfg *cfg, str
     if (!w) return BC_ENOMEM;
     w->env = env;
     w->public_url = strdup(cfg->public_url ? cfg->public_url : "");
-    w->graph_url = strdup(cfg->graph_url ? cfg->graph_url : "https://graph.facebook.com");
-    w->telegram_url = strdup(cfg->telegram_url ? cfg->telegram_url : "https://api.telegram.org");
-    w->retry_ms = cfg->retry_ms > 0 ? cfg->retry_ms : 1000;
+    w->hold = cfg->hold;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    int rc = w->public_url && w->graph_url && w->telegram_url ? bc_sender_new(&w->sender, err, errsize)
-                                                              : BC_ENOMEM;
+    int rc = w->public_url ? 0 : BC_ENOMEM;
     if (rc == 0 && pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         snprintf(err, errsize, "cannot start the channels' worker thread");
         rc = BC_EINTERNAL;
     }
     if (rc < 0) {
-        bc_sender_free(w->sender);
         free(w->public_url);
-        free(w->graph_url);
-        free(w->telegram_url);
         free(w);
         return rc;
     }
@@ -485,15 +414,11 @@ void bc_channels_stop(struct bc_channels *w)
     w->stop = true;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    /* the sender first: sends in flight complete ("cancelled") and their chains are dropped by the worker */
-    bc_sender_free(w->sender);
-    w->sender = NULL;
+    /* queued turns are dropped: their events are run again by the recovery of whichever process is up */
     pthread_join(w->thread, NULL);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     free(w->public_url);
-    free(w->graph_url);
-    free(w->telegram_url);
     free(w);
 }
 
@@ -507,23 +432,46 @@ static bool sender_ok(const char *s)
     return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-/* Marks msg_id as seen: 1 when it was already. */
-static int seen(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_channel *ch, const char *msg_id)
+/* The CHSEEN key of a delivery's message id. */
+static bool seen_key(const struct bc_ctx *ctx, const char *channel_id, const char *msg_id,
+                     char pk[BC_KEY_SIZE], char sk[BC_KEY_SIZE])
 {
     unsigned char h[16];
-    char hex[33], pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    char hex[33];
     crypto_generichash(h, sizeof h, (const unsigned char *)msg_id, strlen(msg_id), NULL, 0);
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    if (!bc_key_tenant_pk(ctx, pk) || !bc_key_sk2(sk, "CHSEEN", ch->id, hex)) return BC_EINVALID;
+    return bc_key_tenant_pk(ctx, pk) && bc_key_sk2(sk, "CHSEEN", channel_id, hex);
+}
+
+/* The owed turn of a new message, durable before the provider is answered: the intent (due only after
+ * RECOVER_S: this process runs the turn at once, the recovery only if it dies), then the message id marked
+ * seen with a not-exists condition carrying the intent's id. 1 when the id was seen already (that intent is
+ * never marked, so the dispatcher drops it). *event: the intent item (caller decrefs). */
+static int seen(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_channel *ch,
+                const struct bc_channel_msg *m, json_t **event)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    *event = NULL;
+    if (!seen_key(ctx, ch->id, m->msg_id, pk, sk)) return BC_EINVALID;
     json_t *item =
         json_pack("{s:s, s:s, s:I}", "PK", pk, "SK", sk, "ttl", (json_int_t)(bc_now_s() + SEEN_TTL_S));
-    int rc =
-        item ? bc_store_put(env->store, item, &(struct bc_cond){BC_COND_NOT_EXISTS, 0, false}) : BC_ENOMEM;
+    json_t *data = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "channel_id", ch->id, "sender",
+                             m->sender, "msg_id", m->msg_id, "text", m->text, "button", m->button,
+                             "button_text", m->button_text, "lang", m->lang);
+    struct bc_outbox_batch b = {.n = 0};
+    int rc = item && data
+                 ? bc_outbox_event_at(ctx, BC_EV_CHANNEL_MESSAGE, item, data, bc_now_s() + RECOVER_S, &b)
+                 : BC_ENOMEM;
+    if (!(item && data)) json_decref(data);
+    if (rc == 0) rc = bc_outbox_put(env, &b);
+    if (rc == 0) rc = bc_store_put(env->store, item, &(struct bc_cond){BC_COND_NOT_EXISTS, 0, false});
+    if (rc == 0) *event = json_incref(b.items[0]);
     json_decref(item);
+    bc_outbox_batch_release(&b);
     return rc == BC_ECOND ? 1 : rc;
 }
 
-static struct job *job_new(struct bc_channels *w, const struct bc_ctx *ctx, const struct bc_channel *ch,
+static struct job *job_new(struct bc_channels *w, const struct bc_ctx *ctx, const char *channel_id,
                            const char *sender)
 {
     struct job *j = calloc(1, sizeof *j);
@@ -535,11 +483,29 @@ static struct job *job_new(struct bc_channels *w, const struct bc_ctx *ctx, cons
     bc_json_ref(j->ctx.tenant);
     snprintf(j->sender, sizeof j->sender, "%s", sender);
     /* the job's own copy of the channel (the caller keeps its own) */
-    if (bc_channel_open(w->env, ctx, ch->id, &j->ch) < 0) {
+    if (bc_channel_open(w->env, ctx, channel_id, &j->ch) < 0) {
         job_free(j);
         return NULL;
     }
     return j;
+}
+
+/* The turn of a message owed by intent ev: queued, and on the live list. */
+static void job_queue_owed(struct job *j, const json_t *ev)
+{
+    const json_t *data = json_object_get(ev, "data");
+    j->text = dup_or_null(S(data, "text"));
+    j->button = dup_or_null(S(data, "button"));
+    j->button_text = dup_or_null(S(data, "button_text"));
+    j->lang = dup_or_null(S(data, "lang"));
+    snprintf(j->event_id, sizeof j->event_id, "%s", S(ev, "id"));
+    j->event_due = json_integer_value(json_object_get(ev, "due"));
+    j->kind = JOB_TURN;
+    pthread_mutex_lock(&j->w->mu);
+    j->live_next = j->w->live;
+    j->w->live = j;
+    pthread_mutex_unlock(&j->w->mu);
+    push(j->w, j);
 }
 
 int bc_channel_accept(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_channel *ch,
@@ -548,35 +514,81 @@ int bc_channel_accept(struct bc_env *env, const struct bc_ctx *ctx, const struct
     struct bc_channels *w = env->channels;
     if (!sender_ok(m->sender) || !m->msg_id || !*m->msg_id || (!m->text && !m->button)) return BC_EINVALID;
     if (!w) return BC_EUNAVAILABLE;
-    int rc = seen(env, ctx, ch, m->msg_id);
+    json_t *ev = NULL;
+    int rc = seen(env, ctx, ch, m, &ev);
     if (rc != 0) return rc;
     /* the widget visitor's limits, the sender standing for the visitor and for the conversation */
     char subject[64];
     snprintf(subject, sizeof subject, "%c:%s:%s", ch->kind[0], ch->id, m->sender);
     rc = bc_visitor_take(env, ctx->tenant_id, BC_VL_CONV_RATE, subject, 0, 0, NULL);
     if (rc == 0) rc = bc_visitor_take(env, ctx->tenant_id, BC_VL_MESSAGES_DAY, subject, 0, 0, NULL);
-    if (rc < 0) return rc;
-    struct job *j = job_new(w, ctx, ch, m->sender);
-    if (!j) return BC_ENOMEM;
-    j->text = dup_or_null(m->text);
-    j->button = dup_or_null(m->button);
-    j->button_text = dup_or_null(m->button_text);
-    j->lang = dup_or_null(m->lang);
+    struct job *j = rc == 0 ? job_new(w, ctx, ch->id, m->sender) : NULL;
+    if (rc == 0 && !j) rc = BC_ENOMEM;
+    if (rc < 0) { /* refused: nothing is owed (a process that dies here leaves it to the recovery) */
+        bc_store_delete(env->store, S(ev, "PK"), S(ev, "SK"), NULL);
+        json_decref(ev);
+        return rc;
+    }
     /* a pressed Telegram button is answered first, so the client stops its spinner */
     if (m->callback_id) {
-        struct job *a = job_new(w, ctx, ch, m->sender);
-        char url[1024];
-        if (a) {
-            snprintf(url, sizeof url, "%s/bot%s/answerCallbackQuery", w->telegram_url, ch->bot_token);
-            a->sends = json_array();
-            add_send(a->sends, url, json_pack("{s:s}", "callback_query_id", m->callback_id));
-            sodium_memzero(url, sizeof url);
-            chain_start(a);
-        }
+        char seed[160];
+        snprintf(seed, sizeof seed, "callback|%s|%.64s", ch->id, m->callback_id);
+        json_t *sends =
+            json_pack("[o]", bc_channel_send("answerCallbackQuery",
+                                             json_pack("{s:s}", "callback_query_id", m->callback_id)));
+        if (bc_delivery_create_channel(env, ctx, seed, "channel.callback", ch->id, m->sender, sends) < 0)
+            bc_log(BC_LOG_WARN, "{\"type\":\"channel_send\",\"channel\":\"%s\",\"error\":\"callback\"}",
+                   ch->id);
     }
-    j->kind = JOB_TURN;
-    push(w, j);
+    job_queue_owed(j, ev);
+    json_decref(ev);
     return 0;
+}
+
+int bc_channel_recover(struct bc_env *env, const json_t *ev)
+{
+    struct bc_channels *w = env->channels;
+    const json_t *data = json_object_get(ev, "data");
+    const char *id = S(ev, "id"), *channel_id = S(data, "channel_id"), *sender = S(data, "sender");
+    if (!id || !channel_id || !sender_ok(sender)) return BC_EINVALID;
+    if (!w) return BC_EUNAVAILABLE;
+    bool running = false;
+    pthread_mutex_lock(&w->mu);
+    for (struct job *j = w->live; j && !running; j = j->live_next) running = strcmp(j->event_id, id) == 0;
+    pthread_mutex_unlock(&w->mu);
+    if (running) return 0; /* still this process's (a turn that waits long for a model) */
+    struct bc_ctx ctx;
+    int rc = bc_ctx_operator(&ctx, S(ev, "tenant_id"));
+    if (rc == 0) {
+        snprintf(ctx.key_id, sizeof ctx.key_id, "%s", channel_id);
+        rc = bc_tenant_get_ro(env, &ctx, &ctx.tenant);
+    }
+    if (rc == 0) rc = bc_tenant_check_active(ctx.tenant);
+    struct job *j = rc == 0 ? job_new(w, &ctx, channel_id, sender) : NULL;
+    if (rc == 0 && !j) rc = BC_ENOT_FOUND; /* the channel is gone */
+    if (rc == 0) {
+        j->recovered = true;
+        job_queue_owed(j, ev);
+        bc_log(BC_LOG_INFO, "{\"type\":\"channel_turn\",\"channel\":\"%s\",\"recovered\":true}", channel_id);
+    }
+    bc_ctx_release(&ctx);
+    return rc;
+}
+
+bool bc_channel_seen_marked(struct bc_env *env, const json_t *ev, bool *marked)
+{
+    const json_t *data = json_object_get(ev, "data");
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
+    struct bc_ctx ctx;
+    json_t *item = NULL;
+    *marked = false;
+    if (bc_ctx_operator(&ctx, S(ev, "tenant_id")) < 0 || !S(data, "msg_id") ||
+        !seen_key(&ctx, S(data, "channel_id") ?: "", S(data, "msg_id"), pk, sk))
+        return true; /* malformed: never */
+    int rc = bc_store_get(env->store, pk, sk, &item);
+    *marked = rc == 0 && bc_outbox_marked(item, S(ev, "id"));
+    json_decref(item);
+    return rc == 0 || rc == BC_ENOT_FOUND;
 }
 
 /* ---- staff replies ---- */
@@ -614,21 +626,23 @@ int bc_channel_staff_reply(struct bc_env *env, const struct bc_ctx *ctx, const c
     if (rc == 0 && !m) rc = BC_ENOMEM;
     if (rc == 0) rc = bc_conv_add_message(env, conv, "assistant", m);
     if (rc == 0) rc = bc_conv_save(env, conv);
-    struct job *j = rc == 0 ? job_new(w, ctx, ch, S(c, "sender")) : NULL;
-    if (rc == 0 && !j) rc = BC_ENOMEM;
+    json_t *sends = NULL;
     if (rc == 0 && outside) {
-        char url[1024];
-        snprintf(url, sizeof url, "%s/%s/%s/messages", w->graph_url, ch->api_version, ch->phone_number_id);
         json_t *params = json_pack("[s]", text);
-        j->sends = json_array();
-        add_send(j->sends, url,
-                 bc_channel_wa_template(j->sender, ch->template_name, ch->template_lang, params));
+        sends = json_pack(
+            "[o]", bc_channel_send("messages", bc_channel_wa_template(S(c, "sender"), ch->template_name,
+                                                                      ch->template_lang, params)));
         json_decref(params);
-        chain_start(j);
     } else if (rc == 0) {
         messages = json_pack("[O]", m);
-        send_messages(j, messages);
-        chain_start(j);
+        sends =
+            bc_channel_answer_sends(ch, S(c, "sender"), messages, S(ctx->tenant, "locale"), w->public_url);
+    }
+    if (rc == 0) { /* a request, not a redone turn: an id of its own */
+        char seed[160], fresh[BC_ID_LEN + 1];
+        bc_id_new(fresh);
+        snprintf(seed, sizeof seed, "staff|%s", fresh);
+        rc = bc_delivery_create_channel(env, ctx, seed, "channel.staff_reply", ch->id, S(c, "sender"), sends);
     }
     json_decref(m);
     json_decref(messages);

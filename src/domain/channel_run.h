@@ -33,10 +33,8 @@ struct bc_channel;
 struct bc_channels;
 
 struct bc_channels_cfg {
-    const char *public_url;   /* where calendar links point */
-    const char *graph_url;    /* whatsapp_graph_url */
-    const char *telegram_url; /* telegram_api_url */
-    long retry_ms;            /* channel_retry_ms */
+    const char *public_url; /* where calendar links point */
+    bool hold;              /* tests only: turns stay queued, as in a process killed before running them */
 };
 
 /* Starts the worker of env (sets env->channels; cfg copied). 0, or a negative bc_err with err. */
@@ -62,6 +60,15 @@ struct bc_channel_msg {
  * queued: 0. BC_EINVALID for a malformed sender, BC_EUNAVAILABLE when this process runs no worker. */
 int bc_channel_accept(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_channel *ch,
                       const struct bc_channel_msg *m);
+
+/* The dispatcher's recovery of a channel.message intent (outbox.h) whose process died before its turn was
+ * answered: the turn is queued here again (nothing when it is still running here; done at once when the
+ * sender's item shows it answered). 0, BC_EUNAVAILABLE without a worker (left for another process),
+ * BC_ENOT_FOUND when the tenant or the channel is gone and BC_EINVALID for a malformed intent (dropped). */
+int bc_channel_recover(struct bc_env *env, const json_t *ev);
+/* Whether intent ev's message was taken (its CHSEEN item carries ev's id) into *marked; false when that
+ * could not be read (again later). */
+bool bc_channel_seen_marked(struct bc_env *env, const json_t *ev, bool *marked);
 
 /* Staff answer a conversation on its channel: the text is stored as an assistant message ("from": "staff",
  * "by": user id) and sent. WhatsApp outside the 24-hour window: sent as the channel's template (its one

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct bc_delivery_timing bc_delivery_default_timing = {30, 86400, 60};
+const struct bc_delivery_timing bc_delivery_default_timing = {30, 86400, 60, 1000};
 
 #define BACKOFF_CAP_S (4 * 3600)
 
@@ -54,6 +54,46 @@ static void delivery_id(const json_t *ev, const struct bc_recipient *r, char id[
     snprintf(id, 64, "%010lld.%.24s", (long long)(due > 0 ? due : bc_now_s()), h + 1);
 }
 
+/* A version-checked change of a delivery item: set (stolen), version + 1. */
+static int change(struct bc_env *env, const json_t *item, json_t *set, json_t *remove, json_t **out)
+{
+    json_t *add = json_pack("{s:i}", "version", 1);
+    struct bc_update u = {set, add, remove};
+    struct bc_cond c = {BC_COND_VERSION, json_integer_value(json_object_get(item, "version")), false};
+    int rc = set && add ? bc_store_update(env->store, bc_field_str(item, "PK"), bc_field_str(item, "SK"), &u,
+                                          &c, out)
+                        : BC_ENOMEM;
+    json_decref(add);
+    json_decref(set);
+    json_decref(remove);
+    return rc == BC_ECOND ? BC_ECONFLICT : rc;
+}
+
+/* Writes a new delivery item (stolen) and its pointer, due at its next_at. Idempotent: an item already made
+ * under the same id is kept (its pointer written again while it is pending). */
+static int create(struct bc_env *env, const struct bc_ctx *ctx, json_t *item)
+{
+    const struct bc_cond once = {BC_COND_NOT_EXISTS, 0, false};
+    const char *id = bc_field_str(item, BC_F_ID);
+    int64_t t = json_integer_value(json_object_get(item, "next_at"));
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], idc[64];
+    snprintf(pk, sizeof pk, "%s", bc_field_str(item, "PK"));
+    snprintf(sk, sizeof sk, "%s", bc_field_str(item, "SK"));
+    snprintf(idc, sizeof idc, "%s", id);
+    int rc = bc_store_put(env->store, item, &once);
+    json_decref(item);
+    if (rc == BC_ECOND) { /* made by an earlier fan-out of the same event: its pointer again if it waits */
+        json_t *cur = NULL;
+        rc = bc_store_get(env->store, pk, sk, &cur);
+        bool pending = rc == 0 && strcmp(bc_field_str(cur, BC_F_STATUS) ?: "", "pending") == 0;
+        int64_t next = json_integer_value(json_object_get(cur, "next_at"));
+        json_decref(cur);
+        if (rc < 0 || !pending) return rc == BC_ENOT_FOUND ? 0 : rc;
+        return put_pointer(env, ctx->tenant_id, idc, next);
+    }
+    return rc == 0 ? put_pointer(env, ctx->tenant_id, idc, t) : rc;
+}
+
 int bc_delivery_create(struct bc_env *env, const struct bc_ctx *ctx, const json_t *ev,
                        const struct bc_recipient *r, const char *lang, const char *webhook_body)
 {
@@ -72,19 +112,37 @@ int bc_delivery_create(struct bc_env *env, const struct bc_ctx *ctx, const json_
                   "next_at", (json_int_t)t, "created_at", now, "version", (json_int_t)1);
     if (!item) return BC_ENOMEM;
     if (webhook_body) json_object_set_new(item, "body", json_string(webhook_body));
-    const struct bc_cond once = {BC_COND_NOT_EXISTS, 0, false};
-    int rc = bc_store_put(env->store, item, &once);
-    json_decref(item);
-    if (rc == BC_ECOND) { /* made by an earlier fan-out of the same event: its pointer again if it waits */
-        json_t *cur = NULL;
-        rc = bc_store_get(env->store, pk, sk, &cur);
-        bool pending = rc == 0 && strcmp(bc_field_str(cur, BC_F_STATUS) ?: "", "pending") == 0;
-        int64_t next = json_integer_value(json_object_get(cur, "next_at"));
-        json_decref(cur);
-        if (rc < 0 || !pending) return rc == BC_ENOT_FOUND ? 0 : rc;
-        return put_pointer(env, ctx->tenant_id, id, next);
+    return create(env, ctx, item);
+}
+
+int bc_delivery_create_channel(struct bc_env *env, const struct bc_ctx *ctx, const char *seed,
+                               const char *event, const char *channel_id, const char *to, json_t *sends)
+{
+    char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE], id[64], now[32], h[BC_OUTBOX_DERIVED_ID];
+    int64_t t = bc_now_s();
+    bc_outbox_derived_id(h, 'D', seed);
+    snprintf(id, sizeof id, "%010lld.%.24s", (long long)t, h + 1);
+    if (!bc_key_tenant_pk(ctx, pk) || !item_sk(sk, id) || !json_is_array(sends)) {
+        json_decref(sends);
+        return BC_EINVALID;
     }
-    return rc == 0 ? put_pointer(env, ctx->tenant_id, id, t) : rc;
+    bc_now_iso(now);
+    json_t *item =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:i, s:I, s:s, s:I}", "PK", pk, "SK",
+                  sk, "id", id, "kind", BC_DELIVERY_CHANNEL, "event", event, "channel_id", channel_id, "to",
+                  to, "sends", sends, "done", 0, "status", "pending", "attempts", 0, "next_at", (json_int_t)t,
+                  "created_at", now, "version", (json_int_t)1);
+    int rc = item ? create(env, ctx, item) : BC_ENOMEM;
+    if (rc == 0) bc_outbox_wake(env);
+    return rc;
+}
+
+int bc_delivery_advance(struct bc_env *env, const json_t *claimed, int64_t lease_s, json_t **out)
+{
+    json_int_t done = json_integer_value(json_object_get(claimed, "done")) + 1;
+    return change(env, claimed,
+                  json_pack("{s:I, s:I}", "done", done, "lease_until", (json_int_t)(bc_now_s() + lease_s)),
+                  NULL, out);
 }
 
 int bc_delivery_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out)
@@ -93,21 +151,6 @@ int bc_delivery_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id
     *out = NULL;
     if (!bc_key_tenant_pk(ctx, pk) || !item_sk(sk, id)) return BC_ENOT_FOUND;
     return bc_store_get(env->store, pk, sk, out);
-}
-
-/* A version-checked change of a delivery item: set (stolen), version + 1. */
-static int change(struct bc_env *env, const json_t *item, json_t *set, json_t *remove, json_t **out)
-{
-    json_t *add = json_pack("{s:i}", "version", 1);
-    struct bc_update u = {set, add, remove};
-    struct bc_cond c = {BC_COND_VERSION, json_integer_value(json_object_get(item, "version")), false};
-    int rc = set && add ? bc_store_update(env->store, bc_field_str(item, "PK"), bc_field_str(item, "SK"), &u,
-                                          &c, out)
-                        : BC_ENOMEM;
-    json_decref(add);
-    json_decref(set);
-    json_decref(remove);
-    return rc == BC_ECOND ? BC_ECONFLICT : rc;
 }
 
 int bc_delivery_claim(struct bc_env *env, const struct bc_ctx *ctx, const char *id, int64_t lease_s,
@@ -138,6 +181,14 @@ static int64_t backoff(int64_t base, int64_t attempts)
     return d - j + (j > 0 ? (int64_t)randombytes_uniform((uint32_t)(2 * j + 1)) : 0);
 }
 
+/* The same from a base in milliseconds, in whole seconds (the queue's unit), at least one. */
+static int64_t backoff_ms(int64_t base_ms, int64_t attempts)
+{
+    int64_t d = base_ms > 0 ? base_ms : 1000;
+    for (int64_t i = 1; i < attempts && d < BACKOFF_CAP_S * 1000; i++) d *= 2;
+    return d < 1000 ? 1 : backoff((d + 999) / 1000, 1);
+}
+
 int bc_delivery_complete(struct bc_env *env, const struct bc_ctx *ctx, const json_t *claimed, bool ok,
                          bool permanent, long status, const char *error, const struct bc_delivery_timing *t,
                          const char *old_sk, bool *final)
@@ -159,7 +210,9 @@ int bc_delivery_complete(struct bc_env *env, const struct bc_ctx *ctx, const jso
         json_array_append_new(remove, json_string("last_error"));
     } else {
         json_object_set_new(set, "last_error", json_string(error && *error ? error : "failed"));
-        next = now + backoff(t->retry_base_s, attempts);
+        /* a chat's answer is retried sooner than an e-mail: the customer is waiting */
+        bool chat = strcmp(bc_field_str(claimed, "kind") ?: "", BC_DELIVERY_CHANNEL) == 0;
+        next = now + (chat ? backoff_ms(t->channel_retry_ms, attempts) : backoff(t->retry_base_s, attempts));
         if (permanent || next - created > t->give_up_s) {
             json_object_set_new(set, "status", json_string("failed"));
         } else {

@@ -11,8 +11,9 @@
  *   against the claim, so a sender whose lease expired and was taken over cannot overwrite the new
  *   holder's outcome.
  * - Retries: after a failure that may pass, next_at = now + base * 2^(attempts-1) (capped at 4 h) with
- *   ±25 % jitter, until 24 h after the delivery was made: then "failed", listed in the admin panel and
- *   retryable from there. Final items are kept for 30 days (ttl). */
+ *   ±25 % jitter (base: outbox_retry_base; channel_retry_ms for a chat's answer, which someone awaits),
+ *   until 24 h after the delivery was made: then "failed", listed in the admin panel and retryable from
+ *   there. Final items are kept for 30 days (ttl). */
 #ifndef BC_DELIVERY_H
 #define BC_DELIVERY_H
 #include <jansson.h>
@@ -29,9 +30,10 @@ struct bc_recipient;
 
 /* Timing of retries; the defaults in production, shorter in tests (serve's outbox_retry_base). */
 struct bc_delivery_timing {
-    int64_t retry_base_s; /* first retry after about this */
-    int64_t give_up_s;    /* failed this long after creation */
-    int64_t lease_s;      /* how long a claim holds */
+    int64_t retry_base_s;  /* first retry after about this */
+    int64_t give_up_s;     /* failed this long after creation */
+    int64_t lease_s;       /* how long a claim holds */
+    long channel_retry_ms; /* a channel's answer: first retry after this (channel_retry_ms) */
 };
 extern const struct bc_delivery_timing bc_delivery_default_timing;
 
@@ -40,6 +42,17 @@ extern const struct bc_delivery_timing bc_delivery_default_timing;
  * same event and recipient is kept (its pointer written again while pending). 0 or a negative bc_err. */
 int bc_delivery_create(struct bc_env *env, const struct bc_ctx *ctx, const json_t *ev,
                        const struct bc_recipient *r, const char *lang, const char *webhook_body);
+/* Deliveries of kind "channel" (channel_send.h): an answer on WhatsApp or Telegram, a chain of sends
+ * [{"op","body"}] made in order ("done": how many went out), to the customer "to" of channel channel_id. */
+#define BC_DELIVERY_CHANNEL "channel"
+/* Creates one, due at once, id derived from seed (a turn redone after a crash makes the same one and
+ * nothing twice); event names what it carries ("channel.answer", "channel.staff_reply", "booking.reminder").
+ * Takes sends. Wakes this process's dispatcher. 0 or a negative bc_err. */
+int bc_delivery_create_channel(struct bc_env *env, const struct bc_ctx *ctx, const char *seed,
+                               const char *event, const char *channel_id, const char *to, json_t *sends);
+/* One send of a claimed channel delivery went out: "done" + 1 and the lease renewed, version-checked.
+ * *out: the item as now claimed. BC_ECONFLICT when the lease was lost. */
+int bc_delivery_advance(struct bc_env *env, const json_t *claimed, int64_t lease_s, json_t **out);
 /* The item of a delivery (caller decrefs) or BC_ENOT_FOUND. */
 int bc_delivery_get(struct bc_env *env, const struct bc_ctx *ctx, const char *id, json_t **out);
 /* Claims a pending delivery for lease_s: *out is the item as claimed (caller decrefs). BC_ECONFLICT when

@@ -1,6 +1,8 @@
 /* The dispatcher (dispatch.h): events into deliveries, deliveries into sends, outcomes into the log. */
 #include "domain/dispatch.h"
 #include "domain/booking.h"
+#include "domain/channel_run.h"
+#include "domain/channel_send.h"
 #include "domain/conversation.h"
 #include "domain/env.h"
 #include "domain/fields.h"
@@ -30,9 +32,10 @@
 #define EVENT_LEASE_S 30
 #define SETTLE_S      120 /* an intent whose change is not visible after this never happened */
 #define RECHECK_S     3   /* …and is looked at again after this meanwhile */
+#define TURN_LEASE_S  300 /* a recovered channel turn is its process's this long (it deletes the intent) */
 
 /* Process-wide counters for /metrics (every dispatcher of the process adds to them). */
-enum { K_EMAIL, K_WEBHOOK, K__N };
+enum { K_EMAIL, K_WEBHOOK, K_CHANNEL, K__N };
 enum { O_DELIVERED, O_RETRY, O_FAILED, O__N };
 static struct {
     atomic_ullong sends[K__N][O__N];
@@ -53,7 +56,7 @@ struct inflight {
 struct bc_dispatcher {
     struct bc_env *env;
     struct bc_notify_cfg cfg;
-    char *strs[6]; /* the cfg's copies */
+    char *strs[8]; /* the cfg's copies */
     struct bc_delivery_timing timing;
     struct bc_sender *sender;
     pthread_t thread;
@@ -130,6 +133,10 @@ static int happened(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *e
         return r == -2 ? 0 : r;
     }
     if (strcmp(type, BC_EV_WAITLIST_OFFERED) == 0) return waitlist_happened(d, ctx, ev);
+    if (strcmp(type, BC_EV_CHANNEL_MESSAGE) == 0) { /* taken, when its message id is marked with it */
+        bool marked = false;
+        return bc_channel_seen_marked(d->env, ev, &marked) && marked ? 1 : 0;
+    }
     json_t *b = NULL;
     const char *bid = bc_field_str(json_object_get(data, "booking"), BC_F_ID);
     int rc = bc_booking_get(d->env, ctx, bid, &b);
@@ -191,6 +198,24 @@ static int fan_out(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *ev
     return rc;
 }
 
+/* A message whose process died before answering it (channel_run.h): its turn runs here, and the intent
+ * stays this process's until the turn deletes it; without a channel worker here it waits for the lease. */
+static void recover_turn(struct bc_dispatcher *d, const json_t *ev)
+{
+    int rc = bc_channel_recover(d->env, ev);
+    if (rc == BC_EUNAVAILABLE) return;
+    if (rc < 0) {
+        drop(d, ev);
+        return;
+    }
+    /* as claimed: a turn that already finished and deleted it is not brought back by an upsert */
+    json_t *set = json_pack("{s:I}", "lease_until", (json_int_t)(bc_now_s() + TURN_LEASE_S));
+    struct bc_update u = {set, NULL, NULL};
+    struct bc_cond c = {BC_COND_VERSION, json_integer_value(json_object_get(ev, "version")), false};
+    bc_store_update(d->env->store, bc_field_str(ev, "PK"), bc_field_str(ev, "SK"), &u, &c, NULL);
+    json_decref(set);
+}
+
 /* Returns true when it claimed the event (progress), false when another process holds it. */
 static bool process_event(struct bc_dispatcher *d, const json_t *found)
 {
@@ -221,7 +246,9 @@ static bool process_event(struct bc_dispatcher *d, const json_t *found)
         if (h == 0) not_yet(d, ev);
         /* a reminder speaks of the booking as it is now */
         if (h > 0 && fresh) json_object_set(json_object_get(ev, "data"), "booking", fresh);
-        if (h > 0 && fan_out(d, &ctx, ev, tenant) == 0) {
+        bool turn = h > 0 && strcmp(bc_field_str(ev, "type") ?: "", BC_EV_CHANNEL_MESSAGE) == 0;
+        if (turn) recover_turn(d, ev);
+        if (h > 0 && !turn && fan_out(d, &ctx, ev, tenant) == 0) {
             struct bc_cond mine = {BC_COND_VERSION, json_integer_value(json_object_get(ev, "version")),
                                    false};
             bc_store_delete(s, bc_field_str(ev, "PK"), bc_field_str(ev, "SK"), &mine);
@@ -250,16 +277,61 @@ static void sent(void *ud, const struct bc_send_result *r)
     pthread_mutex_unlock(&d->mu);
 }
 
+static int kind_of(const json_t *delivery)
+{
+    const char *k = bc_field_str(delivery, "kind") ?: "";
+    return strcmp(k, "email") == 0 ? K_EMAIL : strcmp(k, BC_DELIVERY_CHANNEL) == 0 ? K_CHANNEL : K_WEBHOOK;
+}
+
+static int channel_submit(struct bc_dispatcher *d, const struct bc_ctx *ctx, struct inflight *f, char *msg,
+                          size_t msgsize);
+
+/* A channel delivery's send went out and more follow: "done" recorded, the next submitted at once. False
+ * when the chain ends here (recorded by the caller) or was taken over (f freed). */
+static bool chain_next(struct bc_dispatcher *d, struct inflight *f)
+{
+    json_t *sends = json_object_get(f->claimed, "sends");
+    if (f->res.rc != 0 ||
+        (size_t)json_integer_value(json_object_get(f->claimed, "done")) + 1 >= json_array_size(sends))
+        return false;
+    struct bc_ctx ctx;
+    json_t *next = NULL;
+    if (bc_delivery_advance(d->env, f->claimed, d->timing.lease_s, &next) < 0 ||
+        bc_ctx_operator(&ctx, f->tenant) < 0) { /* the lease was lost: its new holder goes on */
+        json_decref(next);
+        json_decref(f->claimed);
+        free(f->body);
+        free(f);
+        return true;
+    }
+    json_decref(f->claimed);
+    f->claimed = next;
+    free(f->body);
+    f->body = NULL;
+    char msg[256] = "";
+    int rc = channel_submit(d, &ctx, f, msg, sizeof msg);
+    bc_ctx_release(&ctx);
+    if (rc == 0) {
+        d->inflight++;
+        return true;
+    }
+    f->res = (struct bc_send_result){.rc = rc, .permanent = rc == BC_EINVALID};
+    snprintf(f->res.error, sizeof f->res.error, "%s", msg[0] ? msg : "could not be sent");
+    return false;
+}
+
 static void record(struct bc_dispatcher *d, struct inflight *f)
 {
     struct bc_ctx ctx;
+    int k = kind_of(f->claimed);
+    if (k == K_CHANNEL && chain_next(d, f)) return;
     bool final = false, ok = f->res.rc == 0;
-    int k = strcmp(bc_field_str(f->claimed, "kind") ?: "", "email") == 0 ? K_EMAIL : K_WEBHOOK;
     if (bc_ctx_operator(&ctx, f->tenant) == 0) {
         int rc = bc_delivery_complete(d->env, &ctx, f->claimed, ok, f->res.permanent, f->res.status,
                                       f->res.error, &d->timing, f->pointer_sk, &final);
         if (rc < 0 && rc != BC_ECONFLICT) bc_log(BC_LOG_WARN, "recording a delivery failed: %d", rc);
-        if (ok) bc_usage_add(d->env, f->tenant, k == K_EMAIL ? BC_USAGE_EMAILS : BC_USAGE_WEBHOOKS, 1);
+        if (ok && k != K_CHANNEL)
+            bc_usage_add(d->env, f->tenant, k == K_EMAIL ? BC_USAGE_EMAILS : BC_USAGE_WEBHOOKS, 1);
         bc_ctx_release(&ctx);
     }
     atomic_fetch_add(&M.sends[k][ok ? O_DELIVERED : final ? O_FAILED : O_RETRY], 1);
@@ -330,6 +402,30 @@ static int webhook_request(struct bc_dispatcher *d, const struct bc_ctx *ctx, st
     return rc == 0 ? 1 : rc;
 }
 
+/* Submits the next send of a claimed channel delivery (channel_send.h): 0, or a negative bc_err with msg. */
+static int channel_submit(struct bc_dispatcher *d, const struct bc_ctx *ctx, struct inflight *f, char *msg,
+                          size_t msgsize)
+{
+    struct bc_channel_request cr;
+    int rc = bc_channel_request(d->env, ctx, f->claimed, d->cfg.whatsapp_graph_url, d->cfg.telegram_api_url,
+                                &cr, msg, msgsize);
+    if (rc < 0) return rc;
+    const char *h[2] = {"Content-Type: application/json", cr.auth};
+    struct bc_send_req r = {
+        .kind = BC_SEND_HTTP_POST,
+        .url = cr.url,
+        .headers = h,
+        .nheaders = cr.auth[0] ? 2 : 1,
+        .body = cr.body,
+        .body_len = strlen(cr.body),
+        /* the upstream is the operator's setting, like the SMTP server: no address rule */
+        .allow_private = true,
+        .timeout_ms = 15000};
+    rc = bc_sender_submit(d->sender, &r, sent, f);
+    bc_channel_request_clear(&cr);
+    return rc;
+}
+
 /* Returns true when it claimed the delivery or removed a stale pointer (progress). */
 static bool start_delivery(struct bc_dispatcher *d, const json_t *ptr)
 {
@@ -374,10 +470,14 @@ static bool start_delivery(struct bc_dispatcher *d, const json_t *ptr)
     struct bc_send_req r;
     char msg[256] = "", hdrs[4][400];
     const char *h[4];
-    bool email = strcmp(bc_field_str(claimed, "kind") ?: "", "email") == 0;
-    rc = email ? email_request(d, &ctx, f, &r, msg, sizeof msg)
-               : webhook_request(d, &ctx, f, &r, hdrs, h, msg, sizeof msg);
-    if (rc == 0) rc = bc_sender_submit(d->sender, &r, sent, f);
+    int k = kind_of(claimed);
+    if (k == K_CHANNEL) {
+        rc = channel_submit(d, &ctx, f, msg, sizeof msg);
+    } else {
+        rc = k == K_EMAIL ? email_request(d, &ctx, f, &r, msg, sizeof msg)
+                          : webhook_request(d, &ctx, f, &r, hdrs, h, msg, sizeof msg);
+        if (rc == 0) rc = bc_sender_submit(d->sender, &r, sent, f);
+    }
     if (rc >= 0) {
         d->inflight++;
     } else { /* nothing to send: a permanent failure, recorded now */
@@ -474,9 +574,15 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
     if (!d) return BC_ENOMEM;
     d->env = env;
     d->timing = *t;
-    const char *src[6] = {cfg->smtp_url,  cfg->smtp_user,  cfg->smtp_password,
-                          cfg->mail_from, cfg->public_url, cfg->smtp_ca_file};
-    for (int i = 0; i < 6; i++) d->strs[i] = dup_or_null(src[i]);
+    const char *src[8] = {cfg->smtp_url,
+                          cfg->smtp_user,
+                          cfg->smtp_password,
+                          cfg->mail_from,
+                          cfg->public_url,
+                          cfg->smtp_ca_file,
+                          cfg->whatsapp_graph_url ?: "https://graph.facebook.com",
+                          cfg->telegram_api_url ?: "https://api.telegram.org"};
+    for (int i = 0; i < 8; i++) d->strs[i] = dup_or_null(src[i]);
     d->cfg = (struct bc_notify_cfg){.smtp_url = d->strs[0],
                                     .smtp_user = d->strs[1],
                                     .smtp_password = d->strs[2],
@@ -484,7 +590,9 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
                                     .smtp_ca_file = d->strs[5],
                                     .mail_from = d->strs[3],
                                     .public_url = d->strs[4],
-                                    .allow_private = cfg->allow_private};
+                                    .allow_private = cfg->allow_private,
+                                    .whatsapp_graph_url = d->strs[6],
+                                    .telegram_api_url = d->strs[7]};
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     bc_passes_init(&d->passes);
@@ -495,7 +603,7 @@ int bc_dispatcher_start(struct bc_env *env, const struct bc_notify_cfg *cfg,
         rc = BC_EINTERNAL;
     }
     if (rc < 0) {
-        for (int i = 0; i < 6; i++) free(d->strs[i]);
+        for (int i = 0; i < 8; i++) free(d->strs[i]);
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->cv);
         bc_passes_release(&d->passes);
@@ -528,7 +636,7 @@ void bc_dispatcher_stop(struct bc_dispatcher *d)
         free(f);
         f = next;
     }
-    for (int i = 0; i < 6; i++) free(d->strs[i]);
+    for (int i = 0; i < 8; i++) free(d->strs[i]);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
     bc_passes_release(&d->passes);
@@ -549,7 +657,7 @@ void bc_dispatch_metrics(struct bc_env *env, struct bc_buf *b)
     /* this process's sender: each attempt's outcome, by the sender's own words */
     if (env && env->outbox_wake == wake)
         bc_sender_metrics(((struct bc_dispatcher *)env->outbox_wake_ud)->sender, b);
-    static const char *const kinds[K__N] = {"email", "webhook"};
+    static const char *const kinds[K__N] = {"email", "webhook", "channel"};
     static const char *const outcomes[O__N] = {"delivered", "retry", "failed"};
     bc_metrics_family(b, "bookchat_deliveries_total", "counter",
                       "Notification sends by kind and outcome (docs/notifications.md).");

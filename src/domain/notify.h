@@ -32,6 +32,8 @@ struct bc_notify_cfg {
     const char *mail_from;  /* envelope and From address */
     const char *public_url; /* for the manage page and admin links */
     bool allow_private;     /* webhook_allow_private */
+    /* the channels' upstreams (whatsapp_graph_url, telegram_api_url; NULL: Meta's and Telegram's) */
+    const char *whatsapp_graph_url, *telegram_api_url;
 };
 
 /* One recipient of an event: an e-mail address (customer or staff audience) or a webhook. */

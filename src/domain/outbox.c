@@ -162,10 +162,16 @@ int bc_outbox_handoff(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv
 int bc_outbox_event(const struct bc_ctx *ctx, const char *type, json_t *mark, json_t *data,
                     struct bc_outbox_batch *b)
 {
+    return bc_outbox_event_at(ctx, type, mark, data, bc_now_s(), b);
+}
+
+int bc_outbox_event_at(const struct bc_ctx *ctx, const char *type, json_t *mark, json_t *data, int64_t due,
+                       struct bc_outbox_batch *b)
+{
     char id[BC_ID_LEN + 1];
     bc_id_new(id);
     bc_outbox_mark(mark, id);
-    return add(b, intent(ctx->tenant_id, id, type, bc_now_s(), data));
+    return add(b, intent(ctx->tenant_id, id, type, due, data));
 }
 
 int bc_outbox_put(struct bc_env *env, struct bc_outbox_batch *b)

@@ -46,6 +46,8 @@ struct bc_write;
 #define BC_EV_LIMIT_NEAR          "usage.limit_near"
 #define BC_EV_LIMIT_REACHED       "usage.limit_reached"
 #define BC_EV_WAITLIST_OFFERED    "waitlist.offered" /* domain/waitlist.h */
+/* Internal, never a webhook's: an inbound WhatsApp or Telegram message whose turn is owed (channel_run.h) */
+#define BC_EV_CHANNEL_MESSAGE "channel.message"
 /* True for one of the eight names above. */
 bool bc_event_type_known(const char *type);
 
@@ -67,6 +69,10 @@ int bc_outbox_handoff(struct bc_env *env, const struct bc_ctx *ctx, json_t *conv
  * snapshot, due now; mark (the item the deciding write will write) gets its id in "events". */
 int bc_outbox_event(const struct bc_ctx *ctx, const char *type, json_t *mark, json_t *data,
                     struct bc_outbox_batch *b);
+/* The same due at due (a recovery: channel_run.c's inbound messages, run at once by the process that took
+ * them, and by the dispatcher of any process only if that one died). */
+int bc_outbox_event_at(const struct bc_ctx *ctx, const char *type, json_t *mark, json_t *data, int64_t due,
+                       struct bc_outbox_batch *b);
 /* Writes the intents one after the other (durable before the change that follows). 0 or a negative bc_err. */
 int bc_outbox_put(struct bc_env *env, struct bc_outbox_batch *b);
 /* Appends the intents to a store batch as unconditional writes (w has room for b->n). Returns b->n. */

@@ -14,6 +14,7 @@
 #include "domain/channel.h"
 #include "domain/channel_run.h"
 #include "http/api.h"
+#include "http/auth.h"
 #include "http/http.h"
 #include "http/server.h"
 #include "util/config.h"
@@ -30,7 +31,10 @@
 
 static int resolve(struct bc_req *req, const char *kind, struct bc_ctx *ctx, struct bc_channel **ch)
 {
-    int rc = bc_channel_resolve(req->env, kind, bc_req_param(req, "channel_id"), ctx, ch);
+    /* the tenant's own store when it was placed in one (a freeze answers 503: the provider redelivers) */
+    int rc = bc_channel_route(req->env, kind, bc_req_param(req, "channel_id"), req->ctx.tenant_id);
+    if (rc == 0) rc = bc_auth_route_tenant(req);
+    if (rc == 0) rc = bc_channel_resolve(req->env, kind, bc_req_param(req, "channel_id"), ctx, ch);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, rc, "No such channel.");
     return rc;
 }

@@ -69,8 +69,8 @@ static int list(struct bc_req *req, const char *webhook_id)
     if (rc < 0) return rc;
     if (status && strcmp(status, "pending") && strcmp(status, "delivered") && strcmp(status, "failed"))
         return bc_fail(req, BC_EINVALID, "status must be pending, delivered or failed");
-    if (kind && strcmp(kind, "email") && strcmp(kind, "webhook"))
-        return bc_fail(req, BC_EINVALID, "kind must be email or webhook");
+    if (kind && strcmp(kind, "email") && strcmp(kind, "webhook") && strcmp(kind, "channel"))
+        return bc_fail(req, BC_EINVALID, "kind must be email, webhook or channel");
     rc = bc_delivery_list(req->env, &req->ctx, webhook_id, status, kind, limit, cursor, &items, &next);
     if (rc == BC_EINVALID) return bc_fail(req, rc, "Invalid cursor.");
     if (rc < 0) return rc;

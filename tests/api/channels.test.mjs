@@ -5,13 +5,13 @@
 // channel, and credentials that never come back. The clock starts on Monday 2026-11-30 at 09:00 in Madrid.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, makeTenant, makeUser, errorCode, dumpTenant, cli } from './harness.mjs';
+import { startServer, makeTenant, makeUser, errorCode, dumpTenant, cli, ownStore } from './harness.mjs';
 import { graphStandIn, botStandIn, waText, waButton, waStatus, waSign, waEnvelope, tgText, tgCallback, WA_PHONE_ID } from './channel_standins.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
 const WA = { access_token: 'EAAGm0PX4ZCpsBAKZAtest-access-token-123', app_secret: 'f3a9c1e0b7d24e6a9c8b7a6f5e4d3c2b', verify_token: 'clinic-verify-2026' };
 const TG = { bot_token: '7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw', secret_token: 'tg-secret-token-0123456789abcdef' };
-let srv, graph, bot, ES, EN, waCh, tgCh;
+let srv, graph, bot, ES, EN, waCh, tgCh, store;
 
 async function catalog(t, names) {
   const s1 = await t.admin('POST', '/v1/admin/services', { name: names.s1, duration_min: 30, price: 18, synonyms: names.syn1 });
@@ -62,14 +62,18 @@ const tgTextOf = (calls) => calls.filter((c) => c.path.endsWith('/sendMessage'))
 const tgButtons = (calls) => calls.flatMap((c) => c.body.reply_markup?.inline_keyboard?.flat() ?? []);
 
 before(async () => {
+  store = await ownStore('channels');
   graph = await graphStandIn();
   bot = await botStandIn();
   srv = await startServer({
     env: {
+      ...store,
       BOOKCHAT_TEST_NOW: String(NOW),
       BOOKCHAT_WHATSAPP_GRAPH_URL: graph.url,
       BOOKCHAT_TELEGRAM_API_URL: bot.url,
       BOOKCHAT_CHANNEL_RETRY_MS: '50',
+      // answers leave through the outbox (docs/channels.md): this server dispatches (api-dynamo turns it off)
+      BOOKCHAT_DISPATCHER: 'on',
     },
   });
   ES = await makeTenant(srv, { name: 'Peluquería Ana', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
@@ -284,7 +288,7 @@ test('telegram: setWebhook from the admin API', async () => {
 
 test('telegram: setWebhook and the channel list from the command line', async () => {
   const before = bot.calls.length;
-  const env = { BOOKCHAT_TELEGRAM_API_URL: bot.url };
+  const env = { ...store, BOOKCHAT_TELEGRAM_API_URL: bot.url };
   const r = await cli(['channel', 'telegram-set-webhook', EN.id, tgCh.id, '--url', 'https://book.example.com', '--data', srv.dataDir, '--json'], { env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.webhook_url, `https://book.example.com/v1/channels/telegram/${tgCh.id}`);
@@ -302,7 +306,7 @@ test('telegram: setWebhook and the channel list from the command line', async ()
   const refused = await cli(['channel', 'telegram-set-webhook', EN.id, tgCh.id, '--data', srv.dataDir], { env });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /Telegram answered 401/);
-  const list = await cli(['channel', 'list', EN.id, '--data', srv.dataDir, '--json']);
+  const list = await cli(['channel', 'list', EN.id, '--data', srv.dataDir, '--json'], { env: store });
   assert.equal(list.code, 0, list.stderr);
   assert.ok(list.json.result.some((c) => c.id === tgCh.id && c.kind === 'telegram'));
   for (const v of Object.values(TG)) assert.ok(!list.stdout.includes(v));
@@ -383,10 +387,12 @@ test('abuse: a sender over the widget visitor limits is acknowledged and not ans
   const g = await graphStandIn();
   const s = await startServer({
     env: {
+      ...(await ownStore('channels-abuse')), // its dispatcher sends to its own stand-in
       BOOKCHAT_TEST_NOW: String(NOW),
       BOOKCHAT_WHATSAPP_GRAPH_URL: g.url,
       BOOKCHAT_VISITOR_LIMITS: 'on',
       BOOKCHAT_CONVERSATION_MESSAGE_RATE: '2',
+      BOOKCHAT_DISPATCHER: 'on',
     },
   });
   try {
@@ -413,7 +419,7 @@ test('abuse: a sender over the widget visitor limits is acknowledged and not ans
 test('whatsapp: outside the 24-hour window a staff reply is the approved template, or refused without one', async () => {
   const g = await graphStandIn();
   // the staff's sign-in must outlive the day the clock is moved on
-  const s = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WHATSAPP_GRAPH_URL: g.url, BOOKCHAT_JWT_TTL: '200000' } });
+  const s = await startServer({ env: { ...(await ownStore('channels-window')), BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WHATSAPP_GRAPH_URL: g.url, BOOKCHAT_JWT_TTL: '200000', BOOKCHAT_DISPATCHER: 'on' } });
   try {
     const t = await makeTenant(s, { name: 'Peluquería Ana', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
     await catalog(t, { s1: 'Corte de pelo', syn1: ['corte'], pros: ['Ana'] });

@@ -236,3 +236,17 @@ export async function dumpTenant(srv, tenantId, { usage = false } = {}) {
     .filter((i) => !/^USAGE(RPM)?#/.test(i.SK))
     .map((i) => (/^APIKEY#/.test(i.SK) && 'last_used_at' in i ? (({ last_used_at, ...rest }) => rest)(i) : i));
 }
+
+// A store of a suite's own: on the DynamoDB run (make api-dynamo), a new table on the same dynalite, so that
+// the dispatchers of concurrent suites on the shared table never take this suite's outbox (channel answers
+// go out through it, with this server's stand-in URLs); on the LMDB run every server has its own directory
+// anyway. Returns the env to start servers with (spread it into startServer's env).
+export async function ownStore(tag) {
+  const shared = process.env.BOOKCHAT_STORE || '';
+  if (!shared.startsWith('dynamodb://')) return {};
+  const table = `bc-${tag}-${Math.random().toString(36).slice(2, 8)}`;
+  const url = shared.replace(/^dynamodb:\/\/[^?]+/, `dynamodb://${table}`);
+  const r = await cli(['store', 'init'], { env: { BOOKCHAT_STORE: url } });
+  if (r.code !== 0) throw new Error(`store init ${table}: ${r.stderr}`);
+  return { BOOKCHAT_STORE: url };
+}

@@ -16,7 +16,7 @@ const BOT = '7000000009:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsZZ';
 before(async () => {
   graph = await graphStandIn();
   bot = await botStandIn();
-  srv = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WHATSAPP_GRAPH_URL: graph.url, BOOKCHAT_TELEGRAM_API_URL: bot.url, BOOKCHAT_CHANNEL_RETRY_MS: '50' } });
+  srv = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WHATSAPP_GRAPH_URL: graph.url, BOOKCHAT_TELEGRAM_API_URL: bot.url, BOOKCHAT_CHANNEL_RETRY_MS: '50', BOOKCHAT_DISPATCHER: 'on' } });
   clinic = await makeClinic(srv);
   browser = await launch();
 });

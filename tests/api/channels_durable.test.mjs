@@ -1,0 +1,145 @@
+// Nothing a channel owes is lost (docs/channels.md "Nothing is lost"): a WhatsApp message acknowledged by a
+// process that is SIGKILLed before its turn runs is answered, once, by the next process (the intent written
+// before the acknowledgement, recovered by the dispatcher); an answer that could not go out yet (Meta
+// answering 503) is sent, once, by the next process after a SIGKILL; and a tenant placed in a store of its own
+// has its WhatsApp conversation there. Each test has a store of its own (ownStore), so no other suite's
+// dispatcher takes these answers.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { startServer, makeTenant, must, ownStore, tempDir, cli, dumpTenant } from './harness.mjs';
+import { graphStandIn, waText, waSign, WA_PHONE_ID } from './channel_standins.mjs';
+
+const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
+const WA = { access_token: 'EAAGm0PX4ZCpsBAKZAdurable-token-456', app_secret: '0a1b2c3d4e5f60718293a4b5c6d7e8f9', verify_token: 'durable-verify' };
+const cleanups = [];
+after(async () => { for (const c of cleanups.reverse()) await c(); });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function clinic(srv) {
+  const t = await makeTenant(srv, { name: 'Clínica Sol', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
+  const s = await must(t.admin('POST', '/v1/admin/services', { name: 'Limpieza', duration_min: 30, price: 40 }), 'service');
+  const p = await must(t.admin('POST', '/v1/admin/providers', { name: 'Ana', service_ids: [s.service.id] }), 'provider');
+  const weekly = [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '09:00', end: '14:00' }));
+  await must(t.admin('PUT', `/v1/admin/providers/${p.provider.id}/availability`, { weekly }), 'hours');
+  const ch = await must(t.admin('POST', '/v1/admin/channels', { kind: 'whatsapp', phone_number_id: WA_PHONE_ID, ...WA }), 'channel');
+  return { t, ch: ch.channel };
+}
+
+function waPost(srv, channelId, payload) {
+  const raw = JSON.stringify(payload);
+  return srv.req('POST', `/v1/channels/whatsapp/${channelId}`, { raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': waSign(WA.app_secret, raw) } });
+}
+
+const answered = (calls, to) => calls.filter((c) => !c.failed && c.body?.to === to);
+
+// Two servers on one store, one after the other: the first may be killed, the second takes over.
+async function twoLives(tag, graph, firstEnv = {}) {
+  const store = await ownStore(tag);
+  const dataDir = tempDir('bc-durable');
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const env = { ...store, BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WHATSAPP_GRAPH_URL: graph.url, BOOKCHAT_DISPATCHER: 'on', BOOKCHAT_CHANNEL_RETRY_MS: '50' };
+  const a = await startServer({ dataDir, env: { ...env, ...firstEnv } });
+  cleanups.push(() => a.kill());
+  const next = async () => {
+    const b = await startServer({ dataDir, env });
+    cleanups.push(() => b.stop({ allowDirty: true }));
+    return b;
+  };
+  return { a, next };
+}
+
+test('a message taken by a process killed before its turn is answered once by the next process', async () => {
+  const graph = await graphStandIn();
+  cleanups.push(() => graph.close());
+  // the first process takes messages but never runs their turns (BOOKCHAT_TEST_CHANNEL_HOLD), as if it died
+  const { a, next } = await twoLives('chin', graph, { BOOKCHAT_TEST_CHANNEL_HOLD: '1' });
+  const { ch } = await clinic(a);
+  const from = '34611000111', msg = waText(from, 'hola, quiero una limpieza');
+  const r = await waPost(a, ch.id, msg);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json, { accepted: 1, duplicates: 0, ignored: 0 });
+  await sleep(500);
+  assert.equal(answered(graph.calls, from).length, 0, 'held: not answered by the first process');
+  await a.kill();
+
+  const b = await next();
+  // the intent waits two minutes for the process that took it (channel_run.h), then any process runs it
+  assert.equal((await b.req('POST', '/v1/test/clock', { body: { advance_s: 150 } })).status, 200);
+  await graph.until((c) => answered(c, from).length >= 1, 'the recovered answer');
+  await sleep(1500);
+  const calls = answered(graph.calls, from);
+  const text = calls.map((c) => c.body.text?.body ?? c.body.interactive?.body?.text ?? '').join('\n');
+  assert.match(text, /Horas libres|Limpieza|Ana/, text);
+  // once: the intent is gone, a redelivery of the message is a duplicate, and nothing more goes out
+  const again = await waPost(b, ch.id, msg);
+  assert.deepEqual(again.json, { accepted: 0, duplicates: 1, ignored: 0 });
+  assert.equal((await b.req('POST', '/v1/test/clock', { body: { advance_s: 400 } })).status, 200);
+  await sleep(2500);
+  assert.equal(answered(graph.calls, from).length, calls.length, 'answered twice');
+  for (const shard of [0, 1, 2, 3]) {
+    const o = await b.get(`/v1/test/items?pk=OUTBOX%23${shard}`);
+    assert.equal(o.status, 200);
+    assert.ok(!o.json.items.some((i) => i.type === 'channel.message'), 'the intent was left behind');
+  }
+});
+
+test('an answer Meta refused with 503 is sent once by the next process after a SIGKILL', async () => {
+  const graph = await graphStandIn();
+  cleanups.push(() => graph.close());
+  const { a, next } = await twoLives('chout', graph);
+  const { t, ch } = await clinic(a);
+  const from = '34611000222';
+  graph.fail(1000, 503);
+  assert.equal((await waPost(a, ch.id, waText(from, 'hola'))).status, 200);
+  await graph.until((c) => c.filter((x) => x.failed === 503 && x.body?.to === from).length >= 2, 'tries refused');
+  await a.kill();
+  graph.fail(0, 503);
+  const refusedBody = graph.calls.find((x) => x.failed === 503 && x.body?.to === from).body;
+
+  const b = await next();
+  const admin = (path) => b.req('GET', path, { headers: { authorization: `Bearer ${t.token}` } });
+  // the delivery is pending in the store, with its tries
+  const pending = await must(admin('/v1/admin/deliveries?kind=channel'), 'deliveries');
+  assert.equal(pending.items.length, 1, JSON.stringify(pending));
+  assert.equal(pending.items[0].status, 'pending');
+  assert.ok(pending.items[0].attempts >= 2);
+  // past the dead process's lease (60 s) and the retry's wait
+  assert.equal((await b.req('POST', '/v1/test/clock', { body: { advance_s: 120 } })).status, 200);
+  await graph.until((c) => answered(c, from).length >= 1, 'the answer');
+  await sleep(1500);
+  const sent = answered(graph.calls, from);
+  assert.deepEqual(sent[0].body, refusedBody, 'the same message went out');
+  assert.equal(new Set(sent.map((c) => JSON.stringify(c.body))).size, sent.length, 'a message went out twice');
+  const done = await must(admin('/v1/admin/deliveries?kind=channel'), 'deliveries');
+  assert.equal(done.items[0].status, 'delivered', JSON.stringify(done));
+});
+
+test('a tenant placed in a store of its own gets its WhatsApp messages answered from there', async () => {
+  const graph = await graphStandIn();
+  cleanups.push(() => graph.close());
+  const pooledDir = tempDir('bc-pooled'), dedDir = tempDir('bc-dedicated');
+  cleanups.push(() => { rmSync(pooledDir, { recursive: true, force: true }); rmSync(dedDir, { recursive: true, force: true }); });
+  const env = { BOOKCHAT_STORE: '', BOOKCHAT_DATA: pooledDir, BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WHATSAPP_GRAPH_URL: graph.url, BOOKCHAT_DISPATCHER: 'on' };
+  const srv = await startServer({ dataDir: pooledDir, env });
+  cleanups.push(() => srv.stop({ allowDirty: true }));
+  const { t, ch } = await clinic(srv);
+  const placed = await cli(['tenant', 'place', t.id, '--store', `lmdb:${dedDir}`, '--json'], { env });
+  assert.equal(placed.code, 0, placed.stderr);
+  assert.deepEqual(await dumpTenant(srv, t.id), [], 'moved out of the pooled store');
+
+  const from = '34611000333';
+  const r = await waPost(srv, ch.id, waText(from, 'hola'));
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json, { accepted: 1, duplicates: 0, ignored: 0 });
+  await graph.until((c) => answered(c, from).length >= 1, 'the answer');
+  // the conversation and its delivery are in the tenant's own store, and nothing was written to the pooled one
+  const convs = await must(t.admin('GET', '/v1/admin/conversations'), 'conversations');
+  assert.ok(convs.items.some((c) => c.channel?.sender === from), JSON.stringify(convs));
+  assert.deepEqual(await dumpTenant(srv, t.id), [], 'written to the pooled store');
+  const there = await cli(['tenant', 'export', t.id], { env: { BOOKCHAT_STORE: `lmdb:${dedDir}`, BOOKCHAT_DATA: pooledDir } });
+  assert.equal(there.code, 0, there.stderr);
+  const sks = there.stdout.trim().split('\n').slice(1).map((l) => JSON.parse(l).SK);
+  assert.ok(sks.some((sk) => sk.startsWith('CHSENDER#')), 'the sender\'s place is in the dedicated store');
+  assert.ok(sks.some((sk) => sk.startsWith('DELIVERY#')), 'the answer\'s delivery is in the dedicated store');
+});
