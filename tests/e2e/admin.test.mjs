@@ -1,7 +1,8 @@
 // The admin panel (/admin/) in a browser: a booking made in the widget shows in the calendar and is
 // handled there; an admin creates a service and the widget offers it; a viewer gets no edit controls and
 // the API refuses the write anyway; the settings' live preview follows the edits; the dashboard at desktop
-// and 360 px, in Spanish and English (screenshots admin-*.png). Also checks that every word the panel
+// and 360 px, in Spanish and English (screenshots admin-*.png); a screen loaded on demand shows the loading
+// state while its chunk arrives and explains a chunk that fails. Also checks that every word the panel
 // uses exists in both languages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -321,5 +322,54 @@ test("the settings' preview shows the widget as it is being edited; saving appli
   assert.deepEqual([s.title, s.color, s.greeting], ['Sonrisa · Citas', '#7c3aed', '¡Bienvenido a Sonrisa!']);
   assert.equal((await clinic.admin('GET', '/v1/admin/conversations')).json.items.length, convs);
   expectClean(page, allow);
+  await ctx.close();
+});
+
+// The rarely used screens are chunks fetched when first opened (admin.js, ROUTES): the usual loading state
+// shows while one downloads, and a chunk that cannot be fetched is explained in the panel's language, with
+// a way to retry, instead of a blank screen.
+test('a screen loaded on demand shows the loading state, then itself; a chunk that fails is explained', { timeout: 180000 }, async () => {
+  const ctx = await staffContext();
+  const page = await owner(ctx);
+  await page.locator('main[data-screen="dashboard"] .stats').waitFor();
+
+  // the users screen's chunk is held back: the screen says it is loading until it arrives
+  let release;
+  const held = new Promise((r) => (release = r));
+  let asked = 0;
+  const usersChunk = /\/assets\/chunks\/users-[A-Z0-9]+\.js$/;
+  await ctx.route(usersChunk, async (route) => {
+    asked++;
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${srv.url}/admin/#/users`);
+  const loading = page.locator('main[data-screen="users"] .loading');
+  await loading.waitFor();
+  assert.match(await loading.textContent(), /Cargando/);
+  assert.equal(asked, 1, 'the chunk is fetched when the screen is opened');
+  release();
+  await page.locator('main[data-screen="users"] .page-head').waitFor();
+  await loading.waitFor({ state: 'detached' });
+  assert.match(await page.locator('main .table').textContent(), new RegExp(clinic.owner.email.replace(/[.+]/g, '\\$&')));
+  await ctx.unroute(usersChunk);
+
+  // the audit log's chunk cannot be fetched: an error in Spanish, then in English after switching
+  const auditChunk = /\/assets\/chunks\/audit-[A-Z0-9]+\.js$/;
+  await ctx.route(auditChunk, (route) => route.abort());
+  await page.goto(`${srv.url}/admin/#/audit`);
+  const alert = page.locator('main[data-screen="audit"] [role="alert"]');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /No se ha podido descargar esta pantalla/);
+  assert.equal(await page.locator('main .page-head').count(), 0);
+  await page.getByRole('button', { name: 'EN', exact: true }).click();
+  await page.locator('main[data-screen="audit"] [role="alert"]', { hasText: 'This screen could not be downloaded' }).waitFor();
+
+  // back online, "Try again" reloads the page and the screen opens
+  await ctx.unroute(auditChunk);
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await page.locator('main[data-screen="audit"] .page-head').waitFor();
+  await page.locator('main .loading').waitFor({ state: 'detached' });
+  expectClean(page, [...allow, /Failed to load resource: net::ERR_FAILED/]);
   await ctx.close();
 });

@@ -15,40 +15,45 @@ import dashboard from './screens/dashboard.js';
 import bookings from './screens/bookings.js';
 import conversations from './screens/conversations.js';
 import services from './screens/services.js';
-import resources from './screens/resources.js';
 import providers from './screens/providers.js';
-import exceptions from './screens/exceptions.js';
-import waitlist from './screens/waitlist.js';
-import settings from './screens/settings.js';
-import assistant from './screens/assistant.js';
-import keys from './screens/keys.js';
-import channels from './screens/channels.js';
-import notifications from './screens/notifications.js';
-import users from './screens/users.js';
-import audit from './screens/audit.js';
 
 const SESSION = 'bookchat-admin-session';
 const BRANCH = 'bookchat-admin-branch'; // the branch an organisation's staff is acting on (X-Tenant-Id)
 const LANG = 'bookchat-admin-lang';
 
-// The sidebar, in order: route, screen, icon, group; owner: only for owners.
+// The sidebar, in order: route, screen, icon, group; owner: only for owners. The screens staff use every
+// day are in the page's script; the rest (load) are fetched the first time they are opened, each in its own
+// chunk, so the panel's first download stays small (docs/web.md, "Size"). The string literals in import()
+// are what lets esbuild split them off.
 const ROUTES = [
   { path: 'dashboard', screen: dashboard, icon: 'home' },
   { path: 'bookings', screen: bookings, icon: 'calendar' },
   { path: 'conversations', screen: conversations, icon: 'chat', badge: 'handoffs' },
-  { path: 'waitlist', screen: waitlist, icon: 'clock' },
+  { path: 'waitlist', load: () => import('./screens/waitlist.js'), icon: 'clock' },
   { path: 'services', screen: services, icon: 'tag', group: 'nav.catalog' },
-  { path: 'resources', screen: resources, icon: 'building' },
+  { path: 'resources', load: () => import('./screens/resources.js'), icon: 'building' },
   { path: 'professionals', screen: providers, icon: 'pro' },
-  { path: 'exceptions', screen: exceptions, icon: 'calendar-off' },
-  { path: 'settings', screen: settings, icon: 'settings', group: 'nav.setup' },
-  { path: 'assistant', screen: assistant, icon: 'sparkles' },
-  { path: 'notifications', screen: notifications, icon: 'mail' },
-  { path: 'widget', screen: keys, icon: 'key' },
-  { path: 'channels', screen: channels, icon: 'chat' },
-  { path: 'users', screen: users, icon: 'users', owner: true },
-  { path: 'audit', screen: audit, icon: 'audit', owner: true },
+  { path: 'exceptions', load: () => import('./screens/exceptions.js'), icon: 'calendar-off' },
+  { path: 'settings', load: () => import('./screens/settings.js'), icon: 'settings', group: 'nav.setup' },
+  { path: 'assistant', load: () => import('./screens/assistant.js'), icon: 'sparkles' },
+  { path: 'notifications', load: () => import('./screens/notifications.js'), icon: 'mail' },
+  { path: 'widget', load: () => import('./screens/keys.js'), icon: 'key' },
+  { path: 'channels', load: () => import('./screens/channels.js'), icon: 'chat' },
+  { path: 'users', load: () => import('./screens/users.js'), icon: 'users', owner: true },
+  { path: 'audit', load: () => import('./screens/audit.js'), icon: 'audit', owner: true },
 ];
+
+// A route's screen module: at hand, or its chunk fetched (the browser keeps it after the first time). A
+// chunk that cannot be fetched (offline, or a new version of bookchat whose chunks have other names) is an
+// error the panel can explain, rather than a blank screen.
+async function screenOf(r) {
+  if (r.screen) return r.screen;
+  try {
+    return (await r.load()).default;
+  } catch (e) {
+    throw Object.assign(new Error(t('ui.screenFailed'), { cause: e }), { chunk: true });
+  }
+}
 
 const store = {
   get(k) {
@@ -316,11 +321,14 @@ async function render() {
     },
   };
   try {
-    await r.screen.render(ctx);
+    const screen = await screenOf(r);
+    if (seq !== renderSeq) return;
+    await screen.render(ctx);
   } catch (e) {
     if (e.status === 401 || seq !== renderSeq) return;
     console.warn('[admin]', e);
-    mount(main, errorBox(e, render));
+    // browsers may remember a chunk that failed and not fetch it again: reloading the page is the sure retry
+    mount(main, errorBox(e, e.chunk ? () => location.reload() : render));
   }
 }
 
