@@ -181,6 +181,7 @@ json_t *bc__agent_create_booking(struct bc_agent *a, json_t *in)
         .source = "chat",
         .lang = json_string_value(json_object_get(a->conv, "lang")),
         .monthly_limit = lim.bookings_month,
+        .channel = json_object_get(a->conv, "channel"),
     };
     json_t *b = NULL;
     int rc = bc_booking_create(a->env, a->ctx, &bin, msg, sizeof msg, &b);

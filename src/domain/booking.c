@@ -515,6 +515,11 @@ static int create_item(struct create *c, size_t k, char dates[][11], int nd)
         "notes", in->notes, "source", in->source ? in->source : "widget", "created_at", c->now, "version",
         (json_int_t)1);
     if (!c->item) return BC_ENOMEM;
+    if (json_is_object(in->channel)) /* the chat's medium: its reminders go there too (channel_run.h) */
+        json_object_set_new(c->item, "channel",
+                            json_pack("{s:O?, s:O?, s:O?}", "kind", json_object_get(in->channel, "kind"),
+                                      "id", json_object_get(in->channel, "id"), "sender",
+                                      json_object_get(in->channel, "sender")));
     json_t *jd = json_array();
     for (int d = 0; d < nd; d++) json_array_append_new(jd, json_string(dates[d]));
     json_object_set_new(c->item, "cal_dates", jd);

@@ -29,6 +29,7 @@ struct bc_booking_in {
     bool staff;                  /* staff: minimum notice and maximum days ahead do not apply */
     const char *lang;            /* the customer's language ("es", "en") for its messages, or NULL */
     int64_t monthly_limit;       /* the plan's bookings per month */
+    const json_t *channel; /* a chat on WhatsApp or Telegram: its {kind, id, sender} (reminders go there) */
 };
 
 /* Creates a booking. 0 with *out = the booking view with "manage_token" (caller decrefs); BC_EINVALID (msg)

@@ -591,6 +591,31 @@ bool bc_channel_seen_marked(struct bc_env *env, const json_t *ev, bool *marked)
     return rc == 0 || rc == BC_ENOT_FOUND;
 }
 
+/* text on one line (WhatsApp refuses a template parameter with a line break, a tab or more than four
+ * spaces in a row), at most max bytes, cut at a character boundary. New string. */
+static char *one_line(const char *text, size_t max)
+{
+    size_t n = strlen(text), o = 0;
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    for (size_t i = 0; i < n && o < max; i++) {
+        char ch = text[i] == '\n' || text[i] == '\r' || text[i] == '\t' ? ' ' : text[i];
+        if (ch == ' ' && (o == 0 || out[o - 1] == ' ')) continue;
+        out[o++] = ch;
+    }
+    /* no character cut in two: back to the last one's lead byte, kept when the whole of it is there */
+    size_t lead = o;
+    while (lead > 0 && ((unsigned char)out[lead - 1] & 0xC0) == 0x80) lead--;
+    if (lead > 0 && ((unsigned char)out[lead - 1] & 0x80)) {
+        unsigned char b = (unsigned char)out[lead - 1];
+        size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+        if (o - (lead - 1) < need) o = lead - 1;
+    }
+    while (o > 0 && out[o - 1] == ' ') o--;
+    out[o] = '\0';
+    return out;
+}
+
 /* ---- staff replies ---- */
 
 int bc_channel_staff_reply(struct bc_env *env, const struct bc_ctx *ctx, const char *conv_id,
@@ -628,7 +653,9 @@ int bc_channel_staff_reply(struct bc_env *env, const struct bc_ctx *ctx, const c
     if (rc == 0) rc = bc_conv_save(env, conv);
     json_t *sends = NULL;
     if (rc == 0 && outside) {
-        json_t *params = json_pack("[s]", text);
+        char *line = one_line(text, BC_WA_INTERACTIVE_MAX);
+        json_t *params = json_pack("[s]", line ? line : "");
+        free(line);
         sends = json_pack(
             "[o]", bc_channel_send("messages", bc_channel_wa_template(S(c, "sender"), ch->template_name,
                                                                       ch->template_lang, params)));
@@ -648,6 +675,47 @@ int bc_channel_staff_reply(struct bc_env *env, const struct bc_ctx *ctx, const c
     json_decref(messages);
     json_decref(index);
     json_decref(conv);
+    bc_channel_free(ch);
+    return rc;
+}
+
+/* ---- reminders ---- */
+
+int bc_channel_remind(struct bc_env *env, const struct bc_ctx *ctx, const char *event_id,
+                      const json_t *booking, const char *text)
+{
+    const json_t *c = json_object_get(booking, "channel");
+    const char *sender = S(c, "sender");
+    struct bc_channel *ch = NULL;
+    if (!json_is_object(c) || !sender_ok(sender) || !text || !*text) return 0;
+    if (bc_channel_open(env, ctx, S(c, "id"), &ch) < 0) return 0; /* the channel is gone: e-mail only */
+    json_t *sends = NULL, *index = NULL;
+    bool wa = strcmp(ch->kind, BC_CHANNEL_WHATSAPP) == 0;
+    int rc = wa ? index_get(env, ctx, ch, sender, &index) : 0;
+    bool outside =
+        wa && rc == 0 && bc_now_s() - json_integer_value(json_object_get(index, "last_in")) > WINDOW_S;
+    if (rc == 0 && outside && ch->template_name[0]) {
+        char *line = one_line(text, BC_WA_INTERACTIVE_MAX);
+        json_t *params = json_pack("[s]", line ? line : "");
+        sends =
+            json_pack("[o]", bc_channel_send("messages", bc_channel_wa_template(sender, ch->template_name,
+                                                                                ch->template_lang, params)));
+        json_decref(params);
+        free(line);
+    } else if (rc == 0 && !outside) {
+        json_t *messages = json_pack("[{s:s, s:[]}]", "text", text, "quick_replies");
+        sends = bc_channel_answer_sends(ch, sender, messages, S(ctx->tenant, "locale"), NULL);
+        json_decref(messages);
+    } else if (rc == 0) {
+        bc_log(BC_LOG_INFO, "{\"type\":\"channel_reminder\",\"channel\":\"%s\",\"skipped\":\"no template\"}",
+               ch->id);
+    }
+    if (sends) {
+        char seed[160];
+        snprintf(seed, sizeof seed, "reminder|%s", event_id);
+        rc = bc_delivery_create_channel(env, ctx, seed, BC_EV_BOOKING_REMINDER, ch->id, sender, sends);
+    }
+    json_decref(index);
     bc_channel_free(ch);
     return rc;
 }

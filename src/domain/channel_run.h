@@ -2,7 +2,7 @@
  * a turn of the same conversation engine as the widget's (domain/turn.h: fsm, nlp or agent mode, the plan's
  * messages, metering, hand-off and booking rules), and the answer goes back out on the same medium
  * (channel_render.h). The webhook is answered at once; a worker thread of the serve process runs the turn
- * and sends the answer through the asynchronous sender (net/sender.h), retrying on 429 and 5xx.
+ * and the answer leaves through the outbox (channel_send.h), retried on 429 and 5xx.
  *
  * DESIGN NOTES
  * - A conversation is keyed by (tenant, channel, sender): the item TENANT#t / CHSENDER#<channel>#<sender>
@@ -16,10 +16,12 @@
  * - Turns of one process run on its one worker thread, one after another, so two messages of a sender are
  *   answered in order; a turn that waits for a model leaves the thread free (its io.answered queues the
  *   rest). A turn that loses the conversation's version race to another process is run again.
- * - The answer's messages go out one after the other (a chain), each retried on 429, 5xx and network errors
- *   after channel_retry_ms doubling, six tries; a 4xx drops the rest of the chain with a warning.
- * - What is queued lives in memory: a process killed between the acknowledgement and the send loses that
- *   answer (the customer writes again and the conversation is where it was). */
+ * - Nothing owed is lost: an accepted message is an outbox intent (channel.message, due RECOVER_S later)
+ *   written before the webhook is answered, its id carried by the CHSEEN item; this process runs the turn at
+ *   once and deletes the intent when the answer is a delivery (channel_send.h); if it dies first, any
+ *   process's dispatcher recovers the turn (bc_channel_recover), once: the sender's item is marked with the
+ *   intent's id when the turn is answered.
+ * - Answers, staff replies and reminders go out as deliveries sent by the dispatcher (channel_send.h). */
 #ifndef BC_CHANNEL_RUN_H
 #define BC_CHANNEL_RUN_H
 #include <jansson.h>
@@ -76,6 +78,14 @@ bool bc_channel_seen_marked(struct bc_env *env, const json_t *ev, bool *marked);
  * conversation that did not come through a channel, BC_ENOT_FOUND, BC_EUNAVAILABLE without a worker. */
 int bc_channel_staff_reply(struct bc_env *env, const struct bc_ctx *ctx, const char *conv_id,
                            const char *text, char *msg, size_t msgsize);
+
+/* A reminder of booking (made in a chat on a channel: its "channel") sent there too: text (the customer's
+ * reminder, as its e-mail says it) as a message while the customer's 24-hour window is open (always on
+ * Telegram), else as the WhatsApp channel's template with the text on one line as its parameter (nothing
+ * without a template). One delivery per event_id. 0 (also when there is nothing to send) or a negative
+ * bc_err. */
+int bc_channel_remind(struct bc_env *env, const struct bc_ctx *ctx, const char *event_id,
+                      const json_t *booking, const char *text);
 
 /* Telegram's setWebhook for channel id of ctx's tenant: url = public_url + the channel's webhook path, with
  * its secret token, for messages and callback queries. Waits for Telegram's answer (10 s at most). 0, or

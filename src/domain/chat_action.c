@@ -74,6 +74,7 @@ void bc__chat_do_book(struct chat *c)
         .source = "chat",
         .lang = c->lang,
         .monthly_limit = lim.bookings_month,
+        .channel = json_object_get(c->conv, "channel"),
     };
     int rc = bc_booking_create(c->env, c->ctx, &in, msg, sizeof msg, &out);
     if (rc == BC_ESLOT) {

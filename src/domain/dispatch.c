@@ -195,6 +195,15 @@ static int fan_out(struct bc_dispatcher *d, const struct bc_ctx *ctx, json_t *ev
     }
     free(body);
     free(rs);
+    /* a booking made in a chat on WhatsApp or Telegram is reminded there too (channel_run.h) */
+    const json_t *b = json_object_get(json_object_get(ev, "data"), "booking");
+    if (rc == 0 && strcmp(bc_field_str(ev, "type") ?: "", BC_EV_BOOKING_REMINDER) == 0 &&
+        json_is_object(json_object_get(b, "channel"))) {
+        char *text =
+            bc_notify_text(d->env, ctx, &d->cfg, BC_EV_BOOKING_REMINDER, json_object_get(ev, "data"), lang);
+        rc = bc_channel_remind(d->env, ctx, bc_field_str(ev, BC_F_ID), b, text);
+        free(text);
+    }
     return rc;
 }
 

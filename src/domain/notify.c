@@ -398,6 +398,25 @@ done:
     return out;
 }
 
+char *bc_notify_text(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg,
+                     const char *type, const json_t *data, const char *lang)
+{
+    json_t *settings = NULL, *ns = NULL;
+    char *subject = NULL, *text = NULL, *html = NULL;
+    if (bc_settings_get(env, ctx, &settings) == 0 && bc_notify_settings_get(env, ctx, &ns) == 0) {
+        struct words w;
+        words_of(ctx, cfg, settings, type, data, lang, &w);
+        if (bc_template_render(json_object_get(ns, "templates"), type, lang, BC_TPL_CUSTOMER, &w.v, &subject,
+                               &text, &html) < 0)
+            text = NULL;
+    }
+    free(subject);
+    free(html);
+    json_decref(settings);
+    json_decref(ns);
+    return text;
+}
+
 char *bc_notify_webhook_body(const char *type, const char *timestamp, const json_t *data)
 {
     json_t *o = json_pack("{s:s, s:s, s:O}", "type", type, "timestamp", timestamp, "data", data);

@@ -52,6 +52,10 @@ int bc_notify_recipients(struct bc_env *env, const struct bc_ctx *ctx, const str
  */
 char *bc_notify_email(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg,
                       const json_t *delivery, char *msg, size_t msgsize);
+/* The customer's message of event type about data (its template's plain text, as the e-mail's) for a chat
+ * (channel_run.h's reminders). Caller frees; NULL when there is none. */
+char *bc_notify_text(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_notify_cfg *cfg,
+                     const char *type, const json_t *data, const char *lang);
 /* The webhook body of an event {"type","timestamp","data"} (caller frees). */
 char *bc_notify_webhook_body(const char *type, const char *timestamp, const json_t *data);
 /* The preview of a template: subject, text and html of event in lang for audience ("customer"|"staff")

@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { startServer, makeTenant, must, ownStore, tempDir, cli, dumpTenant } from './harness.mjs';
-import { graphStandIn, waText, waSign, WA_PHONE_ID } from './channel_standins.mjs';
+import { graphStandIn, waText, waButton, waSign, WA_PHONE_ID } from './channel_standins.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
 const WA = { access_token: 'EAAGm0PX4ZCpsBAKZAdurable-token-456', app_secret: '0a1b2c3d4e5f60718293a4b5c6d7e8f9', verify_token: 'durable-verify' };
@@ -16,13 +16,13 @@ const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function clinic(srv) {
+async function clinic(srv, channel = {}) {
   const t = await makeTenant(srv, { name: 'Clínica Sol', plan: 'BUSINESS', timezone: 'Europe/Madrid', locale: 'es' });
   const s = await must(t.admin('POST', '/v1/admin/services', { name: 'Limpieza', duration_min: 30, price: 40 }), 'service');
   const p = await must(t.admin('POST', '/v1/admin/providers', { name: 'Ana', service_ids: [s.service.id] }), 'provider');
   const weekly = [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '09:00', end: '14:00' }));
   await must(t.admin('PUT', `/v1/admin/providers/${p.provider.id}/availability`, { weekly }), 'hours');
-  const ch = await must(t.admin('POST', '/v1/admin/channels', { kind: 'whatsapp', phone_number_id: WA_PHONE_ID, ...WA }), 'channel');
+  const ch = await must(t.admin('POST', '/v1/admin/channels', { kind: 'whatsapp', phone_number_id: WA_PHONE_ID, ...WA, ...channel }), 'channel');
   return { t, ch: ch.channel };
 }
 
@@ -142,4 +142,60 @@ test('a tenant placed in a store of its own gets its WhatsApp messages answered 
   const sks = there.stdout.trim().split('\n').slice(1).map((l) => JSON.parse(l).SK);
   assert.ok(sks.some((sk) => sk.startsWith('CHSENDER#')), 'the sender\'s place is in the dedicated store');
   assert.ok(sks.some((sk) => sk.startsWith('DELIVERY#')), 'the answer\'s delivery is in the dedicated store');
+});
+
+test('a booking made on WhatsApp is reminded there: a message inside the 24-hour window, the template outside', async () => {
+  const graph = await graphStandIn();
+  cleanups.push(() => graph.close());
+  const store = await ownStore('chrem');
+  const srv = await startServer({ env: { ...store, BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_WHATSAPP_GRAPH_URL: graph.url, BOOKCHAT_DISPATCHER: 'on', BOOKCHAT_JWT_TTL: '400000' } });
+  cleanups.push(() => srv.stop({ allowDirty: true }));
+  const { t, ch } = await clinic(srv, { template_name: 'recordatorio_cita', template_lang: 'es' });
+  const textOf = (calls) => calls.map((c) => c.body.text?.body ?? c.body.interactive?.body?.text ?? '').join('\n');
+  const say = async (from, payload) => {
+    const n = graph.calls.length;
+    assert.equal((await waPost(srv, ch.id, payload)).status, 200);
+    await graph.until((c) => answered(c.slice(n), from).length >= 1, 'an answer');
+    await sleep(400);
+    return answered(graph.calls.slice(n), from);
+  };
+  const book = async (from, day) => {
+    await say(from, waText(from, `hola, quiero una limpieza con Ana el ${day} a las 10`));
+    await say(from, waText(from, 'Me llamo Marta Ruiz'));
+    const calls = await say(from, waText(from, `mi email es ${from}@example.com`));
+    const yes = calls.flatMap((c) => c.body.interactive?.action?.buttons?.map((b) => b.reply) ?? []).find((b) => b.title === 'Sí, confirmar');
+    assert.ok(yes, textOf(calls));
+    await say(from, waButton(from, yes));
+    const list = await must(t.admin('GET', '/v1/admin/bookings?from=2026-12-01&to=2026-12-04'), 'bookings');
+    const b = list.items.find((x) => x.customer.email === `${from}@example.com`);
+    assert.ok(b, JSON.stringify(list));
+    return b;
+  };
+  const tue = await book('34622000111', 'martes'); // 1 Dec 10:00: reminded 30 Nov 10:00, an hour from now
+  const thu = await book('34622000222', 'jueves'); // 3 Dec 10:00: reminded 2 Dec 10:00, two days on
+  assert.equal(tue.start, '2026-12-01T10:00:00+01:00');
+  assert.equal(thu.start, '2026-12-03T10:00:00+01:00');
+
+  // an hour on: the Tuesday customer wrote within 24 hours, so the reminder is a message, in the e-mail's words
+  let n = graph.calls.length;
+  await srv.post('/v1/test/clock', { advance_s: 3700 });
+  await graph.until((c) => answered(c.slice(n), '34622000111').length >= 1, 'the reminder');
+  const r1 = answered(graph.calls.slice(n), '34622000111');
+  assert.equal(r1[0].body.type, 'text');
+  assert.match(r1[0].body.text.body, /Te recordamos tu cita en Clínica Sol/);
+  assert.ok(r1[0].body.text.body.includes(tue.code), r1[0].body.text.body);
+  assert.equal(answered(graph.calls.slice(n), '34622000222').length, 0, 'the Thursday booking is not due yet');
+
+  // two days on: the Thursday customer's window closed long ago, so the approved template, the text on one line
+  n = graph.calls.length;
+  await srv.post('/v1/test/clock', { advance_s: 48 * 3600 });
+  await graph.until((c) => answered(c.slice(n), '34622000222').length >= 1, 'the reminder');
+  await sleep(1500);
+  const r2 = answered(graph.calls.slice(n), '34622000222');
+  assert.equal(r2.length, 1, 'reminded once');
+  assert.equal(r2[0].body.type, 'template');
+  assert.equal(r2[0].body.template.name, 'recordatorio_cita');
+  const param = r2[0].body.template.components[0].parameters[0].text;
+  assert.ok(param.includes(thu.code) && !/[\n\t]| {5}/.test(param) && param.length <= 1024, param);
+  assert.equal(answered(graph.calls.slice(n), '34622000111').length, 0, 'the Tuesday customer reminded again');
 });
