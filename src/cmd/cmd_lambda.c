@@ -63,6 +63,7 @@ struct lambda {
     bool srv_ready;
     struct bc_dispatcher *disp;
     struct bc_extcal_poller *xcal;
+    struct bc_channels *chans; /* WhatsApp and Telegram turns (domain/channel_run.h) */
     char mail_from[256];
     long reserve_ms;
     char *reap_cursor;
@@ -162,6 +163,12 @@ static int init(struct bc_cli *cli, struct lambda *l)
     if (bc__cmd_dispatcher_start(cli, bc_api_public_url(srv), l->mail_from, sizeof l->mail_from, &l->disp,
                                  NULL))
         return 1;
+    /* channel webhooks are answered as serve answers them; their turns run before the invocation ends */
+    struct bc_channels_cfg ccfg = {.public_url = bc_api_public_url(srv)};
+    if (bc_channels_start(cli->env, &ccfg, &l->chans, err, sizeof err) < 0) {
+        bc_cli_error(cli->json, "channels: %s", err);
+        return 1;
+    }
     return bc__cmd_poller_start(cli, &l->xcal, NULL);
 }
 
@@ -179,6 +186,7 @@ static void shutdown_all(struct lambda *l)
 {
     bc_llm_runtime_stop(); /* cancels calls still out: their requests' callbacks come back */
     bc_lambda_reap(2LL * 1000000000);
+    bc_channels_stop(l->chans); /* what it did not run is recovered from its intents (channel_run.h) */
     bc_dispatcher_stop(l->disp);
     bc_extcal_poller_stop(l->xcal);
     if (l->envs)
@@ -196,12 +204,23 @@ static void shutdown_all(struct lambda *l)
 
 /* ---- one invocation ---- */
 
+/* The channels' turns (which make deliveries) and the outbox (whose recoveries may queue turns), until
+ * both are idle or until (monotonic). */
+static bool work_settle(struct lambda *l, int64_t until)
+{
+    bool idle = false;
+    for (int i = 0; i < 3 && !idle; i++)
+        idle = bc_channels_settle(l->chans, until) & bc_dispatcher_settle(l->disp, until) &
+               bc_channels_idle(l->chans);
+    return idle;
+}
+
 /* After the answer: what a resident process would do in the background, within the time left. */
 static void settle(struct lambda *l, int64_t deadline_ns)
 {
     int64_t until = deadline_ns - AFTER_MARGIN_MS * 1000000LL;
     bc_envs_each(l->envs, flush_env, NULL);
-    if (!bc_dispatcher_settle(l->disp, until))
+    if (!work_settle(l, until))
         bc_log(BC_LOG_WARN, "lambda: the outbox was not settled before the deadline (it goes on next time)");
     bc_store_sync(l->env->store);
     bc_lambda_reap(0);
@@ -216,7 +235,7 @@ static json_t *housekeeping(struct lambda *l, int64_t deadline_ns)
     if (rc < 0) bc_log(BC_LOG_WARN, "placement directory refresh failed: %d", rc);
     bc__cmd_housekeeping_round(l->envs, l->env, &l->reap_cursor, ++l->rounds);
     bool calendars = bc_extcal_poller_settle(l->xcal, until);
-    bool outbox = bc_dispatcher_settle(l->disp, until);
+    bool outbox = work_settle(l, until);
     return json_pack("{s:s, s:b, s:b, s:I}", "housekeeping", "done", "calendars_settled", calendars,
                      "outbox_settled", outbox, "ms", (json_int_t)((bc_mono_ns() - t0) / 1000000));
 }

@@ -422,6 +422,25 @@ void bc_channels_stop(struct bc_channels *w)
     free(w);
 }
 
+bool bc_channels_idle(struct bc_channels *w)
+{
+    if (!w) return true;
+    pthread_mutex_lock(&w->mu);
+    bool idle = !w->queue && !w->live && w->parked == 0;
+    pthread_mutex_unlock(&w->mu);
+    return idle;
+}
+
+bool bc_channels_settle(struct bc_channels *w, int64_t deadline_ns)
+{
+    while (!bc_channels_idle(w)) {
+        if (bc_mono_ns() >= deadline_ns) return false;
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return true;
+}
+
 /* ---- accepting a message ---- */
 
 static bool sender_ok(const char *s)

@@ -45,6 +45,12 @@ int bc_channels_start(struct bc_env *env, const struct bc_channels_cfg *cfg, str
 /* Stops it: queued turns and sends are dropped (turns waiting for a model are waited for first). NULL ok. */
 void bc_channels_stop(struct bc_channels *w);
 
+/* Waits until the worker has no turn queued or running, or until deadline_ns (monotonic): for a process
+ * frozen between requests (Lambda). True when idle. NULL is idle. */
+bool bc_channels_settle(struct bc_channels *w, int64_t deadline_ns);
+/* True when the worker has no turn queued or running now. NULL is idle. */
+bool bc_channels_idle(struct bc_channels *w);
+
 /* An inbound message as a webhook adapter read it (everything borrowed). */
 struct bc_channel_msg {
     const char *msg_id;      /* the provider's id of the delivery (dedup) */

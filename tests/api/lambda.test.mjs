@@ -2,7 +2,8 @@
 // API (payload 2.0) and Function URL events answered by the same router as serve — a widget read, a hold
 // with a base64 body, a booking, a chat turn (also when an event stream is asked for), a bad key, cookies,
 // a malformed event and one of an unknown kind (the error endpoint, and the loop goes on), a chat turn
-// whose model hangs with a short deadline (fsm answers in time), a scheduled event (housekeeping), and a
+// whose model hangs with a short deadline (fsm answers in time), a WhatsApp message answered within the
+// invocation (its turn and the answer's delivery settled before the next), a scheduled event (housekeeping), and a
 // start-up failure (init/error). A serve process on the same data directory sets the tenant up and reads
 // back what the Lambda runtime wrote. The clock starts on Monday 2026-11-30 09:00 in Madrid.
 import { test, before, after } from 'node:test';
@@ -10,12 +11,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
-import { BIN, startServer, makeTenant, makeHaircutTeam, must, tempDir } from './harness.mjs';
+import { BIN, startServer, makeTenant, makeHaircutTeam, must, tempDir, ownStore } from './harness.mjs';
 import { FakeLLM } from './fake_llm.mjs';
+import { graphStandIn, waText, waSign, WA_PHONE_ID } from './channel_standins.mjs';
 import { RuntimeAPI, httpEvent, scheduledEvent } from './lib/runtime_api.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
-let srv, fake, rt, fn, T, AI, team, hooks;
+let srv, fake, rt, fn, T, AI, team, hooks, graph, store;
 const received = []; // webhook deliveries: { at, event }
 
 const llmEnv = (url) => ({
@@ -40,6 +42,8 @@ function startFunction(env = {}) {
       BOOKCHAT_LAMBDA_RESERVE_MS: '1000',
       BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'on',
       BOOKCHAT_DISPATCHER: 'on', // the function sends the notifications (make api-dynamo turns it off by default)
+      BOOKCHAT_WHATSAPP_GRAPH_URL: graph.url,
+      ...store, // its own table on the DynamoDB run: the function's dispatcher sends only this suite's outbox
       ...llmEnv(fake.url),
       ...env,
     },
@@ -87,8 +91,10 @@ const widget = (t, method, path, { query = '', body, headers = {}, ...rest } = {
 
 before(async () => {
   fake = await new FakeLLM().start();
+  graph = await graphStandIn();
+  store = await ownStore('lambda');
   // only the Lambda runtime sends notifications: serve's dispatcher is off
-  srv = await startServer({ env: { BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_DISPATCHER: 'off', BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'on', ...llmEnv(fake.url) } });
+  srv = await startServer({ env: { ...store, BOOKCHAT_TEST_NOW: String(NOW), BOOKCHAT_DISPATCHER: 'off', BOOKCHAT_WEBHOOK_ALLOW_PRIVATE: 'on', ...llmEnv(fake.url) } });
   hooks = createServer((req, res) => {
     let raw = '';
     req.on('data', (d) => (raw += d));
@@ -115,6 +121,7 @@ after(async () => {
   await rt?.stop();
   await srv?.stop();
   await fake?.stop();
+  await graph?.close();
   hooks?.close();
 });
 
@@ -206,6 +213,27 @@ test('a chat turn in fsm mode; an event stream asked for gets the buffered JSON 
   assert.ok(wrong.statusCode >= 400);
   assert.equal(wrong.statusCode, viaServe.status);
   assert.deepEqual(wrong.json, viaServe.json);
+});
+
+test('a WhatsApp message through the function: acknowledged, and its answer sent before the next invocation', async () => {
+  const WA = { access_token: 'EAAGlambda-token-789', app_secret: '9f8e7d6c5b4a39281706f5e4d3c2b1a0', verify_token: 'lambda-verify' };
+  const ch = (await must(T.admin('POST', '/v1/admin/channels', { kind: 'whatsapp', phone_number_id: WA_PHONE_ID, ...WA }), 'channel')).channel;
+  const from = '34655000111', raw = JSON.stringify(waText(from, 'hola, quiero un corte'));
+  const post = (sig) => call({ method: 'POST', path: `/v1/channels/whatsapp/${ch.id}`, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig }, body: raw });
+  const forged = await post(waSign('not-the-app-secret', raw));
+  assert.equal(forged.statusCode, 401, forged.body);
+  const a = await post(waSign(WA.app_secret, raw));
+  assert.equal(a.statusCode, 200, a.body);
+  assert.deepEqual(a.json, { accepted: 1, duplicates: 0, ignored: 0 });
+  // the function runs the turn and sends the answer after posting the acknowledgement, before it asks for
+  // the next invocation (a frozen process sends nothing): the next event finds it sent
+  await call({ path: '/healthz' });
+  const answers = graph.calls.filter((c) => !c.failed && c.body?.to === from);
+  assert.ok(answers.length >= 1, 'answered within the invocation');
+  assert.equal(answers[0].headers.authorization, `Bearer ${WA.access_token}`);
+  const again = await post(waSign(WA.app_secret, raw));
+  assert.deepEqual(again.json, { accepted: 0, duplicates: 1, ignored: 0 });
+  assert.ok((await T.admin('DELETE', `/v1/admin/channels/${ch.id}`)).status < 300);
 });
 
 test('cookies[] reach the request and the answer has its cookies array; multi-value headers are one value', async () => {
