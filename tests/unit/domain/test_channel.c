@@ -1,12 +1,15 @@
 /* Unit tests of src/domain/channel.c and channel_render.c: the webhook checks (X-Hub-Signature-256 against a
  * vector computed with Python's hmac module, the secret token), the rendering of answers (reply buttons up
  * to 3, a list up to 10 rows, inline keyboards, long texts split at character boundaries, button ids that
- * do not fit), and the configuration items (credentials only sealed, the route to the tenant, another
- * tenant's or another kind's id not found, bad input storing nothing). */
+ * do not fit), the configuration items (credentials only sealed, the route to the tenant, another
+ * tenant's or another kind's id not found, bad input storing nothing), and the requests of channel
+ * deliveries (channel_send.c: the credential added when sending, never stored; a send of another medium
+ * or past the chain's end refused). */
 #include "tenant_fixture.h"
 
 #include "domain/channel.h"
 #include "domain/channel_render.h"
+#include "domain/channel_send.h"
 #include "domain/env.h"
 #include "domain/keys.h"
 #include "util/config.h"
@@ -298,6 +301,95 @@ static void test_channel__bad_input_stores_nothing(void **state)
     bc_ctx_release(&a);
 }
 
+/* A channel delivery carries bodies only: its request gets the URL and the bearer from the channel when it
+ * is sent, the next send in the chain, and refuses what it cannot make. */
+static void test_channel__delivery_requests(void **state)
+{
+    (void)state;
+    struct bc_ctx a, b;
+    char msg[256] = "";
+    bc_ctx_operator(&a, "t1");
+    bc_ctx_operator(&b, "t2");
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "whatsapp", "phone_number_id",
+                             "106540352242922", "access_token", "EAAG-token-SEND", "app_secret",
+                             "app-secret-0123", "verify_token", "verify-0123"),
+           *out = NULL;
+    assert_int_equal(bc_channel_create(env, &a, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    char wa[32];
+    snprintf(wa, sizeof wa, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(out);
+    body = json_pack("{s:s, s:s}", "kind", "telegram", "bot_token", "7000000001:AAHdqTcvCH1vGWJx");
+    assert_int_equal(bc_channel_create(env, &a, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    char tg[32];
+    snprintf(tg, sizeof tg, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(out);
+
+    /* the answer's sends: a booking card's manage link is added to its text; nothing of the credential */
+    struct bc_channel *ch = NULL;
+    assert_int_equal(bc_channel_open(env, &a, wa, &ch), 0);
+    json_t *messages = json_pack("[{s:s, s:[], s:{s:s, s:s}}]", "text", "Reservado.", "quick_replies",
+                                 "booking", "code", "ABC234", "manage_token", "tok");
+    json_t *sends = bc_channel_answer_sends(ch, "34600111222", messages, "es", "https://book.example.com");
+    assert_int_equal(json_array_size(sends), 1);
+    json_t *s0 = json_array_get(sends, 0);
+    assert_string_equal(json_string_value(json_object_get(s0, "op")), "messages");
+    const char *text =
+        json_string_value(json_object_get(json_object_get(json_object_get(s0, "body"), "text"), "body"));
+    assert_non_null(strstr(text, "https://book.example.com/manage/?code=ABC234&token=tok"));
+    char *dump = json_dumps(sends, JSON_COMPACT);
+    assert_null(strstr(dump, "EAAG-token-SEND"));
+    free(dump);
+    bc_channel_free(ch);
+
+    /* its request: the Graph API URL and the bearer, made at sending time */
+    json_t *d = json_pack("{s:s, s:O, s:i}", "channel_id", wa, "sends", sends, "done", 0);
+    struct bc_channel_request r;
+    assert_int_equal(
+        bc_channel_request(env, &a, d, "http://graph.test", "http://tg.test", &r, msg, sizeof msg), 0);
+    assert_string_equal(r.url, "http://graph.test/v21.0/106540352242922/messages");
+    assert_string_equal(r.auth, "Authorization: Bearer EAAG-token-SEND");
+    assert_non_null(strstr(r.body, "\"to\":\"34600111222\""));
+    bc_channel_request_clear(&r);
+    /* past the chain's end, another tenant's channel, a deleted one: refused, with a reason */
+    json_object_set_new(d, "done", json_integer(1));
+    assert_int_equal(
+        bc_channel_request(env, &a, d, "http://graph.test", "http://tg.test", &r, msg, sizeof msg),
+        BC_EINVALID);
+    json_object_set_new(d, "done", json_integer(0));
+    assert_int_equal(
+        bc_channel_request(env, &b, d, "http://graph.test", "http://tg.test", &r, msg, sizeof msg),
+        BC_EINVALID);
+    assert_true(msg[0] != '\0');
+    /* a Telegram op on a WhatsApp channel */
+    json_object_set_new(d, "sends", json_pack("[{s:s, s:{s:s}}]", "op", "sendMessage", "body", "text", "x"));
+    assert_int_equal(
+        bc_channel_request(env, &a, d, "http://graph.test", "http://tg.test", &r, msg, sizeof msg),
+        BC_EINVALID);
+    /* Telegram: the bot token in the path, no bearer; an op it does not know is refused */
+    json_object_set_new(d, "channel_id", json_string(tg));
+    assert_int_equal(
+        bc_channel_request(env, &a, d, "http://graph.test", "http://tg.test", &r, msg, sizeof msg), 0);
+    assert_string_equal(r.url, "http://tg.test/bot7000000001:AAHdqTcvCH1vGWJx/sendMessage");
+    assert_string_equal(r.auth, "");
+    bc_channel_request_clear(&r);
+    json_object_set_new(d, "sends", json_pack("[{s:s, s:{s:s}}]", "op", "deleteWebhook", "body", "x", "y"));
+    assert_int_equal(
+        bc_channel_request(env, &a, d, "http://graph.test", "http://tg.test", &r, msg, sizeof msg),
+        BC_EINVALID);
+    assert_int_equal(bc_channel_delete(env, &a, wa), 0);
+    json_object_set_new(d, "channel_id", json_string(wa));
+    assert_int_equal(
+        bc_channel_request(env, &a, d, "http://graph.test", "http://tg.test", &r, msg, sizeof msg),
+        BC_EINVALID);
+    json_decref(d);
+    json_decref(sends);
+    json_decref(messages);
+    bc_ctx_release(&a);
+    bc_ctx_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_channel__ids_and_telegram),
         cmocka_unit_test_setup_teardown(test_channel__sealed_routed_isolated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channel__bad_input_stores_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_channel__delivery_requests, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
