@@ -303,28 +303,31 @@ static void test_channel__bad_input_stores_nothing(void **state)
 
 /* A channel delivery carries bodies only: its request gets the URL and the bearer from the channel when it
  * is sent, the next send in the chain, and refuses what it cannot make. */
+/* Creates a channel of ctx from body (stolen) and copies its id into id[32]. */
+static void create_channel(const struct bc_ctx *ctx, json_t *body, char id[32])
+{
+    char msg[256] = "";
+    json_t *out = NULL;
+    assert_int_equal(bc_channel_create(env, ctx, body, msg, sizeof msg, &out), 0);
+    snprintf(id, 32, "%s", json_string_value(json_object_get(out, "id")));
+    json_decref(out);
+    json_decref(body);
+}
+
 static void test_channel__delivery_requests(void **state)
 {
     (void)state;
     struct bc_ctx a, b;
-    char msg[256] = "";
+    char msg[256] = "", wa[32], tg[32];
     bc_ctx_operator(&a, "t1");
     bc_ctx_operator(&b, "t2");
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "whatsapp", "phone_number_id",
+    create_channel(&a,
+                   json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "whatsapp", "phone_number_id",
                              "106540352242922", "access_token", "EAAG-token-SEND", "app_secret",
                              "app-secret-0123", "verify_token", "verify-0123"),
-           *out = NULL;
-    assert_int_equal(bc_channel_create(env, &a, body, msg, sizeof msg, &out), 0);
-    json_decref(body);
-    char wa[32];
-    snprintf(wa, sizeof wa, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(out);
-    body = json_pack("{s:s, s:s}", "kind", "telegram", "bot_token", "7000000001:AAHdqTcvCH1vGWJx");
-    assert_int_equal(bc_channel_create(env, &a, body, msg, sizeof msg, &out), 0);
-    json_decref(body);
-    char tg[32];
-    snprintf(tg, sizeof tg, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(out);
+                   wa);
+    create_channel(
+        &a, json_pack("{s:s, s:s}", "kind", "telegram", "bot_token", "7000000001:AAHdqTcvCH1vGWJx"), tg);
 
     /* the answer's sends: a booking card's manage link is added to its text; nothing of the credential */
     struct bc_channel *ch = NULL;
