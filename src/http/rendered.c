@@ -1,8 +1,10 @@
-/* A direct-mapped R.table of rendered answers (rendered.h), under striped mutexes. The R.table is small and
- * bounded: SLOTS entries, each at most BODY_MAX bytes of answer and MAX_INPUTS references, and at most
- * BODY_BUDGET bytes of answers in all (to fit a new answer, a clock sweep frees answers not served since it
- * last passed them: a crawl over many cold tenants cannot lock the hot ones out for good). The
- * referenced items are mostly the LMDB memo's own (shared, not copies). */
+/* A set-associative R.table of rendered answers (rendered.h), under striped mutexes: a key's answer may
+ * be in any of the WAYS entries of its set, so two hot answers whose keys hash alike do not push each other
+ * out on every request (with one entry a slot they did: both rendered again each time). The R.table is
+ * small and bounded: SLOTS entries, each at most BODY_MAX bytes of answer and MAX_INPUTS references, and at
+ * most BODY_BUDGET bytes of answers in all (to fit a new answer, a clock sweep frees answers not served since
+ * it last passed them: a crawl over many cold tenants cannot lock the hot ones out for good). The referenced
+ * items are mostly the LMDB memo's own (shared, not copies). */
 #include "http/rendered.h"
 #include "http/http.h"
 #include "util/err.h"
@@ -16,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS       2048
+#define WAYS        BC_RENDERED_WAYS
+#define SETS        BC_RENDERED_SETS
+#define SLOTS       (SETS * WAYS)
 #define LOCKS       32
 #define BODY_MAX    65536
 #define KEY_MAX     160
@@ -41,9 +45,15 @@ static struct {
     pthread_mutex_t locks[LOCKS];
 } R = {.locks = {[0 ... LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER}};
 
-static size_t slot_of(const char *key)
+static size_t set_of(const char *key)
 {
-    return (size_t)(bc_fnv1a_str(key) % SLOTS);
+    return (size_t)(bc_fnv1a_str(key) % SETS);
+}
+
+/* The lock of an entry's set (entries of one set are next to each other). */
+static pthread_mutex_t *lock_of(size_t slot)
+{
+    return &R.locks[(slot / WAYS) % LOCKS];
 }
 
 static void entry_release(struct entry *e)
@@ -57,16 +67,19 @@ static void entry_release(struct entry *e)
 bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const *in, size_t n)
 {
     if (strlen(key) >= KEY_MAX) return false;
-    size_t slot = slot_of(key);
-    pthread_mutex_t *mu = &R.locks[slot % LOCKS];
-    struct entry *e = &R.table[slot];
+    size_t set = set_of(key);
+    pthread_mutex_t *mu = lock_of(set * WAYS);
     bool hit = false;
     pthread_mutex_lock(mu);
-    if (e->body && e->n == n && strcmp(e->key, key) == 0 &&
-        (n == 0 || memcmp(e->in, in, n * sizeof *in) == 0)) {
-        /* MHD copies the bytes: the entry may be replaced as soon as the lock is released */
-        hit = bc_reply_bytes(req, 200, "application/json; charset=utf-8", e->body, e->len, true) == 0;
-        e->used = true;
+    for (size_t w = 0; w < WAYS; w++) {
+        struct entry *e = &R.table[set * WAYS + w];
+        if (!(e->body && strcmp(e->key, key) == 0)) continue;
+        if (e->n == n && (n == 0 || memcmp(e->in, in, n * sizeof *in) == 0)) {
+            /* MHD copies the bytes: the entry may be replaced as soon as the lock is released */
+            hit = bc_reply_bytes(req, 200, "application/json; charset=utf-8", e->body, e->len, true) == 0;
+            e->used = true;
+        }
+        break; /* a key is in one way of its set at most */
     }
     pthread_mutex_unlock(mu);
     if (hit) req->no_store = true;
@@ -80,7 +93,7 @@ static void evict_for(size_t len)
     for (size_t n = 0; n < 2 * SLOTS && __atomic_load_n(&R.body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET;
          n++) {
         size_t slot = __atomic_fetch_add(&R.hand, 1, __ATOMIC_RELAXED) % SLOTS;
-        pthread_mutex_t *mu = &R.locks[slot % LOCKS];
+        pthread_mutex_t *mu = lock_of(slot);
         struct entry old = {0};
         pthread_mutex_lock(mu);
         if (R.table[slot].used) {
@@ -93,6 +106,21 @@ static void evict_for(size_t len)
         pthread_mutex_unlock(mu);
         entry_release(&old);
     }
+}
+
+/* The entry of set that a new answer for key takes, under the set's lock: the one holding key (a key is in
+ * one way at most), else an empty one, else one not served since the sweep passed it, else the first. */
+static size_t way_for(size_t set, const char *key)
+{
+    size_t empty = SLOTS, unused = SLOTS;
+    for (size_t w = 0; w < WAYS; w++) {
+        size_t slot = set * WAYS + w;
+        const struct entry *e = &R.table[slot];
+        if (e->body && strcmp(e->key, key) == 0) return slot;
+        if (!e->body && empty == SLOTS) empty = slot;
+        if (e->body && !e->used && unused == SLOTS) unused = slot;
+    }
+    return empty < SLOTS ? empty : unused < SLOTS ? unused : set * WAYS;
 }
 
 int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *const *in, size_t n,
@@ -110,10 +138,11 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *co
             fresh.len = len;
             for (size_t i = 0; i < n; i++) fresh.in[i] = in[i] ? bc_json_ref(in[i]) : NULL;
             if (__atomic_load_n(&R.body_bytes, __ATOMIC_RELAXED) + len > BODY_BUDGET) evict_for(len);
-            size_t slot = slot_of(key);
-            pthread_mutex_t *mu = &R.locks[slot % LOCKS];
+            size_t set = set_of(key);
+            pthread_mutex_t *mu = lock_of(set * WAYS);
             struct entry old = {0};
             pthread_mutex_lock(mu);
+            size_t slot = way_for(set, key);
             size_t now = __atomic_load_n(&R.body_bytes, __ATOMIC_RELAXED);
             if (now - R.table[slot].len + len <= BODY_BUDGET) {
                 __atomic_add_fetch(&R.body_bytes, len, __ATOMIC_RELAXED);
@@ -136,7 +165,7 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *co
 void bc_rendered_clear(void)
 {
     for (size_t i = 0; i < SLOTS; i++) {
-        pthread_mutex_t *mu = &R.locks[i % LOCKS];
+        pthread_mutex_t *mu = lock_of(i);
         pthread_mutex_lock(mu);
         struct entry old = R.table[i];
         __atomic_sub_fetch(&R.body_bytes, old.len, __ATOMIC_RELAXED);

@@ -13,6 +13,10 @@
 struct bc_req;
 
 #define BC_RENDERED_MAX_INPUTS 64
+/* The table: BC_RENDERED_SETS sets of BC_RENDERED_WAYS answers, a key's set by its FNV-1a hash (unit tests
+ * make keys that share one). */
+#define BC_RENDERED_WAYS 4
+#define BC_RENDERED_SETS 512
 
 /* When the answer remembered under key was rendered from exactly the items in[0..n) (NULL entries stand
  * for absent items), replies with it (status 200, JSON, Cache-Control: no-store, like bc_reply_json) and
