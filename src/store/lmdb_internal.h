@@ -66,6 +66,10 @@ bool bc__lmdb_may_have_ttl(const MDB_val *v);
 /* ---- the memo of parsed items (lmdb_memo.c) ---- */
 
 struct bc__lmdb_memo;
+/* Its entries: BC__LMDB_MEMO_SETS sets of BC__LMDB_MEMO_WAYS, a key's set by its FNV-1a hash (unit tests
+ * make keys that share one). */
+#define BC__LMDB_MEMO_WAYS 4
+#define BC__LMDB_MEMO_SETS 2048
 /* An empty memo, or NULL when out of memory. Free with bc__lmdb_memo_free. */
 struct bc__lmdb_memo *bc__lmdb_memo_new(void);
 /* Frees m and every value it holds; NULL is a no-op. */

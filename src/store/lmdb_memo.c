@@ -6,9 +6,10 @@
  * - Validated on every read, never invalidated: an entry is handed out only when its key and value bytes
  *   equal the bytes stored now, so a write by any thread or process is seen at once, and an entry kept by
  *   a transaction that did not commit is never handed out.
- * - Direct-mapped: MEMO_SLOTS slots chosen by the FNV-1a hash of the key, MEMO_LOCKS mutexes striped over
- *   them; values over MEMO_VALUE_MAX bytes are not kept, and keys and values together stay within
- *   MEMO_BYTES.
+ * - Set-associative: MEMO_SETS sets of MEMO_WAYS entries, the set chosen by the FNV-1a hash of the key,
+ *   MEMO_LOCKS mutexes striped over the sets (a key is in one entry of its set at most). Direct-mapped, two
+ *   hot items whose keys hashed to one slot pushed each other out and were parsed again on every read; values
+ * over MEMO_VALUE_MAX bytes are not kept, and keys and values together stay within MEMO_BYTES.
  * - Shared values are read-only for everyone (store.h): handed out with json_incref, never modified.
  * - Eviction is a clock sweep with a second chance (memo_evict), so a pass over many cold items cannot
  *   keep hot items out. */
@@ -22,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEMO_SLOTS     8192
+#define MEMO_WAYS      BC__LMDB_MEMO_WAYS
+#define MEMO_SETS      BC__LMDB_MEMO_SETS
+#define MEMO_SLOTS     (MEMO_SETS * MEMO_WAYS)
 #define MEMO_LOCKS     64
 #define MEMO_VALUE_MAX 16384
 #define MEMO_BYTES     ((size_t)4 << 20)
@@ -71,7 +74,7 @@ static void memo_evict(struct bc__lmdb_memo *m, size_t size)
 {
     for (size_t n = 0; n < 2 * MEMO_SLOTS && atomic_load(&m->bytes) + size > MEMO_BYTES; n++) {
         size_t slot = atomic_fetch_add(&m->hand, 1) % MEMO_SLOTS;
-        pthread_mutex_t *mu = &m->mu[slot % MEMO_LOCKS];
+        pthread_mutex_t *mu = &m->mu[(slot / MEMO_WAYS) % MEMO_LOCKS];
         struct memo_entry *e = &m->e[slot], old = {0};
         pthread_mutex_lock(mu);
         if (e->used) {
@@ -87,18 +90,37 @@ static void memo_evict(struct bc__lmdb_memo *m, size_t size)
     }
 }
 
-/* Where key lives in the memo: its hash, its slot and the slot's mutex. */
+/* Where key lives in the memo: its hash, its set's entries and the set's mutex. */
 struct memo_ref {
     uint64_t h;
-    struct memo_entry *e;
+    struct memo_entry *set;
     pthread_mutex_t *mu;
 };
 
 static struct memo_ref memo_ref(struct bc__lmdb_memo *m, const char *key, size_t klen)
 {
     uint64_t h = bc_fnv1a(BC_FNV1A_INIT, key, klen);
-    size_t slot = (size_t)(h % MEMO_SLOTS);
-    return (struct memo_ref){h, &m->e[slot], &m->mu[slot % MEMO_LOCKS]};
+    size_t set = (size_t)(h % MEMO_SETS);
+    return (struct memo_ref){h, &m->e[set * MEMO_WAYS], &m->mu[set % MEMO_LOCKS]};
+}
+
+static bool same_key(const struct memo_entry *e, uint64_t h, const char *key, size_t klen)
+{
+    return e->kv && e->hash == h && e->klen == klen && memcmp(e->kv, key, klen) == 0;
+}
+
+/* The entry of r's set that key's new value takes (the set's lock held): the one holding key, else an
+ * empty one, else one not read since the eviction hand passed it, else the first. */
+static struct memo_entry *memo_way(struct memo_ref r, const char *key, size_t klen)
+{
+    struct memo_entry *empty = NULL, *unused = NULL;
+    for (size_t w = 0; w < MEMO_WAYS; w++) {
+        struct memo_entry *e = &r.set[w];
+        if (same_key(e, r.h, key, klen)) return e;
+        if (!e->kv && !empty) empty = e;
+        if (e->kv && !e->used && !unused) unused = e;
+    }
+    return empty ? empty : unused ? unused : &r.set[0];
 }
 
 /* Keeps j (a reference: never modified from now on) as the parsed value of the bytes (data, size) at key
@@ -115,8 +137,8 @@ static void memo_keep(struct bc__lmdb_memo *m, struct memo_ref r, const char *ke
     memcpy(kv + klen, data, vsize);
     char *old_kv = NULL;
     json_t *old = NULL;
-    struct memo_entry *e = r.e;
     pthread_mutex_lock(r.mu);
+    struct memo_entry *e = memo_way(r, key, klen);
     size_t old_size = e->kv ? e->klen + e->vlen : 0;
     if (atomic_load(&m->bytes) - old_size + size <= MEMO_BYTES) {
         old_kv = e->kv;
@@ -143,13 +165,17 @@ json_t *bc__lmdb_decode_shared(struct bc__lmdb_memo *m, const char *key, size_t 
 {
     if (!m) return bc__lmdb_decode(v);
     struct memo_ref r = memo_ref(m, key, klen);
-    struct memo_entry *e = r.e;
     json_t *j = NULL;
     pthread_mutex_lock(r.mu);
-    if (e->value && e->hash == r.h && e->klen == klen && e->vlen == v->mv_size &&
-        memcmp(e->kv, key, klen) == 0 && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0) {
-        j = json_incref(e->value);
-        e->used = true;
+    for (size_t w = 0; w < MEMO_WAYS; w++) {
+        struct memo_entry *e = &r.set[w];
+        if (!same_key(e, r.h, key, klen)) continue;
+        /* the bytes stored now are the bytes it was parsed from: the same item */
+        if (e->value && e->vlen == v->mv_size && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0) {
+            j = json_incref(e->value);
+            e->used = true;
+        }
+        break;
     }
     pthread_mutex_unlock(r.mu);
     if (j) return j;

@@ -1,0 +1,108 @@
+/* Unit tests of src/store/lmdb_memo.c, the memo of parsed LMDB items: the same stored bytes give the same
+ * shared item; other bytes under the same key are parsed anew, never answered from the memo; items whose
+ * keys share a set stay side by side (direct-mapped, two hot items that hashed alike were parsed again on
+ * every read), and the next one takes one place only. */
+#include "../testlib.h"
+
+#include "store/lmdb_internal.h"
+#include "util/hash.h"
+
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct stored {
+    char key[32];
+    char *bytes;
+    size_t len;
+};
+
+static void store_value(struct stored *s, const char *key, const char *name)
+{
+    json_t *item = json_pack("{s:s, s:s, s:s}", "PK", "TENANT#t", "SK", key, "name", name);
+    snprintf(s->key, sizeof s->key, "%s", key);
+    s->bytes = bc__lmdb_encode(item, &s->len);
+    assert_non_null(s->bytes);
+    json_decref(item);
+}
+
+static json_t *read_shared(struct bc__lmdb_memo *m, const struct stored *s)
+{
+    MDB_val v = {s->len, s->bytes};
+    json_t *j = bc__lmdb_decode_shared(m, s->key, strlen(s->key), &v, true);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_memo__same_bytes_same_item(void **state)
+{
+    (void)state;
+    struct bc__lmdb_memo *m = bc__lmdb_memo_new();
+    struct stored a, b;
+    store_value(&a, "SERVICE#1", "Corte");
+    json_t *first = read_shared(m, &a), *again = read_shared(m, &a);
+    assert_ptr_equal(first, again);
+    /* the key rewritten: its new bytes are parsed, the old item is never handed out for them */
+    store_value(&b, "SERVICE#1", "Tinte");
+    json_t *changed = read_shared(m, &b);
+    assert_ptr_not_equal(changed, first);
+    assert_string_equal(json_string_value(json_object_get(changed, "name")), "Tinte");
+    json_t *changed_again = read_shared(m, &b);
+    assert_ptr_equal(changed, changed_again);
+    json_decref(first);
+    json_decref(again);
+    json_decref(changed);
+    json_decref(changed_again);
+    free(a.bytes);
+    free(b.bytes);
+    bc__lmdb_memo_free(m);
+}
+
+static void test_memo__keys_sharing_a_set_stay(void **state)
+{
+    (void)state;
+    struct bc__lmdb_memo *m = bc__lmdb_memo_new();
+    struct stored s[BC__LMDB_MEMO_WAYS + 1];
+    json_t *kept[BC__LMDB_MEMO_WAYS + 1];
+    uint64_t want = bc_fnv1a(BC_FNV1A_INIT, "K#0", 3) % BC__LMDB_MEMO_SETS;
+    int found = 0;
+    for (int i = 0; found <= BC__LMDB_MEMO_WAYS; i++) {
+        char k[32];
+        int n = snprintf(k, sizeof k, "K#%d", i);
+        if (bc_fnv1a(BC_FNV1A_INIT, k, (size_t)n) % BC__LMDB_MEMO_SETS == want)
+            store_value(&s[found++], k, k);
+    }
+    for (int i = 0; i < BC__LMDB_MEMO_WAYS; i++) kept[i] = read_shared(m, &s[i]);
+    /* each read again is the kept item: none pushed another out */
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < BC__LMDB_MEMO_WAYS; i++) {
+            json_t *j = read_shared(m, &s[i]);
+            assert_ptr_equal(j, kept[i]);
+            json_decref(j);
+        }
+    /* one more takes one place (the first: all were read since), the others and it stay */
+    kept[BC__LMDB_MEMO_WAYS] = read_shared(m, &s[BC__LMDB_MEMO_WAYS]);
+    for (int i = 1; i <= BC__LMDB_MEMO_WAYS; i++) {
+        json_t *j = read_shared(m, &s[i]);
+        assert_ptr_equal(j, kept[i]);
+        json_decref(j);
+    }
+    json_t *gone = read_shared(m, &s[0]);
+    assert_ptr_not_equal(gone, kept[0]);
+    assert_true(json_equal(gone, kept[0]));
+    json_decref(gone);
+    for (int i = 0; i <= BC__LMDB_MEMO_WAYS; i++) {
+        json_decref(kept[i]);
+        free(s[i].bytes);
+    }
+    bc__lmdb_memo_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_memo__same_bytes_same_item),
+        cmocka_unit_test(test_memo__keys_sharing_a_set_stay),
+    };
+    return cmocka_run_group_tests_name("lmdb_memo", tests, NULL, NULL);
+}
