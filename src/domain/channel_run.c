@@ -371,12 +371,14 @@ static void *worker_main(void *arg)
         }
         pthread_mutex_lock(&w->mu);
     }
-    while (w->queue) {
-        struct job *j = w->queue;
-        w->queue = j->next;
+    struct job *left = w->queue; /* freed outside the lock: job_free takes it (the live list) */
+    w->queue = NULL;
+    pthread_mutex_unlock(&w->mu);
+    while (left) {
+        struct job *j = left;
+        left = j->next;
         job_free(j);
     }
-    pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 

@@ -84,6 +84,20 @@ test('a message taken by a process killed before its turn is answered once by th
   }
 });
 
+test('a process stopped with turns still queued exits cleanly, and the next one answers them', { timeout: 60000 }, async () => {
+  const graph = await graphStandIn();
+  cleanups.push(() => graph.close());
+  const { a, next } = await twoLives('chstop', graph, { BOOKCHAT_TEST_CHANNEL_HOLD: '1' });
+  const { ch } = await clinic(a);
+  const from = '34611000444';
+  assert.equal((await waPost(a, ch.id, waText(from, 'hola'))).status, 200);
+  const res = await a.stop({ allowDirty: true });
+  assert.equal(res.code, 0, `SIGTERM with a queued turn: exited with ${res.code ?? res.signal}`);
+  const b = await next();
+  assert.equal((await b.req('POST', '/v1/test/clock', { body: { advance_s: 150 } })).status, 200);
+  await graph.until((c) => answered(c, from).length >= 1, 'the answer');
+});
+
 test('an answer Meta refused with 503 is sent once by the next process after a SIGKILL', async () => {
   const graph = await graphStandIn();
   cleanups.push(() => graph.close());
