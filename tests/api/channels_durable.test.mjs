@@ -113,11 +113,12 @@ test('an answer Meta refused with 503 is sent once by the next process after a S
 
   const b = await next();
   const admin = (path) => b.req('GET', path, { headers: { authorization: `Bearer ${t.token}` } });
-  // the delivery is pending in the store, with its tries
+  // the delivery is pending in the store, with its tries (the second try's outcome may not have been
+  // recorded when the process was killed: the first's was, since the retry came after it)
   const pending = await must(admin('/v1/admin/deliveries?kind=channel'), 'deliveries');
   assert.equal(pending.items.length, 1, JSON.stringify(pending));
   assert.equal(pending.items[0].status, 'pending');
-  assert.ok(pending.items[0].attempts >= 2);
+  assert.ok(pending.items[0].attempts >= 1, JSON.stringify(pending));
   // past the dead process's lease (60 s) and the retry's wait
   assert.equal((await b.req('POST', '/v1/test/clock', { body: { advance_s: 120 } })).status, 200);
   await graph.until((c) => answered(c, from).length >= 1, 'the answer');
