@@ -1,7 +1,9 @@
-/* The channel layer's worker: inbound messages into turns of the conversation engine, answers out through
- * the sender, staff replies and Telegram's setWebhook (channel_run.h holds the design). */
+/* The channel layer's worker: inbound messages into turns of the conversation engine, their answers out as
+ * deliveries, and the recovery of turns owed by a process that died (channel_run.h holds the design; staff
+ * replies, reminders and Telegram's setWebhook are in channel_out.c). */
 #include "domain/channel_run.h"
 #include "domain/channel.h"
+#include "domain/channel_internal.h"
 #include "domain/channel_render.h"
 #include "domain/channel_send.h"
 #include "domain/conversation.h"
@@ -12,7 +14,6 @@
 #include "domain/tenant.h"
 #include "domain/turn.h"
 #include "domain/visitor.h"
-#include "net/sender.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -29,7 +30,6 @@
 
 #define S(o, k)    json_string_value(json_object_get((o), (k)))
 #define SEEN_TTL_S (7 * 86400)
-#define WINDOW_S   (24 * 3600)
 #define TURN_TRIES 5
 #define SENDER_MAX 32
 #define RECOVER_S  120 /* an inbound message's turn is run again by any process after this (channel_run.h) */
@@ -132,8 +132,8 @@ static const char *index_sk(char *buf, const struct bc_channel *ch, const char *
 }
 
 /* The sender's item (a new one when absent). */
-static int index_get(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_channel *ch,
-                     const char *sender, json_t **out)
+int bc__channel_index_get(struct bc_env *env, const struct bc_ctx *ctx, const struct bc_channel *ch,
+                          const char *sender, json_t **out)
 {
     char pk[BC_KEY_SIZE], sk[BC_KEY_SIZE];
     *out = NULL;
@@ -289,7 +289,7 @@ static void run_turn(struct job *j)
     struct bc_env *env = j->w->env;
     json_t *conv = NULL, *limited = NULL;
     int rc = 0;
-    if (!j->index) rc = index_get(env, &j->ctx, j->ch, j->sender, &j->index);
+    if (!j->index) rc = bc__channel_index_get(env, &j->ctx, j->ch, j->sender, &j->index);
     if (rc == 0 && j->event_id[0] && bc_outbox_marked(j->index, j->event_id)) { /* answered before a crash */
         event_done(j);
         job_free(j);
@@ -445,7 +445,7 @@ bool bc_channels_settle(struct bc_channels *w, int64_t deadline_ns)
 
 /* ---- accepting a message ---- */
 
-static bool sender_ok(const char *s)
+bool bc__channel_sender_ok(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     if (n == 0 || n > SENDER_MAX) return false;
@@ -533,7 +533,8 @@ int bc_channel_accept(struct bc_env *env, const struct bc_ctx *ctx, const struct
                       const struct bc_channel_msg *m)
 {
     struct bc_channels *w = env->channels;
-    if (!sender_ok(m->sender) || !m->msg_id || !*m->msg_id || (!m->text && !m->button)) return BC_EINVALID;
+    if (!bc__channel_sender_ok(m->sender) || !m->msg_id || !*m->msg_id || (!m->text && !m->button))
+        return BC_EINVALID;
     if (!w) return BC_EUNAVAILABLE;
     json_t *ev = NULL;
     int rc = seen(env, ctx, ch, m, &ev);
@@ -571,7 +572,7 @@ int bc_channel_recover(struct bc_env *env, const json_t *ev)
     struct bc_channels *w = env->channels;
     const json_t *data = json_object_get(ev, "data");
     const char *id = S(ev, "id"), *channel_id = S(data, "channel_id"), *sender = S(data, "sender");
-    if (!id || !channel_id || !sender_ok(sender)) return BC_EINVALID;
+    if (!id || !channel_id || !bc__channel_sender_ok(sender)) return BC_EINVALID;
     if (!w) return BC_EUNAVAILABLE;
     bool running = false;
     pthread_mutex_lock(&w->mu);
@@ -610,212 +611,4 @@ bool bc_channel_seen_marked(struct bc_env *env, const json_t *ev, bool *marked)
     *marked = rc == 0 && bc_outbox_marked(item, S(ev, "id"));
     json_decref(item);
     return rc == 0 || rc == BC_ENOT_FOUND;
-}
-
-/* text on one line (WhatsApp refuses a template parameter with a line break, a tab or more than four
- * spaces in a row), at most max bytes, cut at a character boundary. New string. */
-static char *one_line(const char *text, size_t max)
-{
-    size_t n = strlen(text), o = 0;
-    char *out = malloc(n + 1);
-    if (!out) return NULL;
-    for (size_t i = 0; i < n && o < max; i++) {
-        char ch = text[i] == '\n' || text[i] == '\r' || text[i] == '\t' ? ' ' : text[i];
-        if (ch == ' ' && (o == 0 || out[o - 1] == ' ')) continue;
-        out[o++] = ch;
-    }
-    /* no character cut in two: back to the last one's lead byte, kept when the whole of it is there */
-    size_t lead = o;
-    while (lead > 0 && ((unsigned char)out[lead - 1] & 0xC0) == 0x80) lead--;
-    if (lead > 0 && ((unsigned char)out[lead - 1] & 0x80)) {
-        unsigned char b = (unsigned char)out[lead - 1];
-        size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-        if (o - (lead - 1) < need) o = lead - 1;
-    }
-    while (o > 0 && out[o - 1] == ' ') o--;
-    out[o] = '\0';
-    return out;
-}
-
-/* ---- staff replies ---- */
-
-int bc_channel_staff_reply(struct bc_env *env, const struct bc_ctx *ctx, const char *conv_id,
-                           const char *text, char *msg, size_t msgsize)
-{
-    struct bc_channels *w = env->channels;
-    json_t *conv = NULL, *index = NULL, *messages = NULL;
-    struct bc_channel *ch = NULL;
-    int rc = bc_conv_get(env, ctx, conv_id, &conv);
-    json_t *c = json_object_get(conv, "channel");
-    if (rc == 0 && !json_is_object(c)) {
-        snprintf(msg, msgsize, "This conversation did not come through a channel.");
-        rc = BC_ECONFLICT;
-    }
-    if (rc == 0 && (rc = bc_channel_open(env, ctx, S(c, "id"), &ch)) == BC_ENOT_FOUND) {
-        snprintf(msg, msgsize, "The channel of this conversation is gone or disabled.");
-        rc = BC_ECONFLICT;
-    }
-    if (rc == 0 && !w) rc = BC_EUNAVAILABLE;
-    if (rc == 0) rc = index_get(env, ctx, ch, S(c, "sender"), &index);
-    bool outside = rc == 0 && strcmp(ch->kind, BC_CHANNEL_WHATSAPP) == 0 &&
-                   bc_now_s() - json_integer_value(json_object_get(index, "last_in")) > WINDOW_S;
-    if (outside && !ch->template_name[0]) {
-        snprintf(msg, msgsize,
-                 "The customer wrote more than 24 hours ago: WhatsApp only allows a template message now; "
-                 "name an approved template in the channel's settings.");
-        rc = BC_ECONFLICT;
-    }
-    /* stored first: what staff said is in the transcript even if the send is retried or lost */
-    json_t *m = rc == 0 ? json_pack("{s:s, s:s, s:s, s:[]}", "text", text, "from", "staff", "by",
-                                    ctx->user_id, "quick_replies")
-                        : NULL;
-    if (rc == 0 && !m) rc = BC_ENOMEM;
-    if (rc == 0) rc = bc_conv_add_message(env, conv, "assistant", m);
-    if (rc == 0) rc = bc_conv_save(env, conv);
-    json_t *sends = NULL;
-    if (rc == 0 && outside) {
-        char *line = one_line(text, BC_WA_INTERACTIVE_MAX);
-        json_t *params = json_pack("[s]", line ? line : "");
-        free(line);
-        sends = json_pack(
-            "[o]", bc_channel_send("messages", bc_channel_wa_template(S(c, "sender"), ch->template_name,
-                                                                      ch->template_lang, params)));
-        json_decref(params);
-    } else if (rc == 0) {
-        messages = json_pack("[O]", m);
-        sends =
-            bc_channel_answer_sends(ch, S(c, "sender"), messages, S(ctx->tenant, "locale"), w->public_url);
-    }
-    if (rc == 0) { /* a request, not a redone turn: an id of its own */
-        char seed[160], fresh[BC_ID_LEN + 1];
-        bc_id_new(fresh);
-        snprintf(seed, sizeof seed, "staff|%s", fresh);
-        rc = bc_delivery_create_channel(env, ctx, seed, "channel.staff_reply", ch->id, S(c, "sender"), sends);
-    }
-    json_decref(m);
-    json_decref(messages);
-    json_decref(index);
-    json_decref(conv);
-    bc_channel_free(ch);
-    return rc;
-}
-
-/* ---- reminders ---- */
-
-int bc_channel_remind(struct bc_env *env, const struct bc_ctx *ctx, const char *event_id,
-                      const json_t *booking, const char *text)
-{
-    const json_t *c = json_object_get(booking, "channel");
-    const char *sender = S(c, "sender");
-    struct bc_channel *ch = NULL;
-    if (!json_is_object(c) || !sender_ok(sender) || !text || !*text) return 0;
-    if (bc_channel_open(env, ctx, S(c, "id"), &ch) < 0) return 0; /* the channel is gone: e-mail only */
-    json_t *sends = NULL, *index = NULL;
-    bool wa = strcmp(ch->kind, BC_CHANNEL_WHATSAPP) == 0;
-    int rc = wa ? index_get(env, ctx, ch, sender, &index) : 0;
-    bool outside =
-        wa && rc == 0 && bc_now_s() - json_integer_value(json_object_get(index, "last_in")) > WINDOW_S;
-    if (rc == 0 && outside && ch->template_name[0]) {
-        char *line = one_line(text, BC_WA_INTERACTIVE_MAX);
-        json_t *params = json_pack("[s]", line ? line : "");
-        sends =
-            json_pack("[o]", bc_channel_send("messages", bc_channel_wa_template(sender, ch->template_name,
-                                                                                ch->template_lang, params)));
-        json_decref(params);
-        free(line);
-    } else if (rc == 0 && !outside) {
-        json_t *messages = json_pack("[{s:s, s:[]}]", "text", text, "quick_replies");
-        sends = bc_channel_answer_sends(ch, sender, messages, S(ctx->tenant, "locale"), NULL);
-        json_decref(messages);
-    } else if (rc == 0) {
-        bc_log(BC_LOG_INFO, "{\"type\":\"channel_reminder\",\"channel\":\"%s\",\"skipped\":\"no template\"}",
-               ch->id);
-    }
-    if (sends) {
-        char seed[160];
-        snprintf(seed, sizeof seed, "reminder|%s", event_id);
-        rc = bc_delivery_create_channel(env, ctx, seed, BC_EV_BOOKING_REMINDER, ch->id, sender, sends);
-    }
-    json_decref(index);
-    bc_channel_free(ch);
-    return rc;
-}
-
-/* ---- Telegram's setWebhook ---- */
-
-struct waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done;
-    int rc;
-    long status;
-    char error[256];
-};
-
-static void on_set(void *ud, const struct bc_send_result *r)
-{
-    struct waiter *wt = ud;
-    pthread_mutex_lock(&wt->mu);
-    wt->rc = r->rc;
-    wt->status = r->status;
-    snprintf(wt->error, sizeof wt->error, "%s", r->error);
-    wt->done = true;
-    pthread_cond_signal(&wt->cv);
-    pthread_mutex_unlock(&wt->mu);
-}
-
-int bc_channel_tg_set_webhook(struct bc_env *env, const struct bc_ctx *ctx, const char *id,
-                              const char *public_url, const char *api_url, char *msg, size_t msgsize)
-{
-    struct bc_channel *ch = NULL;
-    int rc = bc_channel_open(env, ctx, id, &ch);
-    if (rc < 0) return rc;
-    if (strcmp(ch->kind, BC_CHANNEL_TELEGRAM) != 0) {
-        bc_channel_free(ch);
-        snprintf(msg, msgsize, "not a Telegram channel");
-        return BC_EINVALID;
-    }
-    char url[1024], hook[512];
-    snprintf(url, sizeof url, "%s/bot%s/setWebhook", api_url, ch->bot_token);
-    snprintf(hook, sizeof hook, "%s/v1/channels/telegram/%s", public_url, ch->id);
-    json_t *body = json_pack("{s:s, s:s, s:[s, s], s:b}", "url", hook, "secret_token", ch->secret_token,
-                             "allowed_updates", "message", "callback_query", "drop_pending_updates", 0);
-    char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    bc_channel_free(ch);
-    struct waiter wt = {.done = false};
-    pthread_mutex_init(&wt.mu, NULL);
-    pthread_cond_init(&wt.cv, NULL);
-    struct bc_sender *sender = NULL;
-    const char *headers[] = {"Content-Type: application/json"};
-    char err[256] = "";
-    rc = s ? bc_sender_new(&sender, err, sizeof err) : BC_ENOMEM;
-    if (rc == 0) {
-        struct bc_send_req r = {.kind = BC_SEND_HTTP_POST,
-                                .url = url,
-                                .headers = headers,
-                                .nheaders = 1,
-                                .body = s,
-                                .body_len = strlen(s),
-                                .allow_private = true,
-                                .timeout_ms = 10000};
-        rc = bc_sender_submit(sender, &r, on_set, &wt);
-    }
-    if (rc == 0) {
-        pthread_mutex_lock(&wt.mu);
-        while (!wt.done) pthread_cond_wait(&wt.cv, &wt.mu);
-        pthread_mutex_unlock(&wt.mu);
-        rc = wt.rc;
-        if (rc < 0) {
-            snprintf(msg, msgsize, "Telegram answered %ld: %s", wt.status, wt.error);
-            rc = BC_EUNAVAILABLE;
-        }
-    }
-    bc_sender_free(sender);
-    pthread_mutex_destroy(&wt.mu);
-    pthread_cond_destroy(&wt.cv);
-    if (s) sodium_memzero(s, strlen(s));
-    free(s);
-    sodium_memzero(url, sizeof url);
-    return rc;
 }
