@@ -118,6 +118,12 @@ static bool fresh(struct bc__readcache *c, const struct entry *e, int64_t now_ns
     return e->key && now_ns - e->at_ns < c->max_age_ns && atomic_load(&c->gens[e->stripe]) == e->gen;
 }
 
+/* Whether e is the entry of key (hash h). */
+static bool holds(const struct entry *e, uint64_t h, const char *key, size_t klen)
+{
+    return e->key && e->h == h && e->klen == klen && memcmp(e->key, key, klen) == 0;
+}
+
 bool bc__readcache_find(struct bc__readcache *c, const char *key, size_t klen, struct bc__rc_hit *hit)
 {
     uint64_t h = bc_fnv1a(BC_FNV1A_INIT, key, klen);
@@ -127,7 +133,7 @@ bool bc__readcache_find(struct bc__readcache *c, const char *key, size_t klen, s
     int64_t now = bc_mono_ns();
     for (size_t w = 0; w < WAYS; w++) {
         struct entry *e = &c->e[set * WAYS + w];
-        if (!(e->key && e->h == h && e->klen == klen && memcmp(e->key, key, klen) == 0)) continue;
+        if (!holds(e, h, key, klen)) continue;
         if (fresh(c, e, now)) {
             hit->rc = e->rc;
             hit->value = json_incref(e->value);
@@ -169,7 +175,7 @@ static struct entry *victim(struct bc__readcache *c, size_t set, const struct en
     int64_t now = bc_mono_ns();
     for (size_t w = 0; w < WAYS; w++) {
         struct entry *e = &ways[w];
-        if (e->key && e->h == n->h && e->klen == n->klen && memcmp(e->key, n->key, n->klen) == 0) return e;
+        if (holds(e, n->h, n->key, n->klen)) return e;
         if (!e->key) {
             if (!empty) empty = e;
         } else if (!fresh(c, e, now)) {
