@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { startServer, makeTenant, must, ownStore, tempDir, cli, dumpTenant } from './harness.mjs';
+import { startServer, makeTenant, must, ownStore, tempDir, cli, dumpTenant, waitFor } from './harness.mjs';
 import { graphStandIn, waText, waButton, waSign, WA_PHONE_ID } from './channel_standins.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
@@ -33,6 +33,15 @@ function waPost(srv, channelId, payload) {
 
 const answered = (calls, to) => calls.filter((c) => !c.failed && c.body?.to === to);
 
+// Before the test clock jumps: every channel delivery's send recorded. A send whose outcome is not written
+// yet still holds its claim's lease (60 s), and a jump past it would let the next pass send it again.
+async function sendsRecorded(srv, token) {
+  await waitFor('the sends recorded', async () => {
+    const r = await srv.req('GET', '/v1/admin/deliveries?kind=channel&status=pending', { headers: { authorization: `Bearer ${token}` } });
+    return r.status === 200 && r.json.items.length === 0;
+  });
+}
+
 // Two servers on one store, one after the other: the first may be killed, the second takes over.
 async function twoLives(tag, graph, firstEnv = {}) {
   const store = await ownStore(tag);
@@ -54,7 +63,7 @@ test('a message taken by a process killed before its turn is answered once by th
   cleanups.push(() => graph.close());
   // the first process takes messages but never runs their turns (BOOKCHAT_TEST_CHANNEL_HOLD), as if it died
   const { a, next } = await twoLives('chin', graph, { BOOKCHAT_TEST_CHANNEL_HOLD: '1' });
-  const { ch } = await clinic(a);
+  const { t, ch } = await clinic(a);
   const from = '34611000111', msg = waText(from, 'hola, quiero una limpieza');
   const r = await waPost(a, ch.id, msg);
   assert.equal(r.status, 200, r.text);
@@ -74,6 +83,7 @@ test('a message taken by a process killed before its turn is answered once by th
   // once: the intent is gone, a redelivery of the message is a duplicate, and nothing more goes out
   const again = await waPost(b, ch.id, msg);
   assert.deepEqual(again.json, { accepted: 0, duplicates: 1, ignored: 0 });
+  await sendsRecorded(b, t.token);
   assert.equal((await b.req('POST', '/v1/test/clock', { body: { advance_s: 400 } })).status, 200);
   await sleep(2500);
   assert.equal(answered(graph.calls, from).length, calls.length, 'answered twice');
@@ -202,6 +212,7 @@ test('a booking made on WhatsApp is reminded there: a message inside the 24-hour
   assert.equal(answered(graph.calls.slice(n), '34622000222').length, 0, 'the Thursday booking is not due yet');
 
   // two days on: the Thursday customer's window closed long ago, so the approved template, the text on one line
+  await sendsRecorded(srv, t.token);
   n = graph.calls.length;
   await srv.post('/v1/test/clock', { advance_s: 48 * 3600 });
   await graph.until((c) => answered(c.slice(n), '34622000222').length >= 1, 'the reminder');
