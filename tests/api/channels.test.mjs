@@ -5,7 +5,7 @@
 // channel, and credentials that never come back. The clock starts on Monday 2026-11-30 at 09:00 in Madrid.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, makeTenant, makeUser, errorCode, dumpTenant, cli, ownStore } from './harness.mjs';
+import { startServer, makeTenant, makeUser, errorCode, dumpTenant, cli, ownStore, waitFor } from './harness.mjs';
 import { graphStandIn, botStandIn, waText, waButton, waStatus, waSign, waEnvelope, tgText, tgCallback, WA_PHONE_ID } from './channel_standins.mjs';
 
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0) / 1000;
@@ -443,7 +443,8 @@ test('whatsapp: outside the 24-hour window a staff reply is the approved templat
     await g.until((c) => c.length > before);
     assert.equal(g.calls.at(-1).body.type, 'text');
     assert.equal(g.calls.at(-1).body.text.body, 'Dentro');
-    // a day and an hour later
+    // a day and an hour later (once the send is recorded: a jump past its claim's lease would resend it)
+    await waitFor('the reply recorded', async () => (await t.admin('GET', '/v1/admin/deliveries?kind=channel&status=pending')).json.items.length === 0);
     await s.post('/v1/test/clock', { advance_s: 25 * 3600 });
     before = g.calls.length;
     assert.equal((await t.admin('POST', `/v1/admin/conversations/${a.id}/reply`, { text: 'Te escribimos por tu cita' })).status, 202);
