@@ -11,7 +11,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config nodejs npm ca-certificates \
       libmicrohttpd-dev libjansson-dev liblmdb-dev libcurl4-openssl-dev libssl-dev libsodium-dev \
-      libjwt-dev libicu-dev libical-dev libcbor-dev libexpat1-dev libcmocka-dev \
+      libjwt-dev libicu-dev libical-dev libcbor-dev libexpat1-dev libjemalloc-dev libcmocka-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the web build needs (esbuild and the packages web/ imports), at the lock file's versions, and
@@ -33,7 +33,7 @@ FROM debian:12.12-slim AS runtime
 # certificates for DynamoDB, the LLM providers and webhooks, and curl for the health check.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libjansson4 liblmdb0 libcurl4 libssl3 libsodium23 libjwt0 libicu72 libical3 libcbor0.8 libexpat1 \
+      libmicrohttpd12 libjansson4 liblmdb0 libcurl4 libssl3 libsodium23 libjwt0 libicu72 libical3 libcbor0.8 libexpat1 libjemalloc2 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 bookchat \

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # systemd-analyze, which checks the unit of `make install`).
 PKGS=(build-essential cmake pkg-config clang clang-format llvm
   libmicrohttpd-dev libjansson-dev liblmdb-dev lmdb-utils libcurl4-openssl-dev libssl-dev
-  libsodium-dev libjwt-dev libicu-dev libcmocka-dev libical-dev libcbor-dev libexpat1-dev python3-icalendar
+  libsodium-dev libjwt-dev libicu-dev libcmocka-dev libical-dev libcbor-dev libexpat1-dev libjemalloc-dev python3-icalendar
   nodejs npm chromium wrk nginx-light prometheus curl ca-certificates git
   systemd zip)
 

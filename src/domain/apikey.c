@@ -494,24 +494,29 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **
 
 /* last-used times, in memory until flushed (one table per env: the keys of one store). An entry stays
  * while its key is in use, remembering what was last written, so that a key's last_used_at is written at
- * most once per BC_APIKEY_LAST_USED_STEP_S. */
+ * most once per BC_APIKEY_LAST_USED_STEP_S. Every widget request touches its key, so the table is sized for
+ * thousands of keys (chains of about one) and its locks striped: with 512 chains under one lock, 10,000
+ * keys in use made each touch walk some twenty entries while the other workers waited. */
 struct touch {
     struct touch *next;
+    uint64_t hash;   /* of key: compared before the key */
     int64_t at;      /* the last use */
     int64_t written; /* the last use written (0: none yet) */
     char tenant[BC_TENANT_ID_MAX + 1];
     char key[BC_TENANT_ID_MAX + 1];
 };
-#define TOUCH_BUCKETS 512
+#define TOUCH_BUCKETS 8192
+#define TOUCH_LOCKS   64 /* bucket b is guarded by lock b % TOUCH_LOCKS */
 struct bc_key_touches {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu[TOUCH_LOCKS];
     struct touch *b[TOUCH_BUCKETS];
 };
 
 struct bc_key_touches *bc__key_touches_new(void)
 {
     struct bc_key_touches *t = calloc(1, sizeof *t);
-    if (t) pthread_mutex_init(&t->mu, NULL);
+    if (t)
+        for (int i = 0; i < TOUCH_LOCKS; i++) pthread_mutex_init(&t->mu[i], NULL);
     return t;
 }
 
@@ -524,26 +529,39 @@ void bc__key_touches_free(struct bc_key_touches *t)
             t->b[i] = x->next;
             free(x);
         }
-    pthread_mutex_destroy(&t->mu);
+    for (int i = 0; i < TOUCH_LOCKS; i++) pthread_mutex_destroy(&t->mu[i]);
     free(t);
+}
+
+/* Locks key's bucket and returns the link that points at its entry (or at the chain's end). */
+static struct touch **touch_find(struct bc_key_touches *tt, const char *key, uint64_t h)
+{
+    size_t b = (size_t)(h % TOUCH_BUCKETS);
+    pthread_mutex_lock(&tt->mu[b % TOUCH_LOCKS]);
+    struct touch **pp = &tt->b[b];
+    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0)) pp = &(*pp)->next;
+    return pp;
+}
+
+static void touch_unlock(struct bc_key_touches *tt, uint64_t h)
+{
+    pthread_mutex_unlock(&tt->mu[(h % TOUCH_BUCKETS) % TOUCH_LOCKS]);
 }
 
 void bc_apikey_touch(struct bc_env *env, const char *tenant_id, const char *key_id)
 {
     struct bc_key_touches *tt = env->touches;
-    struct touch **slot = &tt->b[bc_fnv1a_str(key_id) % TOUCH_BUCKETS];
+    uint64_t h = bc_fnv1a_str(key_id);
     int64_t now = bc_now_s();
-    pthread_mutex_lock(&tt->mu);
-    struct touch *t = *slot;
-    while (t && strcmp(t->key, key_id) != 0) t = t->next;
+    struct touch **slot = touch_find(tt, key_id, h), *t = *slot;
     if (!t && (t = calloc(1, sizeof *t))) {
+        t->hash = h;
         snprintf(t->tenant, sizeof t->tenant, "%s", tenant_id);
         snprintf(t->key, sizeof t->key, "%s", key_id);
-        t->next = *slot;
-        *slot = t;
+        *slot = t; /* the chain's end */
     }
     if (t) t->at = now;
-    pthread_mutex_unlock(&tt->mu);
+    touch_unlock(tt, h);
 }
 
 /* A use to write: copied out of the table, so the table's lock is not held across the store's writes. */
@@ -580,16 +598,14 @@ static bool stored_recent(struct bc_env *env, struct bc_key_touches *tt, struct 
 
 static void settle_due(struct bc_key_touches *tt, const struct due *d, int rc)
 {
-    pthread_mutex_lock(&tt->mu);
-    struct touch **pp = &tt->b[bc_fnv1a_str(d->key) % TOUCH_BUCKETS];
-    while (*pp && strcmp((*pp)->key, d->key) != 0) pp = &(*pp)->next;
-    struct touch *t = *pp;
+    uint64_t h = bc_fnv1a_str(d->key);
+    struct touch **pp = touch_find(tt, d->key, h), *t = *pp;
     if (t && rc == 0 && t->written < d->at) t->written = d->at;
     if (t && rc == BC_ECOND) {
         *pp = t->next;
         free(t);
     }
-    pthread_mutex_unlock(&tt->mu);
+    touch_unlock(tt, h);
 }
 
 int bc_apikey_flush_last_used(struct bc_env *env)
@@ -598,8 +614,8 @@ int bc_apikey_flush_last_used(struct bc_env *env)
     size_t n = 0, cap = 0;
     struct due *all = NULL;
     int64_t now = bc_now_s();
-    pthread_mutex_lock(&tt->mu);
     for (int i = 0; i < TOUCH_BUCKETS; i++) {
+        pthread_mutex_lock(&tt->mu[i % TOUCH_LOCKS]);
         struct touch **pp = &tt->b[i];
         while (*pp) {
             struct touch *t = *pp;
@@ -625,8 +641,8 @@ int bc_apikey_flush_last_used(struct bc_env *env)
             memcpy(d->tenant, t->tenant, sizeof d->tenant);
             memcpy(d->key, t->key, sizeof d->key);
         }
+        pthread_mutex_unlock(&tt->mu[i % TOUCH_LOCKS]);
     }
-    pthread_mutex_unlock(&tt->mu);
     /* one store batch per BC_STORE_UPDATE_BATCH_MAX keys (LMDB: one transaction, lazy: synced by
      * housekeeping within a second), not one durable write per key */
     struct bc_update_op ops[64];
