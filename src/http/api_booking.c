@@ -48,10 +48,15 @@ int bc_api_slots_reply(struct bc_req *req, const char *svc, const char *pro, con
         char t0[BC_TZ_ISO_SIZE], t1[BC_TZ_ISO_SIZE];
         bc_tz_format_iso_offset(slots[i].start, slots[i].start_offset, t0, sizeof t0);
         bc_tz_format_iso_offset(slots[i].end, slots[i].end_offset, t1, sizeof t1);
-        ok = bc_buf_printf(&b, "%s{\"start\":\"%s\",\"end\":\"%s\",\"provider_id\":",
-                           b.data[b.len - 1] == '[' ? "" : ",", t0, t1) == 0 &&
-             bc_buf_json_str(&b, slots[i].pro_id) == 0;
-        if (ok && sc.q.capacity > 1) ok = bc_buf_printf(&b, ",\"seats_left\":%d", slots[i].seats_left) == 0;
+        /* puts, not printf: formatting was a tenth of a 7-day answer's CPU */
+        ok = (b.data[b.len - 1] == '[' || bc_buf_putc(&b, ',') == 0) &&
+             bc_buf_puts(&b, "{\"start\":\"") == 0 && bc_buf_puts(&b, t0) == 0 &&
+             bc_buf_puts(&b, "\",\"end\":\"") == 0 && bc_buf_puts(&b, t1) == 0 &&
+             bc_buf_puts(&b, "\",\"provider_id\":") == 0 && bc_buf_json_str(&b, slots[i].pro_id) == 0;
+        if (ok && sc.q.capacity > 1)
+            ok = bc_buf_puts(&b, ",\"seats_left\":") == 0 &&
+                 (slots[i].seats_left >= 0 ? bc_buf_put_uint(&b, (uint64_t)slots[i].seats_left)
+                                           : bc_buf_printf(&b, "%d", slots[i].seats_left)) == 0;
         ok = ok && bc_buf_putc(&b, '}') == 0;
     }
     ok = ok && bc_buf_puts(&b, "]}") == 0;

@@ -32,7 +32,8 @@ struct entry {
     const json_t **in;
     char *body;
     size_t len;
-    bool used; /* served since the eviction R.hand last passed */
+    uint64_t stamp; /* its set's recency order: the highest was served or kept last */
+    bool used;      /* served since the eviction R.hand last passed */
 };
 
 /* Process-wide on purpose: entries are keyed by the shared items they were rendered from (whose addresses
@@ -54,6 +55,19 @@ static size_t set_of(const char *key)
 static pthread_mutex_t *lock_of(size_t slot)
 {
     return &R.locks[(slot / WAYS) % LOCKS];
+}
+
+/* Makes slot the most recently used entry of its set (the set's lock held). A new answer takes its set's
+ * least recently used way: the sweep's mark is cleared only when the budget is short, so it cannot tell the
+ * ways of a set apart after a crawl left them all marked (two hot answers then took its first way in turn).
+ */
+static void touch_slot(size_t slot)
+{
+    size_t first = slot - slot % WAYS;
+    uint64_t top = 0;
+    for (size_t w = 0; w < WAYS; w++)
+        if (R.table[first + w].stamp > top) top = R.table[first + w].stamp;
+    if (R.table[slot].stamp < top || !R.table[slot].stamp) R.table[slot].stamp = top + 1;
 }
 
 static void entry_release(struct entry *e)
@@ -78,6 +92,7 @@ bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const 
             /* MHD copies the bytes: the entry may be replaced as soon as the lock is released */
             hit = bc_reply_bytes(req, 200, "application/json; charset=utf-8", e->body, e->len, true) == 0;
             e->used = true;
+            touch_slot(set * WAYS + w);
         }
         break; /* a key is in one way of its set at most */
     }
@@ -109,18 +124,18 @@ static void evict_for(size_t len)
 }
 
 /* The entry of set that a new answer for key takes, under the set's lock: the one holding key (a key is in
- * one way at most), else an empty one, else one not served since the sweep passed it, else the first. */
+ * one way at most), else an empty one, else the least recently used. */
 static size_t way_for(size_t set, const char *key)
 {
-    size_t empty = SLOTS, unused = SLOTS;
+    size_t empty = SLOTS, lru = set * WAYS;
     for (size_t w = 0; w < WAYS; w++) {
         size_t slot = set * WAYS + w;
         const struct entry *e = &R.table[slot];
         if (e->body && strcmp(e->key, key) == 0) return slot;
         if (!e->body && empty == SLOTS) empty = slot;
-        if (e->body && !e->used && unused == SLOTS) unused = slot;
+        if (e->stamp < R.table[lru].stamp) lru = slot;
     }
-    return empty < SLOTS ? empty : unused < SLOTS ? unused : set * WAYS;
+    return empty < SLOTS ? empty : lru;
 }
 
 int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *const *in, size_t n,
@@ -148,7 +163,9 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *co
                 __atomic_add_fetch(&R.body_bytes, len, __ATOMIC_RELAXED);
                 __atomic_sub_fetch(&R.body_bytes, R.table[slot].len, __ATOMIC_RELAXED);
                 old = R.table[slot];
+                fresh.stamp = old.stamp;
                 R.table[slot] = fresh;
+                touch_slot(slot);
                 fresh = (struct entry){0};
             }
             pthread_mutex_unlock(mu);

@@ -1,7 +1,9 @@
 /* Unit tests of src/http/rendered.c, the rendered answers: an answer is replayed only for the same key and
  * the very same input items; answers whose keys share a set stay side by side (with one entry a slot, two
  * hot answers that hashed alike were rendered again on every request); the next one takes the place of
- * one not served since. Requests come through the Lambda transport (http/lambda.h), which needs no socket. */
+ * the least recently served (after a crawl had served every way of a set, two hot answers of that set kept
+ * taking each other's place). Requests come through the Lambda transport (http/lambda.h), which needs no
+ * socket. */
 #include "../testlib.h"
 
 #include "http/http.h"
@@ -88,17 +90,23 @@ static void test_rendered__same_key_and_items_only(void **state)
     json_decref(b);
 }
 
-static void test_rendered__keys_sharing_a_set_stay(void **state)
+/* n keys (32 bytes each) whose answers share one set. */
+static void same_set(char (*keys)[32], int n)
 {
-    (void)state;
-    char keys[BC_RENDERED_WAYS + 1][32], body[64];
     size_t want = (size_t)(bc_fnv1a_str("k0") % BC_RENDERED_SETS);
     int found = 0;
-    for (int i = 0; found <= BC_RENDERED_WAYS; i++) {
+    for (int i = 0; found < n; i++) {
         char k[32];
         snprintf(k, sizeof k, "k%d", i);
         if (bc_fnv1a_str(k) % BC_RENDERED_SETS == want) memcpy(keys[found++], k, sizeof k);
     }
+}
+
+static void test_rendered__keys_sharing_a_set_stay(void **state)
+{
+    (void)state;
+    char keys[BC_RENDERED_WAYS + 1][32], body[64];
+    same_set(keys, BC_RENDERED_WAYS + 1);
     for (int i = 0; i < BC_RENDERED_WAYS; i++) render(keys[i], NULL, 0, keys[i]);
     /* all of them, again and again (each served, so each is "used") */
     for (int round = 0; round < 2; round++)
@@ -121,11 +129,35 @@ static void test_rendered__keys_sharing_a_set_stay(void **state)
     assert_int_equal(kept, BC_RENDERED_WAYS);
 }
 
+static void test_rendered__hot_answers_stay_in_a_set_a_crawl_filled(void **state)
+{
+    (void)state;
+    enum { N = BC_RENDERED_WAYS + 2 };
+    char keys[N][32], body[64];
+    same_set(keys, N);
+    /* the crawl: every way of the set rendered and served (far below the budget: no sweep unmarks them) */
+    for (int i = 0; i < BC_RENDERED_WAYS; i++) {
+        render(keys[i], NULL, 0, keys[i]);
+        assert_true(replayed(keys[i], NULL, 0, body));
+    }
+    /* then two hot answers of that set, served in turn: each is rendered once and replayed from then on */
+    render(keys[N - 2], NULL, 0, "a");
+    render(keys[N - 1], NULL, 0, "b");
+    for (int round = 0; round < 3; round++) {
+        assert_true(replayed(keys[N - 2], NULL, 0, body));
+        assert_string_equal(body, "{\"v\":\"a\"}");
+        assert_true(replayed(keys[N - 1], NULL, 0, body));
+        assert_string_equal(body, "{\"v\":\"b\"}");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rendered__same_key_and_items_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rendered__keys_sharing_a_set_stay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rendered__hot_answers_stay_in_a_set_a_crawl_filled, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* Unit tests of src/store/lmdb_memo.c, the memo of parsed LMDB items: the same stored bytes give the same
  * shared item; other bytes under the same key are parsed anew, never answered from the memo; items whose
  * keys share a set stay side by side (direct-mapped, two hot items that hashed alike were parsed again on
- * every read), and the next one takes one place only. */
+ * every read), and the next one takes one place only, the least recently read one's: after a crawl had
+ * read every way of a set twice, two hot items of that set kept taking each other's place. */
 #include "../testlib.h"
 
 #include "store/lmdb_internal.h"
@@ -58,20 +59,26 @@ static void test_memo__same_bytes_same_item(void **state)
     bc__lmdb_memo_free(m);
 }
 
+/* n stored values whose keys share one set of the memo. */
+static void same_set(struct stored *s, int n)
+{
+    uint64_t want = bc_fnv1a(BC_FNV1A_INIT, "K#0", 3) % BC__LMDB_MEMO_SETS;
+    int found = 0;
+    for (int i = 0; found < n; i++) {
+        char k[32];
+        int len = snprintf(k, sizeof k, "K#%d", i);
+        if (bc_fnv1a(BC_FNV1A_INIT, k, (size_t)len) % BC__LMDB_MEMO_SETS == want)
+            store_value(&s[found++], k, k);
+    }
+}
+
 static void test_memo__keys_sharing_a_set_stay(void **state)
 {
     (void)state;
     struct bc__lmdb_memo *m = bc__lmdb_memo_new();
     struct stored s[BC__LMDB_MEMO_WAYS + 1];
     json_t *kept[BC__LMDB_MEMO_WAYS + 1];
-    uint64_t want = bc_fnv1a(BC_FNV1A_INIT, "K#0", 3) % BC__LMDB_MEMO_SETS;
-    int found = 0;
-    for (int i = 0; found <= BC__LMDB_MEMO_WAYS; i++) {
-        char k[32];
-        int n = snprintf(k, sizeof k, "K#%d", i);
-        if (bc_fnv1a(BC_FNV1A_INIT, k, (size_t)n) % BC__LMDB_MEMO_SETS == want)
-            store_value(&s[found++], k, k);
-    }
+    same_set(s, BC__LMDB_MEMO_WAYS + 1);
     for (int i = 0; i < BC__LMDB_MEMO_WAYS; i++) kept[i] = read_shared(m, &s[i]);
     /* each read again is the kept item: none pushed another out */
     for (int round = 0; round < 2; round++)
@@ -80,7 +87,7 @@ static void test_memo__keys_sharing_a_set_stay(void **state)
             assert_ptr_equal(j, kept[i]);
             json_decref(j);
         }
-    /* one more takes one place (the first: all were read since), the others and it stay */
+    /* one more takes one place (the least recently read: the first), the others and it stay */
     kept[BC__LMDB_MEMO_WAYS] = read_shared(m, &s[BC__LMDB_MEMO_WAYS]);
     for (int i = 1; i <= BC__LMDB_MEMO_WAYS; i++) {
         json_t *j = read_shared(m, &s[i]);
@@ -98,11 +105,37 @@ static void test_memo__keys_sharing_a_set_stay(void **state)
     bc__lmdb_memo_free(m);
 }
 
+static void test_memo__hot_items_stay_in_a_set_a_crawl_filled(void **state)
+{
+    (void)state;
+    enum { N = BC__LMDB_MEMO_WAYS + 2 };
+    struct bc__lmdb_memo *m = bc__lmdb_memo_new();
+    struct stored s[N];
+    same_set(s, N);
+    /* the crawl: every way of the set read twice (far below the memo's budget, so no sweep unmarks them) */
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < BC__LMDB_MEMO_WAYS; i++) json_decref(read_shared(m, &s[i]));
+    /* then two hot items of that set, read in turn: each is kept once and found from then on */
+    json_t *a = read_shared(m, &s[N - 2]), *b = read_shared(m, &s[N - 1]);
+    for (int round = 0; round < 3; round++) {
+        json_t *a2 = read_shared(m, &s[N - 2]), *b2 = read_shared(m, &s[N - 1]);
+        assert_ptr_equal(a2, a);
+        assert_ptr_equal(b2, b);
+        json_decref(a2);
+        json_decref(b2);
+    }
+    json_decref(a);
+    json_decref(b);
+    for (int i = 0; i < N; i++) free(s[i].bytes);
+    bc__lmdb_memo_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memo__same_bytes_same_item),
         cmocka_unit_test(test_memo__keys_sharing_a_set_stay),
+        cmocka_unit_test(test_memo__hot_items_stay_in_a_set_a_crawl_filled),
     };
     return cmocka_run_group_tests_name("lmdb_memo", tests, NULL, NULL);
 }
