@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Room for a PK "\0" SK key. */
 #define BC__LMDB_KEYBUF (2 * BC_STORE_KEY_MAX + 2)
@@ -75,14 +76,20 @@ struct bc__lmdb_memo *bc__lmdb_memo_new(void);
 /* Frees m and every value it holds; NULL is a no-op. */
 void bc__lmdb_memo_free(struct bc__lmdb_memo *m);
 /* Keeps j (a reference is taken; never modified from now on) as the parsed value of the bytes (data,
- * vsize) at key, when the memo's budget allows. */
+ * vsize) at key, when the memo's budget allows (written by a transaction not committed yet: not known to
+ * be current in any snapshot). */
 void bc__lmdb_memo_keep(struct bc__lmdb_memo *m, const char *key, size_t klen, const void *data, size_t vsize,
                         json_t *j);
 /* The parsed value of the stored bytes v at key (new reference): shared with the memo m (read-only for the
  * caller), parsed (and, with remember, kept) when m does not hold exactly these bytes; simply parsed when m
- * is NULL. NULL when undecodable (logged). */
+ * is NULL. snap: the id of the read-only transaction v was read in (the memo then knows its value is current
+ * as of that transaction), 0 inside a write transaction. NULL when undecodable (logged). */
 json_t *bc__lmdb_decode_shared(struct bc__lmdb_memo *m, const char *key, size_t klen, const MDB_val *v,
-                               bool remember);
+                               bool remember, uint64_t snap);
+/* key's kept value (new reference, read-only) when a read-only transaction with id last found exactly its
+ * bytes stored: with last the id of the latest committed transaction, nothing has been written since, so it
+ * is the stored value now, read without a transaction. NULL otherwise. */
+json_t *bc__lmdb_memo_current(struct bc__lmdb_memo *m, const char *key, size_t klen, uint64_t last);
 
 /* ---- the commit queue (lmdb_commit.c) ---- */
 

@@ -40,6 +40,7 @@ struct memo_entry {
     char *kv; /* the key's bytes, then the value's */
     json_t *value;
     uint64_t stamp; /* its set's recency order: the highest was read or kept last (0: empty) */
+    uint64_t snap;  /* the latest read-only transaction that found these bytes stored (0: none known) */
     bool used;      /* read since the eviction hand last passed */
 };
 
@@ -140,7 +141,7 @@ static struct memo_entry *memo_way(struct memo_ref r, const char *key, size_t kl
 /* Keeps j (a reference: never modified from now on) as the parsed value of the bytes (data, size) at key
  * (whose place is r), when the memo's budget allows. */
 static void memo_keep(struct bc__lmdb_memo *m, struct memo_ref r, const char *key, size_t klen,
-                      const void *data, size_t vsize, json_t *j)
+                      const void *data, size_t vsize, json_t *j, uint64_t snap)
 {
     if (vsize > MEMO_VALUE_MAX) return;
     size_t size = klen + vsize;
@@ -159,7 +160,7 @@ static void memo_keep(struct bc__lmdb_memo *m, struct memo_ref r, const char *ke
         old = e->value;
         atomic_fetch_sub(&m->bytes, old_size);
         atomic_fetch_add(&m->bytes, size);
-        *e = (struct memo_entry){r.h, klen, vsize, kv, json_incref(j), e->stamp, false};
+        *e = (struct memo_entry){r.h, klen, vsize, kv, json_incref(j), e->stamp, snap, false};
         memo_touch(r.set, e);
         kv = NULL;
     }
@@ -172,11 +173,31 @@ static void memo_keep(struct bc__lmdb_memo *m, struct memo_ref r, const char *ke
 void bc__lmdb_memo_keep(struct bc__lmdb_memo *m, const char *key, size_t klen, const void *data, size_t vsize,
                         json_t *j)
 {
-    memo_keep(m, memo_ref(m, key, klen), key, klen, data, vsize, j);
+    memo_keep(m, memo_ref(m, key, klen), key, klen, data, vsize, j, 0);
+}
+
+json_t *bc__lmdb_memo_current(struct bc__lmdb_memo *m, const char *key, size_t klen, uint64_t last)
+{
+    if (!m || !last) return NULL;
+    struct memo_ref r = memo_ref(m, key, klen);
+    json_t *j = NULL;
+    pthread_mutex_lock(r.mu);
+    for (size_t w = 0; w < MEMO_WAYS; w++) {
+        struct memo_entry *e = &r.set[w];
+        if (!same_key(e, r.h, key, klen)) continue;
+        if (e->value && e->snap == last) {
+            j = json_incref(e->value);
+            e->used = true;
+            memo_touch(r.set, e);
+        }
+        break;
+    }
+    pthread_mutex_unlock(r.mu);
+    return j;
 }
 
 json_t *bc__lmdb_decode_shared(struct bc__lmdb_memo *m, const char *key, size_t klen, const MDB_val *v,
-                               bool remember)
+                               bool remember, uint64_t snap)
 {
     if (!m) return bc__lmdb_decode(v);
     struct memo_ref r = memo_ref(m, key, klen);
@@ -189,12 +210,13 @@ json_t *bc__lmdb_decode_shared(struct bc__lmdb_memo *m, const char *key, size_t 
         if (e->value && e->vlen == v->mv_size && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0) {
             j = json_incref(e->value);
             e->used = true;
+            if (snap > e->snap) e->snap = snap;
             memo_touch(r.set, e);
         }
         break;
     }
     pthread_mutex_unlock(r.mu);
     if (j) return j;
-    if ((j = bc__lmdb_decode(v)) && remember) memo_keep(m, r, key, klen, v->mv_data, v->mv_size, j);
+    if ((j = bc__lmdb_decode(v)) && remember) memo_keep(m, r, key, klen, v->mv_data, v->mv_size, j, snap);
     return j;
 }

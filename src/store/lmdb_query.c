@@ -116,6 +116,7 @@ int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query
     if (rc < 0) goto out;
     MDB_val k, v;
     int mrc = seek_first(cur, q, pfx, pfxlen, q->cursor ? after : NULL, afterlen, &k, &v);
+    uint64_t snap = (uint64_t)mdb_txn_id(txn);
     int64_t now = bc_now_s();
     const char *last_sk = NULL;
     size_t last_len = 0;
@@ -128,7 +129,7 @@ int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query
              * so a miss means we are below the lower bound */
             break;
         }
-        json_t *item = q->read_only ? bc__lmdb_decode_shared(st->memo, k.mv_data, k.mv_size, &v, true)
+        json_t *item = q->read_only ? bc__lmdb_decode_shared(st->memo, k.mv_data, k.mv_size, &v, true, snap)
                                     : bc__lmdb_decode(&v);
         if (!item) {
             rc = BC_EIO;
