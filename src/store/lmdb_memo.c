@@ -176,22 +176,31 @@ void bc__lmdb_memo_keep(struct bc__lmdb_memo *m, const char *key, size_t klen, c
     memo_keep(m, memo_ref(m, key, klen), key, klen, data, vsize, j, 0);
 }
 
+/* key's entry in r's set (the set's lock held), or NULL. */
+static struct memo_entry *memo_find(struct memo_ref r, const char *key, size_t klen)
+{
+    for (size_t w = 0; w < MEMO_WAYS; w++)
+        if (same_key(&r.set[w], r.h, key, klen) && r.set[w].value) return &r.set[w];
+    return NULL;
+}
+
+/* A read found e current (the set's lock held; snap: its read-only transaction, or 0): e's value (new
+ * reference), e marked read. */
+static json_t *memo_hit(struct memo_ref r, struct memo_entry *e, uint64_t snap)
+{
+    e->used = true;
+    if (snap > e->snap) e->snap = snap;
+    memo_touch(r.set, e);
+    return json_incref(e->value);
+}
+
 json_t *bc__lmdb_memo_current(struct bc__lmdb_memo *m, const char *key, size_t klen, uint64_t last)
 {
     if (!m || !last) return NULL;
     struct memo_ref r = memo_ref(m, key, klen);
-    json_t *j = NULL;
     pthread_mutex_lock(r.mu);
-    for (size_t w = 0; w < MEMO_WAYS; w++) {
-        struct memo_entry *e = &r.set[w];
-        if (!same_key(e, r.h, key, klen)) continue;
-        if (e->value && e->snap == last) {
-            j = json_incref(e->value);
-            e->used = true;
-            memo_touch(r.set, e);
-        }
-        break;
-    }
+    struct memo_entry *e = memo_find(r, key, klen);
+    json_t *j = e && e->snap == last ? memo_hit(r, e, 0) : NULL;
     pthread_mutex_unlock(r.mu);
     return j;
 }
@@ -201,20 +210,12 @@ json_t *bc__lmdb_decode_shared(struct bc__lmdb_memo *m, const char *key, size_t 
 {
     if (!m) return bc__lmdb_decode(v);
     struct memo_ref r = memo_ref(m, key, klen);
-    json_t *j = NULL;
     pthread_mutex_lock(r.mu);
-    for (size_t w = 0; w < MEMO_WAYS; w++) {
-        struct memo_entry *e = &r.set[w];
-        if (!same_key(e, r.h, key, klen)) continue;
-        /* the bytes stored now are the bytes it was parsed from: the same item */
-        if (e->value && e->vlen == v->mv_size && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0) {
-            j = json_incref(e->value);
-            e->used = true;
-            if (snap > e->snap) e->snap = snap;
-            memo_touch(r.set, e);
-        }
-        break;
-    }
+    struct memo_entry *e = memo_find(r, key, klen);
+    /* the bytes stored now are the bytes it was parsed from: the same item */
+    json_t *j = e && e->vlen == v->mv_size && memcmp(e->kv + klen, v->mv_data, v->mv_size) == 0
+                    ? memo_hit(r, e, snap)
+                    : NULL;
     pthread_mutex_unlock(r.mu);
     if (j) return j;
     if ((j = bc__lmdb_decode(v)) && remember) memo_keep(m, r, key, klen, v->mv_data, v->mv_size, j, snap);
