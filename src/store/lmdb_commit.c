@@ -101,6 +101,8 @@ int bc__lmdb_commit_stats(struct bc_store *s, struct bc__lmdb_commit_stats *out)
     out->writers = q->writers;
     out->syncs = q->syncs;
     pthread_mutex_unlock(&q->mu);
+    out->reads_without_txn =
+        atomic_load_explicit(&((struct bc__lmdb_store *)s)->reads_without_txn, memory_order_relaxed);
     return 0;
 }
 
@@ -131,8 +133,9 @@ static bool apply_group(struct bc__lmdb_store *st, struct bc__lmdb_writer *first
         return false;
     }
     size_t ok = 0;
-    bool durable = false;
+    bool durable = false, wrote = false;
     for (w = first; w; w = w->next) {
+        unsigned long long before = st->items_written;
         if (n == 1) {
             w->rc = w->apply->fn(st, txn, w->apply->arg);
             if (w->rc < 0) {
@@ -145,17 +148,23 @@ static bool apply_group(struct bc__lmdb_store *st, struct bc__lmdb_writer *first
         if (w->rc == 0) {
             ok++;
             durable = durable || !w->lazy;
+            wrote = wrote || st->items_written != before;
         }
     }
     if (ok == 0) {
         mdb_txn_abort(txn);
         return false;
     }
+    uint64_t id = (uint64_t)mdb_txn_id(txn);
     if ((rc = bc__lmdb_map_err(mdb_txn_commit(txn))) < 0) {
         for (w = first; w; w = w->next)
             if (w->rc == 0) w->rc = rc;
         return false;
     }
+    /* its writes marked every key they wrote (lmdb_marks.c). Only a transaction that changed an item is
+     * recorded: LMDB gives an empty one no id of its own, and the next commit, maybe another process's,
+     * gets it */
+    if (wrote) bc__lmdb_marks_commit(st->marks, id);
     return durable && !st->nosync;
 }
 

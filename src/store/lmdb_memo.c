@@ -5,7 +5,9 @@
  * DESIGN NOTES
  * - Validated on every read, never invalidated: an entry is handed out only when its key and value bytes
  *   equal the bytes stored now, so a write by any thread or process is seen at once, and an entry kept by
- *   a transaction that did not commit is never handed out.
+ *   a transaction that did not commit is never handed out. The one exception, bc__lmdb_memo_current, hands
+ *   out an entry without the stored bytes when the caller's rule (store_lmdb.c, lmdb_marks.c) says that the
+ *   bytes the entry's read-only transaction found are still the stored ones.
  * - Set-associative: MEMO_SETS sets of MEMO_WAYS entries, the set chosen by the FNV-1a hash of the key,
  *   MEMO_LOCKS mutexes striped over the sets (a key is in one entry of its set at most). Direct-mapped, two
  *   hot items whose keys hashed to one slot pushed each other out and were parsed again on every read; values
@@ -194,13 +196,14 @@ static json_t *memo_hit(struct memo_ref r, struct memo_entry *e, uint64_t snap)
     return json_incref(e->value);
 }
 
-json_t *bc__lmdb_memo_current(struct bc__lmdb_memo *m, const char *key, size_t klen, uint64_t last)
+json_t *bc__lmdb_memo_current(struct bc__lmdb_memo *m, const char *key, size_t klen,
+                              bool (*current)(void *arg, uint64_t snap), void *arg)
 {
-    if (!m || !last) return NULL;
+    if (!m) return NULL;
     struct memo_ref r = memo_ref(m, key, klen);
     pthread_mutex_lock(r.mu);
     struct memo_entry *e = memo_find(r, key, klen);
-    json_t *j = e && e->snap == last ? memo_hit(r, e, 0) : NULL;
+    json_t *j = e && e->snap && current(arg, e->snap) ? memo_hit(r, e, 0) : NULL;
     pthread_mutex_unlock(r.mu);
     return j;
 }

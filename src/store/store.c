@@ -225,6 +225,9 @@ static void lmdb_metrics(struct bc_store *s, struct bc_buf *b)
          (double)st.writers},
         {"bookchat_lmdb_syncs_total", "Syncs (fdatasync) that made acknowledged LMDB writes durable.",
          (double)st.syncs},
+        {"bookchat_lmdb_reads_without_txn_total",
+         "Read-only reads answered from parsed items known current, without an LMDB transaction.",
+         (double)st.reads_without_txn},
     };
     counters(b, rows, sizeof rows / sizeof rows[0]);
 }

@@ -18,8 +18,12 @@
  * skips the syncs entirely (benchmarks of the engine's ceiling); sync=full is the default. A process crash
  * never loses a committed transaction (the OS has it); only a machine crash can lose lazy ones.
  * - Readers never block writers (MVCC). MDB_NOTLS: a read transaction is not bound to its thread.
+ * - Read-only reads answer without a transaction when the memo holds the item as a read-only transaction
+ *   found it and nothing written since could have changed it: every commit since was this handle's and
+ *   none wrote the key (lmdb_marks.c); any other process's commit sends them through a transaction again.
  * - The backend's files (shared internals in lmdb_internal.h): lmdb_memo.c (the memo of parsed items that
- *   read-only reads share), lmdb_query.c (query, scan, cursors), lmdb_backup.c (backup, restore),
+ *   read-only reads share), lmdb_marks.c (this handle's commits and what they wrote), lmdb_query.c (query,
+ *   scan, cursors), lmdb_qmemo.c (read-only query answers kept), lmdb_backup.c (backup, restore),
  *   lmdb_commit.c (the commit queue: group commit). */
 #include "store/lmdb_internal.h"
 #include "store/store.h"
@@ -127,6 +131,7 @@ static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, 
     MDB_val k = {klen, (void *)key};
     int rc;
     int64_t new_ttl = item_ttl(item);
+    bc__lmdb_marks_write(st->marks, key, klen, (uint64_t)mdb_txn_id(txn));
     if (old_ttl && old_ttl != new_ttl) {
         MDB_val t = {make_ttl_key(tk, old_ttl, key, klen), tk};
         rc = mdb_del(txn, st->ttl, &t, NULL);
@@ -134,6 +139,7 @@ static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, 
     }
     if (!item) {
         rc = mdb_del(txn, st->items, &k, NULL);
+        if (rc == 0) st->items_written++;
         return rc == MDB_NOTFOUND ? 0 : bc__lmdb_map_err(rc);
     }
     size_t len = 0;
@@ -141,6 +147,7 @@ static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, 
     if (!s) return BC_ENOMEM;
     MDB_val v = {len, s};
     rc = mdb_put(txn, st->items, &k, &v, 0);
+    if (rc == 0) st->items_written++;
     /* a kept item goes to the memo now: if the transaction does not commit, its bytes are not the stored
      * ones and the memo never hands it out (every memo read compares the bytes) */
     if (rc == 0 && keep && st->memo) bc__lmdb_memo_keep(st->memo, key, klen, s, v.mv_size, item);
@@ -156,10 +163,23 @@ static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, 
 
 /* The id of the latest committed write transaction, by any process (from the meta page LMDB writes last in a
  * commit, so it never names a commit whose pages are not in place yet). */
-static uint64_t last_txnid(struct bc__lmdb_store *st)
+uint64_t bc__lmdb_last_txnid(struct bc__lmdb_store *st)
 {
     MDB_envinfo info;
     return mdb_env_info(st->env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
+}
+
+struct key_at {
+    struct bc__lmdb_store *st;
+    const char *key;
+    size_t klen;
+    uint64_t last;
+};
+
+static bool key_current(void *arg, uint64_t snap)
+{
+    struct key_at *a = arg;
+    return bc__lmdb_marks_key_current(a->st->marks, a->key, a->klen, snap, a->last);
 }
 
 static int get_item(struct bc__lmdb_store *st, const char *pk, const char *sk, bool shared, json_t **out)
@@ -167,14 +187,17 @@ static int get_item(struct bc__lmdb_store *st, const char *pk, const char *sk, b
     char key[BC__LMDB_KEYBUF];
     size_t klen = make_key(key, pk, sk);
     if (shared && st->memo) {
-        /* nothing committed since a read found the memo's bytes stored: no transaction, no B-tree walk (with
-         * 10,000 tenants the walk and its page misses were what made hot reads dearer than with 10) */
-        json_t *j = bc__lmdb_memo_current(st->memo, key, klen, last_txnid(st));
+        /* nothing written to this key since a read found the memo's bytes stored (lmdb_marks.c): no
+         * transaction, no B-tree walk (with 10,000 tenants the walk and its page misses were what made hot
+         * reads dearer than with 10) */
+        struct key_at at = {st, key, klen, bc__lmdb_last_txnid(st)};
+        json_t *j = bc__lmdb_memo_current(st->memo, key, klen, key_current, &at);
         if (j && bc__store_expired(j, bc_now_s())) {
             json_decref(j);
             return BC_ENOT_FOUND;
         }
         if (j) {
+            atomic_fetch_add_explicit(&st->reads_without_txn, 1, memory_order_relaxed);
             *out = j;
             return 0;
         }
@@ -485,6 +508,8 @@ void bc__lmdb_close(struct bc_store *s)
         bc__lmdb_queue_release(&st->queue);
     }
     bc__lmdb_memo_free(st->memo);
+    bc__lmdb_marks_free(st->marks);
+    bc__lmdb_qmemo_free(st->qmemo);
     free(st);
 }
 
@@ -550,9 +575,13 @@ int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size
     if (!st) return BC_ENOMEM;
     st->base.ops = &lmdb_ops;
     st->nosync = nosync;
-    st->memo = bc__lmdb_memo_new(); /* without it (out of memory), read-only reads parse every time */
+    st->memo = bc__lmdb_memo_new();   /* without it (out of memory), read-only reads parse every time */
+    st->marks = bc__lmdb_marks_new(); /* without them, reads are current only when nothing was committed */
+    st->qmemo = bc__lmdb_qmemo_new(); /* without it, every read-only query takes a transaction */
     if (bc__lmdb_queue_init(&st->queue) < 0) {
         bc__lmdb_memo_free(st->memo);
+        bc__lmdb_marks_free(st->marks);
+        bc__lmdb_qmemo_free(st->qmemo);
         free(st);
         return BC_ENOMEM;
     }

@@ -44,6 +44,21 @@ static inline const char *bc_test_store_url(char *buf, size_t size, const char *
     return buf;
 }
 
+/* The LMDB store in dir (created when missing); fails the test when it cannot be opened. Close it with
+ * bc_store_close. A second call with the same dir opens another handle, as another process would. */
+static inline struct bc_store *bc_test_open_lmdb(const char *dir)
+{
+    char url[600], err[256] = "";
+    snprintf(url, sizeof url, "lmdb:%s", dir);
+    struct bc_store *s = NULL;
+    int rc = bc_store_open(url, &s, err, sizeof err);
+    if (rc < 0 || strcmp(s->ops->name, "lmdb") != 0) {
+        fprintf(stderr, "open %s: %s\n", url, err);
+        abort();
+    }
+    return s;
+}
+
 /* A domain environment over a store the test opened (struct bc_env, src/domain/env.h); fails the test when
  * out of memory. bc_test_env_close frees the env and closes its store. */
 static inline struct bc_env *bc_test_env(struct bc_store *st)

@@ -14,15 +14,9 @@
 
 static struct bc_store *open_lmdb(void)
 {
-    char dir[512], url[600], err[256] = "";
+    char dir[512];
     bc_test_tmpdir(dir, sizeof dir, "lmdb-commit");
-    snprintf(url, sizeof url, "lmdb:%s", dir);
-    struct bc_store *s = NULL;
-    int rc = bc_store_open(url, &s, err, sizeof err);
-    if (rc < 0) fprintf(stderr, "open %s: %s\n", url, err);
-    assert_int_equal(rc, 0);
-    assert_string_equal(s->ops->name, "lmdb");
-    return s;
+    return bc_test_open_lmdb(dir);
 }
 
 static struct bc__lmdb_queue *queue_of(struct bc_store *s)

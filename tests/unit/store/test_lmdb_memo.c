@@ -136,6 +136,18 @@ static void test_memo__hot_items_stay_in_a_set_a_crawl_filled(void **state)
     bc__lmdb_memo_free(m);
 }
 
+/* The memo's entry for key when its snapshot is last (the store's rule when every commit since may be
+ * foreign: lmdb_marks.c). */
+static bool same_snap(void *arg, uint64_t snap)
+{
+    return snap == *(const uint64_t *)arg;
+}
+
+static json_t *current_at(struct bc__lmdb_memo *m, const char *key, size_t klen, uint64_t last)
+{
+    return bc__lmdb_memo_current(m, key, klen, same_snap, &last);
+}
+
 static void test_memo__current_only_in_the_snapshot_it_was_read_in(void **state)
 {
     (void)state;
@@ -145,29 +157,29 @@ static void test_memo__current_only_in_the_snapshot_it_was_read_in(void **state)
     store_value(&b, "SERVICE#1", "Tinte");
     /* read in a write transaction: nothing known about a committed snapshot */
     json_t *w = read_in(m, &a, 0);
-    assert_null(bc__lmdb_memo_current(m, a.key, strlen(a.key), 7));
+    assert_null(current_at(m, a.key, strlen(a.key), 7));
     /* found stored by read-only transaction 7: current while 7 is the latest commit, not after */
     json_t *r7 = read_in(m, &a, 7);
     assert_ptr_equal(r7, w);
-    json_t *now = bc__lmdb_memo_current(m, a.key, strlen(a.key), 7);
+    json_t *now = current_at(m, a.key, strlen(a.key), 7);
     assert_ptr_equal(now, w);
-    assert_null(bc__lmdb_memo_current(m, a.key, strlen(a.key), 8));
-    assert_null(bc__lmdb_memo_current(m, "SERVICE#2", 9, 7));
+    assert_null(current_at(m, a.key, strlen(a.key), 8));
+    assert_null(current_at(m, "SERVICE#2", 9, 7));
     /* found again in 9: current as of 9; an older reader (5) does not move that back */
     json_decref(read_in(m, &a, 9));
     json_decref(read_in(m, &a, 5));
-    json_t *now9 = bc__lmdb_memo_current(m, a.key, strlen(a.key), 9);
+    json_t *now9 = current_at(m, a.key, strlen(a.key), 9);
     assert_ptr_equal(now9, w);
     /* other bytes for the key (written at 10, read in 10): only the new item is current, as of 10 */
     json_t *r10 = read_in(m, &b, 10);
     assert_ptr_not_equal(r10, w);
-    assert_null(bc__lmdb_memo_current(m, a.key, strlen(a.key), 9));
-    json_t *now10 = bc__lmdb_memo_current(m, a.key, strlen(a.key), 10);
+    assert_null(current_at(m, a.key, strlen(a.key), 9));
+    json_t *now10 = current_at(m, a.key, strlen(a.key), 10);
     assert_ptr_equal(now10, r10);
     /* a writer's item kept from its uncommitted transaction is current in no snapshot */
     bc__lmdb_memo_keep(m, a.key, strlen(a.key), a.bytes, a.len, w);
-    assert_null(bc__lmdb_memo_current(m, a.key, strlen(a.key), 10));
-    assert_null(bc__lmdb_memo_current(m, a.key, strlen(a.key), 11));
+    assert_null(current_at(m, a.key, strlen(a.key), 10));
+    assert_null(current_at(m, a.key, strlen(a.key), 11));
     json_t *all[] = {w, r7, now, now9, r10, now10};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) json_decref(all[i]);
     free(a.bytes);

@@ -1,0 +1,191 @@
+/* Write marks of the LMDB backend (src/store/lmdb_marks.c): a read-only read answers a memo entry without
+ * a transaction while every commit since its snapshot was this handle's and none wrote its key, and goes
+ * through a transaction after any other handle's or process's commit. LMDB only: it counts the reads
+ * answered without a transaction (bc__lmdb_commit_stats). */
+#include "../testlib.h"
+
+#include "store/lmdb_internal.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/jsonv.h"
+
+#include <string.h>
+
+#define KEY(pk, sk) pk "\0" sk, sizeof(pk) + sizeof(sk) - 1
+
+static void test_marks__own_commits_since_the_snapshot(void **state)
+{
+    (void)state;
+    struct bc__lmdb_marks *m = bc__lmdb_marks_new();
+    assert_non_null(m);
+    /* nothing committed since: current; no snapshot known: never */
+    assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 5));
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 0, 5));
+    /* commits 6 and 7 unknown (another process's): not current */
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 7));
+    bc__lmdb_marks_commit(m, 6);
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 7));
+    /* 7 is this handle's and wrote one conversation: every other key stays current */
+    bc__lmdb_marks_write(m, KEY("TENANT#a", "CONV#c1"), 7);
+    bc__lmdb_marks_commit(m, 7);
+    assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 7));
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "CONV#c1"), 5, 7));
+    assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "CONV#c1"), 7, 7));
+    /* queries: the tenant's services stay current, its conversations and the whole partition do not */
+    assert_true(bc__lmdb_marks_range_current(m, "TENANT#a", "SERVICE", 7, 5, 7));
+    assert_false(bc__lmdb_marks_range_current(m, "TENANT#a", "CONV", 4, 5, 7));
+    assert_false(bc__lmdb_marks_range_current(m, "TENANT#a", NULL, 0, 5, 7));
+    assert_true(bc__lmdb_marks_range_current(m, "TENANT#b", NULL, 0, 5, 7));
+    /* a key without '#' is its own kind */
+    assert_int_equal(bc__lmdb_sk_kind("META", 4), 4);
+    assert_int_equal(bc__lmdb_sk_kind("MSG#c1#0001", 11), 3);
+    /* too many commits since the snapshot: through a transaction, even when all were this handle's */
+    for (uint64_t id = 8; id <= 400; id++) bc__lmdb_marks_commit(m, id);
+    assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 300, 400));
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 400));
+    bc__lmdb_marks_free(m);
+}
+
+static uint64_t fast_reads(struct bc_store *s)
+{
+    struct bc__lmdb_commit_stats st;
+    assert_int_equal(bc__lmdb_commit_stats(s, &st), 0);
+    return st.reads_without_txn;
+}
+
+static void put(struct bc_store *s, const char *sk, const char *name)
+{
+    json_t *it = json_pack("{s:s, s:s, s:s}", "PK", "TENANT#a", "SK", sk, "name", name);
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    json_decref(it);
+}
+
+/* A read-only get of SERVICE#1: its name, and whether it was answered without a transaction. */
+static bool read_name(struct bc_store *s, const char *want)
+{
+    uint64_t before = fast_reads(s);
+    const json_t *it = NULL;
+    assert_int_equal(bc_store_get_ro(s, "TENANT#a", "SERVICE#1", &it), 0);
+    assert_string_equal(json_string_value(json_object_get(it, "name")), want);
+    bc_json_release(it);
+    return fast_reads(s) == before + 1;
+}
+
+static void test_marks__reads_skip_the_transaction_while_this_handle_writes_elsewhere(void **state)
+{
+    (void)state;
+    char dir[512];
+    bc_test_tmpdir(dir, sizeof dir, "lmdb-marks");
+    struct bc_store *s = bc_test_open_lmdb(dir);
+    put(s, "SERVICE#1", "Corte");
+    put(s, "CONV#c1", "first");
+    assert_false(read_name(s, "Corte")); /* parsed and kept, found stored by a read transaction */
+    assert_true(read_name(s, "Corte"));
+    /* this handle writes another item of the same tenant: the service is still read without a transaction */
+    put(s, "CONV#c1", "second");
+    put(s, "CONV#c2", "third");
+    assert_true(read_name(s, "Corte"));
+    /* it writes the service itself: the new name, through a transaction */
+    put(s, "SERVICE#1", "Tinte");
+    assert_false(read_name(s, "Tinte"));
+    assert_true(read_name(s, "Tinte"));
+    /* another handle (as another process would) writes anything: through a transaction, then current again */
+    struct bc_store *other = bc_test_open_lmdb(dir);
+    put(other, "CONV#c3", "elsewhere");
+    assert_false(read_name(s, "Tinte"));
+    assert_true(read_name(s, "Tinte"));
+    put(other, "SERVICE#1", "Peinado");
+    assert_false(read_name(s, "Peinado"));
+    bc_store_close(other);
+    bc_store_close(s);
+}
+
+/* A write transaction that changed nothing gets no id of its own: LMDB gives its id to the next commit,
+ * which may be another handle's. Were it recorded as this handle's, that commit's write would go unseen. */
+static void test_marks__an_empty_commit_is_not_taken_for_this_handles(void **state)
+{
+    (void)state;
+    char dir[512];
+    bc_test_tmpdir(dir, sizeof dir, "lmdb-marks-empty");
+    struct bc_store *s = bc_test_open_lmdb(dir), *other = bc_test_open_lmdb(dir);
+    put(s, "SERVICE#1", "Corte");
+    assert_false(read_name(s, "Corte"));
+    assert_true(read_name(s, "Corte"));
+    /* this handle commits a delete of nothing, then the other handle rewrites the service */
+    assert_int_equal(bc_store_delete(s, "TENANT#a", "CONV#none", NULL), 0);
+    put(other, "SERVICE#1", "Tinte");
+    assert_false(read_name(s, "Tinte"));
+    bc_store_close(other);
+    bc_store_close(s);
+}
+
+/* The services of TENANT#a, read-only: how many, whether answered without a transaction, and the first. */
+static size_t list_services(struct bc_store *s, bool *fast, const json_t **first)
+{
+    uint64_t before = fast_reads(s);
+    struct bc_query q = {.pk = "TENANT#a", .sk_prefix = "SERVICE#", .read_only = true};
+    struct bc_query_result res = {0};
+    assert_int_equal(bc_store_query(s, &q, &res), 0);
+    size_t n = json_array_size(res.items);
+    if (first) *first = json_array_get(res.items, 0);
+    bc_query_result_release(&res);
+    *fast = fast_reads(s) == before + 1;
+    return n;
+}
+
+static void test_marks__query_answers_kept_while_nothing_of_their_kind_is_written(void **state)
+{
+    (void)state;
+    char dir[512];
+    bc_test_tmpdir(dir, sizeof dir, "lmdb-qmemo");
+    struct bc_store *s = bc_test_open_lmdb(dir);
+    bool fast;
+    const json_t *a = NULL, *b = NULL;
+    put(s, "SERVICE#1", "Corte");
+    assert_int_equal(list_services(s, &fast, &a), 1);
+    assert_false(fast);
+    assert_int_equal(list_services(s, &fast, &b), 1);
+    assert_true(fast);
+    assert_ptr_equal(a, b); /* the same shared items: rendered answers stay valid (http/rendered.h) */
+    /* the tenant's conversations change: its services are still answered without a transaction */
+    put(s, "CONV#c1", "hola");
+    assert_int_equal(list_services(s, &fast, NULL), 1);
+    assert_true(fast);
+    /* a new service: seen at once */
+    put(s, "SERVICE#2", "Tinte");
+    assert_int_equal(list_services(s, &fast, NULL), 2);
+    assert_false(fast);
+    assert_int_equal(list_services(s, &fast, NULL), 2);
+    assert_true(fast);
+    /* a service that expires: gone once its ttl passes, though nothing was written */
+    json_t *it = json_pack("{s:s, s:s, s:s, s:I}", "PK", "TENANT#a", "SK", "SERVICE#3", "name", "Peinado",
+                           "ttl", (json_int_t)(bc_now_s() + 60));
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    json_decref(it);
+    assert_int_equal(list_services(s, &fast, NULL), 3);
+    assert_int_equal(list_services(s, &fast, NULL), 3);
+    assert_true(fast);
+    bc_clock_advance(61);
+    assert_int_equal(list_services(s, &fast, NULL), 2);
+    assert_false(fast);
+    /* another handle deletes a service: seen at once */
+    struct bc_store *other = bc_test_open_lmdb(dir);
+    assert_int_equal(bc_store_delete(other, "TENANT#a", "SERVICE#1", NULL), 0);
+    assert_int_equal(list_services(s, &fast, NULL), 1);
+    assert_false(fast);
+    bc_store_close(other);
+    bc_store_close(s);
+}
+
+int main(void)
+{
+    bc_clock_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_marks__own_commits_since_the_snapshot),
+        cmocka_unit_test(test_marks__reads_skip_the_transaction_while_this_handle_writes_elsewhere),
+        cmocka_unit_test(test_marks__an_empty_commit_is_not_taken_for_this_handles),
+        cmocka_unit_test(test_marks__query_answers_kept_while_nothing_of_their_kind_is_written),
+    };
+    return cmocka_run_group_tests_name("lmdb_marks", tests, NULL, NULL);
+}
