@@ -241,7 +241,7 @@ int cmd_serve_parse(struct bc_cli *cli)
         {"listen", BC_OPT_CFG, NULL, BC_CFG_LISTEN, "ADDR:PORT", "listen address (env BOOKCHAT_LISTEN)"},
         {"demo", BC_OPT_FLAG, &s->demo, 0, NULL,
          "create the demo tenant if missing; print its URLs, login and key"},
-        {"threads", BC_OPT_CFG, NULL, BC_CFG_THREADS, "N", "worker threads, 0 = four per core"},
+        {"threads", BC_OPT_CFG, NULL, BC_CFG_THREADS, "N", "worker threads, 0 = one per core"},
         BC_OPT_COMMON(&cli->json),
         {0},
     };

@@ -238,13 +238,8 @@ int bc_server_prepare(struct bc_server *srv, char *err, size_t errsize)
     if (ntrusted < 0) return ntrusted;
     srv->ntrusted = ntrusted;
     if (srv->threads == 0) {
-        /* BC_THREADS_PER_CORE a core: a booking holds its worker while its commit is synced (the disk, not
-         * the CPU), and a worker also serves the other connections it owns, so with one a core a pending
-         * fdatasync stalled a quarter of the connections and bookings rarely met in a group commit
-         * (docs/performance.md); reads do not get dearer with more workers */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        long t = (n > 0 ? n : 1) * BC_THREADS_PER_CORE;
-        srv->threads = (unsigned)(t > BC_THREADS_DEFAULT_MAX ? BC_THREADS_DEFAULT_MAX : t);
+        srv->threads = n > 0 ? (unsigned)n : 1;
     }
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->draining, false);

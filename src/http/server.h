@@ -1,4 +1,4 @@
-/* The HTTP server: libmicrohttpd in epoll mode with a thread pool (four threads per core), request bodies
+/* The HTTP server: libmicrohttpd in epoll mode with a thread pool (one thread per core), request bodies
  * up to a limit, request ids, a JSON access log, suspend/resume for slow upstreams, and a graceful drain.
  *
  * DESIGN NOTES
@@ -15,10 +15,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Worker threads when `threads` is 0: this many a core, at most BC_THREADS_DEFAULT_MAX. */
-#define BC_THREADS_PER_CORE    4
-#define BC_THREADS_DEFAULT_MAX 64
 
 struct MHD_Daemon;
 struct bc_env;

@@ -16,7 +16,7 @@
        "how old (ms) a cached read of a DynamoDB store may be: tenant, keys, settings, catalogue (0: off)")  \
     XX(STS_URL, "sts_url", NULL,                                                                             \
        "AWS STS endpoint for a DynamoDB store URL's role_arn (default https://sts.REGION.amazonaws.com/)")   \
-    XX(THREADS, "threads", "0", "HTTP worker threads (0: four per core)")                                    \
+    XX(THREADS, "threads", "0", "HTTP worker threads (0: one per core)")                                     \
     XX(BODY_LIMIT, "body_limit", "65536", "maximum request body in bytes")                                   \
     XX(LOG_LEVEL, "log_level", "info", "debug | info | warn | error | off")                                  \
     XX(ACCESS_LOG, "access_log", "on", "one JSON line per request: on | off")                                \
