@@ -41,7 +41,6 @@ struct bc__lmdb_store {
     MDB_dbi ttl;
     struct bc__lmdb_memo *memo;   /* NULL when it could not be allocated: read-only reads then parse */
     struct bc__lmdb_marks *marks; /* this handle's commits and what they wrote (lmdb_marks.c); may be NULL */
-    struct bc__lmdb_qmemo *qmemo; /* answers of read-only queries (lmdb_query.c); may be NULL */
     struct bc__lmdb_queue queue;
     unsigned long long items_written; /* successful puts and deletes of items (the queue's leader only) */
     atomic_ullong reads_without_txn;  /* read-only reads answered without a transaction (lmdb_marks.c) */
@@ -55,8 +54,6 @@ int bc__lmdb_map_err(int rc);
 /* Begins a transaction (flags: 0 or MDB_RDONLY) into *txn, adopting a map grown by another process. 0 or
  * a negative bc_err. */
 int bc__lmdb_txn_begin(struct bc__lmdb_store *st, unsigned flags, MDB_txn **txn);
-/* The id of the latest committed write transaction, by any process (0 when unknown). */
-uint64_t bc__lmdb_last_txnid(struct bc__lmdb_store *st);
 void bc__lmdb_close(struct bc_store *s);
 
 /* ---- how values are stored (lmdb_codec.c) ---- */
@@ -105,8 +102,8 @@ struct bc__lmdb_marks;
 /* No marks, no commits known; NULL when out of memory. Free with bc__lmdb_marks_free (NULL: no-op). */
 struct bc__lmdb_marks *bc__lmdb_marks_new(void);
 void bc__lmdb_marks_free(struct bc__lmdb_marks *m);
-/* The write transaction txnid writes (or deletes) key: marks the key, its partition and its kind. Called
- * by the commit queue's leader only, before the commit. */
+/* The write transaction txnid writes (or deletes) key: marks it. Called by the commit queue's leader only,
+ * before the commit. */
 void bc__lmdb_marks_write(struct bc__lmdb_marks *m, const char *key, size_t klen, uint64_t txnid);
 /* The write transaction txnid, which marked all it wrote, has committed. Leader only. */
 void bc__lmdb_marks_commit(struct bc__lmdb_marks *m, uint64_t txnid);
@@ -114,33 +111,6 @@ void bc__lmdb_marks_commit(struct bc__lmdb_marks *m, uint64_t txnid);
  * committed transaction: snap == last, or every commit since snap was this handle's and none wrote key. */
 bool bc__lmdb_marks_key_current(struct bc__lmdb_marks *m, const char *key, size_t klen, uint64_t snap,
                                 uint64_t last);
-/* The same for every item of partition pk (kind NULL) or of one kind of it (kind[0..kindlen)). */
-bool bc__lmdb_marks_range_current(struct bc__lmdb_marks *m, const char *pk, const char *kind, size_t kindlen,
-                                  uint64_t snap, uint64_t last);
-/* The length of an SK's kind: up to its first '#', else all of it. */
-size_t bc__lmdb_sk_kind(const char *sk, size_t sklen);
-
-/* ---- the memo of read-only query answers (lmdb_qmemo.c) ---- */
-
-struct bc__lmdb_qmemo;
-/* An empty memo, or NULL when out of memory. Free with bc__lmdb_qmemo_free (NULL: no-op). */
-struct bc__lmdb_qmemo *bc__lmdb_qmemo_new(void);
-void bc__lmdb_qmemo_free(struct bc__lmdb_qmemo *m);
-/* The bytes that name query q (its PK, SK condition, cursor, order and limit) into buf; their length, or 0
- * when they do not fit in cap. */
-size_t bc__lmdb_qmemo_key(const struct bc_query *q, char *buf, size_t cap);
-/* The kind of item every key in q's range has (the SK up to its first '#'), or *kind NULL when the range
- * may hold several kinds. */
-void bc__lmdb_qmemo_kind(const struct bc_query *q, const char **kind, size_t *kindlen);
-/* Fills res (a new array of the kept, shared items; a copy of the cursor) and returns true when the answer
- * kept under key is current: current(arg, snap) for the transaction that read it, and no item of it
- * expired by now. */
-bool bc__lmdb_qmemo_get(struct bc__lmdb_qmemo *m, const char *key, size_t klen, int64_t now,
-                        bool (*current)(void *arg, uint64_t snap), void *arg, struct bc_query_result *res);
-/* Keeps res (items shared, read-only from now on) as the answer read in read-only transaction snap; expires:
- * the earliest ttl among its items and the one after a full page (0: none); bytes: their stored size. */
-void bc__lmdb_qmemo_put(struct bc__lmdb_qmemo *m, const char *key, size_t klen, uint64_t snap,
-                        const struct bc_query_result *res, int64_t expires, size_t bytes);
 
 /* ---- the commit queue (lmdb_commit.c) ---- */
 

@@ -1,12 +1,12 @@
 /* Write marks of the LMDB store backend: which of the transactions committed since a snapshot were this
- * handle's own, and which keys, partitions and kinds of items they wrote. A read-only read of an item the
+ * handle's own, and which keys they wrote. A read-only read of an item the
  * memo found current in snapshot S (store_lmdb.c, lmdb_memo.c) is still current at the latest commit L when
  * every commit in (S, L] was this handle's and none of them marked the item's key: the read then needs no
  * transaction, even while this process writes other items (a chat turn's writes, the usage flush).
  *
  * DESIGN NOTES
  * - Marks are upper bounds, never exact: mark[h] is the id of the latest write transaction that wrote some
- *   key (or some item of a partition, or of a partition's kind) hashing to h. Collisions, writes of a
+ *   key hashing to h. Collisions, writes of a
  *   transaction that did not commit (its id is the next commit's) and nested transactions that were aborted
  *   only make a mark higher than needed, which costs a read through a transaction, never a stale answer.
  * - Only the commit queue's leader writes marks and records commits (one at a time), so a plain atomic store
@@ -16,10 +16,7 @@
  *   its own, it also finds every mark that commit made.
  * - Commits not recorded here are foreign: another process's, another handle's in this process, the
  *   reaper's (lm_reap writes outside the queue). Any foreign commit since S sends the read through a
- *   transaction, as do more than SPAN_MAX commits since S.
- * - The kind of an item is its SK up to the first '#' ("SERVICE" of "SERVICE#s_1", "META" of "META"): a
- *   query for one kind of a partition (the services of a tenant) stays current while the tenant's
- *   conversations are written. */
+ *   transaction, as do more than SPAN_MAX commits since S. */
 #include "store/lmdb_internal.h"
 #include "util/hash.h"
 
@@ -36,28 +33,9 @@ struct bc__lmdb_marks {
     _Atomic uint64_t own[RING]; /* own[id % RING] == id: commit id was this handle's */
 };
 
-/* The three hashes of a key: the key itself, its partition, and its partition's kind (domain-separated by
- * a tag byte, so that a PK never hashes like a whole key). */
 static uint64_t h_key(const char *key, size_t klen)
 {
-    return bc_fnv1a(bc_fnv1a(BC_FNV1A_INIT, "k", 1), key, klen);
-}
-
-static uint64_t h_part(const char *pk, size_t pklen)
-{
-    return bc_fnv1a(bc_fnv1a(BC_FNV1A_INIT, "p", 1), pk, pklen);
-}
-
-static uint64_t h_kind(const char *pk, size_t pklen, const char *kind, size_t kindlen)
-{
-    uint64_t h = bc_fnv1a(bc_fnv1a(BC_FNV1A_INIT, "s", 1), pk, pklen);
-    return bc_fnv1a(bc_fnv1a(h, "", 1), kind, kindlen);
-}
-
-size_t bc__lmdb_sk_kind(const char *sk, size_t sklen)
-{
-    const char *h = memchr(sk, '#', sklen);
-    return h ? (size_t)(h - sk) : sklen;
+    return bc_fnv1a(BC_FNV1A_INIT, key, klen);
 }
 
 struct bc__lmdb_marks *bc__lmdb_marks_new(void)
@@ -79,14 +57,7 @@ static void raise_mark(struct bc__lmdb_marks *m, uint64_t h, uint64_t txnid)
 
 void bc__lmdb_marks_write(struct bc__lmdb_marks *m, const char *key, size_t klen, uint64_t txnid)
 {
-    if (!m) return;
-    const char *nul = memchr(key, '\0', klen);
-    size_t pklen = nul ? (size_t)(nul - key) : klen;
-    const char *sk = nul ? nul + 1 : key + klen;
-    size_t sklen = klen - pklen - (nul ? 1 : 0);
-    raise_mark(m, h_key(key, klen), txnid);
-    raise_mark(m, h_part(key, pklen), txnid);
-    raise_mark(m, h_kind(key, pklen, sk, bc__lmdb_sk_kind(sk, sklen)), txnid);
+    if (m) raise_mark(m, h_key(key, klen), txnid);
 }
 
 void bc__lmdb_marks_commit(struct bc__lmdb_marks *m, uint64_t txnid)
@@ -113,13 +84,4 @@ bool bc__lmdb_marks_key_current(struct bc__lmdb_marks *m, const char *key, size_
 {
     if (snap && snap == last) return true;
     return all_own(m, snap, last) && unmarked(m, h_key(key, klen), snap);
-}
-
-bool bc__lmdb_marks_range_current(struct bc__lmdb_marks *m, const char *pk, const char *kind, size_t kindlen,
-                                  uint64_t snap, uint64_t last)
-{
-    if (snap && snap == last) return true;
-    if (!all_own(m, snap, last)) return false;
-    size_t pklen = strlen(pk);
-    return kind ? unmarked(m, h_kind(pk, pklen, kind, kindlen), snap) : unmarked(m, h_part(pk, pklen), snap);
 }

@@ -8,7 +8,6 @@
 #include "util/id.h"
 
 #include <lmdb.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,20 +98,6 @@ static int seek_first(MDB_cursor *cur, const struct bc_query *q, const char *pfx
     return mdb_cursor_get(cur, k, v, MDB_PREV);
 }
 
-/* A kept answer of a read-only query: whether nothing written since its transaction could change it. */
-struct range_at {
-    struct bc__lmdb_store *st;
-    const char *pk, *kind;
-    size_t kindlen;
-    uint64_t last;
-};
-
-static bool range_current(void *arg, uint64_t snap)
-{
-    struct range_at *a = arg;
-    return bc__lmdb_marks_range_current(a->st->marks, a->pk, a->kind, a->kindlen, snap, a->last);
-}
-
 int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)
 {
     struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
@@ -121,20 +106,6 @@ int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query
     int limit = q->limit ? q->limit : 100;
     memcpy(pfx, q->pk, pfxlen); /* includes the NUL separator */
     if (q->cursor && decode_cursor(q->cursor, after, sizeof after, &afterlen) < 0) return BC_EINVALID;
-    /* a read-only query answered before, with nothing written since that could change it: no transaction,
-     * no cursor, no look-up per item (lmdb_qmemo.c) */
-    char qkey[4 * BC_STORE_KEY_MAX + 64];
-    size_t qklen = q->read_only && st->qmemo ? bc__lmdb_qmemo_key(q, qkey, sizeof qkey) : 0;
-    if (qklen) {
-        struct range_at at = {st, q->pk, NULL, 0, bc__lmdb_last_txnid(st)};
-        bc__lmdb_qmemo_kind(q, &at.kind, &at.kindlen);
-        if (bc__lmdb_qmemo_get(st->qmemo, qkey, qklen, bc_now_s(), range_current, &at, res)) {
-            atomic_fetch_add_explicit(&st->reads_without_txn, 1, memory_order_relaxed);
-            return 0;
-        }
-    }
-    int64_t expires = 0; /* the earliest ttl of the live items seen */
-    size_t bytes = 0;
 
     MDB_txn *txn;
     MDB_cursor *cur = NULL;
@@ -166,26 +137,20 @@ int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query
         }
         if (bc__store_expired(item, now)) {
             json_decref(item);
-            mrc = mdb_cursor_get(cur, &k, &v, q->descending ? MDB_PREV : MDB_NEXT);
-            continue;
-        }
-        json_int_t ttl = json_integer_value(json_object_get(item, "ttl"));
-        if (ttl > 0 && (!expires || ttl < expires)) expires = ttl;
-        bytes += v.mv_size;
-        if ((int)json_array_size(res->items) == limit) {
+        } else if ((int)json_array_size(res->items) == limit) {
             /* one more live item exists: hand out a cursor at the last returned one */
             json_decref(item);
             res->next_cursor = encode_cursor(last_sk, last_len);
             if (!res->next_cursor) rc = BC_ENOMEM;
             break;
+        } else {
+            json_array_append_new(res->items, item);
+            last_sk = sk;
+            last_len = sl;
         }
-        json_array_append_new(res->items, item);
-        last_sk = sk;
-        last_len = sl;
         mrc = mdb_cursor_get(cur, &k, &v, q->descending ? MDB_PREV : MDB_NEXT);
     }
     if (mrc && mrc != MDB_NOTFOUND) rc = bc__lmdb_map_err(mrc);
-    if (rc == 0 && qklen) bc__lmdb_qmemo_put(st->qmemo, qkey, qklen, snap, res, expires, bytes);
 out:
     if (cur) mdb_cursor_close(cur);
     mdb_txn_abort(txn);

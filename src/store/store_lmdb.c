@@ -23,8 +23,7 @@
  *   none wrote the key (lmdb_marks.c); any other process's commit sends them through a transaction again.
  * - The backend's files (shared internals in lmdb_internal.h): lmdb_memo.c (the memo of parsed items that
  *   read-only reads share), lmdb_marks.c (this handle's commits and what they wrote), lmdb_query.c (query,
- *   scan, cursors), lmdb_qmemo.c (read-only query answers kept), lmdb_backup.c (backup, restore),
- *   lmdb_commit.c (the commit queue: group commit). */
+ *   scan, cursors), lmdb_backup.c (backup, restore), lmdb_commit.c (the commit queue: group commit). */
 #include "store/lmdb_internal.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -163,7 +162,7 @@ static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, 
 
 /* The id of the latest committed write transaction, by any process (from the meta page LMDB writes last in a
  * commit, so it never names a commit whose pages are not in place yet). */
-uint64_t bc__lmdb_last_txnid(struct bc__lmdb_store *st)
+static uint64_t last_txnid(struct bc__lmdb_store *st)
 {
     MDB_envinfo info;
     return mdb_env_info(st->env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
@@ -190,7 +189,7 @@ static int get_item(struct bc__lmdb_store *st, const char *pk, const char *sk, b
         /* nothing written to this key since a read found the memo's bytes stored (lmdb_marks.c): no
          * transaction, no B-tree walk (with 10,000 tenants the walk and its page misses were what made hot
          * reads dearer than with 10) */
-        struct key_at at = {st, key, klen, bc__lmdb_last_txnid(st)};
+        struct key_at at = {st, key, klen, last_txnid(st)};
         json_t *j = bc__lmdb_memo_current(st->memo, key, klen, key_current, &at);
         if (j && bc__store_expired(j, bc_now_s())) {
             json_decref(j);
@@ -509,7 +508,6 @@ void bc__lmdb_close(struct bc_store *s)
     }
     bc__lmdb_memo_free(st->memo);
     bc__lmdb_marks_free(st->marks);
-    bc__lmdb_qmemo_free(st->qmemo);
     free(st);
 }
 
@@ -577,11 +575,9 @@ int bc__store_lmdb_open(const char *spec, struct bc_store **out, char *err, size
     st->nosync = nosync;
     st->memo = bc__lmdb_memo_new();   /* without it (out of memory), read-only reads parse every time */
     st->marks = bc__lmdb_marks_new(); /* without them, reads are current only when nothing was committed */
-    st->qmemo = bc__lmdb_qmemo_new(); /* without it, every read-only query takes a transaction */
     if (bc__lmdb_queue_init(&st->queue) < 0) {
         bc__lmdb_memo_free(st->memo);
         bc__lmdb_marks_free(st->marks);
-        bc__lmdb_qmemo_free(st->qmemo);
         free(st);
         return BC_ENOMEM;
     }

@@ -32,14 +32,6 @@ static void test_marks__own_commits_since_the_snapshot(void **state)
     assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 7));
     assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "CONV#c1"), 5, 7));
     assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "CONV#c1"), 7, 7));
-    /* queries: the tenant's services stay current, its conversations and the whole partition do not */
-    assert_true(bc__lmdb_marks_range_current(m, "TENANT#a", "SERVICE", 7, 5, 7));
-    assert_false(bc__lmdb_marks_range_current(m, "TENANT#a", "CONV", 4, 5, 7));
-    assert_false(bc__lmdb_marks_range_current(m, "TENANT#a", NULL, 0, 5, 7));
-    assert_true(bc__lmdb_marks_range_current(m, "TENANT#b", NULL, 0, 5, 7));
-    /* a key without '#' is its own kind */
-    assert_int_equal(bc__lmdb_sk_kind("META", 4), 4);
-    assert_int_equal(bc__lmdb_sk_kind("MSG#c1#0001", 11), 3);
     /* too many commits since the snapshot: through a transaction, even when all were this handle's */
     for (uint64_t id = 8; id <= 400; id++) bc__lmdb_marks_commit(m, id);
     assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 300, 400));
@@ -120,64 +112,6 @@ static void test_marks__an_empty_commit_is_not_taken_for_this_handles(void **sta
     bc_store_close(s);
 }
 
-/* The services of TENANT#a, read-only: how many, whether answered without a transaction, and the first. */
-static size_t list_services(struct bc_store *s, bool *fast, const json_t **first)
-{
-    uint64_t before = fast_reads(s);
-    struct bc_query q = {.pk = "TENANT#a", .sk_prefix = "SERVICE#", .read_only = true};
-    struct bc_query_result res = {0};
-    assert_int_equal(bc_store_query(s, &q, &res), 0);
-    size_t n = json_array_size(res.items);
-    if (first) *first = json_array_get(res.items, 0);
-    bc_query_result_release(&res);
-    *fast = fast_reads(s) == before + 1;
-    return n;
-}
-
-static void test_marks__query_answers_kept_while_nothing_of_their_kind_is_written(void **state)
-{
-    (void)state;
-    char dir[512];
-    bc_test_tmpdir(dir, sizeof dir, "lmdb-qmemo");
-    struct bc_store *s = bc_test_open_lmdb(dir);
-    bool fast;
-    const json_t *a = NULL, *b = NULL;
-    put(s, "SERVICE#1", "Corte");
-    assert_int_equal(list_services(s, &fast, &a), 1);
-    assert_false(fast);
-    assert_int_equal(list_services(s, &fast, &b), 1);
-    assert_true(fast);
-    assert_ptr_equal(a, b); /* the same shared items: rendered answers stay valid (http/rendered.h) */
-    /* the tenant's conversations change: its services are still answered without a transaction */
-    put(s, "CONV#c1", "hola");
-    assert_int_equal(list_services(s, &fast, NULL), 1);
-    assert_true(fast);
-    /* a new service: seen at once */
-    put(s, "SERVICE#2", "Tinte");
-    assert_int_equal(list_services(s, &fast, NULL), 2);
-    assert_false(fast);
-    assert_int_equal(list_services(s, &fast, NULL), 2);
-    assert_true(fast);
-    /* a service that expires: gone once its ttl passes, though nothing was written */
-    json_t *it = json_pack("{s:s, s:s, s:s, s:I}", "PK", "TENANT#a", "SK", "SERVICE#3", "name", "Peinado",
-                           "ttl", (json_int_t)(bc_now_s() + 60));
-    assert_int_equal(bc_store_put(s, it, NULL), 0);
-    json_decref(it);
-    assert_int_equal(list_services(s, &fast, NULL), 3);
-    assert_int_equal(list_services(s, &fast, NULL), 3);
-    assert_true(fast);
-    bc_clock_advance(61);
-    assert_int_equal(list_services(s, &fast, NULL), 2);
-    assert_false(fast);
-    /* another handle deletes a service: seen at once */
-    struct bc_store *other = bc_test_open_lmdb(dir);
-    assert_int_equal(bc_store_delete(other, "TENANT#a", "SERVICE#1", NULL), 0);
-    assert_int_equal(list_services(s, &fast, NULL), 1);
-    assert_false(fast);
-    bc_store_close(other);
-    bc_store_close(s);
-}
-
 int main(void)
 {
     bc_clock_init();
@@ -185,7 +119,6 @@ int main(void)
         cmocka_unit_test(test_marks__own_commits_since_the_snapshot),
         cmocka_unit_test(test_marks__reads_skip_the_transaction_while_this_handle_writes_elsewhere),
         cmocka_unit_test(test_marks__an_empty_commit_is_not_taken_for_this_handles),
-        cmocka_unit_test(test_marks__query_answers_kept_while_nothing_of_their_kind_is_written),
     };
     return cmocka_run_group_tests_name("lmdb_marks", tests, NULL, NULL);
 }
