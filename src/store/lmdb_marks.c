@@ -1,14 +1,14 @@
 /* Write marks of the LMDB store backend: which of the transactions committed since a snapshot were this
- * handle's own, and which keys they wrote. A read-only read of an item the
- * memo found current in snapshot S (store_lmdb.c, lmdb_memo.c) is still current at the latest commit L when
- * every commit in (S, L] was this handle's and none of them marked the item's key: the read then needs no
- * transaction, even while this process writes other items (a chat turn's writes, the usage flush).
+ * handle's own, and which keys they wrote. A read-only read of an item the memo found current in snapshot S
+ * (store_lmdb.c, lmdb_memo.c) is still current at the latest commit L when every commit in (S, L] was this
+ * handle's and none of them marked the item's key: the read then needs no transaction, even while this
+ * process writes other items (a chat turn's writes, the usage flush).
  *
  * DESIGN NOTES
  * - Marks are upper bounds, never exact: mark[h] is the id of the latest write transaction that wrote some
- *   key hashing to h. Collisions, writes of a
- *   transaction that did not commit (its id is the next commit's) and nested transactions that were aborted
- *   only make a mark higher than needed, which costs a read through a transaction, never a stale answer.
+ *   key hashing to h. Collisions, writes of a transaction that did not commit (its id is the next commit's)
+ *   and nested transactions that were aborted only make a mark higher than needed, which costs a read
+ *   through a transaction, never a stale answer.
  * - Only the commit queue's leader writes marks and records commits (one at a time), so a plain atomic store
  *   of an id that never decreases is enough. The marks of a transaction are stored while it applies its
  *   writes, before its commit; the commit is recorded in own[] after it (release). A reader loads the latest
