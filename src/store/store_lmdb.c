@@ -130,6 +130,7 @@ static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, 
     MDB_val k = {klen, (void *)key};
     int rc;
     int64_t new_ttl = item_ttl(item);
+    /* a nested transaction (a writer inside a group) has its group's id: the commit's */
     bc__lmdb_marks_write(st->marks, key, klen, (uint64_t)mdb_txn_id(txn));
     if (old_ttl && old_ttl != new_ttl) {
         MDB_val t = {make_ttl_key(tk, old_ttl, key, klen), tk};
