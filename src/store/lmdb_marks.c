@@ -9,14 +9,21 @@
  *   key hashing to h. Collisions, writes of a transaction that did not commit (its id is the next commit's)
  *   and nested transactions that were aborted only make a mark higher than needed, which costs a read
  *   through a transaction, never a stale answer.
- * - Only the commit queue's leader writes marks and records commits (one at a time), so a plain atomic store
- *   of an id that never decreases is enough. The marks of a transaction are stored while it applies its
- *   writes, before its commit; the commit is recorded in own[] after it (release). A reader loads the latest
- *   commit id from LMDB's meta page, then own[] (acquire), then the mark: when it finds a commit recorded as
- *   its own, it also finds every mark that commit made.
- * - Commits not recorded here are foreign: another process's, another handle's in this process, the
- *   reaper's (lm_reap writes outside the queue). Any foreign commit since S sends the read through a
- *   transaction, as do more than SPAN_MAX commits since S. */
+ * - Which commits were this handle's: last_own is the latest commit of this handle that changed an item,
+ *   and every commit after foreign_upto up to last_own was this handle's. Only the commit queue's leader
+ *   writes them, one commit at a time and in commit order (leaders take turns): on recording commit T it
+ *   finds the commits between its previous one and T (write transactions are serialised, so they are
+ *   exactly the ids between) and, when there are any, moves foreign_upto to T - 1. So commits (S, L] were all
+ *   this handle's exactly when L <= last_own and S >= foreign_upto, checked in constant time however many
+ *   commits passed (a usage flush commits hundreds of groups).
+ * - Order: a transaction's marks are stored while it applies its writes, before its commit; foreign_upto,
+ *   then last_own (release) after it. A reader loads the latest commit id L from LMDB's meta page, then
+ *   last_own (acquire), then foreign_upto and the mark: when last_own covers L it also sees every mark and
+ *   gap recorded up to it (a newer foreign_upto only makes it more careful).
+ * - Commits not recorded are foreign: another process's, another handle's in this process, the reaper's
+ *   (lm_reap writes outside the queue), and an empty one of this handle's (LMDB gives its id to the next
+ *   commit, which may be another process's). Any foreign commit since S sends the read through a
+ *   transaction. */
 #include "store/lmdb_internal.h"
 #include "util/hash.h"
 
@@ -24,13 +31,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MARKS    65536 /* 512 KiB of marks: few collisions for the keys one flush or chat burst writes */
-#define RING     1024
-#define SPAN_MAX 256 /* more commits since the snapshot than this: read through a transaction */
+#define MARKS 65536 /* 512 KiB of marks: few collisions for the keys one flush or chat burst writes */
 
 struct bc__lmdb_marks {
     _Atomic uint64_t mark[MARKS];
-    _Atomic uint64_t own[RING]; /* own[id % RING] == id: commit id was this handle's */
+    _Atomic uint64_t last_own;     /* this handle's latest recorded commit (0: none) */
+    _Atomic uint64_t foreign_upto; /* every commit after it, up to last_own, was this handle's */
 };
 
 static uint64_t h_key(const char *key, size_t klen)
@@ -62,16 +68,18 @@ void bc__lmdb_marks_write(struct bc__lmdb_marks *m, const char *key, size_t klen
 
 void bc__lmdb_marks_commit(struct bc__lmdb_marks *m, uint64_t txnid)
 {
-    if (m) atomic_store_explicit(&m->own[txnid % RING], txnid, memory_order_release);
+    if (!m) return;
+    uint64_t prev = atomic_load_explicit(&m->last_own, memory_order_relaxed);
+    if (txnid - 1 > prev) atomic_store_explicit(&m->foreign_upto, txnid - 1, memory_order_relaxed);
+    atomic_store_explicit(&m->last_own, txnid, memory_order_release);
 }
 
 /* Every commit in (snap, last] is this handle's own. */
 static bool all_own(struct bc__lmdb_marks *m, uint64_t snap, uint64_t last)
 {
-    if (!m || !snap || last < snap || last - snap > SPAN_MAX) return false;
-    for (uint64_t id = snap + 1; id <= last; id++)
-        if (atomic_load_explicit(&m->own[id % RING], memory_order_acquire) != id) return false;
-    return true;
+    if (!m || !snap || last < snap || last > atomic_load_explicit(&m->last_own, memory_order_acquire))
+        return false;
+    return snap >= atomic_load_explicit(&m->foreign_upto, memory_order_relaxed);
 }
 
 static bool unmarked(struct bc__lmdb_marks *m, uint64_t h, uint64_t snap)

@@ -22,20 +22,26 @@ static void test_marks__own_commits_since_the_snapshot(void **state)
     /* nothing committed since: current; no snapshot known: never */
     assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 5));
     assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 0, 5));
-    /* commits 6 and 7 unknown (another process's): not current */
+    /* commits 6 and 7 not known as this handle's: not current */
     assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 7));
-    bc__lmdb_marks_commit(m, 6);
+    bc__lmdb_marks_commit(m, 6); /* 1 to 5 were someone else's */
     assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 7));
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 4, 6));
     /* 7 is this handle's and wrote one conversation: every other key stays current */
     bc__lmdb_marks_write(m, KEY("TENANT#a", "CONV#c1"), 7);
     bc__lmdb_marks_commit(m, 7);
     assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 7));
     assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "CONV#c1"), 5, 7));
     assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "CONV#c1"), 7, 7));
-    /* too many commits since the snapshot: through a transaction, even when all were this handle's */
-    for (uint64_t id = 8; id <= 400; id++) bc__lmdb_marks_commit(m, id);
-    assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 300, 400));
-    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 5, 400));
+    /* 8 and 9 were another process's (this handle's next commit is 10): snapshots before 9 are done */
+    bc__lmdb_marks_commit(m, 10);
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 7, 10));
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 8, 10));
+    assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 9, 10));
+    /* however many commits of this handle's follow (a usage flush makes hundreds) */
+    for (uint64_t id = 11; id <= 5000; id++) bc__lmdb_marks_commit(m, id);
+    assert_true(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 9, 5000));
+    assert_false(bc__lmdb_marks_key_current(m, KEY("TENANT#a", "SERVICE#1"), 9, 5001));
     bc__lmdb_marks_free(m);
 }
 
@@ -89,6 +95,11 @@ static void test_marks__reads_skip_the_transaction_while_this_handle_writes_else
     assert_true(read_name(s, "Tinte"));
     put(other, "SERVICE#1", "Peinado");
     assert_false(read_name(s, "Peinado"));
+    assert_true(read_name(s, "Peinado"));
+    /* the other handle rewrites the service, then this one writes something else: the rewrite is seen */
+    put(other, "SERVICE#1", "Tinte");
+    put(s, "CONV#c4", "after");
+    assert_false(read_name(s, "Tinte"));
     bc_store_close(other);
     bc_store_close(s);
 }
