@@ -90,9 +90,9 @@ void bc__lmdb_memo_keep(struct bc__lmdb_memo *m, const char *key, size_t klen, c
  * as of that transaction), 0 inside a write transaction. NULL when undecodable (logged). */
 json_t *bc__lmdb_decode_shared(struct bc__lmdb_memo *m, const char *key, size_t klen, const MDB_val *v,
                                bool remember, uint64_t snap);
-/* key's kept value (new reference, read-only) when a read-only transaction with id last found exactly its
- * bytes stored: with last the id of the latest committed transaction, nothing has been written since, so it
- * is the stored value now, read without a transaction. NULL otherwise. */
+/* key's kept value (new reference, read-only) when a read-only transaction found exactly its bytes stored
+ * and current(arg, that transaction's id) says nothing written since changed them (store_lmdb.c asks
+ * lmdb_marks.c): the stored value now, read without a transaction. NULL otherwise. */
 json_t *bc__lmdb_memo_current(struct bc__lmdb_memo *m, const char *key, size_t klen,
                               bool (*current)(void *arg, uint64_t snap), void *arg);
 
