@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "auth/context.h"
+#include "store/store.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/id.h"
@@ -125,6 +126,10 @@ struct bc_req {
     const char *err_msg;  /* set by bc_fail; borrowed from the arena */
     size_t resp_len;
 
+    /* what the request's writes need before its answer may go out (bc_store_defer_begin): the transport
+     * waits for it (bc_req_await_durable) */
+    struct bc_store_ticket durable;
+
     /* asynchronous completion (bc_req_resume_with, bc_req_attach); under the server's lock */
     int (*cont)(struct bc_req *req, void *ud);
     void *cont_ud;
@@ -151,6 +156,11 @@ void bc_req_done(struct bc_req *req, bool aborted);
  * suspend again). Returns BC_ASYNC when the request is (still) suspended — park(req) was then called under
  * the server's lock, and bc_req_resume will call tx->wake — or 0 when its reply is set. */
 int bc_req_continue(struct bc_req *req, void (*park)(struct bc_req *req));
+
+/* Once the reply is set: when the request's deferred writes (req->durable) are not yet on disk, suspends the
+ * request until they are and returns BC_ASYNC (park(req) called as by bc_req_continue); the reply is then
+ * sent as it is, or replaced by a 500 when their sync failed. 0: the reply may go out now. */
+int bc_req_await_durable(struct bc_req *req, void (*park)(struct bc_req *req));
 
 /* The value of path parameter {name}; NULL if the route has none. Borrowed for the request's lifetime. */
 const char *bc_req_param(struct bc_req *req, const char *name);

@@ -536,6 +536,39 @@ void bc_req_resume_with(struct bc_req *req, bc_req_cont_fn cont, void *ud)
     bc_req_resume(req);
 }
 
+/* On a worker thread, when the sync of the request's writes failed: they are committed but not known to be
+ * durable, so the answer is not the handler's. */
+static int durable_failed(struct bc_req *req, void *ud)
+{
+    req->nheaders = 0;
+    return bc_reply_error(req, (int)(intptr_t)ud, "The change was saved but could not be confirmed on disk.");
+}
+
+/* From the store's sync thread */
+static void durable_done(void *ud, int rc)
+{
+    struct bc_req *req = ud;
+    if (rc < 0)
+        bc_req_resume_with(req, durable_failed, (void *)(intptr_t)rc);
+    else
+        bc_req_resume(req);
+}
+
+int bc_req_await_durable(struct bc_req *req, void (*park)(struct bc_req *req))
+{
+    if (!req->durable.store) return 0;
+    struct bc_store_ticket t = req->durable;
+    req->durable = (struct bc_store_ticket){0};
+    bc_req_suspend(req);
+    if (!bc_store_when_durable(&t, durable_done, req)) {
+        pthread_mutex_lock(&req->srv->async_mu);
+        req->state = BC_REQ_RUNNING;
+        pthread_mutex_unlock(&req->srv->async_mu);
+        return 0;
+    }
+    return bc_req_continue(req, park);
+}
+
 void bc_req_attach(struct bc_req *req, void *ud, void (*free_fn)(void *ud))
 {
     req->attach_ud = ud;

@@ -164,6 +164,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     struct bc_server *srv = cls;
     struct bc_req *req = *con_cls;
+    bool dispatch = false;
     (void)version;
     if (!req) {
         req = bc_req_new(srv, &mhd_transport, method, url);
@@ -208,13 +209,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         }
         req->state = BC_REQ_RUNNING;
-        bc_router_dispatch(req);
+        dispatch = true;
     }
+    if (!dispatch && req->state != BC_REQ_RUNNING && req->state != BC_REQ_READY &&
+        req->state != BC_REQ_SUSPENDED)
+        return MHD_YES;
+    /* The handler (or the continuation) runs in a deferral span: its writes return once committed, and
+     * the answer waits for their sync with the connection suspended, while this thread serves others and
+     * the writes of the requests it meanwhile takes share that sync (store.h, bc_store_defer_begin) */
+    bc_store_defer_begin(&req->durable);
+    if (dispatch) bc_router_dispatch(req);
     /* a suspended handler or continuation: suspend the connection, or, if it was already resumed, run the
      * continuation it was resumed with (which may suspend again) */
-    if (req->state != BC_REQ_RUNNING && req->state != BC_REQ_READY && req->state != BC_REQ_SUSPENDED)
-        return MHD_YES;
-    if (bc_req_continue(req, mhd_park) == BC_ASYNC) return MHD_YES;
+    int rc = bc_req_continue(req, mhd_park);
+    bc_store_defer_end(&req->durable);
+    if (rc == BC_ASYNC || bc_req_await_durable(req, mhd_park) == BC_ASYNC) return MHD_YES;
     return queue(req);
 }
 

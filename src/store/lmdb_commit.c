@@ -33,6 +33,16 @@
  *   succeeded; a failed sync fails the non-lazy writers of the group whose leader ran it (their writes are
  *   committed but not known to be durable, as before this queue), and the leaders that waited for it try
  *   their own.
+ * - Deferred writes (bc_store_defer_begin: a server thread's request): such a writer is answered once its
+ *   group is committed, like a lazy one, and its group's sequence number goes into the request's ticket.
+ *   The request then registers a callback (bc_store_when_durable) and its thread serves other connections;
+ *   the store's sync thread syncs up to the highest sequence number waiting (sharing a sync that is running
+ *   and covers it, through the same accounting as the leaders' syncs) and then calls back every callback
+ *   it covered. Callbacks added meanwhile wait for the next sync, which covers all of them: with two worker
+ *   threads, two writes at a time no longer means two syncs at a time, and an answer still goes out only
+ *   once its writes are on disk. Committed-but-unsynced writes were already visible to readers (the next
+ *   group begins while a sync runs); a machine crash before the sync loses them, and their requests, which
+ *   were never answered, with them.
  * - No deadlock: the queue's mutex is never held across an LMDB call; only the leader applying a group
  *   holds LMDB's write lock, while waiting writers hold nothing but their place in the queue (no
  *   transaction of any kind); a writer's apply function works only inside the transaction it is given and
@@ -43,9 +53,11 @@
  * - Measured: docs/performance.md, "Group commit". */
 #include "store/lmdb_internal.h"
 #include "util/err.h"
+#include "util/fault.h"
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The most writers one group carries: bounds a group's transaction (each writer is at most
@@ -62,11 +74,20 @@
 
 struct bc__lmdb_writer {
     const struct bc__lmdb_apply *apply;
-    bool lazy;
+    bool lazy; /* answered once committed (a lazy write, or a deferred one) */
     bool done; /* rc is final (set by the leader under the queue's mutex) */
     int rc;
+    unsigned long long seq; /* its group's commit sequence number (set with done) */
     pthread_cond_t wake;
     struct bc__lmdb_writer *next;
+};
+
+/* A deferred write's callback (bc_store_when_durable): done(ud, rc) once commit seq is synced. */
+struct bc__lmdb_durable {
+    unsigned long long seq;
+    void (*done)(void *ud, int rc);
+    void *ud;
+    struct bc__lmdb_durable *next;
 };
 
 int bc__lmdb_queue_init(struct bc__lmdb_queue *q)
@@ -77,16 +98,31 @@ int bc__lmdb_queue_init(struct bc__lmdb_queue *q)
     q->syncing = 0;
     q->committed = q->synced = q->sync_upto = 0;
     q->groups = q->writers = q->syncs = 0;
+    q->durable = NULL;
+    q->syncer_running = q->syncer_stop = false;
     if (pthread_mutex_init(&q->mu, NULL) != 0) return BC_ENOMEM;
     if (pthread_cond_init(&q->sync_done, NULL) != 0) {
+        pthread_mutex_destroy(&q->mu);
+        return BC_ENOMEM;
+    }
+    if (pthread_cond_init(&q->durable_added, NULL) != 0) {
+        pthread_cond_destroy(&q->sync_done);
         pthread_mutex_destroy(&q->mu);
         return BC_ENOMEM;
     }
     return 0;
 }
 
-void bc__lmdb_queue_release(struct bc__lmdb_queue *q)
+void bc__lmdb_queue_release(struct bc__lmdb_store *st)
 {
+    struct bc__lmdb_queue *q = &st->queue;
+    pthread_mutex_lock(&q->mu);
+    bool running = q->syncer_running;
+    q->syncer_stop = true;
+    pthread_cond_broadcast(&q->durable_added);
+    pthread_mutex_unlock(&q->mu);
+    if (running) pthread_join(q->syncer, NULL);
+    pthread_cond_destroy(&q->durable_added);
     pthread_cond_destroy(&q->sync_done);
     pthread_mutex_destroy(&q->mu);
 }
@@ -184,7 +220,7 @@ static int wait_synced(struct bc__lmdb_store *st, unsigned long long seq)
         q->syncing++;
         q->sync_upto = upto;
         pthread_mutex_unlock(&q->mu);
-        int rc = bc__lmdb_map_err(mdb_env_sync(st->env, 1));
+        int rc = bc_fault_hit(BC_FAULT_STORE_SYNC) ? BC_EIO : bc__lmdb_map_err(mdb_env_sync(st->env, 1));
         pthread_mutex_lock(&q->mu);
         q->syncing--;
         q->syncs++;
@@ -195,6 +231,75 @@ static int wait_synced(struct bc__lmdb_store *st, unsigned long long seq)
         if (rc < 0) return rc;
     }
     return 0;
+}
+
+/* The sync thread: syncs what the waiting callbacks need, then calls them (outside the mutex). Callbacks
+ * added while a sync runs wait for the next, which covers them all: so the deferred writes of any number
+ * of requests share one sync. Exits once asked to and no callback is left. */
+static void *syncer(void *arg)
+{
+    struct bc__lmdb_store *st = arg;
+    struct bc__lmdb_queue *q = &st->queue;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        if (!q->durable) {
+            if (q->syncer_stop) break;
+            pthread_cond_wait(&q->durable_added, &q->mu);
+            continue;
+        }
+        unsigned long long target = 0;
+        for (struct bc__lmdb_durable *d = q->durable; d; d = d->next)
+            if (d->seq > target) target = d->seq;
+        int rc = wait_synced(st, target);
+        struct bc__lmdb_durable *ready = NULL, **keep = &q->durable;
+        while (*keep) {
+            struct bc__lmdb_durable *d = *keep;
+            if (d->seq <= target) {
+                *keep = d->next;
+                d->next = ready;
+                ready = d;
+            } else {
+                keep = &d->next;
+            }
+        }
+        pthread_mutex_unlock(&q->mu);
+        while (ready) {
+            struct bc__lmdb_durable *d = ready;
+            ready = d->next;
+            d->done(d->ud, rc);
+            free(d);
+        }
+        pthread_mutex_lock(&q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+bool bc__lmdb_when_durable(struct bc_store *s, uint64_t seq, void (*done)(void *ud, int rc), void *ud)
+{
+    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
+    struct bc__lmdb_queue *q = &st->queue;
+    pthread_mutex_lock(&q->mu);
+    if (seq <= q->synced) {
+        pthread_mutex_unlock(&q->mu);
+        return false;
+    }
+    struct bc__lmdb_durable *d = malloc(sizeof *d);
+    if (d && !q->syncer_running && !q->syncer_stop && pthread_create(&q->syncer, NULL, syncer, st) == 0)
+        q->syncer_running = true;
+    if (!d || !q->syncer_running) {
+        /* no memory or no thread: sync here, as a write outside a deferral span would have */
+        free(d);
+        int rc = wait_synced(st, seq);
+        pthread_mutex_unlock(&q->mu);
+        done(ud, rc);
+        return true;
+    }
+    *d = (struct bc__lmdb_durable){.seq = seq, .done = done, .ud = ud, .next = q->durable};
+    q->durable = d;
+    pthread_cond_signal(&q->durable_added);
+    pthread_mutex_unlock(&q->mu);
+    return true;
 }
 
 /* Answers the writers of the list that have their final rc (all of them when all is true, else those that
@@ -220,7 +325,10 @@ static struct bc__lmdb_writer *answer(struct bc__lmdb_writer *list, bool all, st
 int bc__lmdb_commit(struct bc__lmdb_store *st, const struct bc__lmdb_apply *apply, bool lazy)
 {
     struct bc__lmdb_queue *q = &st->queue;
-    struct bc__lmdb_writer me = {.apply = apply, .lazy = lazy};
+    /* in a deferral span, a write that would wait for its sync is answered once committed, and its
+     * group's sequence number goes into the span's ticket (bc_store_defer_begin) */
+    uint64_t *deferred = lazy || st->nosync ? NULL : bc__store_defer_slot(&st->base);
+    struct bc__lmdb_writer me = {.apply = apply, .lazy = lazy || deferred};
     pthread_cond_init(&me.wake, NULL);
     pthread_mutex_lock(&q->mu);
     if (q->tail)
@@ -251,6 +359,7 @@ int bc__lmdb_commit(struct bc__lmdb_store *st, const struct bc__lmdb_apply *appl
 
         pthread_mutex_lock(&q->mu);
         unsigned long long seq = ++q->committed;
+        for (struct bc__lmdb_writer *w = &me; w; w = w->next) w->seq = seq;
         /* the next group may begin while this one syncs */
         q->leading = false;
         if (q->head) pthread_cond_signal(&q->head->wake);
@@ -263,5 +372,6 @@ int bc__lmdb_commit(struct bc__lmdb_store *st, const struct bc__lmdb_apply *appl
     }
     pthread_mutex_unlock(&q->mu);
     pthread_cond_destroy(&me.wake);
+    if (deferred && me.rc == 0 && me.seq > *deferred) *deferred = me.seq;
     return me.rc;
 }

@@ -29,6 +29,11 @@ struct bc__lmdb_queue {
     unsigned long long sync_upto;        /* the groups the latest sync started covers */
     pthread_cond_t sync_done;
     unsigned long long groups, writers, syncs; /* since open: groups run, writers they carried, syncs */
+    /* deferred writes' callbacks (bc_store_when_durable), run by the sync thread once synced */
+    struct bc__lmdb_durable *durable;
+    pthread_cond_t durable_added;
+    pthread_t syncer;
+    bool syncer_running, syncer_stop;
 };
 
 /* An open LMDB store (its base is what bc_store_open hands out); read-only after bc__store_lmdb_open, but
@@ -121,9 +126,13 @@ struct bc__lmdb_apply {
     void *arg;
 };
 int bc__lmdb_queue_init(struct bc__lmdb_queue *q);
-void bc__lmdb_queue_release(struct bc__lmdb_queue *q);
+/* Stops the sync thread (after it has answered every callback waiting) and releases the queue. */
+void bc__lmdb_queue_release(struct bc__lmdb_store *st);
+/* The backend's bc_store_when_durable. */
+bool bc__lmdb_when_durable(struct bc_store *s, uint64_t seq, void (*done)(void *ud, int rc), void *ud);
 /* Applies a's writes in a group commit (lmdb_commit.c DESIGN NOTES): all of them or none, in the order of
- * arrival among concurrent writers, committed and, unless lazy or sync=none, synced before it returns.
+ * arrival among concurrent writers, committed and, unless lazy or sync=none, synced before it returns
+ * (or, in a deferral span of this thread, recorded in its ticket: bc_store_defer_begin).
  * Returns a's own error (nothing of it written), or the group's commit or sync error, or 0. */
 int bc__lmdb_commit(struct bc__lmdb_store *st, const struct bc__lmdb_apply *a, bool lazy);
 

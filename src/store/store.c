@@ -510,6 +510,46 @@ int bc_store_sync(struct bc_store *s)
     return s->ops->sync ? s->ops->sync(s) : 0;
 }
 
+/* This thread's deferral span (bc_store_defer_begin): whether it is open, the store it defers writes of and
+ * the highest commit sequence number they need synced. */
+static _Thread_local struct {
+    bool on;
+    struct bc_store *store;
+    uint64_t seq;
+} defer;
+
+void bc_store_defer_begin(const struct bc_store_ticket *ticket)
+{
+    defer.on = true;
+    defer.store = ticket ? ticket->store : NULL; /* a ticket holds one store's writes: the same store only */
+    defer.seq = 0;
+}
+
+void bc_store_defer_end(struct bc_store_ticket *ticket)
+{
+    if (defer.on && defer.store && defer.seq) {
+        ticket->store = defer.store; /* the ticket's own store, if it had one (bc_store_defer_begin) */
+        if (defer.seq > ticket->seq) ticket->seq = defer.seq;
+    }
+    defer.on = false;
+    defer.store = NULL;
+    defer.seq = 0;
+}
+
+uint64_t *bc__store_defer_slot(struct bc_store *s)
+{
+    if (!defer.on || (defer.store && defer.store != s)) return NULL;
+    defer.store = s;
+    return &defer.seq;
+}
+
+bool bc_store_when_durable(const struct bc_store_ticket *ticket, void (*done)(void *ud, int rc), void *ud)
+{
+    struct bc_store *s = ticket->store;
+    if (!s || !ticket->seq || !s->ops->when_durable) return false;
+    return s->ops->when_durable(s, ticket->seq, done, ud);
+}
+
 int bc_store_check(struct bc_store *s, json_t **report)
 {
     return s->ops->check(s, report);

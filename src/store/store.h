@@ -127,7 +127,9 @@ struct bc_store_ops {
     int (*scan)(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
     int (*reap)(struct bc_store *s, int max_items);
     int (*check)(struct bc_store *s, json_t **report);
-    int (*sync)(struct bc_store *s);                  /* may be NULL: always durable */
+    int (*sync)(struct bc_store *s); /* may be NULL: always durable */
+    /* may be NULL (no deferred writes): bc_store_when_durable for commit sequence number seq */
+    bool (*when_durable)(struct bc_store *s, uint64_t seq, void (*done)(void *ud, int rc), void *ud);
     int (*init)(struct bc_store *s, json_t **report); /* NULL: nothing to prepare */
     void (*close)(struct bc_store *s);
     /* Optional (NULL: the backend's engine has its own backups, e.g. DynamoDB point-in-time recovery). */
@@ -206,6 +208,29 @@ int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_q
 int bc_store_reap(struct bc_store *s, int max_items);
 /* Makes every write so far durable (LMDB: fsync; others: nothing to do). 0 or a negative bc_err. */
 int bc_store_sync(struct bc_store *s);
+/* Deferred durability, for a server thread that should not wait for a sync (http/server.c): between
+ * bc_store_defer_begin and bc_store_defer_end on one thread, a write to one store that would wait for its
+ * sync (not lazy; LMDB with sync on) returns once committed: visible to every reader and safe from a SIGKILL
+ * of this process (its pages are in the kernel's cache), not yet from a machine crash. The end adds to
+ * *ticket what those writes need to be durable; bc_store_when_durable then calls back once they are, and the
+ * caller answers its client only then, so what it acknowledges is on disk as before. The thread meanwhile
+ * serves other requests, and the writes committed while one sync runs share the next. A ticket holds one
+ * store's writes: given to bc_store_defer_begin (NULL: a new one), it lets only that store's writes be
+ * deferred, so that one request's spans (a handler, its continuations) add to one ticket. Writes to any
+ * other store, and every write to a backend that is always durable (DynamoDB), are not deferred. */
+struct bc_store_ticket {
+    struct bc_store *store; /* NULL: nothing to wait for */
+    uint64_t seq;           /* the backend's commit sequence number to be synced */
+};
+void bc_store_defer_begin(const struct bc_store_ticket *ticket);
+void bc_store_defer_end(struct bc_store_ticket *ticket);
+/* Calls done(ud, rc) once every write the ticket covers is durable (rc 0) or the sync that should have made
+ * it so failed (rc < 0: committed, not known to be on disk), from the store's sync thread. Returns false,
+ * without calling done, when there is nothing to wait for (an empty ticket, or already synced). */
+bool bc_store_when_durable(const struct bc_store_ticket *ticket, void (*done)(void *ud, int rc), void *ud);
+/* For backends: the commit sequence slot of this thread's deferral span when it defers writes to s (the
+ * first store written in the span claims it), else NULL: the write waits for its sync itself. */
+uint64_t *bc__store_defer_slot(struct bc_store *s);
 /* Verifies the store's integrity/configuration; *report (caller decrefs) describes it. 0 or negative. */
 int bc_store_check(struct bc_store *s, json_t **report);
 /* Prepares what the backend needs before first use (DynamoDB: creates the table and enables TTL on "ttl";

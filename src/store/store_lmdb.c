@@ -498,14 +498,14 @@ static int lm_sync(struct bc_store *s)
 void bc__lmdb_close(struct bc_store *s)
 {
     struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
+    if (st->queue_ready) {
+        bc__lmdb_queue_release(st); /* its sync thread first: it syncs the env */
+        bc_log(BC_LOG_DEBUG, "lmdb: %llu writes in %llu group commits, %llu syncs", st->queue.writers,
+               st->queue.groups, st->queue.syncs);
+    }
     if (st->env) {
         mdb_env_sync(st->env, 1);
         mdb_env_close(st->env);
-    }
-    if (st->queue_ready) {
-        bc_log(BC_LOG_DEBUG, "lmdb: %llu writes in %llu group commits, %llu syncs", st->queue.writers,
-               st->queue.groups, st->queue.syncs);
-        bc__lmdb_queue_release(&st->queue);
     }
     bc__lmdb_memo_free(st->memo);
     bc__lmdb_marks_free(st->marks);
@@ -526,6 +526,7 @@ static const struct bc_store_ops lmdb_ops = {
     .reap = lm_reap,
     .check = lm_check,
     .sync = lm_sync,
+    .when_durable = bc__lmdb_when_durable,
     .close = bc__lmdb_close,
     .backup = bc__lmdb_backup,
 };

@@ -6,11 +6,17 @@
 #include <stdatomic.h>
 #include <string.h>
 
-static const char *const points[] = {BC_FAULT_BOOKING_BEFORE_COMMIT, BC_FAULT_BOOKING_AFTER_COMMIT,
-                                     BC_FAULT_BOOKING_BEFORE_ANSWER, BC_FAULT_USAGE_WRITE,
-                                     BC_FAULT_USAGE_MONTH_WRITE,     BC_FAULT_CLAIM_AFTER_PROVIDER,
-                                     BC_FAULT_CLAIM_AFTER_RESOURCE,  BC_FAULT_CLAIM_BEFORE_DECIDE,
-                                     BC_FAULT_CLAIM_AFTER_DECIDE,    BC_FAULT_CLAIM_MID_COMPLETE};
+static const char *const points[] = {BC_FAULT_BOOKING_BEFORE_COMMIT,
+                                     BC_FAULT_BOOKING_AFTER_COMMIT,
+                                     BC_FAULT_BOOKING_BEFORE_ANSWER,
+                                     BC_FAULT_USAGE_WRITE,
+                                     BC_FAULT_USAGE_MONTH_WRITE,
+                                     BC_FAULT_CLAIM_AFTER_PROVIDER,
+                                     BC_FAULT_CLAIM_AFTER_RESOURCE,
+                                     BC_FAULT_CLAIM_BEFORE_DECIDE,
+                                     BC_FAULT_CLAIM_AFTER_DECIDE,
+                                     BC_FAULT_CLAIM_MID_COMPLETE,
+                                     BC_FAULT_STORE_SYNC};
 #define NPOINTS (sizeof points / sizeof points[0])
 /* process-wide on purpose: a fault point stands for the death of the whole process */
 static atomic_int armed[NPOINTS];

@@ -295,6 +295,20 @@ test('a crash between the writes is repaired on read', async () => {
   assert.deepEqual(list.json.items.map((x) => x.start), ['2026-12-14T09:00:00+01:00']);
 });
 
+test('a booking is answered only once its writes are synced: a failed sync answers 500, not 201', async () => {
+  // the writes return once committed and the answer waits for their sync (store.h, deferred durability);
+  // were it sent before the sync, the failed sync could not turn it into a 500
+  await srv.post('/v1/test/fault', { point: 'store.sync' });
+  const a = await book(T, { service_id: svc30, provider_id: luis, start: '2026-12-17T11:00:00+01:00', customer });
+  assert.equal(a.status, 500);
+  assert.match(a.json.error.message, /could not be confirmed on disk/);
+  // committed, so it holds its slot (like any answer lost after a commit); the next booking syncs as usual
+  const free = (await slots(T, { service_id: svc30, provider_id: luis, from: '2026-12-17', to: '2026-12-17' })).map((s) => s.start);
+  assert.ok(!free.includes('2026-12-17T11:00:00+01:00'));
+  const b = await book(T, { service_id: svc30, provider_id: luis, start: '2026-12-17T11:30:00+01:00', customer });
+  assert.equal(b.status, 201);
+});
+
 test('bad input gets a clear 4xx and writes nothing', async () => {
   const B = await makeTenant(srv, { name: 'Other', plan: 'PRO' });
   const bsvc = (await B.admin('POST', '/v1/admin/services', { name: 'X', duration_min: 30 })).json.service.id;

@@ -114,3 +114,39 @@ test(`${CYCLES} SIGKILL cycles under booking load lose and duplicate nothing`, {
   console.log(`crash: ${CYCLES} cycles, ${attempts} attempts, ${acked.size} acknowledged, ${confirmed.length} confirmed`);
   await srv.stop();
 });
+
+test('a booking whose process dies at its sync was never answered, and its commit survives the kill', async () => {
+  // the booking's writes return once committed; its answer waits for their sync (store.h, deferred
+  // durability). Killed right before that sync, the client gets no answer, and what was committed is in
+  // the kernel's page cache, which a SIGKILL does not lose
+  const dataDir = tempDir('bc-crash-sync');
+  let srv = await new Server({ dataDir, env, keepData: true }).start();
+  try {
+    const T = await makeTenant(srv, { name: 'Sync', plan: 'PRO', timezone: 'Europe/Madrid' });
+    const svc = (await T.admin('POST', '/v1/admin/services', { name: 'Corte', duration_min: 30 })).json.service.id;
+    const p = (await T.admin('POST', '/v1/admin/providers', { name: 'Ana', service_ids: [svc] })).json.provider.id;
+    const weekly = [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '09:00', end: '13:00' }));
+    assert.equal((await T.admin('PUT', `/v1/admin/providers/${p}/availability`, { weekly })).status, 200);
+    assert.equal((await srv.post('/v1/test/fault', { point: 'store.sync', kill: true })).status, 200);
+    let answer = null;
+    try {
+      const r = await srv.req('POST', '/v1/widget/bookings', {
+        body: { service_id: svc, provider_id: p, start: '2026-12-03T10:00:00+01:00', customer: { name: 'C', email: 'c@example.com' } },
+        headers: { 'x-api-key': T.key, origin: T.origin },
+      });
+      answer = r.status;
+    } catch (e) {
+      assert.match(String(e.cause || e), /fetch failed|ECONNRESET|socket|other side closed/i);
+    }
+    assert.equal(answer, null, 'answered before its sync');
+    assert.equal((await srv.exited).signal, 'SIGKILL');
+    srv = await new Server({ dataDir, env, keepData: true }).start();
+    await srv.post('/v1/test/clock', { advance_s: 120 }); // repair-on-read confirms what the kill left pending
+    const token = (await srv.post('/v1/auth/login', { email: T.owner.email, password: T.owner.password })).json.token;
+    const list = await srv.req('GET', `/v1/admin/bookings?from=2026-12-03&to=2026-12-03&provider_id=${p}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.json.items.map((b) => [b.start, b.status]), [['2026-12-03T10:00:00+01:00', 'confirmed']]);
+  } finally {
+    await srv.stop({ allowDirty: true });
+  }
+});

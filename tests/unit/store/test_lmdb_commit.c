@@ -299,6 +299,192 @@ static void test_commit__racing_batches(void **state)
     bc_store_close(s);
 }
 
+/* ---- deferred durability (bc_store_defer_begin) ---- */
+
+struct durable_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int called, rc;
+    struct bc_store *s;
+    unsigned long long syncs_when_called; /* the store's syncs when the callback ran */
+};
+
+static void on_durable(void *ud, int rc)
+{
+    struct durable_wait *d = ud;
+    unsigned long long syncs = syncs_of(d->s);
+    pthread_mutex_lock(&d->mu);
+    d->called++;
+    if (rc < 0) d->rc = rc;
+    d->syncs_when_called = syncs;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void durable_init(struct durable_wait *d, struct bc_store *s)
+{
+    *d = (struct durable_wait){.s = s};
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+}
+
+/* Waits (up to 10 s) until the callback ran n times in all. */
+static void durable_wait_for(struct durable_wait *d, int n)
+{
+    pthread_mutex_lock(&d->mu);
+    for (int i = 0; i < 1000 && d->called < n; i++) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 10000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&d->cv, &d->mu, &until);
+    }
+    int called = d->called;
+    pthread_mutex_unlock(&d->mu);
+    assert_int_equal(called, n);
+}
+
+static void durable_destroy(struct durable_wait *d)
+{
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+}
+
+static int put_one(struct bc_store *s, const char *sk, bool lazy)
+{
+    json_t *it = item(sk, "deferred");
+    struct bc_cond c = {BC_COND_NONE, 0, lazy};
+    int rc = bc_store_put(s, it, &c);
+    json_decref(it);
+    return rc;
+}
+
+/* In a deferral span a durable write returns once committed, without a sync, and is seen at once; its
+ * ticket's callback runs only after a sync, once; a synced ticket has nothing left to wait for. Lazy
+ * writes and writes outside a span put nothing in a ticket; outside a span a write syncs itself. */
+static void test_commit__deferred_write_waits_in_its_ticket(void **state)
+{
+    (void)state;
+    struct bc_store *s = open_lmdb();
+    char buf[64];
+    unsigned long long s0 = syncs_of(s);
+
+    struct bc_store_ticket t = {0};
+    bc_store_defer_begin(&t);
+    assert_int_equal(put_one(s, "d1", false), 0);
+    assert_int_equal(put_one(s, "d2", false), 0);
+    bc_store_defer_end(&t);
+    assert_ptr_equal(t.store, s);
+    assert_true(t.seq >= 2);
+    assert_int_equal(syncs_of(s), s0); /* committed, not synced */
+    assert_string_equal(owner_of(s, "d2", buf, sizeof buf), "deferred");
+
+    struct durable_wait d;
+    durable_init(&d, s);
+    assert_true(bc_store_when_durable(&t, on_durable, &d));
+    durable_wait_for(&d, 1);
+    assert_int_equal(d.rc, 0);
+    assert_true(d.syncs_when_called > s0);                   /* called back after a sync */
+    assert_false(bc_store_when_durable(&t, on_durable, &d)); /* durable now: nothing to wait for */
+
+    /* lazy writes in a span, and durable ones outside it, leave the ticket empty */
+    struct bc_store_ticket lazy = {0};
+    bc_store_defer_begin(&lazy);
+    assert_int_equal(put_one(s, "d3", true), 0);
+    bc_store_defer_end(&lazy);
+    assert_null(lazy.store);
+    assert_false(bc_store_when_durable(&lazy, on_durable, &d));
+    unsigned long long s1 = syncs_of(s);
+    assert_int_equal(put_one(s, "d4", false), 0);
+    assert_true(syncs_of(s) > s1); /* outside a span the write synced before it returned */
+
+    bc_store_close(s);
+    assert_int_equal(d.called, 1);
+    durable_destroy(&d);
+}
+
+/* A ticket holds one store's writes: in a span begun with a ticket of store a, a write to store b waits for
+ * its own sync and adds nothing to the ticket. */
+static void test_commit__ticket_keeps_to_its_store(void **state)
+{
+    (void)state;
+    struct bc_store *a = open_lmdb(), *b = open_lmdb();
+    struct bc_store_ticket t = {0};
+    bc_store_defer_begin(&t);
+    assert_int_equal(put_one(a, "x", false), 0);
+    bc_store_defer_end(&t);
+    uint64_t seq = t.seq;
+    assert_ptr_equal(t.store, a);
+
+    unsigned long long b0 = syncs_of(b);
+    bc_store_defer_begin(&t);
+    assert_int_equal(put_one(b, "y", false), 0);
+    bc_store_defer_end(&t);
+    assert_true(syncs_of(b) > b0);
+    assert_ptr_equal(t.store, a);
+    assert_int_equal(t.seq, seq);
+
+    struct durable_wait d;
+    durable_init(&d, a);
+    if (bc_store_when_durable(&t, on_durable, &d)) durable_wait_for(&d, 1);
+    bc_store_close(a);
+    bc_store_close(b);
+    durable_destroy(&d);
+}
+
+/* Callbacks added while the syncs are busy share the next sync: with the queue's sync slots taken (the
+ * test pretends SYNCS_MAX syncs run), 20 deferred writes and their callbacks pile up; released, one sync
+ * answers all of them. And closing the store answers a callback still waiting. */
+static void test_commit__deferred_writes_share_a_sync(void **state)
+{
+    (void)state;
+    struct bc_store *s = open_lmdb();
+    struct bc__lmdb_queue *q = queue_of(s);
+    pthread_mutex_lock(&q->mu);
+    unsigned busy = q->syncing;
+    q->syncing = 1000; /* every sync slot taken */
+    pthread_mutex_unlock(&q->mu);
+
+    unsigned long long s0 = syncs_of(s);
+    struct durable_wait d;
+    durable_init(&d, s);
+    enum { CALLBACKS = 20 };
+    for (int i = 0; i < CALLBACKS; i++) {
+        char sk[16];
+        snprintf(sk, sizeof sk, "s%d", i);
+        struct bc_store_ticket t = {0};
+        bc_store_defer_begin(&t);
+        assert_int_equal(put_one(s, sk, false), 0);
+        bc_store_defer_end(&t);
+        assert_true(bc_store_when_durable(&t, on_durable, &d));
+    }
+    nanosleep(&(struct timespec){0, 20000000}, NULL);
+    pthread_mutex_lock(&d.mu);
+    assert_int_equal(d.called, 0); /* nothing answered before a sync */
+    pthread_mutex_unlock(&d.mu);
+
+    pthread_mutex_lock(&q->mu);
+    q->syncing = busy;
+    pthread_cond_broadcast(&q->sync_done);
+    pthread_mutex_unlock(&q->mu);
+    durable_wait_for(&d, CALLBACKS);
+    assert_int_equal(d.rc, 0);
+    assert_int_equal(syncs_of(s) - s0, 1);
+
+    /* closing answers what still waits */
+    struct bc_store_ticket t = {0};
+    bc_store_defer_begin(&t);
+    assert_int_equal(put_one(s, "last", false), 0);
+    bc_store_defer_end(&t);
+    assert_true(bc_store_when_durable(&t, on_durable, &d));
+    bc_store_close(s);
+    assert_int_equal(d.called, CALLBACKS + 1);
+    durable_destroy(&d);
+}
+
 int main(void)
 {
     bc_clock_init();
@@ -306,6 +492,9 @@ int main(void)
         cmocka_unit_test(test_commit__one_group_keeps_each_batch_whole),
         cmocka_unit_test(test_commit__lone_writer_leads_alone),
         cmocka_unit_test(test_commit__racing_batches),
+        cmocka_unit_test(test_commit__deferred_write_waits_in_its_ticket),
+        cmocka_unit_test(test_commit__ticket_keeps_to_its_store),
+        cmocka_unit_test(test_commit__deferred_writes_share_a_sync),
     };
     return cmocka_run_group_tests_name("lmdb_commit", tests, NULL, NULL);
 }
