@@ -464,9 +464,7 @@ static void run_jobs(struct bc_env *env, struct job *jobs, size_t njobs, int *fi
                 /* a purged tenant (no META any more: another process may have deleted and purged it since
                  * these counts were taken) gets nothing written: its partition must stay empty. The
                  * pending counts are dropped as if written. */
-                const json_t *meta = NULL;
-                j->gone = bc_store_get_ro(s, j->pk, "META", &meta) == BC_ENOT_FOUND;
-                bc_json_release(meta);
+                j->gone = bc_store_exists(s, j->pk, "META") == BC_ENOT_FOUND;
             }
             for (struct bc__usage_pend *p = j->list; p; p = p->next) cap++;
         }

@@ -6,6 +6,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/jsonv.h"
 #include "util/metrics.h"
 
 #include <stdio.h>
@@ -284,6 +285,19 @@ int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, const js
     int rc = timed(OP_GET, t0, (s->ops->get_ro ? s->ops->get_ro : s->ops->get)(s, pk, sk, &it));
     *out = it;
     return rc;
+}
+
+int bc_store_exists(struct bc_store *s, const char *pk, const char *sk)
+{
+    if (!s->ops->exists) {
+        const json_t *it = NULL;
+        int rc = bc_store_get_ro(s, pk, sk, &it);
+        bc_json_release(it);
+        return rc;
+    }
+    if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_GET, t0, s->ops->exists(s, pk, sk));
 }
 
 int bc_store_get_cached(struct bc_store *s, const char *pk, const char *sk, const json_t **out)

@@ -115,6 +115,8 @@ struct bc_store_ops {
     int (*get)(struct bc_store *s, const char *pk, const char *sk, json_t **out);
     /* may be NULL: get serves read-only reads too */
     int (*get_ro)(struct bc_store *s, const char *pk, const char *sk, json_t **out);
+    /* may be NULL: bc_store_exists then reads the item (get_ro) */
+    int (*exists)(struct bc_store *s, const char *pk, const char *sk);
     int (*put)(struct bc_store *s, json_t *item, const struct bc_cond *cond);
     /* may be NULL: bc_store_put_batch then puts one item after the other */
     int (*put_batch)(struct bc_store *s, const struct bc_write *w, size_t n, size_t *failed);
@@ -159,6 +161,11 @@ int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, const js
 /* bc_store_get_ro that accepts an answer up to the read cache's bound old (DESIGN NOTES: for rarely
  * changed items only). Same results and errors; release *out with bc_json_release. */
 int bc_store_get_cached(struct bc_store *s, const char *pk, const char *sk, const json_t **out);
+/* Whether a live (unexpired) item is stored at pk/sk: 0, BC_ENOT_FOUND, BC_EINVALID (bad keys) or another
+ * negative bc_err; what bc_store_get_ro would answer, without the item. A backend may tell without parsing
+ * the item (LMDB: when its bytes show no ttl, and without putting it in the memo), so a check of many
+ * partitions (a usage flush over thousands of tenants) neither decodes them nor pushes hot items out. */
+int bc_store_exists(struct bc_store *s, const char *pk, const char *sk);
 /* Puts a read cache in front of s for cached reads: answers at most max_age_ms old (a write through s is
  * seen at once), at most max_bytes of them. max_age_ms <= 0 removes it. Call before the store is shared
  * between threads. 0 or BC_ENOMEM. */

@@ -222,6 +222,31 @@ static int lm_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t 
     return get_item((struct bc__lmdb_store *)s, pk, sk, true, out);
 }
 
+static int lm_exists(struct bc_store *s, const char *pk, const char *sk)
+{
+    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
+    char key[BC__LMDB_KEYBUF];
+    size_t klen = make_key(key, pk, sk);
+    MDB_txn *txn;
+    int rc = bc__lmdb_txn_begin(st, MDB_RDONLY, &txn);
+    if (rc < 0) return rc;
+    MDB_val k = {klen, key}, v;
+    rc = mdb_get(txn, st->items, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        rc = BC_ENOT_FOUND;
+    } else if (rc) {
+        rc = bc__lmdb_map_err(rc);
+    } else if (bc__lmdb_may_have_ttl(&v)) {
+        /* its ttl decides: parsed, but not kept in the memo (a check, not a read) */
+        json_t *j = NULL;
+        rc = read_live(st, txn, key, klen, PARSE_FRESH, 0, &j, NULL);
+        if (rc == 0 && !j) rc = BC_ENOT_FOUND;
+        json_decref(j);
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
 /* One item's write inside txn: current item -> condition -> new item (from put or update) -> write. With
  * out, *out is the item as written (caller decrefs). */
 static int write_step(struct bc__lmdb_store *st, MDB_txn *txn, const char *pk, const char *sk,
@@ -516,6 +541,7 @@ static const struct bc_store_ops lmdb_ops = {
     .name = "lmdb",
     .get = lm_get,
     .get_ro = lm_get_ro,
+    .exists = lm_exists,
     .put = lm_put,
     .put_batch = lm_put_batch,
     .update = lm_update,

@@ -642,6 +642,32 @@ static void *ro_read_loop(void *arg)
     return NULL;
 }
 
+/* bc_store_exists answers what a read would, without the item: absent, live (with or without a ttl),
+ * expired, deleted, and bad keys. */
+static void test_store__exists(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "exists");
+    int64_t now = bc_now_s();
+    assert_int_equal(bc_store_exists(s, p, "NONE"), BC_ENOT_FOUND);
+    put_n(s, p, "PLAIN", 1, 0);
+    put_n(s, p, "LIVE", 1, now + 3600);
+    put_n(s, p, "GONE", 1, now - 5);
+    assert_int_equal(bc_store_exists(s, p, "PLAIN"), 0);
+    assert_int_equal(bc_store_exists(s, p, "LIVE"), 0);
+    assert_int_equal(bc_store_exists(s, p, "GONE"), BC_ENOT_FOUND);
+    /* a string value that merely contains "ttl" is no ttl */
+    json_t *it = json_pack("{s:s, s:s, s:s}", "PK", p, "SK", "WORDY", "note", "ttl");
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    json_decref(it);
+    assert_int_equal(bc_store_exists(s, p, "WORDY"), 0);
+    assert_int_equal(bc_store_delete(s, p, "PLAIN", NULL), 0);
+    assert_int_equal(bc_store_exists(s, p, "PLAIN"), BC_ENOT_FOUND);
+    assert_int_equal(bc_store_exists(s, p, ""), BC_EINVALID);
+    assert_int_equal(bc_store_exists(s, "", "PLAIN"), BC_EINVALID);
+}
+
 static void test_store__read_only_reads(void **state)
 {
     struct bc_store *s = *state;
@@ -877,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_store__create_races_processes),
         cmocka_unit_test_setup_teardown(test_store__scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__update_batch, setup, teardown),
