@@ -9,7 +9,10 @@
  *   copied and read back; (2) "moving": the servers refuse the tenant's writes from the moment they see it,
  *   which is within bound_ms, and the mover waits bound_ms + grace_ms, so no write is still on its way;
  *   (3) the final copy compares both partitions and copies what changed and deletes what went away, again
- *   until a pass finds nothing (at most FINAL_PASSES); (4) the counts must agree; (5) the entry switches
+ *   until a pass finds nothing (at most FINAL_PASSES) but usage counters, which servers keep flushing into
+ *   the old copy during the freeze (the tenant's reads are served) and step (6) carries over: counted as
+ *   changes, a busy tenant's flushes could keep every pass from ending clean and fail the move; (4) the
+ * counts must agree; (5) the entry switches
  *   ("placed" at the target, or removed for the pooled store) with a version condition; (6) after bound_ms
  *   more no server routes to the old store, and the old copy is deleted (its usage counts that a server
  *   flushed there meanwhile are added to the new copy first).
@@ -93,7 +96,7 @@ static int write_entry(struct mv *v, const char *state, const char *store, const
 struct pass {
     struct mv *v;
     json_t *seen; /* SKs of the source, for the deletions */
-    int64_t n;    /* items copied (first pass) or changed (final passes) */
+    int64_t n;    /* items copied (first pass) or changed (final passes), usage counters not included */
 };
 
 static int copy_one(json_t *item, void *arg)
@@ -113,7 +116,7 @@ static int sync_one(json_t *item, void *arg)
     if (p->v->usage && strncmp(sk, "USAGE#", 6) == 0) json_object_set(p->v->usage, sk, item);
     int rc = bc_store_get(p->v->m->to->store, p->v->pk, sk, &there);
     if (rc == BC_ENOT_FOUND || (rc == 0 && !json_equal(item, there))) {
-        p->n++;
+        if (strncmp(sk, "USAGE#", 6) != 0) p->n++; /* their later growth is step (6)'s */
         rc = bc_tenant_item_copy(p->v->m->to->store, item, &lazy, p->v->msg, p->v->msgsize);
     }
     json_decref(there);
