@@ -29,6 +29,7 @@ struct bc__lmdb_queue {
     unsigned long long sync_upto;        /* the groups the latest sync started covers */
     pthread_cond_t sync_done;
     unsigned long long groups, writers, syncs; /* since open: groups run, writers they carried, syncs */
+    unsigned long long deferred;               /* writers answered on commit in a deferral span */
     /* deferred writes' callbacks (bc_store_when_durable), run by the sync thread once synced */
     struct bc__lmdb_durable *durable;
     pthread_cond_t durable_added;

@@ -275,10 +275,11 @@ int bc__store_check_cond(json_t *current, const struct bc_cond *cond);
 int64_t bc__store_version(json_t *item);
 
 /* The LMDB backend's commit queue since the store was opened (src/store/lmdb_commit.c): groups committed
- * (write transactions), writers they carried (writes and batches), syncs run for them; and the read-only
+ * (write transactions), writers they carried (writes and batches), syncs run for them, the writers of them
+ * that a server request deferred (answered on commit, the request waiting for the sync); and the read-only
  * reads answered from the memo without a transaction (src/store/lmdb_marks.c). */
 struct bc__lmdb_commit_stats {
-    uint64_t groups, writers, syncs, reads_without_txn;
+    uint64_t groups, writers, syncs, reads_without_txn, deferred;
 };
 /* Fills *out for a store opened from an lmdb: URL. 0, or BC_EINVALID for another backend. */
 int bc__lmdb_commit_stats(struct bc_store *s, struct bc__lmdb_commit_stats *out);

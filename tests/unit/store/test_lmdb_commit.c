@@ -380,6 +380,9 @@ static void test_commit__deferred_write_waits_in_its_ticket(void **state)
     assert_ptr_equal(t.store, s);
     assert_true(t.seq >= 2);
     assert_int_equal(syncs_of(s), s0); /* committed, not synced */
+    struct bc__lmdb_commit_stats cs;
+    assert_int_equal(bc__lmdb_commit_stats(s, &cs), 0);
+    assert_int_equal(cs.deferred, 2);
     assert_string_equal(owner_of(s, "d2", buf, sizeof buf), "deferred");
 
     struct durable_wait d;
@@ -400,6 +403,8 @@ static void test_commit__deferred_write_waits_in_its_ticket(void **state)
     unsigned long long s1 = syncs_of(s);
     assert_int_equal(put_one(s, "d4", false), 0);
     assert_true(syncs_of(s) > s1); /* outside a span the write synced before it returned */
+    assert_int_equal(bc__lmdb_commit_stats(s, &cs), 0);
+    assert_int_equal(cs.deferred, 2);
 
     bc_store_close(s);
     assert_int_equal(d.called, 1);
