@@ -160,7 +160,11 @@ test('external calendars: added in the dialog, saved on the professional, shown 
   const p = (await clinic.admin('GET', `/v1/admin/providers/${clinic.providers[MARTA]}`)).json.provider;
   assert.deepEqual(p.external_calendars, [{ url: ext }], 'the professional holds the calendar');
   // opened again once the poller has read it: the saved calendar, in sync
-  await waitUntil(async () => (await clinic.admin('GET', `/v1/admin/providers/${clinic.providers[MARTA]}/calendars`)).json.items?.[0]?.status === 'ok');
+  let last; // what the poller last said, for the message should it never say ok
+  await waitUntil(async () => {
+    last = (await clinic.admin('GET', `/v1/admin/providers/${clinic.providers[MARTA]}/calendars`)).json.items?.[0];
+    return last?.status === 'ok';
+  }).catch(() => assert.fail(`the calendar's status never became ok: ${JSON.stringify(last)}`));
   dlg = await openCalendar(page, MARTA);
   await dlg.locator('.cal-item .cal-status').filter({ hasText: /Sincronizado/ }).waitFor();
   // removed and saved: the professional holds none
