@@ -251,8 +251,7 @@ static void *syncer(void *arg)
         unsigned long long target = 0;
         for (struct bc__lmdb_durable *d = q->durable; d; d = d->next)
             if (d->seq > target) target = d->seq;
-        /* the fault point is here, not in wait_synced: a background writer's own sync must not take it */
-        int rc = bc_fault_hit(BC_FAULT_STORE_SYNC) ? BC_EIO : wait_synced(st, target);
+        int rc = wait_synced(st, target);
         struct bc__lmdb_durable *ready = NULL, **keep = &q->durable;
         while (*keep) {
             struct bc__lmdb_durable *d = *keep;
@@ -281,6 +280,12 @@ bool bc__lmdb_when_durable(struct bc_store *s, uint64_t seq, void (*done)(void *
 {
     struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
     struct bc__lmdb_queue *q = &st->queue;
+    /* the fault point is the first deferred request's wait, whichever sync would have covered it (a
+     * background writer's may have, before this request got here) */
+    if (bc_fault_hit(BC_FAULT_STORE_SYNC)) {
+        done(ud, BC_EIO);
+        return true;
+    }
     pthread_mutex_lock(&q->mu);
     if (seq <= q->synced) {
         pthread_mutex_unlock(&q->mu);

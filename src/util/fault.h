@@ -37,8 +37,8 @@ void bc_fault_reset(void);
 /* the month item's write of a usage flush fails */
 #define BC_FAULT_USAGE_MONTH_WRITE "usage.month_write"
 
-/* the LMDB store's sync thread (src/store/lmdb_commit.c) fails the sync that a deferred write's answer
- * waits for; armed to kill: the process dies after the commit, before that sync */
+/* the sync that the next request with deferred LMDB writes waits for fails (bc_store_when_durable, in
+ * src/store/lmdb_commit.c); armed to kill: the process dies there, after the commit, before the answer */
 #define BC_FAULT_STORE_SYNC "store.sync"
 
 #endif
