@@ -12,10 +12,9 @@
  *   until a pass finds nothing (at most FINAL_PASSES) but usage counters, which servers keep flushing into
  *   the old copy during the freeze (the tenant's reads are served) and step (6) carries over: counted as
  *   changes, a busy tenant's flushes could keep every pass from ending clean and fail the move; (4) the
- * counts must agree; (5) the entry switches
- *   ("placed" at the target, or removed for the pooled store) with a version condition; (6) after bound_ms
- *   more no server routes to the old store, and the old copy is deleted (its usage counts that a server
- *   flushed there meanwhile are added to the new copy first).
+ *   counts must agree; (5) the entry switches ("placed" at the target, or removed for the pooled store)
+ *   with a version condition; (6) after bound_ms more no server routes to the old store, and the old copy
+ *   is deleted (its usage counts that a server flushed there meanwhile are added to the new copy first).
  * - Every entry write is conditional on the version read, so two placements of one tenant cannot both run:
  *   the second is refused. A failure before the switch puts the entry back as it was and deletes the
  *   partial copy; a process killed before the switch leaves the entry "copying" or "moving" (the tenant
@@ -113,10 +112,11 @@ static int sync_one(json_t *item, void *arg)
     json_t *there = NULL;
     const char *sk = S(item, "SK");
     json_object_set_new(p->seen, sk, json_true());
-    if (p->v->usage && strncmp(sk, "USAGE#", 6) == 0) json_object_set(p->v->usage, sk, item);
+    bool usage = strncmp(sk, "USAGE#", 6) == 0;
+    if (p->v->usage && usage) json_object_set(p->v->usage, sk, item);
     int rc = bc_store_get(p->v->m->to->store, p->v->pk, sk, &there);
     if (rc == BC_ENOT_FOUND || (rc == 0 && !json_equal(item, there))) {
-        if (strncmp(sk, "USAGE#", 6) != 0) p->n++; /* their later growth is step (6)'s */
+        if (!usage) p->n++; /* their later growth is step (6)'s */
         rc = bc_tenant_item_copy(p->v->m->to->store, item, &lazy, p->v->msg, p->v->msgsize);
     }
     json_decref(there);

@@ -113,9 +113,8 @@ int bc__lmdb_queue_init(struct bc__lmdb_queue *q)
     return 0;
 }
 
-void bc__lmdb_queue_release(struct bc__lmdb_store *st)
+void bc__lmdb_queue_release(struct bc__lmdb_queue *q)
 {
-    struct bc__lmdb_queue *q = &st->queue;
     pthread_mutex_lock(&q->mu);
     bool running = q->syncer_running;
     q->syncer_stop = true;

@@ -128,7 +128,7 @@ struct bc__lmdb_apply {
 };
 int bc__lmdb_queue_init(struct bc__lmdb_queue *q);
 /* Stops the sync thread (after it has answered every callback waiting) and releases the queue. */
-void bc__lmdb_queue_release(struct bc__lmdb_store *st);
+void bc__lmdb_queue_release(struct bc__lmdb_queue *q);
 /* The backend's bc_store_when_durable. */
 bool bc__lmdb_when_durable(struct bc_store *s, uint64_t seq, void (*done)(void *ud, int rc), void *ud);
 /* Applies a's writes in a group commit (lmdb_commit.c DESIGN NOTES): all of them or none, in the order of

@@ -524,7 +524,7 @@ void bc__lmdb_close(struct bc_store *s)
 {
     struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
     if (st->queue_ready) {
-        bc__lmdb_queue_release(st); /* its sync thread first: it syncs the env */
+        bc__lmdb_queue_release(&st->queue); /* its sync thread first: it syncs the env */
         bc_log(BC_LOG_DEBUG, "lmdb: %llu writes in %llu group commits, %llu syncs", st->queue.writers,
                st->queue.groups, st->queue.syncs);
     }
