@@ -70,7 +70,7 @@ int bc_entity_list(struct bc_env *env, const struct bc_ctx *ctx, const char *kin
 }
 
 static int all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, bool read_only,
-               json_t **items)
+               struct bc_store_digest *digest, json_t **items)
 {
     struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
@@ -86,7 +86,8 @@ static int all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, i
                              .limit = 1000,
                              .cursor = cursor,
                              .read_only = read_only,
-                             .cached = read_only};
+                             .cached = read_only,
+                             .digest = cursor ? NULL : digest}; /* one page: a longer list has none */
         struct bc_query_result r;
         rc = bc_store_query(s, &q, &r);
         free(cursor);
@@ -108,12 +109,30 @@ static int all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, i
 
 int bc_entity_all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
 {
-    return all(env, ctx, kind, max, false, items);
+    return all(env, ctx, kind, max, false, NULL, items);
 }
 
 int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items)
 {
-    return all(env, ctx, kind, max, true, items);
+    return all(env, ctx, kind, max, true, NULL, items);
+}
+
+int bc_entity_all_ro_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max,
+                            json_t **items, struct bc_store_digest *digest)
+{
+    digest->ok = false;
+    return all(env, ctx, kind, max, true, digest, items);
+}
+
+int bc_entity_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *kind,
+                     struct bc_store_digest *out)
+{
+    char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
+    out->ok = false;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    snprintf(prefix, sizeof prefix, "%s#", kind);
+    struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = 1000, .read_only = true};
+    return bc_store_query_digest(env->store, &q, out);
 }
 
 int bc_entity_all_views(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max,

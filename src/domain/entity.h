@@ -9,6 +9,7 @@
 
 struct bc_env;
 struct bc_store;
+struct bc_store_digest;
 
 /* The item (caller decrefs) or BC_ENOT_FOUND (also for malformed ids). */
 int bc_entity_get(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
@@ -26,6 +27,13 @@ int bc_entity_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *k
 /* bc_entity_all for readers that never modify the items (store.h: read-only reads): the array is the
  * caller's, the items in it may be shared. Cached like bc_entity_get_ro. */
 int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max, json_t **items);
+/* bc_entity_all_ro, and the digest of the items it read (store.h: bc_query.digest; ok false when the list
+ * has none: another backend, more than one page). */
+int bc_entity_all_ro_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max,
+                            json_t **items, struct bc_store_digest *digest);
+/* The digest bc_entity_all_ro_digest would give now (of at most 1000 items), from the stored bytes alone. */
+int bc_entity_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *kind,
+                     struct bc_store_digest *out);
 /* Every entity of a kind (up to max) through view (a function of the item, read only, that returns a new
  * reference: the entity's API view), in id order (caller decrefs *items). */
 int bc_entity_all_views(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max,

@@ -168,6 +168,47 @@ int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char
     return rc == BC_ENOT_FOUND ? 0 : rc;
 }
 
+/* The SETTINGS# items of the tenant, one query: its digest when wanted (store.h: bc_query.digest) */
+static int settings_query(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_digest *digest,
+                          struct bc_query_result *r)
+{
+    char pk[BC_KEY_SIZE];
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    struct bc_query q = {
+        .pk = pk, .sk_prefix = "SETTINGS#", .limit = 100, .read_only = true, .digest = digest};
+    return bc_store_query(env->store, &q, r);
+}
+
+int bc_settings_digest(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_digest *out)
+{
+    char pk[BC_KEY_SIZE];
+    out->ok = false;
+    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
+    struct bc_query q = {.pk = pk, .sk_prefix = "SETTINGS#", .limit = 100, .read_only = true};
+    return bc_store_query_digest(env->store, &q, out);
+}
+
+int bc_settings_items_ro_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *const *which,
+                                const json_t **items, size_t n, struct bc_store_digest *digest)
+{
+    struct bc_query_result r;
+    for (size_t i = 0; i < n; i++) items[i] = NULL;
+    digest->ok = false;
+    int rc = settings_query(env, ctx, digest, &r);
+    if (rc < 0) return rc;
+    size_t k;
+    json_t *it;
+    json_array_foreach(r.items, k, it)
+    {
+        const char *sk = json_string_value(json_object_get(it, "SK"));
+        for (size_t i = 0; sk && i < n; i++)
+            if (!items[i] && strncmp(sk, "SETTINGS#", 9) == 0 && strcmp(sk + 9, which[i]) == 0)
+                items[i] = bc_json_ref(it);
+    }
+    bc_query_result_release(&r);
+    return 0;
+}
+
 /* Views of shared items, kept in the env's memo by the item's address (util/memo.h): a shared item is
  * never modified, so the same address is the same content. */
 static void take_view(void *value, void *arg)

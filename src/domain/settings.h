@@ -11,6 +11,7 @@
 
 struct bc_env;
 struct bc_store;
+struct bc_store_digest;
 
 /* Writes the default settings of a new tenant. */
 int bc_settings_init(struct bc_env *env, const struct bc_ctx *ctx, const char *name, const char *locale,
@@ -23,6 +24,13 @@ int bc_settings_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
  * them only). The widget config renders its answer from the items (http/rendered.h). The items are cached
  * reads (store.h): another process's change is seen within the store's read-cache bound. */
 int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, const json_t **item);
+/* The digest of the tenant's SETTINGS# items as stored (store.h: bc_store_query_digest): an answer rendered
+ * from them only is the same while it is. out->ok false when the store gives none. */
+int bc_settings_digest(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_digest *out);
+/* The read-only SETTINGS#<which[i]> items (NULL when absent) and the digest of every SETTINGS# item, read in
+ * one query: the digest names exactly the items handed out. Release each with bc_json_release. */
+int bc_settings_items_ro_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *const *which,
+                                const json_t **items, size_t n, struct bc_store_digest *digest);
 json_t *bc_settings_view_ro(struct bc_env *env, const json_t *item);
 /* Frees a view kept in env->views (env.c). */
 void bc__settings_view_free(void *view);

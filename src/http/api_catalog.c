@@ -1,6 +1,7 @@
 /* Services and professionals: admin CRUD and the widget's public lists. */
 #include "domain/catalog.h"
 #include "domain/entity.h"
+#include "domain/env.h"
 #include "domain/extcal.h"
 #include "domain/plan.h"
 #include "domain/resource.h"
@@ -189,12 +190,27 @@ static int widget_list(struct bc_req *req, const char *kind, const char *const *
     json_t *all;
     const json_t *in[BC_RENDERED_MAX_INPUTS];
     char key[160];
-    int rc = bc_entity_all_ro(req->env, &req->ctx, kind, 1000, &all);
+    struct bc_store_digest dg;
+    bool keyed = (size_t)snprintf(key, sizeof key, "widget %s %s %s", kind, req->ctx.tenant_id,
+                                  must_offer ? must_offer : "") < sizeof key;
+    /* an unchanged list is answered from the digest of its stored bytes, without reading its items (a
+     * tenant whose items the store's memo has forgotten costs a cursor walk, not a parse and a render) */
+    struct bc_store *st = req->env->store;
+    if (keyed && (bc_rendered_reply_current(req, key, st, bc_store_generation(st)) ||
+                  (bc_entity_digest(req->env, &req->ctx, kind, &dg) == 0 &&
+                   bc_rendered_reply_digest(req, key, st, &dg))))
+        return 0;
+    int rc = bc_entity_all_ro_digest(req->env, &req->ctx, kind, 1000, &all, &dg);
     if (rc < 0) return rc;
+    if (keyed && dg.ok) {
+        json_t *body =
+            json_pack("{s:o, s:n}", "items", public_list(all, fields, nfields, must_offer), "next_cursor");
+        json_decref(all);
+        return bc_rendered_reply_json_digest(req, key, st, &dg, body);
+    }
+    /* no digest (another backend): remembered with the items it was rendered from */
     size_t n = json_array_size(all);
-    bool memo = n <= BC_RENDERED_MAX_INPUTS &&
-                (size_t)snprintf(key, sizeof key, "widget %s %s %s", kind, req->ctx.tenant_id,
-                                 must_offer ? must_offer : "") < sizeof key;
+    bool memo = keyed && n <= BC_RENDERED_MAX_INPUTS;
     if (memo) {
         for (size_t i = 0; i < n; i++) in[i] = json_array_get(all, i);
         if (bc_rendered_reply(req, key, in, n)) {

@@ -4,6 +4,7 @@
 #include "util/jsonv.h"
 #include "domain/apikey.h"
 #include "domain/plan.h"
+#include "domain/env.h"
 #include "domain/settings.h"
 #include "http/api.h"
 #include "http/rendered.h"
@@ -53,16 +54,27 @@ int bc_api_settings_ai_put(struct bc_req *req)
 }
 
 /* A pure function of the two settings items (read-only, shared): answered again from http/rendered.h while
- * neither changes. */
+ * neither changes; with LMDB, while the digest of the tenant's settings items is the same (no item read). */
 int bc_api_widget_config(struct bc_req *req)
 {
     json_t *settings = NULL, *ai = NULL;
     const json_t *in[2] = {NULL, NULL};
     char key[96];
+    struct bc_store_digest dg;
     snprintf(key, sizeof key, "widget config %s", req->ctx.tenant_id);
-    int rc = bc_settings_item_ro(req->env, &req->ctx, "GLOBAL", &in[0]);
-    if (rc == 0) rc = bc_settings_item_ro(req->env, &req->ctx, "AI", &in[1]);
-    if (rc == 0 && bc_rendered_reply(req, key, in, 2)) {
+    struct bc_store *st = req->env->store;
+    if (bc_rendered_reply_current(req, key, st, bc_store_generation(st))) return 0;
+    int rc = bc_settings_digest(req->env, &req->ctx, &dg);
+    if (rc == 0 && bc_rendered_reply_digest(req, key, st, &dg)) return 0;
+    if (rc == 0 && dg.ok) {
+        /* the items and their digest from one read */
+        static const char *const which[2] = {"GLOBAL", "AI"};
+        rc = bc_settings_items_ro_digest(req->env, &req->ctx, which, in, 2, &dg);
+    } else if (rc == 0) {
+        rc = bc_settings_item_ro(req->env, &req->ctx, "GLOBAL", &in[0]);
+        if (rc == 0) rc = bc_settings_item_ro(req->env, &req->ctx, "AI", &in[1]);
+    }
+    if (rc == 0 && !dg.ok && bc_rendered_reply(req, key, in, 2)) {
         bc_json_release(in[0]);
         bc_json_release(in[1]);
         return 0;
@@ -83,7 +95,9 @@ int bc_api_widget_config(struct bc_req *req)
             json_object_get(b, "phone"), "ai_mode", json_object_get(ai, "mode"),
             /* the widget solves ahead when "always"; under "auto" it solves when asked (428) */
             "challenge", json_object_get(w, "challenge"));
-        rc = cfg ? bc_rendered_reply_json(req, key, in, 2, cfg) : BC_ENOMEM;
+        rc = !cfg    ? BC_ENOMEM
+             : dg.ok ? bc_rendered_reply_json_digest(req, key, st, &dg, cfg)
+                     : bc_rendered_reply_json(req, key, in, 2, cfg);
     }
     json_decref(settings);
     json_decref(ai);

@@ -23,11 +23,15 @@
 #define SLOTS       (SETS * WAYS)
 #define LOCKS       32
 #define BODY_MAX    65536
-#define KEY_MAX     160
-#define BODY_BUDGET ((size_t)4 << 20)
+#define KEY_MAX     96
+#define BODY_BUDGET ((size_t)8 << 20)
 
 struct entry {
     char key[KEY_MAX];
+    bool has_digest; /* validated by digest (rendered.h) instead of by in[0..n) */
+    unsigned char digest[BC_STORE_DIGEST_BYTES];
+    const struct bc_store *store; /* with a digest: the store, and its generation the digest was found at */
+    uint64_t snap;
     size_t n;
     const json_t **in;
     char *body;
@@ -37,8 +41,10 @@ struct entry {
 };
 
 /* Process-wide on purpose: entries are keyed by the shared items they were rendered from (whose addresses
- * are distinct across stores while referenced), so one table can serve every env without mixing them, and
- * one budget bounds the process's memory. */
+ * are distinct across stores while referenced), or by a digest of stored bytes (the same bytes give the same
+ * answer in any store; the generation shortcut names its store), so one table can serve every env without
+ * mixing them, and one budget bounds the process's memory. Sized for the widget's two digest-kept answers
+ * (services, config) of about 10,000 tenants: 16,384 entries, 8 MB of answers. */
 static struct {
     struct entry table[SLOTS];
     size_t body_bytes; /* bytes of answers in the table (atomic) */
@@ -78,7 +84,32 @@ static void entry_release(struct entry *e)
     memset(e, 0, sizeof *e);
 }
 
-bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const *in, size_t n)
+/* What a lookup validates an answer by: the items it was rendered from, or the digest of their stored
+ * bytes in a store, or (current) the store's generation its digest was last found at. */
+struct inputs {
+    const json_t *const *in;
+    size_t n;
+    const struct bc_store *store;
+    const struct bc_store_digest *digest;
+    uint64_t gen; /* with current */
+    bool current;
+};
+
+/* Does e, the entry of key, hold the answer for these inputs? Under the set's lock: a digest found again
+ * records its snap, so that the next lookups at that generation need no digest. */
+static bool same_inputs(struct entry *e, const struct inputs *x)
+{
+    if (x->current) return e->has_digest && e->store == x->store && e->snap && e->snap == x->gen;
+    if (!x->digest)
+        return !e->has_digest && e->n == x->n &&
+               (x->n == 0 || memcmp(e->in, x->in, x->n * sizeof *x->in) == 0);
+    if (!e->has_digest || memcmp(e->digest, x->digest->b, sizeof e->digest) != 0) return false;
+    e->store = x->store;
+    e->snap = x->digest->snap;
+    return true;
+}
+
+static bool reply(struct bc_req *req, const char *key, const struct inputs *x)
 {
     if (strlen(key) >= KEY_MAX) return false;
     size_t set = set_of(key);
@@ -88,7 +119,7 @@ bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const 
     for (size_t w = 0; w < WAYS; w++) {
         struct entry *e = &R.table[set * WAYS + w];
         if (!(e->body && strcmp(e->key, key) == 0)) continue;
-        if (e->n == n && (n == 0 || memcmp(e->in, in, n * sizeof *in) == 0)) {
+        if (same_inputs(e, x)) {
             /* MHD copies the bytes: the entry may be replaced as soon as the lock is released */
             hit = bc_reply_bytes(req, 200, "application/json; charset=utf-8", e->body, e->len, true) == 0;
             e->used = true;
@@ -99,6 +130,22 @@ bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const 
     pthread_mutex_unlock(mu);
     if (hit) req->no_store = true;
     return hit;
+}
+
+bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const *in, size_t n)
+{
+    return reply(req, key, &(struct inputs){.in = in, .n = n});
+}
+
+bool bc_rendered_reply_current(struct bc_req *req, const char *key, const struct bc_store *s, uint64_t gen)
+{
+    return gen && reply(req, key, &(struct inputs){.store = s, .gen = gen, .current = true});
+}
+
+bool bc_rendered_reply_digest(struct bc_req *req, const char *key, const struct bc_store *s,
+                              const struct bc_store_digest *d)
+{
+    return d->ok && reply(req, key, &(struct inputs){.store = s, .digest = d});
 }
 
 /* Frees answers not served since the R.hand last passed them (and unmarks those that were) until len more
@@ -138,8 +185,8 @@ static size_t way_for(size_t set, const char *key)
     return empty < SLOTS ? empty : lru;
 }
 
-int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *const *in, size_t n,
-                           json_t *body)
+static int reply_json(struct bc_req *req, const char *key, const json_t *const *in, size_t n,
+                      const struct bc_store *store, const struct bc_store_digest *digest, json_t *body)
 {
     size_t len = 0;
     char *s = body ? bc_json_dumps(body, &len) : NULL; /* json_dumps' bytes, faster */
@@ -149,6 +196,12 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *co
         struct entry fresh = {.n = n, .in = malloc((n ? n : 1) * sizeof *in), .body = malloc(len ? len : 1)};
         if (fresh.in && fresh.body) {
             snprintf(fresh.key, sizeof fresh.key, "%s", key);
+            if (digest) {
+                fresh.has_digest = true;
+                memcpy(fresh.digest, digest->b, sizeof fresh.digest);
+                fresh.store = store;
+                fresh.snap = digest->snap;
+            }
             memcpy(fresh.body, s, len);
             fresh.len = len;
             for (size_t i = 0; i < n; i++) fresh.in[i] = in[i] ? bc_json_ref(in[i]) : NULL;
@@ -177,6 +230,18 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *co
         }
     }
     return bc_reply_json_text(req, 200, s, len);
+}
+
+int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *const *in, size_t n,
+                           json_t *body)
+{
+    return reply_json(req, key, in, n, NULL, NULL, body);
+}
+
+int bc_rendered_reply_json_digest(struct bc_req *req, const char *key, const struct bc_store *s,
+                                  const struct bc_store_digest *d, json_t *body)
+{
+    return reply_json(req, key, NULL, 0, s, d->ok ? d : NULL, body);
 }
 
 void bc_rendered_clear(void)

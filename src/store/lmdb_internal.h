@@ -142,6 +142,7 @@ int bc__lmdb_commit(struct bc__lmdb_store *st, const struct bc__lmdb_apply *a, b
 /* lmdb_query.c */
 int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res);
 int bc__lmdb_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
+int bc__lmdb_query_digest(struct bc_store *s, const struct bc_query *q, struct bc_store_digest *out);
 /* lmdb_backup.c */
 int bc__lmdb_backup(struct bc_store *s, const char *dest_dir, char *err, size_t errsize);
 

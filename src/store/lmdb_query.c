@@ -8,6 +8,7 @@
 #include "util/id.h"
 
 #include <lmdb.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,38 @@ static int seek_first(MDB_cursor *cur, const struct bc_query *q, const char *pfx
     return mdb_cursor_get(cur, k, v, MDB_PREV);
 }
 
+/* The digest of a query's items (bc_query.digest): BLAKE2b-128 over each item's key and stored bytes, each
+ * preceded by its length. None for an item whose bytes may carry a ttl (whether it is live would need the
+ * decoded item) or for an answer that does not fit in one page. */
+struct digest {
+    crypto_generichash_state h;
+    bool ok;
+};
+
+static void digest_begin(struct digest *d, bool want)
+{
+    d->ok = want && crypto_generichash_init(&d->h, NULL, 0, BC_STORE_DIGEST_BYTES) == 0;
+}
+
+static void digest_add(struct digest *d, const MDB_val *k, const MDB_val *v)
+{
+    if (!d->ok) return;
+    if (bc__lmdb_may_have_ttl(v)) {
+        d->ok = false;
+        return;
+    }
+    uint64_t len[2] = {k->mv_size, v->mv_size};
+    crypto_generichash_update(&d->h, (const unsigned char *)len, sizeof len);
+    crypto_generichash_update(&d->h, k->mv_data, k->mv_size);
+    crypto_generichash_update(&d->h, v->mv_data, v->mv_size);
+}
+
+static void digest_end(struct digest *d, MDB_txn *txn, struct bc_store_digest *out)
+{
+    out->ok = d->ok && crypto_generichash_final(&d->h, out->b, sizeof out->b) == 0;
+    out->snap = (uint64_t)mdb_txn_id(txn); /* a read-only transaction's id: the last commit it sees */
+}
+
 int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)
 {
     struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
@@ -120,6 +153,8 @@ int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query
     int64_t now = bc_now_s();
     const char *last_sk = NULL;
     size_t last_len = 0;
+    struct digest dg;
+    digest_begin(&dg, q->digest && q->read_only && !q->cursor);
     while (mrc == 0) {
         if (k.mv_size < pfxlen || memcmp(k.mv_data, pfx, pfxlen) != 0) break;
         const char *sk = (const char *)k.mv_data + pfxlen;
@@ -145,16 +180,57 @@ int bc__lmdb_query(struct bc_store *s, const struct bc_query *q, struct bc_query
             break;
         } else {
             json_array_append_new(res->items, item);
+            digest_add(&dg, &k, &v);
             last_sk = sk;
             last_len = sl;
         }
         mrc = mdb_cursor_get(cur, &k, &v, q->descending ? MDB_PREV : MDB_NEXT);
     }
     if (mrc && mrc != MDB_NOTFOUND) rc = bc__lmdb_map_err(mrc);
+    if (q->digest && rc == 0) {
+        dg.ok = dg.ok && !res->next_cursor;
+        digest_end(&dg, txn, q->digest);
+    }
 out:
     if (cur) mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     if (rc < 0) bc_query_result_release(res);
+    return rc;
+}
+
+int bc__lmdb_query_digest(struct bc_store *s, const struct bc_query *q, struct bc_store_digest *out)
+{
+    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
+    char pfx[BC_STORE_KEY_MAX + 1];
+    size_t pfxlen = strlen(q->pk) + 1;
+    int limit = q->limit ? q->limit : 100, n = 0;
+    memcpy(pfx, q->pk, pfxlen);
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    int rc = bc__lmdb_txn_begin(st, MDB_RDONLY, &txn);
+    if (rc < 0) return rc;
+    rc = bc__lmdb_map_err(mdb_cursor_open(txn, st->items, &cur));
+    if (rc < 0) goto out;
+    MDB_val k, v;
+    struct digest dg;
+    digest_begin(&dg, true);
+    int mrc = seek_first(cur, q, pfx, pfxlen, NULL, 0, &k, &v);
+    /* the same items as bc__lmdb_query's first page; without a ttl among them, every one is live */
+    while (mrc == 0 && dg.ok) {
+        if (k.mv_size < pfxlen || memcmp(k.mv_data, pfx, pfxlen) != 0) break;
+        if (!sk_in_range(q, (const char *)k.mv_data + pfxlen, k.mv_size - pfxlen)) break;
+        if (n++ == limit) {
+            dg.ok = false; /* more than one page */
+            break;
+        }
+        digest_add(&dg, &k, &v);
+        mrc = mdb_cursor_get(cur, &k, &v, q->descending ? MDB_PREV : MDB_NEXT);
+    }
+    if (mrc && mrc != MDB_NOTFOUND) rc = bc__lmdb_map_err(mrc);
+    if (rc == 0) digest_end(&dg, txn, out);
+out:
+    if (cur) mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
     return rc;
 }
 

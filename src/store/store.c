@@ -470,19 +470,38 @@ static int query_cached(struct bc_store *s, const struct bc_query *q, struct bc_
     return rc;
 }
 
+static bool query_valid(const struct bc_query *q)
+{
+    if (bc__store_key_valid(q->pk) < 0 || q->limit < 0 || q->limit > 1000) return false;
+    if (q->sk_prefix && (q->sk_from || q->sk_to)) return false;
+    return !((q->sk_from && strlen(q->sk_from) > BC_STORE_KEY_MAX) ||
+             (q->sk_to && strlen(q->sk_to) > BC_STORE_KEY_MAX) ||
+             (q->sk_prefix && strlen(q->sk_prefix) > BC_STORE_KEY_MAX));
+}
+
 int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res)
 {
     res->items = NULL;
     res->next_cursor = NULL;
-    if (bc__store_key_valid(q->pk) < 0 || q->limit < 0 || q->limit > 1000) return BC_EINVALID;
-    if (q->sk_prefix && (q->sk_from || q->sk_to)) return BC_EINVALID;
-    if ((q->sk_from && strlen(q->sk_from) > BC_STORE_KEY_MAX) ||
-        (q->sk_to && strlen(q->sk_to) > BC_STORE_KEY_MAX) ||
-        (q->sk_prefix && strlen(q->sk_prefix) > BC_STORE_KEY_MAX))
-        return BC_EINVALID;
+    if (!query_valid(q)) return BC_EINVALID;
+    if (q->digest) q->digest->ok = false;
     if (q->cached && s->cache) return query_cached(s, q, res);
     int64_t t0 = bc_mono_ns();
     return timed(OP_QUERY, t0, s->ops->query(s, q, res));
+}
+
+uint64_t bc_store_generation(struct bc_store *s)
+{
+    return s->ops->generation ? s->ops->generation(s) : 0;
+}
+
+int bc_store_query_digest(struct bc_store *s, const struct bc_query *q, struct bc_store_digest *out)
+{
+    out->ok = false;
+    if (!query_valid(q)) return BC_EINVALID;
+    if (q->cursor || !s->ops->query_digest) return 0;
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_QUERY, t0, s->ops->query_digest(s, q, out));
 }
 
 int bc_store_query_each(struct bc_store *s, const struct bc_query *q, int (*fn)(json_t *item, void *arg),

@@ -90,6 +90,16 @@ struct bc_update_op {
 };
 #define BC_STORE_UPDATE_BATCH_MAX 256
 
+/* A digest of stored items (bc_query.digest, bc_store_query_digest): BLAKE2b-128 of their keys and stored
+ * bytes, in the answer's order. Equal digests mean the same items, byte for byte, so an answer rendered from
+ * them can be kept under it and served again without reading the items. ok false: the backend gave none. */
+#define BC_STORE_DIGEST_BYTES 16
+struct bc_store_digest {
+    bool ok;
+    unsigned char b[BC_STORE_DIGEST_BYTES];
+    uint64_t snap; /* the store's generation it was read at (bc_store_generation), 0 when unknown */
+};
+
 struct bc_query {
     const char *pk;
     /* Either a prefix, or an inclusive range [sk_from, sk_to] (either bound may be NULL = open). */
@@ -101,6 +111,10 @@ struct bc_query {
     const char *cursor; /* NULL, or a next_cursor from a previous page of the same query */
     bool read_only;     /* the items may be shared (DESIGN NOTES): read them, never modify them */
     bool cached;        /* read_only, and the answer may be up to the read cache's bound old (DESIGN NOTES) */
+    /* Not NULL: set to the digest of the answer's items (ok false when the backend cannot tell one: no
+     * LMDB, an item with a ttl, an answer of more than one page, a cached answer). Read in the same
+     * transaction as the items, so it names exactly them. */
+    struct bc_store_digest *digest;
 };
 
 struct bc_query_result {
@@ -127,6 +141,10 @@ struct bc_store_ops {
     int (*del)(struct bc_store *s, const char *pk, const char *sk, const struct bc_cond *cond);
     int (*query)(struct bc_store *s, const struct bc_query *q, struct bc_query_result *res);
     int (*scan)(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
+    /* may be NULL: bc_store_generation then answers 0 */
+    uint64_t (*generation)(struct bc_store *s);
+    /* may be NULL: bc_store_query_digest then answers ok false */
+    int (*query_digest)(struct bc_store *s, const struct bc_query *q, struct bc_store_digest *out);
     int (*reap)(struct bc_store *s, int max_items);
     int (*check)(struct bc_store *s, json_t **report);
     int (*sync)(struct bc_store *s); /* may be NULL: always durable */
@@ -207,6 +225,13 @@ int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query
  * when q->read_only). Stops at fn's first negative return and returns it; 0 after the last item. */
 int bc_store_query_each(struct bc_store *s, const struct bc_query *q, int (*fn)(json_t *item, void *arg),
                         void *arg);
+/* The digest the query q (its first page) would give (bc_query.digest), from the stored bytes alone: no item
+ * is decoded. out->ok false when the backend cannot tell (see bc_query.digest). 0 or a negative bc_err. */
+int bc_store_query_digest(struct bc_store *s, const struct bc_query *q, struct bc_store_digest *out);
+/* The store's generation: a number that changes with every commit to it, by any process (LMDB: the last
+ * write transaction's id), or 0 when the backend has none. A digest read at generation G (its snap) still
+ * names the stored items while the generation is G: a reader may skip computing it again. */
+uint64_t bc_store_generation(struct bc_store *s);
 /* Every item of the store, in backend order, a page at a time (operator tools only: export checks, purge
  * verification, `store check`). Same result and cursor rules as query. */
 int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);

@@ -247,6 +247,11 @@ static int lm_exists(struct bc_store *s, const char *pk, const char *sk)
     return rc;
 }
 
+static uint64_t lm_generation(struct bc_store *s)
+{
+    return last_txnid((struct bc__lmdb_store *)s);
+}
+
 /* One item's write inside txn: current item -> condition -> new item (from put or update) -> write. With
  * out, *out is the item as written (caller decrefs). */
 static int write_step(struct bc__lmdb_store *st, MDB_txn *txn, const char *pk, const char *sk,
@@ -549,6 +554,8 @@ static const struct bc_store_ops lmdb_ops = {
     .del = lm_del,
     .query = bc__lmdb_query,
     .scan = bc__lmdb_scan,
+    .query_digest = bc__lmdb_query_digest,
+    .generation = lm_generation,
     .reap = lm_reap,
     .check = lm_check,
     .sync = lm_sync,

@@ -248,6 +248,17 @@ test('cached and rendered answers are each tenant\'s own: two tenants read in tu
   assert.equal((await C.admin('PATCH', `/v1/admin/services/${one.id}`, { name: 'uno of C' })).status, 200);
   assert.deepEqual(await names(C), ['two of C', 'uno of C']);
   assert.deepEqual(await names(D), ['one of D', 'two of D']);
+  // an addition, a removal and a settings change are seen at once too (the answers are kept by a digest of
+  // the stored items and by the store's generation: each of these changes both)
+  const three = await C.admin('POST', '/v1/admin/services', { name: 'three of C', duration_min: 30 });
+  assert.equal(three.status, 201);
+  assert.deepEqual(await names(C), ['three of C', 'two of C', 'uno of C']);
+  assert.equal((await C.admin('DELETE', `/v1/admin/services/${one.id}`)).status, 204);
+  assert.deepEqual(await names(C), ['three of C', 'two of C']);
+  assert.equal((await C.admin('PATCH', '/v1/admin/settings', { business: { name: 'Business C2' } })).status, 200);
+  assert.equal(await business(C), 'Business C2');
+  assert.equal(await business(D), 'Business D');
+  assert.deepEqual(await names(D), ['one of D', 'two of D']);
   // a key of C presented with D's origin is refused, whatever C's key look-up is cached as
   const r = await srv.get('/v1/widget/services', { headers: { 'x-api-key': C.key, origin: 'https://d.example.com' } });
   assert.equal(r.status, 403);

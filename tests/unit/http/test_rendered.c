@@ -45,12 +45,23 @@ static struct bc_req *request(json_t **e)
     return req;
 }
 
-/* Whether key's answer from the items in[0..n) is replayed (its body then in body[64]). */
-static bool replayed(const char *key, const json_t *const *in, size_t n, char body[64])
+/* How a lookup is made: by items (store NULL), by a digest, or by a store's generation (digest NULL). */
+struct lookup {
+    const json_t *const *in;
+    size_t n;
+    const struct bc_store *store;
+    const struct bc_store_digest *digest;
+    uint64_t gen;
+};
+
+/* Whether key's answer is replayed for the lookup (its body then in body[64]). */
+static bool replayed_for(const char *key, const struct lookup *l, char body[64])
 {
     json_t *e;
     struct bc_req *req = request(&e);
-    bool hit = bc_rendered_reply(req, key, in, n);
+    bool hit = !l->store   ? bc_rendered_reply(req, key, l->in, l->n)
+               : l->digest ? bc_rendered_reply_digest(req, key, l->store, l->digest)
+                           : bc_rendered_reply_current(req, key, l->store, l->gen);
     body[0] = '\0';
     if (hit) {
         json_t *out = bc_lambda_render(req);
@@ -62,13 +73,39 @@ static bool replayed(const char *key, const json_t *const *in, size_t n, char bo
     return hit;
 }
 
-static void render(const char *key, const json_t *const *in, size_t n, const char *value)
+static bool replayed(const char *key, const json_t *const *in, size_t n, char body[64])
+{
+    return replayed_for(key, &(struct lookup){.in = in, .n = n}, body);
+}
+
+static bool replayed_by(const char *key, const struct bc_store *st, const struct bc_store_digest *d,
+                        uint64_t gen, char body[64])
+{
+    return replayed_for(key, &(struct lookup){.store = st, .digest = d, .gen = gen}, body);
+}
+
+/* Renders {"v": value} as key's answer, kept by the lookup's items or digest. */
+static void render_for(const char *key, const struct lookup *l, const char *value)
 {
     json_t *e;
     struct bc_req *req = request(&e);
-    assert_int_equal(bc_rendered_reply_json(req, key, in, n, json_pack("{s:s}", "v", value)), 0);
+    json_t *body = json_pack("{s:s}", "v", value);
+    assert_int_equal(l->digest ? bc_rendered_reply_json_digest(req, key, l->store, l->digest, body)
+                               : bc_rendered_reply_json(req, key, l->in, l->n, body),
+                     0);
     bc_req_free(req);
     json_decref(e);
+}
+
+static void render(const char *key, const json_t *const *in, size_t n, const char *value)
+{
+    render_for(key, &(struct lookup){.in = in, .n = n}, value);
+}
+
+static void render_digest(const char *key, const struct bc_store *st, const struct bc_store_digest *d,
+                          const char *value)
+{
+    render_for(key, &(struct lookup){.store = st, .digest = d}, value);
 }
 
 static void test_rendered__same_key_and_items_only(void **state)
@@ -88,6 +125,49 @@ static void test_rendered__same_key_and_items_only(void **state)
     assert_false(replayed("services|t1", in, 0, body));
     json_decref(a);
     json_decref(b);
+}
+
+/* An answer kept with a digest is replayed for the same key and digest only; by generation only in the same
+ * store at the generation its digest was last found at; never for a lookup by items (nor the reverse). */
+static void test_rendered__by_digest_and_generation(void **state)
+{
+    (void)state;
+    char body[64];
+    static const char stores[2] = {0}; /* two stores: only their addresses matter */
+    const struct bc_store *a = (const void *)&stores[0], *b = (const void *)&stores[1];
+    struct bc_store_digest d1 = {.ok = true, .b = {1}, .snap = 10}, d2 = {.ok = true, .b = {2}, .snap = 11},
+                           none = {.ok = false, .b = {1}, .snap = 10};
+    assert_false(replayed_by("config|t1", a, &d1, 0, body));
+    render_digest("config|t1", a, &d1, "one");
+    assert_true(replayed_by("config|t1", a, &d1, 0, body));
+    assert_string_equal(body, "{\"v\":\"one\"}");
+    assert_false(replayed_by("config|t1", a, &d2, 0, body));   /* other bytes */
+    assert_false(replayed_by("config|t2", a, &d1, 0, body));   /* another key */
+    assert_false(replayed_by("config|t1", a, &none, 0, body)); /* no digest: never a hit */
+    assert_false(replayed("config|t1", NULL, 0, body));        /* a lookup by items */
+    /* by generation: the store and generation the digest was read at */
+    assert_true(replayed_by("config|t1", a, NULL, 10, body));
+    assert_false(replayed_by("config|t1", a, NULL, 11, body)); /* a commit since */
+    assert_false(replayed_by("config|t1", b, NULL, 10, body)); /* another store */
+    assert_false(replayed_by("config|t1", a, NULL, 0, body));  /* a backend without generations */
+    /* the same digest found again at a later generation: that generation answers from now on */
+    struct bc_store_digest later = d1;
+    later.snap = 12;
+    assert_true(replayed_by("config|t1", b, &later, 0, body));
+    assert_true(replayed_by("config|t1", b, NULL, 12, body));
+    assert_false(replayed_by("config|t1", a, NULL, 10, body));
+    /* a new answer for the key replaces the old */
+    render_digest("config|t1", a, &d2, "two");
+    assert_false(replayed_by("config|t1", a, &d1, 0, body));
+    assert_true(replayed_by("config|t1", a, &d2, 0, body));
+    assert_string_equal(body, "{\"v\":\"two\"}");
+    /* an answer kept by items does not answer a digest lookup */
+    json_t *it = json_pack("{s:s}", "name", "Corte");
+    const json_t *in[1] = {it};
+    render("config|t3", in, 1, "items");
+    assert_false(replayed_by("config|t3", a, &d1, 0, body));
+    assert_true(replayed("config|t3", in, 1, body));
+    json_decref(it);
 }
 
 /* n keys (32 bytes each) whose answers share one set. */
@@ -155,6 +235,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rendered__same_key_and_items_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rendered__by_digest_and_generation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rendered__keys_sharing_a_set_stay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rendered__hot_answers_stay_in_a_set_a_crawl_filled, setup,
                                         teardown),

@@ -668,6 +668,102 @@ static void test_store__exists(void **state)
     assert_int_equal(bc_store_exists(s, "", "PLAIN"), BC_EINVALID);
 }
 
+/* put_n from another process (a fork opening the store afresh), waited for. */
+static void put_n_in_child(const char *p, const char *sk, int n)
+{
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        struct bc_store *k = NULL;
+        if (bc_store_open(url, &k, NULL, 0) < 0) _exit(3);
+        json_t *it = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", sk, "n", n);
+        int rc = bc_store_put(k, it, NULL);
+        json_decref(it);
+        bc_store_close(k);
+        _exit(rc == 0 ? 0 : 4);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(kid, &st, 0), kid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The digest of a prefix query, from bc_store_query_digest (no item read) and from the query itself, which
+ * must agree; returns whether the backend gave one (into *out). */
+static bool digest_of(struct bc_store *s, const char *p, const char *prefix, int limit,
+                      struct bc_store_digest *out)
+{
+    struct bc_query q = {.pk = p, .sk_prefix = prefix, .limit = limit, .read_only = true};
+    struct bc_store_digest alone, with;
+    assert_int_equal(bc_store_query_digest(s, &q, &alone), 0);
+    q.digest = &with;
+    struct bc_query_result r;
+    assert_int_equal(bc_store_query(s, &q, &r), 0);
+    bc_query_result_release(&r);
+    assert_int_equal(alone.ok, with.ok);
+    if (alone.ok) assert_memory_equal(alone.b, with.b, sizeof alone.b);
+    *out = alone;
+    return alone.ok;
+}
+
+/* Digests name the stored bytes of a query's items: equal while nothing in the range changes, different
+ * after a change, an addition or a removal, and none when an item carries a ttl (whether it is live needs
+ * the item) or the answer needs more than one page. DynamoDB gives none (the widget then renders as before).
+ */
+static void test_store__query_digest(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "digest");
+    struct bc_store_digest d0, d1, d2;
+    put_n(s, p, "D#1", 1, 0);
+    put_n(s, p, "D#2", 2, 0);
+    put_n(s, p, "E#1", 9, 0); /* outside the range */
+    bool has = digest_of(s, p, "D#", 100, &d0);
+    if (strncmp(url, "lmdb:", 5) != 0) {
+        assert_false(has);
+        assert_int_equal(bc_store_generation(s), 0);
+        return;
+    }
+    assert_true(has);
+    uint64_t gen = bc_store_generation(s);
+    assert_true(gen > 0);
+    assert_int_equal(d0.snap, gen); /* read at the latest commit */
+    assert_true(digest_of(s, p, "D#", 100, &d1));
+    assert_memory_equal(d0.b, d1.b, sizeof d0.b); /* unchanged */
+    put_n(s, p, "E#1", 10, 0);                    /* a write elsewhere: same digest, a new generation */
+    assert_true(bc_store_generation(s) > gen);
+    assert_true(digest_of(s, p, "D#", 100, &d1));
+    assert_memory_equal(d0.b, d1.b, sizeof d0.b);
+    put_n(s, p, "D#2", 3, 0); /* same length, other bytes */
+    assert_true(digest_of(s, p, "D#", 100, &d1));
+    assert_memory_not_equal(d0.b, d1.b, sizeof d0.b);
+    put_n(s, p, "D#2", 2, 0); /* the same bytes again: the same digest */
+    assert_true(digest_of(s, p, "D#", 100, &d2));
+    assert_memory_equal(d0.b, d2.b, sizeof d0.b);
+    put_n(s, p, "D#3", 3, 0); /* an addition */
+    assert_true(digest_of(s, p, "D#", 100, &d1));
+    assert_memory_not_equal(d0.b, d1.b, sizeof d0.b);
+    assert_int_equal(bc_store_delete(s, p, "D#3", NULL), 0); /* and its removal */
+    assert_true(digest_of(s, p, "D#", 100, &d1));
+    assert_memory_equal(d0.b, d1.b, sizeof d0.b);
+    assert_false(digest_of(s, p, "D#", 1, &d1)); /* two pages */
+    /* another process's write changes the digest and the generation */
+    gen = bc_store_generation(s);
+    put_n_in_child(p, "D#1", 7);
+    assert_true(bc_store_generation(s) > gen);
+    assert_true(digest_of(s, p, "D#", 100, &d1));
+    assert_memory_not_equal(d0.b, d1.b, sizeof d0.b);
+    /* a ttl in the range: no digest (expiry is decided by the item, not its bytes) */
+    put_n(s, p, "D#4", 4, bc_now_s() + 3600);
+    assert_false(digest_of(s, p, "D#", 100, &d1));
+    /* nothing in the range: a digest all the same, of no items */
+    assert_true(digest_of(s, p, "NONE#", 100, &d1));
+    assert_memory_not_equal(d0.b, d1.b, sizeof d0.b);
+    struct bc_query bad = {.pk = "", .sk_prefix = "D#"};
+    assert_int_equal(bc_store_query_digest(s, &bad, &d1), BC_EINVALID);
+    assert_false(d1.ok);
+}
+
 static void test_store__read_only_reads(void **state)
 {
     struct bc_store *s = *state;
@@ -683,20 +779,7 @@ static void test_store__read_only_reads(void **state)
     put_n(other, p, "RO#A", 3, 0);
     assert_int_equal(ro_n(s, p, "RO#A"), 3);
     /* another process */
-    pid_t kid = fork();
-    assert_true(kid >= 0);
-    if (kid == 0) {
-        struct bc_store *k = NULL;
-        if (bc_store_open(url, &k, NULL, 0) < 0) _exit(3);
-        json_t *it = json_pack("{s:s, s:s, s:i}", "PK", p, "SK", "RO#A", "n", 4);
-        int rc = bc_store_put(k, it, NULL);
-        json_decref(it);
-        bc_store_close(k);
-        _exit(rc == 0 ? 0 : 4);
-    }
-    int st = 0;
-    assert_int_equal(waitpid(kid, &st, 0), kid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    put_n_in_child(p, "RO#A", 4);
     assert_int_equal(ro_n(s, p, "RO#A"), 4);
     /* delete, then expiry of an item the memo holds */
     assert_int_equal(bc_store_delete(other, p, "RO#A", NULL), 0);
@@ -904,6 +987,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__exists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__query_digest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__update_batch, setup, teardown),
