@@ -582,13 +582,15 @@ static void settle_due(struct bc_key_touches *tt, const struct due *d, int rc);
  * not a write: after a restart every key in use would otherwise be written once. */
 static bool stored_recent(struct bc_env *env, struct bc_key_touches *tt, struct due *d)
 {
-    const json_t *rec = NULL;
+    static const char *const names[] = {"last_used_at"};
+    json_t *rec = NULL;
     int64_t stored = 0;
-    if (bc_store_get_ro(env->store, d->pk, d->sk, &rec) < 0) return false;
+    /* one attribute: the flush after a crawl over thousands of keys neither builds them nor memoises them */
+    if (bc_store_get_fields(env->store, d->pk, d->sk, names, 1, &rec) < 0) return false;
     const char *s = json_string_value(json_object_get(rec, "last_used_at"));
     bool recent =
         s && bc_time_parse_iso(s, &stored) == 0 && stored > 0 && d->at - stored < BC_APIKEY_LAST_USED_STEP_S;
-    bc_json_release(rec);
+    json_decref(rec);
     if (recent) {
         d->at = stored;
         settle_due(tt, d, 0);

@@ -235,27 +235,44 @@ static void step_release(struct step *st)
 
 /* The peak per minute the pend's hour writes will reach, from the hour items as stored now plus its
  * minutes: exact unless another process adds to them meanwhile (then the writes' results say more). */
+/* The minutes of p's hour item that the flush reads (those of p's minutes in hour, as "mMM"), into names
+ * (60 at most), backed by buf. */
+static size_t minute_names(const struct bc__usage_pend *p, int hour, char buf[60][8], const char *names[60])
+{
+    size_t n = 0;
+    for (int k = 0; k < p->nmins && n < 60; k++) {
+        if (p->mins[k].min / 60 != hour) continue;
+        snprintf(buf[n], sizeof buf[n], "m%02d", p->mins[k].min % 60);
+        names[n] = buf[n];
+        n++;
+    }
+    return n;
+}
+
 static int64_t peak_ahead(struct bc_env *env, struct work *w)
 {
     struct bc__usage_pend *p = w->p;
     int64_t peak = p->peak_seen;
-    const json_t *it = NULL;
+    json_t *it = NULL;
     int cur = -1;
-    char sk[BC_KEY_SIZE], hour_id[32], attr[8];
+    char sk[BC_KEY_SIZE], hour_id[32], attr[8], buf[60][8];
+    const char *names[60];
     for (int k = 0; k < p->nmins; k++) {
         int hour = p->mins[k].min / 60;
         if (hour != cur) {
-            bc_json_release(it);
+            json_decref(it);
             it = NULL;
             snprintf(hour_id, sizeof hour_id, "%sT%02d", p->date, hour);
-            bc_store_get_ro(env->store, w->j->pk, bc_key_sk(sk, "USAGERPM", hour_id), &it);
+            /* only the minutes it needs: thousands of tenants' hour items neither built whole nor memoised */
+            bc_store_get_fields(env->store, w->j->pk, bc_key_sk(sk, "USAGERPM", hour_id), names,
+                                minute_names(p, hour, buf, names), &it);
             cur = hour;
         }
         snprintf(attr, sizeof attr, "m%02d", p->mins[k].min % 60);
         int64_t total = json_integer_value(json_object_get(it, attr)) + p->mins[k].n;
         if (total > peak) peak = total;
     }
-    bc_json_release(it);
+    json_decref(it);
     return peak;
 }
 
@@ -300,16 +317,17 @@ static int total_update(struct bc_env *env, struct work *w, enum part part, int6
     bc_key_sk(sk, "USAGE", part == PART_MONTH ? p->month : p->date);
     if (part == PART_DAY) *set = json_pack("{s:I}", "ttl", (json_int_t)((int64_t)p->day * 86400 + DAY_TTL_S));
     if (with_peak && ahead > 0) {
-        const json_t *cur = NULL;
-        int rc = bc_store_get_ro(env->store, w->j->pk, sk, &cur);
+        static const char *const names[] = {"peak_rpm", "version"};
+        json_t *cur = NULL;
+        int rc = bc_store_get_fields(env->store, w->j->pk, sk, names, 2, &cur);
         if ((rc == 0 || rc == BC_ENOT_FOUND) &&
             json_integer_value(json_object_get(cur, "peak_rpm")) < ahead) {
             if (!*set) *set = json_object();
             json_object_set_new(*set, "peak_rpm", json_integer(ahead));
             json_object_set_new(*add, "version", json_integer(1));
-            *c = (struct bc_cond){BC_COND_VERSION, bc__store_version((json_t *)cur), true};
+            *c = (struct bc_cond){BC_COND_VERSION, bc__store_version(cur), true};
         }
-        bc_json_release(cur);
+        json_decref(cur);
     }
     return 0;
 }

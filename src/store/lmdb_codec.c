@@ -137,6 +137,8 @@ struct dec {
     const char *key; /* an object's key read, its value not yet */
     size_t klen;
     bool failed;
+    const char *const *only; /* not NULL: only these members of the root are wanted (and "ttl") */
+    size_t nonly;
 };
 
 static void fail(struct dec *d)
@@ -208,6 +210,24 @@ static bool awaiting_key(const struct dec *d)
     return d->depth > 0 && !d->key && json_is_object(d->open[d->depth - 1]);
 }
 
+static bool wanted(const char *const *only, size_t n, const char *key, size_t klen)
+{
+    if (klen == 3 && memcmp(key, "ttl", 3) == 0) return true; /* whether the item is live */
+    for (size_t i = 0; i < n; i++)
+        if (strlen(only[i]) == klen && memcmp(only[i], key, klen) == 0) return true;
+    return false;
+}
+
+/* With only: a scalar member of the root that is not wanted is counted as placed, never made. (A container
+ * is made, and dropped at the end: the items read this way are flat.) */
+static bool skip_member(struct dec *d)
+{
+    if (!d->only || d->depth != 1 || !d->key || wanted(d->only, d->nonly, d->key, d->klen)) return false;
+    d->key = NULL;
+    if (--d->left[0] == 0) d->depth--;
+    return true;
+}
+
 static void on_text(void *ctx, cbor_data s, size_t n)
 {
     struct dec *d = ctx;
@@ -216,6 +236,7 @@ static void on_text(void *ctx, cbor_data s, size_t n)
         d->klen = n;
         return;
     }
+    if (skip_member(d)) return;                 /* (its UTF-8 unchecked: it is not read) */
     place(d, json_stringn((const char *)s, n)); /* NULL (undecodable) when not UTF-8 */
 }
 
@@ -225,6 +246,7 @@ static void on_uint(struct dec *d, uint64_t v)
         fail(d);
         return;
     }
+    if (skip_member(d)) return;
     place(d, json_integer((json_int_t)v));
 }
 
@@ -234,6 +256,7 @@ static void on_negint(struct dec *d, uint64_t v)
         fail(d);
         return;
     }
+    if (skip_member(d)) return;
     place(d, json_integer(-1 - (json_int_t)v));
 }
 
@@ -297,6 +320,7 @@ static void on_double(void *ctx, double v)
 {
     struct dec *d = ctx;
     VALUE(d);
+    if (skip_member(d)) return;
     place(d, json_real(v)); /* NULL for NaN and infinities, which jansson cannot hold */
 }
 
@@ -304,6 +328,7 @@ static void on_bool(void *ctx, bool v)
 {
     struct dec *d = ctx;
     VALUE(d);
+    if (skip_member(d)) return;
     place(d, json_boolean(v));
 }
 
@@ -311,6 +336,7 @@ static void on_null(void *ctx)
 {
     struct dec *d = ctx;
     VALUE(d);
+    if (skip_member(d)) return;
     place(d, json_null());
 }
 
@@ -358,9 +384,9 @@ static const struct cbor_callbacks callbacks = {
     .indef_break = refuse,
 };
 
-static json_t *decode_cbor(const unsigned char *p, size_t n)
+static json_t *decode_cbor(const unsigned char *p, size_t n, const char *const *only, size_t nonly)
 {
-    struct dec d = {0};
+    struct dec d = {.only = only, .nonly = nonly};
     size_t off = 0;
     while (off < n && !d.failed && !(d.root && d.depth == 0)) {
         struct cbor_decoder_result r = cbor_stream_decode(p + off, n - off, &callbacks, &d);
@@ -383,16 +409,32 @@ bool bc__lmdb_is_cbor(const void *data, size_t size)
     return size > 0 && p[0] >= 0xa0 && p[0] <= 0xbb; /* a map of definite length */
 }
 
-json_t *bc__lmdb_decode(const MDB_val *v)
+static json_t *decode(const MDB_val *v, const char *const *only, size_t nonly)
 {
     json_t *j = bc__lmdb_is_cbor(v->mv_data, v->mv_size)
-                    ? decode_cbor(v->mv_data, v->mv_size)
+                    ? decode_cbor(v->mv_data, v->mv_size, only, nonly)
                     : json_loadb(v->mv_data, v->mv_size, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, NULL);
     if (j && !json_is_object(j)) { /* every item is an object */
         json_decref(j);
         j = NULL;
     }
     if (!j) bc_log(BC_LOG_ERROR, "lmdb: undecodable item (%zu bytes)", v->mv_size);
+    return j;
+}
+
+json_t *bc__lmdb_decode(const MDB_val *v)
+{
+    return decode(v, NULL, 0);
+}
+
+json_t *bc__lmdb_decode_only(const MDB_val *v, const char *const *names, size_t n)
+{
+    json_t *j = decode(v, names, n);
+    const char *k;
+    json_t *x;
+    void *tmp;
+    /* what the CBOR walk made all the same (containers), or a JSON value's other members */
+    json_object_foreach_safe(j, tmp, k, x) if (!wanted(names, n, k, strlen(k))) json_object_del(j, k);
     return j;
 }
 

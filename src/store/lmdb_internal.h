@@ -69,6 +69,9 @@ void bc__lmdb_close(struct bc_store *s);
 char *bc__lmdb_encode(const json_t *item, size_t *len);
 /* Parses a stored value, CBOR or JSON (new reference); NULL when corrupt (logged). */
 json_t *bc__lmdb_decode(const MDB_val *v);
+/* bc__lmdb_decode keeping only the root's members named in names[0..n) and "ttl": the others are skipped by
+ * the CBOR walk without being made (scalars) or dropped after it. NULL when undecodable. */
+json_t *bc__lmdb_decode_only(const MDB_val *v, const char *const *names, size_t n);
 /* Whether stored bytes are CBOR (else JSON). */
 bool bc__lmdb_is_cbor(const void *data, size_t size);
 /* False only when the stored item surely has no "ttl" key (so it is live and has no ttl entry). */

@@ -290,6 +290,16 @@ int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, const js
     return rc;
 }
 
+int bc_store_get_fields(struct bc_store *s, const char *pk, const char *sk, const char *const *names,
+                        size_t n, json_t **out)
+{
+    *out = NULL;
+    if (!s->ops->get_fields) return bc_store_get(s, pk, sk, out);
+    if (bc__store_key_valid(pk) < 0 || bc__store_key_valid(sk) < 0) return BC_EINVALID;
+    int64_t t0 = bc_mono_ns();
+    return timed(OP_GET, t0, s->ops->get_fields(s, pk, sk, names, n, out));
+}
+
 int bc_store_exists(struct bc_store *s, const char *pk, const char *sk)
 {
     if (!s->ops->exists) {

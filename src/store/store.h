@@ -129,6 +129,9 @@ struct bc_store_ops {
     int (*get)(struct bc_store *s, const char *pk, const char *sk, json_t **out);
     /* may be NULL: get serves read-only reads too */
     int (*get_ro)(struct bc_store *s, const char *pk, const char *sk, json_t **out);
+    /* may be NULL: bc_store_get_fields then reads the whole item (get) */
+    int (*get_fields)(struct bc_store *s, const char *pk, const char *sk, const char *const *names, size_t n,
+                      json_t **out);
     /* may be NULL: bc_store_exists then reads the item (get_ro) */
     int (*exists)(struct bc_store *s, const char *pk, const char *sk);
     int (*put)(struct bc_store *s, json_t *item, const struct bc_cond *cond);
@@ -179,6 +182,13 @@ int bc_store_get_ro(struct bc_store *s, const char *pk, const char *sk, const js
 /* bc_store_get_ro that accepts an answer up to the read cache's bound old (DESIGN NOTES: for rarely
  * changed items only). Same results and errors; release *out with bc_json_release. */
 int bc_store_get_cached(struct bc_store *s, const char *pk, const char *sk, const json_t **out);
+/* bc_store_get for a reader of a few top-level attributes: *out (caller decrefs, a private copy) holds those
+ * of names[0..n) the item has, and may hold others. A backend may skip making the rest (LMDB: the CBOR walk
+ * makes only the named scalars) and leaves its memo alone, so that reading a few counters of thousands of
+ * tenants (the usage flush) neither builds whole items nor pushes hot ones out. Same results and errors as
+ * bc_store_get. */
+int bc_store_get_fields(struct bc_store *s, const char *pk, const char *sk, const char *const *names,
+                        size_t n, json_t **out);
 /* Whether a live (unexpired) item is stored at pk/sk: 0, BC_ENOT_FOUND, BC_EINVALID (bad keys) or another
  * negative bc_err; what bc_store_get_ro would answer, without the item. A backend may tell without parsing
  * the item (LMDB: when its bytes show no ttl, and without putting it in the memo), so a check of many

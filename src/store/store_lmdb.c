@@ -222,9 +222,16 @@ static int lm_get_ro(struct bc_store *s, const char *pk, const char *sk, json_t 
     return get_item((struct bc__lmdb_store *)s, pk, sk, true, out);
 }
 
-static int lm_exists(struct bc_store *s, const char *pk, const char *sk)
+/* The stored bytes of pk/sk, handed to fn inside a read-only transaction: fn's answer, BC_ENOT_FOUND when
+ * nothing is stored, or the transaction's error. For reads that look at the bytes themselves. */
+struct raw_read {
+    int (*fn)(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, const MDB_val *v,
+              void *arg);
+    void *arg;
+};
+
+static int with_bytes(struct bc__lmdb_store *st, const char *pk, const char *sk, const struct raw_read *r)
 {
-    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
     char key[BC__LMDB_KEYBUF];
     size_t klen = make_key(key, pk, sk);
     MDB_txn *txn;
@@ -232,19 +239,54 @@ static int lm_exists(struct bc_store *s, const char *pk, const char *sk)
     if (rc < 0) return rc;
     MDB_val k = {klen, key}, v;
     rc = mdb_get(txn, st->items, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        rc = BC_ENOT_FOUND;
-    } else if (rc) {
-        rc = bc__lmdb_map_err(rc);
-    } else if (bc__lmdb_may_have_ttl(&v)) {
-        /* its ttl decides: parsed, but not kept in the memo (a check, not a read) */
-        json_t *j = NULL;
-        rc = read_live(st, txn, key, klen, PARSE_FRESH, 0, &j, NULL);
-        if (rc == 0 && !j) rc = BC_ENOT_FOUND;
-        json_decref(j);
-    }
+    rc = rc == MDB_NOTFOUND ? BC_ENOT_FOUND
+         : rc               ? bc__lmdb_map_err(rc)
+                            : r->fn(st, txn, key, klen, &v, r->arg);
     mdb_txn_abort(txn);
     return rc;
+}
+
+static int exists_in(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, const MDB_val *v,
+                     void *arg)
+{
+    (void)arg;
+    if (!bc__lmdb_may_have_ttl(v)) return 0;
+    /* its ttl decides: parsed, but not kept in the memo (a check, not a read) */
+    json_t *j = NULL;
+    int rc = read_live(st, txn, key, klen, PARSE_FRESH, 0, &j, NULL);
+    if (rc == 0 && !j) rc = BC_ENOT_FOUND;
+    json_decref(j);
+    return rc;
+}
+
+static int lm_exists(struct bc_store *s, const char *pk, const char *sk)
+{
+    return with_bytes((struct bc__lmdb_store *)s, pk, sk, &(struct raw_read){exists_in, NULL});
+}
+
+struct fields {
+    const char *const *names;
+    size_t n;
+    json_t **out;
+};
+
+static int fields_of(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, const MDB_val *v,
+                     void *arg)
+{
+    struct fields *f = arg;
+    (void)st, (void)txn, (void)key, (void)klen;
+    if (!(*f->out = bc__lmdb_decode_only(v, f->names, f->n))) return BC_EIO;
+    if (!bc__store_expired(*f->out, bc_now_s())) return 0; /* "ttl" is always kept */
+    json_decref(*f->out);
+    *f->out = NULL;
+    return BC_ENOT_FOUND;
+}
+
+static int lm_get_fields(struct bc_store *s, const char *pk, const char *sk, const char *const *names,
+                         size_t n, json_t **out)
+{
+    struct fields f = {names, n, out};
+    return with_bytes((struct bc__lmdb_store *)s, pk, sk, &(struct raw_read){fields_of, &f});
 }
 
 static uint64_t lm_generation(struct bc_store *s)
@@ -547,6 +589,7 @@ static const struct bc_store_ops lmdb_ops = {
     .get = lm_get,
     .get_ro = lm_get_ro,
     .exists = lm_exists,
+    .get_fields = lm_get_fields,
     .put = lm_put,
     .put_batch = lm_put_batch,
     .update = lm_update,

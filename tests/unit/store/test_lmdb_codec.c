@@ -173,6 +173,41 @@ static void test_codec__what_jansson_cannot_hold_is_refused(void **state)
     assert_null(decode_bytes(deep, n));
 }
 
+/* A few attributes only: the named members (and ttl) come out with their values, others are not made;
+ * nested values are walked over (their members, even with a wanted name, are not the root's); damaged bytes
+ * are refused whole as by a full decode; a JSON value is filtered the same way. */
+static void test_codec__decode_only_named_members(void **state)
+{
+    (void)state;
+    json_t *item = json_pack("{s:s, s:{s:i, s:[i, {s:i}]}, s:i, s:s, s:[i], s:I, s:f, s:n, s:i}", "PK", "T#1",
+                             "nested", "peak_rpm", 99, "l", 1, "version", 5, "peak_rpm", 7, "o:https://x",
+                             "y", "list", 1, "ttl", (json_int_t)4102444800, "r", 2.5, "z", "version", 3);
+    size_t len = 0;
+    char *bytes = bc__lmdb_encode(item, &len);
+    MDB_val v = {len, bytes};
+    static const char *const names[] = {"peak_rpm", "version", "r", "z", "missing"};
+    json_t *got = bc__lmdb_decode_only(&v, names, 5);
+    assert_non_null(got);
+    json_t *want = json_pack("{s:i, s:I, s:f, s:n, s:i}", "peak_rpm", 7, "ttl", (json_int_t)4102444800, "r",
+                             2.5, "z", "version", 3);
+    assert_true(json_equal(got, want));
+    json_decref(want);
+    json_decref(got);
+    for (size_t cut = 1; cut < len; cut += 7) { /* truncated anywhere: refused */
+        MDB_val part = {cut, bytes};
+        assert_null(bc__lmdb_decode_only(&part, names, 5));
+    }
+    free(bytes);
+    const char *text = "{\"PK\":\"T#1\",\"peak_rpm\":4,\"nested\":{\"a\":1}}";
+    MDB_val j = {strlen(text), (void *)text};
+    got = bc__lmdb_decode_only(&j, names, 5);
+    assert_non_null(got);
+    assert_int_equal(json_object_size(got), 1);
+    assert_int_equal(json_integer_value(json_object_get(got, "peak_rpm")), 4);
+    json_decref(got);
+    json_decref(item);
+}
+
 static void test_codec__json_values_stay_readable(void **state)
 {
     (void)state;
@@ -248,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_codec__damaged_bytes_are_refused_whole),
         cmocka_unit_test(test_codec__what_jansson_cannot_hold_is_refused),
         cmocka_unit_test(test_codec__json_values_stay_readable),
+        cmocka_unit_test(test_codec__decode_only_named_members),
         cmocka_unit_test(test_codec__store_reads_json_and_writes_cbor),
     };
     return cmocka_run_group_tests_name("lmdb_codec", tests, NULL, NULL);

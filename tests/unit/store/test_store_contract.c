@@ -764,6 +764,55 @@ static void test_store__query_digest(void **state)
     assert_false(d1.ok);
 }
 
+/* A few attributes of an item: the named ones with their values, whatever else the item holds (nested
+ * values, strings, reals); a missing, expired or badly keyed item as bc_store_get answers. LMDB hands out
+ * only the named ones (and ttl); another backend may hand out the whole item. */
+static void test_store__get_fields(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    pk(p, "fields");
+    json_t *it =
+        json_pack("{s:s, s:s, s:i, s:i, s:s, s:{s:i, s:[i, s]}, s:[i, i], s:f, s:b, s:n, s:I}", "PK", p, "SK",
+                  "F#1", "peak_rpm", 7, "version", 3, "name", "Ana", "nested", "m01", 9, "deep", 1, "x",
+                  "list", 1, 2, "real", 1.5, "flag", 1, "none", "ttl", (json_int_t)(bc_now_s() + 3600));
+    assert_int_equal(bc_store_put(s, it, NULL), 0);
+    json_decref(it);
+    static const char *const names[] = {"peak_rpm", "version", "name", "real", "flag", "none", "absent"};
+    json_t *got = NULL;
+    assert_int_equal(bc_store_get_fields(s, p, "F#1", names, sizeof names / sizeof names[0], &got), 0);
+    assert_int_equal(json_integer_value(json_object_get(got, "peak_rpm")), 7);
+    assert_int_equal(json_integer_value(json_object_get(got, "version")), 3);
+    assert_string_equal(json_string_value(json_object_get(got, "name")), "Ana");
+    assert_true(json_real_value(json_object_get(got, "real")) == 1.5);
+    assert_true(json_is_true(json_object_get(got, "flag")));
+    assert_true(json_is_null(json_object_get(got, "none")));
+    assert_null(json_object_get(got, "absent"));
+    if (strncmp(url, "lmdb:", 5) == 0) { /* only what was asked for, and the ttl */
+        assert_null(json_object_get(got, "nested"));
+        assert_null(json_object_get(got, "list"));
+        assert_null(json_object_get(got, "PK"));
+        assert_int_equal(json_object_size(got), 7);
+    }
+    json_decref(got);
+    /* the same read again: a private copy each time, the item unchanged */
+    static const char *const one[] = {"peak_rpm"};
+    assert_int_equal(bc_store_get_fields(s, p, "F#1", one, 1, &got), 0);
+    json_object_set_new(got, "peak_rpm", json_integer(100));
+    json_decref(got);
+    assert_int_equal(bc_store_get_fields(s, p, "F#1", one, 1, &got), 0);
+    assert_int_equal(json_integer_value(json_object_get(got, "peak_rpm")), 7);
+    json_decref(got);
+    /* missing, expired, bad keys */
+    assert_int_equal(bc_store_get_fields(s, p, "F#NONE", one, 1, &got), BC_ENOT_FOUND);
+    assert_null(got);
+    put_n(s, p, "F#GONE", 1, bc_now_s() - 5);
+    assert_int_equal(bc_store_get_fields(s, p, "F#GONE", one, 1, &got), BC_ENOT_FOUND);
+    assert_null(got);
+    assert_int_equal(bc_store_get_fields(s, p, "", one, 1, &got), BC_EINVALID);
+    assert_int_equal(bc_store_get_fields(s, "", "F#1", one, 1, &got), BC_EINVALID);
+}
+
 static void test_store__read_only_reads(void **state)
 {
     struct bc_store *s = *state;
@@ -988,6 +1037,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__query_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__get_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__update_batch, setup, teardown),
