@@ -30,7 +30,7 @@ struct entry {
     char key[KEY_MAX];
     bool has_digest; /* validated by digest (rendered.h) instead of by in[0..n) */
     unsigned char digest[BC_STORE_DIGEST_BYTES];
-    const struct bc_store *store; /* with a digest: the store, and its generation the digest was found at */
+    uint64_t store; /* with a digest: the store's serial, and its generation the digest was found at */
     uint64_t snap;
     size_t n;
     const json_t **in;
@@ -99,12 +99,12 @@ struct inputs {
  * records its snap, so that the next lookups at that generation need no digest. */
 static bool same_inputs(struct entry *e, const struct inputs *x)
 {
-    if (x->current) return e->has_digest && e->store == x->store && e->snap && e->snap == x->gen;
+    if (x->current) return e->has_digest && e->store == x->store->serial && e->snap && e->snap == x->gen;
     if (!x->digest)
         return !e->has_digest && e->n == x->n &&
                (x->n == 0 || memcmp(e->in, x->in, x->n * sizeof *x->in) == 0);
     if (!e->has_digest || memcmp(e->digest, x->digest->b, sizeof e->digest) != 0) return false;
-    e->store = x->store;
+    e->store = x->store->serial;
     e->snap = x->digest->snap;
     return true;
 }
@@ -199,7 +199,7 @@ static int reply_json(struct bc_req *req, const char *key, const json_t *const *
             if (digest) {
                 fresh.has_digest = true;
                 memcpy(fresh.digest, digest->b, sizeof fresh.digest);
-                fresh.store = store;
+                fresh.store = store->serial;
                 fresh.snap = digest->snap;
             }
             memcpy(fresh.body, s, len);

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 int bc_store_open(const char *url, struct bc_store **out, char *err, size_t errsize)
@@ -37,6 +38,8 @@ int bc_store_open(const char *url, struct bc_store **out, char *err, size_t errs
         return BC_EINVALID;
     }
     if (rc == 0) {
+        static atomic_ullong serials;
+        (*out)->serial = atomic_fetch_add(&serials, 1) + 1;
         (*out)->url = strdup(url);
         if (!(*out)->url) {
             bc_store_close(*out);

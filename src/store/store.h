@@ -164,6 +164,7 @@ struct bc_store {
     const struct bc_store_ops *ops;
     char *url;
     struct bc__readcache *cache; /* NULL: cached reads are plain read-only reads (bc_store_cache_enable) */
+    uint64_t serial;             /* this open store's own number in the process (1, 2, …): never reused */
 };
 
 /* Opens a store from a URL: "lmdb:DIR" (DIR is created if missing) or "dynamodb://TABLE?region=R&endpoint=U".

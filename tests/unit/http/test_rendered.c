@@ -133,8 +133,8 @@ static void test_rendered__by_digest_and_generation(void **state)
 {
     (void)state;
     char body[64];
-    static const char stores[2] = {0}; /* two stores: only their addresses matter */
-    const struct bc_store *a = (const void *)&stores[0], *b = (const void *)&stores[1];
+    static const struct bc_store stores[2] = {{.serial = 1}, {.serial = 2}}; /* only their serials matter */
+    const struct bc_store *a = &stores[0], *b = &stores[1];
     struct bc_store_digest d1 = {.ok = true, .b = {1}, .snap = 10}, d2 = {.ok = true, .b = {2}, .snap = 11},
                            none = {.ok = false, .b = {1}, .snap = 10};
     assert_false(replayed_by("config|t1", a, &d1, 0, body));
