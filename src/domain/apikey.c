@@ -610,6 +610,13 @@ static void settle_due(struct bc_key_touches *tt, const struct due *d, int rc)
     touch_unlock(tt, h);
 }
 
+static int by_tenant_key(const void *a, const void *b)
+{
+    const struct due *x = a, *y = b;
+    int c = strcmp(x->tenant, y->tenant);
+    return c ? c : strcmp(x->key, y->key);
+}
+
 int bc_apikey_flush_last_used(struct bc_env *env)
 {
     struct bc_key_touches *tt = env->touches;
@@ -645,6 +652,8 @@ int bc_apikey_flush_last_used(struct bc_env *env)
         }
         pthread_mutex_unlock(&tt->mu[i % TOUCH_LOCKS]);
     }
+    /* in key order (tenant, then key): the keys of one batch then share the store's leaf and branch pages */
+    if (n > 1) qsort(all, n, sizeof *all, by_tenant_key);
     /* one store batch per BC_STORE_UPDATE_BATCH_MAX keys (LMDB: one transaction, lazy: synced by
      * housekeeping within a second), not one durable write per key */
     struct bc_update_op ops[64];

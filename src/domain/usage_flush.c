@@ -467,6 +467,11 @@ static void settle(struct bc_env *env, struct work *w, int *first_err)
     }
 }
 
+static int by_tenant(const void *a, const void *b)
+{
+    return strcmp(((const struct job *)a)->m->tenant, ((const struct job *)b)->m->tenant);
+}
+
 /* Writes the jobs' pends and states by groups of GROUP tenants, and settles them. */
 static void run_jobs(struct bc_env *env, struct job *jobs, size_t njobs, int *first_err)
 {
@@ -578,6 +583,9 @@ int bc_usage_flush(struct bc_env *env)
         }
         pthread_mutex_unlock(mu);
     }
+    /* in key order: the tenants of one group (one commit) are then neighbours in the store, whose leaf and
+     * branch pages they share, instead of a random sample of its tree (the meter's hash order) */
+    if (njobs > 1) qsort(jobs, njobs, sizeof *jobs, by_tenant);
     run_jobs(env, jobs, njobs, &first_err);
     free(jobs);
     atomic_fetch_add(&um->flushes, 1);
