@@ -25,6 +25,15 @@ static int keys(const struct bc_ctx *ctx, const char *kind, const char *id, char
     return 0;
 }
 
+/* The partition and SK prefix of every entity of a kind. */
+static bool kind_range(const struct bc_ctx *ctx, const char *kind, char pk[BC_KEY_SIZE],
+                       char prefix[BC_KEY_SIZE])
+{
+    if (!bc_key_tenant_pk(ctx, pk)) return false;
+    snprintf(prefix, BC_KEY_SIZE, "%s#", kind);
+    return true;
+}
+
 int bc_entity_get(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, const char *id,
                   json_t **out)
 {
@@ -52,8 +61,7 @@ int bc_entity_list(struct bc_env *env, const struct bc_ctx *ctx, const char *kin
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     *items = NULL;
     *next_cursor = NULL;
-    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    snprintf(prefix, sizeof prefix, "%s#", kind);
+    if (!kind_range(ctx, kind, pk, prefix)) return BC_ENOT_FOUND;
     struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = limit, .cursor = cursor};
     struct bc_query_result r;
     int rc = bc_store_query(s, &q, &r);
@@ -76,8 +84,7 @@ static int all(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, i
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     char *cursor = NULL;
     *items = NULL;
-    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    snprintf(prefix, sizeof prefix, "%s#", kind);
+    if (!kind_range(ctx, kind, pk, prefix)) return BC_ENOT_FOUND;
     json_t *list = json_array();
     int rc = 0;
     do {
@@ -129,8 +136,7 @@ int bc_entity_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *k
 {
     char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
     out->ok = false;
-    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    snprintf(prefix, sizeof prefix, "%s#", kind);
+    if (!kind_range(ctx, kind, pk, prefix)) return BC_ENOT_FOUND;
     struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = 1000, .read_only = true};
     return bc_store_query_digest(env->store, &q, out);
 }

@@ -168,33 +168,34 @@ int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char
     return rc == BC_ENOT_FOUND ? 0 : rc;
 }
 
-/* The SETTINGS# items of the tenant, one query: its digest when wanted (store.h: bc_query.digest) */
-static int settings_query(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_digest *digest,
-                          struct bc_query_result *r)
+/* The query of the tenant's SETTINGS# items (pk is its buffer). */
+static bool settings_query(const struct bc_ctx *ctx, char pk[BC_KEY_SIZE], struct bc_query *q)
 {
-    char pk[BC_KEY_SIZE];
-    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    struct bc_query q = {
-        .pk = pk, .sk_prefix = "SETTINGS#", .limit = 100, .read_only = true, .digest = digest};
-    return bc_store_query(env->store, &q, r);
+    if (!bc_key_tenant_pk(ctx, pk)) return false;
+    *q = (struct bc_query){.pk = pk, .sk_prefix = "SETTINGS#", .limit = 100, .read_only = true};
+    return true;
 }
 
 int bc_settings_digest(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_digest *out)
 {
     char pk[BC_KEY_SIZE];
+    struct bc_query q;
     out->ok = false;
-    if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    struct bc_query q = {.pk = pk, .sk_prefix = "SETTINGS#", .limit = 100, .read_only = true};
+    if (!settings_query(ctx, pk, &q)) return BC_ENOT_FOUND;
     return bc_store_query_digest(env->store, &q, out);
 }
 
 int bc_settings_items_ro_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *const *which,
                                 const json_t **items, size_t n, struct bc_store_digest *digest)
 {
+    char pk[BC_KEY_SIZE];
+    struct bc_query q;
     struct bc_query_result r;
     for (size_t i = 0; i < n; i++) items[i] = NULL;
     digest->ok = false;
-    int rc = settings_query(env, ctx, digest, &r);
+    if (!settings_query(ctx, pk, &q)) return BC_ENOT_FOUND;
+    q.digest = digest; /* read with the items: it names exactly them */
+    int rc = bc_store_query(env->store, &q, &r);
     if (rc < 0) return rc;
     size_t k;
     json_t *it;

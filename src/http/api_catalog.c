@@ -5,6 +5,7 @@
 #include "domain/extcal.h"
 #include "domain/plan.h"
 #include "domain/resource.h"
+#include "store/store.h"
 #include "http/api.h"
 #include "http/rendered.h"
 #include "http/server.h"

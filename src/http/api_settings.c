@@ -9,6 +9,7 @@
 #include "http/api.h"
 #include "http/rendered.h"
 #include "http/server.h"
+#include "store/store.h"
 #include "util/err.h"
 
 #include <stdio.h>

@@ -7,6 +7,7 @@
  * items are mostly the LMDB memo's own (shared, not copies). */
 #include "http/rendered.h"
 #include "http/http.h"
+#include "store/store.h"
 #include "util/err.h"
 #include "util/hash.h"
 #include "util/jsonv.h"

@@ -9,14 +9,14 @@
  * the bytes, without parsing or rendering, and while nothing was committed since, without even that. */
 #ifndef BC_RENDERED_H
 #define BC_RENDERED_H
-#include "store/store.h"
-
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct bc_req;
+struct bc_store;
+struct bc_store_digest;
 
 #define BC_RENDERED_MAX_INPUTS 64
 /* The table: BC_RENDERED_SETS sets of BC_RENDERED_WAYS answers, a key's set by its FNV-1a hash (unit tests

@@ -10,6 +10,7 @@
 #include "http/lambda.h"
 #include "http/rendered.h"
 #include "http/server.h"
+#include "store/store.h"
 #include "util/hash.h"
 
 #include <string.h>
