@@ -56,7 +56,8 @@ int bc_tenant_purge_step(struct bc_env *env, const char *tenant_id, int max_item
 /* Purges the whole tenant (purge steps until done). Returns the number of items deleted or an error. */
 int bc_tenant_purge(struct bc_env *env, const char *tenant_id);
 /* Writes item into to (cond may be NULL) and reads it back: the copy must be the same item (one that
- * expired meanwhile counts as copied). 0, BC_EIO (it differs; msg says which), or the store's error. */
+ * expired meanwhile counts as copied; an API key's last_used_at may differ: servers flush it at any time). 0,
+ * BC_EIO (it differs; msg says which), or the store's error. */
 int bc_tenant_item_copy(struct bc_store *to, json_t *item, const struct bc_cond *cond, char *msg,
                         size_t msgsize);
 /* Deletes every item of the tenant's partition, META included, and none of its global look-ups (a
