@@ -131,6 +131,13 @@ int bc_entity_all_ro_digest(struct bc_env *env, const struct bc_ctx *ctx, const 
     return all(env, ctx, kind, max, true, digest, items);
 }
 
+bool bc_entity_unchanged(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, uint64_t snap,
+                         uint64_t *now)
+{
+    char pk[BC_KEY_SIZE], prefix[BC_KEY_SIZE];
+    return kind_range(ctx, kind, pk, prefix) && bc_store_kind_unchanged(env->store, pk, prefix, snap, now);
+}
+
 int bc_entity_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *kind,
                      struct bc_store_digest *out)
 {

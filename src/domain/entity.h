@@ -4,6 +4,8 @@
 #ifndef BC_ENTITY_H
 #define BC_ENTITY_H
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "auth/context.h"
 
@@ -31,6 +33,10 @@ int bc_entity_all_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *k
  * has none: another backend, more than one page). */
 int bc_entity_all_ro_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, int max,
                             json_t **items, struct bc_store_digest *digest);
+/* Whether no item of the kind was written, added or deleted since generation snap (a digest's: store.h,
+ * bc_store_kind_unchanged); true sets *now to the current generation. */
+bool bc_entity_unchanged(struct bc_env *env, const struct bc_ctx *ctx, const char *kind, uint64_t snap,
+                         uint64_t *now);
 /* The digest bc_entity_all_ro_digest would give now (of at most 1000 items), from the stored bytes alone. */
 int bc_entity_digest(struct bc_env *env, const struct bc_ctx *ctx, const char *kind,
                      struct bc_store_digest *out);

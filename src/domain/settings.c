@@ -176,6 +176,13 @@ static bool settings_query(const struct bc_ctx *ctx, char pk[BC_KEY_SIZE], struc
     return true;
 }
 
+bool bc_settings_unchanged(struct bc_env *env, const struct bc_ctx *ctx, uint64_t snap, uint64_t *now)
+{
+    char pk[BC_KEY_SIZE];
+    struct bc_query q;
+    return settings_query(ctx, pk, &q) && bc_store_kind_unchanged(env->store, pk, q.sk_prefix, snap, now);
+}
+
 int bc_settings_digest(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_digest *out)
 {
     char pk[BC_KEY_SIZE];

@@ -5,6 +5,8 @@
 #ifndef BC_SETTINGS_H
 #define BC_SETTINGS_H
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "auth/context.h"
@@ -24,6 +26,9 @@ int bc_settings_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
  * them only). The widget config renders its answer from the items (http/rendered.h). The items are cached
  * reads (store.h): another process's change is seen within the store's read-cache bound. */
 int bc_settings_item_ro(struct bc_env *env, const struct bc_ctx *ctx, const char *which, const json_t **item);
+/* Whether no settings item of the tenant was written since generation snap (a digest's); true sets *now to
+ * the current generation. */
+bool bc_settings_unchanged(struct bc_env *env, const struct bc_ctx *ctx, uint64_t snap, uint64_t *now);
 /* The digest of the tenant's SETTINGS# items as stored (store.h: bc_store_query_digest): an answer rendered
  * from them only is the same while it is. out->ok false when the store gives none. */
 int bc_settings_digest(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_digest *out);

@@ -185,6 +185,17 @@ static json_t *public_list(json_t *all, const char *const *fields, size_t nfield
 
 /* The widget's public list of a kind: a pure function of the stored items (read-only, shared), so the
  * answer rendered from the same items is answered again without rendering (http/rendered.h). */
+struct list_of {
+    struct bc_req *req;
+    const char *kind;
+};
+
+static bool list_unchanged(void *arg, uint64_t snap, uint64_t *now)
+{
+    struct list_of *l = arg;
+    return bc_entity_unchanged(l->req->env, &l->req->ctx, l->kind, snap, now);
+}
+
 static int widget_list(struct bc_req *req, const char *kind, const char *const *fields, size_t nfields,
                        const char *must_offer)
 {
@@ -197,7 +208,8 @@ static int widget_list(struct bc_req *req, const char *kind, const char *const *
     /* an unchanged list is answered from the digest of its stored bytes, without reading its items (a
      * tenant whose items the store's memo has forgotten costs a cursor walk, not a parse and a render) */
     struct bc_store *st = req->env->store;
-    if (keyed && (bc_rendered_reply_current(req, key, st, bc_store_generation(st)) ||
+    struct list_of of = {req, kind};
+    if (keyed && (bc_rendered_reply_current(req, key, st, bc_store_generation(st), list_unchanged, &of) ||
                   (bc_entity_digest(req->env, &req->ctx, kind, &dg) == 0 &&
                    bc_rendered_reply_digest(req, key, st, &dg))))
         return 0;

@@ -54,6 +54,12 @@ int bc_api_settings_ai_put(struct bc_req *req)
     return bc_reply_wrapped(req, 200, "ai", out);
 }
 
+static bool settings_unchanged(void *arg, uint64_t snap, uint64_t *now)
+{
+    struct bc_req *req = arg;
+    return bc_settings_unchanged(req->env, &req->ctx, snap, now);
+}
+
 /* A pure function of the two settings items (read-only, shared): answered again from http/rendered.h while
  * neither changes; with LMDB, while the digest of the tenant's settings items is the same (no item read). */
 int bc_api_widget_config(struct bc_req *req)
@@ -64,7 +70,7 @@ int bc_api_widget_config(struct bc_req *req)
     struct bc_store_digest dg;
     snprintf(key, sizeof key, "widget config %s", req->ctx.tenant_id);
     struct bc_store *st = req->env->store;
-    if (bc_rendered_reply_current(req, key, st, bc_store_generation(st))) return 0;
+    if (bc_rendered_reply_current(req, key, st, bc_store_generation(st), settings_unchanged, req)) return 0;
     int rc = bc_settings_digest(req->env, &req->ctx, &dg);
     if (rc == 0 && bc_rendered_reply_digest(req, key, st, &dg)) return 0;
     if (rc == 0 && dg.ok) {

@@ -100,13 +100,22 @@ struct inputs {
     const struct bc_store_digest *digest;
     uint64_t gen; /* with current */
     bool current;
+    bc_rendered_unchanged_fn unchanged; /* with current, may be NULL */
+    void *arg;
 };
 
 /* Does e, the entry of key, hold the answer for these inputs? Under the set's lock: a digest found again
  * records its snap, so that the next lookups at that generation need no digest. */
 static bool same_inputs(struct entry *e, const struct inputs *x)
 {
-    if (x->current) return e->has_digest && e->store == x->store->serial && e->snap && e->snap == x->gen;
+    if (x->current) {
+        if (!e->has_digest || e->store != x->store->serial || !e->snap) return false;
+        if (e->snap == x->gen) return true;
+        uint64_t now = 0;
+        if (!x->unchanged || !x->unchanged(x->arg, e->snap, &now)) return false;
+        e->snap = now; /* the digest holds at now: the next lookups at now need no check */
+        return true;
+    }
     if (!x->digest)
         return !e->has_digest && e->n == x->n &&
                (x->n == 0 || memcmp(e->in, x->in, x->n * sizeof *x->in) == 0);
@@ -145,9 +154,12 @@ bool bc_rendered_reply(struct bc_req *req, const char *key, const json_t *const 
     return reply(req, key, &(struct inputs){.in = in, .n = n});
 }
 
-bool bc_rendered_reply_current(struct bc_req *req, const char *key, const struct bc_store *s, uint64_t gen)
+bool bc_rendered_reply_current(struct bc_req *req, const char *key, const struct bc_store *s, uint64_t gen,
+                               bc_rendered_unchanged_fn unchanged, void *arg)
 {
-    return gen && reply(req, key, &(struct inputs){.store = s, .gen = gen, .current = true});
+    return gen && reply(req, key,
+                        &(struct inputs){
+                            .store = s, .gen = gen, .current = true, .unchanged = unchanged, .arg = arg});
 }
 
 bool bc_rendered_reply_digest(struct bc_req *req, const char *key, const struct bc_store *s,

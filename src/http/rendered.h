@@ -40,8 +40,12 @@ int bc_rendered_reply_json(struct bc_req *req, const char *key, const json_t *co
  * same answer. An entry kept with a digest never answers a lookup by items, nor the other way round. The
  * entry also remembers the store and the generation its digest was last found at (the digest's snap):
  * bc_rendered_reply_current answers from it while that store's generation has not moved (no commit since),
- * without the digest being computed again. */
-bool bc_rendered_reply_current(struct bc_req *req, const char *key, const struct bc_store *s, uint64_t gen);
+ * without the digest being computed again; or, when it moved, while unchanged (may be NULL) shows that the
+ * answer's items were not written since the entry's generation (store.h: bc_store_kind_unchanged, asked
+ * through the domain), and the entry then records the generation *now it was shown at. */
+typedef bool (*bc_rendered_unchanged_fn)(void *arg, uint64_t snap, uint64_t *now);
+bool bc_rendered_reply_current(struct bc_req *req, const char *key, const struct bc_store *s, uint64_t gen,
+                               bc_rendered_unchanged_fn unchanged, void *arg);
 bool bc_rendered_reply_digest(struct bc_req *req, const char *key, const struct bc_store *s,
                               const struct bc_store_digest *d);
 int bc_rendered_reply_json_digest(struct bc_req *req, const char *key, const struct bc_store *s,

@@ -120,6 +120,11 @@ void bc__lmdb_marks_commit(struct bc__lmdb_marks *m, uint64_t txnid);
  * committed transaction: snap == last, or every commit since snap was this handle's and none wrote key. */
 bool bc__lmdb_marks_key_current(struct bc__lmdb_marks *m, const char *key, size_t klen, uint64_t snap,
                                 uint64_t last);
+/* Whether no item of partition pk whose SK starts with kind (the part of an SK up to and including its first
+ * '#', as "SERVICE#") was written, added or deleted after snap when last is the latest commit: snap == last,
+ * or every commit since was this handle's and none marked the kind. False for any other prefix. */
+bool bc__lmdb_marks_kind_current(struct bc__lmdb_marks *m, const char *pk, const char *kind, uint64_t snap,
+                                 uint64_t last);
 
 /* ---- the commit queue (lmdb_commit.c) ---- */
 

@@ -20,6 +20,10 @@
  *   then last_own (release) after it. A reader loads the latest commit id L from LMDB's meta page, then
  *   last_own (acquire), then foreign_upto and the mark: when last_own covers L it also sees every mark and
  *   gap recorded up to it (a newer foreign_upto only makes it more careful).
+ * - Kinds: every write also marks its item's kind, the partition and the SK up to its first '#' ("TENANT#x",
+ *   "SERVICE#"), so that a reader can tell that no item of a kind in a partition was written, added or
+ *   deleted since S (bc__lmdb_marks_kind_current): a digest of a tenant's services found at S still holds
+ *   while the usage flush writes the tenant's counters. Kind marks share the array, hashed apart.
  * - Commits not recorded are foreign: another process's, another handle's in this process, the reaper's
  *   (lm_reap writes outside the queue), and an empty one of this handle's (LMDB gives its id to the next
  *   commit, which may be another process's). Any foreign commit since S sends the read through a
@@ -31,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MARKS 65536 /* 512 KiB of marks: few collisions for the keys one flush or chat burst writes */
+/* 2 MiB of marks: few collisions for the keys and kinds one flush writes (a usage flush over 10,000 tenants
+ * marks some 20,000 keys and as many kinds; each collision only sends a read through a transaction) */
+#define MARKS 262144
 
 struct bc__lmdb_marks {
     _Atomic uint64_t mark[MARKS];
@@ -61,9 +67,27 @@ static void raise_mark(struct bc__lmdb_marks *m, uint64_t h, uint64_t txnid)
         atomic_store_explicit(p, txnid, memory_order_release);
 }
 
+/* The hash of a kind: the partition, its separator and the SK's kind (up to and including the first '#'),
+ * after a byte no key starts with. */
+static uint64_t h_kind(const char *pk, size_t plen, const char *kind, size_t kl)
+{
+    uint64_t h = bc_fnv1a(BC_FNV1A_INIT, "\x01", 1);
+    h = bc_fnv1a(h, pk, plen);
+    h = bc_fnv1a(h, "", 1);
+    return bc_fnv1a(h, kind, kl);
+}
+
 void bc__lmdb_marks_write(struct bc__lmdb_marks *m, const char *key, size_t klen, uint64_t txnid)
 {
-    if (m) raise_mark(m, h_key(key, klen), txnid);
+    if (!m) return;
+    raise_mark(m, h_key(key, klen), txnid);
+    const char *sep = memchr(key, '\0', klen);
+    if (!sep) return;
+    size_t plen = (size_t)(sep - key);
+    const char *sk = sep + 1;
+    size_t sl = klen - plen - 1;
+    const char *hash = memchr(sk, '#', sl);
+    raise_mark(m, h_kind(key, plen, sk, hash ? (size_t)(hash - sk) + 1 : sl), txnid);
 }
 
 void bc__lmdb_marks_commit(struct bc__lmdb_marks *m, uint64_t txnid)
@@ -92,4 +116,14 @@ bool bc__lmdb_marks_key_current(struct bc__lmdb_marks *m, const char *key, size_
 {
     if (snap && snap == last) return true;
     return all_own(m, snap, last) && unmarked(m, h_key(key, klen), snap);
+}
+
+bool bc__lmdb_marks_kind_current(struct bc__lmdb_marks *m, const char *pk, const char *kind, uint64_t snap,
+                                 uint64_t last)
+{
+    size_t kl = strlen(kind);
+    const char *hash = memchr(kind, '#', kl);
+    if (!hash || (size_t)(hash - kind) + 1 != kl) return false; /* not a kind: its items span other marks */
+    if (snap && snap == last) return true;
+    return all_own(m, snap, last) && unmarked(m, h_kind(pk, strlen(pk), kind, kl), snap);
 }

@@ -508,6 +508,12 @@ uint64_t bc_store_generation(struct bc_store *s)
     return s->ops->generation ? s->ops->generation(s) : 0;
 }
 
+bool bc_store_kind_unchanged(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
+                             uint64_t *now)
+{
+    return s->ops->kind_unchanged && pk && kind && s->ops->kind_unchanged(s, pk, kind, snap, now);
+}
+
 int bc_store_query_digest(struct bc_store *s, const struct bc_query *q, struct bc_store_digest *out)
 {
     out->ok = false;

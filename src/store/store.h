@@ -146,6 +146,9 @@ struct bc_store_ops {
     int (*scan)(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
     /* may be NULL: bc_store_generation then answers 0 */
     uint64_t (*generation)(struct bc_store *s);
+    /* may be NULL: bc_store_kind_unchanged then answers false */
+    bool (*kind_unchanged)(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
+                           uint64_t *now);
     /* may be NULL: bc_store_query_digest then answers ok false */
     int (*query_digest)(struct bc_store *s, const struct bc_query *q, struct bc_store_digest *out);
     int (*reap)(struct bc_store *s, int max_items);
@@ -243,6 +246,13 @@ int bc_store_query_digest(struct bc_store *s, const struct bc_query *q, struct b
  * write transaction's id), or 0 when the backend has none. A digest read at generation G (its snap) still
  * names the stored items while the generation is G: a reader may skip computing it again. */
 uint64_t bc_store_generation(struct bc_store *s);
+/* Whether the items of partition pk whose SK starts with kind (an SK's part up to and including its first
+ * '#', as "SERVICE#") are provably the ones stored at generation snap: no item of them was written, added or
+ * deleted since. Then *now is the current generation, at which a digest read at snap still holds (a reader
+ * may record it as the digest's snap). False when it cannot tell: another process or handle committed since
+ * (LMDB keeps marks of its own handle's writes only), kind is not a kind, a backend without generations. */
+bool bc_store_kind_unchanged(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
+                             uint64_t *now);
 /* Every item of the store, in backend order, a page at a time (operator tools only: export checks, purge
  * verification, `store check`). Same result and cursor rules as query. */
 int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);

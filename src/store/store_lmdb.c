@@ -294,6 +294,16 @@ static uint64_t lm_generation(struct bc_store *s)
     return last_txnid((struct bc__lmdb_store *)s);
 }
 
+static bool lm_kind_unchanged(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
+                              uint64_t *now)
+{
+    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
+    uint64_t last = last_txnid(st);
+    if (!snap || !bc__lmdb_marks_kind_current(st->marks, pk, kind, snap, last)) return false;
+    *now = last;
+    return true;
+}
+
 /* One item's write inside txn: current item -> condition -> new item (from put or update) -> write. With
  * out, *out is the item as written (caller decrefs). */
 static int write_step(struct bc__lmdb_store *st, MDB_txn *txn, const char *pk, const char *sk,
@@ -599,6 +609,7 @@ static const struct bc_store_ops lmdb_ops = {
     .scan = bc__lmdb_scan,
     .query_digest = bc__lmdb_query_digest,
     .generation = lm_generation,
+    .kind_unchanged = lm_kind_unchanged,
     .reap = lm_reap,
     .check = lm_check,
     .sync = lm_sync,

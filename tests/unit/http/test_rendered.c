@@ -53,7 +53,25 @@ struct lookup {
     const struct bc_store *store;
     const struct bc_store_digest *digest;
     uint64_t gen;
+    bc_rendered_unchanged_fn unchanged; /* with gen */
+    void *arg;
 };
+
+/* What a store says of the items since an entry's generation (a stand-in for bc_store_kind_unchanged, which
+ * the store contract tests): the generation asked about, the answer, and the generation it is given at. */
+struct since {
+    uint64_t asked;
+    bool answer;
+    uint64_t now;
+};
+
+static bool since_fn(void *arg, uint64_t snap, uint64_t *now)
+{
+    struct since *s = arg;
+    s->asked = snap;
+    if (s->answer) *now = s->now;
+    return s->answer;
+}
 
 /* Whether key's answer is replayed for the lookup (its body then in body[64]). */
 static bool replayed_for(const char *key, const struct lookup *l, char body[64])
@@ -62,7 +80,7 @@ static bool replayed_for(const char *key, const struct lookup *l, char body[64])
     struct bc_req *req = request(&e);
     bool hit = !l->store   ? bc_rendered_reply(req, key, l->in, l->n)
                : l->digest ? bc_rendered_reply_digest(req, key, l->store, l->digest)
-                           : bc_rendered_reply_current(req, key, l->store, l->gen);
+                           : bc_rendered_reply_current(req, key, l->store, l->gen, l->unchanged, l->arg);
     body[0] = '\0';
     if (hit) {
         json_t *out = bc_lambda_render(req);
@@ -157,6 +175,21 @@ static void test_rendered__by_digest_and_generation(void **state)
     assert_true(replayed_by("config|t1", b, &later, 0, body));
     assert_true(replayed_by("config|t1", b, NULL, 12, body));
     assert_false(replayed_by("config|t1", a, NULL, 10, body));
+    /* commits since, but the answer's items shown unchanged since generation 12: a hit, and from then on the
+     * entry is at the generation they were shown at; items written since: a miss */
+    struct since kept = {.answer = true, .now = 14}, written = {.answer = false};
+    assert_true(replayed_for(
+        "config|t1", &(struct lookup){.store = b, .gen = 14, .unchanged = since_fn, .arg = &kept}, body));
+    assert_int_equal(kept.asked, 12);
+    assert_string_equal(body, "{\"v\":\"one\"}");
+    assert_true(replayed_by("config|t1", b, NULL, 14, body));
+    assert_false(replayed_for(
+        "config|t1", &(struct lookup){.store = b, .gen = 15, .unchanged = since_fn, .arg = &written}, body));
+    assert_int_equal(written.asked, 14);
+    assert_false(replayed_by("config|t1", b, NULL, 15, body));
+    assert_false(replayed_for("config|t1",
+                              &(struct lookup){.store = a, .gen = 15, .unchanged = since_fn, .arg = &kept},
+                              body)); /* another store: not asked */
     /* a new answer for the key replaces the old */
     render_digest("config|t1", a, &d2, "two");
     assert_false(replayed_by("config|t1", a, &d1, 0, body));

@@ -764,6 +764,45 @@ static void test_store__query_digest(void **state)
     assert_false(d1.ok);
 }
 
+/* A kind of a partition unchanged since a generation: writes of other kinds, of the same kind in another
+ * partition, and of no item leave it unchanged; a write, addition or deletion of one of its items, or any
+ * other process's commit, does not (or cannot tell). Only kinds ("D#"), not other prefixes. */
+static void test_store__kind_unchanged(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128], q[128];
+    uint64_t now = 0;
+    pk(p, "kinds");
+    pk(q, "kinds-other");
+    put_n(s, p, "D#1", 1, 0);
+    uint64_t gen = bc_store_generation(s);
+    if (strncmp(url, "lmdb:", 5) != 0) {
+        assert_false(bc_store_kind_unchanged(s, p, "D#", gen, &now));
+        return;
+    }
+    assert_true(bc_store_kind_unchanged(s, p, "D#", gen, &now));
+    assert_int_equal(now, gen);
+    put_n(s, p, "E#1", 1, 0); /* another kind */
+    put_n(s, q, "D#1", 1, 0); /* the kind in another partition */
+    assert_true(bc_store_generation(s) > gen);
+    assert_true(bc_store_kind_unchanged(s, p, "D#", gen, &now));
+    assert_int_equal(now, bc_store_generation(s));
+    assert_false(bc_store_kind_unchanged(s, p, "D", gen, &now));   /* not a kind */
+    assert_false(bc_store_kind_unchanged(s, p, "D#1", gen, &now)); /* nor an item's key */
+    assert_false(bc_store_kind_unchanged(s, p, "D#", 0, &now));    /* no generation known */
+    put_n(s, p, "D#1", 2, 0);                                      /* an item of it written */
+    assert_false(bc_store_kind_unchanged(s, p, "D#", gen, &now));
+    gen = bc_store_generation(s);
+    put_n(s, p, "D#2", 2, 0); /* added */
+    assert_false(bc_store_kind_unchanged(s, p, "D#", gen, &now));
+    gen = bc_store_generation(s);
+    assert_int_equal(bc_store_delete(s, p, "D#2", NULL), 0); /* deleted */
+    assert_false(bc_store_kind_unchanged(s, p, "D#", gen, &now));
+    gen = bc_store_generation(s);
+    put_n_in_child(q, "E#1", 7); /* another process's commit: its writes are not known */
+    assert_false(bc_store_kind_unchanged(s, p, "D#", gen, &now));
+}
+
 /* A few attributes of an item: the named ones with their values, whatever else the item holds (nested
  * values, strings, reals); a missing, expired or badly keyed item as bc_store_get answers. LMDB hands out
  * only the named ones (and ttl); another backend may hand out the whole item. */
@@ -1037,6 +1076,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__read_only_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__query_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__kind_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__get_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
