@@ -469,9 +469,17 @@ out:
 
 int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **lookup)
 {
+    struct bc_apikey_mark mark;
+    return bc_apikey_resolve_marked(env, presented, lookup, &mark);
+}
+
+int bc_apikey_resolve_marked(struct bc_env *env, const char *presented, const json_t **lookup,
+                             struct bc_apikey_mark *mark)
+{
     struct bc_store *s = bc_env_dir(env); /* key look-ups are the directory's */
-    char hash[65], lk[BC_KEY_SIZE];
+    char *hash = mark->hash, lk[BC_KEY_SIZE];
     *lookup = NULL;
+    mark->gen = 0;
     size_t pl = strlen(BC_APIKEY_PREFIX);
     if (!presented || strlen(presented) != BC_APIKEY_SECRET_SIZE - 1 ||
         strncmp(presented, BC_APIKEY_PREFIX, pl) != 0)
@@ -479,8 +487,11 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **
     for (const char *p = presented + pl; *p; p++)
         if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) return BC_EUNAUTHORIZED;
     bc_secret_hmac_hex_public("apikey", presented, strlen(presented), hash); /* widget keys are public */
-    bc_key_apikey_lookup(lk, hash);
+    if (!bc_key_apikey_lookup(lk, hash)) return BC_EUNAUTHORIZED;
+    mark->store = s->serial;
+    uint64_t gen = bc_store_generation(s); /* before the read: a write after it shows in the marks */
     int rc = bc_store_get_cached(s, lk, "META", lookup);
+    if (rc == 0) mark->gen = gen;
     if (rc == BC_ENOT_FOUND) return BC_EUNAUTHORIZED;
     if (rc < 0) return rc;
     json_t *exp = json_object_get(*lookup, "expires_at");
@@ -490,6 +501,18 @@ int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **
         return BC_EUNAUTHORIZED;
     }
     return 0;
+}
+
+bool bc_apikey_unchanged(struct bc_env *env, struct bc_apikey_mark *mark)
+{
+    struct bc_store *s = bc_env_dir(env);
+    char lk[BC_KEY_SIZE];
+    uint64_t now = 0;
+    if (!mark->gen || mark->store != s->serial || !bc_key_apikey_lookup(lk, mark->hash) ||
+        !bc_store_item_unchanged(s, lk, "META", mark->gen, &now))
+        return false;
+    mark->gen = now;
+    return true;
 }
 
 /* last-used times, in memory until flushed (one table per env: the keys of one store). An entry stays

@@ -56,6 +56,19 @@ int bc_apikey_reissue(struct bc_env *env, const struct bc_ctx *ctx, json_t *old_
  * (read-only, store.h; caller decrefs). BC_EUNAUTHORIZED for malformed, unknown, revoked or expired keys;
  * a key revoked by another process within the store's read-cache bound may still resolve (DESIGN NOTES). */
 int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **lookup);
+/* Where and when a resolution read its look-up item, for bc_apikey_unchanged. */
+struct bc_apikey_mark {
+    char hash[65];  /* the key's MAC, which names its look-up item */
+    uint64_t store; /* the directory store's serial */
+    uint64_t gen;   /* its generation before the read (0: none, the look-up cannot be checked) */
+};
+/* bc_apikey_resolve that also fills *mark. */
+int bc_apikey_resolve_marked(struct bc_env *env, const char *presented, const json_t **lookup,
+                             struct bc_apikey_mark *mark);
+/* Whether the look-up item a marked resolution read is provably still the stored one (store.h:
+ * bc_store_item_unchanged): the same answer, but for the key's expiry, which the caller checks. Moves
+ * mark->gen on. False when it cannot tell (another process wrote since, DynamoDB). */
+bool bc_apikey_unchanged(struct bc_env *env, struct bc_apikey_mark *mark);
 /* True when origin (as sent by a browser) is allowed by the look-up item's origins. */
 bool bc_apikey_origin_allowed(const json_t *lookup, const char *origin);
 /* True when some active key of any tenant allows origin (CORS preflight carries no key). */

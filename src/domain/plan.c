@@ -265,12 +265,15 @@ static double number_of(json_t *plan, json_t *over, const char *field, double de
 
 int bc_plan_limits(struct bc_env *env, const json_t *tenant, struct bc_limits *out)
 {
-    json_t *plan = NULL;
-    const char *name = bc_field_str(tenant, BC_F_PLAN);
+    return bc_plan_limits_named(env, bc_field_str(tenant, BC_F_PLAN), json_object_get(tenant, "limits"), out);
+}
+
+int bc_plan_limits_named(struct bc_env *env, const char *name, const json_t *overrides, struct bc_limits *out)
+{
+    json_t *plan = NULL, *over = (json_t *)overrides; /* only read */
     int rc = bc_plan_get(env, name ? name : "FREE", &plan);
     if (rc == BC_ENOT_FOUND) rc = bc_plan_get(env, "FREE", &plan); /* a plan deleted under a tenant */
     if (rc < 0) return rc;
-    json_t *over = json_object_get(tenant, "limits");
     out->messages_month = limit_of(plan, over, "messages_month");
     out->bookings_month = limit_of(plan, over, "bookings_month");
     out->providers = limit_of(plan, over, "providers");

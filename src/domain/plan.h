@@ -36,6 +36,9 @@ int bc_plan_put(struct bc_env *env, const char *name, json_t *body, char *msg, s
 int bc_plan_check_overrides(json_t *limits, char *msg, size_t msgsize);
 /* Effective limits of a tenant META item. */
 int bc_plan_limits(struct bc_env *env, const json_t *tenant, struct bc_limits *out);
+/* The same from the plan's name (NULL: FREE) and the tenant's "limits" overrides (NULL: none). */
+int bc_plan_limits_named(struct bc_env *env, const char *name, const json_t *overrides,
+                         struct bc_limits *out);
 /* "fsm" | "nlp" | "agent" -> bit, 0 when unknown. */
 unsigned bc_ai_mode_parse(const char *s);
 /* True when name is an existing plan. */

@@ -7,12 +7,14 @@
 #include "auth/ratelimit.h"
 #include "domain/apikey.h"
 #include "domain/envs.h"
+#include "domain/fields.h"
 #include "domain/org.h"
 #include "domain/plan.h"
 #include "domain/tenant.h"
 #include "domain/user.h"
 #include "domain/visitor.h"
 #include "http/api.h"
+#include "http/key_records.h"
 #include "http/limits.h"
 #include "http/metrics.h"
 #include "http/server.h"
@@ -271,39 +273,126 @@ int bc_auth_refuse_early(struct bc_req *req, const struct bc_route *route)
     return 1;
 }
 
+/* Extends the early entry of key, kept at generation gen, by EARLY_TTL_MS (a request authenticated from its
+ * key's record: the entry stays as it was last resolved in full). */
+static void early_extend(struct bc_auth_early *e, const char *key, unsigned long gen)
+{
+    if (!e) return;
+    unsigned i = (unsigned)(bc_fnv1a_str(key) % EARLY_SLOTS);
+    struct early_entry *x = &e->slot[i];
+    pthread_mutex_lock(&e->mu[i % EARLY_LOCKS]);
+    if (x->look && strcmp(x->key, key) == 0 && x->gen == gen) x->until_ms = bc_now_ms() + EARLY_TTL_MS;
+    pthread_mutex_unlock(&e->mu[i % EARLY_LOCKS]);
+}
+
+/* A GET whose key has a record (http/key_records.h) that still holds: the key's look-up item and the
+ * tenant's META provably unchanged since they were read (so the key is not revoked and its origins, the
+ * tenant's status and plan are as recorded), the key not expired, this Origin the one it allowed. Fills the
+ * context (ctx.tenant stays NULL: no GET of the widget reads it) and *lim. Returns 1 when the request must be
+ * resolved in full, else 0 or the routing's error (as the full resolution would have answered). */
+static int widget_known(struct bc_req *req, const char *key, const char *origin, unsigned long gen,
+                        struct bc_limits *lim)
+{
+    struct bc_key_record r;
+    if (req->method != BC_GET || !bc_key_records_find(req->srv->key_records, key, &r)) return 1;
+    if ((r.expires_at && r.expires_at <= bc_now_s()) ||
+        (origin ? strcmp(origin, r.origin) != 0 : !r.allow_no_origin) ||
+        !bc_apikey_unchanged(req->env, &r.key))
+        return 1;
+    memcpy(req->ctx.tenant_id, r.tenant_id, sizeof r.tenant_id);
+    memcpy(req->ctx.key_id, r.key_id, sizeof r.key_id);
+    int rc = bc_auth_route_tenant(req);
+    if (rc < 0) return rc;
+    if (!bc_tenant_unchanged(req->env, &req->ctx, &r.tenant)) return 1;
+    /* the plan's limits (its cache's staleness, as for a full resolution), and the tenant's overrides of the
+     * two a GET uses */
+    if ((rc = bc_plan_limits_named(req->env, r.plan[0] ? r.plan : NULL, NULL, lim)) < 0) return rc;
+    if (r.has_rate) lim->rate_per_s = r.rate;
+    if (r.has_burst) lim->burst = r.burst;
+    req->ctx.kind = BC_AUTH_APIKEY;
+    req->ctx.origin = origin;
+    req->key_known = true;
+    bc_key_records_used(req->srv->key_records);
+    if (origin) bc_auth_cors_headers(req, origin);
+    early_extend(req->srv->early, key, gen);
+    return 0;
+}
+
+/* After a full resolution that let the request through: the key's record, when both items can be checked
+ * later (marks of an LMDB store). Of the tenant's overrides of its plan, it keeps the request rate and burst:
+ * the only limits the GETs it serves apply. */
+static void widget_keep(struct bc_req *req, const char *key, const char *origin, const json_t *look,
+                        const struct bc_apikey_mark *km, const struct bc_tenant_mark *tm)
+{
+    const char *plan = bc_field_str(req->ctx.tenant, BC_F_PLAN);
+    json_t *exp = json_object_get(look, "expires_at"), *over = json_object_get(req->ctx.tenant, "limits");
+    json_t *rate = json_object_get(over, "rate_per_s"), *burst = json_object_get(over, "burst");
+    if (!req->srv->key_records || !km->gen || !tm->gen ||
+        (origin && strlen(origin) >= BC_KEY_RECORD_ORIGIN_MAX) ||
+        (plan && strlen(plan) >= BC_KEY_RECORD_PLAN_MAX))
+        return;
+    struct bc_key_record r = {.allow_no_origin = json_is_true(json_object_get(look, "allow_no_origin")),
+                              .expires_at = json_is_integer(exp) ? json_integer_value(exp) : 0,
+                              .has_rate = json_is_number(rate),
+                              .rate = json_number_value(rate),
+                              .has_burst = json_is_number(burst),
+                              .burst = json_number_value(burst),
+                              .key = *km,
+                              .tenant = *tm};
+    memcpy(r.tenant_id, req->ctx.tenant_id, sizeof r.tenant_id);
+    memcpy(r.key_id, req->ctx.key_id, sizeof r.key_id);
+    snprintf(r.origin, sizeof r.origin, "%s", origin ? origin : "");
+    snprintf(r.plan, sizeof r.plan, "%s", plan ? plan : "");
+    bc_key_records_keep(req->srv->key_records, key, &r);
+}
+
 static int widget(struct bc_req *req)
 {
     const char *key = bc_req_header(req, "X-Api-Key"), *origin = widget_origin(req);
     const json_t *look = NULL;
     unsigned long gen = early_gen(req->srv->early);
-    if (!key) return bc_fail(req, BC_EUNAUTHORIZED, "Send the widget key in the X-Api-Key header.");
-    int rc = bc_apikey_resolve(req->env, key, &look);
-    if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
-    if (rc < 0) return rc;
-    if (origin) {
-        if (!bc_apikey_origin_allowed(look, origin)) rc = BC_EORIGIN;
-    } else if (!json_is_true(json_object_get(look, "allow_no_origin"))) {
-        rc = bc_fail(req, BC_EORIGIN, "This key only accepts browser requests from its allowed origins.");
-    }
-    if (rc == 0) {
-        snprintf(req->ctx.tenant_id, sizeof req->ctx.tenant_id, "%s",
-                 json_string_value(json_object_get(look, "tenant_id")));
-        snprintf(req->ctx.key_id, sizeof req->ctx.key_id, "%s",
-                 json_string_value(json_object_get(look, "key_id")));
-        req->ctx.kind = BC_AUTH_APIKEY;
-        req->ctx.origin = origin;
-        if (origin) bc_auth_cors_headers(req, origin);
-        rc = bc_auth_route_tenant(req);
-        if (rc == 0) rc = load_tenant(req);
-    }
     struct bc_limits lim;
     struct bc_rl_info info;
     char bucket[96];
-    if (rc == 0) rc = bc_plan_limits(req->env, req->ctx.tenant, &lim);
-    /* an active tenant's key, resolved in full: what refusing its next requests early needs */
-    if (rc == 0) early_keep(req->srv->early, gen, key, look, &req->ctx, lim.rate_per_s, lim.burst);
-    bc_json_release(look);
+    if (!key) return bc_fail(req, BC_EUNAUTHORIZED, "Send the widget key in the X-Api-Key header.");
+    int rc = widget_known(req, key, origin, gen, &lim);
     if (rc < 0) return rc;
+    if (rc == 1) {
+        struct bc_apikey_mark km;
+        struct bc_tenant_mark tm = {0};
+        rc = bc_apikey_resolve_marked(req->env, key, &look, &km);
+        if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
+        if (rc < 0) return rc;
+        if (origin) {
+            if (!bc_apikey_origin_allowed(look, origin)) rc = BC_EORIGIN;
+        } else if (!json_is_true(json_object_get(look, "allow_no_origin"))) {
+            rc = bc_fail(req, BC_EORIGIN, "This key only accepts browser requests from its allowed origins.");
+        }
+        if (rc == 0) {
+            snprintf(req->ctx.tenant_id, sizeof req->ctx.tenant_id, "%s",
+                     json_string_value(json_object_get(look, "tenant_id")));
+            snprintf(req->ctx.key_id, sizeof req->ctx.key_id, "%s",
+                     json_string_value(json_object_get(look, "key_id")));
+            req->ctx.kind = BC_AUTH_APIKEY;
+            req->ctx.origin = origin;
+            if (origin) bc_auth_cors_headers(req, origin);
+            rc = bc_auth_route_tenant(req);
+            if (rc == 0) {
+                rc = bc_tenant_get_ro_marked(req->env, &req->ctx, &req->ctx.tenant, &tm);
+                if (rc == BC_ENOT_FOUND) rc = bc_fail(req, BC_EUNAUTHORIZED, "Unknown tenant.");
+                if (rc == 0) rc = bc_tenant_check_active(req->ctx.tenant);
+            }
+        }
+        if (rc == 0) rc = bc_plan_limits(req->env, req->ctx.tenant, &lim);
+        /* an active tenant's key, resolved in full: what refusing its next requests early needs, and its
+         * record for the next ones */
+        if (rc == 0) {
+            early_keep(req->srv->early, gen, key, look, &req->ctx, lim.rate_per_s, lim.burst);
+            widget_keep(req, key, origin, look, &km, &tm);
+        }
+        bc_json_release(look);
+        if (rc < 0) return rc;
+    }
     /* the visitor's own, smaller bucket first: a visitor it refuses takes nothing from the key's, so one
      * visitor cannot starve the others of the key (domain/visitor.h) */
     if ((rc = bc_api_visitor_limit(req, BC_VL_REQUESTS, NULL, lim.rate_per_s, lim.burst)) < 0) return rc;

@@ -97,6 +97,8 @@ struct bc_req {
     /* the tenant context, filled by the router from the credential only (auth/context.h) */
     struct bc_ctx ctx;
     bool refused_early; /* refused over its limits as its headers arrived (bc_router_refuse_early) */
+    bool key_known;     /* authenticated from its key's checked record (http/key_records.h): an active tenant,
+                         * whose META (ctx.tenant) was not read */
     bool placed;        /* req->env is a tenant's dedicated env (for the placement label of /metrics) */
 
     /* home regions (http/region.h): X-Bookchat-Forwarded looked at (0 not yet, 1 absent, 2 verified, 3 not

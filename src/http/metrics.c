@@ -1,6 +1,7 @@
 /* GET /metrics: the HTTP, LLM, conversation and tenant metrics kept here, the store's and the process's,
  * in the Prometheus text format; and the optional metrics-only listener. */
 #include "http/metrics.h"
+#include "http/key_records.h"
 #include "domain/dispatch.h"
 #include "domain/fields.h"
 #include "domain/tenant.h"
@@ -377,6 +378,14 @@ int bc_metrics_render(struct bc_server *srv, struct bc_buf *b)
                       "Conversations with a customer turn in the last 15 minutes (this process).");
     bc_metrics_sample(b, "bookchat_conversations_active", NULL, (double)conversations_active());
     render_tenants(srv ? srv->env : NULL, b);
+    uint64_t kr_used, kr_kept;
+    bc_key_records_stats(srv ? srv->key_records : NULL, &kr_used, &kr_kept);
+    bc_metrics_family(b, "bookchat_widget_key_records_used_total", "counter",
+                      "Widget GETs authenticated from their key's record (key and tenant shown unchanged).");
+    bc_metrics_sample(b, "bookchat_widget_key_records_used_total", NULL, (double)kr_used);
+    bc_metrics_family(b, "bookchat_widget_key_records_kept_total", "counter",
+                      "Records kept after a widget key's full resolution.");
+    bc_metrics_sample(b, "bookchat_widget_key_records_kept_total", NULL, (double)kr_kept);
     render_limits(b);
     struct bc_usage_stats us;
     bc_usage_stats(srv ? srv->env : NULL, &us);

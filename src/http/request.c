@@ -399,7 +399,8 @@ void bc_req_seal(struct bc_req *req)
      * nothing is written into a suspended or deleted tenant's partition (a request refused early was
      * refused with what the last full check of its key found: an active tenant) */
     if (req->ctx.tenant_id[0] && req->status && !req->proxied && /* a proxied answer: the home counted it */
-        (req->ctx.tenant ? bc_tenant_check_active(req->ctx.tenant) == 0 : req->refused_early))
+        (req->ctx.tenant ? bc_tenant_check_active(req->ctx.tenant) == 0
+                         : req->refused_early || req->key_known))
         bc_usage_request(req->env, req->ctx.tenant_id, req->status, req->err_code, req->ctx.origin);
 }
 

@@ -1,5 +1,6 @@
 /* libmicrohttpd glue: connection lifecycle, body reading, response queueing, access log, drain. */
 #include "http/server.h"
+#include "http/key_records.h"
 #include "http/region.h"
 #include "domain/tenant.h"
 #include "domain/usage.h"
@@ -259,7 +260,8 @@ int bc_server_prepare(struct bc_server *srv, char *err, size_t errsize)
     srv->started_ms = bc_now_ms();
     int rc = bc_regions_new(&srv->regions, err, errsize);
     if (rc < 0) return rc;
-    srv->early = bc_auth_early_new(); /* NULL: nothing is refused early */
+    srv->early = bc_auth_early_new();        /* NULL: nothing is refused early */
+    srv->key_records = bc_key_records_new(); /* NULL: every widget request reads its key and tenant */
     return 0;
 }
 
@@ -269,6 +271,8 @@ void bc_server_release(struct bc_server *srv)
     srv->regions = NULL;
     bc_auth_early_free(srv->early);
     srv->early = NULL;
+    bc_key_records_free(srv->key_records);
+    srv->key_records = NULL;
     pthread_cond_destroy(&srv->async_cv);
     pthread_mutex_destroy(&srv->async_mu);
 }

@@ -28,6 +28,7 @@ struct bc_cidr {
 #define BC_MAX_TRUSTED_PROXIES 32
 
 struct bc_auth_early;
+struct bc_key_records;
 struct bc_regions;
 struct bc_envs;
 
@@ -53,7 +54,8 @@ struct bc_server {
     struct bc_cidr trusted[BC_MAX_TRUSTED_PROXIES]; /* trusted_proxies, parsed by bc_server_start */
     int ntrusted;
     struct bc_auth_early *early; /* widget keys' last resolutions, to refuse a flood early (http/auth.c) */
-    struct bc_regions *regions;  /* home regions (http/region.h): NULL when no region is set */
+    struct bc_key_records *key_records; /* widget keys' checked records (http/key_records.h); NULL: none */
+    struct bc_regions *regions;         /* home regions (http/region.h): NULL when no region is set */
 };
 
 /* Starts listening on "host:port" (port 0 picks a free one, see srv->port). Fields store, body_limit,

@@ -508,6 +508,12 @@ uint64_t bc_store_generation(struct bc_store *s)
     return s->ops->generation ? s->ops->generation(s) : 0;
 }
 
+bool bc_store_item_unchanged(struct bc_store *s, const char *pk, const char *sk, uint64_t snap, uint64_t *now)
+{
+    return s->ops->item_unchanged && bc__store_key_valid(pk) == 0 && bc__store_key_valid(sk) == 0 &&
+           s->ops->item_unchanged(s, pk, sk, snap, now);
+}
+
 bool bc_store_kind_unchanged(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
                              uint64_t *now)
 {

@@ -146,6 +146,8 @@ struct bc_store_ops {
     int (*scan)(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);
     /* may be NULL: bc_store_generation then answers 0 */
     uint64_t (*generation)(struct bc_store *s);
+    /* may be NULL: bc_store_item_unchanged then answers false */
+    bool (*item_unchanged)(struct bc_store *s, const char *pk, const char *sk, uint64_t snap, uint64_t *now);
     /* may be NULL: bc_store_kind_unchanged then answers false */
     bool (*kind_unchanged)(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
                            uint64_t *now);
@@ -252,6 +254,10 @@ uint64_t bc_store_generation(struct bc_store *s);
  * may record it as the digest's snap). False when it cannot tell: another process or handle committed since
  * (LMDB keeps marks of its own handle's writes only), kind is not a kind, a backend without generations. */
 bool bc_store_kind_unchanged(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
+                             uint64_t *now);
+/* The same for one item: whether the item at (pk, sk), or its absence, is provably what was stored at
+ * generation snap (nothing wrote it since). Same rules: *now set when true; false when it cannot tell. */
+bool bc_store_item_unchanged(struct bc_store *s, const char *pk, const char *sk, uint64_t snap,
                              uint64_t *now);
 /* Every item of the store, in backend order, a page at a time (operator tools only: export checks, purge
  * verification, `store check`). Same result and cursor rules as query. */

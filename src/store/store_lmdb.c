@@ -294,6 +294,18 @@ static uint64_t lm_generation(struct bc_store *s)
     return last_txnid((struct bc__lmdb_store *)s);
 }
 
+static bool lm_item_unchanged(struct bc_store *s, const char *pk, const char *sk, uint64_t snap,
+                              uint64_t *now)
+{
+    struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
+    char key[BC__LMDB_KEYBUF];
+    size_t klen = make_key(key, pk, sk);
+    uint64_t last = last_txnid(st);
+    if (!snap || !bc__lmdb_marks_key_current(st->marks, key, klen, snap, last)) return false;
+    *now = last;
+    return true;
+}
+
 static bool lm_kind_unchanged(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
                               uint64_t *now)
 {
@@ -609,6 +621,7 @@ static const struct bc_store_ops lmdb_ops = {
     .scan = bc__lmdb_scan,
     .query_digest = bc__lmdb_query_digest,
     .generation = lm_generation,
+    .item_unchanged = lm_item_unchanged,
     .kind_unchanged = lm_kind_unchanged,
     .reap = lm_reap,
     .check = lm_check,

@@ -764,6 +764,39 @@ static void test_store__query_digest(void **state)
     assert_false(d1.ok);
 }
 
+/* One item unchanged since a generation (bc_store_item_unchanged): writes of other items leave it unchanged,
+ * and so does its absence; a write or deletion of it does not, nor any other process's commit. */
+static void test_store__item_unchanged(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    uint64_t now = 0;
+    pk(p, "item-marks");
+    put_n(s, p, "META", 1, 0);
+    uint64_t gen = bc_store_generation(s);
+    if (strncmp(url, "lmdb:", 5) != 0) {
+        assert_false(bc_store_item_unchanged(s, p, "META", gen, &now));
+        return;
+    }
+    assert_true(bc_store_item_unchanged(s, p, "META", gen, &now));
+    assert_int_equal(now, gen);
+    put_n(s, p, "OTHER", 1, 0); /* another item of the partition */
+    assert_true(bc_store_generation(s) > gen);
+    assert_true(bc_store_item_unchanged(s, p, "META", gen, &now));
+    assert_int_equal(now, bc_store_generation(s));
+    assert_true(bc_store_item_unchanged(s, p, "NEVER", gen, &now));  /* still absent */
+    assert_false(bc_store_item_unchanged(s, p, "META", 0, &now));    /* no generation known */
+    assert_false(bc_store_item_unchanged(s, "", "META", gen, &now)); /* not a key */
+    put_n(s, p, "META", 2, 0);
+    assert_false(bc_store_item_unchanged(s, p, "META", gen, &now));
+    gen = bc_store_generation(s);
+    assert_int_equal(bc_store_delete(s, p, "META", NULL), 0);
+    assert_false(bc_store_item_unchanged(s, p, "META", gen, &now));
+    gen = bc_store_generation(s);
+    put_n_in_child(p, "OTHER", 7); /* another process's commit: its writes are not known */
+    assert_false(bc_store_item_unchanged(s, p, "META", gen, &now));
+}
+
 /* A kind of a partition unchanged since a generation: writes of other kinds, of the same kind in another
  * partition, and of no item leave it unchanged; a write, addition or deletion of one of its items, or any
  * other process's commit, does not (or cannot tell). Only kinds ("D#"), not other prefixes. */
@@ -1077,6 +1110,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__query_digest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__kind_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__item_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__get_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
