@@ -81,10 +81,11 @@ int bc_auth_route_tenant(struct bc_req *req)
     return 0;
 }
 
-/* Loads the tenant of ctx and refuses inactive ones. */
-static int load_tenant(struct bc_req *req)
+/* Loads the tenant of ctx and refuses inactive ones; *mark says where and when its META was read (for a
+ * widget key's record). */
+static int load_tenant(struct bc_req *req, struct bc_tenant_mark *mark)
 {
-    int rc = bc_tenant_get_ro(req->env, &req->ctx, &req->ctx.tenant);
+    int rc = bc_tenant_get_ro_marked(req->env, &req->ctx, &req->ctx.tenant, mark);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "Unknown tenant.");
     if (rc < 0) return rc;
     return bc_tenant_check_active(req->ctx.tenant);
@@ -377,11 +378,7 @@ static int widget(struct bc_req *req)
             req->ctx.origin = origin;
             if (origin) bc_auth_cors_headers(req, origin);
             rc = bc_auth_route_tenant(req);
-            if (rc == 0) {
-                rc = bc_tenant_get_ro_marked(req->env, &req->ctx, &req->ctx.tenant, &tm);
-                if (rc == BC_ENOT_FOUND) rc = bc_fail(req, BC_EUNAUTHORIZED, "Unknown tenant.");
-                if (rc == 0) rc = bc_tenant_check_active(req->ctx.tenant);
-            }
+            if (rc == 0) rc = load_tenant(req, &tm);
         }
         if (rc == 0) rc = bc_plan_limits(req->env, req->ctx.tenant, &lim);
         /* an active tenant's key, resolved in full: what refusing its next requests early needs, and its
@@ -441,7 +438,8 @@ static int admin(struct bc_req *req)
     memcpy(req->ctx.tenant_id, c.tenant_id, sizeof c.tenant_id);
     memcpy(req->ctx.user_id, c.sub, sizeof c.sub);
     int rc = bc_auth_route_tenant(req);
-    if (rc == 0) rc = load_tenant(req);
+    struct bc_tenant_mark tm;
+    if (rc == 0) rc = load_tenant(req, &tm);
     if (rc < 0) return rc;
     if (c.external) {
         req->ctx.role = c.role;
