@@ -104,7 +104,9 @@ int bc_conv_save_with(struct bc_env *env, json_t *conv, json_t *const *messages,
         }
     }
     size_t k = bc_outbox_writes(&ob, w);
-    for (size_t i = 0; i < n; i++) w[k + i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}, false};
+    /* the messages share the conversation's ttl: one expiry entry for all of them (store.h, ttl_group) */
+    for (size_t i = 0; i < n; i++)
+        w[k + i] = (struct bc_write){messages[i], {BC_COND_NONE, 0, true}, false, true};
     n += k;
     /* the conversation last: with a backend that writes one item after the other, a conflict on it leaves
      * at most messages that the next successful turn overwrites (same sequence numbers). A private copy is

@@ -58,11 +58,14 @@ struct bc_cond {
 /* One write of a batch: the whole item (borrowed) and its condition (kind NONE: unconditional). keep: the
  * caller (and everyone it hands the item to) never modifies the item or anything inside it after the write,
  * so a backend may keep it as the parsed copy that read-only reads hand out (LMDB's memo), sparing the next
- * reader a parse of the item just written. */
+ * reader a parse of the item just written. ttl_group: many items share this item's SK up to its last '#'
+ * and its ttl (a conversation's messages), so a backend that indexes expiry itself (LMDB) may index them
+ * all by one entry; what expires, and when, is the same either way. */
 struct bc_write {
     json_t *item;
     struct bc_cond cond;
     bool keep;
+    bool ttl_group;
 };
 #define BC_STORE_BATCH_MAX 25
 

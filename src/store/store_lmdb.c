@@ -6,7 +6,12 @@
  * - Database "items": key = PK "\0" SK (so one PK's items are contiguous and ordered by SK bytes, like
  *   DynamoDB's string sort keys), value = the item as compact JSON.
  * - Database "ttl": key = big-endian 64-bit ttl + PK "\0" SK, empty value; an index of items that expire,
- *   kept in the same write transaction as the item, so reaping never scans the whole store.
+ *   kept in the same write transaction as the item, so reaping never scans the whole store. A write with
+ *   ttl_group (struct bc_write: a conversation's messages, which share its ttl) is indexed by its group
+ *   instead: key = ttl + PK "\0" + its SK up to its last '#' + "\xff", value "g", one entry for every item
+ *   of that prefix with that ttl, put by the first of them and only looked up by the others (a read: no page
+ *   of the index is written). Reaping such an entry deletes the items of the prefix whose ttl is that one.
+ *   It made a chat turn's commit touch no page of the index (4 of its 12 pages; docs/performance.md).
  * - Every write (one item, a batch: all its items or none, or a batch of updates, where a failed condition
  *   skips only its own update) goes through the commit queue (lmdb_commit.c): read the current item, check
  *   the condition, write, inside a write transaction that concurrent writers of this process share (group
@@ -82,6 +87,22 @@ static size_t make_ttl_key(char *buf, int64_t ttl, const char *key, size_t klen)
     return 8 + klen;
 }
 
+/* The length of key's group prefix (PK "\0" and its SK up to and including its last '#'), 0 when its SK has
+ * no '#' (then it is indexed on its own). */
+static size_t group_prefix(const char *key, size_t klen)
+{
+    const char *sk = memchr(key, '\0', klen);
+    if (!sk) return 0;
+    for (size_t i = klen; i > (size_t)(sk - key) + 1; i--)
+        if (key[i - 1] == '#') return i;
+    return 0;
+}
+
+/* A group entry's key: ttl + the group prefix + 0xff (a byte UTF-8 never has: no item's own entry is
+ * equal to it). */
+#define GROUP_END   '\xff'
+#define GROUP_VALUE "g"
+
 int bc__lmdb_txn_begin(struct bc__lmdb_store *st, unsigned flags, MDB_txn **txn)
 {
     int rc = mdb_txn_begin(st->env, NULL, flags, txn);
@@ -122,11 +143,12 @@ static int read_live(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, s
 }
 
 /* Replaces (or, with item NULL, deletes) the item at key, keeping the ttl index in step. old_ttl is the ttl
- * of whatever is stored now (expired or not), 0 for none. */
+ * of whatever is stored now (expired or not), 0 for none. group: the new item is indexed by its group's
+ * entry (struct bc_write.ttl_group); an old entry of its own is still removed when its ttl moves. */
 static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, size_t klen, int64_t old_ttl,
-                      json_t *item, bool keep)
+                      json_t *item, bool keep, bool group)
 {
-    char tk[BC__LMDB_KEYBUF + 8];
+    char tk[BC__LMDB_KEYBUF + 9];
     MDB_val k = {klen, (void *)key};
     int rc;
     int64_t new_ttl = item_ttl(item);
@@ -153,12 +175,19 @@ static int write_item(struct bc__lmdb_store *st, MDB_txn *txn, const char *key, 
     if (rc == 0 && keep && st->memo) bc__lmdb_memo_keep(st->memo, key, klen, s, v.mv_size, item);
     free(s);
     if (rc) return bc__lmdb_map_err(rc);
-    if (new_ttl && new_ttl != old_ttl) {
-        MDB_val t = {make_ttl_key(tk, new_ttl, key, klen), tk}, e = {0, ""};
-        rc = mdb_put(txn, st->ttl, &t, &e, 0);
-        if (rc) return bc__lmdb_map_err(rc);
+    if (!new_ttl || new_ttl == old_ttl) return 0;
+    size_t glen = group ? group_prefix(key, klen) : 0;
+    MDB_val t = {make_ttl_key(tk, new_ttl, key, glen ? glen : klen), tk}, e = {0, ""};
+    if (glen) {
+        tk[t.mv_size++] = GROUP_END;
+        /* the group's entry is there already for most of its items: looked up, no page written */
+        rc = mdb_get(txn, st->ttl, &t, &e);
+        if (rc == 0) return 0;
+        if (rc != MDB_NOTFOUND) return bc__lmdb_map_err(rc);
+        e = (MDB_val){1, GROUP_VALUE};
     }
-    return 0;
+    rc = mdb_put(txn, st->ttl, &t, &e, 0);
+    return rc ? bc__lmdb_map_err(rc) : 0;
 }
 
 /* The id of the latest committed write transaction, by any process (from the meta page LMDB writes last in a
@@ -320,7 +349,7 @@ static bool lm_kind_unchanged(struct bc_store *s, const char *pk, const char *ki
  * out, *out is the item as written (caller decrefs). */
 static int write_step(struct bc__lmdb_store *st, MDB_txn *txn, const char *pk, const char *sk,
                       json_t *put_item, const struct bc_update *u, bool del, const struct bc_cond *cond,
-                      bool keep, json_t **out)
+                      bool keep, bool group, json_t **out)
 {
     char key[BC__LMDB_KEYBUF];
     size_t klen = make_key(key, pk, sk);
@@ -362,7 +391,7 @@ checked:
         rc = BC_ENOMEM;
         goto out;
     }
-    rc = write_item(st, txn, key, klen, old_ttl, next, keep && put_item);
+    rc = write_item(st, txn, key, klen, old_ttl, next, keep && put_item, group && put_item);
     if (rc == 0 && out) {
         *out = next;
         next = NULL;
@@ -387,7 +416,7 @@ struct op_write {
 static int apply_op(struct bc__lmdb_store *st, MDB_txn *txn, void *arg)
 {
     struct op_write *o = arg;
-    return write_step(st, txn, o->pk, o->sk, o->put_item, o->u, o->del, o->cond, false,
+    return write_step(st, txn, o->pk, o->sk, o->put_item, o->u, o->del, o->cond, false, false,
                       o->want_out ? &o->written : NULL);
 }
 
@@ -420,7 +449,7 @@ static int apply_batch(struct bc__lmdb_store *st, MDB_txn *txn, void *arg)
         const struct bc_write *w = &b->w[i];
         const char *pk = json_string_value(json_object_get(w->item, "PK"));
         const char *sk = json_string_value(json_object_get(w->item, "SK"));
-        int rc = write_step(st, txn, pk, sk, w->item, NULL, false, &w->cond, w->keep, NULL);
+        int rc = write_step(st, txn, pk, sk, w->item, NULL, false, &w->cond, w->keep, w->ttl_group, NULL);
         if (rc < 0) {
             b->failed = i; /* the queue aborts this batch's transaction: nothing of it is written */
             return rc;
@@ -452,7 +481,7 @@ static int apply_updates(struct bc__lmdb_store *st, MDB_txn *txn, void *arg)
     struct update_batch *b = arg;
     for (size_t i = 0; i < b->n; i++) {
         struct bc_update_op *op = &b->ops[i];
-        op->rc = write_step(st, txn, op->pk, op->sk, NULL, &op->u, false, &op->cond, false,
+        op->rc = write_step(st, txn, op->pk, op->sk, NULL, &op->u, false, &op->cond, false, false,
                             op->want_out ? &op->out : NULL);
         if (op->rc < 0 && op->rc != BC_ECOND) return op->rc;
     }
@@ -496,6 +525,39 @@ static int lm_del(struct bc_store *s, const char *pk, const char *sk, const stru
     return write_op((struct bc__lmdb_store *)s, pk, sk, NULL, NULL, true, cond, NULL);
 }
 
+/* Reaps the items of a group entry (write_item) of ttl t whose prefix is pre: deletes those of the prefix
+ * whose ttl is t, up to *budget of them (counting it down); *done once the prefix was scanned to its end
+ * (the entry can go). 0 or a negative bc_err. */
+static int reap_group(struct bc__lmdb_store *st, MDB_txn *txn, const char *pre, size_t plen, int64_t t,
+                      int *budget, bool *done)
+{
+    MDB_cursor *cur;
+    int rc = bc__lmdb_map_err(mdb_cursor_open(txn, st->items, &cur));
+    if (rc < 0) return rc;
+    MDB_val k = {plen, (void *)pre}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    *done = false;
+    while (mrc == 0 && k.mv_size >= plen && memcmp(k.mv_data, pre, plen) == 0) {
+        if (*budget <= 0) goto out;
+        json_t *j = bc__lmdb_decode(&v);
+        bool dead = j && item_ttl(j) == t; /* rewritten with another ttl: its own entry reaps it */
+        json_decref(j);
+        if (dead) {
+            if ((rc = bc__lmdb_map_err(mdb_cursor_del(cur, 0))) < 0) goto out;
+            (*budget)--;
+        }
+        /* after a delete the cursor stands on the next item already: MDB_NEXT returns that one */
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (mrc && mrc != MDB_NOTFOUND)
+        rc = bc__lmdb_map_err(mrc);
+    else
+        *done = true;
+out:
+    mdb_cursor_close(cur);
+    return rc;
+}
+
 static int lm_reap(struct bc_store *s, int max_items)
 {
     struct bc__lmdb_store *st = (struct bc__lmdb_store *)s;
@@ -503,31 +565,39 @@ static int lm_reap(struct bc_store *s, int max_items)
     mdb_reader_check(st->env, &dead); /* free reader slots of crashed processes */
     MDB_txn *txn;
     MDB_cursor *cur = NULL;
-    int rc = bc__lmdb_txn_begin(st, 0, &txn), n = 0;
+    int rc = bc__lmdb_txn_begin(st, 0, &txn), budget = max_items;
     if (rc < 0) return rc;
     rc = bc__lmdb_map_err(mdb_cursor_open(txn, st->ttl, &cur));
     if (rc < 0) goto out;
     int64_t now = bc_now_s();
     MDB_val k, v;
     int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (mrc == 0 && n < max_items && k.mv_size > 8) {
+    while (mrc == 0 && budget > 0 && k.mv_size > 8) {
         const unsigned char *p = k.mv_data;
         uint64_t t = 0;
         for (int i = 0; i < 8; i++) t = (t << 8) | p[i];
         if ((int64_t)t > now) break;
-        MDB_val ik = {k.mv_size - 8, (char *)k.mv_data + 8}, iv;
-        /* delete the item only if its ttl is still this one (it may have been rewritten) */
-        if (mdb_get(txn, st->items, &ik, &iv) == 0) {
-            json_t *j = bc__lmdb_decode(&iv);
-            if (j && item_ttl(j) == (int64_t)t) {
-                rc = bc__lmdb_map_err(mdb_del(txn, st->items, &ik, NULL));
-                if (rc < 0) {
-                    json_decref(j);
-                    goto out;
+        if (v.mv_size == 1 && *(const char *)v.mv_data == GROUP_VALUE[0] &&
+            p[k.mv_size - 1] == (unsigned char)GROUP_END) {
+            bool done;
+            rc = reap_group(st, txn, (const char *)p + 8, k.mv_size - 9, (int64_t)t, &budget, &done);
+            if (rc < 0) goto out;
+            if (!done) break; /* the budget ran out inside the group: its entry stays for the next round */
+        } else {
+            MDB_val ik = {k.mv_size - 8, (char *)k.mv_data + 8}, iv;
+            /* delete the item only if its ttl is still this one (it may have been rewritten) */
+            if (mdb_get(txn, st->items, &ik, &iv) == 0) {
+                json_t *j = bc__lmdb_decode(&iv);
+                if (j && item_ttl(j) == (int64_t)t) {
+                    rc = bc__lmdb_map_err(mdb_del(txn, st->items, &ik, NULL));
+                    if (rc < 0) {
+                        json_decref(j);
+                        goto out;
+                    }
+                    budget--;
                 }
-                n++;
+                json_decref(j);
             }
-            json_decref(j);
         }
         rc = bc__lmdb_map_err(mdb_cursor_del(cur, 0));
         if (rc < 0) goto out;
@@ -541,7 +611,7 @@ static int lm_reap(struct bc_store *s, int max_items)
 out:
     if (cur) mdb_cursor_close(cur);
     if (txn) mdb_txn_abort(txn);
-    return rc < 0 ? rc : n;
+    return rc < 0 ? rc : max_items - budget;
 }
 
 static int lm_check(struct bc_store *s, json_t **report)

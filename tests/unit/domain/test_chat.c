@@ -790,6 +790,45 @@ static void test_chat__holiday_is_named(void **state)
     json_decref(conv);
 }
 
+/* A conversation's messages share its ttl, so the store indexes their expiry by one entry (store.h,
+ * ttl_group): three turns add the conversation's entry and its messages' one, not one per message; past the
+ * retention the reaper removes the conversation and every message. Runs last: it moves the clock. */
+static void test_chat__a_conversation_expires_with_its_messages(void **state)
+{
+    json_t *report = NULL;
+    while (bc_store_reap(store, 1000) > 0) {
+    }
+    assert_int_equal(bc_store_check(store, &report), 0);
+    json_int_t items0 = json_integer_value(json_object_get(report, "items")),
+               entries0 = json_integer_value(json_object_get(report, "ttl_entries"));
+    json_decref(report);
+    json_t *conv = start("es");
+    say(conv, "corte");
+    say(conv, "con Ana");
+    say(conv, "hola");
+    json_int_t msgs = json_integer_value(json_object_get(conv, "seq"));
+    assert_true(msgs >= 8); /* greeting and question, then three turns of a message and at least one answer */
+    assert_int_equal(bc_store_check(store, &report), 0);
+    assert_int_equal(json_integer_value(json_object_get(report, "items")), items0 + 1 + msgs);
+    assert_int_equal(json_integer_value(json_object_get(report, "ttl_entries")), entries0 + 2);
+    json_decref(report);
+    /* a day past the retention (90 days by default) */
+    bc_clock_advance(91 * 86400);
+    int reaped = 0, n;
+    while ((n = bc_store_reap(store, 5)) > 0) reaped += n;
+    assert_int_equal(n, 0);
+    assert_true(reaped >= 1 + msgs);
+    assert_int_equal(bc_store_check(store, &report), 0);
+    assert_true(json_integer_value(json_object_get(report, "items")) <= items0);
+    assert_int_equal(json_integer_value(json_object_get(report, "ttl_entries")), 0); /* all expire by then */
+    json_decref(report);
+    json_t *gone = NULL;
+    assert_int_equal(bc_conv_get(env, &ctx, json_string_value(json_object_get(conv, "id")), &gone),
+                     BC_ENOT_FOUND);
+    bc_clock_advance(-91 * 86400);
+    json_decref(conv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -812,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_chat__several_facts_in_one_message_are_all_taken),
         cmocka_unit_test(test_chat__a_window_takes_its_earliest_free_time),
         cmocka_unit_test(test_chat__a_window_is_remembered_for_the_day_said_next),
+        cmocka_unit_test(test_chat__a_conversation_expires_with_its_messages),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     json_decref(last);

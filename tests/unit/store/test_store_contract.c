@@ -1021,6 +1021,89 @@ static void test_store__put_batch(void **state)
     json_decref(c);
 }
 
+/* Writes marked ttl_group (a conversation's messages) expire like any other on every backend; LMDB indexes
+ * each group and ttl by one entry (not one per item) and its reaper deletes exactly the group's items of that
+ * ttl, a budget at a time. */
+static json_t *ttl_item(const char *p, const char *sk, int64_t ttl)
+{
+    return json_pack("{s:s, s:s, s:I}", "PK", p, "SK", sk, "ttl", (json_int_t)ttl);
+}
+
+static void check_counts(struct bc_store *s, json_int_t *items, json_int_t *entries)
+{
+    json_t *report = NULL;
+    assert_int_equal(bc_store_check(s, &report), 0);
+    *items = json_integer_value(json_object_get(report, "items"));
+    *entries = json_integer_value(json_object_get(report, "ttl_entries"));
+    json_decref(report);
+}
+
+static void test_store__ttl_groups(void **state)
+{
+    struct bc_store *s = *state;
+    bool lmdb = strcmp(s->ops->name, "lmdb") == 0;
+    char p[128];
+    pk(p, "ttlgroups");
+    int64_t now = bc_now_s(), past = now - 5, later = now + 3600;
+    json_int_t items0 = 0, entries0 = 0, items, entries;
+    if (lmdb) {
+        while (bc_store_reap(s, 100) > 0) {
+        } /* what other tests left expired */
+        check_counts(s, &items0, &entries0);
+    }
+    /* M#c1#: six expired messages and two live ones; M#c2#: one expired; NOHASH: no group, its own entry */
+    struct bc_write w[10];
+    json_t *it[10];
+    for (int i = 0; i < 10; i++) {
+        char sk[16];
+        if (i < 8)
+            snprintf(sk, sizeof sk, "M#c1#%02d", i + 1);
+        else
+            snprintf(sk, sizeof sk, i == 8 ? "M#c2#01" : "NOHASH");
+        it[i] = ttl_item(p, sk, i == 6 || i == 7 ? later : past);
+        w[i] = (struct bc_write){it[i], {BC_COND_NONE, 0, true}, false, true};
+    }
+    size_t failed = 99;
+    assert_int_equal(bc_store_put_batch(s, w, 10, &failed), 0);
+    /* M#c1#03 rewritten to live longer: the expired group's reaping must leave it */
+    json_t *moved = ttl_item(p, "M#c1#03", later);
+    struct bc_write mw[1] = {{moved, {BC_COND_NONE, 0, true}, false, true}};
+    assert_int_equal(bc_store_put_batch(s, mw, 1, &failed), 0);
+    /* what every backend shows: the expired are gone, the live ones are there */
+    struct bc_query q = {.pk = p, .sk_prefix = "M#c1#", .limit = 20};
+    struct bc_query_result r;
+    assert_int_equal(bc_store_query(s, &q, &r), 0);
+    assert_int_equal(json_array_size(r.items), 3);
+    bc_query_result_release(&r);
+    json_t *got = NULL;
+    assert_int_equal(bc_store_get(s, p, "M#c1#03", &got), 0);
+    json_decref(got);
+    assert_int_equal(bc_store_get(s, p, "M#c2#01", &got), BC_ENOT_FOUND);
+    if (lmdb) {
+        /* entries: (past, M#c1#), (later, M#c1#), (past, M#c2#), NOHASH's own */
+        check_counts(s, &items, &entries);
+        assert_int_equal(items, items0 + 10);
+        assert_int_equal(entries, entries0 + 4);
+        /* a budget of 3 stops inside the first group; the next round goes on from there */
+        assert_int_equal(bc_store_reap(s, 3), 3);
+        check_counts(s, &items, &entries);
+        assert_int_equal(items, items0 + 7);
+        assert_int_equal(bc_store_reap(s, 100), 4); /* two of M#c1#, M#c2#01, NOHASH */
+        check_counts(s, &items, &entries);
+        assert_int_equal(items, items0 + 3);
+        assert_int_equal(entries, entries0 + 1); /* (later, M#c1#) */
+        assert_int_equal(bc_store_reap(s, 100), 0);
+    } else {
+        assert_true(bc_store_reap(s, 100) >= 0);
+    }
+    struct bc_query all = {.pk = p, .limit = 20};
+    assert_int_equal(bc_store_query(s, &all, &r), 0);
+    assert_int_equal(json_array_size(r.items), 3); /* M#c1#03, 07, 08 */
+    bc_query_result_release(&r);
+    for (int i = 0; i < 10; i++) json_decref(it[i]);
+    json_decref(moved);
+}
+
 /* A batch of updates: each its own atomic update, a failed condition refuses only its own, every op gets
  * its result and item; updates of one item in a batch apply in order. */
 static void test_store__update_batch(void **state)
@@ -1114,6 +1197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__get_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__ttl_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__update_batch, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
