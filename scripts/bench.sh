@@ -9,8 +9,9 @@
 # time (the access log's "ms"); POST /v1/widget/bookings on distinct free slots with the store's durability
 # as shipped; fsm chat turns; the reads with 10 and with 10,000 tenants in the store (three rounds of
 # back-to-back pairs, then spread over all the tenants); the servers' memory; a noisy neighbour flooding at
-# ten times its rate limit beside a victim at a fixed rate. bench_commit measures the store's commit rate
-# alone (the ceiling of booking writes). Around each run: the server's CPU time per request.
+# ten times its rate limit beside a victim at a fixed rate, and the same flood sent to a second server (the
+# control). bench_commit measures the store's commit rate alone (the ceiling of booking writes). Around each
+# run: the server's CPU time per request.
 # Results: tables on stdout, test-artifacts/bench.json and test-artifacts/bench.md.
 #
 # Environment: BENCH_DURATION (s per run, default 6), BENCH_CONNECTIONS (reads, 64), BENCH_WRITE_CONNECTIONS
@@ -343,6 +344,14 @@ node bench/prepare.mjs noisy --url "$SRV_URL" --token "$TOKEN" --keys "$WORK/hot
 VICTIM_RATE=500 VICTIM_CONNS=8
 FLOOD_RATE=$((10 * FLOOD_LIMIT)) FLOOD_CONNS=32
 VICTIM_ID=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).victim' "$WORK/meta.json")
+# the control: the same flood sent to another bookchat process (on the 10,000-tenant store, which holds the
+# same ten tenants, with the same limit), so that the victim beside it shows what the flood's traffic costs on
+# the machine's two shared cores by itself, whatever this server does (docs/performance.md, round eight)
+start_server "$WORK/sbig" apart
+APART_URL=$SRV_URL
+node bench/prepare.mjs noisy --url "$APART_URL" --token "$TOKEN" --keys "$WORK/hot.jsonl" --limit "$FLOOD_LIMIT" \
+  >"$RES/noisy-apart.json"
+use s10
 for pair in 1 2 3; do
   CPU_PIDS="" SERVER_TENANT=$VICTIM_ID run "victim_solo$pair" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" \
     widget.services BENCH_RATE=$VICTIM_RATE
@@ -353,7 +362,15 @@ for pair in 1 2 3; do
   CPU_PIDS="" SERVER_TENANT=$VICTIM_ID run "victim_flood$pair" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" \
     widget.services BENCH_RATE=$VICTIM_RATE
   wait "$FLOOD_JOB"
+  (CPU_PIDS="" RUN_DURATION=$((DUR + 2)) run "flood_apart$pair" paced.lua "$WORK/flood.tsv" $FLOOD_CONNS 1 "$APART_URL" "" \
+    BENCH_RATE=$FLOOD_RATE) &
+  FLOOD_JOB=$!
+  sleep 1
+  CPU_PIDS="" SERVER_TENANT=$VICTIM_ID run "victim_apart$pair" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" \
+    widget.services BENCH_RATE=$VICTIM_RATE
+  wait "$FLOOD_JOB"
 done
+stop_server apart
 printf '{"victim_rate":%d,"victim_connections":%d,"flood_rate":%d,"flood_connections":%d}\n' \
   $VICTIM_RATE $VICTIM_CONNS $FLOOD_RATE $FLOOD_CONNS >"$RES/noisy-setup.json"
 memory s10-load
