@@ -352,23 +352,24 @@ APART_URL=$SRV_URL
 node bench/prepare.mjs noisy --url "$APART_URL" --token "$TOKEN" --keys "$WORK/hot.jsonl" --limit "$FLOOD_LIMIT" \
   >"$RES/noisy-apart.json"
 use s10
+# victim NAME: the victim's paced reads of its own server (its server time from the access log)
+victim() {
+  CPU_PIDS="" SERVER_TENANT=$VICTIM_ID run "$1" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" \
+    widget.services BENCH_RATE=$VICTIM_RATE
+}
+# beside_flood FLOOD_NAME VICTIM_NAME URL: the flood to URL, and the victim beside it once it runs
+beside_flood() {
+  (CPU_PIDS="" RUN_DURATION=$((DUR + 2)) run "$1" paced.lua "$WORK/flood.tsv" $FLOOD_CONNS 1 "$3" "" \
+    BENCH_RATE=$FLOOD_RATE) &
+  local job=$!
+  sleep 1
+  victim "$2"
+  wait "$job"
+}
 for pair in 1 2 3; do
-  CPU_PIDS="" SERVER_TENANT=$VICTIM_ID run "victim_solo$pair" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" \
-    widget.services BENCH_RATE=$VICTIM_RATE
-  (CPU_PIDS="" RUN_DURATION=$((DUR + 2)) run "flood$pair" paced.lua "$WORK/flood.tsv" $FLOOD_CONNS 1 "$SRV_URL" "" \
-    BENCH_RATE=$FLOOD_RATE) &
-  FLOOD_JOB=$!
-  sleep 1
-  CPU_PIDS="" SERVER_TENANT=$VICTIM_ID run "victim_flood$pair" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" \
-    widget.services BENCH_RATE=$VICTIM_RATE
-  wait "$FLOOD_JOB"
-  (CPU_PIDS="" RUN_DURATION=$((DUR + 2)) run "flood_apart$pair" paced.lua "$WORK/flood.tsv" $FLOOD_CONNS 1 "$APART_URL" "" \
-    BENCH_RATE=$FLOOD_RATE) &
-  FLOOD_JOB=$!
-  sleep 1
-  CPU_PIDS="" SERVER_TENANT=$VICTIM_ID run "victim_apart$pair" paced.lua "$WORK/victim.tsv" $VICTIM_CONNS 1 "$SRV_URL" \
-    widget.services BENCH_RATE=$VICTIM_RATE
-  wait "$FLOOD_JOB"
+  victim "victim_solo$pair"
+  beside_flood "flood$pair" "victim_flood$pair" "$SRV_URL"
+  beside_flood "flood_apart$pair" "victim_apart$pair" "$APART_URL"
 done
 stop_server apart
 printf '{"victim_rate":%d,"victim_connections":%d,"flood_rate":%d,"flood_connections":%d}\n' \
