@@ -111,15 +111,10 @@ static int chat_open(struct chat *c, struct bc_env *env, const struct bc_ctx *ct
     int rc = bc_settings_item_ro(env, ctx, "GLOBAL", &settings_item); /* only read, like the catalogue */
     if (rc == 0) c->settings = bc_settings_view_ro(env, settings_item);
     bc_json_release(settings_item);
-    if (rc == 0) rc = bc__chat_active(c, "SERVICE", &c->services);
-    if (rc == 0) rc = bc__chat_active(c, "PROVIDER", &c->providers);
+    if (rc == 0) rc = bc__chat_catalogue_open(c);
     if (rc < 0) return rc;
     c->zone = bc_settings_zone(c->settings);
     if (bc_tz_from_utc(c->zone, bc_now_s(), &c->now) < 0) return BC_EINTERNAL;
-    c->cat = bc_nlu_catalog_new();
-    if (!c->cat) return BC_ENOMEM;
-    bc__chat_add_to_catalog(c->cat, BC_NLU_SERVICE, c->services);
-    bc__chat_add_to_catalog(c->cat, BC_NLU_PROVIDER, c->providers);
     if (!json_is_object(json_object_get(conv, "slots"))) json_object_set_new(conv, "slots", json_object());
     c->slots = json_object_get(conv, "slots");
     c->lang = json_string_value(json_object_get(conv, "lang"));
@@ -130,10 +125,8 @@ static void chat_close(struct chat *c)
 {
     json_decref(c->pending);
     json_decref(c->settings);
-    json_decref(c->services);
-    json_decref(c->providers);
+    bc__chat_catalogue_close(c);
     json_decref(c->out);
-    bc_nlu_catalog_free(c->cat);
     bc_arena_release(&c->arena);
 }
 

@@ -29,12 +29,13 @@ struct bc_buf;
 struct chat {
     struct bc_env *env;
     const struct bc_ctx *ctx;
-    json_t *conv;      /* borrowed */
-    json_t *slots;     /* borrowed from conv */
-    json_t *settings;  /* owned */
-    json_t *services;  /* owned: active services */
-    json_t *providers; /* owned: active professionals */
-    struct bc_nlu_catalog *cat;
+    json_t *conv;                    /* borrowed */
+    json_t *slots;                   /* borrowed from conv */
+    json_t *settings;                /* owned */
+    json_t *services;                /* active services, from kept (read only) */
+    json_t *providers;               /* active professionals, from kept (read only) */
+    struct bc_nlu_catalog *cat;      /* from kept */
+    struct bc__chat_catalogue *kept; /* a reference: the tenant's catalogue, shared with other turns */
     const char *lang;
     const char *public_url;
     const char *zone;
@@ -135,6 +136,11 @@ size_t bc__chat_providers_for(struct chat *c, const char *service_id, json_t **o
 /* The active entities of a kind ("SERVICE", "PROVIDER") in display order (caller decrefs *out). */
 int bc__chat_active(struct chat *c, const char *kind, json_t **out);
 void bc__chat_add_to_catalog(struct bc_nlu_catalog *cat, enum bc_nlu_kind kind, json_t *list);
+/* Sets c's services, providers and NLU catalogue: the tenant's kept ones while no service or professional of
+ * the tenant was written since they were read (store.h: bc_store_kind_unchanged), else read and built anew
+ * and kept for the next turns. bc__chat_catalogue_close lets go of them. */
+int bc__chat_catalogue_open(struct chat *c);
+void bc__chat_catalogue_close(struct chat *c);
 /* "martes 1 de diciembre" for a date string. */
 void bc__chat_date_words(struct chat *c, const char *date, char *out, size_t size);
 /* "martes 1 de diciembre a las 10:00" / "Tuesday, December 1 at 10:00 am" for an instant. */

@@ -4,6 +4,7 @@
 #include "domain/apikey.h"
 #include "domain/calendar.h"
 #include "domain/challenge.h"
+#include "domain/chat.h"
 #include "domain/plan.h"
 #include "domain/settings.h"
 #include "domain/usage.h"
@@ -31,8 +32,9 @@ struct bc_env *bc_env_new(struct bc_store *store)
     env->usage = bc__usage_meter_new();
     env->challenge = bc__challenge_rates_new();
     env->visitors = bc__visitor_watch_new();
+    env->catalogues = bc__chat_catalogues_new();
     if (!env->plans || !env->days || !env->views || !env->touches || !env->usage || !env->challenge ||
-        !env->visitors) {
+        !env->visitors || !env->catalogues) {
         bc_env_free(env);
         return NULL;
     }
@@ -49,5 +51,6 @@ void bc_env_free(struct bc_env *env)
     bc__usage_meter_free(env->usage);
     bc__challenge_rates_free(env->challenge);
     bc__visitor_watch_free(env->visitors);
+    bc__chat_catalogues_free(env->catalogues);
     free(env);
 }

@@ -1,8 +1,8 @@
 /* The environment of the domain: one per store, created once at start and passed explicitly to every
  * domain call (CONVENTIONS.md item 17), the way h2o passes its context and git its repository. It holds
  * the store and everything that must not be shared between two stores in one process: the caches of
- * parsed plans, settings views and calendar days, the usage meter, the API keys' last-used marks, and the
- * configuration the domain reads (retention).
+ * parsed plans, settings views, calendar days and the chat's catalogues, the usage meter, the API keys'
+ * last-used marks, and the configuration the domain reads (retention).
  *
  * DESIGN NOTES
  * - Nothing in the domain keeps state per process that depends on a store: a second store in the same
@@ -23,6 +23,7 @@ struct bc_key_touches;
 struct bc_challenge_rates;
 struct bc_visitor_watch;
 struct bc_channels;
+struct bc_chat_catalogues;
 
 struct bc_env {
     struct bc_store *store; /* borrowed */
@@ -36,6 +37,8 @@ struct bc_env {
     struct bc_usage_meter *usage; /* usage counts not yet flushed, month counts for limits (usage_meter.c) */
     struct bc_memo *days;         /* calendar date items parsed into structs, by shared item (calendar.c) */
     struct bc_memo *views;        /* settings views, by shared item (settings.c) */
+    /* the chat's active services and professionals and its NLU catalogue, per tenant (chat_catalogue.c) */
+    struct bc_chat_catalogues *catalogues;
     struct bc_key_touches *touches; /* API keys' last uses not yet written (apikey.c) */
     int64_t retention_s;            /* how long a deleted tenant can be restored (tenant_retention_days;
                                        30 days unless the caller sets it) */

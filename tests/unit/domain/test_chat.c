@@ -50,9 +50,11 @@ static void weekday_hours(const char *pro)
     json_decref(out);
 }
 
+static char url[600]; /* the store's, for a second handle */
+
 static int setup(void **state)
 {
-    char url[600], msg[256];
+    char msg[256];
     json_t *t = NULL;
     setenv("BOOKCHAT_TEST_NOW", "1796025600", 1); /* 2026-11-30T08:00:00Z, Monday 09:00 in Madrid */
     bc_clock_init();
@@ -790,6 +792,80 @@ static void test_chat__holiday_is_named(void **state)
     json_decref(conv);
 }
 
+/* Whether the last turn offered the quick reply payload exactly. */
+static bool offered_exactly(const char *payload)
+{
+    size_t i, j;
+    json_t *m, *q;
+    json_array_foreach(last, i, m) json_array_foreach(json_object_get(m, "quick_replies"), j, q)
+    {
+        if (strcmp(json_string_value(json_object_get(q, "payload")), payload) == 0) return true;
+    }
+    return false;
+}
+
+/* The services, professionals and NLU catalogue a turn reads are kept between turns (chat_catalogue.c), and
+ * every change shows at the very next turn: one made here, and one made through another handle of the store
+ * (as another process would). */
+static void test_chat__the_kept_catalogue_shows_every_change_at_once(void **state)
+{
+    char svc[80], msg[256];
+    snprintf(svc, sizeof svc, "svc:%s", tinte);
+    json_t *a = start("es");
+    unsigned long taken = bc__chat_catalogues_taken(env);
+    json_t *b = start("es");
+    if (strcmp(store->ops->name, "lmdb") == 0) assert_true(bc__chat_catalogues_taken(env) > taken);
+    assert_true(offered_exactly(svc));
+    /* another process deactivates Tinte */
+    if (strcmp(store->ops->name, "lmdb") == 0) {
+        struct bc_store *other = bc_test_open_lmdb(url + 5);
+        char pk[128], sk[128];
+        snprintf(pk, sizeof pk, "TENANT#%s", ctx.tenant_id);
+        snprintf(sk, sizeof sk, "SERVICE#%s", tinte);
+        json_t *set = json_pack("{s:b}", "active", 0);
+        struct bc_update u = {set, NULL, NULL};
+        assert_int_equal(bc_store_update(other, pk, sk, &u, NULL, NULL), 0);
+        json_decref(set);
+        bc_store_close(other);
+        json_t *c = start("es");
+        assert_false(offered_exactly(svc));
+        json_decref(c);
+    }
+    /* this process activates it again, then renames it */
+    json_t *out = NULL, *body = json_pack("{s:b}", "active", 1);
+    assert_int_equal(bc_service_patch(env, &ctx, tinte, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    json_decref(out);
+    json_t *d = start("es");
+    assert_true(offered_exactly(svc));
+    body = json_pack("{s:s}", "name", "Mechas");
+    assert_int_equal(bc_service_patch(env, &ctx, tinte, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    json_decref(out);
+    say(d, "mechas"); /* the NLU knows the new name at once */
+    assert_string_equal(slot_of(d, "service_id"), tinte);
+    body = json_pack("{s:s}", "name", "Tinte");
+    assert_int_equal(bc_service_patch(env, &ctx, tinte, body, msg, sizeof msg, &out), 0);
+    json_decref(body);
+    json_decref(out);
+    /* a professional's change shows too: Luis away, then back */
+    char pro[80];
+    snprintf(pro, sizeof pro, "pro:%s", luis);
+    for (int active = 0; active <= 1; active++) {
+        body = json_pack("{s:b}", "active", active);
+        assert_int_equal(bc_provider_patch(env, &ctx, luis, body, msg, sizeof msg, &out), 0);
+        json_decref(body);
+        json_decref(out);
+        json_t *e = start("es");
+        say(e, "corte");
+        assert_true(offered_exactly(pro) == (active == 1));
+        json_decref(e);
+    }
+    json_decref(a);
+    json_decref(b);
+    json_decref(d);
+}
+
 /* A conversation's messages share its ttl, so the store indexes their expiry by one entry (store.h,
  * ttl_group): three turns add the conversation's entry and its messages' one, not one per message; past the
  * retention the reaper removes the conversation and every message. Runs last: it moves the clock. */
@@ -851,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_chat__several_facts_in_one_message_are_all_taken),
         cmocka_unit_test(test_chat__a_window_takes_its_earliest_free_time),
         cmocka_unit_test(test_chat__a_window_is_remembered_for_the_day_said_next),
+        cmocka_unit_test(test_chat__the_kept_catalogue_shows_every_change_at_once),
         cmocka_unit_test(test_chat__a_conversation_expires_with_its_messages),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
