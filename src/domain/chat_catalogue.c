@@ -376,42 +376,50 @@ static struct bc__chat_catalogue *kept_get(struct bc_chat_catalogues *k, const c
     return cc;
 }
 
-/* Keeps cc (a new reference) for the tenant as read at generation snap; or, with cc being the kept one
- * already, moves its generation on to snap. */
+/* Keeps cc (a new reference) for the tenant as read at generation snap, in place of what the slot held. */
 static void kept_put(struct bc_chat_catalogues *k, const char *tenant, struct bc__chat_catalogue *cc,
                      uint64_t snap)
 {
     struct kept *e = slot_of(k, tenant);
-    struct bc__chat_catalogue *old = NULL;
     pthread_mutex_lock(&k->mu);
-    if (e->cc == cc) {
-        if (snap > e->snap) e->snap = snap;
-    } else {
-        old = e->cc;
-        atomic_fetch_add(&cc->refs, 1);
-        snprintf(e->tenant, sizeof e->tenant, "%s", tenant);
-        e->cc = cc;
-        e->snap = snap;
-    }
+    struct bc__chat_catalogue *old = e->cc;
+    atomic_fetch_add(&cc->refs, 1);
+    snprintf(e->tenant, sizeof e->tenant, "%s", tenant);
+    e->cc = cc;
+    e->snap = snap;
     pthread_mutex_unlock(&k->mu);
     catalogue_release(old);
 }
 
-static struct bc__chat_catalogue *catalogue_build(struct chat *c)
+/* cc, still the kept one, was found unchanged up to generation now: later checks start from there (a
+ * catalogue replaced meanwhile stays replaced). */
+static void kept_checked(struct bc_chat_catalogues *k, const char *tenant, struct bc__chat_catalogue *cc,
+                         uint64_t now)
+{
+    struct kept *e = slot_of(k, tenant);
+    pthread_mutex_lock(&k->mu);
+    if (e->cc == cc && now > e->snap) e->snap = now;
+    pthread_mutex_unlock(&k->mu);
+}
+
+/* A new catalogue (one reference) of the tenant's items as they are now, or a negative bc_err. */
+static int catalogue_build(struct chat *c, struct bc__chat_catalogue **out)
 {
     struct bc__chat_catalogue *cc = calloc(1, sizeof *cc);
-    if (!cc) return NULL;
+    *out = NULL;
+    if (!cc) return BC_ENOMEM;
     atomic_init(&cc->refs, 1);
     int rc = bc__chat_active(c, "SERVICE", &cc->services);
     if (rc == 0) rc = bc__chat_active(c, "PROVIDER", &cc->providers);
     if (rc == 0 && !(cc->cat = bc_nlu_catalog_new())) rc = BC_ENOMEM;
     if (rc < 0) {
         catalogue_release(cc);
-        return NULL;
+        return rc;
     }
     bc__chat_add_to_catalog(cc->cat, BC_NLU_SERVICE, cc->services);
     bc__chat_add_to_catalog(cc->cat, BC_NLU_PROVIDER, cc->providers);
-    return cc;
+    *out = cc;
+    return 0;
 }
 
 int bc__chat_catalogue_open(struct chat *c)
@@ -422,13 +430,14 @@ int bc__chat_catalogue_open(struct chat *c)
     struct bc__chat_catalogue *cc = k ? kept_get(k, tenant, &snap) : NULL;
     if (cc && bc_entity_unchanged(c->env, c->ctx, "SERVICE", snap, &now_s) &&
         bc_entity_unchanged(c->env, c->ctx, "PROVIDER", snap, &now_p)) {
-        kept_put(k, tenant, cc, now_s < now_p ? now_s : now_p);
+        kept_checked(k, tenant, cc, now_s < now_p ? now_s : now_p);
         atomic_fetch_add(&k->taken, 1);
     } else {
         catalogue_release(cc);
         /* the generation first: a write after it, even while the items are read, shows at the next check */
         snap = bc_store_generation(c->env->store);
-        if (!(cc = catalogue_build(c))) return BC_ENOMEM;
+        int rc = catalogue_build(c, &cc);
+        if (rc < 0) return rc;
         if (k && snap) kept_put(k, tenant, cc, snap);
     }
     c->kept = cc;
