@@ -33,8 +33,9 @@ struct bc_env *bc_env_new(struct bc_store *store)
     env->challenge = bc__challenge_rates_new();
     env->visitors = bc__visitor_watch_new();
     env->catalogues = bc__chat_catalogues_new();
+    env->cal_ranges = bc__cal_ranges_new();
     if (!env->plans || !env->days || !env->views || !env->touches || !env->usage || !env->challenge ||
-        !env->visitors || !env->catalogues) {
+        !env->visitors || !env->catalogues || !env->cal_ranges) {
         bc_env_free(env);
         return NULL;
     }
@@ -52,5 +53,6 @@ void bc_env_free(struct bc_env *env)
     bc__challenge_rates_free(env->challenge);
     bc__visitor_watch_free(env->visitors);
     bc__chat_catalogues_free(env->catalogues);
+    bc__cal_ranges_free(env->cal_ranges);
     free(env);
 }

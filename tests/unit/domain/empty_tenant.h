@@ -17,6 +17,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 
+/* The URL of the store empty_tenant opened: a test opens a second handle with it, as another process would.
+ */
+static char empty_tenant_url[600];
+
 /* The clock at now_s (BOOKCHAT_TEST_NOW), the server secret, a store tagged tag; the tenant (a fresh
  * lower-case id into tenant, named name) onboarded empty, and ctx the operator's context of it. */
 static inline struct bc_env *empty_tenant(const char *tag, const char *now_s, const char *name,
@@ -30,6 +34,7 @@ static inline struct bc_env *empty_tenant(const char *tag, const char *now_s, co
     bc_id_global_init();
     bc_secret_set_for_tests(secret, sizeof secret);
     bc_test_store_url(url, sizeof url, tag);
+    snprintf(empty_tenant_url, sizeof empty_tenant_url, "%s", url);
     if (bc_store_open(url, &s, err, sizeof err) < 0) fail_msg("open %s: %s", url, err);
     struct bc_env *env = bc_test_env(s);
     assert_int_equal(bc_plan_ensure_defaults(env), 0);

@@ -79,6 +79,35 @@ static size_t busy_count(const char *kind, const char *owner)
     return n;
 }
 
+/* The date items of a busy look-up are kept between look-ups (calendar.c), and every change shows at the very
+ * next one: a claim and a removal here, and a claim through another handle of the store (another process). */
+static void test_claim__kept_date_items_show_every_change_at_once(void **state)
+{
+    (void)state;
+    bool lmdb = strcmp(env->store->ops->name, "lmdb") == 0;
+    struct bc_cal_entry a = claim("K1", T0, T0 + 3600, 1, NULL),
+                        b = claim("K2", T0 + 3600, T0 + 7200, 1, NULL),
+                        c = claim("K3", T0 + 7200, T0 + 9000, 1, NULL);
+    assert_int_equal(bc_cal_claim(env, &ctx, BC_CAL_PROVIDER, "prok", day, 1, &a, 0, NULL), 0);
+    assert_int_equal(busy_count(BC_CAL_PROVIDER, "prok"), 1);
+    unsigned long taken = bc__cal_ranges_taken(env);
+    assert_int_equal(busy_count(BC_CAL_PROVIDER, "prok"), 1);
+    if (lmdb) assert_true(bc__cal_ranges_taken(env) > taken);
+    struct bc_store *other_store = NULL;
+    char err[256] = "";
+    assert_int_equal(bc_store_open(empty_tenant_url, &other_store, err, sizeof err), 0);
+    struct bc_env *other = bc_test_env(other_store);
+    assert_int_equal(bc_cal_claim(other, &ctx, BC_CAL_PROVIDER, "prok", day, 1, &b, 0, NULL), 0);
+    bc_test_env_close(other);
+    assert_int_equal(busy_count(BC_CAL_PROVIDER, "prok"), 2);
+    assert_int_equal(bc_cal_remove_of(env, &ctx, BC_CAL_PROVIDER, "prok", day, 1, "K1"), 0);
+    assert_int_equal(busy_count(BC_CAL_PROVIDER, "prok"), 1);
+    assert_int_equal(bc_cal_claim(env, &ctx, BC_CAL_PROVIDER, "prok", day, 1, &c, 0, NULL), 0);
+    assert_int_equal(busy_count(BC_CAL_PROVIDER, "prok"), 2);
+    /* another owner's range is its own */
+    assert_int_equal(busy_count(BC_CAL_PROVIDER, "prok2"), 0);
+}
+
 /* A resource with 2 units: two overlapping sessions fit, a third that overlaps both does not, one that
  * overlaps only one of them does; the seats of one session share a unit. */
 static void test_claim__resource_quantity(void **state)
@@ -239,6 +268,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claim__resource_quantity),
+        cmocka_unit_test(test_claim__kept_date_items_show_every_change_at_once),
         cmocka_unit_test(test_claim__seats),
         cmocka_unit_test(test_claim__expired),
         cmocka_unit_test(test_claim__sessions_busy),
