@@ -208,7 +208,7 @@ int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provid
  * or release of the tenant, any other process's commit and any other backend query again). Only the items
  * are kept: which entries are live is decided at every look-up, at its own time. */
 
-#define RANGE_SLOTS 512
+#define RANGE_SLOTS 256
 
 struct range {
     char key[4 * BC_KEY_SIZE];
