@@ -25,11 +25,11 @@
 #include "util/memo.h"
 #include "domain/keys.h"
 #include "store/store.h"
+#include "util/kept.h"
 #include "util/clock.h"
 #include "util/err.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +202,7 @@ int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provid
 /* ---- the date items of recent look-ups ----
  * A busy look-up queries the owner's date items of a range: a read transaction and a cursor walk, 7-10 % of
  * an availability read (a level deeper in a store of 10,000 tenants). The env keeps the items of the last
- * look-ups (a direct-mapped table of their ranges), with the store generation read before the query: a
+ * look-ups (util/kept.h, by range), with the store generation read before the query: a
  * look-up takes them while bc_store_kind_unchanged says no item of the calendar's kind in the tenant was
  * written since (LMDB's write marks: only this process's own commits, none of that kind; any booking, hold
  * or release of the tenant, any other process's commit and any other backend query again). Only the items
@@ -210,86 +210,32 @@ int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provid
 
 #define RANGE_SLOTS 256
 
-struct range {
-    char key[4 * BC_KEY_SIZE];
-    uint64_t snap;
-    json_t *days; /* the date items, read only */
-};
-
-struct bc_cal_ranges {
-    pthread_mutex_t mu;
-    struct range slot[RANGE_SLOTS];
-    atomic_ulong taken;
-};
-
-struct bc_cal_ranges *bc__cal_ranges_new(void)
+static void days_ref(void *v)
 {
-    struct bc_cal_ranges *r = calloc(1, sizeof *r);
-    if (r && pthread_mutex_init(&r->mu, NULL) != 0) {
-        free(r);
-        return NULL;
-    }
-    return r;
+    json_incref(v);
 }
 
-void bc__cal_ranges_free(struct bc_cal_ranges *r)
+static void days_unref(void *v)
 {
-    if (!r) return;
-    for (size_t i = 0; i < RANGE_SLOTS; i++) json_decref(r->slot[i].days);
-    pthread_mutex_destroy(&r->mu);
-    free(r);
+    json_decref(v);
 }
 
-unsigned long bc__cal_ranges_taken(const struct bc_env *env)
+struct bc_kept *bc__cal_ranges_new(void)
 {
-    return env->cal_ranges ? atomic_load(&env->cal_ranges->taken) : 0;
-}
-
-static struct range *range_slot(struct bc_cal_ranges *r, const char *key)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 1099511628211ULL;
-    return &r->slot[h % RANGE_SLOTS];
+    return bc_kept_new(RANGE_SLOTS, days_ref, days_unref);
 }
 
 /* The kept date items of key (a new reference) when none of kind ("CAL#") in pk was written since. */
 static json_t *range_get(struct bc_env *env, const char *key, const char *pk, const char *kind)
 {
-    struct bc_cal_ranges *r = env->cal_ranges;
-    if (!r) return NULL;
-    struct range *e = range_slot(r, key);
-    json_t *days = NULL;
     uint64_t snap = 0, now = 0;
-    pthread_mutex_lock(&r->mu);
-    if (e->days && strcmp(e->key, key) == 0) {
-        days = json_incref(e->days);
-        snap = e->snap;
-    }
-    pthread_mutex_unlock(&r->mu);
-    if (!days) return NULL;
-    if (!bc_store_kind_unchanged(env->store, pk, kind, snap, &now)) {
+    json_t *days = bc_kept_get(env->cal_ranges, key, &snap);
+    if (days && !bc_store_kind_unchanged(env->store, pk, kind, snap, &now)) {
         json_decref(days);
         return NULL;
     }
-    pthread_mutex_lock(&r->mu);
-    if (e->days == days && now > e->snap) e->snap = now; /* later checks start from here */
-    pthread_mutex_unlock(&r->mu);
-    atomic_fetch_add(&r->taken, 1);
+    if (days) bc_kept_checked(env->cal_ranges, key, days, now);
     return days;
-}
-
-static void range_put(struct bc_env *env, const char *key, json_t *days, uint64_t snap)
-{
-    struct bc_cal_ranges *r = env->cal_ranges;
-    if (!r || !snap) return;
-    struct range *e = range_slot(r, key);
-    pthread_mutex_lock(&r->mu);
-    json_t *old = e->days;
-    snprintf(e->key, sizeof e->key, "%s", key);
-    e->days = json_incref(days);
-    e->snap = snap;
-    pthread_mutex_unlock(&r->mu);
-    json_decref(old);
 }
 
 /* The date items of pk in [from, to] (a new array of shared, read-only items), kept or queried. */
@@ -324,7 +270,7 @@ static int range_days(struct bc_env *env, const char *pk, const char *kind, cons
         *days = NULL;
         return rc;
     }
-    if (keyed) range_put(env, key, *days, snap);
+    if (keyed) bc_kept_put(env->cal_ranges, key, *days, snap);
     return 0;
 }
 

@@ -43,13 +43,10 @@ struct bc_busy {
 
 /* Frees a parsed date item kept in env->days (env.c). */
 void bc__cal_day_free(void *parsed);
-/* The date items of the busy look-ups kept between requests (struct bc_env's cal_ranges; calendar.c): new,
- * NULL when out of memory; free, NULL-safe. */
-struct bc_cal_ranges;
-struct bc_cal_ranges *bc__cal_ranges_new(void);
-void bc__cal_ranges_free(struct bc_cal_ranges *r);
-/* How many busy look-ups took kept date items instead of querying the store (for tests). */
-unsigned long bc__cal_ranges_taken(const struct bc_env *env);
+/* The date items of the busy look-ups kept between requests (struct bc_env's cal_ranges; calendar.c): NULL
+ * when out of memory; bc_kept_free frees it. */
+struct bc_kept;
+struct bc_kept *bc__cal_ranges_new(void);
 /* Busy intervals of a professional recorded on local dates [date_from, date_to] (YYYY-MM-DD), skipping
  * expired holds and the hold named ignore_hold (may be NULL). *out is malloc'd (caller frees). */
 int bc_cal_busy(struct bc_env *env, const struct bc_ctx *ctx, const char *provider_id, const char *date_from,

@@ -35,12 +35,9 @@ int bc_chat_hours_text(struct bc_env *env, const struct bc_ctx *ctx, const char 
 /* Answers a turn with the polite "limit reached" message (the plan's monthly messages are used up) and
  * stores it. */
 int bc_chat_limit_reached(struct bc_env *env, json_t *conv, json_t **messages);
-/* The chats' catalogues kept per tenant between turns (struct bc_env's catalogues; chat_catalogue.c): new,
- * NULL when out of memory; free, NULL-safe. */
-struct bc_chat_catalogues;
-struct bc_chat_catalogues *bc__chat_catalogues_new(void);
-void bc__chat_catalogues_free(struct bc_chat_catalogues *k);
-/* How many turns took their env's kept catalogue instead of reading one (for tests). */
-unsigned long bc__chat_catalogues_taken(const struct bc_env *env);
+/* The chats' catalogues kept per tenant between turns (struct bc_env's catalogues; chat_catalogue.c): NULL
+ * when out of memory; bc_kept_free frees it. */
+struct bc_kept;
+struct bc_kept *bc__chat_catalogues_new(void);
 
 #endif

@@ -10,8 +10,8 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/kept.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -296,7 +296,7 @@ void bc__chat_add_to_catalog(struct bc_nlu_catalog *cat, enum bc_nlu_kind kind, 
 /* ---- the catalogue kept between turns ----
  * Reading the active services and professionals and compiling the NLU's catalogue of their names was 6-7 %
  * of a fsm turn; both are a function of the tenant's SERVICE and PROVIDER items alone. So each env keeps the
- * last ones built per tenant (a direct-mapped table), with the store generation read before their items were:
+ * last ones built per tenant (util/kept.h), with the store generation read before their items were:
  * a turn takes them while bc_entity_unchanged says no item of either kind was written since (LMDB's write
  * marks: only this process's own commits, none of those kinds), and builds and keeps new ones otherwise
  * (any commit of another process, any other backend). The catalogue is read only once built (nlu.h), and
@@ -310,25 +310,14 @@ struct bc__chat_catalogue {
     struct bc_nlu_catalog *cat;
 };
 
-struct kept {
-    char tenant[BC_TENANT_ID_MAX + 1];
-    uint64_t snap; /* the store's generation before the items were read */
-    struct bc__chat_catalogue *cc;
-};
-
-struct bc_chat_catalogues {
-    pthread_mutex_t mu;
-    struct kept slot[KEPT_SLOTS];
-    atomic_ulong taken; /* turns that took a kept catalogue (tests) */
-};
-
-unsigned long bc__chat_catalogues_taken(const struct bc_env *env)
+static void catalogue_ref(void *v)
 {
-    return env->catalogues ? atomic_load(&env->catalogues->taken) : 0;
+    atomic_fetch_add(&((struct bc__chat_catalogue *)v)->refs, 1);
 }
 
-static void catalogue_release(struct bc__chat_catalogue *cc)
+static void catalogue_release(void *v)
 {
+    struct bc__chat_catalogue *cc = v;
     if (!cc || atomic_fetch_sub(&cc->refs, 1) != 1) return;
     json_decref(cc->services);
     json_decref(cc->providers);
@@ -336,70 +325,9 @@ static void catalogue_release(struct bc__chat_catalogue *cc)
     free(cc);
 }
 
-struct bc_chat_catalogues *bc__chat_catalogues_new(void)
+struct bc_kept *bc__chat_catalogues_new(void)
 {
-    struct bc_chat_catalogues *k = calloc(1, sizeof *k);
-    if (k && pthread_mutex_init(&k->mu, NULL) != 0) {
-        free(k);
-        return NULL;
-    }
-    return k;
-}
-
-void bc__chat_catalogues_free(struct bc_chat_catalogues *k)
-{
-    if (!k) return;
-    for (size_t i = 0; i < KEPT_SLOTS; i++) catalogue_release(k->slot[i].cc);
-    pthread_mutex_destroy(&k->mu);
-    free(k);
-}
-
-static struct kept *slot_of(struct bc_chat_catalogues *k, const char *tenant)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)tenant; *p; p++) h = (h ^ *p) * 1099511628211ULL;
-    return &k->slot[h % KEPT_SLOTS];
-}
-
-/* The tenant's kept catalogue (a new reference) and its generation, or NULL. */
-static struct bc__chat_catalogue *kept_get(struct bc_chat_catalogues *k, const char *tenant, uint64_t *snap)
-{
-    struct kept *e = slot_of(k, tenant);
-    struct bc__chat_catalogue *cc = NULL;
-    pthread_mutex_lock(&k->mu);
-    if (e->cc && strcmp(e->tenant, tenant) == 0) {
-        cc = e->cc;
-        atomic_fetch_add(&cc->refs, 1);
-        *snap = e->snap;
-    }
-    pthread_mutex_unlock(&k->mu);
-    return cc;
-}
-
-/* Keeps cc (a new reference) for the tenant as read at generation snap, in place of what the slot held. */
-static void kept_put(struct bc_chat_catalogues *k, const char *tenant, struct bc__chat_catalogue *cc,
-                     uint64_t snap)
-{
-    struct kept *e = slot_of(k, tenant);
-    pthread_mutex_lock(&k->mu);
-    struct bc__chat_catalogue *old = e->cc;
-    atomic_fetch_add(&cc->refs, 1);
-    snprintf(e->tenant, sizeof e->tenant, "%s", tenant);
-    e->cc = cc;
-    e->snap = snap;
-    pthread_mutex_unlock(&k->mu);
-    catalogue_release(old);
-}
-
-/* cc, still the kept one, was found unchanged up to generation now: later checks start from there (a
- * catalogue replaced meanwhile stays replaced). */
-static void kept_checked(struct bc_chat_catalogues *k, const char *tenant, struct bc__chat_catalogue *cc,
-                         uint64_t now)
-{
-    struct kept *e = slot_of(k, tenant);
-    pthread_mutex_lock(&k->mu);
-    if (e->cc == cc && now > e->snap) e->snap = now;
-    pthread_mutex_unlock(&k->mu);
+    return bc_kept_new(KEPT_SLOTS, catalogue_ref, catalogue_release);
 }
 
 /* A new catalogue (one reference) of the tenant's items as they are now, or a negative bc_err. */
@@ -424,21 +352,20 @@ static int catalogue_build(struct chat *c, struct bc__chat_catalogue **out)
 
 int bc__chat_catalogue_open(struct chat *c)
 {
-    struct bc_chat_catalogues *k = c->env->catalogues;
+    struct bc_kept *k = c->env->catalogues;
     const char *tenant = c->ctx->tenant_id;
     uint64_t snap = 0, now_s = 0, now_p = 0;
-    struct bc__chat_catalogue *cc = k ? kept_get(k, tenant, &snap) : NULL;
+    struct bc__chat_catalogue *cc = bc_kept_get(k, tenant, &snap);
     if (cc && bc_entity_unchanged(c->env, c->ctx, "SERVICE", snap, &now_s) &&
         bc_entity_unchanged(c->env, c->ctx, "PROVIDER", snap, &now_p)) {
-        kept_checked(k, tenant, cc, now_s < now_p ? now_s : now_p);
-        atomic_fetch_add(&k->taken, 1);
+        bc_kept_checked(k, tenant, cc, now_s < now_p ? now_s : now_p);
     } else {
         catalogue_release(cc);
         /* the generation first: a write after it, even while the items are read, shows at the next check */
         snap = bc_store_generation(c->env->store);
         int rc = catalogue_build(c, &cc);
         if (rc < 0) return rc;
-        if (k && snap) kept_put(k, tenant, cc, snap);
+        bc_kept_put(k, tenant, cc, snap);
     }
     c->kept = cc;
     c->services = cc->services;

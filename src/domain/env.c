@@ -9,6 +9,7 @@
 #include "domain/settings.h"
 #include "domain/usage.h"
 #include "domain/visitor.h"
+#include "util/kept.h"
 #include "util/memo.h"
 
 #include <stdlib.h>
@@ -52,7 +53,7 @@ void bc_env_free(struct bc_env *env)
     bc__usage_meter_free(env->usage);
     bc__challenge_rates_free(env->challenge);
     bc__visitor_watch_free(env->visitors);
-    bc__chat_catalogues_free(env->catalogues);
-    bc__cal_ranges_free(env->cal_ranges);
+    bc_kept_free(env->catalogues);
+    bc_kept_free(env->cal_ranges);
     free(env);
 }

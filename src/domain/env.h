@@ -23,8 +23,7 @@ struct bc_key_touches;
 struct bc_challenge_rates;
 struct bc_visitor_watch;
 struct bc_channels;
-struct bc_chat_catalogues;
-struct bc_cal_ranges;
+struct bc_kept;
 
 struct bc_env {
     struct bc_store *store; /* borrowed */
@@ -37,10 +36,10 @@ struct bc_env {
     struct bc_plan_cache *plans;  /* plans by name, for 5 s (plan.c) */
     struct bc_usage_meter *usage; /* usage counts not yet flushed, month counts for limits (usage_meter.c) */
     struct bc_memo *days;         /* calendar date items parsed into structs, by shared item (calendar.c) */
-    struct bc_cal_ranges *cal_ranges; /* the date items of recent busy look-ups (calendar.c) */
-    struct bc_memo *views;            /* settings views, by shared item (settings.c) */
+    struct bc_kept *cal_ranges;   /* the date items of recent busy look-ups, by range (calendar.c) */
+    struct bc_memo *views;        /* settings views, by shared item (settings.c) */
     /* the chat's active services and professionals and its NLU catalogue, per tenant (chat_catalogue.c) */
-    struct bc_chat_catalogues *catalogues;
+    struct bc_kept *catalogues;
     struct bc_key_touches *touches; /* API keys' last uses not yet written (apikey.c) */
     int64_t retention_s;            /* how long a deleted tenant can be restored (tenant_retention_days;
                                        30 days unless the caller sets it) */

@@ -16,7 +16,9 @@
 #include "domain/tenant.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "domain/env.h"
 #include "util/err.h"
+#include "util/kept.h"
 
 #define URL "https://bookchat.example.com"
 
@@ -812,9 +814,9 @@ static void test_chat__the_kept_catalogue_shows_every_change_at_once(void **stat
     char svc[80], msg[256];
     snprintf(svc, sizeof svc, "svc:%s", tinte);
     json_t *a = start("es");
-    unsigned long taken = bc__chat_catalogues_taken(env);
+    unsigned long taken = bc_kept_taken(env->catalogues);
     json_t *b = start("es");
-    if (strcmp(store->ops->name, "lmdb") == 0) assert_true(bc__chat_catalogues_taken(env) > taken);
+    if (strcmp(store->ops->name, "lmdb") == 0) assert_true(bc_kept_taken(env->catalogues) > taken);
     assert_true(offered_exactly(svc));
     /* another process deactivates Tinte */
     if (strcmp(store->ops->name, "lmdb") == 0) {

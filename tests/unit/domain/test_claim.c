@@ -16,7 +16,9 @@
 #include "domain/sessions.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "domain/env.h"
 #include "util/err.h"
+#include "util/kept.h"
 #include "util/id.h"
 
 #include <jansson.h>
@@ -90,9 +92,9 @@ static void test_claim__kept_date_items_show_every_change_at_once(void **state)
                         c = claim("K3", T0 + 7200, T0 + 9000, 1, NULL);
     assert_int_equal(bc_cal_claim(env, &ctx, BC_CAL_PROVIDER, "prok", day, 1, &a, 0, NULL), 0);
     assert_int_equal(busy_count(BC_CAL_PROVIDER, "prok"), 1);
-    unsigned long taken = bc__cal_ranges_taken(env);
+    unsigned long taken = bc_kept_taken(env->cal_ranges);
     assert_int_equal(busy_count(BC_CAL_PROVIDER, "prok"), 1);
-    if (lmdb) assert_true(bc__cal_ranges_taken(env) > taken);
+    if (lmdb) assert_true(bc_kept_taken(env->cal_ranges) > taken);
     struct bc_store *other_store = NULL;
     char err[256] = "";
     assert_int_equal(bc_store_open(empty_tenant_url, &other_store, err, sizeof err), 0);
