@@ -18,7 +18,7 @@
  *   confirmation (in the batched path: the batch cut there, as a backend without atomic batches may leave
  *   it); BC_FAULT_BOOKING_BEFORE_ANSWER after everything, before the answer. Arming one never changes the
  *   path taken.
- * - Idempotency-Key: an IDEM# item (24 h ttl) holds the request hash and the booking id chosen for it,
+ * - Idempotency-Key: an IDEM# item (24 to 25 h ttl) holds the request hash and the booking id chosen for it,
  *   written with a not-exists condition with (batched) or just before (sequential) the booking's writes; a
  *   retry with the same key and request gets the same booking, with another request 409.
  * - The manage token is an HMAC of tenant and booking under the server secret: never stored, always
@@ -60,7 +60,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IDEM_TTL_S 86400
+/* A key is honoured 24 to 25 hours: its claim's ttl is rounded up to the hour, so that a tenant's claims of
+ * one hour share one expiry entry (store.h, ttl_group; LMDB then writes no page of its ttl index for
+ * them, 4 of a booking's ~25: docs/performance.md, round nine). */
+#define IDEM_TTL_S      86400
+#define IDEM_TTL_STEP_S 3600
 
 /* a lazy, unconditional write (store.h): for what the calendar commit's fsync makes durable anyway */
 static const struct bc_cond lazy = {BC_COND_NONE, 0, true};
@@ -263,9 +267,9 @@ static void rr_note(struct bc_env *env, const char *pk, const char *service_id, 
 
 /* ---- the Idempotency-Key's claim ---- */
 
-/* An Idempotency-Key's claim: an IDEM# item (24 h ttl) with the request hash and the booking id chosen for
- * it, written with a not-exists condition in the same store batch as the booking's calendar write (or just
- * before it on the other path), so that of two requests with one key only one books. */
+/* An Idempotency-Key's claim: an IDEM# item (24 to 25 h ttl) with the request hash and the booking id chosen
+ * for it, written with a not-exists condition in the same store batch as the booking's calendar write (or
+ * just before it on the other path), so that of two requests with one key only one books. */
 enum idem_state {
     IDEM_NONE,      /* the request has no key */
     IDEM_UNCLAIMED, /* no claim of this request is stored (yet): it goes with the booking's writes */
@@ -279,6 +283,12 @@ struct idem {
 };
 
 static const struct bc_cond claim_cond = {BC_COND_NOT_EXISTS, 0, true}; /* synced by the booking's commit */
+
+/* The claim's write: in its hour's expiry group (IDEM_TTL_STEP_S) */
+static struct bc_write claim_write(const struct idem *im)
+{
+    return (struct bc_write){im->item, claim_cond, false, true};
+}
 
 /* What bc_booking_create has decided so far; every step returns 0 or a negative bc_err besides. */
 enum create_outcome {
@@ -333,9 +343,10 @@ static int idem_init(struct create *c)
         snprintf(c->msg, c->msgsize, "Idempotency-Key must be at most 255 characters");
         return BC_EINVALID;
     }
-    im->item = json_pack("{s:s, s:s, s:s, s:s, s:I}", "PK", im->pk, "SK", im->sk, "request",
-                         in->request_hash ? in->request_hash : "", "booking_id", c->id, "ttl",
-                         (json_int_t)(bc_now_s() + IDEM_TTL_S));
+    im->item = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I}", "PK", im->pk, "SK", im->sk, "request",
+        in->request_hash ? in->request_hash : "", "booking_id", c->id, "ttl",
+        (json_int_t)((bc_now_s() + IDEM_TTL_S + IDEM_TTL_STEP_S - 1) / IDEM_TTL_STEP_S * IDEM_TTL_STEP_S));
     im->state = IDEM_UNCLAIMED;
     return im->item ? 0 : BC_ENOMEM;
 }
@@ -555,7 +566,7 @@ static int commit_batched(struct create *c, size_t k, const char *date, const st
     for (int attempt = 0; np && attempt < 3; attempt++) {
         size_t npre = 0, failed = SIZE_MAX;
         bool claiming = c->im.state == IDEM_UNCLAIMED;
-        if (claiming) pre[npre++] = (struct bc_write){c->im.item, claim_cond, false};
+        if (claiming) pre[npre++] = claim_write(&c->im);
         npre += bc_outbox_writes(&c->ob, pre + npre); /* before the calendar write that decides */
         pre[npre++] = (struct bc_write){c->item, lazy, false};
         if (bc_fault_hit(BC_FAULT_BOOKING_BEFORE_COMMIT)) { /* the batch stops after the pending item */
@@ -592,7 +603,8 @@ static int idem_take(struct create *c)
 {
     int rc = 0;
     if (c->im.state == IDEM_UNCLAIMED) {
-        rc = bc_store_put(c->env->store, c->im.item, &claim_cond);
+        struct bc_write w = claim_write(&c->im);
+        rc = bc_store_put_batch(c->env->store, &w, 1, NULL);
         if (rc == BC_ECOND && (rc = idem_check(c, c->msg, c->msgsize)) == 0 && c->outcome == CREATE_OPEN &&
             c->im.state != IDEM_MINE)
             rc = BC_ECONFLICT; /* claimed and given back meanwhile */

@@ -432,6 +432,73 @@ static void test_booking__fault_before_answer_sequential(void **state)
     assert_int_equal(cal_entries("2026-12-19", "2026-12-18T23:30:00+01:00"), 1);
 }
 
+static json_int_t report_of(const char *field)
+{
+    json_t *report = NULL;
+    assert_int_equal(bc_store_check(env->store, &report), 0);
+    json_int_t v = json_integer_value(json_object_get(report, field));
+    json_decref(report);
+    return v;
+}
+
+/* The claims of Idempotency-Keys made in one hour share one expiry entry (store.h, ttl_group): their ttl is
+ * rounded up to the hour, so a key is honoured 24 to 25 hours. Three keys, a minute apart, one of them by
+ * the sequential commit (across midnight), add one entry, not three; past their ttl the reaper removes the
+ * claims, and the keys book again. Runs last: it moves the clock. */
+static void test_booking__keys_of_an_hour_share_one_expiry(void **state)
+{
+    (void)state;
+    char msg[256];
+    json_t *b[3] = {NULL}, *again = NULL;
+    const char *keys[3] = {"kh1", "kh2", "kh3"};
+    const char *starts[3] = {"2026-12-21T09:00:00+01:00", "2026-12-21T10:00:00+01:00",
+                             "2026-12-21T23:30:00+01:00"};
+    bc_clock_advance(3600); /* an hour of its own: the earlier tests' claims have their own entry */
+    while (bc_store_reap(env->store, 1000) > 0) {
+    }
+    json_int_t entries0 = report_of("ttl_entries");
+    int64_t t0 = bc_now_s();
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(book(i == 2 ? svc60 : svc30, starts[i], keys[i], "h", msg, &b[i]), 0);
+        bc_clock_advance(60);
+    }
+    assert_int_equal(report_of("ttl_entries"), entries0 + 1);
+    json_int_t items = report_of("items");
+    /* each claim's ttl: the hour after its 24 hours */
+    char pk[128];
+    snprintf(pk, sizeof pk, "TENANT#%s", tenant);
+    struct bc_query_result r;
+    struct bc_query q = {.pk = pk, .sk_prefix = "IDEM#", .limit = 1000};
+    assert_int_equal(bc_store_query(env->store, &q, &r), 0);
+    int mine = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(r.items, i, it)
+    {
+        json_int_t ttl = json_integer_value(json_object_get(it, "ttl"));
+        if (ttl < t0 + 86400) continue; /* an earlier test's */
+        mine++;
+        assert_int_equal(ttl % 3600, 0);
+        assert_true(ttl <= t0 + 180 + 86400 + 3600);
+    }
+    bc_query_result_release(&r);
+    assert_int_equal(mine, 3);
+    assert_int_equal(book(svc30, "2026-12-21T11:00:00+01:00", "kh1", "other", msg, &again), BC_ECONFLICT);
+    /* past the ttl: the reaper removes the three claims by their one entry */
+    bc_clock_advance(86400 + 3600);
+    int n;
+    while ((n = bc_store_reap(env->store, 2)) > 0) {
+    }
+    assert_int_equal(n, 0);
+    assert_true(report_of("ttl_entries") <= entries0);
+    assert_true(report_of("items") <= items - 3);
+    /* the key is free again: another request with it books (it was 409 while the claim lived) */
+    assert_int_equal(book(svc30, "2026-12-21T11:00:00+01:00", "kh1", "other", msg, &again), 0);
+    bc_clock_advance(-(3600 + 180 + 86400 + 3600));
+    for (int k = 0; k < 3; k++) json_decref(b[k]);
+    json_decref(again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +516,7 @@ int main(void)
         cmocka_unit_test_teardown(test_booking__fault_before_commit_sequential, reset_faults),
         cmocka_unit_test_teardown(test_booking__fault_after_commit_sequential, reset_faults),
         cmocka_unit_test_teardown(test_booking__fault_before_answer_sequential, reset_faults),
+        cmocka_unit_test(test_booking__keys_of_an_hour_share_one_expiry),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
