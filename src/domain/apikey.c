@@ -479,7 +479,7 @@ int bc_apikey_resolve_marked(struct bc_env *env, const char *presented, const js
     struct bc_store *s = bc_env_dir(env); /* key look-ups are the directory's */
     char *hash = mark->hash, lk[BC_KEY_SIZE];
     *lookup = NULL;
-    mark->gen = 0;
+    mark->at = (struct bc_store_mark){s->serial, 0};
     size_t pl = strlen(BC_APIKEY_PREFIX);
     if (!presented || strlen(presented) != BC_APIKEY_SECRET_SIZE - 1 ||
         strncmp(presented, BC_APIKEY_PREFIX, pl) != 0)
@@ -488,10 +488,7 @@ int bc_apikey_resolve_marked(struct bc_env *env, const char *presented, const js
         if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) return BC_EUNAUTHORIZED;
     bc_secret_hmac_hex_public("apikey", presented, strlen(presented), hash); /* widget keys are public */
     if (!bc_key_apikey_lookup(lk, hash)) return BC_EUNAUTHORIZED;
-    mark->store = s->serial;
-    uint64_t gen = bc_store_generation(s); /* before the read: a write after it shows in the marks */
-    int rc = bc_store_get_cached(s, lk, "META", lookup);
-    if (rc == 0) mark->gen = gen;
+    int rc = bc_store_get_marked(s, lk, "META", lookup, &mark->at);
     if (rc == BC_ENOT_FOUND) return BC_EUNAUTHORIZED;
     if (rc < 0) return rc;
     json_t *exp = json_object_get(*lookup, "expires_at");
@@ -505,14 +502,9 @@ int bc_apikey_resolve_marked(struct bc_env *env, const char *presented, const js
 
 bool bc_apikey_unchanged(struct bc_env *env, struct bc_apikey_mark *mark)
 {
-    struct bc_store *s = bc_env_dir(env);
     char lk[BC_KEY_SIZE];
-    uint64_t now = 0;
-    if (!mark->gen || mark->store != s->serial || !bc_key_apikey_lookup(lk, mark->hash) ||
-        !bc_store_item_unchanged(s, lk, "META", mark->gen, &now))
-        return false;
-    mark->gen = now;
-    return true;
+    return bc_key_apikey_lookup(lk, mark->hash) &&
+           bc_store_mark_unchanged(bc_env_dir(env), lk, "META", &mark->at);
 }
 
 /* last-used times, in memory until flushed (one table per env: the keys of one store). An entry stays

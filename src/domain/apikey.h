@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "auth/context.h"
+#include "store/store.h"
 
 struct bc_env;
 struct bc_store;
@@ -58,9 +59,8 @@ int bc_apikey_reissue(struct bc_env *env, const struct bc_ctx *ctx, json_t *old_
 int bc_apikey_resolve(struct bc_env *env, const char *presented, const json_t **lookup);
 /* Where and when a resolution read its look-up item, for bc_apikey_unchanged. */
 struct bc_apikey_mark {
-    char hash[65];  /* the key's MAC, which names its look-up item */
-    uint64_t store; /* the directory store's serial */
-    uint64_t gen;   /* its generation before the read (0: none, the look-up cannot be checked) */
+    char hash[65];           /* the key's MAC, which names its look-up item */
+    struct bc_store_mark at; /* in the directory store (at.gen 0: the look-up cannot be checked) */
 };
 /* bc_apikey_resolve that also fills *mark. */
 int bc_apikey_resolve_marked(struct bc_env *env, const char *presented, const json_t **lookup,

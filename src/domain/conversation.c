@@ -6,8 +6,9 @@
  *   the second loses the version check and answers 409 (the widget sends one message at a time).
  * - Messages and the conversation item are lazy writes (store.h): a machine crash can lose the last
  *   second of chat, never a booking (bookings are durable writes of their own).
- * - Everything carries a ttl = retention end, renewed on each turn, so old conversations vanish by
- *   themselves (the store hides and reaps expired items). */
+ * - Everything carries a ttl = retention end, counted from the conversation's start (bc_conv_new; the
+ *   messages take the conversation's), so old conversations vanish by themselves (the store hides and
+ *   reaps expired items) and a conversation's messages share one expiry entry (bc_conv_save_with). */
 #include "domain/conversation.h"
 #include "util/jsonv.h"
 #include "domain/env.h"

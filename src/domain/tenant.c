@@ -190,30 +190,19 @@ int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const json_t 
 }
 
 int bc_tenant_get_ro_marked(struct bc_env *env, const struct bc_ctx *ctx, const json_t **out,
-                            struct bc_tenant_mark *mark)
+                            struct bc_store_mark *mark)
 {
-    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
     *out = NULL;
-    mark->gen = 0;
-    mark->store = s->serial;
+    *mark = (struct bc_store_mark){env->store->serial, 0};
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
-    uint64_t gen = bc_store_generation(s); /* before the read: a write after it shows in the marks */
-    int rc = bc_store_get_cached(s, pk, "META", out);
-    if (rc == 0) mark->gen = gen;
-    return rc;
+    return bc_store_get_marked(env->store, pk, "META", out, mark);
 }
 
-bool bc_tenant_unchanged(struct bc_env *env, const struct bc_ctx *ctx, struct bc_tenant_mark *mark)
+bool bc_tenant_unchanged(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_mark *mark)
 {
-    struct bc_store *s = env->store;
     char pk[BC_KEY_SIZE];
-    uint64_t now = 0;
-    if (!mark->gen || mark->store != s->serial || !bc_key_tenant_pk(ctx, pk) ||
-        !bc_store_item_unchanged(s, pk, "META", mark->gen, &now))
-        return false;
-    mark->gen = now;
-    return true;
+    return bc_key_tenant_pk(ctx, pk) && bc_store_mark_unchanged(env->store, pk, "META", mark);
 }
 
 int bc_tenant_list(struct bc_env *env, int limit, const char *cursor, const char *status, json_t **items,

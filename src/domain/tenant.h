@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "auth/context.h"
+#include "store/store.h"
 
 struct bc_env;
 struct bc_store;
@@ -34,17 +35,12 @@ int bc_tenant_get(struct bc_env *env, const struct bc_ctx *ctx, json_t **out);
  * ctx.tenant, which every handler only reads. Cached (store.h): a change made by another process (a
  * suspension, a plan) is seen within the store's read-cache bound, one made through this process at once. */
 int bc_tenant_get_ro(struct bc_env *env, const struct bc_ctx *ctx, const json_t **out);
-/* Which store and generation a marked read of the tenant's META was made in (bc_tenant_unchanged). */
-struct bc_tenant_mark {
-    uint64_t store; /* the store's serial */
-    uint64_t gen;   /* its generation before the read (0: none, the item cannot be checked) */
-};
-/* bc_tenant_get_ro that also fills *mark. */
+/* bc_tenant_get_ro that also fills *mark (store.h: bc_store_get_marked). */
 int bc_tenant_get_ro_marked(struct bc_env *env, const struct bc_ctx *ctx, const json_t **out,
-                            struct bc_tenant_mark *mark);
-/* Whether the META a marked read found is provably still the stored one (store.h: bc_store_item_unchanged;
+                            struct bc_store_mark *mark);
+/* Whether the META a marked read found is provably still the stored one (store.h: bc_store_mark_unchanged;
  * env: the tenant's, as routed). Moves mark->gen on. False when it cannot tell. */
-bool bc_tenant_unchanged(struct bc_env *env, const struct bc_ctx *ctx, struct bc_tenant_mark *mark);
+bool bc_tenant_unchanged(struct bc_env *env, const struct bc_ctx *ctx, struct bc_store_mark *mark);
 /* The API view of a META item (new reference). */
 json_t *bc_tenant_view(const struct bc_env *env, const json_t *meta);
 /* Tenants from the platform index, newest first; status filter optional. *items and *next_cursor are

@@ -83,7 +83,7 @@ int bc_auth_route_tenant(struct bc_req *req)
 
 /* Loads the tenant of ctx and refuses inactive ones; *mark says where and when its META was read (for a
  * widget key's record). */
-static int load_tenant(struct bc_req *req, struct bc_tenant_mark *mark)
+static int load_tenant(struct bc_req *req, struct bc_store_mark *mark)
 {
     int rc = bc_tenant_get_ro_marked(req->env, &req->ctx, &req->ctx.tenant, mark);
     if (rc == BC_ENOT_FOUND) return bc_fail(req, BC_EUNAUTHORIZED, "Unknown tenant.");
@@ -323,12 +323,12 @@ static int widget_known(struct bc_req *req, const char *key, const char *origin,
  * later (marks of an LMDB store). Of the tenant's overrides of its plan, it keeps the request rate and burst:
  * the only limits the GETs it serves apply. */
 static void widget_keep(struct bc_req *req, const char *key, const char *origin, const json_t *look,
-                        const struct bc_apikey_mark *km, const struct bc_tenant_mark *tm)
+                        const struct bc_apikey_mark *km, const struct bc_store_mark *tm)
 {
     const char *plan = bc_field_str(req->ctx.tenant, BC_F_PLAN);
     json_t *exp = json_object_get(look, "expires_at"), *over = json_object_get(req->ctx.tenant, "limits");
     json_t *rate = json_object_get(over, "rate_per_s"), *burst = json_object_get(over, "burst");
-    if (!req->srv->key_records || !km->gen || !tm->gen ||
+    if (!req->srv->key_records || !km->at.gen || !tm->gen ||
         (origin && strlen(origin) >= BC_KEY_RECORD_ORIGIN_MAX) ||
         (plan && strlen(plan) >= BC_KEY_RECORD_PLAN_MAX))
         return;
@@ -360,7 +360,7 @@ static int widget(struct bc_req *req)
     if (rc < 0) return rc;
     if (rc == 1) {
         struct bc_apikey_mark km;
-        struct bc_tenant_mark tm = {0};
+        struct bc_store_mark tm = {0};
         rc = bc_apikey_resolve_marked(req->env, key, &look, &km);
         if (rc == BC_EUNAUTHORIZED) return bc_fail(req, rc, "Unknown, revoked or expired API key.");
         if (rc < 0) return rc;
@@ -438,7 +438,7 @@ static int admin(struct bc_req *req)
     memcpy(req->ctx.tenant_id, c.tenant_id, sizeof c.tenant_id);
     memcpy(req->ctx.user_id, c.sub, sizeof c.sub);
     int rc = bc_auth_route_tenant(req);
-    struct bc_tenant_mark tm;
+    struct bc_store_mark tm;
     if (rc == 0) rc = load_tenant(req, &tm);
     if (rc < 0) return rc;
     if (c.external) {

@@ -28,8 +28,8 @@ struct bc_key_record {
     char plan[BC_KEY_RECORD_PLAN_MAX]; /* the tenant's plan ("": none, FREE) */
     bool has_rate, has_burst;          /* the tenant's overrides of its plan's request rate and burst */
     double rate, burst;
-    struct bc_apikey_mark key;    /* where and when the look-up item was read */
-    struct bc_tenant_mark tenant; /* the same for the tenant's META */
+    struct bc_apikey_mark key;   /* where and when the look-up item was read */
+    struct bc_store_mark tenant; /* the same for the tenant's META */
 };
 
 struct bc_key_records;

@@ -514,6 +514,26 @@ bool bc_store_item_unchanged(struct bc_store *s, const char *pk, const char *sk,
            s->ops->item_unchanged(s, pk, sk, snap, now);
 }
 
+int bc_store_get_marked(struct bc_store *s, const char *pk, const char *sk, const json_t **out,
+                        struct bc_store_mark *mark)
+{
+    mark->store = s->serial;
+    mark->gen = 0;
+    uint64_t gen = bc_store_generation(s); /* before the read: a write after it shows in the marks */
+    int rc = bc_store_get_cached(s, pk, sk, out);
+    if (rc == 0) mark->gen = gen;
+    return rc;
+}
+
+bool bc_store_mark_unchanged(struct bc_store *s, const char *pk, const char *sk, struct bc_store_mark *mark)
+{
+    uint64_t now = 0;
+    if (!mark->gen || mark->store != s->serial || !bc_store_item_unchanged(s, pk, sk, mark->gen, &now))
+        return false;
+    mark->gen = now;
+    return true;
+}
+
 bool bc_store_kind_unchanged(struct bc_store *s, const char *pk, const char *kind, uint64_t snap,
                              uint64_t *now)
 {

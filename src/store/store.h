@@ -262,6 +262,20 @@ bool bc_store_kind_unchanged(struct bc_store *s, const char *pk, const char *kin
  * generation snap (nothing wrote it since). Same rules: *now set when true; false when it cannot tell. */
 bool bc_store_item_unchanged(struct bc_store *s, const char *pk, const char *sk, uint64_t snap,
                              uint64_t *now);
+/* Which store and generation a marked read was made in (bc_store_get_marked), so that a reader that keeps
+ * what it derived from the item (an authenticated key's record) can later ask whether the item is still
+ * the stored one without reading it again. */
+struct bc_store_mark {
+    uint64_t store; /* the store's serial */
+    uint64_t gen;   /* its generation before the read (0: none, the item cannot be checked) */
+};
+/* bc_store_get_cached that also fills *mark; mark->gen is 0 unless the item was found. */
+int bc_store_get_marked(struct bc_store *s, const char *pk, const char *sk, const json_t **out,
+                        struct bc_store_mark *mark);
+/* Whether the item a marked read of (pk, sk) found is provably still the stored one
+ * (bc_store_item_unchanged, in the same store). Moves mark->gen on. False when it cannot tell (another
+ * store, a write since by anyone, a backend without generations). */
+bool bc_store_mark_unchanged(struct bc_store *s, const char *pk, const char *sk, struct bc_store_mark *mark);
 /* Every item of the store, in backend order, a page at a time (operator tools only: export checks, purge
  * verification, `store check`). Same result and cursor rules as query. */
 int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res);

@@ -12,7 +12,7 @@
 
 static struct bc_key_record rec(const char *tenant, int n)
 {
-    struct bc_key_record r = {.expires_at = n, .key = {.gen = (uint64_t)n + 1}};
+    struct bc_key_record r = {.expires_at = n, .key = {.at = {.gen = (uint64_t)n + 1}}};
     snprintf(r.tenant_id, sizeof r.tenant_id, "%s", tenant);
     snprintf(r.key_id, sizeof r.key_id, "k%d", n);
     return r;
@@ -29,7 +29,7 @@ static void test_key_records__kept_found_replaced_dropped(void **state)
     bc_key_records_keep(t, key, &a);
     assert_true(bc_key_records_find(t, key, &out));
     assert_string_equal(out.tenant_id, "t-a");
-    assert_int_equal(out.key.gen, 2);
+    assert_int_equal(out.key.at.gen, 2);
     assert_false(bc_key_records_find(t, other, &out)); /* another key, one character apart */
     bc_key_records_keep(t, key, &b);                   /* a later resolution replaces it */
     assert_true(bc_key_records_find(t, key, &out));

@@ -797,6 +797,38 @@ static void test_store__item_unchanged(void **state)
     assert_false(bc_store_item_unchanged(s, p, "META", gen, &now));
 }
 
+/* A marked read (bc_store_get_marked) and its later check (bc_store_mark_unchanged): true while nothing wrote
+ * the item, moving the mark on; false after a write of it, for a mark of another open store, for a read that
+ * found nothing, and on a backend without generations. */
+static void test_store__marked_reads(void **state)
+{
+    struct bc_store *s = *state;
+    char p[128];
+    const json_t *got = NULL;
+    struct bc_store_mark m, none;
+    pk(p, "marked");
+    put_n(s, p, "META", 1, 0);
+    assert_int_equal(bc_store_get_marked(s, p, "META", &got, &m), 0);
+    assert_int_equal(json_integer_value(json_object_get(got, "n")), 1);
+    bc_json_release(got);
+    assert_int_equal(bc_store_get_marked(s, p, "NEVER", &got, &none), BC_ENOT_FOUND);
+    assert_int_equal(none.gen, 0);
+    assert_false(bc_store_mark_unchanged(s, p, "NEVER", &none));
+    if (strncmp(url, "lmdb:", 5) != 0) {
+        assert_false(bc_store_mark_unchanged(s, p, "META", &m));
+        return;
+    }
+    assert_true(bc_store_mark_unchanged(s, p, "META", &m));
+    put_n(s, p, "OTHER", 1, 0); /* another item: the mark moves on to the new generation */
+    assert_true(bc_store_mark_unchanged(s, p, "META", &m));
+    assert_int_equal(m.gen, bc_store_generation(s));
+    struct bc_store_mark alien = m; /* a mark made in another open store (its serial) */
+    alien.store = s->serial + 1;
+    assert_false(bc_store_mark_unchanged(s, p, "META", &alien));
+    put_n(s, p, "META", 2, 0);
+    assert_false(bc_store_mark_unchanged(s, p, "META", &m));
+}
+
 /* A kind of a partition unchanged since a generation: writes of other kinds, of the same kind in another
  * partition, and of no item leave it unchanged; a write, addition or deletion of one of its items, or any
  * other process's commit, does not (or cannot tell). Only kinds ("D#"), not other prefixes. */
@@ -1194,6 +1226,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store__query_digest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__kind_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__item_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__marked_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__get_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__memo_takes_hot_items_after_a_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__put_batch, setup, teardown),
