@@ -172,7 +172,8 @@ test('a manage token expires 7 days after the appointment ends', async () => {
     assert.equal(y.status, 410, `${action}: ${y.text}`);
     assert.equal(errorCode(y), 'manage_token_expired');
   }
-  // a forged token is still just unknown
-  const forged = await srv.get(`/v1/manage/booking.ics?token=${encodeURIComponent(tok.slice(0, -2) + 'AA')}`);
+  // a forged token is still just unknown (one token in 256 ends with "AA" itself)
+  const other = tok.slice(0, -2) + (tok.endsWith('AA') ? 'BB' : 'AA');
+  const forged = await srv.get(`/v1/manage/booking.ics?token=${encodeURIComponent(other)}`);
   assert.equal(forged.status, 404);
 });

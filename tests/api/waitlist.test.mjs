@@ -208,7 +208,7 @@ test('a cancellation offers the time to the first entry: e-mail, signed webhook;
   assert.equal(direct.status, 409, direct.text);
   assert.equal(errorCode(direct), 'slot_unavailable');
   // a wrong token, another entry's id, a token of another tenant: not found
-  assert.equal((await accept(a, token.slice(0, -2) + 'xx')).status, 404);
+  assert.equal((await accept(a, token.slice(0, -2) + (token.endsWith('xx') ? 'yy' : 'xx'))).status, 404);
   assert.equal((await accept(b, token)).status, 404);
   assert.equal((await accept(a, 'bm9wZQ.AAAAAAAAAAAAAAAAAAAAAA')).status, 404);
   assert.equal((await srv.post(`/v1/widget/waitlist/${a}/accept`, {})).status, 400);
