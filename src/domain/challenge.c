@@ -11,6 +11,7 @@
 #include "util/clock.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/id.h"
 
 #include <openssl/crypto.h>
@@ -237,9 +238,7 @@ void bc__challenge_rates_free(struct bc_challenge_rates *r)
 
 static uint64_t fnv(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return s ? bc_fnv1a_str(s) : BC_FNV1A_INIT;
 }
 
 static void add_visitor(struct minute *m, uint64_t v)

@@ -1,5 +1,6 @@
 /* The table of kept values (kept.h). */
 #include "util/kept.h"
+#include "util/hash.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -50,9 +51,7 @@ void bc_kept_free(struct bc_kept *k)
 
 static struct slot *slot_of(struct bc_kept *k, const char *key)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 1099511628211ULL;
-    return &k->slot[h % k->n];
+    return &k->slot[bc_fnv1a_str(key) % k->n];
 }
 
 void *bc_kept_get(struct bc_kept *k, const char *key, uint64_t *snap)
