@@ -269,18 +269,7 @@ int bc_apikey_list(struct bc_env *env, const struct bc_ctx *ctx, int limit, cons
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     struct bc_query q = {
         .pk = pk, .sk_prefix = "APIKEY#", .limit = limit, .cursor = cursor, .descending = true};
-    struct bc_query_result r;
-    int rc = bc_store_query(s, &q, &r);
-    if (rc < 0) return rc;
-    json_t *list = json_array();
-    size_t i;
-    json_t *it;
-    json_array_foreach(r.items, i, it) json_array_append_new(list, view(it));
-    *items = list;
-    *next_cursor = r.next_cursor;
-    r.next_cursor = NULL;
-    bc_query_result_release(&r);
-    return 0;
+    return bc_store_query_page(s, &q, view, items, next_cursor);
 }
 
 /* Loads a key record of the tenant that is not revoked. */

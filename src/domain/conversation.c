@@ -219,18 +219,7 @@ int bc_conv_messages(struct bc_env *env, const struct bc_ctx *ctx, const char *i
     prefix[n] = '#';
     prefix[n + 1] = '\0';
     struct bc_query q = {.pk = pk, .sk_prefix = prefix, .limit = limit, .cursor = cursor};
-    struct bc_query_result r;
-    int rc = bc_store_query(s, &q, &r);
-    if (rc < 0) return rc;
-    json_t *list = json_array();
-    size_t i;
-    json_t *it;
-    json_array_foreach(r.items, i, it) json_array_append_new(list, message_view(it));
-    *items = list;
-    *next_cursor = r.next_cursor;
-    r.next_cursor = NULL;
-    bc_query_result_release(&r);
-    return 0;
+    return bc_store_query_page(s, &q, message_view, items, next_cursor);
 }
 
 json_t *bc_conv_view(json_t *conv)

@@ -154,18 +154,7 @@ int bc_user_list(struct bc_env *env, const struct bc_ctx *ctx, int limit, const 
     *next_cursor = NULL;
     if (!bc_key_tenant_pk(ctx, pk)) return BC_ENOT_FOUND;
     struct bc_query q = {.pk = pk, .sk_prefix = "USER#", .limit = limit, .cursor = cursor};
-    struct bc_query_result r;
-    int rc = bc_store_query(s, &q, &r);
-    if (rc < 0) return rc;
-    json_t *list = json_array();
-    size_t i;
-    json_t *it;
-    json_array_foreach(r.items, i, it) json_array_append_new(list, bc_user_view(it));
-    *items = list;
-    *next_cursor = r.next_cursor;
-    r.next_cursor = NULL;
-    bc_query_result_release(&r);
-    return 0;
+    return bc_store_query_page(s, &q, bc_user_view, items, next_cursor);
 }
 
 /* Number of owners of the tenant (up to 1000 users scanned). */

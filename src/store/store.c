@@ -572,6 +572,25 @@ int bc_store_query_each(struct bc_store *s, const struct bc_query *q, int (*fn)(
     return rc < 0 ? rc : 0;
 }
 
+int bc_store_query_page(struct bc_store *s, const struct bc_query *q, json_t *(*view)(json_t *item),
+                        json_t **items, char **next_cursor)
+{
+    struct bc_query_result r;
+    *items = NULL;
+    *next_cursor = NULL;
+    int rc = bc_store_query(s, q, &r);
+    if (rc < 0) return rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(r.items, i, it) json_array_append_new(list, view(it));
+    *items = list;
+    *next_cursor = r.next_cursor;
+    r.next_cursor = NULL;
+    bc_query_result_release(&r);
+    return 0;
+}
+
 int bc_store_scan(struct bc_store *s, const char *cursor, int limit, struct bc_query_result *res)
 {
     res->items = NULL;

@@ -244,6 +244,11 @@ int bc_store_query(struct bc_store *s, const struct bc_query *q, struct bc_query
  * when q->read_only). Stops at fn's first negative return and returns it; 0 after the last item. */
 int bc_store_query_each(struct bc_store *s, const struct bc_query *q, int (*fn)(json_t *item, void *arg),
                         void *arg);
+/* One page of the query q as the API lists it: each item through view (which returns a new reference) into
+ * *items (a new array), and the next page's cursor (malloc'd, NULL after the last page) into *next_cursor.
+ * 0, or a negative bc_err with *items and *next_cursor NULL. */
+int bc_store_query_page(struct bc_store *s, const struct bc_query *q, json_t *(*view)(json_t *item),
+                        json_t **items, char **next_cursor);
 /* The digest the query q (its first page) would give (bc_query.digest), from the stored bytes alone: no item
  * is decoded. out->ok false when the backend cannot tell (see bc_query.digest). 0 or a negative bc_err. */
 int bc_store_query_digest(struct bc_store *s, const struct bc_query *q, struct bc_store_digest *out);

@@ -230,6 +230,12 @@ static void collect(struct bc_store *s, struct bc_query q, char *out, size_t siz
     }
 }
 
+/* A list's view of an item for bc_store_query_page: its SK. */
+static json_t *sk_view(json_t *item)
+{
+    return json_string(json_string_value(json_object_get(item, "SK")));
+}
+
 static void test_store__query_pagination(void **state)
 {
     struct bc_store *s = *state;
@@ -296,6 +302,35 @@ static void test_store__query_pagination(void **state)
     struct bc_query none = {.pk = p, .sk_prefix = "NOPE#", .limit = 5};
     collect(s, none, got, sizeof got, &pages);
     assert_string_equal(got, "");
+
+    /* bc_store_query_page: each item through the view, page after page by its cursor */
+    json_t *views;
+    char *cursor = NULL;
+    got[0] = '\0';
+    for (pages = 0; pages == 0 || cursor; pages++) {
+        struct bc_query pq = {.pk = p, .sk_prefix = "ITEM#", .limit = 10, .cursor = cursor};
+        assert_int_equal(bc_store_query_page(s, &pq, sk_view, &views, &cursor), 0);
+        free((void *)pq.cursor);
+        assert_int_equal(json_array_size(views), pages < 2 ? 10 : 5);
+        size_t i;
+        json_t *v;
+        json_array_foreach(views, i, v)
+        {
+            size_t n = strlen(got);
+            snprintf(got + n, sizeof got - n, "%s%s", n ? "," : "", json_string_value(v));
+        }
+        json_decref(views);
+    }
+    assert_int_equal(pages, 3);
+    assert_string_equal(got, want);
+    struct bc_query bad = {.pk = p, .sk_prefix = "ITEM#", .limit = 10, .cursor = "!!not-a-cursor!!"};
+    json_t *before = json_object(); /* what the caller's variables held: overwritten, not freed */
+    views = before;
+    cursor = (char *)"unchanged";
+    assert_int_equal(bc_store_query_page(s, &bad, sk_view, &views, &cursor), BC_EINVALID);
+    assert_null(views);
+    assert_null(cursor);
+    json_decref(before);
 }
 
 static void test_store__ttl(void **state)
