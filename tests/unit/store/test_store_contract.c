@@ -1096,15 +1096,6 @@ static json_t *ttl_item(const char *p, const char *sk, int64_t ttl)
     return json_pack("{s:s, s:s, s:I}", "PK", p, "SK", sk, "ttl", (json_int_t)ttl);
 }
 
-static void check_counts(struct bc_store *s, json_int_t *items, json_int_t *entries)
-{
-    json_t *report = NULL;
-    assert_int_equal(bc_store_check(s, &report), 0);
-    *items = json_integer_value(json_object_get(report, "items"));
-    *entries = json_integer_value(json_object_get(report, "ttl_entries"));
-    json_decref(report);
-}
-
 static void test_store__ttl_groups(void **state)
 {
     struct bc_store *s = *state;
@@ -1116,7 +1107,7 @@ static void test_store__ttl_groups(void **state)
     if (lmdb) {
         while (bc_store_reap(s, 100) > 0) {
         } /* what other tests left expired */
-        check_counts(s, &items0, &entries0);
+        bc_test_store_counts(s, &items0, &entries0);
     }
     /* M#c1#: six expired messages and two live ones; M#c2#: one expired; NOHASH: no group, its own entry */
     struct bc_write w[10];
@@ -1148,15 +1139,15 @@ static void test_store__ttl_groups(void **state)
     assert_int_equal(bc_store_get(s, p, "M#c2#01", &got), BC_ENOT_FOUND);
     if (lmdb) {
         /* entries: (past, M#c1#), (later, M#c1#), (past, M#c2#), NOHASH's own */
-        check_counts(s, &items, &entries);
+        bc_test_store_counts(s, &items, &entries);
         assert_int_equal(items, items0 + 10);
         assert_int_equal(entries, entries0 + 4);
         /* a budget of 3 stops inside the first group; the next round goes on from there */
         assert_int_equal(bc_store_reap(s, 3), 3);
-        check_counts(s, &items, &entries);
+        bc_test_store_counts(s, &items, &entries);
         assert_int_equal(items, items0 + 7);
         assert_int_equal(bc_store_reap(s, 100), 4); /* two of M#c1#, M#c2#01, NOHASH */
-        check_counts(s, &items, &entries);
+        bc_test_store_counts(s, &items, &entries);
         assert_int_equal(items, items0 + 3);
         assert_int_equal(entries, entries0 + 1); /* (later, M#c1#) */
         assert_int_equal(bc_store_reap(s, 100), 0);
