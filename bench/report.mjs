@@ -239,6 +239,9 @@ const total = load('total');
 const seedBig = load('seed-big');
 const head = `bookchat bench — ${machine?.date ?? ''}, commit ${machine?.commit ?? '?'}, ${machine?.cores} × ${machine?.cpu}, Linux ${machine?.kernel}; ` +
   `wrk ${machine?.wrk}, nginx ${machine?.nginx}; ${machine?.duration_s} s per run; total ${total?.total_s ?? '?'} s` +
+  (machine?.server_cpus || machine?.client_cpus
+    ? `; pinned: servers, nginx and bench_commit on cores ${machine.server_cpus || 'any'}, wrk on ${machine.client_cpus || 'any'}`
+    : '') +
   (seedBig ? ` (seeding ${int(seedBig.tenants)} tenants: ${seedBig.seconds.toFixed(0)} s)` : '') +
   (total?.other_cpu_share != null ? `; other work on the machine used ${(total.other_cpu_share * 100).toFixed(0)} % of its CPU meanwhile (load average ${machine?.loadavg_start} at the start)` : '');
 const text = [`## Results\n\n${head}\n`, mainTable, `\n### Cost per request with 10 and ${bigs} tenants\n`, scaleTable,

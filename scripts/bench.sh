@@ -15,11 +15,14 @@
 # Results: tables on stdout, test-artifacts/bench.json and test-artifacts/bench.md.
 #
 # Environment: BENCH_DURATION (s per run, default 6), BENCH_CONNECTIONS (reads, 64), BENCH_WRITE_CONNECTIONS
-# (bookings, 8: their rate stops growing at 4 to 8 here), BENCH_CHAT_CONNECTIONS (chat, 32: the same at 16 to
-# 32), BENCH_TENANTS (10000), BENCH_COLD_BOOKINGS (bookings per professional of the extra tenants, 10),
+# (bookings, 8, as in every round; since group commit their rate still grows, to about 1.35 times at 16 to 64:
+# docs/performance.md, round eleven), BENCH_CHAT_CONNECTIONS (chat, 32: their rate stops growing at 16 to 32),
+# BENCH_TENANTS (10000), BENCH_COLD_BOOKINGS (bookings per professional of the extra tenants, 10),
 # BENCH_FLOOD_LIMIT (the flooder's rate limit, 500/s), BENCH_PERF=1 (perf record with DWARF call graphs of the
 # server under the services, availability, bookings and chat loads; reports in test-artifacts/perf-*.txt),
-# BENCH_KEEP=1 (keep the temporary directory), BENCH_OUT (test-artifacts).
+# BENCH_KEEP=1 (keep the temporary directory), BENCH_OUT (test-artifacts), BENCH_SERVER_CPUS and
+# BENCH_CLIENT_CPUS (taskset core lists: the bookchat servers, nginx and bench_commit on the first, every wrk
+# on the second; unset, as by default, every process may use every core; docs/performance.md, round eleven).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,9 +37,13 @@ COLD_BOOKINGS=${BENCH_COLD_BOOKINGS:-10}
 FLOOD_LIMIT=${BENCH_FLOOD_LIMIT:-500}
 OUT=${BENCH_OUT:-$ROOT/test-artifacts}
 THREADS=2 # wrk threads for the 64-connection runs
+# the cores of each side (taskset keeps the PID: the CPU of a server is still read from /proc/PID)
+PIN_SERVER=() PIN_CLIENT=()
+[ -n "${BENCH_SERVER_CPUS:-}" ] && PIN_SERVER=(taskset -c "$BENCH_SERVER_CPUS")
+[ -n "${BENCH_CLIENT_CPUS:-}" ] && PIN_CLIENT=(taskset -c "$BENCH_CLIENT_CPUS")
 SETTLE=12 # s: after touching many tenants, their usage counters (every 5 s) and key last-use (10 s) are written
 
-for tool in wrk nginx node; do
+for tool in wrk nginx node ${PIN_SERVER[0]:-} ${PIN_CLIENT[0]:-}; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
     echo "bench: $tool is missing (scripts/install-deps.sh installs it)" >&2
     exit 1
@@ -104,7 +111,7 @@ start_server() {
   local data=$1 name=$2 pid url
   BOOKCHAT_PLATFORM_TOKEN=$TOKEN BOOKCHAT_DRAIN_TIMEOUT=5 BOOKCHAT_VISITOR_LIMITS=off \
     BOOKCHAT_DISPATCHER=${BENCH_DISPATCHER:-off} BOOKCHAT_CALENDAR_POLLER=off \
-    "$BIN" serve --listen 127.0.0.1:0 --data "$data" --json >"$WORK/$name.out" 2>"$WORK/$name.log" &
+    "${PIN_SERVER[@]}" "$BIN" serve --listen 127.0.0.1:0 --data "$data" --json >"$WORK/$name.out" 2>"$WORK/$name.log" &
   pid=$!
   SERVERS="$SERVERS $name"
   printf -v "PID_$name" '%s' "$pid"
@@ -166,7 +173,7 @@ run() {
     perf_pid=$!
   fi
   env "$@" BENCH_DATA="$data" WRK_THREADS="$threads" \
-    wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 5s -s "$BENCH_WRK_DIR/$script" "$url" >"$WORK/$name.wrk" 2>&1 || {
+    "${PIN_CLIENT[@]}" wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 5s -s "$BENCH_WRK_DIR/$script" "$url" >"$WORK/$name.wrk" 2>&1 || {
     cat "$WORK/$name.wrk" >&2
     exit 1
   }
@@ -211,6 +218,7 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
   printf '"duration_s":%d,"read_connections":%d,"write_connections":%d,"chat_connections":%d,' "$DUR" "$CONNS" \
     "$WCONNS" "$CCONNS"
   printf '"tenants_big":%d,"commit":"%s",' "$BIG" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  printf '"server_cpus":"%s","client_cpus":"%s",' "${BENCH_SERVER_CPUS:-}" "${BENCH_CLIENT_CPUS:-}"
   printf '"loadavg_start":"%s"}\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$RES/machine.json"
 # the machine is shared: say so when something else is already running
@@ -236,7 +244,7 @@ log "seeded: $(tr -d '\n ' <"$RES/seed-big.json"), stores $(cat "$RES/store.json
 
 # ---- the store's commit rate on its own ----
 mkdir -p "$WORK/commit"
-"$BUILD_DIR/bench_commit" "$WORK/commit" 3 2 600 >"$RES/commit.json"
+"${PIN_SERVER[@]}" "$BUILD_DIR/bench_commit" "$WORK/commit" 3 2 600 >"$RES/commit.json"
 log "commit ceiling: $(cat "$RES/commit.json")"
 
 # ---- two servers side by side, one per store, so that the 10 / BIG comparisons run back to back ----
@@ -285,7 +293,7 @@ http {
 }
 NGINX_CONF
 } >"$WORK/nginx/nginx.conf"
-"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" &
+"${PIN_SERVER[@]}" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" &
 NGINX_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$NGINX_PORT/v1/widget/services" >/dev/null 2>&1 && break; sleep 0.05; done
 NGINX_BYTES=$(curl -s "http://127.0.0.1:$NGINX_PORT/v1/widget/services" | wc -c)
