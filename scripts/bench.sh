@@ -327,7 +327,7 @@ for kind in services config avail7; do
         PERF_THIS=$perf_this RUN_DURATION=$ROUND_DUR run "${kind}_r$round" reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS \
           "$SRV_URL" "$route" BENCH_KIND=$kind
       else
-        RUN_DURATION=$ROUND_DUR run "${kind}_big_r$round" reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" \
+        PERF_THIS=$perf_this RUN_DURATION=$ROUND_DUR run "${kind}_big_r$round" reads.lua "$WORK/reads.tsv" "$CONNS" $THREADS "$SRV_URL" \
           "$route" BENCH_KIND=$kind
       fi
     done
