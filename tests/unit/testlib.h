@@ -59,8 +59,6 @@ static inline struct bc_store *bc_test_open_lmdb(const char *dir)
     return s;
 }
 
-/* A domain environment over a store the test opened (struct bc_env, src/domain/env.h); fails the test when
- * out of memory. bc_test_env_close frees the env and closes its store. */
 /* The item and expiry-entry counts of the store's check report (bc_store_check); fails the test when the
  * check cannot run. */
 static inline void bc_test_store_counts(struct bc_store *s, json_int_t *items, json_int_t *entries)
@@ -72,6 +70,8 @@ static inline void bc_test_store_counts(struct bc_store *s, json_int_t *items, j
     json_decref(report);
 }
 
+/* A domain environment over a store the test opened (struct bc_env, src/domain/env.h); fails the test when
+ * out of memory. bc_test_env_close frees the env and closes its store. */
 static inline struct bc_env *bc_test_env(struct bc_store *st)
 {
     struct bc_env *env = bc_env_new(st);
